@@ -1,0 +1,93 @@
+"""The `assistant` command: every job is also a subcommand.
+
+Subcommands live in `assistant.commands.<module>` and are imported only when chosen, so that
+`assistant --version` and `assistant --help` stay fast (no Qt, no crypto import on that path).
+Each command module provides `configure(parser)` and `run(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from assistant import APP_NAME, __version__
+
+#: name -> (module under assistant.commands, one-line help in French)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "Lancer l'assistant (icône de notification et pont local)"),
+    "certs": ("certs", "Lister les certificats utilisables et leur conformité"),
+    "import-p12": ("import_p12", "Importer un fichier PKCS#12 (.p12/.pfx) dans un magasin"),
+    "sign": ("sign", "Signer des fichiers (PAdES, CAdES, XAdES)"),
+    "verify": ("verify", "Vérifier une signature et produire le rapport"),
+    "keygen": ("keygen", "Créer un bi-clé de chiffrement"),
+    "decrypt": ("decrypt", "Déchiffrer des plis (enveloppes CMS)"),
+    "download": ("download", "Télécharger les plis chiffrés d'une consultation"),
+    "open": ("open_online", "Ouverture en ligne des plis d'une consultation"),
+    "jobs": ("jobs", "Historique des traitements distants"),
+    "demo": ("demo", "Démarrer la plateforme de démonstration"),
+    "bridge": ("bridge", "Pont local HTTPS : confiance des navigateurs"),
+    "origins": ("origins", "Plateformes autorisées à utiliser l'assistant"),
+    "diagnose": ("diagnose", "Tester la configuration du poste"),
+}
+
+
+def _load(name: str):  # type: ignore[no-untyped-def]
+    module_name, _ = COMMANDS[name]
+    return importlib.import_module(f"assistant.commands.{module_name}")
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description=f"{APP_NAME} {__version__}",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
+    for name, (_module, help_fr) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_fr, description=help_fr)
+        if name == selected:
+            _load(name).configure(sub_parser)
+    return parser
+
+
+def _selected_command(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = _selected_command(argv)
+    try:
+        parser = build_parser(selected)
+    except ModuleNotFoundError as exc:
+        print(f"assistant: commande indisponible ({exc.name})", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    from assistant.logs import setup_logging
+
+    setup_logging(verbose=args.verbose)
+    from assistant.errors import AssistantError
+
+    try:
+        return int(_load(args.command).run(args))
+    except AssistantError as exc:
+        print(f"assistant: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("assistant: interrompu", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""User settings, a small JSON file in the config folder.
+
+Settings are data the user chose (TSA URL, extra PKCS#11 modules, allowed hosts). They never hold
+secrets: those go to the OS keyring (see assistant.secrets). Unknown keys are kept so that a newer
+version's settings survive a downgrade.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from assistant import paths
+
+SETTINGS_FILE = "settings.json"
+
+
+@dataclass
+class Settings:
+    #: RFC 3161 timestamp authority used for B-T signatures when none is given.
+    tsa_url: str = ""
+    #: PKCS#11 modules the user added by hand (absolute paths). Never filled from a page or a job.
+    pkcs11_modules: list[str] = field(default_factory=list)
+    #: Look for the well-known middleware paths and p11-kit's registry.
+    pkcs11_autodiscover: bool = True
+    #: Extra NSS databases (directories) to list besides ~/.pki/nssdb and Firefox profiles.
+    nss_databases: list[str] = field(default_factory=list)
+    #: PKCS#12 files the user added to the inventory.
+    pkcs12_files: list[str] = field(default_factory=list)
+    #: Hosts (besides a job's own origin) that job descriptors may name.
+    allowed_hosts: list[str] = field(default_factory=list)
+    #: Origins of platforms the user approved for the bridge.
+    approved_origins: list[str] = field(default_factory=list)
+    #: Bridge port; the page tries the fallbacks in order.
+    bridge_port: int = 17443
+    language: str = "fr"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or paths.config_dir() / SETTINGS_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError):
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known and k != "extra"}
+        extra = {k: v for k, v in raw.items() if k not in known}
+        settings = cls(**values)
+        settings.extra = extra
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        """Write atomically: a crash mid-write must not lose the user's settings."""
+        path = path or paths.config_dir() / SETTINGS_FILE
+        data = asdict(self)
+        extra = data.pop("extra")
+        data.update(extra)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

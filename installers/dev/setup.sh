@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent development setup: Debian packages the tests use as real parts, then a
+# virtual environment with the project and its dev extras. Safe to run on every `make test`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+venv="${ASSISTANT_VENV:-$root/.venv}"
+
+mapfile -t wanted < <(grep -vE '^\s*(#|$)' "$here/debian-packages.txt")
+missing=()
+for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then apt_get=(sudo apt-get); else apt_get=(); fi
+    if ((${#apt_get[@]})); then
+        echo "setup: installing Debian packages: ${missing[*]}"
+        "${apt_get[@]}" update -q
+        DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -q --no-install-recommends "${missing[@]}"
+    else
+        echo "setup: missing Debian packages; run:" >&2
+        echo "  sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+py="${PYTHON:-}"
+if [ -z "$py" ]; then
+    for cand in python3.11 python3.12 python3.13 python3; do
+        if command -v "$cand" >/dev/null; then py=$cand; break; fi
+    done
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    echo "setup: creating $venv with $py"
+    "$py" -m venv "$venv"
+fi
+stamp="$venv/.assistant-installed"
+want=$(cat "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup: installing Python packages into $venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q -e "$root[dev]"
+    echo "$want" > "$stamp"
+fi
