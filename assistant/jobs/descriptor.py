@@ -1,0 +1,460 @@
+"""Strict validation of job descriptors (protocol version 1).
+
+A descriptor is the self-contained JSON a platform hands the assistant: what to do, the files as
+URLs with their size and SHA-256, where to send results, and a bearer token for this job alone
+(see docs/protocol.md). Everything a web page sends passes through here before a job exists, so
+the rules are enforced in one place:
+
+- unknown fields and wrong types are errors naming the field (``params.consultations[0].plis[1].id``);
+- every URL is on the origin that queued the job, or on a host the user allowed in the settings;
+- HTTPS only; plain HTTP only to 127.0.0.1 in demo/test mode;
+- fields naming local paths or keys are accepted only from the local origin (the user's own
+  CLI/UI): a page can never make the assistant read or write a path it chose, nor pick a key;
+- the token is split off: it never reaches `Job.params`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant import PROTOCOL_VERSION
+from assistant.errors import AssistantError
+from assistant.jobs.model import LOCAL_ORIGIN, JobType
+from assistant.settings import Settings
+
+#: Environment switch of demo/test mode: plain HTTP to 127.0.0.1 becomes acceptable.
+DEMO_ENV = "ASSISTANT_DEMO"
+
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_SAFE_NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+MAX_NAME = 180
+MAX_FILES = 100_000
+
+
+class DescriptorError(AssistantError):
+    """The descriptor is malformed or breaks a rule. `.field` names the offending field."""
+
+    code = "descriptor_invalid"
+
+    def __init__(self, field_name: str, message_fr: str, message_en: str, *, code: str | None = None) -> None:
+        super().__init__(
+            f"Descripteur de traitement refusé ({field_name}) : {message_fr}",
+            f"Job descriptor refused ({field_name}): {message_en}",
+            code=code,
+        )
+        self.field = field_name
+
+    def to_dict(self) -> dict[str, str]:
+        data = super().to_dict()
+        data["field"] = self.field
+        return data
+
+
+class UrlNotAllowedError(DescriptorError):
+    code = "url_not_allowed"
+
+
+class LocalOnlyFieldError(DescriptorError):
+    code = "local_only_field"
+
+
+def demo_mode_enabled() -> bool:
+    return os.environ.get(DEMO_ENV, "") in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """Which URLs a descriptor may name. `origin` is "local" or "scheme://host[:port]"."""
+
+    origin: str
+    allowed_hosts: tuple[str, ...] = ()
+    loopback_http: bool = False
+
+    @classmethod
+    def for_origin(cls, origin: str, settings: Settings | None, *, loopback_http: bool | None = None) -> UrlPolicy:
+        hosts = tuple(h.strip().lower() for h in (settings.allowed_hosts if settings else []) if h.strip())
+        return cls(
+            origin=normalize_origin(origin),
+            allowed_hosts=hosts,
+            loopback_http=demo_mode_enabled() if loopback_http is None else loopback_http,
+        )
+
+    def check(self, url: Any, where: str) -> str:
+        if not isinstance(url, str) or not url:
+            raise DescriptorError(where, "une URL (texte) est attendue.", "a URL string is expected.")
+        if len(url) > 4096 or any(ord(c) < 0x21 for c in url):
+            raise DescriptorError(where, "URL invalide.", "invalid URL.")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise DescriptorError(where, "URL invalide.", "invalid URL.") from exc
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise DescriptorError(where, "l'URL ne nomme aucun hôte.", "the URL names no host.")
+        if parts.username is not None or parts.password is not None:
+            raise UrlNotAllowedError(where, "les identifiants dans l'URL sont interdits.", "credentials in URLs are forbidden.")
+        if parts.scheme == "https":
+            pass
+        elif parts.scheme == "http":
+            if not (self.loopback_http and _is_loopback(host)):
+                raise UrlNotAllowedError(
+                    where,
+                    "seules les adresses HTTPS sont acceptées.",
+                    "only HTTPS URLs are accepted.",
+                )
+        else:
+            raise UrlNotAllowedError(where, f"protocole « {parts.scheme} » refusé (HTTPS attendu).", f"scheme {parts.scheme!r} refused (HTTPS expected).")
+        if self.origin == LOCAL_ORIGIN:
+            return url
+        url_origin = f"{parts.scheme}://{host}:{port or _default_port(parts.scheme)}"
+        if url_origin == self.origin:
+            return url
+        if host in self.allowed_hosts or f"{host}:{port or _default_port(parts.scheme)}" in self.allowed_hosts:
+            return url
+        raise UrlNotAllowedError(
+            where,
+            f"l'hôte « {host} » n'est pas celui de la plateforme qui a demandé le traitement "
+            "ni un hôte autorisé dans les réglages.",
+            f"host {host!r} is neither the requesting platform's nor allowed in the settings.",
+        )
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_origin(origin: str) -> str:
+    """"https://Plateforme.fr" -> "https://plateforme.fr:443"; "local" stays."""
+    if origin == LOCAL_ORIGIN:
+        return origin
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError as exc:
+        raise DescriptorError("origin", "origine invalide.", "invalid origin.") from exc
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise DescriptorError("origin", "origine invalide.", "invalid origin.")
+    return f"{parts.scheme}://{host}:{port or _default_port(parts.scheme)}"
+
+
+def origin_of_url(url: str) -> str:
+    parts = urlsplit(url)
+    return normalize_origin(f"{parts.scheme}://{parts.netloc}")
+
+
+# --------------------------------------------------------------------------------------------
+# Small schema toolkit: each checker returns the cleaned value or raises DescriptorError(field).
+
+Checker = Callable[[Any, str], Any]
+
+
+@dataclass
+class _Ctx:
+    policy: UrlPolicy
+    local: bool
+
+
+def _obj(value: Any, where: str, required: Mapping[str, Checker], optional: Mapping[str, Checker]) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise DescriptorError(where or "descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
+    out: dict[str, Any] = {}
+    for key in value:
+        if not isinstance(key, str) or (key not in required and key not in optional):
+            raise DescriptorError(_join(where, str(key)), "champ inconnu.", "unknown field.", code="descriptor_unknown_field")
+    for key, checker in required.items():
+        if key not in value:
+            raise DescriptorError(_join(where, key), "champ obligatoire absent.", "required field missing.")
+        out[key] = checker(value[key], _join(where, key))
+    for key, checker in optional.items():
+        if key in value:
+            out[key] = checker(value[key], _join(where, key))
+    return out
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _str(max_len: int = 500) -> Checker:
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise DescriptorError(where, "du texte est attendu.", "a string is expected.")
+        if len(value) > max_len:
+            raise DescriptorError(where, "texte trop long.", "string too long.")
+        return value
+
+    return check
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise DescriptorError(where, "un booléen est attendu.", "a boolean is expected.")
+    return value
+
+
+def _int(minimum: int = 0, maximum: int = 2**53) -> Checker:
+    def check(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DescriptorError(where, "un entier est attendu.", "an integer is expected.")
+        if not minimum <= value <= maximum:
+            raise DescriptorError(where, f"valeur hors limites ({minimum}..{maximum}).", f"value out of range ({minimum}..{maximum}).")
+        return value
+
+    return check
+
+
+def _choice(*choices: str) -> Checker:
+    def check(value: Any, where: str) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise DescriptorError(where, f"valeur attendue parmi : {', '.join(choices)}.", f"expected one of: {', '.join(choices)}.")
+        return value
+
+    return check
+
+
+def _list(item: Checker, *, min_len: int = 0, max_len: int = MAX_FILES) -> Checker:
+    def check(value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise DescriptorError(where, "une liste est attendue.", "a list is expected.")
+        if not min_len <= len(value) <= max_len:
+            raise DescriptorError(where, f"la liste doit compter de {min_len} à {max_len} éléments.", f"list must hold {min_len} to {max_len} items.")
+        return [item(v, f"{where}[{i}]") for i, v in enumerate(value)]
+
+    return check
+
+
+def safe_name(value: Any, where: str) -> str:
+    """A name that becomes one path component: no separators, no '..', no device names."""
+    if not isinstance(value, str) or not value.strip():
+        raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
+    if len(value) > MAX_NAME or _SAFE_NAME_FORBIDDEN.search(value) or value.strip(" .") != value.strip() or value in (".", ".."):
+        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
+    if value.strip().startswith("..") or value.split(".")[0].lower() in _WINDOWS_RESERVED:
+        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
+    return value.strip()
+
+
+def _sha256(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _HEX64.match(value):
+        raise DescriptorError(where, "empreinte SHA-256 (64 caractères hexadécimaux) attendue.", "SHA-256 (64 hex digits) expected.")
+    return value.lower()
+
+
+def _local_only(checker: Checker, ctx: _Ctx) -> Checker:
+    def check(value: Any, where: str) -> Any:
+        if not ctx.local:
+            raise LocalOnlyFieldError(
+                where,
+                "ce champ (chemin local ou clé) n'est accepté que de l'utilisateur lui-même, pas d'une page web.",
+                "this field (local path or key) is accepted only from the user, not from a web page.",
+            )
+        return checker(value, where)
+
+    return check
+
+
+def _path(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value or "\x00" in value:
+        raise DescriptorError(where, "un chemin est attendu.", "a path is expected.")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Descriptor shapes
+
+
+def _file(ctx: _Ctx, *, upload: str = "no") -> Checker:
+    """A remote file; `upload` is "no", "optional" or "required" for its `upload_url`."""
+
+    def check(value: Any, where: str) -> dict[str, Any]:
+        required: dict[str, Checker] = {
+            "name": safe_name,
+            "url": ctx.policy.check,
+            "size": _int(0, 2**50),
+            "sha256": _sha256,
+        }
+        optional: dict[str, Checker] = {"id": _str(200), "label": _str(300), "content_type": _str(200)}
+        if upload == "required":
+            required["upload_url"] = ctx.policy.check
+        elif upload == "optional":
+            optional["upload_url"] = ctx.policy.check
+        return _obj(value, where, required, optional)
+
+    return check
+
+
+def _envelope(ctx: _Ctx, upload: str) -> Checker:
+    def check(value: Any, where: str) -> dict[str, Any]:
+        return _obj(
+            value,
+            where,
+            {"id": safe_name, "files": _list(_file(ctx, upload=upload), min_len=1)},
+            {"label": _str(300), "kind": _str(100)},
+        )
+
+    return check
+
+
+def _pli(ctx: _Ctx, upload: str) -> Checker:
+    def check(value: Any, where: str) -> dict[str, Any]:
+        return _obj(
+            value,
+            where,
+            {"id": safe_name, "envelopes": _list(_envelope(ctx, upload), min_len=1)},
+            {"label": _str(300), "company": _str(300)},
+        )
+
+    return check
+
+
+def _consultation(ctx: _Ctx, upload: str = "no") -> Checker:
+    def check(value: Any, where: str) -> dict[str, Any]:
+        return _obj(
+            value,
+            where,
+            {"id": safe_name, "plis": _list(_pli(ctx, upload), min_len=1)},
+            {"label": _str(300), "reference": _str(200)},
+        )
+
+    return check
+
+
+def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[str, Checker]]:
+    def lo(checker: Checker) -> Checker:
+        return _local_only(checker, ctx)
+
+    if job_type is JobType.DOWNLOAD:
+        return {}, {
+            "descriptor_url": ctx.policy.check,
+            "consultations": _list(_consultation(ctx), min_len=1, max_len=1000),
+            "destination": lo(_path),
+        }
+    if job_type is JobType.OPEN:
+        return {}, {
+            "descriptor_url": ctx.policy.check,
+            "consultation": _consultation(ctx, upload="required"),
+            "key": lo(_str(2000)),
+            "keep_decrypted_in": lo(_path),
+        }
+    if job_type is JobType.SIGN:
+        return {}, {
+            "files": _list(_file(ctx, upload="required"), min_len=1, max_len=1000),
+            "paths": lo(_list(_path, min_len=1, max_len=1000)),
+            "format": _choice("pades", "cades", "xades"),
+            "level": _choice("B-B", "B-T"),
+            "out_dir": lo(_path),
+            "key": lo(_str(2000)),
+        }
+    if job_type is JobType.VERIFY:
+        return {}, {
+            "files": _list(_file(ctx), min_len=1, max_len=1000),
+            "paths": lo(_list(_path, min_len=1, max_len=1000)),
+            "detached_of": lo(_path),
+            "report_url": ctx.policy.check,
+        }
+    if job_type is JobType.KEYGEN:
+        return {"common_name": _str(200)}, {
+            "upload_url": ctx.policy.check,
+            "key_size": _int(2048, 4096),
+            "store": lo(_str(2000)),
+        }
+    if job_type is JobType.DECRYPT:
+        return {"folder": lo(_path)}, {"out_dir": lo(_path), "key": lo(_str(2000)), "extract": _bool}
+    return {}, {"platform_url": ctx.policy.check}
+
+
+@dataclass
+class ParsedDescriptor:
+    type: JobType
+    params: dict[str, Any]
+    token: str | None = None
+    label: str = ""
+    platform: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_descriptor(
+    descriptor: Mapping[str, Any],
+    origin: str,
+    settings: Settings | None = None,
+    *,
+    expected_type: JobType | None = None,
+    loopback_http: bool | None = None,
+) -> ParsedDescriptor:
+    """Validate a descriptor queued by `origin`; raises DescriptorError naming the bad field."""
+    policy = UrlPolicy.for_origin(origin, settings, loopback_http=loopback_http)
+    ctx = _Ctx(policy=policy, local=policy.origin == LOCAL_ORIGIN)
+    if not isinstance(descriptor, Mapping):
+        raise DescriptorError("descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
+    head = _obj(
+        descriptor,
+        "",
+        {"version": _int(1, 1000), "type": _choice(*[t.value for t in JobType])},
+        {"label": _str(300), "token": _str(4096), "platform": safe_name, "params": lambda v, w: v},
+    )
+    if head["version"] != PROTOCOL_VERSION:
+        raise DescriptorError("version", f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).", f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).", code="descriptor_version")
+    job_type = JobType(head["type"])
+    if expected_type is not None and job_type is not expected_type:
+        raise DescriptorError("type", f"type « {expected_type.value} » attendu.", f"type {expected_type.value!r} expected.")
+    if job_type is JobType.DECRYPT and not ctx.local:
+        raise LocalOnlyFieldError("type", "le déchiffrement hors ligne ne se lance que depuis l'assistant.", "offline decryption is started from the assistant only.")
+    required, optional = _params_for(job_type, ctx)
+    params = _obj(head.get("params", {}), "params", required, optional)
+    _check_alternatives(job_type, params, ctx)
+    return ParsedDescriptor(
+        type=job_type,
+        params=params,
+        token=head.get("token"),
+        label=head.get("label", ""),
+        platform=head.get("platform", ""),
+    )
+
+
+def _check_alternatives(job_type: JobType, params: dict[str, Any], ctx: _Ctx) -> None:
+    """Exactly one source of work: inline content, a descriptor URL, or (locally) paths."""
+    groups = {
+        JobType.DOWNLOAD: ("descriptor_url", "consultations"),
+        JobType.OPEN: ("descriptor_url", "consultation"),
+        JobType.SIGN: ("files", "paths"),
+        JobType.VERIFY: ("files", "paths"),
+    }
+    names = groups.get(job_type)
+    if not names:
+        return
+    present = [n for n in names if n in params]
+    if len(present) != 1:
+        raise DescriptorError(
+            f"params.{names[0]}",
+            f"indiquez exactement un des champs : {', '.join(names)}.",
+            f"give exactly one of: {', '.join(names)}.",
+        )
+    if job_type is JobType.SIGN and "format" not in params:
+        raise DescriptorError("params.format", "champ obligatoire absent.", "required field missing.")
+
+
+def iter_files(consultations: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """Flatten consultation/pli/enveloppe/file in descriptor order."""
+    out = []
+    for consultation in consultations:
+        for pli in consultation["plis"]:
+            for envelope in pli["envelopes"]:
+                for file in envelope["files"]:
+                    out.append((consultation, pli, envelope, file))
+    return out

@@ -1,0 +1,192 @@
+"""The job journal: SQLite in the user data folder.
+
+Two things live here. The "Traitements distants" history (what ran, when it started and ended,
+how it ended), shown by the UI and `assistant jobs`. And the resume state: which downloaded files
+were already verified against their SHA-256 (so a restarted download never fetches them again) and
+which envelopes an online opening already decrypted and delivered. Several processes (the tray
+app, a CLI download) may share the file: WAL mode and a busy timeout keep them out of each
+other's way. Nothing secret is ever written here (no token, no PIN, no decrypted content).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant import paths
+from assistant.jobs.model import Job
+
+JOURNAL_FILE = "journal.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    title TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT,
+    result TEXT,
+    error TEXT,
+    pid INTEGER
+);
+CREATE TABLE IF NOT EXISTS verified_files (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    verified_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS done_items (
+    scope TEXT NOT NULL,
+    item TEXT NOT NULL,
+    done_at REAL NOT NULL,
+    PRIMARY KEY (scope, item)
+);
+"""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: str
+    type: str
+    origin: str
+    title: str
+    state: str
+    created_at: str
+    started_at: str | None
+    ended_at: str | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+
+class Journal:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.data_dir() / JOURNAL_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- history ---------------------------------------------------------------------------
+
+    def record_job(self, job: Job) -> None:
+        row = (
+            job.id,
+            job.type.value,
+            job.origin,
+            job.title_fr,
+            job.state.value,
+            job.created_at.isoformat(timespec="seconds"),
+            job.started_at.isoformat(timespec="seconds") if job.started_at else None,
+            job.ended_at.isoformat(timespec="seconds") if job.ended_at else None,
+            json.dumps(job.result, ensure_ascii=False) if job.result is not None else None,
+            json.dumps(job.error, ensure_ascii=False) if job.error is not None else None,
+            os.getpid(),
+        )
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+
+    def history(self, limit: int = 200) -> list[HistoryEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id,type,origin,title,state,created_at,started_at,ended_at,result,error "
+                "FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            HistoryEntry(
+                id=r[0], type=r[1], origin=r[2], title=r[3], state=r[4], created_at=r[5], started_at=r[6],
+                ended_at=r[7], result=json.loads(r[8]) if r[8] else None, error=json.loads(r[9]) if r[9] else None,
+            )
+            for r in rows
+        ]
+
+    def mark_interrupted(self) -> int:
+        """Jobs left unfinished by a process that is gone (crash, reboot, SIGKILL) end as failed."""
+        error = json.dumps(
+            {"code": "interrupted", "message": "Traitement interrompu (arrêt de l'assistant).", "message_en": "Job interrupted (the assistant stopped)."},
+            ensure_ascii=False,
+        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, pid FROM jobs WHERE state IN ('queued','waiting_user','running')"
+            ).fetchall()
+            gone = [r[0] for r in rows if r[1] is None or not _pid_alive(int(r[1]))]
+            for job_id in gone:
+                self._db.execute(
+                    "UPDATE jobs SET state='failed', error=?, ended_at=COALESCE(ended_at, datetime('now')) WHERE id=?",
+                    (error, job_id),
+                )
+        return len(gone)
+
+    # -- verified downloads ----------------------------------------------------------------
+
+    def is_verified(self, path: Path, sha256: str, size: int) -> bool:
+        """True when `path` was verified against `sha256` and has not changed since."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT sha256, size, mtime_ns FROM verified_files WHERE path=?", (str(path),)
+            ).fetchone()
+        if row is None or row[0] != sha256 or row[1] != size:
+            return False
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return stat.st_size == size and stat.st_mtime_ns == row[2]
+
+    def mark_verified(self, path: Path, sha256: str, size: int, url: str) -> None:
+        stat = path.stat()
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO verified_files VALUES (?,?,?,?,?,?)",
+                (str(path), sha256, size, stat.st_mtime_ns, url, time.time()),
+            )
+
+    def forget_verified(self, path: Path) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM verified_files WHERE path=?", (str(path),))
+
+    # -- generic done-items (online opening) ----------------------------------------------
+
+    def is_done(self, scope: str, item: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM done_items WHERE scope=? AND item=?", (scope, item)).fetchone() is not None
+
+    def mark_done(self, scope: str, item: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO done_items VALUES (?,?,?)", (scope, item, time.time()))
+
+    def clear_scope(self, scope: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM done_items WHERE scope=?", (scope,))
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""One module per job type, each with `run(ctx: JobContext) -> RunnerResult`."""
