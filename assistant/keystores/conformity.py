@@ -1,0 +1,569 @@
+"""Is this certificate fit to sign a public-procurement document? A pure reading of the X.509 fields.
+
+French public procurement (arrêté du 22 mars 2019, code de la commande publique) asks for an advanced
+signature made with a *qualified* certificate (eIDAS regulation, annex I). What the platforms check,
+and what this module checks, is written in the certificate itself:
+
+* the key usage: nonRepudiation (contentCommitment) or digitalSignature, and no extended key usage
+  that restricts the key to something else (client authentication, TLS...);
+* the validity period, today;
+* the qualification: the ETSI EN 319 412-5 QCStatements (QcCompliance, QcSSCD, QcType esign) or a
+  qualified certificate policy (ETSI EN 319 411-2 QCP-n / QCP-n-qscd, the older TS 101 456 QCP);
+* the key strength (RSA 2048 bits, EC 256 bits at least, as the RGS asks).
+
+Nothing here touches the network or the trust lists: the verdict says what the certificate declares.
+The signature verification report (signing/) is where the chain and revocation are checked.
+
+Every reason is a French sentence meant for the user; the English translation is kept alongside for
+`ASSISTANT_LANG=en` and for the bridge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+
+# --------------------------------------------------------------------------------------------
+# Identifiers
+
+#: RFC 3739 qcStatements extension.
+OID_QC_STATEMENTS = "1.3.6.1.5.5.7.1.3"
+#: ETSI EN 319 412-5 statements.
+QC_COMPLIANCE = "0.4.0.1862.1.1"
+QC_LIMIT_VALUE = "0.4.0.1862.1.2"
+QC_RETENTION_PERIOD = "0.4.0.1862.1.3"
+QC_SSCD = "0.4.0.1862.1.4"
+QC_PDS = "0.4.0.1862.1.5"
+QC_TYPE = "0.4.0.1862.1.6"
+QC_TYPE_ESIGN = "0.4.0.1862.1.6.1"
+QC_TYPE_ESEAL = "0.4.0.1862.1.6.2"
+QC_TYPE_WEB = "0.4.0.1862.1.6.3"
+#: RFC 3739 semantics (id-qcs-pkixQCSyntax-v2), seen in older qualified certificates.
+QCS_PKIX_SYNTAX_V2 = "1.3.6.1.5.5.7.11.2"
+
+
+class PolicyKind(enum.StrEnum):
+    QUALIFIED_SIGNATURE = "qualified_signature"  # natural person, eIDAS art. 28
+    QUALIFIED_SEAL = "qualified_seal"  # legal person, eIDAS art. 38
+    QUALIFIED_WEB = "qualified_web"
+    NORMALIZED = "normalized"  # ETSI EN 319 411-1 NCP/NCP+/LCP: trustworthy, not qualified
+
+
+@dataclass(frozen=True)
+class KnownPolicy:
+    oid: str
+    name: str
+    kind: PolicyKind
+    qscd: bool = False
+
+
+#: Certificate policies that say by themselves what the certificate is (ETSI, shared by every
+#: European provider, French ones included: Certigna, ChamberSign, CertEurope, Certinomis,
+#: Universign... put QCP-n-qscd next to their own policy OID in their eIDAS signature certificates).
+KNOWN_POLICIES: dict[str, KnownPolicy] = {
+    p.oid: p
+    for p in (
+        # ETSI EN 319 411-2 (eIDAS qualified certificates)
+        KnownPolicy("0.4.0.194112.1.0", "ETSI QCP-n (certificat qualifié, personne physique)", PolicyKind.QUALIFIED_SIGNATURE),
+        KnownPolicy("0.4.0.194112.1.1", "ETSI QCP-l (certificat qualifié, personne morale)", PolicyKind.QUALIFIED_SEAL),
+        KnownPolicy(
+            "0.4.0.194112.1.2", "ETSI QCP-n-qscd (certificat qualifié sur dispositif qualifié, personne physique)",
+            PolicyKind.QUALIFIED_SIGNATURE, qscd=True,
+        ),
+        KnownPolicy(
+            "0.4.0.194112.1.3", "ETSI QCP-l-qscd (certificat qualifié sur dispositif qualifié, personne morale)",
+            PolicyKind.QUALIFIED_SEAL, qscd=True,
+        ),
+        KnownPolicy("0.4.0.194112.1.4", "ETSI QCP-w (authentification de site web)", PolicyKind.QUALIFIED_WEB),
+        # ETSI TS 101 456 (directive 1999/93/CE, before eIDAS)
+        KnownPolicy("0.4.0.1456.1.1", "ETSI QCP public + SSCD", PolicyKind.QUALIFIED_SIGNATURE, qscd=True),
+        KnownPolicy("0.4.0.1456.1.2", "ETSI QCP public", PolicyKind.QUALIFIED_SIGNATURE),
+        # ETSI EN 319 411-1 (not qualified)
+        KnownPolicy("0.4.0.2042.1.1", "ETSI NCP (certificat normalisé)", PolicyKind.NORMALIZED),
+        KnownPolicy("0.4.0.2042.1.2", "ETSI NCP+ (certificat normalisé sur dispositif sécurisé)", PolicyKind.NORMALIZED),
+        KnownPolicy("0.4.0.2042.1.3", "ETSI LCP (certificat allégé)", PolicyKind.NORMALIZED),
+    )
+}
+
+#: OID arcs of French certification authorities (under the AFNOR arc 1.2.250.1 or their own
+#: enterprise number), to name the provider in the verdict. An arc names *who* issued the
+#: certificate, not *which level*: the same provider issues RGS* authentication and eIDAS qualified
+#: signature certificates under it, so an arc alone never makes a certificate qualified.
+#: Sources: Certigna's CP/CPS (1.2.250.1.177.x), CertEurope eID Root CP (1.2.250.1.105.22.1.0),
+#: Universign's timestamping policy (1.3.6.1.4.1.15819.5.x); Certinomis and ChamberSign from their
+#: published policies' OIDs. Extend this table rather than guessing from a certificate's subject.
+FRENCH_PROVIDER_ARCS: dict[str, str] = {
+    "1.2.250.1.177": "Certigna (Dhimyotis)",
+    "1.2.250.1.105": "CertEurope",
+    "1.2.250.1.86": "Certinomis (Docaposte)",
+    "1.2.250.1.96": "ChamberSign France",
+    "1.3.6.1.4.1.15819": "Universign",
+}
+
+#: Extended key usages compatible with signing documents. A certificate without the EKU
+#: extension is unrestricted (RFC 5280 §4.2.1.12).
+DOCUMENT_SIGNING_EKUS: dict[str, str] = {
+    "2.5.29.37.0": "tout usage",
+    ExtendedKeyUsageOID.EMAIL_PROTECTION.dotted_string: "protection du courrier électronique",
+    "1.3.6.1.5.5.7.3.36": "signature de documents",
+    "1.3.6.1.4.1.311.10.3.12": "signature de documents (Microsoft)",
+    "1.2.840.113583.1.1.5": "documents authentiques (Adobe)",
+    ExtendedKeyUsageOID.CODE_SIGNING.dotted_string: "signature de code",
+}
+
+EKU_NAMES: dict[str, str] = {
+    ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string: "authentification client",
+    ExtendedKeyUsageOID.SERVER_AUTH.dotted_string: "authentification de serveur TLS",
+    ExtendedKeyUsageOID.TIME_STAMPING.dotted_string: "horodatage",
+    ExtendedKeyUsageOID.OCSP_SIGNING.dotted_string: "réponses OCSP",
+    ExtendedKeyUsageOID.SMARTCARD_LOGON.dotted_string: "ouverture de session par carte à puce",
+    ExtendedKeyUsageOID.IPSEC_IKE.dotted_string: "IPsec",
+    "1.3.6.1.4.1.311.10.3.4": "chiffrement de fichiers (EFS)",
+    **DOCUMENT_SIGNING_EKUS,
+}
+
+MIN_RSA_BITS = 2048
+MIN_EC_BITS = 256
+
+LABEL_SUITABLE = "adapté pour les marchés publics"
+
+
+class Category(enum.StrEnum):
+    """One word for what the certificate is good for, in the order the UI sorts them."""
+
+    QUALIFIED_SIGNATURE = "qualified_signature"  # adapté pour les marchés publics
+    SIGNATURE = "signature"  # can sign, not qualified
+    SEAL = "seal"  # qualified seal of a legal person
+    ENCRYPTION = "encryption"  # bi-clé: decrypts plis, does not sign
+    AUTHENTICATION = "authentication"  # login only
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    UNSUITABLE = "unsuitable"  # CA certificate, weak key, no usable key usage...
+
+
+LABELS: dict[Category, tuple[str, str]] = {
+    Category.QUALIFIED_SIGNATURE: (LABEL_SUITABLE, "suitable for public procurement"),
+    Category.SIGNATURE: ("signature possible, certificat non qualifié", "can sign, certificate not qualified"),
+    Category.SEAL: ("cachet d'entreprise, pas une signature personnelle", "company seal, not a personal signature"),
+    Category.ENCRYPTION: ("chiffrement (bi-clé) : déchiffre les plis, ne signe pas", "encryption key pair: decrypts, does not sign"),
+    Category.AUTHENTICATION: ("authentification uniquement, ne signe pas", "authentication only, cannot sign"),
+    Category.EXPIRED: ("expiré, ne peut plus signer", "expired, can no longer sign"),
+    Category.NOT_YET_VALID: ("pas encore valide", "not yet valid"),
+    Category.UNSUITABLE: ("ne convient pas à la signature", "not suitable for signing"),
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of explanation. `ok` marks what is in order (shown ✔), the others block or warn."""
+
+    fr: str
+    en: str
+    ok: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.fr, "message_en": self.en, "ok": self.ok}
+
+
+@dataclass(frozen=True)
+class QcInfo:
+    """What the qcStatements extension declares."""
+
+    present: bool = False
+    compliance: bool = False
+    sscd: bool = False
+    types: frozenset[str] = frozenset()
+    semantics: frozenset[str] = frozenset()
+
+    @property
+    def esign(self) -> bool:
+        # EN 319 412-5 §4.2.3: a qualified certificate without QcType is for electronic signatures.
+        return QC_TYPE_ESIGN in self.types or (self.compliance and not self.types)
+
+    @property
+    def eseal(self) -> bool:
+        return QC_TYPE_ESEAL in self.types
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        if self.compliance:
+            out.append("QcCompliance")
+        if self.sscd:
+            out.append("QcSSCD")
+        for t, name in ((QC_TYPE_ESIGN, "QcType esign"), (QC_TYPE_ESEAL, "QcType eseal"), (QC_TYPE_WEB, "QcType web")):
+            if t in self.types:
+                out.append(name)
+        return out
+
+
+@dataclass(frozen=True)
+class Verdict:
+    category: Category
+    usable_for_signature: bool  # the key may sign documents today (whatever the qualification)
+    qualified: bool  # the certificate declares itself qualified for electronic signatures
+    usable_for_decryption: bool  # an RSA key-transport key: opens plis, even after expiry
+    reasons: tuple[Reason, ...]
+    provider: str | None = None
+    qc: QcInfo = field(default_factory=QcInfo)
+    policies: tuple[str, ...] = ()
+
+    @property
+    def suitable_for_procurement(self) -> bool:
+        return self.category is Category.QUALIFIED_SIGNATURE
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.category][0]
+
+    @property
+    def label_en(self) -> str:
+        return LABELS[self.category][1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "category": self.category.value,
+            "label": self.label,
+            "label_en": self.label_en,
+            "suitable_for_procurement": self.suitable_for_procurement,
+            "usable_for_signature": self.usable_for_signature,
+            "qualified": self.qualified,
+            "usable_for_decryption": self.usable_for_decryption,
+            "reasons": [r.fr for r in self.reasons],
+            "problems": [r.fr for r in self.reasons if not r.ok],
+            "details": [r.to_dict() for r in self.reasons],
+            "provider": self.provider,
+            "qc_statements": self.qc.names(),
+            "policies": list(self.policies),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# A tiny DER reader: qcStatements is not parsed by `cryptography`, and pulling asn1crypto in for
+# one SEQUENCE OF costs more start-up time than these lines.
+
+
+class DerError(ValueError):
+    pass
+
+
+def _der_items(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield (tag, content) for each TLV in `data` (definite lengths only, as DER requires)."""
+    i, n = 0, len(data)
+    while i < n:
+        if i + 2 > n:
+            raise DerError("truncated TLV")
+        tag = data[i]
+        if tag & 0x1F == 0x1F:
+            raise DerError("high tag numbers are not used here")
+        length = data[i + 1]
+        i += 2
+        if length & 0x80:
+            count = length & 0x7F
+            if count == 0 or count > 4 or i + count > n:
+                raise DerError("bad length")
+            length = int.from_bytes(data[i : i + count], "big")
+            i += count
+        if i + length > n:
+            raise DerError("truncated content")
+        yield tag, data[i : i + length]
+        i += length
+
+
+def decode_oid(content: bytes) -> str:
+    if not content:
+        raise DerError("empty OID")
+    arcs: list[int] = []
+    value = 0
+    for byte in content:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if content[-1] & 0x80:
+        raise DerError("truncated OID")
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(a) for a in head + arcs[1:])
+
+
+_SEQUENCE, _OID = 0x30, 0x06
+
+
+def parse_qc_statements(der: bytes) -> QcInfo:
+    """Read the ETSI/RFC 3739 statements we need; unknown statements are ignored, bad DER raises DerError."""
+    compliance = sscd = False
+    types: set[str] = set()
+    semantics: set[str] = set()
+    ((tag, body),) = list(_der_items(der)) or [(0, b"")]
+    if tag != _SEQUENCE:
+        raise DerError("qcStatements is not a SEQUENCE")
+    for st_tag, statement in _der_items(body):
+        if st_tag != _SEQUENCE:
+            raise DerError("QCStatement is not a SEQUENCE")
+        parts = list(_der_items(statement))
+        if not parts or parts[0][0] != _OID:
+            raise DerError("QCStatement without statementId")
+        sid = decode_oid(parts[0][1])
+        info = parts[1] if len(parts) > 1 else None
+        if sid == QC_COMPLIANCE:
+            compliance = True
+        elif sid == QC_SSCD:
+            sscd = True
+        elif sid == QC_TYPE and info is not None and info[0] == _SEQUENCE:
+            types.update(decode_oid(c) for t, c in _der_items(info[1]) if t == _OID)
+        elif sid == QCS_PKIX_SYNTAX_V2 and info is not None and info[0] == _SEQUENCE:
+            for t, c in _der_items(info[1]):
+                if t == _OID:
+                    semantics.add(decode_oid(c))
+    return QcInfo(True, compliance, sscd, frozenset(types), frozenset(semantics))
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the certificate
+
+
+def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.ExtensionType | None:
+    try:
+        return cert.extensions.get_extension_for_oid(oid).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def qc_info(cert: x509.Certificate) -> tuple[QcInfo, bool]:
+    """(statements, malformed): a malformed extension is reported, not fatal."""
+    ext = _extension(cert, x509.ObjectIdentifier(OID_QC_STATEMENTS))
+    if ext is None:
+        return QcInfo(), False
+    raw = ext.value if isinstance(ext, x509.UnrecognizedExtension) else ext.public_bytes()
+    try:
+        return parse_qc_statements(raw), False
+    except (DerError, ValueError):
+        return QcInfo(present=True), True
+
+
+def policy_oids(cert: x509.Certificate) -> list[str]:
+    ext = _extension(cert, ExtensionOID.CERTIFICATE_POLICIES)
+    if not isinstance(ext, x509.CertificatePolicies):
+        return []
+    return [p.policy_identifier.dotted_string for p in ext]
+
+
+def provider_for(policies: Iterable[str]) -> str | None:
+    for oid in policies:
+        for arc, name in FRENCH_PROVIDER_ARCS.items():
+            if oid == arc or oid.startswith(arc + "."):
+                return name
+    return None
+
+
+def key_description(cert: x509.Certificate) -> tuple[str, int]:
+    """("RSA" | "EC" | ..., size in bits) for display."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "EC", key.curve.key_size
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", key.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "Ed448", 448
+    return "inconnu", 0
+
+
+def format_date(when: dt.datetime) -> str:
+    return when.strftime("%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class _Usage:
+    sign: bool
+    non_repudiation: bool
+    encipher: bool
+    ca: bool
+    eku: tuple[str, ...] | None  # None: no EKU extension (unrestricted)
+
+
+def _usage(cert: x509.Certificate) -> _Usage:
+    ku = _extension(cert, ExtensionOID.KEY_USAGE)
+    bc = _extension(cert, ExtensionOID.BASIC_CONSTRAINTS)
+    eku_ext = _extension(cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    eku = tuple(o.dotted_string for o in eku_ext) if isinstance(eku_ext, x509.ExtendedKeyUsage) else None
+    ca = isinstance(bc, x509.BasicConstraints) and bc.ca
+    if isinstance(ku, x509.KeyUsage):
+        encipher = ku.key_encipherment or ku.data_encipherment or ku.key_agreement
+        return _Usage(ku.digital_signature, ku.content_commitment, encipher, ca, eku)
+    # No KeyUsage extension: RFC 5280 leaves the key unrestricted.
+    return _Usage(True, False, True, ca, eku)
+
+
+def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
+    """The verdict for public procurement, with its reasons in French (and English)."""
+    now = now or dt.datetime.now(dt.UTC)
+    reasons: list[Reason] = []
+    usage = _usage(cert)
+    qc, qc_malformed = qc_info(cert)
+    policies = policy_oids(cert)
+    known = [KNOWN_POLICIES[p] for p in policies if p in KNOWN_POLICIES]
+    provider = provider_for(policies)
+    key_type, key_bits = key_description(cert)
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    expired, early = now > not_after, now < not_before
+
+    # -- what the key may do -------------------------------------------------------------
+    eku_blocks = usage.eku is not None and not any(o in DOCUMENT_SIGNING_EKUS for o in usage.eku)
+    can_sign_ku = usage.non_repudiation or usage.sign
+    signing_key = can_sign_ku and not eku_blocks and not usage.ca
+    is_rsa = key_type == "RSA"
+    decrypts = usage.encipher and is_rsa and not usage.ca
+    weak = (key_type == "RSA" and key_bits < MIN_RSA_BITS) or (key_type == "EC" and key_bits < MIN_EC_BITS) or (
+        key_type in ("DSA", "inconnu")
+    )
+
+    if usage.ca:
+        reasons.append(Reason(
+            "Certificat d'autorité de certification : il certifie d'autres certificats, il ne signe pas de documents.",
+            "Certification authority certificate: it certifies other certificates, it does not sign documents.",
+        ))
+    elif usage.non_repudiation:
+        reasons.append(Reason("Usage de la clé : non-répudiation (signature de documents).",
+                              "Key usage: non-repudiation (document signing).", ok=True))
+    elif usage.sign and not eku_blocks:
+        reasons.append(Reason("Usage de la clé : signature numérique (sans non-répudiation).",
+                              "Key usage: digital signature (without non-repudiation).", ok=True))
+    if eku_blocks and not usage.ca:
+        names = ", ".join(EKU_NAMES.get(o, o) for o in usage.eku or ())
+        if can_sign_ku:
+            reasons.append(Reason(
+                f"Usage étendu limité à : {names}. Ce certificat sert à s'authentifier, pas à signer des documents.",
+                f"Extended key usage restricted to: {names}. This certificate authenticates, it does not sign documents.",
+            ))
+    if not can_sign_ku and not usage.ca:
+        if decrypts:
+            reasons.append(Reason(
+                "Clé de chiffrement (keyEncipherment) : elle sert à déchiffrer les plis, pas à signer.",
+                "Encryption key (keyEncipherment): it decrypts bids, it does not sign.",
+            ))
+        else:
+            reasons.append(Reason(
+                "L'usage de la clé ne comprend ni la non-répudiation ni la signature numérique.",
+                "The key usage includes neither non-repudiation nor digital signature.",
+            ))
+    elif decrypts and signing_key:
+        reasons.append(Reason("La clé peut aussi déchiffrer (keyEncipherment).",
+                              "The key can also decrypt (keyEncipherment).", ok=True))
+
+    # -- validity ------------------------------------------------------------------------
+    if expired:
+        reasons.append(Reason(
+            f"Certificat expiré le {format_date(not_after)} : il ne peut plus signer. "
+            "Demandez son renouvellement à votre autorité de certification.",
+            f"Certificate expired on {format_date(not_after)}: it can no longer sign. Ask your certification "
+            "authority for a renewal.",
+        ))
+    elif early:
+        reasons.append(Reason(
+            f"Certificat pas encore valide : il le sera à partir du {format_date(not_before)}.",
+            f"Certificate not yet valid: it will be from {format_date(not_before)}.",
+        ))
+    else:
+        reasons.append(Reason(f"Valide jusqu'au {format_date(not_after)}.",
+                              f"Valid until {format_date(not_after)}.", ok=True))
+
+    # -- key strength --------------------------------------------------------------------
+    if weak:
+        reasons.append(Reason(
+            f"Clé {key_type} de {key_bits} bits : trop faible (RSA 2048 bits ou courbe elliptique 256 bits minimum).",
+            f"{key_type} key of {key_bits} bits: too weak (RSA 2048 bits or 256-bit elliptic curve at least).",
+        ))
+
+    # -- qualification -------------------------------------------------------------------
+    qualified_policy = [p for p in known if p.kind is PolicyKind.QUALIFIED_SIGNATURE]
+    seal_policy = [p for p in known if p.kind is PolicyKind.QUALIFIED_SEAL]
+    qc_esign = qc.compliance and qc.esign and not qc.eseal
+    qc_seal = qc.compliance and qc.eseal
+    qualified = qc_esign or bool(qualified_policy)
+    seal = (qc_seal or bool(seal_policy)) and not qualified
+    if qc.compliance:
+        kinds = ", ".join(n for n in qc.names() if n != "QcCompliance")
+        reasons.append(Reason(
+            "Certificat qualifié au sens du règlement eIDAS (déclaration QcCompliance"
+            + (f", {kinds}" if kinds else "") + ").",
+            "Qualified certificate under the eIDAS regulation (QcCompliance statement"
+            + (f", {kinds}" if kinds else "") + ").",
+            ok=True,
+        ))
+        if qc.sscd:
+            reasons.append(Reason("Clé privée sur un dispositif qualifié de création de signature (QSCD).",
+                                  "Private key on a qualified signature creation device (QSCD).", ok=True))
+    if qc_malformed:
+        reasons.append(Reason("L'extension QCStatements est illisible : la qualification n'a pas pu être lue.",
+                              "The QCStatements extension is unreadable: the qualification could not be read."))
+    for p in known:
+        if p.kind in (PolicyKind.QUALIFIED_SIGNATURE, PolicyKind.QUALIFIED_SEAL):
+            reasons.append(Reason(f"Politique de certification qualifiée : {p.name}.",
+                                  f"Qualified certificate policy: {p.name} ({p.oid}).", ok=True))
+    if provider:
+        reasons.append(Reason(f"Autorité de certification reconnue : {provider}.",
+                              f"Known certification authority: {provider}.", ok=True))
+    if seal:
+        reasons.append(Reason(
+            "Certificat de cachet (personne morale) : une offre ou un marché se signe avec le certificat "
+            "d'une personne physique habilitée à engager l'entreprise.",
+            "Seal certificate (legal person): a bid or a contract is signed with the certificate of a natural "
+            "person empowered to commit the company.",
+        ))
+    elif signing_key and not qualified:
+        normalized = [p for p in known if p.kind is PolicyKind.NORMALIZED]
+        detail = f" (politique {normalized[0].name})" if normalized else ""
+        reasons.append(Reason(
+            f"Certificat non qualifié{detail} : il ne déclare ni QcCompliance ni politique de certification "
+            "qualifiée. Les marchés publics exigent un certificat qualifié (règlement eIDAS, arrêté du 22 mars 2019).",
+            f"Certificate not qualified{detail}: it declares neither QcCompliance nor a qualified certificate "
+            "policy. Public procurement requires a qualified certificate (eIDAS regulation).",
+        ))
+
+    # -- the category --------------------------------------------------------------------
+    if usage.ca:
+        category = Category.UNSUITABLE
+    elif not can_sign_ku:
+        category = Category.ENCRYPTION if decrypts else Category.UNSUITABLE
+    elif eku_blocks:
+        category = Category.AUTHENTICATION
+    elif expired:
+        category = Category.EXPIRED
+    elif early:
+        category = Category.NOT_YET_VALID
+    elif weak:
+        category = Category.UNSUITABLE
+    elif seal:
+        category = Category.SEAL
+    elif qualified:
+        category = Category.QUALIFIED_SIGNATURE
+    else:
+        category = Category.SIGNATURE
+    usable = signing_key and not expired and not early and not weak
+    if decrypts and (expired or early) and category is Category.ENCRYPTION:
+        reasons.append(Reason(
+            "Une clé de chiffrement expirée reste utile pour ouvrir les plis chiffrés pendant sa validité.",
+            "An expired encryption key still opens the bids encrypted while it was valid.",
+            ok=True,
+        ))
+    return Verdict(
+        category=category,
+        usable_for_signature=usable,
+        qualified=qualified,
+        usable_for_decryption=decrypts,
+        reasons=tuple(reasons),
+        provider=provider,
+        qc=qc,
+        policies=tuple(policies),
+    )
