@@ -1,0 +1,405 @@
+"""API v1 of the bridge: routing, the checks in their fixed order, and the JSON answers.
+
+This module knows nothing about sockets: `BridgeApi.handle` takes a parsed `Request` and returns a
+`Response` (or a streaming one for server-sent events), so every rule here is testable directly and
+the HTTP server (`assistant.bridge.server`) stays a thin shell.
+
+Order of the checks, before any work: Host (DNS rebinding) -> Origin (approved platforms only;
+GET /v1/status is the one exception) -> rate limit -> body (size, strict JSON) -> the job engine's
+own strict validation of the descriptor (unknown fields, wrong types, URLs outside the origin).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Protocol
+
+from assistant import APP_NAME, PROTOCOL_VERSION, __version__
+from assistant.bridge.guards import (
+    BridgeError,
+    RateLimiter,
+    check_body_length,
+    check_content_type,
+    check_host,
+    cors_headers,
+    invalid_field,
+    normalize_origin,
+    parse_json_object,
+    preflight_headers,
+)
+from assistant.bridge.origins import ConsentPrompter, OriginRegistry
+from assistant.errors import AssistantError
+
+log = logging.getLogger(__name__)
+
+JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: Concurrent event streams one origin may hold open.
+MAX_STREAMS_PER_ORIGIN = 16
+#: Seconds between keep-alive comments on an event stream.
+HEARTBEAT_SECONDS = 15.0
+CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diagnose")
+
+
+class EngineLike(Protocol):
+    """The part of `assistant.jobs.engine.JobEngine` the bridge uses (see CONTRACTS.md)."""
+
+    def submit(self, descriptor: Mapping[str, Any], origin: str) -> Any: ...
+
+    def get(self, job_id: str) -> Any: ...
+
+    def jobs(self, origin: str | None = None) -> list[Any]: ...
+
+    def cancel(self, job_id: str) -> bool: ...
+
+    def subscribe(self, listener: Callable[[Any], None]) -> Callable[[], None]: ...
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    port: int
+    read_body: Callable[[int], bytes] = lambda n: b""
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    #: For server-sent events: yields chunks to write until the stream ends.
+    stream: Iterator[bytes] | None = None
+
+
+def openapi_document() -> bytes:
+    """The OpenAPI document, one file in the package (docs/bridge-openapi.json is a copy, tested)."""
+    return resources.files("assistant.bridge").joinpath("openapi.json").read_bytes()
+
+
+def _json(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    base = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+    base.update(headers or {})
+    return Response(status, body, base)
+
+
+def error_response(exc: BridgeError, extra_headers: Mapping[str, str] | None = None) -> Response:
+    headers = dict(exc.headers)
+    headers.update(extra_headers or {})
+    return _json(exc.status, exc.to_dict(), headers)
+
+
+def _not_found() -> BridgeError:
+    return BridgeError(404, "not_found", "Ressource introuvable.", "Resource not found.")
+
+
+def _method_not_allowed(allowed: str) -> BridgeError:
+    return BridgeError(
+        405, "method_not_allowed", "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
+    )
+
+
+class BridgeApi:
+    def __init__(
+        self,
+        engine: EngineLike,
+        registry: OriginRegistry,
+        prompter: ConsentPrompter | None,
+        *,
+        limiter: RateLimiter | None = None,
+        settings: Any = None,
+        stopping: threading.Event | None = None,
+        state: Callable[[], str] = lambda: "ready",
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.prompter = prompter
+        self.limiter = limiter or RateLimiter()
+        self.settings = settings
+        self.stopping = stopping or threading.Event()
+        self.state = state
+        self._streams: dict[str, int] = {}
+        self._streams_lock = threading.Lock()
+
+    # -- entry point ------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        origin: str | None = None
+        try:
+            check_host(request.header("Host"), request.port)
+            path = request.path.split("?", 1)[0]
+            method = request.method.upper()
+            if method == "GET" and path == "/v1/status":
+                return self._status(request)
+            origin = self._approved_origin(request)
+            if method == "OPTIONS":
+                return Response(204, b"", preflight_headers(origin, request.headers))
+            return self._route(method, path, origin, request)
+        except BridgeError as exc:
+            cors = cors_headers(origin) if origin else {}
+            return error_response(exc, cors)
+        except Exception:
+            log.exception("bridge: unexpected error")
+            cors = cors_headers(origin) if origin else {}
+            return error_response(
+                BridgeError(500, "internal", "Erreur interne de l'assistant.", "Internal assistant error."), cors
+            )
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _approved_origin(self, request: Request) -> str:
+        raw = request.header("Origin")
+        if raw is None:
+            raise BridgeError(
+                403,
+                "origin_required",
+                "Requête refusée : l'origine de la page est inconnue.",
+                "Request refused: the page's origin is missing.",
+            )
+        origin = normalize_origin(raw)
+        if origin is None or raw.strip() != origin:
+            raise BridgeError(
+                403,
+                "origin_refused",
+                "Requête refusée : cette page ne peut pas utiliser l'assistant.",
+                "Request refused: this page may not use the assistant.",
+            )
+        if not self.registry.is_approved(origin):
+            asked = self.prompter.request(origin) if self.prompter is not None else False
+            raise BridgeError(
+                403,
+                "origin_not_approved",
+                f"La plateforme {origin} n'est pas autorisée à utiliser l'assistant."
+                + (" Une demande d'autorisation est affichée dans l'assistant." if asked else ""),
+                f"The platform {origin} is not allowed to use the assistant."
+                + (" The assistant is asking the user." if asked else ""),
+            )
+        return origin
+
+    # -- routes -----------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, origin: str, request: Request) -> Response:
+        parts = path.split("/")
+        # ["", "v1", ...]
+        if len(parts) < 3 or parts[0] != "" or parts[1] != "v1":
+            raise _not_found()
+        rest = parts[2:]
+        if rest == ["status"]:
+            raise _method_not_allowed("GET, OPTIONS")
+        if rest == ["openapi.json"]:
+            self._only(method, "GET")
+            self.limiter.check(origin, "read")
+            return Response(
+                200,
+                openapi_document(),
+                {"Content-Type": "application/json; charset=utf-8", **cors_headers(origin)},
+            )
+        if rest == ["diagnostics"]:
+            self._only(method, "GET")
+            self.limiter.check(origin, "diagnostics")
+            return self._diagnostics(origin)
+        if rest == ["jobs"]:
+            if method == "POST":
+                self.limiter.check(origin, "submit")
+                return self._submit(origin, request)
+            self._only(method, "GET, POST")
+            self.limiter.check(origin, "read")
+            jobs = [self._public(job) for job in self.engine.jobs(origin)]
+            return _json(200, {"jobs": jobs}, cors_headers(origin))
+        if len(rest) in (2, 3) and rest[0] == "jobs":
+            job_id = rest[1]
+            job = self.engine.get(job_id) if JOB_ID.match(job_id) else None
+            if job is None or job.origin != origin:
+                # Another origin's job is answered exactly like a missing one.
+                raise _not_found()
+            if len(rest) == 2:
+                self._only(method, "GET")
+                self.limiter.check(origin, "read")
+                return _json(200, self._public(job), cors_headers(origin))
+            if rest[2] == "cancel":
+                self._only(method, "POST")
+                self.limiter.check(origin, "submit")
+                self._read_empty_object(request)
+                cancelled = self.engine.cancel(job.id)
+                current = self.engine.get(job.id) or job
+                return _json(200, {**self._public(current), "cancel_accepted": cancelled}, cors_headers(origin))
+            if rest[2] == "events":
+                self._only(method, "GET")
+                self.limiter.check(origin, "read")
+                return self._events(origin, job.id)
+        raise _not_found()
+
+    @staticmethod
+    def _only(method: str, allowed: str) -> None:
+        if method not in [m.strip() for m in allowed.split(",")]:
+            raise _method_not_allowed(allowed + ", OPTIONS")
+
+    def _status(self, request: Request) -> Response:
+        headers: dict[str, str] = {}
+        raw = request.header("Origin")
+        origin = normalize_origin(raw) if raw else None
+        approved = origin is not None and raw is not None and raw.strip() == origin
+        approved = approved and origin is not None and self.registry.is_approved(origin)
+        if approved and origin is not None:
+            headers = cors_headers(origin)
+        body = {
+            "name": APP_NAME,
+            "version": __version__,
+            "protocol_version": PROTOCOL_VERSION,
+            "state": self.state(),
+            "capabilities": list(CAPABILITIES),
+        }
+        if origin is not None and approved:
+            body["origin_approved"] = True
+        return _json(200, body, headers)
+
+    def _read_body(self, request: Request) -> dict[str, Any]:
+        check_content_type(request.header("Content-Type"))
+        length = check_body_length(request.header("Content-Length"), request.header("Transfer-Encoding"))
+        raw = request.read_body(length)
+        if len(raw) != length:
+            raise BridgeError(400, "incomplete_body", "Corps de requête incomplet.", "Incomplete request body.")
+        return parse_json_object(raw)
+
+    def _read_empty_object(self, request: Request) -> None:
+        """Cancel takes no parameters: an empty body or `{}`; anything else names the field."""
+        length_header = request.header("Content-Length")
+        if request.header("Transfer-Encoding"):
+            check_body_length(None, "chunked")
+        if length_header is None or length_header.strip() == "0":
+            return
+        body = self._read_body(request)
+        for key in body:
+            raise invalid_field(key, f"Champ inconnu : « {key} ».", f"Unknown field: '{key}'.")
+
+    def _submit(self, origin: str, request: Request) -> Response:
+        descriptor = self._read_body(request)
+        try:
+            job = self.engine.submit(descriptor, origin)
+        except AssistantError as exc:
+            field_name = getattr(exc, "field", None)
+            raise BridgeError(
+                400,
+                exc.code if exc.code and exc.code != "error" else "invalid_descriptor",
+                exc.message_fr,
+                exc.message_en,
+                field=str(field_name) if field_name is not None else None,
+            ) from None
+        public = self._public(job)
+        headers = {"Location": public["urls"]["self"], **cors_headers(origin)}
+        return _json(202, public, headers)
+
+    def _public(self, job: Any) -> dict[str, Any]:
+        public: dict[str, Any] = dict(job.to_public_dict())
+        base = f"/v1/jobs/{job.id}"
+        public["urls"] = {"self": base, "events": f"{base}/events", "cancel": f"{base}/cancel"}
+        return public
+
+    def _diagnostics(self, origin: str) -> Response:
+        try:
+            from assistant.diagnostics import run_diagnostics  # type: ignore[attr-defined]
+        except ImportError:
+            raise BridgeError(
+                503, "unavailable", "Le test de configuration n'est pas disponible.", "Diagnostics are unavailable."
+            ) from None
+        report = run_diagnostics(self.settings, platform_url=origin)
+        return _json(200, report.to_dict(), cors_headers(origin))
+
+    # -- server-sent events -----------------------------------------------------------------
+
+    def _events(self, origin: str, job_id: str) -> Response:
+        with self._streams_lock:
+            if self._streams.get(origin, 0) >= MAX_STREAMS_PER_ORIGIN:
+                raise BridgeError(
+                    429,
+                    "too_many_streams",
+                    "Trop de suivis de traitements ouverts.",
+                    "Too many open event streams.",
+                    headers={"Retry-After": "5"},
+                )
+            self._streams[origin] = self._streams.get(origin, 0) + 1
+        events: queue.Queue[Any] = queue.Queue()
+
+        def listener(event: Any) -> None:
+            if event.job_id == job_id:
+                events.put(event)
+
+        try:
+            unsubscribe = self.engine.subscribe(listener)
+        except BaseException:
+            self._release_stream(origin)
+            raise
+        headers = {
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+            **cors_headers(origin),
+        }
+        return Response(200, b"", headers, stream=self._stream(origin, job_id, events, unsubscribe))
+
+    def _release_stream(self, origin: str) -> None:
+        with self._streams_lock:
+            left = self._streams.get(origin, 1) - 1
+            if left <= 0:
+                self._streams.pop(origin, None)
+            else:
+                self._streams[origin] = left
+
+    def _stream(
+        self, origin: str, job_id: str, events: queue.Queue[Any], unsubscribe: Callable[[], None]
+    ) -> Iterator[bytes]:
+        """The first event is the job as it stands (after subscribing, so nothing is missed); then
+        every state and progress change; `end` after a final state, and the stream closes."""
+        seq = 0
+        try:
+            seq += 1
+            job = self.engine.get(job_id)
+            if job is None:
+                return
+            snapshot = self._public(job)
+            yield _sse("retry: 3000\n", "snapshot", snapshot, seq)
+            terminal = snapshot["state"] in ("succeeded", "failed", "cancelled")
+            last_write = time.monotonic()
+            while not terminal and not self.stopping.is_set():
+                try:
+                    event = events.get(timeout=0.5)
+                except queue.Empty:
+                    if time.monotonic() - last_write >= HEARTBEAT_SECONDS:
+                        last_write = time.monotonic()
+                        yield b": ping\n\n"
+                    continue
+                last_write = time.monotonic()
+                seq += 1
+                data = dict(event.job)
+                data["urls"] = snapshot["urls"]
+                kind = event.kind if event.kind in ("state", "progress") else "state"
+                yield _sse("", kind, data, seq)
+                terminal = data.get("state") in ("succeeded", "failed", "cancelled")
+            if terminal:
+                seq += 1
+                final = self.engine.get(job_id)
+                yield _sse("", "end", self._public(final) if final is not None else snapshot, seq)
+        finally:
+            unsubscribe()
+            self._release_stream(origin)
+
+
+def _sse(prefix: str, event: str, data: Mapping[str, Any], seq: int) -> bytes:
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"{prefix}id: {seq}\nevent: {event}\ndata: {payload}\n\n".encode()

@@ -1,0 +1,164 @@
+"""Which web origins may use the assistant, and asking the user about new ones.
+
+Approvals are the user's decision and live in the settings file (`approved_origins`), so that
+`assistant origins remove` takes effect on a running bridge: the registry re-reads the file when it
+changes. Session approvals (the demo platform started by `assistant run --demo`) are kept in memory
+only, never written.
+
+An unknown origin is refused at once (403) and the user is asked in the background, once per
+session per origin, one question at a time, with a cap per hour: a hostile site cannot drown the
+user in prompts by cycling through sub-domains.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant import paths
+from assistant.bridge.guards import normalize_origin
+from assistant.settings import SETTINGS_FILE, Settings
+
+log = logging.getLogger(__name__)
+
+#: At most this many approval questions per hour.
+PROMPTS_PER_HOUR = 10
+
+
+class OriginRegistry:
+    """The approved origins: the settings file's list plus this session's own."""
+
+    def __init__(self, settings: Settings | None = None, settings_path: Path | None = None) -> None:
+        self._path = settings_path
+        self._lock = threading.Lock()
+        self._session: set[str] = set()
+        self._mtime: float | None = None
+        self._persisted: set[str] = set()
+        if settings is not None:
+            self._persisted = {o for o in (normalize_origin(x) for x in settings.approved_origins) if o}
+            self._mtime = self._stat()
+        else:
+            self._reload()
+
+    def _settings_path(self) -> Path:
+        return self._path or paths.config_dir() / SETTINGS_FILE
+
+    def _stat(self) -> float | None:
+        try:
+            return self._settings_path().stat().st_mtime_ns / 1e9
+        except OSError:
+            return None
+
+    def _reload(self) -> None:
+        settings = Settings.load(self._settings_path())
+        self._persisted = {o for o in (normalize_origin(x) for x in settings.approved_origins) if o}
+        self._mtime = self._stat()
+
+    def _refresh(self) -> None:
+        if self._stat() != self._mtime:
+            self._reload()
+
+    def is_approved(self, origin: str) -> bool:
+        with self._lock:
+            if origin in self._session:
+                return True
+            self._refresh()
+            return origin in self._persisted
+
+    def list(self) -> list[str]:
+        with self._lock:
+            self._refresh()
+            return sorted(self._persisted | self._session)
+
+    def approve(self, origin: str, *, persist: bool = True) -> str:
+        """Approve `origin` (normalised); returns the canonical form. Raises ValueError if unusable."""
+        canonical = normalize_origin(origin)
+        if canonical is None:
+            raise ValueError(origin)
+        with self._lock:
+            if not persist:
+                self._session.add(canonical)
+                return canonical
+            settings = Settings.load(self._settings_path())
+            if canonical not in settings.approved_origins:
+                settings.approved_origins.append(canonical)
+                settings.save(self._settings_path())
+            self._reload()
+        return canonical
+
+    def revoke(self, origin: str) -> bool:
+        """Withdraw an approval; True when there was one."""
+        canonical = normalize_origin(origin) or origin.strip()
+        with self._lock:
+            found = canonical in self._session
+            self._session.discard(canonical)
+            settings = Settings.load(self._settings_path())
+            kept = [o for o in settings.approved_origins if (normalize_origin(o) or o) != canonical]
+            if len(kept) != len(settings.approved_origins):
+                settings.approved_origins = kept
+                settings.save(self._settings_path())
+                found = True
+            self._reload()
+        return found
+
+
+class ConsentPrompter:
+    """Asks the user, off the request thread, whether a new origin may use the assistant."""
+
+    def __init__(
+        self,
+        registry: OriginRegistry,
+        ask: Callable[[str], bool],
+        *,
+        per_hour: int = PROMPTS_PER_HOUR,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._registry = registry
+        self._ask = ask
+        self._per_hour = per_hour
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._asked: set[str] = set()
+        self._busy = False
+        self._recent: list[float] = []
+        self._threads: list[threading.Thread] = []
+
+    def request(self, origin: str) -> bool:
+        """Start asking about `origin` unless it was asked already, another question is open or the
+        hourly cap is reached. Returns True when a question was started."""
+        now = self._clock()
+        with self._lock:
+            self._recent = [t for t in self._recent if now - t < 3600]
+            if origin in self._asked or self._busy or len(self._recent) >= self._per_hour:
+                return False
+            self._asked.add(origin)
+            self._busy = True
+            self._recent.append(now)
+        thread = threading.Thread(target=self._run, args=(origin,), name="origin-consent", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return True
+
+    def _run(self, origin: str) -> None:
+        try:
+            approved = bool(self._ask(origin))
+        except Exception:  # a failing dialog must not take the bridge down
+            log.exception("origin approval question failed")
+            approved = False
+        try:
+            if approved:
+                self._registry.approve(origin)
+                log.info("origin approved by the user: %s", origin)
+            else:
+                log.info("origin refused by the user: %s", origin)
+        finally:
+            with self._lock:
+                self._busy = False
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """For tests and shutdown: wait until the open question (if any) is answered."""
+        for thread in list(self._threads):
+            thread.join(timeout)

@@ -1,0 +1,373 @@
+"""The bridge's listeners: HTTPS on 127.0.0.1 and ::1, plain HTTP on 127.0.0.1, nothing else.
+
+The standard library's ThreadingHTTPServer is enough here and keeps the attack surface to code
+that ships with Python: the load is one user's browser (a few requests per second, a handful of
+event streams), and each connection gets a thread, which suits server-sent events. What it lacks
+we add: the TLS handshake is done in the connection's own thread with a timeout (a slow client
+cannot stall the accept loop), the number of connections is capped, idle keep-alive connections
+time out, and every error answer is JSON (the stock ones are HTML).
+
+Ports: the default (Settings.bridge_port, 17443) and two documented fallbacks (+10, +20); the
+plain-HTTP listener takes the HTTPS port + 1. Pages try them in that order (see
+resources/js/assistant-client.js and docs/bridge.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from assistant import APP_NAME
+from assistant.bridge import ca, tls
+from assistant.bridge.api import BridgeApi, EngineLike, Request, Response
+from assistant.bridge.guards import Rate, RateLimiter
+from assistant.bridge.origins import ConsentPrompter, OriginRegistry
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 17443
+#: Fallbacks are the default port plus these offsets, tried in this order.
+FALLBACK_OFFSETS = (0, 10, 20)
+#: The plain-HTTP listener's port is the HTTPS port plus this.
+HTTP_PORT_OFFSET = 1
+#: Connections handled at once (all listeners together); extra ones are closed at once.
+MAX_CONNECTIONS = 64
+#: Seconds a connection may stay silent (TLS handshake, headers, keep-alive).
+IDLE_TIMEOUT = 20.0
+
+
+def candidate_ports(base: int = DEFAULT_PORT) -> list[int]:
+    return [base + offset for offset in FALLBACK_OFFSETS]
+
+
+class BridgeStartError(AssistantError):
+    code = "bridge_start"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AssistantMarchesPublics"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+    server: _Listener
+
+    def _dispatch(self) -> None:
+        headers = {k: v for k, v in self.headers.items()}
+
+        def read_body(length: int) -> bytes:
+            return self.rfile.read(length) if length > 0 else b""
+
+        request = Request(
+            method=self.command,
+            path=self.path,
+            headers=headers,
+            port=self.server.server_address[1],
+            read_body=read_body,
+        )
+        response = self.server.api.handle(request)
+        self._write(response)
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if response.stream is None:
+            self.send_header("Content-Length", str(len(response.body)))
+            if response.status >= 400 and response.status not in (404, 429):
+                # A refused connection is not reused: its remaining bytes are not trusted.
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            return
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        self.wfile.flush()
+        stream = response.stream
+        try:
+            for chunk in stream:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+        except (OSError, ssl.SSLError):
+            pass  # the page went away
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_TRACE = do_CONNECT = do_GET
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests (bad request line, too many headers) get a JSON answer too."""
+        body = json.dumps(
+            {"code": "bad_request", "message": "Requête mal formée.", "message_en": "Malformed request."}
+        ).encode()
+        try:
+            self.send_response(code if 400 <= code < 600 else 400)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("bridge %s: " + format, self.address_string(), *args)
+
+
+class _Listener(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = False
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: BridgeApi,
+        context: ssl.SSLContext | None,
+        slots: threading.BoundedSemaphore,
+    ) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.api = api
+        self.context = context
+        self.slots = slots
+        super().__init__(address, _Handler, bind_and_activate=False)
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            self.server_bind()
+            self.server_activate()
+        except BaseException:
+            self.server_close()
+            raise
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host name (getfqdn), slow and useless here.
+        import socketserver
+
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = "localhost"
+        self.server_port = self.server_address[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(IDLE_TIMEOUT)
+        if self.context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            wrapped = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("bridge: TLS handshake failed: %s", exc)
+            return
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            with contextlib.suppress(OSError):
+                wrapped.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("bridge: connection error", exc_info=True)
+
+
+class BridgeServer:
+    """The local bridge: HTTPS on 127.0.0.1 (and ::1, same port), plain HTTP on 127.0.0.1.
+
+    `port=0` picks free ports (tests); a fixed port is tried, then `fallback_ports` in order.
+    """
+
+    def __init__(
+        self,
+        engine: EngineLike,
+        settings: Settings | None,
+        interaction: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = True,
+        plain_http: bool = True,
+        ipv6: bool = True,
+        fallback_ports: Sequence[int] = (),
+        identity: ca.BridgeIdentity | None = None,
+        rates: dict[str, Rate] | None = None,
+        registry: OriginRegistry | None = None,
+    ) -> None:
+        try:
+            if not ipaddress.ip_address(host).is_loopback:
+                raise ValueError(host)
+        except ValueError:
+            raise BridgeStartError(
+                "Le pont local n'écoute que sur l'adresse de bouclage (127.0.0.1 ou ::1).",
+                "The local bridge only listens on the loopback address (127.0.0.1 or ::1).",
+            ) from None
+        self.settings = settings or Settings.load()
+        self.interaction = interaction
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.plain_http = plain_http
+        self.ipv6 = ipv6 and host == "127.0.0.1"
+        self.fallback_ports = list(fallback_ports)
+        self.identity = identity
+        self.registry = registry or OriginRegistry()
+        ask = getattr(interaction, "approve_origin", None)
+        self.prompter = ConsentPrompter(self.registry, ask) if ask is not None else None
+        self.stopping = threading.Event()
+        self.api = BridgeApi(
+            engine,
+            self.registry,
+            self.prompter,
+            limiter=RateLimiter(rates),
+            settings=self.settings,
+            stopping=self.stopping,
+        )
+        self._listeners: list[_Listener] = []
+        self._threads: list[threading.Thread] = []
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.https_port: int | None = None
+        self.http_port: int | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        context = None
+        if self.tls:
+            if self.identity is None:
+                self.identity, _renewed = ca.ensure()
+            context = tls.server_context(self.identity)
+        ports = [self.port, *self.fallback_ports] if self.port else [0]
+        last_error: OSError | None = None
+        for port in ports:
+            try:
+                self._bind_all(port, context)
+                break
+            except OSError as exc:
+                last_error = exc
+                self._close_listeners()
+        else:
+            raise BridgeStartError(
+                f"Impossible d'ouvrir le pont local (ports essayés : {', '.join(map(str, ports))}).",
+                f"Could not open the local bridge (ports tried: {', '.join(map(str, ports))}): {last_error}",
+            )
+        for listener in self._listeners:
+            thread = threading.Thread(
+                target=listener.serve_forever, kwargs={"poll_interval": 0.25}, name="bridge-listener", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        log.info("bridge listening on %s", ", ".join(self.urls))
+
+    def _bind_all(self, port: int, context: ssl.SSLContext | None) -> None:
+        main = _Listener((self.host, port), self.api, context, self._slots)
+        self._listeners.append(main)
+        bound = main.server_address[1]
+        if self.ipv6 and socket.has_ipv6:
+            try:
+                self._listeners.append(_Listener(("::1", bound), self.api, context, self._slots))
+            except OSError as exc:
+                if port:  # a fixed port must be ours on both addresses
+                    raise
+                log.info("bridge: no ::1 listener (%s)", exc)
+        if self.tls:
+            self.https_port = bound
+            if self.plain_http:
+                http_port = bound + HTTP_PORT_OFFSET if port else 0
+                plain = _Listener(("127.0.0.1", http_port), self.api, None, self._slots)
+                self._listeners.append(plain)
+                self.http_port = plain.server_address[1]
+        else:
+            self.http_port = bound
+
+    def _close_listeners(self) -> None:
+        for listener in self._listeners:
+            listener.server_close()
+        self._listeners.clear()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for listener in self._listeners:
+            listener.shutdown()
+        self._close_listeners()
+        for thread in self._threads:
+            thread.join(5)
+        self._threads.clear()
+
+    def __enter__(self) -> BridgeServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- addresses --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The main URL: HTTPS when TLS is on."""
+        if self.tls and self.https_port:
+            return f"https://127.0.0.1:{self.https_port}"
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def urls(self) -> list[str]:
+        found: list[str] = []
+        for listener in self._listeners:
+            host, port = str(listener.server_address[0]), int(listener.server_address[1])
+            scheme = "https" if listener.context is not None else "http"
+            shown = f"[{host}]" if ":" in str(host) else host
+            found.append(f"{scheme}://{shown}:{port}")
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        """What the port file and `assistant bridge status` show."""
+        return {
+            "name": APP_NAME,
+            "url": self.url,
+            "urls": self.urls,
+            "https_port": self.https_port,
+            "http_port": self.http_port,
+            "ca_fingerprint_sha256": self.identity.ca_fingerprint_sha256 if self.identity else None,
+        }
