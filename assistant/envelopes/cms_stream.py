@@ -54,6 +54,7 @@ CHUNK = 4 << 20
 MAX_HEADER_ELEMENT = 16 << 20
 #: Segments smaller than this are gathered before decryption (OpenSSL streams 4 KB chunks).
 DIRECT_FEED_MIN = 256 << 10
+SMALL_SEGMENT_MAX = 0xFFFF
 PROGRESS_EVERY = 8 << 20
 
 OID_ENVELOPED = "1.2.840.113549.1.7.3"
@@ -92,7 +93,7 @@ _KNOWN_UNSUPPORTED = {
 }
 
 
-class GcmParameters(core.Sequence):
+class GcmParameters(core.Sequence):  # type: ignore[misc]
     """RFC 5084 GCMParameters (asn1crypto knows the OIDs but not this structure)."""
 
     _fields = [("aes_nonce", core.OctetString), ("aes_icvlen", core.Integer, {"default": 12})]
@@ -397,6 +398,26 @@ class BerReader:
         return view
 
     def read_header(self) -> Header:
+        # Fast path for the common case (low tag number, length on at most 4 bytes), which
+        # runs once per 4 KB chunk of a streamed envelope.
+        if self._end - self._start >= 6 or self._fill(6):
+            start = self._start
+            buf = self._buf
+            tag = buf[start]
+            lb = buf[start + 1]
+            if tag & 0x1F != 0x1F and lb != 0x80 and (lb < 0x80 or lb <= 0x84):
+                if lb < 0x80:
+                    size, length = 2, lb
+                else:
+                    size = 2 + (lb & 0x7F)
+                    length = int.from_bytes(buf[start + 2 : start + size], "big")
+                raw = bytes(buf[start : start + size])
+                self._start = start + size
+                self.offset += size
+                return Header(tag, tag & 0x1F, length, raw)
+        return self._read_header_slow()
+
+    def _read_header_slow(self) -> Header:
         first = self.read_bytes(1)
         tag = first[0]
         raw = bytearray(first)
@@ -428,6 +449,41 @@ class BerReader:
         else:
             length = lb
         return Header(tag, number, length, bytes(raw))
+
+    def copy_small_segments(self, stage: memoryview, filled: int, limit: int) -> int:
+        """Copy whole small primitive OCTET STRING segments that are already buffered into `stage`.
+
+        The hot loop of streamed envelopes (one 4 KB segment after another), kept free of calls.
+        Stops, leaving the rest to the general path, at anything else: another tag, a segment
+        not fully buffered, `limit` (end of the enclosing definite element), or a full stage.
+        """
+        buf, mv = self._buf, self._mv
+        start, end = self._start, self._end
+        origin = start
+        base = self.offset - start  # absolute offset of buf[0]
+        cap = len(stage)
+        limit_in_buf = limit - base
+        if limit_in_buf < end:
+            end = max(start, limit_in_buf)
+        while end - start >= 4 and buf[start] == 0x04:
+            lb = buf[start + 1]
+            if lb < 0x80:
+                hl, length = 2, lb
+            elif lb == 0x81:
+                hl, length = 3, buf[start + 2]
+            elif lb == 0x82:
+                hl, length = 4, (buf[start + 2] << 8) | buf[start + 3]
+            else:
+                break
+            stop = start + hl + length
+            if stop > end or filled + length > cap:
+                break
+            stage[filled : filled + length] = mv[start + hl : stop]
+            filled += length
+            start = stop
+        self.offset += start - origin
+        self._start = start
+        return filled
 
     def at_eoc(self) -> bool:
         if not self._fill(2):
@@ -742,11 +798,18 @@ def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None
             if filled == CHUNK:
                 flush()
 
-    def constructed(h: Header, depth: int) -> None:
+    def constructed(h: Header, depth: int, limit: int) -> None:
+        nonlocal filled
         if depth > 8:
             raise _corrupt("imbrication trop profonde", "nesting too deep")
         start = r.offset
+        if h.length is not None:
+            limit = min(limit, start + h.length)
         while True:
+            filled = r.copy_small_segments(smv, filled, limit)
+            if filled > CHUNK - SMALL_SEGMENT_MAX - 8:
+                flush()
+                continue
             if h.length is None:
                 if r.at_eoc():
                     r.read_eoc()
@@ -759,12 +822,12 @@ def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None
             if seg.tag == 0x04 and seg.length is not None:
                 primitive(seg.length)
             elif seg.tag == 0x24:
-                constructed(seg, depth + 1)
+                constructed(seg, depth + 1, limit)
             else:
                 raise _corrupt("fragment de contenu attendu", "content segment expected")
 
     if header.constructed:
-        constructed(header, 0)
+        constructed(header, 0, 1 << 62)
     else:
         assert header.length is not None
         primitive(header.length)
