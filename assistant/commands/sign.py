@@ -1,0 +1,187 @@
+"""`assistant sign`: sign files in PAdES, CAdES or XAdES from the command line.
+
+The PIN or password never comes from the command line (it would sit in the shell history and in
+`ps`): it comes from an environment variable named by `--pin-env`, or from a prompt on the
+terminal. The summary mirrors the original assistant's confirmation screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import AssistantError, UsageError
+from assistant.keystores.base import (
+    Credential,
+    KeyStore,
+    PinCallback,
+    PinIncorrectError,
+    PinRequest,
+    PinState,
+)
+from assistant.progress import ProgressUpdate
+from assistant.signing.batch import BatchResult, sign_files
+from assistant.signing.formats import LEVELS, SignFormat
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", required=True, choices=[f.value for f in SignFormat], help="format de signature")
+    parser.add_argument("--level", default="B-B", choices=LEVELS, help="niveau : B-B (défaut) ou B-T (horodaté)")
+    parser.add_argument("--tsa", metavar="URL", help="service d'horodatage RFC 3161 (défaut : paramètres)")
+    parser.add_argument(
+        "--key",
+        required=True,
+        metavar="KEY",
+        help="URI PKCS#11 (pkcs11:…), chemin d'un fichier .p12/.pfx, ou sha256:<empreinte du certificat>",
+    )
+    parser.add_argument("--pin-env", metavar="VAR", help="nom de la variable d'environnement contenant le code PIN")
+    parser.add_argument("--out-dir", metavar="DIR", type=Path, help="dossier des fichiers générés (défaut : à côté)")
+    parser.add_argument("--json", action="store_true", help="une ligne JSON par fichier source")
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="fichiers à signer")
+
+
+# -- PIN entry --------------------------------------------------------------------------------
+
+
+def _what(request: PinRequest) -> str:
+    if request.kind == "password":
+        return f"Mot de passe de {request.store_label}"
+    return f"Code PIN de {request.store_label}"
+
+
+def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = getpass.getpass) -> PinCallback:
+    """A callback that reads the PIN from the environment variable, or asks on the terminal."""
+
+    def from_env(request: PinRequest) -> str | None:
+        assert pin_env is not None
+        if request.retry:
+            # Asking again would loop on the same wrong value: stop and say where it came from.
+            raise PinIncorrectError(
+                f"Le code PIN ou mot de passe de la variable {pin_env} est refusé par {request.store_label}.",
+                f"The PIN or password in {pin_env} is refused by {request.store_label}.",
+            )
+        if request.reason:
+            print(f"assistant: {request.reason}", file=sys.stderr)
+        return os.environ.get(pin_env, "")
+
+    def interactive(request: PinRequest) -> str | None:
+        if request.reason:
+            print(request.reason, file=sys.stderr)
+        if request.retry:
+            print("Code PIN ou mot de passe incorrect.", file=sys.stderr)
+        if request.state is PinState.FINAL_TRY:
+            print("Attention : un nouvel échec bloquera la carte.", file=sys.stderr)
+        elif request.state is PinState.COUNT_LOW:
+            print("Attention : il reste peu d'essais avant le blocage de la carte.", file=sys.stderr)
+        if request.protected_path:
+            print(f"Saisissez le code PIN sur le clavier du lecteur ({request.store_label}).", file=sys.stderr)
+            return ""
+        try:
+            return prompt(f"{_what(request)} : ")
+        except (EOFError, KeyboardInterrupt):
+            return None
+
+    if pin_env:
+        if pin_env not in os.environ:
+            raise UsageError(
+                f"La variable d'environnement {pin_env} n'est pas définie.",
+                f"The environment variable {pin_env} is not set.",
+                code="pin_env_missing",
+            )
+        return from_env
+    return interactive
+
+
+# -- key --------------------------------------------------------------------------------------
+
+
+def open_key(spec: str, pin_callback: PinCallback) -> tuple[Credential, KeyStore | None]:
+    """Resolve KEY (see CONTRACTS.md); returns the store to close when we opened it ourselves."""
+    try:
+        from assistant.keystores.selection import resolve_key
+    except ImportError:
+        resolve_key = None
+    if resolve_key is not None:
+        from assistant.settings import Settings
+
+        return resolve_key(spec, pin_callback, settings=Settings.load(), allow_module_path=True), None
+    path = Path(spec)
+    if path.suffix.lower() in (".p12", ".pfx") or path.is_file():
+        from assistant.keystores.pkcs12 import Pkcs12Store
+
+        store = Pkcs12Store(path, pin_callback)
+        return store.credentials()[0], store
+    raise UsageError(
+        f"Clé introuvable : {spec}. Indiquez un fichier .p12/.pfx, une URI pkcs11:… ou sha256:<empreinte>.",
+        f"Key not found: {spec}. Give a .p12/.pfx file, a pkcs11:… URI or sha256:<fingerprint>.",
+        code="key_not_found",
+    )
+
+
+# -- output -----------------------------------------------------------------------------------
+
+
+def _print_progress(update: ProgressUpdate) -> None:
+    if update.element and update.steps and update.step < update.steps and not update.bytes_total:
+        print(f"{update.label} : {update.element}", file=sys.stderr, flush=True)
+
+
+def print_summary(batch: BatchResult) -> None:
+    total = len(batch.results)
+    if batch.ok:
+        print("✓ La signature électronique des fichiers sélectionnés s'est terminée avec succès.")
+    else:
+        print("✗ La signature électronique de certains fichiers a échoué.")
+    print(f"- Nombre de fichiers à signer : {total}")
+    print(f"- Nombre de fichiers signés avec succès : {batch.signed}")
+    print()
+    print("Fichier(s) généré(s)")
+    for result in batch.results:
+        mark = "✓" if result.ok else "✗"
+        print(f"{mark} Fichier source : {result.source.name}")
+        print(f"  ↳ Format de signature : {result.format.label}")
+        if result.output is not None:
+            print(f"  ↳ Fichier généré : {result.output.name}")
+            print(f"  ↳ Répertoire de destination : {result.output.parent}")
+        for warning in result.warnings:
+            print(f"  ↳ Attention : {warning}")
+        if result.error is not None:
+            print(f"  ↳ Erreur : {result.error.message}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.settings import Settings
+
+    tsa_url = args.tsa or (Settings.load().tsa_url if args.level == "B-T" else None) or None
+    pin_callback = make_pin_callback(args.pin_env)
+    credential, store = open_key(args.key, pin_callback)
+    try:
+        batch = sign_files(
+            credential,
+            [Path(f) for f in args.files],
+            SignFormat(args.format),
+            level=args.level,
+            tsa_url=tsa_url,
+            out_dir=args.out_dir,
+            progress=_print_progress if not args.json else _ignore,
+        )
+    except AssistantError:
+        raise
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        for result in batch.results:
+            print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(batch)
+    return 0 if batch.ok else 1
+
+
+def _ignore(update: ProgressUpdate) -> None:
+    pass

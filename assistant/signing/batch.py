@@ -1,0 +1,282 @@
+"""Signing a batch of files in one format with one key: what the UI wizard, the platform's remote
+signing job and `assistant sign` all call.
+
+One login for the whole batch (the store keeps its session; a PKCS#12 is opened once), progress
+per file ("Signature du fichier 5 sur 8"), and a failure on one file is recorded in its result
+while the others go on. Outputs are published only when complete (see `output.py`); originals are
+only ever read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
+from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
+from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.signing import naming
+from assistant.signing.digest import hash_file
+from assistant.signing.formats import SignFormat, check_level
+from assistant.signing.output import write_new_file
+
+log = logging.getLogger(__name__)
+
+ZIP_WARNING_FR = (
+    "la signature d'un fichier ZIP ne signe pas chacun des documents qu'il contient : "
+    "seule l'archive entière est signée."
+)
+ZIP_WARNING_EN = "signing a ZIP file does not sign each document inside it: only the whole archive is signed."
+ALWAYS_AUTH_REASON_FR = "Votre carte exige la saisie du code PIN pour chaque signature."
+
+
+@dataclass
+class FileResult:
+    source: Path
+    format: SignFormat
+    output: Path | None = None
+    error: AssistantError | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.output is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "source": str(self.source),
+            "format": self.format.value,
+            "output": str(self.output) if self.output else None,
+        }
+        if self.output is not None:
+            data["folder"] = str(self.output.parent)
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        if self.error is not None:
+            data["error"] = self.error.to_dict()
+        return data
+
+
+@dataclass
+class BatchResult:
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.results) and all(r.ok for r in self.results)
+
+    @property
+    def signed(self) -> int:
+        return sum(1 for r in self.results if r.ok)
+
+
+def check_certificate(credential: Credential, now: dt.datetime | None = None) -> None:
+    """Refuse a certificate that would make an invalid signature, before asking for any PIN."""
+    from cryptography import x509
+
+    cert = credential.certificate
+    now = now or dt.datetime.now(dt.UTC)
+    name = cert.subject.rfc4514_string()
+    if now > cert.not_valid_after_utc:
+        until = cert.not_valid_after_utc.strftime("%d/%m/%Y")
+        raise KeyStoreError(
+            f"Le certificat de {name} a expiré le {until} : une signature faite avec lui ne serait pas valable.",
+            f"The certificate of {name} expired on {until}: a signature made with it would not be valid.",
+            code="certificate_expired",
+        )
+    if now < cert.not_valid_before_utc:
+        raise KeyStoreError(
+            f"Le certificat de {name} n'est pas encore valable : vérifiez l'horloge du poste.",
+            f"The certificate of {name} is not valid yet: check the computer's clock.",
+            code="certificate_not_yet_valid",
+        )
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not (usage.digital_signature or usage.content_commitment):
+        raise KeyStoreError(
+            f"Le certificat de {name} ne permet pas de signer (c'est un certificat de chiffrement).",
+            f"The certificate of {name} does not allow signing (it is an encryption certificate).",
+            code="certificate_not_for_signature",
+        )
+
+
+def _check_source(path: Path) -> None:
+    if not path.exists():
+        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code="file_not_found")
+    if not path.is_file():
+        raise InputFileError(f"{path} n'est pas un fichier.", f"{path} is not a file.", code="not_a_file")
+    if path.stat().st_size == 0:
+        raise InputFileError(
+            f"Le fichier {path.name} est vide : il n'y a rien à signer.",
+            f"{path.name} is empty: there is nothing to sign.",
+            code="empty_file",
+        )
+
+
+def _is_zip(path: Path) -> bool:
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+class _Signer:
+    """Per-batch state: the credential, the timestamp client, the options."""
+
+    def __init__(
+        self,
+        credential: Credential,
+        fmt: SignFormat,
+        level: str,
+        tsa_url: str | None,
+        out_dir: Path | None,
+        mechanism: SignatureMechanism | None,
+    ) -> None:
+        from assistant.signing.timestamp import TsaClient
+
+        self.credential = credential
+        self.fmt = fmt
+        self.level = level
+        self.out_dir = out_dir
+        self.mechanism = mechanism
+        self.tsa = TsaClient(tsa_url) if level == "B-T" and tsa_url else None
+
+    def close(self) -> None:
+        if self.tsa is not None:
+            self.tsa.close()
+
+    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, label: str) -> Path:
+        _check_source(source)
+        folder = self.out_dir or source.parent
+        if not folder.is_dir():
+            from assistant.errors import OutputError
+
+            raise OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
+                              code="output_missing")  # fmt: skip
+        if self.fmt is SignFormat.PADES:
+            return self._sign_pdf(source, folder)
+        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, label=label)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        target = naming.output_path(source, self.fmt, folder)
+        if self.fmt is SignFormat.CADES:
+            from assistant.signing.cades import sign_digest_cades
+
+            blob = sign_digest_cades(self.credential, digest.digest, mechanism=self.mechanism, timestamper=self.tsa)
+        else:
+            from assistant.signing.xades import sign_digest_xades
+
+            if self.out_dir is not None and self.out_dir.resolve() != source.parent.resolve():
+                uri_name = _relative_uri_name(source, folder)
+            else:
+                uri_name = source.name
+            blob = sign_digest_xades(
+                self.credential, uri_name, digest.digest, mechanism=self.mechanism, timestamper=self.tsa
+            )
+
+        def write(out: BinaryIO) -> None:
+            out.write(blob)
+
+        return write_new_file(target, write)
+
+    def _sign_pdf(self, source: Path, folder: Path) -> Path:
+        from assistant.signing import pades
+
+        if source.suffix.lower() != ".pdf":
+            with open(source, "rb") as fh:
+                if b"%PDF-" not in fh.read(1024):
+                    raise InputFileError(
+                        f"Le format PAdES ne s'applique qu'aux fichiers PDF ; {source.name} n'en est pas un "
+                        "(choisissez CAdES ou XAdES).",
+                        f"PAdES only applies to PDF files; {source.name} is not one (choose CAdES or XAdES).",
+                        code="not_a_pdf",
+                    )
+        target = naming.output_path(source, self.fmt, folder, already_signed=pades.count_signatures(source))
+
+        def write(out: BinaryIO) -> None:
+            with open(source, "rb") as src:
+                pades.sign_pdf(self.credential, src, out, source.name, mechanism=self.mechanism, tsa=self.tsa)
+
+        return write_new_file(target, write)
+
+
+def _relative_uri_name(source: Path, folder: Path) -> str:
+    """A signature written elsewhere references the file by a relative path from its own folder."""
+    import os
+
+    return os.path.relpath(source.resolve(), folder.resolve()).replace(os.sep, "/")
+
+
+def sign_files(
+    credential: Credential,
+    files: Sequence[Path],
+    fmt: SignFormat | str,
+    *,
+    level: str = "B-B",
+    tsa_url: str | None = None,
+    out_dir: Path | None = None,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    mechanism: SignatureMechanism | None = None,
+) -> BatchResult:
+    """Sign each file; never raise for one file's failure (it goes in that file's result).
+
+    Raises only for what makes the whole batch impossible: an unknown format or level, a B-T
+    without a timestamp authority, a certificate that cannot sign. Cancelling stops before the
+    next file; the files not signed get a CancelledError result.
+    """
+    fmt = SignFormat(fmt) if not isinstance(fmt, SignFormat) else fmt
+    level = check_level(level, tsa_url)
+    if not files:
+        raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
+    check_certificate(credential)
+    batch = BatchResult()
+    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism)
+    total = len(files)
+    try:
+        for index, raw_path in enumerate(files, start=1):
+            source = Path(raw_path)
+            result = FileResult(source, fmt)
+            batch.results.append(result)
+            label = f"Signature du fichier {index} sur {total}"
+            if cancel is not None and cancel.cancelled:
+                result.error = CancelledError()
+                continue
+            progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=source.name))
+            if credential.always_authenticate:
+                progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=ALWAYS_AUTH_REASON_FR))
+            if fmt is not SignFormat.PADES and _is_zip(source):
+                result.warnings.append(ZIP_WARNING_FR)
+            try:
+                result.output = signer.sign_one(source, progress, cancel, label)
+            except AssistantError as exc:
+                result.error = exc
+                if isinstance(exc, KeyStoreError) and exc.code in ("pin_cancelled", "pin_locked"):
+                    _fail_rest(batch, files[index:], fmt, exc)
+                    break
+            except Exception as exc:  # one file's unexpected failure must not lose the others
+                log.exception("signing %s failed", source.name)
+                result.error = AssistantError(
+                    f"La signature de {source.name} a échoué : {type(exc).__name__}.",
+                    f"Signing {source.name} failed: {type(exc).__name__}.",
+                    code="sign_failed",
+                )
+            progress(ProgressUpdate(step=index, steps=total, label=label, element=source.name))
+    finally:
+        signer.close()
+    return batch
+
+
+def _fail_rest(batch: BatchResult, rest: Sequence[Path], fmt: SignFormat, exc: AssistantError) -> None:
+    """After a cancelled or locked PIN, asking again for each file would be harassment."""
+    for path in rest:
+        batch.results.append(FileResult(Path(path), fmt, error=exc))

@@ -1,0 +1,87 @@
+"""Streamed hashing of the file being signed.
+
+Detached CAdES and XAdES only need the file's digest, so a 2 GB bid archive is read once, in large
+chunks, with constant memory. hashlib (OpenSSL) releases the GIL on large updates, so hashing
+does not freeze the UI or the bridge. We also check that the file did not change while it was
+read: signing a file that an archiver is still writing would give a signature of nothing useful.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import InputFileError
+from assistant.keystores.base import HashAlgorithm
+from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+
+CHUNK_SIZE = 1 << 20  # 1 MiB: past the point where larger reads stop helping, small enough for RSS
+_PROGRESS_INTERVAL = 0.25  # seconds between progress reports
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    digest: bytes
+    algorithm: HashAlgorithm
+    size: int
+
+
+def hash_file(
+    path: Path,
+    algorithm: HashAlgorithm = HashAlgorithm.SHA256,
+    *,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    label: str = "",
+    chunk_size: int = CHUNK_SIZE,
+) -> FileDigest:
+    """Hash `path` in one pass, reporting bytes done; raise InputFileError in French on trouble."""
+    hasher = algorithm.new()
+    buffer = bytearray(chunk_size)
+    view = memoryview(buffer)
+    done = 0
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            before = os.fstat(fh.fileno())
+            total = before.st_size
+            if hasattr(os, "posix_fadvise"):
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            last_report = time.monotonic()
+            while True:
+                count = fh.readinto(view)  # type: ignore[attr-defined]
+                if not count:
+                    break
+                hasher.update(view[:count])
+                done += count
+                now = time.monotonic()
+                if now - last_report >= _PROGRESS_INTERVAL:
+                    last_report = now
+                    if cancel is not None:
+                        cancel.raise_if_cancelled()
+                    progress(ProgressUpdate(label=label, bytes_done=done, bytes_total=total))
+            after = os.fstat(fh.fileno())
+    except FileNotFoundError as exc:
+        raise InputFileError(f"Fichier introuvable : {path.name}", f"File not found: {path.name}",
+                             code="file_not_found") from exc  # fmt: skip
+    except IsADirectoryError as exc:
+        raise InputFileError(f"{path.name} est un dossier, pas un fichier.", f"{path.name} is a folder, not a file.",
+                             code="not_a_file") from exc  # fmt: skip
+    except PermissionError as exc:
+        raise InputFileError(f"Lecture du fichier {path.name} refusée (droits insuffisants).",
+                             f"Reading {path.name} was denied (insufficient permissions).",
+                             code="file_unreadable") from exc  # fmt: skip
+    except OSError as exc:
+        raise InputFileError(f"Erreur de lecture du fichier {path.name} : {exc.strerror or exc}",
+                             f"Error reading {path.name}: {exc.strerror or exc}", code="file_unreadable") from exc  # fmt: skip
+    if done != after.st_size or after.st_mtime_ns != before.st_mtime_ns:
+        raise InputFileError(
+            f"Le fichier {path.name} a été modifié pendant sa lecture : fermez le logiciel qui l'écrit et recommencez.",
+            f"{path.name} changed while it was being read: close the program writing it and try again.",
+            code="file_changed",
+        )
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    progress(ProgressUpdate(label=label, bytes_done=done, bytes_total=done))
+    return FileDigest(hasher.digest(), algorithm, done)

@@ -1,0 +1,43 @@
+"""The three signature formats French public procurement accepts, and the levels we produce."""
+
+from __future__ import annotations
+
+import enum
+
+from assistant.errors import UsageError
+
+
+class SignFormat(enum.StrEnum):
+    PADES = "pades"
+    CADES = "cades"
+    XADES = "xades"
+
+    @property
+    def extension(self) -> str:
+        return {"pades": ".pdf", "cades": ".p7s", "xades": ".xml"}[self.value]
+
+    @property
+    def label(self) -> str:
+        """As the original assistant's confirmation screen writes it."""
+        return self.value.upper()
+
+
+LEVELS = ("B-B", "B-T")
+
+
+def check_level(level: str, tsa_url: str | None) -> str:
+    """Normalise the level and insist on a TSA for B-T (a B-T without a timestamp is a lie)."""
+    normalised = level.strip().upper()
+    if normalised not in LEVELS:
+        raise UsageError(
+            f"Niveau de signature inconnu : {level}. Niveaux possibles : {', '.join(LEVELS)}.",
+            f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
+            code="bad_level",
+        )
+    if normalised == "B-T" and not tsa_url:
+        raise UsageError(
+            "Le niveau B-T demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
+            "Level B-T needs a timestamp authority: give its URL (--tsa or settings).",
+            code="tsa_missing",
+        )
+    return normalised

@@ -1,0 +1,99 @@
+"""Writing a signature file so that the user never sees half of one, and never loses a file.
+
+The output is written to a hidden temporary file in the target folder and published only when
+complete, under a name that does not exist yet: a hard link fails rather than overwrite, so a
+signature made in the same second by another process (or a file the user made) is never replaced;
+the number in the name is raised instead. File systems without hard links (FAT USB keys) fall
+back to a rename after checking the name is free.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from assistant.errors import OutputError
+from assistant.signing.naming import next_number_name
+
+_MAX_NAME_TRIES = 100
+
+
+def _output_error(folder: Path, exc: OSError) -> OutputError:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(
+            f"Impossible d'écrire dans le dossier {folder} : il est en lecture seule ou vous n'y avez pas les droits.",
+            f"Cannot write into the folder {folder}: it is read-only or you lack the rights.",
+            code="output_not_writable",
+        )
+    if exc.errno == errno.ENOSPC:
+        return OutputError(
+            f"Plus de place sur le disque du dossier {folder}.", f"No space left on the disk of {folder}.",
+            code="disk_full",
+        )  # fmt: skip
+    if exc.errno == errno.ENOENT:
+        return OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
+                           code="output_missing")  # fmt: skip
+    return OutputError(
+        f"Erreur d'écriture dans le dossier {folder} : {exc.strerror or exc}",
+        f"Error writing into {folder}: {exc.strerror or exc}",
+    )
+
+
+def write_new_file(target: Path, writer: Callable[[BinaryIO], None]) -> Path:
+    """Run `writer` on a temp file beside `target`, then publish it under a free name; return it.
+
+    Whatever `writer` raises, the temp file is removed and nothing is published.
+    """
+    folder = target.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".amp-signature-", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise _output_error(folder, exc) from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            writer(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        published = _publish(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _output_error(folder, exc) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.unlink(missing_ok=True)
+    return published
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: Path, target: Path) -> Path:
+    candidate = target
+    for _ in range(_MAX_NAME_TRIES):
+        try:
+            os.link(tmp, candidate)
+            return candidate
+        except FileExistsError:
+            candidate = next_number_name(candidate)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            # No hard links here: rename, having checked the name is free.
+            while candidate.exists():
+                candidate = next_number_name(candidate)
+            os.replace(tmp, candidate)
+            return candidate
+    raise OutputError(
+        f"Trop de fichiers portent déjà le nom {target.name} dans {target.parent}.",
+        f"Too many files already named {target.name} in {target.parent}.",
+    )

@@ -1,0 +1,134 @@
+"""PAdES (B-B, B-T): a signed copy of a PDF, written beside the original.
+
+pyHanko does the PDF work; its `Signer` interface hides where the key lives, and
+`CredentialSigner` plugs our `Credential` into it, so a smart-card key signs exactly like a file
+key. The signature is an incremental update: an already-signed PDF keeps its earlier signatures
+valid (co-signature). The original file is only read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import BinaryIO
+
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.sign import fields, signers
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from assistant.errors import InputFileError
+from assistant.keystores.base import Credential, SignatureMechanism
+from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm, signature_size_estimate
+from assistant.signing.timestamp import PyHankoTimeStamper, TsaClient
+
+
+def _asn1(cert: object) -> asn1_x509.Certificate:
+    from cryptography import x509
+
+    assert isinstance(cert, x509.Certificate)
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+class CredentialSigner(signers.Signer):
+    """A pyHanko signer whose raw signature comes from `Credential.sign` (the key never leaves).
+
+    pyHanko asks for a "dry run" signature to size the PDF placeholder: we answer with zeros of
+    the right length rather than use the key, so a card that wants its PIN for every signature is
+    asked once per file, not twice.
+    """
+
+    def __init__(self, credential: Credential, mechanism: SignatureMechanism | None = None) -> None:
+        self._credential = credential
+        self._mechanism = choose_mechanism(credential, mechanism)
+        super().__init__(
+            signing_cert=_asn1(credential.certificate),
+            cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in credential.chain]),  # type: ignore[no-untyped-call]
+            signature_mechanism=cms_signature_algorithm(self._mechanism),
+            embed_roots=True,
+        )
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        if digest_algorithm != self._mechanism.hash.value:
+            raise ValueError(f"unexpected digest algorithm {digest_algorithm}")
+        if dry_run:
+            return bytes(signature_size_estimate(self._credential))
+        return self._credential.sign(data, self._mechanism)
+
+
+def _not_a_pdf(name: str, exc: BaseException | None = None) -> InputFileError:
+    return InputFileError(
+        f"Le fichier {name} n'est pas un PDF valide ou il est endommagé : il ne peut pas être signé en PAdES "
+        "(choisissez CAdES ou XAdES pour le signer tel quel).",
+        f"{name} is not a valid PDF or is damaged: it cannot be signed in PAdES (choose CAdES or XAdES to sign it as is).",
+        code="corrupt_pdf",
+    )
+
+
+def open_pdf(source: BinaryIO, name: str) -> IncrementalPdfFileWriter:
+    """An incremental writer over the source, refusing what we cannot sign correctly."""
+    head = source.read(1024)
+    source.seek(0)
+    if b"%PDF-" not in head:
+        raise _not_a_pdf(name)
+    try:
+        writer = IncrementalPdfFileWriter(source, strict=False)
+    except (PdfError, ValueError, KeyError, IndexError, TypeError, OSError) as exc:
+        raise _not_a_pdf(name, exc) from exc
+    if writer.prev.encrypted:
+        raise InputFileError(
+            f"Le PDF {name} est protégé par un mot de passe ou chiffré : retirez la protection puis signez-le, "
+            "ou signez-le en CAdES ou XAdES.",
+            f"The PDF {name} is password-protected or encrypted: remove the protection and sign it, or sign it in CAdES or XAdES.",
+            code="encrypted_pdf",
+        )
+    return writer
+
+
+def existing_signature_count(writer: IncrementalPdfFileWriter) -> int:
+    return sum(1 for _ in fields.enumerate_sig_fields(writer.prev, filled_status=True))
+
+
+def _free_field_name(writer: IncrementalPdfFileWriter) -> str:
+    taken = {name for name, _value, _ref in fields.enumerate_sig_fields(writer.prev)}
+    number = 1
+    while f"Signature{number}" in taken:
+        number += 1
+    return f"Signature{number}"
+
+
+def count_signatures(path: Path) -> int:
+    """Signatures already inside a PDF (0 for an unreadable one: the signing step will say why)."""
+    try:
+        with open(path, "rb") as fh:
+            return existing_signature_count(open_pdf(fh, path.name))
+    except (InputFileError, OSError, PdfError):
+        return 0
+
+
+def sign_pdf(
+    credential: Credential,
+    source: BinaryIO,
+    output: BinaryIO,
+    name: str,
+    *,
+    mechanism: SignatureMechanism | None = None,
+    tsa: TsaClient | None = None,
+) -> None:
+    """Write the signed PDF to `output` (the caller publishes it only if this returns)."""
+    writer = open_pdf(source, name)
+    signer = CredentialSigner(credential, mechanism)
+    meta = signers.PdfSignatureMetadata(
+        field_name=_free_field_name(writer),
+        md_algorithm=signer._mechanism.hash.value,
+        subfilter=SigSeedSubFilter.PADES,
+    )
+    timestamper = PyHankoTimeStamper(tsa) if tsa is not None else None
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
+    try:
+        asyncio.run(pdf_signer.async_sign_pdf(writer, output=output))
+    except PdfError as exc:
+        raise _not_a_pdf(name, exc) from exc

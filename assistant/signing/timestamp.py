@@ -1,0 +1,138 @@
+"""RFC 3161 timestamps for level B-T signatures.
+
+One small synchronous client serves the three formats: CAdES puts the token in the
+signature-time-stamp unsigned attribute, XAdES in SignatureTimeStamp, and pyHanko (PAdES) gets it
+through `PyHankoTimeStamper`. The response is checked before use (status, nonce, message imprint):
+a token over the wrong digest would make a signature look timestamped when it is not.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import requests
+from asn1crypto import algos, cms, core, tsp
+from pyhanko.sign.timestamps.api import TimeStamper
+
+from assistant.errors import AssistantError
+
+TIMEOUT = (10, 30)  # connect, read (seconds)
+MAX_RESPONSE = 1 << 20
+
+
+class TimestampError(AssistantError):
+    code = "timestamp"
+
+
+def _error(url: str, detail_fr: str, detail_en: str) -> TimestampError:
+    return TimestampError(
+        f"L'horodatage de la signature a échoué ({url}) : {detail_fr}",
+        f"Timestamping the signature failed ({url}): {detail_en}",
+    )
+
+
+class TsaClient:
+    """Talks to one timestamp authority; reuses its HTTP connection across a batch."""
+
+    def __init__(self, url: str, *, hash_name: str = "sha256", session: requests.Session | None = None) -> None:
+        if not url.lower().startswith(("http://", "https://")):
+            raise TimestampError(
+                f"Adresse du service d'horodatage invalide : {url}", f"Invalid timestamp authority URL: {url}",
+                code="bad_tsa_url",
+            )  # fmt: skip
+        self.url = url
+        self.hash_name = hash_name
+        self._session = session or requests.Session()
+
+    def request(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        """Send a ready-made request, return the parsed response (unchecked)."""
+        try:
+            reply = self._session.post(
+                self.url,
+                data=request.dump(),
+                headers={"Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"},
+                timeout=TIMEOUT,
+                stream=True,
+            )
+            body = reply.raw.read(MAX_RESPONSE + 1, decode_content=True)
+        except requests.RequestException as exc:
+            raise _error(self.url, "service injoignable.", "service unreachable.") from exc
+        if reply.status_code != 200:
+            raise _error(self.url, f"réponse HTTP {reply.status_code}.", f"HTTP status {reply.status_code}.")
+        if len(body) > MAX_RESPONSE:
+            raise _error(self.url, "réponse trop volumineuse.", "response too large.")
+        try:
+            response = tsp.TimeStampResp.load(body)
+            response.native  # noqa: B018 - forces a full parse
+        except Exception as exc:
+            raise _error(self.url, "réponse illisible.", "unreadable response.") from exc
+        return response
+
+    def timestamp(self, digest: bytes) -> cms.ContentInfo:
+        """A checked timestamp token over `digest` (of `self.hash_name`)."""
+        nonce = secrets.randbits(63)
+        request = tsp.TimeStampReq(
+            {
+                "version": "v1",
+                "message_imprint": {"hash_algorithm": {"algorithm": self.hash_name}, "hashed_message": digest},
+                "nonce": nonce,
+                "cert_req": True,
+            }
+        )
+        return check_response(self.request(request), digest, nonce, self.url)
+
+    def __call__(self, digest: bytes) -> cms.ContentInfo:
+        return self.timestamp(digest)
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def check_response(response: tsp.TimeStampResp, digest: bytes, nonce: int | None, url: str) -> cms.ContentInfo:
+    status = response["status"]["status"].native
+    if status not in ("granted", "granted_with_mods"):
+        raise _error(url, f"refusé par le service ({status}).", f"refused by the service ({status}).")
+    token = response["time_stamp_token"]
+    if not isinstance(token, cms.ContentInfo) or token["content_type"].native != "signed_data":
+        raise _error(url, "jeton absent.", "no token.")
+    info = tst_info(token)
+    imprint = info["message_imprint"]
+    if imprint["hashed_message"].native != digest:
+        raise _error(url, "le jeton ne porte pas sur la signature envoyée.", "the token is not over our signature.")
+    if nonce is not None and info["nonce"].native != nonce:
+        raise _error(url, "réponse rejouée (nonce différent).", "replayed response (nonce mismatch).")
+    return token
+
+
+def tst_info(token: cms.ContentInfo) -> tsp.TSTInfo:
+    content = token["content"]["encap_content_info"]["content"]
+    parsed = content.parsed if isinstance(content, core.ParsableOctetString) else content
+    assert isinstance(parsed, tsp.TSTInfo)
+    return parsed
+
+
+class PyHankoTimeStamper(TimeStamper):
+    """pyHanko's timestamper interface over our client, so PAdES uses the same checks and errors."""
+
+    def __init__(self, client: TsaClient) -> None:
+        super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
+        self._client = client
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        return self._client.request(req)
+
+    async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
+        nonce, req = self.request_cms(message_digest, md_algorithm)  # type: ignore[no-untyped-call]
+        response = await self.async_request_tsa_response(req)
+        return check_response(response, message_digest, nonce, self._client.url)
+
+
+def digest_algorithm(name: str) -> algos.DigestAlgorithm:
+    return algos.DigestAlgorithm({"algorithm": name})
+
+
+def describe(token: cms.ContentInfo) -> dict[str, Any]:
+    """Time and authority of a token, for reports."""
+    info = tst_info(token)
+    return {"time": info["gen_time"].native, "serial": info["serial_number"].native}
