@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from assistant.keystores.base import PinRequest
     from assistant.keystores.inventory import Inventory, InventoryEntry
 
 
@@ -27,9 +28,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.keystores.base import no_pin
     from assistant.keystores.inventory import list_certificates
 
-    inventory = list_certificates()
+    interactive = not args.json and sys.stdin.isatty() and sys.stderr.isatty()
+    inventory = list_certificates(_terminal_password if interactive else no_pin)
     entries = inventory.entries
     if args.signature:
         entries = [e for e in entries if e.verdict.usable_for_signature]
@@ -45,6 +48,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print_table(inventory, entries, sys.stdout)
     return 0
+
+
+def _terminal_password(request: PinRequest) -> str | None:
+    """Only .p12 files whose certificate is encrypted ask, once each; Enter skips the file."""
+    import getpass
+
+    if request.kind != "password":
+        return None
+    try:
+        answer = getpass.getpass(f"Mot de passe du fichier {request.store_label} (Entrée pour passer) : ")
+    except (EOFError, KeyboardInterrupt):
+        return None
+    return answer or None
 
 
 def _warning_text(store: str, message: str) -> str:

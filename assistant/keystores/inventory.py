@@ -420,11 +420,30 @@ def _open_configured_files(pin_callback: PinCallback, settings: Settings | None)
     return stores
 
 
-def _collect(store_set: StoreSet) -> tuple[list[tuple[Credential, StoreRef]], list[StoreWarning], list[KeyStore]]:
-    found: list[tuple[Credential, StoreRef]] = []
-    warnings = [StoreWarning.from_error(e) for e in store_set.errors]
-    failed: list[KeyStore] = []
-    for store in store_set.stores:
+@dataclass
+class _Pass:
+    """What one pass over some stores found."""
+
+    found: list[tuple[Credential, StoreRef]] = field(default_factory=list)
+    warnings: list[tuple[KeyStore | None, StoreWarning]] = field(default_factory=list)
+    failed: list[tuple[KeyStore, Exception]] = field(default_factory=list)
+
+    def needing_secret(self) -> list[KeyStore]:
+        """Files that could not be listed without their password."""
+        return [s for s, e in self.failed if isinstance(e, PinCancelledError) and s.kind in _SECRET_KINDS]
+
+    def merge_retry(self, retried: list[KeyStore], other: _Pass) -> None:
+        self.found.extend(other.found)
+        self.warnings = [(s, w) for s, w in self.warnings if s not in retried] + other.warnings
+        self.failed = [(s, e) for s, e in self.failed if s not in retried] + other.failed
+
+
+_SECRET_KINDS = (StoreKind.PKCS12, StoreKind.VAULT)
+
+
+def _collect(stores: Iterable[KeyStore], errors: Iterable[KeyStoreError] = ()) -> _Pass:
+    result = _Pass(warnings=[(None, StoreWarning.from_error(e)) for e in errors])
+    for store in stores:
         try:
             creds = store.credentials()
             if store.kind is StoreKind.PKCS12:
@@ -432,23 +451,23 @@ def _collect(store_set: StoreSet) -> tuple[list[tuple[Credential, StoreRef]], li
         except KeyStoreError as exc:
             public = _p12_public_credentials(store) if isinstance(exc, PinCancelledError) else None
             if public is not None:
-                found.extend((c, c.store) for c in public)
+                result.found.extend((c, c.store) for c in public)
                 continue
-            warnings.append(StoreWarning.from_error(exc, store))
-            failed.append(store)
+            result.warnings.append((store, StoreWarning.from_error(exc, store)))
+            result.failed.append((store, exc))
             continue
         except Exception as exc:  # a backend bug must not hide the other stores
             log.exception("listing %s failed", type(store).__name__)
             label = _store_label(store)
-            warnings.append(StoreWarning(
+            result.warnings.append((store, StoreWarning(
                 label, "store_error",
                 f"Le magasin {label} n'a pas pu être lu ({type(exc).__name__}).",
                 f"Store {label} could not be read ({type(exc).__name__}).",
-            ))
-            failed.append(store)
+            )))  # fmt: skip
+            result.failed.append((store, exc))
             continue
-        found.extend((c, c.store) for c in creds)
-    return found, warnings, failed
+        result.found.extend((c, c.store) for c in creds)
+    return result
 
 
 def list_certificates(
@@ -457,11 +476,21 @@ def list_certificates(
     *,
     now: dt.datetime | None = None,
 ) -> Inventory:
-    """Every certificate with a private key, deduplicated by SHA-256, each with its verdict."""
-    store_set = open_stores(pin_callback, settings)
+    """Every certificate with a private key, deduplicated by SHA-256, each with its verdict.
+
+    Stores are first listed without any secret. Only then, and only when the caller gave a real
+    callback (the UI, an interactive terminal), are the .p12 files whose certificate is itself
+    encrypted opened, one password prompt each; their certificate is remembered for next time.
+    """
+    gate = _Gate(pin_callback)
+    store_set = open_stores(gate, settings)
     try:
-        found, warnings, _failed = _collect(store_set)
-        return build_inventory(found, warnings, now=now)
+        result = _collect(store_set.stores, store_set.errors)
+        retry = result.needing_secret()
+        if retry and pin_callback is not no_pin:
+            gate.open = True
+            result.merge_retry(retry, _collect(retry))
+        return build_inventory(result.found, [w for _, w in result.warnings], now=now)
     finally:
         store_set.close()
 
@@ -498,13 +527,11 @@ def find_by_fingerprint(fp: str, pin_callback: PinCallback, settings: Settings |
     store_set = open_stores(gate, settings)
     chosen: Credential | None = None
     try:
-        found, _warnings, failed = _collect(store_set)
-        matches = [c for c, _ in found if c.fingerprint_sha256 == wanted]
+        result = _collect(store_set.stores, store_set.errors)
+        matches = [c for c, _ in result.found if c.fingerprint_sha256 == wanted]
         if not matches:
             gate.open = True
-            for store in failed:
-                if store.kind not in (StoreKind.PKCS12, StoreKind.VAULT):
-                    continue
+            for store in result.needing_secret():
                 try:
                     creds = store.credentials()
                     _remember_opened_p12(store, creds)
