@@ -344,6 +344,7 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "descriptor_url": ctx.policy.check,
             "consultations": _list(_consultation(ctx), min_len=1, max_len=1000),
             "destination": lo(_path),
+            "connections": _int(1, 16),
         }
     if job_type is JobType.OPEN:
         return {}, {

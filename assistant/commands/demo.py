@@ -1,0 +1,48 @@
+"""`assistant demo`: start the demo platform on 127.0.0.1 and serve until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.demo.content import ContentSpec
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, help="port d'écoute (défaut : un port libre)")
+    parser.add_argument("--data-dir", type=Path, metavar="DOSSIER", help="dossier des données de la démo")
+    parser.add_argument("--consultations", type=int, default=3)
+    parser.add_argument("--plis", type=int, default=5)
+    parser.add_argument("--envelopes", type=int, default=3)
+    parser.add_argument("--files-per-envelope", type=int, default=1)
+    parser.add_argument("--file-size", type=int, default=48 * 1024, help="taille du contenu de chaque fichier (octets)")
+    parser.add_argument("--recipient-cert", type=Path, metavar="PEM", help="certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)")
+    parser.add_argument("--test-hooks", action="store_true", help="active /api/test/* (pannes simulées, pour les tests)")
+    parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.demo.server import DemoPlatform
+
+    platform = DemoPlatform(
+        port=args.port,
+        data_dir=args.data_dir,
+        spec=ContentSpec(args.consultations, args.plis, args.envelopes, args.files_per_envelope, args.file_size),
+        recipient_cert=args.recipient_cert,
+        test_hooks=args.test_hooks,
+    )
+    platform.start()
+    print(f"Plateforme de démonstration : {platform.url}/", flush=True)
+    if args.port_file:
+        tmp = args.port_file.with_name(args.port_file.name + ".tmp")
+        tmp.write_text(platform.url)
+        tmp.replace(args.port_file)
+    try:
+        platform.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.stop()
+    print("Plateforme arrêtée.", file=sys.stderr)
+    return 0

@@ -1,0 +1,91 @@
+"""Running one job from the command line: submit to an engine, draw a terminal bar, wait.
+
+Shared by `assistant download` and `assistant open`. The bar is a third view of the same progress
+events the UI and the bridge show. Ctrl-C cancels the job and waits for it to stop cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from assistant.jobs.engine import JobEngine
+from assistant.jobs.interaction import HeadlessInteraction
+from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("o", "Ko", "Mo", "Go"):
+        if abs(n) < 1024 or unit == "Go":
+            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} Go"
+
+
+class TerminalBar:
+    def __init__(self, stream: Any = sys.stderr) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+        self.last = 0.0
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+
+    def __call__(self, event: JobEvent) -> None:
+        progress = event.job["progress"]
+        now = time.monotonic()
+        with self.lock:
+            if event.kind == "progress" and now - self.last < (0.2 if self.tty else 2.0):
+                return
+            self.last = now
+            percent = progress["percent"]
+            parts = [f"{percent:3d} %" if percent is not None else "  … "]
+            if progress["speed_bps"]:
+                parts.append(f"{human_bytes(progress['speed_bps'])}/s")
+            if progress["label"]:
+                parts.append(progress["label"])
+            if progress["element"]:
+                parts.append(progress["element"])
+            line = " · ".join(parts)
+            if self.tty:
+                self.stream.write("\r\x1b[2K" + line[:200])
+            else:
+                self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteraction, *, as_json: bool = False, quiet: bool = False) -> int:
+    engine = JobEngine(interaction=interaction, workers=1)
+    bar = TerminalBar()
+    unsubscribe = engine.subscribe(bar) if not quiet else (lambda: None)
+    try:
+        job = engine.submit(descriptor, LOCAL_ORIGIN)
+        try:
+            final = engine.wait(job.id)
+        except KeyboardInterrupt:
+            engine.cancel(job.id)
+            final = engine.wait(job.id, timeout=30)
+        bar.done()
+    finally:
+        unsubscribe()
+        engine.shutdown(wait=True)
+    assert final is not None
+    if as_json:
+        print(json.dumps({**final.to_public_dict(), "local": final.local_result}, ensure_ascii=False, indent=2))
+    elif final.state is JobState.SUCCEEDED:
+        print(f"{final.title_fr} : terminé.")
+        for key, value in (final.result or {}).items():
+            print(f"  {key} : {value}")
+        if final.local_result.get("destination"):
+            print(f"  dossier : {final.local_result['destination']}")
+    if final.error:
+        print(f"assistant: {final.error['message']}", file=sys.stderr)
+    if final.state is JobState.SUCCEEDED:
+        return 0
+    return 130 if final.state is JobState.CANCELLED else 1

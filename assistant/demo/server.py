@@ -1,0 +1,489 @@
+"""The demo platform server: plays a procurement platform on 127.0.0.1 for the assistant.
+
+It serves the demo consultations' encrypted plis (HTTP/1.1 keep-alive, Range requests, sendfile),
+issues job descriptors (docs/protocol.md) with a bearer token made for each job, stores what the
+assistant uploads (so tests compare bytes), counts the bytes it served per file, and, when started
+with test hooks, injects faults: connections dropped mid-body, corrupted bodies, throttling and
+transient 503s. `assistant demo` runs it in the foreground; `assistant run --demo` embeds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+import threading
+import time
+from collections import defaultdict
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from assistant import PROTOCOL_VERSION, paths
+from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
+from assistant.demo.material import DemoMaterial, ensure_material
+
+log = logging.getLogger(__name__)
+
+PLATFORM_NAME = "Plateforme de démonstration"
+STATIC = Path(__file__).parent / "static"
+_RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
+SEND_CHUNK = 256 * 1024
+
+
+class Faults:
+    """Test hooks (only with `test_hooks=True`): what to break on the next requests."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.drop_after: int | None = None
+        self.drop_count = 0
+        self.corrupt: dict[str, int] = {}
+        self.rate = 0
+        self.fail_status = 0
+        self.fail_count = 0
+
+    def update(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            if "drop_after" in data:
+                self.drop_after = data["drop_after"]
+                self.drop_count = int(data.get("drop_count", 1))
+            for rel in data.get("corrupt", []):
+                self.corrupt[rel] = int(data.get("corrupt_count", 1))
+            if "rate" in data:
+                self.rate = int(data["rate"])
+            if "fail_status" in data:
+                self.fail_status = int(data["fail_status"])
+                self.fail_count = int(data.get("fail_count", 1))
+
+    def take_drop(self) -> int | None:
+        with self.lock:
+            if self.drop_after is not None and self.drop_count > 0:
+                self.drop_count -= 1
+                return self.drop_after
+            return None
+
+    def take_corrupt(self, rel: str) -> bool:
+        with self.lock:
+            left = self.corrupt.get(rel, 0)
+            if left > 0:
+                self.corrupt[rel] = left - 1
+                return True
+            return False
+
+    def take_fail(self) -> int:
+        with self.lock:
+            if self.fail_count > 0:
+                self.fail_count -= 1
+                return self.fail_status
+            return 0
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.served: dict[str, int] = defaultdict(int)
+        self.requests: dict[str, int] = defaultdict(int)
+        self.ranges: dict[str, list[int]] = defaultdict(list)
+        self.uploads: dict[str, dict[str, Any]] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "served": dict(self.served),
+                "requests": dict(self.requests),
+                "ranges": {k: list(v) for k, v in self.ranges.items()},
+                "uploads": dict(self.uploads),
+            }
+
+    def reset(self) -> None:
+        with self.lock:
+            self.served.clear()
+            self.requests.clear()
+            self.ranges.clear()
+            self.uploads.clear()
+
+
+class DemoPlatform:
+    """`DemoPlatform(port=0).start()`, then `.url`; `.stop()` at the end."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        data_dir: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        spec: ContentSpec | None = None,
+        recipient_cert: Path | None = None,
+        test_hooks: bool = False,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "demo-platform"
+        self.spec = spec or ContentSpec()
+        self.recipient_cert = recipient_cert
+        self.test_hooks = test_hooks
+        self.faults = Faults()
+        self.stats = Stats()
+        self.material: DemoMaterial | None = None
+        self.catalog: Catalog | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._secret = b""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Create key material and content (idempotent), and scan the catalog."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.material = ensure_material(self.data_dir / "keys")
+        recipient = self.recipient_cert or self.material.bicle_cert
+        build_content(self.data_dir, recipient, self.spec)
+        build_sign_files(self.data_dir)
+        (self.data_dir / "uploads").mkdir(exist_ok=True)
+        secret_file = self.data_dir / "keys" / "token-secret"
+        if not secret_file.exists():
+            fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+        self._secret = secret_file.read_bytes()
+        self.catalog = Catalog(self.data_dir)
+
+    def start(self) -> DemoPlatform:
+        self.prepare()
+        os.environ.setdefault("ASSISTANT_DEMO", "1")  # this process talks plain HTTP to loopback
+        platform = self
+
+        class Handler(_Handler):
+            demo = platform
+
+        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server.daemon_threads = True
+        server.request_queue_size = 128
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, name="demo-platform", daemon=True)
+        self._thread.start()
+        log.info("demo platform on %s", self.url)
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def serve_forever(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    # -- tokens --------------------------------------------------------------------------------
+
+    def issue_token(self) -> str:
+        nonce = secrets.token_urlsafe(18)
+        mac = hmac.new(self._secret, nonce.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{nonce}.{mac}"
+
+    def token_valid(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        nonce, _, mac = header[7:].strip().partition(".")
+        expected = hmac.new(self._secret, nonce.encode(), hashlib.sha256).hexdigest()[:32]
+        return bool(nonce) and hmac.compare_digest(mac, expected)
+
+    # -- descriptors ---------------------------------------------------------------------------
+
+    def _file_entry(self, info: dict[str, Any], *, upload_prefix: str | None = None) -> dict[str, Any]:
+        rel = info["rel"]
+        entry = {"name": info["name"], "url": f"{self.url}/files/{quote(rel)}", "size": info["size"], "sha256": info["sha256"]}
+        if upload_prefix is not None:
+            target = rel.split("/", 1)[1]
+            if target.endswith(".p7m"):
+                target = target[:-4]
+            entry["upload_url"] = f"{self.url}/uploads/{upload_prefix}/{quote(target)}"
+        return entry
+
+    def _consultation(self, item: dict[str, Any], *, upload_prefix: str | None = None) -> dict[str, Any]:
+        return {
+            "id": item["id"],
+            "label": item["label"],
+            "plis": [
+                {
+                    "id": pli["id"],
+                    "company": pli["company"],
+                    "envelopes": [
+                        {
+                            "id": env["id"],
+                            "kind": env["kind"],
+                            "label": env["label"],
+                            "files": [self._file_entry(f, upload_prefix=upload_prefix) for f in env["files"]],
+                        }
+                        for env in pli["envelopes"]
+                    ],
+                }
+                for pli in item["plis"]
+            ],
+        }
+
+    def descriptor(self, kind: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        assert self.catalog is not None
+        self.catalog = Catalog(self.data_dir)  # pick up files added since the start (benchmarks)
+        wanted = query.get("consultation") or [c["id"] for c in self.catalog.consultations]
+        items = [c for c in self.catalog.consultations if c["id"] in wanted]
+        base: dict[str, Any] = {"version": PROTOCOL_VERSION, "type": kind, "platform": PLATFORM_NAME, "token": self.issue_token()}
+        if kind == "download":
+            base["label"] = "Téléchargement des plis chiffrés"
+            base["params"] = {"consultations": [self._consultation(c) for c in items]}
+        elif kind == "open":
+            item = items[0]
+            base["label"] = f"Ouverture en ligne — {item['id']}"
+            base["params"] = {"consultation": self._consultation(item, upload_prefix="ouverture")}
+        elif kind == "sign":
+            fmt = (query.get("format") or ["pades"])[0]
+            files = []
+            for path in sorted((self.data_dir / "sign").iterdir()):
+                if fmt == "pades" and path.suffix != ".pdf":
+                    continue
+                info = Catalog.file_info(self.catalog, path)
+                entry = self._file_entry(info)
+                entry["upload_url"] = f"{self.url}/uploads/signatures/{quote(path.name)}"
+                files.append(entry)
+            base["label"] = "Signature électronique"
+            base["params"] = {"files": files, "format": fmt, "level": "B-B"}
+        elif kind == "verify":
+            files = []
+            for path in sorted((self.data_dir / "uploads" / "signatures").glob("*")):
+                files.append(self._file_entry(Catalog.file_info(self.catalog, path)))
+            base["label"] = "Vérification de signature"
+            base["params"] = {"files": files or [self._file_entry(Catalog.file_info(self.catalog, next((self.data_dir / "sign").glob("*.pdf"))))]}
+        elif kind == "keygen":
+            base["label"] = "Création d'un bi-clé de chiffrement"
+            base["params"] = {"common_name": "Démo Acheteur", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
+        elif kind == "diagnose":
+            base["label"] = "Test de la configuration utilisateur"
+            base["params"] = {"platform_url": f"{self.url}/"}
+        else:
+            raise KeyError(kind)
+        return base
+
+    def resolve_file(self, rel: str) -> Path | None:
+        """A served file by its relative path, refusing anything outside the served folders."""
+        rel = unquote(rel)
+        if not (rel.startswith(("consultations/", "sign/", "uploads/"))):
+            return None
+        candidate = (self.data_dir / rel).resolve()
+        root = self.data_dir.resolve()
+        if root not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
+
+
+class _Handler(BaseHTTPRequestHandler):
+    demo: DemoPlatform
+    protocol_version = "HTTP/1.1"
+    server_version = "DemoPlatform/1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet; never logs headers (token)
+        log.debug("demo %s %s", self.command, self.path.split("?")[0])
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _json(self, status: int, body: Any) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _static(self, name: str) -> None:
+        path = (STATIC / name).resolve()
+        if STATIC.resolve() not in path.parents or not path.is_file():
+            self._json(404, {"error": "not found"})
+            return
+        data = path.read_bytes()
+        if name.endswith(".html"):
+            data = data.replace(b"{{PLATFORM_URL}}", self.demo.url.encode())
+        types = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+        self.send_response(200)
+        self.send_header("Content-Type", types.get(path.suffix, "application/octet-stream"))
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(data)
+
+    # -- GET ---------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        if path in ("/", "/index.html"):
+            self._static("index.html")
+        elif path.startswith("/static/"):
+            self._static(path[len("/static/"):])
+        elif path == "/api/consultations":
+            assert self.demo.catalog is not None
+            self._json(200, [{"id": c["id"], "label": c["label"], "plis": len(c["plis"])} for c in self.demo.catalog.consultations])
+        elif path.startswith("/api/descriptors/"):
+            try:
+                self._json(200, self.demo.descriptor(path.rsplit("/", 1)[1], query))
+            except (KeyError, IndexError, StopIteration):
+                self._json(404, {"error": "unknown descriptor"})
+        elif path == "/api/stats":
+            self._json(200, self.demo.stats.to_dict())
+        elif path == "/api/info":
+            assert self.demo.material is not None
+            self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})
+        elif path.startswith("/files/"):
+            self._serve_file(path[len("/files/"):])
+        else:
+            self._json(404, {"error": "not found"})
+
+    def _serve_file(self, rel: str) -> None:
+        if not self.demo.token_valid(self.headers.get("Authorization")):
+            self._json(401, {"error": "jeton invalide"})
+            return
+        status = self.demo.faults.take_fail() if self.demo.test_hooks else 0
+        if status:
+            self._json(status, {"error": "panne simulée"})
+            return
+        file = self.demo.resolve_file(rel)
+        if file is None:
+            self._json(404, {"error": "fichier inconnu"})
+            return
+        rel = unquote(rel)
+        size = file.stat().st_size
+        start, end = 0, size - 1
+        header = self.headers.get("Range")
+        partial = False
+        if header:
+            match = _RANGE.match(header.strip())
+            if not match or int(match.group(1)) >= size:
+                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            start = int(match.group(1))
+            end = min(size - 1, int(match.group(2))) if match.group(2) else size - 1
+            partial = True
+        length = end - start + 1
+        self.send_response(206 if partial else 200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        self.send_header("Accept-Ranges", "bytes")
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        hooks = self.demo.test_hooks
+        drop = self.demo.faults.take_drop() if hooks else None
+        corrupt = self.demo.faults.take_corrupt(rel) if hooks else False
+        rate = self.demo.faults.rate if hooks else 0
+        with self.demo.stats.lock:
+            self.demo.stats.requests[rel] += 1
+            self.demo.stats.ranges[rel].append(start)
+        sent = 0
+        try:
+            with file.open("rb") as fh:
+                if drop is None and not corrupt and not rate:
+                    sent = self.connection.sendfile(fh, start, length)
+                else:
+                    sent = self._send_slowly(fh, start, length, drop, corrupt, rate)
+        except OSError:
+            self.close_connection = True
+        finally:
+            with self.demo.stats.lock:
+                self.demo.stats.served[rel] += sent
+
+    def _send_slowly(self, fh: Any, start: int, length: int, drop: int | None, corrupt: bool, rate: int) -> int:
+        fh.seek(start)
+        sent = 0
+        limit = length if drop is None else min(length, drop)
+        chunk = min(SEND_CHUNK, max(4096, rate // 20)) if rate else SEND_CHUNK
+        began = time.monotonic()
+        while sent < limit:
+            block = fh.read(min(chunk, limit - sent))
+            if not block:
+                break
+            if corrupt and sent == 0:
+                block = bytes([block[0] ^ 0xFF]) + block[1:]
+            self.connection.sendall(block)
+            sent += len(block)
+            if rate:
+                ahead = sent / rate - (time.monotonic() - began)
+                if ahead > 0:
+                    time.sleep(ahead)
+        if drop is not None and sent < length:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        return sent
+
+    # -- PUT / POST --------------------------------------------------------------------------
+
+    def _read_body(self, limit: int = 1 << 31) -> bytes | None:
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            return None
+        if length < 0 or length > limit:
+            return None
+        return self.rfile.read(length)
+
+    def do_PUT(self) -> None:
+        path = urlsplit(self.path).path
+        if not path.startswith("/uploads/"):
+            self._json(404, {"error": "not found"})
+            return
+        if not self.demo.token_valid(self.headers.get("Authorization")):
+            self._json(401, {"error": "jeton invalide"})
+            return
+        rel = unquote(path[len("/uploads/"):])
+        target = (self.demo.data_dir / "uploads" / rel).resolve()
+        root = (self.demo.data_dir / "uploads").resolve()
+        if root not in target.parents:
+            self._json(400, {"error": "chemin refusé"})
+            return
+        body = self._read_body()
+        if body is None:
+            self._json(400, {"error": "corps invalide"})
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, target)
+        digest = hashlib.sha256(body).hexdigest()
+        with self.demo.stats.lock:
+            self.demo.stats.uploads[rel] = {"size": len(body), "sha256": digest}
+        self._json(201, {"received": len(body), "sha256": digest})
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith("/uploads/"):
+            self.do_PUT()
+            return
+        if not self.demo.test_hooks or not path.startswith("/api/test/"):
+            self._json(404, {"error": "not found"})
+            return
+        body = self._read_body(1 << 20) or b"{}"
+        if path == "/api/test/faults":
+            self.demo.faults.update(json.loads(body))
+            self._json(200, {"ok": True})
+        elif path == "/api/test/reset":
+            self.demo.stats.reset()
+            self._json(200, {"ok": True})
+        else:
+            self._json(404, {"error": "not found"})

@@ -1,0 +1,192 @@
+"""Bulk download of encrypted plis: verified, resumable, a few files at a time.
+
+Layout: <destination>/<consultation>/<pli>/<enveloppe>/<file>, ready for the offline decryption.
+A file already verified (journal) or already on disk with the right SHA-256 is never fetched
+again; partial files resume with HTTP Range; a file whose hash does not match is refused (its
+partial data deleted) and fetched once more from scratch before the job reports it failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.errors import AssistantError, OutputError
+from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
+from assistant.jobs.runners.common import downloads_root, folder_name, load_params
+from assistant.platform.client import HashMismatchError, PlatformClient, PlatformError
+from assistant.progress import ProgressUpdate
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONNECTIONS = 4
+LABEL = "Téléchargement des plis chiffrés"
+
+
+@dataclass
+class Item:
+    url: str
+    dest: Path
+    size: int
+    sha256: str
+    element: str
+    rel: str
+
+
+def plan(consultations: list[dict[str, Any]], root: Path) -> list[Item]:
+    items: list[Item] = []
+    many = len(consultations) > 1
+    for c_index, consultation in enumerate(consultations, start=1):
+        plis = consultation["plis"]
+        for p_index, pli in enumerate(plis, start=1):
+            envelopes = pli["envelopes"]
+            for e_index, envelope in enumerate(envelopes, start=1):
+                files = envelope["files"]
+                for f_index, file in enumerate(files, start=1):
+                    rel = Path(consultation["id"]) / pli["id"] / envelope["id"] / file["name"]
+                    element = (
+                        (f"consultation {c_index} sur {len(consultations)}, " if many else "")
+                        + f"pli {p_index} sur {len(plis)}, enveloppe {e_index} sur {len(envelopes)}, "
+                        + f"fichier {f_index} sur {len(files)}"
+                    )
+                    items.append(Item(file["url"], root / rel, file["size"], file["sha256"], element, rel.as_posix()))
+    seen: set[Path] = set()
+    for item in items:
+        if item.dest in seen:
+            raise AssistantError(
+                f"Deux fichiers du descripteur ont le même chemin : {item.rel}.",
+                f"Two files of the descriptor share a path: {item.rel}.",
+                code="descriptor_invalid",
+            )
+        seen.add(item.dest)
+    return items
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def run(ctx: JobContext) -> RunnerResult:
+    params, token = load_params(ctx)
+    consultations: list[dict[str, Any]] = params["consultations"]
+    if "destination" in params:
+        root = Path(params["destination"]).expanduser()
+    else:
+        platform = ctx.platform or folder_name(urlsplit(ctx.origin).hostname or "plateforme", "plateforme")
+        root = downloads_root() / folder_name(platform, "plateforme")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Impossible de créer le dossier de destination : {exc.strerror}.", f"Cannot create the destination folder: {exc.strerror}.") from None
+    items = plan(consultations, root)
+    total = sum(i.size for i in items)
+    lock = threading.Lock()
+    counters = {"done": 0, "fetched": 0, "skipped": 0, "refetched": 0}
+    element = {"text": ""}
+
+    def advance(n: int) -> None:
+        with lock:
+            counters["done"] += n
+            done = counters["done"]
+        ctx.report(ProgressUpdate(step=1, steps=1, label=LABEL, bytes_done=done, bytes_total=max(total, 1), element=element["text"]))
+
+    # Phase 1: what is already there and verified is not fetched again.
+    todo: list[Item] = []
+    for item in items:
+        ctx.cancel.raise_if_cancelled()
+        if ctx.journal.is_verified(item.dest, item.sha256, item.size):
+            counters["skipped"] += 1
+            advance(item.size)
+            continue
+        if item.dest.exists() and item.dest.stat().st_size == item.size and _hash_file(item.dest) == item.sha256:
+            ctx.journal.mark_verified(item.dest, item.sha256, item.size, item.url)
+            counters["skipped"] += 1
+            advance(item.size)
+            continue
+        todo.append(item)
+
+    client = PlatformClient(token, pool_size=DEFAULT_CONNECTIONS * 2)
+    failures: list[tuple[Item, AssistantError]] = []
+
+    def fetch(item: Item) -> None:
+        try:
+            item.dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            failures.append((item, OutputError(f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}.")))
+            return
+        with lock:
+            element["text"] = item.element
+        for attempt in (1, 2):
+            credited = 0
+
+            def on_bytes(n: int) -> None:
+                nonlocal credited
+                credited += n
+                advance(n)
+
+            try:
+                stats = client.download(item.url, item.dest, size=item.size, sha256=item.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
+            except HashMismatchError as exc:
+                advance(-credited)
+                log.warning("hash mismatch on %s (attempt %d)", item.rel, attempt)
+                if attempt == 2:
+                    failures.append((item, exc))
+                else:
+                    with lock:
+                        counters["refetched"] += 1
+                continue
+            except PlatformError as exc:
+                advance(-credited)
+                failures.append((item, exc))
+                return
+            with lock:
+                counters["fetched"] += stats.fetched
+            ctx.journal.mark_verified(item.dest, item.sha256, item.size, item.url)
+            return
+
+    try:
+        workers = max(1, min(int(params.get("connections", DEFAULT_CONNECTIONS)), 16))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
+            futures = [pool.submit(fetch, item) for item in todo]
+            done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                error = future.exception()
+                if error is not None:
+                    ctx.cancel.cancel()  # stop the siblings promptly (cancel or a write failure)
+                    for other in futures:
+                        other.cancel()
+                    raise error
+    finally:
+        client.close()
+
+    result = {
+        "files": len(items),
+        "bytes": total,
+        "fetched_bytes": counters["fetched"],
+        "already_verified": counters["skipped"],
+        "refetched_after_hash_mismatch": counters["refetched"],
+        "failed": [{"file": item.rel, "error": err.to_dict()} for item, err in failures],
+        "folder": root.name,
+    }
+    local = {"destination": str(root), "paths": [str(i.dest) for i in items]}
+    if failures:
+        first = failures[0][1]
+        raise JobFailed(
+            AssistantError(
+                f"{len(failures)} fichier(s) sur {len(items)} n'ont pas pu être téléchargés ou vérifiés ({failures[0][0].rel} : {first.message_fr})",
+                f"{len(failures)} of {len(items)} file(s) could not be downloaded or verified ({failures[0][0].rel}: {first.message_en})",
+                code=first.code,
+            ),
+            RunnerResult(result, local),
+        )
+    return RunnerResult(result, local)

@@ -1,0 +1,380 @@
+"""HTTP client for a platform: descriptors, verified resumable downloads, uploads.
+
+Downloads go to `<name>.part` beside the final name and are hashed while written; only a file
+whose SHA-256 matches the descriptor takes its final name (os.replace). A cut connection resumes
+with an HTTP Range request from what is already on disk (the prefix is re-hashed locally, never
+fetched again); transient errors (connection reset, timeouts, 5xx, 429) are retried with
+exponential back-off; a hash mismatch deletes the partial file and is reported, so the caller
+can fetch it afresh. Each worker thread keeps its own keep-alive session: connection reuse is
+what makes hundreds of small files fast.
+
+The bearer token is only ever put in the Authorization header; it never appears in an error,
+a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from assistant import __version__
+from assistant.errors import AssistantError, CancelledError
+from assistant.progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 20  # 1 MiB reads: few syscalls, few Python iterations
+PART_SUFFIX = ".part"
+TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
+MAX_DESCRIPTOR_BYTES = 16 << 20
+
+
+class PlatformError(AssistantError):
+    code = "platform"
+
+
+class HashMismatchError(PlatformError):
+    code = "hash_mismatch"
+
+
+class TransferError(PlatformError):
+    code = "transfer"
+
+
+@dataclass
+class DownloadStats:
+    fetched: int = 0  # bytes received over the network for this file
+    resumed_from: int = 0  # bytes already on disk (the .part) when the transfer started
+    attempts: int = 0
+
+
+@dataclass
+class _PartState:
+    have: int
+    hasher: Any
+
+
+class _Transient(Exception):
+    """A failure worth retrying (internal)."""
+
+
+def part_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + PART_SUFFIX)
+
+
+class PlatformClient:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 6,
+        backoff: float = 0.25,
+        max_backoff: float = 8.0,
+        pool_size: int = 8,
+        verify: bool | str = True,
+    ) -> None:
+        self._token = token
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.pool_size = pool_size
+        self.verify = verify
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<PlatformClient token={'***' if self._token else None}>"
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # loopback and platform traffic: no proxy surprises from env
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            session.headers["User-Agent"] = f"assistant-marches-publics/{__version__}"
+            session.verify = self.verify
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+    # -- retries -----------------------------------------------------------------------------
+
+    def _retrying(self, what: str, attempt: Callable[[], Any], cancel: CancelToken | None) -> Any:
+        delay = self.backoff
+        for number in range(self.retries + 1):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            try:
+                return attempt()
+            except _Transient as exc:
+                if number >= self.retries:
+                    raise TransferError(
+                        f"Échec de communication avec la plateforme ({what}) après {number + 1} tentatives : {exc}",
+                        f"Could not reach the platform ({what}) after {number + 1} attempts: {exc}",
+                    ) from None
+                log.info("transient error on %s (%s), retry in %.2fs", what, exc, delay)
+                if cancel is not None and cancel.wait(delay):
+                    raise CancelledError() from None
+                if cancel is None:
+                    threading.Event().wait(delay)
+                delay = min(self.max_backoff, delay * 2)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _check_status(response: requests.Response, what: str) -> None:
+        if response.status_code in TRANSIENT_STATUS:
+            raise _Transient(f"HTTP {response.status_code}")
+        if response.status_code in (401, 403):
+            raise PlatformError(
+                f"La plateforme refuse l'accès ({what}, HTTP {response.status_code}) : le jeton du traitement est invalide ou expiré.",
+                f"The platform refused access ({what}, HTTP {response.status_code}): the job token is invalid or expired.",
+                code="platform_forbidden",
+            )
+        if response.status_code == 404:
+            raise PlatformError(
+                f"Ressource introuvable sur la plateforme ({what}).", f"Resource not found on the platform ({what}).", code="platform_not_found"
+            )
+        if response.status_code >= 400:
+            raise PlatformError(f"Erreur de la plateforme ({what}, HTTP {response.status_code}).", f"Platform error ({what}, HTTP {response.status_code}).")
+
+    # -- descriptors -------------------------------------------------------------------------
+
+    def get_json(self, url: str, *, what: str = "descripteur", cancel: CancelToken | None = None) -> Any:
+        def attempt() -> Any:
+            try:
+                response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise _Transient(type(exc).__name__) from None
+            with response:
+                self._check_status(response, what)
+                body = response.raw.read(MAX_DESCRIPTOR_BYTES + 1, decode_content=True)
+            if len(body) > MAX_DESCRIPTOR_BYTES:
+                raise PlatformError("Descripteur trop volumineux.", "Descriptor too large.")
+            try:
+                return json.loads(body)
+            except ValueError:
+                raise PlatformError(f"Réponse illisible de la plateforme ({what}).", f"Unreadable platform answer ({what}).") from None
+
+        return self._retrying(what, attempt, cancel)
+
+    # -- downloads ---------------------------------------------------------------------------
+
+    def download(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        size: int,
+        sha256: str,
+        on_bytes: Callable[[int], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> DownloadStats:
+        """Fetch `url` into `dest` (resuming `dest.part`); `dest` appears only if its SHA-256 matches.
+
+        `on_bytes(n)` is called with each new amount of bytes that reached the .part file,
+        including the prefix found on disk at the start (so the caller's total stays right).
+        """
+        part = part_path(dest)
+        stats = DownloadStats()
+        hasher = hashlib.sha256()
+        have = 0
+        if part.exists():
+            have = part.stat().st_size
+            if have > size:
+                part.unlink()
+                have = 0
+            else:
+                with part.open("rb") as fh:
+                    for block in iter(lambda: fh.read(CHUNK), b""):
+                        hasher.update(block)
+        stats.resumed_from = have
+        if on_bytes and have:
+            on_bytes(have)
+        state = _PartState(have, hasher)
+
+        def attempt() -> None:
+            stats.attempts += 1
+            if state.have >= size:
+                return
+            self._fetch_into(url, part, size, state, stats, on_bytes, cancel)
+
+        try:
+            self._retrying(dest.name, attempt, cancel)
+        except PlatformError:
+            raise
+        digest = state.hasher.hexdigest()
+        if state.have != size or digest != sha256.lower():
+            part.unlink(missing_ok=True)
+            raise HashMismatchError(
+                f"Le fichier « {dest.name} » reçu ne correspond pas à son empreinte SHA-256 : il est refusé.",
+                f"The received file {dest.name!r} does not match its SHA-256: it is refused.",
+            )
+        os.replace(part, dest)
+        return stats
+
+    def _fetch_into(
+        self,
+        url: str,
+        part: Path,
+        size: int,
+        state: _PartState,
+        stats: DownloadStats,
+        on_bytes: Callable[[int], None] | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        start = state.have
+        headers = self._headers({"Accept-Encoding": "identity"})
+        if start:
+            headers["Range"] = f"bytes={start}-"
+        try:
+            response = self._session().get(url, headers=headers, timeout=self.timeout, stream=True)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Transient(type(exc).__name__) from None
+        with response:
+            if response.status_code == 416:
+                # Our partial file is longer than the server's: start over.
+                part.unlink(missing_ok=True)
+                state.have, state.hasher = 0, hashlib.sha256()
+                raise _Transient("HTTP 416")
+            self._check_status(response, part.name[: -len(PART_SUFFIX)])
+            mode = "ab"
+            if start and response.status_code != 206:
+                mode, start = "wb", 0  # no Range support: the whole body comes again
+                state.have, state.hasher = 0, hashlib.sha256()
+            elif start and not response.headers.get("Content-Range", "").startswith(f"bytes {start}-"):
+                raise _Transient("Content-Range inattendu")
+            if not start:
+                mode = "wb"
+            with open(part, mode) as out:
+                try:
+                    self._copy(response, out, size - start, state, stats, on_bytes, cancel)
+                except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+                    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+                        raise OutputFailure(part, exc) from None
+                    raise _Transient(type(exc).__name__) from None
+                except _ReadFailure as exc:
+                    raise _Transient(str(exc)) from None
+        if state.have < size:
+            raise _Transient("réponse incomplète")
+
+    @staticmethod
+    def _copy(
+        response: requests.Response,
+        out: BinaryIO | Any,
+        budget: int,
+        state: _PartState,
+        stats: DownloadStats,
+        on_bytes: Callable[[int], None] | None,
+        cancel: CancelToken | None,
+    ) -> None:
+        hasher = state.hasher
+        for block in _raw_chunks(response):
+            if cancel is not None and cancel.cancelled:
+                raise CancelledError()
+            if len(block) > budget:
+                block = block[:budget]  # a server sending more than announced: keep only our share
+            out.write(block)
+            hasher.update(block)
+            n = len(block)
+            budget -= n
+            state.have += n
+            stats.fetched += n
+            if on_bytes:
+                on_bytes(n)
+            if budget <= 0:
+                break
+
+    # -- uploads -----------------------------------------------------------------------------
+
+    def upload(
+        self,
+        url: str,
+        body: bytes | Path,
+        *,
+        content_type: str = "application/octet-stream",
+        headers: Mapping[str, str] | None = None,
+        what: str = "envoi",
+        cancel: CancelToken | None = None,
+    ) -> Any:
+        """PUT `body` to `url` (retried on transient errors); returns the JSON answer or None."""
+
+        def attempt() -> Any:
+            extra = {"Content-Type": content_type, **(headers or {})}
+            try:
+                if isinstance(body, Path):
+                    with body.open("rb") as fh:
+                        extra["Content-Length"] = str(body.stat().st_size)
+                        response = self._session().put(url, data=fh, headers=self._headers(extra), timeout=self.timeout)
+                else:
+                    response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise _Transient(type(exc).__name__) from None
+            with response:
+                self._check_status(response, what)
+                if response.headers.get("Content-Type", "").startswith("application/json") and response.content:
+                    try:
+                        return response.json()
+                    except ValueError:
+                        return None
+                return None
+
+        return self._retrying(what, attempt, cancel)
+
+
+class _ReadFailure(Exception):
+    pass
+
+
+class OutputFailure(AssistantError):
+    """Writing the partial file failed (disk full, folder removed): not worth retrying."""
+
+    code = "output"
+
+    def __init__(self, part: Path, exc: OSError) -> None:
+        super().__init__(
+            f"Impossible d'écrire « {part.name} » : {exc.strerror or exc}.",
+            f"Cannot write {part.name!r}: {exc.strerror or exc}.",
+        )
+
+
+def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
+    """Read the body in large blocks straight from urllib3 (no per-chunk decoding work)."""
+    raw = response.raw
+    try:
+        while True:
+            block = raw.read(CHUNK, decode_content=False)
+            if not block:
+                return
+            yield block
+    except Exception as exc:  # urllib3 ProtocolError / IncompleteRead / socket errors
+        raise _ReadFailure(type(exc).__name__) from None
