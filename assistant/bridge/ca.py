@@ -57,7 +57,16 @@ class BridgeIdentity:
     @property
     def nickname(self) -> str:
         """The name under which the CA is added to trust stores; unique per CA (renewal = new name)."""
-        return f"{APP_NAME} - pont local {self.ca_fingerprint_sha256[:16]}"
+        return f"Assistant Marches Publics - pont local {self.ca_fingerprint_sha256[:16]}"
+
+    @property
+    def ca_fingerprint_sha1(self) -> str:
+        """macOS' `security delete-certificate -Z` and Windows' stores name certificates by SHA-1."""
+        return self.ca_certificate().fingerprint(hashes.SHA1()).hex()  # noqa: S303 - an identifier, not a signature
+
+    @property
+    def ca_serial_hex(self) -> str:
+        return format(self.ca_certificate().serial_number, "x")
 
     def ca_certificate(self) -> x509.Certificate:
         return x509.load_pem_x509_certificate(self.ca_path.read_bytes())

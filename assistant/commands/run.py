@@ -1,0 +1,147 @@
+"""`assistant run`: the job engine and the local bridge, with the tray window or headless.
+
+Headless (`--headless`) is for servers, scripts and tests: no window, the operator approves one
+key for the session (`--key`, its PIN read from the environment variable named by `--pin-env`,
+never from the command line), origins only from the settings (or the demo platform's with
+`--demo`). The first stdout line is the bridge's URL, so scripts can read it.
+
+A second `assistant run` does not start a second bridge: it reports the running one and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from assistant.bridge import ca, instance
+from assistant.bridge.server import BridgeServer, candidate_ports
+from assistant.errors import UsageError
+from assistant.settings import Settings
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--headless", action="store_true", help="sans fenêtre : pont local et traitements seulement")
+    parser.add_argument(
+        "--port", type=int, default=None, help="port HTTPS du pont (par défaut celui des réglages, 17443, puis les replis)"
+    )
+    parser.add_argument("--demo", action="store_true", help="démarrer aussi la plateforme de démonstration")
+    parser.add_argument("--key", default=None, help="(sans fenêtre) la clé approuvée pour la session (URI pkcs11:, sha256:…, vault:…)")
+    parser.add_argument(
+        "--pin-env", default=None, metavar="VAR", help="(sans fenêtre) variable d'environnement contenant le code PIN"
+    )
+    parser.add_argument("--no-http", action="store_true", help="ne pas ouvrir l'écoute HTTP simple sur 127.0.0.1")
+
+
+def _ports(args: argparse.Namespace, settings: Settings) -> tuple[int, list[int]]:
+    if args.port is not None:
+        if not 0 <= args.port <= 65534:
+            raise UsageError(f"Port invalide : {args.port}.", f"Invalid port: {args.port}.")
+        return args.port, []
+    ports = candidate_ports(settings.bridge_port)
+    return ports[0], ports[1:]
+
+
+def _start_demo(settings: Settings) -> Any:
+    """The demo platform (assistant.demo, jobs engineer), started on a free loopback port."""
+    from assistant.demo.server import DemoPlatform
+
+    return DemoPlatform(port=0).start()
+
+
+def _refresh_trust(identity: ca.BridgeIdentity) -> None:
+    """After a renewal, the browsers the user chose to trust the bridge learn the new CA."""
+    from assistant.bridge import trust
+
+    try:
+        trust.after_renewal(identity)
+    except Exception as exc:  # the bridge still works with --ignore-certificate-errors or HTTP
+        print(f"assistant: confiance des navigateurs non mise à jour ({exc})", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.load()
+    lock = instance.InstanceLock()
+    if not lock.acquire():
+        info = instance.running_instance() or {}
+        url = info.get("url", "?")
+        print(f"L'assistant est déjà lancé ({url}).", file=sys.stderr)
+        if args.headless:
+            print(url)
+        return 0
+    try:
+        return _run_locked(args, settings, lock)
+    finally:
+        lock.release()
+
+
+def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.InstanceLock) -> int:
+    from assistant.jobs.engine import JobEngine
+    from assistant.jobs.interaction import HeadlessInteraction
+
+    interaction: Any
+    if args.headless:
+        if args.pin_env and not args.key:
+            raise UsageError("--pin-env demande --key.", "--pin-env needs --key.")
+        interaction = HeadlessInteraction(key_spec=args.key, pin_env=args.pin_env, settings=settings)
+    else:
+        from assistant.ui.app import make_interaction  # type: ignore[attr-defined]
+
+        interaction = make_interaction(settings)
+
+    identity, renewed = ca.ensure()
+    if renewed:
+        _refresh_trust(identity)
+
+    engine = JobEngine(interaction=interaction, settings=settings, loopback_http=True if args.demo else None)
+    demo = None
+    demo_url: str | None = None
+    port, fallbacks = _ports(args, settings)
+    bridge = BridgeServer(
+        engine,
+        settings,
+        interaction,
+        port=port,
+        fallback_ports=fallbacks,
+        identity=identity,
+        plain_http=not args.no_http,
+    )
+    try:
+        bridge.start()
+        if args.demo:
+            demo = _start_demo(settings)
+            demo_url = str(demo.url)
+            bridge.registry.approve(demo_url, persist=False)
+        lock.publish(bridge.describe() | {"demo_url": demo_url})
+        if args.headless:
+            return _wait_headless(bridge, demo_url)
+        from assistant.ui.app import run_gui
+
+        return int(run_gui(engine, bridge, settings, demo_url))
+    finally:
+        bridge.stop()
+        if demo is not None:
+            demo.stop()
+        engine.shutdown(wait=False)
+
+
+def _wait_headless(bridge: BridgeServer, demo_url: str | None) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    print(bridge.url, flush=True)
+    for url in bridge.urls:
+        if url != bridge.url:
+            print(f"aussi : {url}", flush=True)
+    if demo_url:
+        print(f"démo : {demo_url}", flush=True)
+    print("Pont local prêt. Ctrl+C pour arrêter.", file=sys.stderr, flush=True)
+    while not stop.wait(0.5):
+        pass
+    return 0
