@@ -1,0 +1,123 @@
+"""PAdES outputs, judged by poppler's pdfsig (NSS trust: our root only) and pyHanko's validator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.keystores.base import Credential
+from assistant.signing import SignFormat, sign_files
+from tests import pki
+from tests.signing.conftest import Tsa, fingerprint, make_pdf
+from tests.signing.validators import pdfsig, pyhanko_validate
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "Entreprises - Fichiers de reponse"
+    path.mkdir()
+    return path
+
+
+def _assert_all_valid(pdf: Path, test_pki: pki.TestPki, nssdir: Path, count: int) -> None:
+    report = pdfsig(pdf, nssdir)
+    assert report.count("Signature Validation: Signature is Valid.") == count, report
+    assert report.count("Certificate Validation: Certificate is Trusted.") == count, report
+    statuses = pyhanko_validate(pdf, test_pki)
+    assert len(statuses) == count
+    for status in statuses:
+        assert status.intact and status.valid and status.trusted, status.pretty_print_details()  # type: ignore[attr-defined]
+
+
+def test_pades_signature_valid_for_pdfsig_and_pyhanko(
+    folder: Path, test_pki: pki.TestPki, p12_credential: Credential, pdfsig_nssdir: Path
+) -> None:
+    source = make_pdf(folder / "0-Lettre informative.pdf")
+    before = fingerprint(source)
+    result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
+    assert result.ok, result.error
+    assert result.output is not None
+    assert result.output.name.startswith("0-Lettre informative - ")
+    assert result.output.name.endswith(" - Signature 1.pdf")
+    assert result.output.parent == folder
+    assert fingerprint(source) == before
+    _assert_all_valid(result.output, test_pki, pdfsig_nssdir, 1)
+    report = pdfsig(result.output, pdfsig_nssdir)
+    assert "ETSI.CAdES.detached" in report and "Jeanne Dupont" in report
+
+
+def test_pades_cosignature_keeps_first_signature_valid(
+    folder: Path,
+    test_pki: pki.TestPki,
+    p12_credential: Credential,
+    p12_ec_credential: Credential,
+    pdfsig_nssdir: Path,
+) -> None:
+    source = make_pdf(folder / "Contrat.pdf")
+    first = sign_files(p12_credential, [source], SignFormat.PADES).results[0].output
+    assert first is not None
+    second = sign_files(p12_ec_credential, [first], SignFormat.PADES).results[0].output
+    assert second is not None
+    assert second.name.startswith("Contrat - ") and second.name.endswith(" - Signature 2.pdf")
+    _assert_all_valid(second, test_pki, pdfsig_nssdir, 2)
+    # The first signed copy is untouched and still carries exactly one valid signature.
+    _assert_all_valid(first, test_pki, pdfsig_nssdir, 1)
+
+
+def test_pades_b_t_has_a_valid_timestamp(
+    folder: Path, test_pki: pki.TestPki, p12_credential: Credential, tsa: Tsa, pdfsig_nssdir: Path
+) -> None:
+    source = make_pdf(folder / "Offre.pdf")
+    requests_before = len(tsa.requests)
+    result = sign_files(p12_credential, [source], SignFormat.PADES, level="B-T", tsa_url=tsa.url).results[0]
+    assert result.ok, result.error
+    assert result.output is not None
+    assert len(tsa.requests) > requests_before
+    statuses = pyhanko_validate(result.output, test_pki)
+    assert len(statuses) == 1
+    status = statuses[0]
+    assert status.valid and status.intact  # type: ignore[attr-defined]
+    ts = status.timestamp_validity  # type: ignore[attr-defined]
+    assert ts is not None and ts.intact and ts.valid
+    assert "Signature is Valid" in pdfsig(result.output, pdfsig_nssdir)
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "empty_file"),
+        (b"%PDF-1.7\n this is not really a pdf \n%%EOF", "corrupt_pdf"),
+        (b"PK\x03\x04 a zip renamed .pdf", "corrupt_pdf"),
+    ],
+)
+def test_pades_refuses_broken_pdfs_without_output(
+    folder: Path, p12_credential: Credential, content: bytes, code: str
+) -> None:
+    source = folder / "cassé.pdf"
+    source.write_bytes(content)
+    before = fingerprint(source)
+    result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
+    assert not result.ok
+    assert result.error is not None and result.error.code == code, result.error
+    assert result.error.message_fr
+    assert sorted(p.name for p in folder.iterdir()) == ["cassé.pdf"]
+    assert fingerprint(source) == before
+
+
+def test_pades_refuses_encrypted_pdf(folder: Path, p12_credential: Credential) -> None:
+    source = make_pdf(folder / "protégé.pdf", encrypt_password="secret")
+    before = fingerprint(source)
+    result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
+    assert result.error is not None and result.error.code == "encrypted_pdf"
+    assert "mot de passe" in result.error.message_fr
+    assert sorted(p.name for p in folder.iterdir()) == ["protégé.pdf"]
+    assert fingerprint(source) == before
+
+
+def test_pades_on_a_non_pdf_says_to_use_cades_or_xades(folder: Path, p12_credential: Credential) -> None:
+    source = folder / "BPU.xlsx"
+    source.write_bytes(b"PK\x03\x04" + bytes(2000))
+    result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
+    assert result.error is not None and result.error.code == "not_a_pdf"
+    assert "CAdES" in result.error.message_fr
