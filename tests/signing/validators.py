@@ -34,11 +34,26 @@ def xmlsec_verify(signature: Path, ca_bundle: Path) -> subprocess.CompletedProce
     Run in the signature's folder so the detached reference (a relative file name) resolves there.
     """
     pki.require_tool("xmlsec1")
+    trusted: list[str] = []
+    for pem in _split_pem(ca_bundle):  # xmlsec1 reads one certificate per --trusted-pem
+        trusted += ["--trusted-pem", str(pem)]
     return subprocess.run(
-        ["xmlsec1", "--verify", "--enabled-key-data", "x509", "--trusted-pem", str(ca_bundle),
+        ["xmlsec1", "--verify", "--enabled-key-data", "x509", *trusted,
          SIGNED_PROPERTIES_ID, f"{XADES_NS}:SignedProperties", "./" + signature.name],
         capture_output=True, cwd=signature.parent,
     )  # fmt: skip
+
+
+def _split_pem(bundle: Path) -> list[Path]:
+    marker = b"-----END CERTIFICATE-----"
+    parts = [p + marker + b"\n" for p in bundle.read_bytes().split(marker) if b"BEGIN" in p]
+    out = []
+    for index, part in enumerate(parts):
+        path = bundle.with_name(f"{bundle.stem}.{index}.pem")
+        if not path.exists() or path.read_bytes() != part.lstrip():
+            path.write_bytes(part.lstrip())
+        out.append(path)
+    return out
 
 
 def pdfsig(pdf: Path, nssdir: Path) -> str:

@@ -1,0 +1,141 @@
+"""Keys that cannot leave their store: SoftHSM2 (the smart card) and an NSS database (the Linux OS
+store) sign in the three formats, each batch with one PIN entry, judged by the external validators."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.keystores.base import Credential, KeyStore
+from assistant.signing import SignFormat, sign_files
+from tests import pki
+from tests.signing.conftest import PinCounter, fingerprint, make_pdf
+from tests.signing.validators import openssl_cms_verify, pdfsig, pyhanko_validate, xmlsec_verify
+
+
+def _open_softhsm(token: pki.SoftHsmToken, pin: PinCounter) -> KeyStore:
+    from assistant.keystores.pkcs11.backend import open_module_stores
+    from assistant.keystores.pkcs11.modules import load_module
+
+    stores = open_module_stores(load_module(token.module), pin)
+    chosen = [s for s in stores if s.label == token.label]
+    for other in stores:
+        if other not in chosen:
+            other.close()
+    assert chosen, "the SoftHSM test token is not visible"
+    return chosen[0]
+
+
+def _open_nss(db: pki.NssDb, pin: PinCounter) -> KeyStore:
+    from assistant.keystores.pkcs11.nss import open_database
+
+    return open_database(db.directory, pin)
+
+
+@pytest.fixture(params=["softhsm", "nss"])
+def store_and_pin(
+    request: pytest.FixtureRequest, softhsm_token: pki.SoftHsmToken, nss_db: pki.NssDb
+) -> Iterator[tuple[KeyStore, PinCounter]]:
+    if request.param == "softhsm":
+        pin = PinCounter(softhsm_token.pin)
+        store = _open_softhsm(softhsm_token, pin)
+    else:
+        pin = PinCounter(nss_db.password)
+        store = _open_nss(nss_db, pin)
+    try:
+        yield store, pin
+    finally:
+        store.close()
+
+
+def _credential(store: KeyStore, cn: str) -> Credential:
+    for credential in store.credentials():
+        if credential.certificate.subject.rfc4514_string().startswith(f"CN={cn},"):
+            return credential
+    raise AssertionError(f"{cn} not found in {store}")
+
+
+def _files(folder: Path, count: int) -> list[Path]:
+    out = []
+    for i in range(count):
+        path = folder / f"Annexe {i + 1}.docx"
+        path.write_bytes(os.urandom(10_000))
+        out.append(path)
+    return out
+
+
+def test_three_formats_one_pin_from_a_store(
+    tmp_path: Path, test_pki: pki.TestPki, store_and_pin: tuple[KeyStore, PinCounter], pdfsig_nssdir: Path
+) -> None:
+    store, pin = store_and_pin
+    credential = _credential(store, "Jeanne Dupont")
+    folder = tmp_path / "dépôt"
+    folder.mkdir()
+    files = _files(folder, 3)
+    pdfs = [make_pdf(folder / f"Acte {i}.pdf") for i in range(2)]
+    originals = {p: fingerprint(p) for p in files + pdfs}
+
+    cades = sign_files(credential, files, SignFormat.CADES)
+    xades = sign_files(credential, files, SignFormat.XADES)
+    pades = sign_files(credential, pdfs, SignFormat.PADES)
+    for batch in (cades, xades, pades):
+        assert batch.ok, [r.error for r in batch.results]
+    assert pin.count == 1, pin.requests
+
+    for result in cades.results:
+        assert result.output is not None
+        assert openssl_cms_verify(result.output, result.source, test_pki.ca_bundle).returncode == 0
+    for result in xades.results:
+        assert result.output is not None
+        done = xmlsec_verify(result.output, test_pki.ca_bundle)
+        assert done.returncode == 0, done.stderr
+    for result in pades.results:
+        assert result.output is not None
+        assert "Signature is Valid." in pdfsig(result.output, pdfsig_nssdir)
+        statuses = pyhanko_validate(result.output, test_pki)
+        assert all(s.valid and s.intact and s.trusted for s in statuses)  # type: ignore[attr-defined]
+    assert {p: fingerprint(p) for p in originals} == originals
+
+
+def test_ecdsa_key_on_a_store(
+    tmp_path: Path, test_pki: pki.TestPki, store_and_pin: tuple[KeyStore, PinCounter]
+) -> None:
+    store, _pin = store_and_pin
+    credential = _credential(store, "Élise Martin (ECDSA)")
+    files = _files(tmp_path, 1)
+    cades = sign_files(credential, files, SignFormat.CADES).results[0]
+    xades = sign_files(credential, files, SignFormat.XADES).results[0]
+    assert cades.output is not None and xades.output is not None, (cades.error, xades.error)
+    assert openssl_cms_verify(cades.output, files[0], test_pki.ca_bundle).returncode == 0
+    assert xmlsec_verify(xades.output, test_pki.ca_bundle).returncode == 0
+
+
+def test_wrong_pin_is_a_clear_error_and_nothing_written(
+    tmp_path: Path, softhsm_token: pki.SoftHsmToken
+) -> None:
+    pin_calls: list[bool] = []
+
+    def wrong_then_cancel(request: object) -> str | None:
+        pin_calls.append(True)
+        return "000000" if len(pin_calls) == 1 else None
+
+    store = _open_softhsm(softhsm_token, wrong_then_cancel)  # type: ignore[arg-type]
+    try:
+        credential = _credential(store, "Jeanne Dupont")
+        folder = tmp_path / "f"
+        folder.mkdir()
+        files = _files(folder, 2)
+        batch = sign_files(credential, files, SignFormat.CADES)
+    finally:
+        store.close()
+    assert not batch.ok
+    first = batch.results[0].error
+    assert first is not None and first.code in ("pin_incorrect", "pin_cancelled"), first
+    assert first.message_fr
+    assert sorted(p.suffix for p in folder.iterdir()) == [".docx", ".docx"]
+    # Wrong, then cancelled at the retry prompt: the second file does not ask again.
+    assert len(pin_calls) == 2
+    assert batch.results[1].error is not None
