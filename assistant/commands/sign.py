@@ -15,10 +15,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.errors import AssistantError, UsageError
+from assistant.errors import UsageError
 from assistant.keystores.base import (
     Credential,
-    KeyStore,
     PinCallback,
     PinIncorrectError,
     PinRequest,
@@ -30,6 +29,8 @@ from assistant.signing.formats import LEVELS, SignFormat
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    # "--pin 1234" must not silently abbreviate "--pin-env": there is no way to give a PIN in argv.
+    parser.allow_abbrev = False
     parser.add_argument("--format", required=True, choices=[f.value for f in SignFormat], help="format de signature")
     parser.add_argument("--level", default="B-B", choices=LEVELS, help="niveau : B-B (défaut) ou B-T (horodaté)")
     parser.add_argument("--tsa", metavar="URL", help="service d'horodatage RFC 3161 (défaut : paramètres)")
@@ -100,27 +101,15 @@ def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = get
 # -- key --------------------------------------------------------------------------------------
 
 
-def open_key(spec: str, pin_callback: PinCallback) -> tuple[Credential, KeyStore | None]:
-    """Resolve KEY (see CONTRACTS.md); returns the store to close when we opened it ourselves."""
-    try:
-        from assistant.keystores.selection import resolve_key
-    except ImportError:
-        resolve_key = None
-    if resolve_key is not None:
-        from assistant.settings import Settings
+def open_key(spec: str, pin_callback: PinCallback) -> Credential:
+    """Resolve KEY as CONTRACTS.md says (PKCS#11 URI, .p12/.pfx path, sha256:, vault:).
 
-        return resolve_key(spec, pin_callback, settings=Settings.load(), allow_module_path=True), None
-    path = Path(spec)
-    if path.suffix.lower() in (".p12", ".pfx") or path.is_file():
-        from assistant.keystores.pkcs12 import Pkcs12Store
+    From the user's own command line a PKCS#11 URI may name its module (`module-path=`).
+    """
+    from assistant.keystores.selection import resolve_key
+    from assistant.settings import Settings
 
-        store = Pkcs12Store(path, pin_callback)
-        return store.credentials()[0], store
-    raise UsageError(
-        f"Clé introuvable : {spec}. Indiquez un fichier .p12/.pfx, une URI pkcs11:… ou sha256:<empreinte>.",
-        f"Key not found: {spec}. Give a .p12/.pfx file, a pkcs11:… URI or sha256:<fingerprint>.",
-        code="key_not_found",
-    )
+    return resolve_key(spec, pin_callback, settings=Settings.load(), allow_module_path=True)
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -159,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
     tsa_url = args.tsa or (Settings.load().tsa_url if args.level == "B-T" else None) or None
     pin_callback = make_pin_callback(args.pin_env)
-    credential, store = open_key(args.key, pin_callback)
+    credential = open_key(args.key, pin_callback)
     try:
         batch = sign_files(
             credential,
@@ -170,11 +159,10 @@ def run(args: argparse.Namespace) -> int:
             out_dir=args.out_dir,
             progress=_print_progress if not args.json else _ignore,
         )
-    except AssistantError:
-        raise
     finally:
-        if store is not None:
-            store.close()
+        from assistant.keystores.selection import release
+
+        release(credential)  # log out of the card at the end of the batch
     if args.json:
         for result in batch.results:
             print(json.dumps(result.to_dict(), ensure_ascii=False))
