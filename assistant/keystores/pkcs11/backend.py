@@ -378,6 +378,11 @@ class Pkcs11Store(KeyStore):
     def certificates(self) -> list[x509.Certificate]:
         return [e.certificate for e in self._list() if not e.has_key]
 
+    def refresh(self) -> None:
+        """Forget what was listed (after an import): the next listing reads the token again."""
+        self._entries = None
+        self._keys.clear()
+
     def object_count(self) -> int:
         """Objects visible on the token in the current login state (the tests' witness)."""
         with self.module.lock:

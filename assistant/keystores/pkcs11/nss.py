@@ -85,15 +85,15 @@ def _not_nss(directory: Path) -> KeyStoreError:
     )
 
 
-def database_prefix(directory: Path) -> str:
-    if (directory / "cert9.db").is_file():
+def database_prefix(directory: Path, *, create: bool = False) -> str:
+    if (directory / "cert9.db").is_file() or create:
         return "sql:"
     if (directory / "cert8.db").is_file():
         return "dbm:"
     raise _not_nss(directory)
 
 
-def _slot_for(module: LoadedModule, directory: Path, description: str) -> int:
+def _slot_for(module: LoadedModule, directory: Path, description: str, *, create: bool = False) -> int:
     real = os.path.realpath(directory)
     with _OPEN_LOCK:
         slot_id = _OPENED.get(real)
@@ -105,7 +105,7 @@ def _slot_for(module: LoadedModule, directory: Path, description: str) -> int:
                 f"The NSS database path holds unsupported characters: {real}",
                 code="nss_database",
             )
-        prefix = database_prefix(Path(real))
+        prefix = database_prefix(Path(real), create=create)
         slot_id = FIRST_USER_SLOT_ID + len(_OPENED)
         if slot_id > LAST_USER_SLOT_ID:
             raise KeyStoreError("Trop de bases NSS ouvertes.", "Too many NSS databases open.", code="nss_database")
@@ -135,19 +135,43 @@ def _slot_for(module: LoadedModule, directory: Path, description: str) -> int:
         return slot_id
 
 
-def open_database(directory: Path | str, pin_callback: PinCallback, *, label: str | None = None) -> Pkcs11Store:
-    """An NSS database as a key store (the password, if any, is asked on first key use)."""
+def open_database(
+    directory: Path | str, pin_callback: PinCallback, *, label: str | None = None, create: bool = False
+) -> Pkcs11Store:
+    """An NSS database as a key store (the password, if any, is asked on first key use).
+
+    With `create`, a missing database is made the way Chrome makes ~/.pki/nssdb: a private folder
+    and an empty password (the user's session protects it, as for Chrome's own keys).
+    """
     directory = Path(str(directory).removeprefix("sql:").removeprefix("nss:")).expanduser()
+    fresh = create and not (directory / "cert9.db").is_file()
+    if fresh:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not directory.is_dir():
         raise _not_nss(directory)
-    database_prefix(directory)
+    database_prefix(directory, create=fresh)
     label = label or _default_label(directory)
     module = softoken()
-    slot_id = _slot_for(module, directory, label)
+    slot_id = _slot_for(module, directory, label, create=fresh)
+    if fresh:
+        _initialise_empty_password(module, slot_id)
     return Pkcs11Store(
         module, slot_id, pin_callback, kind=StoreKind.NSS, label=label, pin_kind="password",
         uri_override=f"nss:{os.path.realpath(directory)}",
     )  # fmt: skip
+
+
+def _initialise_empty_password(module: LoadedModule, slot_id: int) -> None:
+    """`certutil -N --empty-password`: a new database's key store needs its (empty) password set."""
+    with module.lock:
+        if module.raw.token_info(slot_id).flags & raw.CKF_USER_PIN_INITIALIZED:
+            return
+        slot = next(s for s in module.lib.get_slots() if int(s.slot_id) == slot_id)
+        session = slot.get_token().open(rw=True, so_pin="")
+        try:
+            session.init_pin("")
+        finally:
+            session.close()
 
 
 def _default_label(directory: Path) -> str:
