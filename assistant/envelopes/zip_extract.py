@@ -46,6 +46,17 @@ class ZipLimits:
     max_files: int = DEFAULT_MAX_FILES
 
 
+def human_size(size: int, lang: str = "fr") -> str:
+    units = ["o", "Ko", "Mo", "Go", "To"] if lang == "fr" else ["B", "KB", "MB", "GB", "TB"]
+    value = float(size)
+    for unit in units:
+        if value < 1024 or unit == units[-1]:
+            text = f"{value:.1f}".rstrip("0").rstrip(".") if unit != units[0] else str(int(value))
+            return f"{text.replace('.', ',') if lang == 'fr' else text} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
 def member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as its author meant it (see the module docstring)."""
     if info.flag_bits & 0x800:
@@ -138,8 +149,8 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
         total_compressed += info.compress_size
         if total > limits.max_total:
             raise UnsafeArchiveError(
-                f"Archive refusée : son contenu dépasse {limits.max_total // (1 << 30)} Go une fois extrait.",
-                f"Archive refused: its content exceeds {limits.max_total // (1 << 30)} GB once extracted.",
+                f"Archive refusée : son contenu dépasse {human_size(limits.max_total)} une fois extrait.",
+                f"Archive refused: its content exceeds {human_size(limits.max_total, 'en')} once extracted.",
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _unsafe(name, "a un taux de compression anormal (bombe ZIP)", "has an abnormal compression ratio (zip bomb)")
