@@ -368,11 +368,15 @@ class OutputFailure(AssistantError):
 
 
 def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
-    """Read the body in large blocks straight from urllib3 (no per-chunk decoding work)."""
+    """Read the body straight from urllib3 in blocks of whatever arrived (up to 1 MiB).
+
+    `read1` returns what the socket has instead of waiting for a full block: received bytes reach
+    the .part file at once, so a cut connection loses nothing that had already arrived.
+    """
     raw = response.raw
     try:
         while True:
-            block = raw.read(CHUNK, decode_content=False)
+            block = raw.read1(CHUNK, decode_content=False)
             if not block:
                 return
             yield block

@@ -1,0 +1,153 @@
+"""Online opening (ouverture en ligne): the four steps of the original assistant.
+
+1 Récupération des fichiers: the envelopes are downloaded (verified, resumable) into a private
+  work folder; 2 Récupération de la clé privée: the user's bi-clé, PIN asked once; 3 Déchiffrement
+  de l'enveloppe i sur N: each envelope is decrypted to a private temporary file, sent to the
+  platform's upload URL and deleted; 4 Déchiffrement terminé. Nothing decrypted stays on disk unless
+  the local user asked (`keep_decrypted_in`). An opening interrupted by a crash resumes: envelopes
+  already delivered (journal) are not decrypted or sent again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from assistant import paths
+from assistant.errors import OutputError
+from assistant.jobs.engine import JobContext, RunnerResult
+from assistant.jobs.runners.common import load_params
+from assistant.jobs.runners.keys import credential_for_job
+from assistant.platform.client import HashMismatchError, PlatformClient
+from assistant.progress import ProgressUpdate
+
+STEPS = 4
+STEP_FILES = "Récupération des fichiers"
+STEP_KEY = "Récupération de la clé privée dans votre magasin de certificats"
+STEP_DONE = "Déchiffrement terminé"
+
+
+def _workspace(ctx: JobContext, consultation: dict[str, Any]) -> tuple[Path, str]:
+    first = consultation["plis"][0]["envelopes"][0]["files"][0]["url"]
+    scope = hashlib.sha256(f"{ctx.origin}\n{consultation['id']}\n{first}".encode()).hexdigest()[:20]
+    folder = paths.cache_dir() / "ouverture" / scope
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+    return folder, f"open:{scope}"
+
+
+def run(ctx: JobContext) -> RunnerResult:
+    params, token = load_params(ctx)
+    consultation: dict[str, Any] = params["consultation"]
+    entries = []
+    plis = consultation["plis"]
+    for p_index, pli in enumerate(plis, start=1):
+        for e_index, envelope in enumerate(pli["envelopes"], start=1):
+            for f_index, file in enumerate(envelope["files"], start=1):
+                element = f"pli {p_index} sur {len(plis)}, enveloppe {e_index} sur {len(pli['envelopes'])}"
+                if len(envelope["files"]) > 1:
+                    element += f", fichier {f_index} sur {len(envelope['files'])}"
+                entries.append((pli, envelope, file, element))
+    total = len(entries)
+    work, scope = _workspace(ctx, consultation)
+    client = PlatformClient(token)
+    keep = Path(params["keep_decrypted_in"]).expanduser() if params.get("keep_decrypted_in") else None
+    try:
+        # 1 — the envelopes, verified against their SHA-256.
+        sizes = sum(f["size"] for _p, _e, f, _el in entries)
+        done = 0
+        ctx.report(ProgressUpdate(step=1, steps=STEPS, label=STEP_FILES), fraction=0.0)
+        local_envelopes: list[Path] = []
+        for index, (_pli, _envelope, file, element) in enumerate(entries):
+            target = work / f"{index:05d}.p7m"
+            local_envelopes.append(target)
+            if ctx.journal.is_done(scope, file["upload_url"]) or ctx.journal.is_verified(target, file["sha256"], file["size"]):
+                done += file["size"]
+                continue
+
+            def on_bytes(n: int, element: str = element) -> None:
+                nonlocal done
+                done += n
+                ctx.report(ProgressUpdate(step=1, steps=STEPS, label=STEP_FILES, bytes_done=done, bytes_total=max(sizes, 1), element=element), fraction=0.3 * done / max(sizes, 1))
+
+            try:
+                client.download(file["url"], target, size=file["size"], sha256=file["sha256"], on_bytes=on_bytes, cancel=ctx.cancel)
+            except HashMismatchError:
+                client.download(file["url"], target, size=file["size"], sha256=file["sha256"], on_bytes=on_bytes, cancel=ctx.cancel)
+            ctx.journal.mark_verified(target, file["sha256"], file["size"], file["url"])
+
+        # 2 — the private key (PIN asked by the store through the interaction).
+        ctx.report(ProgressUpdate(step=2, steps=STEPS, label=STEP_KEY), fraction=0.3)
+        credential, close_stores = credential_for_job(ctx, "decrypt")
+        from assistant.envelopes.decrypt import decrypt_to_path
+
+        plain_dir = work / "clair"
+        plain_dir.mkdir(exist_ok=True, mode=0o700)
+        uploaded = 0
+        uploaded_bytes = 0
+        kept: list[str] = []
+        try:
+            # 3 — decrypt, deliver, forget; one envelope at a time.
+            for index, (pli, envelope, file, element) in enumerate(entries):
+                label = f"Déchiffrement de l'enveloppe {index + 1} sur {total}"
+                base = 0.3 + 0.7 * index / total
+                ctx.report(ProgressUpdate(step=3, steps=STEPS, label=label, element=element), fraction=base)
+                if ctx.journal.is_done(scope, file["upload_url"]):
+                    uploaded += 1
+                    continue
+
+                def inner(update: ProgressUpdate, label: str = label, element: str = element, base: float = base) -> None:
+                    frac = update.fraction or 0.0
+                    ctx.report(ProgressUpdate(step=3, steps=STEPS, label=label, element=element), fraction=base + 0.7 * frac / total * 0.9)
+
+                out = plain_dir / f"{index:05d}.bin"
+                with local_envelopes[index].open("rb") as stream:
+                    decrypt_to_path(stream, [credential], out, source=None, total_size=file["size"], overwrite=True, progress=inner, cancel=ctx.cancel)
+                try:
+                    client.upload(file["upload_url"], out, what=f"envoi de l'enveloppe {index + 1}", cancel=ctx.cancel)
+                    uploaded_bytes += out.stat().st_size
+                    if keep is not None:
+                        kept.append(str(_keep(out, keep, consultation, pli, envelope, file)))
+                finally:
+                    out.unlink(missing_ok=True)
+                ctx.journal.mark_done(scope, file["upload_url"])
+                uploaded += 1
+        finally:
+            close_stores()
+            shutil.rmtree(plain_dir, ignore_errors=True)
+
+        # 4 — done: the work folder (encrypted copies) is no longer needed.
+        ctx.report(ProgressUpdate(step=4, steps=STEPS, label=STEP_DONE), fraction=1.0, force=True)
+        ctx.journal.clear_scope(scope)
+        for target in local_envelopes:
+            ctx.journal.forget_verified(target)
+        shutil.rmtree(work, ignore_errors=True)
+        result = {
+            "consultation": consultation["id"],
+            "envelopes": total,
+            "uploaded": uploaded,
+            "bytes_uploaded": uploaded_bytes,
+            "recipient_certificate_sha256": credential.fingerprint_sha256,
+        }
+        return RunnerResult(result, {"kept": kept} if kept else {})
+    finally:
+        client.close()
+
+
+def _keep(plain: Path, root: Path, consultation: dict[str, Any], pli: dict[str, Any], envelope: dict[str, Any], file: dict[str, Any]) -> Path:
+    name = file["name"][:-4] if file["name"].lower().endswith(".p7m") else file["name"] + ".dechiffre"
+    target: Path = root / consultation["id"] / pli["id"] / envelope["id"] / name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.part")
+        shutil.copyfile(plain, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise OutputError(f"Impossible de conserver « {target.name} » : {exc.strerror}.", f"Cannot keep {target.name!r}: {exc.strerror}.") from None
+    return target

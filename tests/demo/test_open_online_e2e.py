@@ -1,0 +1,75 @@
+"""Online opening against the demo platform (separate process) with the SoftHSM2 bi-clé.
+
+The plis were encrypted by `openssl cms -encrypt` for the test PKI's encryption certificate,
+whose key sits on the SoftHSM2 token (id 03): the platform must receive exactly the original bytes,
+and no decrypted byte may remain on the workstation.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import pki
+from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
+
+
+@pytest.fixture
+def demo_for_token(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki) -> Iterator[DemoProcess]:
+    pki.require_tool("openssl")
+    process = DemoProcess(
+        assistant_home, tmp_path / "demo-data", "--consultations", "1", "--plis", "2", "--envelopes", "3",
+        "--file-size", str(100 * 1024), "--recipient-cert", str(test_pki.encryption.files["cert"]),
+    ).start()
+    yield process
+    process.kill()
+
+
+def _tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_online_opening_delivers_the_original_bytes(demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path, tmp_path: Path) -> None:
+    env = assistant_env(assistant_home)
+    env["SOFTHSM2_CONF"] = str(softhsm_token.conf)
+    env["AMP_TEST_PIN"] = pki.TOKEN_PIN
+    key = softhsm_token.uri("encryption")
+    result = subprocess.run(
+        assistant_cmd("open", f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", key, "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
+        env=env, capture_output=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    report = json.loads(result.stdout)
+    assert report["state"] == "succeeded"
+    assert report["result"]["envelopes"] == 6 and report["result"]["uploaded"] == 6
+    assert report["progress"]["step"] == 4 and report["progress"]["label"] == "Déchiffrement terminé"
+
+    originals = _tree_bytes(demo_for_token.data_dir / "originals")
+    received = _tree_bytes(demo_for_token.data_dir / "uploads" / "ouverture")
+    assert len(originals) == 6
+    assert received == originals  # byte for byte, nothing missing, nothing extra
+
+    # Nothing decrypted stays behind, and the PIN went nowhere.
+    leftovers = [p for p in (assistant_home / "cache").rglob("*") if p.is_file()]
+    assert leftovers == []
+    for path in assistant_home.rglob("*"):
+        if path.is_file():
+            assert pki.TOKEN_PIN.encode() not in path.read_bytes(), path
+
+
+def test_online_opening_with_the_wrong_key_fails_clearly_and_sends_nothing(demo_for_token: DemoProcess, test_pki: pki.TestPki, assistant_home: Path) -> None:
+    env = assistant_env(assistant_home)
+    env["AMP_TEST_PIN"] = pki.P12_PASSWORD
+    result = subprocess.run(
+        assistant_cmd("open", f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
+        env=env, capture_output=True, timeout=180,
+    )
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["state"] == "failed"
+    assert report["error"]["message"]  # French message from the envelope layer
+    assert demo_for_token.stats()["uploads"] == {}
