@@ -451,6 +451,7 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
             reasons.append(Reason(
                 "Clé de chiffrement (keyEncipherment) : elle sert à déchiffrer les plis, pas à signer.",
                 "Encryption key (keyEncipherment): it decrypts bids, it does not sign.",
+                ok=True,
             ))
         else:
             reasons.append(Reason(

@@ -245,6 +245,15 @@ class Inventory:
         return [e.to_dict(include_locations=include_locations) for e in self.entries]
 
 
+def _same_store(a: StoreRef, b: StoreRef) -> bool:
+    """One token reached through two spellings of its module path is still one store."""
+    if a.kind != b.kind:
+        return False
+    if a.kind is StoreKind.PKCS11:
+        return a.uri.split("?", 1)[0] == b.uri.split("?", 1)[0]
+    return a.uri == b.uri
+
+
 def build_inventory(
     found: Iterable[tuple[Credential, StoreRef]],
     warnings: Sequence[StoreWarning] = (),
@@ -261,7 +270,7 @@ def build_inventory(
         if entry is None:
             entry = InventoryEntry(cert, fp, conformity.assess(cert, now))
             by_fp[fp] = entry
-        if not any(s.kind == ref.kind and s.uri == ref.uri for s in entry.stores):
+        if not any(_same_store(s, ref) for s in entry.stores):
             entry.stores.append(ref)
         if credential.label and credential.label not in entry.labels:
             entry.labels.append(credential.label)

@@ -21,6 +21,7 @@ from assistant.keystores.base import (
     KeyStore,
     KeyStoreError,
     ModuleMissingError,
+    PinCallback,
     SignatureMechanism,
     SignatureScheme,
     StoreKind,
@@ -101,3 +102,8 @@ class MacKeychainStore(KeyStore):
             with contextlib.suppress(KeyStoreError):
                 cred.release()
         self._credentials = None
+
+
+def open_store(pin_callback: PinCallback) -> MacKeychainStore:
+    """discovery.open_os_stores' entry point. macOS asks for passwords itself: the callback is not used."""
+    return MacKeychainStore()
