@@ -93,6 +93,16 @@ def sign_digest_xades(
 ) -> bytes:
     """Return the XML bytes of a detached XAdES signature of the file `file_name` (SHA-256 `digest`)."""
     mech = choose_mechanism(credential, mechanism)
+    if mech.scheme is SignatureScheme.RSA_PSS:
+        # The URI exists (RFC 6931) but common verifiers (xmlsec1 1.2, many platform validators)
+        # reject it: a signature nobody can check is worse than a clear refusal.
+        from assistant.errors import UsageError
+
+        raise UsageError(
+            "RSA-PSS n'est pas accepté par les vérificateurs XAdES courants : signez en PKCS#1 v1.5 ou en CAdES.",
+            "RSA-PSS is not accepted by common XAdES verifiers: sign with PKCS#1 v1.5 or in CAdES.",
+            code="pss_not_for_xades",
+        )
     if mech.hash not in XMLDSIG_DIGEST:
         raise ValueError("unsupported hash for XML-DSig")
     if len(digest) != mech.hash.digest_size:

@@ -191,3 +191,17 @@ def test_xades_out_dir_references_file_relatively(
     ref = etree.parse(str(result.output)).find(f".//{{{DS}}}Reference")
     assert ref is not None and ref.get("URI") == "../docs/Acte%20d%27engagement.rtf"
     assert xmlsec_verify(result.output, test_pki.ca_bundle).returncode == 0
+
+
+def test_rsa_pss_cades_and_xades(tmp_path: Path, test_pki: pki.TestPki, p12_credential: Credential) -> None:
+    from assistant.keystores.base import HashAlgorithm, SignatureMechanism, SignatureScheme
+
+    pss = SignatureMechanism(SignatureScheme.RSA_PSS, HashAlgorithm.SHA256)
+    source = _data(tmp_path)
+    cades = sign_files(p12_credential, [source], SignFormat.CADES, mechanism=pss).results[0]
+    assert cades.output is not None, cades.error
+    assert "rsassaPss" in openssl_cms_print(cades.output)
+    assert openssl_cms_verify(cades.output, source, test_pki.ca_bundle).returncode == 0
+    # xmlsec1 1.2 (Debian 12) cannot verify RSA-PSS XML signatures: XAdES refuses it clearly.
+    xades = sign_files(p12_credential, [source], SignFormat.XADES, mechanism=pss).results[0]
+    assert xades.output is None and xades.error is not None and xades.error.code == "pss_not_for_xades"
