@@ -29,10 +29,19 @@ def vault_files() -> list[Path]:
     folder = paths.data_dir() / VAULT_FOLDER
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in (".p12", ".pfx") and p.is_file())
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in (".p12", ".pfx") and p.is_file() and not p.name.startswith(".")
+    )
 
 
 def open_vault_file(path: Path, pin_callback: PinCallback) -> KeyStore:
+    """One vault file; `assistant.keystores.vault.VaultStore` (keyring-remembered password) when present."""
+    try:
+        from assistant.keystores.vault import VaultStore
+    except ImportError:
+        pass
+    else:
+        return VaultStore(path, pin_callback)
     from assistant.keystores.pkcs12 import Pkcs12Store
 
     store = Pkcs12Store(path, pin_callback)
