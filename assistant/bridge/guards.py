@@ -230,11 +230,12 @@ class RateLimiter:
 
 
 def _invalid_json(message_en: str, field: str | None = None) -> BridgeError:
+    where_fr = f" (champ « {field} » en double)" if field is not None else ""
     return BridgeError(
         400,
         "invalid_json",
-        "Le corps de la requête n'est pas un objet JSON valide.",
-        f"The request body is not a valid JSON object ({message_en}).",
+        f"Le corps de la requête n'est pas un objet JSON valide{where_fr}.",
+        f"The request body is not a valid JSON object ({message_en}{f': {field}' if field else ''}).",
         field=field,
     )
 

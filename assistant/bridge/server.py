@@ -44,6 +44,8 @@ HTTP_PORT_OFFSET = 1
 MAX_CONNECTIONS = 64
 #: Seconds a connection may stay silent (TLS handshake, headers, keep-alive).
 IDLE_TIMEOUT = 20.0
+#: A refused request's body is read away up to this size before the answer's connection closes.
+DISCARD_LIMIT = 1024 * 1024
 
 
 def candidate_ports(base: int = DEFAULT_PORT) -> list[int]:
@@ -63,8 +65,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         headers = {k: v for k, v in self.headers.items()}
+        consumed = False
 
         def read_body(length: int) -> bytes:
+            nonlocal consumed
+            consumed = True
             return self.rfile.read(length) if length > 0 else b""
 
         request = Request(
@@ -76,6 +81,29 @@ class _Handler(BaseHTTPRequestHandler):
         )
         response = self.server.api.handle(request)
         self._write(response)
+        if not consumed:
+            self._discard_body()
+
+    def _discard_body(self) -> None:
+        """A request refused before its body was read: read the body away (bounded) so that closing
+        the connection does not reset it before the client has read our answer."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+        length_text = (self.headers.get("Content-Length") or "0").strip()
+        length = int(length_text) if length_text.isdigit() else 0
+        if length <= 0:
+            return
+        if length > DISCARD_LIMIT:
+            self.close_connection = True
+        left = min(length, DISCARD_LIMIT)
+        try:
+            while left > 0:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except (OSError, ssl.SSLError):
+            self.close_connection = True
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)
@@ -124,6 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(
             {"code": "bad_request", "message": "Requête mal formée.", "message_en": "Malformed request."}
         ).encode()
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # answer garbage with a real status line, never HTTP/0.9
         try:
             self.send_response(code if 400 <= code < 600 else 400)
             self.send_header("Content-Type", "application/json; charset=utf-8")

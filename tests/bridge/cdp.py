@@ -7,6 +7,7 @@ parallel test runs cannot reach each other's browser.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -54,7 +55,7 @@ class Chromium:
             stderr=subprocess.PIPE,
             env=env,
             close_fds=False,
-            preexec_fn=wire_pipes,  # noqa: PLW1509 - single-purpose child setup
+            preexec_fn=wire_pipes,
         )
         os.close(to_child_r)
         os.close(from_child_w)
@@ -130,10 +131,8 @@ class Chromium:
         return page
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CdpError):
             self.send("Browser.close", timeout=5)
-        except CdpError:
-            pass
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
