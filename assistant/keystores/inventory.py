@@ -568,7 +568,55 @@ def find_by_fingerprint(fp: str, pin_callback: PinCallback, settings: Settings |
 
 
 def _holds(store: KeyStore, credential: Credential) -> bool:
+    """Does `store` back this credential? (selection.release closes `credential._store`.)"""
+    backing = getattr(credential, "_store", None)
+    if isinstance(backing, KeyStore):
+        return backing is store
     ref = getattr(store, "ref", None)
     if isinstance(ref, StoreRef):
         return ref == credential.store
     return credential.store.kind == store.kind
+
+
+def usable_credentials(
+    pin_callback: PinCallback,
+    settings: Settings | None = None,
+    *,
+    purpose: str = "sign",
+    now: dt.datetime | None = None,
+) -> tuple[list[Credential], StoreSet]:
+    """Credentials a job may offer the user, best first, and the stores to close after the batch.
+
+    One credential per certificate, from its safest store (a card before a file). `purpose` is
+    "sign" (certificates that can sign today, procurement-ready first) or "decrypt" (RSA
+    key-transport keys, expired ones included: old plis stay decryptable). Stores are listed without
+    secrets; password-protected .p12 files are opened (one prompt each) only when nothing else fits.
+    The callback is live afterwards, so the chosen key asks for its PIN when it first signs.
+    """
+    if purpose not in ("sign", "decrypt"):
+        raise ValueError(f"unknown purpose {purpose!r}")
+    gate = _Gate(pin_callback)
+    store_set = open_stores(gate, settings)
+    result = _collect(store_set.stores, store_set.errors)
+
+    def fitting(found: list[tuple[Credential, StoreRef]]) -> list[Credential]:
+        inventory = build_inventory(found, now=now)
+        best: dict[str, Credential] = {}
+        for credential, _ in found:
+            known = best.get(credential.fingerprint_sha256)
+            if known is None or _preference(credential) < _preference(known):
+                best[credential.fingerprint_sha256] = credential
+        out: list[Credential] = []
+        for entry in inventory.entries:  # already sorted: qualified signature first
+            ok = entry.verdict.usable_for_signature if purpose == "sign" else entry.verdict.usable_for_decryption
+            if ok:
+                out.append(best[entry.fingerprint_sha256])
+        return out
+
+    gate.open = True
+    candidates = fitting(result.found)
+    retry = result.needing_secret()
+    if not candidates and retry and pin_callback is not no_pin:
+        result.merge_retry(retry, _collect(retry))
+        candidates = fitting(result.found)
+    return candidates, store_set

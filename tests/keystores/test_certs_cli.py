@@ -178,6 +178,9 @@ def test_find_by_fingerprint_uses_the_card_and_openssl_verifies(workstation: pki
     )  # fmt: skip
     assert verify.returncode == 0 and "Signature Verified Successfully" in verify.stdout, verify.stderr
     assert [r.kind for r in asked] == ["pin"]
+    from assistant.keystores.selection import release
+
+    release(cred)  # log out: the next test's token session starts fresh
 
 
 def _sha256_file(path: Path) -> Path:
@@ -194,3 +197,32 @@ def test_in_process_listing_matches(workstation: pki_mod.TestPki) -> None:
     assert entry is not None
     assert [s.kind for s in entry.stores] == [StoreKind.PKCS11, StoreKind.NSS, StoreKind.PKCS12]
     assert any(w.code == "password_needed" for w in inventory.warnings)
+
+
+def test_usable_credentials_for_jobs(workstation: pki_mod.TestPki) -> None:
+    from assistant.keystores.inventory import usable_credentials
+
+    asked: list[PinRequest] = []
+
+    def pin(request: PinRequest) -> str | None:
+        asked.append(request)
+        return pki_mod.TOKEN_PIN if request.kind == "pin" else None
+
+    signers, stores = usable_credentials(pin, purpose="sign")
+    try:
+        fps = [c.fingerprint_sha256 for c in signers]
+        assert fps[0] == workstation.signer.fingerprint  # procurement-ready first
+        assert workstation.signer_ec.fingerprint in fps
+        assert len(fps) == len(set(fps))
+        assert not {workstation.auth_only.fingerprint, workstation.expired.fingerprint} & set(fps)
+        assert signers[0].store.kind is StoreKind.PKCS11
+        assert asked == []  # listing asked nothing
+        signers[0].sign(b"x", SignatureMechanism(SignatureScheme.RSA_PKCS1V15))
+        assert [r.kind for r in asked] in (["pin"], [])  # asks when it signs (unless already logged in)
+    finally:
+        stores.close()
+    decrypters, stores = usable_credentials(pin, purpose="decrypt")
+    try:
+        assert [c.fingerprint_sha256 for c in decrypters] == [workstation.encryption.fingerprint]
+    finally:
+        stores.close()
