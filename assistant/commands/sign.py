@@ -115,9 +115,19 @@ def open_key(spec: str, pin_callback: PinCallback) -> Credential:
 # -- output -----------------------------------------------------------------------------------
 
 
-def _print_progress(update: ProgressUpdate) -> None:
-    if update.element and update.steps and update.step < update.steps and not update.bytes_total:
-        print(f"{update.label} : {update.element}", file=sys.stderr, flush=True)
+class _ProgressPrinter:
+    """One line per file on stderr ("Signature du fichier 5 sur 8 : offre.pdf")."""
+
+    def __init__(self) -> None:
+        self._last = ""
+
+    def __call__(self, update: ProgressUpdate) -> None:
+        if not update.element or update.bytes_total:
+            return
+        line = f"{update.label} : {update.element}"
+        if line != self._last:
+            self._last = line
+            print(line, file=sys.stderr, flush=True)
 
 
 def print_summary(batch: BatchResult) -> None:
@@ -157,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             level=args.level,
             tsa_url=tsa_url,
             out_dir=args.out_dir,
-            progress=_print_progress if not args.json else _ignore,
+            progress=_ProgressPrinter() if not args.json else _ignore,
         )
     finally:
         from assistant.keystores.selection import release

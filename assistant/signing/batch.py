@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,6 @@ ZIP_WARNING_FR = (
     "seule l'archive entière est signée."
 )
 ZIP_WARNING_EN = "signing a ZIP file does not sign each document inside it: only the whole archive is signed."
-ALWAYS_AUTH_REASON_FR = "Votre carte exige la saisie du code PIN pour chaque signature."
 
 
 @dataclass
@@ -156,7 +156,8 @@ class _Signer:
 
     def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, label: str) -> Path:
         _check_source(source)
-        folder = self.out_dir or source.parent
+        # Absolute, so that the summary's "Répertoire de destination" names a real folder.
+        folder = Path(os.path.abspath(self.out_dir or source.parent))
         if not folder.is_dir():
             from assistant.errors import OutputError
 
@@ -211,8 +212,6 @@ class _Signer:
 
 def _relative_uri_name(source: Path, folder: Path) -> str:
     """A signature written elsewhere references the file by a relative path from its own folder."""
-    import os
-
     return os.path.relpath(source.resolve(), folder.resolve()).replace(os.sep, "/")
 
 
@@ -252,8 +251,6 @@ def sign_files(
                 result.error = CancelledError()
                 continue
             progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=source.name))
-            if credential.always_authenticate:
-                progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=ALWAYS_AUTH_REASON_FR))
             if fmt is not SignFormat.PADES and _is_zip(source):
                 result.warnings.append(ZIP_WARNING_FR)
             try:

@@ -139,3 +139,38 @@ def test_wrong_pin_is_a_clear_error_and_nothing_written(
     # Wrong, then cancelled at the retry prompt: the second file does not ask again.
     assert len(pin_calls) == 2
     assert batch.results[1].error is not None
+
+
+def test_always_authenticate_key_tells_why_the_pin_is_asked_again(tmp_path: Path, test_pki: pki.TestPki) -> None:
+    """A key with CKA_ALWAYS_AUTHENTICATE (a card's "qualified" key) wants its PIN for every
+    signature: each extra request carries the reason, shown to the user, and every file signs.
+
+    It runs in its own process on its own SoftHSM configuration, so that the extra token does not
+    appear in the session's shared SoftHSM (other tests count its tokens)."""
+    import subprocess
+    import sys
+
+    token = pki.make_softhsm(tmp_path / "softhsm-aa", label="carte-qualifiee")
+    env = {**os.environ, **token.env()}
+    base = ["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin", token.pin]
+    pki.run([*base, "--write-object", str(test_pki.signer.files["key"]), "--type", "privkey", "--always-auth",
+             "--usage-sign", "--id", "01", "--label", "qualifiee"], env=env)  # fmt: skip
+    pki.run([*base, "--write-object", str(test_pki.signer.files["der"]), "--type", "cert", "--id", "01",
+             "--label", "qualifiee"], env=env)  # fmt: skip
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    files = _files(folder, 3)
+    home = tmp_path / "home"
+    home.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "assistant", "sign", "--format", "cades", "--key", token.uri("qualifiee"),
+         "--pin-env", "AMP_PIN", "--", *map(str, files)],
+        env={**env, "AMP_PIN": token.pin, "ASSISTANT_HOME": str(home)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert done.stderr.count("exige la saisie du code PIN pour chaque signature") == 3, done.stderr
+    signatures = sorted(folder.glob("*.p7s"))
+    assert len(signatures) == 3
+    for signature in signatures:
+        content = folder / signature.name.split(" - ")[0]
+        assert openssl_cms_verify(signature, content, test_pki.ca_bundle).returncode == 0
