@@ -1,0 +1,176 @@
+"""Headless Chromium calls the bridge from real pages, with the JS client the platforms include.
+
+The bridge's CA is trusted the way a user's `assistant bridge trust` does it: added with certutil
+to the NSS database of the HOME Chromium runs with. No certificate error is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.bridge import trust
+from tests import pki
+from tests.bridge.cdp import Chromium, Page
+from tests.bridge.conftest import Running, fetch_descriptor
+from tests.bridge.helpers import CLIENT_JS, PageServer, call
+
+PIN_ENV = "AMP_BRIDGE_TEST_PIN"
+
+
+@pytest.fixture
+def page_server() -> Iterator[PageServer]:
+    server = PageServer()
+    yield server
+    server.close()
+
+
+def _browser(tmp_path: Path, run: Running, *flags: str) -> Chromium:
+    home = tmp_path / "browser-home"
+    home.mkdir(exist_ok=True)
+    assert run.bridge.identity is not None
+    outcomes = trust.trust(run.bridge.identity, home=home, platform="linux")
+    assert all(o.ok for o in outcomes), outcomes
+    return Chromium(tmp_path / "profile", home=home, extra_flags=list(flags))
+
+
+def _load_client(page: Page) -> str:
+    """Import the client module into the page (as a blob of the file's exact text)."""
+    source = json.dumps(CLIENT_JS.read_text(encoding="utf-8"))
+    return f"const m = await import(URL.createObjectURL(new Blob([{source}], {{type: 'text/javascript'}})));"
+
+
+def _client(run: Running) -> str:
+    return json.dumps([run.bridge.url, f"http://127.0.0.1:{run.bridge.http_port}"])
+
+
+def _scenario(page: Page, run: Running, body: str) -> Any:
+    return page.evaluate(
+        "(async () => {" + _load_client(page)
+        + f"const client = new m.AssistantClient({{urls: {_client(run)}, timeoutMs: 3000}});"
+        + "const badge = document.createElement('div'); document.body.appendChild(badge);"
+        + body + "})()",
+        timeout=120,
+    )
+
+
+def test_demo_page_signs_through_the_bridge(
+    tmp_path: Path, start_bridge, demo_platform, softhsm_token, test_pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo platform's page detects the assistant, queues a PAdES signature of its files and
+    follows it to the end; the operator approved the SoftHSM2 key for this headless session."""
+    monkeypatch.setenv(PIN_ENV, pki.TOKEN_PIN)
+    run = start_bridge(
+        approved=(demo_platform.url,),
+        key_spec=softhsm_token.uri(test_pki.signer.name),
+        pin_env=PIN_ENV,
+    )
+    descriptor_count = len(fetch_descriptor(demo_platform, "sign", "?format=pades")["params"]["files"])
+    with _browser(tmp_path, run) as browser:
+        page = browser.open_page(f"{demo_platform.url}/api/info")
+        result = _scenario(page, run, """
+            const found = await client.detect();
+            m.renderStatus(badge, found);
+            const descriptor = await (await fetch('/api/descriptors/sign?format=pades')).json();
+            const job = await client.queueJob(descriptor);
+            const events = [];
+            const final = await client.followJob(job.id, (kind, j) => events.push(
+                {kind, state: j.state, percent: j.progress.percent, label: j.progress.label}));
+            return {found, badge: badge.innerText, state: badge.dataset.state, job, events, final,
+                    text: JSON.stringify([job, events, final])};
+        """)
+    assert result["found"]["online"] and result["found"]["approved"], result["found"]
+    assert result["found"]["baseUrl"] == run.bridge.url  # HTTPS, trusted through NSS
+    assert "Etat de Mon Assistant Marchés Publics : En ligne" in result["badge"]
+    assert result["job"]["type"] == "sign"
+    final = result["final"]
+    assert final["state"] == "succeeded", final["error"]
+    kinds = [e["kind"] for e in result["events"]]
+    assert kinds[0] == "snapshot" and kinds[-1] == "end"
+    assert "progress" in kinds
+    assert any("Signature" in e["label"] for e in result["events"] if e["label"])
+    assert final["progress"]["percent"] == 100
+    # The signed files reached the platform, and nothing secret reached the page.
+    uploads = list((demo_platform.data_dir / "uploads" / "signatures").glob("*"))
+    assert len(uploads) >= descriptor_count
+    assert pki.TOKEN_PIN not in result["text"]
+    assert "module-path" not in result["text"] and softhsm_token.module not in result["text"]
+    assert len(run.engine.jobs()) == 1
+
+
+def test_unapproved_page_is_refused_and_no_job_is_created(
+    tmp_path: Path, start_bridge, demo_platform, page_server: PageServer
+) -> None:
+    run = start_bridge(approved=(demo_platform.url,))
+    descriptor = fetch_descriptor(demo_platform, "download")
+    with _browser(tmp_path, run) as browser:
+        page = browser.open_page(f"{page_server.origin}/")
+        result = _scenario(page, run, f"""
+            const found = await client.detect();
+            m.renderStatus(badge, found);
+            let error = null;
+            try {{ await client.queueJob({json.dumps(descriptor)}); }}
+            catch (e) {{ error = {{code: e.code, message: e.message}}; }}
+            let direct = null;
+            try {{ await fetch('{run.bridge.url}/v1/jobs', {{method: 'POST', body: '{{}}',
+                    headers: {{'Content-Type': 'text/plain'}}}}); direct = 'read'; }}
+            catch (e) {{ direct = 'blocked'; }}
+            return {{found, badge: badge.innerText, error, direct}};
+        """)
+    assert result["found"]["online"] is True
+    assert result["found"]["approved"] is False
+    assert "autorisation requise" in result["badge"]
+    assert result["error"]["code"] == "unreachable"
+    assert "autorisée" in result["error"]["message"]
+    assert result["direct"] == "blocked"  # a simple (no-preflight) POST is refused too, unreadable
+    assert run.engine.jobs() == []
+    assert run.bridge.prompter is not None
+    run.bridge.prompter.wait_idle()
+    assert run.interaction.asked == [page_server.origin]  # the user was asked, once; said no
+    assert not run.bridge.registry.is_approved(page_server.origin)
+
+
+def test_rebinding_host_is_refused_in_the_browser(tmp_path: Path, start_bridge, page_server: PageServer) -> None:
+    """evil.example resolves to 127.0.0.1 (as after a DNS rebinding): its pages reach the bridge's
+    port as same-origin, and get 421 for everything; no job is created."""
+    run = start_bridge(approved=(page_server.origin,))
+    port = run.bridge.http_port
+    with _browser(tmp_path, run, "--host-resolver-rules=MAP evil.example 127.0.0.1") as browser:
+        page = browser.open_page(f"http://evil.example:{port}/v1/status")
+        result = page.evaluate("""(async () => {
+            const status = await fetch('/v1/status');
+            const post = await fetch('/v1/jobs', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({version: 1, type: 'diagnose', params: {}})});
+            return {landing: document.body.innerText, status: status.status, body: await status.json(),
+                    post: post.status};
+        })()""")
+    assert result["status"] == 421 and result["post"] == 421
+    assert result["body"]["code"] == "host_refused"
+    assert "host_refused" in result["landing"]
+    assert run.engine.jobs() == []
+    assert call(run.bridge, "GET", "/v1/status", tls=False).status == 200
+
+
+def test_offline_page_explains_what_to_install(tmp_path: Path, start_bridge, page_server: PageServer) -> None:
+    run = start_bridge()
+    run.bridge.stop()  # nothing listens any more on its ports
+    with _browser(tmp_path, run) as browser:
+        page = browser.open_page(f"{page_server.origin}/")
+        result = _scenario(page, run, """
+            const found = await client.detect();
+            m.renderStatus(badge, found);
+            return {found, badge: badge.innerText, state: badge.dataset.state,
+                    defaults: m.candidateUrls()};
+        """)
+    assert result["found"] == {"online": False}
+    assert result["state"] == "offline"
+    assert "Etat de Mon Assistant Marchés Publics : Hors ligne" in result["badge"]
+    assert "Télécharger l'application" in result["badge"]
+    assert result["defaults"] == [
+        "https://127.0.0.1:17443", "https://127.0.0.1:17453", "https://127.0.0.1:17463",
+        "http://127.0.0.1:17444", "http://127.0.0.1:17454", "http://127.0.0.1:17464",
+    ]
