@@ -410,7 +410,17 @@ def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSe
         if exc.name != "assistant.keystores.discovery":
             raise
         return _open_configured_files(pin_callback, settings)
-    stores: StoreSet = open_all_stores(pin_callback, settings)
+    try:
+        stores: StoreSet = open_all_stores(pin_callback, settings)
+    except KeyStoreError as exc:
+        return StoreSet(errors=[exc])
+    except Exception as exc:  # discovery itself failed: say so, do not crash the listing
+        log.exception("store discovery failed")
+        return StoreSet(errors=[KeyStoreError(
+            f"La recherche des magasins de certificats a échoué ({type(exc).__name__}).",
+            f"Looking for certificate stores failed ({type(exc).__name__}).",
+            code="discovery_error",
+        )])  # fmt: skip
     return stores
 
 

@@ -226,3 +226,27 @@ def test_usable_credentials_for_jobs(workstation: pki_mod.TestPki) -> None:
         assert [c.fingerprint_sha256 for c in decrypters] == [workstation.encryption.fingerprint]
     finally:
         stores.close()
+
+
+def test_broken_stores_do_not_hide_the_others(test_pki: pki_mod.TestPki, tmp_path: Path) -> None:
+    """A damaged NSS database, an absent middleware and a corrupt .p12: warnings, the good file is listed, exit 0."""
+    bad_nss = tmp_path / "nss-abimee"
+    bad_nss.mkdir()
+    (bad_nss / "cert9.db").write_bytes(b"ceci n'est pas une base SQLite" * 10)
+    (bad_nss / "key4.db").write_bytes(b"\0" * 64)
+    corrupt = tmp_path / "tronque.p12"
+    corrupt.write_bytes(test_pki.signer.files["p12"].read_bytes()[:200])
+    Settings(
+        pkcs11_modules=[MISSING_MODULE],
+        pkcs11_autodiscover=False,
+        nss_databases=[str(bad_nss)],
+        pkcs12_files=[str(corrupt), str(clear_p12(test_pki.auth_only, tmp_path))],
+    ).save()
+    result = run_cli("--json", "--avec-avertissements")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert [e["sha256"] for e in payload["certificates"]] == [test_pki.auth_only.fingerprint]
+    assert len(payload["warnings"]) >= 2
+    assert any("tronque.p12" in (w["store"] + w["message"]) for w in payload["warnings"])
+    table = run_cli()
+    assert table.returncode == 0 and "Avertissements" in table.stdout and "Paul Durand" in table.stdout
