@@ -495,13 +495,19 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     seal = (qc_seal or bool(seal_policy)) and not qualified
     if qc.compliance:
         kinds = ", ".join(n for n in qc.names() if n != "QcCompliance")
+        what_fr, what_en = (
+            ("de signature électronique", "for electronic signatures") if qc_esign
+            else ("de cachet électronique", "for electronic seals") if qc_seal
+            else ("d'authentification de site web", "for website authentication") if QC_TYPE_WEB in qc.types
+            else ("", "")
+        )  # fmt: skip
         reasons.append(Reason(
-            "Certificat qualifié au sens du règlement eIDAS (déclaration QcCompliance"
+            f"Certificat qualifié{' ' + what_fr if what_fr else ''} au sens du règlement eIDAS (QcCompliance"
             + (f", {kinds}" if kinds else "") + ").",
-            "Qualified certificate under the eIDAS regulation (QcCompliance statement"
+            f"Qualified certificate{' ' + what_en if what_en else ''} under the eIDAS regulation (QcCompliance"
             + (f", {kinds}" if kinds else "") + ").",
-            ok=True,
-        ))
+            ok=qc_esign or qc_seal,
+        ))  # fmt: skip
         if qc.sscd:
             reasons.append(Reason("Clé privée sur un dispositif qualifié de création de signature (QSCD).",
                                   "Private key on a qualified signature creation device (QSCD).", ok=True))
@@ -521,6 +527,13 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
             "d'une personne physique habilitée à engager l'entreprise.",
             "Seal certificate (legal person): a bid or a contract is signed with the certificate of a natural "
             "person empowered to commit the company.",
+        ))
+    elif signing_key and not qualified and qc.compliance:
+        reasons.append(Reason(
+            "Ce certificat qualifié n'est pas un certificat de signature électronique : les marchés publics "
+            "exigent un certificat qualifié de signature.",
+            "This qualified certificate is not an electronic-signature certificate: public procurement requires "
+            "a qualified signature certificate.",
         ))
     elif signing_key and not qualified:
         normalized = [p for p in known if p.kind is PolicyKind.NORMALIZED]

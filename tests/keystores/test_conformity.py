@@ -50,6 +50,25 @@ def _with_extension(base: pki_mod.Issued, ca: pki_mod.Issued, oid: str, value: b
     return builder.sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
 
 
+def _qc_der(qc_type: str) -> bytes:
+    """QCStatements with QcCompliance and one QcType (the PKI helper only makes esign)."""
+    from asn1crypto import core
+
+    class Statement(core.Sequence):
+        _fields = [("id", core.ObjectIdentifier), ("info", core.Any, {"optional": True})]
+
+    class Statements(core.SequenceOf):
+        _child_spec = Statement
+
+    class Oids(core.SequenceOf):
+        _child_spec = core.ObjectIdentifier
+
+    return Statements([
+        {"id": conformity.QC_COMPLIANCE},
+        {"id": conformity.QC_TYPE, "info": Oids([qc_type])},
+    ]).dump()
+
+
 # -- the five certificates of the shared test PKI ------------------------------------------------
 
 
@@ -130,26 +149,21 @@ def test_qc_compliance_without_type_means_esign(ca: pki_mod.Issued) -> None:
 
 
 def test_qualified_seal_is_not_a_personal_signature(ca: pki_mod.Issued) -> None:
-    from asn1crypto import core
-
-    class Statement(core.Sequence):
-        _fields = [("id", core.ObjectIdentifier), ("info", core.Any, {"optional": True})]
-
-    class Statements(core.SequenceOf):
-        _child_spec = Statement
-
-    class Oids(core.SequenceOf):
-        _child_spec = core.ObjectIdentifier
-
-    der = Statements([
-        {"id": conformity.QC_COMPLIANCE},
-        {"id": conformity.QC_TYPE, "info": Oids([conformity.QC_TYPE_ESEAL])},
-    ]).dump()
+    der = _qc_der(conformity.QC_TYPE_ESEAL)
     cert = _with_extension(pki_mod.issue("p", "Cachet SARL Exemple", ca), ca, conformity.OID_QC_STATEMENTS, der)
     verdict = assess(cert)
     assert verdict.category is Category.SEAL
     assert not verdict.suitable_for_procurement
     assert "personne physique" in _problems(verdict)
+
+
+def test_qualified_web_certificate_is_not_a_signature_certificate(ca: pki_mod.Issued) -> None:
+    der = _qc_der(conformity.QC_TYPE_WEB)
+    cert = _with_extension(pki_mod.issue("p", "QWAC mal rangé", ca), ca, conformity.OID_QC_STATEMENTS, der)
+    verdict = assess(cert)
+    assert verdict.category is Category.SIGNATURE and not verdict.qualified
+    assert "site web" in _all(verdict)
+    assert "pas un certificat de signature électronique" in _problems(verdict)
 
 
 def test_malformed_qc_statements_is_reported_not_fatal(ca: pki_mod.Issued) -> None:
