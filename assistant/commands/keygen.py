@@ -1,0 +1,166 @@
+"""`assistant keygen`: create a bi-clé (or adopt an existing certificate as one) from the command line.
+
+Secrets never come from argv: the store's PIN or the vault password from `--pin-env VAR` or a
+prompt, the backup password from `--password-env VAR` or a prompt typed twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from assistant.envelopes.bicle import (
+    ALLOWED_KEY_SIZES,
+    DEFAULT_KEY_SIZE,
+    DEFAULT_VALIDITY_DAYS,
+    LOSS_WARNING_FR,
+    BackupRequest,
+    BicleResult,
+    check_backup_password,
+)
+from assistant.errors import UsageError
+from assistant.keystores.base import PinCallback, PinRequest
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.allow_abbrev = False
+    parser.add_argument("--name", metavar="NOM", help="nom du bi-clé : « Prénom NOM » ou une fonction")
+    parser.add_argument("--cn", metavar="CN", help="nom du certificat (défaut : « Clé de déchiffrement de NOM »)")
+    parser.add_argument("--key-size", type=int, default=DEFAULT_KEY_SIZE, choices=ALLOWED_KEY_SIZES,
+                        help=f"taille de la clé RSA en bits (défaut : {DEFAULT_KEY_SIZE})")  # fmt: skip
+    parser.add_argument("--validity-days", type=int, default=DEFAULT_VALIDITY_DAYS,
+                        help=f"durée de validité du certificat en jours (défaut : {DEFAULT_VALIDITY_DAYS})")  # fmt: skip
+    parser.add_argument("--store", metavar="STORE",
+                        help="où créer la clé : pkcs11:token=…[?module-path=…], nss, nss:DOSSIER ou vault")  # fmt: skip
+    parser.add_argument("--from-cert", metavar="KEY",
+                        help="second mode : utiliser un certificat existant (pkcs11:…, .p12, sha256:…) comme bi-clé")
+    parser.add_argument("--cert-out", metavar="FILE.pem", type=Path, required=True,
+                        help="fichier où écrire le certificat public (à déposer sur la plateforme)")  # fmt: skip
+    parser.add_argument("--backup", action="store_true",
+                        help="faire une sauvegarde chiffrée (.p12) de la clé (coffre logiciel uniquement)")
+    parser.add_argument("--no-backup", action="store_true", help="ne pas proposer de sauvegarde")
+    parser.add_argument("--backup-p12", metavar="FILE.p12", type=Path, help="fichier de la sauvegarde chiffrée")
+    parser.add_argument("--password-env", metavar="VAR", help="variable d'environnement du mot de passe de la sauvegarde")
+    parser.add_argument("--pin-env", metavar="VAR",
+                        help="variable d'environnement du code PIN de la carte, ou du mot de passe du coffre/NSS")
+    parser.add_argument("--remember-password", action="store_true",
+                        help="garder le mot de passe du coffre dans le trousseau du système")  # fmt: skip
+    parser.add_argument("--json", action="store_true", help="résultat en JSON")
+
+
+def _env(var: str) -> str:
+    if var not in os.environ:
+        raise UsageError(f"La variable d'environnement {var} n'est pas définie.",
+                         f"The environment variable {var} is not set.", code="pin_env_missing")  # fmt: skip
+    return os.environ[var]
+
+
+def ask_new_password(what: str) -> str:
+    """Typed twice on the terminal; never echoed, never stored."""
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"{what} : aucun terminal pour le saisir ; utilisez --password-env ou --pin-env.",
+            f"{what}: no terminal to type it; use --password-env or --pin-env.",
+        )
+    for _ in range(3):
+        first = getpass.getpass(f"{what} : ")
+        try:
+            check_backup_password(first)
+        except UsageError:
+            raise
+        except Exception as exc:
+            print(getattr(exc, "message", str(exc)), file=sys.stderr)
+            continue
+        if getpass.getpass(f"{what} (confirmation) : ") == first:
+            return first
+        print("Les deux saisies sont différentes.", file=sys.stderr)
+    raise UsageError("Mot de passe non confirmé.", "Password not confirmed.")
+
+
+def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
+    wanted = args.backup or args.backup_p12 is not None
+    if args.no_backup:
+        return None
+    if not wanted and sys.stdin.isatty() and not args.json:
+        print(LOSS_WARNING_FR, file=sys.stderr)
+        answer = input("Créer une sauvegarde chiffrée (.p12) de la clé ? [O/n] ").strip().lower()
+        wanted = answer in ("", "o", "oui", "y", "yes")
+    if not wanted:
+        return None
+    path = args.backup_p12 or args.cert_out.with_name(args.cert_out.stem + "-sauvegarde.p12")
+    password = _env(args.password_env) if args.password_env else ask_new_password("Mot de passe de la sauvegarde")
+    return BackupRequest(Path(path), password)
+
+
+def print_result(result: BicleResult) -> None:
+    cert = result.certificate
+    print("✓ Bi-clé réutilisé." if result.reused else "✓ Bi-clé créé.")
+    print(f"- Certificat : {cert.subject.rfc4514_string()}")
+    print(f"- Valide du {cert.not_valid_before_utc:%d/%m/%Y} au {cert.not_valid_after_utc:%d/%m/%Y}")
+    print(f"- Clé : RSA {cert.public_key().key_size} bits")  # type: ignore[union-attr]
+    print(f"- Magasin : {result.store_label}")
+    print(f"- Emplacement : {result.location}")
+    print(f"- Empreinte SHA-256 : {result.fingerprint_sha256}")
+    attrs = result.key_attributes
+    if attrs:
+        print(f"- Clé sensible : {'oui' if attrs.get('sensitive') else 'non'} ; "
+              f"extractible : {'oui' if attrs.get('extractable') else 'non'}")  # fmt: skip
+    if result.cert_out:
+        print(f"- Certificat public (à déposer sur la plateforme) : {result.cert_out}")
+    if result.backup:
+        print(f"- Sauvegarde chiffrée : {result.backup}")
+    for warning in result.warnings_fr:
+        print(f"⚠ {warning}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.commands.sign import make_pin_callback
+
+    pin_callback: PinCallback = make_pin_callback(args.pin_env)
+    if args.from_cert:
+        from assistant.commands.sign import open_key
+        from assistant.envelopes.bicle import bicle_from_credential
+        from assistant.keystores.selection import release
+
+        if args.store:
+            raise UsageError("--store et --from-cert s'excluent.", "--store and --from-cert are exclusive.")
+        credential = open_key(args.from_cert, pin_callback)
+        try:
+            result = bicle_from_credential(credential, cert_out=args.cert_out)
+        finally:
+            release(credential)
+    else:
+        from assistant.envelopes.bicle import create_bicle
+
+        if not args.store or not args.name:
+            raise UsageError("--name et --store sont obligatoires (ou --from-cert).",
+                             "--name and --store are required (or --from-cert).")  # fmt: skip
+        is_vault = args.store.strip().lower() == "vault"
+        if not is_vault and (args.backup or args.backup_p12):
+            raise UsageError(
+                "La sauvegarde .p12 ne concerne que le coffre logiciel : une clé créée dans une carte ou dans NSS "
+                "ne sort pas de son magasin.",
+                "The .p12 backup is for the software vault only: a key made on a token or in NSS never leaves it.",
+            )
+        backup = _backup_request(args) if is_vault else None
+        vault_password = None
+        if is_vault:
+            vault_password = _env(args.pin_env) if args.pin_env else ask_new_password("Mot de passe du coffre")
+
+        def pin(request: PinRequest) -> str | None:
+            return pin_callback(request)
+
+        result = create_bicle(
+            args.store, args.name, pin, cn=args.cn, key_size=args.key_size, validity_days=args.validity_days,
+            cert_out=args.cert_out, backup=backup, vault_password=vault_password,
+            remember_vault_password=args.remember_password, allow_module_path=True,
+        )  # fmt: skip
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_result(result)
+    return 0
