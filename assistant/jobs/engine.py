@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant import secrets
 from assistant.errors import AssistantError, CancelledError
 from assistant.jobs.descriptor import DescriptorError, ParsedDescriptor, UrlPolicy, parse_descriptor
 from assistant.jobs.interaction import UserInteraction
@@ -142,8 +141,9 @@ class JobContext:
 
     @property
     def token(self) -> str | None:
-        """The platform's bearer token for this job (memory or OS keyring; never on the job)."""
-        return secrets.get_secret(_token_name(self._job.id))
+        """The platform's bearer token for this job (engine memory only; never on the job)."""
+        with self._engine._lock:
+            return self._engine._tokens.get(self._job.id)
 
     def url_policy(self, origin: str | None = None) -> UrlPolicy:
         return UrlPolicy.for_origin(origin or self._job.origin, self._engine.settings, loopback_http=self._engine.loopback_http)
@@ -194,10 +194,6 @@ class JobContext:
         return self.ask(lambda: self.interaction.confirm(self.job, message_fr))
 
 
-def _token_name(job_id: str) -> str:
-    return f"job-token:{job_id}"
-
-
 class JobEngine:
     def __init__(
         self,
@@ -218,6 +214,9 @@ class JobEngine:
         self._changed = threading.Condition(self._lock)
         self._jobs: dict[str, Job] = {}
         self._cancels: dict[str, CancelToken] = {}
+        #: Bearer tokens by job id, in memory only: a job resumed after a restart gets a fresh
+        #: descriptor (and token) from its platform.
+        self._tokens: dict[str, str] = {}
         self._futures: dict[str, Future[None]] = {}
         self._listeners: list[Callable[[JobEvent], None]] = []
         self._runners: dict[JobType, Runner] = {}
@@ -238,10 +237,10 @@ class JobEngine:
             label=parsed.label,
             platform=parsed.platform,
         )
-        if parsed.token:
-            secrets.set_secret(_token_name(job.id), parsed.token)
         cancel = CancelToken()
         with self._lock:
+            if parsed.token:
+                self._tokens[job.id] = parsed.token
             self._jobs[job.id] = job
             self._cancels[job.id] = cancel
         self.journal.record_job(job)
@@ -366,7 +365,7 @@ class JobEngine:
                 job.local_result = outcome.local
             if error is not None:
                 job.error = error.to_dict()
-        secrets.delete_secret(_token_name(job.id))
+            self._tokens.pop(job.id, None)
         self._set_state(job, state)
         log.info("job %s ended: %s", job.id, state.value)
 

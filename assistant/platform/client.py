@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20  # 1 MiB reads: few syscalls, few Python iterations
 PART_SUFFIX = ".part"
+PIPELINE_THRESHOLD = 8 << 20  # bodies above this are hashed in a thread of their own
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 MAX_DESCRIPTOR_BYTES = 16 << 20
 
@@ -297,22 +299,47 @@ class PlatformClient:
         on_bytes: Callable[[int], None] | None,
         cancel: CancelToken | None,
     ) -> None:
+        """Socket -> .part file, hashing on the way.
+
+        For large bodies the SHA-256 runs in its own thread (hashlib releases the GIL), so
+        receiving, writing and hashing overlap instead of adding up.
+        """
         hasher = state.hasher
-        for block in _raw_chunks(response):
-            if cancel is not None and cancel.cancelled:
-                raise CancelledError()
-            if len(block) > budget:
-                block = block[:budget]  # a server sending more than announced: keep only our share
-            out.write(block)
-            hasher.update(block)
-            n = len(block)
-            budget -= n
-            state.have += n
-            stats.fetched += n
-            if on_bytes:
-                on_bytes(n)
-            if budget <= 0:
-                break
+        hash_queue: queue.Queue[memoryview | None] | None = None
+        hash_thread: threading.Thread | None = None
+        if budget >= PIPELINE_THRESHOLD:
+            hash_queue = queue.Queue(maxsize=RING - 3)
+            q = hash_queue
+
+            def hash_worker() -> None:
+                while (item := q.get()) is not None:
+                    hasher.update(item)
+
+            hash_thread = threading.Thread(target=hash_worker, name="sha256", daemon=True)
+            hash_thread.start()
+        try:
+            for block in _raw_chunks(response, budget):
+                if cancel is not None and cancel.cancelled:
+                    raise CancelledError()
+                if len(block) > budget:
+                    block = block[:budget]  # a server sending more than announced: keep only our share
+                out.write(block)
+                if hash_queue is not None:
+                    hash_queue.put(block)
+                else:
+                    hasher.update(block)
+                n = len(block)
+                budget -= n
+                state.have += n
+                stats.fetched += n
+                if on_bytes:
+                    on_bytes(n)
+                if budget <= 0:
+                    break
+        finally:
+            if hash_queue is not None and hash_thread is not None:
+                hash_queue.put(None)
+                hash_thread.join()
 
     # -- uploads -----------------------------------------------------------------------------
 
@@ -367,18 +394,36 @@ class OutputFailure(AssistantError):
         )
 
 
-def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
-    """Read the body straight from urllib3 in blocks of whatever arrived (up to 1 MiB).
+RING = 8  # buffers in rotation: the hash thread may still read one while the next is filled
 
-    `read1` returns what the socket has instead of waiting for a full block: received bytes reach
-    the .part file at once, so a cut connection loses nothing that had already arrived.
+
+def _raw_chunks(response: requests.Response, budget: int) -> Iterator[memoryview]:
+    """The body, read into a small ring of reused buffers (no allocation per block).
+
+    Reads go through http.client's `readinto` (the socket straight into our buffer, body
+    length still tracked so the keep-alive connection stays reusable). Blocks are 1 MiB for
+    large bodies and smaller for small ones, so that a cut loses little and progress flows.
+    The hash queue holds fewer blocks than the ring, so a buffer is never refilled while
+    queued.
     """
-    raw = response.raw
+    size = CHUNK if budget >= PIPELINE_THRESHOLD else max(16 << 10, min(CHUNK, budget // 8))
+    fp = getattr(response.raw, "_fp", None)
+    readinto = getattr(fp, "readinto", None)
     try:
+        if readinto is None:
+            while True:
+                block = response.raw.read1(size, decode_content=False)
+                if not block:
+                    return
+                yield memoryview(block)
+        ring = [memoryview(bytearray(size)) for _ in range(RING)]
+        index = 0
         while True:
-            block = raw.read1(CHUNK, decode_content=False)
-            if not block:
+            buffer = ring[index]
+            index = (index + 1) % RING
+            n = readinto(buffer)
+            if not n:
                 return
-            yield block
-    except Exception as exc:  # urllib3 ProtocolError / IncompleteRead / socket errors
+            yield buffer[:n]
+    except Exception as exc:  # http.client IncompleteRead / socket errors
         raise _ReadFailure(type(exc).__name__) from None

@@ -1,0 +1,166 @@
+"""Download speed: the assistant against curl, on the same files from the demo platform (loopback).
+
+Two sets: one 1 GB file, and 500 files of 200 KB. For each, the time of `assistant download`
+(a separate process, start-up included, SHA-256 verified, journal written) against curl writing
+the same files: one curl per file in a loop (what a script does), one curl for all URLs
+(connection reuse), and `curl --parallel`. Targets: >= 0.9x curl on the large file, >= 2x
+sequential curl on the small ones. The demo platform runs as its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".bench-data" / "download"
+LARGE = 1 << 30
+SMALL = 200 * 1024
+SMALL_COUNT = 500
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ, ASSISTANT_HOME=str(home), ASSISTANT_DEMO="1", PYTHONPATH=str(ROOT))
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    return env
+
+
+def _prepare(data: Path) -> None:
+    served = data / "consultations"
+    marker = data / "bench-ready"
+    if marker.exists():
+        return
+    shutil.rmtree(data, ignore_errors=True)
+    large = served / "BENCH-LARGE" / "Pli-01" / "Enveloppe-2-offre" / "offre-1.bin"
+    large.parent.mkdir(parents=True)
+    with large.open("wb") as fh:
+        block = os.urandom(16 << 20)
+        for i in range(LARGE // len(block)):
+            fh.write(block[: len(block) - 1] + bytes([i % 256]))
+    for n in range(SMALL_COUNT):
+        path = served / "BENCH-SMALL" / f"Pli-{n // 5 + 1:03d}" / "Enveloppe-1-candidature" / f"piece-{n % 5 + 1}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(SMALL))
+    marker.write_text("ok")
+
+
+def _start_demo(data: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port_file = WORK / "url"
+    port_file.unlink(missing_ok=True)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "demo", "--data-dir", str(data), "--port-file", str(port_file)], env=_env(home), stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not port_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("demo platform did not start")
+        time.sleep(0.1)
+    return proc, port_file.read_text()
+
+
+def _descriptor(url: str, consultation: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{url}/api/descriptors/download?consultation={consultation}", timeout=300) as response:  # noqa: S310 - loopback
+        result: dict[str, Any] = json.loads(response.read())
+        return result
+
+
+def _files(descriptor: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for c in descriptor["params"]["consultations"]:
+        for p in c["plis"]:
+            for e in p["envelopes"]:
+                for f in e["files"]:
+                    out.append((f["url"], f"{c['id']}/{p['id']}/{e['id']}/{f['name']}"))
+    return out
+
+
+def _clean(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+
+
+def _timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
+    os.sync()  # every run starts with no dirty pages left by the previous one
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def _curl_config(files: list[tuple[str, str]], token: str, out: Path) -> Path:
+    config = WORK / "curl.cfg"
+    lines = [f'header = "Authorization: Bearer {token}"', "silent", "fail", "create-dirs"]
+    for url, rel in files:
+        lines += [f'url = "{url}"', f'output = "{out / rel}"']
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def _run_set(name: str, url: str, home: Path, consultation: str) -> dict[str, Any]:
+    descriptor = _descriptor(url, consultation)
+    files = _files(descriptor)
+    token = descriptor["token"]
+    out = WORK / "out"
+    figures: dict[str, Any] = {"files": len(files)}
+    curl = shutil.which("curl") or "curl"
+
+    # The assistant: a fresh destination and journal each time (nothing to skip).
+    times = []
+    for _ in range(3):
+        _clean(out)
+        shutil.rmtree(home, ignore_errors=True)
+        desc_file = WORK / "descriptor.json"
+        desc_file.write_text(json.dumps(descriptor))
+        times.append(_timed([sys.executable, "-m", "assistant", "download", str(desc_file), "--dest", str(out), "--quiet", "--connections", "4"], env=_env(home)))
+    figures["assistant_s"] = round(min(times), 3)
+
+    _clean(out)
+    figures["curl_one_process_s"] = round(min(_timed([curl, "-K", str(_curl_config(files, token, out))]) for _ in range(3)), 3)
+    _clean(out)
+    figures["curl_parallel_s"] = round(min(_timed([curl, "-s", "--parallel", "--parallel-max", "8", "-K", str(_curl_config(files, token, out))]) for _ in range(3)), 3)
+    if len(files) > 1:
+        _clean(out)
+        os.sync()
+        start = time.perf_counter()
+        for file_url, rel in files:
+            target = out / rel
+            subprocess.run([curl, "-s", "-f", "--create-dirs", "-H", f"Authorization: Bearer {token}", "-o", str(target), file_url], check=True)
+        figures["curl_per_file_loop_s"] = round(time.perf_counter() - start, 3)
+    total = sum(f["size"] for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"])
+    figures["bytes"] = total
+    figures["assistant_MBps"] = round(total / figures["assistant_s"] / 1e6, 1)
+    figures["curl_one_process_MBps"] = round(total / figures["curl_one_process_s"] / 1e6, 1)
+    for key in ("curl_one_process_s", "curl_parallel_s", "curl_per_file_loop_s"):
+        if key in figures:
+            figures[f"ratio_vs_{key[:-2]}"] = round(figures[key] / figures["assistant_s"], 2)
+    shutil.rmtree(out, ignore_errors=True)
+    return figures
+
+
+def main(sets: tuple[str, ...] = ("large", "small")) -> dict[str, Any]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    data = WORK / "platform"
+    home = WORK / "home"
+    _prepare(data)
+    proc, url = _start_demo(data, WORK / "demo-home")
+    try:
+        figures: dict[str, Any] = {}
+        if "large" in sets:
+            figures["large_1GB"] = _run_set("large", url, home, "BENCH-LARGE")
+        if "small" in sets:
+            figures["small_500x200KB"] = _run_set("small", url, home, "BENCH-SMALL")
+        return {
+            **figures,
+            "note": "ratio = curl time / assistant time (>1 means the assistant is faster); assistant time includes Python start-up and SHA-256 verification",
+        }
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(tuple(sys.argv[1:]) or ("large", "small")), indent=2))
