@@ -145,7 +145,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._dispatch()
 
-    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_TRACE = do_CONNECT = do_GET
+    def __getattr__(self, name: str) -> Any:
+        # Any other method goes through the same checks (Host first) and ends in a JSON 405,
+        # rather than the stock 501 page.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (bad request line, too many headers) get a JSON answer too."""
