@@ -97,6 +97,8 @@ class UrlPolicy:
         except ValueError as exc:
             raise DescriptorError(where, "URL invalide.", "invalid URL.") from exc
         host = (parts.hostname or "").lower()
+        if parts.scheme not in ("https", "http"):
+            raise UrlNotAllowedError(where, f"protocole « {parts.scheme} » refusé (HTTPS attendu).", f"scheme {parts.scheme!r} refused (HTTPS expected).")
         if not host:
             raise DescriptorError(where, "l'URL ne nomme aucun hôte.", "the URL names no host.")
         if parts.username is not None or parts.password is not None:

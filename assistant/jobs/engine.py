@@ -220,6 +220,8 @@ class JobEngine:
         self._futures: dict[str, Future[None]] = {}
         self._listeners: list[Callable[[JobEvent], None]] = []
         self._runners: dict[JobType, Runner] = {}
+        #: Jobs whose end was announced to the listeners (what wait() waits for).
+        self._announced: set[str] = set()
         self._closed = False
 
     # -- public API (see docs/protocol.md and CONTRACTS.md) -------------------------------
@@ -287,7 +289,7 @@ class JobEngine:
         with self._changed:
             while True:
                 job = self._jobs.get(job_id)
-                if job is None or job.state.terminal:
+                if job is None or job_id in self._announced:
                     return job.snapshot() if job else None
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -380,6 +382,10 @@ class JobEngine:
         except Exception:
             log.exception("journal write failed for job %s", job.id)
         self._emit(job, "state")
+        if state.terminal:
+            with self._lock:
+                self._announced.add(job.id)
+                self._changed.notify_all()
 
     def _emit(self, job: Job, kind: str) -> None:
         with self._lock:

@@ -75,7 +75,16 @@ def credential_for_job(ctx: JobContext, purpose: str) -> tuple[Credential, Calla
     """The credential to use and a function closing what was opened for it."""
     spec = ctx.params.get("key")
     if spec:
-        return _resolve_spec(str(spec), ctx), lambda: None
+        credential = _resolve_spec(str(spec), ctx)
+
+        def release() -> None:
+            try:
+                from assistant.keystores.selection import release as release_credential
+            except ModuleNotFoundError:
+                return
+            release_credential(credential)
+
+        return credential, release
     from assistant.keystores.inventory import open_stores
 
     stores: StoreSet = open_stores(ctx.pin_callback, ctx.settings)
