@@ -149,6 +149,9 @@ class _Signer:
         self.out_dir = out_dir
         self.mechanism = mechanism
         self.tsa = TsaClient(tsa_url) if level == "B-T" and tsa_url else None
+        from assistant.signing.chain import signing_chain
+
+        self.chain = signing_chain(credential)  # once per batch: it may list a token's objects
 
     def close(self) -> None:
         if self.tsa is not None:
@@ -172,7 +175,9 @@ class _Signer:
         if self.fmt is SignFormat.CADES:
             from assistant.signing.cades import sign_digest_cades
 
-            blob = sign_digest_cades(self.credential, digest.digest, mechanism=self.mechanism, timestamper=self.tsa)
+            blob = sign_digest_cades(
+                self.credential, digest.digest, mechanism=self.mechanism, timestamper=self.tsa, chain=self.chain
+            )
         else:
             from assistant.signing.xades import sign_digest_xades
 
@@ -181,7 +186,8 @@ class _Signer:
             else:
                 uri_name = source.name
             blob = sign_digest_xades(
-                self.credential, uri_name, digest.digest, mechanism=self.mechanism, timestamper=self.tsa
+                self.credential, uri_name, digest.digest, mechanism=self.mechanism, timestamper=self.tsa,
+                chain=self.chain,
             )
 
         def write(out: BinaryIO) -> None:
@@ -205,7 +211,9 @@ class _Signer:
 
         def write(out: BinaryIO) -> None:
             with open(source, "rb") as src:
-                pades.sign_pdf(self.credential, src, out, source.name, mechanism=self.mechanism, tsa=self.tsa)
+                pades.sign_pdf(
+                    self.credential, src, out, source.name, mechanism=self.mechanism, tsa=self.tsa, chain=self.chain
+                )
 
         return write_new_file(target, write)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.keystores.base import Credential, SignatureMechanism
@@ -25,8 +26,6 @@ Timestamper = Callable[[bytes], cms.ContentInfo]
 
 
 def _asn1_cert(cert: object) -> asn1_x509.Certificate:
-    from cryptography import x509
-
     assert isinstance(cert, x509.Certificate)
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
@@ -74,6 +73,7 @@ def sign_digest_cades(
     mechanism: SignatureMechanism | None = None,
     signing_time: dt.datetime | None = None,
     timestamper: Timestamper | None = None,
+    chain: list[x509.Certificate] | None = None,
 ) -> bytes:
     """Return the DER of a detached CAdES signature over content whose digest is `digest`.
 
@@ -105,7 +105,11 @@ def sign_digest_cades(
             [cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]})]
         )
 
-    certificates = [cert] + [_asn1_cert(c) for c in credential.chain]
+    if chain is None:
+        from assistant.signing.chain import signing_chain
+
+        chain = signing_chain(credential)
+    certificates = [cert] + [_asn1_cert(c) for c in chain]
     signed_data = cms.SignedData(
         {
             "version": "v1",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -27,8 +28,6 @@ from assistant.signing.timestamp import PyHankoTimeStamper, TsaClient
 
 
 def _asn1(cert: object) -> asn1_x509.Certificate:
-    from cryptography import x509
-
     assert isinstance(cert, x509.Certificate)
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
@@ -41,12 +40,20 @@ class CredentialSigner(signers.Signer):
     asked once per file, not twice.
     """
 
-    def __init__(self, credential: Credential, mechanism: SignatureMechanism | None = None) -> None:
+    def __init__(
+        self,
+        credential: Credential,
+        mechanism: SignatureMechanism | None = None,
+        chain: list[x509.Certificate] | None = None,
+    ) -> None:
+        from assistant.signing.chain import signing_chain
+
+        chain = signing_chain(credential) if chain is None else chain
         self._credential = credential
         self._mechanism = choose_mechanism(credential, mechanism)
         super().__init__(
             signing_cert=_asn1(credential.certificate),
-            cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in credential.chain]),  # type: ignore[no-untyped-call]
+            cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in chain]),  # type: ignore[no-untyped-call]
             signature_mechanism=cms_signature_algorithm(self._mechanism),
             embed_roots=True,
         )
@@ -117,10 +124,11 @@ def sign_pdf(
     *,
     mechanism: SignatureMechanism | None = None,
     tsa: TsaClient | None = None,
+    chain: list[x509.Certificate] | None = None,
 ) -> None:
     """Write the signed PDF to `output` (the caller publishes it only if this returns)."""
     writer = open_pdf(source, name)
-    signer = CredentialSigner(credential, mechanism)
+    signer = CredentialSigner(credential, mechanism, chain)
     meta = signers.PdfSignatureMetadata(
         field_name=_free_field_name(writer),
         md_algorithm=signer._mechanism.hash.value,

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
@@ -90,6 +91,7 @@ def sign_digest_xades(
     signing_time: dt.datetime | None = None,
     timestamper: Timestamper | None = None,
     mime_type: str = "application/octet-stream",
+    chain: list[x509.Certificate] | None = None,
 ) -> bytes:
     """Return the XML bytes of a detached XAdES signature of the file `file_name` (SHA-256 `digest`)."""
     mech = choose_mechanism(credential, mechanism)
@@ -130,7 +132,11 @@ def sign_digest_xades(
 
     key_info = _sub(signature, _ds("KeyInfo"))
     x509_data = _sub(key_info, _ds("X509Data"))
-    for cert in [credential.certificate, *credential.chain]:
+    if chain is None:
+        from assistant.signing.chain import signing_chain
+
+        chain = signing_chain(credential)
+    for cert in [credential.certificate, *chain]:
         _sub(x509_data, _ds("X509Certificate"), _b64(cert.public_bytes(serialization.Encoding.DER)))
 
     obj = _sub(signature, _ds("Object"))

@@ -174,3 +174,34 @@ def test_always_authenticate_key_tells_why_the_pin_is_asked_again(tmp_path: Path
     for signature in signatures:
         content = folder / signature.name.split(" - ")[0]
         assert openssl_cms_verify(signature, content, test_pki.ca_bundle).returncode == 0
+
+
+def test_issuers_from_the_store_are_embedded(tmp_path: Path, test_pki: pki.TestPki, nss_db: pki.NssDb) -> None:
+    """The NSS database keeps the CA certificates as separate objects: the signature carries them,
+    so a verifier that knows only the root accepts it (xmlsec1 given the root alone)."""
+    from asn1crypto import cms
+
+    from tests.signing.validators import XADES_NS
+
+    pin = PinCounter(nss_db.password)
+    store = _open_nss(nss_db, pin)
+    try:
+        credential = _credential(store, "Jeanne Dupont")
+        assert credential.chain == []
+        files = _files(tmp_path, 1)
+        cades = sign_files(credential, files, SignFormat.CADES).results[0].output
+        xades = sign_files(credential, files, SignFormat.XADES).results[0].output
+    finally:
+        store.close()
+    assert cades is not None and xades is not None
+    embedded = cms.ContentInfo.load(cades.read_bytes())["content"]["certificates"]
+    subjects = {c.chosen.subject.native["common_name"] for c in embedded}
+    assert subjects == {"Jeanne Dupont", "AMP Test Qualified CA", "AMP Test Root CA"}
+    import subprocess
+
+    done = subprocess.run(
+        ["xmlsec1", "--verify", "--enabled-key-data", "x509", "--trusted-pem", str(test_pki.root_pem),
+         "--id-attr:Id", f"{XADES_NS}:SignedProperties", "./" + xades.name],
+        capture_output=True, cwd=xades.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
