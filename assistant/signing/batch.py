@@ -181,12 +181,10 @@ class _Signer:
         else:
             from assistant.signing.xades import sign_digest_xades
 
-            if self.out_dir is not None and self.out_dir.resolve() != source.parent.resolve():
-                uri_name = _relative_uri_name(source, folder)
-            else:
-                uri_name = source.name
+            # The reference is the bare file name even with --out-dir: platforms store the
+            # signature beside the file and resolve it by name (a "../in/x.zip" would break there).
             blob = sign_digest_xades(
-                self.credential, uri_name, digest.digest, mechanism=self.mechanism, timestamper=self.tsa,
+                self.credential, source.name, digest.digest, mechanism=self.mechanism, timestamper=self.tsa,
                 chain=self.chain,
             )
 
@@ -216,11 +214,6 @@ class _Signer:
                 )
 
         return write_new_file(target, write)
-
-
-def _relative_uri_name(source: Path, folder: Path) -> str:
-    """A signature written elsewhere references the file by a relative path from its own folder."""
-    return os.path.relpath(source.resolve(), folder.resolve()).replace(os.sep, "/")
 
 
 def sign_files(

@@ -78,7 +78,9 @@ def test_cli_leading_dash_names_and_out_dir(tmp_path: Path, assistant_home: Path
     line = json.loads(done.stdout.strip())
     output = Path(line["output"])
     assert output.parent.resolve() == out.resolve() and output.name.startswith("--help -rf.bin - ")
-    verdict = xmlsec_verify(output, test_pki.ca_bundle)
+    beside = tmp_path / output.name  # the signature travels with its file
+    beside.write_bytes(output.read_bytes())
+    verdict = xmlsec_verify(beside, test_pki.ca_bundle)
     assert verdict.returncode == 0, verdict.stderr
     assert fingerprint(source) == before
 
