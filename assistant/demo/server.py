@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM_NAME = "Plateforme de démonstration"
 STATIC = Path(__file__).parent / "static"
+#: The bridge's JavaScript client (bridge engineer's file), served to the demo page as /js/...
+JS_CANDIDATES = [Path(__file__).resolve().parents[2] / "resources" / "js", Path(__file__).resolve().parents[1] / "resources" / "js"]
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 SEND_CHUNK = 256 * 1024
 
@@ -189,6 +191,33 @@ class DemoPlatform:
         if self._thread is not None:
             self._thread.join()
 
+    def seed_assistant_credentials(self) -> list[str]:
+        """Put the demo bi-clé and demo signer in the assistant's software vault (idempotent).
+
+        For `assistant run --demo`: the whole loop (sign, open) works without a card. The vault
+        password is the demo one, remembered in the OS keyring where one is available (else the
+        window asks for it; the demo page shows it).
+        """
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        from assistant.demo.material import DEMO_P12_PASSWORD
+        from assistant.keystores.vault import safe_file_name, save_to_vault, vault_dir
+
+        if self.material is None:
+            self.prepare()
+        assert self.material is not None
+        seeded = []
+        for name, source in (("Démo Acheteur", self.material.bicle_p12), ("Démo Signataire", self.material.signer_p12)):
+            if (vault_dir() / f"{safe_file_name(name)}.p12").exists():
+                continue
+            key, cert, _chain = pkcs12.load_key_and_certificates(source.read_bytes(), DEMO_P12_PASSWORD.encode())
+            if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
+                continue
+            save_to_vault(name, key, cert, DEMO_P12_PASSWORD, remember=True)
+            seeded.append(name)
+        return seeded
+
     # -- tokens --------------------------------------------------------------------------------
 
     def issue_token(self) -> str:
@@ -270,7 +299,8 @@ class DemoPlatform:
             base["params"] = {"files": files or [self._file_entry(Catalog.file_info(self.catalog, next((self.data_dir / "sign").glob("*.pdf"))))]}
         elif kind == "keygen":
             base["label"] = "Création d'un bi-clé de chiffrement"
-            base["params"] = {"common_name": "Démo Acheteur", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            base["params"] = {"common_name": f"Démo Acheteur {stamp}", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
         elif kind == "diagnose":
             base["label"] = "Test de la configuration utilisateur"
             base["params"] = {"platform_url": f"{self.url}/"}
@@ -325,6 +355,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _client_js(self) -> None:
+        for folder in JS_CANDIDATES:
+            path = folder / "assistant-client.js"
+            if path.is_file():
+                data = path.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/javascript; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(data)
+                return
+        self._json(404, {"error": "client JavaScript introuvable"})
+
     # -- GET ---------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -334,6 +378,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._static("index.html")
         elif path.startswith("/static/"):
             self._static(path[len("/static/"):])
+        elif path == "/js/assistant-client.js":
+            self._client_js()
         elif path == "/api/consultations":
             assert self.demo.catalog is not None
             self._json(200, [{"id": c["id"], "label": c["label"], "plis": len(c["plis"])} for c in self.demo.catalog.consultations])
