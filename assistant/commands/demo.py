@@ -19,6 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file-size", type=int, default=48 * 1024, help="taille du contenu de chaque fichier (octets)")
     parser.add_argument("--recipient-cert", type=Path, metavar="PEM", help="certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)")
     parser.add_argument("--test-hooks", action="store_true", help="active /api/test/* (pannes simulées, pour les tests)")
+    parser.add_argument("--no-seed", action="store_true", help="ne pas placer les identifiants de démonstration dans le coffre de l'assistant")
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
 
 
@@ -31,9 +32,12 @@ def run(args: argparse.Namespace) -> int:
         spec=ContentSpec(args.consultations, args.plis, args.envelopes, args.files_per_envelope, args.file_size),
         recipient_cert=args.recipient_cert,
         test_hooks=args.test_hooks,
+        seed_credentials=not args.no_seed,
     )
     platform.start()
     print(f"Plateforme de démonstration : {platform.url}/", flush=True)
+    if platform.seeded:
+        print(f"Identifiants de démonstration ajoutés au coffre de l'assistant : {', '.join(platform.seeded)} (mot de passe : demo)", flush=True)
     if args.port_file:
         tmp = args.port_file.with_name(args.port_file.name + ".tmp")
         tmp.write_text(platform.url)

@@ -126,8 +126,10 @@ class DemoPlatform:
         spec: ContentSpec | None = None,
         recipient_cert: Path | None = None,
         test_hooks: bool = False,
+        seed_credentials: bool = True,
     ) -> None:
         self.host = host
+        self.seed_credentials = seed_credentials
         self.port = port
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "demo-platform"
         self.spec = spec or ContentSpec()
@@ -140,6 +142,7 @@ class DemoPlatform:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._secret = b""
+        self.seeded: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -161,6 +164,11 @@ class DemoPlatform:
 
     def start(self) -> DemoPlatform:
         self.prepare()
+        if self.seed_credentials:
+            try:
+                self.seeded = self.seed_assistant_credentials()
+            except Exception:  # the demo still serves; the UI will show an empty vault
+                log.exception("could not seed the demo credentials into the vault")
         os.environ.setdefault("ASSISTANT_DEMO", "1")  # this process talks plain HTTP to loopback
         platform = self
 
