@@ -118,11 +118,11 @@ def print_result(result: BicleResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.commands.sign import make_pin_callback
+    from assistant.commands.decrypt import make_pin_callback
 
     pin_callback: PinCallback = make_pin_callback(args.pin_env)
     if args.from_cert:
-        from assistant.commands.sign import open_key
+        from assistant.commands.decrypt import open_key
         from assistant.envelopes.bicle import bicle_from_credential
         from assistant.keystores.selection import release
 
