@@ -40,8 +40,9 @@ out["asked"] = asked
 
 
 def test_wrong_pin_is_reported_and_changes_nothing(own_token: pki.SoftHsmToken) -> None:
+    answers = ["000000", "000000", "111111", own_token.pin]
     out = run_python(
-        SIGN_WITH.format(module=own_token.module, answers=["000000", "000000", own_token.pin], attempts=3)
+        SIGN_WITH.format(module=own_token.module, answers=answers, attempts=4)
         + f"""
 check = open_module_stores(load_module({own_token.module!r}), recorder([{own_token.pin!r}]))[0]
 check.login()
@@ -50,18 +51,21 @@ check.close()
 """,
         env=own_token.env(),
     )
-    first, second, third = out["results"]
+    first, repeated, third, fourth = out["results"]
     assert first["error"] == "PinIncorrectError"
     assert first["code"] == "pin_incorrect"
     assert first["fr"].startswith("Code PIN incorrect pour « jetons-pin »")
     assert "000000" not in first["fr"]
-    # the token now says a wrong PIN was typed: the next prompt shows it and the error says so
+    # the same wrong PIN again is not sent to the card: no try is spent on it
+    assert repeated["error"] == "PinIncorrectError"
+    assert "n'a pas été présenté une nouvelle fois" in repeated["fr"]
+    # the token now says a wrong PIN was typed: the next prompts show it and the error says so
+    assert out["asked"][0]["state"] == "ok"
     assert out["asked"][1]["state"] == "count_low"
     assert out["asked"][1]["retry"] is True
-    assert "essais restants" in second["fr"]
-    assert third == "signed"
-    assert out["asked"][0]["state"] == "ok"
-    assert len(out["asked"]) == 4  # three attempts, then the check store's own login
+    assert "essais restants" in third["fr"]
+    assert fourth == "signed"
+    assert len(out["asked"]) == 5  # four attempts, then the check store's own login
 
 
 def test_wrong_pin_leaves_the_token_objects_unchanged(own_token: pki.SoftHsmToken) -> None:

@@ -14,7 +14,10 @@ Nothing here ever changes what is on the token, except `importer.py`, which crea
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,6 +75,7 @@ CKC_X_509 = 0
 CKK_RSA = 0
 CKK_EC = 3
 
+_RV_REPEATED = 0x80000A00  # ours (vendor range): the PIN was not sent, the token refused it already
 _ABSENT_RVS = {raw.CKR_DEVICE_REMOVED, raw.CKR_TOKEN_NOT_PRESENT, 0xB0, 0xB3, 0x30, 0x31}  # + session closed/invalid, device error/memory
 
 
@@ -124,6 +128,15 @@ class _TokenState:
     logged_in: bool = False
     failed_before: bool = False
     users: int = 0
+    # A keyed digest of the last PIN the token refused (memory only, random key per token state):
+    # the same wrong PIN, sent again by a script or a stale field, is refused here instead of
+    # spending one more of the card's tries.
+    salt: bytes = field(default_factory=lambda: os.urandom(32))
+    rejected: bytes | None = None
+    last_attempt: bytes | None = None
+
+    def digest(self, pin: str) -> bytes:
+        return hmac.new(self.salt, pin.encode("utf-8"), hashlib.sha256).digest()
 
 
 _TOKENS: dict[tuple[str, int], _TokenState] = {}
@@ -259,12 +272,19 @@ class Pkcs11Store(KeyStore):
         pin = self._pin_callback(request)
         if pin is None:
             raise PinCancelledError("Saisie du code PIN annulée.", "PIN entry cancelled.")
-        rv = self.module.raw.login(int(session.handle), None if protected else pin)
+        rv = self._login(int(session.handle), None if protected else pin, raw.CKU_USER)
         del pin
         self._check_login_rv(rv)
         state.logged_in = True
         state.failed_before = False
         self._mark_logged_in(logged_in=True)
+
+    def _login(self, session: int, pin: str | None, user_type: int) -> int:
+        state = self._state
+        state.last_attempt = None if pin is None else state.digest(pin)
+        if state.last_attempt is not None and state.last_attempt == state.rejected:
+            return _RV_REPEATED
+        return self.module.raw.login(session, pin, user_type)
 
     def _mark_logged_in(self, *, logged_in: bool) -> None:
         self._keys.clear()
@@ -273,10 +293,22 @@ class Pkcs11Store(KeyStore):
         self._no_login_needed = not logged_in
 
     def _check_login_rv(self, rv: int) -> None:
+        state = self._state
+        attempt, state.last_attempt = state.last_attempt, None
         if rv in (raw.CKR_OK, raw.CKR_USER_ALREADY_LOGGED_IN):
+            state.rejected = None
             return
+        if rv == _RV_REPEATED:
+            what_fr, what_en = ("Ce mot de passe", "This password") if self._pin_kind == "password" else ("Ce code PIN", "This PIN")
+            raise PinIncorrectError(
+                f"{what_fr} vient déjà d'être refusé par « {self.label} » : il n'a pas été présenté une nouvelle "
+                "fois, pour ne pas consommer un essai de plus. Vérifiez-le avant de recommencer.",
+                f"{what_en} was just refused by '{self.label}': it was not sent again, so as not to spend one "
+                "more attempt. Check it before trying again.",
+            )
         if rv in (raw.CKR_PIN_INCORRECT, raw.CKR_PIN_INVALID, raw.CKR_PIN_LEN_RANGE):
-            self._state.failed_before = True
+            state.failed_before = True
+            state.rejected = attempt
             flags = self._flags()
             if flags & raw.CKF_USER_PIN_LOCKED:
                 raise _locked(self.label)
@@ -436,8 +468,10 @@ class Pkcs11Store(KeyStore):
             pin = self._pin_callback(request)
             if pin is None:
                 return raw.CKR_FUNCTION_CANCELED
-            rv = module.login(session, None if protected else pin, raw.CKU_CONTEXT_SPECIFIC)
+            rv = self._login(session, None if protected else pin, raw.CKU_CONTEXT_SPECIFIC)
             del pin
+            if rv == raw.CKR_OK:
+                self._state.last_attempt = None
             return rv
 
         return login
