@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
@@ -24,6 +24,9 @@ from assistant.signing import naming
 from assistant.signing.digest import hash_file
 from assistant.signing.formats import SignFormat, check_level
 from assistant.signing.output import write_new_file
+
+if TYPE_CHECKING:
+    from assistant.signing.timestamp import PyHankoTimeStamper
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +152,7 @@ class _Signer:
         self.out_dir = out_dir
         self.mechanism = mechanism
         self.tsa = TsaClient(tsa_url) if level == "B-T" and tsa_url else None
+        self._pdf_timestamper: PyHankoTimeStamper | None = None
         from assistant.signing.chain import signing_chain
 
         self.chain = signing_chain(credential)  # once per batch: it may list a token's objects
@@ -184,7 +188,7 @@ class _Signer:
             # The reference is the bare file name even with --out-dir: platforms store the
             # signature beside the file and resolve it by name (a "../in/x.zip" would break there).
             blob = sign_digest_xades(
-                self.credential, source.name, digest.digest, mechanism=self.mechanism, timestamper=self.tsa,
+                self.credential, source.name, digest.digest, mime_type=_mime_type(source), mechanism=self.mechanism, timestamper=self.tsa,
                 chain=self.chain,
             )
 
@@ -207,13 +211,27 @@ class _Signer:
                     )
         target = naming.output_path(source, self.fmt, folder, already_signed=pades.count_signatures(source))
 
+        if self.tsa is not None and self._pdf_timestamper is None:
+            from assistant.signing.timestamp import PyHankoTimeStamper
+
+            self._pdf_timestamper = PyHankoTimeStamper(self.tsa)
+        timestamper = self._pdf_timestamper
+
         def write(out: BinaryIO) -> None:
             with open(source, "rb") as src:
                 pades.sign_pdf(
-                    self.credential, src, out, source.name, mechanism=self.mechanism, tsa=self.tsa, chain=self.chain
+                    self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper, chain=self.chain
                 )
 
         return write_new_file(target, write)
+
+
+def _mime_type(path: Path) -> str:
+    """For XAdES DataObjectFormat: what the signed file is, as far as its name tells."""
+    import mimetypes
+
+    guessed, _encoding = mimetypes.guess_type(path.name, strict=False)
+    return guessed or "application/octet-stream"
 
 
 def sign_files(

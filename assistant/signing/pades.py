@@ -19,6 +19,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from assistant.errors import InputFileError
@@ -123,20 +124,49 @@ def sign_pdf(
     name: str,
     *,
     mechanism: SignatureMechanism | None = None,
-    tsa: TsaClient | None = None,
+    tsa: TsaClient | PyHankoTimeStamper | None = None,
     chain: list[x509.Certificate] | None = None,
 ) -> None:
-    """Write the signed PDF to `output` (the caller publishes it only if this returns)."""
+    """Write the signed PDF to `output` (the caller publishes it only if this returns).
+
+    Pass a `PyHankoTimeStamper` to share it across a batch: pyHanko sizes the signature with a
+    "dummy" timestamp that the timestamper caches, one TSA request per batch instead of per file.
+    """
     writer = open_pdf(source, name)
+    if _forbids_changes(writer):
+        raise InputFileError(
+            f"Le PDF {name} a été certifié par son auteur sans autoriser de modification : il n'accepte plus "
+            "de signature PAdES (signez-le en CAdES ou XAdES).",
+            f"The PDF {name} was certified by its author with no changes allowed: it accepts no further PAdES "
+            "signature (sign it in CAdES or XAdES).",
+            code="pdf_locked",
+        )
     signer = CredentialSigner(credential, mechanism, chain)
     meta = signers.PdfSignatureMetadata(
         field_name=_free_field_name(writer),
         md_algorithm=signer._mechanism.hash.value,
         subfilter=SigSeedSubFilter.PADES,
     )
-    timestamper = PyHankoTimeStamper(tsa) if tsa is not None else None
+    timestamper = PyHankoTimeStamper(tsa) if isinstance(tsa, TsaClient) else tsa
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
     try:
         asyncio.run(pdf_signer.async_sign_pdf(writer, output=output))
     except PdfError as exc:
         raise _not_a_pdf(name, exc) from exc
+    except SigningError as exc:
+        raise InputFileError(
+            f"Le PDF {name} ne peut pas être signé en PAdES : {exc}. Signez-le en CAdES ou XAdES.",
+            f"The PDF {name} cannot be signed in PAdES: {exc}. Sign it in CAdES or XAdES.",
+            code="pdf_not_signable",
+        ) from exc
+
+
+def _forbids_changes(writer: IncrementalPdfFileWriter) -> bool:
+    """A certification signature with DocMDP level 1 ("no changes") closes the document."""
+    from pyhanko.sign.validation import read_certification_data
+
+    try:
+        data = read_certification_data(writer.prev)
+    except (PdfError, KeyError, ValueError, TypeError):
+        return False
+    return data is not None and data.permission == fields.MDPPerm.NO_CHANGES

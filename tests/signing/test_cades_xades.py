@@ -210,3 +210,11 @@ def test_rsa_pss_cades_and_xades(tmp_path: Path, test_pki: pki.TestPki, p12_cred
     # xmlsec1 1.2 (Debian 12) cannot verify RSA-PSS XML signatures: XAdES refuses it clearly.
     xades = sign_files(p12_credential, [source], SignFormat.XADES, mechanism=pss).results[0]
     assert xades.output is None and xades.error is not None and xades.error.code == "pss_not_for_xades"
+
+
+def test_xades_declares_the_mime_type(tmp_path: Path, p12_credential: Credential) -> None:
+    source = _data(tmp_path, "Offre.zip")
+    output = sign_files(p12_credential, [source], SignFormat.XADES).results[0].output
+    assert output is not None
+    mime = etree.parse(str(output)).find(f".//{{{XADES}}}DataObjectFormat/{{{XADES}}}MimeType")
+    assert mime is not None and mime.text == "application/zip"

@@ -121,3 +121,44 @@ def test_pades_on_a_non_pdf_says_to_use_cades_or_xades(folder: Path, p12_credent
     result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
     assert result.error is not None and result.error.code == "not_a_pdf"
     assert "CAdES" in result.error.message_fr
+
+
+def test_pades_refuses_pdf_certified_with_no_changes(folder: Path, test_pki: pki.TestPki,
+                                                     p12_ec_credential: Credential) -> None:  # fmt: skip
+    """An author's certification signature "no changes allowed" closes the PDF: say so, write nothing."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    plain = make_pdf(folder.parent / "plain.pdf")
+    source = folder / "Règlement certifié.pdf"
+    author = signers.SimpleSigner.load_pkcs12(str(test_pki.signer.files["p12"]), passphrase=pki.P12_PASSWORD.encode())
+    assert author is not None
+    with open(plain, "rb") as fh, open(source, "wb") as out:
+        meta = signers.PdfSignatureMetadata(field_name="Auteur", certify=True,
+                                            docmdp_permissions=fields.MDPPerm.NO_CHANGES)  # fmt: skip
+        signers.PdfSigner(meta, signer=author).sign_pdf(IncrementalPdfFileWriter(fh), output=out)
+    before = fingerprint(source)
+    result = sign_files(p12_ec_credential, [source], SignFormat.PADES).results[0]
+    assert result.error is not None and result.error.code == "pdf_locked", result.error
+    assert "certifié" in result.error.message_fr
+    assert [p.name for p in folder.iterdir()] == [source.name]
+    assert fingerprint(source) == before
+
+
+def test_pades_b_t_batch_shares_the_size_estimate(folder: Path, p12_credential: Credential, tsa: Tsa) -> None:
+    """pyHanko sizes the signature with a dummy timestamp: one per batch, not one per file."""
+    pdfs = [make_pdf(folder / f"Pièce {i}.pdf") for i in range(4)]
+    before = len(tsa.requests)
+    batch = sign_files(p12_credential, pdfs, SignFormat.PADES, level="B-T", tsa_url=tsa.url)
+    assert batch.ok, [r.error for r in batch.results]
+    assert len(tsa.requests) - before == len(pdfs) + 1
+
+
+@pytest.mark.parametrize("name", ["-n « Offre » 'finale'.pdf", "Mémoire technique – lot n°2.pdf", "a  b.PDF"])
+def test_pades_hostile_names(folder: Path, test_pki: pki.TestPki, p12_credential: Credential,
+                             pdfsig_nssdir: Path, name: str) -> None:  # fmt: skip
+    source = make_pdf(folder / name)
+    result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
+    assert result.output is not None, result.error
+    assert result.output.name.startswith(Path(name).stem + " - ") and result.output.name.endswith(" - Signature 1.pdf")
+    _assert_all_valid(result.output, test_pki, pdfsig_nssdir, 1)

@@ -205,3 +205,19 @@ def test_issuers_from_the_store_are_embedded(tmp_path: Path, test_pki: pki.TestP
         capture_output=True, cwd=xades.parent,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_pades_failure_on_the_card_leaves_no_partial_file(tmp_path: Path, softhsm_token: pki.SoftHsmToken) -> None:
+    """The PIN prompt is cancelled in the middle of a PAdES signature: no output, no temp file."""
+    store = _open_softhsm(softhsm_token, lambda request: None)  # type: ignore[arg-type,return-value]
+    folder = tmp_path / "pdf"
+    folder.mkdir()
+    source = make_pdf(folder / "Contrat.pdf")
+    before = fingerprint(source)
+    try:
+        result = sign_files(_credential(store, "Jeanne Dupont"), [source], SignFormat.PADES).results[0]
+    finally:
+        store.close()
+    assert result.error is not None and result.error.code == "pin_cancelled", result.error
+    assert [p.name for p in folder.iterdir()] == ["Contrat.pdf"]
+    assert fingerprint(source) == before
