@@ -64,6 +64,9 @@ def _run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout: fl
             break
         time.sleep(0.005)
     wall = time.perf_counter() - start
+    # Not timed: write back whatever this run left dirty (OpenSSL does not fsync, we do), so that
+    # the next run does not pay for this one's writes.
+    os.sync()
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"seconds": wall, "rc": proc.returncode, "peak_rss_mb": peak_kb / 1024, "stderr": stderr[-300:]}
@@ -123,7 +126,7 @@ def _ours_cmd(envelope: Path, p12: Path, out_dir: Path) -> list[str]:
 
 
 def _compare(envelope: Path, key: Path, cert: Path, p12: Path, work: Path, env: dict[str, str],
-             plain_sha: str, rounds: int = 3) -> dict[str, Any]:  # fmt: skip
+             plain_sha: str, rounds: int = 5) -> dict[str, Any]:  # fmt: skip
     size = envelope.stat().st_size
     openssl_runs: list[dict[str, Any]] = []
     ours_runs: list[dict[str, Any]] = []
@@ -134,6 +137,7 @@ def _compare(envelope: Path, key: Path, cert: Path, p12: Path, work: Path, env: 
             raise RuntimeError(f"openssl cms -decrypt failed: {res['stderr']}")
         openssl_runs.append(res)
         out.unlink()
+        os.sync()
         out_dir = work / "ours"
         res = _run_measured(_ours_cmd(envelope, p12, out_dir), env=env)
         if res["rc"] != 0:
@@ -143,6 +147,7 @@ def _compare(envelope: Path, key: Path, cert: Path, p12: Path, work: Path, env: 
         if len(ours_runs) == 1 and _sha256(produced) != plain_sha:
             raise RuntimeError("assistant decrypt produced different bytes")
         shutil.rmtree(out_dir)
+        os.sync()
     o = statistics.median(r["seconds"] for r in openssl_runs)
     a = statistics.median(r["seconds"] for r in ours_runs)
     return {
