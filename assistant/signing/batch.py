@@ -22,7 +22,7 @@ from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, S
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
-from assistant.signing.formats import SignFormat, check_level
+from assistant.signing.formats import SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
 
 if TYPE_CHECKING:
@@ -252,7 +252,7 @@ def sign_files(
     without a timestamp authority, a certificate that cannot sign. Cancelling stops before the
     next file; the files not signed get a CancelledError result.
     """
-    fmt = SignFormat(fmt) if not isinstance(fmt, SignFormat) else fmt
+    fmt = parse_format(fmt)
     level = check_level(level, tsa_url)
     if not files:
         raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")

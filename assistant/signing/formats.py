@@ -25,6 +25,20 @@ class SignFormat(enum.StrEnum):
 LEVELS = ("B-B", "B-T")
 
 
+def parse_format(value: SignFormat | str) -> SignFormat:
+    """A format from a page or a job descriptor: case-insensitive, a clear error otherwise."""
+    if isinstance(value, SignFormat):
+        return value
+    try:
+        return SignFormat(str(value).strip().lower())
+    except ValueError:
+        raise UsageError(
+            f"Format de signature inconnu : {value}. Formats possibles : PAdES, CAdES, XAdES.",
+            f"Unknown signature format: {value}. Possible formats: PAdES, CAdES, XAdES.",
+            code="bad_format",
+        ) from None
+
+
 def check_level(level: str, tsa_url: str | None) -> str:
     """Normalise the level and insist on a TSA for B-T (a B-T without a timestamp is a lie)."""
     normalised = level.strip().upper()

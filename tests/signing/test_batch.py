@@ -215,3 +215,11 @@ def test_xades_of_many_files_all_verify(folder: Path, test_pki: pki.TestPki, p12
         assert result.output is not None
         assert re.search(r" - \d{14} - Signature 1\.xml$", result.output.name)
         assert xmlsec_verify(result.output, test_pki.ca_bundle).returncode == 0
+
+
+def test_format_names_from_a_page(folder: Path, p12_credential: Credential) -> None:
+    files = _files(folder, 1)
+    assert sign_files(p12_credential, files, "CAdES").results[0].format is SignFormat.CADES
+    with pytest.raises(AssistantError) as info:
+        sign_files(p12_credential, files, "ASiC-E")
+    assert info.value.code == "bad_format" and "PAdES, CAdES, XAdES" in info.value.message_fr
