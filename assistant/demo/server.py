@@ -332,6 +332,9 @@ class _Handler(BaseHTTPRequestHandler):
     demo: DemoPlatform
     protocol_version = "HTTP/1.1"
     server_version = "DemoPlatform/1"
+    #: Headers and body go out as separate writes: with Nagle on, the body can wait for the ACK of
+    #: the headers (delayed-ACK stalls of milliseconds per request on keep-alive connections).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet; never logs headers (token)
         log.debug("demo %s %s", self.command, self.path.split("?")[0])

@@ -24,8 +24,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from assistant import __version__
@@ -95,6 +98,7 @@ class PlatformClient:
         self.verify = verify
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
+        self._pools: dict[str | None, urllib3.PoolManager] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the token
@@ -106,7 +110,7 @@ class PlatformClient:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.trust_env = False  # loopback and platform traffic: no proxy surprises from env
+            session.trust_env = False  # no .netrc credentials; proxies are chosen by proxy_for()
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
@@ -116,6 +120,22 @@ class PlatformClient:
             with self._lock:
                 self._sessions.append(session)
         return session
+
+    def _pool(self, url: str) -> urllib3.PoolManager:
+        """urllib3 pools for file transfers: thread-safe, keep-alive, none of requests' per-call
+        preparation (which costs more than the transfer of a 200 KB file on loopback)."""
+        proxy = proxy_for(url)
+        with self._lock:
+            pool = self._pools.get(proxy)
+            if pool is None:
+                options: dict[str, Any] = {"maxsize": self.pool_size, "block": False, "retries": False}
+                if isinstance(self.verify, str):
+                    options["ca_certs"] = self.verify
+                elif self.verify is False:
+                    options["cert_reqs"] = "CERT_NONE"
+                pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+                self._pools[proxy] = pool
+            return pool
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
@@ -128,6 +148,9 @@ class PlatformClient:
             for session in self._sessions:
                 session.close()
             self._sessions.clear()
+            for pool in self._pools.values():
+                pool.clear()
+            self._pools.clear()
 
     # -- retries -----------------------------------------------------------------------------
 
@@ -153,28 +176,29 @@ class PlatformClient:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _check_status(response: requests.Response, what: str) -> None:
-        if response.status_code in TRANSIENT_STATUS:
-            raise _Transient(f"HTTP {response.status_code}")
-        if response.status_code in (401, 403):
+    def _check_status(response: requests.Response | urllib3.BaseHTTPResponse, what: str) -> None:
+        status = response.status_code if isinstance(response, requests.Response) else response.status
+        if status in TRANSIENT_STATUS:
+            raise _Transient(f"HTTP {status}")
+        if status in (401, 403):
             raise PlatformError(
-                f"La plateforme refuse l'accès ({what}, HTTP {response.status_code}) : le jeton du traitement est invalide ou expiré.",
-                f"The platform refused access ({what}, HTTP {response.status_code}): the job token is invalid or expired.",
+                f"La plateforme refuse l'accès ({what}, HTTP {status}) : le jeton du traitement est invalide ou expiré.",
+                f"The platform refused access ({what}, HTTP {status}): the job token is invalid or expired.",
                 code="platform_forbidden",
             )
-        if response.status_code == 404:
+        if status == 404:
             raise PlatformError(
                 f"Ressource introuvable sur la plateforme ({what}).", f"Resource not found on the platform ({what}).", code="platform_not_found"
             )
-        if response.status_code >= 400:
-            raise PlatformError(f"Erreur de la plateforme ({what}, HTTP {response.status_code}).", f"Platform error ({what}, HTTP {response.status_code}).")
+        if status >= 400:
+            raise PlatformError(f"Erreur de la plateforme ({what}, HTTP {status}).", f"Platform error ({what}, HTTP {status}).")
 
     # -- descriptors -------------------------------------------------------------------------
 
     def get_json(self, url: str, *, what: str = "descripteur", cancel: CancelToken | None = None) -> Any:
         def attempt() -> Any:
             try:
-                response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True)
+                response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True, proxies=_proxies(url))
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise _Transient(type(exc).__name__) from None
             with response:
@@ -259,39 +283,53 @@ class PlatformClient:
         if start:
             headers["Range"] = f"bytes={start}-"
         try:
-            response = self._session().get(url, headers=headers, timeout=self.timeout, stream=True)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+            response = self._pool(url).request(
+                "GET", url, headers=headers, preload_content=False, decode_content=False,
+                redirect=False, timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+            )
+        except urllib3.exceptions.HTTPError as exc:
             raise _Transient(type(exc).__name__) from None
-        with response:
-            if response.status_code == 416:
+        complete = False
+        try:
+            if response.status == 416:
                 # Our partial file is longer than the server's: start over.
                 part.unlink(missing_ok=True)
                 state.have, state.hasher = 0, hashlib.sha256()
                 raise _Transient("HTTP 416")
             self._check_status(response, part.name[: -len(PART_SUFFIX)])
             mode = "ab"
-            if start and response.status_code != 206:
+            if start and response.status != 206:
                 mode, start = "wb", 0  # no Range support: the whole body comes again
                 state.have, state.hasher = 0, hashlib.sha256()
-            elif start and not response.headers.get("Content-Range", "").startswith(f"bytes {start}-"):
+            elif start and not (response.headers.get("Content-Range") or "").startswith(f"bytes {start}-"):
                 raise _Transient("Content-Range inattendu")
             if not start:
                 mode = "wb"
             with open(part, mode) as out:
                 try:
                     self._copy(response, out, size - start, state, stats, on_bytes, cancel)
-                except (requests.ConnectionError, requests.Timeout, OSError) as exc:
-                    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+                except OSError as exc:
+                    if not isinstance(exc, ConnectionError | TimeoutError):
                         raise OutputFailure(part, exc) from None
                     raise _Transient(type(exc).__name__) from None
                 except _ReadFailure as exc:
                     raise _Transient(str(exc)) from None
+            fp = getattr(response, "_fp", None)
+            complete = fp is not None and fp.isclosed()
+        finally:
+            if complete:
+                # Read to its end through http.client: the keep-alive connection goes back to
+                # the pool (close() would drop it).
+                response.release_conn()
+            else:
+                response.close()
+                response.release_conn()
         if state.have < size:
             raise _Transient("réponse incomplète")
 
     @staticmethod
     def _copy(
-        response: requests.Response,
+        response: urllib3.BaseHTTPResponse,
         out: BinaryIO | Any,
         budget: int,
         state: _PartState,
@@ -361,9 +399,9 @@ class PlatformClient:
                 if isinstance(body, Path):
                     with body.open("rb") as fh:
                         extra["Content-Length"] = str(body.stat().st_size)
-                        response = self._session().put(url, data=fh, headers=self._headers(extra), timeout=self.timeout)
+                        response = self._session().put(url, data=fh, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
                 else:
-                    response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout)
+                    response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise _Transient(type(exc).__name__) from None
             with response:
@@ -397,7 +435,7 @@ class OutputFailure(AssistantError):
 RING = 8  # buffers in rotation: the hash thread may still read one while the next is filled
 
 
-def _raw_chunks(response: requests.Response, budget: int) -> Iterator[memoryview]:
+def _raw_chunks(response: urllib3.BaseHTTPResponse, budget: int) -> Iterator[memoryview]:
     """The body, read into a small ring of reused buffers (no allocation per block).
 
     Reads go through http.client's `readinto` (the socket straight into our buffer, body
@@ -407,12 +445,12 @@ def _raw_chunks(response: requests.Response, budget: int) -> Iterator[memoryview
     queued.
     """
     size = CHUNK if budget >= PIPELINE_THRESHOLD else max(16 << 10, min(CHUNK, budget // 8))
-    fp = getattr(response.raw, "_fp", None)
+    fp = getattr(response, "_fp", None)
     readinto = getattr(fp, "readinto", None)
     try:
         if readinto is None:
             while True:
-                block = response.raw.read1(size, decode_content=False)
+                block = response.read1(size, decode_content=False)
                 if not block:
                     return
                 yield memoryview(block)
@@ -427,3 +465,20 @@ def _raw_chunks(response: requests.Response, budget: int) -> Iterator[memoryview
             yield buffer[:n]
     except Exception as exc:  # http.client IncompleteRead / socket errors
         raise _ReadFailure(type(exc).__name__) from None
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the user's environment names for this URL (never for loopback), or None."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host in ("127.0.0.1", "::1", "localhost"):
+        return None
+    proxy = getproxies().get(parts.scheme)
+    if not proxy or proxy_bypass(host):
+        return None
+    return proxy
+
+
+def _proxies(url: str) -> dict[str, str]:
+    proxy = proxy_for(url)
+    return {"http": proxy, "https": proxy} if proxy else {}
