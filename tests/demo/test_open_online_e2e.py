@@ -73,3 +73,32 @@ def test_online_opening_with_the_wrong_key_fails_clearly_and_sends_nothing(demo_
     assert report["state"] == "failed"
     assert report["error"]["message"]  # French message from the envelope layer
     assert demo_for_token.stats()["uploads"] == {}
+
+
+def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: DemoProcess, test_pki: pki.TestPki, assistant_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Download, then the offline decryption job over the folder: consultation/pli/enveloppe kept."""
+    from assistant.jobs.engine import JobEngine
+    from assistant.jobs.interaction import HeadlessInteraction
+    from assistant.jobs.model import JobState
+
+    dest = tmp_path / "plis"
+    result = subprocess.run(
+        assistant_cmd("download", f"{demo_for_token.url}/api/descriptors/download", "--dest", str(dest), "--quiet"),
+        env=assistant_env(assistant_home), capture_output=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    monkeypatch.setenv("AMP_TEST_P12", pki.P12_PASSWORD)
+    key = str(test_pki.encryption.files["p12"])
+    engine = JobEngine(interaction=HeadlessInteraction(key, "AMP_TEST_P12"))
+    try:
+        out = tmp_path / "clair"
+        job = engine.submit({"version": 1, "type": "decrypt", "params": {"folder": str(dest), "out_dir": str(out), "key": key}}, "local")
+        final = engine.wait(job.id, timeout=120)
+    finally:
+        engine.shutdown()
+    assert final is not None and final.state is JobState.SUCCEEDED, final.error if final else None
+    assert final.result == {"envelopes": 6, "decrypted": 6, "failed": []}
+    originals = demo_for_token.data_dir / "originals"
+    for original in originals.rglob("*.zip"):
+        decrypted = out / original.relative_to(originals)
+        assert decrypted.read_bytes() == original.read_bytes()

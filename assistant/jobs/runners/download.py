@@ -56,15 +56,16 @@ def plan(consultations: list[dict[str, Any]], root: Path) -> list[Item]:
                         + f"fichier {f_index} sur {len(files)}"
                     )
                     items.append(Item(file["url"], root / rel, file["size"], file["sha256"], element, rel.as_posix()))
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for item in items:
-        if item.dest in seen:
+        key = str(item.dest).casefold()  # Windows and macOS folders ignore case
+        if key in seen:
             raise AssistantError(
                 f"Deux fichiers du descripteur ont le même chemin : {item.rel}.",
                 f"Two files of the descriptor share a path: {item.rel}.",
                 code="descriptor_invalid",
             )
-        seen.add(item.dest)
+        seen.add(key)
     return items
 
 
