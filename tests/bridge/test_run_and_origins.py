@@ -55,7 +55,7 @@ def test_headless_run_prints_its_url_and_a_second_instance_does_not_start(assist
 
 def test_headless_refuses_a_pin_variable_without_a_key(assistant_home: Path) -> None:
     proc = _start(assistant_home, "--port", "0", "--pin-env", "SOME_VAR")
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "--pin-env demande --key" in err
 
