@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
-from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
+from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
@@ -34,6 +34,7 @@ ZIP_WARNING_FR = (
     "la signature d'un fichier ZIP ne signe pas chacun des documents qu'il contient : "
     "seule l'archive entière est signée."
 )
+_PIN_ATTEMPTS = 3  # prompts per batch before giving up (the card may allow more)
 ZIP_WARNING_EN = "signing a ZIP file does not sign each document inside it: only the whole archive is signed."
 
 
@@ -258,8 +259,13 @@ def sign_files(
         raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
     check_certificate(credential)
     batch = BatchResult()
-    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism)
     total = len(files)
+    try:
+        _login_early(credential)
+    except AssistantError as exc:
+        _fail_rest(batch, files, fmt, exc)
+        return batch
+    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism)
     try:
         for index, raw_path in enumerate(files, start=1):
             source = Path(raw_path)
@@ -290,6 +296,30 @@ def sign_files(
     finally:
         signer.close()
     return batch
+
+
+def _login_early(credential: Credential) -> None:
+    """Ask for the PIN before the first file, not after hashing it.
+
+    With a 2 GB archive first in the batch, the user would otherwise wait minutes for the prompt
+    and could walk away from it. The Credential interface has no login step, so this uses the
+    stores' own (`Pkcs11Store.login`, `Pkcs12Store.unlocked`), reached through the credential's
+    `_store` as keystores.selection.release does; other credentials log in at first use.
+    """
+    store = getattr(credential, "_store", None)
+    for name in ("login", "unlocked"):
+        method = getattr(store, name, None)
+        if callable(method):
+            for attempt in range(1, _PIN_ATTEMPTS + 1):
+                try:
+                    method()
+                    return
+                except PinIncorrectError:
+                    # A mistyped PIN: the store asks again (its prompt says the last one was
+                    # wrong and how many tries are left); the card's own counter still applies.
+                    if attempt == _PIN_ATTEMPTS:
+                        raise
+            return
 
 
 def _fail_rest(batch: BatchResult, rest: Sequence[Path], fmt: SignFormat, exc: AssistantError) -> None:

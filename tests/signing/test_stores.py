@@ -221,3 +221,47 @@ def test_pades_failure_on_the_card_leaves_no_partial_file(tmp_path: Path, sofths
     assert result.error is not None and result.error.code == "pin_cancelled", result.error
     assert [p.name for p in folder.iterdir()] == ["Contrat.pdf"]
     assert fingerprint(source) == before
+
+
+def test_pin_is_asked_before_the_first_file_is_read(tmp_path: Path, softhsm_token: pki.SoftHsmToken) -> None:
+    """The PIN prompt comes first: a cancelled prompt reads no file and writes nothing."""
+    from assistant.progress import ProgressUpdate
+
+    events: list[str] = []
+
+    def pin(request: object) -> str | None:
+        events.append("pin")
+        return None
+
+    def progress(update: ProgressUpdate) -> None:
+        events.append("progress")
+
+    store = _open_softhsm(softhsm_token, pin)  # type: ignore[arg-type]
+    files = _files(tmp_path, 3)
+    try:
+        batch = sign_files(_credential(store, "Jeanne Dupont"), files, SignFormat.XADES, progress=progress)
+    finally:
+        store.close()
+    assert events == ["pin"]
+    assert [r.error.code if r.error else None for r in batch.results] == ["pin_cancelled"] * 3
+    assert sorted(p.suffix for p in tmp_path.iterdir() if p.is_file()) == [".docx"] * 3
+
+
+def test_mistyped_pin_is_asked_again_once(tmp_path: Path, test_pki: pki.TestPki,
+                                          softhsm_token: pki.SoftHsmToken) -> None:  # fmt: skip
+    from assistant.keystores.base import PinRequest
+
+    requests: list[PinRequest] = []
+
+    def pin(request: PinRequest) -> str | None:
+        requests.append(request)
+        return "999999" if len(requests) == 1 else softhsm_token.pin
+
+    store = _open_softhsm(softhsm_token, pin)
+    files = _files(tmp_path, 2)
+    try:
+        batch = sign_files(_credential(store, "Jeanne Dupont"), files, SignFormat.CADES)
+    finally:
+        store.close()
+    assert batch.ok, [r.error for r in batch.results]
+    assert [r.retry for r in requests] == [False, True]
