@@ -72,9 +72,28 @@ def write_new_file(target: Path, writer: Callable[[BinaryIO], None]) -> Path:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask, read without changing it where possible.
+
+    `os.umask` can only be read by setting it, which would race with other threads (job workers)
+    creating files at that instant: Linux shows it in /proc; elsewhere it is read once.
+    """
+    global _UMASK
+    if _UMASK is None:
+        try:
+            with open("/proc/self/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Umask:"):
+                        _UMASK = int(line.split()[1], 8)
+                        break
+        except (OSError, ValueError):
+            pass
+        if _UMASK is None:
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
 
 
 def _publish(tmp: Path, target: Path) -> Path:

@@ -223,3 +223,15 @@ def test_format_names_from_a_page(folder: Path, p12_credential: Credential) -> N
     with pytest.raises(AssistantError) as info:
         sign_files(p12_credential, files, "ASiC-E")
     assert info.value.code == "bad_format" and "PAdES, CAdES, XAdES" in info.value.message_fr
+
+
+def test_signature_files_get_ordinary_permissions(folder: Path, p12_credential: Credential) -> None:
+    """The temp file is private (0600) while written; the published signature is a normal file."""
+    import stat
+
+    output = sign_files(p12_credential, _files(folder, 1), SignFormat.CADES).results[0].output
+    assert output is not None
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644 & ~mask
+    assert not [p for p in folder.iterdir() if p.name.startswith(".amp-signature-")]
