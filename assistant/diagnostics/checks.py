@@ -460,40 +460,51 @@ def check_browsers() -> list[CheckResult]:
 
 
 def check_bridge_trust() -> list[CheckResult]:
-    """Ask the bridge whether each browser trusts its local CA, if the bridge can tell."""
+    """Ask the bridge whether each browser's trust store holds its local CA."""
+    ca_mod = _optional_module("assistant.bridge.ca")
     trust = _optional_module("assistant.bridge.trust")
-    func = None
-    if trust is not None:
-        for name in ("browser_trust_status", "trust_status", "status"):
-            candidate = getattr(trust, name, None)
-            if callable(candidate):
-                func = candidate
-                break
-    if func is None:
+    if ca_mod is None or trust is None or not hasattr(trust, "status"):
         return [
             CheckResult(
                 "bridge_trust",
                 LABEL_BRIDGE_TRUST,
                 Status.SKIPPED,
                 "Non vérifié",
-                "Cette version ne sait pas encore vérifier la confiance des navigateurs dans le pont local.",
+                "Cette version ne sait pas vérifier la confiance des navigateurs dans le pont local.",
             )
         ]
-    statuses = func()
+    identity = ca_mod.load()
+    if identity is None:
+        return [
+            CheckResult(
+                "bridge_trust",
+                LABEL_BRIDGE_TRUST,
+                Status.SKIPPED,
+                "Non vérifié",
+                "Le pont local n'a pas encore été démarré sur ce poste : son certificat n'existe pas encore.",
+                "Lancez l'assistant (assistant run), puis relancez le test.",
+            )
+        ]
+    statuses = trust.status(identity)
     return [_bridge_trust_result(statuses)]
 
 
 def _bridge_trust_result(statuses: Any) -> CheckResult:
     """Accepts a mapping {store or browser: bool} or a list of objects with .trusted and a name."""
     pairs: list[tuple[str, bool]] = []
+    absent: list[str] = []
     if isinstance(statuses, dict):
         pairs = [(str(k), bool(v)) for k, v in statuses.items()]
     else:
         for item in statuses or []:
+            target = getattr(item, "target", item)
             name = next(
-                (str(getattr(item, a)) for a in ("label", "name", "browser", "store") if getattr(item, a, None)),
-                str(item),
+                (str(getattr(target, a)) for a in ("browser", "label", "name") if getattr(target, a, None)),
+                str(target),
             )
+            if getattr(item, "detail", "") == "base NSS absente":
+                absent.append(name)  # a browser never started: nothing to trust yet
+                continue
             pairs.append((name, bool(getattr(item, "trusted", False))))
     if not pairs:
         return CheckResult(
@@ -502,9 +513,12 @@ def _bridge_trust_result(statuses: Any) -> CheckResult:
             Status.SKIPPED,
             "Non vérifié",
             "Aucun magasin de navigateur n'a été trouvé à vérifier.",
+            details=tuple(f"{name} : magasin absent" for name in absent),
         )
     missing = [name for name, ok in pairs if not ok]
-    details = tuple(f"{name} : {'oui' if ok else 'non'}" for name, ok in pairs)
+    details = tuple(f"{name} : {'oui' if ok else 'non'}" for name, ok in pairs) + tuple(
+        f"{name} : magasin absent" for name in absent
+    )
     if missing:
         return CheckResult(
             "bridge_trust",

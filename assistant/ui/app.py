@@ -1,0 +1,68 @@
+"""The desktop application: the tray icon, the main window, and the Qt event loop.
+
+`assistant run` (assistant/commands/run.py) builds the job engine and the bridge, then calls
+`run_gui`. The engine's `UserInteraction` should be a `QtUserInteraction` built beforehand with
+`make_interaction()` (it creates the QApplication if needed), so that PIN prompts and origin
+approvals become dialogs.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QApplication
+
+from assistant import APP_ID, APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from assistant.bridge.server import BridgeServer
+    from assistant.jobs.engine import JobEngine
+    from assistant.settings import Settings
+    from assistant.ui.interaction import QtUserInteraction
+
+
+def ensure_application() -> QApplication:
+    """The one QApplication of the process (created on first call)."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    from assistant.ui.icons import icon
+
+    app.setWindowIcon(icon("app"))
+    return app
+
+
+def make_interaction() -> QtUserInteraction:
+    """The Qt UserInteraction to give the JobEngine and the bridge (call on the main thread)."""
+    from assistant.ui.interaction import QtUserInteraction
+
+    ensure_application()
+    return QtUserInteraction()
+
+
+def run_gui(
+    engine: JobEngine,
+    bridge: BridgeServer | None,
+    settings: Settings,
+    demo_url: str | None = None,
+) -> int:
+    """Show the tray icon (or the window where there is no tray) and run until "Quitter"."""
+    from assistant.ui.main_window import MainWindow
+    from assistant.ui.tray import TrayController
+
+    app = ensure_application()
+    window = MainWindow(engine, bridge, settings, demo_url=demo_url)
+    tray = TrayController(window, engine)
+    app.setQuitOnLastWindowClosed(not tray.available)
+    tray.start()
+    try:
+        return int(app.exec())
+    finally:
+        tray.stop()
+        window.dispose()

@@ -1,0 +1,132 @@
+"""Accueil: is the assistant online, where does the bridge listen, which platforms may use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant import APP_NAME, __version__
+from assistant.bridge.origins import OriginRegistry
+from assistant.settings import Settings
+from assistant.ui.widgets import StatusLine, page_header, section
+
+if TYPE_CHECKING:
+    from assistant.bridge.server import BridgeServer
+
+ONLINE = "Etat de Mon Assistant Marchés Publics : <b>En ligne</b>"
+OFFLINE = "Etat de Mon Assistant Marchés Publics : <b>Hors ligne</b>"
+
+
+class HomePage(QWidget):
+    def __init__(
+        self,
+        bridge: BridgeServer | None,
+        settings: Settings,
+        navigate: Callable[[str], None],
+        demo_url: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.settings = settings
+        layout = QVBoxLayout(self)
+        layout.addWidget(page_header("Accueil", f"{APP_NAME} — version {__version__}"))
+
+        self.status = StatusLine()
+        self.status.setObjectName("bridgeStatus")
+        layout.addWidget(self.status)
+        self.status_detail = QLabel()
+        self.status_detail.setWordWrap(True)
+        layout.addWidget(self.status_detail)
+
+        self.bridge_url = QLabel()
+        self.bridge_url.setObjectName("bridgeUrl")
+        self.bridge_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.bridge_url)
+
+        if demo_url:
+            demo = QLabel(f'Plateforme de démonstration : <a href="{demo_url}">{demo_url}</a>')
+            demo.setObjectName("demoUrl")
+            demo.setOpenExternalLinks(True)
+            layout.addWidget(demo)
+
+        layout.addWidget(section("Plateformes autorisées"))
+        hint = QLabel(
+            "Ces plateformes peuvent demander à l'assistant de signer, de télécharger ou de déchiffrer "
+            "(toujours avec votre accord et votre code PIN). Une nouvelle plateforme vous est proposée "
+            "la première fois qu'elle se présente."
+        )
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        row = QHBoxLayout()
+        self.origins = QListWidget()
+        self.origins.setObjectName("approvedOrigins")
+        self.origins.setMaximumHeight(130)
+        row.addWidget(self.origins, 1)
+        self.revoke_button = QPushButton("Retirer l'autorisation")
+        self.revoke_button.setObjectName("revokeOrigin")
+        self.revoke_button.clicked.connect(self._revoke_selected)
+        row.addWidget(self.revoke_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+
+        layout.addWidget(section("Que voulez-vous faire ?"))
+        actions = QHBoxLayout()
+        for text, page in (
+            ("Signer des fichiers…", "sign"),
+            ("Mes certificats", "certificates"),
+            ("Tester la configuration de mon poste", "diagnostics"),
+        ):
+            button = QPushButton(text)
+            button.setMinimumHeight(34)
+            button.clicked.connect(lambda _checked=False, p=page: navigate(p))
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        layout.addStretch(1)
+        self.refresh()
+
+    def _registry(self) -> OriginRegistry:
+        return self.bridge.registry if self.bridge is not None else OriginRegistry()
+
+    def approved_origins(self) -> list[str]:
+        return list(self._registry().list())
+
+    def refresh(self) -> None:
+        online = self.bridge is not None and not self.bridge.stopping.is_set()
+        if online and self.bridge is not None:
+            self.status.set("ok", ONLINE)
+            self.status_detail.setText(
+                "L'application est lancée sur votre poste, et est prête à l'utilisation par les plateformes autorisées."
+            )
+            self.bridge_url.setText(f"Adresse du pont local : {self.bridge.url}")
+        else:
+            self.status.set("skipped", OFFLINE)
+            self.status_detail.setText(
+                "Le pont local n'est pas démarré : les pages des plateformes ne peuvent pas joindre l'assistant. "
+                "Les fonctions de cette fenêtre restent disponibles."
+            )
+            self.bridge_url.setText("Adresse du pont local : aucune")
+        self.origins.clear()
+        origins = self.approved_origins()
+        self.origins.addItems(origins or [])
+        if not origins:
+            self.origins.addItem("Aucune plateforme autorisée pour l'instant.")
+            self.origins.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self.revoke_button.setEnabled(bool(origins))
+
+    def _revoke_selected(self) -> None:
+        item = self.origins.currentItem()
+        if item is None or not item.flags() & Qt.ItemFlag.ItemIsSelectable:
+            return
+        self._registry().revoke(item.text())
+        self.refresh()

@@ -1,0 +1,157 @@
+"""The PIN / password prompt, callable from any thread.
+
+A store asks for its PIN through a `PinCallback` from whatever thread runs the job; `QtPinCallback`
+carries the question to the GUI thread, shows `PinDialog` and blocks the caller until the user
+answers. The dialog says which card or file is asked for, warns when the retry counter is low or
+when this is the last try before the card locks, and explains why the PIN is asked again (a key that
+demands it for every signature). The PIN goes straight back to the caller: it is never logged, kept
+in an attribute, or left in the field after the dialog closes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.keystores.base import PinRequest, PinState
+from assistant.ui.invoker import GuiClosedError, GuiInvoker
+
+WARNING_STYLE = "color: #b03a2e; font-weight: bold;"
+INFO_STYLE = "color: #1f4e8c;"
+
+
+def texts_for(request: PinRequest) -> tuple[str, str, str]:
+    """(window title, heading, field label) in French for this request."""
+    if request.kind == "password":
+        return (
+            "Mot de passe",
+            f"Saisissez le mot de passe du fichier de certificat « {request.store_label} ».",
+            "Mot de passe :",
+        )
+    return (
+        "Code PIN",
+        f"Saisissez le code PIN de votre support : « {request.store_label} ».",
+        "Code PIN :",
+    )
+
+
+def warning_for(request: PinRequest) -> str:
+    """The line in red above the field, or "" when there is nothing to warn about."""
+    wrong = "Mot de passe incorrect." if request.kind == "password" else "Code PIN incorrect."
+    if request.state is PinState.FINAL_TRY:
+        return (wrong + " " if request.retry else "") + (
+            "Dernier essai : un nouveau code PIN erroné bloquera votre carte."
+        )
+    if request.state is PinState.COUNT_LOW:
+        return (wrong + " " if request.retry else "") + (
+            "Attention : un code PIN erroné a déjà été saisi ; plusieurs erreurs bloquent la carte."
+        )
+    if request.retry:
+        return wrong + " Veuillez réessayer."
+    return ""
+
+
+class PinDialog(QDialog):
+    def __init__(self, request: PinRequest, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pinDialog")
+        title, heading, field_label = texts_for(request)
+        self.setWindowTitle(title)
+        self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
+        self.setMinimumWidth(460)
+        self.protected_path = request.protected_path
+
+        layout = QVBoxLayout(self)
+        self.heading = QLabel(heading)
+        self.heading.setObjectName("pinHeading")
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+
+        self.reason = QLabel(request.reason)
+        self.reason.setObjectName("pinReason")
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet(INFO_STYLE)
+        self.reason.setVisible(bool(request.reason))
+        layout.addWidget(self.reason)
+
+        self.warning = QLabel(warning_for(request))
+        self.warning.setObjectName("pinWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.warning.setVisible(bool(self.warning.text()))
+        layout.addWidget(self.warning)
+
+        self.field = QLineEdit()
+        self.field.setObjectName("pinField")
+        self.field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.field.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
+        self.field_label = QLabel(field_label)
+        if request.protected_path:
+            pad = QLabel(
+                "Saisissez votre code PIN sur le clavier de votre lecteur de carte, puis cliquez sur « Continuer »."
+            )
+            pad.setWordWrap(True)
+            layout.addWidget(pad)
+        else:
+            layout.addWidget(self.field_label)
+            layout.addWidget(self.field)
+
+        self.buttons = QDialogButtonBox()
+        self.ok_button = self.buttons.addButton(
+            "Continuer" if request.protected_path else "Valider", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.ok_button.setObjectName("pinOk")
+        self.cancel_button = self.buttons.addButton("Annuler", QDialogButtonBox.ButtonRole.RejectRole)
+        self.cancel_button.setObjectName("pinCancel")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+        if not request.protected_path:
+            self.ok_button.setEnabled(False)
+            self.field.textChanged.connect(lambda text: self.ok_button.setEnabled(bool(text)))
+            self.field.setFocus()
+
+    def take_answer(self) -> str:
+        """The typed secret, removed from the widget at once."""
+        if self.protected_path:
+            return ""
+        value = self.field.text()
+        self.field.clear()
+        return value
+
+
+def ask_pin_modal(request: PinRequest, parent: QWidget | None = None) -> str | None:
+    """Show the dialog on the GUI thread; the PIN, "" for a PIN pad, or None when cancelled."""
+    dialog = PinDialog(request, parent)
+    try:
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        answer = dialog.take_answer()
+        return answer if accepted else None
+    finally:
+        dialog.field.clear()
+        dialog.deleteLater()
+
+
+class QtPinCallback:
+    """A `PinCallback` for the stores, safe to call from worker threads."""
+
+    def __init__(self, invoker: GuiInvoker, parent: QWidget | None = None) -> None:
+        self._invoker = invoker
+        self._parent = parent
+
+    def __call__(self, request: PinRequest) -> str | None:
+        try:
+            return self._invoker.call(lambda: ask_pin_modal(request, self._parent))
+        except GuiClosedError:
+            return None

@@ -1,0 +1,94 @@
+"""The system tray icon and its menu; the main window stands in where there is no tray.
+
+Menu: Ouvrir, Signer des fichiers…, Mes certificats, Traitements distants, Tester la configuration
+de mon poste, Quitter. Without a tray (a bare X server, some Wayland desktops) the window is shown
+instead and closing it quits, so the user is never left with an invisible assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
+
+from assistant import APP_NAME
+from assistant.ui.icons import icon
+
+if TYPE_CHECKING:
+    from assistant.jobs.engine import JobEngine
+    from assistant.jobs.model import JobEvent
+    from assistant.ui.main_window import MainWindow
+
+MENU = (
+    ("Ouvrir", "home"),
+    ("Signer des fichiers…", "sign"),
+    ("Mes certificats", "certificates"),
+    ("Traitements distants", "jobs"),
+    ("Tester la configuration de mon poste", "diagnostics"),
+)
+END_MESSAGES = {"succeeded": "terminé avec succès", "failed": "en échec", "cancelled": "annulé"}
+
+
+class TrayController(QObject):
+    _engine_event = Signal(object)
+
+    def __init__(self, window: MainWindow, engine: JobEngine) -> None:
+        super().__init__(window)
+        self.window = window
+        self.engine = engine
+        self.available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.menu = QMenu()
+        self.actions: dict[str, QAction] = {}
+        for text, page in MENU:
+            action = self.menu.addAction(text)
+            action.triggered.connect(lambda _checked=False, p=page: self.window.show_page(p))
+            self.actions[text] = action
+        self.menu.addSeparator()
+        quit_action = self.menu.addAction("Quitter")
+        quit_action.triggered.connect(self.quit)
+        self.actions["Quitter"] = quit_action
+        self.icon: QSystemTrayIcon | None = None
+        self._unsubscribe: Callable[[], None] = _nothing
+
+    def start(self) -> None:
+        if not self.available:
+            self.window.keep_running_in_tray = False
+            self.window.show_and_raise()
+            return
+        self.icon = QSystemTrayIcon(icon("app"), self)
+        self.icon.setToolTip(f"{APP_NAME} : en ligne")
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.show()
+        self.window.keep_running_in_tray = True
+        self._engine_event.connect(self._notify)
+        self._unsubscribe = self.engine.subscribe(self._engine_event.emit)
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.window.show_page("home")
+
+    def _notify(self, event: JobEvent) -> None:
+        state = str(event.job.get("state"))
+        if event.kind != "state" or self.icon is None:
+            return
+        if state in END_MESSAGES:
+            self.icon.showMessage(APP_NAME, f"{event.job.get('title', 'Traitement')} : {END_MESSAGES[state]}.")
+
+    def quit(self) -> None:
+        self.window.keep_running_in_tray = False
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def stop(self) -> None:
+        self._unsubscribe()
+        if self.icon is not None:
+            self.icon.hide()
+
+
+def _nothing() -> None:
+    """Unsubscribe placeholder before start()."""

@@ -1,0 +1,92 @@
+"""Small building blocks shared by the pages: titles, status lines, date formatting."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from assistant.ui.icons import status_icon
+
+TITLE_STYLE = "font-size: 17pt; font-weight: bold; color: #1f4e8c;"
+SUBTITLE_STYLE = "color: #555;"
+SECTION_STYLE = "font-size: 11pt; font-weight: bold; color: #1f4e8c; margin-top: 8px;"
+STATUS_COLOURS = {"ok": "#2e8b57", "warning": "#c0661a", "error": "#c0392b", "skipped": "#6b7078", "running": "#1f6fb2"}
+
+
+def page_header(title: str, subtitle: str = "") -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 6)
+    heading = QLabel(title)
+    heading.setObjectName("pageTitle")
+    heading.setStyleSheet(TITLE_STYLE)
+    layout.addWidget(heading)
+    if subtitle:
+        sub = QLabel(subtitle)
+        sub.setObjectName("pageSubtitle")
+        sub.setWordWrap(True)
+        sub.setStyleSheet(SUBTITLE_STYLE)
+        layout.addWidget(sub)
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setStyleSheet("color: #c9d7ea;")
+    layout.addWidget(line)
+    return box
+
+
+def section(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet(SECTION_STYLE)
+    return label
+
+
+class StatusLine(QWidget):
+    """An icon and a sentence: "✓ Etat de Mon Assistant Marchés Publics : En ligne"."""
+
+    def __init__(self, status: str = "skipped", text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.icon = QLabel()
+        self.icon.setFixedSize(22, 22)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.label, 1)
+        self.set(status, text)
+
+    def set(self, status: str, text: str) -> None:
+        self.status = status
+        self.icon.setPixmap(status_icon(status).pixmap(20, 20))
+        self.label.setText(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+def fmt_date(moment: dt.datetime | None) -> str:
+    return "" if moment is None else moment.astimezone().strftime("%d/%m/%Y")
+
+
+def fmt_datetime(value: str | dt.datetime | None) -> str:
+    """"01/03/2021 - 18:07:06", as the original assistant writes dates of jobs."""
+    if value is None or value == "":
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone().strftime("%d/%m/%Y - %H:%M:%S")
+
+
+def fmt_size(size: int) -> str:
+    """French units: "745,6 Ko"."""
+    value = float(size)
+    for unit in ("octets", "Ko", "Mo", "Go"):
+        if value < 1024 or unit == "Go":
+            text = f"{value:.0f}" if unit == "octets" else f"{value:.1f}".replace(".", ",")
+            return f"{text} {unit}"
+        value /= 1024
+    return f"{size} octets"
