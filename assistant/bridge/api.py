@@ -313,7 +313,7 @@ class BridgeApi:
 
     def _diagnostics(self, origin: str) -> Response:
         try:
-            from assistant.diagnostics import run_diagnostics  # type: ignore[attr-defined]
+            from assistant.diagnostics import run_diagnostics
         except ImportError:
             raise BridgeError(
                 503, "unavailable", "Le test de configuration n'est pas disponible.", "Diagnostics are unavailable."

@@ -87,9 +87,9 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             raise UsageError("--pin-env demande --key.", "--pin-env needs --key.")
         interaction = HeadlessInteraction(key_spec=args.key, pin_env=args.pin_env, settings=settings)
     else:
-        from assistant.ui.app import make_interaction  # type: ignore[attr-defined]
+        from assistant.ui.app import make_interaction
 
-        interaction = make_interaction(settings)
+        interaction = make_interaction()  # creates the QApplication: dialogs for PINs and origins
 
     identity, renewed = ca.ensure()
     if renewed:

@@ -61,45 +61,71 @@ def _scenario(page: Page, run: Running, body: str) -> Any:
 def test_demo_page_signs_through_the_bridge(
     tmp_path: Path, start_bridge, demo_platform, softhsm_token, test_pki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The demo platform's page detects the assistant, queues a PAdES signature of its files and
-    follows it to the end; the operator approved the SoftHSM2 key for this headless session."""
+    """The demo platform's own page detects the assistant, queues a PAdES signature of its files
+    and follows it to the end; the operator approved the SoftHSM2 key for this headless session."""
     monkeypatch.setenv(PIN_ENV, pki.TOKEN_PIN)
     run = start_bridge(
         approved=(demo_platform.url,),
         key_spec=softhsm_token.uri(test_pki.signer.name),
         pin_env=PIN_ENV,
     )
-    descriptor_count = len(fetch_descriptor(demo_platform, "sign", "?format=pades")["params"]["files"])
+    seen: list[tuple[str, str, Any]] = []
+    run.engine.subscribe(lambda e: seen.append((e.kind, e.job["state"], e.job["progress"]["percent"])))
+    to_sign = fetch_descriptor(demo_platform, "sign", "?format=pades")["params"]["files"]
+    signatures = demo_platform.data_dir / "uploads" / "signatures"
+    before = set(signatures.glob("*")) if signatures.exists() else set()
+    with _browser(tmp_path, run) as browser:
+        page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
+        result = page.evaluate("""(async () => {
+            const badge = document.getElementById('etat-assistant');
+            const until = async (test, ms) => { const end = Date.now() + ms;
+                while (!test()) { if (Date.now() > end) return false; await new Promise(r => setTimeout(r, 50)); }
+                return true; };
+            await until(() => badge.dataset.state, 20000);
+            document.querySelector('button[data-kind="sign"][data-query="format=pades"]').click();
+            const done = await until(() => { const li = document.querySelector('#traitements li');
+                return li && ['succeeded', 'failed', 'cancelled'].includes(li.className); }, 90000);
+            const li = document.querySelector('#traitements li');
+            return {done, badge: badge.innerText, state: li.className, text: li.innerText, page: document.body.innerText};
+        })()""", timeout=120)
+    assert "Etat de Mon Assistant Marchés Publics : En ligne" in result["badge"]
+    assert result["done"], result["page"]
+    assert result["state"] == "succeeded", result["text"]
+    assert f"{len(to_sign)} fichier(s) signé(s)" in result["text"]
+    assert "Avancement global : 100 %" in result["text"]
+    # The page followed the job's events: the engine emitted progress, and the page saw the end.
+    kinds = [k for k, _state, _pct in seen]
+    assert "progress" in kinds and seen[-1][1] == "succeeded"
+    # The signed files reached the platform; nothing secret reached the page.
+    assert len(set(signatures.glob("*")) - before) >= len(to_sign)
+    assert pki.TOKEN_PIN not in result["page"]
+    assert softhsm_token.module not in result["page"]
+    [job] = run.engine.jobs()
+    assert job.type.value == "sign" and job.origin == demo_platform.url
+
+
+def test_client_follows_a_job_from_snapshot_to_end(tmp_path: Path, start_bridge, demo_platform, slow_platform) -> None:
+    slow_platform(1_500_000)
+    run = start_bridge(approved=(demo_platform.url,))
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{demo_platform.url}/api/info")
         result = _scenario(page, run, """
             const found = await client.detect();
-            m.renderStatus(badge, found);
-            const descriptor = await (await fetch('/api/descriptors/sign?format=pades')).json();
-            const job = await client.queueJob(descriptor);
+            const job = await client.queueJob(await (await fetch('/api/descriptors/download')).json());
             const events = [];
-            const final = await client.followJob(job.id, (kind, j) => events.push(
-                {kind, state: j.state, percent: j.progress.percent, label: j.progress.label}));
-            return {found, badge: badge.innerText, state: badge.dataset.state, job, events, final,
-                    text: JSON.stringify([job, events, final])};
+            const final = await client.followJob(job.id, (kind, j) => events.push({kind, state: j.state,
+                percent: j.progress.percent}));
+            const again = await client.followJob(job.id);  // a finished job: snapshot then end at once
+            return {found, job, events, final, again, listed: (await client.listJobs()).map(j => j.id)};
         """)
-    assert result["found"]["online"] and result["found"]["approved"], result["found"]
-    assert result["found"]["baseUrl"] == run.bridge.url  # HTTPS, trusted through NSS
-    assert "Etat de Mon Assistant Marchés Publics : En ligne" in result["badge"]
-    assert result["job"]["type"] == "sign"
-    final = result["final"]
-    assert final["state"] == "succeeded", final["error"]
+    assert result["found"]["approved"] and result["found"]["baseUrl"] == run.bridge.url
     kinds = [e["kind"] for e in result["events"]]
-    assert kinds[0] == "snapshot" and kinds[-1] == "end"
-    assert "progress" in kinds
-    assert any("Signature" in e["label"] for e in result["events"] if e["label"])
-    assert final["progress"]["percent"] == 100
-    # The signed files reached the platform, and nothing secret reached the page.
-    uploads = list((demo_platform.data_dir / "uploads" / "signatures").glob("*"))
-    assert len(uploads) >= descriptor_count
-    assert pki.TOKEN_PIN not in result["text"]
-    assert "module-path" not in result["text"] and softhsm_token.module not in result["text"]
-    assert len(run.engine.jobs()) == 1
+    assert kinds[0] == "snapshot" and kinds[-1] == "end" and "progress" in kinds
+    percents = [e["percent"] for e in result["events"] if e["percent"] is not None]
+    assert percents == sorted(percents) and percents[-1] == 100
+    assert result["final"]["state"] == "succeeded" and result["again"]["state"] == "succeeded"
+    assert result["listed"] == [result["job"]["id"]]
+    assert "token" not in json.dumps(result["final"]["params"])
 
 
 def test_unapproved_page_is_refused_and_no_job_is_created(
