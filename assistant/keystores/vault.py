@@ -1,7 +1,8 @@
 """The assistant's software vault: password-protected PKCS#12 files in the data folder.
 
 For users without a card, a bi-clé made by the assistant lives here, one file per key
-(`<data_dir>/vault/<name>.p12`), encrypted with AES-256 (PBES2, PBKDF2-SHA-256) and MAC'd with
+(`<data_dir>/vault/<name>.p12`, its certificate in clear beside it as `<name>.pem` so that
+listing needs no password), encrypted with AES-256 (PBES2, PBKDF2-SHA-256) and MAC'd with
 HMAC-SHA-256. The password is never written anywhere by the assistant: it is asked through the
 PinCallback (kind "password"), or read from the OS keyring when the user chose to remember it
 there (assistant.secrets), and dropped once the file is open.
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from assistant import paths, secrets
 from assistant.keystores.base import (
+    CorruptFileError,
     Credential,
     KeyStore,
     KeyStoreError,
@@ -34,6 +36,7 @@ from assistant.keystores.base import (
     StoreRef,
 )
 from assistant.keystores.pkcs12 import Pkcs12Store
+from assistant.keystores.software import SoftwareCredential
 
 VAULT_FOLDER = "vault"
 PBKDF2_ROUNDS = 200_000
@@ -112,6 +115,28 @@ class VaultStore(Pkcs12Store):
         if password is not None:
             self._unlock_with(password)
 
+    @property
+    def certificate_path(self) -> Path:
+        return self.path.with_suffix(".pem")
+
+    def _public_parts(self) -> tuple[x509.Certificate, list[x509.Certificate]]:
+        """The certificate kept in clear beside the file: listing the vault needs no password."""
+        if self._public is None and self.certificate_path.is_file():
+            with contextlib.suppress(ValueError, OSError):
+                self._public = (x509.load_pem_x509_certificate(self.certificate_path.read_bytes()), [])
+        return super()._public_parts()
+
+    def _unlock_with(self, password: str) -> SoftwareCredential:
+        listed = self._public
+        unlocked = super()._unlock_with(password)
+        if listed is not None and listed[0] != unlocked.certificate:
+            self._unlocked = None
+            raise CorruptFileError(
+                f"Le certificat affiché pour {self.name} ne correspond pas à la clé du coffre.",
+                f"The certificate listed for {self.name} does not match the vault's key.",
+            )
+        return unlocked
+
     def _ask(self, request: PinRequest) -> str | None:
         if not self._tried_keyring:
             self._tried_keyring = True
@@ -161,6 +186,8 @@ def save_to_vault(name: str, private_key: rsa.RSAPrivateKey, certificate: x509.C
     """Store a new key in the vault (refuses to replace an existing one) and return its file."""
     path = vault_dir(create=True) / f"{safe_file_name(name)}.p12"
     write_private_file(path, encrypt_p12(private_key, certificate, password, name))
+    public = path.with_suffix(".pem")
+    write_private_file(public, certificate.public_bytes(serialization.Encoding.PEM), overwrite=True)
     if remember:
         secrets.set_secret(secret_name(path.stem), password)
     return path

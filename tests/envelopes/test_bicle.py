@@ -141,24 +141,44 @@ def test_keygen_in_the_vault_with_backup(tmp_path: Path, assistant_home: Path) -
     assert (tmp_path / "o2" / "offre").read_bytes() == b"offre"
 
 
-def test_vault_store_lists_and_uses_the_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vault_lists_without_password_asks_once_to_decrypt_and_can_use_the_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import padding as rsa_padding
+
     from assistant import secrets
+    from assistant.envelopes.bicle import create_bicle
+    from assistant.keystores.base import DecryptionMechanism, DecryptionScheme, PinRequest
+    from assistant.keystores.vault import Vault
 
     monkeypatch.setattr(secrets, "_keyring_usable", lambda: False)  # the tests' null keyring keeps nothing
     monkeypatch.setattr(secrets, "_memory", {})
-    from assistant.envelopes.bicle import create_bicle
-    from assistant.keystores.base import PinRequest
-    from assistant.keystores.vault import Vault
-
+    result = create_bicle("vault", "Marie Curie", lambda r: None, key_size=2048, vault_password=STRONG)
+    assert secrets.get_secret("vault:Marie Curie") is None  # never kept unless asked
     asked: list[PinRequest] = []
-    result = create_bicle("vault", "Marie Curie", lambda r: None, key_size=2048, vault_password=STRONG,
-                          remember_vault_password=True)  # fmt: skip
-    assert secrets.get_secret("vault:Marie Curie") == STRONG  # only because the user asked
-    vault = Vault(lambda r: asked.append(r) or None)  # type: ignore[func-returns-value]
+
+    def answer(request: PinRequest) -> str:
+        asked.append(request)
+        return STRONG
+
+    vault = Vault(answer)
     (cred,) = vault.credentials()
+    assert asked == []  # the certificate is public: listing asks nothing
     assert cred.fingerprint_sha256 == result.fingerprint_sha256
     assert cred.store.kind.value == "vault" and cred.store.uri == "vault:Marie Curie"
-    assert asked == []  # the keyring answered
+    public = cred.certificate.public_key()
+    blob = public.encrypt(b"k" * 32, rsa_padding.PKCS1v15())  # type: ignore[union-attr]
+    assert cred.decrypt(blob, DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15)) == b"k" * 32
+    assert [(r.kind, r.store_label) for r in asked] == [("password", "Coffre de l'assistant (Marie Curie)")]
+    vault.close()
+
+    create_bicle("vault", "Pierre Curie", lambda r: None, key_size=2048, vault_password=STRONG,
+                 remember_vault_password=True)  # fmt: skip
+    assert secrets.get_secret("vault:Pierre Curie") == STRONG  # only because the user asked
+    vault = Vault(lambda r: pytest.fail("the keyring should have answered"))
+    (pierre,) = [c for c in vault.credentials() if c.store.uri == "vault:Pierre Curie"]
+    blob = pierre.certificate.public_key().encrypt(b"p" * 16, rsa_padding.PKCS1v15())  # type: ignore[union-attr]
+    assert pierre.decrypt(blob, DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15)) == b"p" * 16
     vault.close()
 
 
