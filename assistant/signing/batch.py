@@ -189,7 +189,12 @@ class _Signer:
             # The reference is the bare file name even with --out-dir: platforms store the
             # signature beside the file and resolve it by name (a "../in/x.zip" would break there).
             blob = sign_digest_xades(
-                self.credential, source.name, digest.digest, mime_type=_mime_type(source), mechanism=self.mechanism, timestamper=self.tsa,
+                self.credential,
+                source.name,
+                digest.digest,
+                mime_type=_mime_type(source),
+                mechanism=self.mechanism,
+                timestamper=self.tsa,
                 chain=self.chain,
             )
 

@@ -158,3 +158,26 @@ def test_verify_command_json(tmp_path: Path, p12_credential: Credential, test_pk
     assert text.returncode == 1
     assert "Intégrité du document : oui" in text.stdout
     assert "Certificat de confiance : non" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("vide.p7s", b"", "empty_file"),
+        ("cassé.pdf", b"%PDF-1.7\ngarbage\n%%EOF", "corrupt_pdf"),
+        ("autre.xml", b"<a/>", "not_a_signature"),
+        ("entité.xml", b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>', "not_a_signature"),
+    ],
+)
+def test_verify_hostile_inputs(tmp_path: Path, name: str, content: bytes, code: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputFileError) as info:
+        verify_file(path)
+    assert info.value.code == code and info.value.message_fr
+
+
+def test_verify_unsigned_pdf(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError) as info:
+        verify_file(make_pdf(tmp_path / "brouillon.pdf"))
+    assert info.value.code == "no_signature"
