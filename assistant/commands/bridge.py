@@ -22,6 +22,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("untrust", help="retirer l'autorité du pont des navigateurs")
     st = sub.add_parser("status", help="état du pont et confiance des navigateurs")
     st.add_argument("--json", action="store_true", help="sortie JSON")
+    pair = sub.add_parser("pair", help="associer ce poste à une plateforme (si le navigateur bloque le pont local)")
+    pair.add_argument("url", help="adresse de la plateforme (https://…)")
+    pair.add_argument("code", help="code d'association affiché par la plateforme")
+    unpair = sub.add_parser("unpair", help="dissocier ce poste d'une plateforme")
+    unpair.add_argument("url")
+    sub.add_parser("pairings", help="lister les plateformes associées")
 
 
 def _confirm(question: str) -> bool:
@@ -31,7 +37,31 @@ def _confirm(question: str) -> bool:
     return answer in ("o", "oui", "y", "yes")
 
 
+def _pairing(args: argparse.Namespace) -> int:
+    from assistant.bridge import pairing
+    from assistant.jobs.descriptor import demo_mode_enabled
+
+    if args.action == "pair":
+        done = pairing.pair(args.url, args.code, allow_loopback_http=demo_mode_enabled())
+        print(f"Poste associé à {done.origin}. L'assistant y cherchera les traitements demandés tant qu'il est lancé.")
+        return 0
+    if args.action == "unpair":
+        if pairing.unpair(args.url):
+            print("Association retirée.")
+            return 0
+        print("Ce poste n'était pas associé à cette plateforme.")
+        return 1
+    pairings = pairing.load_pairings()
+    if not pairings:
+        print("Aucune plateforme associée.")
+    for item in pairings:
+        print(f"{item.origin} (associé le {item.paired_at}{', révoqué par la plateforme' if item.revoked else ''})")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.action in ("pair", "unpair", "pairings"):
+        return _pairing(args)
     if args.action == "trust":
         identity, _renewed = ca.ensure()
         if not args.yes and not _confirm(

@@ -98,6 +98,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
     engine = JobEngine(interaction=interaction, settings=settings, loopback_http=True if args.demo else None)
     demo = None
     demo_url: str | None = None
+    pollers: list[Any] = []
     port, fallbacks = _ports(args, settings)
     bridge = BridgeServer(
         engine,
@@ -114,6 +115,9 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             demo = _start_demo(settings)
             demo_url = str(demo.url)
             bridge.registry.approve(demo_url, persist=False)
+        from assistant.bridge import pairing
+
+        pollers = pairing.start_pollers(engine)
         lock.publish(bridge.describe() | {"demo_url": demo_url})
         if args.headless:
             return _wait_headless(bridge, demo_url)
@@ -121,6 +125,8 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
 
         return int(run_gui(engine, bridge, settings, demo_url))
     finally:
+        for poller in pollers:
+            poller.stop()
         bridge.stop()
         if demo is not None:
             demo.stop()
