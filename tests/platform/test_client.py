@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,30 @@ def test_upload_reaches_the_platform_byte_for_byte(demo: DemoPlatform, tmp_path:
     answer = PlatformClient(token).upload(f"{demo.url}/uploads/test/clair.zip", source)
     assert answer == {"received": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
     assert (demo.data_dir / "uploads" / "test" / "clair.zip").read_bytes() == payload
+
+
+def test_large_file_over_ranges_resumes_after_cuts_and_cancel(demo: DemoPlatform, tmp_path: Path) -> None:
+    """Several connections each fetch a range; cuts and a cancel lose nothing already written."""
+    file, token = a_file(demo, 1)
+    rel = file["url"].split("/files/", 1)[1]
+    dest = tmp_path / "big"
+
+    def client() -> PlatformClient:
+        return PlatformClient(token, backoff=0.01, range_connections=3, range_threshold=100_000, ranges_on_loopback=True)
+
+    demo.faults.update({"rate": 300_000})
+    cancel = CancelToken()
+    threading.Timer(0.25, cancel.cancel).start()
+    with pytest.raises(CancelledError):
+        client().download(file["url"], dest, size=file["size"], sha256=file["sha256"], cancel=cancel)
+    assert not dest.exists() and (tmp_path / "big.part.ranges").exists()
+    demo.faults.__init__()  # type: ignore[misc]
+    time.sleep(1.0)  # the server finishes writing what was in flight when the client cancelled
+    demo.stats.reset()
+    demo.faults.update({"drop_after": 30_000, "drop_count": 2})
+    stats = client().download(file["url"], dest, size=file["size"], sha256=file["sha256"])
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == file["sha256"]
+    assert not (tmp_path / "big.part.ranges").exists() and not part_path(dest).exists()
+    assert 0 < stats.resumed_from < file["size"]
+    assert demo.stats.to_dict()["served"][rel] == file["size"] - stats.resumed_from  # nothing fetched twice
+    assert len(demo.stats.to_dict()["ranges"][rel]) >= 3  # each range resumed on its own connection

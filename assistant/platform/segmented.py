@@ -1,0 +1,249 @@
+"""Large files over several connections: byte ranges written in place, hashed in order.
+
+One TCP stream leaves cores idle on a big file: receiving, writing and hashing all queue behind
+each other. Here the file is split into a few ranges fetched in parallel and written with
+`os.pwrite` into a preallocated `.part`; a hashing thread follows the contiguous prefix already
+on disk (re-reading it from the page cache), so the SHA-256 is ready moments after the last byte.
+Progress is recorded in `<name>.part.ranges` (JSON, replaced atomically) only after the bytes it
+counts were written: after a crash, a cut or a cancel, each range resumes where it stopped and
+nothing already received is fetched again. As always, the file takes its final name only when its
+SHA-256 matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import CancelledError
+from assistant.progress import CancelToken
+
+if TYPE_CHECKING:
+    from assistant.platform.client import DownloadStats, PlatformClient
+
+RANGES_SUFFIX = ".ranges"
+SAVE_EVERY = 16 << 20  # bytes between two saves of the ranges file
+HASH_BLOCK = 1 << 20
+
+
+def ranges_path(part: Path) -> Path:
+    return part.with_name(part.name + RANGES_SUFFIX)
+
+
+class _Plan:
+    """Ranges [start, end) with the bytes done in each; thread-safe."""
+
+    def __init__(self, size: int, sha256: str, ranges: list[list[int]]) -> None:
+        self.size = size
+        self.sha256 = sha256
+        self.ranges = ranges  # [start, end, done]
+        self.lock = threading.Condition()
+        self.unsaved = 0
+        self.failed: BaseException | None = None
+
+    @classmethod
+    def fresh(cls, size: int, sha256: str, count: int) -> _Plan:
+        step = -(-size // count)
+        return cls(size, sha256, [[s, min(size, s + step), 0] for s in range(0, size, step)])
+
+    @classmethod
+    def load(cls, path: Path, size: int, sha256: str) -> _Plan | None:
+        try:
+            data = json.loads(path.read_text())
+            ranges = [[int(a), int(b), int(c)] for a, b, c in data["ranges"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if data.get("size") != size or data.get("sha256") != sha256:
+            return None
+        if not ranges or ranges[0][0] != 0 or ranges[-1][1] != size or any(not 0 <= d <= b - a for a, b, d in ranges):
+            return None
+        return cls(size, sha256, ranges)
+
+    def save(self, path: Path) -> None:
+        with self.lock:
+            data = json.dumps({"size": self.size, "sha256": self.sha256, "ranges": self.ranges})
+            self.unsaved = 0
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(data)
+        os.replace(tmp, path)
+
+    def contiguous(self) -> int:
+        """End of the prefix that is completely on disk."""
+        end = 0
+        for start, stop, done in self.ranges:
+            if start != end:
+                break
+            end = start + done
+            if start + done < stop:
+                break
+        return end
+
+    @property
+    def done(self) -> int:
+        return sum(r[2] for r in self.ranges)
+
+
+def download_segmented(
+    client: PlatformClient,
+    url: str,
+    dest: Path,
+    part: Path,
+    *,
+    size: int,
+    sha256: str,
+    connections: int,
+    stats: DownloadStats,
+    on_bytes: Callable[[int], None] | None,
+    cancel: CancelToken | None,
+) -> str:
+    """Fill `part` completely and return its SHA-256 (the caller compares and renames)."""
+    state_file = ranges_path(part)
+    plan = _Plan.load(state_file, size, sha256) if part.exists() else None
+    if plan is None:
+        plan = _Plan.fresh(size, sha256, connections)
+        with open(part, "wb") as fh:
+            fh.truncate(size)
+        plan.save(state_file)
+    stats.resumed_from = plan.done
+    if on_bytes and plan.done:
+        on_bytes(plan.done)
+    stop = threading.Event()
+    fd = os.open(part, os.O_RDWR)
+    try:
+        hasher = hashlib.sha256()
+        hash_error: list[BaseException] = []
+
+        def hash_worker() -> None:
+            position = 0
+            try:
+                while position < size:
+                    with plan.lock:
+                        while plan.contiguous() <= position and not stop.is_set():
+                            plan.lock.wait(0.5)
+                        if stop.is_set() and plan.contiguous() <= position:
+                            return
+                        limit = plan.contiguous()
+                    while position < limit:
+                        block = os.pread(fd, min(HASH_BLOCK, limit - position), position)
+                        if not block:
+                            raise OSError("lecture du fichier partiel interrompue")
+                        hasher.update(block)
+                        position += len(block)
+            except BaseException as exc:  # reported by the caller
+                hash_error.append(exc)
+
+        hash_thread = threading.Thread(target=hash_worker, name="sha256-ranges", daemon=True)
+        hash_thread.start()
+
+        def fetch_range(index: int) -> None:
+            def attempt() -> None:
+                start, end, done = plan.ranges[index]
+                if done >= end - start:
+                    return
+                _fetch_range(client, url, fd, plan, index, state_file, stats, on_bytes, cancel, stop)
+
+            client._retrying(f"{dest.name} (partie {index + 1})", attempt, cancel)
+
+        threads = []
+        errors: list[BaseException] = []
+
+        def run(index: int) -> None:
+            try:
+                fetch_range(index)
+            except BaseException as exc:
+                errors.append(exc)
+                stop.set()
+                with plan.lock:
+                    plan.lock.notify_all()
+
+        for index in range(len(plan.ranges)):
+            thread = threading.Thread(target=run, args=(index,), name=f"range-{index}", daemon=True)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        if errors:
+            stop.set()
+        with plan.lock:
+            plan.lock.notify_all()
+        hash_thread.join()
+        plan.save(state_file)
+        if errors:
+            real = [e for e in errors if not isinstance(e, CancelledError)]
+            raise real[0] if real else errors[0]  # siblings stopped by a failure report the failure
+        if hash_error:
+            raise hash_error[0]
+        return hasher.hexdigest()
+    finally:
+        os.close(fd)
+
+
+def _fetch_range(
+    client: PlatformClient,
+    url: str,
+    fd: int,
+    plan: _Plan,
+    index: int,
+    state_file: Path,
+    stats: DownloadStats,
+    on_bytes: Callable[[int], None] | None,
+    cancel: CancelToken | None,
+    stop: threading.Event,
+) -> None:
+    import urllib3
+
+    from assistant.platform.client import _raw_chunks, _ReadFailure, _Transient
+
+    start, end, done = plan.ranges[index]
+    offset = start + done
+    headers = client._headers({"Accept-Encoding": "identity", "Range": f"bytes={offset}-{end - 1}"})
+    try:
+        response = client._pool(url).request(
+            "GET", url, headers=headers, preload_content=False, decode_content=False, redirect=False,
+            timeout=urllib3.Timeout(connect=client.timeout, read=client.timeout),
+        )
+    except urllib3.exceptions.HTTPError as exc:
+        raise _Transient(type(exc).__name__) from None
+    complete = False
+    try:
+        client._check_status(response, "plage")
+        if response.status != 206 or not (response.headers.get("Content-Range") or "").startswith(f"bytes {offset}-"):
+            raise _Transient("Range non pris en charge")  # caller falls back on one stream
+        budget = end - offset
+        try:
+            for block in _raw_chunks(response, budget):
+                if stop.is_set() or (cancel is not None and cancel.cancelled):
+                    raise CancelledError()
+                n = min(len(block), budget)
+                os.pwrite(fd, block[:n], offset)
+                offset += n
+                budget -= n
+                stats.fetched += n
+                with plan.lock:
+                    plan.ranges[index][2] += n
+                    plan.unsaved += n
+                    plan.lock.notify_all()
+                    due = plan.unsaved >= SAVE_EVERY
+                if due:
+                    plan.save(state_file)
+                if on_bytes:
+                    on_bytes(n)
+                if budget <= 0:
+                    break
+        except _ReadFailure as exc:
+            raise _Transient(str(exc)) from None
+        fp: Any = getattr(response, "_fp", None)
+        complete = fp is not None and fp.isclosed()
+    finally:
+        if complete:
+            response.release_conn()
+        else:
+            response.close()
+            response.release_conn()
+    if budget > 0:
+        raise _Transient("réponse incomplète")
