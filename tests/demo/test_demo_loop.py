@@ -33,7 +33,7 @@ def _run(engine: JobEngine, demo: DemoProcess, kind: str, query: str = "") -> Jo
 
 def test_every_job_from_the_demo_page(demo_platform: DemoProcess, assistant_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The demo process seeded the vault of the assistant it shares ASSISTANT_HOME with.
-    assert sorted(p.name for p in (assistant_home / "data" / "vault").iterdir()) == ["Démo Acheteur.p12", "Démo Signataire.p12"]
+    assert sorted(p.name for p in (assistant_home / "data" / "vault").glob("*.p12")) == ["Démo Acheteur.p12", "Démo Signataire.p12"]
     assert DemoPlatform(data_dir=demo_platform.data_dir).seed_assistant_credentials() == []  # idempotent
     monkeypatch.setenv(PIN_ENV, "demo")
     engine = JobEngine(interaction=HeadlessInteraction("vault:Démo Acheteur", PIN_ENV), loopback_http=True)
