@@ -309,3 +309,19 @@ def test_errors_are_json_even_for_garbage(start_bridge) -> None:
             data += chunk
     assert data.startswith(b"HTTP/1.1 400")
     assert b'"code"' in data
+
+
+def test_diagnostics_for_the_platforms_configuration_page(start_bridge, demo_platform) -> None:
+    origin = demo_platform.url
+    run = start_bridge(approved=(origin,))
+    reply = call(run.bridge, "GET", "/v1/diagnostics", headers={"Origin": origin}, timeout=120)
+    assert reply.status == 200, reply.body[:300]
+    assert reply.header("Access-Control-Allow-Origin") == origin
+    report = reply.json()
+    assert report and isinstance(report, dict)
+    text = reply.body.decode()
+    assert origin.split("//", 1)[1] in text  # the platform tested is the page's own
+    # The workstation test is heavy: an origin gets a few, then 429.
+    statuses = [call(run.bridge, "GET", "/v1/diagnostics", headers={"Origin": origin}, timeout=120).status
+                for _ in range(3)]
+    assert 429 in statuses
