@@ -954,6 +954,15 @@ def decrypt_stream(source: BinaryIO, credentials: Sequence[Credential], out: Bin
     caller discards it. When GCM authenticated attributes turn up after the content (never with
     OpenSSL, allowed by RFC 5083), a seekable source is read a second time with them.
     """
+    try:
+        return _decrypt_stream(source, credentials, out, total_size, progress, cancel)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeDecodeError) as exc:
+        # asn1crypto parses header elements lazily and reports damage with these
+        raise _corrupt("élément illisible", "unreadable element") from exc
+
+
+def _decrypt_stream(source: BinaryIO, credentials: Sequence[Credential], out: BinaryIO, total_size: int,
+                    progress: ProgressCallback, cancel: CancelToken | None) -> StreamResult:  # fmt: skip
     start = source.tell() if source.seekable() else 0
     src, form = open_source(cast(RawReader, source))
     try:
