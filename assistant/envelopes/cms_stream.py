@@ -933,7 +933,7 @@ def _walk(reader: BerReader, form: str, credentials: Sequence[Credential], out: 
     w.end(env, env_start)
     w.end(explicit, explicit_start)
     w.end(first, ci_start)
-    w.report(force=True)
+    progress(ProgressUpdate(bytes_done=total, bytes_total=total))  # base64 forms count decoded bytes until here
     return StreamResult(
         form=form,
         content_type="auth_enveloped" if auth else "enveloped",

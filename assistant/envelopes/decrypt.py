@@ -65,6 +65,9 @@ def _open_exclusive(path: Path) -> BinaryIO:
     return os.fdopen(fd, "wb", buffering=1 << 20)
 
 
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have no fdatasync
+
+
 class _BackgroundSync:
     """Flushes the output to disk while decryption goes on, so the final fsync finds little left.
 
@@ -107,7 +110,7 @@ class _BackgroundSync:
             if self._stop:
                 return
             with contextlib.suppress(OSError):
-                os.fdatasync(self._fd)
+                _datasync(self._fd)
 
     def finish(self) -> None:
         self._stop = True
