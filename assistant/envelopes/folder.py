@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.envelopes.cms_stream import OID_AUTH_ENVELOPED, OID_ENVELOPED, BerReader, open_source
 from assistant.envelopes.decrypt import DecryptResult, decrypt_envelope
 from assistant.envelopes.zip_extract import ZipLimits, safe_extract_zip
-from assistant.errors import AssistantError, InputFileError
+from assistant.errors import AssistantError, CancelledError, InputFileError
 from assistant.keystores.base import Credential
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
 
@@ -137,6 +137,8 @@ def decrypt_one(
                 outcome.result = None
                 raise
             outcome.extracted_to = folder
+    except CancelledError:
+        raise  # the whole batch stops; what was done stays, the current envelope left nothing
     except AssistantError as exc:
         outcome.error = exc
     return outcome

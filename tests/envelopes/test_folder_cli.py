@@ -107,3 +107,26 @@ def test_cli_decrypt_failure_is_french_and_nonzero(recipients: Recipients, test_
     assert run.returncode == 1
     assert "Aucune de vos clés ne permet d'ouvrir cette enveloppe" in run.stdout
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_cancel_stops_the_batch_and_leaves_no_partial_file(
+    recipients: Recipients, p12_credentials: list[Credential], tmp_path: Path
+) -> None:
+    import pytest
+
+    from assistant.errors import CancelledError
+    from assistant.progress import CancelToken
+
+    root = tmp_path / "download"
+    _consultation(root, recipients)
+    token = CancelToken()
+
+    def progress(update: ProgressUpdate) -> None:
+        if update.step == 2:
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        decrypt_folder(root, p12_credentials, tmp_path / "out", progress=progress, cancel=token)
+    produced = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert produced and all(p.startswith("0311-99/Pli 1/EL1_Enveloppe_Candidature") for p in produced), produced
+    assert not [p for p in (tmp_path / "out").rglob(".*")], "a temporary file was left"
