@@ -146,3 +146,49 @@ def test_cli_fingerprint_key_from_nss_database(
     signer = cms.ContentInfo.load(output.read_bytes())["content"]["signer_infos"][0]
     serial = signer["sid"].chosen["serial_number"].native
     assert serial == test_pki.signer_ec.certificate.serial_number
+
+
+def test_cli_prompts_once_on_the_terminal(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki) -> None:
+    """Without --pin-env the password is typed at a real terminal prompt (a pty), once for 3 files."""
+    import pty
+    import select
+    import time
+
+    files = []
+    for i in range(3):
+        path = tmp_path / f"Pièce {i}.txt"
+        path.write_text(f"contenu {i}")
+        files.append(str(path))
+    argv = [sys.executable, "-m", "assistant", "sign", "--format", "cades", "--key",
+            str(test_pki.signer.files["p12"]), "--json", *files]  # fmt: skip
+    env = {**os.environ, "ASSISTANT_HOME": str(assistant_home)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its controlling terminal is the pty, as in a real shell
+        os.execve(argv[0], argv, env)  # noqa: S606 - exec of our own interpreter, no shell wanted
+    transcript = b""
+    prompts = 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            transcript += chunk
+            if transcript.count(b"Mot de passe de signer.p12 :") > prompts:
+                prompts += 1
+                os.write(fd, (pki.P12_PASSWORD + "\n").encode())
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = transcript.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert prompts == 1, text
+    assert pki.P12_PASSWORD not in text  # not echoed
+    outputs = [json.loads(line)["output"] for line in text.splitlines() if line.startswith("{")]
+    assert len(outputs) == 3 and all(o.endswith(" - Signature 1.p7s") for o in outputs)
