@@ -52,6 +52,7 @@ class Faults:
         self.rate = 0
         self.fail_status = 0
         self.fail_count = 0
+        self.upload_delay = 0.0
 
     def update(self, data: dict[str, Any]) -> None:
         with self.lock:
@@ -62,6 +63,8 @@ class Faults:
                 self.corrupt[rel] = int(data.get("corrupt_count", 1))
             if "rate" in data:
                 self.rate = int(data["rate"])
+            if "upload_delay" in data:
+                self.upload_delay = float(data["upload_delay"])
             if "fail_status" in data:
                 self.fail_status = int(data["fail_status"])
                 self.fail_count = int(data.get("fail_count", 1))
@@ -96,6 +99,7 @@ class Stats:
         self.requests: dict[str, int] = defaultdict(int)
         self.ranges: dict[str, list[int]] = defaultdict(list)
         self.uploads: dict[str, dict[str, Any]] = {}
+        self.upload_counts: dict[str, int] = defaultdict(int)
 
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
@@ -104,6 +108,7 @@ class Stats:
                 "requests": dict(self.requests),
                 "ranges": {k: list(v) for k, v in self.ranges.items()},
                 "uploads": dict(self.uploads),
+                "upload_counts": dict(self.upload_counts),
             }
 
     def reset(self) -> None:
@@ -112,6 +117,7 @@ class Stats:
             self.requests.clear()
             self.ranges.clear()
             self.uploads.clear()
+            self.upload_counts.clear()
 
 
 class DemoPlatform:
@@ -518,6 +524,8 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self._json(400, {"error": "corps invalide"})
             return
+        if self.demo.test_hooks and self.demo.faults.upload_delay:
+            time.sleep(self.demo.faults.upload_delay)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(body)
@@ -525,6 +533,7 @@ class _Handler(BaseHTTPRequestHandler):
         digest = hashlib.sha256(body).hexdigest()
         with self.demo.stats.lock:
             self.demo.stats.uploads[rel] = {"size": len(body), "sha256": digest}
+            self.demo.stats.upload_counts[rel] += 1
         self._json(201, {"received": len(body), "sha256": digest})
 
     def do_POST(self) -> None:

@@ -415,14 +415,18 @@ class PlatformClient:
     def upload(
         self,
         url: str,
-        body: bytes | Path,
+        body: bytes | Path | BinaryIO | Any,
         *,
+        length: int | None = None,
         content_type: str = "application/octet-stream",
         headers: Mapping[str, str] | None = None,
         what: str = "envoi",
         cancel: CancelToken | None = None,
     ) -> Any:
-        """PUT `body` to `url` (retried on transient errors); returns the JSON answer or None."""
+        """PUT `body` to `url` (retried on transient errors); returns the JSON answer or None.
+
+        `body` is bytes, a path, or a seekable file object (sent from its start, `length` bytes).
+        """
 
         def attempt() -> Any:
             extra = {"Content-Type": content_type, **(headers or {})}
@@ -431,6 +435,11 @@ class PlatformClient:
                     with body.open("rb") as fh:
                         extra["Content-Length"] = str(body.stat().st_size)
                         response = self._session().put(url, data=fh, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
+                elif not isinstance(body, bytes | bytearray):
+                    # A file object (e.g. the private buffer of a decrypted envelope), from its start.
+                    body.seek(0)
+                    extra["Content-Length"] = str(length if length is not None else _remaining(body))
+                    response = self._session().put(url, data=_Reader(body), headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
                 else:
                     response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -518,3 +527,21 @@ def _proxies(url: str) -> dict[str, str]:
 def _loopback(url: str) -> bool:
     host = (urlsplit(url).hostname or "").strip("[]")
     return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+
+
+def _remaining(body: Any) -> int:
+    here = body.tell()
+    end = body.seek(0, os.SEEK_END)
+    body.seek(here)
+    return int(end - here)
+
+
+class _Reader:
+    """A plain `read()` view of a file object, so requests streams it instead of guessing."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._body.read(size if size and size > 0 else CHUNK)
+        return data

@@ -102,3 +102,40 @@ def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: Demo
     for original in originals.rglob("*.zip"):
         decrypted = out / original.relative_to(originals)
         assert decrypted.read_bytes() == original.read_bytes()
+
+
+def test_online_opening_killed_midway_resumes_without_sending_twice(demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path) -> None:
+    import signal
+    import time
+
+    env = assistant_env(assistant_home)
+    env["SOFTHSM2_CONF"] = str(softhsm_token.conf)
+    env["AMP_TEST_PIN"] = pki.TOKEN_PIN
+    cmd = assistant_cmd("open", f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", softhsm_token.uri("encryption"), "--pin-env", "AMP_TEST_PIN", "--json", "--quiet")
+    demo_for_token.faults(upload_delay=0.4)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(demo_for_token.stats()["uploads"]) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode() if proc.stderr else ""
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # killed while the third envelope is being sent
+    proc.wait(10)
+    delivered_before = set(demo_for_token.stats()["uploads"])
+    assert 2 <= len(delivered_before) < 6
+    # Nothing decrypted stays behind, even after a SIGKILL mid-upload.
+    assert not [p for p in (assistant_home / "cache").rglob("clair/*") if p.is_file()]
+
+    demo_for_token.faults(upload_delay=0)
+    result = subprocess.run(cmd, env=env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    counts = demo_for_token.stats()["upload_counts"]
+    assert len(counts) == 6
+    for rel in delivered_before:
+        if counts[rel] != 1:
+            # Only the envelope in flight at the kill may go again (its delivery was not confirmed).
+            assert counts[rel] == 2
+    assert sum(1 for c in counts.values() if c > 1) <= 1
+    originals = _tree_bytes(demo_for_token.data_dir / "originals")
+    received = _tree_bytes(demo_for_token.data_dir / "uploads" / "ouverture")
+    assert received == originals
+    assert not [p for p in (assistant_home / "cache").rglob("*") if p.is_file()]

@@ -3,7 +3,7 @@
 1 Récupération des fichiers: the envelopes are downloaded (verified, resumable) into a private
   work folder; 2 Récupération de la clé privée: the user's bi-clé, PIN asked once; 3 Déchiffrement
   de l'enveloppe i sur N: each envelope is decrypted to a private temporary file, sent to the
-  platform's upload URL and deleted; 4 Déchiffrement terminé. Nothing decrypted stays on disk unless
+  platform's upload URL and forgotten; 4 Déchiffrement terminé. Nothing decrypted stays on disk unless
   the local user asked (`keep_decrypted_in`). An opening interrupted by a crash resumes: envelopes
   already delivered (journal) are not decrypted or sent again.
 """
@@ -14,6 +14,8 @@ import contextlib
 import hashlib
 import os
 import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +24,15 @@ from assistant.errors import OutputError
 from assistant.jobs.engine import JobContext, RunnerResult
 from assistant.jobs.runners.common import load_params
 from assistant.jobs.runners.keys import credential_for_job
+from assistant.keystores.base import Credential
 from assistant.platform.client import HashMismatchError, PlatformClient
-from assistant.progress import ProgressUpdate
+from assistant.progress import ProgressCallback, ProgressUpdate
 
 STEPS = 4
 STEP_FILES = "Récupération des fichiers"
 STEP_KEY = "Récupération de la clé privée dans votre magasin de certificats"
 STEP_DONE = "Déchiffrement terminé"
+SPOOL_IN_MEMORY = 32 << 20
 
 
 def _workspace(ctx: JobContext, consultation: dict[str, Any]) -> tuple[Path, str]:
@@ -83,10 +87,9 @@ def run(ctx: JobContext) -> RunnerResult:
         # 2 — the private key (PIN asked by the store through the interaction).
         ctx.report(ProgressUpdate(step=2, steps=STEPS, label=STEP_KEY), fraction=0.3)
         credential, close_stores = credential_for_job(ctx, "decrypt")
-        from assistant.envelopes.decrypt import decrypt_to_path
 
         plain_dir = work / "clair"
-        plain_dir.mkdir(exist_ok=True, mode=0o700)
+        shutil.rmtree(plain_dir, ignore_errors=True)  # left by an older version or a crash
         uploaded = 0
         uploaded_bytes = 0
         kept: list[str] = []
@@ -104,21 +107,16 @@ def run(ctx: JobContext) -> RunnerResult:
                     frac = update.fraction or 0.0
                     ctx.report(ProgressUpdate(step=3, steps=STEPS, label=label, element=element), fraction=base + 0.7 * frac / total * 0.9)
 
-                out = plain_dir / f"{index:05d}.bin"
-                with local_envelopes[index].open("rb") as stream:
-                    decrypt_to_path(stream, [credential], out, source=None, total_size=file["size"], overwrite=True, progress=inner, cancel=ctx.cancel)
-                try:
-                    client.upload(file["upload_url"], out, what=f"envoi de l'enveloppe {index + 1}", cancel=ctx.cancel)
-                    uploaded_bytes += out.stat().st_size
+                with _private_buffer(work) as plain:
+                    size = _decrypt_into(local_envelopes[index], credential, plain, file["size"], inner, ctx)
+                    client.upload(file["upload_url"], plain, length=size, what=f"envoi de l'enveloppe {index + 1}", cancel=ctx.cancel)
+                    uploaded_bytes += size
                     if keep is not None:
-                        kept.append(str(_keep(out, keep, consultation, pli, envelope, file)))
-                finally:
-                    out.unlink(missing_ok=True)
+                        kept.append(str(_keep(plain, keep, consultation, pli, envelope, file)))
                 ctx.journal.mark_done(scope, file["upload_url"])
                 uploaded += 1
         finally:
             close_stores()
-            shutil.rmtree(plain_dir, ignore_errors=True)
 
         # 4 — done: the work folder (encrypted copies) is no longer needed.
         ctx.report(ProgressUpdate(step=4, steps=STEPS, label=STEP_DONE), fraction=1.0, force=True)
@@ -138,13 +136,49 @@ def run(ctx: JobContext) -> RunnerResult:
         client.close()
 
 
-def _keep(plain: Path, root: Path, consultation: dict[str, Any], pli: dict[str, Any], envelope: dict[str, Any], file: dict[str, Any]) -> Path:
+def _private_buffer(work: Path) -> tempfile.SpooledTemporaryFile[bytes]:
+    """Where a decrypted envelope lives until it is sent: memory, or past 32 MiB an unnamed file
+    (deleted by the OS even if the assistant is killed), never a file with a name."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b", dir=str(work))
+
+
+def _decrypt_into(envelope: Path, credential: Credential, out: Any, size: int, progress: ProgressCallback, ctx: JobContext) -> int:
+    from assistant.envelopes.cms_stream import decrypt_stream
+    from assistant.envelopes.errors import CorruptArchiveError
+
+    with envelope.open("rb") as source:
+        decrypt_stream(source, [credential], out, total_size=size, progress=progress, cancel=ctx.cancel)
+    length = out.tell()
+    out.seek(0)
+    if out.read(4) in (b"PK\x03\x04", b"PK\x05\x06"):
+        # AES-CBC has no integrity of its own: the ZIP's CRCs catch an altered envelope.
+        out.seek(0)
+        try:
+            with zipfile.ZipFile(out) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
+            raise CorruptArchiveError(
+                "Le contenu déchiffré est une archive ZIP endommagée : l'enveloppe a été altérée.",
+                "The decrypted content is a damaged ZIP archive: the envelope was altered.",
+            ) from exc
+        if bad is not None:
+            raise CorruptArchiveError(
+                f"Le contenu déchiffré est altéré (contrôle CRC du fichier « {bad} » en échec).",
+                f"The decrypted content is altered (CRC check failed for '{bad}').",
+            )
+    out.seek(0)
+    return int(length)
+
+
+def _keep(plain: Any, root: Path, consultation: dict[str, Any], pli: dict[str, Any], envelope: dict[str, Any], file: dict[str, Any]) -> Path:
     name = file["name"][:-4] if file["name"].lower().endswith(".p7m") else file["name"] + ".dechiffre"
     target: Path = root / consultation["id"] / pli["id"] / envelope["id"] / name
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.part")
-        shutil.copyfile(plain, tmp)
+        plain.seek(0)
+        with tmp.open("wb") as out:
+            shutil.copyfileobj(plain, out, 1 << 20)
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
