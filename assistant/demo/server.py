@@ -53,6 +53,7 @@ class Faults:
         self.fail_status = 0
         self.fail_count = 0
         self.upload_delay = 0.0
+        self.latency = 0.0
 
     def update(self, data: dict[str, Any]) -> None:
         with self.lock:
@@ -63,6 +64,8 @@ class Faults:
                 self.corrupt[rel] = int(data.get("corrupt_count", 1))
             if "rate" in data:
                 self.rate = int(data["rate"])
+            if "latency" in data:
+                self.latency = float(data["latency"])
             if "upload_delay" in data:
                 self.upload_delay = float(data["upload_delay"])
             if "fail_status" in data:
@@ -419,6 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.demo.token_valid(self.headers.get("Authorization")):
             self._json(401, {"error": "jeton invalide"})
             return
+        if self.demo.test_hooks and self.demo.faults.latency:
+            time.sleep(self.demo.faults.latency)  # a platform far away: each request waits one RTT
         status = self.demo.faults.take_fail() if self.demo.test_hooks else 0
         if status:
             self._json(status, {"error": "panne simulée"})
