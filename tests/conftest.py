@@ -57,3 +57,13 @@ def nss_db(tmp_path_factory: pytest.TempPathFactory, test_pki: pki_mod.TestPki) 
         [test_pki.signer, test_pki.signer_ec, test_pki.encryption],
         trust_anchor=test_pki.root,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _softhsm_before_any_module_load(softhsm_token: pki_mod.SoftHsmToken) -> pki_mod.SoftHsmToken:
+    """SoftHSM2 reads SOFTHSM2_CONF and scans its tokens once, when a process first loads it.
+
+    Any test may load the module (discovery finds it through p11-kit), so the test token must exist
+    and SOFTHSM2_CONF must point at it before the first test runs, whatever the order.
+    """
+    return softhsm_token
