@@ -17,6 +17,21 @@ from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
 
+#: The result fields worth a line in the terminal, in French.
+LABELS_FR = {
+    "files": "fichiers",
+    "bytes": "taille totale",
+    "fetched_bytes": "reçus par le réseau",
+    "already_verified": "déjà présents et vérifiés",
+    "refetched_after_hash_mismatch": "refusés (empreinte) puis téléchargés à nouveau",
+    "consultation": "consultation",
+    "envelopes": "enveloppes",
+    "uploaded": "transmises à la plateforme",
+    "bytes_uploaded": "volume transmis",
+    "signed": "fichiers signés",
+    "decrypted": "enveloppes déchiffrées",
+}
+
 
 def human_bytes(n: float) -> str:
     for unit in ("o", "Ko", "Mo", "Go"):
@@ -81,7 +96,8 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
     elif final.state is JobState.SUCCEEDED:
         print(f"{final.title_fr} : terminé.")
         for key, value in (final.result or {}).items():
-            print(f"  {key} : {value}")
+            if key in LABELS_FR and value not in ([], None):
+                print(f"  {LABELS_FR[key]} : {human_bytes(value) if key.endswith('bytes') else value}")
         if final.local_result.get("destination"):
             print(f"  dossier : {final.local_result['destination']}")
     if final.error:
