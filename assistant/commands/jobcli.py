@@ -50,6 +50,8 @@ class TerminalBar:
 
     def __call__(self, event: JobEvent) -> None:
         progress = event.job["progress"]
+        if progress["percent"] is None and not progress["label"]:
+            return  # queued / starting: nothing to draw yet
         now = time.monotonic()
         with self.lock:
             if event.kind == "progress" and now - self.last < (0.2 if self.tty else 2.0):
