@@ -21,16 +21,18 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assistant.errors import AssistantError, CancelledError
 from assistant.jobs.descriptor import DescriptorError, ParsedDescriptor, UrlPolicy, parse_descriptor
 from assistant.jobs.interaction import UserInteraction
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import Job, JobEvent, JobState, JobType, Progress, utcnow
-from assistant.keystores.base import Credential, PinCallback, PinRequest
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.keystores.base import Credential, PinCallback, PinRequest
 
 log = logging.getLogger(__name__)
 

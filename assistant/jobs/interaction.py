@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from assistant.keystores.base import Credential, PinCallback, PinRequest
 from assistant.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `assistant download` should not pay for cryptography's import
     from assistant.jobs.model import Job
+    from assistant.keystores.base import Credential, PinCallback, PinRequest
 
 
 @runtime_checkable

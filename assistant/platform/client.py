@@ -23,17 +23,18 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
-import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.progress import CancelToken
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,10 @@ class PlatformClient:
     # -- sessions ----------------------------------------------------------------------------
 
     def _session(self) -> requests.Session:
+        """requests for descriptors and uploads (imported on first use: downloads need only urllib3)."""
+        import requests
+        from requests.adapters import HTTPAdapter
+
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
@@ -186,7 +191,7 @@ class PlatformClient:
 
     @staticmethod
     def _check_status(response: requests.Response | urllib3.BaseHTTPResponse, what: str) -> None:
-        status = response.status_code if isinstance(response, requests.Response) else response.status
+        status = response.status if isinstance(response, urllib3.BaseHTTPResponse) else response.status_code
         if status in TRANSIENT_STATUS:
             raise _Transient(f"HTTP {status}")
         if status in (401, 403):
@@ -208,7 +213,7 @@ class PlatformClient:
         def attempt() -> Any:
             try:
                 response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True, proxies=_proxies(url))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (_requests().ConnectionError, _requests().Timeout) as exc:
                 raise _Transient(type(exc).__name__) from None
             with response:
                 self._check_status(response, what)
@@ -442,7 +447,7 @@ class PlatformClient:
                     response = self._session().put(url, data=_Reader(body), headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
                 else:
                     response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (_requests().ConnectionError, _requests().Timeout) as exc:
                 raise _Transient(type(exc).__name__) from None
             with response:
                 self._check_status(response, what)
@@ -545,3 +550,9 @@ class _Reader:
     def read(self, size: int = -1) -> bytes:
         data: bytes = self._body.read(size if size and size > 0 else CHUNK)
         return data
+
+
+def _requests() -> Any:
+    import requests
+
+    return requests
