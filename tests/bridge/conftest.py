@@ -42,7 +42,9 @@ class Running:
 
 
 @pytest.fixture
-def start_bridge() -> Iterator[Callable[..., Running]]:
+def start_bridge(softhsm_token: Any) -> Iterator[Callable[..., Running]]:
+    """Depends on the SoftHSM2 token so that SOFTHSM2_CONF is set before any job or the workstation
+    test loads PKCS#11 modules: a module reads its configuration once per process."""
     started: list[Running] = []
 
     def start(

@@ -81,7 +81,8 @@ def test_demo_page_signs_through_the_bridge(
             const until = async (test, ms) => { const end = Date.now() + ms;
                 while (!test()) { if (Date.now() > end) return false; await new Promise(r => setTimeout(r, 50)); }
                 return true; };
-            await until(() => badge.dataset.state, 20000);
+            // The page wires its buttons once the assistant is detected and the consultations listed.
+            await until(() => badge.dataset.state && document.querySelector('#consultations tbody tr'), 20000);
             document.querySelector('button[data-kind="sign"][data-query="format=pades"]').click();
             const done = await until(() => { const li = document.querySelector('#traitements li');
                 return li && ['succeeded', 'failed', 'cancelled'].includes(li.className); }, 90000);

@@ -33,7 +33,7 @@ FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
 
 
 @pytest.fixture(scope="module")
-def bridge_for_fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+def bridge_for_fuzz(tmp_path_factory: pytest.TempPathFactory, softhsm_token: Any) -> Iterator[Running]:
     """One bridge for the whole module (hypothesis runs many examples per test)."""
     import os
 
