@@ -171,6 +171,20 @@ def _save_state(identity: ca.BridgeIdentity, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def should_offer(identity: ca.BridgeIdentity) -> bool:
+    """Whether the UI should propose "make browsers trust the assistant" (asked once: neither
+    accepted nor declined yet)."""
+    state = load_state(identity)
+    return not state.get("consented") and not state.get("declined")
+
+
+def record_declined(identity: ca.BridgeIdentity) -> None:
+    """The user said no: do not propose again (`assistant bridge trust` still works)."""
+    state = load_state(identity)
+    state["declined"] = True
+    _save_state(identity, state)
+
+
 # --------------------------------------------------------------------------------------------
 # Doing it
 

@@ -17,7 +17,7 @@ import threading
 from typing import Any
 
 from assistant.bridge import ca, instance
-from assistant.bridge.server import BridgeServer, candidate_ports
+from assistant.bridge.server import BridgeServer, BridgeStartError, candidate_ports
 from assistant.errors import UsageError
 from assistant.settings import Settings
 
@@ -110,7 +110,16 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
         plain_http=not args.no_http,
     )
     try:
-        bridge.start()
+        try:
+            bridge.start()
+        except BridgeStartError as exc:
+            if args.headless:
+                raise
+            # The window still works (local jobs, diagnostics); it shows the bridge as stopped.
+            print(f"assistant: {exc.message}", file=sys.stderr)
+            bridge_ok = False
+        else:
+            bridge_ok = True
         if args.demo:
             demo = _start_demo(settings)
             demo_url = str(demo.url)
@@ -123,7 +132,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             return _wait_headless(bridge, demo_url)
         from assistant.ui.app import run_gui
 
-        return int(run_gui(engine, bridge, settings, demo_url))
+        return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url))
     finally:
         for poller in pollers:
             poller.stop()

@@ -101,3 +101,14 @@ def test_cli_trust_requires_consent(tmp_path: Path, monkeypatch, capsys) -> None
     assert main(["bridge", "untrust"]) == 0
     assert main(["bridge", "status"]) == 0
     assert "Chrome / Chromium : non approuvée" in capsys.readouterr().out
+
+
+def test_trust_is_offered_once(tmp_path: Path) -> None:
+    home = _home_with_firefox(tmp_path)
+    identity = ca.issue(tmp_path / "bridge")
+    assert trust.should_offer(identity)
+    trust.record_declined(identity)
+    assert not trust.should_offer(identity)
+    other = ca.issue(tmp_path / "bridge2")
+    trust.trust(other, home=home, platform="linux")
+    assert not trust.should_offer(other)
