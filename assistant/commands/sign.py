@@ -32,7 +32,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     # "--pin 1234" must not silently abbreviate "--pin-env": there is no way to give a PIN in argv.
     parser.allow_abbrev = False
     parser.add_argument("--format", required=True, choices=[f.value for f in SignFormat], help="format de signature")
-    parser.add_argument("--level", default="B-B", choices=LEVELS, help="niveau : B-B (défaut) ou B-T (horodaté)")
+    parser.add_argument(
+        "--level", default="B-B", choices=LEVELS,
+        help="niveau : B-B (défaut), B-T (horodaté), B-LT/B-LTA (PAdES : révocation incluse)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--trust", type=Path, action="append", metavar="PEM",
+        help="autorité de confiance pour B-LT/B-LTA (PEM ; répétable). Par défaut : celles du système",
+    )  # fmt: skip
     parser.add_argument("--tsa", metavar="URL", help="service d'horodatage RFC 3161 (défaut : paramètres)")
     parser.add_argument(
         "--key",
@@ -154,9 +161,11 @@ def print_summary(batch: BatchResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.commands.verify import load_roots
     from assistant.settings import Settings
 
-    tsa_url = args.tsa or (Settings.load().tsa_url if args.level == "B-T" else None) or None
+    tsa_url = args.tsa or (Settings.load().tsa_url if args.level != "B-B" else None) or None
+    trust_roots = load_roots(args.trust)
     pin_callback = make_pin_callback(args.pin_env)
     credential = open_key(args.key, pin_callback)
     try:
@@ -167,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
             level=args.level,
             tsa_url=tsa_url,
             out_dir=args.out_dir,
+            trust_roots=trust_roots,
             progress=_ProgressPrinter() if not args.json else _ignore,
         )
     finally:

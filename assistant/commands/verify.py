@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,12 +25,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="rapport en JSON")
 
 
-def _load_roots(paths: list[Path] | None) -> list[object] | None:
+def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
+    """Trust anchors from PEM (one or many certificates) or DER files; None when none given."""
     if not paths:
         return None
     from cryptography import x509
 
-    roots: list[object] = []
+    roots: list[x509.Certificate] = []
     for path in paths:
         try:
             data = path.read_bytes()
@@ -48,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
-    roots = _load_roots(args.trust)
-    report = verify_file(args.file, detached_of=args.detached_of, trust_roots=roots, allow_fetching=args.online)  # type: ignore[arg-type]
+    roots = load_roots(args.trust)
+    report = verify_file(args.file, detached_of=args.detached_of, trust_roots=roots, allow_fetching=args.online)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0 if report.ok else 1

@@ -26,6 +26,8 @@ from assistant.signing.formats import SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from assistant.signing.timestamp import PyHankoTimeStamper
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,7 @@ class _Signer:
         tsa_url: str | None,
         out_dir: Path | None,
         mechanism: SignatureMechanism | None,
+        trust_roots: Sequence[x509.Certificate] | None = None,
     ) -> None:
         from assistant.signing.timestamp import TsaClient
 
@@ -152,7 +155,8 @@ class _Signer:
         self.level = level
         self.out_dir = out_dir
         self.mechanism = mechanism
-        self.tsa = TsaClient(tsa_url) if level == "B-T" and tsa_url else None
+        self.trust_roots = trust_roots
+        self.tsa = TsaClient(tsa_url) if level != "B-B" and tsa_url else None
         self._pdf_timestamper: PyHankoTimeStamper | None = None
         from assistant.signing.chain import signing_chain
 
@@ -226,8 +230,9 @@ class _Signer:
         def write(out: BinaryIO) -> None:
             with open(source, "rb") as src:
                 pades.sign_pdf(
-                    self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper, chain=self.chain
-                )
+                    self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper,
+                    chain=self.chain, level=self.level, trust_roots=self.trust_roots,
+                )  # fmt: skip
 
         return write_new_file(target, write)
 
@@ -251,15 +256,19 @@ def sign_files(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     mechanism: SignatureMechanism | None = None,
+    trust_roots: Sequence[x509.Certificate] | None = None,
 ) -> BatchResult:
     """Sign each file; never raise for one file's failure (it goes in that file's result).
+
+    `trust_roots` serve the long-term levels (PAdES B-LT/B-LTA), which validate the chain to
+    collect its revocation data; None means the system's anchors.
 
     Raises only for what makes the whole batch impossible: an unknown format or level, a B-T
     without a timestamp authority, a certificate that cannot sign. Cancelling stops before the
     next file; the files not signed get a CancelledError result.
     """
     fmt = parse_format(fmt)
-    level = check_level(level, tsa_url)
+    level = check_level(level, tsa_url, fmt)
     if not files:
         raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
     check_certificate(credential)
@@ -270,7 +279,7 @@ def sign_files(
     except AssistantError as exc:
         _fail_rest(batch, files, fmt, exc)
         return batch
-    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism)
+    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots)
     try:
         for index, raw_path in enumerate(files, start=1):
             source = Path(raw_path)

@@ -22,7 +22,9 @@ class SignFormat(enum.StrEnum):
         return self.value.upper()
 
 
-LEVELS = ("B-B", "B-T")
+LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
+#: Levels with revocation data embedded; PAdES only for now (CAdES/XAdES: see docs).
+LONG_TERM_LEVELS = ("B-LT", "B-LTA")
 
 
 def parse_format(value: SignFormat | str) -> SignFormat:
@@ -39,8 +41,8 @@ def parse_format(value: SignFormat | str) -> SignFormat:
         ) from None
 
 
-def check_level(level: str, tsa_url: str | None) -> str:
-    """Normalise the level and insist on a TSA for B-T (a B-T without a timestamp is a lie)."""
+def check_level(level: str, tsa_url: str | None, fmt: SignFormat | None = None) -> str:
+    """Normalise the level and insist on a TSA from B-T up (a B-T without a timestamp is a lie)."""
     normalised = level.strip().upper()
     if normalised not in LEVELS:
         raise UsageError(
@@ -48,10 +50,16 @@ def check_level(level: str, tsa_url: str | None) -> str:
             f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
             code="bad_level",
         )
-    if normalised == "B-T" and not tsa_url:
+    if normalised in LONG_TERM_LEVELS and fmt is not None and fmt is not SignFormat.PADES:
         raise UsageError(
-            "Le niveau B-T demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
-            "Level B-T needs a timestamp authority: give its URL (--tsa or settings).",
+            f"Le niveau {normalised} n'est disponible qu'en PAdES pour l'instant ; en {fmt.label}, choisissez B-T.",
+            f"Level {normalised} is only available in PAdES for now; in {fmt.label}, choose B-T.",
+            code="level_unavailable",
+        )
+    if normalised != "B-B" and not tsa_url:
+        raise UsageError(
+            f"Le niveau {normalised} demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
+            f"Level {normalised} needs a timestamp authority: give its URL (--tsa or settings).",
             code="tsa_missing",
         )
     return normalised

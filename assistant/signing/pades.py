@@ -9,8 +9,9 @@ valid (co-signature). The original file is only read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -22,7 +23,7 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from assistant.errors import InputFileError
+from assistant.errors import AssistantError, InputFileError
 from assistant.keystores.base import Credential, SignatureMechanism
 from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm, signature_size_estimate
 from assistant.signing.timestamp import PyHankoTimeStamper, TsaClient
@@ -126,11 +127,18 @@ def sign_pdf(
     mechanism: SignatureMechanism | None = None,
     tsa: TsaClient | PyHankoTimeStamper | None = None,
     chain: list[x509.Certificate] | None = None,
+    level: str = "B-B",
+    trust_roots: Sequence[x509.Certificate] | None = None,
 ) -> None:
     """Write the signed PDF to `output` (the caller publishes it only if this returns).
 
     Pass a `PyHankoTimeStamper` to share it across a batch: pyHanko sizes the signature with a
     "dummy" timestamp that the timestamper caches, one TSA request per batch instead of per file.
+
+    B-LT embeds the chain and its revocation data (CRL/OCSP fetched from the addresses in the
+    certificates) in the document security store; B-LTA adds a document timestamp over it.
+    Both need `trust_roots` (the chain must end somewhere known) and fail rather than embed
+    nothing when revocation data cannot be fetched.
     """
     writer = open_pdf(source, name)
     if _forbids_changes(writer):
@@ -142,10 +150,14 @@ def sign_pdf(
             code="pdf_locked",
         )
     signer = CredentialSigner(credential, mechanism, chain)
+    long_term = level in ("B-LT", "B-LTA")
     meta = signers.PdfSignatureMetadata(
         field_name=_free_field_name(writer),
         md_algorithm=signer._mechanism.hash.value,
         subfilter=SigSeedSubFilter.PADES,
+        embed_validation_info=long_term,
+        use_pades_lta=level == "B-LTA",
+        validation_context=_long_term_context(trust_roots, signer) if long_term else None,
     )
     timestamper = PyHankoTimeStamper(tsa) if isinstance(tsa, TsaClient) else tsa
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
@@ -154,11 +166,36 @@ def sign_pdf(
     except PdfError as exc:
         raise _not_a_pdf(name, exc) from exc
     except SigningError as exc:
+        if long_term and "validated" in str(exc):
+            raise AssistantError(
+                f"Le niveau {level} n'a pas pu être atteint pour {name} : la chaîne du certificat ou ses "
+                "informations de révocation (CRL/OCSP) n'ont pas pu être obtenues. Vérifiez la connexion, "
+                "les autorités de confiance, ou signez en B-T.",
+                f"Level {level} could not be reached for {name}: the certificate chain or its revocation data "
+                "(CRL/OCSP) could not be obtained. Check the connection, the trust anchors, or sign in B-T.",
+                code="long_term_unavailable",
+            ) from exc
         raise InputFileError(
             f"Le PDF {name} ne peut pas être signé en PAdES : {exc}. Signez-le en CAdES ou XAdES.",
             f"The PDF {name} cannot be signed in PAdES: {exc}. Sign it in CAdES or XAdES.",
             code="pdf_not_signable",
         ) from exc
+
+
+def _long_term_context(trust_roots: Sequence[x509.Certificate] | None, signer: CredentialSigner) -> Any:
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+    kwargs: dict[str, Any] = {
+        "allow_fetching": True,
+        # requests rather than the default aiohttp: its session would outlive our asyncio.run.
+        "fetcher_backend": RequestsFetcherBackend(),
+        "revocation_mode": "hard-fail",
+        "other_certs": list(signer.cert_registry),
+    }
+    if trust_roots is not None:
+        kwargs["trust_roots"] = [_asn1(c) for c in trust_roots]
+    return ValidationContext(**kwargs)
 
 
 def _forbids_changes(writer: IncrementalPdfFileWriter) -> bool:

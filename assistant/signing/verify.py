@@ -221,6 +221,11 @@ class _Context:
             "allow_fetching": self.allow_fetching,
             "revocation_mode": "soft-fail",
         }
+        if self.allow_fetching:
+            from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+            # requests rather than the default aiohttp: its session would outlive our asyncio.run.
+            kwargs["fetcher_backend"] = RequestsFetcherBackend()
         if self.roots is not None:
             kwargs["trust_roots"] = self.roots
         if moment is not None:

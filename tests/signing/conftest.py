@@ -250,3 +250,64 @@ def pdfsig_nssdir(tmp_path_factory: pytest.TempPathFactory, test_pki: pki.TestPk
 
 def env_without(*names: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in names}
+
+
+# --------------------------------------------------------------------------------------------
+# Revocation: a CRL for the test CA, served on 127.0.0.1
+
+
+@dataclass
+class CrlPki:
+    """Two certificates whose CRL distribution point is a local server; `bad` is revoked."""
+
+    url: str
+    good: pki.Issued
+    bad: pki.Issued
+    fetched: list[str]
+
+    def credential(self, issued: pki.Issued, test_pki: pki.TestPki) -> Credential:
+        from assistant.keystores.base import StoreKind, StoreRef
+        from assistant.keystores.software import SoftwareCredential
+
+        return SoftwareCredential(issued.certificate, issued.key, StoreRef(StoreKind.PKCS12, issued.name, issued.name),
+                                  chain=[test_pki.ca.certificate])  # fmt: skip
+
+
+@pytest.fixture
+def crl_pki(test_pki: pki.TestPki) -> Iterator[CrlPki]:
+    body: list[bytes] = [b""]
+    fetched: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pkix-crl")
+            self.send_header("Content-Length", str(len(body[0])))
+            self.end_headers()
+            self.wfile.write(body[0])
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/ca.crl"
+    good = pki.issue("good", "Jean Valide", test_pki.ca, key_usage={"non_repudiation"}, qc=True, crl_url=url)
+    bad = pki.issue("bad", "Paul Révoqué", test_pki.ca, key_usage={"non_repudiation"}, qc=True, crl_url=url)
+    now = dt.datetime.now(dt.UTC)
+    revoked = (
+        x509.RevokedCertificateBuilder().serial_number(bad.certificate.serial_number)
+        .revocation_date(now - dt.timedelta(hours=1)).build()
+    )  # fmt: skip
+    crl = (
+        x509.CertificateRevocationListBuilder().issuer_name(test_pki.ca.certificate.subject)
+        .last_update(now - dt.timedelta(hours=1)).next_update(now + dt.timedelta(days=1))
+        .add_revoked_certificate(revoked).sign(test_pki.ca.key, hashes.SHA256())  # type: ignore[arg-type]
+    )  # fmt: skip
+    body[0] = crl.public_bytes(serialization.Encoding.DER)
+    try:
+        yield CrlPki(url, good, bad, fetched)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -201,7 +201,7 @@ def test_two_gigabyte_file(tmp_path: Path, test_pki: pki.TestPki, p12_credential
 def test_unknown_level_and_b_t_without_tsa(folder: Path, p12_credential: Credential) -> None:
     files = _files(folder, 1)
     with pytest.raises(AssistantError) as info:
-        sign_files(p12_credential, files, SignFormat.CADES, level="B-LTA")
+        sign_files(p12_credential, files, SignFormat.CADES, level="B-XL")
     assert info.value.code == "bad_level"
     with pytest.raises(AssistantError) as info:
         sign_files(p12_credential, files, SignFormat.CADES, level="B-T")

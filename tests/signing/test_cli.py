@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests import pki
-from tests.signing.conftest import fingerprint, make_pdf
+from tests.signing.conftest import CrlPki, Tsa, fingerprint, make_pdf
 from tests.signing.validators import openssl_cms_verify, xmlsec_verify
 
 
@@ -192,3 +192,25 @@ def test_cli_prompts_once_on_the_terminal(tmp_path: Path, assistant_home: Path, 
     assert pki.P12_PASSWORD not in text  # not echoed
     outputs = [json.loads(line)["output"] for line in text.splitlines() if line.startswith("{")]
     assert len(outputs) == 3 and all(o.endswith(" - Signature 1.p7s") for o in outputs)
+
+
+def test_cli_pades_b_lt_with_trust_anchor(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki,
+                                          tsa: Tsa, crl_pki: CrlPki) -> None:  # fmt: skip
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    from tests.signing.validators import pyhanko_validate
+
+    key = tmp_path / "jean.p12"
+    key.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"jean", crl_pki.good.key, crl_pki.good.certificate, [test_pki.ca.certificate],  # type: ignore[arg-type]
+        BestAvailableEncryption(b"secret"),
+    ))  # fmt: skip
+    pdf = make_pdf(tmp_path / "Marché.pdf")
+    done = _run(["--format", "pades", "--level", "B-LT", "--tsa", tsa.url, "--trust", str(test_pki.root_pem),
+                 "--key", str(key), "--pin-env", "AMP_PIN", "--json", str(pdf)],
+                tmp_path, assistant_home, AMP_PIN="secret")  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    output = Path(json.loads(done.stdout.strip())["output"])
+    assert crl_pki.fetched
+    statuses = pyhanko_validate(output, test_pki)
+    assert len(statuses) == 1 and statuses[0].trusted  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import pytest
 from assistant.keystores.base import Credential
 from assistant.signing import SignFormat, sign_files
 from tests import pki
-from tests.signing.conftest import Tsa, fingerprint, make_pdf
+from tests.signing.conftest import CrlPki, Tsa, fingerprint, make_pdf
 from tests.signing.validators import pdfsig, pyhanko_validate
 
 
@@ -162,3 +162,83 @@ def test_pades_hostile_names(folder: Path, test_pki: pki.TestPki, p12_credential
     assert result.output is not None, result.error
     assert result.output.name.startswith(Path(name).stem + " - ") and result.output.name.endswith(" - Signature 1.pdf")
     _assert_all_valid(result.output, test_pki, pdfsig_nssdir, 1)
+
+
+@pytest.mark.parametrize("level", ["B-LT", "B-LTA"])
+def test_pades_long_term_embeds_revocation_data(
+    folder: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki, pdfsig_nssdir: Path, level: str
+) -> None:
+    """B-LT: the CRL is fetched at signing time and embedded (DSS); the signature then validates
+    with fetching disabled and revocation checking in hard-fail mode."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    source = make_pdf(folder / "Marché.pdf")
+    result = sign_files(credential, [source], SignFormat.PADES, level=level, tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    assert result.output is not None, result.error
+    assert crl_pki.fetched
+    assert "Signature is Valid." in pdfsig(result.output, pdfsig_nssdir)
+    root = asn1_x509.Certificate.load(test_pki.root.cert_der)
+    with open(result.output, "rb") as fh:
+        reader = PdfFileReader(fh)
+        dss = DocumentSecurityStore.read_dss(reader)
+        assert len(dss.crls) >= 1
+        context = dss.as_validation_context(
+            # hard-fail, no fetching: a certificate that names a CRL must find it in the DSS
+            {"trust_roots": [root], "allow_fetching": False, "revocation_mode": "hard-fail"}
+        )
+        status = validate_pdf_signature(reader.embedded_signatures[0], context)
+        assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+        if level == "B-LTA":
+            assert len(reader.embedded_timestamp_signatures) == 1
+
+
+def test_long_term_levels_only_in_pades(folder: Path, p12_credential: Credential, tsa: Tsa) -> None:
+    from assistant.errors import AssistantError
+
+    source = folder / "a.bin"
+    source.write_bytes(b"x" * 10)
+    with pytest.raises(AssistantError) as info:
+        sign_files(p12_credential, [source], SignFormat.CADES, level="B-LT", tsa_url=tsa.url)
+    assert info.value.code == "level_unavailable" and "PAdES" in info.value.message_fr
+
+
+def test_pades_b_t_has_no_revocation_data_control(folder: Path, test_pki: pki.TestPki, tsa: Tsa,
+                                                  crl_pki: CrlPki) -> None:  # fmt: skip
+    """The control for the B-LT test: without embedded data, the same offline check fails."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    source = make_pdf(folder / "Marché.pdf")
+    output = sign_files(credential, [source], SignFormat.PADES, level="B-T", tsa_url=tsa.url).results[0].output
+    assert output is not None
+    root = asn1_x509.Certificate.load(test_pki.root.cert_der)
+    with open(output, "rb") as fh:
+        reader = PdfFileReader(fh)
+        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="hard-fail",
+                                    crls=[], ocsps=[])  # fmt: skip
+        status = validate_pdf_signature(reader.embedded_signatures[0], context)
+    assert status.intact and status.valid and not status.trusted
+
+
+def test_pades_long_term_without_revocation_source_fails_cleanly(
+    folder: Path, test_pki: pki.TestPki, tsa: Tsa
+) -> None:
+    """B-LT promises embedded revocation data: when the CRL cannot be fetched, say so, write nothing."""
+    from tests.signing.conftest import CrlPki
+
+    dead = pki.issue("dead", "Jean Injoignable", test_pki.ca, key_usage={"non_repudiation"},
+                     crl_url="http://127.0.0.1:9/ca.crl")  # fmt: skip
+    credential = CrlPki("", dead, dead, []).credential(dead, test_pki)
+    source = make_pdf(folder / "Marché.pdf")
+    result = sign_files(credential, [source], SignFormat.PADES, level="B-LT", tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    assert result.error is not None and result.error.code == "long_term_unavailable", result.error
+    assert "révocation" in result.error.message_fr
+    assert [p.name for p in folder.iterdir()] == ["Marché.pdf"]

@@ -15,7 +15,7 @@ from assistant.keystores.base import Credential
 from assistant.signing import SignFormat, sign_files
 from assistant.signing.verify import verify_file
 from tests import pki
-from tests.signing.conftest import Tsa, make_pdf
+from tests.signing.conftest import CrlPki, Tsa, make_pdf
 
 
 @pytest.fixture
@@ -184,72 +184,24 @@ def test_verify_unsigned_pdf(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", [SignFormat.CADES, SignFormat.XADES, SignFormat.PADES])
-def test_revocation_from_a_crl(tmp_path: Path, test_pki: pki.TestPki, fmt: SignFormat) -> None:
+def test_revocation_from_a_crl(tmp_path: Path, test_pki: pki.TestPki, crl_pki: CrlPki, fmt: SignFormat) -> None:
     """With --online, the CRL named in the certificate (served on 127.0.0.1) is fetched: a good
     certificate reads "non révoqué", a revoked one makes the signature invalid."""
-    import datetime as dt
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-
-    from assistant.keystores.base import StoreKind, StoreRef
-    from assistant.keystores.software import SoftwareCredential
-
-    crl_body: list[bytes] = [b""]
-    fetched: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            fetched.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pkix-crl")
-            self.send_header("Content-Length", str(len(crl_body[0])))
-            self.end_headers()
-            self.wfile.write(crl_body[0])
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        crl_url = f"http://127.0.0.1:{server.server_address[1]}/ca.crl"
-        good = pki.issue("good", "Jean Valide", test_pki.ca, key_usage={"non_repudiation"}, qc=True, crl_url=crl_url)
-        bad = pki.issue("bad", "Paul Révoqué", test_pki.ca, key_usage={"non_repudiation"}, qc=True, crl_url=crl_url)
-        now = dt.datetime.now(dt.UTC)
-        revoked = (
-            x509.RevokedCertificateBuilder().serial_number(bad.certificate.serial_number)
-            .revocation_date(now - dt.timedelta(hours=1)).build()
-        )  # fmt: skip
-        crl = (
-            x509.CertificateRevocationListBuilder().issuer_name(test_pki.ca.certificate.subject)
-            .last_update(now - dt.timedelta(hours=1)).next_update(now + dt.timedelta(days=1))
-            .add_revoked_certificate(revoked).sign(test_pki.ca.key, hashes.SHA256())  # type: ignore[arg-type]
-        )  # fmt: skip
-        crl_body[0] = crl.public_bytes(serialization.Encoding.DER)
-        verdicts = {}
-        for issued in (good, bad):
-            credential = SoftwareCredential(
-                issued.certificate, issued.key, StoreRef(StoreKind.PKCS12, "test", "test"),
-                chain=[test_pki.ca.certificate],
-            )  # fmt: skip
-            if fmt is SignFormat.PADES:
-                source = make_pdf(tmp_path / f"{issued.name}.pdf")
-            else:
-                source = _source(tmp_path, f"{issued.name}.docx")
-            output = sign_files(credential, [source], fmt).results[0].output
-            assert output is not None
-            offline = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
-            assert offline.revocation == "unknown"
-            verdicts[issued.name] = verify_file(
-                output, trust_roots=[test_pki.root.certificate], allow_fetching=True
-            ).signatures[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert fetched, "the CRL was never fetched"
+    verdicts = {}
+    for issued in (crl_pki.good, crl_pki.bad):
+        credential = crl_pki.credential(issued, test_pki)
+        if fmt is SignFormat.PADES:
+            source = make_pdf(tmp_path / f"{issued.name}.pdf")
+        else:
+            source = _source(tmp_path, f"{issued.name}.docx")
+        output = sign_files(credential, [source], fmt).results[0].output
+        assert output is not None
+        offline = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
+        assert offline.revocation == "unknown"
+        verdicts[issued.name] = verify_file(
+            output, trust_roots=[test_pki.root.certificate], allow_fetching=True
+        ).signatures[0]
+    assert crl_pki.fetched, "the CRL was never fetched"
     assert verdicts["good"].revocation == "good" and verdicts["good"].ok, verdicts["good"].problems
     assert verdicts["bad"].revocation == "revoked" and not verdicts["bad"].ok
     assert "révoqué" in verdicts["bad"].verdict_fr
