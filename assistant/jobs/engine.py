@@ -42,6 +42,8 @@ T = TypeVar("T")
 PROGRESS_INTERVAL = 0.1
 #: Window of the moving average behind `speed_bps`.
 SPEED_WINDOW = 3.0
+#: Finished jobs kept in memory (the journal keeps the whole history): a tray app runs for weeks.
+KEEP_FINISHED = 500
 
 __all__ = ["DescriptorError", "JobContext", "JobEngine", "JobFailed", "RunnerResult"]
 
@@ -371,7 +373,16 @@ class JobEngine:
                 job.error = error.to_dict()
             self._tokens.pop(job.id, None)
         self._set_state(job, state)
+        self._prune()
         log.info("job %s ended: %s", job.id, state.value)
+
+    def _prune(self) -> None:
+        with self._lock:
+            finished = [j for j in self._jobs.values() if j.state.terminal and j.id in self._announced]
+            for job in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+                for table in (self._jobs, self._cancels, self._futures):
+                    table.pop(job.id, None)  # type: ignore[attr-defined]
+                self._announced.discard(job.id)
 
     def _set_state(self, job: Job, state: JobState) -> None:
         with self._lock:

@@ -169,3 +169,19 @@ def test_jobs_left_running_by_a_dead_process_end_as_interrupted(assistant_home: 
     entry = engine.journal.history()[0]
     assert entry.state == "failed" and entry.error is not None and entry.error["code"] == "interrupted"
     engine.shutdown()
+
+
+def test_finished_jobs_are_pruned_from_memory_not_from_the_journal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.jobs.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "KEEP_FINISHED", 2)
+    engine = JobEngine(interaction=HeadlessInteraction(), workers=1)
+    engine.register_runner(JobType.DIAGNOSE, lambda ctx: RunnerResult())
+    ids = []
+    for _ in range(4):
+        job = engine.submit(diagnose(), ORIGIN)
+        engine.wait(job.id, timeout=5)
+        ids.append(job.id)
+    assert [j.id for j in engine.jobs()] == ids[2:]
+    assert len(engine.journal.history()) == 4
+    engine.shutdown()
