@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.errors import UsageError
+from assistant.errors import AssistantError, UsageError
 from assistant.keystores.base import (
     Credential,
     PinCallback,
@@ -24,7 +24,7 @@ from assistant.keystores.base import (
     PinState,
 )
 from assistant.progress import ProgressUpdate
-from assistant.signing.batch import BatchResult, sign_files
+from assistant.signing.batch import BatchResult, FileResult, sign_files
 from assistant.signing.formats import LEVELS, SignFormat
 
 
@@ -161,7 +161,25 @@ def print_summary(batch: BatchResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    fmt = SignFormat(args.format)
+    try:
+        batch = _sign(args, fmt)
+    except AssistantError as exc:
+        if not args.json:
+            raise  # cli.py prints it in French
+        # JSON readers get one object per source file whatever went wrong, never a bare message.
+        batch = BatchResult([FileResult(Path(f), fmt, error=exc) for f in args.files])
+    if args.json:
+        for result in batch.results:
+            print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(batch)
+    return 0 if batch.ok else 1
+
+
+def _sign(args: argparse.Namespace, fmt: SignFormat) -> BatchResult:
     from assistant.commands.verify import load_roots
+    from assistant.keystores.selection import release
     from assistant.settings import Settings
 
     tsa_url = args.tsa or (Settings.load().tsa_url if args.level != "B-B" else None) or None
@@ -169,10 +187,10 @@ def run(args: argparse.Namespace) -> int:
     pin_callback = make_pin_callback(args.pin_env)
     credential = open_key(args.key, pin_callback)
     try:
-        batch = sign_files(
+        return sign_files(
             credential,
             [Path(f) for f in args.files],
-            SignFormat(args.format),
+            fmt,
             level=args.level,
             tsa_url=tsa_url,
             out_dir=args.out_dir,
@@ -180,15 +198,7 @@ def run(args: argparse.Namespace) -> int:
             progress=_ProgressPrinter() if not args.json else _ignore,
         )
     finally:
-        from assistant.keystores.selection import release
-
         release(credential)  # log out of the card at the end of the batch
-    if args.json:
-        for result in batch.results:
-            print(json.dumps(result.to_dict(), ensure_ascii=False))
-    else:
-        print_summary(batch)
-    return 0 if batch.ok else 1
 
 
 def _ignore(update: ProgressUpdate) -> None:

@@ -214,3 +214,18 @@ def test_cli_pades_b_lt_with_trust_anchor(tmp_path: Path, assistant_home: Path, 
     assert crl_pki.fetched
     statuses = pyhanko_validate(output, test_pki)
     assert len(statuses) == 1 and statuses[0].trusted  # type: ignore[attr-defined]
+
+
+def test_cli_json_even_when_the_whole_batch_is_refused(tmp_path: Path, assistant_home: Path,
+                                                       test_pki: pki.TestPki) -> None:  # fmt: skip
+    """An expired certificate refuses the batch: --json still gives one object per file, in French."""
+    files = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    for path in files:
+        path.write_text("x")
+    done = _run(["--format", "xades", "--key", str(test_pki.expired.files["p12"]), "--pin-env", "AMP_PIN",
+                 "--json", *map(str, files)], tmp_path, assistant_home, AMP_PIN=pki.P12_PASSWORD)  # fmt: skip
+    assert done.returncode == 1
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["source"] for line in lines] == [str(f) for f in files]
+    assert all(line["output"] is None and line["error"]["code"] == "certificate_expired" for line in lines)
+    assert "a expiré" in lines[0]["error"]["message"]
