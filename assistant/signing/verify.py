@@ -18,7 +18,6 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -535,16 +534,18 @@ def _check_xades_signature(
 
 
 def _resolve_reference(uri: str, signature_path: Path, detached_of: Path | None) -> Path | None:
-    """Only a relative path below or beside the signature's folder (or the file the user named)."""
-    name = unquote(uri)
+    """Only a file beside the signature (or the one the user named), never a path or a URL.
+
+    A signature may come from a web page (remote verification job): letting it name "../x" or
+    "/etc/x" would let the page learn whether a local file has the content it guesses.
+    """
     if detached_of is not None:
         return detached_of if detached_of.is_file() else None
-    if not name or "://" in name or name.startswith(("/", "\\")) or ":" in name.split("/")[0]:
+    name = unquote(uri)
+    if not name or name in (".", "..") or any(c in name for c in "/\\:\0"):
         return None
-    candidate = (signature_path.parent / name).resolve()
-    base = signature_path.parent.resolve()
-    allowed = base.parent if name.startswith("../") and name.count("../") == 1 else base
-    if os.path.commonpath([str(candidate), str(allowed)]) != str(allowed) or not candidate.is_file():
+    candidate = signature_path.parent / name
+    if candidate.is_symlink() or not candidate.is_file():
         return None
     return candidate
 

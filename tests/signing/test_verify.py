@@ -126,7 +126,9 @@ def test_xades_reference_cannot_escape_the_folder(tmp_path: Path, p12_credential
     source = _source(tmp_path)
     output = sign_files(p12_credential, [source], SignFormat.XADES).results[0].output
     assert output is not None
-    for uri in ("/etc/passwd", "file:///etc/passwd", "http://127.0.0.1:9/x", "../../../../etc/passwd"):
+    (tmp_path.parent / "secret.txt").write_text("guess")
+    for uri in ("/etc/passwd", "file:///etc/passwd", "http://127.0.0.1:9/x", "../../../../etc/passwd",
+                "../secret.txt", "..%2Fsecret.txt", "sub/../Offre%20technique.docx"):  # fmt: skip
         text = output.read_text(encoding="utf-8").replace('URI="Offre%20technique.docx"', f'URI="{uri}"')
         hostile = tmp_path / "hostile.xml"
         hostile.write_text(text, encoding="utf-8")
