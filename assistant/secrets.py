@@ -19,9 +19,10 @@ _lock = threading.Lock()
 def _keyring_usable() -> bool:
     try:
         import keyring
-        from keyring.backends import fail
+        from keyring.backends import fail, null
 
-        return not isinstance(keyring.get_keyring(), fail.Keyring)
+        # The "fail" and "null" backends accept calls and keep nothing: memory is better.
+        return not isinstance(keyring.get_keyring(), fail.Keyring | null.Keyring)
     except Exception:
         return False
 
