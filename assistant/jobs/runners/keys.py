@@ -8,67 +8,21 @@ the credentials of every store (UserInteraction.choose_credential). The local us
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-
-from cryptography import x509
 
 from assistant.errors import AssistantError
 from assistant.jobs.engine import JobContext
-from assistant.keystores.base import Credential, KeyNotFoundError, StoreSet
+from assistant.keystores.base import Credential
 
 
 class NoCredentialError(AssistantError):
     code = "no_credential"
 
 
-def _fits(credential: Credential, purpose: str) -> bool:
-    try:
-        usage = credential.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return True
-    if purpose == "decrypt":
-        return bool(usage.key_encipherment) and credential.key_type == "RSA"
-    return bool(usage.digital_signature or usage.content_commitment)
-
-
 def _resolve_spec(spec: str, ctx: JobContext) -> Credential:
-    try:
-        from assistant.keystores.selection import resolve_key
-    except ModuleNotFoundError as exc:
-        if exc.name != "assistant.keystores.selection":
-            raise
-        return _fallback_resolve(spec, ctx)
+    from assistant.keystores.selection import resolve_key
+
     credential: Credential = resolve_key(spec, ctx.pin_callback, settings=ctx.settings, allow_module_path=ctx.job.is_local)
     return credential
-
-
-def _fallback_resolve(spec: str, ctx: JobContext) -> Credential:
-    """Until keystores.selection lands: PKCS#11 URIs with module-path, and .p12 files."""
-    if spec.startswith("pkcs11:"):
-        from assistant.keystores.pkcs11.backend import open_module_stores
-        from assistant.keystores.pkcs11.modules import load_module
-        from assistant.keystores.pkcs11.uri import Pkcs11Uri
-
-        uri = Pkcs11Uri.parse(spec)
-        if not uri.module_path:
-            raise KeyNotFoundError("URI PKCS#11 sans module-path.", "PKCS#11 URI without module-path.")
-        for store in open_module_stores(load_module(uri.module_path), ctx.pin_callback):
-            if uri.token and store.label != uri.token:
-                continue
-            for credential in store.credentials():
-                if uri.object and credential.label != uri.object:
-                    continue
-                if uri.id is not None and credential.key_id not in (uri.id.hex(), uri.id):
-                    continue
-                return credential
-        raise KeyNotFoundError(f"Aucune clé ne correspond à {spec}.", f"No key matches {spec}.")
-    from assistant.keystores.pkcs12 import Pkcs12Store
-
-    p12 = Pkcs12Store(Path(spec).expanduser(), ctx.pin_callback)
-    credentials = p12.credentials()
-    if not credentials:
-        raise KeyNotFoundError(f"Aucune clé dans {spec}.", f"No key in {spec}.")
-    return credentials[0]
 
 
 def credential_for_job(ctx: JobContext, purpose: str) -> tuple[Credential, Callable[[], None]]:
@@ -78,22 +32,16 @@ def credential_for_job(ctx: JobContext, purpose: str) -> tuple[Credential, Calla
         credential = _resolve_spec(str(spec), ctx)
 
         def release() -> None:
-            try:
-                from assistant.keystores.selection import release as release_credential
-            except ModuleNotFoundError:
-                return
+            from assistant.keystores.selection import release as release_credential
+
             release_credential(credential)
 
         return credential, release
-    from assistant.keystores.inventory import open_stores
+    from assistant.keystores.inventory import usable_credentials
 
-    stores: StoreSet = open_stores(ctx.pin_callback, ctx.settings)
-    candidates: list[Credential] = []
-    seen: set[str] = set()
-    for credential in stores.credentials():
-        if _fits(credential, purpose) and credential.fingerprint_sha256 not in seen:
-            seen.add(credential.fingerprint_sha256)
-            candidates.append(credential)
+    # One entry per certificate, from its safest store, procurement-ready first; a broken store
+    # is skipped rather than stopping the job, and no .p12 password is asked before the choice.
+    candidates, stores = usable_credentials(ctx.pin_callback, ctx.settings, purpose=purpose)
     chosen = ctx.choose_credential(candidates)
     if chosen is None:
         stores.close()
