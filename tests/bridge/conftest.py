@@ -55,8 +55,9 @@ def start_bridge(softhsm_token: Any) -> Iterator[Callable[..., Running]]:
         key_spec: str | None = None,
         pin_env: str | None = None,
         loopback_http: bool = True,
+        pkcs11_modules: tuple[str, ...] = (),
     ) -> Running:
-        settings = Settings()
+        settings = Settings(pkcs11_modules=list(pkcs11_modules))
         interaction = AnsweringInteraction(answers, key_spec=key_spec, pin_env=pin_env, settings=settings)
         engine = JobEngine(interaction=interaction, settings=settings, loopback_http=loopback_http)
         bridge = BridgeServer(engine, settings, interaction, rates=rates)
@@ -84,6 +85,7 @@ def demo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         data_dir=tmp_path_factory.mktemp("demo-platform"),
         spec=ContentSpec(consultations=1, plis=2, envelopes=2, file_size=256 * 1024),
         test_hooks=True,
+        seed_credentials=False,  # the tests name their key; nothing goes into a vault
     ).start()
     yield platform
     platform.stop()

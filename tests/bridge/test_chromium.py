@@ -64,10 +64,14 @@ def test_demo_page_signs_through_the_bridge(
     """The demo platform's own page detects the assistant, queues a PAdES signature of its files
     and follows it to the end; the operator approved the SoftHSM2 key for this headless session."""
     monkeypatch.setenv(PIN_ENV, pki.TOKEN_PIN)
+    from cryptography.hazmat.primitives import hashes
+
+    # The operator configured the card's module and approved one certificate by its fingerprint.
     run = start_bridge(
         approved=(demo_platform.url,),
-        key_spec=softhsm_token.uri(test_pki.signer.name),
+        key_spec="sha256:" + test_pki.signer.certificate.fingerprint(hashes.SHA256()).hex(),
         pin_env=PIN_ENV,
+        pkcs11_modules=(softhsm_token.module,),
     )
     seen: list[tuple[str, str, Any]] = []
     run.engine.subscribe(lambda e: seen.append((e.kind, e.job["state"], e.job["progress"]["percent"])))
