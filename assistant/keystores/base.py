@@ -236,6 +236,27 @@ class Credential(ABC):
         scheme = SignatureScheme.ECDSA if self.key_type == "EC" else SignatureScheme.RSA_PKCS1V15
         return SignatureMechanism(scheme, hash_algorithm)
 
+    # -- the store behind the key ---------------------------------------------------------
+
+    @property
+    def key_store(self) -> KeyStore | None:
+        """The open store this credential came from: to log in early, find its chain, close it.
+
+        Backends keep it in `_store`; a credential built by hand has none.
+        """
+        store = getattr(self, "_store", None)
+        return store if isinstance(store, KeyStore) else None
+
+    def login(self) -> None:
+        """Ask for the PIN or password now rather than at the first operation.
+
+        A batch calls this before hashing its first file, so the user is not left waiting for the
+        prompt behind a 2 GB archive. Credentials whose store needs no login do nothing.
+        """
+        store = self.key_store
+        if store is not None:
+            store.login()
+
     # -- private-key operations ----------------------------------------------------------
 
     def sign(self, data: bytes, mechanism: SignatureMechanism) -> bytes:
@@ -271,6 +292,9 @@ class KeyStore(ABC):
     def certificates(self) -> list[x509.Certificate]:
         """Certificates without a private key here (CA certificates, other people's)."""
         return []
+
+    def login(self) -> None:
+        """Unlock the store now (one PIN entry for the batch). Stores without a secret do nothing."""
 
     def close(self) -> None:
         """Log out and release the store (end of a batch)."""

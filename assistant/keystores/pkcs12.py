@@ -28,7 +28,9 @@ from assistant.keystores.base import (
 )
 from assistant.keystores.software import SoftwareCredential
 
-MAX_P12_SIZE = 1 << 20  # a PKCS#12 with a key and a chain is a few KB; refuse anything absurd
+MAX_P12_SIZE = 1 << 20
+#: A callback that keeps answering a wrong password (a script, an env variable) is stopped here.
+MAX_PASSWORD_ATTEMPTS = 5  # a PKCS#12 with a key and a chain is a few KB; refuse anything absurd
 
 
 def read_p12_bytes(path: Path) -> bytes:
@@ -114,16 +116,19 @@ class Pkcs12Store(KeyStore):
     def unlocked(self) -> SoftwareCredential:
         if self._unlocked is not None:
             return self._unlocked
-        retry = False
-        while True:
-            password = self._pin_callback(PinRequest(self.path.name, kind="password", retry=retry))
+        for attempt in range(MAX_PASSWORD_ATTEMPTS):
+            password = self._pin_callback(PinRequest(self.path.name, kind="password", retry=attempt > 0))
             if password is None:
                 raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
             try:
                 return self._unlock_with(password)
             except WrongPasswordError:
-                retry = True
-                continue
+                if attempt == MAX_PASSWORD_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def login(self) -> None:
+        self.unlocked()
 
     def _public_parts(self) -> tuple[x509.Certificate, list[x509.Certificate]]:
         """Certificates of a PKCS#12 are usually encrypted too: ask for the password if so."""

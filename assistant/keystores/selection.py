@@ -68,8 +68,8 @@ def resolve_key(
 
 def release(credential: Credential) -> None:
     """Close (and log out of) the store a resolved credential came from: end of the batch."""
-    store = getattr(credential, "_store", None)
-    if isinstance(store, KeyStore):
+    store = credential.key_store
+    if store is not None:
         store.close()
 
 
@@ -147,7 +147,7 @@ def _resolve_uri(uri: Pkcs11Uri, pin_callback: PinCallback, settings: Settings, 
             code="key_ambiguous",
         )
     chosen = matching[0]
-    _close_all(stores, keep=getattr(chosen, "_store", None))
+    _close_all(stores, keep=chosen.key_store)
     return chosen
 
 

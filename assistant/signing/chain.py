@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from cryptography import x509
 
-from assistant.keystores.base import Credential, KeyStore, KeyStoreError
+from assistant.keystores.base import Credential, KeyStoreError
 
 _MAX_DEPTH = 8
 
@@ -47,9 +47,8 @@ def signing_chain(credential: Credential) -> list[x509.Certificate]:
     """The credential's chain, or the issuers found among its store's other certificates."""
     if credential.chain:
         return list(credential.chain)
-    # Backends keep their store on the credential (`_store`, as keystores.selection.release uses).
-    store = getattr(credential, "_store", None)
-    if not isinstance(store, KeyStore):
+    store = credential.key_store
+    if store is None:
         return []
     try:
         pool = store.certificates()
