@@ -8,7 +8,8 @@ answer is the safe one: no key, no PIN, origin refused, not confirmed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -33,14 +34,19 @@ def _on_top(dialog: QDialog) -> None:
     dialog.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
 
 
-def _show_modal(dialog: QDialog) -> bool:
+def _open(dialog: QDialog, reply: Callable[[Any], None], answer: Callable[[bool], Any]) -> None:
+    """Show without a nested loop; `reply(answer(accepted))` when the user closes the dialog."""
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+
+    def finished(code: int) -> None:
+        value = answer(code == QDialog.DialogCode.Accepted.value)
+        dialog.deleteLater()
+        reply(value)
+
+    dialog.finished.connect(finished)
     dialog.show()
     dialog.raise_()
     dialog.activateWindow()
-    try:
-        return dialog.exec() == QDialog.DialogCode.Accepted
-    finally:
-        dialog.deleteLater()
 
 
 def _origin_text(job: Job) -> str:
@@ -176,27 +182,32 @@ class QtUserInteraction:
         self.parent = parent
         self.pin_callback = QtPinCallback(self.invoker, parent)
 
-    def _ask(self, question: object, default: object) -> object:
+    def _ask(self, start: Callable[[Callable[[Any], None]], None], default: Any) -> Any:
         try:
-            return self.invoker.call(question)  # type: ignore[arg-type]
+            return self.invoker.ask(start)
         except GuiClosedError:
             return default
 
     def choose_credential(self, job: Job, candidates: list[Credential]) -> Credential | None:
-        def question() -> Credential | None:
+        def start(reply: Callable[[Any], None]) -> None:
             dialog = ChooseCredentialDialog(job, candidates, self.parent)
-            return dialog.chosen() if _show_modal(dialog) else None
+            _open(dialog, reply, lambda accepted: dialog.chosen() if accepted else None)
 
-        result = self._ask(question, None)
+        result = self._ask(start, None)
         return result if isinstance(result, Credential) else None
 
     def ask_pin(self, request: PinRequest) -> str | None:
         return self.pin_callback(request)
 
     def approve_origin(self, origin: str) -> bool:
-        return bool(self._ask(lambda: _show_modal(ApproveOriginDialog(origin, self.parent)), False))
+        def start(reply: Callable[[Any], None]) -> None:
+            _open(ApproveOriginDialog(origin, self.parent), reply, lambda accepted: accepted)
+
+        return bool(self._ask(start, False))
 
     def confirm(self, job: Job, message_fr: str) -> bool:
-        return bool(
-            self._ask(lambda: _show_modal(ConfirmDialog(job.title_fr, message_fr, _origin_text(job), self.parent)), False)
-        )
+        def start(reply: Callable[[Any], None]) -> None:
+            dialog = ConfirmDialog(job.title_fr, message_fr, _origin_text(job), self.parent)
+            _open(dialog, reply, lambda accepted: accepted)
+
+        return bool(self._ask(start, False))

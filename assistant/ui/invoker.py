@@ -2,8 +2,10 @@
 
 Jobs run on the engine's worker threads, but a PIN prompt or an "approve this platform" question
 is a dialog, and Qt widgets live on the GUI thread only. `GuiInvoker.call` posts the function to
-the GUI thread through a queued signal and blocks the calling worker until the user has answered;
-called from the GUI thread itself it just runs the function (dialogs then open a nested loop).
+the GUI thread through a queued signal and blocks the calling worker until it returns;
+`GuiInvoker.ask` does the same for a question answered later: the dialog is shown without a nested
+event loop (the GUI keeps running normally) and the worker waits for the dialog's reply. Called
+from the GUI thread itself, `ask` spins a local event loop until the reply comes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, Signal
 
 T = TypeVar("T")
 
@@ -68,3 +70,30 @@ class GuiInvoker(QObject):
         if "error" in box:
             raise box["error"]
         return box["value"]  # type: ignore[no-any-return]
+
+    def ask(self, start: Callable[[Callable[[Any], None]], object]) -> Any:
+        """`start(reply)` runs on the GUI thread and shows a question; `reply(answer)` ends the wait."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def reply(answer: Any) -> None:
+            if not done.is_set():
+                box["value"] = answer
+                done.set()
+
+        if self.on_gui_thread():
+            loop = QEventLoop()
+
+            def reply_and_quit(answer: Any) -> None:
+                reply(answer)
+                loop.quit()
+
+            start(reply_and_quit)
+            if not done.is_set():
+                loop.exec()
+            return box.get("value")
+        self.call(lambda: start(reply))
+        while not done.wait(0.2):
+            if self._closed.is_set():
+                raise GuiClosedError("the application is closing")
+        return box.get("value")

@@ -10,6 +10,8 @@ in an attribute, or left in the field after the dialog closes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -128,19 +130,22 @@ class PinDialog(QDialog):
         return value
 
 
-def ask_pin_modal(request: PinRequest, parent: QWidget | None = None) -> str | None:
-    """Show the dialog on the GUI thread; the PIN, "" for a PIN pad, or None when cancelled."""
+def start_pin_dialog(request: PinRequest, parent: QWidget | None, reply: Callable[[str | None], None]) -> PinDialog:
+    """Show the dialog (GUI thread, no nested loop); `reply` gets the PIN, "" for a PIN pad, or None."""
     dialog = PinDialog(request, parent)
-    try:
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        answer = dialog.take_answer()
-        return answer if accepted else None
-    finally:
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+
+    def finished(code: int) -> None:
+        answer = dialog.take_answer() if code == QDialog.DialogCode.Accepted.value else None
         dialog.field.clear()
         dialog.deleteLater()
+        reply(answer)
+
+    dialog.finished.connect(finished)
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()
+    return dialog
 
 
 class QtPinCallback:
@@ -152,6 +157,7 @@ class QtPinCallback:
 
     def __call__(self, request: PinRequest) -> str | None:
         try:
-            return self._invoker.call(lambda: ask_pin_modal(request, self._parent))
+            answer = self._invoker.ask(lambda reply: start_pin_dialog(request, self._parent, reply))
         except GuiClosedError:
             return None
+        return answer if isinstance(answer, str) else None
