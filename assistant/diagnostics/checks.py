@@ -220,12 +220,12 @@ def check_stores(settings: Settings) -> list[CheckResult]:
     finally:
         store_set.close()
     return [
-        _nss_result(by_kind.get("nss", []), errors, settings),
+        _nss_result(by_kind.get("nss", []), errors, settings, other_stores=len(store_set.stores)),
         _pkcs11_result(by_kind.get("pkcs11", []), errors, discovery),
     ]
 
 
-def _nss_result(stores: list[str], errors: list[str], settings: Settings) -> CheckResult:
+def _nss_result(stores: list[str], errors: list[str], settings: Settings, *, other_stores: int = 0) -> CheckResult:
     nss_errors = tuple(e for e in errors if "NSS" in e or "nss" in e)
     if stores and not nss_errors:
         return CheckResult(
@@ -248,6 +248,16 @@ def _nss_result(stores: list[str], errors: list[str], settings: Settings) -> Che
             tuple(stores) + nss_errors,
         )
     default_db = Path.home() / ".pki" / "nssdb"
+    if other_stores:
+        return CheckResult(
+            "stores",
+            LABEL_STORES,
+            Status.OK,
+            "Magasin accessible (carte ou fichier)",
+            "Pas de magasin de certificats du système (base NSS de Chrome ou de Firefox) ; vos certificats sont "
+            "lus sur votre carte, votre clé USB ou vos fichiers.",
+            details=(f"Recherché : {default_db}", *settings.nss_databases),
+        )
     return CheckResult(
         "stores",
         LABEL_STORES,

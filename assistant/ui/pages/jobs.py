@@ -208,7 +208,7 @@ class JobsPage(QWidget):
         for row, entry in enumerate(entries):
             state = entry.state
             result = STATE_LABELS.get(state, state)
-            if entry.error and state != "succeeded":
+            if entry.error and state == "failed":
                 result = f"{result} : {entry.error.get('message', '')}"
             cells = [
                 fmt_datetime(entry.started_at or entry.created_at),
