@@ -240,3 +240,46 @@ def test_sign_wizard_cancelled_pin_signs_nothing(qtbot: Any, window: MainWindow,
     assert any(t.startswith("↳ Erreur : ") for t in texts), texts
     shot(window, screens, "sign-cancelled")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("contrat")) == ["contrat.txt"]
+
+
+def test_sign_wizard_pades_on_the_card_after_a_wrong_pin(qtbot: Any, window: MainWindow, test_pki: pki.TestPki,
+                                                         tmp_path: Path, screens: Path) -> None:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from tests.signing.conftest import make_pdf
+
+    source = make_pdf(tmp_path / "0-Lettre informative.pdf", "Lettre informative")
+    original = source.read_bytes()
+    wizard = window.sign
+    window.show_page("sign")
+    wizard.add_files([source])
+    assert wizard.files_table.cellWidget(0, 2).currentText() == "PAdES"  # type: ignore[union-attr]
+    qtbot.mouseClick(wizard.files_next, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.cert_state.text().startswith("Sélectionnez le certificat"), timeout=20000)
+    assert wizard.select_certificate(test_pki.signer.fingerprint)  # Jeanne Dupont, on the SoftHSM card
+    with qtbot.waitSignal(wizard.finished, timeout=60000):
+        qtbot.mouseClick(wizard.sign_button, Qt.MouseButton.LeftButton)
+        _answer_password(qtbot, "999999")  # wrong PIN: the card refuses it
+        dialog = wait_for_dialog(qtbot, "pinDialog")  # asked again, saying why
+        warning = dialog.findChild(QLabel, "pinWarning")
+        assert warning is not None and warning.text().startswith("Code PIN incorrect.")
+        shot(dialog, screens, "pin-retry")
+        _answer_password(qtbot, pki.TOKEN_PIN)
+    assert wizard.summary.text().startswith("<b>La signature électronique des fichiers sélectionnés s'est terminée")
+    texts = wizard.result_texts()
+    assert "↳ Format de signature : PADES" in texts
+    generated = next(t.removeprefix("↳ Fichier généré : ") for t in texts if t.startswith("↳ Fichier généré : "))
+    assert re.fullmatch(r"0-Lettre informative - \d{14} - Signature 1\.pdf", generated), generated
+    signed = tmp_path / generated
+    assert signed.read_bytes().startswith(original)  # incremental update: the original bytes are kept
+    assert source.read_bytes() == original
+    root = asn1_x509.Certificate.load(test_pki.root.cert_der)
+    # The card holds only the signer's certificate: the issuing CA is given to the validator.
+    issuing = asn1_x509.Certificate.load(test_pki.ca.cert_der)
+    with signed.open("rb") as fh:
+        embedded = PdfFileReader(fh).embedded_signatures[0]
+        status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[root], other_certs=[issuing]))
+    assert status.intact and status.valid and status.bottom_line, status.pretty_print_details()
