@@ -52,9 +52,9 @@ def warning_for(request: PinRequest) -> str:
             "Dernier essai : un nouveau code PIN erroné bloquera votre carte."
         )
     if request.state is PinState.COUNT_LOW:
-        return (wrong + " " if request.retry else "") + (
-            "Attention : un code PIN erroné a déjà été saisi ; plusieurs erreurs bloquent la carte."
-        )
+        if request.retry:
+            return wrong + " Attention : plusieurs erreurs successives bloquent la carte."
+        return "Attention : un code PIN erroné a déjà été saisi ; plusieurs erreurs bloquent la carte."
     if request.retry:
         return wrong + " Veuillez réessayer."
     return ""
