@@ -99,7 +99,7 @@ def test_certificates_page_lists_verdicts_after_adding_p12(qtbot: Any, window: M
         assert f"« {item.files['p12'].name} »" in heading
     assert Settings.load().pkcs12_files == [str(i.files["p12"].resolve()) for i in
                                             (test_pki.signer, test_pki.expired, test_pki.auth_only)]
-    rows = {page.table.item(r, 0).text(): page.table.item(r, 4).text() for r in range(page.table.rowCount())}
+    rows = {page.table.item(r, 0).text(): page.table.item(r, 3).text() for r in range(page.table.rowCount())}
     assert rows["Jeanne Dupont — Assistant Marchés Publics Tests"] == "Adapté pour les marchés publics"
     assert rows["Ancien Signataire — Assistant Marchés Publics Tests"] == "Expiré, ne peut plus signer"
     assert rows["Paul Durand (authentification) — Assistant Marchés Publics Tests"] == (
@@ -113,7 +113,7 @@ def test_certificates_page_lists_verdicts_after_adding_p12(qtbot: Any, window: M
     expired_on = test_pki.expired.certificate.not_valid_after_utc.astimezone().strftime("%d/%m/%Y")
     assert f"Certificat expiré le {expired_on}" in details
     # Found on the card and in the file: one entry naming both stores, the card first.
-    assert page.table.item(row_of["Jeanne Dupont"], 3).text() == "amp-test-token, signer.p12"
+    assert page.table.item(row_of["Jeanne Dupont"], 2).text() == "amp-test-token, signer.p12"
     shot(window, screens, "certificates")
     # The listing is remembered: a new listing, without any password, shows the three certificates.
     count = page.table.rowCount()
@@ -283,3 +283,47 @@ def test_sign_wizard_pades_on_the_card_after_a_wrong_pin(qtbot: Any, window: Mai
         embedded = PdfFileReader(fh).embedded_signatures[0]
         status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[root], other_certs=[issuing]))
     assert status.intact and status.valid and status.bottom_line, status.pretty_print_details()
+
+
+def test_import_p12_into_the_system_store(qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, screens: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))  # the user's own ~/.pki/nssdb, created by the import
+    own = pki.write_files(
+        pki.issue("dominique", "Dominique Bernard", test_pki.ca, key_usage={"non_repudiation"}, qc=True),
+        tmp_path / "fichiers",
+    )
+    page = window.certificates
+    page.settings.pkcs12_files = []
+    with qtbot.waitSignal(page.loaded, timeout=20000):
+        window.show_page("certificates")
+    names = [page.table.item(r, 0).text() for r in range(page.table.rowCount())]
+    assert not any(n.startswith("Dominique Bernard") for n in names)
+
+    with qtbot.waitSignal(page.imported, timeout=30000) as blocker:
+        page.import_into_system_store(own.files["p12"])
+        heading = _answer_password(qtbot)
+        assert "« dominique.p12 »" in heading
+    assert blocker.args[0] == "Certificat « dominique » importé dans « NSS (~/.pki/nssdb) »."
+    assert (home / ".pki" / "nssdb" / "cert9.db").is_file()
+    qtbot.waitUntil(lambda: any(page.table.item(r, 0).text().startswith("Dominique Bernard")
+                                for r in range(page.table.rowCount())), timeout=20000)
+    row = next(r for r in range(page.table.rowCount()) if page.table.item(r, 0).text().startswith("Dominique Bernard"))
+    assert page.table.item(row, 2).text() == "NSS (~/.pki/nssdb)"
+    assert page.table.item(row, 3).text() == "Adapté pour les marchés publics"
+    page.table.selectRow(row)
+    assert page.details.toPlainText().startswith("Dominique Bernard")
+    shot(window, screens, "certificates-imported")
+    # certutil, the reference tool, sees the key and the certificate in the database.
+    listed = subprocess.run([pki.require_tool("certutil"), "-K", "-d", f"sql:{home / '.pki' / 'nssdb'}"],
+                            capture_output=True, text=True, input="")
+    assert "dominique" in listed.stdout, listed.stdout + listed.stderr
+
+    # A wrong password changes nothing and says so.
+    with qtbot.waitSignal(page.imported, timeout=30000) as blocker:
+        page.import_into_system_store(test_pki.signer_ec.files["p12"])
+        _answer_password(qtbot, "mauvais")
+    assert blocker.args[0].startswith("L'import a échoué : "), blocker.args[0]
+    assert blocker.args[0] == "L'import a échoué : Mot de passe incorrect pour signer_ec.p12."
+    assert page.warning_label.text() == blocker.args[0]

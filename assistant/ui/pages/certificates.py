@@ -33,7 +33,8 @@ from assistant.settings import Settings
 from assistant.ui.tasks import run_in_background
 from assistant.ui.widgets import fmt_date, page_header
 
-COLUMNS = ("Certificat", "Émetteur", "Expire le", "Magasin", "Conformité")
+COLUMNS = ("Certificat", "Expire le", "Magasin", "Conformité")
+VERDICT_COLUMN = 3
 VERDICT_COLOURS = {
     "qualified_signature": "#2e8b57",
     "signature": "#1f6fb2",
@@ -49,6 +50,8 @@ def verdict_colour(category: str) -> str:
 class CertificatesPage(QWidget):
     #: emitted on the GUI thread once a listing is shown (argument: number of certificates)
     loaded = Signal(int)
+    #: emitted on the GUI thread when an import into the system store ends (argument: French message)
+    imported = Signal(str)
 
     def __init__(self, settings: Settings, pin_callback: PinCallback, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,8 +76,16 @@ class CertificatesPage(QWidget):
         self.import_button = QPushButton("Ajouter un fichier de certificat (.p12/.pfx)…")
         self.import_button.setObjectName("importPkcs12")
         self.import_button.clicked.connect(self._choose_pkcs12)
+        self.import_system_button = QPushButton("Importer dans le magasin du système…")
+        self.import_system_button.setObjectName("importIntoSystemStore")
+        self.import_system_button.setToolTip(
+            "Importe le certificat et sa clé d'un fichier .p12/.pfx dans le magasin de certificats de Chrome "
+            "et des applications (base NSS), comme le demandent les guides des plateformes."
+        )
+        self.import_system_button.clicked.connect(self._choose_pkcs12_for_import)
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.import_button)
+        buttons.addWidget(self.import_system_button)
         buttons.addStretch(1)
         self.state = QLabel("")
         self.state.setObjectName("certificatesState")
@@ -89,11 +100,13 @@ class CertificatesPage(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
+        self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(VERDICT_COLUMN, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(VERDICT_COLUMN, 240)
         self.table.itemSelectionChanged.connect(self._show_selected)
         splitter.addWidget(self.table)
         self.details = QTextBrowser()
@@ -141,12 +154,12 @@ class CertificatesPage(QWidget):
         self.refresh_button.setEnabled(True)
         self.entries = list(inventory.entries)
         self.warnings = list(inventory.warnings)
+        self.table.clearSelection()
         self.table.setRowCount(len(self.entries))
         for row, entry in enumerate(self.entries):
             verdict = entry.verdict
             cells = [
                 entry.subject_name + (f" — {entry.organization}" if entry.organization else ""),
-                entry.issuer_name,
                 fmt_date(entry.not_after),
                 ", ".join(s.label for s in entry.stores),
                 verdict.label[:1].upper() + verdict.label[1:],
@@ -154,14 +167,16 @@ class CertificatesPage(QWidget):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
-                if column == 4:
+                if column == VERDICT_COLUMN:
                     item.setForeground(QColor(verdict_colour(verdict.category.value)))
                 self.table.setItem(row, column, item)
         count = len(self.entries)
         self.state.setText(f"{count} certificat(s)" if count else "Aucun certificat trouvé")
         self.warning_label.setText("\n".join(f"⚠ {w.message_fr}" for w in self.warnings))
+        self.table.resizeRowsToContents()
         if self.entries:
             self.table.selectRow(0)
+            self._show_selected()
         else:
             self.details.setHtml(
                 "<p>Aucun certificat n'a été trouvé. Insérez votre carte ou votre clé USB de signature, "
@@ -189,6 +204,53 @@ class CertificatesPage(QWidget):
         )
         if path:
             self.add_pkcs12(Path(path))
+
+    def _choose_pkcs12_for_import(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            "Importer un certificat dans le magasin du système",
+            str(Path.home()),
+            "Certificats PKCS#12 (*.p12 *.pfx)",
+        )
+        if path:
+            self.import_into_system_store(Path(path))
+
+    def import_into_system_store(self, path: Path) -> None:
+        """Import the file's key and certificate into the user's NSS database, off the GUI thread.
+
+        The file's password (and the database's, if it has one) is asked through the PIN dialog and
+        used for parsing only; nothing is kept.
+        """
+        self.import_system_button.setEnabled(False)
+        self.state.setText(f"Import de {path.name}…")
+        callback = self.pin_callback
+
+        def work(_progress: object) -> str:
+            from assistant.keystores.importer import import_p12, open_target_store
+
+            store = open_target_store("nss", callback)
+            try:
+                result = import_p12(path, store, callback)
+            finally:
+                store.close()
+            if result.already_present:
+                return f"Le certificat « {result.object_label} » est déjà dans « {result.store_label} »."
+            return f"Certificat « {result.object_label} » importé dans « {result.store_label} »."
+
+        def done(message: str) -> None:
+            self.import_system_button.setEnabled(True)
+            self.warning_label.setText(message)
+            self.imported.emit(message)
+            self.refresh()
+
+        def failed(exc: Exception) -> None:
+            self.import_system_button.setEnabled(True)
+            self.state.setText("")
+            message = f"L'import a échoué : {getattr(exc, 'message', None) or type(exc).__name__}"
+            self.warning_label.setText(message)
+            self.imported.emit(message)
+
+        run_in_background(work, done, failed, name="import-p12")
 
     def add_pkcs12(self, path: Path) -> None:
         """Register the file in the settings, then list again asking its password once (and only its)."""

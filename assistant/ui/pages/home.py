@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -93,7 +94,23 @@ class HomePage(QWidget):
         actions.addStretch(1)
         layout.addLayout(actions)
         layout.addStretch(1)
+        # A platform approved from a dialog while this page is open shows up without a click.
+        self._timer = QTimer(self)
+        self._timer.setInterval(3000)
+        self._timer.timeout.connect(self._refresh_if_visible)
+        self._timer.start()
         self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def _refresh_if_visible(self) -> None:
+        if self.isVisible():
+            selected = self.origins.currentRow()
+            self.refresh()
+            if 0 <= selected < self.origins.count():
+                self.origins.setCurrentRow(selected)
 
     def _registry(self) -> OriginRegistry:
         return self.bridge.registry if self.bridge is not None else OriginRegistry()
