@@ -317,7 +317,7 @@ class DemoPlatform:
         elif kind == "keygen":
             base["label"] = "Création d'un bi-clé de chiffrement"
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            base["params"] = {"common_name": f"Démo Acheteur {stamp}", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
+            base["params"] = {"name": f"Démo Acheteur {stamp}", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
         elif kind == "diagnose":
             base["label"] = "Test de la configuration utilisateur"
             base["params"] = {"platform_url": f"{self.url}/"}

@@ -372,7 +372,8 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "report_url": ctx.policy.check,
         }
     if job_type is JobType.KEYGEN:
-        return {"common_name": _str(200)}, {
+        return {"name": _str(200)}, {
+            "cn": _str(200),
             "upload_url": ctx.policy.check,
             "key_size": _int(2048, 4096),
             "store": lo(_str(2000)),

@@ -120,7 +120,7 @@ def test_plain_http_only_to_loopback_in_demo_mode() -> None:
         ({"version": 1, "type": "open", "params": {"descriptor_url": f"{ORIGIN}/d", "key": "pkcs11:token=x?module-path=/tmp/evil.so"}}, "params.key"),
         ({"version": 1, "type": "sign", "params": {"paths": ["/home/u/secret.pdf"], "format": "pades"}}, "params.paths"),
         ({"version": 1, "type": "decrypt", "params": {"folder": "/tmp"}}, "type"),
-        ({"version": 1, "type": "keygen", "params": {"common_name": "x", "store": "pkcs11:token=a?module-path=/tmp/evil.so"}}, "params.store"),
+        ({"version": 1, "type": "keygen", "params": {"name": "x", "store": "pkcs11:token=a?module-path=/tmp/evil.so"}}, "params.store"),
     ],
 )
 def test_pages_cannot_name_local_paths_or_keys(descriptor: dict[str, Any], field: str) -> None:

@@ -13,10 +13,12 @@ def run(ctx: JobContext) -> RunnerResult:
     from assistant.envelopes.bicle import create_bicle
 
     params = ctx.params
-    common_name: str = params["common_name"]
+    from assistant.envelopes.bicle import DEFAULT_KEY_SIZE
+
+    name: str = params["name"]
     store = params.get("store", "vault")
     ctx.report(ProgressUpdate(step=1, steps=3, label="Création du bi-clé de chiffrement"), fraction=0.1)
-    result = create_bicle(store, common_name, ctx.pin_callback, key_size=params.get("key_size", 2048), settings=ctx.settings, allow_module_path=ctx.job.is_local)
+    result = create_bicle(store, name, ctx.pin_callback, cn=params.get("cn"), key_size=params.get("key_size", DEFAULT_KEY_SIZE), settings=ctx.settings, allow_module_path=ctx.job.is_local)
     public = {k: v for k, v in result.to_dict().items() if k not in ("cert_out", "backup", "location")}
     if params.get("upload_url"):
         ctx.report(ProgressUpdate(step=2, steps=3, label="Envoi du certificat public à la plateforme"), fraction=0.7)
