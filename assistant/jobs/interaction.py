@@ -65,12 +65,13 @@ class HeadlessInteraction:
             return None
         wanted = self._fingerprint_of_spec()
         if wanted is None:
-            from assistant.keystores.selection import resolve_key  # lands with the keystores work
+            from assistant.keystores.selection import release, resolve_key
 
             resolved: Credential = resolve_key(self.key_spec, self.ask_pin, settings=self.settings, allow_module_path=True)
             wanted = resolved.fingerprint_sha256
             for candidate in candidates:
                 if candidate.fingerprint_sha256 == wanted:
+                    release(resolved)  # the candidate's store is the one the job closes
                     return candidate
             return resolved
         for candidate in candidates:

@@ -51,4 +51,15 @@ def credential_for_job(ctx: JobContext, purpose: str) -> tuple[Credential, Calla
             f"Aucun certificat {what_fr} choisi : traitement arrêté." if candidates else f"Aucun certificat {what_fr} n'a été trouvé sur ce poste.",
             f"No {what_en} certificate chosen: job stopped." if candidates else f"No {what_en} certificate was found on this computer.",
         )
-    return chosen, stores.close
+    if any(chosen is candidate for candidate in candidates):
+        return chosen, stores.close
+
+    def release_all() -> None:
+        # The interaction found the key outside the inventory (an operator-approved PKCS#11 URI):
+        # its store must be logged out too, or the card stays unlocked after the job.
+        from assistant.keystores.selection import release as release_credential
+
+        stores.close()
+        release_credential(chosen)
+
+    return chosen, release_all
