@@ -7,16 +7,14 @@ opened with whichever is among its recipients. The PIN comes from `--pin-env` or
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
+from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.envelopes.folder import EnvelopeOutcome, decrypt_paths
 from assistant.envelopes.zip_extract import human_size
-from assistant.errors import UsageError
-from assistant.keystores.base import Credential, PinCallback, PinIncorrectError, PinRequest, PinState
+from assistant.keystores.base import Credential
 from assistant.progress import ProgressUpdate
 
 
@@ -67,50 +65,6 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
         print(f"  ↳ Erreur : {outcome.error.message}")
         if outcome.error.code in ("unsafe_archive", "corrupt_archive"):
             print("  ↳ L'archive n'a pas été conservée ; relancez avec --no-extract pour l'obtenir telle quelle.")
-
-
-def make_pin_callback(pin_env: str | None) -> PinCallback:
-    """The PIN from the environment variable `pin_env`, or typed on the terminal; never from argv.
-
-    Same behaviour as `assistant sign`'s, kept here so that decrypting does not import the
-    signing stack (pyHanko, lxml): a smaller, faster process for multi-gigabyte envelopes.
-    """
-    if pin_env and pin_env not in os.environ:
-        raise UsageError(f"La variable d'environnement {pin_env} n'est pas définie.",
-                         f"The environment variable {pin_env} is not set.", code="pin_env_missing")  # fmt: skip
-
-    def callback(request: PinRequest) -> str | None:
-        if request.reason:
-            print(f"assistant: {request.reason}", file=sys.stderr)
-        if pin_env:
-            if request.retry:
-                raise PinIncorrectError(
-                    f"Le code PIN ou mot de passe de la variable {pin_env} est refusé par {request.store_label}.",
-                    f"The PIN or password in {pin_env} is refused by {request.store_label}.",
-                )
-            return os.environ.get(pin_env, "")
-        if request.retry:
-            print("Code PIN ou mot de passe incorrect.", file=sys.stderr)
-        if request.state is PinState.FINAL_TRY:
-            print("Attention : un nouvel échec bloquera la carte.", file=sys.stderr)
-        if request.protected_path:
-            print(f"Saisissez le code PIN sur le clavier du lecteur ({request.store_label}).", file=sys.stderr)
-            return ""
-        what = "Mot de passe" if request.kind == "password" else "Code PIN"
-        try:
-            return getpass.getpass(f"{what} de {request.store_label} : ")
-        except (EOFError, KeyboardInterrupt):
-            return None
-
-    return callback
-
-
-def open_key(spec: str, pin_callback: PinCallback) -> Credential:
-    """KEY as CONTRACTS.md says; from the user's own command line a PKCS#11 URI may name its module."""
-    from assistant.keystores.selection import resolve_key
-    from assistant.settings import Settings
-
-    return resolve_key(spec, pin_callback, settings=Settings.load(), allow_module_path=True)
 
 
 def run(args: argparse.Namespace) -> int:

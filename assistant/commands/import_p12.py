@@ -9,9 +9,7 @@ never from the command line itself, where other users could read them.
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
-import sys
 
 from assistant.errors import UsageError
 
@@ -26,46 +24,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pin-env", metavar="VAR", help="variable d'environnement contenant le code PIN du magasin")
 
 
-def _from_env(name: str) -> str:
-    value = os.environ.get(name)
-    if value is None:
-        raise UsageError(
-            f"La variable d'environnement {name} n'est pas définie.", f"Environment variable {name} is not set."
-        )
-    return value
-
-
-def _prompt(text: str) -> str | None:
-    if not sys.stdin.isatty():
-        return None
-    try:
-        return getpass.getpass(text)
-    except (EOFError, KeyboardInterrupt):
-        return None
-
-
 def run(args: argparse.Namespace) -> int:
-    from assistant.keystores.base import PinRequest, PinState
+    from assistant.commands.terminal import ask_secret, env_secret, make_pin_callback
     from assistant.keystores.importer import import_p12, open_target_store
     from assistant.settings import Settings
 
-    password = _from_env(args.password_env) if args.password_env else _prompt(f"Mot de passe de {os.path.basename(args.file)} : ")
+    password = env_secret(args.password_env) if args.password_env else ask_secret(f"Mot de passe de {os.path.basename(args.file)} : ")
     if password is None:
         raise UsageError(
             "Mot de passe du fichier requis : lancez la commande dans un terminal ou utilisez --password-env.",
             "The file's password is required: run in a terminal or use --password-env.",
         )
-    pin_env = args.pin_env
-
-    def pin_callback(request: PinRequest) -> str | None:
-        if pin_env:
-            return None if request.retry else _from_env(pin_env)
-        if request.protected_path:
-            print(f"Saisissez le code PIN de « {request.store_label} » sur le clavier du lecteur.", file=sys.stderr)
-            return ""
-        warning = {PinState.FINAL_TRY: " (DERNIER ESSAI avant blocage)", PinState.COUNT_LOW: " (essais restants en baisse)"}
-        what = "Mot de passe" if request.kind == "password" else "Code PIN"
-        return _prompt(f"{what} de « {request.store_label} »{warning.get(request.state, '')} : ")
+    pin_callback = make_pin_callback(args.pin_env)
 
     settings = Settings.load()
     store = open_target_store(args.store, pin_callback, settings_modules=settings.pkcs11_modules)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
+from assistant.commands.terminal import env_secret
 from assistant.envelopes.bicle import (
     ALLOWED_KEY_SIZES,
     DEFAULT_KEY_SIZE,
@@ -52,13 +52,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="résultat en JSON")
 
 
-def _env(var: str) -> str:
-    if var not in os.environ:
-        raise UsageError(f"La variable d'environnement {var} n'est pas définie.",
-                         f"The environment variable {var} is not set.", code="pin_env_missing")  # fmt: skip
-    return os.environ[var]
-
-
 def ask_new_password(what: str) -> str:
     """Typed twice on the terminal; never echoed, never stored."""
     if not sys.stdin.isatty():
@@ -92,7 +85,7 @@ def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
     if not wanted:
         return None
     path = args.backup_p12 or args.cert_out.with_name(args.cert_out.stem + "-sauvegarde.p12")
-    password = _env(args.password_env) if args.password_env else ask_new_password("Mot de passe de la sauvegarde")
+    password = env_secret(args.password_env) if args.password_env else ask_new_password("Mot de passe de la sauvegarde")
     return BackupRequest(Path(path), password)
 
 
@@ -118,11 +111,11 @@ def print_result(result: BicleResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.commands.decrypt import make_pin_callback
+    from assistant.commands.terminal import make_pin_callback
 
     pin_callback: PinCallback = make_pin_callback(args.pin_env)
     if args.from_cert:
-        from assistant.commands.decrypt import open_key
+        from assistant.commands.terminal import open_key
         from assistant.envelopes.bicle import bicle_from_credential
         from assistant.keystores.selection import release
 
@@ -149,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         backup = _backup_request(args) if is_vault else None
         vault_password = None
         if is_vault:
-            vault_password = _env(args.pin_env) if args.pin_env else ask_new_password("Mot de passe du coffre")
+            vault_password = env_secret(args.pin_env) if args.pin_env else ask_new_password("Mot de passe du coffre")
 
         def pin(request: PinRequest) -> str | None:
             return pin_callback(request)

@@ -8,21 +8,12 @@ terminal. The summary mirrors the original assistant's confirmation screen.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from assistant.errors import AssistantError, UsageError
-from assistant.keystores.base import (
-    Credential,
-    PinCallback,
-    PinIncorrectError,
-    PinRequest,
-    PinState,
-)
+from assistant.commands.terminal import make_pin_callback, open_key
+from assistant.errors import AssistantError
 from assistant.progress import ProgressUpdate
 from assistant.signing.batch import BatchResult, FileResult, sign_files
 from assistant.signing.formats import LEVELS, SignFormat
@@ -51,72 +42,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", metavar="DIR", type=Path, help="dossier des fichiers générés (défaut : à côté)")
     parser.add_argument("--json", action="store_true", help="une ligne JSON par fichier source")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="fichiers à signer")
-
-
-# -- PIN entry --------------------------------------------------------------------------------
-
-
-def _what(request: PinRequest) -> str:
-    if request.kind == "password":
-        return f"Mot de passe de {request.store_label}"
-    return f"Code PIN de {request.store_label}"
-
-
-def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = getpass.getpass) -> PinCallback:
-    """A callback that reads the PIN from the environment variable, or asks on the terminal."""
-
-    def from_env(request: PinRequest) -> str | None:
-        assert pin_env is not None
-        if request.retry:
-            # Asking again would loop on the same wrong value: stop and say where it came from.
-            raise PinIncorrectError(
-                f"Le code PIN ou mot de passe de la variable {pin_env} est refusé par {request.store_label}.",
-                f"The PIN or password in {pin_env} is refused by {request.store_label}.",
-            )
-        if request.reason:
-            print(f"assistant: {request.reason}", file=sys.stderr)
-        return os.environ.get(pin_env, "")
-
-    def interactive(request: PinRequest) -> str | None:
-        if request.reason:
-            print(request.reason, file=sys.stderr)
-        if request.retry:
-            print("Code PIN ou mot de passe incorrect.", file=sys.stderr)
-        if request.state is PinState.FINAL_TRY:
-            print("Attention : un nouvel échec bloquera la carte.", file=sys.stderr)
-        elif request.state is PinState.COUNT_LOW:
-            print("Attention : il reste peu d'essais avant le blocage de la carte.", file=sys.stderr)
-        if request.protected_path:
-            print(f"Saisissez le code PIN sur le clavier du lecteur ({request.store_label}).", file=sys.stderr)
-            return ""
-        try:
-            return prompt(f"{_what(request)} : ")
-        except (EOFError, KeyboardInterrupt):
-            return None
-
-    if pin_env:
-        if pin_env not in os.environ:
-            raise UsageError(
-                f"La variable d'environnement {pin_env} n'est pas définie.",
-                f"The environment variable {pin_env} is not set.",
-                code="pin_env_missing",
-            )
-        return from_env
-    return interactive
-
-
-# -- key --------------------------------------------------------------------------------------
-
-
-def open_key(spec: str, pin_callback: PinCallback) -> Credential:
-    """Resolve KEY as CONTRACTS.md says (PKCS#11 URI, .p12/.pfx path, sha256:, vault:).
-
-    From the user's own command line a PKCS#11 URI may name its module (`module-path=`).
-    """
-    from assistant.keystores.selection import resolve_key
-    from assistant.settings import Settings
-
-    return resolve_key(spec, pin_callback, settings=Settings.load(), allow_module_path=True)
 
 
 # -- output -----------------------------------------------------------------------------------
