@@ -9,6 +9,8 @@ so every widget update happens on the GUI thread.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -32,6 +34,8 @@ from assistant.ui.widgets import fmt_datetime, page_header, section
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
     from assistant.jobs.model import JobEvent
+
+log = logging.getLogger(__name__)
 
 NO_JOB = "Aucun traitement distant n'est actuellement en cours d'exécution."
 HISTORY_COLUMNS = ("Début", "Fin", "Traitement", "Origine", "Résultat")
@@ -140,6 +144,7 @@ class JobsPage(QWidget):
     def __init__(self, engine: JobEngine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
+        self._disposed = False
         self.cards: dict[str, JobCard] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(page_header("Traitements distants", "Traitements lancés par les plateformes et par vous-même."))
@@ -178,9 +183,14 @@ class JobsPage(QWidget):
         self.refresh_history()
 
     def dispose(self) -> None:
+        """Stop following the engine (before it shuts down and closes its journal)."""
+        self._disposed = True
         self._unsubscribe()
+        self._history_timer.stop()
 
     def _on_event(self, event: JobEvent) -> None:
+        if self._disposed:
+            return  # an event already queued when the window was closed
         self._on_job(event.job)
         if event.kind == "state":
             self._history_timer.start()
@@ -203,7 +213,13 @@ class JobsPage(QWidget):
         self.none_label.setVisible(not self.cards)
 
     def refresh_history(self) -> None:
-        entries = self.engine.journal.history(200)
+        if self._disposed:
+            return
+        try:
+            entries = self.engine.journal.history(200)
+        except sqlite3.Error as exc:  # journal closed or locked: keep what is shown
+            log.info("history not refreshed: %s", exc)
+            return
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             state = entry.state

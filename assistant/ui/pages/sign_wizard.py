@@ -147,6 +147,7 @@ class SignWizard(QWidget):
 
     def dispose(self) -> None:
         self._unsubscribe()
+        self._engine_event.disconnect(self._on_engine_event)
 
     # ------------------------------------------------------------------------------------
     # Step 1: files
