@@ -145,7 +145,10 @@ class MainWindow(QMainWindow):
     def show_page(self, key: str) -> None:
         """Bring the window forward on a page ("home", "certificates", "sign", "jobs", "diagnostics")."""
         index = next(i for i, (name, _label) in enumerate(PAGES) if name == key)
-        self.navigation.setCurrentRow(index)
+        if self.navigation.currentRow() == index:
+            self._on_navigation(index)  # already there: bring its content up to date
+        else:
+            self.navigation.setCurrentRow(index)
         self.show_and_raise()
 
     def show_and_raise(self) -> None:
