@@ -319,7 +319,8 @@ class BridgeApi:
                 503, "unavailable", "Le test de configuration n'est pas disponible.", "Diagnostics are unavailable."
             ) from None
         report = run_diagnostics(self.settings, platform_url=origin)
-        return _json(200, report.to_dict(), cors_headers(origin))
+        # A page sees the verdicts, never local paths (Python, .p12 files, NSS folders).
+        return _json(200, report.to_dict(public=True), cors_headers(origin))
 
     # -- server-sent events -----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import time
@@ -321,6 +322,11 @@ def test_diagnostics_for_the_platforms_configuration_page(start_bridge, demo_pla
     assert report and isinstance(report, dict)
     text = reply.body.decode()
     assert origin.split("//", 1)[1] in text  # the platform tested is the page's own
+    # No local path reaches the page: not the interpreter, not the user's folders.
+    import sys
+
+    assert sys.executable not in text and os.environ["ASSISTANT_HOME"] not in text
+    assert all("details" not in check for check in report["checks"])
     # The workstation test is heavy: an origin gets a few, then 429.
     statuses = [call(run.bridge, "GET", "/v1/diagnostics", headers={"Origin": origin}, timeout=120).status
                 for _ in range(3)]
