@@ -151,6 +151,7 @@ class DemoPlatform:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._secret = b""
+        self._root: Path | None = None
         self.seeded: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -330,8 +331,9 @@ class DemoPlatform:
         rel = unquote(rel)
         if not (rel.startswith(("consultations/", "sign/", "uploads/"))):
             return None
-        candidate = (self.data_dir / rel).resolve()
-        root = self.data_dir.resolve()
+        root = self._root or self.data_dir.resolve()
+        self._root = root  # resolved once: a realpath per request costs more than a small file's transfer
+        candidate = (root / rel).resolve()
         if root not in candidate.parents or not candidate.is_file():
             return None
         return candidate

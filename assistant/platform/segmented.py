@@ -216,9 +216,10 @@ def _fetch_range(
             raise _Transient("Range non pris en charge")  # caller falls back on one stream
         budget = end - offset
         try:
-            for block in _raw_chunks(response, budget):
-                if stop.is_set() or (cancel is not None and cancel.cancelled):
-                    raise CancelledError()
+            def halted() -> bool:
+                return stop.is_set() or (cancel is not None and cancel.cancelled)
+
+            for block in _raw_chunks(response, budget, halted):
                 n = min(len(block), budget)
                 os.pwrite(fd, block[:n], offset)
                 offset += n
@@ -233,6 +234,8 @@ def _fetch_range(
                     plan.save(state_file)
                 if on_bytes:
                     on_bytes(n)
+                if halted():
+                    raise CancelledError()  # after the write: what arrived is kept for the resume
                 if budget <= 0:
                     break
         except _ReadFailure as exc:
