@@ -132,6 +132,11 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             return _wait_headless(bridge, demo_url)
         from assistant.ui.app import run_gui
 
+        if demo_url:
+            # A newcomer's first `make run`: say where the platform's page is, and open it.
+            print(f"Plateforme de démonstration : {demo_url}", flush=True)
+            print("Identifiants de démonstration : mot de passe du coffre « demo ».", flush=True)
+            _open_in_browser(demo_url)
         return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url))
     finally:
         for poller in pollers:
@@ -140,6 +145,18 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
         if demo is not None:
             demo.stop()
         engine.shutdown(wait=False)
+
+
+def _open_in_browser(url: str) -> None:
+    """Best effort: a machine without a browser (or a test) just keeps the printed URL."""
+    import contextlib
+    import os
+    import webbrowser
+
+    if os.environ.get("ASSISTANT_NO_BROWSER"):
+        return
+    with contextlib.suppress(Exception):  # the URL is printed above
+        webbrowser.open(url, new=2)
 
 
 def _wait_headless(bridge: BridgeServer, demo_url: str | None) -> int:
