@@ -98,6 +98,12 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None =
     return time.perf_counter() - start
 
 
+def _timed_sync(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - start
+
+
 def _curl_config(files: list[tuple[str, str]], token: str, out: Path) -> Path:
     config = WORK / "curl.cfg"
     lines = [f'header = "Authorization: Bearer {token}"', "silent", "fail", "create-dirs"]
@@ -136,11 +142,16 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
 
     # Interleaved (assistant, curl, curl --parallel, assistant, ...) so that a burst of load
     # from the rest of the machine hits every tool alike; the median of REPEAT runs is kept.
-    runs: dict[str, list[float]] = {"assistant_s": [], "curl_one_process_s": [], "curl_parallel_s": []}
+    runs: dict[str, list[float]] = {"assistant_s": [], "curl_one_process_s": [], "curl_parallel_s": [], "curl_then_fdatasync_s": []}
+    sync = shutil.which("sync") or "sync"
     for _ in range(REPEAT):
         runs["assistant_s"].append(assistant_run())
         runs["curl_one_process_s"].append(curl_run())
         runs["curl_parallel_s"].append(curl_run("--parallel", "--parallel-max", str(CONNECTIONS)))
+        # What curl costs when its files too must be on disk before anyone relies on them
+        # (the assistant fdatasyncs each file before recording it as verified).
+        curl_time = curl_run()
+        runs["curl_then_fdatasync_s"].append(curl_time + _timed_sync([sync, "-d", *(str(out / rel) for _url, rel in files)]))
     for key, values in runs.items():
         figures[key] = round(statistics.median(values), 3)
         figures[key[:-2] + "_runs_s"] = [round(v, 3) for v in values]
@@ -159,7 +170,7 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
     figures["bytes"] = total
     figures["assistant_MBps"] = round(total / figures["assistant_s"] / 1e6, 1)
     figures["curl_one_process_MBps"] = round(total / figures["curl_one_process_s"] / 1e6, 1)
-    for key in ("curl_one_process_s", "curl_parallel_s", "curl_per_file_loop_s"):
+    for key in ("curl_one_process_s", "curl_parallel_s", "curl_then_fdatasync_s", "curl_per_file_loop_s"):
         if key in figures:
             figures[f"ratio_vs_{key[:-2]}"] = round(figures[key] / figures["assistant_s"], 2)
     shutil.rmtree(out, ignore_errors=True)

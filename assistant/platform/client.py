@@ -32,6 +32,7 @@ import urllib3
 
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
+from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
 
 if TYPE_CHECKING:
@@ -386,7 +387,9 @@ class PlatformClient:
         hasher = state.hasher
         hash_queue: queue.Queue[memoryview | None] | None = None
         hash_thread: threading.Thread | None = None
+        writeback: WriteBack | None = None
         if budget >= PIPELINE_THRESHOLD:
+            writeback = WriteBack(out.fileno(), state.have)
             hash_queue = queue.Queue(maxsize=RING - 2)
             q = hash_queue
 
@@ -402,6 +405,8 @@ class PlatformClient:
                 if len(block) > budget:
                     block = block[:budget]  # a server sending more than announced: keep only our share
                 out.write(block)
+                if writeback is not None:
+                    writeback.wrote(len(block))
                 if hash_queue is not None:
                     hash_queue.put(block)
                 else:
