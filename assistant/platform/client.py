@@ -15,6 +15,7 @@ a log line or an exception message.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ import urllib3
 
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
+from assistant.platform.direct import DirectConnections, DirectResponse, response_status
 from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
 
@@ -115,6 +117,7 @@ class PlatformClient:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._pools: dict[str | None, urllib3.PoolManager] = {}
+        self._direct_connections: DirectConnections | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the token
@@ -157,6 +160,13 @@ class PlatformClient:
                 self._pools[proxy] = pool
             return pool
 
+    def _direct(self) -> DirectConnections:
+        """http.client connections for transfers that go to the platform without a proxy."""
+        with self._lock:
+            if self._direct_connections is None:
+                self._direct_connections = DirectConnections(timeout=self.timeout, verify=self.verify, user_agent=f"assistant-marches-publics/{__version__}")
+            return self._direct_connections
+
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
         if self._token:
@@ -171,6 +181,8 @@ class PlatformClient:
             for pool in self._pools.values():
                 pool.clear()
             self._pools.clear()
+            if self._direct_connections is not None:
+                self._direct_connections.close()
 
     # -- retries -----------------------------------------------------------------------------
 
@@ -196,8 +208,8 @@ class PlatformClient:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _check_status(response: requests.Response | urllib3.BaseHTTPResponse, what: str) -> None:
-        status = response.status if isinstance(response, urllib3.BaseHTTPResponse) else response.status_code
+    def _check_status(response: requests.Response | urllib3.BaseHTTPResponse | DirectResponse, what: str) -> None:
+        status = response_status(response)
         if status in TRANSIENT_STATUS:
             raise _Transient(f"HTTP {status}")
         if status in (401, 403):
@@ -254,8 +266,14 @@ class PlatformClient:
         stats = DownloadStats()
         from assistant.platform.segmented import download_segmented, ranges_path
 
-        wants_ranges = size >= self.range_threshold and self.range_connections > 1 and (self.ranges_on_loopback or proxy_for(url) is not None or not _loopback(url))
-        ranged = ranges_path(part).exists() or (not part.exists() and wants_ranges)
+        try:
+            on_disk: int | None = part.stat().st_size  # one stat: hundreds of small files add up
+        except FileNotFoundError:
+            on_disk = None
+        if on_disk is None:
+            ranged = size >= self.range_threshold and self.range_connections > 1 and (self.ranges_on_loopback or proxy_for(url) is not None or not _loopback(url))
+        else:
+            ranged = ranges_path(part).exists()
         if ranged:
             try:
                 digest = download_segmented(
@@ -269,8 +287,8 @@ class PlatformClient:
             return stats
         hasher = hashlib.sha256()
         have = 0
-        if part.exists():
-            have = part.stat().st_size
+        if on_disk is not None:
+            have = on_disk
             if have > size:
                 part.unlink()
                 have = 0
@@ -324,12 +342,16 @@ class PlatformClient:
         headers = self._headers({"Accept-Encoding": "identity"})
         if start:
             headers["Range"] = f"bytes={start}-"
+        response: Any
         try:
-            response = self._pool(url).request(
-                "GET", url, headers=headers, preload_content=False, decode_content=False,
-                redirect=False, timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
-            )
-        except urllib3.exceptions.HTTPError as exc:
+            if proxy_for(url) is None:
+                response = self._direct().get(url, headers)
+            else:
+                response = self._pool(url).request(
+                    "GET", url, headers=headers, preload_content=False, decode_content=False,
+                    redirect=False, timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+                )
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
             raise _Transient(type(exc).__name__) from None
         complete = False
         try:
@@ -371,7 +393,7 @@ class PlatformClient:
 
     @staticmethod
     def _copy(
-        response: urllib3.BaseHTTPResponse,
+        response: urllib3.BaseHTTPResponse | DirectResponse,
         out: BinaryIO | Any,
         budget: int,
         state: _PartState,
@@ -502,7 +524,7 @@ def _ring(size: int, count: int) -> list[memoryview]:
     return [buffer[:size] for buffer in cached[:count]]
 
 
-def _raw_chunks(response: urllib3.BaseHTTPResponse, budget: int, stop: Callable[[], bool] | None = None) -> Iterator[memoryview]:
+def _raw_chunks(response: urllib3.BaseHTTPResponse | DirectResponse, budget: int, stop: Callable[[], bool] | None = None) -> Iterator[memoryview]:
     """The body, read into reused buffers (no allocation per block or per file).
 
     Large bodies use a ring of `BLOCK`-sized buffers (the hash thread reads one while the next

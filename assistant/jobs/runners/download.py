@@ -181,9 +181,13 @@ def run(ctx: JobContext) -> RunnerResult:
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
 
+    made: set[Path] = set()
+
     def fetch(item: Item) -> None:
         try:
-            item.dest.parent.mkdir(parents=True, exist_ok=True)
+            if item.dest.parent not in made:  # once per folder, not once per file
+                item.dest.parent.mkdir(parents=True, exist_ok=True)
+                made.add(item.dest.parent)
         except OSError as exc:
             failures.append((item, OutputError(f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}.")))
             return

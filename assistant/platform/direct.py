@@ -1,0 +1,135 @@
+"""File transfers over plain http.client keep-alive connections, one per worker thread.
+
+For hundreds of small files the per-request cost of the HTTP library is what remains once the
+bytes go straight from the socket into reused buffers: measured on loopback (500 x 200 KB,
+4 workers), http.client took 0.34 s where urllib3's pool took 0.43 s for the same loop. So
+direct connections (no proxy) use http.client: each worker thread keeps its own connection
+to each host (no pool lock, no per-call option merging), and a kept-alive connection the
+server closed in the meantime is reopened at once, once, before it counts as a failure.
+Transfers through a proxy keep urllib3 (`PlatformClient._pool`), which knows CONNECT.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+#: Errors that mean "the idle keep-alive connection was closed by the server": worth one
+#: immediate retry on a fresh connection when the connection had already served a request.
+_STALE = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+class DirectResponse:
+    """The few things the download path needs, under the names urllib3 gives them."""
+
+    def __init__(self, response: http.client.HTTPResponse, connections: DirectConnections, key: tuple[str, str, int]) -> None:
+        self._fp = response  # read by client._filler (readinto1 with length bookkeeping)
+        self.status = response.status
+        self.headers = response.headers
+        self._connections = connections
+        self._key = key
+
+    def read1(self, size: int, decode_content: bool = False) -> bytes:
+        return self._fp.read1(size)
+
+    def release_conn(self) -> None:
+        """Keep the connection for the next file only if this body was read to its end."""
+        if not self._fp.isclosed():
+            self._connections.drop(self._key)
+
+    def close(self) -> None:
+        self._fp.close()
+        self._connections.drop(self._key)
+
+
+class DirectConnections:
+    def __init__(self, *, timeout: float, verify: bool | str, user_agent: str) -> None:
+        self.timeout = timeout
+        self.verify = verify
+        self.user_agent = user_agent
+        self._local = threading.local()
+        self._all: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._context: ssl.SSLContext | None = None
+
+    def _ssl(self) -> ssl.SSLContext:
+        if self._context is None:
+            if self.verify is False:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            else:
+                context = ssl.create_default_context(cafile=self.verify if isinstance(self.verify, str) else None)
+            self._context = context
+        return self._context
+
+    def _mine(self) -> dict[tuple[str, str, int], http.client.HTTPConnection]:
+        mine: dict[tuple[str, str, int], http.client.HTTPConnection] | None = getattr(self._local, "connections", None)
+        if mine is None:
+            mine = self._local.connections = {}
+        return mine
+
+    def drop(self, key: tuple[str, str, int]) -> None:
+        connection = self._mine().pop(key, None)
+        if connection is not None:
+            connection.close()
+            with self._lock:
+                if connection in self._all:
+                    self._all.remove(connection)
+
+    def get(self, url: str, headers: dict[str, str]) -> DirectResponse:
+        """GET `url`; raises OSError / http.client.HTTPException as the caller's transient errors."""
+        parts = urlsplit(url)
+        scheme = parts.scheme
+        host = parts.hostname or ""
+        port = parts.port or (443 if scheme == "https" else 80)
+        key = (scheme, host, port)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"User-Agent": self.user_agent, **headers}
+        for _ in range(2):
+            connections = self._mine()
+            connection = connections.get(key)
+            reused = connection is not None
+            if connection is None:
+                connection = self._open(scheme, host, port)
+                connections[key] = connection
+            try:
+                connection.request("GET", target, headers=headers)
+                response = connection.getresponse()
+            except _STALE:
+                self.drop(key)
+                if reused:
+                    continue  # the server closed our idle connection: a fresh one, now
+                raise
+            except BaseException:
+                self.drop(key)
+                raise
+            return DirectResponse(response, self, key)
+        raise http.client.RemoteDisconnected("connexion fermée par le serveur")
+
+    def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection
+        if scheme == "https":
+            connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._ssl())
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+        with self._lock:
+            self._all.append(connection)
+        return connection
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+
+    def __repr__(self) -> str:
+        return "<DirectConnections>"
+
+
+def response_status(response: Any) -> int:
+    status: int = response.status_code if hasattr(response, "status_code") else response.status
+    return status
