@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.jobs.model import JobState
 from assistant.ui.widgets import fmt_datetime, page_header, section
 
 if TYPE_CHECKING:
@@ -40,15 +41,8 @@ log = logging.getLogger(__name__)
 NO_JOB = "Aucun traitement distant n'est actuellement en cours d'exécution."
 HISTORY_COLUMNS = ("Début", "Fin", "Traitement", "Origine", "Résultat")
 RESULT_COLOURS = {"succeeded": "#2e8b57", "failed": "#c0392b", "cancelled": "#8a5a00", "interrupted": "#8a5a00"}
-STATE_LABELS = {
-    "queued": "En attente",
-    "waiting_user": "En attente de votre action",
-    "running": "En cours",
-    "succeeded": "Terminé",
-    "failed": "Échec",
-    "cancelled": "Annulé",
-    "interrupted": "Interrompu",
-}
+#: The model's state names, plus the journal's "interrupted" (a job the assistant's exit cut short).
+STATE_LABELS = {**{state.value: state.label_fr for state in JobState}, "interrupted": "Interrompu"}
 
 
 def origin_label(origin: str) -> str:
