@@ -125,10 +125,14 @@ class _BackgroundSync:
         self._thread.join()
 
 
-def check_zip_integrity(path: Path) -> None:
-    """Read every member through its CRC-32; raises CorruptArchiveError naming the bad one."""
+def check_zip_integrity(source: Path | BinaryIO) -> None:
+    """Read every member through its CRC-32; raises CorruptArchiveError naming the bad one.
+
+    `source` is the decrypted file, or a seekable stream holding it (the online opening keeps its
+    plaintext in an unnamed spool file); a stream is left wherever the reading ended.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             bad = archive.testzip()
     except Exception as exc:  # zipfile raises many kinds on damaged data (zlib.error, struct.error, ...)
         raise CorruptArchiveError(

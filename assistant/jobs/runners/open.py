@@ -15,7 +15,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +143,7 @@ def _private_buffer(work: Path) -> tempfile.SpooledTemporaryFile[bytes]:
 
 def _decrypt_into(envelope: Path, credential: Credential, out: Any, size: int, progress: ProgressCallback, ctx: JobContext) -> int:
     from assistant.envelopes.cms_stream import decrypt_stream
-    from assistant.envelopes.errors import CorruptArchiveError
+    from assistant.envelopes.decrypt import check_zip_integrity
 
     with envelope.open("rb") as source:
         decrypt_stream(source, [credential], out, total_size=size, progress=progress, cancel=ctx.cancel)
@@ -153,19 +152,7 @@ def _decrypt_into(envelope: Path, credential: Credential, out: Any, size: int, p
     if out.read(4) in (b"PK\x03\x04", b"PK\x05\x06"):
         # AES-CBC has no integrity of its own: the ZIP's CRCs catch an altered envelope.
         out.seek(0)
-        try:
-            with zipfile.ZipFile(out) as archive:
-                bad = archive.testzip()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError) as exc:
-            raise CorruptArchiveError(
-                "Le contenu déchiffré est une archive ZIP endommagée : l'enveloppe a été altérée.",
-                "The decrypted content is a damaged ZIP archive: the envelope was altered.",
-            ) from exc
-        if bad is not None:
-            raise CorruptArchiveError(
-                f"Le contenu déchiffré est altéré (contrôle CRC du fichier « {bad} » en échec).",
-                f"The decrypted content is altered (CRC check failed for '{bad}').",
-            )
+        check_zip_integrity(out)
     out.seek(0)
     return int(length)
 
