@@ -147,7 +147,7 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
     for _ in range(REPEAT):
         runs["assistant_s"].append(assistant_run())
         runs["curl_one_process_s"].append(curl_run())
-        runs["curl_parallel_s"].append(curl_run("--parallel", "--parallel-max", str(CONNECTIONS)))
+        runs["curl_parallel_s"].append(curl_run("-s", "--parallel", "--parallel-max", str(CONNECTIONS)))
         # What curl costs when its files too must be on disk before anyone relies on them
         # (the assistant fdatasyncs each file before recording it as verified).
         curl_time = curl_run()

@@ -29,8 +29,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
-import urllib3
-
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.platform.direct import DirectConnections, DirectResponse, response_status
@@ -39,6 +37,7 @@ from assistant.progress import CancelToken
 
 if TYPE_CHECKING:
     import requests
+    import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +144,10 @@ class PlatformClient:
         return session
 
     def _pool(self, url: str) -> urllib3.PoolManager:
-        """urllib3 pools for file transfers: thread-safe, keep-alive, none of requests' per-call
-        preparation (which costs more than the transfer of a 200 KB file on loopback)."""
+        """urllib3 pools for transfers through a proxy and for the ranges of large files
+        (imported on first use: a direct download of small files never needs it)."""
+        import urllib3
+
         proxy = proxy_for(url)
         with self._lock:
             pool = self._pools.get(proxy)
@@ -343,16 +344,21 @@ class PlatformClient:
         if start:
             headers["Range"] = f"bytes={start}-"
         response: Any
-        try:
-            if proxy_for(url) is None:
+        if proxy_for(url) is None:
+            try:
                 response = self._direct().get(url, headers)
-            else:
+            except (http.client.HTTPException, OSError) as exc:
+                raise _Transient(type(exc).__name__) from None
+        else:
+            import urllib3
+
+            try:
                 response = self._pool(url).request(
                     "GET", url, headers=headers, preload_content=False, decode_content=False,
                     redirect=False, timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
                 )
-        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
-            raise _Transient(type(exc).__name__) from None
+            except urllib3.exceptions.HTTPError as exc:
+                raise _Transient(type(exc).__name__) from None
         complete = False
         try:
             if response.status == 416:
