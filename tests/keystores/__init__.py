@@ -70,6 +70,21 @@ out = {}
 """
 
 
+def refused_os_import(os_module: str, setup: str) -> str:
+    """Run `setup` in a fresh interpreter, check that it left `os_module` (an OS-call module such as
+    `_win32`) unloaded, then import that module there: returns what was printed on its refusal."""
+    code = (
+        f"{setup}\n"
+        "import sys\n"
+        f"assert {os_module!r} not in sys.modules\n"
+        "try:\n"
+        f"    import {os_module}\n"
+        "except ImportError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
 def run_python(
     code: str,
     *,

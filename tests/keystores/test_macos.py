@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
@@ -25,6 +24,7 @@ from assistant.keystores.base import (
     TokenAbsentError,
 )
 from assistant.keystores.macos import logic
+from tests.keystores import refused_os_import
 
 
 @pytest.mark.parametrize(
@@ -112,18 +112,8 @@ def test_decode_error_means_wrong_key_when_decrypting() -> None:
 
 
 def test_os_module_is_not_imported_on_linux() -> None:
-    code = (
-        "import sys\n"
-        "import assistant.keystores.macos.store, assistant.keystores.macos.logic\n"
-        "import assistant.keystores.inventory\n"
-        "assert 'assistant.keystores.macos._security' not in sys.modules\n"
-        "try:\n"
-        "    import assistant.keystores.macos._security\n"
-        "except ImportError as exc:\n"
-        "    print('refused:', exc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "only be imported on macOS" in out.stdout
+    setup = "import assistant.keystores.macos.store, assistant.keystores.macos.logic, assistant.keystores.inventory"
+    assert "only be imported on macOS" in refused_os_import("assistant.keystores.macos._security", setup)
 
 
 def test_opening_the_keychain_elsewhere_is_a_clear_error() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
@@ -26,6 +25,7 @@ from assistant.keystores.base import (
     TokenAbsentError,
 )
 from assistant.keystores.windows import logic
+from tests.keystores import refused_os_import
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -190,20 +190,14 @@ def test_bad_data_means_wrong_key_only_when_decrypting() -> None:
 
 
 def test_os_module_is_not_imported_on_linux() -> None:
-    code = (
-        "import sys\n"
+    setup = (
         "import assistant.keystores.windows.store, assistant.keystores.windows.logic\n"
         "import assistant.keystores.inventory, assistant.commands.certs\n"
         "from assistant.keystores.inventory import list_certificates\n"
-        "list_certificates()\n"
-        "assert 'assistant.keystores.windows._win32' not in sys.modules\n"
-        "try:\n"
-        "    import assistant.keystores.windows._win32\n"
-        "except ImportError as exc:\n"
-        "    print('refused:', exc)\n"
+        "list_certificates()"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "refused: " in out.stdout and "only be imported on Windows" in out.stdout
+    out = refused_os_import("assistant.keystores.windows._win32", setup)
+    assert "refused: " in out and "only be imported on Windows" in out
 
 
 def test_opening_the_windows_store_elsewhere_is_a_clear_error() -> None:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.keystores.base import (
-    DecryptionFailedError,
     DecryptionMechanism,
     DecryptionScheme,
     HashAlgorithm,
@@ -28,6 +27,7 @@ from assistant.keystores.base import (
     TokenAbsentError,
     der_ecdsa_from_raw,
 )
+from assistant.keystores.osstore import once_each, operation_failed, wrong_key_error
 
 # --------------------------------------------------------------------------------------------
 # Algorithms (Security/SecKey.h): the names of exported CFStringRef constants
@@ -126,12 +126,7 @@ class Identity:
 
 def select_identities(identities: Iterable[Identity]) -> list[Identity]:
     """Once each; a certificate both on a card and in the keychain is used from the card."""
-    by_der: dict[bytes, Identity] = {}
-    for ident in identities:
-        known = by_der.get(ident.der)
-        if known is None or (ident.on_token and not known.on_token):
-            by_der[ident.der] = ident
-    return list(by_der.values())
+    return once_each(identities, prefer=lambda new, kept: new.on_token and not kept.on_token)
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,14 +173,11 @@ def error_for(status: int, operation: str = "sign") -> KeyStoreError:
             f"This key does not support this algorithm (OSStatus {status}).",
         )
     if operation == "decrypt" and status == ERR_SEC_DECODE:
-        return DecryptionFailedError(
-            "Le déchiffrement a échoué : le pli n'a pas été chiffré pour cette clé.",
-            "Decryption failed: the bid was not encrypted for this key.",
-        )
-    verb = {"sign": "La signature", "decrypt": "Le déchiffrement", "list": "La lecture du trousseau"}.get(operation, "L'opération")
-    verb_en = {"sign": "Signing", "decrypt": "Decryption", "list": "Reading the keychain"}.get(operation, "The operation")
-    return KeyStoreError(
-        f"{verb} a échoué dans le trousseau macOS (OSStatus {status}).",
-        f"{verb_en} failed in the macOS keychain (OSStatus {status}).",
+        return wrong_key_error()
+    return operation_failed(
+        operation,
+        where=("le trousseau macOS", "the macOS keychain"),
+        detail=f"OSStatus {status}",
         code="macos_error",
+        verbs={"list": ("La lecture du trousseau", "Reading the keychain")},
     )

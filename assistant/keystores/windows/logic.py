@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.keystores.base import (
-    DecryptionFailedError,
     DecryptionMechanism,
     DecryptionScheme,
     HashAlgorithm,
@@ -31,6 +30,7 @@ from assistant.keystores.base import (
     TokenAbsentError,
     der_ecdsa_from_raw,
 )
+from assistant.keystores.osstore import once_each, operation_failed, wrong_key_error
 
 # --------------------------------------------------------------------------------------------
 # Opening the store (wincrypt.h)
@@ -137,14 +137,7 @@ class Candidate:
 
 def select_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
     """Certificates with a private key, once each (the store may hold duplicates after re-imports)."""
-    seen: set[bytes] = set()
-    out: list[Candidate] = []
-    for cand in candidates:
-        if not cand.has_key_info or cand.der in seen:
-            continue
-        seen.add(cand.der)
-        out.append(cand)
-    return out
+    return once_each(cand for cand in candidates if cand.has_key_info)
 
 
 def provider_kind(provider: str) -> str:
@@ -357,14 +350,11 @@ def error_for(code: int, operation: str = "sign") -> KeyStoreError:
             f"The key's driver does not support this algorithm ({hex_code}).",
         )
     if operation == "decrypt" and c in (NTE_BAD_DATA, NTE_DECRYPTION_FAILURE, NTE_BAD_KEY):
-        return DecryptionFailedError(
-            "Le déchiffrement a échoué : le pli n'a pas été chiffré pour cette clé.",
-            "Decryption failed: the bid was not encrypted for this key.",
-        )
-    verb = {"sign": "La signature", "decrypt": "Le déchiffrement", "open": "L'ouverture du magasin"}.get(operation, "L'opération")
-    verb_en = {"sign": "Signing", "decrypt": "Decryption", "open": "Opening the store"}.get(operation, "The operation")
-    return KeyStoreError(
-        f"{verb} a échoué dans le magasin Windows (code {hex_code}).",
-        f"{verb_en} failed in the Windows store (code {hex_code}).",
+        return wrong_key_error()
+    return operation_failed(
+        operation,
+        where=("le magasin Windows", "the Windows store"),
+        detail=f"code {hex_code}",
         code="windows_error",
+        verbs={"open": ("L'ouverture du magasin", "Opening the store")},
     )

@@ -10,23 +10,20 @@ Importable on every platform; opening it elsewhere than on Windows raises Module
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from typing import Any
 
 from cryptography import x509
 
 from assistant.keystores.base import (
-    Credential,
     DecryptionMechanism,
-    KeyStore,
-    KeyStoreError,
     ModuleMissingError,
     PinCallback,
     SignatureMechanism,
     StoreKind,
     StoreRef,
 )
+from assistant.keystores.osstore import OsCredential, OsKeyStore, check_digest, with_certificates
 from assistant.keystores.windows import logic
 
 
@@ -34,36 +31,27 @@ def available() -> bool:
     return sys.platform == "win32"
 
 
-class WindowsCredential(Credential):
+class WindowsCredential(OsCredential):
     def __init__(self, store: WindowsStore, certificate: x509.Certificate, candidate: logic.Candidate, context: Any) -> None:
         super().__init__(certificate, store.ref, key_id=candidate.thumbprint_sha1, label=candidate.friendly_name)
         self._store = store
         self._context = context
         self.provider = candidate.provider
-        self._key: Any = None
 
-    def _acquire(self) -> Any:
-        if self._key is None:
-            from assistant.keystores.windows import _win32
+    def _open_key(self) -> Any:
+        from assistant.keystores.windows import _win32
 
-            self._key = _win32.Key(self._context)
-        return self._key
+        return _win32.Key(self._context)
 
     def sign_digest(self, digest: bytes, mechanism: SignatureMechanism) -> bytes:
-        if len(digest) != mechanism.hash.digest_size:
-            raise ValueError("digest length does not match the hash algorithm")
-        return bytes(self._acquire().sign_digest(digest, mechanism))
+        check_digest(digest, mechanism)
+        return bytes(self.os_key().sign_digest(digest, mechanism))
 
     def decrypt(self, ciphertext: bytes, mechanism: DecryptionMechanism) -> bytes:
-        return bytes(self._acquire().decrypt(ciphertext, mechanism))
-
-    def release(self) -> None:
-        if self._key is not None:
-            self._key.close()
-            self._key = None
+        return bytes(self.os_key().decrypt(ciphertext, mechanism))
 
 
-class WindowsStore(KeyStore):
+class WindowsStore(OsKeyStore):
     kind = StoreKind.WINDOWS
 
     def __init__(self, location: str = "CurrentUser\\MY") -> None:
@@ -77,27 +65,14 @@ class WindowsStore(KeyStore):
         from assistant.keystores.windows import _win32
 
         self._os_store = _win32.Store(self.location)
-        self._credentials: list[WindowsCredential] | None = None
 
-    def credentials(self) -> list[Credential]:
-        if self._credentials is None:
-            found = self._os_store.candidates()
-            contexts = {id(c): ctx for c, ctx in found}
-            creds: list[WindowsCredential] = []
-            for cand in logic.select_candidates(c for c, _ in found):
-                try:
-                    cert = x509.load_der_x509_certificate(cand.der)
-                except ValueError:
-                    continue  # a damaged entry must not hide the others
-                creds.append(WindowsCredential(self, cert, cand, contexts[id(cand)]))
-            self._credentials = creds
-        return list(self._credentials)
+    def _list(self) -> list[OsCredential]:
+        found = self._os_store.candidates()
+        kept = logic.select_candidates(cand for cand, _ in found)
+        return [WindowsCredential(self, cert, cand, context) for cert, cand, context in with_certificates(found, kept)]
 
     def close(self) -> None:
-        for cred in self._credentials or []:
-            with contextlib.suppress(KeyStoreError):
-                cred.release()
-        self._credentials = None
+        super().close()
         self._os_store.close()
 
 
