@@ -17,7 +17,6 @@ The second mode reuses a certificate already in a store when its key usage allow
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -281,8 +280,8 @@ def open_target_store(store_spec: str, pin_callback: PinCallback, *, settings: S
 
 def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
                 allow_module_path: bool) -> Pkcs11Store:  # fmt: skip
-    from assistant.keystores.pkcs11.backend import open_module_stores
-    from assistant.keystores.pkcs11.modules import discover_modules, is_discovered, load_module
+    from assistant.keystores.pkcs11.modules import discover_modules, is_discovered
+    from assistant.keystores.pkcs11.tokens import matching_token_stores
     from assistant.keystores.pkcs11.uri import Pkcs11Uri
     from assistant.settings import Settings
 
@@ -297,18 +296,7 @@ def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
         modules = [uri.module_path]
     else:
         modules = [m.path for m in discover_modules(settings.pkcs11_modules, autodiscover=settings.pkcs11_autodiscover)]
-    found: list[Pkcs11Store] = []
-    for path in modules:
-        try:
-            stores = open_module_stores(load_module(path), pin_callback)
-        except KeyStoreError:
-            continue
-        for store in stores:
-            info = store.token_info
-            if uri.matches_token(label=info.label, manufacturer=info.manufacturer, model=info.model, serial=info.serial):
-                found.append(store)
-            else:
-                store.close()
+    found, _ = matching_token_stores(uri, modules, pin_callback)
     if len(found) != 1:
         for store in found:
             store.close()
@@ -325,21 +313,16 @@ def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
 
 
 def _generate_on_token(store: Pkcs11Store, cn: str, key_size: int, validity_days: int) -> tuple[x509.Certificate, dict[str, bool]]:
-    """Key pair and certificate on the token, through a read-write session of our own.
+    """Key pair and certificate on the token, through a read-write session of our own: all of it,
+    or nothing left behind."""
+    from pkcs11 import Attribute, KeyType, Mechanism
 
-    The store's login (one PIN) covers our session: PKCS#11 login belongs to the application.
-    """
-    from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
-    from pkcs11.constants import CertificateType
+    from assistant.keystores.pkcs11.objects import certificate_template, creating_objects
 
     nss = store.kind is StoreKind.NSS
     store.login("Création d'un bi-clé")
-    module = store.module
-    created: list[Any] = []
-    with module.lock:
-        slot = next(s for s in module.lib.get_slots() if int(s.slot_id) == store.slot_id)
-        session = slot.get_token().open(rw=True)
-        try:
+    try:
+        with creating_objects(store) as (session, created):
             temp_id = _random.token_bytes(20)
             public, private = session.generate_keypair(
                 KeyType.RSA, key_size, id=temp_id, label=cn, store=True,
@@ -370,15 +353,7 @@ def _generate_on_token(store: Pkcs11Store, cn: str, key_size: int, validity_days
                     return bytes(private.sign(digest_info(digest, HashAlgorithm.SHA256), mechanism=Mechanism.RSA_PKCS))
 
             cert = build_certificate(public_key, cn, validity_days, sign)
-            cert_obj = session.create_object({
-                Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.LABEL: cn, Attribute.ID: object_id,
-                Attribute.SUBJECT: cert.subject.public_bytes(), Attribute.ISSUER: cert.issuer.public_bytes(),
-                Attribute.SERIAL_NUMBER: asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-                ["tbs_certificate"]["serial_number"].dump(),
-                Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER),
-            })  # fmt: skip
-            created.append(cert_obj)
+            created.append(session.create_object(certificate_template(cert, cn, object_id)))
             attributes = {}
             for name, attr in (("sensitive", Attribute.SENSITIVE), ("extractable", Attribute.EXTRACTABLE),
                                ("always_sensitive", Attribute.ALWAYS_SENSITIVE),
@@ -388,20 +363,13 @@ def _generate_on_token(store: Pkcs11Store, cn: str, key_size: int, validity_days
                     attributes[name] = bool(private[attr])
                 except Exception:  # noqa: S112 - an attribute the token does not report
                     continue
-        except BaseException as exc:
-            for obj in reversed(created):
-                with contextlib.suppress(Exception):  # best effort: the first error is what matters
-                    obj.destroy()
-            if isinstance(exc, AssistantError):
-                raise
-            if not isinstance(exc, Exception):
-                raise
-            raise BicleError(
-                f"La création du bi-clé dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
-                f"Creating the key pair in '{store.label}' failed ({type(exc).__name__}); nothing was added.",
-            ) from exc
-        finally:
-            session.close()
+    except AssistantError:
+        raise
+    except Exception as exc:
+        raise BicleError(
+            f"La création du bi-clé dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
+            f"Creating the key pair in '{store.label}' failed ({type(exc).__name__}); nothing was added.",
+        ) from exc
     if not nss and (attributes.get("extractable", False) or not attributes.get("sensitive", True)):
         raise BicleError(
             "La carte n'a pas appliqué la protection demandée (clé extractible) : bi-clé à supprimer.",

@@ -11,7 +11,6 @@ for parsing only and never kept.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +27,14 @@ from assistant.keystores.base import (
     PinRequest,
 )
 from assistant.keystores.pkcs11.backend import Pkcs11Store
+from assistant.keystores.pkcs11.objects import certificate_template, creating_objects
 from assistant.keystores.pkcs12 import parse_p12, read_p12_bytes
 
-CKO_CERTIFICATE, CKO_PUBLIC_KEY, CKO_PRIVATE_KEY = 1, 2, 3
+CKO_PUBLIC_KEY, CKO_PRIVATE_KEY = 2, 3
 CKK_RSA, CKK_EC = 0, 3
 A = {  # attribute numbers (PKCS#11 v2.40)
-    "CLASS": 0x0, "TOKEN": 0x1, "PRIVATE": 0x2, "LABEL": 0x3, "VALUE": 0x11, "CERTIFICATE_TYPE": 0x80,
-    "ISSUER": 0x81, "SERIAL_NUMBER": 0x82, "KEY_TYPE": 0x100, "SUBJECT": 0x101, "ID": 0x102,
-    "SENSITIVE": 0x103, "ENCRYPT": 0x104, "DECRYPT": 0x105, "WRAP": 0x106, "UNWRAP": 0x107, "SIGN": 0x108,
+    "CLASS": 0x0, "TOKEN": 0x1, "PRIVATE": 0x2, "LABEL": 0x3, "VALUE": 0x11, "KEY_TYPE": 0x100, "SUBJECT": 0x101,
+    "ID": 0x102, "SENSITIVE": 0x103, "ENCRYPT": 0x104, "DECRYPT": 0x105, "WRAP": 0x106, "UNWRAP": 0x107, "SIGN": 0x108,
     "VERIFY": 0x10A, "MODULUS": 0x120, "PUBLIC_EXPONENT": 0x122, "PRIVATE_EXPONENT": 0x123,
     "PRIME_1": 0x124, "PRIME_2": 0x125, "EXPONENT_1": 0x126, "EXPONENT_2": 0x127, "COEFFICIENT": 0x128,
     "EXTRACTABLE": 0x162, "EC_PARAMS": 0x180, "EC_POINT": 0x181,
@@ -117,18 +116,7 @@ def key_templates(
         private.update({A["KEY_TYPE"]: CKK_EC, A["EC_PARAMS"]: params,
                         A["VALUE"]: key.private_numbers().private_value.to_bytes(size, "big")})  # fmt: skip
         public_key.update({A["KEY_TYPE"]: CKK_EC, A["EC_PARAMS"]: params, A["EC_POINT"]: _der_octet_string(public)})
-    certificate: dict[int, Any] = {
-        **common, A["CLASS"]: CKO_CERTIFICATE, A["PRIVATE"]: False, A["CERTIFICATE_TYPE"]: 0,
-        A["SUBJECT"]: subject, A["ISSUER"]: cert.issuer.public_bytes(),
-        A["SERIAL_NUMBER"]: _der_integer(cert.serial_number), A["VALUE"]: cert.public_bytes(serialization.Encoding.DER),
-    }  # fmt: skip
-    return [private, public_key, certificate]
-
-
-def _der_integer(value: int) -> bytes:
-    from asn1crypto.core import Integer
-
-    return bytes(Integer(value).dump())
+    return [private, public_key, certificate_template(cert, label, object_id)]
 
 
 def _mapper() -> Any:
@@ -181,27 +169,18 @@ def import_p12(
 
 
 def _create_all(store: Pkcs11Store, templates: list[dict[int, Any]]) -> None:
-    module = store.module
-    with module.lock:
-        slot = next(s for s in module.lib.get_slots() if int(s.slot_id) == store.slot_id)
-        session = slot.get_token().open(rw=True, attribute_mapper=_mapper())
-        created: list[Any] = []
-        try:
+    try:
+        with creating_objects(store, attribute_mapper=_mapper()) as (session, created):
             for template in templates:
                 if CKA_NSS_DB in template and store.kind.value != "nss":
                     template = {k: v for k, v in template.items() if k != CKA_NSS_DB}
                 created.append(session.create_object(template))
-        except Exception as exc:
-            for obj in reversed(created):
-                with contextlib.suppress(Exception):  # best effort: the first error is reported below
-                    obj.destroy()
-            raise KeyStoreError(
-                f"L'import dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
-                f"Importing into '{store.label}' failed ({type(exc).__name__}); nothing was added.",
-                code="import_failed",
-            ) from exc
-        finally:
-            session.close()
+    except Exception as exc:
+        raise KeyStoreError(
+            f"L'import dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
+            f"Importing into '{store.label}' failed ({type(exc).__name__}); nothing was added.",
+            code="import_failed",
+        ) from exc
 
 
 def _common_name(cert: x509.Certificate) -> str:
@@ -229,8 +208,8 @@ def open_target_store(
             f"Unknown store '{spec}': give 'nss', 'nss:FOLDER' or a pkcs11:token=… URI.",
             code="bad_store",
         )
-    from assistant.keystores.pkcs11.backend import open_module_stores
-    from assistant.keystores.pkcs11.modules import discover_modules, is_discovered, load_module
+    from assistant.keystores.pkcs11.modules import discover_modules, is_discovered
+    from assistant.keystores.pkcs11.tokens import matching_token_stores
     from assistant.keystores.pkcs11.uri import Pkcs11Uri
 
     uri = Pkcs11Uri.parse(spec)
@@ -244,20 +223,7 @@ def open_target_store(
         paths = [uri.module_path]
     else:
         paths = [m.path for m in discover_modules(settings_modules)]
-    candidates: list[Pkcs11Store] = []
-    first_error: KeyStoreError | None = None
-    for path in paths:
-        try:
-            stores = open_module_stores(load_module(path), pin_callback)
-        except KeyStoreError as exc:
-            first_error = first_error or exc
-            continue
-        for store in stores:
-            info = store.token_info
-            if uri.matches_token(label=info.label, manufacturer=info.manufacturer, model=info.model, serial=info.serial):
-                candidates.append(store)
-            else:
-                store.close()
+    candidates, first_error = matching_token_stores(uri, paths, pin_callback)
     if len(candidates) != 1:
         for store in candidates:
             store.close()
