@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import queue
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -62,6 +63,16 @@ class HashMismatchError(PlatformError):
 
 class TransferError(PlatformError):
     code = "transfer"
+
+
+class UntrustedPlatformError(PlatformError):
+    code = "platform_certificate"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée.",
+            "The platform's HTTPS certificate is not trusted: the connection is refused.",
+        )
 
 
 @dataclass
@@ -347,6 +358,8 @@ class PlatformClient:
         if proxy_for(url) is None:
             try:
                 response = self._direct().get(url, headers)
+            except ssl.SSLCertVerificationError:
+                raise UntrustedPlatformError() from None  # retrying would not change the certificate
             except (http.client.HTTPException, OSError) as exc:
                 raise _Transient(type(exc).__name__) from None
         else:

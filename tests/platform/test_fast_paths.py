@@ -193,3 +193,50 @@ def test_cancelling_a_parallel_job_leaves_no_unverified_final_file(demo: DemoPla
         assert len(finals) < len(files)
     finally:
         engine.shutdown(wait=True)
+
+
+def test_https_transfers_verify_the_platform_certificate(tmp_path: Path) -> None:
+    """The direct connections check the certificate: an unknown one is refused at once (no
+    retries), the platform's CA (as the user configured it) is accepted."""
+    import socket
+    import subprocess
+
+    openssl = require_tool("openssl")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    served = tmp_path / "www"
+    served.mkdir()
+    payload = bytes(range(256)) * 800
+    (served / "pli.p7m").write_bytes(payload)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert), "-key", str(key), "-WWW", "-quiet"],
+        cwd=served, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        url = f"https://127.0.0.1:{port}/pli.p7m"
+        digest = hashlib.sha256(payload).hexdigest()
+        began = time.monotonic()
+        with pytest.raises(client_module.UntrustedPlatformError) as refused:
+            PlatformClient("jeton", backoff=1.0).download(url, tmp_path / "a.p7m", size=len(payload), sha256=digest)
+        assert time.monotonic() - began < 1.0  # refused, not retried with back-off
+        assert "certificat HTTPS" in refused.value.message_fr
+        assert not (tmp_path / "a.p7m").exists()
+        PlatformClient("jeton", verify=str(cert)).download(url, tmp_path / "b.p7m", size=len(payload), sha256=digest)
+        assert (tmp_path / "b.p7m").read_bytes() == payload
+    finally:
+        server.terminate()
+        server.wait(10)
