@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant import paths
+from assistant.errors import AssistantError
 from assistant.jobs.descriptor import origin_of_url
-from assistant.jobs.engine import JobContext
+from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
 from assistant.jobs.model import LOCAL_ORIGIN
 from assistant.platform.client import PlatformClient
 
@@ -38,6 +39,24 @@ def load_params(ctx: JobContext) -> tuple[dict[str, Any], str | None]:
     local_keys = {k: v for k, v in params.items() if k not in nested.params}
     merged = {**nested.params, **local_keys}
     return merged, nested.token or token
+
+
+def batch_failed(failed: int, total: int, items: tuple[str, str], outcome: tuple[str, str],
+                 first: AssistantError | None, code: str, result: RunnerResult) -> JobFailed:  # fmt: skip
+    """A batch that ended with some items failed: how many, then the first item's reason, which is
+    usually what the user has to fix (a wrong key, a locked card) for all of them.
+
+    `items` and `outcome` are (French, English) words: ("fichier(s)", "file(s)") and
+    ("n'ont pas été signés", "were not signed"); `code` serves when no item error is known.
+    """
+    return JobFailed(
+        AssistantError(
+            f"{failed} {items[0]} sur {total} {outcome[0]}" + (f" : {first.message_fr}" if first else "."),
+            f"{failed} of {total} {items[1]} {outcome[1]}" + (f": {first.message_en}" if first else "."),
+            code=first.code if first else code,
+        ),
+        result,
+    )
 
 
 def downloads_root() -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.errors import AssistantError
-from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
+from assistant.jobs.engine import JobContext, RunnerResult
+from assistant.jobs.runners.common import batch_failed
 from assistant.jobs.runners.keys import credential_for_job
 from assistant.progress import ProgressUpdate
 
@@ -26,13 +26,7 @@ def run(ctx: JobContext) -> RunnerResult:
     result = {"envelopes": len(outcomes), "decrypted": len(outcomes) - len(failed), "failed": [{"file": o.source.name, "error": o.error.to_dict() if o.error else None} for o in failed]}
     local = {"out_dir": str(out_dir), "outcomes": [o.to_dict() for o in outcomes]}
     if failed:
-        first = failed[0].error
-        raise JobFailed(
-            AssistantError(
-                f"{len(failed)} enveloppe(s) sur {len(outcomes)} n'ont pas pu être déchiffrées" + (f" : {first.message_fr}" if first else "."),
-                f"{len(failed)} of {len(outcomes)} envelope(s) could not be decrypted" + (f": {first.message_en}" if first else "."),
-                code=first.code if first else "decrypt_failed",
-            ),
-            RunnerResult(result, local),
-        )
+        raise batch_failed(len(failed), len(outcomes), ("enveloppe(s)", "envelope(s)"),
+                           ("n'ont pas pu être déchiffrées", "could not be decrypted"), failed[0].error, "decrypt_failed",
+                           RunnerResult(result, local))  # fmt: skip
     return RunnerResult(result, local)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from assistant import paths
 from assistant.jobs.engine import JobContext
+from assistant.jobs.runners.common import load_params
 from assistant.platform.client import HashMismatchError, PlatformClient
 from assistant.progress import ProgressUpdate
 
@@ -18,6 +21,25 @@ def work_folder(ctx: JobContext, kind: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(folder, 0o700)
     return folder
+
+
+@contextlib.contextmanager
+def remote_files_job(
+    ctx: JobContext, kind: str
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], PlatformClient, Path | None]]:
+    """(params, remote files, platform client, work folder) for a job on files a page sends, or on
+    local paths (no remote files, no folder). Whatever the outcome, the client is closed and the
+    work folder, which holds copies of the buyer's or company's files, is removed."""
+    params, token = load_params(ctx)
+    remote: list[dict[str, Any]] = params.get("files", [])
+    client = PlatformClient(token)
+    folder = work_folder(ctx, kind) if remote else None
+    try:
+        yield params, remote, client, folder
+    finally:
+        client.close()
+        if folder is not None:
+            remove(folder)
 
 
 def fetch_inputs(ctx: JobContext, client: PlatformClient, files: list[dict[str, Any]], folder: Path, *, step: int, steps: int, label: str, span: float) -> list[Path]:

@@ -7,12 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError
-from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
-from assistant.jobs.runners.common import load_params
+from assistant.jobs.engine import JobContext, RunnerResult
+from assistant.jobs.runners.common import batch_failed
 from assistant.jobs.runners.keys import credential_for_job
-from assistant.jobs.runners.remote import fetch_inputs, remove, work_folder
-from assistant.platform.client import PlatformClient
+from assistant.jobs.runners.remote import fetch_inputs, remote_files_job
 from assistant.progress import ProgressUpdate
 
 STEPS = 4
@@ -21,11 +19,7 @@ STEPS = 4
 def run(ctx: JobContext) -> RunnerResult:
     from assistant.signing.batch import sign_files
 
-    params, token = load_params(ctx)
-    remote: list[dict[str, Any]] = params.get("files", [])
-    client = PlatformClient(token)
-    folder = work_folder(ctx, "signature") if remote else None
-    try:
+    with remote_files_job(ctx, "signature") as (params, remote, client, folder):
         if remote:
             assert folder is not None
             (folder / "in").mkdir(exist_ok=True)
@@ -62,19 +56,9 @@ def run(ctx: JobContext) -> RunnerResult:
         local = {} if remote else {"outputs": outputs}
         if not batch.ok:
             first = next(r.error for r in batch.results if r.error is not None) if any(r.error for r in batch.results) else None
-            raise JobFailed(
-                AssistantError(
-                    f"{len(batch.results) - batch.signed} fichier(s) sur {len(batch.results)} n'ont pas été signés" + (f" : {first.message_fr}" if first else "."),
-                    f"{len(batch.results) - batch.signed} of {len(batch.results)} file(s) were not signed" + (f": {first.message_en}" if first else "."),
-                    code=first.code if first else "sign_failed",
-                ),
-                RunnerResult(result, local),
-            )
+            raise batch_failed(len(batch.results) - batch.signed, len(batch.results), ("fichier(s)", "file(s)"),
+                               ("n'ont pas été signés", "were not signed"), first, "sign_failed", RunnerResult(result, local))  # fmt: skip
         return RunnerResult(result, local)
-    finally:
-        client.close()
-        if folder is not None:
-            remove(folder)
 
 
 def _ascii(name: str) -> str:

@@ -8,9 +8,7 @@ from typing import Any
 
 from assistant.errors import AssistantError
 from assistant.jobs.engine import JobContext, RunnerResult
-from assistant.jobs.runners.common import load_params
-from assistant.jobs.runners.remote import fetch_inputs, remove, work_folder
-from assistant.platform.client import PlatformClient
+from assistant.jobs.runners.remote import fetch_inputs, remote_files_job
 from assistant.progress import ProgressUpdate
 
 
@@ -25,11 +23,7 @@ def _public(report: dict[str, Any], name: str) -> dict[str, Any]:
 def run(ctx: JobContext) -> RunnerResult:
     from assistant.signing.verify import verify_file
 
-    params, token = load_params(ctx)
-    remote: list[dict[str, Any]] = params.get("files", [])
-    client = PlatformClient(token)
-    folder = work_folder(ctx, "verification") if remote else None
-    try:
+    with remote_files_job(ctx, "verification") as (params, remote, client, folder):
         if folder is not None:
             sources = fetch_inputs(ctx, client, remote, folder, step=1, steps=2, label="Récupération des fichiers", span=0.3)
         else:
@@ -46,7 +40,3 @@ def run(ctx: JobContext) -> RunnerResult:
         if params.get("report_url"):
             client.upload(params["report_url"], json.dumps(result, ensure_ascii=False).encode(), content_type="application/json", what="envoi du rapport", cancel=ctx.cancel)
         return RunnerResult(result, {"paths": [str(s) for s in sources]} if folder is None else {})
-    finally:
-        client.close()
-        if folder is not None:
-            remove(folder)
