@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import APP_NAME, __version__
-from assistant.diagnostics.report import CheckResult, Status
+from assistant.diagnostics.report import CheckResult, Status, not_checked
 from assistant.settings import Settings
 
 LABEL_OS = "Système d'exploitation"
@@ -52,11 +52,9 @@ def guarded(check_id: str, label: str, func: Callable[[], list[CheckResult]]) ->
         return func()
     except Exception as exc:  # a diagnostic must report, not fail
         return [
-            CheckResult(
+            not_checked(
                 check_id,
                 label,
-                Status.SKIPPED,
-                "Non vérifié",
                 f"Ce point n'a pas pu être vérifié ({type(exc).__name__} : {exc}).",
             )
         ]
@@ -203,11 +201,9 @@ def check_stores(settings: Settings) -> list[CheckResult]:
     discovery = _optional_module("assistant.keystores.discovery")
     if discovery is None or not hasattr(discovery, "open_all_stores"):
         return [
-            CheckResult(
+            not_checked(
                 "stores",
                 LABEL_STORES,
-                Status.SKIPPED,
-                "Non vérifié",
                 "La découverte des magasins de certificats n'est pas disponible dans cette version.",
             )
         ]
@@ -368,11 +364,9 @@ def check_certificates(settings: Settings) -> list[CheckResult]:
     inventory_mod = _optional_module("assistant.keystores.inventory")
     if inventory_mod is None or not hasattr(inventory_mod, "list_certificates"):
         return [
-            CheckResult(
+            not_checked(
                 "certificates",
                 LABEL_CERTIFICATES,
-                Status.SKIPPED,
-                "Non vérifié",
                 "L'inventaire des certificats n'est pas disponible dans cette version.",
             )
         ]
@@ -475,22 +469,18 @@ def check_bridge_trust() -> list[CheckResult]:
     trust = _optional_module("assistant.bridge.trust")
     if ca_mod is None or trust is None or not hasattr(trust, "status"):
         return [
-            CheckResult(
+            not_checked(
                 "bridge_trust",
                 LABEL_BRIDGE_TRUST,
-                Status.SKIPPED,
-                "Non vérifié",
                 "Cette version ne sait pas vérifier la confiance des navigateurs dans le pont local.",
             )
         ]
     identity = ca_mod.load()
     if identity is None:
         return [
-            CheckResult(
+            not_checked(
                 "bridge_trust",
                 LABEL_BRIDGE_TRUST,
-                Status.SKIPPED,
-                "Non vérifié",
                 "Le pont local n'a pas encore été démarré sur ce poste : son certificat n'existe pas encore.",
                 "Lancez l'assistant (assistant run), puis relancez le test.",
             )
@@ -517,11 +507,9 @@ def _bridge_trust_result(statuses: Any) -> CheckResult:
                 continue
             pairs.append((name, bool(getattr(item, "trusted", False))))
     if not pairs:
-        return CheckResult(
+        return not_checked(
             "bridge_trust",
             LABEL_BRIDGE_TRUST,
-            Status.SKIPPED,
-            "Non vérifié",
             "Aucun magasin de navigateur n'a été trouvé à vérifier.",
             details=tuple(f"{name} : magasin absent" for name in absent),
         )

@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from assistant.diagnostics.report import CheckResult, Status
+from assistant.diagnostics.report import CheckResult, Status, not_checked
 
 #: Seconds each network step may take before it is reported as unanswered.
 DEFAULT_TIMEOUT = 5.0
@@ -39,9 +39,6 @@ LABEL_TCP = "Connexion au serveur"
 LABEL_TLS = "Certificat du serveur (HTTPS)"
 LABEL_HTTP = "Communication avec le serveur distant"
 LABEL_CLOCK = "Horloge du poste"
-
-NOT_CHECKED = "Non vérifié"
-
 
 @dataclass(frozen=True)
 class _Target:
@@ -103,10 +100,6 @@ def _proxy_for(target: _Target) -> _Proxy | None:
     return _Proxy(f"{parts.scheme}://{parts.hostname}:{port}", parts.hostname, port)
 
 
-def _skipped(check_id: str, label: str, why: str) -> CheckResult:
-    return CheckResult(check_id, label, Status.SKIPPED, NOT_CHECKED, why)
-
-
 def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> list[CheckResult]:
     """Proxy, DNS, TCP, TLS, HTTP and clock checks for the platform at `url`."""
     target = _parse_target(url)
@@ -150,9 +143,9 @@ def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> list[CheckR
 def _skip_rest(target: _Target, why: str) -> list[CheckResult]:
     rest = []
     if target.scheme == "https":
-        rest.append(_skipped("net_tls", LABEL_TLS, why))
-    rest.append(_skipped("net_http", LABEL_HTTP, why))
-    rest.append(_skipped("net_clock", LABEL_CLOCK, why))
+        rest.append(not_checked("net_tls", LABEL_TLS, why))
+    rest.append(not_checked("net_http", LABEL_HTTP, why))
+    rest.append(not_checked("net_clock", LABEL_CLOCK, why))
     return rest
 
 
@@ -524,7 +517,7 @@ def _check_clock(server_date: dt.datetime | None, local: dt.datetime, *, http_ok
             if http_ok
             else "Le serveur n'a pas répondu."
         )
-        return _skipped("net_clock", LABEL_CLOCK, why)
+        return not_checked("net_clock", LABEL_CLOCK, why)
     offset = (local - server_date).total_seconds()
     direction = "en avance" if offset > 0 else "en retard"
     remedy = (

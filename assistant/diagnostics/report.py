@@ -66,6 +66,11 @@ class CheckResult:
         return data
 
 
+def not_checked(check_id: str, label: str, why: str, remedy: str = "", details: tuple[str, ...] = ()) -> CheckResult:
+    """A line the test could not run: said as such, with why, rather than passed as conforming."""
+    return CheckResult(check_id, label, Status.SKIPPED, STATUS_LABEL_FR[Status.SKIPPED], why, remedy, details)
+
+
 SUMMARY_OK = "La configuration de votre poste utilisateur respecte les prérequis techniques de la plateforme."
 SUMMARY_WARNING = (
     "La configuration de votre poste utilisateur respecte les prérequis techniques, "

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from assistant.diagnostics import checks, network
-from assistant.diagnostics.report import CheckResult, DiagnosticReport, Status
+from assistant.diagnostics.report import CheckResult, DiagnosticReport, not_checked
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.settings import Settings
 
@@ -33,11 +33,9 @@ def _steps(settings: Settings, platform_url: str | None) -> list[Step]:
 
 def _no_platform() -> list[CheckResult]:
     return [
-        CheckResult(
+        not_checked(
             "net_http",
             network.LABEL_HTTP,
-            Status.SKIPPED,
-            "Non vérifié",
             "Aucune adresse de plateforme n'a été indiquée pour tester la communication.",
             "Indiquez l'adresse de votre plateforme (par exemple https://marches.example.fr) et relancez le test.",
         )
