@@ -51,6 +51,14 @@ def server_certificate(folder: Path, issuer: pki.Issued, name: str, *, not_befor
     return cert_path, key_path
 
 
+def valid_server_certificate(folder: Path, test_pki: pki.TestPki) -> tuple[Path, Path]:
+    """The platform's certificate in the ordinary case: issued by the test CA, valid for 90 days more.
+    The caller makes the CA trusted (SSL_CERT_FILE=test_pki.ca_bundle)."""
+    now = dt.datetime.now(dt.UTC)
+    return server_certificate(folder, test_pki.ca, "platform", not_before=now - dt.timedelta(days=1),
+                              not_after=now + dt.timedelta(days=90))  # fmt: skip
+
+
 @dataclass
 class Behaviour:
     status: int = 200

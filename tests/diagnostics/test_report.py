@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import socket
@@ -16,7 +15,7 @@ from assistant.diagnostics import Status, run_diagnostics
 from assistant.progress import ProgressUpdate
 from assistant.settings import Settings
 from tests import pki
-from tests.diagnostics.servers import https_server, server_certificate
+from tests.diagnostics.servers import https_server, valid_server_certificate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,9 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def platform_cert(tmp_path: Path, test_pki: pki.TestPki, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     monkeypatch.setenv("SSL_CERT_FILE", str(test_pki.ca_bundle))
-    now = dt.datetime.now(dt.UTC)
-    return server_certificate(tmp_path / "tls", test_pki.ca, "platform", not_before=now - dt.timedelta(days=1),
-                              not_after=now + dt.timedelta(days=90))
+    return valid_server_certificate(tmp_path / "tls", test_pki)
 
 
 def _closed_port() -> int:

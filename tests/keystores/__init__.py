@@ -36,6 +36,18 @@ class PinRecorder:
         return self.answer
 
 
+def clear_p12(item: pki.Issued, folder: Path, name: str | None = None) -> Path:
+    """A .p12 whose certificates are not encrypted (`-certpbe NONE`), as some tools export them:
+    its certificates can be listed without the password."""
+    out = folder / f"{name or item.name}-clair.p12"
+    pki.run([
+        "openssl", "pkcs12", "-export", "-inkey", str(item.files["key"]), "-in", str(item.files["cert"]),
+        "-certfile", str(item.files["chain"]), "-certpbe", "NONE", "-name", item.name,
+        "-out", str(out), "-passout", f"pass:{pki.P12_PASSWORD}",
+    ])  # fmt: skip
+    return out
+
+
 def lock_softhsm_token(token: pki.SoftHsmToken) -> None:
     """Mark the token's user PIN as locked, as a card does after too many wrong PINs.
 

@@ -19,18 +19,9 @@ from assistant.keystores.base import PinRequest, SignatureMechanism, SignatureSc
 from assistant.keystores.inventory import find_by_fingerprint, format_fingerprint, list_certificates
 from assistant.settings import Settings
 from tests import pki as pki_mod
+from tests.keystores import clear_p12
 
 MISSING_MODULE = "/opt/absent/libmiddleware-absent.so"
-
-
-def clear_p12(item: pki_mod.Issued, folder: Path) -> Path:
-    out = folder / f"{item.name}.p12"
-    pki_mod.run([
-        "openssl", "pkcs12", "-export", "-inkey", str(item.files["key"]), "-in", str(item.files["cert"]),
-        "-certfile", str(item.files["chain"]), "-certpbe", "NONE", "-name", item.name,
-        "-out", str(out), "-passout", f"pass:{pki_mod.P12_PASSWORD}",
-    ])  # fmt: skip
-    return out
 
 
 @pytest.fixture

@@ -23,17 +23,7 @@ from assistant.keystores.inventory import (
 from assistant.keystores.pkcs12 import Pkcs12Store
 from assistant.settings import Settings
 from tests import pki as pki_mod
-
-
-def clear_p12(item: pki_mod.Issued, folder: Path, name: str | None = None) -> Path:
-    """A .p12 whose certificates are not encrypted (`-certpbe NONE`), as some tools export them."""
-    out = folder / f"{name or item.name}-clair.p12"
-    pki_mod.run([
-        "openssl", "pkcs12", "-export", "-inkey", str(item.files["key"]), "-in", str(item.files["cert"]),
-        "-certfile", str(item.files["chain"]), "-certpbe", "NONE", "-name", item.name,
-        "-out", str(out), "-passout", f"pass:{pki_mod.P12_PASSWORD}",
-    ])  # fmt: skip
-    return out
+from tests.keystores import clear_p12
 
 
 class Asked:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import subprocess
@@ -20,16 +19,14 @@ from assistant.ui.main_window import MainWindow
 from assistant.ui.pages.diagnostics import DiagnosticsPage
 from assistant.ui.tray import TrayController
 from tests import pki
-from tests.diagnostics.servers import https_server, server_certificate
+from tests.diagnostics.servers import https_server, valid_server_certificate
 from tests.ui.conftest import shot
 
 
 @pytest.fixture
 def platform_cert(tmp_path: Path, test_pki: pki.TestPki, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     monkeypatch.setenv("SSL_CERT_FILE", str(test_pki.ca_bundle))
-    now = dt.datetime.now(dt.UTC)
-    return server_certificate(tmp_path / "tls", test_pki.ca, "platform", not_before=now - dt.timedelta(days=1),
-                              not_after=now + dt.timedelta(days=90))
+    return valid_server_certificate(tmp_path / "tls", test_pki)
 
 
 def _run_page(qtbot: Any, page: DiagnosticsPage) -> Any:
