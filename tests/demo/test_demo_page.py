@@ -4,6 +4,7 @@ shows their progress the way the original assistant words it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from assistant.bridge import trust
 from tests.bridge.cdp import Chromium
@@ -11,15 +12,16 @@ from tests.bridge.conftest import Running, start_bridge  # noqa: F401 - fixture
 from tests.demo.process import DemoProcess
 
 
-def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridge, demo_platform: DemoProcess) -> None:  # noqa: F811
-    run: Running = start_bridge(approved=(demo_platform.url,))
+def _on_demo_page(tmp_path: Path, run: Running, demo_platform: DemoProcess, script: str) -> dict[str, Any]:
+    """Open the demo page in Chromium (the bridge's CA trusted in its NSS db), wait for its six
+    consultations, then run `script` (a body that may await `until(test)`) and return its result."""
     home = tmp_path / "browser-home"
     home.mkdir()
     assert run.bridge.identity is not None
     assert all(o.ok for o in trust.trust(run.bridge.identity, home=home, platform="linux"))
     with Chromium(tmp_path / "profile", home=home) as browser:
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
-        result = page.evaluate(
+        result: dict[str, Any] = page.evaluate(
             """(async () => {
                 const until = async (test, ms = 60000) => {
                   const end = Date.now() + ms;
@@ -27,6 +29,17 @@ def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridg
                   throw new Error('timeout');
                 };
                 await until(() => document.querySelectorAll('#consultations button').length === 6);
+"""
+            + script
+            + "})()",
+            timeout=120,
+        )
+    return result
+
+
+def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridge, demo_platform: DemoProcess) -> None:  # noqa: F811
+    run: Running = start_bridge(approved=(demo_platform.url,))
+    result = _on_demo_page(tmp_path, run, demo_platform, """
                 const status = document.getElementById('etat-assistant').innerText;
                 const seen = new Set();
                 const watcher = setInterval(() => {
@@ -40,9 +53,7 @@ def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridg
                         details: item.querySelector('.details').textContent,
                         result: item.querySelector('.resultat').textContent,
                         error: item.querySelector('.erreur').textContent, seen: [...seen]};
-            })()""",
-            timeout=120,
-        )
+    """)
     assert "En ligne" in result["status"]
     assert result["cls"] == "succeeded", result["error"]
     assert result["title"].startswith("Téléchargement des plis chiffrés")
@@ -58,20 +69,7 @@ def test_demo_page_online_opening_shows_the_four_steps(tmp_path: Path, start_bri
     platform got the decrypted envelopes (demo bi-clé seeded in the vault by the demo platform)."""
     monkeypatch.setenv("AMP_DEMO_VAULT", "demo")
     run: Running = start_bridge(approved=(demo_platform.url,), key_spec="vault:Démo Acheteur", pin_env="AMP_DEMO_VAULT")
-    home = tmp_path / "browser-home"
-    home.mkdir()
-    assert run.bridge.identity is not None
-    assert all(o.ok for o in trust.trust(run.bridge.identity, home=home, platform="linux"))
-    with Chromium(tmp_path / "profile", home=home) as browser:
-        page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
-        result = page.evaluate(
-            """(async () => {
-                const until = async (test, ms = 60000) => {
-                  const end = Date.now() + ms;
-                  while (Date.now() < end) { const v = test(); if (v) return v; await new Promise(r => setTimeout(r, 50)); }
-                  throw new Error('timeout');
-                };
-                await until(() => document.querySelectorAll('#consultations button').length === 6);
+    result = _on_demo_page(tmp_path, run, demo_platform, """
                 const labels = new Set();
                 const watcher = setInterval(() => {
                   for (const li of document.querySelectorAll('#traitements li .etapes li.encours')) labels.add(li.textContent);
@@ -82,9 +80,7 @@ def test_demo_page_online_opening_shows_the_four_steps(tmp_path: Path, start_bri
                 return {cls: item.className, error: item.querySelector('.erreur').textContent,
                         steps: [...item.querySelectorAll('.etapes li')].map(li => [li.textContent, li.className]),
                         result: item.querySelector('.resultat').textContent, seen: [...labels]};
-            })()""",
-            timeout=120,
-        )
+    """)
     assert result["cls"] == "succeeded", result["error"]
     assert [s[0] for s in result["steps"]] == [
         "1 Récupération des fichiers",
