@@ -42,6 +42,14 @@ def served_rel(rel: str) -> str:
     return f"consultations/{rel}"
 
 
+def _size(path: Path) -> int:
+    """A .part file may be renamed to its final name between listing and stat: count it as empty."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def test_download_survives_cuts_and_kills_without_refetching_verified_files(demo_platform: DemoProcess, tmp_path: Path) -> None:
     descriptor = demo_platform.get("/api/descriptors/download")
     expected = expected_files(descriptor)
@@ -55,7 +63,7 @@ def test_download_survives_cuts_and_kills_without_refetching_verified_files(demo
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         finals = list(dest.rglob("*.p7m")) if dest.exists() else []
-        partials = [p for p in dest.rglob("*.part") if p.exists() and p.stat().st_size > 0] if dest.exists() else []
+        partials = [p for p in dest.rglob("*.part") if _size(p) > 0] if dest.exists() else []
         if len(finals) >= 12 and partials:
             break
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
