@@ -203,6 +203,12 @@ def _home(home: Path | None) -> Path:
     return home or Path(os.path.expanduser("~"))
 
 
+def _added_entry(target: TrustTarget, identity: ca.BridgeIdentity) -> dict[str, Any]:
+    """What the state file records of a CA added to a target: enough to remove it after a renewal."""
+    return {**target.to_dict(), "nickname": identity.nickname, "serial": identity.ca_serial_hex,
+            "sha1": identity.ca_fingerprint_sha1}  # fmt: skip
+
+
 def trust(
     identity: ca.BridgeIdentity,
     *,
@@ -228,8 +234,7 @@ def trust(
                 ok, message = False, (result.stderr or result.stdout).strip()[:300] or f"échec de {argv[0]}"
                 break
         if ok:
-            entry = {**target.to_dict(), "nickname": identity.nickname, "serial": identity.ca_serial_hex,
-                     "sha1": identity.ca_fingerprint_sha1}
+            entry = _added_entry(target, identity)
             if entry not in state["added"]:
                 state["added"].append(entry)
         outcomes.append(Outcome(target, ok, message))
@@ -244,8 +249,7 @@ def untrust(identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: 
     state = load_state(identity)
     entries: list[dict[str, Any]] = list(state["added"])
     for target in targets_for(platform, _home(home)):
-        entry = {**target.to_dict(), "nickname": identity.nickname, "serial": identity.ca_serial_hex,
-                 "sha1": identity.ca_fingerprint_sha1}
+        entry = _added_entry(target, identity)
         if entry not in entries and (target.kind != "nss" or (Path(target.location) / "cert9.db").exists()):
             entries.append(entry)
     outcomes: list[Outcome] = []
