@@ -100,7 +100,7 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None =
 
 def _timed_sync(cmd: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -166,7 +166,7 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
 
     # Interleaved (assistant, curl, curl --parallel, assistant, ...) so that a burst of load
     # from the rest of the machine hits every tool alike; the median of REPEAT runs is kept.
-    runs: dict[str, list[float]] = {"assistant_s": [], "running_assistant_s": [], "curl_one_process_s": [], "curl_parallel_s": [], "curl_then_fdatasync_s": []}
+    runs: dict[str, list[float]] = {"assistant_s": [], "running_assistant_s": [], "curl_one_process_s": [], "curl_parallel_s": [], "curl_then_fdatasync_s": [], "curl_then_sha256sum_s": []}
     sync = shutil.which("sync") or "sync"
     for _ in range(REPEAT):
         runs["assistant_s"].append(assistant_run())
@@ -177,6 +177,10 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         # (the assistant fdatasyncs each file before recording it as verified).
         curl_time = curl_run()
         runs["curl_then_fdatasync_s"].append(curl_time + _timed_sync([sync, "-d", *(str(out / rel) for _url, rel in files)]))
+        # Like for like on verification: curl does not check the SHA-256 the descriptor gives,
+        # the assistant must (a file takes its final name only once verified).
+        curl_time = curl_run()
+        runs["curl_then_sha256sum_s"].append(curl_time + _timed_sync(["sha256sum", *(str(out / rel) for _url, rel in files)]))
     for key, values in runs.items():
         figures[key] = round(statistics.median(values), 3)
         figures[key[:-2] + "_runs_s"] = [round(v, 3) for v in values]
@@ -195,7 +199,7 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
     figures["bytes"] = total
     figures["assistant_MBps"] = round(total / figures["assistant_s"] / 1e6, 1)
     figures["curl_one_process_MBps"] = round(total / figures["curl_one_process_s"] / 1e6, 1)
-    for key in ("curl_one_process_s", "curl_parallel_s", "curl_then_fdatasync_s", "curl_per_file_loop_s"):
+    for key in ("curl_one_process_s", "curl_parallel_s", "curl_then_fdatasync_s", "curl_then_sha256sum_s", "curl_per_file_loop_s"):
         if key in figures:
             figures[f"ratio_vs_{key[:-2]}"] = round(figures[key] / figures["assistant_s"], 2)
             figures[f"running_ratio_vs_{key[:-2]}"] = round(figures[key] / figures["running_assistant_s"], 2)
