@@ -55,12 +55,17 @@ def run_gui(
     """Show the tray icon (or the window where there is no tray) and run until "Quitter"."""
     from assistant.ui.main_window import MainWindow
     from assistant.ui.tray import TrayController
+    from assistant.ui.trust_offer import offer_at_start
 
     app = ensure_application()
     window = MainWindow(engine, bridge, settings, demo_url=demo_url)
     tray = TrayController(window, engine)
     app.setQuitOnLastWindowClosed(not tray.available)
     tray.start()
+    # Asked once, at the first start with a bridge CA (answered "Plus tard" = not asked again).
+    offer = offer_at_start(window, bridge)
+    if offer is not None:
+        offer.finished_callbacks.append(window.home.refresh_trust)
     try:
         return int(app.exec())
     finally:

@@ -17,8 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import APP_NAME, __version__
+from assistant.bridge import trust
 from assistant.bridge.origins import OriginRegistry
 from assistant.settings import Settings
+from assistant.ui import trust_offer
+from assistant.ui.tasks import BackgroundTask, run_in_background
 from assistant.ui.widgets import StatusLine, page_header, section
 
 if TYPE_CHECKING:
@@ -54,6 +57,18 @@ class HomePage(QWidget):
         self.bridge_url.setObjectName("bridgeUrl")
         self.bridge_url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.bridge_url)
+
+        trust_row = QHBoxLayout()
+        self.trust_status = StatusLine()
+        self.trust_status.setObjectName("trustStatus")
+        trust_row.addWidget(self.trust_status, 1)
+        self.trust_button = QPushButton(trust_offer.TRUST_BUTTON)
+        self.trust_button.setObjectName("trustBrowsers")
+        self.trust_button.clicked.connect(self.trust_browsers)
+        trust_row.addWidget(self.trust_button, 0)
+        layout.addLayout(trust_row)
+        self._trust_check: BackgroundTask | None = None
+        self.trust_dialog: trust_offer.TrustOfferDialog | None = None
 
         if demo_url:
             demo = QLabel(f'Plateforme de démonstration : <a href="{demo_url}">{demo_url}</a>')
@@ -100,10 +115,49 @@ class HomePage(QWidget):
         self._timer.timeout.connect(self._refresh_if_visible)
         self._timer.start()
         self.refresh()
+        self.refresh_trust()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh()
+        self.refresh_trust()
+
+    def refresh_trust(self) -> None:
+        """Ask the browsers' stores (certutil: a process per store, hence off the GUI thread) whether
+        they trust the bridge; not on the 3-second timer, only when the page shows or after a change."""
+        identity = trust_offer.current_identity(self.bridge)
+        if identity is None:
+            self.trust_status.set("skipped", "Confiance des navigateurs : le pont local n'a pas encore été "
+                                  "démarré sur ce poste")
+            self.trust_button.setEnabled(False)
+            return
+        self.trust_button.setEnabled(True)
+        if self._trust_check is not None and not self._trust_check.finished_event.is_set():
+            return
+        if not self.trust_status.text():
+            self.trust_status.set("running", "Confiance des navigateurs : vérification…")
+
+        def work(_progress: object) -> list[trust.TargetStatus]:
+            return trust.status(identity)
+
+        self._trust_check = run_in_background(work, self._show_trust, self._trust_failed, name="trust-status")
+
+    def _show_trust(self, statuses: list[trust.TargetStatus]) -> None:
+        self.trust_status.set(*trust_offer.describe_status(statuses))
+
+    def _trust_failed(self, exc: Exception) -> None:
+        self.trust_status.set("warning", f"Confiance des navigateurs : vérification impossible ({exc})")
+
+    def trust_browsers(self) -> None:
+        """The "Faire confiance dans les navigateurs" button: the click is the consent."""
+        identity = trust_offer.current_identity(self.bridge)
+        if identity is None:
+            return
+        dialog = trust_offer.TrustOfferDialog(identity, self, ask=False)
+        dialog.finished_callbacks.append(self.refresh_trust)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.trust_dialog = dialog
+        dialog.show()
 
     def _refresh_if_visible(self) -> None:
         if self.isVisible():
