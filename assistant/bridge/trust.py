@@ -219,7 +219,6 @@ def trust(
     """Add the CA to every target. Call only after the user agreed (the command asks)."""
     outcomes: list[Outcome] = []
     state = load_state(identity)
-    state["consented"] = True
     for target in targets_for(platform, _home(home)):
         if target.kind == "nss":
             Path(target.location).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -238,6 +237,10 @@ def trust(
             if entry not in state["added"]:
                 state["added"].append(entry)
         outcomes.append(Outcome(target, ok, message))
+    # Consent is remembered only once a store took the CA: after a complete failure the offer
+    # must come back at the next start rather than be silently dropped.
+    if any(outcome.ok for outcome in outcomes):
+        state["consented"] = True
     _save_state(identity, state)
     return outcomes
 

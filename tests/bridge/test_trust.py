@@ -112,3 +112,16 @@ def test_trust_is_offered_once(tmp_path: Path) -> None:
     other = ca.issue(tmp_path / "bridge2")
     trust.trust(other, home=home, platform="linux")
     assert not trust.should_offer(other)
+
+
+def test_a_complete_failure_is_not_taken_as_consent(tmp_path: Path) -> None:
+    """Every store refused (here: a damaged Chrome database): the offer must come back next start."""
+    home = tmp_path / "home"
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    (nssdb / "cert9.db").write_bytes(b"not a database")
+    (nssdb / "key4.db").write_bytes(b"not a database")
+    identity = ca.issue(tmp_path / "bridge")
+    outcomes = trust.trust(identity, home=home, platform="linux")
+    assert outcomes and not any(o.ok for o in outcomes)
+    assert trust.should_offer(identity)
