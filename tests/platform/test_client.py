@@ -11,7 +11,6 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +21,10 @@ from assistant.demo.server import DemoPlatform
 from assistant.errors import CancelledError
 from assistant.platform.client import HashMismatchError, PlatformClient, PlatformError, TransferError, part_path
 from assistant.progress import CancelToken
-from tests.pki import require_tool
 from tests.platform import served_when_settled
 
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
-    require_tool("openssl")
-    platform = DemoPlatform(
-        data_dir=tmp_path_factory.mktemp("demo"), spec=ContentSpec(1, 2, 3, 1, 400 * 1024), test_hooks=True, seed_credentials=False
-    ).start()
-    yield platform
-    platform.stop()
-
-
-@pytest.fixture(autouse=True)
-def clean_faults(demo: DemoPlatform) -> None:
-    demo.faults.__init__()  # type: ignore[misc]
-    demo.stats.reset()
+#: What the module-scoped `demo` platform of conftest.py serves.
+DEMO_SPEC = ContentSpec(1, 2, 3, 1, 400 * 1024)
 
 
 def a_file(demo: DemoPlatform, index: int = 0) -> tuple[dict[str, Any], str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,21 +31,8 @@ from assistant.progress import CancelToken
 from tests.pki import require_tool
 from tests.platform import served_when_settled
 
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
-    require_tool("openssl")
-    platform = DemoPlatform(
-        data_dir=tmp_path_factory.mktemp("demo"), spec=ContentSpec(2, 4, 3, 1, 300 * 1024), test_hooks=True, seed_credentials=False
-    ).start()
-    yield platform
-    platform.stop()
-
-
-@pytest.fixture(autouse=True)
-def clean_faults(demo: DemoPlatform) -> None:
-    demo.faults.__init__()  # type: ignore[misc]
-    demo.stats.reset()
+#: What the module-scoped `demo` platform of conftest.py serves.
+DEMO_SPEC = ContentSpec(2, 4, 3, 1, 300 * 1024)
 
 
 @pytest.fixture
