@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication, QWidget
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from assistant.jobs.engine import JobEngine
 from assistant.settings import Settings
 from assistant.ui.interaction import QtUserInteraction
+from assistant.ui.main_window import MainWindow
 from tests import pki
 
 
@@ -71,3 +73,15 @@ def engine(interaction: QtUserInteraction, p12_settings: Settings, tmp_path: Pat
     yield engine
     interaction.invoker.close()
     engine.shutdown(wait=True)
+
+
+@pytest.fixture
+def window(qtbot: Any, engine: JobEngine, p12_settings: Settings) -> Iterator[MainWindow]:
+    """The main window at 1024×768 (the smallest screen we design for), on the test engine."""
+    win = MainWindow(engine, None, p12_settings)
+    qtbot.addWidget(win)
+    win.resize(1024, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,6 @@ from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.main_window import MainWindow
 from tests import pki
 from tests.ui.conftest import shot, wait_for_dialog
-
-
-@pytest.fixture
-def window(qtbot: Any, engine: JobEngine, p12_settings: Settings) -> Iterator[MainWindow]:
-    win = MainWindow(engine, None, p12_settings)
-    qtbot.addWidget(win)
-    win.resize(1024, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.dispose()
 
 
 def _answer_password(qtbot: Any, password: str = pki.P12_PASSWORD) -> str:

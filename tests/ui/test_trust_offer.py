@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from assistant.bridge import ca, trust
-from assistant.jobs.engine import JobEngine
-from assistant.settings import Settings
 from assistant.ui.main_window import MainWindow
 from assistant.ui.trust_offer import TITLE, TrustOfferDialog, offer_at_start
 from tests import pki
@@ -52,15 +49,6 @@ def identity() -> ca.BridgeIdentity:
     return made
 
 
-@pytest.fixture
-def window(qtbot: Any, engine: JobEngine, p12_settings: Settings) -> Iterator[MainWindow]:
-    win = MainWindow(engine, None, p12_settings)
-    qtbot.addWidget(win)
-    win.resize(1024, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.dispose()
 
 
 def _button(dialog: QWidget, name: str) -> QPushButton:
