@@ -225,11 +225,21 @@ class _Context:
 
             # requests rather than the default aiohttp: its session would outlive our asyncio.run.
             kwargs["fetcher_backend"] = RequestsFetcherBackend()
-        if self.roots is not None:
-            kwargs["trust_roots"] = self.roots
+        kwargs["trust_roots"] = self.roots if self.roots is not None else _system_roots()
         if moment is not None:
             kwargs["moment"] = moment
         return ValidationContext(**kwargs)
+
+
+def _system_roots() -> list[asn1_x509.Certificate]:
+    """The operating system's anchors, given explicitly (pyHanko's implicit use is deprecated).
+
+    oscrypto's trust_list reads them (its crypto backend does not load against OpenSSL 3, its
+    trust list does) and caches them; an anchor the OS distrusts for some purpose is left out.
+    """
+    from oscrypto import trust_list
+
+    return [cert for cert, _trusted_for, rejected_for in trust_list.get_list() if not rejected_for]
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
