@@ -312,12 +312,8 @@ class BridgeApi:
         return public
 
     def _diagnostics(self, origin: str) -> Response:
-        try:
-            from assistant.diagnostics import run_diagnostics
-        except ImportError:
-            raise BridgeError(
-                503, "unavailable", "Le test de configuration n'est pas disponible.", "Diagnostics are unavailable."
-            ) from None
+        from assistant.diagnostics import run_diagnostics
+
         report = run_diagnostics(self.settings, platform_url=origin)
         # A page sees the verdicts, never local paths (Python, .p12 files, NSS folders).
         return _json(200, report.to_dict(public=True), cors_headers(origin))

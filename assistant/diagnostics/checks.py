@@ -196,17 +196,9 @@ def _store_label(store: Any) -> str:
 
 def check_stores(settings: Settings) -> list[CheckResult]:
     """Open every store the way signing does (no PIN) and report what answers."""
+    from assistant.keystores import discovery
     from assistant.keystores.base import no_pin
 
-    discovery = _optional_module("assistant.keystores.discovery")
-    if discovery is None or not hasattr(discovery, "open_all_stores"):
-        return [
-            not_checked(
-                "stores",
-                LABEL_STORES,
-                "La découverte des magasins de certificats n'est pas disponible dans cette version.",
-            )
-        ]
     store_set = discovery.open_all_stores(no_pin, settings)
     try:
         by_kind: dict[str, list[str]] = {}
@@ -359,24 +351,13 @@ def _pkcs12_result(settings: Settings) -> CheckResult:
 
 def check_certificates(settings: Settings) -> list[CheckResult]:
     """How many certificates could sign a bid today, per the inventory's verdicts."""
+    from assistant.keystores import inventory as inventory_mod
     from assistant.keystores.base import no_pin
 
-    inventory_mod = _optional_module("assistant.keystores.inventory")
-    if inventory_mod is None or not hasattr(inventory_mod, "list_certificates"):
-        return [
-            not_checked(
-                "certificates",
-                LABEL_CERTIFICATES,
-                "L'inventaire des certificats n'est pas disponible dans cette version.",
-            )
-        ]
-    inventory = inventory_mod.list_certificates(no_pin, settings)
-    entries = list(getattr(inventory, "entries", inventory))
-    usable = [e for e in entries if getattr(getattr(e, "verdict", None), "usable_for_signature", False)]
-    qualified = [e for e in usable if getattr(e.verdict, "qualified", False)]
-    details = tuple(
-        f"{getattr(e, 'subject', '?')} : {getattr(e.verdict, 'label', '')}" for e in entries
-    )
+    entries = inventory_mod.list_certificates(no_pin, settings).entries
+    usable = [e for e in entries if e.verdict.usable_for_signature]
+    qualified = [e for e in usable if e.verdict.qualified]
+    details = tuple(f"{e.subject} : {e.verdict.label}" for e in entries)
     if not usable:
         return [
             CheckResult(

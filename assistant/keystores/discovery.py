@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.keystores.base import KeyStore, KeyStoreError, PinCallback, StoreKind, StoreRef, StoreSet
+from assistant.keystores.base import KeyStore, KeyStoreError, PinCallback, StoreSet
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -35,19 +35,10 @@ def vault_files() -> list[Path]:
 
 
 def open_vault_file(path: Path, pin_callback: PinCallback) -> KeyStore:
-    """One vault file; `assistant.keystores.vault.VaultStore` (keyring-remembered password) when present."""
-    try:
-        from assistant.keystores.vault import VaultStore
-    except ImportError:
-        pass
-    else:
-        return VaultStore(path, pin_callback)
-    from assistant.keystores.pkcs12 import Pkcs12Store
+    """One vault file (its password may be remembered in the OS keyring)."""
+    from assistant.keystores.vault import VaultStore
 
-    store = Pkcs12Store(path, pin_callback)
-    store.kind = StoreKind.VAULT
-    store.ref = StoreRef(StoreKind.VAULT, f"Coffre de l'assistant ({path.stem})", f"vault:{path.stem}")
-    return store
+    return VaultStore(path, pin_callback)
 
 
 def open_pkcs11_stores(pin_callback: PinCallback, settings: Settings, errors: list[KeyStoreError]) -> list[KeyStore]:

@@ -404,12 +404,8 @@ def _remember_opened_p12(store: KeyStore, credentials: Sequence[Credential]) -> 
 
 def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSet:
     """Every store the user has (discovery.open_all_stores), never raising for one broken store."""
-    try:
-        from assistant.keystores.discovery import open_all_stores
-    except ModuleNotFoundError as exc:
-        if exc.name != "assistant.keystores.discovery":
-            raise
-        return _open_configured_files(pin_callback, settings)
+    from assistant.keystores.discovery import open_all_stores
+
     try:
         stores: StoreSet = open_all_stores(pin_callback, settings)
     except KeyStoreError as exc:
@@ -421,21 +417,6 @@ def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSe
             f"Looking for certificate stores failed ({type(exc).__name__}).",
             code="discovery_error",
         )])  # fmt: skip
-    return stores
-
-
-def _open_configured_files(pin_callback: PinCallback, settings: Settings | None) -> StoreSet:
-    """Fallback while discovery is unavailable: the PKCS#12 files named in the settings."""
-    from assistant.keystores.pkcs12 import Pkcs12Store
-    from assistant.settings import Settings
-
-    settings = settings or Settings.load()
-    stores = StoreSet()
-    for path in settings.pkcs12_files:
-        try:
-            stores.stores.append(Pkcs12Store(path, pin_callback))
-        except KeyStoreError as exc:
-            stores.errors.append(exc)
     return stores
 
 

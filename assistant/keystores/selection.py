@@ -152,34 +152,9 @@ def _resolve_uri(uri: Pkcs11Uri, pin_callback: PinCallback, settings: Settings, 
 
 
 def _resolve_fingerprint(spec: str, pin_callback: PinCallback, settings: Settings) -> Credential:
-    try:
-        from assistant.keystores.inventory import find_by_fingerprint
-    except ImportError:
-        find_by_fingerprint = None  # type: ignore[assignment]
-    if find_by_fingerprint is not None:
-        return find_by_fingerprint(spec, pin_callback, settings)
-    wanted = normalize_fingerprint(spec)
-    if wanted is None:
-        raise KeyNotFoundError(
-            "Empreinte SHA-256 invalide : 64 chiffres hexadécimaux attendus.",
-            "Invalid SHA-256 fingerprint: 64 hexadecimal digits expected.",
-            code="bad_fingerprint",
-        )
-    from assistant.keystores.discovery import open_all_stores
+    from assistant.keystores.inventory import find_by_fingerprint
 
-    stores = open_all_stores(pin_callback, settings)
-    for store in stores.stores:
-        try:
-            for cred in store.credentials():
-                if cred.fingerprint_sha256 == wanted:
-                    _close_all(stores.stores, keep=store)
-                    return cred
-        except KeyStoreError:
-            continue
-    stores.close()
-    raise KeyNotFoundError(
-        "Aucun certificat de vos magasins n'a cette empreinte.", "No certificate in your stores has this fingerprint."
-    )
+    return find_by_fingerprint(spec, pin_callback, settings)
 
 
 def _resolve_vault(name: str, pin_callback: PinCallback) -> Credential:

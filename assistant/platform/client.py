@@ -53,6 +53,20 @@ TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 MAX_DESCRIPTOR_BYTES = 16 << 20
 
 
+def body_consumed(response: Any) -> bool:
+    """Whether http.client read the body to its end (the connection is reusable)."""
+    fp = getattr(response, "_fp", None)
+    return fp is not None and bool(fp.isclosed())
+
+
+def release_response(response: Any, complete: bool) -> None:
+    """Give the connection back to the pool when the body was read to its end (keep-alive);
+    otherwise close it first, since leftover bytes would corrupt the next response on it."""
+    if not complete:
+        response.close()
+    response.release_conn()
+
+
 class PlatformError(AssistantError):
     code = "platform"
 
@@ -397,16 +411,9 @@ class PlatformClient:
                     raise _Transient(type(exc).__name__) from None
                 except _ReadFailure as exc:
                     raise _Transient(str(exc)) from None
-            fp = getattr(response, "_fp", None)
-            complete = fp is not None and fp.isclosed()
+            complete = body_consumed(response)
         finally:
-            if complete:
-                # Read to its end through http.client: the keep-alive connection goes back to
-                # the pool (close() would drop it).
-                response.release_conn()
-            else:
-                response.close()
-                response.release_conn()
+            release_response(response, complete)
         if state.have < size:
             raise _Transient("réponse incomplète")
 

@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.errors import CancelledError
 from assistant.progress import CancelToken
@@ -197,7 +197,7 @@ def _fetch_range(
 ) -> None:
     import urllib3
 
-    from assistant.platform.client import _raw_chunks, _ReadFailure, _Transient
+    from assistant.platform.client import _raw_chunks, _ReadFailure, _Transient, body_consumed, release_response
 
     start, end, done = plan.ranges[index]
     offset = start + done
@@ -240,13 +240,8 @@ def _fetch_range(
                     break
         except _ReadFailure as exc:
             raise _Transient(str(exc)) from None
-        fp: Any = getattr(response, "_fp", None)
-        complete = fp is not None and fp.isclosed()
+        complete = body_consumed(response)
     finally:
-        if complete:
-            response.release_conn()
-        else:
-            response.close()
-            response.release_conn()
+        release_response(response, complete)
     if budget > 0:
         raise _Transient("réponse incomplète")
