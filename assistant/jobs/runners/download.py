@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import queue
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -23,6 +21,7 @@ from urllib.parse import urlsplit
 from assistant.errors import AssistantError, OutputError
 from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
 from assistant.jobs.runners.common import downloads_root, folder_name, load_params
+from assistant.jobs.runners.durable import DurableRecorder
 from assistant.platform.client import HashMismatchError, PlatformClient, PlatformError
 from assistant.progress import ProgressUpdate
 
@@ -74,54 +73,6 @@ def plan(consultations: list[dict[str, Any]], root: Path) -> list[Item]:
             )
         seen.add(key)
     return items
-
-
-class DurableRecorder:
-    """Records verified files in the journal only once their bytes are on disk (fdatasync).
-
-    The journal is what lets a resumed job skip a file without reading it; trusting it for a
-    file still in the page cache would, after a power cut, skip a file whose content never
-    reached the disk. A per-file fsync in the download path would serialise the transfer on the
-    disk, so the syncs run here, in one thread, overlapping the next transfers; the job waits
-    for this thread before it reports success. A file renamed but not yet recorded (crash in
-    between) is still safe: the next run finds it complete on disk and re-hashes it rather
-    than fetching it.
-    """
-
-    def __init__(self, ctx: JobContext) -> None:
-        self._ctx = ctx
-        self._queue: queue.Queue[Item | None] = queue.Queue()
-        self.error: OSError | None = None
-        self.synced = 0
-        self._thread = threading.Thread(target=self._run, name="download-fsync", daemon=True)
-        self._thread.start()
-
-    def add(self, item: Item) -> None:
-        self._queue.put(item)
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self.error is not None:
-                continue
-            try:
-                fd = os.open(item.dest, os.O_RDONLY)
-                try:
-                    _sync(fd)
-                finally:
-                    os.close(fd)
-                self.synced += 1
-                self._ctx.journal.mark_verified(item.dest, item.sha256, item.size, item.url)
-            except OSError as exc:  # the file stays on disk; the next run re-hashes it
-                log.warning("could not make %s durable: %s", item.rel, exc.strerror)
-                self.error = exc
-
-
-#: fdatasync where it exists (Linux): the data and the size, not the timestamps.
-_sync = getattr(os, "fdatasync", os.fsync)
 
 
 def _hash_file(path: Path) -> str:
