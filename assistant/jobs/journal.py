@@ -159,6 +159,22 @@ class Journal:
                 (str(path), sha256, size, stat.st_mtime_ns, url, time.time()),
             )
 
+    def mark_verified_many(self, rows: list[tuple[Path, str, int, int, str]]) -> None:
+        """(path, sha256, size, mtime_ns, url) rows in one transaction: one commit for a batch
+        of small files instead of one each."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO verified_files VALUES (?,?,?,?,?,?)",
+                    [(str(path), sha256, size, mtime_ns, url, now) for path, sha256, size, mtime_ns, url in rows],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def forget_verified(self, path: Path) -> None:
         with self._lock:
             self._db.execute("DELETE FROM verified_files WHERE path=?", (str(path),))
