@@ -35,6 +35,9 @@ class Settings:
     allowed_hosts: list[str] = field(default_factory=list)
     #: Origins of platforms the user approved for the bridge.
     approved_origins: list[str] = field(default_factory=list)
+    #: The folder the user last chose for a platform's bulk downloads, by the platform's origin
+    #: (proposed again next time). Only the user's own choice in the assistant fills it.
+    download_folders: dict[str, str] = field(default_factory=dict)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
     language: str = "fr"

@@ -8,14 +8,95 @@ the environment variable holding its PIN) for the whole session.
 
 from __future__ import annotations
 
+import errno
 import os
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from assistant.errors import OutputError
+from assistant.progress import CancelToken
 from assistant.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: `assistant download` should not pay for cryptography's import
     from assistant.jobs.model import Job
     from assistant.keystores.base import Credential, PinCallback, PinRequest
+
+
+@dataclass(frozen=True)
+class DownloadSummary:
+    """What a bulk download will fetch, shown while the user chooses where it goes.
+
+    The original assistant's card says "Nombre de plis chiffrés à télécharger : 2"; the other
+    figures let a view say more (how many files, how big, which consultations).
+    """
+
+    plis: int
+    files: int
+    bytes: int
+    consultations: tuple[str, ...]
+
+    @classmethod
+    def of(cls, consultations: Sequence[Mapping[str, Any]]) -> DownloadSummary:
+        plis = [pli for c in consultations for pli in c["plis"]]
+        files = [f for pli in plis for envelope in pli["envelopes"] for f in envelope["files"]]
+        return cls(
+            plis=len(plis),
+            files=len(files),
+            bytes=sum(int(f["size"]) for f in files),
+            consultations=tuple(str(c.get("reference") or c["id"]) for c in consultations),
+        )
+
+
+def _folder_reason(exc: OSError) -> str:
+    """Why a folder cannot be used, in French (strerror is in the system's language, often English)."""
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "un élément du chemin est un fichier, pas un dossier"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "vous n'avez pas le droit d'écrire à cet endroit"
+    if exc.errno == errno.EROFS:
+        return "le disque est en lecture seule"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "le disque est plein"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "le chemin est trop long"
+    return f"erreur du système ({exc.strerror or type(exc).__name__})"
+
+
+def prepare_download_folder(folder: Path | str) -> Path:
+    """Make sure the downloads can go to `folder`: absolute, a folder (created if missing), writable.
+
+    Writability is tried for real (a temporary file, removed at once): permission bits do not tell
+    the truth for root, ACLs, read-only mounts or network shares. Raises OutputError with the French
+    sentence the user sees under the folder field.
+    """
+    text = str(folder).strip()
+    if not text:
+        raise OutputError(
+            "Sélectionnez le répertoire de destination des plis chiffrés.",
+            "Choose the destination folder of the encrypted bids.",
+        )
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        raise OutputError(
+            f"« {text} » n'est pas un chemin complet : choisissez le répertoire avec « Parcourir ».",
+            f"{text!r} is not an absolute path: choose the folder with Browse.",
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
+        with tempfile.TemporaryFile(dir=path, prefix=".assistant-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(
+            f"Le répertoire « {path} » ne peut pas recevoir les plis chiffrés : {_folder_reason(exc)}. "
+            "Choisissez un autre répertoire.",
+            f"The folder {str(path)!r} cannot receive the encrypted bids: {exc.strerror or exc}. Choose another folder.",
+        ) from None
+    return path
 
 
 @runtime_checkable
@@ -31,6 +112,19 @@ class UserInteraction(Protocol):
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         """A yes/no question in French (overwrite a folder, keep decrypted files...)."""
+
+    def choose_download_folder(
+        self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "", cancel: CancelToken | None = None
+    ) -> Path | None:
+        """Where a page-queued bulk download goes ("Répertoire de destination"); None when the user
+        cancels (the job then ends cancelled, nothing written).
+
+        `proposed` is the folder last chosen for this platform, or the downloads folder under the
+        platform's name. `error` is set when the previous answer could not be used (the French
+        reason, to show beside the field); the job asks again. `cancel` is set when the job is
+        cancelled meanwhile (by the page or the user): the question should then go away and
+        answer None.
+        """
 
 
 class HeadlessInteraction:
@@ -94,6 +188,13 @@ class HeadlessInteraction:
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         return self.confirm_all
+
+    def choose_download_folder(
+        self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "", cancel: CancelToken | None = None
+    ) -> Path | None:
+        """The proposed folder: nobody is there to choose. (If it cannot be used, the job fails
+        with the reason rather than asking forever.)"""
+        return proposed
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -42,9 +42,12 @@ def test_live_progress_cancel_and_history(qtbot: Any, demo_engine: JobEngine, de
     demo_platform.faults(rate=400_000)
     descriptor = demo_platform.get("/api/descriptors/download?consultation=DEMO-2026-003")
     job = demo_engine.submit(descriptor, demo_platform.url)
+    # A page's download first asks where the plis go (tests/ui/test_download_card.py): the proposed folder.
+    qtbot.waitUntil(lambda: job.id in page.cards and page.cards[job.id].destination.start_button.isVisible(), timeout=30000)
+    qtbot.mouseClick(page.cards[job.id].destination.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job.id in page.cards and page.cards[job.id].speed.isVisible(), timeout=30000)
     card = page.cards[job.id]
-    qtbot.waitUntil(lambda: card.element.text().startswith("Élément en cours : pli "), timeout=30000)
+    qtbot.waitUntil(lambda: card.element.text().startswith("Élément en cours de téléchargement : pli "), timeout=30000)
     assert not page.none_label.isVisible()
     assert card.title.text() == "Téléchargement des plis chiffrés — En cours"
     assert re.fullmatch(r"Vitesse de téléchargement : \d+ Ko/seconde", card.speed.text()), card.speed.text()

@@ -8,6 +8,7 @@ partial data deleted) and fetched once more from scratch before the job reports 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -18,12 +19,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from assistant.errors import AssistantError, OutputError
+from assistant.errors import AssistantError, CancelledError, OutputError
 from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
+from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.runners.common import downloads_root, folder_name, load_params
 from assistant.jobs.runners.durable import DurableRecorder
 from assistant.platform.client import HashMismatchError, PlatformClient, PlatformError
 from assistant.progress import ProgressUpdate
+from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +86,64 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def destination(ctx: JobContext, params: dict[str, Any], consultations: list[dict[str, Any]]) -> Path:
+    """The folder the plis go to, created and checked writable.
+
+    The local user names it (`destination`, never accepted from a page). For a page's job the user
+    is asked, as in the original assistant ("Répertoire de destination", then "Lancer le
+    téléchargement"), with the folder he last chose for this platform (or the downloads folder under
+    the platform's name) proposed; an unusable answer is asked again with the reason, and the same
+    unusable answer twice (a headless operator cannot choose) fails the job with that reason.
+    Nothing is created before the user has answered: a cancelled question leaves no folder.
+    """
+    if "destination" in params:
+        root = Path(params["destination"]).expanduser()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"Impossible de créer le dossier de destination : {exc.strerror}.", f"Cannot create the destination folder: {exc.strerror}.") from None
+        return root
+    platform = ctx.platform or folder_name(urlsplit(ctx.origin).hostname or "plateforme", "plateforme")
+    default = downloads_root() / folder_name(platform, "plateforme")
+    folders = ctx.settings.download_folders if isinstance(ctx.settings.download_folders, dict) else {}
+    remembered = folders.get(ctx.origin)
+    proposed = Path(remembered) if isinstance(remembered, str) and remembered else default
+    summary = DownloadSummary.of(consultations)
+    error, refused = "", None
+    while True:
+        chosen = ctx.ask(functools.partial(ctx.interaction.choose_download_folder, ctx.job, proposed, summary, error=error, cancel=ctx.cancel))
+        if chosen is None:
+            raise CancelledError()
+        ctx.cancel.raise_if_cancelled()
+        try:
+            root = prepare_download_folder(chosen)
+        except OutputError as exc:
+            if refused == Path(chosen):
+                raise
+            refused, proposed, error = Path(chosen), Path(chosen), exc.message_fr
+            continue
+        break
+    if str(root) != remembered and (remembered or root != default):
+        _remember_folder(ctx, root)
+    return root
+
+
+def _remember_folder(ctx: JobContext, root: Path) -> None:
+    """Keep the user's choice for this platform (proposed next time). The settings file is read
+    again first, so a change made elsewhere meanwhile (an approved origin) is not written over."""
+    try:
+        fresh = Settings.load()
+        fresh.download_folders = {**(fresh.download_folders if isinstance(fresh.download_folders, dict) else {}), ctx.origin: str(root)}
+        fresh.save()
+        ctx.settings.download_folders = {**ctx.settings.download_folders, ctx.origin: str(root)}
+    except (OSError, TypeError) as exc:  # a preference not kept is no reason to fail the download
+        log.warning("download folder not remembered: %s", exc)
+
+
 def run(ctx: JobContext) -> RunnerResult:
     params, token = load_params(ctx)
     consultations: list[dict[str, Any]] = params["consultations"]
-    if "destination" in params:
-        root = Path(params["destination"]).expanduser()
-    else:
-        platform = ctx.platform or folder_name(urlsplit(ctx.origin).hostname or "plateforme", "plateforme")
-        root = downloads_root() / folder_name(platform, "plateforme")
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"Impossible de créer le dossier de destination : {exc.strerror}.", f"Cannot create the destination folder: {exc.strerror}.") from None
+    root = destination(ctx, params, consultations)
     items = plan(consultations, root)
     total = sum(i.size for i in items)
     lock = threading.Lock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
@@ -30,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.jobs.model import JobState
-from assistant.ui.widgets import fmt_datetime, page_header, section
+from assistant.ui.interaction import DestinationBlock, FolderQuestion, QtUserInteraction
+from assistant.ui.widgets import StatusLine, fmt_datetime, page_header, section
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
@@ -56,22 +58,144 @@ def speed_text(bps: float) -> str:
     return f"{bps / 1024:.0f} Ko/seconde"
 
 
+WAITING = "En attente des étapes précédentes..."
+DOWNLOAD_SECTION = "Téléchargement"
+#: Online opening's four steps, in the original assistant's words (step 3's text comes from the job).
+OPEN_STEPS = (
+    "Récupération des fichiers descripteurs",
+    "Récupération de la clé privée dans votre magasin de certificats",
+    "Déchiffrement",
+    "Déchiffrement terminé",
+)
+#: Finished download and opening cards stay (100 %, where the files went) until closed; at most this many.
+KEEP_FINISHED_CARDS = 5
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def _count_plis(params: dict[str, Any]) -> int | None:
+    consultations = params.get("consultations")
+    if not isinstance(consultations, list):
+        return None
+    return sum(len(c.get("plis") or []) for c in consultations if isinstance(c, dict))
+
+
+def _opening_facts(params: dict[str, Any]) -> tuple[str, int] | None:
+    """(reference, number of envelopes) of an opening's consultation, when the page sent it inline."""
+    consultation = params.get("consultation")
+    if not isinstance(consultation, dict):
+        return None
+    envelopes = sum(
+        len(envelope.get("files") or [])
+        for pli in consultation.get("plis") or []
+        for envelope in pli.get("envelopes") or []
+    )
+    return str(consultation.get("reference") or consultation.get("id") or ""), envelopes
+
+
+class StepRow(QWidget):
+    """One step of an opening: ✓ done, ● running, grey waiting; step 3 carries a bar."""
+
+    def __init__(self, number: int, text: str, with_bar: bool = False) -> None:
+        super().__init__()
+        self.setObjectName(f"openStep{number}")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.line = StatusLine("skipped", "")
+        self.number = number
+        layout.addWidget(self.line)
+        self.bar: QProgressBar | None = None
+        if with_bar:
+            self.bar = QProgressBar()
+            self.bar.setObjectName("openStepBar")
+            self.bar.setRange(0, 100)
+            self.bar.setVisible(False)
+            layout.addWidget(self.bar)
+        self.set("waiting", text)
+
+    def set(self, state: str, text: str, percent: int | None = None) -> None:
+        """`state`: "done", "running" or "waiting"."""
+        self.state = state
+        self.text = text
+        icon = {"done": "ok", "running": "running", "waiting": "skipped"}[state]
+        shown = f"<b>{self.number}</b>&nbsp;&nbsp;{text}"
+        self.line.set(icon, shown if state != "waiting" else f"<span style='color:#6b7078'>{shown}</span>")
+        if self.bar is not None:
+            self.bar.setVisible(state == "running" and percent is not None)
+            if percent is not None:
+                self.bar.setValue(percent)
+
+
 class JobCard(QFrame):
+    """A job in progress, in the original assistant's layout for its type.
+
+    Download: "Nombre de plis chiffrés à télécharger", the "Répertoire de destination" block
+    (PARCOURIR, LANCER LE TÉLÉCHARGEMENT while the job asks), then "Téléchargement": "En attente des
+    étapes précédentes..." until the download starts, then AVANCEMENT GLOBAL, speed and element.
+    Online opening: the consultation's reference, the number of envelopes and the four steps.
+    Other jobs: their step, global progress, speed and element.
+    """
+
+    #: the user closed a finished card
+    dismissed = Signal(str)
+
     def __init__(self, job: dict[str, Any], engine: JobEngine) -> None:
         super().__init__()
         self.setObjectName("jobCard")
         self.setStyleSheet("#jobCard { border: 1px solid #c9d7ea; border-radius: 6px; background: #f7faff; }")
         self.job_id = str(job["id"])
+        self.kind = str(job.get("type", ""))
+        self.engine = engine
+        self.state = ""
         layout = QVBoxLayout(self)
+        top = QHBoxLayout()
         self.title = QLabel()
+        self.title.setObjectName("jobTitle")
         self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
-        layout.addWidget(self.title)
+        top.addWidget(self.title, 1)
+        self.cancel_button = QPushButton("Annuler")
+        self.cancel_button.setObjectName("jobCancel")
+        self.cancel_button.clicked.connect(lambda: engine.cancel(self.job_id))
+        top.addWidget(self.cancel_button)
+        self.close_button = QPushButton("Fermer")
+        self.close_button.setObjectName("jobClose")
+        self.close_button.setVisible(False)
+        self.close_button.clicked.connect(lambda: self.dismissed.emit(self.job_id))
+        top.addWidget(self.close_button)
+        layout.addLayout(top)
         self.started = QLabel()
+        self.started.setObjectName("jobStarted")
         layout.addWidget(self.started)
+        #: "Nombre de plis chiffrés à télécharger : 2" / "Référence de la consultation concernée : …"
+        self.facts = QLabel()
+        self.facts.setObjectName("jobFacts")
+        self.facts.setWordWrap(True)
+        self.facts.setVisible(False)
+        layout.addWidget(self.facts)
+        self.error = QLabel()
+        self.error.setObjectName("jobError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #c0392b;")
+        self.error.setVisible(False)
+
+        self.destination: DestinationBlock | None = None
+        self.waiting: QLabel | None = None
+        self.steps: list[StepRow] = []
+        self.summary_plis: int | None = None
+        if self.kind == "download":
+            self.destination = DestinationBlock()
+            layout.addWidget(self.destination)
+            self.destination.launched.connect(lambda _folder: self._show_waiting(True))
+            layout.addWidget(section(DOWNLOAD_SECTION))
+            self.waiting = QLabel(WAITING)
+            self.waiting.setObjectName("downloadWaiting")
+            layout.addWidget(self.waiting)
         self.step = QLabel()
         self.step.setObjectName("jobStep")
         self.step.setWordWrap(True)
         layout.addWidget(self.step)
+        self.progress_box = QWidget()
+        box = QVBoxLayout(self.progress_box)
+        box.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         overall = QLabel("AVANCEMENT GLOBAL")
         overall.setStyleSheet("font-weight: bold; color: #1f4e8c;")
@@ -81,39 +205,115 @@ class JobCard(QFrame):
         self.percent.setStyleSheet("font-weight: bold; font-size: 12pt;")
         row.addWidget(self.percent)
         row.addStretch(1)
-        self.cancel_button = QPushButton("Annuler")
-        self.cancel_button.setObjectName("jobCancel")
-        self.cancel_button.clicked.connect(lambda: engine.cancel(self.job_id))
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
+        box.addLayout(row)
         self.bar = QProgressBar()
         self.bar.setObjectName("jobBar")
         self.bar.setRange(0, 100)
-        layout.addWidget(self.bar)
+        box.addWidget(self.bar)
         self.speed = QLabel()
         self.speed.setObjectName("jobSpeed")
-        layout.addWidget(self.speed)
+        box.addWidget(self.speed)
         self.element = QLabel()
         self.element.setObjectName("jobElement")
         self.element.setWordWrap(True)
-        layout.addWidget(self.element)
+        box.addWidget(self.element)
+        layout.addWidget(self.progress_box)
+        if self.kind == "open":
+            self.step.setVisible(False)
+            self.progress_box.setVisible(False)
+            for number, text in enumerate(OPEN_STEPS, start=1):
+                step_row = StepRow(number, text, with_bar=number == 3)
+                self.steps.append(step_row)
+                layout.addWidget(step_row)
+        layout.addWidget(self.error)
+        self._local_destination()
         self.update_from(job)
+
+    # -- the download's folder question ------------------------------------------------------
+
+    def ask_folder(self, question: FolderQuestion) -> None:
+        if self.destination is None:
+            return
+        self.summary_plis = question.summary.plis
+        self.destination.ask(question)
+        self._show_waiting(True)
+        self._set_facts()
+
+    def _local_destination(self) -> None:
+        """A local job names its folder (a page's job says it once the user answered)."""
+        if self.destination is None:
+            return
+        job = self.engine.get(self.job_id)
+        if job is None:
+            return
+        folder = job.local_result.get("destination") or (job.params.get("destination") if job.is_local else None)
+        if folder:
+            self.destination.show_folder(str(folder))
+
+    def _show_waiting(self, waiting: bool) -> None:
+        if self.waiting is not None:
+            self.waiting.setVisible(waiting)
+            self.progress_box.setVisible(not waiting)
+
+    def _set_facts(self, job: dict[str, Any] | None = None) -> None:
+        params = (job or {}).get("params") or {}
+        if self.kind == "download":
+            plis = self.summary_plis if self.summary_plis is not None else _count_plis(params)
+            if plis is not None:
+                self.facts.setText(f"Nombre de plis chiffrés à télécharger : {plis}")
+                self.facts.setVisible(True)
+        elif self.kind == "open":
+            facts = _opening_facts(params)
+            if facts is not None:
+                reference, envelopes = facts
+                self.facts.setText(
+                    f"Référence de la consultation concernée : {reference}\n"
+                    f"Nombre d'enveloppes à ouvrir/déchiffrer : {envelopes}"
+                )
+                self.facts.setVisible(True)
+
+    # -- events ------------------------------------------------------------------------------
 
     def update_from(self, job: dict[str, Any]) -> None:
         progress = job.get("progress") or {}
         state = str(job.get("state", ""))
+        self.state = state
+        finished = state in TERMINAL
         self.title.setText(f"{job.get('title', '')} — {STATE_LABELS.get(state, state)}")
         self.started.setText(
             f"Date de lancement de ce traitement : {fmt_datetime(job.get('started_at') or job.get('created_at'))}"
             f"   ·   Origine : {origin_label(str(job.get('origin', '')))}"
         )
+        self.cancel_button.setVisible(not finished)
+        self.close_button.setVisible(finished)
+        error = job.get("error") or {}
+        self.error.setText(str(error.get("message", "")) if state == "failed" else "")
+        self.error.setVisible(state == "failed" and bool(error))
+        if not self.facts.isVisible():
+            self._set_facts(job)
+        if finished:
+            self._local_destination()
+        if self.kind == "download":
+            self._update_download(job, progress, state)
+        elif self.kind == "open":
+            self._update_open(progress, state)
+        else:
+            self._update_generic(progress, state)
+
+    def _update_generic(self, progress: dict[str, Any], state: str) -> None:
         step, steps, label = progress.get("step") or 0, progress.get("steps") or 0, progress.get("label") or ""
         if state == "waiting_user":
             self.step.setText("En attente de votre action (code PIN, choix du certificat ou confirmation)…")
         elif label and steps:
             self.step.setText(f"Étape {step} sur {steps} : {label}")
         else:
-            self.step.setText(label or "En attente des étapes précédentes…")
+            self.step.setText(label or WAITING)
+        self._update_bar(progress)
+        element = progress.get("element") or ""
+        self.element.setText(f"Élément en cours : {element}" if element else "")
+        self.element.setVisible(bool(element))
+
+    def _update_bar(self, progress: dict[str, Any]) -> None:
         percent = progress.get("percent")
         if percent is None:
             self.bar.setRange(0, 0)  # busy indicator
@@ -125,9 +325,43 @@ class JobCard(QFrame):
         speed = float(progress.get("speed_bps") or 0)
         self.speed.setText(f"Vitesse de téléchargement : {speed_text(speed)}" if speed > 0 else "")
         self.speed.setVisible(speed > 0)
+
+    def _update_download(self, job: dict[str, Any], progress: dict[str, Any], state: str) -> None:
+        asking = self.destination is not None and self.destination.question is not None and not self.destination.question.answered
+        started = bool(progress.get("bytes_total")) or state == "succeeded"
+        self.step.setVisible(False)
+        self._show_waiting(asking or not started)
+        if self.waiting is not None:
+            if asking:
+                self.waiting.setText(WAITING)
+            elif state == "waiting_user":
+                self.waiting.setText("En attente de votre action…")
+            else:
+                self.waiting.setText(WAITING)
+        if not started:
+            return
+        self._update_bar(progress)
         element = progress.get("element") or ""
-        self.element.setText(f"Élément en cours : {element}" if element else "")
-        self.element.setVisible(bool(element))
+        self.element.setText(f"Élément en cours de téléchargement : {element}." if element and state not in TERMINAL else "")
+        self.element.setVisible(bool(self.element.text()))
+
+    def _update_open(self, progress: dict[str, Any], state: str) -> None:
+        current = int(progress.get("step") or 0)
+        if state == "succeeded":
+            current = len(OPEN_STEPS) + 1
+        percent = progress.get("percent")
+        for row in self.steps:
+            text = OPEN_STEPS[row.number - 1]
+            if row.number == 3 and current == 3:
+                text = str(progress.get("label") or text)
+            elif row.number == 2 and current == 2 and state == "waiting_user":
+                text = f"{text} — en attente de votre action (code PIN ou choix du certificat)"
+            if row.number < current or (row.number == current == len(OPEN_STEPS)):
+                row.set("done", text)
+            elif row.number == current and state not in TERMINAL:
+                row.set("running", text, int(percent) if percent is not None and row.number == 3 else None)
+            else:
+                row.set("waiting", text)
 
 
 class JobsPage(QWidget):
@@ -175,12 +409,39 @@ class JobsPage(QWidget):
             if not job.state.terminal:
                 self._on_job(job.to_public_dict())
         self.refresh_history()
+        # A download's "Répertoire de destination" is asked in its card, here.
+        self._detach_questions: Callable[[], None] = lambda: None
+        if isinstance(engine.interaction, QtUserInteraction):
+            questions = engine.interaction.folder_questions
+            self._detach_questions = questions.attach(self.present_folder_question)
+            for question in list(questions.pending.values()):
+                self.present_folder_question(question)
 
     def dispose(self) -> None:
         """Stop following the engine (before it shuts down and closes its journal)."""
         self._disposed = True
         self._unsubscribe()
+        self._detach_questions()
         self._history_timer.stop()
+
+    def present_folder_question(self, question: FolderQuestion) -> bool:
+        """Show the question in the job's card and bring the window forward on this page."""
+        if self._disposed:
+            return False
+        card = self.cards.get(question.job.id)
+        if card is None:
+            card = self._add_card(question.job.to_public_dict())
+        card.ask_folder(question)
+        card.update_from(question.job.to_public_dict() | {"state": "waiting_user"})
+        window = self.window()
+        show_page = getattr(window, "show_page", None)
+        if callable(show_page):
+            show_page("jobs")
+        else:
+            window.showNormal()
+            window.raise_()
+            window.activateWindow()
+        return True
 
     def _on_event(self, event: JobEvent) -> None:
         if self._disposed:
@@ -189,22 +450,44 @@ class JobsPage(QWidget):
         if event.kind == "state":
             self._history_timer.start()
 
+    def _add_card(self, job: dict[str, Any]) -> JobCard:
+        card = JobCard(job, self.engine)
+        card.dismissed.connect(self._remove_card)
+        self.cards[card.job_id] = card
+        self.cards_box.addWidget(card)
+        return card
+
+    def _remove_card(self, job_id: str) -> None:
+        card = self.cards.pop(job_id, None)
+        if card is not None:
+            self.cards_box.removeWidget(card)
+            card.deleteLater()
+        self._update_none_label()
+
+    def _update_none_label(self) -> None:
+        self.none_label.setVisible(not any(card.state not in TERMINAL for card in self.cards.values()))
+
     def _on_job(self, job: dict[str, Any]) -> None:
         job_id = str(job["id"])
-        terminal = job.get("state") in ("succeeded", "failed", "cancelled")
+        state = job.get("state")
         card = self.cards.get(job_id)
-        if terminal:
-            if card is not None:
-                self.cards_box.removeWidget(card)
-                card.deleteLater()
-                del self.cards[job_id]
-        elif card is None:
-            card = JobCard(job, self.engine)
-            self.cards[job_id] = card
-            self.cards_box.addWidget(card)
+        # A finished download or opening keeps its card (100 %, where the files went) until the
+        # user closes it; anything else, or a cancel the user asked for, goes to the history only.
+        keep = state in ("succeeded", "failed") and job.get("type") in ("download", "open")
+        if state in TERMINAL and not keep:
+            self._remove_card(job_id)
+            return
+        if card is None:
+            if state in TERMINAL:
+                return
+            card = self._add_card(job)
         else:
             card.update_from(job)
-        self.none_label.setVisible(not self.cards)
+        if keep:
+            finished = [c for c in self.cards.values() if c.state in TERMINAL]
+            for old in finished[: max(0, len(finished) - KEEP_FINISHED_CARDS)]:
+                self._remove_card(old.job_id)
+        self._update_none_label()
 
     def refresh_history(self) -> None:
         if self._disposed:
