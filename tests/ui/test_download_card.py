@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton
+from PySide6.QtWidgets import QFileDialog, QLabel, QLineEdit, QListWidget, QPushButton
 
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import DownloadSummary
@@ -242,3 +242,55 @@ def test_without_a_window_the_question_is_a_dialog(qtbot: Any, interaction: QtUs
     qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
     thread.join(10)
     assert box == {"answer": tmp_path / "proposé"} and (tmp_path / "proposé").is_dir()
+
+
+def test_online_opening_card_shows_the_four_steps(
+    qtbot: Any, demo_engine: JobEngine, main_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
+    screens: Path,
+) -> None:
+    """A real opening with the demo bi-clé of the assistant's vault: the user picks it and types its
+    password in the dialogs, and the card follows the original's four steps."""
+    demo_platform.faults(upload_delay=0.15)  # slow enough to see step 3 running
+    descriptor = demo_platform.get("/api/descriptors/open?consultation=DEMO-2026-002")
+    main_window.show_page("jobs")
+    job = demo_engine.submit(descriptor, demo_platform.url)
+    page = main_window.jobs
+    qtbot.waitUntil(lambda: job.id in page.cards, timeout=10000)
+    card = page.cards[job.id]
+    assert card.facts.text() == ("Référence de la consultation concernée : DEMO-2026-002\n"
+                                 "Nombre d'enveloppes à ouvrir/déchiffrer : 15")
+    assert [row.text for row in card.steps][1:] == [
+        "Récupération de la clé privée dans votre magasin de certificats", "Déchiffrement", "Déchiffrement terminé",
+    ]
+    assert card.steps[0].text == "Récupération des fichiers descripteurs"
+
+    dialog = wait_for_dialog(qtbot, "chooseCredentialDialog", timeout=60)
+    assert [row.state for row in card.steps] == ["done", "running", "waiting", "waiting"]
+    assert card.steps[1].text.endswith("en attente de votre action (code PIN ou choix du certificat)")
+    shot(main_window, screens, "open-step2")
+    listing = dialog.findChild(QListWidget, "credentialList")
+    assert listing is not None
+    rows = [i for i in range(listing.count()) if "Démo Acheteur" in listing.item(i).text()]
+    assert rows, [listing.item(i).text() for i in range(listing.count())]
+    listing.setCurrentRow(rows[0])
+    choose = dialog.findChild(QPushButton, "credentialChoose")
+    assert choose is not None
+    qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
+    pin = wait_for_dialog(qtbot, "pinDialog", timeout=30)
+    field = pin.findChild(QLineEdit, "pinField")
+    assert field is not None
+    qtbot.keyClicks(field, "demo")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+    qtbot.waitUntil(lambda: card.steps[2].state == "running", timeout=30000)
+    assert [row.state for row in card.steps] == ["done", "done", "running", "waiting"]
+    assert re.fullmatch(r"Déchiffrement de l'enveloppe \d+ sur 15", card.steps[2].text), card.steps[2].text
+    bar = card.steps[2].bar
+    assert bar is not None and bar.isVisible()
+    shot(main_window, screens, "open-step3")
+
+    qtbot.waitUntil(lambda: getattr(demo_engine.get(job.id), "state", None) is JobState.SUCCEEDED, timeout=120000)
+    qtbot.waitUntil(lambda: [row.state for row in card.steps] == ["done"] * 4, timeout=10000)
+    assert card.steps[3].text == "Déchiffrement terminé"
+    assert card.title.text().endswith("— Terminé")
+    shot(main_window, screens, "open-done")

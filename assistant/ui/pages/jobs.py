@@ -67,6 +67,9 @@ OPEN_STEPS = (
     "Déchiffrement",
     "Déchiffrement terminé",
 )
+#: Step 3 (decryption) covers this share of an opening's global progress onwards (runners/open.py:
+#: 0.3 for the files, then 0.7 spread over the envelopes); its bar shows the decryption alone.
+OPEN_DECRYPT_FROM = 0.3
 #: Finished download and opening cards stay (100 %, where the files went) until closed; at most this many.
 KEEP_FINISHED_CARDS = 5
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -349,7 +352,8 @@ class JobCard(QFrame):
         current = int(progress.get("step") or 0)
         if state == "succeeded":
             current = len(OPEN_STEPS) + 1
-        percent = progress.get("percent")
+        fraction = progress.get("fraction")
+        decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (float(fraction) - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
         for row in self.steps:
             text = OPEN_STEPS[row.number - 1]
             if row.number == 3 and current == 3:
@@ -359,7 +363,7 @@ class JobCard(QFrame):
             if row.number < current or (row.number == current == len(OPEN_STEPS)):
                 row.set("done", text)
             elif row.number == current and state not in TERMINAL:
-                row.set("running", text, int(percent) if percent is not None and row.number == 3 else None)
+                row.set("running", text, decrypted if row.number == 3 else None)
             else:
                 row.set("waiting", text)
 
