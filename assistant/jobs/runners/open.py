@@ -1,6 +1,6 @@
 """Online opening (ouverture en ligne): the four steps of the original assistant.
 
-1 Récupération des fichiers: the envelopes are downloaded (verified, resumable) into a private
+1 Récupération des fichiers descripteurs: the envelopes are downloaded (verified, resumable) into a private
   work folder; 2 Récupération de la clé privée: the user's bi-clé, PIN asked once; 3 Déchiffrement
   de l'enveloppe i sur N: each envelope is decrypted to a private temporary file, sent to the
   platform's upload URL and forgotten; 4 Déchiffrement terminé. Nothing decrypted stays on disk unless
@@ -28,7 +28,7 @@ from assistant.platform.client import HashMismatchError, PlatformClient
 from assistant.progress import ProgressCallback, ProgressUpdate
 
 STEPS = 4
-STEP_FILES = "Récupération des fichiers"
+STEP_FILES = "Récupération des fichiers descripteurs"
 STEP_KEY = "Récupération de la clé privée dans votre magasin de certificats"
 STEP_DONE = "Déchiffrement terminé"
 SPOOL_IN_MEMORY = 32 << 20
