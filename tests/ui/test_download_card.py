@@ -277,6 +277,8 @@ def test_online_opening_card_shows_the_four_steps(
     assert choose is not None
     qtbot.mouseClick(choose, Qt.MouseButton.LeftButton)
     pin = wait_for_dialog(qtbot, "pinDialog", timeout=30)
+    # The password is part of step 2 (the key is unlocked there), not asked behind envelope 1.
+    assert [row.state for row in card.steps] == ["done", "running", "waiting", "waiting"]
     field = pin.findChild(QLineEdit, "pinField")
     assert field is not None
     qtbot.keyClicks(field, "demo")
@@ -292,5 +294,6 @@ def test_online_opening_card_shows_the_four_steps(
     qtbot.waitUntil(lambda: getattr(demo_engine.get(job.id), "state", None) is JobState.SUCCEEDED, timeout=120000)
     qtbot.waitUntil(lambda: [row.state for row in card.steps] == ["done"] * 4, timeout=10000)
     assert card.steps[3].text == "Déchiffrement terminé"
-    assert card.title.text().endswith("— Terminé")
+    # Step 4's progress event and the job's end are two events: the title follows the second.
+    qtbot.waitUntil(lambda: card.title.text().endswith("— Terminé"), timeout=10000)
     shot(main_window, screens, "open-done")

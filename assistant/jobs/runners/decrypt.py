@@ -19,6 +19,7 @@ def run(ctx: JobContext) -> RunnerResult:
     ctx.report(ProgressUpdate(step=0, steps=1, label="Récupération de la clé privée dans votre magasin de certificats"))
     credential, close = credential_for_job(ctx, "decrypt")
     try:
+        credential.login()  # one PIN request, during this step, before the first envelope
         outcomes = decrypt_folder(folder, [credential], out_dir, extract=ctx.params.get("extract", True), progress=ctx.progress, cancel=ctx.cancel)
     finally:
         close()

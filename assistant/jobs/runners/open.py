@@ -57,7 +57,7 @@ def run(ctx: JobContext) -> RunnerResult:
                 entries.append((pli, envelope, file, element))
     total = len(entries)
     work, scope = _workspace(ctx, consultation)
-    client = PlatformClient(token)
+    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
     keep = Path(params["keep_decrypted_in"]).expanduser() if params.get("keep_decrypted_in") else None
     try:
         # 1 — the envelopes, verified against their SHA-256.
@@ -93,6 +93,9 @@ def run(ctx: JobContext) -> RunnerResult:
         uploaded_bytes = 0
         kept: list[str] = []
         try:
+            # The PIN or password belongs to this step ("récupération de la clé privée"): asked
+            # now, not behind the first envelope once step 3 is already shown as under way.
+            credential.login()
             # 3 — decrypt, deliver, forget; one envelope at a time.
             for index, (pli, envelope, file, element) in enumerate(entries):
                 label = f"Déchiffrement de l'enveloppe {index + 1} sur {total}"
