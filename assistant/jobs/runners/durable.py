@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -97,7 +98,11 @@ class DurableRecorder:
             log.warning("could not make %s durable: %s", item.rel, exc.strerror)
             self.error = exc
         if rows:
-            self._ctx.journal.mark_verified_many(rows)
+            try:
+                self._ctx.journal.mark_verified_many(rows)
+            except sqlite3.Error as exc:  # e.g. another process held the journal too long
+                log.warning("verified files not recorded in the journal (%s): the next run re-hashes them", exc)
+                return
             self.synced += len(rows)
 
 
