@@ -33,6 +33,10 @@ class Settings:
     pkcs12_files: list[str] = field(default_factory=list)
     #: Hosts (besides a job's own origin) that job descriptors may name.
     allowed_hosts: list[str] = field(default_factory=list)
+    #: Extra certificate authorities (PEM files) trusted for platforms' HTTPS, on top of the
+    #: system's roots: an enterprise CA, a TLS-inspecting proxy's CA, `assistant demo --tls`'s CA.
+    #: Set by the local user only (settings file); never from a page or a job descriptor.
+    platform_ca_files: list[str] = field(default_factory=list)
     #: Origins of platforms the user approved for the bridge.
     approved_origins: list[str] = field(default_factory=list)
     #: The folder the user last chose for a platform's bulk downloads, by the platform's origin
@@ -42,6 +46,11 @@ class Settings:
     bridge_port: int = 17443
     language: str = "fr"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A single path typed by hand instead of a list still means "this one file".
+        if isinstance(self.platform_ca_files, str):
+            self.platform_ca_files = [self.platform_ca_files]
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:

@@ -1,4 +1,9 @@
-"""`assistant demo`: start the demo platform on 127.0.0.1 and serve until Ctrl-C."""
+"""`assistant demo`: start the demo platform on 127.0.0.1 and serve until Ctrl-C.
+
+`--tls` serves HTTPS, as real platforms do, with a CA made at start (its key never leaves the
+process's memory); `--ca-out FICHIER` writes that CA's certificate where the assistant under test
+is told to trust it (settings `platform_ca_files`). The PEM is printed in the terminal too.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +25,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipient-cert", type=Path, metavar="PEM", help="certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)")
     parser.add_argument("--test-hooks", action="store_true", help="active /api/test/* (pannes simulées, pour les tests)")
     parser.add_argument("--no-seed", action="store_true", help="ne pas placer les identifiants de démonstration dans le coffre de l'assistant")
+    parser.add_argument("--tls", action="store_true", help="servir en HTTPS (certificat émis par une autorité locale créée au démarrage)")
+    parser.add_argument("--ca-out", type=Path, metavar="FICHIER", help="avec --tls : écrire le certificat de l'autorité locale (PEM) dans ce fichier")
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
     from assistant.demo.server import DemoPlatform
+    from assistant.errors import UsageError
+
+    if args.ca_out and not args.tls:
+        raise UsageError("--ca-out n'a de sens qu'avec --tls.", "--ca-out only makes sense with --tls.")
 
     platform = DemoPlatform(
         port=args.port,
@@ -33,9 +44,17 @@ def run(args: argparse.Namespace) -> int:
         recipient_cert=args.recipient_cert,
         test_hooks=args.test_hooks,
         seed_credentials=not args.no_seed,
+        tls=args.tls,
     )
     platform.start()
     print(f"Plateforme de démonstration : {platform.url}/", flush=True)
+    if platform.tls is not None:
+        if args.ca_out:
+            platform.tls.write_ca(args.ca_out)  # before the port file: a caller waiting on it finds the CA
+            print(f"Certificat de l'autorité locale écrit dans : {args.ca_out}", flush=True)
+        print(f"Empreinte SHA-256 de l'autorité locale : {platform.tls.ca_fingerprint_sha256}", flush=True)
+        print("Pour que l'assistant fasse confiance à cette plateforme, ajoutez ce certificat à « platform_ca_files » dans ses réglages :", flush=True)
+        print(platform.tls.ca_pem.decode().rstrip(), flush=True)
     if platform.seeded:
         print(f"Identifiants de démonstration ajoutés au coffre de l'assistant : {', '.join(platform.seeded)} (mot de passe : demo)", flush=True)
     if args.port_file:

@@ -5,6 +5,10 @@ issues job descriptors (docs/protocol.md) with a bearer token made for each job,
 assistant uploads (so tests compare bytes), counts the bytes it served per file, and, when started
 with test hooks, injects faults: connections dropped mid-body, corrupted bodies, throttling and
 transient 503s. `assistant demo` runs it in the foreground; `assistant run --demo` embeds it.
+
+Plain HTTP by default (the assistant accepts it from loopback in demo and test mode only); with
+`tls=True` (`assistant demo --tls`) it serves HTTPS with a certificate from a CA made at start
+(assistant.demo.tls), as real platforms do, and every URL it hands out is https.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import re
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -30,6 +35,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from assistant import PROTOCOL_VERSION, paths
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
+from assistant.demo.tls import DemoTls, make_tls
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,9 @@ STATIC = Path(__file__).parent / "static"
 JS_CANDIDATES = [Path(__file__).resolve().parents[2] / "resources" / "js", Path(__file__).resolve().parents[1] / "resources" / "js"]
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 SEND_CHUNK = 256 * 1024
+#: A client that opens a TCP connection and never completes the TLS handshake gives up its thread
+#: after this long.
+HANDSHAKE_TIMEOUT = 10.0
 
 
 class Faults:
@@ -136,8 +145,12 @@ class DemoPlatform:
         recipient_cert: Path | None = None,
         test_hooks: bool = False,
         seed_credentials: bool = True,
+        tls: bool = False,
     ) -> None:
         self.host = host
+        #: With TLS on: the server context and the CA certificate to trust (made in `start`).
+        self.tls_enabled = tls
+        self.tls: DemoTls | None = None
         self.seed_credentials = seed_credentials
         self.port = port
         self.data_dir = Path(data_dir) if data_dir else paths.data_dir() / "demo-platform"
@@ -185,7 +198,14 @@ class DemoPlatform:
         class Handler(_Handler):
             demo = platform
 
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
+        server: ThreadingHTTPServer
+        if self.tls_enabled:
+            if self.tls is None:
+                self.tls = make_tls()
+            server = _TlsServer((self.host, self.port), Handler)
+            server.tls_context = self.tls.context
+        else:
+            server = ThreadingHTTPServer((self.host, self.port), Handler)
         server.daemon_threads = True
         server.request_queue_size = 128
         self._server = server
@@ -197,7 +217,7 @@ class DemoPlatform:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls_enabled else 'http'}://{self.host}:{self.port}"
 
     def stop(self) -> None:
         if self._server is not None:
@@ -339,6 +359,31 @@ class DemoPlatform:
         return candidate
 
 
+class _TlsServer(ThreadingHTTPServer):
+    """The same server over TLS. The handshake runs in the connection's own thread (not in the
+    accept loop), so a slow or silent client never holds up the others."""
+
+    tls_context: ssl.SSLContext
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            connection = self.tls_context.wrap_socket(request, server_side=True)
+            connection.settimeout(None)
+        except (ssl.SSLError, OSError) as exc:  # not TLS, an untrusting client, a reset
+            log.debug("demo TLS handshake failed: %s", exc)
+            return
+        handler: Any = self.RequestHandlerClass
+        try:
+            handler(connection, client_address, self)
+        finally:
+            # wrap_socket took over the descriptor: the server's own shutdown_request no longer
+            # reaches it. No close_notify wait (a client may never send one).
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_WR)
+            connection.close()
+
+
 class _Handler(BaseHTTPRequestHandler):
     demo: DemoPlatform
     protocol_version = "HTTP/1.1"
@@ -468,8 +513,10 @@ class _Handler(BaseHTTPRequestHandler):
         sent = 0
         try:
             with file.open("rb") as fh:
-                if drop is None and not corrupt and not rate:
+                if drop is None and not corrupt and not rate and not isinstance(self.connection, ssl.SSLSocket):
                     sent = self.connection.sendfile(fh, start, length)
+                elif drop is None and not corrupt and not rate:
+                    sent = self._send_tls(fh, start, length)
                 else:
                     sent = self._send_slowly(fh, start, length, drop, corrupt, rate)
         except OSError:
@@ -477,6 +524,20 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             with self.demo.stats.lock:
                 self.demo.stats.served[rel] += sent
+
+    def _send_tls(self, fh: Any, start: int, length: int) -> int:
+        """Over TLS there is no sendfile (the socket's fallback reads 8 KiB at a time, which
+        made the server the bottleneck of a 1 GB transfer): large reads into one reused buffer."""
+        fh.seek(start)
+        buffer = memoryview(bytearray(min(SEND_CHUNK * 4, max(length, 1))))
+        sent = 0
+        while sent < length:
+            n = fh.readinto(buffer[: min(len(buffer), length - sent)])
+            if not n:
+                break
+            self.connection.sendall(buffer[:n])
+            sent += n
+        return sent
 
     def _send_slowly(self, fh: Any, start: int, length: int, drop: int | None, corrupt: bool, rate: int) -> int:
         fh.seek(start)

@@ -10,6 +10,12 @@ what makes hundreds of small files fast.
 
 The bearer token is only ever put in the Authorization header; it never appears in an error,
 a log line or an exception message.
+
+Certificates: one SSLContext per client (`_tls_context`, built from `verify` by
+`direct.tls_context`) serves all three HTTP stacks: http.client for direct transfers, urllib3
+for transfers through a proxy, requests for descriptors and uploads. The runners pass the user's
+`platform_ca_files`, which are added to the system's roots. A certificate that does not verify
+is refused at once (UntrustedPlatformError), never retried.
 """
 
 from __future__ import annotations
@@ -32,12 +38,20 @@ from urllib.request import getproxies, proxy_bypass
 
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
-from assistant.platform.direct import DirectConnections, DirectResponse, response_status
+from assistant.platform.direct import (
+    CaFileError,
+    DirectConnections,
+    DirectResponse,
+    Verify,
+    response_status,
+    tls_context,
+)
 from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
 
 if TYPE_CHECKING:
     import requests
+    import requests.adapters
     import urllib3
 
 log = logging.getLogger(__name__)
@@ -51,6 +65,35 @@ PART_SUFFIX = ".part"
 PIPELINE_THRESHOLD = 8 << 20  # bodies above this are hashed in a thread of their own
 TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504}
 MAX_DESCRIPTOR_BYTES = 16 << 20
+
+
+def _https_adapter(tls: Callable[[], ssl.SSLContext], **kwargs: Any) -> requests.adapters.HTTPAdapter:
+    """requests' adapter with the client's SSLContext for https (imported on first use)."""
+    from requests.adapters import HTTPAdapter
+
+    class ContextAdapter(HTTPAdapter):
+        """HTTPS through the PlatformClient's own SSLContext, asked for at the first https
+        request. requests would otherwise verify against certifi's bundle alone: neither the
+        system's roots nor the user's extra CAs."""
+
+        def __init__(self, tls: Callable[[], ssl.SSLContext], **kwargs: Any) -> None:
+            self._tls = tls
+            super().__init__(**kwargs)
+
+        def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+            if host_params.get("scheme") == "https":
+                pool_kwargs["ssl_context"] = self._tls()
+            return host_params, pool_kwargs
+
+        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+            super().cert_verify(conn, url, verify, cert)
+            # Keep the roots our context holds: a ca_certs here would be loaded into it on every
+            # new connection (requests names certifi's bundle when verify is True).
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
+    return ContextAdapter(tls, **kwargs)
 
 
 def body_consumed(response: Any) -> bool:
@@ -89,6 +132,34 @@ class UntrustedPlatformError(PlatformError):
         )
 
 
+class PlatformCaError(PlatformError):
+    """A CA file the user listed in `platform_ca_files` cannot be used: said before any connection."""
+
+    code = "platform_ca"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
+            f"Unusable platform certificate authority (setting 'platform_ca_files'): {detail}",
+        )
+
+
+def certificate_refused(exc: BaseException) -> bool:
+    """Whether an exception from requests or urllib3 comes from a certificate that did not verify
+    (they wrap ssl.SSLCertVerificationError a few levels down: in `reason`, `args` or the cause)."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return True
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return False
+
+
 @dataclass
 class DownloadStats:
     fetched: int = 0  # bytes received over the network for this file
@@ -120,7 +191,7 @@ class PlatformClient:
         backoff: float = 0.25,
         max_backoff: float = 8.0,
         pool_size: int = 8,
-        verify: bool | str = True,
+        verify: Verify = True,
         range_connections: int = 4,
         range_threshold: int = 64 << 20,
         ranges_on_loopback: bool = False,
@@ -138,6 +209,7 @@ class PlatformClient:
         self.max_backoff = max_backoff
         self.pool_size = pool_size
         self.verify = verify
+        self._tls: ssl.SSLContext | None = None
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._pools: dict[str | None, urllib3.PoolManager] = {}
@@ -152,6 +224,16 @@ class PlatformClient:
 
     # -- sessions ----------------------------------------------------------------------------
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """The one SSLContext of this client, for its three HTTP stacks (built on first https use)."""
+        with self._lock:
+            if self._tls is None:
+                try:
+                    self._tls = tls_context(self.verify)
+                except CaFileError as exc:
+                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
+            return self._tls
+
     def _session(self) -> requests.Session:
         """requests for descriptors and uploads (imported on first use: downloads need only urllib3)."""
         import requests
@@ -162,10 +244,13 @@ class PlatformClient:
             session = requests.Session()
             session.trust_env = False  # no .netrc credentials; proxies are chosen by proxy_for()
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
-            session.mount("https://", adapter)
             session.mount("http://", adapter)
+            if self.verify is False:
+                session.mount("https://", adapter)
+                session.verify = False
+            else:
+                session.mount("https://", _https_adapter(self._tls_context, pool_connections=4, pool_maxsize=self.pool_size, max_retries=0))
             session.headers["User-Agent"] = f"assistant-marches-publics/{__version__}"
-            session.verify = self.verify
             self._local.session = session
             with self._lock:
                 self._sessions.append(session)
@@ -177,14 +262,16 @@ class PlatformClient:
         import urllib3
 
         proxy = self._proxy(url)
+        context = None if self.verify is False else self._tls_context()  # outside the lock: it takes it
         with self._lock:
             pool = self._pools.get(proxy)
             if pool is None:
                 options: dict[str, Any] = {"maxsize": self.pool_size, "block": False, "retries": False}
-                if isinstance(self.verify, str):
-                    options["ca_certs"] = self.verify
-                elif self.verify is False:
+                if context is None:
                     options["cert_reqs"] = "CERT_NONE"
+                else:
+                    options["ssl_context"] = context
+                    options["cert_reqs"] = "CERT_REQUIRED"
                 pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
                 self._pools[proxy] = pool
             return pool
@@ -193,7 +280,7 @@ class PlatformClient:
         """http.client connections for transfers that go to the platform without a proxy."""
         with self._lock:
             if self._direct_connections is None:
-                self._direct_connections = DirectConnections(timeout=self.timeout, verify=self.verify, user_agent=f"assistant-marches-publics/{__version__}")
+                self._direct_connections = DirectConnections(timeout=self.timeout, tls=self._tls_context, user_agent=f"assistant-marches-publics/{__version__}")
             return self._direct_connections
 
     def _proxy(self, url: str) -> str | None:
@@ -270,6 +357,8 @@ class PlatformClient:
             try:
                 response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True, proxies=_proxies(url))
             except (_requests().ConnectionError, _requests().Timeout) as exc:
+                if certificate_refused(exc):
+                    raise UntrustedPlatformError() from None  # retrying would not change the certificate
                 raise _Transient(type(exc).__name__) from None
             with response:
                 self._check_status(response, what)
@@ -397,6 +486,8 @@ class PlatformClient:
                     redirect=False, timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
                 )
             except urllib3.exceptions.HTTPError as exc:
+                if certificate_refused(exc):
+                    raise UntrustedPlatformError() from None
                 raise _Transient(type(exc).__name__) from None
         complete = False
         try:
@@ -519,6 +610,8 @@ class PlatformClient:
                 else:
                     response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
             except (_requests().ConnectionError, _requests().Timeout) as exc:
+                if certificate_refused(exc):
+                    raise UntrustedPlatformError() from None  # retrying would not change the certificate
                 raise _Transient(type(exc).__name__) from None
             with response:
                 self._check_status(response, what)

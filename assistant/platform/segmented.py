@@ -197,7 +197,15 @@ def _fetch_range(
 ) -> None:
     import urllib3
 
-    from assistant.platform.client import _raw_chunks, _ReadFailure, _Transient, body_consumed, release_response
+    from assistant.platform.client import (
+        UntrustedPlatformError,
+        _raw_chunks,
+        _ReadFailure,
+        _Transient,
+        body_consumed,
+        certificate_refused,
+        release_response,
+    )
 
     start, end, done = plan.ranges[index]
     offset = start + done
@@ -208,6 +216,8 @@ def _fetch_range(
             timeout=urllib3.Timeout(connect=client.timeout, read=client.timeout),
         )
     except urllib3.exceptions.HTTPError as exc:
+        if certificate_refused(exc):
+            raise UntrustedPlatformError() from None  # retrying would not change the certificate
         raise _Transient(type(exc).__name__) from None
     complete = False
     try:

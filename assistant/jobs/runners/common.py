@@ -28,7 +28,7 @@ def load_params(ctx: JobContext) -> tuple[dict[str, Any], str | None]:
     if url is None:
         return params, token
     ctx.cancel.raise_if_cancelled()
-    client = PlatformClient(token)
+    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
     try:
         raw = client.get_json(url, what="descripteur", cancel=ctx.cancel)
     finally:

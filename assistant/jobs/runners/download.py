@@ -177,7 +177,7 @@ def run(ctx: JobContext) -> RunnerResult:
             continue
         todo.append(item)
 
-    client = PlatformClient(token, pool_size=DEFAULT_CONNECTIONS * 2)
+    client = PlatformClient(token, pool_size=DEFAULT_CONNECTIONS * 2, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
 

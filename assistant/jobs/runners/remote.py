@@ -32,7 +32,7 @@ def remote_files_job(
     work folder, which holds copies of the buyer's or company's files, is removed."""
     params, token = load_params(ctx)
     remote: list[dict[str, Any]] = params.get("files", [])
-    client = PlatformClient(token)
+    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
     folder = work_folder(ctx, kind) if remote else None
     try:
         yield params, remote, client, folder

@@ -1,0 +1,124 @@
+"""HTTPS for the demo platform (`assistant demo --tls`): a throwaway CA made at start, in memory.
+
+Real platforms are HTTPS only, so the path users take (TLS on every transfer, certificate
+verification, an enterprise CA added in the settings) must be exercised end to end. The demo
+makes a small CA each time it starts, issues the server certificate for 127.0.0.1, ::1 and
+localhost, and drops the CA private key at once: it is never serialised, so nothing can be issued
+by that CA again. Like the bridge's CA (assistant.bridge.ca), it carries X.509 name constraints
+limited to the loopback names and addresses: adding it to a trust list cannot vouch for any real
+site. The caller writes the CA certificate (public) where the assistant under test can trust it.
+
+The server's own key has to reach OpenSSL through a file (`SSLContext.load_cert_chain` takes
+paths only): it is written to a private temporary folder, loaded, and removed straight away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from assistant.bridge.ca import LOOPBACK_ADDRESSES, LOOPBACK_NAMES, _loopback_constraints
+
+#: The demo's certificates live one day: a new CA is made at each start anyway.
+VALIDITY = dt.timedelta(days=1)
+CA_COMMON_NAME = "Plateforme de démonstration — autorité locale"
+
+
+@dataclass(frozen=True)
+class DemoTls:
+    """The server side of the demo's HTTPS: its SSL context and the CA certificate to trust."""
+
+    context: ssl.SSLContext
+    ca_pem: bytes
+    ca_fingerprint_sha256: str
+
+    def write_ca(self, path: Path) -> None:
+        """Write the CA certificate (public) atomically: a reader never sees half a PEM."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(self.ca_pem)
+        os.replace(tmp, path)
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not ca, content_commitment=False, key_encipherment=False,
+        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
+        encipher_only=False, decipher_only=False,
+    )
+
+
+def make_tls(now: dt.datetime | None = None) -> DemoTls:
+    """A fresh CA (key kept in memory, then dropped) and a loopback server certificate."""
+    now = now or dt.datetime.now(dt.UTC)
+    not_before, not_after = now - dt.timedelta(minutes=5), now + VALIDITY
+    ca_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Plateforme de démonstration"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_COMMON_NAME} {os.urandom(4).hex()}"),
+        ]
+    )
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(ca=True), critical=True)
+        .add_extension(_loopback_constraints(), critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    san: list[x509.GeneralName] = [x509.DNSName(name) for name in LOOPBACK_NAMES]
+    san += [x509.IPAddress(ipaddress.ip_address(address)) for address in LOOPBACK_ADDRESSES]
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(san), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    del ca_key  # never serialised: nothing can be issued by this CA again
+
+    ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
+    chain_pem = leaf_cert.public_bytes(serialization.Encoding.PEM) + ca_pem
+    key_pem = leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    folder = Path(tempfile.mkdtemp(prefix="amp-demo-tls-"))  # mode 0700
+    try:
+        chain_file, key_file = folder / "chain.pem", folder / "key.pem"
+        chain_file.write_bytes(chain_pem)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key_pem)
+        context.load_cert_chain(chain_file, key_file)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return DemoTls(context=context, ca_pem=ca_pem, ca_fingerprint_sha256=ca_cert.fingerprint(hashes.SHA256()).hex())
