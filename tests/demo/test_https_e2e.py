@@ -1,0 +1,225 @@
+"""Bulk download and online opening over HTTPS, against `assistant demo --tls` as its own process.
+
+Real platforms are HTTPS only; this is the path users take. The demo makes a CA at start and
+writes its certificate with `--ca-out`; the assistant trusts it only because the local user put
+it in the settings (`platform_ca_files`). Without it, the job is refused at once with the French
+message and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import ssl
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.jobs.engine import JobEngine
+from assistant.jobs.interaction import DownloadSummary, HeadlessInteraction
+from assistant.jobs.model import Job, JobState
+from assistant.progress import CancelToken
+from assistant.settings import Settings
+from tests import pki
+from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
+
+UNTRUSTED_FR = "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée."
+
+
+class TlsDemoProcess(DemoProcess):
+    """`assistant demo --tls --ca-out FILE`; the test's own requests trust that CA alone."""
+
+    def __init__(self, home: Path, data_dir: Path, *extra: str) -> None:
+        self.ca = data_dir.parent / "demo-ca.pem"
+        super().__init__(home, data_dir, "--tls", "--ca-out", str(self.ca), *extra)
+
+    def _open(self, request: urllib.request.Request | str) -> Any:
+        context = ssl.create_default_context(cafile=str(self.ca))  # read each time: a restart makes a new CA
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            return json.loads(response.read())
+
+    def get(self, path: str) -> Any:
+        return self._open(self.url + path)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._open(urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}))
+
+
+def trust(home: Path, ca: Path) -> None:
+    """What the local user does: the CA file in the assistant's settings."""
+    folder = home / "config"
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings.load(folder / "settings.json")
+    settings.platform_ca_files = [str(ca)]
+    settings.save(folder / "settings.json")
+
+
+@pytest.fixture
+def tls_demo(tmp_path: Path, assistant_home: Path) -> Iterator[TlsDemoProcess]:
+    """3 consultations x 5 plis x 3 envelopes, encrypted by OpenSSL, served over HTTPS by a separate process."""
+    pki.require_tool("openssl")
+    process = TlsDemoProcess(assistant_home, tmp_path / "demo-data", "--file-size", str(160 * 1024))
+    process.start()
+    yield process
+    process.kill()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def expected_files(descriptor: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    out = {}
+    for c in descriptor["params"]["consultations"]:
+        for p in c["plis"]:
+            for e in p["envelopes"]:
+                for f in e["files"]:
+                    assert f["url"].startswith("https://127.0.0.1:")
+                    out[f"{c['id']}/{p['id']}/{e['id']}/{f['name']}"] = (f["size"], f["sha256"])
+    return out
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def test_https_download_survives_cuts_and_a_kill_without_refetching_verified_files(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
+    trust(tls_demo.home, tls_demo.ca)
+    descriptor = tls_demo.get("/api/descriptors/download")
+    expected = expected_files(descriptor)
+    assert len(expected) == 45  # 3 consultations x 5 plis x 3 envelopes
+    dest = tmp_path / "Plis téléchargés"
+    # The server cuts the first 6 connections mid-body (TLS torn down without close_notify),
+    # and trickles so that the assistant is killed in the middle of files.
+    tls_demo.faults(drop_after=40_000, drop_count=6, rate=600_000)
+    env = assistant_env(tls_demo.home)
+    env.pop("ASSISTANT_DEMO")  # HTTPS needs no demo exception: the assistant's normal rules apply
+    cmd = assistant_cmd("download", f"{tls_demo.url}/api/descriptors/download", "--dest", str(dest), "--connections", "3", "--quiet")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        finals = list(dest.rglob("*.p7m")) if dest.exists() else []
+        partials = [p for p in dest.rglob("*.part") if _size(p) > 0] if dest.exists() else []
+        if len(finals) >= 12 and partials:
+            break
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    first = tls_demo.stats()
+    assert sum(1 for starts in first["ranges"].values() for start in starts if start > 0) >= 6  # each cut resumed with Range
+
+    verified_at_kill = {p.relative_to(dest).as_posix() for p in dest.rglob("*.p7m")}
+    partial_at_kill = {p.relative_to(dest).as_posix()[: -len(".part")]: p.stat().st_size for p in dest.rglob("*.part")}
+    assert 12 <= len(verified_at_kill) < 45
+    assert any(size > 0 for size in partial_at_kill.values())
+    for rel in verified_at_kill:
+        assert sha256(dest / rel) == expected[rel][1]
+
+    # The platform is cut off entirely and comes back (same port, a new CA at the same path).
+    tls_demo.restart()
+    result = subprocess.run([*cmd[:-1], "--json"], env=env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    report = json.loads(result.stdout)
+    assert report["state"] == "succeeded"
+    assert report["result"]["already_verified"] == len(verified_at_kill)
+    for rel, (size, digest) in expected.items():
+        assert (dest / rel).stat().st_size == size
+        assert sha256(dest / rel) == digest, rel
+    assert not list(dest.rglob("*.part"))
+
+    stats = tls_demo.stats()
+    for rel in verified_at_kill:  # nothing verified is fetched again
+        assert f"consultations/{rel}" not in stats["requests"], rel
+    for rel, (size, _digest) in expected.items():
+        if rel not in verified_at_kill:
+            assert stats["served"][f"consultations/{rel}"] == size - partial_at_kill.get(rel, 0), rel
+            assert stats["requests"][f"consultations/{rel}"] == 1, rel
+
+
+def test_https_download_without_the_ca_is_refused_at_once_and_writes_nothing(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
+    dest = tmp_path / "Plis"
+    env = assistant_env(tls_demo.home)
+    began = time.monotonic()
+    result = subprocess.run(
+        assistant_cmd("download", f"{tls_demo.url}/api/descriptors/download", "--dest", str(dest), "--json", "--quiet"),
+        env=env, capture_output=True, timeout=60,
+    )
+    elapsed = time.monotonic() - began
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["state"] == "failed"
+    assert report["error"]["code"] == "platform_certificate"
+    assert report["error"]["message"] == UNTRUSTED_FR
+    assert UNTRUSTED_FR in result.stderr.decode()
+    assert elapsed < 8  # no back-off: the retries alone would take over 15 s
+    assert not dest.exists()
+    assert tls_demo.stats()["requests"] == {}
+
+
+def test_https_files_of_an_inline_descriptor_are_refused_without_the_ca(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
+    """A page hands the descriptor itself (no descriptor fetch): the transfers are refused, at once,
+    each with the French reason, and no file is written."""
+    descriptor = tls_demo.get("/api/descriptors/download?consultation=DEMO-2026-001")
+
+    class User(HeadlessInteraction):
+        def choose_download_folder(self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "", cancel: CancelToken | None = None) -> Path | None:
+            return tmp_path / "Plis"
+
+    engine = JobEngine(interaction=User(), settings=Settings())
+    try:
+        began = time.monotonic()
+        job = engine.submit(descriptor, tls_demo.url)
+        final = engine.wait(job.id, timeout=60)
+        elapsed = time.monotonic() - began
+    finally:
+        engine.shutdown()
+    assert final is not None and final.state is JobState.FAILED
+    assert final.error is not None and final.error["code"] == "platform_certificate", final.error
+    assert final.error["message"].endswith(UNTRUSTED_FR + ")"), final.error
+    assert elapsed < 5
+    assert not [p for p in (tmp_path / "Plis").rglob("*") if p.is_file()]
+    assert tls_demo.stats()["requests"] == {}
+
+
+def test_https_online_opening_delivers_the_original_bytes(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken) -> None:
+    pki.require_tool("openssl")
+    demo = TlsDemoProcess(
+        assistant_home, tmp_path / "demo-data", "--consultations", "1", "--plis", "2", "--envelopes", "3",
+        "--file-size", str(100 * 1024), "--recipient-cert", str(test_pki.encryption.files["cert"]),
+    )
+    demo.start()
+    try:
+        trust(assistant_home, demo.ca)
+        env = assistant_env(assistant_home)
+        env.pop("ASSISTANT_DEMO")
+        env["SOFTHSM2_CONF"] = str(softhsm_token.conf)
+        env["AMP_TEST_PIN"] = pki.TOKEN_PIN
+        result = subprocess.run(
+            assistant_cmd("open", f"{demo.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", softhsm_token.uri("encryption"), "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
+            env=env, capture_output=True, timeout=180,
+        )
+        assert result.returncode == 0, result.stderr.decode()
+        report = json.loads(result.stdout)
+        assert report["state"] == "succeeded"
+        assert report["result"]["envelopes"] == 6 and report["result"]["uploaded"] == 6
+        assert report["progress"]["step"] == 4 and report["progress"]["label"] == "Déchiffrement terminé"
+
+        def tree(folder: Path) -> dict[str, bytes]:
+            return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+        originals = tree(demo.data_dir / "originals")
+        assert len(originals) == 6
+        assert tree(demo.data_dir / "uploads" / "ouverture") == originals  # byte for byte, over HTTPS both ways
+        assert not [p for p in (assistant_home / "cache").rglob("*") if p.is_file()]
+    finally:
+        demo.kill()
