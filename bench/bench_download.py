@@ -5,6 +5,10 @@ Two sets: one 1 GB file, and 500 files of 200 KB. For each, the time of `assista
 the same files: one curl per file in a loop (what a script does), one curl for all URLs
 (connection reuse), and `curl --parallel`. Targets: >= 0.9x curl on the large file, >= 2x
 sequential curl on the small ones. The demo platform runs as its own process.
+
+The HTTPS sets (`https_*`) do the same against `assistant demo --tls`, the path users take with a
+real platform: the assistant trusts the demo's CA through its settings (`platform_ca_files`),
+curl through `--cacert`. Sets to run: `large small https-large https-small` (default: all).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -55,11 +60,13 @@ def _prepare(data: Path) -> None:
     marker.write_text("ok")
 
 
-def _start_demo(data: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start_demo(data: Path, home: Path, ca: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """The demo platform; with `ca`, over HTTPS (`--tls`), its CA certificate written there."""
     port_file = WORK / "url"
     port_file.unlink(missing_ok=True)
+    tls = ["--tls", "--ca-out", str(ca)] if ca else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "demo", "--data-dir", str(data), "--port-file", str(port_file), "--test-hooks", "--no-seed"],
+        [sys.executable, "-m", "assistant", "demo", "--data-dir", str(data), "--port-file", str(port_file), "--test-hooks", "--no-seed", *tls],
         env=_env(home), stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
@@ -70,8 +77,18 @@ def _start_demo(data: Path, home: Path) -> tuple[subprocess.Popen[bytes], str]:
     return proc, port_file.read_text()
 
 
-def _descriptor(url: str, consultation: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{url}/api/descriptors/download?consultation={consultation}", timeout=300) as response:  # noqa: S310 - loopback
+def _trust(home: Path, ca: Path | None) -> None:
+    """The assistant's settings in a fresh home: the demo CA added, as a user would for an enterprise CA."""
+    if ca is None:
+        return
+    config = home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "settings.json").write_text(json.dumps({"platform_ca_files": [str(ca)]}))
+
+
+def _descriptor(url: str, consultation: str, ca: Path | None = None) -> dict[str, Any]:
+    context = ssl.create_default_context(cafile=str(ca)) if ca else None
+    with urllib.request.urlopen(f"{url}/api/descriptors/download?consultation={consultation}", timeout=300, context=context) as response:  # noqa: S310 - loopback
         result: dict[str, Any] = json.loads(response.read())
         return result
 
@@ -104,9 +121,11 @@ def _timed_sync(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _curl_config(files: list[tuple[str, str]], token: str, out: Path) -> Path:
+def _curl_config(files: list[tuple[str, str]], token: str, out: Path, ca: Path | None = None) -> Path:
     config = WORK / "curl.cfg"
     lines = [f'header = "Authorization: Bearer {token}"', "silent", "fail", "create-dirs"]
+    if ca:
+        lines.append(f'cacert = "{ca}"')
     for url, rel in files:
         lines += [f'url = "{url}"', f'output = "{out / rel}"']
     config.write_text("\n".join(lines) + "\n")
@@ -119,8 +138,9 @@ def _set_latency(url: str, seconds: float) -> None:
         pass
 
 
-def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, loop: bool = True) -> dict[str, Any]:
-    descriptor = _descriptor(url, consultation)
+def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, loop: bool = True, ca: Path | None = None) -> dict[str, Any]:
+    """`ca`: the platform is HTTPS with this CA (settings for the assistant, --cacert for curl)."""
+    descriptor = _descriptor(url, consultation, ca)
     files = _files(descriptor)
     token = descriptor["token"]
     figures: dict[str, Any] = {"files": len(files)}
@@ -132,6 +152,7 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         # A fresh destination and journal each time (nothing to skip).
         _clean(out)
         shutil.rmtree(home, ignore_errors=True)
+        _trust(home, ca)
         desc_file = WORK / "descriptor.json"
         desc_file.write_text(json.dumps(descriptor))
         return _timed([sys.executable, "-m", "assistant", "download", str(desc_file), "--dest", str(out), "--quiet", "--connections", str(CONNECTIONS)], env=_env(home))
@@ -142,11 +163,13 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         from assistant.jobs.engine import JobEngine
         from assistant.jobs.interaction import HeadlessInteraction
         from assistant.jobs.model import JobState
+        from assistant.settings import Settings
 
         _clean(out)
         shutil.rmtree(home, ignore_errors=True)
         os.environ["ASSISTANT_HOME"] = str(home)
-        engine = JobEngine(interaction=HeadlessInteraction(), workers=1, loopback_http=True)
+        settings = Settings(platform_ca_files=[str(ca)] if ca else [])
+        engine = JobEngine(interaction=HeadlessInteraction(), workers=1, loopback_http=True, settings=settings)
         try:
             job_descriptor = json.loads(json.dumps(descriptor))
             job_descriptor["params"]["destination"] = str(out)
@@ -162,7 +185,7 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
 
     def curl_run(*options: str) -> float:
         _clean(out)
-        return _timed([curl, *options, "-K", str(_curl_config(files, token, out))])
+        return _timed([curl, *options, "-K", str(_curl_config(files, token, out, ca))])
 
     # Interleaved (assistant, curl, curl --parallel, assistant, ...) so that a burst of load
     # from the rest of the machine hits every tool alike; the median of REPEAT runs is kept.
@@ -191,7 +214,8 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         start = time.perf_counter()
         for file_url, rel in files:
             target = out / rel
-            subprocess.run([curl, "-s", "-f", "--create-dirs", "-H", f"Authorization: Bearer {token}", "-o", str(target), file_url], check=True)
+            tls = ["--cacert", str(ca)] if ca else []
+            subprocess.run([curl, "-s", "-f", "--create-dirs", *tls, "-H", f"Authorization: Bearer {token}", "-o", str(target), file_url], check=True)
         figures["curl_per_file_loop_s"] = round(time.perf_counter() - start, 3)
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -211,47 +235,65 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
     return figures
 
 
-def main(sets: tuple[str, ...] = ("large", "small")) -> dict[str, Any]:
+ALL_SETS = ("large", "small", "https-large", "https-small")
+
+
+def main(sets: tuple[str, ...] = ALL_SETS) -> dict[str, Any]:
     WORK.mkdir(parents=True, exist_ok=True)
     data = WORK / "platform"
     home = WORK / "home"
     _prepare(data)
-    proc, url = _start_demo(data, WORK / "demo-home")
-    try:
-        figures: dict[str, Any] = {}
-        # Destinations: the disk (what users have) and a tmpfs (the transfer and verification
-        # pipeline alone, without the page-cache write-back noise of a shared machine).
-        targets = {"disk": WORK / "out"}
-        if Path("/dev/shm").is_dir():
-            targets["tmpfs"] = Path("/dev/shm") / f"amp-bench-{os.getpid()}"
-        for label, out in targets.items():
-            if "large" in sets:
-                figures[f"large_1GB_{label}"] = _run_set("large", url, home, "BENCH-LARGE", out)
+    figures: dict[str, Any] = {}
+    # Destinations: the disk (what users have) and a tmpfs (the transfer and verification
+    # pipeline alone, without the page-cache write-back noise of a shared machine).
+    targets = {"disk": WORK / "out"}
+    if Path("/dev/shm").is_dir():
+        targets["tmpfs"] = Path("/dev/shm") / f"amp-bench-{os.getpid()}"
+    if "large" in sets or "small" in sets:
+        proc, url = _start_demo(data, WORK / "demo-home")
+        try:
+            for label, out in targets.items():
+                if "large" in sets:
+                    figures[f"large_1GB_{label}"] = _run_set("large", url, home, "BENCH-LARGE", out)
+                if "small" in sets:
+                    figures[f"small_500x200KB_{label}"] = _run_set("small", url, home, "BENCH-SMALL", out)
             if "small" in sets:
-                figures[f"small_500x200KB_{label}"] = _run_set("small", url, home, "BENCH-SMALL", out)
-        if "small" in sets:
-            # The same 500 files from a platform 10 ms away: latency, not bandwidth, dominates,
-            # which is what parallel keep-alive connections are for.
-            _set_latency(url, LATENCY)
-            try:
-                figures["small_500x200KB_10ms_latency"] = _run_set("small", url, home, "BENCH-SMALL", targets["disk"], loop=False)
-            finally:
-                _set_latency(url, 0.0)
-        return {
-            **figures,
-            "load_average": os.getloadavg(),
-            "cpus": os.cpu_count(),
-            "repeat": REPEAT,
-            "note": (
-                "median of `repeat` interleaved runs; ratio = curl time / assistant time (>1 means the assistant is faster); "
-                "the assistant's time includes Python start-up, SHA-256 verification and the fdatasync of every file before "
-                "it is recorded as verified in the journal; curl neither hashes nor syncs"
-            ),
-        }
-    finally:
-        proc.terminate()
-        proc.wait(30)
+                # The same 500 files from a platform 10 ms away: latency, not bandwidth, dominates,
+                # which is what parallel keep-alive connections are for.
+                _set_latency(url, LATENCY)
+                try:
+                    figures["small_500x200KB_10ms_latency"] = _run_set("small", url, home, "BENCH-SMALL", targets["disk"], loop=False)
+                finally:
+                    _set_latency(url, 0.0)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    if "https-large" in sets or "https-small" in sets:
+        # The same files over HTTPS, from `assistant demo --tls` (a new CA made at its start).
+        ca = WORK / "demo-ca.pem"
+        proc, url = _start_demo(data, WORK / "demo-home", ca)
+        try:
+            for label, out in targets.items():
+                if "https-large" in sets:
+                    figures[f"https_large_1GB_{label}"] = _run_set("large", url, home, "BENCH-LARGE", out, ca=ca)
+                if "https-small" in sets:
+                    figures[f"https_small_500x200KB_{label}"] = _run_set("small", url, home, "BENCH-SMALL", out, ca=ca)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return {
+        **figures,
+        "load_average": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "repeat": REPEAT,
+        "note": (
+            "median of `repeat` interleaved runs; ratio = curl time / assistant time (>1 means the assistant is faster); "
+            "the assistant's time includes Python start-up, SHA-256 verification and the fdatasync of every file before "
+            "it is recorded as verified in the journal; curl neither hashes nor syncs; https_* sets: TLS from "
+            "`assistant demo --tls`, the assistant trusting its CA through platform_ca_files, curl through --cacert"
+        ),
+    }
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(tuple(sys.argv[1:]) or ("large", "small")), indent=2))
+    print(json.dumps(main(tuple(sys.argv[1:]) or ALL_SETS), indent=2))
