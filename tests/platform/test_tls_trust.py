@@ -119,6 +119,10 @@ def test_with_the_ca_added_descriptors_transfers_ranges_and_uploads_work(tls_dem
             assert hashlib.sha256(dest.read_bytes()).hexdigest() == file["sha256"]
         answer = client.upload(f"{platform.url}/uploads/test/clair.bin", b"contenu \xe9" * 1000)  # requests
         assert answer["sha256"] == hashlib.sha256(b"contenu \xe9" * 1000).hexdigest()
+        # requests and urllib3 used the client's one context, and left its checks as they were
+        # (http.client relies on the same object to check the host name).
+        shared = client._tls_context()
+        assert shared.check_hostname and shared.verify_mode == ssl.CERT_REQUIRED
     finally:
         client.close()
     ranges = platform.stats.to_dict()["ranges"]
