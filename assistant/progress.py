@@ -9,6 +9,7 @@ that none of them needs to know the others.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -67,3 +68,37 @@ class CancelToken:
     def wait(self, timeout: float) -> bool:
         """Sleep up to `timeout` seconds, waking early on cancel (for retry back-off)."""
         return self._event.wait(timeout)
+
+    def linked(self) -> CancelToken:
+        """A token that is cancelled when this one is, and can also be cancelled on its own.
+
+        A job stops its own workers with it after a failure (disk full, a refused platform
+        certificate) without that stop being taken for the user's cancel: the job then ends
+        failed, with the real reason, not "cancelled".
+        """
+        return _LinkedCancelToken(self)
+
+
+class _LinkedCancelToken(CancelToken):
+    POLL = 0.05  # seconds: how soon a sleeping retry notices the parent's cancel
+
+    def __init__(self, parent: CancelToken) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or self._parent.cancelled
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            raise CancelledError()
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.cancelled:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._event.wait(min(left, self.POLL))
+        return True

@@ -27,6 +27,7 @@ import logging
 import os
 import queue
 import ssl
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -394,9 +395,16 @@ class PlatformClient:
         from assistant.platform.segmented import download_segmented, ranges_path
 
         try:
-            on_disk: int | None = part.stat().st_size  # one stat: hundreds of small files add up
+            found = part.lstat()  # one stat: hundreds of small files add up
         except FileNotFoundError:
-            on_disk = None
+            on_disk: int | None = None
+        else:
+            on_disk = found.st_size
+            if not stat.S_ISREG(found.st_mode):
+                # Not a partial file of ours (a link, a device, a pipe): never read or written
+                # through; the name is freed and the file fetched afresh.
+                part.unlink()
+                on_disk = None
         if on_disk is None:
             ranged = size >= self.range_threshold and self.range_connections > 1 and (self.ranges_on_loopback or self._proxy(url) is not None or not _loopback(url))
         else:
@@ -420,9 +428,13 @@ class PlatformClient:
                 part.unlink()
                 have = 0
             else:
-                with part.open("rb") as fh:
-                    for block in iter(lambda: fh.read(CHUNK), b""):
+                with part.open("rb") as fh:  # the prefix we resume from, not whatever follows it
+                    left = have
+                    while left and (block := fh.read(min(CHUNK, left))):
                         hasher.update(block)
+                        left -= len(block)
+                if left:
+                    have -= left  # shrank meanwhile: resume from what was really read
         stats.resumed_from = have
         if on_bytes and have:
             on_bytes(have)

@@ -8,6 +8,7 @@ partial data deleted) and fetched once more from scratch before the job reports 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -24,7 +25,13 @@ from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.runners.common import downloads_root, folder_name, load_params
 from assistant.jobs.runners.durable import DurableRecorder
-from assistant.platform.client import HashMismatchError, PlatformClient, PlatformError
+from assistant.platform.client import (
+    HashMismatchError,
+    PlatformCaError,
+    PlatformClient,
+    PlatformError,
+    UntrustedPlatformError,
+)
 from assistant.progress import ProgressUpdate
 from assistant.settings import Settings
 
@@ -140,6 +147,21 @@ def _remember_folder(ctx: JobContext, root: Path) -> None:
         log.warning("download folder not remembered: %s", exc)
 
 
+def _concerns_every_file(error: PlatformError) -> bool:
+    """A refused certificate, an unusable CA setting or a refused token: every other file of the
+    platform would fail the same way, so the job stops at once with this reason."""
+    return isinstance(error, UntrustedPlatformError | PlatformCaError) or error.code == "platform_forbidden"
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this job created that stayed empty (deepest first): a job refused at
+    once leaves no empty consultation/pli/enveloppe tree behind. Folders that hold anything,
+    a partial file kept for a resume included, stay."""
+    for folder in sorted(set(folders), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):  # not empty (or already gone): kept
+            folder.rmdir()
+
+
 def run(ctx: JobContext) -> RunnerResult:
     params, token = load_params(ctx)
     consultations: list[dict[str, Any]] = params["consultations"]
@@ -180,13 +202,25 @@ def run(ctx: JobContext) -> RunnerResult:
     client = PlatformClient(token, pool_size=DEFAULT_CONNECTIONS * 2, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
+    # Stops the workers after a failure that concerns every file (disk full, a refused
+    # certificate or token) without passing for the user's cancel: the job then ends failed,
+    # with that reason. The user's cancel still reaches the transfers through it.
+    stop = ctx.cancel.linked()
 
     made: set[Path] = set()
+    created: list[Path] = []  # folders this job created, removed again if they stay empty
+
+    def make_folder(folder: Path) -> None:
+        missing = [parent for parent in (folder, *folder.parents) if parent != root and root in parent.parents and not parent.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        with lock:
+            created.extend(missing)
 
     def fetch(item: Item) -> None:
+        stop.raise_if_cancelled()
         try:
             if item.dest.parent not in made:  # once per folder, not once per file
-                item.dest.parent.mkdir(parents=True, exist_ok=True)
+                make_folder(item.dest.parent)
                 made.add(item.dest.parent)
         except OSError as exc:
             failures.append((item, OutputError(f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}.")))
@@ -202,7 +236,7 @@ def run(ctx: JobContext) -> RunnerResult:
                 advance(n)
 
             try:
-                stats = client.download(item.url, item.dest, size=item.size, sha256=item.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
+                stats = client.download(item.url, item.dest, size=item.size, sha256=item.sha256, on_bytes=on_bytes, cancel=stop)
             except HashMismatchError as exc:
                 advance(-credited)
                 log.warning("hash mismatch on %s (attempt %d)", item.rel, attempt)
@@ -214,6 +248,8 @@ def run(ctx: JobContext) -> RunnerResult:
                 continue
             except PlatformError as exc:
                 advance(-credited)
+                if _concerns_every_file(exc):
+                    raise  # the next files would be refused the same way: stop the job now
                 failures.append((item, exc))
                 return
             with lock:
@@ -222,6 +258,7 @@ def run(ctx: JobContext) -> RunnerResult:
             advance(0)  # throttled like the bytes: a forced report per file woke every listener 500 times
             return
 
+    fatal: BaseException | None = None
     try:
         workers = max(1, min(int(params.get("connections", DEFAULT_CONNECTIONS)), 16))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
@@ -230,13 +267,17 @@ def run(ctx: JobContext) -> RunnerResult:
             for future in done:
                 error = future.exception()
                 if error is not None:
-                    ctx.cancel.cancel()  # stop the siblings promptly (cancel or a write failure)
+                    stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
                     for other in futures:
                         other.cancel()
-                    raise error
+                    if ctx.cancel.cancelled:
+                        raise CancelledError()
+                    fatal = error
+                    break
     finally:
         client.close()
         recorder.close()
+        _remove_empty(created)
 
     result = {
         "files": len(items),
@@ -248,6 +289,10 @@ def run(ctx: JobContext) -> RunnerResult:
         "folder": root.name,
     }
     local = {"destination": str(root), "paths": [str(i.dest) for i in items]}
+    if fatal is not None:
+        if not isinstance(fatal, AssistantError) or isinstance(fatal, CancelledError):
+            raise fatal
+        raise JobFailed(fatal, RunnerResult(result, local))
     if failures:
         first = failures[0][1]
         raise JobFailed(

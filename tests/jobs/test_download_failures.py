@@ -1,0 +1,105 @@
+"""A failure that concerns the whole download ends the job failed, with its reason: never taken for
+the user's cancel, never hidden behind hundreds of per-file errors; and a partial file that is not
+ours is never read or written through. Against the demo platform as a separate process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import signal
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from assistant.jobs.engine import JobEngine
+from assistant.jobs.interaction import HeadlessInteraction
+from assistant.jobs.model import JobState
+from assistant.settings import Settings
+from tests.demo.conftest import demo_platform  # noqa: F401 - fixture
+from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
+
+CONSULTATION = "DEMO-2026-001"
+FILE_SIZE_LIMIT = 100_000  # bytes: below the demo's 160 KB files, above the journal's size
+
+
+def run_download(descriptor: dict[str, Any], destination: Path) -> Any:
+    descriptor["params"]["destination"] = str(destination)
+    engine = JobEngine(interaction=HeadlessInteraction(), settings=Settings(), loopback_http=True)
+    try:
+        job = engine.submit(descriptor, "local")
+        return engine.wait(job.id, timeout=120)
+    finally:
+        engine.shutdown()
+
+
+def files_of(descriptor: dict[str, Any]) -> dict[str, str]:
+    return {
+        f"{c['id']}/{p['id']}/{e['id']}/{f['name']}": f["sha256"]
+        for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+    }
+
+
+def limit_file_size() -> None:
+    """In the child: writes past FILE_SIZE_LIMIT fail with EFBIG (the kernel's own write error)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def test_a_failing_write_fails_the_job_with_its_reason_not_as_a_cancel(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+    dest = tmp_path / "Plis"
+    result = subprocess.run(
+        assistant_cmd("download", f"{demo_platform.url}/api/descriptors/download?consultation={CONSULTATION}", "--dest", str(dest), "--json", "--quiet"),
+        env=assistant_env(demo_platform.home), capture_output=True, timeout=120, preexec_fn=limit_file_size,  # the limit applies to the child alone
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 1, (result.returncode, result.stderr)  # 130 would be "cancelled"
+    assert report["state"] == "failed", report
+    assert report["error"]["code"] == "output", report["error"]
+    assert report["error"]["message"].startswith("Impossible d'écrire « "), report["error"]
+    assert report["error"]["message"] in result.stderr.decode()
+    # Nothing unverified took a final name; the partial files stay for a later resume.
+    assert [p for p in dest.rglob("*") if p.is_file() and not p.name.endswith(".part")] == []
+
+
+def test_a_refused_token_stops_the_job_at_once(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+    descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")
+    descriptor["token"] = "jeton-expire"  # an expired token: the platform refuses every file
+    dest = tmp_path / "Plis"
+
+    final = run_download(descriptor, dest)
+
+    assert final is not None and final.state is JobState.FAILED, (final.state, final.error)
+    assert final.error["code"] == "platform_forbidden", final.error
+    assert "le jeton du traitement est invalide ou expiré" in final.error["message"]
+    assert not final.error["message"].startswith("15 fichier(s)")
+    # Stopped after the first refusals (one per connection at most), not after all 15 files.
+    requested = demo_platform.stats()["requests"]
+    assert sum(requested.values()) <= 4, requested
+    assert list(dest.rglob("*")) == []  # no empty consultation/pli/enveloppe folders left behind
+
+
+def test_a_partial_file_that_is_not_ours_is_replaced_never_read_through(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+    """A `.part` that is a link (here to /dev/zero, endless) is not resumed from: the link is
+    removed, its target untouched, and the file fetched afresh and verified."""
+    descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")
+    expected = files_of(descriptor)
+    rel = sorted(expected)[0]
+    dest = tmp_path / "Plis"
+    part = dest / (rel + ".part")
+    part.parent.mkdir(parents=True)
+    target = tmp_path / "not-a-download.bin"
+    target.write_bytes(b"user data")
+    os.symlink("/dev/zero", part)
+    second = dest / (sorted(expected)[1] + ".part")
+    second.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, second)
+
+    final = run_download(descriptor, dest)
+
+    assert final is not None and final.state is JobState.SUCCEEDED, final.error
+    for name, sha in expected.items():
+        assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == sha, name
+    assert target.read_bytes() == b"user data"
+    assert not part.exists() and not second.exists()
