@@ -21,7 +21,9 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from assistant.diagnostics.report import CheckResult, Status, not_checked
 
@@ -100,8 +102,13 @@ def _proxy_for(target: _Target) -> _Proxy | None:
     return _Proxy(f"{parts.scheme}://{parts.hostname}:{port}", parts.hostname, port)
 
 
-def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> list[CheckResult]:
-    """Proxy, DNS, TCP, TLS, HTTP and clock checks for the platform at `url`."""
+def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT, extra_ca_files: Sequence[str] = ()) -> list[CheckResult]:
+    """Proxy, DNS, TCP, TLS, HTTP and clock checks for the platform at `url`.
+
+    `extra_ca_files` are the certificate authorities the user added for platforms (settings
+    `platform_ca_files`: an enterprise CA, a TLS-inspecting proxy): the check trusts what the
+    downloads trust, so it never disagrees with them.
+    """
     target = _parse_target(url)
     if target is None:
         return [
@@ -131,10 +138,24 @@ def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT) -> list[CheckR
 
     verified = True
     if target.scheme == "https":
-        tls = _check_tls(target, proxy, timeout)
+        try:
+            context = _verifying_context(extra_ca_files)
+        except (OSError, ssl.SSLError) as exc:
+            unusable = CheckResult(
+                "net_tls",
+                LABEL_TLS,
+                Status.ERROR,
+                "Autorité de certification inutilisable",
+                f"Une autorité de certification ajoutée dans les réglages (platform_ca_files) ne peut pas être lue : {exc}.",
+                "Corrigez ou retirez ce fichier dans les réglages de l'assistant, puis relancez le test.",
+            )
+            return [*results, unusable, *_skip_rest(target, "L'autorité de certification des réglages est inutilisable.")[1:]]
+        tls = _check_tls(target, proxy, timeout, context)
         results.append(tls)
         verified = tls.status is not Status.ERROR
-    http_result, server_date, local_mid = _check_http(target, proxy, timeout, verified)
+    else:
+        context = None
+    http_result, server_date, local_mid = _check_http(target, proxy, timeout, verified, context)
     results.append(http_result)
     results.append(_check_clock(server_date, local_mid, http_ok=http_result.status is not Status.ERROR))
     return results
@@ -291,10 +312,17 @@ def _issuer_cn(cert: object) -> str:
     return str(names[0].value) if names else cert.issuer.rfc4514_string()
 
 
-def _check_tls(target: _Target, proxy: _Proxy | None, timeout: float) -> CheckResult:
+def _verifying_context(extra_ca_files: Sequence[str]) -> ssl.SSLContext:
+    """The system's roots plus the user's extra CAs (added, not in their place)."""
+    context = ssl.create_default_context()
+    for path in extra_ca_files:
+        context.load_verify_locations(cafile=str(Path(path).expanduser()))
+    return context
+
+
+def _check_tls(target: _Target, proxy: _Proxy | None, timeout: float, context: ssl.SSLContext) -> CheckResult:
     from cryptography import x509
 
-    context = ssl.create_default_context()
     conn = _connection(target, proxy, timeout, context)
     try:
         conn.connect()
@@ -404,17 +432,19 @@ def _explain_refused_certificate(
         "Certificat non reconnu",
         f"Le certificat du serveur {target.host}{by} n'est pas reconnu par votre poste.",
         "Si votre organisation inspecte le trafic HTTPS (proxy, antivirus), son autorité de certification doit "
-        "être installée sur le poste : contactez votre service informatique.",
+        "être installée sur le poste (ou ajoutée dans les réglages de l'assistant, platform_ca_files) : "
+        "contactez votre service informatique.",
         detail,
     )
 
 
 def _check_http(
-    target: _Target, proxy: _Proxy | None, timeout: float, verified: bool
+    target: _Target, proxy: _Proxy | None, timeout: float, verified: bool, context: ssl.SSLContext | None
 ) -> tuple[CheckResult, dt.datetime | None, dt.datetime]:
     """GET the platform's page. After a refused certificate the request still goes out, unverified and
     without any credential, only to read the status and the server's clock."""
-    context = ssl.create_default_context() if verified else _unverified_context()
+    if not verified or context is None:
+        context = _unverified_context()
     conn = _connection(target, proxy, timeout, context if target.scheme == "https" else None)
     path = target.url if (proxy and target.scheme == "http") else target.path
     before = dt.datetime.now(dt.UTC)

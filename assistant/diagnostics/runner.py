@@ -25,7 +25,7 @@ def _steps(settings: Settings, platform_url: str | None) -> list[Step]:
         ("bridge_trust", checks.LABEL_BRIDGE_TRUST, checks.check_bridge_trust),
     ]
     if platform_url:
-        steps.append(("net_http", network.LABEL_HTTP, lambda: network.check_platform(platform_url)))
+        steps.append(("net_http", network.LABEL_HTTP, lambda: network.check_platform(platform_url, extra_ca_files=settings.platform_ca_files)))
     else:
         steps.append(("net_http", network.LABEL_HTTP, _no_platform))
     return steps

@@ -149,3 +149,25 @@ def test_proxy_from_environment_is_used_and_credentials_hidden(
     # The proxy (not the platform) is what the workstation connects to; here it is down.
     assert results["net_tcp"].status is Status.ERROR
     assert f"le proxy 127.0.0.1:{port}" in results["net_tcp"].message
+
+
+def test_the_platform_cas_of_the_settings_are_trusted_like_the_downloads_trust_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, valid_cert: tuple[Path, Path], test_pki: pki.TestPki
+) -> None:
+    """An enterprise CA (or a TLS-inspecting proxy's) added in `platform_ca_files` is added to the
+    system's roots for the check too: the test agrees with what the downloads accept."""
+    other = pki.issue("other-root-2", "Autre Autorité", None, ca=True)
+    system = tmp_path / "system.pem"
+    system.write_bytes(other.cert_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(system))  # the workstation's roots know nothing of the platform's CA
+    with https_server(valid_cert) as server:
+        refused = _by_id(check_platform(server.url))
+        trusted = _by_id(check_platform(server.url, extra_ca_files=[str(test_pki.ca_bundle)]))
+        broken = _by_id(check_platform(server.url, extra_ca_files=[str(tmp_path / "absent.pem")]))
+    assert refused["net_tls"].value == "Certificat non reconnu"
+    assert "platform_ca_files" in refused["net_tls"].remedy
+    assert [r.status for r in trusted.values()] == [Status.OK] * 6, [(r.id, r.value) for r in trusted.values()]
+    assert broken["net_tls"].status is Status.ERROR
+    assert broken["net_tls"].value == "Autorité de certification inutilisable"
+    assert "platform_ca_files" in broken["net_tls"].message
+    assert broken["net_http"].status is Status.SKIPPED
