@@ -15,7 +15,6 @@ paths only): it is written to a private temporary folder, loaded, and removed st
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import shutil
 import ssl
@@ -25,10 +24,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
-from assistant.bridge.ca import LOOPBACK_ADDRESSES, LOOPBACK_NAMES, _loopback_constraints
+from assistant.bridge.ca import issue_loopback_pair
 
 #: The demo's certificates live one day: a new CA is made at each start anyway.
 VALIDITY = dt.timedelta(days=1)
@@ -51,14 +49,6 @@ class DemoTls:
         os.replace(tmp, path)
 
 
-def _key_usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not ca, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
-    )
-
-
 def make_tls(now: dt.datetime | None = None) -> DemoTls:
     """A fresh CA (key kept in memory, then dropped) and a loopback server certificate."""
     now = now or dt.datetime.now(dt.UTC)
@@ -69,42 +59,7 @@ def make_tls(now: dt.datetime | None = None) -> DemoTls:
             x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_COMMON_NAME} {os.urandom(4).hex()}"),
         ]
     )
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(ca=True), critical=True)
-        .add_extension(_loopback_constraints(), critical=True)
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    san: list[x509.GeneralName] = [x509.DNSName(name) for name in LOOPBACK_NAMES]
-    san += [x509.IPAddress(ipaddress.ip_address(address)) for address in LOOPBACK_ADDRESSES]
-    leaf_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectAlternativeName(san), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    del ca_key  # never serialised: nothing can be issued by this CA again
+    ca_cert, leaf_key, leaf_cert = issue_loopback_pair(ca_name, "127.0.0.1", not_before, not_after)
 
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
     chain_pem = leaf_cert.public_bytes(serialization.Encoding.PEM) + ca_pem
