@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from assistant.jobs.descriptor import UrlNotAllowedError
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
+from tests.demo.resume_scenario import cut_kill_and_resume
 
 
 def sha256(path: Path) -> str:
@@ -42,67 +41,14 @@ def served_rel(rel: str) -> str:
     return f"consultations/{rel}"
 
 
-def _size(path: Path) -> int:
-    """A .part file may be renamed to its final name between listing and stat: count it as empty."""
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
 
 def test_download_survives_cuts_and_kills_without_refetching_verified_files(demo_platform: DemoProcess, tmp_path: Path) -> None:
     descriptor = demo_platform.get("/api/descriptors/download")
     expected = expected_files(descriptor)
     assert len(expected) == 45  # 3 consultations x 5 plis x 3 envelopes
     dest = tmp_path / "Plis téléchargés"
-    # The server drops the first 6 connections mid-body, and trickles (so the kill lands mid-job).
-    demo_platform.faults(drop_after=40_000, drop_count=6, rate=600_000)
     env = assistant_env(demo_platform.home)
-    cmd = assistant_cmd("download", f"{demo_platform.url}/api/descriptors/download", "--dest", str(dest), "--connections", "3", "--quiet")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        finals = list(dest.rglob("*.p7m")) if dest.exists() else []
-        partials = [p for p in dest.rglob("*.part") if _size(p) > 0] if dest.exists() else []
-        if len(finals) >= 12 and partials:
-            break
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)  # the assistant dies mid-job
-    proc.wait(10)
-    first_stats = demo_platform.stats()
-    # The cut connections happened and were resumed with Range requests.
-    assert any(start > 0 for starts in first_stats["ranges"].values() for start in starts)
-
-    verified_at_kill = {p.relative_to(dest).as_posix() for p in dest.rglob("*.p7m")}
-    partial_at_kill = {p.relative_to(dest).as_posix()[: -len(".part")]: p.stat().st_size for p in dest.rglob("*.part")}
-    assert 12 <= len(verified_at_kill) < 45
-    assert any(size > 0 for size in partial_at_kill.values())  # killed in the middle of files
-    for rel in verified_at_kill:  # whatever has its final name is complete and verified
-        assert sha256(dest / rel) == expected[rel][1]
-
-    # The server is killed too, and comes back on the same port with fresh counters.
-    demo_platform.restart()
-    result = subprocess.run([*cmd[:-1], "--json"], env=env, capture_output=True, timeout=120)
-    assert result.returncode == 0, result.stderr.decode()
-    report = json.loads(result.stdout)
-    assert report["state"] == "succeeded"
-    assert report["result"]["already_verified"] == len(verified_at_kill)
-
-    for rel, (size, digest) in expected.items():
-        assert (dest / rel).stat().st_size == size
-        assert sha256(dest / rel) == digest, rel
-    assert not list(dest.rglob("*.part"))
-
-    stats = demo_platform.stats()
-    for rel in verified_at_kill:  # nothing verified is fetched again
-        assert served_rel(rel) not in stats["requests"], rel
-    for rel, (size, _digest) in expected.items():
-        if rel in verified_at_kill:
-            continue
-        # Each remaining file is served exactly once more, from where its partial file stopped.
-        assert stats["served"][served_rel(rel)] == size - partial_at_kill.get(rel, 0), rel
-        assert stats["requests"][served_rel(rel)] == 1, rel
+    cut_kill_and_resume(demo_platform, env, dest, expected, min_resumed_cuts=1)
 
     # The history shows the killed run as interrupted and the second one as done.
     history = subprocess.run(assistant_cmd("jobs", "--json"), env=env, capture_output=True, timeout=30)

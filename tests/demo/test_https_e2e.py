@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import signal
 import ssl
 import subprocess
 import time
@@ -28,6 +27,7 @@ from assistant.progress import CancelToken
 from assistant.settings import Settings
 from tests import pki
 from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
+from tests.demo.resume_scenario import cut_kill_and_resume
 
 UNTRUSTED_FR = "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée."
 
@@ -85,12 +85,6 @@ def expected_files(descriptor: dict[str, Any]) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
-
 
 def test_https_download_survives_cuts_and_a_kill_without_refetching_verified_files(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
     trust(tls_demo.home, tls_demo.ca)
@@ -98,52 +92,10 @@ def test_https_download_survives_cuts_and_a_kill_without_refetching_verified_fil
     expected = expected_files(descriptor)
     assert len(expected) == 45  # 3 consultations x 5 plis x 3 envelopes
     dest = tmp_path / "Plis téléchargés"
-    # The server cuts the first 6 connections mid-body (TLS torn down without close_notify),
-    # and trickles so that the assistant is killed in the middle of files.
-    tls_demo.faults(drop_after=40_000, drop_count=6, rate=600_000)
+    # The server's cuts tear TLS down without close_notify; each one must be resumed with Range.
     env = assistant_env(tls_demo.home)
     env.pop("ASSISTANT_DEMO")  # HTTPS needs no demo exception: the assistant's normal rules apply
-    cmd = assistant_cmd("download", f"{tls_demo.url}/api/descriptors/download", "--dest", str(dest), "--connections", "3", "--quiet")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        finals = list(dest.rglob("*.p7m")) if dest.exists() else []
-        partials = [p for p in dest.rglob("*.part") if _size(p) > 0] if dest.exists() else []
-        if len(finals) >= 12 and partials:
-            break
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
-    first = tls_demo.stats()
-    assert sum(1 for starts in first["ranges"].values() for start in starts if start > 0) >= 6  # each cut resumed with Range
-
-    verified_at_kill = {p.relative_to(dest).as_posix() for p in dest.rglob("*.p7m")}
-    partial_at_kill = {p.relative_to(dest).as_posix()[: -len(".part")]: p.stat().st_size for p in dest.rglob("*.part")}
-    assert 12 <= len(verified_at_kill) < 45
-    assert any(size > 0 for size in partial_at_kill.values())
-    for rel in verified_at_kill:
-        assert sha256(dest / rel) == expected[rel][1]
-
-    # The platform is cut off entirely and comes back (same port, a new CA at the same path).
-    tls_demo.restart()
-    result = subprocess.run([*cmd[:-1], "--json"], env=env, capture_output=True, timeout=120)
-    assert result.returncode == 0, result.stderr.decode()
-    report = json.loads(result.stdout)
-    assert report["state"] == "succeeded"
-    assert report["result"]["already_verified"] == len(verified_at_kill)
-    for rel, (size, digest) in expected.items():
-        assert (dest / rel).stat().st_size == size
-        assert sha256(dest / rel) == digest, rel
-    assert not list(dest.rglob("*.part"))
-
-    stats = tls_demo.stats()
-    for rel in verified_at_kill:  # nothing verified is fetched again
-        assert f"consultations/{rel}" not in stats["requests"], rel
-    for rel, (size, _digest) in expected.items():
-        if rel not in verified_at_kill:
-            assert stats["served"][f"consultations/{rel}"] == size - partial_at_kill.get(rel, 0), rel
-            assert stats["requests"][f"consultations/{rel}"] == 1, rel
+    cut_kill_and_resume(tls_demo, env, dest, expected, min_resumed_cuts=6)
 
 
 def test_https_download_without_the_ca_is_refused_at_once_and_writes_nothing(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
