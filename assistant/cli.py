@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "Démarrer la plateforme de démonstration"),
     "bridge": ("bridge", "Pont local HTTPS : confiance des navigateurs"),
     "origins": ("origins", "Plateformes autorisées à utiliser l'assistant"),
+    "platform-ca": ("platform_ca", "Autorités de certification ajoutées pour les plateformes"),
     "diagnose": ("diagnose", "Tester la configuration du poste"),
 }
 

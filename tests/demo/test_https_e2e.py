@@ -52,12 +52,10 @@ class TlsDemoProcess(DemoProcess):
 
 
 def trust(home: Path, ca: Path) -> None:
-    """What the local user does: the CA file in the assistant's settings."""
-    folder = home / "config"
-    folder.mkdir(parents=True, exist_ok=True)
-    settings = Settings.load(folder / "settings.json")
-    settings.platform_ca_files = [str(ca)]
-    settings.save(folder / "settings.json")
+    """What the local user (IT) does: `assistant platform-ca add FILE`."""
+    result = subprocess.run(assistant_cmd("platform-ca", "add", str(ca)), env=assistant_env(home), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert Settings.load(home / "config" / "settings.json").platform_ca_files == [str(ca)]
 
 
 @pytest.fixture
