@@ -62,7 +62,7 @@ class CancelToken:
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
+        if self.cancelled:
             raise CancelledError()
 
     def wait(self, timeout: float) -> bool:
@@ -89,10 +89,6 @@ class _LinkedCancelToken(CancelToken):
     @property
     def cancelled(self) -> bool:
         return self._event.is_set() or self._parent.cancelled
-
-    def raise_if_cancelled(self) -> None:
-        if self.cancelled:
-            raise CancelledError()
 
     def wait(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -86,3 +86,31 @@ def test_fixture_stores_are_made_by_the_real_tools(softhsm_token: pki_mod.SoftHs
     assert "Jeanne Dupont" in listing.stdout or "signer" in listing.stdout
     certs = subprocess.run(["certutil", "-L", "-d", nss_db.spec], capture_output=True, text=True, check=True)
     assert "signer" in certs.stdout and "AMP Test Root CA" in certs.stdout
+
+
+def test_a_linked_cancel_token_stops_workers_without_cancelling_the_job() -> None:
+    """The download stops its workers with a linked token after a failure: the job's own token
+    stays clear (so the job ends failed, not cancelled), while the user's cancel still reaches
+    the workers, a sleeping retry included."""
+    import threading
+    import time
+
+    import pytest
+
+    from assistant.errors import CancelledError
+    from assistant.progress import CancelToken
+
+    job = CancelToken()
+    workers = job.linked()
+    workers.cancel()
+    assert workers.cancelled and not job.cancelled
+
+    job = CancelToken()
+    workers = job.linked()
+    threading.Timer(0.1, job.cancel).start()
+    began = time.monotonic()
+    assert workers.wait(10) is True  # a retry's back-off wakes on the user's cancel
+    assert time.monotonic() - began < 2
+    with pytest.raises(CancelledError):
+        workers.raise_if_cancelled()
+    assert CancelToken().linked().wait(0.05) is False

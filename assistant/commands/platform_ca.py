@@ -33,7 +33,7 @@ def _summary(path: str) -> CaFileSummary:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
 
-    from assistant.platform.direct import CaFileError, tls_context
+    from assistant.tls import CaFileError, tls_context
 
     try:
         tls_context([path])  # exactly what the transfers will do with it

@@ -23,9 +23,9 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from assistant.diagnostics.report import CheckResult, Status, not_checked
+from assistant.tls import CaFileError, tls_context
 
 #: Seconds each network step may take before it is reported as unanswered.
 DEFAULT_TIMEOUT = 5.0
@@ -139,14 +139,14 @@ def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT, extra_ca_files
     verified = True
     if target.scheme == "https":
         try:
-            context = _verifying_context(extra_ca_files)
-        except (OSError, ssl.SSLError) as exc:
+            context = tls_context(list(extra_ca_files))  # what the downloads trust, exactly
+        except CaFileError as exc:
             unusable = CheckResult(
                 "net_tls",
                 LABEL_TLS,
                 Status.ERROR,
                 "Autorité de certification inutilisable",
-                f"Une autorité de certification ajoutée dans les réglages (platform_ca_files) ne peut pas être lue : {exc}.",
+                f"Une autorité de certification ajoutée dans les réglages (platform_ca_files) ne peut pas être lue : {exc.path} ({exc.reason}).",
                 "Corrigez ou retirez ce fichier dans les réglages de l'assistant, puis relancez le test.",
             )
             return [*results, unusable, *_skip_rest(target, "L'autorité de certification des réglages est inutilisable.")[1:]]
@@ -310,14 +310,6 @@ def _issuer_cn(cert: object) -> str:
         return ""
     names = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else cert.issuer.rfc4514_string()
-
-
-def _verifying_context(extra_ca_files: Sequence[str]) -> ssl.SSLContext:
-    """The system's roots plus the user's extra CAs (added, not in their place)."""
-    context = ssl.create_default_context()
-    for path in extra_ca_files:
-        context.load_verify_locations(cafile=str(Path(path).expanduser()))
-    return context
 
 
 def _check_tls(target: _Target, proxy: _Proxy | None, timeout: float, context: ssl.SSLContext) -> CheckResult:

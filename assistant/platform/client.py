@@ -12,7 +12,7 @@ The bearer token is only ever put in the Authorization header; it never appears 
 a log line or an exception message.
 
 Certificates: one SSLContext per client (`_tls_context`, built from `verify` by
-`direct.tls_context`) serves all three HTTP stacks: http.client for direct transfers, urllib3
+`assistant.tls.tls_context`) serves all three HTTP stacks: http.client for direct transfers, urllib3
 for transfers through a proxy, requests for descriptors and uploads. The runners pass the user's
 `platform_ca_files`, which are added to the system's roots. A certificate that does not verify
 is refused at once (UntrustedPlatformError), never retried.
@@ -39,16 +39,10 @@ from urllib.request import getproxies, proxy_bypass
 
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
-from assistant.platform.direct import (
-    CaFileError,
-    DirectConnections,
-    DirectResponse,
-    Verify,
-    response_status,
-    tls_context,
-)
+from assistant.platform.direct import DirectConnections, DirectResponse, response_status
 from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
+from assistant.tls import CaFileError, Verify, tls_context
 
 if TYPE_CHECKING:
     import requests
@@ -143,6 +137,14 @@ class PlatformCaError(PlatformError):
             f"Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
             f"Unusable platform certificate authority (setting 'platform_ca_files'): {detail}",
         )
+
+
+def transport_failure(exc: BaseException) -> Exception:
+    """What a transport error from http.client, urllib3 or requests becomes: a refused
+    certificate is final (retrying cannot change it), anything else is worth a retry."""
+    if certificate_refused(exc):
+        return UntrustedPlatformError()
+    return _Transient(type(exc).__name__)
 
 
 def certificate_refused(exc: BaseException) -> bool:
@@ -358,9 +360,7 @@ class PlatformClient:
             try:
                 response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True, proxies=_proxies(url))
             except (_requests().ConnectionError, _requests().Timeout) as exc:
-                if certificate_refused(exc):
-                    raise UntrustedPlatformError() from None  # retrying would not change the certificate
-                raise _Transient(type(exc).__name__) from None
+                raise transport_failure(exc) from None
             with response:
                 self._check_status(response, what)
                 body = response.raw.read(MAX_DESCRIPTOR_BYTES + 1, decode_content=True)
@@ -485,10 +485,8 @@ class PlatformClient:
         if self._proxy(url) is None:
             try:
                 response = self._direct().get(url, headers)
-            except ssl.SSLCertVerificationError:
-                raise UntrustedPlatformError() from None  # retrying would not change the certificate
-            except (http.client.HTTPException, OSError) as exc:
-                raise _Transient(type(exc).__name__) from None
+            except (http.client.HTTPException, OSError) as exc:  # SSLCertVerificationError is an OSError
+                raise transport_failure(exc) from None
         else:
             import urllib3
 
@@ -498,9 +496,7 @@ class PlatformClient:
                     redirect=False, timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
                 )
             except urllib3.exceptions.HTTPError as exc:
-                if certificate_refused(exc):
-                    raise UntrustedPlatformError() from None
-                raise _Transient(type(exc).__name__) from None
+                raise transport_failure(exc) from None
         complete = False
         try:
             if response.status == 416:
@@ -622,9 +618,7 @@ class PlatformClient:
                 else:
                     response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
             except (_requests().ConnectionError, _requests().Timeout) as exc:
-                if certificate_refused(exc):
-                    raise UntrustedPlatformError() from None  # retrying would not change the certificate
-                raise _Transient(type(exc).__name__) from None
+                raise transport_failure(exc) from None
             with response:
                 self._check_status(response, what)
                 if response.headers.get("Content-Type", "").startswith("application/json") and response.content:

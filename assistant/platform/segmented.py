@@ -198,13 +198,12 @@ def _fetch_range(
     import urllib3
 
     from assistant.platform.client import (
-        UntrustedPlatformError,
         _raw_chunks,
         _ReadFailure,
         _Transient,
         body_consumed,
-        certificate_refused,
         release_response,
+        transport_failure,
     )
 
     start, end, done = plan.ranges[index]
@@ -216,9 +215,7 @@ def _fetch_range(
             timeout=urllib3.Timeout(connect=client.timeout, read=client.timeout),
         )
     except urllib3.exceptions.HTTPError as exc:
-        if certificate_refused(exc):
-            raise UntrustedPlatformError() from None  # retrying would not change the certificate
-        raise _Transient(type(exc).__name__) from None
+        raise transport_failure(exc) from None
     complete = False
     try:
         client._check_status(response, "plage")

@@ -86,6 +86,7 @@ def plan(consultations: list[dict[str, Any]], root: Path) -> list[Item]:
 
 
 def _hash_file(path: Path) -> str:
+    """Not signing.digest.hash_file: that would import cryptography and pyHanko into every download."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -173,12 +174,12 @@ def run(ctx: JobContext) -> RunnerResult:
     element = {"text": ""}
     last_report = [0.0]
 
-    def advance(n: int, *, force: bool = False) -> None:
+    def advance(n: int) -> None:
         now = time.monotonic()
         with lock:
             counters["done"] += n
             done = counters["done"]
-            if not force and now - last_report[0] < REPORT_EVERY and done < total:
+            if now - last_report[0] < REPORT_EVERY and done < total:
                 ctx.cancel.raise_if_cancelled()
                 return
             last_report[0] = now
