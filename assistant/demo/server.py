@@ -112,6 +112,8 @@ class Stats:
         self.ranges: dict[str, list[int]] = defaultdict(list)
         self.uploads: dict[str, dict[str, Any]] = {}
         self.upload_counts: dict[str, int] = defaultdict(int)
+        #: file requests refused for their token (HTTP 401): how hard a client insists
+        self.refused: dict[str, int] = defaultdict(int)
 
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
@@ -121,6 +123,7 @@ class Stats:
                 "ranges": {k: list(v) for k, v in self.ranges.items()},
                 "uploads": dict(self.uploads),
                 "upload_counts": dict(self.upload_counts),
+                "refused": dict(self.refused),
             }
 
     def reset(self) -> None:
@@ -467,6 +470,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve_file(self, rel: str) -> None:
         if not self.demo.token_valid(self.headers.get("Authorization")):
+            with self.demo.stats.lock:
+                self.demo.stats.refused[rel] += 1
             self._json(401, {"error": "jeton invalide"})
             return
         if self.demo.test_hooks and self.demo.faults.latency:

@@ -295,6 +295,10 @@ class PlatformClient:
             proxy = self._proxies[key] = proxy_for(url)
             return proxy
 
+    def _requests_proxies(self, url: str) -> dict[str, str]:
+        proxy = self._proxy(url)
+        return {"http": proxy, "https": proxy} if proxy else {}
+
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
         if self._token:
@@ -358,7 +362,7 @@ class PlatformClient:
     def get_json(self, url: str, *, what: str = "descripteur", cancel: CancelToken | None = None) -> Any:
         def attempt() -> Any:
             try:
-                response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True, proxies=_proxies(url))
+                response = self._session().get(url, headers=self._headers({"Accept": "application/json"}), timeout=self.timeout, stream=True, proxies=self._requests_proxies(url))
             except (_requests().ConnectionError, _requests().Timeout) as exc:
                 raise transport_failure(exc) from None
             with response:
@@ -609,14 +613,14 @@ class PlatformClient:
                 if isinstance(body, Path):
                     with body.open("rb") as fh:
                         extra["Content-Length"] = str(body.stat().st_size)
-                        response = self._session().put(url, data=fh, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
+                        response = self._session().put(url, data=fh, headers=self._headers(extra), timeout=self.timeout, proxies=self._requests_proxies(url))
                 elif not isinstance(body, bytes | bytearray):
                     # A file object (e.g. the private buffer of a decrypted envelope), from its start.
                     body.seek(0)
                     extra["Content-Length"] = str(length if length is not None else _remaining(body))
-                    response = self._session().put(url, data=_Reader(body), headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
+                    response = self._session().put(url, data=_Reader(body), headers=self._headers(extra), timeout=self.timeout, proxies=self._requests_proxies(url))
                 else:
-                    response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=_proxies(url))
+                    response = self._session().put(url, data=body, headers=self._headers(extra), timeout=self.timeout, proxies=self._requests_proxies(url))
             except (_requests().ConnectionError, _requests().Timeout) as exc:
                 raise transport_failure(exc) from None
             with response:
@@ -751,11 +755,6 @@ def proxy_for(url: str) -> str | None:
     if not proxy or proxy_bypass(host):
         return None
     return proxy
-
-
-def _proxies(url: str) -> dict[str, str]:
-    proxy = proxy_for(url)
-    return {"http": proxy, "https": proxy} if proxy else {}
 
 
 def _loopback(url: str) -> bool:
