@@ -76,6 +76,16 @@ def engine(interaction: QtUserInteraction, p12_settings: Settings, tmp_path: Pat
 
 
 @pytest.fixture
+def demo_engine(interaction: QtUserInteraction, tmp_path: Path) -> Iterator[JobEngine]:
+    """An engine for jobs against the demo platform (plain HTTP to 127.0.0.1 allowed)."""
+    engine = JobEngine(interaction=interaction, settings=Settings(), journal_path=tmp_path / "journal.sqlite3",
+                       loopback_http=True)
+    yield engine
+    interaction.invoker.close()
+    engine.shutdown(wait=True)
+
+
+@pytest.fixture
 def window(qtbot: Any, engine: JobEngine, p12_settings: Settings) -> Iterator[MainWindow]:
     """The main window at 1024×768 (the smallest screen we design for), on the test engine."""
     win = MainWindow(engine, None, p12_settings)

@@ -32,15 +32,6 @@ PROPOSED_NAME = "Plateforme de démonstration"
 
 
 @pytest.fixture
-def demo_engine(interaction: QtUserInteraction, tmp_path: Path) -> Iterator[JobEngine]:
-    engine = JobEngine(interaction=interaction, settings=Settings(), journal_path=tmp_path / "journal.sqlite3",
-                       loopback_http=True)
-    yield engine
-    interaction.invoker.close()
-    engine.shutdown(wait=True)
-
-
-@pytest.fixture
 def main_window(qtbot: Any, demo_engine: JobEngine) -> Iterator[MainWindow]:
     win = MainWindow(demo_engine, None, demo_engine.settings)
     qtbot.addWidget(win)

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.model import JobState
-from assistant.settings import Settings
-from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.pages.jobs import NO_JOB, JobsPage
 from tests.demo.conftest import demo_platform  # noqa: F401 - fixture
 from tests.demo.process import DemoProcess
 from tests.ui.conftest import shot
-
-
-@pytest.fixture
-def demo_engine(interaction: QtUserInteraction, tmp_path: Path) -> Iterator[JobEngine]:
-    engine = JobEngine(interaction=interaction, settings=Settings(), journal_path=tmp_path / "journal.sqlite3",
-                       loopback_http=True)
-    yield engine
-    interaction.invoker.close()
-    engine.shutdown(wait=True)
 
 
 def test_live_progress_cancel_and_history(qtbot: Any, demo_engine: JobEngine, demo_platform: DemoProcess,  # noqa: F811
