@@ -19,7 +19,7 @@ from assistant.jobs.descriptor import UrlNotAllowedError
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
-from tests.demo.resume_scenario import cut_kill_and_resume
+from tests.demo.scenarios import cut_kill_and_resume
 
 
 def sha256(path: Path) -> str:

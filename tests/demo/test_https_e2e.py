@@ -27,7 +27,7 @@ from assistant.progress import CancelToken
 from assistant.settings import Settings
 from tests import pki
 from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
-from tests.demo.resume_scenario import cut_kill_and_resume
+from tests.demo.scenarios import cut_kill_and_resume, open_online_with_softhsm
 
 UNTRUSTED_FR = "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée."
 
@@ -152,25 +152,7 @@ def test_https_online_opening_delivers_the_original_bytes(tmp_path: Path, assist
     try:
         trust(assistant_home, demo.ca)
         env = assistant_env(assistant_home)
-        env.pop("ASSISTANT_DEMO")
-        env["SOFTHSM2_CONF"] = str(softhsm_token.conf)
-        env["AMP_TEST_PIN"] = pki.TOKEN_PIN
-        result = subprocess.run(
-            assistant_cmd("open", f"{demo.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", softhsm_token.uri("encryption"), "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
-            env=env, capture_output=True, timeout=180,
-        )
-        assert result.returncode == 0, result.stderr.decode()
-        report = json.loads(result.stdout)
-        assert report["state"] == "succeeded"
-        assert report["result"]["envelopes"] == 6 and report["result"]["uploaded"] == 6
-        assert report["progress"]["step"] == 4 and report["progress"]["label"] == "Déchiffrement terminé"
-
-        def tree(folder: Path) -> dict[str, bytes]:
-            return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-        originals = tree(demo.data_dir / "originals")
-        assert len(originals) == 6
-        assert tree(demo.data_dir / "uploads" / "ouverture") == originals  # byte for byte, over HTTPS both ways
-        assert not [p for p in (assistant_home / "cache").rglob("*") if p.is_file()]
+        env.pop("ASSISTANT_DEMO")  # HTTPS needs no demo exception
+        open_online_with_softhsm(demo, env, assistant_home, softhsm_token)
     finally:
         demo.kill()

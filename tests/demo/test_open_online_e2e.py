@@ -16,6 +16,7 @@ import pytest
 
 from tests import pki
 from tests.demo.process import DemoProcess, assistant_cmd, assistant_env
+from tests.demo.scenarios import open_online_with_softhsm, tree_bytes
 
 
 @pytest.fixture
@@ -29,36 +30,8 @@ def demo_for_token(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki) 
     process.kill()
 
 
-def _tree_bytes(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
 def test_online_opening_delivers_the_original_bytes(demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path, tmp_path: Path) -> None:
-    env = assistant_env(assistant_home)
-    env["SOFTHSM2_CONF"] = str(softhsm_token.conf)
-    env["AMP_TEST_PIN"] = pki.TOKEN_PIN
-    key = softhsm_token.uri("encryption")
-    result = subprocess.run(
-        assistant_cmd("open", f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", key, "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
-        env=env, capture_output=True, timeout=180,
-    )
-    assert result.returncode == 0, result.stderr.decode()
-    report = json.loads(result.stdout)
-    assert report["state"] == "succeeded"
-    assert report["result"]["envelopes"] == 6 and report["result"]["uploaded"] == 6
-    assert report["progress"]["step"] == 4 and report["progress"]["label"] == "Déchiffrement terminé"
-
-    originals = _tree_bytes(demo_for_token.data_dir / "originals")
-    received = _tree_bytes(demo_for_token.data_dir / "uploads" / "ouverture")
-    assert len(originals) == 6
-    assert received == originals  # byte for byte, nothing missing, nothing extra
-
-    # Nothing decrypted stays behind, and the PIN went nowhere.
-    leftovers = [p for p in (assistant_home / "cache").rglob("*") if p.is_file()]
-    assert leftovers == []
-    for path in assistant_home.rglob("*"):
-        if path.is_file():
-            assert pki.TOKEN_PIN.encode() not in path.read_bytes(), path
+    open_online_with_softhsm(demo_for_token, assistant_env(assistant_home), assistant_home, softhsm_token)
 
 
 def test_online_opening_with_the_wrong_key_fails_clearly_and_sends_nothing(demo_for_token: DemoProcess, test_pki: pki.TestPki, assistant_home: Path) -> None:
@@ -135,7 +108,7 @@ def test_online_opening_killed_midway_resumes_without_sending_twice(demo_for_tok
             # Only the envelope in flight at the kill may go again (its delivery was not confirmed).
             assert counts[rel] == 2
     assert sum(1 for c in counts.values() if c > 1) <= 1
-    originals = _tree_bytes(demo_for_token.data_dir / "originals")
-    received = _tree_bytes(demo_for_token.data_dir / "uploads" / "ouverture")
+    originals = tree_bytes(demo_for_token.data_dir / "originals")
+    received = tree_bytes(demo_for_token.data_dir / "uploads" / "ouverture")
     assert received == originals
     assert not [p for p in (assistant_home / "cache").rglob("*") if p.is_file()]

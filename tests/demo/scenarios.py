@@ -1,5 +1,6 @@
-"""The download scenario both transports must survive (plain HTTP in demo mode, HTTPS as users have it).
+"""The scenarios both transports must pass (plain HTTP in demo mode, HTTPS as users have it).
 
+Download:
 The platform cuts its first connections mid-body and trickles; the assistant (a real process) is
 SIGKILLed in the middle of files; the platform is killed and restarted; a second run must finish
 with every file matching its SHA-256, fetch nothing that was verified before the kill, and fetch
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests import pki
 from tests.demo.process import DemoProcess, assistant_cmd
 
 
@@ -80,3 +82,31 @@ def cut_kill_and_resume(platform: DemoProcess, env: dict[str, str], dest: Path, 
         assert stats["served"][f"consultations/{rel}"] == size - partial_at_kill.get(rel, 0), rel
         assert stats["requests"][f"consultations/{rel}"] == 1, rel
     return report
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def open_online_with_softhsm(platform: DemoProcess, env: dict[str, str], home: Path, softhsm_token: pki.SoftHsmToken) -> None:
+    """Online opening of 6 envelopes with the SoftHSM2 bi-clé: the platform receives exactly the
+    original bytes, nothing decrypted stays in the assistant's folders, the PIN is written nowhere."""
+    env = {**env, "SOFTHSM2_CONF": str(softhsm_token.conf), "AMP_TEST_PIN": pki.TOKEN_PIN}
+    result = subprocess.run(
+        assistant_cmd("open", f"{platform.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", softhsm_token.uri("encryption"),
+                      "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
+        env=env, capture_output=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    report = json.loads(result.stdout)
+    assert report["state"] == "succeeded"
+    assert report["result"]["envelopes"] == 6 and report["result"]["uploaded"] == 6
+    assert report["progress"]["step"] == 4 and report["progress"]["label"] == "Déchiffrement terminé"
+
+    originals = tree_bytes(platform.data_dir / "originals")
+    assert len(originals) == 6
+    assert tree_bytes(platform.data_dir / "uploads" / "ouverture") == originals  # byte for byte, nothing missing or extra
+    assert [p for p in (home / "cache").rglob("*") if p.is_file()] == []
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert pki.TOKEN_PIN.encode() not in path.read_bytes(), path
