@@ -290,6 +290,7 @@ class NetProfileProxy:
         delay = self.profile.rtt / 2
         rate = min(r for r in (own.rate, total.rate, 1e12) if r)
         depth = max(4, math.ceil(rate * max(delay, 0.001) / CHUNK) * 2 + 2)
+        piece = max(1460, min(CHUNK, int(rate * 0.01)))
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=depth)
 
         async def pump() -> None:
@@ -317,12 +318,17 @@ class NetProfileProxy:
                         with contextlib.suppress(ConnectionError):
                             await writer.drain()
                     raise _Reset()
-                now = loop.time()
-                ready = max(due, own.book(now, len(data)), total.book(now, len(data)))
-                if ready > now:
-                    await asyncio.sleep(ready - now)
-                writer.write(data)
-                await writer.drain()
+                view = memoryview(data)
+                for offset in range(0, len(data), piece):
+                    # Paced in slices of ~10 ms of the link's time: a slow link delivers a
+                    # steady trickle, not a burst of a whole read every half second.
+                    chunk = view[offset : offset + piece]
+                    now = loop.time()
+                    ready = max(due, own.book(now, len(chunk)), total.book(now, len(chunk)))
+                    if ready > now:
+                        await asyncio.sleep(ready - now)
+                    writer.write(chunk)
+                    await writer.drain()
                 carried += len(data)
                 if index is not None:
                     self.stats.bytes_down += len(data)

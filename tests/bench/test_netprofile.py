@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
@@ -22,10 +23,8 @@ class _Handler(socketserver.BaseRequestHandler):
     """`e<payload>`: echo; `s<n>\\n`: send n bytes; `r<n>\\n`: read n bytes, answer 'ok'."""
 
     def handle(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionError):  # the proxy's resets
             self._handle()
-        except ConnectionError:  # the proxy's resets
-            pass
 
     def _handle(self) -> None:
         sock = self.request
