@@ -145,9 +145,11 @@ class RedirectRefusedError(PlatformError):
     def __init__(self, what: str) -> None:
         super().__init__(
             f"Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : "
-            "seules les adresses de la plateforme qui a demandé le traitement (ou autorisées dans les réglages) sont suivies.",
+            "seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, "
+            "un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
             f"The server redirected the request ({what}) to another address, which the assistant does not follow: "
-            "only addresses of the platform that asked for the job (or allowed in the settings) are followed.",
+            "only a redirect to an address allowed for this job (the platform that asked for it, a host allowed "
+            "in the settings) is followed. The request is abandoned.",
         )
 
 
