@@ -14,7 +14,6 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.runners.common import downloads_root, folder_name, load_params, platform_client
 from assistant.jobs.runners.durable import DurableRecorder
+from assistant.jobs.runners.growing_pool import GrowingPool
 from assistant.platform.client import (
     HashMismatchError,
     PlatformCaError,
@@ -37,6 +37,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTIONS = 4
+MAX_CONNECTIONS = 16
 LABEL = "Téléchargement des plis chiffrés"
 #: Progress is merged into the job at most this often (plus once at the end of each file):
 #: the engine's own throttle still costs a lock and a merge per call, thousands of them for
@@ -199,7 +200,7 @@ def run(ctx: JobContext) -> RunnerResult:
             continue
         todo.append(item)
 
-    client = platform_client(ctx, token, pool_size=DEFAULT_CONNECTIONS * 2)
+    client = platform_client(ctx, token, pool_size=MAX_CONNECTIONS * 2)
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
     # Stops the workers after a failure that concerns every file (disk full, a refused
@@ -259,21 +260,24 @@ def run(ctx: JobContext) -> RunnerResult:
             return
 
     fatal: BaseException | None = None
+    connections = 0
     try:
-        workers = max(1, min(int(params.get("connections", DEFAULT_CONNECTIONS)), 16))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
-            futures = [pool.submit(fetch, item) for item in todo]
-            done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
-                    for other in futures:
-                        other.cancel()
-                    if ctx.cancel.cancelled:
-                        raise CancelledError()
-                    fatal = error
-                    break
+        fixed = params.get("connections")
+        # Without a number from the user, the link decides: 4 connections to start, more once the
+        # first files show the round trip leaves them waiting (platform.linkmeter).
+        sizes = [min(i.size, client.range_threshold) for i in todo]
+        mean_size = sum(sizes) / len(sizes) if sizes else 0.0
+        initial = max(1, min(int(fixed), MAX_CONNECTIONS)) if fixed else DEFAULT_CONNECTIONS
+        pool = GrowingPool(
+            todo, fetch, initial=initial, stop=stop, name="download",
+            wanted=(lambda: initial) if fixed else (lambda: client.meter.connections(mean_size)),
+        )  # fmt: skip
+        error = pool.run()
+        connections = pool.peak
+        if error is not None:
+            if ctx.cancel.cancelled:
+                raise CancelledError()
+            fatal = error
     finally:
         client.close()
         recorder.close()
@@ -287,6 +291,7 @@ def run(ctx: JobContext) -> RunnerResult:
         "refetched_after_hash_mismatch": counters["refetched"],
         "failed": [{"file": item.rel, "error": err.to_dict()} for item, err in failures],
         "folder": root.name,
+        "connections": connections,
     }
     local = {"destination": str(root), "paths": [str(i.dest) for i in items]}
     if fatal is not None:
