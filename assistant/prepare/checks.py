@@ -67,8 +67,8 @@ def find_problems(
     now = now or dt.datetime.now(dt.UTC)
     rules = plan.rules
     problems: list[Problem] = []
-    where = f"la plateforme {rules.platform}" if rules.platform else "la plateforme"
-    where_en = f"the platform {rules.platform}" if rules.platform else "the platform"
+    where = f"la plateforme « {rules.platform} »" if rules.platform else "la plateforme"
+    where_en = f"the platform '{rules.platform}'" if rules.platform else "the platform"
     if rules.deadline is not None and now >= rules.deadline:
         problems.append(Problem(Severity.ERROR, "deadline_passed",
             f"La date limite de remise ({_when(rules.deadline)}) est dépassée : la plateforme refusera le dépôt.",
@@ -113,7 +113,7 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
     longest = max(deposited_names(item, now), key=len)
     if len(longest) > rules.max_name_length:
         add(Severity.ERROR, "name_too_long",
-            f"{file.name} : le nom déposé « {longest} » compte {len(longest)} caractères, {where} en accepte "
+            f"{file.name} : une fois signé, le nom déposé compte {len(longest)} caractères ; {where} en accepte "
             f"{rules.max_name_length} au plus. Raccourcissez le nom du fichier d'au moins "
             f"{len(longest) - rules.max_name_length} caractères.",
             f"{file.name}: the deposited name '{longest}' has {len(longest)} characters, {where_en} accepts "

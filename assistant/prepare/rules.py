@@ -26,8 +26,9 @@ from assistant.signing.formats import SignFormat
 #: unzips the pli under "C:\\Users\\…\\Consultation 2026-001\\Pli 3\\Offre\\…" Windows' 260-character
 #: path limit breaks. Signature names add " - 20260101120000 - Signature 1.p7s" (35 characters).
 DEFAULT_MAX_NAME_LENGTH = 100
-#: Characters Windows forbids in names, plus those that platforms' upload forms or URLs mangle.
-DEFAULT_FORBIDDEN_CHARACTERS = '\\/:*?"<>|#%&{}~$!\'`@+=;^[]'
+#: Characters Windows forbids in names, plus those that platforms' upload forms or URLs mangle
+#: (an apostrophe is not one of them: "Acte d'engagement.pdf" is everywhere).
+DEFAULT_FORBIDDEN_CHARACTERS = '\\/:*?"<>|#%&{}~'
 #: The whole set of formats French platforms accept when they publish nothing.
 ALL_FORMATS = (SignFormat.PADES, SignFormat.XADES, SignFormat.CADES)
 

@@ -127,7 +127,8 @@ def _kind(path: Path) -> FileKind:
         head = b""
     if path.suffix.lower() == ".pdf" or head.startswith(b"%PDF-"):
         return FileKind.PDF
-    if path.suffix.lower() == ".zip" or head.startswith(b"PK\x03\x04"):
+    # By name only: .xlsx, .docx, .odt are ZIP containers too, but they are documents.
+    if path.suffix.lower() == ".zip":
         return FileKind.ZIP
     return FileKind.OTHER
 
