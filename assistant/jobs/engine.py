@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from assistant.errors import AssistantError, CancelledError
-from assistant.jobs.descriptor import DescriptorError, ParsedDescriptor, parse_descriptor
+from assistant.jobs.descriptor import DescriptorError, ParsedDescriptor, UrlPolicy, parse_descriptor
 from assistant.jobs.interaction import UserInteraction
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import Job, JobEvent, JobState, JobType, Progress, utcnow
@@ -162,6 +162,10 @@ class JobContext:
         with self._engine._lock:
             return self._engine._tokens.get(self._job.id)
 
+    def url_policy(self, origin: str | None = None) -> UrlPolicy:
+        """The URL rule of this job's descriptor (what a redirect may lead to)."""
+        return UrlPolicy.for_origin(origin or self._job.origin, self._engine.settings, loopback_http=self._engine.loopback_http)
+
     def parse_nested(self, descriptor: Mapping[str, Any], origin: str) -> ParsedDescriptor:
         """Validate a descriptor fetched from `descriptor_url` under the same rules."""
         return parse_descriptor(descriptor, origin, self._engine.settings, expected_type=self._job.type, loopback_http=self._engine.loopback_http)
@@ -255,12 +259,22 @@ class JobEngine:
             platform=parsed.platform,
         )
         cancel = CancelToken()
+        # The journal first: a job it cannot record never exists in memory (no queued ghost
+        # holding its token, no list of jobs that cannot be answered).
+        try:
+            self.journal.record_job(job)
+        except Exception as exc:
+            log.exception("job %s could not be recorded in the journal", job.id)
+            raise AssistantError(
+                "Le traitement n'a pas pu être enregistré : il n'est pas lancé.",
+                "The job could not be recorded: it was not started.",
+                code="journal_failed",
+            ) from exc
         with self._lock:
             if parsed.token:
                 self._tokens[job.id] = parsed.token
             self._jobs[job.id] = job
             self._cancels[job.id] = cancel
-        self.journal.record_job(job)
         self._emit(job, "state")
         self._futures[job.id] = self._executor.submit(self._run, job, cancel)
         log.info("job %s (%s) queued by %s", job.id, job.type.value, job.origin)

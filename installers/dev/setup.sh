@@ -42,3 +42,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     "$venv/bin/python" -m pip install -q -e "$root[dev]"
     echo "$want" > "$stamp"
 fi
+# The translation catalogues stdlib gettext reads (assistant/i18n/locale/*/LC_MESSAGES/*.mo).
+"$venv/bin/python" -m assistant.i18n compile >/dev/null

@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from assistant.jobs.engine import JobContext
 from assistant.jobs.params import KeygenParams
 from assistant.jobs.results import KeygenResult
-from assistant.platform.client import PlatformClient
+from assistant.jobs.runners.common import platform_client
 from assistant.progress import Phase, ProgressUpdate
 
 
@@ -19,7 +19,7 @@ def run(ctx: JobContext, params: KeygenParams) -> KeygenResult:
     uploaded = False
     if params.upload_url:
         ctx.report(ProgressUpdate(step=2, steps=3, phase=Phase.SEND_CERTIFICATE), fraction=0.7)
-        client = PlatformClient(ctx.token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+        client = platform_client(ctx, ctx.token)
         try:
             pem = created.certificate.public_bytes(serialization.Encoding.PEM)
             client.upload(params.upload_url, pem, content_type="application/x-pem-file", what="envoi du certificat", cancel=ctx.cancel)

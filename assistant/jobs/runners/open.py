@@ -23,10 +23,10 @@ from assistant.errors import OutputError
 from assistant.jobs.engine import JobContext
 from assistant.jobs.params import Consultation, Envelope, OpenParams, Pli, RemoteFile
 from assistant.jobs.results import OpenResult
-from assistant.jobs.runners.common import load_params
+from assistant.jobs.runners.common import load_params, platform_client
 from assistant.jobs.runners.keys import credential_for_job
 from assistant.keystores.base import Credential
-from assistant.platform.client import HashMismatchError, PlatformClient
+from assistant.platform.client import HashMismatchError
 from assistant.progress import Count, Phase, ProgressCallback, ProgressUpdate, Unit
 
 STEPS = 4
@@ -57,7 +57,7 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
                 entries.append((pli, envelope, file, position))
     total = len(entries)
     work, scope = _workspace(ctx, consultation)
-    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, token)
     keep = Path(params.keep_decrypted_in).expanduser() if params.keep_decrypted_in else None
     try:
         # 1 — the envelopes, verified against their SHA-256.

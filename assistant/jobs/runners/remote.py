@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant import paths
 from assistant.jobs.engine import JobContext
 from assistant.jobs.params import RemoteFile
+from assistant.jobs.runners.common import platform_client
 from assistant.platform.client import HashMismatchError, PlatformClient
 from assistant.progress import Count, Phase, ProgressUpdate, Unit
 
@@ -27,7 +28,7 @@ def remote_files_job(ctx: JobContext, kind: str, remote: tuple[RemoteFile, ...])
     """(platform client, work folder) for a job on files a page sends (`remote`), or on local
     paths (no remote files, no folder). Whatever the outcome, the client is closed and the work
     folder, which holds copies of the buyer's or company's files, is removed."""
-    client = PlatformClient(ctx.token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, ctx.token)
     folder = work_folder(ctx, kind) if remote else None
     try:
         yield client, folder

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 from assistant.jobs.model import Job, JobState, JobType, Progress
 from assistant.jobs.params import DownloadParams, JobParams, OpenParams
 from assistant.jobs.results import DownloadResult
-from assistant.ui.interaction import DestinationBlock, FolderQuestion, QtUserInteraction
+from assistant.ui.destination import DestinationBlock
+from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
 from assistant.ui.widgets import StatusLine, fmt_datetime, page_header, section
 
 if TYPE_CHECKING:
@@ -372,7 +373,9 @@ class JobsPage(QWidget):
     #: emitted after the history table has been refilled
     history_refreshed = Signal()
 
-    def __init__(self, engine: JobEngine, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, engine: JobEngine, folder_questions: FolderQuestions | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self._disposed = False
@@ -414,11 +417,8 @@ class JobsPage(QWidget):
         self.refresh_history()
         # A download's "Répertoire de destination" is asked in its card, here.
         self._detach_questions: Callable[[], None] = lambda: None
-        if isinstance(engine.interaction, QtUserInteraction):
-            questions = engine.interaction.folder_questions
-            self._detach_questions = questions.attach(self.present_folder_question)
-            for question in list(questions.pending.values()):
-                self.present_folder_question(question)
+        if folder_questions is not None:
+            self._detach_questions = folder_questions.attach(self.present_folder_question)
 
     def dispose(self) -> None:
         """Stop following the engine (before it shuts down and closes its journal)."""
