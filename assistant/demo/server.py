@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from assistant import PROTOCOL_VERSION, paths
-from assistant.demo import bigbid
+from assistant.demo import bigbid, upload_test
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
 from assistant.demo.tls import DemoTls, make_tls
@@ -584,6 +584,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         path = urlsplit(self.path).path
+        if path == upload_test.PATH:
+            upload_test.handle(self)
+            return
         if not path.startswith("/uploads/"):
             self._json(404, {"error": "not found"})
             return
@@ -614,7 +617,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
-        if path.startswith("/uploads/"):
+        if path.startswith("/uploads/") or path == upload_test.PATH:
             self.do_PUT()
             return
         if not self.demo.test_hooks or not path.startswith("/api/test/"):
