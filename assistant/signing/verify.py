@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,6 +32,8 @@ from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import InputFileError
 from assistant.signing.formats import SignFormat
+
+_log = logging.getLogger(__name__)
 
 MAX_SIGNATURE_FILE = 64 << 20  # a detached .p7s / .xml is a few KB; refuse absurd sizes
 MAX_ATTACHED_CMS = 1 << 30  # an attached (enveloping) CMS holds the document itself
@@ -399,25 +402,36 @@ def _apply_status(report: SignatureReport, status: Any, context_used: Any) -> No
 
 
 def _verify_pdf(path: Path, context: _Context) -> VerificationReport:
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     report = VerificationReport(path, SignFormat.PADES)
-    try:
-        with open(path, "rb") as fh:
+    with open(path, "rb") as fh:
+        try:
             reader = PdfFileReader(fh, strict=False)
-            for sig in list(reader.embedded_signatures):
-                report.signatures.append(_verify_pdf_signature(sig, context))
-    except PdfError as exc:
-        raise InputFileError(
-            f"Le PDF {path.name} est endommagé : ses signatures ne peuvent pas être lues.",
-            f"The PDF {path.name} is damaged: its signatures cannot be read.",
-            code="corrupt_pdf",
-        ) from exc
+            signatures = list(reader.embedded_signatures)
+        except Exception as exc:  # pyHanko raises more than PdfError on a damaged file
+            _log.debug("unreadable PDF %s", path.name, exc_info=True)
+            raise InputFileError(
+                f"Le PDF {path.name} est endommagé : ses signatures ne peuvent pas être lues.",
+                f"The PDF {path.name} is damaged: its signatures cannot be read.",
+                code="corrupt_pdf",
+            ) from exc
+        for sig in signatures:
+            report.signatures.append(_verify_pdf_signature(sig, context))
     if not report.signatures:
         raise InputFileError(f"Le PDF {path.name} ne contient aucune signature.", f"{path.name} contains no signature.",
                              code="no_signature")  # fmt: skip
     return report
+
+
+def _unreadable(item: SignatureReport, exc: BaseException) -> SignatureReport:
+    """A signature whose structure cannot be read: a verdict the user can act on, not a traceback."""
+    _log.debug("unreadable signature", exc_info=exc)
+    item.ades = False
+    item.not_ades_reason = "signature illisible"
+    item.intact = item.signature_valid = item.trusted = False
+    item.problems.append(f"La signature est illisible ou endommagée ({type(exc).__name__}).")
+    return item
 
 
 def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
@@ -438,10 +452,15 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
             async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
         )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
-        item.ades = False
-        item.not_ades_reason = "signature illisible"
-        item.problems.append(f"Signature illisible : {type(exc).__name__}.")
-        return item
+        return _unreadable(item, exc)
+    try:
+        _describe_pdf_signature(item, sig, status, vc)
+    except Exception as exc:
+        return _unreadable(item, exc)
+    return item
+
+
+def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: Any) -> None:
     _apply_status(item, status, vc)
     coverage = getattr(status, "coverage", None)
     coverage_name = coverage.name if coverage is not None else "UNCLEAR"
@@ -464,7 +483,6 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         item.problems.append("La signature ne couvre pas le document de façon standard.")
     _classify_pdf(item, sig)
     _fill_certificate_facts(item, status.signing_cert)
-    return item
 
 
 def _classify_pdf(item: SignatureReport, sig: Any) -> None:
@@ -477,7 +495,7 @@ def _classify_pdf(item: SignatureReport, sig: Any) -> None:
         item.not_ades_reason = f"SubFilter {item.sub_filter or 'absent'}, et non ETSI.CAdES.detached"
         return
     signer_info = sig.signed_data["signer_infos"][0]
-    missing = _missing_cades_attribute(signer_info)
+    missing = _missing_cades_attribute(signer_info, pdf=True)
     if missing:
         item.ades, item.not_ades_reason = False, missing
         return
@@ -510,13 +528,18 @@ def _signed_attribute_names(signer_info: Any) -> set[str]:
     return {str(a["type"].native) for a in attrs}
 
 
-def _missing_cades_attribute(signer_info: Any) -> str:
-    """The first EN 319 122-1 B-B element a SignerInfo lacks, in words ('' when it has them all)."""
+def _missing_cades_attribute(signer_info: Any, *, pdf: bool = False) -> str:
+    """The first EN 319 122-1 B-B element a SignerInfo lacks, in words ('' when it has them all).
+
+    In a PDF (EN 319 142-1) the time is the signature dictionary's /M, never a signing-time.
+    """
     names = _signed_attribute_names(signer_info)
     if not names:
         return "attributs signés absents"
     if "signing_certificate_v2" not in names and "signing_certificate" not in names:
         return "attribut signing-certificate-v2 absent"
+    if "signing_time" not in names and not pdf:
+        return "attribut signing-time absent"
     return ""
 
 
@@ -608,10 +631,12 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
         item = SignatureReport(SignFormat.CADES, packaging="attachée" if attached else "détachée")
         # pyHanko validates a SignedData with one SignerInfo: give it each in turn, with the
         # shared content and certificates (the signature covers neither the set nor its order).
+        # An attached content is given as if detached: the signature covers its octets and its
+        # content type, not the wrapper, and pyHanko then streams it like a detached file.
         fields: dict[str, Any] = {
             "version": signed_data["version"],
             "digest_algorithms": signed_data["digest_algorithms"],
-            "encap_content_info": signed_data["encap_content_info"],
+            "encap_content_info": cms.ContentInfo({"content_type": signed_data["encap_content_info"]["content_type"]}),
             "signer_infos": cms.SignerInfos([signer_info]),
         }
         for optional in ("certificates", "crls"):
@@ -646,17 +671,24 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             item.problems.append(f"La signature n'a pas pu être vérifiée : {_explain(exc)}")
             report.signatures.append(item)
             continue
-        _apply_status(item, status, vc)
-        missing = _missing_cades_attribute(signer_info)
-        if missing:
-            item.ades, item.not_ades_reason, item.level = False, missing, ""
-        else:
-            item.level = _cms_level(signer_info, signed_data)
-            if item.level != "B-B" and item.timestamp_valid is False:
-                item.level = "B-T"
-        _fill_certificate_facts(item, status.signing_cert)
+        try:
+            _describe_cms_signature(item, status, vc, signer_info, signed_data)
+        except Exception as exc:
+            item = _unreadable(item, exc)
         report.signatures.append(item)
     return report
+
+
+def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_info: Any, signed_data: Any) -> None:
+    _apply_status(item, status, vc)
+    missing = _missing_cades_attribute(signer_info)
+    if missing:
+        item.ades, item.not_ades_reason, item.level = False, missing, ""
+    else:
+        item.level = _cms_level(signer_info, signed_data)
+        if item.level != "B-B" and item.timestamp_valid is False:
+            item.level = "B-T"
+    _fill_certificate_facts(item, status.signing_cert)
 
 
 def _explain(exc: BaseException) -> str:
@@ -684,53 +716,61 @@ def _verify_xml(path: Path, detached_of: Path | None, context: _Context) -> Veri
         raise _not_a_signature(path)
     report = VerificationReport(path, SignFormat.XADES)
     for signature in signatures:
-        facts = verify_xml.check_signature(root, signature, path, detached_of)
-        item = SignatureReport(SignFormat.XADES, packaging=facts.packaging)
-        item.problems.extend(facts.problems)
-        item.intact = item.signature_valid = facts.valid
-        item.ades, item.not_ades_reason, item.level = facts.ades, facts.not_ades_reason, facts.level
-        item.claimed_signing_time = facts.claimed_signing_time
-        if facts.signing_certificate_ok is False:
-            item.intact = False
-        if facts.signed_file is not None:
-            report.signed_file = facts.signed_file
-        if facts.timestamp_token is not None and facts.timestamp_imprint_input is not None:
-            from assistant.signing.timestamp import tst_info
-
-            try:
-                item.timestamp_time = tst_info(facts.timestamp_token)["gen_time"].native
-                ts_certs = [
-                    c.chosen for c in facts.timestamp_token["content"]["certificates"] if c.name == "certificate"
-                ]
-                item.timestamp_valid = _validate_token(
-                    facts.timestamp_token, facts.timestamp_imprint_input, ts_certs, context
-                )
-            except Exception:
-                item.timestamp_valid = False
-            if not item.timestamp_valid:
-                item.problems.append("L'horodatage de la signature n'a pas pu être validé.")
-        if facts.signer_cert is None:
-            report.signatures.append(item)
-            continue
-        moment = item.timestamp_time if item.timestamp_valid else None
-        vc = context.validation_context(list(facts.other_certs), moment)
-        trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc)
-        item.trusted = trusted
-        if revoked:
-            item.revocation = "revoked"
-            item.problems.append("Le certificat du signataire est révoqué.")
-        elif trusted and (vc.ocsps or vc.crls):
-            item.revocation = "good"
-        else:
-            item.revocation = "unknown"
-            item.problems.append(
-                "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
-            )
-        if not trusted and not revoked:
-            item.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
-        _fill_certificate_facts(item, facts.signer_cert)
-        report.signatures.append(item)
+        try:
+            report.signatures.append(_verify_xml_signature(root, signature, path, detached_of, context, report))
+        except Exception as exc:
+            report.signatures.append(_unreadable(SignatureReport(SignFormat.XADES), exc))
     return report
+
+
+def _verify_xml_signature(
+    root: Any, signature: Any, path: Path, detached_of: Path | None, context: _Context, report: VerificationReport
+) -> SignatureReport:
+    from assistant.signing import verify_xml
+
+    facts = verify_xml.check_signature(root, signature, path, detached_of)
+    item = SignatureReport(SignFormat.XADES, packaging=facts.packaging)
+    item.problems.extend(facts.problems)
+    item.intact = item.signature_valid = facts.valid
+    item.ades, item.not_ades_reason, item.level = facts.ades, facts.not_ades_reason, facts.level
+    item.claimed_signing_time = facts.claimed_signing_time
+    if facts.signing_certificate_ok is False:
+        item.intact = False
+    if facts.signed_file is not None:
+        report.signed_file = facts.signed_file
+    if facts.timestamp_token is not None and facts.timestamp_imprint_input is not None:
+        from assistant.signing.timestamp import tst_info
+
+        try:
+            item.timestamp_time = tst_info(facts.timestamp_token)["gen_time"].native
+            ts_certs = [c.chosen for c in facts.timestamp_token["content"]["certificates"] if c.name == "certificate"]
+            item.timestamp_valid = _validate_token(
+                facts.timestamp_token, facts.timestamp_imprint_input, ts_certs, context
+            )
+        except Exception:
+            item.timestamp_valid = False
+        if not item.timestamp_valid:
+            item.problems.append("L'horodatage de la signature n'a pas pu être validé.")
+    if facts.signer_cert is None:
+        return item
+    moment = item.timestamp_time if item.timestamp_valid else None
+    vc = context.validation_context(list(facts.other_certs), moment)
+    trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc)
+    item.trusted = trusted
+    if revoked:
+        item.revocation = "revoked"
+        item.problems.append("Le certificat du signataire est révoqué.")
+    elif trusted and (vc.ocsps or vc.crls):
+        item.revocation = "good"
+    else:
+        item.revocation = "unknown"
+        item.problems.append(
+            "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
+        )
+    if not trusted and not revoked:
+        item.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
+    _fill_certificate_facts(item, facts.signer_cert)
+    return item
 
 
 def _validate_certificate(

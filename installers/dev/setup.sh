@@ -42,3 +42,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     "$venv/bin/python" -m pip install -q -e "$root[dev]"
     echo "$want" > "$stamp"
 fi
+# npm packages of the tests (a third-party XAdES signer for the verification corpus).
+if [ -f "$root/tests/signing/js/package.json" ] && command -v npm >/dev/null; then
+    if [ ! -d "$root/tests/signing/js/node_modules" ] || [ "$root/tests/signing/js/package-lock.json" -nt "$root/tests/signing/js/node_modules" ]; then
+        echo "setup: installing npm packages of tests/signing/js"
+        (cd "$root/tests/signing/js" && npm ci --no-audit --no-fund --silent && touch node_modules)
+    fi
+fi
