@@ -137,7 +137,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             print(f"Plateforme de démonstration : {demo_url}", flush=True)
             print("Identifiants de démonstration : mot de passe du coffre « demo ».", flush=True)
             _open_in_browser(demo_url)
-        return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url))
+        return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url, interaction))
     finally:
         for poller in pollers:
             poller.stop()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from assistant import APP_NAME, __version__
 from assistant.settings import Settings
+from assistant.ui.folder_questions import FolderQuestions
 from assistant.ui.icons import icon
 from assistant.ui.invoker import GuiInvoker
 from assistant.ui.pages.certificates import CertificatesPage
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         settings: Settings,
         *,
         demo_url: str | None = None,
+        folder_questions: FolderQuestions | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -111,7 +113,7 @@ class MainWindow(QMainWindow):
         self.home = HomePage(bridge, settings, self.show_page, demo_url)
         self.certificates = CertificatesPage(settings, self.pin_callback)
         self.sign = SignWizard(engine, settings)
-        self.jobs = JobsPage(engine)
+        self.jobs = JobsPage(engine, folder_questions)
         self.diagnostics = DiagnosticsPage(settings, platform_url)
         self.pages: dict[str, QWidget] = {
             "home": self.home,

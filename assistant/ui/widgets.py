@@ -12,6 +12,7 @@ from assistant.ui.icons import status_icon
 TITLE_STYLE = "font-size: 17pt; font-weight: bold; color: #1f4e8c;"
 SUBTITLE_STYLE = "color: #555;"
 SECTION_STYLE = "font-size: 11pt; font-weight: bold; color: #1f4e8c; margin-top: 8px;"
+ERROR_STYLE = "color: #c0392b; font-weight: bold;"
 STATUS_COLOURS = {"ok": "#2e8b57", "warning": "#c0661a", "error": "#c0392b", "skipped": "#6b7078", "running": "#1f6fb2"}
 
 

@@ -42,6 +42,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     "$venv/bin/python" -m pip install -q -e "$root[dev]"
     echo "$want" > "$stamp"
 fi
+# The translation catalogues stdlib gettext reads (assistant/i18n/locale/*/LC_MESSAGES/*.mo).
+"$venv/bin/python" -m assistant.i18n compile >/dev/null
 # npm packages of the tests (a third-party XAdES signer for the verification corpus).
 if [ -f "$root/tests/signing/js/package.json" ] && command -v npm >/dev/null; then
     if [ ! -d "$root/tests/signing/js/node_modules" ] || [ "$root/tests/signing/js/package-lock.json" -nt "$root/tests/signing/js/node_modules" ]; then

@@ -20,7 +20,8 @@ from assistant.jobs.interaction import DownloadSummary
 from assistant.jobs.model import Job, JobState, JobType
 from assistant.jobs.runners.common import downloads_root
 from assistant.settings import Settings
-from assistant.ui.interaction import BROWSE, DESTINATION_PROMPT, START_DOWNLOAD, QtUserInteraction
+from assistant.ui.destination import BROWSE, DESTINATION_PROMPT, START_DOWNLOAD
+from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.main_window import MainWindow
 from assistant.ui.pages.jobs import WAITING, JobCard
 from tests.demo.conftest import demo_platform  # noqa: F401 - fixture
@@ -32,8 +33,8 @@ PROPOSED_NAME = "Plateforme de démonstration"
 
 
 @pytest.fixture
-def main_window(qtbot: Any, demo_engine: JobEngine) -> Iterator[MainWindow]:
-    win = MainWindow(demo_engine, None, demo_engine.settings)
+def main_window(qtbot: Any, demo_engine: JobEngine, interaction: QtUserInteraction) -> Iterator[MainWindow]:
+    win = MainWindow(demo_engine, None, demo_engine.settings, folder_questions=interaction.folder_questions)
     qtbot.addWidget(win)
     win.resize(1024, 768)
     win.show()
@@ -136,7 +137,7 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
     click(qtbot, card2, "downloadStart")
     final2 = demo_engine.wait(job2.id, timeout=60)
     assert final2 is not None and final2.state is JobState.SUCCEEDED and final2.result is not None
-    assert final2.result["already_verified"] == len(expected)
+    assert final2.result.already_verified == len(expected)
     assert sum(demo_platform.stats()["requests"].values()) == before
 
     # A finished card stays until closed.
