@@ -27,8 +27,10 @@ class SigningCode(enum.StrEnum):
     FILE_UNREADABLE = "file_unreadable"
     LEVEL_UNAVAILABLE = "level_unavailable"
     LONG_TERM_UNAVAILABLE = "long_term_unavailable"
+    NO_ATTACHED_CONTENT = "no_attached_content"
     NO_SIGNATURE = "no_signature"
     NOT_A_FILE = "not_a_file"
+    NOT_DETACHED = "not_detached"
     NOT_A_SIGNATURE = "not_a_signature"
     OUTPUT_MISSING = "output_missing"
     PDF_LOCKED = "pdf_locked"
@@ -78,8 +80,10 @@ MEANINGS: dict[SigningCode, str] = {
         "révocation (CRL/OCSP) n'ont pas pu être obtenues. Vérifiez la connexion, les autorités de confiance, "
         "ou signez en B-T. »"
     ),
+    SigningCode.NO_ATTACHED_CONTENT: "The signature holds no signed document (a detached signature): nothing to extract.",
     SigningCode.NO_SIGNATURE: "« Le PDF … ne contient aucune signature. »",
     SigningCode.NOT_A_FILE: "« … n'est pas un fichier. »",
+    SigningCode.NOT_DETACHED: "A signed document was named (--detached-of) for a signature that is not detached.",
     SigningCode.NOT_A_SIGNATURE: (
         "« … n'est ni un PDF signé, ni une signature CAdES (.p7s), ni une signature XAdES (.xml). »"
     ),
