@@ -177,6 +177,7 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
             "ok": outcome.ok,
             "folder": str(outcome.result.folder) if outcome.result.folder else None,
             "summary": str(outcome.summary) if outcome.summary else None,
+            "reports": str(outcome.reports) if outcome.reports else None,
             "signatures": [{"file": v.label, "format": v.format.label, "accepted": v.ok, "verdict": v.verdict} for v in outcome.views],
             "failed": [{"file": f.label, "error": f.error.to_dict() if f.error else None} for f in outcome.result.failed],
         })  # fmt: skip
@@ -195,6 +196,8 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
         print()
         print(f"Dossier à déposer : {outcome.result.folder}")
         print(f"Récapitulatif : {outcome.summary}")
+        if outcome.reports is not None:
+            print(f"Rapports de vérification : {outcome.reports}")
     return 0 if outcome.ok else 1
 
 
