@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from assistant.commands.errors import CommandCode
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.errors import UsageError
 from assistant.prepare.checks import Problem, Severity
@@ -50,7 +51,7 @@ def apply_choices(plan: BidPlan, formats: list[str], as_is: list[str]) -> BidPla
     for choice in formats:
         name, sep, fmt = choice.rpartition("=")
         if not sep or not name:
-            raise UsageError(f"--format attend FICHIER=FORMAT : {choice}", f"--format expects FILE=FORMAT: {choice}", code="bad_usage")
+            raise UsageError(f"--format attend FICHIER=FORMAT : {choice}", f"--format expects FILE=FORMAT: {choice}", code=CommandCode.BAD_USAGE)
         plan = plan.with_format(name, fmt)
     for name in as_is:
         plan = plan.with_sign_inside(name, False)
@@ -71,7 +72,7 @@ def visible_from(args: argparse.Namespace) -> VisibleSignature | None:
             left, top, width, height = (float(v) for v in args.stamp_box.split(","))
         except ValueError:
             raise UsageError("--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur",
-                             "--stamp-box expects four numbers: left,top,width,height", code="bad_usage") from None  # fmt: skip
+                             "--stamp-box expects four numbers: left,top,width,height", code=CommandCode.BAD_USAGE) from None  # fmt: skip
         place = StampPlacement(place.page, left, top, width, height)
     if args.stamp_page is not None:
         place = StampPlacement(args.stamp_page, place.left, place.top, place.width, place.height)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.errors import Code
 from assistant.jobs.descriptor import DescriptorError, UrlPolicy
 from assistant.signing.formats import SignFormat
 
@@ -68,7 +69,7 @@ def parse_rules(data: Any, policy: UrlPolicy, where: str = "deposit_rules") -> P
     }  # fmt: skip
     for key in data:
         if key not in known:
-            raise DescriptorError(f"{where}.{key}", "champ inconnu.", "unknown field.", code="descriptor_unknown_field")
+            raise DescriptorError(f"{where}.{key}", "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD)
     values: dict[str, Any] = {"published": True}
     if "platform" in data:
         values["platform"] = _text(data["platform"], f"{where}.platform", 200)
@@ -159,6 +160,7 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
     from assistant.errors import UsageError
     from assistant.jobs.descriptor import origin_of_url
     from assistant.jobs.model import LOCAL_ORIGIN
+    from assistant.prepare.errors import PrepareCode
     from assistant.settings import Settings
 
     policy = UrlPolicy.for_origin(LOCAL_ORIGIN, None, loopback_http=True)
@@ -180,7 +182,7 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code="rules_unreadable") from exc
+            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code=PrepareCode.RULES_UNREADABLE) from exc
         if isinstance(data, dict) and "deposit_rules" in data:
             data = data["deposit_rules"]
         rules = parse_rules(data, policy)
