@@ -74,3 +74,13 @@ def test_the_compiled_catalogue_is_what_runs(tmp_path) -> None:  # type: ignore[
     env = {**os.environ, "ASSISTANT_LANG": "en"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "My certificates"
+
+
+def test_the_command_line_speaks_english_with_assistant_lang_en() -> None:
+    env = {**os.environ, "ASSISTANT_LANG": "en"}
+    out = subprocess.run([sys.executable, "-m", "assistant", "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "Sign files (PAdES, CAdES, XAdES)" in out.stdout and "Signer des fichiers" not in out.stdout
+    env["ASSISTANT_LANG"] = "fr"
+    out = subprocess.run([sys.executable, "-m", "assistant", "--help"], env=env, capture_output=True, text=True, timeout=60)
+    assert "Signer des fichiers (PAdES, CAdES, XAdES)" in out.stdout

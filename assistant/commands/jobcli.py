@@ -13,23 +13,24 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from assistant.i18n import N_, _
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
 
-#: The result fields worth a line in the terminal, in French.
+#: The result fields worth a line in the terminal (French source, shown translated).
 LABELS_FR = {
-    "files": "fichiers",
-    "bytes": "taille totale",
-    "fetched_bytes": "reçus par le réseau",
-    "already_verified": "déjà présents et vérifiés",
-    "refetched_after_hash_mismatch": "refusés (empreinte) puis téléchargés à nouveau",
-    "consultation": "consultation",
-    "envelopes": "enveloppes",
-    "uploaded": "transmises à la plateforme",
-    "bytes_uploaded": "volume transmis",
-    "signed": "fichiers signés",
-    "decrypted": "enveloppes déchiffrées",
+    "files": N_("fichiers"),
+    "bytes": N_("taille totale"),
+    "fetched_bytes": N_("reçus par le réseau"),
+    "already_verified": N_("déjà présents et vérifiés"),
+    "refetched_after_hash_mismatch": N_("refusés (empreinte) puis téléchargés à nouveau"),
+    "consultation": N_("consultation"),
+    "envelopes": N_("enveloppes"),
+    "uploaded": N_("transmises à la plateforme"),
+    "bytes_uploaded": N_("volume transmis"),
+    "signed": N_("fichiers signés"),
+    "decrypted": N_("enveloppes déchiffrées"),
 }
 
 
@@ -99,7 +100,8 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
         print(f"{final.title_fr} : terminé.")
         for key, value in (final.result or {}).items():
             if key in LABELS_FR and value not in ([], None):
-                print(f"  {LABELS_FR[key]} : {human_bytes(value) if key.endswith('bytes') else value}")
+                shown = human_bytes(value) if key.endswith("bytes") else value
+                print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
         if final.local_result.get("destination"):
             print(f"  dossier : {final.local_result['destination']}")
     if final.error:

@@ -43,9 +43,7 @@ def visible_texts(root: QWidget) -> list[tuple[str, str]]:
         add(widget, widget.accessibleName())
         if widget.isWindow():
             add(widget, widget.windowTitle())
-        if isinstance(widget, QLabel):
-            add(widget, widget.text())
-        elif isinstance(widget, QAbstractButton):
+        if isinstance(widget, (QLabel, QAbstractButton)):
             add(widget, widget.text())
         elif isinstance(widget, QLineEdit):
             add(widget, widget.placeholderText())
