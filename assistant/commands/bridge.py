@@ -99,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
     if running is not None:
-        print(_("Service de connexion : en ligne, {url}").format(url=running.get("url", "")))
+        print(_("Pont local : en ligne, {url}").format(url=running.get("url", "")))
     else:
-        print(_("Service de connexion : arrêté"))
+        print(_("Pont local : arrêté"))
     if current is None:
         print(_("Autorité locale : pas encore créée (elle l'est au premier lancement)."))
         return 0
