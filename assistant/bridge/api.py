@@ -295,7 +295,7 @@ class BridgeApi:
         except AssistantError as exc:
             field_name = getattr(exc, "field", None)
             raise BridgeError(
-                400,
+                503 if exc.code in ("journal_failed", "engine_closed") else 400,
                 exc.code if exc.code and exc.code != "error" else "invalid_descriptor",
                 exc.message_fr,
                 exc.message_en,

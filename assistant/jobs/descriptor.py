@@ -26,15 +26,13 @@ from urllib.parse import urlsplit
 from assistant import PROTOCOL_VERSION
 from assistant.errors import AssistantError
 from assistant.jobs.model import LOCAL_ORIGIN, JobType
+from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
 from assistant.settings import Settings
 
 #: Environment switch of demo/test mode: plain HTTP to 127.0.0.1 becomes acceptable.
 DEMO_ENV = "ASSISTANT_DEMO"
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-_SAFE_NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-MAX_NAME = 180
 MAX_FILES = 100_000
 
 
@@ -247,14 +245,15 @@ def _list(item: Checker, *, min_len: int = 0, max_len: int = MAX_FILES) -> Check
 
 
 def safe_name(value: Any, where: str) -> str:
-    """A name that becomes one path component: no separators, no '..', no device names."""
-    if not isinstance(value, str) or not value.strip():
+    """A name that becomes one path component, checked as it will be used (see jobs/names.py)."""
+    if not isinstance(value, str):
         raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
-    if len(value) > MAX_NAME or _SAFE_NAME_FORBIDDEN.search(value) or value.strip(" .") != value.strip() or value in (".", ".."):
+    name = normalise_name(value)
+    if not name:
+        raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
+    if unsafe_name_reason(name) is not None:
         raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
-    if value.strip().startswith("..") or value.split(".")[0].lower() in _WINDOWS_RESERVED:
-        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
-    return value.strip()
+    return name
 
 
 def _sha256(value: Any, where: str) -> str:
@@ -411,6 +410,9 @@ def parse_descriptor(
     ctx = _Ctx(policy=policy, local=policy.origin == LOCAL_ORIGIN)
     if not isinstance(descriptor, Mapping):
         raise DescriptorError("descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
+    for where in lone_surrogate_paths(descriptor):
+        # A lone surrogate cannot be encoded in UTF-8: it would break the journal and every answer.
+        raise DescriptorError(where, "texte Unicode invalide (substitut isolé).", "invalid Unicode text (lone surrogate).", code="descriptor_invalid_unicode")
     head = _obj(
         descriptor,
         "",

@@ -244,12 +244,22 @@ class JobEngine:
             platform=parsed.platform,
         )
         cancel = CancelToken()
+        # The journal first: a job it cannot record never exists in memory (no queued ghost
+        # holding its token, no list of jobs that cannot be answered).
+        try:
+            self.journal.record_job(job)
+        except Exception as exc:
+            log.exception("job %s could not be recorded in the journal", job.id)
+            raise AssistantError(
+                "Le traitement n'a pas pu être enregistré : il n'est pas lancé.",
+                "The job could not be recorded: it was not started.",
+                code="journal_failed",
+            ) from exc
         with self._lock:
             if parsed.token:
                 self._tokens[job.id] = parsed.token
             self._jobs[job.id] = job
             self._cancels[job.id] = cancel
-        self.journal.record_job(job)
         self._emit(job, "state")
         self._futures[job.id] = self._executor.submit(self._run, job, cancel)
         log.info("job %s (%s) queued by %s", job.id, job.type.value, job.origin)

@@ -28,6 +28,7 @@ from assistant.signing.output import write_new_file
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from assistant.signing.stamp import VisibleSignature
     from assistant.signing.timestamp import PyHankoTimeStamper
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class _Signer:
         out_dir: Path | None,
         mechanism: SignatureMechanism | None,
         trust_roots: Sequence[x509.Certificate] | None = None,
+        visible: VisibleSignature | None = None,
     ) -> None:
         from assistant.signing.timestamp import TsaClient
 
@@ -156,6 +158,7 @@ class _Signer:
         self.out_dir = out_dir
         self.mechanism = mechanism
         self.trust_roots = trust_roots
+        self.visible = visible
         self.tsa = TsaClient(tsa_url) if level != "B-B" and tsa_url else None
         self._pdf_timestamper: PyHankoTimeStamper | None = None
         from assistant.signing.chain import signing_chain
@@ -231,7 +234,7 @@ class _Signer:
             with open(source, "rb") as src:
                 pades.sign_pdf(
                     self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper,
-                    chain=self.chain, level=self.level, trust_roots=self.trust_roots,
+                    chain=self.chain, level=self.level, trust_roots=self.trust_roots, visible=self.visible,
                 )  # fmt: skip
 
         return write_new_file(target, write)
@@ -257,8 +260,11 @@ def sign_files(
     cancel: CancelToken | None = None,
     mechanism: SignatureMechanism | None = None,
     trust_roots: Sequence[x509.Certificate] | None = None,
+    visible: VisibleSignature | None = None,
 ) -> BatchResult:
     """Sign each file; never raise for one file's failure (it goes in that file's result).
+
+    `visible` (PAdES only) adds a visible stamp to each signed PDF at the chosen place.
 
     `trust_roots` serve the long-term levels (PAdES B-LT/B-LTA), which validate the chain to
     collect its revocation data; None means the system's anchors.
@@ -272,6 +278,8 @@ def sign_files(
     if not files:
         raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
     check_certificate(credential)
+    if visible is not None:
+        visible.check()  # an unreadable image is refused before the PIN, not after
     batch = BatchResult()
     total = len(files)
     try:
@@ -279,7 +287,7 @@ def sign_files(
     except AssistantError as exc:
         _fail_rest(batch, files, fmt, exc)
         return batch
-    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots)
+    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots, visible)
     try:
         for index, raw_path in enumerate(files, start=1):
             source = Path(raw_path)

@@ -28,6 +28,7 @@ from assistant.platform import client as client_module
 from assistant.platform import writeback
 from assistant.platform.client import HashMismatchError, PlatformClient, TransferError, part_path
 from assistant.progress import CancelToken
+from assistant.transport import core as transport_module
 from tests.pki import require_tool
 from tests.platform import served_when_settled
 
@@ -39,8 +40,8 @@ DEMO_SPEC = ContentSpec(2, 4, 3, 1, 300 * 1024)
 def pipelined(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Every body above 64 KB takes the large-body path (16 KB blocks, write-back every 32 KB);
     returns the write-back requests made."""
-    monkeypatch.setattr(client_module, "PIPELINE_THRESHOLD", 64 << 10)
-    monkeypatch.setattr(client_module, "BLOCK", 16 << 10)
+    monkeypatch.setattr(transport_module, "PIPELINE_THRESHOLD", 64 << 10)
+    monkeypatch.setattr(transport_module, "BLOCK", 16 << 10)
     monkeypatch.setattr(writeback, "STEP", 32 << 10)
     calls: list[tuple[int, int]] = []
     real = writeback._sync_file_range
@@ -110,7 +111,7 @@ def test_cancel_is_prompt_on_a_slow_link_and_keeps_what_arrived(
     demo: DemoPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large_path: bool
 ) -> None:
     if large_path:
-        monkeypatch.setattr(client_module, "PIPELINE_THRESHOLD", 64 << 10)
+        monkeypatch.setattr(transport_module, "PIPELINE_THRESHOLD", 64 << 10)
     files, token = files_of(demo)
     file = files[3]
     demo.faults.update({"rate": 100_000})  # 300 KB at 100 KB/s: 3 s

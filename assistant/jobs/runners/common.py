@@ -9,10 +9,33 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import AssistantError
-from assistant.jobs.descriptor import origin_of_url
+from assistant.jobs.descriptor import DescriptorError, origin_of_url
 from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
 from assistant.jobs.model import LOCAL_ORIGIN
 from assistant.platform.client import PlatformClient
+from assistant.transport import RedirectRule
+
+
+def platform_client(ctx: JobContext, token: str | None, *, pool_size: int = 8) -> PlatformClient:
+    """The one way a runner gets its platform client: the system's roots plus the user's
+    `platform_ca_files`, and the job's origin rule as the redirect rule."""
+    return PlatformClient(token, verify=ctx.settings.platform_ca_files, follow=redirect_rule(ctx), pool_size=pool_size)
+
+
+def redirect_rule(ctx: JobContext) -> RedirectRule:
+    """A redirect is followed only to a URL the job's descriptor could have named itself: the
+    queuing page's origin or a host allowed in the settings (for the local user, the asked URL's
+    own origin, as for a descriptor fetched from `descriptor_url`)."""
+
+    def follow(asked: str, target: str) -> bool:
+        try:
+            origin = origin_of_url(asked) if ctx.origin == LOCAL_ORIGIN else ctx.origin
+            ctx.url_policy(origin).check(target, "redirection")
+        except DescriptorError:
+            return False
+        return True
+
+    return follow
 
 
 def load_params(ctx: JobContext) -> tuple[dict[str, Any], str | None]:
@@ -28,7 +51,7 @@ def load_params(ctx: JobContext) -> tuple[dict[str, Any], str | None]:
     if url is None:
         return params, token
     ctx.cancel.raise_if_cancelled()
-    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, token)
     try:
         raw = client.get_json(url, what="descripteur", cancel=ctx.cancel)
     finally:

@@ -23,12 +23,11 @@ from urllib.parse import urlsplit
 from assistant.errors import AssistantError, CancelledError, OutputError
 from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
-from assistant.jobs.runners.common import downloads_root, folder_name, load_params
+from assistant.jobs.runners.common import downloads_root, folder_name, load_params, platform_client
 from assistant.jobs.runners.durable import DurableRecorder
 from assistant.platform.client import (
     HashMismatchError,
     PlatformCaError,
-    PlatformClient,
     PlatformError,
     UntrustedPlatformError,
 )
@@ -200,7 +199,7 @@ def run(ctx: JobContext) -> RunnerResult:
             continue
         todo.append(item)
 
-    client = PlatformClient(token, pool_size=DEFAULT_CONNECTIONS * 2, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, token, pool_size=DEFAULT_CONNECTIONS * 2)
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
     # Stops the workers after a failure that concerns every file (disk full, a refused

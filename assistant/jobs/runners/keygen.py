@@ -5,7 +5,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import serialization
 
 from assistant.jobs.engine import JobContext, RunnerResult
-from assistant.platform.client import PlatformClient
+from assistant.jobs.runners.common import platform_client
 from assistant.progress import ProgressUpdate
 
 
@@ -22,7 +22,7 @@ def run(ctx: JobContext) -> RunnerResult:
     public = {k: v for k, v in result.to_dict().items() if k not in ("cert_out", "backup", "location")}
     if params.get("upload_url"):
         ctx.report(ProgressUpdate(step=2, steps=3, label="Envoi du certificat public à la plateforme"), fraction=0.7)
-        client = PlatformClient(ctx.token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+        client = platform_client(ctx, ctx.token)
         try:
             pem = result.certificate.public_bytes(serialization.Encoding.PEM)
             client.upload(params["upload_url"], pem, content_type="application/x-pem-file", what="envoi du certificat", cancel=ctx.cancel)

@@ -21,10 +21,10 @@ from typing import Any
 from assistant import paths
 from assistant.errors import OutputError
 from assistant.jobs.engine import JobContext, RunnerResult
-from assistant.jobs.runners.common import load_params
+from assistant.jobs.runners.common import load_params, platform_client
 from assistant.jobs.runners.keys import credential_for_job
 from assistant.keystores.base import Credential
-from assistant.platform.client import HashMismatchError, PlatformClient
+from assistant.platform.client import HashMismatchError
 from assistant.progress import ProgressCallback, ProgressUpdate
 
 STEPS = 4
@@ -57,7 +57,7 @@ def run(ctx: JobContext) -> RunnerResult:
                 entries.append((pli, envelope, file, element))
     total = len(entries)
     work, scope = _workspace(ctx, consultation)
-    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, token)
     keep = Path(params["keep_decrypted_in"]).expanduser() if params.get("keep_decrypted_in") else None
     try:
         # 1 — the envelopes, verified against their SHA-256.

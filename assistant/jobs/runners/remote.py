@@ -11,7 +11,7 @@ from typing import Any
 
 from assistant import paths
 from assistant.jobs.engine import JobContext
-from assistant.jobs.runners.common import load_params
+from assistant.jobs.runners.common import load_params, platform_client
 from assistant.platform.client import HashMismatchError, PlatformClient
 from assistant.progress import ProgressUpdate
 
@@ -32,7 +32,7 @@ def remote_files_job(
     work folder, which holds copies of the buyer's or company's files, is removed."""
     params, token = load_params(ctx)
     remote: list[dict[str, Any]] = params.get("files", [])
-    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, token)
     folder = work_folder(ctx, kind) if remote else None
     try:
         yield params, remote, client, folder
