@@ -34,7 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         return False
-    answer = input(f"{question} [o/N] ").strip().lower()
+    answer = input(_("{question} [o/N] ").format(question=question)).strip().lower()
     return answer in ("o", "oui", "y", "yes")
 
 

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         for warning in inventory.warnings:
-            print(f"Attention : {_warning_text(warning.store, warning.message_fr)}", file=sys.stderr)
+            print(_("Attention : {warning_text}").format(warning_text=_warning_text(warning.store, warning.message_fr)), file=sys.stderr)
         return 0
     print_table(inventory, entries, sys.stdout)
     return 0
@@ -112,10 +112,10 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
             out.write(f"\n{i}. {entry.subject_name}")
             if entry.organization and entry.organization != entry.subject_name:
                 out.write(f" — {entry.organization}")
-            out.write(f"\n   Verdict    : {entry.verdict.label}\n")
-            out.write(f"   Émetteur   : {entry.issuer}\n")
-            out.write(f"   Validité   : du {format_date(entry.not_before)} au {format_date(entry.not_after)}\n")
-            out.write(f"   Magasin(s) : {_stores_text(entry)}\n")
+            out.write(_("\n   Verdict    : {label}\n").format(label=entry.verdict.label))
+            out.write(_("   Émetteur   : {issuer}\n").format(issuer=entry.issuer))
+            out.write(_("   Validité   : du {start} au {end}\n").format(start=format_date(entry.not_before), end=format_date(entry.not_after)))
+            out.write(_("   Magasin(s) : {stores}\n").format(stores=_stores_text(entry)))
             out.write(f"   SHA-256    : {format_fingerprint(entry.fingerprint_sha256)}\n")
             for reason in entry.verdict.reasons:
                 out.write(f"   {'✔' if reason.ok else '✘'} {reason.fr}\n")

@@ -57,13 +57,13 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
         r = outcome.result
         print(f"✓ {outcome.source}")
         print(_('  ↳ Fichier déchiffré : {output} ({size})').format(output=r.output, size=human_size(r.size)))
-        print(f"  ↳ Chiffrement : {r.algorithm}, {r.key_transport}")
+        print(_("  ↳ Chiffrement : {algorithm}, {key_transport}").format(algorithm=r.algorithm, key_transport=r.key_transport))
         if outcome.extracted_to is not None:
-            print(f"  ↳ {len(outcome.files)} fichier(s) extrait(s) dans : {outcome.extracted_to}")
+            print(_("  ↳ {count} fichier(s) extrait(s) dans : {extracted_to}").format(count=len(outcome.files), extracted_to=outcome.extracted_to))
     else:
         print(f"✗ {outcome.source}")
         assert outcome.error is not None
-        print(f"  ↳ Erreur : {outcome.error.message}")
+        print(_("  ↳ Erreur : {message}").format(message=outcome.error.message))
         if outcome.error.code in ("unsafe_archive", "corrupt_archive"):
             print(_("  ↳ L'archive n'a pas été conservée ; relancez avec --no-extract pour l'obtenir telle quelle."))
 

@@ -49,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
         print(_("Le certificat « {object_label} » est déjà dans « {store_label} » : rien n'a été modifié.").format(object_label=result.object_label, store_label=result.store_label))
     else:
         print(_('Certificat « {object_label} » et sa clé privée importés dans « {store_label} ».').format(object_label=result.object_label, store_label=result.store_label))
-    print(f"Empreinte SHA-256 : {result.fingerprint_sha256}")
+    print(_("Empreinte SHA-256 : {fingerprint_sha256}").format(fingerprint_sha256=result.fingerprint_sha256))
     return 0

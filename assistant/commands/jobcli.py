@@ -97,13 +97,13 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
     if as_json:
         print(json.dumps({**final.to_public_dict(), "local": final.local_result}, ensure_ascii=False, indent=2))
     elif final.state is JobState.SUCCEEDED:
-        print(f"{final.title_fr} : terminé.")
+        print(_("{title_fr} : terminé.").format(title_fr=final.title_fr))
         for key, value in (final.result or {}).items():
             if key in LABELS_FR and value not in ([], None):
                 shown = human_bytes(value) if key.endswith("bytes") else value
                 print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
         if final.local_result.get("destination"):
-            print(f"  dossier : {final.local_result['destination']}")
+            print(_("  dossier : {destination}").format(destination=final.local_result['destination']))
     if final.error:
         print(f"assistant: {final.error['message']}", file=sys.stderr)
     if final.state is JobState.SUCCEEDED:

@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
             state = entry.state
         origin = _("vous-même") if entry.origin == "local" else entry.origin
         print(f"- {entry.title}  [{state}]  ({origin})")
-        print(f"  Début : {_local(entry.started_at or entry.created_at)}")
-        print(f"  Fin : {_local(entry.ended_at)}")
+        print(_("  Début : {date}").format(date=_local(entry.started_at or entry.created_at)))
+        print(_("  Fin : {date}").format(date=_local(entry.ended_at)))
         if entry.error:
-            print(f"  Erreur : {entry.error.get('message', '')}")
+            print(_("  Erreur : {message}").format(message=entry.error.get('message', '')))
     return 0

@@ -61,7 +61,7 @@ def ask_new_password(what: str) -> str:
             f"{what}: no terminal to type it; use --password-env or --pin-env.",
         )
     for _attempt in range(3):
-        first = getpass.getpass(f"{what} : ")
+        first = getpass.getpass(_("{what} : ").format(what=what))
         try:
             check_backup_password(first)
         except UsageError:
@@ -69,7 +69,7 @@ def ask_new_password(what: str) -> str:
         except Exception as exc:
             print(getattr(exc, "message", str(exc)), file=sys.stderr)
             continue
-        if getpass.getpass(f"{what} (confirmation) : ") == first:
+        if getpass.getpass(_("{what} (confirmation) : ").format(what=what)) == first:
             return first
         print(_("Les deux saisies sont différentes."), file=sys.stderr)
     raise UsageError("Mot de passe non confirmé.", "Password not confirmed.")
@@ -93,16 +93,18 @@ def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
 def print_result(result: BicleResult) -> None:
     cert = result.certificate
     print(_("✓ Bi-clé réutilisé.") if result.reused else _("✓ Bi-clé créé."))
-    print(f"- Certificat : {cert.subject.rfc4514_string()}")
+    print(_("- Certificat : {subject}").format(subject=cert.subject.rfc4514_string()))
     print(_('- Valide du {not_valid_before_utc:%d/%m/%Y} au {not_valid_after_utc:%d/%m/%Y}').format(not_valid_before_utc=cert.not_valid_before_utc, not_valid_after_utc=cert.not_valid_after_utc))
     print(_('- Clé : RSA {key_size} bits').format(key_size=cert.public_key().key_size))  # type: ignore[union-attr]
-    print(f"- Magasin : {result.store_label}")
-    print(f"- Emplacement : {result.location}")
-    print(f"- Empreinte SHA-256 : {result.fingerprint_sha256}")
+    print(_("- Magasin : {store_label}").format(store_label=result.store_label))
+    print(_("- Emplacement : {location}").format(location=result.location))
+    print(_("- Empreinte SHA-256 : {fingerprint_sha256}").format(fingerprint_sha256=result.fingerprint_sha256))
     attrs = result.key_attributes
     if attrs:
-        print(f"- Clé sensible : {'oui' if attrs.get('sensitive') else 'non'} ; "
-              f"extractible : {'oui' if attrs.get('extractable') else 'non'}")  # fmt: skip
+        yes, no = _("oui"), _("non")
+        print(_("- Clé sensible : {sensitive} ; extractible : {extractable}").format(
+            sensitive=yes if attrs.get("sensitive") else no, extractable=yes if attrs.get("extractable") else no
+        ))
     if result.cert_out:
         print(_('- Certificat public (à déposer sur la plateforme) : {cert_out}').format(cert_out=result.cert_out))
     if result.backup:

@@ -78,10 +78,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _print(summary: CaFileSummary) -> None:
     print(summary.path)
     if summary.problem:
-        print(f"  inutilisable : {summary.problem}")
+        print(_("  inutilisable : {problem}").format(problem=summary.problem))
     for cert in summary.certificates:
         print(f"  {cert['subject']}")
-        print(f"    empreinte SHA-256 : {cert['sha256']}")
+        print(_("    empreinte SHA-256 : {sha256}").format(sha256=cert['sha256']))
         print(_("    valide jusqu'au {not_after} · autorité de certification : {ca}").format(not_after=cert['not_after'], ca=cert['ca']))
 
 

@@ -171,9 +171,9 @@ def _wait_headless(bridge: BridgeServer, demo_url: str | None) -> int:
     print(bridge.url, flush=True)
     for url in bridge.urls:
         if url != bridge.url:
-            print(f"aussi : {url}", flush=True)
+            print(_("aussi : {url}").format(url=url), flush=True)
     if demo_url:
-        print(f"démo : {demo_url}", flush=True)
+        print(_("démo : {demo_url}").format(demo_url=demo_url), flush=True)
     print(_("Pont local prêt. Ctrl+C pour arrêter."), file=sys.stderr, flush=True)
     while not stop.wait(0.5):
         pass

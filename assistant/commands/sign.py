@@ -81,9 +81,9 @@ def print_summary(batch: BatchResult) -> None:
             print(_('  ↳ Fichier généré : {name}').format(name=result.output.name))
             print(_('  ↳ Répertoire de destination : {parent}').format(parent=result.output.parent))
         for warning in result.warnings:
-            print(f"  ↳ Attention : {warning}")
+            print(_("  ↳ Attention : {warning}").format(warning=warning))
         if result.error is not None:
-            print(f"  ↳ Erreur : {result.error.message}")
+            print(_("  ↳ Erreur : {message}").format(message=result.error.message))
 
 
 def run(args: argparse.Namespace) -> int:

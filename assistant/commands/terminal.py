@@ -32,7 +32,7 @@ def env_secret(var: str) -> str:
 def _what(request: PinRequest) -> str:
     if request.kind == "password":
         return _('Mot de passe de {store_label}').format(store_label=request.store_label)
-    return f"Code PIN de {request.store_label}"
+    return _("Code PIN de {store_label}").format(store_label=request.store_label)
 
 
 def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = getpass.getpass) -> PinCallback:
