@@ -13,10 +13,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from assistant.i18n import N_, _
+from assistant.i18n import N_, _, localized
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
+from assistant.jobs.results import DownloadResult
+from assistant.ui.labels import job_title
 
 #: The result fields worth a line in the terminal (French source, shown translated).
 LABELS_FR = {
@@ -50,22 +52,23 @@ class TerminalBar:
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
 
     def __call__(self, event: JobEvent) -> None:
-        progress = event.job["progress"]
-        if progress["percent"] is None and not progress["label"]:
+        progress = event.job.progress
+        label, element = progress.label, progress.element_text
+        if progress.percent is None and not label:
             return  # queued / starting: nothing to draw yet
         now = time.monotonic()
         with self.lock:
             if event.kind == "progress" and now - self.last < (0.2 if self.tty else 2.0):
                 return
             self.last = now
-            percent = progress["percent"]
+            percent = progress.percent
             parts = [f"{percent:3d} %" if percent is not None else "  … "]
-            if progress["speed_bps"]:
-                parts.append(f"{human_bytes(progress['speed_bps'])}/s")
-            if progress["label"]:
-                parts.append(progress["label"])
-            if progress["element"]:
-                parts.append(progress["element"])
+            if round(progress.speed_bps):
+                parts.append(f"{human_bytes(round(progress.speed_bps))}/s")
+            if label:
+                parts.append(label)
+            if element:
+                parts.append(element)
             line = " · ".join(parts)
             if self.tty:
                 self.stream.write("\r\x1b[2K" + line[:200])
@@ -95,17 +98,17 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
         engine.shutdown(wait=True)
     assert final is not None
     if as_json:
-        print(json.dumps({**final.to_public_dict(), "local": final.local_result}, ensure_ascii=False, indent=2))
+        print(json.dumps({**final.to_public_dict(), "local": final.local_result_json()}, ensure_ascii=False, indent=2))
     elif final.state is JobState.SUCCEEDED:
-        print(_("{title_fr} : terminé.").format(title_fr=final.title_fr))
-        for key, value in (final.result or {}).items():
+        print(_("{title} : terminé.").format(title=job_title(final.title_fr)))
+        for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
                 shown = human_bytes(value) if key.endswith("bytes") else value
                 print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
-        if final.local_result.get("destination"):
-            print(_("  dossier : {destination}").format(destination=final.local_result['destination']))
+        if isinstance(final.result, DownloadResult) and final.result.destination:
+            print(_("  dossier : {destination}").format(destination=final.result.destination))
     if final.error:
-        print(f"assistant: {final.error['message']}", file=sys.stderr)
+        print(f"assistant: {localized(final.error.message, final.error.message_en)}", file=sys.stderr)
     if final.state is JobState.SUCCEEDED:
         return 0
     return 130 if final.state is JobState.CANCELLED else 1

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from dataclasses import asdict
 
-from assistant.i18n import _
+from assistant.i18n import _, localized
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import JobState
 
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     entries = journal.history(args.limit)
     journal.close()
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=2))
+        print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return 0
     if not entries:
         print(_("Aucun traitement distant."))
@@ -48,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
         print(_("  Début : {date}").format(date=_local(entry.started_at or entry.created_at)))
         print(_("  Fin : {date}").format(date=_local(entry.ended_at)))
         if entry.error:
-            print(_("  Erreur : {message}").format(message=entry.error.get('message', '')))
+            print(_("  Erreur : {message}").format(message=localized(entry.error.message, entry.error.message_en)))
     return 0

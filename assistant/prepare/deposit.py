@@ -30,7 +30,7 @@ from assistant.errors import AssistantError, OutputError
 from assistant.keystores.base import Credential
 from assistant.prepare.plan import BidPlan, PlannedFile, inner_format_for
 from assistant.prepare.scan import FileKind
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing.batch import check_certificate, sign_files
 from assistant.signing.formats import SignFormat
 from assistant.signing.stamp import VisibleSignature
@@ -225,7 +225,7 @@ def _run(
             if update.bytes_total:
                 return
             step = offset + (update.step or 0)
-            progress(ProgressUpdate(step=step, steps=total, label=f"Signature du fichier {min(step + 1, total)} sur {total}",
+            progress(ProgressUpdate(step=step, steps=total, phase=Phase.SIGN_FILE, item=min(step + 1, total), items=total,
                                     element=update.element))  # fmt: skip
 
         batch = sign_files(
@@ -240,7 +240,7 @@ def _run(
             if task.fmt is not SignFormat.PADES:
                 signed.document = result.source
         done += len(task.sources)
-        progress(ProgressUpdate(step=done, steps=total, label=f"Signature du fichier {done} sur {total}"))
+        progress(ProgressUpdate(step=done, steps=total, phase=Phase.SIGN_FILE, item=done, items=total))
     return done
 
 

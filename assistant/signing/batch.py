@@ -13,13 +13,13 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
 from assistant.signing.formats import SignFormat, check_level, parse_format
@@ -169,7 +169,7 @@ class _Signer:
         if self.tsa is not None:
             self.tsa.close()
 
-    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, label: str) -> Path:
+    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, stage: ProgressUpdate) -> Path:
         _check_source(source)
         # Absolute, so that the summary's "Répertoire de destination" names a real folder.
         folder = Path(os.path.abspath(self.out_dir or source.parent))
@@ -180,7 +180,7 @@ class _Signer:
                               code="output_missing")  # fmt: skip
         if self.fmt is SignFormat.PADES:
             return self._sign_pdf(source, folder)
-        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, label=label)
+        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, stage=stage)
         if cancel is not None:
             cancel.raise_if_cancelled()
         target = naming.output_path(source, self.fmt, folder)
@@ -293,15 +293,15 @@ def sign_files(
             source = Path(raw_path)
             result = FileResult(source, fmt)
             batch.results.append(result)
-            label = f"Signature du fichier {index} sur {total}"
+            stage = ProgressUpdate(step=index - 1, steps=total, phase=Phase.SIGN_FILE, item=index, items=total, element=source.name)
             if cancel is not None and cancel.cancelled:
                 result.error = CancelledError()
                 continue
-            progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=source.name))
+            progress(stage)
             if fmt is not SignFormat.PADES and _is_zip(source):
                 result.warnings.append(ZIP_WARNING_FR)
             try:
-                result.output = signer.sign_one(source, progress, cancel, label)
+                result.output = signer.sign_one(source, progress, cancel, stage)
             except AssistantError as exc:
                 result.error = exc
                 if isinstance(exc, KeyStoreError) and exc.code in ("pin_cancelled", "pin_locked"):
@@ -314,7 +314,7 @@ def sign_files(
                     f"Signing {source.name} failed: {type(exc).__name__}.",
                     code="sign_failed",
                 )
-            progress(ProgressUpdate(step=index, steps=total, label=label, element=source.name))
+            progress(replace(stage, step=index))
     finally:
         signer.close()
     return batch

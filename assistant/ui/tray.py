@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 from assistant import APP_NAME
 from assistant.i18n import N_, _
 from assistant.ui.icons import icon
+from assistant.ui.labels import job_title
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
@@ -73,11 +74,11 @@ class TrayController(QObject):
             self.window.show_page("home")
 
     def _notify(self, event: JobEvent) -> None:
-        state = str(event.job.get("state"))
+        state = event.job.state.value
         if event.kind != "state" or self.icon is None:
             return
         if state in END_MESSAGES:
-            title = str(event.job.get("title") or _("Traitement"))
+            title = job_title(event.job.title_fr)
             self.icon.showMessage(APP_NAME, _("{title} : {outcome}.").format(title=title, outcome=_(END_MESSAGES[state])))
 
     def quit(self) -> None:
