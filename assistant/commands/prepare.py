@@ -29,7 +29,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, metavar="DOSSIER", help="dossier de la réponse (candidature, offre, lots)")
     parser.add_argument("--key", metavar="KEY", help="certificat de signature (URI pkcs11:, fichier .p12, sha256:…) ; sans lui, rien n'est signé")
     parser.add_argument("--pin-env", metavar="VAR", help="variable d'environnement contenant le code PIN")
-    parser.add_argument("--rules", type=Path, metavar="JSON", help="règles de dépôt de la plateforme (deposit_rules, ou un descripteur qui les contient)")
+    parser.add_argument("--rules", metavar="JSON|URL", help="règles de dépôt de la plateforme : fichier ou adresse (deposit_rules, ou un descripteur qui les contient)")
     parser.add_argument("--format", action="append", default=[], metavar="FICHIER=FORMAT",
                         help="changer le format proposé pour un fichier (chemin dans le dossier ; répétable)")  # fmt: skip
     parser.add_argument("--zip-as-is", action="append", default=[], metavar="FICHIER.zip",
@@ -47,17 +47,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="résultat en JSON")
 
 
-def load_rules(path: Path | None, upload_test: str | None) -> PlatformRules:
-    """The user's own rules file (local origin: any URL is theirs to choose)."""
+def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
+    """The rules from the user's file, or from the platform's address (then the upload-test URL
+    must be on that platform's origin, as in any job descriptor)."""
     from dataclasses import replace
 
-    from assistant.jobs.descriptor import UrlPolicy
+    from assistant.jobs.descriptor import UrlPolicy, origin_of_url
     from assistant.jobs.model import LOCAL_ORIGIN
     from assistant.prepare.rules import parse_rules
+    from assistant.settings import Settings
 
     policy = UrlPolicy.for_origin(LOCAL_ORIGIN, None, loopback_http=True)
     rules = PlatformRules()
-    if path is not None:
+    if source is not None and source.startswith(("https://", "http://")):
+        from assistant.platform.client import PlatformClient
+
+        settings = Settings.load()
+        policy.check(source, "--rules")
+        client = PlatformClient(verify=settings.platform_ca_files)
+        try:
+            data = client.get_json(source, what="règles de dépôt")
+        finally:
+            client.close()
+        policy = UrlPolicy.for_origin(origin_of_url(source), settings, loopback_http=True)  # same origin as the rules
+        rules = parse_rules(data.get("deposit_rules", data) if isinstance(data, dict) else data, policy)
+    elif source is not None:
+        path = Path(source).expanduser()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -129,14 +144,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _estimate(plan: BidPlan) -> UploadEstimate:
+    from assistant.prepare.checks import deposit_size, deposited_files
     from assistant.prepare.estimate import estimate_upload, measure_upload
     from assistant.settings import Settings
 
     assert plan.rules.upload_test_url is not None
     print("Mesure du débit d'envoi vers la plateforme…", file=sys.stderr, flush=True)
     measure = measure_upload(plan.rules.upload_test_url, verify=Settings.load().platform_ca_files or True)
-    total = sum(f.file.size for f in plan.files)
-    return estimate_upload(total, len(plan.files), measure, deadline=plan.rules.deadline)
+    return estimate_upload(deposit_size(plan), deposited_files(plan), measure, deadline=plan.rules.deadline)
 
 
 def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: UploadEstimate | None) -> int:

@@ -463,6 +463,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": "unknown descriptor"})
         elif path == "/api/stats":
             self._json(200, self.demo.stats.to_dict())
+        elif path == upload_test.RULES_PATH:
+            self._json(200, upload_test.rules(self.demo.url))
         elif path == "/api/info":
             assert self.demo.material is not None
             self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})

@@ -77,7 +77,7 @@ def find_problems(
         problems += _file_problems(item, plan, now, where, where_en)
     problems += _duplicates(plan)
     if rules.max_total_size is not None:
-        total = _deposit_size(plan)
+        total = deposit_size(plan)
         if total > rules.max_total_size:
             problems.append(Problem(Severity.ERROR, "deposit_too_large",
                 f"Le dépôt pèse {human_size(total)} une fois signé : {where} accepte {human_size(rules.max_total_size)} au plus.",
@@ -172,13 +172,19 @@ def _duplicates(plan: BidPlan) -> list[Problem]:
     return out
 
 
-def _deposit_size(plan: BidPlan) -> int:
+def deposit_size(plan: BidPlan) -> int:
+    """What the signed deposit will weigh: the documents plus their signatures (an estimate)."""
     total = 0
     for item in plan.files:
         total += item.file.size + (PADES_OVERHEAD if item.format is SignFormat.PADES else 16 << 10)
         if item.sign_inside:
             total += sum(PADES_OVERHEAD if m.is_pdf else 16 << 10 for m in item.file.members)
     return total
+
+
+def deposited_files(plan: BidPlan) -> int:
+    """How many files the company will upload (a detached signature is one more file)."""
+    return sum(1 if item.format is SignFormat.PADES else 2 for item in plan.files)
 
 
 def certificate_problems(cert: x509.Certificate, now: dt.datetime, deadline: dt.datetime | None) -> list[Problem]:

@@ -32,6 +32,7 @@ from assistant.ui.pages.certificates import CertificatesPage
 from assistant.ui.pages.diagnostics import DiagnosticsPage
 from assistant.ui.pages.home import HomePage
 from assistant.ui.pages.jobs import JobsPage
+from assistant.ui.pages.prepare import PreparePage
 from assistant.ui.pages.sign_wizard import SignWizard
 from assistant.ui.pin_dialog import QtPinCallback
 
@@ -44,6 +45,7 @@ PAGES = (
     ("home", N_("Accueil")),
     ("certificates", N_("Mes certificats")),
     ("sign", N_("Signer")),
+    ("prepare", N_("Préparer mon dépôt")),
     ("jobs", N_("Traitements distants")),
     ("diagnostics", N_("Test de configuration")),
 )
@@ -121,6 +123,7 @@ class MainWindow(QMainWindow):
             "home": self.home,
             "certificates": self.certificates,
             "sign": self.sign,
+            "prepare": PreparePage(settings, self.pin_callback),
             "jobs": self.jobs,
             "diagnostics": self.diagnostics,
         }

@@ -12,7 +12,7 @@ import pytest
 
 from assistant.keystores.base import Credential, KeyStore
 from tests import pki
-from tests.signing.conftest import PinCounter, make_pdf, pdfsig_nssdir  # noqa: F401  (fixture)
+from tests.signing.conftest import PinCounter, make_pdf, p12_credential, p12_pin, pdfsig_nssdir  # noqa: F401  (fixtures)
 
 LONG_NAME = (
     "Mémoire technique détaillé relatif à l'organisation du chantier, aux moyens humains et matériels "
