@@ -14,9 +14,9 @@ from pathlib import Path
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.folder import EnvelopeOutcome, decrypt_paths
-from assistant.envelopes.zip_extract import human_size
 from assistant.keystores.base import Credential
 from assistant.progress import ProgressUpdate
+from assistant.units import format_size
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +56,7 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
     if outcome.ok and outcome.result is not None:
         r = outcome.result
         print(f"✓ {outcome.source}")
-        print(f"  ↳ Fichier déchiffré : {r.output} ({human_size(r.size)})")
+        print(f"  ↳ Fichier déchiffré : {r.output} ({format_size(r.size)})")
         print(f"  ↳ Chiffrement : {r.algorithm}, {r.key_transport}")
         if outcome.extracted_to is not None:
             print(f"  ↳ {len(outcome.files)} fichier(s) extrait(s) dans : {outcome.extracted_to}")

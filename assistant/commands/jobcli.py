@@ -17,6 +17,7 @@ from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
 from assistant.jobs.results import DownloadResult
+from assistant.units import format_size
 
 #: The result fields worth a line in the terminal, in French.
 LABELS_FR = {
@@ -32,14 +33,6 @@ LABELS_FR = {
     "signed": "fichiers signés",
     "decrypted": "enveloppes déchiffrées",
 }
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("o", "Ko", "Mo", "Go"):
-        if abs(n) < 1024 or unit == "Go":
-            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} Go"
 
 
 class TerminalBar:
@@ -62,7 +55,7 @@ class TerminalBar:
             percent = progress.percent
             parts = [f"{percent:3d} %" if percent is not None else "  … "]
             if round(progress.speed_bps):
-                parts.append(f"{human_bytes(round(progress.speed_bps))}/s")
+                parts.append(f"{format_size(round(progress.speed_bps))}/s")
             if label:
                 parts.append(label)
             if element:
@@ -101,7 +94,7 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
         print(f"{final.title_fr} : terminé.")
         for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
-                print(f"  {LABELS_FR[key]} : {human_bytes(value) if key.endswith('bytes') else value}")
+                print(f"  {LABELS_FR[key]} : {format_size(value) if key.endswith('bytes') else value}")
         if isinstance(final.result, DownloadResult) and final.result.destination:
             print(f"  dossier : {final.result.destination}")
     if final.error:

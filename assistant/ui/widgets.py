@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from assistant.ui.icons import status_icon
+from assistant.units import format_size
 
 TITLE_STYLE = "font-size: 17pt; font-weight: bold; color: #1f4e8c;"
 SUBTITLE_STYLE = "color: #555;"
@@ -83,11 +84,5 @@ def fmt_datetime(value: str | dt.datetime | None) -> str:
 
 
 def fmt_size(size: int) -> str:
-    """French units: "745,6 Ko"."""
-    value = float(size)
-    for unit in ("octets", "Ko", "Mo", "Go"):
-        if value < 1024 or unit == "Go":
-            text = f"{value:.0f}" if unit == "octets" else f"{value:.1f}".replace(".", ",")
-            return f"{text} {unit}"
-        value /= 1024
-    return f"{size} octets"
+    """French units: "745,6 Ko" (assistant.units, as everywhere else)."""
+    return format_size(size)
