@@ -7,6 +7,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from assistant.i18n import current_language
 from assistant.ui.icons import status_icon
 from assistant.units import format_size
 
@@ -45,7 +46,7 @@ def section(text: str) -> QLabel:
 
 
 class StatusLine(QWidget):
-    """An icon and a sentence: "✓ Etat de Mon Assistant Marchés Publics : En ligne"."""
+    """An icon and a sentence: "✓ État de l'assistant : En ligne"."""
 
     def __init__(self, status: str = "skipped", text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +84,12 @@ def fmt_datetime(value: str | dt.datetime | None) -> str:
     return moment.astimezone().strftime("%d/%m/%Y - %H:%M:%S")
 
 
+def fmt_number(value: float, digits: int = 1) -> str:
+    """"1,5" in French, "1.5" in English."""
+    text = f"{value:.{digits}f}"
+    return text if current_language() == "en" else text.replace(".", ",")
+
+
 def fmt_size(size: int) -> str:
-    """French units: "745,6 Ko" (assistant.units, as everywhere else)."""
-    return format_size(size)
+    """"745,6 Ko" in French, "745.6 KB" in English (assistant.units, in the user's language)."""
+    return format_size(size, current_language())
