@@ -1,0 +1,40 @@
+"""One download job in an engine started beforehand; prints the job's seconds (start-up excluded).
+
+    python -m bench.download_job DESCRIPTOR.json DEST CA_OR_EMPTY CONNECTIONS
+
+Used by bench/compare_download.py to time the running assistant's path for whichever `assistant`
+package PYTHONPATH names first.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def main(descriptor_file: str, dest: str, ca: str, connections: int) -> float:
+    from assistant.jobs.engine import JobEngine
+    from assistant.jobs.interaction import HeadlessInteraction
+    from assistant.jobs.model import JobState
+    from assistant.settings import Settings
+
+    settings = Settings(platform_ca_files=[ca] if ca else [])
+    engine = JobEngine(interaction=HeadlessInteraction(), workers=1, loopback_http=True, settings=settings)
+    try:
+        descriptor = json.loads(Path(descriptor_file).read_text())
+        descriptor["params"]["destination"] = dest
+        descriptor["params"]["connections"] = connections
+        start = time.perf_counter()
+        job = engine.submit(descriptor, "local")
+        final = engine.wait(job.id)
+        elapsed = time.perf_counter() - start
+        assert final is not None and final.state is JobState.SUCCEEDED, final.error if final else None
+        return elapsed
+    finally:
+        engine.shutdown(wait=True)
+
+
+if __name__ == "__main__":
+    print(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
