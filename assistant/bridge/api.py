@@ -295,7 +295,7 @@ class BridgeApi:
         except AssistantError as exc:
             field_name = getattr(exc, "field", None)
             raise BridgeError(
-                400,
+                503 if exc.code in ("journal_failed", "engine_closed") else 400,
                 exc.code if exc.code and exc.code != "error" else "invalid_descriptor",
                 exc.message_fr,
                 exc.message_en,
@@ -383,7 +383,7 @@ class BridgeApi:
                     continue
                 last_write = time.monotonic()
                 seq += 1
-                data = dict(event.job)
+                data = event.job.to_public_dict()
                 data["urls"] = snapshot["urls"]
                 kind = event.kind if event.kind in ("state", "progress") else "state"
                 yield _sse("", kind, data, seq)

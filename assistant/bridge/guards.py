@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError
+from assistant.jobs.names import lone_surrogate_paths
 
 #: Largest request body accepted (a job descriptor is a few kilobytes at most).
 MAX_BODY_BYTES = 64 * 1024
@@ -299,7 +300,8 @@ def _depth(value: Any) -> int:
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """Strict JSON: UTF-8, one object, no duplicate keys, no NaN/Infinity, bounded nesting."""
+    """Strict JSON: UTF-8, one object, no duplicate keys, no NaN/Infinity, bounded nesting, and
+    strict Unicode (no lone surrogate escaped as `\\udXXX` in any key or string)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -316,6 +318,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise _invalid_json("not an object")
     if _depth(value) > MAX_JSON_DEPTH:
         raise _invalid_json("nested too deeply")
+    if next(lone_surrogate_paths(value), None) is not None:
+        # "\ud800" is valid JSON syntax but no text: it cannot be stored, logged or sent back.
+        raise _invalid_json("lone surrogate")
     return value
 
 

@@ -56,11 +56,12 @@ def start_bridge(softhsm_token: Any) -> Iterator[Callable[..., Running]]:
         pin_env: str | None = None,
         loopback_http: bool = True,
         pkcs11_modules: tuple[str, ...] = (),
+        **options: Any,
     ) -> Running:
         settings = Settings(pkcs11_modules=list(pkcs11_modules))
         interaction = AnsweringInteraction(answers, key_spec=key_spec, pin_env=pin_env, settings=settings)
         engine = JobEngine(interaction=interaction, settings=settings, loopback_http=loopback_http)
-        bridge = BridgeServer(engine, settings, interaction, rates=rates)
+        bridge = BridgeServer(engine, settings, interaction, rates=rates, **options)
         bridge.start()
         for origin in approved:
             bridge.registry.approve(origin, persist=False)
