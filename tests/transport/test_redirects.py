@@ -155,9 +155,9 @@ def test_a_descriptor_redirected_elsewhere_fails_the_job_and_nothing_reaches_the
     final = _run(descriptor, platform.url)
 
     assert final is not None and final.state is JobState.FAILED, final
-    assert final.error["code"] == "redirect_refused", final.error
-    _assert_silent_refusal(final.error["message"], status, target)
-    assert "(descripteur)" in final.error["message"]
+    assert final.error.code == "redirect_refused", final.error
+    _assert_silent_refusal(final.error.message, status, target)
+    assert "(descripteur)" in final.error.message
     assert target.connections == 0 and target.requests == []
     assert [(m, p) for m, p, _h, _b in platform.requests] == [("GET", "/descriptor")]  # asked once, not retried
 
@@ -173,8 +173,8 @@ def test_a_file_redirected_elsewhere_is_not_fetched_from_there(
     final = _run(_download_descriptor(platform, platform.url + "/files/pli.p7m"), platform.url)
 
     assert final is not None and final.state is JobState.FAILED, final
-    assert final.error["code"] == "redirect_refused", final.error
-    _assert_silent_refusal(final.error["message"], status, target)
+    assert final.error.code == "redirect_refused", final.error
+    _assert_silent_refusal(final.error.message, status, target)
     assert target.connections == 0 and target.requests == []
     assert list(assistant_home.rglob("pli.p7m*")) == []  # nothing half-written, nothing from elsewhere
 
