@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 from assistant import __version__, paths
 from assistant import secrets as keyring_secrets
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import normalize_origin
 from assistant.errors import AssistantError
 from assistant.transport import PlatformError, Reply, TransientError, Transport
@@ -63,7 +64,7 @@ MAX_BACKOFF = 300.0
 
 
 class PairingError(AssistantError):
-    code = "pairing"
+    code: str = BridgeCode.PAIRING
 
 
 @dataclass

@@ -18,14 +18,16 @@ from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
+from assistant.signing.errors import SigningCode
 from assistant.transport import PlatformError, RedirectRefusedError, Transport, UntrustedPlatformError, fetch
+from assistant.transport.errors import TransportCode
 
 TIMEOUT = 30.0  # seconds, to connect and between two reads
 MAX_RESPONSE = 1 << 20
 
 
 class TimestampError(AssistantError):
-    code = "timestamp"
+    code: str = SigningCode.TIMESTAMP
 
 
 def _error(url: str, detail_fr: str, detail_en: str) -> TimestampError:
@@ -42,7 +44,7 @@ class TsaClient:
         if not url.lower().startswith(("http://", "https://")):
             raise TimestampError(
                 f"Adresse du service d'horodatage invalide : {url}", f"Invalid timestamp authority URL: {url}",
-                code="bad_tsa_url",
+                code=SigningCode.BAD_TSA_URL,
             )  # fmt: skip
         self.url = url
         self.hash_name = hash_name
@@ -62,7 +64,7 @@ class TsaClient:
         except UntrustedPlatformError:
             raise _error(self.url, "son certificat HTTPS n'est pas reconnu.", "its HTTPS certificate is not trusted.") from None
         except PlatformError as exc:
-            if exc.code == "answer_too_large":
+            if exc.code == TransportCode.ANSWER_TOO_LARGE:
                 raise _error(self.url, "réponse trop volumineuse.", "response too large.") from None
             raise _error(self.url, "service injoignable.", "service unreachable.") from exc
         if reply.status != 200:
