@@ -264,6 +264,9 @@ class Poller:
         self._reports: dict[str, float] = {}
         self._refs: dict[str, str] = {}  # engine job id -> platform ref
         self._lock = threading.Lock()
+        #: One status report at a time, the job's first (queued) before any of its events: two
+        #: threads posting at once could reach the platform out of order.
+        self._report_lock = threading.RLock()
         self._unsubscribe = engine.subscribe(self._on_event)
         self.revoked = threading.Event()
 
@@ -327,9 +330,10 @@ class Poller:
                 error["field"] = str(exc.field)  # type: ignore[attr-defined]
             self._post_status(ref, {"state": "refused", "error": error}, token)
             return
-        with self._lock:
-            self._refs[job.id] = ref
-        self._post_status(ref, job.to_public_dict(), token)
+        with self._report_lock:
+            with self._lock:
+                self._refs[job.id] = ref
+            self._post_status(ref, job.to_public_dict(), token)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -346,7 +350,8 @@ class Poller:
         token = keyring_secrets.get_secret(self.pairing.secret_name)
         if token:
             try:
-                self._post_status(ref, event.job.to_public_dict(), token)
+                with self._report_lock:
+                    self._post_status(ref, event.job.to_public_dict(), token)
             except Exception as exc:  # reporting must never break the job
                 log.info("pairing status report failed: %s", type(exc).__name__)
         if terminal:
