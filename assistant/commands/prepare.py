@@ -165,10 +165,10 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
 
 
 def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None, *, signing: bool = True) -> None:
-    from assistant.envelopes.zip_extract import human_size
+    from assistant.units import format_size
 
     print(_("Dossier de la réponse : {folder}").format(folder=plan.bid.root))
-    print(_("{n} fichier(s), {size}").format(n=len(plan.files), size=human_size(plan.bid.total_size)))
+    print(_("{n} fichier(s), {size}").format(n=len(plan.files), size=format_size(plan.bid.total_size)))
     for item in plan.files:
         extra = ""
         if item.file.members:
