@@ -14,6 +14,7 @@ from assistant.bridge.server import BridgeServer
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.settings import Settings
+from tests.bridge.helpers import connect
 
 
 class AnsweringInteraction(HeadlessInteraction):
@@ -24,10 +25,14 @@ class AnsweringInteraction(HeadlessInteraction):
         super().__init__(**kwargs)
         self.answers = answers or {}
         self.asked: list[str] = []
+        #: The code shown with the last question about each origin (what the user reads).
+        self.codes: dict[str, str] = {}
         self.asked_event = threading.Event()
 
-    def approve_origin(self, origin: str) -> bool:
+    def approve_origin(self, origin: str, code: str = "") -> bool:
         self.asked.append(origin)
+        if code:
+            self.codes[origin] = code
         self.asked_event.set()
         return self.answers.get(origin, False)
 
@@ -65,6 +70,7 @@ def start_bridge(softhsm_token: Any) -> Iterator[Callable[..., Running]]:
         bridge.start()
         for origin in approved:
             bridge.registry.approve(origin, persist=False)
+            connect(bridge, origin)
         running = Running(engine, bridge, interaction, settings)
         started.append(running)
         return running
