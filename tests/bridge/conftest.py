@@ -64,6 +64,8 @@ def start_bridge(softhsm_token: Any) -> Iterator[Callable[..., Running]]:
         **options: Any,
     ) -> Running:
         settings = Settings(pkcs11_modules=list(pkcs11_modules))
+        # The user says yes to the platforms the test approved (when one of their pages connects).
+        answers = {**{origin: True for origin in approved}, **(answers or {})}
         interaction = AnsweringInteraction(answers, key_spec=key_spec, pin_env=pin_env, settings=settings)
         engine = JobEngine(interaction=interaction, settings=settings, loopback_http=loopback_http)
         bridge = BridgeServer(engine, settings, interaction, rates=rates, **options)

@@ -127,3 +127,45 @@ def call(
         return Reply(response.status, dict(response.getheaders()), data)
     finally:
         conn.close()
+
+
+def connect_demo_page(page: Any, run: Any, origin: str, *, timeout: float = 30.0) -> None:
+    """Play the user connecting a page that shows the client's "Connecter l'assistant" form: click
+    it, read the code the assistant shows (the test interaction records it), type it, submit."""
+    import time
+
+    page.evaluate(
+        """(async () => {
+            const end = Date.now() + 20000;
+            let button;
+            while (!(button = document.querySelector('button.assistant-connecter'))) {
+                if (Date.now() > end) throw new Error('no connect button: ' + document.body.innerText);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            button.click();
+            while (!document.querySelector('.assistant-connexion input[name=code]')) {
+                if (Date.now() > end) throw new Error('no code field: ' + document.body.innerText);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return true;
+        })()"""
+    )
+    deadline = time.monotonic() + timeout
+    while origin not in run.interaction.codes:
+        assert time.monotonic() < deadline, "the assistant showed no code"
+        time.sleep(0.05)
+    code = run.interaction.codes[origin]
+    page.evaluate(
+        """(async () => {
+            const input = document.querySelector('.assistant-connexion input[name=code]');
+            input.value = '%s';
+            input.form.requestSubmit();
+            const end = Date.now() + 20000;
+            while (document.getElementById('etat-assistant').dataset.state !== 'online') {
+                if (Date.now() > end) throw new Error('not connected: ' + document.body.innerText);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return true;
+        })()"""
+        % f"{code[:3]} {code[3:]}"  # as the user reads it in the dialog
+    )
