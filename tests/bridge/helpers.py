@@ -155,10 +155,11 @@ def connect_demo_page(page: Any, run: Any, origin: str, *, timeout: float = 30.0
         assert time.monotonic() < deadline, "the assistant showed no code"
         time.sleep(0.05)
     code = run.interaction.codes[origin]
+    typed = f"{code[:3]} {code[3:]}"  # as the user reads it in the dialog
     page.evaluate(
         """(async () => {
             const input = document.querySelector('.assistant-connexion input[name=code]');
-            input.value = '%s';
+            input.value = 'TYPED';
             input.form.requestSubmit();
             const end = Date.now() + 20000;
             while (document.getElementById('etat-assistant').dataset.state !== 'online') {
@@ -166,6 +167,5 @@ def connect_demo_page(page: Any, run: Any, origin: str, *, timeout: float = 30.0
                 await new Promise(r => setTimeout(r, 50));
             }
             return true;
-        })()"""
-        % f"{code[:3]} {code[3:]}"  # as the user reads it in the dialog
+        })()""".replace("TYPED", typed)
     )
