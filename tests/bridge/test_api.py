@@ -280,7 +280,7 @@ def test_openapi_is_served_and_equals_the_docs_file(start_bridge) -> None:
     assert reply.status == 200
     assert reply.body == (ROOT / "docs" / "bridge-openapi.json").read_bytes()
     document = reply.json()
-    assert set(document["paths"]) == {"/v1/status", "/v1/openapi.json", "/v1/jobs", "/v1/jobs/{id}",
+    assert set(document["paths"]) == {"/v1/status", "/v1/access", "/v1/access/{claim}", "/v1/openapi.json", "/v1/jobs", "/v1/jobs/{id}",
                                       "/v1/jobs/{id}/events", "/v1/jobs/{id}/cancel", "/v1/diagnostics"}
 
 
