@@ -531,7 +531,7 @@ class BridgeApi:
                     continue
                 last_write = time.monotonic()
                 seq += 1
-                data = dict(event.job)
+                data = event.job.to_public_dict()
                 data["urls"] = snapshot["urls"]
                 kind = event.kind if event.kind in ("state", "progress") else "state"
                 yield _sse("", kind, data, seq)

@@ -322,14 +322,14 @@ class Poller:
         if ref is None:
             return
         now = time.monotonic()
-        terminal = event.job.get("state") in ("succeeded", "failed", "cancelled")
+        terminal = event.job.state.terminal
         if event.kind == "progress" and now - self._reports.get(ref, 0.0) < PROGRESS_EVERY:
             return
         self._reports[ref] = now
         token = keyring_secrets.get_secret(self.pairing.secret_name)
         if token:
             try:
-                self._post_status(ref, event.job, token)
+                self._post_status(ref, event.job.to_public_dict(), token)
             except Exception as exc:  # reporting must never break the job
                 log.info("pairing status report failed: %s", type(exc).__name__)
         if terminal:

@@ -16,6 +16,7 @@ from typing import Any
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
+from assistant.jobs.results import DownloadResult
 
 #: The result fields worth a line in the terminal, in French.
 LABELS_FR = {
@@ -49,22 +50,23 @@ class TerminalBar:
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
 
     def __call__(self, event: JobEvent) -> None:
-        progress = event.job["progress"]
-        if progress["percent"] is None and not progress["label"]:
+        progress = event.job.progress
+        label, element = progress.label, progress.element_text
+        if progress.percent is None and not label:
             return  # queued / starting: nothing to draw yet
         now = time.monotonic()
         with self.lock:
             if event.kind == "progress" and now - self.last < (0.2 if self.tty else 2.0):
                 return
             self.last = now
-            percent = progress["percent"]
+            percent = progress.percent
             parts = [f"{percent:3d} %" if percent is not None else "  … "]
-            if progress["speed_bps"]:
-                parts.append(f"{human_bytes(progress['speed_bps'])}/s")
-            if progress["label"]:
-                parts.append(progress["label"])
-            if progress["element"]:
-                parts.append(progress["element"])
+            if round(progress.speed_bps):
+                parts.append(f"{human_bytes(round(progress.speed_bps))}/s")
+            if label:
+                parts.append(label)
+            if element:
+                parts.append(element)
             line = " · ".join(parts)
             if self.tty:
                 self.stream.write("\r\x1b[2K" + line[:200])
@@ -94,16 +96,16 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
         engine.shutdown(wait=True)
     assert final is not None
     if as_json:
-        print(json.dumps({**final.to_public_dict(), "local": final.local_result}, ensure_ascii=False, indent=2))
+        print(json.dumps({**final.to_public_dict(), "local": final.local_result_json()}, ensure_ascii=False, indent=2))
     elif final.state is JobState.SUCCEEDED:
         print(f"{final.title_fr} : terminé.")
-        for key, value in (final.result or {}).items():
+        for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
                 print(f"  {LABELS_FR[key]} : {human_bytes(value) if key.endswith('bytes') else value}")
-        if final.local_result.get("destination"):
-            print(f"  dossier : {final.local_result['destination']}")
+        if isinstance(final.result, DownloadResult) and final.result.destination:
+            print(f"  dossier : {final.result.destination}")
     if final.error:
-        print(f"assistant: {final.error['message']}", file=sys.stderr)
+        print(f"assistant: {final.error.message}", file=sys.stderr)
     if final.state is JobState.SUCCEEDED:
         return 0
     return 130 if final.state is JobState.CANCELLED else 1

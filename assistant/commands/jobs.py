@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from dataclasses import asdict
 
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import JobState
@@ -31,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     entries = journal.history(args.limit)
     journal.close()
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=2))
+        print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return 0
     if not entries:
         print("Aucun traitement distant.")
@@ -47,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  Début : {_local(entry.started_at or entry.created_at)}")
         print(f"  Fin : {_local(entry.ended_at)}")
         if entry.error:
-            print(f"  Erreur : {entry.error.get('message', '')}")
+            print(f"  Erreur : {entry.error.message}")
     return 0

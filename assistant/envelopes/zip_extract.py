@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.envelopes.errors import CorruptArchiveError, UnsafeArchiveError
 from assistant.errors import OutputError
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 
 DEFAULT_MAX_TOTAL = 16 << 30  # 16 GiB of extracted data
 DEFAULT_MAX_RATIO = 200  # uncompressed / compressed, per member and overall
@@ -206,7 +206,7 @@ def safe_extract_zip(
                 if cancel is not None:
                     cancel.raise_if_cancelled()
                 progress(ProgressUpdate(step=index, steps=len(files), bytes_done=done, bytes_total=total_declared,
-                                        label=f"Extraction du fichier {index} sur {len(files)}",
+                                        phase=Phase.EXTRACT_FILE, item=index, items=len(files),
                                         element=rel.name))  # fmt: skip
                 dest = tmp.joinpath(*rel.parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)

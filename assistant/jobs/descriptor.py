@@ -19,14 +19,24 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from assistant import PROTOCOL_VERSION
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ErrorInfo
 from assistant.jobs.model import LOCAL_ORIGIN, JobType
 from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
+from assistant.jobs.params import (
+    DecryptParams,
+    DiagnoseParams,
+    DownloadParams,
+    JobParams,
+    KeygenParams,
+    OpenParams,
+    SignParams,
+    VerifyParams,
+)
 from assistant.settings import Settings
 
 #: Environment switch of demo/test mode: plain HTTP to 127.0.0.1 becomes acceptable.
@@ -49,10 +59,8 @@ class DescriptorError(AssistantError):
         )
         self.field = field_name
 
-    def to_dict(self) -> dict[str, str]:
-        data = super().to_dict()
-        data["field"] = self.field
-        return data
+    def info(self) -> ErrorInfo:
+        return ErrorInfo(self.code, self.message_fr, self.message_en, field=self.field)
 
 
 class UrlNotAllowedError(DescriptorError):
@@ -387,14 +395,25 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
     return {}, {"platform_url": ctx.policy.check}
 
 
-@dataclass
+#: The parameters' class of each job type: validated JSON becomes one of these (JSON stops here).
+PARAMS_TYPES: dict[JobType, type[JobParams]] = {
+    JobType.DOWNLOAD: DownloadParams,
+    JobType.OPEN: OpenParams,
+    JobType.SIGN: SignParams,
+    JobType.VERIFY: VerifyParams,
+    JobType.KEYGEN: KeygenParams,
+    JobType.DECRYPT: DecryptParams,
+    JobType.DIAGNOSE: DiagnoseParams,
+}
+
+
+@dataclass(frozen=True)
 class ParsedDescriptor:
     type: JobType
-    params: dict[str, Any]
+    params: JobParams
     token: str | None = None
     label: str = ""
     platform: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_descriptor(
@@ -431,7 +450,7 @@ def parse_descriptor(
     _check_alternatives(job_type, params, ctx)
     return ParsedDescriptor(
         type=job_type,
-        params=params,
+        params=PARAMS_TYPES[job_type].from_json(params),
         token=head.get("token"),
         label=head.get("label", ""),
         platform=head.get("platform", ""),
@@ -458,14 +477,3 @@ def _check_alternatives(job_type: JobType, params: dict[str, Any], ctx: _Ctx) ->
         )
     if job_type is JobType.SIGN and "format" not in params:
         raise DescriptorError("params.format", "champ obligatoire absent.", "required field missing.")
-
-
-def iter_files(consultations: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]]:
-    """Flatten consultation/pli/enveloppe/file in descriptor order."""
-    out = []
-    for consultation in consultations:
-        for pli in consultation["plis"]:
-            for envelope in pli["envelopes"]:
-                for file in envelope["files"]:
-                    out.append((consultation, pli, envelope, file))
-    return out

@@ -12,10 +12,10 @@ import errno
 import os
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.errors import OutputError
 from assistant.progress import CancelToken
@@ -23,6 +23,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: `assistant download` should not pay for cryptography's import
     from assistant.jobs.model import Job
+    from assistant.jobs.params import Consultation
     from assistant.keystores.base import Credential, PinCallback, PinRequest
 
 
@@ -40,14 +41,14 @@ class DownloadSummary:
     consultations: tuple[str, ...]
 
     @classmethod
-    def of(cls, consultations: Sequence[Mapping[str, Any]]) -> DownloadSummary:
-        plis = [pli for c in consultations for pli in c["plis"]]
-        files = [f for pli in plis for envelope in pli["envelopes"] for f in envelope["files"]]
+    def of(cls, consultations: Sequence[Consultation]) -> DownloadSummary:
+        plis = [pli for c in consultations for pli in c.plis]
+        files = [f for pli in plis for envelope in pli.envelopes for f in envelope.files]
         return cls(
             plis=len(plis),
             files=len(files),
-            bytes=sum(int(f["size"]) for f in files),
-            consultations=tuple(str(c.get("reference") or c["id"]) for c in consultations),
+            bytes=sum(f.size for f in files),
+            consultations=tuple(c.shown_reference for c in consultations),
         )
 
 

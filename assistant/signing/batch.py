@@ -13,13 +13,13 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
 from assistant.signing.formats import SignFormat, check_level, parse_format
@@ -28,6 +28,7 @@ from assistant.signing.output import write_new_file
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from assistant.signing.stamp import VisibleSignature
     from assistant.signing.timestamp import PyHankoTimeStamper
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class _Signer:
         out_dir: Path | None,
         mechanism: SignatureMechanism | None,
         trust_roots: Sequence[x509.Certificate] | None = None,
+        visible: VisibleSignature | None = None,
     ) -> None:
         from assistant.signing.timestamp import TsaClient
 
@@ -156,6 +158,7 @@ class _Signer:
         self.out_dir = out_dir
         self.mechanism = mechanism
         self.trust_roots = trust_roots
+        self.visible = visible
         self.tsa = TsaClient(tsa_url) if level != "B-B" and tsa_url else None
         self._pdf_timestamper: PyHankoTimeStamper | None = None
         from assistant.signing.chain import signing_chain
@@ -166,7 +169,7 @@ class _Signer:
         if self.tsa is not None:
             self.tsa.close()
 
-    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, label: str) -> Path:
+    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, stage: ProgressUpdate) -> Path:
         _check_source(source)
         # Absolute, so that the summary's "Répertoire de destination" names a real folder.
         folder = Path(os.path.abspath(self.out_dir or source.parent))
@@ -177,7 +180,7 @@ class _Signer:
                               code="output_missing")  # fmt: skip
         if self.fmt is SignFormat.PADES:
             return self._sign_pdf(source, folder)
-        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, label=label)
+        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, stage=stage)
         if cancel is not None:
             cancel.raise_if_cancelled()
         target = naming.output_path(source, self.fmt, folder)
@@ -231,7 +234,7 @@ class _Signer:
             with open(source, "rb") as src:
                 pades.sign_pdf(
                     self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper,
-                    chain=self.chain, level=self.level, trust_roots=self.trust_roots,
+                    chain=self.chain, level=self.level, trust_roots=self.trust_roots, visible=self.visible,
                 )  # fmt: skip
 
         return write_new_file(target, write)
@@ -257,8 +260,11 @@ def sign_files(
     cancel: CancelToken | None = None,
     mechanism: SignatureMechanism | None = None,
     trust_roots: Sequence[x509.Certificate] | None = None,
+    visible: VisibleSignature | None = None,
 ) -> BatchResult:
     """Sign each file; never raise for one file's failure (it goes in that file's result).
+
+    `visible` (PAdES only) adds a visible stamp to each signed PDF at the chosen place.
 
     `trust_roots` serve the long-term levels (PAdES B-LT/B-LTA), which validate the chain to
     collect its revocation data; None means the system's anchors.
@@ -272,6 +278,8 @@ def sign_files(
     if not files:
         raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
     check_certificate(credential)
+    if visible is not None:
+        visible.check()  # an unreadable image is refused before the PIN, not after
     batch = BatchResult()
     total = len(files)
     try:
@@ -279,21 +287,21 @@ def sign_files(
     except AssistantError as exc:
         _fail_rest(batch, files, fmt, exc)
         return batch
-    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots)
+    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots, visible)
     try:
         for index, raw_path in enumerate(files, start=1):
             source = Path(raw_path)
             result = FileResult(source, fmt)
             batch.results.append(result)
-            label = f"Signature du fichier {index} sur {total}"
+            stage = ProgressUpdate(step=index - 1, steps=total, phase=Phase.SIGN_FILE, item=index, items=total, element=source.name)
             if cancel is not None and cancel.cancelled:
                 result.error = CancelledError()
                 continue
-            progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=source.name))
+            progress(stage)
             if fmt is not SignFormat.PADES and _is_zip(source):
                 result.warnings.append(ZIP_WARNING_FR)
             try:
-                result.output = signer.sign_one(source, progress, cancel, label)
+                result.output = signer.sign_one(source, progress, cancel, stage)
             except AssistantError as exc:
                 result.error = exc
                 if isinstance(exc, KeyStoreError) and exc.code in ("pin_cancelled", "pin_locked"):
@@ -306,7 +314,7 @@ def sign_files(
                     f"Signing {source.name} failed: {type(exc).__name__}.",
                     code="sign_failed",
                 )
-            progress(ProgressUpdate(step=index, steps=total, label=label, element=source.name))
+            progress(replace(stage, step=index))
     finally:
         signer.close()
     return batch

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.errors import InputFileError
@@ -34,10 +34,12 @@ def hash_file(
     *,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
-    label: str = "",
+    stage: ProgressUpdate | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> FileDigest:
-    """Hash `path` in one pass, reporting bytes done; raise InputFileError in French on trouble."""
+    """Hash `path` in one pass, reporting bytes done (in reports like `stage`, the caller's phase);
+    raise InputFileError in French on trouble."""
+    stage = stage or ProgressUpdate()
     hasher = algorithm.new()
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)
@@ -60,7 +62,7 @@ def hash_file(
                     last_report = now
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    progress(ProgressUpdate(label=label, bytes_done=done, bytes_total=total))
+                    progress(replace(stage, bytes_done=done, bytes_total=total))
             after = os.fstat(fh.fileno())
     except FileNotFoundError as exc:
         raise InputFileError(f"Fichier introuvable : {path.name}", f"File not found: {path.name}",
@@ -83,5 +85,5 @@ def hash_file(
         )
     if cancel is not None:
         cancel.raise_if_cancelled()
-    progress(ProgressUpdate(label=label, bytes_done=done, bytes_total=done))
+    progress(replace(stage, bytes_done=done, bytes_total=done))
     return FileDigest(hasher.digest(), algorithm, done)

@@ -26,6 +26,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from assistant.errors import AssistantError, InputFileError
 from assistant.keystores.base import Credential, SignatureMechanism
 from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm, signature_size_estimate
+from assistant.signing.stamp import VisibleSignature
 from assistant.signing.timestamp import PyHankoTimeStamper, TsaClient
 
 
@@ -129,6 +130,7 @@ def sign_pdf(
     chain: list[x509.Certificate] | None = None,
     level: str = "B-B",
     trust_roots: Sequence[x509.Certificate] | None = None,
+    visible: VisibleSignature | None = None,
 ) -> None:
     """Write the signed PDF to `output` (the caller publishes it only if this returns).
 
@@ -139,6 +141,9 @@ def sign_pdf(
     certificates) in the document security store; B-LTA adds a document timestamp over it.
     Both need `trust_roots` (the chain must end somewhere known) and fail rather than embed
     nothing when revocation data cannot be fetched.
+
+    `visible` draws a stamp (name, date, optional scanned signature) in a new field at the chosen
+    place; without it the signature is invisible, as before.
     """
     writer = open_pdf(source, name)
     if _forbids_changes(writer):
@@ -151,8 +156,9 @@ def sign_pdf(
         )
     signer = CredentialSigner(credential, mechanism, chain)
     long_term = level in ("B-LT", "B-LTA")
+    field_name = _free_field_name(writer)
     meta = signers.PdfSignatureMetadata(
-        field_name=_free_field_name(writer),
+        field_name=field_name,
         md_algorithm=signer._mechanism.hash.value,
         subfilter=SigSeedSubFilter.PADES,
         embed_validation_info=long_term,
@@ -160,9 +166,19 @@ def sign_pdf(
         validation_context=_long_term_context(trust_roots, signer) if long_term else None,
     )
     timestamper = PyHankoTimeStamper(tsa) if isinstance(tsa, TsaClient) else tsa
-    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
+    appearance: dict[str, Any] = {}
+    if visible is not None:
+        from assistant.signing import stamp
+
+        spec = stamp.field_spec(writer, visible, field_name)
+        appearance = {
+            "stamp_style": stamp.stamp_style(visible, spec.box),
+            "new_field_spec": spec,
+        }
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, **appearance)
+    text = stamp_text_params(visible, credential) if visible is not None else None
     try:
-        asyncio.run(pdf_signer.async_sign_pdf(writer, output=output))
+        asyncio.run(pdf_signer.async_sign_pdf(writer, output=output, appearance_text_params=text))
     except PdfError as exc:
         raise _not_a_pdf(name, exc) from exc
     except SigningError as exc:
@@ -180,6 +196,16 @@ def sign_pdf(
             f"The PDF {name} cannot be signed in PAdES: {exc}. Sign it in CAdES or XAdES.",
             code="pdf_not_signable",
         ) from exc
+
+
+def stamp_text_params(visible: VisibleSignature, credential: Credential) -> dict[str, str]:
+    from cryptography.x509.oid import NameOID
+
+    from assistant.signing import stamp
+
+    names = credential.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = str(names[0].value) if names else credential.certificate.subject.rfc4514_string()
+    return stamp.text_params(visible, common_name)
 
 
 def _long_term_context(trust_roots: Sequence[x509.Certificate] | None, signer: CredentialSigner) -> Any:

@@ -31,6 +31,7 @@ from assistant.ui.pages.certificates import CertificatesPage
 from assistant.ui.pages.diagnostics import DiagnosticsPage
 from assistant.ui.pages.home import HomePage
 from assistant.ui.pages.jobs import JobsPage
+from assistant.ui.pages.prepare import PreparePage
 from assistant.ui.pages.sign_wizard import SignWizard
 from assistant.ui.pin_dialog import QtPinCallback
 
@@ -43,6 +44,7 @@ PAGES = (
     ("home", "Accueil"),
     ("certificates", "Mes certificats"),
     ("sign", "Signer"),
+    ("prepare", "Préparer mon dépôt"),
     ("jobs", "Traitements distants"),
     ("diagnostics", "Test de configuration"),
 )
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
             "home": self.home,
             "certificates": self.certificates,
             "sign": self.sign,
+            "prepare": PreparePage(settings, self.pin_callback),
             "jobs": self.jobs,
             "diagnostics": self.diagnostics,
         }

@@ -72,11 +72,11 @@ class TrayController(QObject):
             self.window.show_page("home")
 
     def _notify(self, event: JobEvent) -> None:
-        state = str(event.job.get("state"))
+        state = event.job.state.value
         if event.kind != "state" or self.icon is None:
             return
         if state in END_MESSAGES:
-            self.icon.showMessage(APP_NAME, f"{event.job.get('title', 'Traitement')} : {END_MESSAGES[state]}.")
+            self.icon.showMessage(APP_NAME, f"{event.job.title_fr} : {END_MESSAGES[state]}.")
 
     def quit(self) -> None:
         self.window.keep_running_in_tray = False

@@ -46,7 +46,7 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         win.resize(1024, 768)
         win.show()
         labels = [win.navigation.item(i).text() for i in range(win.navigation.count())]
-        assert labels == ["Accueil", "Mes certificats", "Signer", "Traitements distants", "Test de configuration"]
+        assert labels == ["Accueil", "Mes certificats", "Signer", "Préparer mon dépôt", "Traitements distants", "Test de configuration"]
         assert win.windowTitle().startswith("Assistant Marchés Publics (")
         assert win.home.status.text() == "Etat de Mon Assistant Marchés Publics : <b>En ligne</b>"
         assert win.home.bridge_url.text() == f"Adresse du pont local : {bridge.url}"

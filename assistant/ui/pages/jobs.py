@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor
@@ -30,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.jobs.model import JobState
+from assistant.jobs.model import Job, JobState, JobType, Progress
+from assistant.jobs.params import DownloadParams, JobParams, OpenParams
+from assistant.jobs.results import DownloadResult
 from assistant.ui.destination import DestinationBlock
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
 from assistant.ui.widgets import StatusLine, fmt_datetime, page_header, section
@@ -76,24 +79,17 @@ KEEP_FINISHED_CARDS = 5
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
-def _count_plis(params: dict[str, Any]) -> int | None:
-    consultations = params.get("consultations")
-    if not isinstance(consultations, list):
+def _count_plis(params: JobParams) -> int | None:
+    if not isinstance(params, DownloadParams) or params.consultations is None:
         return None
-    return sum(len(c.get("plis") or []) for c in consultations if isinstance(c, dict))
+    return sum(len(c.plis) for c in params.consultations)
 
 
-def _opening_facts(params: dict[str, Any]) -> tuple[str, int] | None:
+def _opening_facts(params: JobParams) -> tuple[str, int] | None:
     """(reference, number of envelopes) of an opening's consultation, when the page sent it inline."""
-    consultation = params.get("consultation")
-    if not isinstance(consultation, dict):
+    if not isinstance(params, OpenParams) or params.consultation is None:
         return None
-    envelopes = sum(
-        len(envelope.get("files") or [])
-        for pli in consultation.get("plis") or []
-        for envelope in pli.get("envelopes") or []
-    )
-    return str(consultation.get("reference") or consultation.get("id") or ""), envelopes
+    return params.consultation.shown_reference, params.consultation.envelope_files
 
 
 class StepRow(QWidget):
@@ -142,12 +138,12 @@ class JobCard(QFrame):
     #: the user closed a finished card
     dismissed = Signal(str)
 
-    def __init__(self, job: dict[str, Any], engine: JobEngine) -> None:
+    def __init__(self, job: Job, engine: JobEngine) -> None:
         super().__init__()
         self.setObjectName("jobCard")
         self.setStyleSheet("#jobCard { border: 1px solid #c9d7ea; border-radius: 6px; background: #f7faff; }")
-        self.job_id = str(job["id"])
-        self.kind = str(job.get("type", ""))
+        self.job_id = job.id
+        self.kind = job.type.value
         self.engine = engine
         self.state = ""
         layout = QVBoxLayout(self)
@@ -250,7 +246,9 @@ class JobCard(QFrame):
         job = self.engine.get(self.job_id)
         if job is None:
             return
-        folder = job.local_result.get("destination") or (job.params.get("destination") if job.is_local else None)
+        folder = job.result.destination if isinstance(job.result, DownloadResult) else None
+        if not folder and job.is_local and isinstance(job.params, DownloadParams):
+            folder = job.params.destination
         if folder:
             self.destination.show_folder(str(folder))
 
@@ -259,15 +257,15 @@ class JobCard(QFrame):
             self.waiting.setVisible(waiting)
             self.progress_box.setVisible(not waiting)
 
-    def _set_facts(self, job: dict[str, Any] | None = None) -> None:
-        params = (job or {}).get("params") or {}
+    def _set_facts(self, job: Job | None = None) -> None:
+        params = job.params if job is not None else None
         if self.kind == "download":
-            plis = self.summary_plis if self.summary_plis is not None else _count_plis(params)
+            plis = self.summary_plis if self.summary_plis is not None or params is None else _count_plis(params)
             if plis is not None:
                 self.facts.setText(f"Nombre de plis chiffrés à télécharger : {plis}")
                 self.facts.setVisible(True)
         elif self.kind == "open":
-            facts = _opening_facts(params)
+            facts = None if params is None else _opening_facts(params)
             if facts is not None:
                 reference, envelopes = facts
                 self.facts.setText(
@@ -278,21 +276,22 @@ class JobCard(QFrame):
 
     # -- events ------------------------------------------------------------------------------
 
-    def update_from(self, job: dict[str, Any]) -> None:
-        progress = job.get("progress") or {}
-        state = str(job.get("state", ""))
+    def update_from(self, job: Job) -> None:
+        progress = job.progress
+        state = job.state.value
         self.state = state
         finished = state in TERMINAL
-        self.title.setText(f"{job.get('title', '')} — {STATE_LABELS.get(state, state)}")
+        self.title.setText(f"{job.title_fr} — {STATE_LABELS.get(state, state)}")
+        started = job.started_at or job.created_at
         self.started.setText(
-            f"Date de lancement de ce traitement : {fmt_datetime(job.get('started_at') or job.get('created_at'))}"
-            f"   ·   Origine : {origin_label(str(job.get('origin', '')))}"
+            f"Date de lancement de ce traitement : {fmt_datetime(started.isoformat(timespec='seconds'))}"
+            f"   ·   Origine : {origin_label(job.origin)}"
         )
         self.cancel_button.setVisible(not finished)
         self.close_button.setVisible(finished)
-        error = job.get("error") or {}
-        self.error.setText(str(error.get("message", "")) if state == "failed" else "")
-        self.error.setVisible(state == "failed" and bool(error))
+        error = job.error
+        self.error.setText(error.message if state == "failed" and error is not None else "")
+        self.error.setVisible(state == "failed" and error is not None)
         if not self.facts.isVisible():
             self._set_facts(job)
         if finished:
@@ -304,8 +303,8 @@ class JobCard(QFrame):
         else:
             self._update_generic(progress, state)
 
-    def _update_generic(self, progress: dict[str, Any], state: str) -> None:
-        step, steps, label = progress.get("step") or 0, progress.get("steps") or 0, progress.get("label") or ""
+    def _update_generic(self, progress: Progress, state: str) -> None:
+        step, steps, label = progress.step, progress.steps, progress.label
         if state == "waiting_user":
             self.step.setText("En attente de votre action (code PIN, choix du certificat ou confirmation)…")
         elif label and steps:
@@ -313,12 +312,12 @@ class JobCard(QFrame):
         else:
             self.step.setText(label or WAITING)
         self._update_bar(progress)
-        element = progress.get("element") or ""
+        element = progress.element_text
         self.element.setText(f"Élément en cours : {element}" if element else "")
         self.element.setVisible(bool(element))
 
-    def _update_bar(self, progress: dict[str, Any]) -> None:
-        percent = progress.get("percent")
+    def _update_bar(self, progress: Progress) -> None:
+        percent = progress.percent
         if percent is None:
             self.bar.setRange(0, 0)  # busy indicator
             self.percent.setText("")
@@ -326,13 +325,13 @@ class JobCard(QFrame):
             self.bar.setRange(0, 100)
             self.bar.setValue(int(percent))
             self.percent.setText(f"{int(percent)} %")
-        speed = float(progress.get("speed_bps") or 0)
+        speed = float(round(progress.speed_bps))
         self.speed.setText(f"Vitesse de téléchargement : {speed_text(speed)}" if speed > 0 else "")
         self.speed.setVisible(speed > 0)
 
-    def _update_download(self, job: dict[str, Any], progress: dict[str, Any], state: str) -> None:
+    def _update_download(self, job: Job, progress: Progress, state: str) -> None:
         asking = self.destination is not None and self.destination.question is not None and not self.destination.question.answered
-        started = bool(progress.get("bytes_total")) or state == "succeeded"
+        started = bool(progress.bytes_total) or state == "succeeded"
         self.step.setVisible(False)
         self._show_waiting(asking or not started)
         if self.waiting is not None:
@@ -345,20 +344,20 @@ class JobCard(QFrame):
         if not started:
             return
         self._update_bar(progress)
-        element = progress.get("element") or ""
+        element = progress.element_text
         self.element.setText(f"Élément en cours de téléchargement : {element}." if element and state not in TERMINAL else "")
         self.element.setVisible(bool(self.element.text()))
 
-    def _update_open(self, progress: dict[str, Any], state: str) -> None:
-        current = int(progress.get("step") or 0)
+    def _update_open(self, progress: Progress, state: str) -> None:
+        current = progress.step
         if state == "succeeded":
             current = len(OPEN_STEPS) + 1
-        fraction = progress.get("fraction")
-        decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (float(fraction) - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
+        fraction = progress.fraction
+        decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (fraction - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
         for row in self.steps:
             text = OPEN_STEPS[row.number - 1]
             if row.number == 3 and current == 3:
-                text = str(progress.get("label") or text)
+                text = progress.label or text
             elif row.number == 2 and current == 2 and state == "waiting_user":
                 text = f"{text} — en attente de votre action (code PIN ou choix du certificat)"
             if row.number < current or (row.number == current == len(OPEN_STEPS)):
@@ -414,7 +413,7 @@ class JobsPage(QWidget):
         self._unsubscribe = engine.subscribe(self._engine_event.emit)
         for job in engine.jobs():
             if not job.state.terminal:
-                self._on_job(job.to_public_dict())
+                self._on_job(job)
         self.refresh_history()
         # A download's "Répertoire de destination" is asked in its card, here.
         self._detach_questions: Callable[[], None] = lambda: None
@@ -434,9 +433,9 @@ class JobsPage(QWidget):
             return False
         card = self.cards.get(question.job.id)
         if card is None:
-            card = self._add_card(question.job.to_public_dict())
+            card = self._add_card(question.job)
         card.ask_folder(question)
-        card.update_from(question.job.to_public_dict() | {"state": "waiting_user"})
+        card.update_from(replace(question.job, state=JobState.WAITING_USER))
         window = self.window()
         show_page = getattr(window, "show_page", None)
         if callable(show_page):
@@ -454,7 +453,7 @@ class JobsPage(QWidget):
         if event.kind == "state":
             self._history_timer.start()
 
-    def _add_card(self, job: dict[str, Any]) -> JobCard:
+    def _add_card(self, job: Job) -> JobCard:
         card = JobCard(job, self.engine)
         card.dismissed.connect(self._remove_card)
         self.cards[card.job_id] = card
@@ -471,13 +470,13 @@ class JobsPage(QWidget):
     def _update_none_label(self) -> None:
         self.none_label.setVisible(not any(card.state not in TERMINAL for card in self.cards.values()))
 
-    def _on_job(self, job: dict[str, Any]) -> None:
-        job_id = str(job["id"])
-        state = job.get("state")
+    def _on_job(self, job: Job) -> None:
+        job_id = job.id
+        state = job.state.value
         card = self.cards.get(job_id)
         # A finished download or opening keeps its card (100 %, where the files went) until the
         # user closes it; anything else, or a cancel the user asked for, goes to the history only.
-        keep = state in ("succeeded", "failed") and job.get("type") in ("download", "open")
+        keep = state in ("succeeded", "failed") and job.type in (JobType.DOWNLOAD, JobType.OPEN)
         if state in TERMINAL and not keep:
             self._remove_card(job_id)
             return
@@ -506,7 +505,7 @@ class JobsPage(QWidget):
             state = entry.state
             result = STATE_LABELS.get(state, state)
             if entry.error and state == "failed":
-                result = f"{result} : {entry.error.get('message', '')}"
+                result = f"{result} : {entry.error.message}"
             cells = [
                 fmt_datetime(entry.started_at or entry.created_at),
                 fmt_datetime(entry.ended_at),

@@ -12,7 +12,6 @@ engine's events, so it never freezes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.jobs.model import JobState
+from assistant.jobs.results import SignResult
 from assistant.keystores.base import no_pin
+from assistant.progress import Phase
 from assistant.settings import Settings
 from assistant.ui.pages.certificates import verdict_colour
 from assistant.ui.tasks import run_in_background
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 STEP_NAMES = ("Fichiers", "Certificat", "Signature", "Confirmation")
 FORMATS = (("pades", "PAdES"), ("cades", "CAdES"), ("xades", "XAdES"))
 FORMAT_LABELS = dict(FORMATS)
-_FILE_OF = re.compile(r"fichier (\d+) sur (\d+)")
 
 
 def default_format(path: Path) -> str:
@@ -462,20 +463,19 @@ class SignWizard(QWidget):
         if event.job_id != group.job_id:
             return
         job = event.job
-        progress = job.get("progress") or {}
-        match = _FILE_OF.search(progress.get("label") or "")
-        if match:
-            within = int(match.group(1))
+        progress = job.progress
+        if progress.phase is Phase.SIGN_FILE and progress.item:
+            within = progress.item
             self._set_progress_text(group.done_before + within)
             done_files = group.done_before + within - 1
             self.progress_bar.setValue(int(100 * done_files / max(1, self.total)))
-        if progress.get("element"):
-            self.progress_element.setText(f"Fichier en cours : {progress['element']}")
-        if job.get("state") == "waiting_user":
+        if progress.element_text:
+            self.progress_element.setText(f"Fichier en cours : {progress.element_text}")
+        if job.state is JobState.WAITING_USER:
             self.progress_hint.setText("En attente de votre code PIN ou de votre mot de passe…")
-        elif job.get("state") == "running":
+        elif job.state is JobState.RUNNING:
             self.progress_hint.setText("")
-        if job.get("state") in ("succeeded", "failed", "cancelled"):
+        if job.state.terminal:
             self._group_ended()
 
     def _group_ended(self) -> None:
@@ -483,19 +483,20 @@ class SignWizard(QWidget):
         if group.outcomes:
             return  # already collected
         job = self.engine.get(group.job_id)
-        files = list((job.result or {}).get("files", [])) if job else []
-        outputs = list((job.local_result or {}).get("outputs", [])) if job else []
-        job_error = ""
-        if job is not None and job.error:
-            job_error = str(job.error.get("message", ""))
+        result = job.result if job is not None and isinstance(job.result, SignResult) else None
+        files = result.files if result is not None else ()
+        outputs = (result.outputs or ()) if result is not None else ()
+        job_error = job.error.message if job is not None and job.error else ""
         for index, source in enumerate(group.sources):
-            info = files[index] if index < len(files) else {}
+            info = files[index] if index < len(files) else None
             outcome = FileOutcome(source, group.format)
-            if info.get("signature") and not info.get("error"):
-                produced = next((Path(o) for o in outputs if Path(o).name == info["signature"]), None)
-                outcome.output = produced or source.parent / str(info["signature"])
+            if info is not None and info.signature and info.error is None:
+                signature = info.signature
+                produced = next((Path(o) for o in outputs if Path(o).name == signature), None)
+                outcome.output = produced or source.parent / signature
             else:
-                outcome.error = str((info.get("error") or {}).get("message", "")) or job_error or "Échec de la signature."
+                item_error = info.error.message if info is not None and info.error is not None else ""
+                outcome.error = item_error or job_error or "Échec de la signature."
             group.outcomes.append(outcome)
         self.outcomes.extend(group.outcomes)
         self.progress_bar.setValue(int(100 * (group.done_before + len(group.sources)) / max(1, self.total)))
