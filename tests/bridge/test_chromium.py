@@ -81,7 +81,7 @@ def test_demo_page_signs_through_the_bridge(
         pkcs11_modules=(softhsm_token.module,),
     )
     seen: list[tuple[str, str, Any]] = []
-    run.engine.subscribe(lambda e: seen.append((e.kind, e.job["state"], e.job["progress"]["percent"])))
+    run.engine.subscribe(lambda e: seen.append((e.kind, e.job.state.value, e.job.progress.percent)))
     to_sign = fetch_descriptor(demo_platform, "sign", "?format=pades")["params"]["files"]
     signatures = demo_platform.data_dir / "uploads" / "signatures"
     before = set(signatures.glob("*")) if signatures.exists() else set()
