@@ -33,6 +33,7 @@ from assistant.bridge.access import (
     ClaimOutcome,
     Claims,
 )
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import (
     BridgeError,
     RateLimiter,
@@ -46,7 +47,8 @@ from assistant.bridge.guards import (
     preflight_headers,
 )
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, Code
+from assistant.jobs.errors import JobCode
 
 log = logging.getLogger(__name__)
 
@@ -118,19 +120,19 @@ def error_response(exc: BridgeError, extra_headers: Mapping[str, str] | None = N
 def _access_refused() -> BridgeError:
     return BridgeError(
         403,
-        "access_refused",
+        BridgeCode.ACCESS_REFUSED,
         "L'utilisateur n'a pas autorisé cette page à utiliser l'assistant.",
         "The user did not allow this page to use the assistant.",
     )
 
 
 def _not_found() -> BridgeError:
-    return BridgeError(404, "not_found", "Ressource introuvable.", "Resource not found.")
+    return BridgeError(404, BridgeCode.NOT_FOUND, "Ressource introuvable.", "Resource not found.")
 
 
 def _method_not_allowed(allowed: str) -> BridgeError:
     return BridgeError(
-        405, "method_not_allowed", "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
+        405, BridgeCode.METHOD_NOT_ALLOWED, "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
     )
 
 
@@ -186,7 +188,7 @@ class BridgeApi:
             log.exception("bridge: unexpected error")
             cors = cors_headers(origin) if origin else {}
             return error_response(
-                BridgeError(500, "internal", "Erreur interne de l'assistant.", "Internal assistant error."), cors
+                BridgeError(500, Code.INTERNAL, "Erreur interne de l'assistant.", "Internal assistant error."), cors
             )
 
     # -- checks -----------------------------------------------------------------------------
@@ -196,7 +198,7 @@ class BridgeApi:
         if raw is None:
             raise BridgeError(
                 403,
-                "origin_required",
+                BridgeCode.ORIGIN_REQUIRED,
                 "Requête refusée : l'origine de la page est inconnue.",
                 "Request refused: the page's origin is missing.",
             )
@@ -204,7 +206,7 @@ class BridgeApi:
         if origin is None or raw.strip() != origin:
             raise BridgeError(
                 403,
-                "origin_refused",
+                BridgeCode.ORIGIN_REFUSED,
                 "Requête refusée : cette page ne peut pas utiliser l'assistant.",
                 "Request refused: this page may not use the assistant.",
             )
@@ -215,7 +217,7 @@ class BridgeApi:
         if not self.registry.is_approved(origin):
             raise BridgeError(
                 403,
-                "origin_not_approved",
+                BridgeCode.ORIGIN_NOT_APPROVED,
                 f"La plateforme {origin} n'est pas autorisée à utiliser l'assistant : "
                 "connectez cette page à l'assistant (bouton « Connecter l'assistant »).",
                 f"The platform {origin} is not allowed to use the assistant: connect this page first.",
@@ -229,7 +231,7 @@ class BridgeApi:
         if not header or scheme.lower() != "bearer":
             raise BridgeError(
                 401,
-                "access_required",
+                BridgeCode.ACCESS_REQUIRED,
                 "Cette page n'est pas connectée à l'assistant : connectez-la (bouton « Connecter l'assistant »).",
                 "This page is not connected to the assistant: connect it first.",
                 headers={"WWW-Authenticate": 'Bearer realm="assistant"'},
@@ -237,7 +239,7 @@ class BridgeApi:
         if not self.access.verify(origin, key.strip()):
             raise BridgeError(
                 401,
-                "access_refused",
+                BridgeCode.ACCESS_REFUSED,
                 "La clé d'accès de cette page n'est pas (ou plus) valable : connectez de nouveau la page à l'assistant.",
                 "This page's access key is not (or no longer) valid: connect the page again.",
                 headers={"WWW-Authenticate": 'Bearer realm="assistant", error="invalid_token"'},
@@ -282,7 +284,7 @@ class BridgeApi:
         if outcome == ClaimOutcome.WRONG_CODE:
             raise BridgeError(
                 403,
-                "access_code_wrong",
+                BridgeCode.ACCESS_CODE_WRONG,
                 "Code incorrect : saisissez le code à 6 chiffres affiché par l'assistant.",
                 "Wrong code: type the 6-digit code the assistant shows.",
             )
@@ -299,7 +301,7 @@ class BridgeApi:
         if why == "budget":
             raise BridgeError(
                 429,
-                "question_budget",
+                BridgeCode.QUESTION_BUDGET,
                 "Trop de demandes de connexion pour ce site : réessayez dans une heure.",
                 "Too many connection requests from this site: try again in an hour.",
                 headers={"Retry-After": "3600"},
@@ -313,7 +315,7 @@ class BridgeApi:
                 self.claims.drop(claim.ident)
             raise BridgeError(
                 429,
-                "question_busy",
+                BridgeCode.QUESTION_BUSY,
                 "L'assistant pose déjà une question : répondez-y, puis réessayez.",
                 "The assistant is already asking a question: answer it, then try again.",
                 headers={"Retry-After": "5"},
@@ -422,7 +424,7 @@ class BridgeApi:
         length = check_body_length(request.header("Content-Length"), request.header("Transfer-Encoding"))
         raw = request.read_body(length)
         if len(raw) != length:
-            raise BridgeError(400, "incomplete_body", "Corps de requête incomplet.", "Incomplete request body.")
+            raise BridgeError(400, BridgeCode.INCOMPLETE_BODY, "Corps de requête incomplet.", "Incomplete request body.")
         return parse_json_object(raw)
 
     def _read_empty_object(self, request: Request) -> None:
@@ -443,8 +445,8 @@ class BridgeApi:
         except AssistantError as exc:
             field_name = getattr(exc, "field", None)
             raise BridgeError(
-                503 if exc.code in ("journal_failed", "engine_closed") else 400,
-                exc.code if exc.code and exc.code != "error" else "invalid_descriptor",
+                503 if exc.code in (JobCode.JOURNAL_FAILED, JobCode.ENGINE_CLOSED) else 400,
+                exc.code if exc.code and exc.code != Code.ERROR else "invalid_descriptor",
                 exc.message_fr,
                 exc.message_en,
                 field=str(field_name) if field_name is not None else None,
@@ -473,7 +475,7 @@ class BridgeApi:
             if self._streams.get(origin, 0) >= MAX_STREAMS_PER_ORIGIN:
                 raise BridgeError(
                     429,
-                    "too_many_streams",
+                    BridgeCode.TOO_MANY_STREAMS,
                     "Trop de suivis de traitements ouverts.",
                     "Too many open event streams.",
                     headers={"Retry-After": "5"},

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from assistant.commands.terminal import make_pin_callback, open_key
+from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.folder import EnvelopeOutcome, decrypt_paths
 from assistant.envelopes.zip_extract import human_size
 from assistant.keystores.base import Credential
@@ -63,7 +64,7 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
         print(f"✗ {outcome.source}")
         assert outcome.error is not None
         print(f"  ↳ Erreur : {outcome.error.message}")
-        if outcome.error.code in ("unsafe_archive", "corrupt_archive"):
+        if outcome.error.code in (EnvelopeCode.UNSAFE_ARCHIVE, EnvelopeCode.CORRUPT_ARCHIVE):
             print("  ↳ L'archive n'a pas été conservée ; relancez avec --no-extract pour l'obtenir telle quelle.")
 
 

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from assistant.commands.errors import CommandCode
 from assistant.errors import UsageError
 from assistant.keystores.base import Credential, PinCallback, PinIncorrectError, PinRequest, PinState
 
@@ -23,7 +24,7 @@ def env_secret(var: str) -> str:
         raise UsageError(
             f"La variable d'environnement {var} n'est pas définie.",
             f"The environment variable {var} is not set.",
-            code="pin_env_missing",
+            code=CommandCode.PIN_ENV_MISSING,
         )
     return os.environ[var]
 
