@@ -8,7 +8,6 @@ shown with `ASSISTANT_LANG=en`. Messages never contain a PIN, a password or a to
 from __future__ import annotations
 
 import enum
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -98,8 +97,10 @@ class AssistantError(Exception):
 
     @property
     def message(self) -> str:
-        """The message in the user's language (French unless ASSISTANT_LANG says otherwise)."""
-        return self.message_en if os.environ.get("ASSISTANT_LANG", "fr").startswith("en") else self.message_fr
+        """The message in the user's language (assistant.i18n: ASSISTANT_LANG, the setting, the system)."""
+        from assistant.i18n import current_language
+
+        return self.message_en if current_language() == "en" else self.message_fr
 
     def info(self) -> ErrorInfo:
         """This error as data (see ErrorInfo)."""

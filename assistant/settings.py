@@ -44,7 +44,8 @@ class Settings:
     download_folders: dict[str, str] = field(default_factory=dict)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
-    language: str = "fr"
+    #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
+    language: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

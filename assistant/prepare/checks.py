@@ -24,7 +24,9 @@ from assistant.signing.formats import SignFormat
 #: A certificate that ends within this many days is flagged (renewal takes weeks: 3 at ChamberSign).
 EXPIRY_WARNING_DAYS = 30
 #: A PAdES signature adds this much to a PDF (certificate chain, CMS, and a stamp).
-PADES_OVERHEAD = 64 << 10
+PADES_OVERHEAD = 32 << 10
+#: A detached signature (CAdES .p7s, XAdES .xml) with its certificate chain.
+DETACHED_SIZE = 8 << 10
 
 
 class Severity(enum.StrEnum):
@@ -176,9 +178,9 @@ def deposit_size(plan: BidPlan) -> int:
     """What the signed deposit will weigh: the documents plus their signatures (an estimate)."""
     total = 0
     for item in plan.files:
-        total += item.file.size + (PADES_OVERHEAD if item.format is SignFormat.PADES else 16 << 10)
+        total += item.file.size + (PADES_OVERHEAD if item.format is SignFormat.PADES else DETACHED_SIZE)
         if item.sign_inside:
-            total += sum(PADES_OVERHEAD if m.is_pdf else 16 << 10 for m in item.file.members)
+            total += sum(PADES_OVERHEAD if m.is_pdf else DETACHED_SIZE for m in item.file.members)
     return total
 
 
