@@ -164,10 +164,10 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
 
 
 def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None, *, signing: bool = True) -> None:
-    from assistant.envelopes.zip_extract import human_size
+    from assistant.units import format_size
 
     print(f"Dossier de la réponse : {plan.bid.root}")
-    print(f"{len(plan.files)} fichier(s), {human_size(plan.bid.total_size)}")
+    print(f"{len(plan.files)} fichier(s), {format_size(plan.bid.total_size)}")
     for item in plan.files:
         extra = ""
         if item.file.members:
