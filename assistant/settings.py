@@ -8,13 +8,12 @@ version's settings survive a downgrade.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from assistant import paths
+from assistant.files import write_json_atomic
 
 SETTINGS_FILE = "settings.json"
 
@@ -44,7 +43,8 @@ class Settings:
     download_folders: dict[str, str] = field(default_factory=dict)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
-    language: str = "fr"
+    #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
+    language: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -76,11 +76,4 @@ class Settings:
         data = asdict(self)
         extra = data.pop("extra")
         data.update(extra)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(path, data, indent=2)

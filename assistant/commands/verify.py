@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--online", action="store_true", help="autoriser la recherche de révocation en ligne")
     parser.add_argument("--json", action="store_true", help="rapport en JSON")
+    parser.add_argument(
+        "--report", type=Path, metavar="FICHIER",
+        help="enregistrer le rapport (FICHIER.pdf, .html ou .json) pour le dossier du marché",
+    )  # fmt: skip
+    parser.add_argument(
+        "--save-content", action="store_true",
+        help="signature attachée : enregistrer le document qu'elle contient à côté d'elle",
+    )  # fmt: skip
 
 
 def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
@@ -38,7 +47,11 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
         except OSError as exc:
             raise UsageError(f"Lecture impossible : {path}", f"Cannot read: {path}") from exc
         try:
-            roots.extend(x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)])
+            roots.extend(
+                x509.load_pem_x509_certificates(data)
+                if b"-----BEGIN" in data
+                else [x509.load_der_x509_certificate(data)]
+            )
         except ValueError as exc:
             raise UsageError(f"{path} n'est pas un certificat.", f"{path} is not a certificate.") from exc
     return roots
@@ -54,13 +67,33 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
     roots = load_roots(args.trust)
+    if args.report is not None:
+        from assistant.reports.write import FORMATS
+
+        if args.report.suffix.lower() not in FORMATS:
+            raise UsageError(
+                f"Format de rapport inconnu « {args.report.suffix or '(aucun)'} » : choisissez .pdf, .html ou .json.",
+                f"Unknown report format '{args.report.suffix or '(none)'}': choose .pdf, .html or .json.",
+            )
     report = verify_file(args.file, detached_of=args.detached_of, trust_roots=roots, allow_fetching=args.online)
+    if args.report is not None:
+        from assistant.signing.verify_document import write_verification_report
+
+        written = write_verification_report(report, args.report)
+        print(f"Rapport enregistré : {written}", file=sys.stderr)
+    if args.save_content:
+        saved = report.save_attached_content()
+        print(f"Document contenu dans la signature enregistré : {saved}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0 if report.ok else 1
     print(f"Rapport de vérification : {report.path.name}")
     if report.signed_file is not None:
         print(f"Document signé : {report.signed_file}")
+    if report.attached_content is not None:
+        print(
+            f"Document signé : contenu dans la signature ({len(report.attached_content)} octets ; --save-content l'enregistre)"
+        )
     for index, sig in enumerate(report.signatures, start=1):
         mark = "✓" if sig.ok else "✗"
         print()
@@ -69,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  ↳ Émetteur du certificat : {sig.issuer}")
         qualified = "qualifié" if sig.qualified else "non qualifié"
         print(f"  ↳ Catégorie du certificat : {sig.category_label} ({qualified})")
-        print(f"  ↳ Format : {sig.format.label} {sig.level}")
+        print(f"  ↳ Format : {sig.format_label}" + (f" ({sig.standard})" if sig.standard else ""))
+        if sig.packaging:
+            print(f"  ↳ Type : {sig.packaging}")
+        if sig.coverage:
+            print(f"  ↳ Couvre : {sig.coverage}")
         if sig.claimed_signing_time:
             print(f"  ↳ Date de signature déclarée : {sig.claimed_signing_time:%d/%m/%Y %H:%M:%S %Z}")
         if sig.timestamp_time:

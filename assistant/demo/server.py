@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from assistant import PROTOCOL_VERSION, paths
-from assistant.demo import bigbid
+from assistant.demo import bigbid, upload_test
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
 from assistant.demo.tls import DemoTls, make_tls
@@ -463,6 +463,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": "unknown descriptor"})
         elif path == "/api/stats":
             self._json(200, self.demo.stats.to_dict())
+        elif path == upload_test.RULES_PATH:
+            self._json(200, upload_test.rules(self.demo.url))
         elif path == "/api/info":
             assert self.demo.material is not None
             self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})
@@ -584,6 +586,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         path = urlsplit(self.path).path
+        if path == upload_test.PATH:
+            upload_test.handle(self)
+            return
         if not path.startswith("/uploads/"):
             self._json(404, {"error": "not found"})
             return
@@ -614,7 +619,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
-        if path.startswith("/uploads/"):
+        if path.startswith("/uploads/") or path == upload_test.PATH:
             self.do_PUT()
             return
         if not self.demo.test_hooks or not path.startswith("/api/test/"):

@@ -73,10 +73,9 @@ def test_a_slow_link_keeps_progress_moving_and_cancels_within_a_second(demo_plat
     first_byte = threading.Event()
 
     def listen(event: JobEvent) -> None:
-        progress = event.job.get("progress") or {}
-        done = progress.get("bytes_done") or 0
-        seen.append((time.monotonic(), done, progress.get("element") or ""))
-        if done:
+        progress = event.job.progress
+        seen.append((time.monotonic(), progress.bytes_done, progress.element_text))
+        if progress.bytes_done:
             first_byte.set()
 
     with NetProfileProxy(link, ("127.0.0.1", demo_platform.port)) as proxy:

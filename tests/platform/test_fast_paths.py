@@ -138,11 +138,11 @@ def test_many_files_over_parallel_connections_each_fetched_once_and_journaled(de
     dest = tmp_path / "plis"
     engine = JobEngine(interaction=HeadlessInteraction(), loopback_http=True, workers=1)
     elements: list[str] = []
-    engine.subscribe(lambda event: elements.append(event.job["progress"]["element"] or ""))
+    engine.subscribe(lambda event: elements.append(event.job.progress.element_text or ""))
     try:
         job = engine.wait(engine.submit(download_descriptor(demo, dest, 4), LOCAL_ORIGIN).id, timeout=60)
         assert job is not None and job.state is JobState.SUCCEEDED, job.error if job else None
-        assert job.result is not None and job.result["files"] == len(files) == 24
+        assert job.result is not None and job.result.files == len(files) == 24
         requests = demo.stats.to_dict()["requests"]
         assert sorted(requests) == sorted(rel_of(f) for f in files)
         assert set(requests.values()) == {1}  # each file exactly once
@@ -150,14 +150,14 @@ def test_many_files_over_parallel_connections_each_fetched_once_and_journaled(de
         # Every file is durable and recorded: a second run fetches nothing and reads no file.
         journal = Journal()
         try:
-            for f, path in zip(files, job.local_result["paths"], strict=True):
+            for f, path in zip(files, job.result.paths, strict=True):
                 assert journal.is_verified(Path(path), f["sha256"], f["size"])
         finally:
             journal.close()
         demo.stats.reset()
         again = engine.wait(engine.submit(download_descriptor(demo, dest, 4), LOCAL_ORIGIN).id, timeout=60)
         assert again is not None and again.result is not None
-        assert again.result["already_verified"] == len(files) and again.result["fetched_bytes"] == 0
+        assert again.result.already_verified == len(files) and again.result.fetched_bytes == 0
         assert demo.stats.to_dict()["requests"] == {}
     finally:
         engine.shutdown(wait=True)

@@ -95,3 +95,4 @@ def window(qtbot: Any, engine: JobEngine, p12_settings: Settings, interaction: Q
     qtbot.waitExposed(win)
     yield win
     win.dispose()
+from tests.signing.conftest import pdfsig_nssdir  # noqa: F401,E402  (fixture of the prepare page test)

@@ -137,7 +137,7 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
     click(qtbot, card2, "downloadStart")
     final2 = demo_engine.wait(job2.id, timeout=60)
     assert final2 is not None and final2.state is JobState.SUCCEEDED and final2.result is not None
-    assert final2.result["already_verified"] == len(expected)
+    assert final2.result.already_verified == len(expected)
     assert sum(demo_platform.stats()["requests"].values()) == before
 
     # A finished card stays until closed.
