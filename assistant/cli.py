@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-p12": ("import_p12", "Importer un fichier PKCS#12 (.p12/.pfx) dans un magasin"),
     "sign": ("sign", "Signer des fichiers (PAdES, CAdES, XAdES)"),
     "verify": ("verify", "Vérifier une signature et produire le rapport"),
+    "trusted-lists": ("trusted_lists", "Listes de confiance européennes : mettre à jour, état"),
     "prepare": ("prepare", "Préparer mon dépôt : signer toute la réponse avec un seul code PIN"),
     "keygen": ("keygen", "Créer un bi-clé de chiffrement"),
     "decrypt": ("decrypt", "Déchiffrer des plis (enveloppes CMS)"),

@@ -100,8 +100,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{mark} Signature {index} : {sig.verdict_fr}")
         print(f"  ↳ Signataire : {sig.signer} ({sig.signer_subject})")
         print(f"  ↳ Émetteur du certificat : {sig.issuer}")
-        qualified = "qualifié" if sig.qualified else "non qualifié"
-        print(f"  ↳ Catégorie du certificat : {sig.category_label} ({qualified})")
+        print(f"  ↳ Catégorie du certificat : {sig.category_label}")
+        print(f"  ↳ Qualification (eIDAS) : {sig.qualified_label}")
         print(f"  ↳ Format : {sig.format_label}" + (f" ({sig.standard})" if sig.standard else ""))
         if sig.packaging:
             print(f"  ↳ Type : {sig.packaging}")
