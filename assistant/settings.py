@@ -49,7 +49,8 @@ class Settings:
     trusted_lists_certs: list[str] = field(default_factory=list)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
-    language: str = "fr"
+    #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
+    language: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 from assistant import APP_NAME, PROTOCOL_VERSION, __version__
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import (
     BridgeError,
     RateLimiter,
@@ -36,7 +37,8 @@ from assistant.bridge.guards import (
     preflight_headers,
 )
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, Code
+from assistant.jobs.errors import JobCode
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +108,12 @@ def error_response(exc: BridgeError, extra_headers: Mapping[str, str] | None = N
 
 
 def _not_found() -> BridgeError:
-    return BridgeError(404, "not_found", "Ressource introuvable.", "Resource not found.")
+    return BridgeError(404, BridgeCode.NOT_FOUND, "Ressource introuvable.", "Resource not found.")
 
 
 def _method_not_allowed(allowed: str) -> BridgeError:
     return BridgeError(
-        405, "method_not_allowed", "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
+        405, BridgeCode.METHOD_NOT_ALLOWED, "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
     )
 
 
@@ -158,7 +160,7 @@ class BridgeApi:
             log.exception("bridge: unexpected error")
             cors = cors_headers(origin) if origin else {}
             return error_response(
-                BridgeError(500, "internal", "Erreur interne de l'assistant.", "Internal assistant error."), cors
+                BridgeError(500, Code.INTERNAL, "Erreur interne de l'assistant.", "Internal assistant error."), cors
             )
 
     # -- checks -----------------------------------------------------------------------------
@@ -168,7 +170,7 @@ class BridgeApi:
         if raw is None:
             raise BridgeError(
                 403,
-                "origin_required",
+                BridgeCode.ORIGIN_REQUIRED,
                 "Requête refusée : l'origine de la page est inconnue.",
                 "Request refused: the page's origin is missing.",
             )
@@ -176,7 +178,7 @@ class BridgeApi:
         if origin is None or raw.strip() != origin:
             raise BridgeError(
                 403,
-                "origin_refused",
+                BridgeCode.ORIGIN_REFUSED,
                 "Requête refusée : cette page ne peut pas utiliser l'assistant.",
                 "Request refused: this page may not use the assistant.",
             )
@@ -184,7 +186,7 @@ class BridgeApi:
             asked = self.prompter.request(origin) if self.prompter is not None else False
             raise BridgeError(
                 403,
-                "origin_not_approved",
+                BridgeCode.ORIGIN_NOT_APPROVED,
                 f"La plateforme {origin} n'est pas autorisée à utiliser l'assistant."
                 + (" Une demande d'autorisation est affichée dans l'assistant." if asked else ""),
                 f"The platform {origin} is not allowed to use the assistant."
@@ -274,7 +276,7 @@ class BridgeApi:
         length = check_body_length(request.header("Content-Length"), request.header("Transfer-Encoding"))
         raw = request.read_body(length)
         if len(raw) != length:
-            raise BridgeError(400, "incomplete_body", "Corps de requête incomplet.", "Incomplete request body.")
+            raise BridgeError(400, BridgeCode.INCOMPLETE_BODY, "Corps de requête incomplet.", "Incomplete request body.")
         return parse_json_object(raw)
 
     def _read_empty_object(self, request: Request) -> None:
@@ -295,8 +297,8 @@ class BridgeApi:
         except AssistantError as exc:
             field_name = getattr(exc, "field", None)
             raise BridgeError(
-                503 if exc.code in ("journal_failed", "engine_closed") else 400,
-                exc.code if exc.code and exc.code != "error" else "invalid_descriptor",
+                503 if exc.code in (JobCode.JOURNAL_FAILED, JobCode.ENGINE_CLOSED) else 400,
+                exc.code if exc.code and exc.code != Code.ERROR else "invalid_descriptor",
                 exc.message_fr,
                 exc.message_en,
                 field=str(field_name) if field_name is not None else None,
@@ -325,7 +327,7 @@ class BridgeApi:
             if self._streams.get(origin, 0) >= MAX_STREAMS_PER_ORIGIN:
                 raise BridgeError(
                     429,
-                    "too_many_streams",
+                    BridgeCode.TOO_MANY_STREAMS,
                     "Trop de suivis de traitements ouverts.",
                     "Too many open event streams.",
                     headers={"Retry-After": "5"},

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.bridge.errors import BridgeCode
 from assistant.errors import AssistantError
 from assistant.jobs.names import lone_surrogate_paths
 
@@ -80,7 +81,7 @@ def check_host(host_header: str | None, port: int) -> None:
     if not host_allowed(host_header, port):
         raise BridgeError(
             421,
-            "host_refused",
+            BridgeCode.HOST_REFUSED,
             "Requête refusée : l'adresse demandée n'est pas celle de l'assistant local.",
             "Request refused: the requested host is not the local assistant.",
         )
@@ -219,7 +220,7 @@ class RateLimiter:
         if wait > 0:
             raise BridgeError(
                 429,
-                "rate_limited",
+                BridgeCode.RATE_LIMITED,
                 "Trop de requêtes : réessayez dans quelques secondes.",
                 "Too many requests: try again in a few seconds.",
                 headers={"Retry-After": str(max(1, int(wait + 0.999)))},
@@ -234,7 +235,7 @@ def _invalid_json(message_en: str, field: str | None = None) -> BridgeError:
     where_fr = f" (champ « {field} » en double)" if field is not None else ""
     return BridgeError(
         400,
-        "invalid_json",
+        BridgeCode.INVALID_JSON,
         f"Le corps de la requête n'est pas un objet JSON valide{where_fr}.",
         f"The request body is not a valid JSON object ({message_en}{f': {field}' if field else ''}).",
         field=field,
@@ -246,7 +247,7 @@ def check_content_type(value: str | None) -> None:
     if media != "application/json":
         raise BridgeError(
             415,
-            "unsupported_media_type",
+            BridgeCode.UNSUPPORTED_MEDIA_TYPE,
             "Le corps de la requête doit être du JSON (Content-Type: application/json).",
             "The request body must be JSON (Content-Type: application/json).",
         )
@@ -256,17 +257,17 @@ def check_body_length(content_length: str | None, transfer_encoding: str | None)
     """The announced body length, refused when absent, malformed or above the limit."""
     if transfer_encoding:
         raise BridgeError(
-            411, "length_required", "La longueur du corps doit être annoncée.", "Content-Length is required."
+            411, BridgeCode.LENGTH_REQUIRED, "La longueur du corps doit être annoncée.", "Content-Length is required."
         )
     if content_length is None or not content_length.strip().isdigit():
         raise BridgeError(
-            411, "length_required", "La longueur du corps doit être annoncée.", "Content-Length is required."
+            411, BridgeCode.LENGTH_REQUIRED, "La longueur du corps doit être annoncée.", "Content-Length is required."
         )
     length = int(content_length.strip())
     if length > MAX_BODY_BYTES:
         raise BridgeError(
             413,
-            "body_too_large",
+            BridgeCode.BODY_TOO_LARGE,
             f"Requête trop volumineuse (limite : {MAX_BODY_BYTES // 1024} Kio).",
             f"Request body too large (limit: {MAX_BODY_BYTES // 1024} KiB).",
         )
@@ -327,7 +328,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
 def invalid_field(field: str, message_fr: str | None = None, message_en: str | None = None) -> BridgeError:
     return BridgeError(
         400,
-        "invalid_field",
+        BridgeCode.INVALID_FIELD,
         message_fr or f"Champ invalide : « {field} ».",
         message_en or f"Invalid field: '{field}'.",
         field=field,

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from assistant import __version__, paths
 from assistant import secrets as keyring_secrets
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import normalize_origin
 from assistant.errors import AssistantError
 
@@ -58,7 +59,7 @@ MAX_BACKOFF = 300.0
 
 
 class PairingError(AssistantError):
-    code = "pairing"
+    code: str = BridgeCode.PAIRING
 
 
 @dataclass

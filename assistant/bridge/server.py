@@ -30,6 +30,7 @@ from assistant import APP_NAME
 from assistant.bridge import ca, tls
 from assistant.bridge.api import BridgeApi, EngineLike, Request, Response
 from assistant.bridge.connections import MAX_CONNECTIONS_PER_LISTENER, REQUEST_DEADLINE, ConnectionTable, Reaper
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import Rate, RateLimiter
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
 from assistant.errors import AssistantError
@@ -54,7 +55,7 @@ def candidate_ports(base: int = DEFAULT_PORT) -> list[int]:
 
 
 class BridgeStartError(AssistantError):
-    code = "bridge_start"
+    code: str = BridgeCode.BRIDGE_START
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -182,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (bad request line, too many headers) get a JSON answer too."""
         body = json.dumps(
-            {"code": "bad_request", "message": "Requête mal formée.", "message_en": "Malformed request."}
+            {"code": BridgeCode.BAD_REQUEST, "message": "Requête mal formée.", "message_en": "Malformed request."}
         ).encode()
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.1"  # answer garbage with a real status line, never HTTP/0.9

@@ -13,24 +13,26 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from assistant.i18n import N_, _, localized
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
 from assistant.jobs.results import DownloadResult
+from assistant.ui.labels import job_title
 
-#: The result fields worth a line in the terminal, in French.
+#: The result fields worth a line in the terminal (French source, shown translated).
 LABELS_FR = {
-    "files": "fichiers",
-    "bytes": "taille totale",
-    "fetched_bytes": "reçus par le réseau",
-    "already_verified": "déjà présents et vérifiés",
-    "refetched_after_hash_mismatch": "refusés (empreinte) puis téléchargés à nouveau",
-    "consultation": "consultation",
-    "envelopes": "enveloppes",
-    "uploaded": "transmises à la plateforme",
-    "bytes_uploaded": "volume transmis",
-    "signed": "fichiers signés",
-    "decrypted": "enveloppes déchiffrées",
+    "files": N_("fichiers"),
+    "bytes": N_("taille totale"),
+    "fetched_bytes": N_("reçus par le réseau"),
+    "already_verified": N_("déjà présents et vérifiés"),
+    "refetched_after_hash_mismatch": N_("refusés (empreinte) puis téléchargés à nouveau"),
+    "consultation": N_("consultation"),
+    "envelopes": N_("enveloppes"),
+    "uploaded": N_("transmises à la plateforme"),
+    "bytes_uploaded": N_("volume transmis"),
+    "signed": N_("fichiers signés"),
+    "decrypted": N_("enveloppes déchiffrées"),
 }
 
 
@@ -98,14 +100,15 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
     if as_json:
         print(json.dumps({**final.to_public_dict(), "local": final.local_result_json()}, ensure_ascii=False, indent=2))
     elif final.state is JobState.SUCCEEDED:
-        print(f"{final.title_fr} : terminé.")
+        print(_("{title} : terminé.").format(title=job_title(final.title_fr)))
         for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
-                print(f"  {LABELS_FR[key]} : {human_bytes(value) if key.endswith('bytes') else value}")
+                shown = human_bytes(value) if key.endswith("bytes") else value
+                print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
         if isinstance(final.result, DownloadResult) and final.result.destination:
-            print(f"  dossier : {final.result.destination}")
+            print(_("  dossier : {destination}").format(destination=final.result.destination))
     if final.error:
-        print(f"assistant: {final.error.message}", file=sys.stderr)
+        print(f"assistant: {localized(final.error.message, final.error.message_en)}", file=sys.stderr)
     if final.state is JobState.SUCCEEDED:
         return 0
     return 130 if final.state is JobState.CANCELLED else 1

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from assistant.commands.errors import CommandCode
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.errors import UsageError
 from assistant.prepare.checks import Problem, Severity
@@ -76,7 +77,7 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code="rules_unreadable") from exc
+            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code=CommandCode.RULES_UNREADABLE) from exc
         if isinstance(data, dict) and "deposit_rules" in data:
             data = data["deposit_rules"]
         rules = parse_rules(data, policy)
@@ -89,7 +90,7 @@ def apply_choices(plan: BidPlan, formats: list[str], as_is: list[str]) -> BidPla
     for choice in formats:
         name, sep, fmt = choice.rpartition("=")
         if not sep or not name:
-            raise UsageError(f"--format attend FICHIER=FORMAT : {choice}", f"--format expects FILE=FORMAT: {choice}", code="bad_usage")
+            raise UsageError(f"--format attend FICHIER=FORMAT : {choice}", f"--format expects FILE=FORMAT: {choice}", code=CommandCode.BAD_USAGE)
         plan = plan.with_format(name, fmt)
     for name in as_is:
         plan = plan.with_sign_inside(name, False)
@@ -110,7 +111,7 @@ def visible_from(args: argparse.Namespace) -> VisibleSignature | None:
             left, top, width, height = (float(v) for v in args.stamp_box.split(","))
         except ValueError:
             raise UsageError("--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur",
-                             "--stamp-box expects four numbers: left,top,width,height", code="bad_usage") from None  # fmt: skip
+                             "--stamp-box expects four numbers: left,top,width,height", code=CommandCode.BAD_USAGE) from None  # fmt: skip
         place = StampPlacement(place.page, left, top, width, height)
     if args.stamp_page is not None:
         place = StampPlacement(args.stamp_page, place.left, place.top, place.width, place.height)
@@ -176,6 +177,7 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
             "ok": outcome.ok,
             "folder": str(outcome.result.folder) if outcome.result.folder else None,
             "summary": str(outcome.summary) if outcome.summary else None,
+            "reports": str(outcome.reports) if outcome.reports else None,
             "signatures": [{"file": v.label, "format": v.format.label, "accepted": v.ok, "verdict": v.verdict} for v in outcome.views],
             "failed": [{"file": f.label, "error": f.error.to_dict() if f.error else None} for f in outcome.result.failed],
         })  # fmt: skip
@@ -194,6 +196,8 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
         print()
         print(f"Dossier à déposer : {outcome.result.folder}")
         print(f"Récapitulatif : {outcome.summary}")
+        if outcome.reports is not None:
+            print(f"Rapports de vérification : {outcome.reports}")
     return 0 if outcome.ok else 1
 
 

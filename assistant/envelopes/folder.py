@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.envelopes.cms_stream import OID_AUTH_ENVELOPED, OID_ENVELOPED, BerReader, open_source
 from assistant.envelopes.decrypt import DecryptResult, decrypt_envelope
+from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.zip_extract import ZipLimits, safe_extract_zip
 from assistant.errors import AssistantError, CancelledError, InputFileError
 from assistant.keystores.base import Credential
@@ -183,7 +184,7 @@ def decrypt_paths(
     items = list(iter_sources(paths))
     if not items:
         raise InputFileError(
-            "Aucune enveloppe chiffrée trouvée.", "No encrypted envelope found.", code="no_envelope"
+            "Aucune enveloppe chiffrée trouvée.", "No encrypted envelope found.", code=EnvelopeCode.NO_ENVELOPE
         )
     outcomes: list[EnvelopeOutcome] = []
     count = len(items)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from assistant.envelopes.errors import CorruptArchiveError, UnsafeArchiveError
-from assistant.errors import OutputError
+from assistant.errors import Code, OutputError
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 
 DEFAULT_MAX_TOTAL = 16 << 30  # 16 GiB of extracted data
@@ -179,7 +179,7 @@ def safe_extract_zip(
     limits = limits or ZipLimits()
     target_dir = Path(target_dir)
     if target_dir.exists():
-        raise OutputError(f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code="output_exists")
+        raise OutputError(f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS)
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -222,7 +222,7 @@ def safe_extract_zip(
                             tmp.joinpath(*checked.parts).mkdir(parents=True, exist_ok=True)
             if target_dir.exists():
                 raise OutputError(
-                    f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code="output_exists"
+                    f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS
                 )
             os.replace(tmp, target_dir)
         except BaseException:

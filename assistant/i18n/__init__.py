@@ -37,6 +37,7 @@ __all__ = [
     "configure",
     "current_language",
     "locale_dir",
+    "localized",
     "ngettext",
     "resolve_language",
     "set_language",
@@ -159,6 +160,12 @@ def _(message: str) -> str:
     if _language is None:
         configure(None)
     return _translations.gettext(message)
+
+
+def localized(french: str, english: str) -> str:
+    """One of a French/English pair another layer still carries (a verdict's label, a reason),
+    in the user's language; the pairs move into the catalogue as those layers adopt `_()`."""
+    return english if current_language() == "en" and english else french
 
 
 def N_(message: str) -> str:

@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant import PROTOCOL_VERSION
-from assistant.errors import AssistantError, ErrorInfo
+from assistant.errors import AssistantError, Code, ErrorInfo
+from assistant.jobs.errors import JobCode
 from assistant.jobs.model import LOCAL_ORIGIN, JobType
 from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
 from assistant.jobs.params import (
@@ -49,7 +50,7 @@ MAX_FILES = 100_000
 class DescriptorError(AssistantError):
     """The descriptor is malformed or breaks a rule. `.field` names the offending field."""
 
-    code = "descriptor_invalid"
+    code: str = JobCode.DESCRIPTOR_INVALID
 
     def __init__(self, field_name: str, message_fr: str, message_en: str, *, code: str | None = None) -> None:
         super().__init__(
@@ -64,11 +65,11 @@ class DescriptorError(AssistantError):
 
 
 class UrlNotAllowedError(DescriptorError):
-    code = "url_not_allowed"
+    code: str = JobCode.URL_NOT_ALLOWED
 
 
 class LocalOnlyFieldError(DescriptorError):
-    code = "local_only_field"
+    code: str = JobCode.LOCAL_ONLY_FIELD
 
 
 #: Spaces and control characters have no place in a URL (a regex: a per-character loop cost
@@ -189,7 +190,7 @@ def _obj(value: Any, where: str, required: Mapping[str, Checker], optional: Mapp
     out: dict[str, Any] = {}
     for key in value:
         if not isinstance(key, str) or (key not in required and key not in optional):
-            raise DescriptorError(_join(where, str(key)), "champ inconnu.", "unknown field.", code="descriptor_unknown_field")
+            raise DescriptorError(_join(where, str(key)), "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD)
     for key, checker in required.items():
         if key not in value:
             raise DescriptorError(_join(where, key), "champ obligatoire absent.", "required field missing.")
@@ -260,7 +261,7 @@ def safe_name(value: Any, where: str) -> str:
     if not name:
         raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
     if unsafe_name_reason(name) is not None:
-        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
+        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code=JobCode.DESCRIPTOR_UNSAFE_NAME)
     return name
 
 
@@ -431,7 +432,7 @@ def parse_descriptor(
         raise DescriptorError("descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
     for where in lone_surrogate_paths(descriptor):
         # A lone surrogate cannot be encoded in UTF-8: it would break the journal and every answer.
-        raise DescriptorError(where, "texte Unicode invalide (substitut isolé).", "invalid Unicode text (lone surrogate).", code="descriptor_invalid_unicode")
+        raise DescriptorError(where, "texte Unicode invalide (substitut isolé).", "invalid Unicode text (lone surrogate).", code=JobCode.DESCRIPTOR_INVALID_UNICODE)
     head = _obj(
         descriptor,
         "",
@@ -439,7 +440,7 @@ def parse_descriptor(
         {"label": _str(300), "token": _str(4096), "platform": safe_name, "params": lambda v, w: v},
     )
     if head["version"] != PROTOCOL_VERSION:
-        raise DescriptorError("version", f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).", f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).", code="descriptor_version")
+        raise DescriptorError("version", f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).", f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).", code=JobCode.DESCRIPTOR_VERSION)
     job_type = JobType(head["type"])
     if expected_type is not None and job_type is not expected_type:
         raise DescriptorError("type", f"type « {expected_type.value} » attendu.", f"type {expected_type.value!r} expected.")

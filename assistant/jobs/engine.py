@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from assistant.errors import AssistantError, CancelledError
+from assistant.errors import AssistantError, CancelledError, Code
 from assistant.jobs.descriptor import DescriptorError, ParsedDescriptor, UrlPolicy, parse_descriptor
+from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import UserInteraction
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import Job, JobEvent, JobState, JobType, Progress, utcnow
@@ -55,7 +56,7 @@ P = TypeVar("P", bound=JobParams)
 class JobFailed(AssistantError):
     """A runner's failure that still carries a partial result (e.g. 3 files of 45 failed)."""
 
-    code = "job_failed"
+    code: str = JobCode.JOB_FAILED
 
     def __init__(self, error: AssistantError, result: JobResult) -> None:
         super().__init__(error.message_fr, error.message_en, code=error.code)
@@ -248,7 +249,7 @@ class JobEngine:
     def submit(self, descriptor: Mapping[str, Any], origin: str) -> Job:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
-            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code="engine_closed")
+            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code=JobCode.ENGINE_CLOSED)
         parsed = parse_descriptor(descriptor, origin, self.settings, loopback_http=self.loopback_http)
         job = Job(
             id=uuid.uuid4().hex,
@@ -268,7 +269,7 @@ class JobEngine:
             raise AssistantError(
                 "Le traitement n'a pas pu être enregistré : il n'est pas lancé.",
                 "The job could not be recorded: it was not started.",
-                code="journal_failed",
+                code=JobCode.JOURNAL_FAILED,
             ) from exc
         with self._lock:
             if parsed.token:
@@ -377,7 +378,7 @@ class JobEngine:
                 error=AssistantError(
                     f"Erreur interne pendant le traitement ({type(exc).__name__}).",
                     f"Internal error during the job ({type(exc).__name__}).",
-                    code="internal",
+                    code=Code.INTERNAL,
                 ),
             )
         else:

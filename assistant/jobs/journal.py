@@ -21,6 +21,7 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import ErrorInfo
+from assistant.jobs.errors import JobCode
 from assistant.jobs.model import Job, JobType
 from assistant.jobs.results import (
     DecryptResult,
@@ -179,7 +180,7 @@ class Journal:
     def mark_interrupted(self) -> int:
         """Jobs left unfinished by a process that is gone (crash, reboot, SIGKILL) end as failed."""
         error = json.dumps(
-            ErrorInfo("interrupted", "Traitement interrompu (arrêt de l'assistant).", "Job interrupted (the assistant stopped).").to_json(),
+            ErrorInfo(JobCode.INTERRUPTED, "Traitement interrompu (arrêt de l'assistant).", "Job interrupted (the assistant stopped).").to_json(),
             ensure_ascii=False,
         )
         with self._lock:

@@ -20,12 +20,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from assistant.errors import Code
 from assistant.keystores.base import (
     KeyStoreError,
     PinCallback,
     PinCancelledError,
     PinRequest,
 )
+from assistant.keystores.errors import KeyStoreCode
 from assistant.keystores.pkcs11.backend import Pkcs11Store
 from assistant.keystores.pkcs11.objects import certificate_template, creating_objects
 from assistant.keystores.pkcs12 import parse_p12, read_p12_bytes
@@ -148,7 +150,7 @@ def import_p12(
         raise KeyStoreError(
             f"Le fichier {path.name} ne contient pas de certificat avec sa clé privée.",
             f"{path.name} holds no certificate with its private key.",
-            code="corrupt_file",
+            code=KeyStoreCode.CORRUPT_FILE,
         )
     key = parsed.key
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
@@ -179,7 +181,7 @@ def _create_all(store: Pkcs11Store, templates: list[dict[int, Any]]) -> None:
         raise KeyStoreError(
             f"L'import dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
             f"Importing into '{store.label}' failed ({type(exc).__name__}); nothing was added.",
-            code="import_failed",
+            code=KeyStoreCode.IMPORT_FAILED,
         ) from exc
 
 
@@ -206,7 +208,7 @@ def open_target_store(
         raise KeyStoreError(
             f"Magasin « {spec} » non reconnu : indiquez « nss », « nss:DOSSIER » ou une adresse pkcs11:token=…",
             f"Unknown store '{spec}': give 'nss', 'nss:FOLDER' or a pkcs11:token=… URI.",
-            code="bad_store",
+            code=KeyStoreCode.BAD_STORE,
         )
     from assistant.keystores.pkcs11.modules import discover_modules, is_discovered
     from assistant.keystores.pkcs11.tokens import matching_token_stores
@@ -218,7 +220,7 @@ def open_target_store(
         if not allow_module_path and not is_discovered(uri.module_path, settings_modules):
             raise KeyStoreError(
                 "Ce module PKCS#11 n'a pas été trouvé par l'assistant.", "This PKCS#11 module was not discovered.",
-                code="module_refused",
+                code=Code.MODULE_REFUSED,
             )  # fmt: skip
         paths = [uri.module_path]
     else:
@@ -240,6 +242,6 @@ def open_target_store(
         raise KeyStoreError(
             f"« {store.label} » est protégée en écriture : l'import est impossible.",
             f"'{store.label}' is write-protected: cannot import.",
-            code="write_protected",
+            code=KeyStoreCode.WRITE_PROTECTED,
         )
     return store

@@ -37,6 +37,7 @@ from assistant.keystores.base import (
     StoreSet,
     no_pin,
 )
+from assistant.keystores.errors import KeyStoreCode
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -104,7 +105,7 @@ def normalize_fingerprint(fp: str) -> str:
         raise KeyNotFoundError(
             "Empreinte SHA-256 invalide : 64 chiffres hexadécimaux attendus (les « : » sont permis).",
             "Invalid SHA-256 fingerprint: 64 hexadecimal digits expected (colons allowed).",
-            code="bad_fingerprint",
+            code=KeyStoreCode.BAD_FINGERPRINT,
         )
     return value
 
@@ -415,7 +416,7 @@ def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSe
         return StoreSet(errors=[KeyStoreError(
             f"La recherche des magasins de certificats a échoué ({type(exc).__name__}).",
             f"Looking for certificate stores failed ({type(exc).__name__}).",
-            code="discovery_error",
+            code=KeyStoreCode.DISCOVERY_ERROR,
         )])  # fmt: skip
     return stores
 

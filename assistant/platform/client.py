@@ -30,7 +30,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from assistant.errors import AssistantError, CancelledError
+from assistant.errors import AssistantError, CancelledError, Code
+from assistant.platform.errors import PlatformCode
 from assistant.platform.segmented import DownloadStats, download_segmented, ranges_path
 from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
@@ -74,13 +75,13 @@ MAX_DESCRIPTOR_BYTES = 16 << 20
 
 
 class HashMismatchError(PlatformError):
-    code = "hash_mismatch"
+    code: str = PlatformCode.HASH_MISMATCH
 
 
 class OutputFailure(AssistantError):
     """Writing the partial file failed (disk full, folder removed): not worth retrying."""
 
-    code = "output"
+    code: str = Code.OUTPUT
 
     def __init__(self, part: Path, exc: OSError) -> None:
         super().__init__(

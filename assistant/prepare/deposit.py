@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from assistant.errors import AssistantError, OutputError
+from assistant.errors import AssistantError, Code, OutputError
 from assistant.keystores.base import Credential
+from assistant.prepare.errors import PrepareCode
 from assistant.prepare.plan import BidPlan, PlannedFile, inner_format_for
 from assistant.prepare.scan import FileKind
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
@@ -152,13 +153,13 @@ def _check_destination(destination: Path, bid_root: Path) -> None:
         raise OutputError(
             "Le dossier de dépôt ne peut pas être dans le dossier de la réponse : choisissez un autre emplacement.",
             "The deposit folder cannot be inside the bid folder: choose another place.",
-            code="output_inside_source",
+            code=PrepareCode.OUTPUT_INSIDE_SOURCE,
         )
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise OutputError(
             f"Le dossier {destination} existe déjà et n'est pas vide : rien n'a été écrit. Choisissez un autre dossier.",
             f"{destination} already exists and is not empty: nothing was written. Choose another folder.",
-            code="output_exists",
+            code=Code.OUTPUT_EXISTS,
         )
 
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from assistant.errors import AssistantError
+from assistant.prepare.errors import PrepareCode
 from assistant.progress import CancelToken
 
 #: The bandwidth of an office line varies: plan for 1.5 times the measured duration,
@@ -131,7 +132,7 @@ def estimate_upload(
 
 
 class UploadTestError(AssistantError):
-    code = "upload_test_failed"
+    code: str = PrepareCode.UPLOAD_TEST_FAILED
 
 
 def measure_upload(

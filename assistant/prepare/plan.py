@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from assistant.errors import UsageError
+from assistant.errors import Code, UsageError
+from assistant.prepare.errors import PrepareCode
 from assistant.prepare.rules import PlatformRules
 from assistant.prepare.scan import BidFile, BidFolder, FileKind
 from assistant.signing.formats import SignFormat, parse_format
@@ -41,7 +42,7 @@ class BidPlan:
         for item in self.files:
             if item.file.relative == wanted:
                 return item
-        raise UsageError(f"Fichier absent du dépôt : {relative}", f"File not in the bid: {relative}", code="file_not_in_bid")
+        raise UsageError(f"Fichier absent du dépôt : {relative}", f"File not in the bid: {relative}", code=PrepareCode.FILE_NOT_IN_BID)
 
     def with_format(self, relative: str | PurePosixPath, fmt: SignFormat | str) -> BidPlan:
         """The same plan with one file's format changed (the user's choice in the table)."""
@@ -51,14 +52,14 @@ class BidPlan:
             raise UsageError(
                 f"PAdES ne s'applique qu'aux PDF ; {target.file.name} n'en est pas un.",
                 f"PAdES only applies to PDFs; {target.file.name} is not one.",
-                code="not_a_pdf",
+                code=Code.NOT_A_PDF,
             )
         return self._replace(target, replace(target, format=chosen))
 
     def with_sign_inside(self, relative: str | PurePosixPath, sign_inside: bool) -> BidPlan:
         target = self.find(relative)
         if target.file.kind is not FileKind.ZIP:
-            raise UsageError(f"{target.file.name} n'est pas une archive ZIP.", f"{target.file.name} is not a ZIP archive.", code="not_a_zip")
+            raise UsageError(f"{target.file.name} n'est pas une archive ZIP.", f"{target.file.name} is not a ZIP archive.", code=PrepareCode.NOT_A_ZIP)
         return self._replace(target, replace(target, sign_inside=sign_inside and not target.file.zip_problem))
 
     def _replace(self, old: PlannedFile, new: PlannedFile) -> BidPlan:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.errors import Code
 from assistant.jobs.descriptor import DescriptorError, UrlPolicy
 from assistant.signing.formats import SignFormat
 
@@ -68,7 +69,7 @@ def parse_rules(data: Any, policy: UrlPolicy, where: str = "deposit_rules") -> P
     }  # fmt: skip
     for key in data:
         if key not in known:
-            raise DescriptorError(f"{where}.{key}", "champ inconnu.", "unknown field.", code="descriptor_unknown_field")
+            raise DescriptorError(f"{where}.{key}", "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD)
     values: dict[str, Any] = {"published": True}
     if "platform" in data:
         values["platform"] = _text(data["platform"], f"{where}.platform", 200)

@@ -17,7 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from assistant.errors import InputFileError
+from assistant.errors import Code, InputFileError
+from assistant.prepare.errors import PrepareCode
 from assistant.signing.naming import signature_number_in_name
 
 _IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -73,9 +74,9 @@ def scan_bid(root: Path, *, exclude: Path | None = None) -> BidFolder:
     """List the bid's files (sorted by path); `exclude` is a folder to skip (our own output)."""
     root = Path(root).expanduser()
     if not root.exists():
-        raise InputFileError(f"Dossier introuvable : {root}", f"Folder not found: {root}", code="folder_not_found")
+        raise InputFileError(f"Dossier introuvable : {root}", f"Folder not found: {root}", code=PrepareCode.FOLDER_NOT_FOUND)
     if not root.is_dir():
-        raise InputFileError(f"{root} n'est pas un dossier.", f"{root} is not a folder.", code="not_a_folder")
+        raise InputFileError(f"{root} n'est pas un dossier.", f"{root} is not a folder.", code=PrepareCode.NOT_A_FOLDER)
     excluded = exclude.resolve() if exclude is not None else None
     files: list[BidFile] = []
     for path in sorted(root.rglob("*")):
@@ -91,13 +92,13 @@ def scan_bid(root: Path, *, exclude: Path | None = None) -> BidFolder:
             raise InputFileError(
                 f"Le dossier {root} contient plus de {MAX_FILES} fichiers : choisissez le dossier de la réponse.",
                 f"{root} holds more than {MAX_FILES} files: choose the bid's folder.",
-                code="too_many_files",
+                code=PrepareCode.TOO_MANY_FILES,
             )
     if not files:
         raise InputFileError(
             f"Le dossier {root} ne contient aucun fichier à déposer.",
             f"{root} holds no file to deposit.",
-            code="no_files",
+            code=Code.NO_FILES,
         )
     return BidFolder(root, tuple(files))
 

@@ -29,6 +29,8 @@ class PrepareOutcome:
     problems: list[Problem] = field(default_factory=list)
     estimate: UploadEstimate | None = None
     summary: Path | None = None
+    #: The buyer's verification report of each signature (PDF, the `assistant verify` document).
+    reports: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,4 +75,20 @@ def prepare_deposit(
     if result.folder is not None:
         document = summary_document(plan, result, views, problems, estimate=estimate)
         outcome.summary = write_summary(document, summary_path(result.folder))
+        outcome.reports = write_buyer_reports(views, result.folder.parent / f"{result.folder.name} - rapports de vérification")
     return outcome
+
+
+def write_buyer_reports(views: list[BuyerView], folder: Path) -> Path | None:
+    """One PDF per signature, the report `assistant verify --report` writes, named after the file."""
+    from assistant.signing.verify_document import write_verification_report
+
+    reports = [v for v in views if v.report is not None]
+    if not reports:
+        return None
+    folder.mkdir(exist_ok=True)
+    for view in reports:
+        assert view.report is not None
+        name = view.label.replace(" › ", " - ").replace("/", " - ")
+        write_verification_report(view.report, folder / f"{name[:150]} - rapport.pdf")
+    return folder

@@ -7,7 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from assistant.errors import OutputError, UsageError
+from assistant.errors import Code, OutputError, UsageError
+from assistant.reports.errors import ReportCode
 from assistant.reports.model import Document
 
 FORMATS = (".pdf", ".html", ".json")
@@ -29,7 +30,7 @@ def render(document: Document, suffix: str) -> bytes:
     raise UsageError(
         f"Format de rapport inconnu « {suffix or '(aucun)'} » : choisissez .pdf, .html ou .json.",
         f"Unknown report format '{suffix or '(none)'}': choose .pdf, .html or .json.",
-        code="report_format",
+        code=ReportCode.REPORT_FORMAT,
     )
 
 
@@ -52,7 +53,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
         raise OutputError(
             f"Impossible d'écrire le rapport dans {folder} : {exc.strerror or exc}",
             f"Cannot write the report into {folder}: {exc.strerror or exc}",
-            code="output_not_writable",
+            code=Code.OUTPUT_NOT_WRITABLE,
         ) from exc
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
+from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
+from assistant.keystores.errors import KeyStoreCode
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
+from assistant.signing.errors import SigningCode
 from assistant.signing.formats import SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
 
@@ -93,13 +95,13 @@ def check_certificate(credential: Credential, now: dt.datetime | None = None) ->
         raise KeyStoreError(
             f"Le certificat de {name} a expiré le {until} : une signature faite avec lui ne serait pas valable.",
             f"The certificate of {name} expired on {until}: a signature made with it would not be valid.",
-            code="certificate_expired",
+            code=SigningCode.CERTIFICATE_EXPIRED,
         )
     if now < cert.not_valid_before_utc:
         raise KeyStoreError(
             f"Le certificat de {name} n'est pas encore valable : vérifiez l'horloge du poste.",
             f"The certificate of {name} is not valid yet: check the computer's clock.",
-            code="certificate_not_yet_valid",
+            code=SigningCode.CERTIFICATE_NOT_YET_VALID,
         )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -109,20 +111,20 @@ def check_certificate(credential: Credential, now: dt.datetime | None = None) ->
         raise KeyStoreError(
             f"Le certificat de {name} ne permet pas de signer (c'est un certificat de chiffrement).",
             f"The certificate of {name} does not allow signing (it is an encryption certificate).",
-            code="certificate_not_for_signature",
+            code=SigningCode.CERTIFICATE_NOT_FOR_SIGNATURE,
         )
 
 
 def _check_source(path: Path) -> None:
     if not path.exists():
-        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code="file_not_found")
+        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND)
     if not path.is_file():
-        raise InputFileError(f"{path} n'est pas un fichier.", f"{path} is not a file.", code="not_a_file")
+        raise InputFileError(f"{path} n'est pas un fichier.", f"{path} is not a file.", code=SigningCode.NOT_A_FILE)
     if path.stat().st_size == 0:
         raise InputFileError(
             f"Le fichier {path.name} est vide : il n'y a rien à signer.",
             f"{path.name} is empty: there is nothing to sign.",
-            code="empty_file",
+            code=SigningCode.EMPTY_FILE,
         )
 
 
@@ -179,7 +181,7 @@ class _Signer:
             from assistant.errors import OutputError
 
             raise OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
-                              code="output_missing")  # fmt: skip
+                              code=SigningCode.OUTPUT_MISSING)  # fmt: skip
         if self.fmt is SignFormat.PADES:
             return self._sign_pdf(source, folder)
         digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, stage=stage)
@@ -222,7 +224,7 @@ class _Signer:
                         f"Le format PAdES ne s'applique qu'aux fichiers PDF ; {source.name} n'en est pas un "
                         "(choisissez CAdES ou XAdES).",
                         f"PAdES only applies to PDF files; {source.name} is not one (choose CAdES or XAdES).",
-                        code="not_a_pdf",
+                        code=Code.NOT_A_PDF,
                     )
         target = naming.output_path(source, self.fmt, folder, already_signed=pades.count_signatures(source))
 
@@ -278,7 +280,7 @@ def sign_files(
     fmt = parse_format(fmt)
     level = check_level(level, tsa_url, fmt)
     if not files:
-        raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
+        raise UsageError("Aucun fichier à signer.", "No file to sign.", code=Code.NO_FILES)
     check_certificate(credential)
     if visible is not None:
         visible.check()  # an unreadable image is refused before the PIN, not after
@@ -308,7 +310,7 @@ def sign_files(
                 result.output = signer.sign_one(source, progress, cancel, stage)
             except AssistantError as exc:
                 result.error = exc
-                if isinstance(exc, KeyStoreError) and exc.code in ("pin_cancelled", "pin_locked"):
+                if isinstance(exc, KeyStoreError) and exc.code in (KeyStoreCode.PIN_CANCELLED, KeyStoreCode.PIN_LOCKED):
                     _fail_rest(batch, files[index:], fmt, exc)
                     break
             except Exception as exc:  # one file's unexpected failure must not lose the others
@@ -316,7 +318,7 @@ def sign_files(
                 result.error = AssistantError(
                     f"La signature de {source.name} a échoué : {type(exc).__name__}.",
                     f"Signing {source.name} failed: {type(exc).__name__}.",
-                    code="sign_failed",
+                    code=Code.SIGN_FAILED,
                 )
             progress(replace(stage, step=index))
     finally:

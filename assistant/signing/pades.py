@@ -25,6 +25,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from assistant.errors import AssistantError, InputFileError
 from assistant.keystores.base import Credential, SignatureMechanism
+from assistant.signing.errors import SigningCode
 from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm, signature_size_estimate
 from assistant.signing.stamp import VisibleSignature
 from assistant.signing.timestamp import PyHankoTimeStamper, TsaClient
@@ -74,7 +75,7 @@ def _not_a_pdf(name: str, exc: BaseException | None = None) -> InputFileError:
         f"Le fichier {name} n'est pas un PDF valide ou il est endommagé : il ne peut pas être signé en PAdES "
         "(choisissez CAdES ou XAdES pour le signer tel quel).",
         f"{name} is not a valid PDF or is damaged: it cannot be signed in PAdES (choose CAdES or XAdES to sign it as is).",
-        code="corrupt_pdf",
+        code=SigningCode.CORRUPT_PDF,
     )
 
 
@@ -93,7 +94,7 @@ def open_pdf(source: BinaryIO, name: str) -> IncrementalPdfFileWriter:
             f"Le PDF {name} est protégé par un mot de passe ou chiffré : retirez la protection puis signez-le, "
             "ou signez-le en CAdES ou XAdES.",
             f"The PDF {name} is password-protected or encrypted: remove the protection and sign it, or sign it in CAdES or XAdES.",
-            code="encrypted_pdf",
+            code=SigningCode.ENCRYPTED_PDF,
         )
     return writer
 
@@ -152,7 +153,7 @@ def sign_pdf(
             "de signature PAdES (signez-le en CAdES ou XAdES).",
             f"The PDF {name} was certified by its author with no changes allowed: it accepts no further PAdES "
             "signature (sign it in CAdES or XAdES).",
-            code="pdf_locked",
+            code=SigningCode.PDF_LOCKED,
         )
     signer = CredentialSigner(credential, mechanism, chain)
     long_term = level in ("B-LT", "B-LTA")
@@ -189,12 +190,12 @@ def sign_pdf(
                 "les autorités de confiance, ou signez en B-T.",
                 f"Level {level} could not be reached for {name}: the certificate chain or its revocation data "
                 "(CRL/OCSP) could not be obtained. Check the connection, the trust anchors, or sign in B-T.",
-                code="long_term_unavailable",
+                code=SigningCode.LONG_TERM_UNAVAILABLE,
             ) from exc
         raise InputFileError(
             f"Le PDF {name} ne peut pas être signé en PAdES : {exc}. Signez-le en CAdES ou XAdES.",
             f"The PDF {name} cannot be signed in PAdES: {exc}. Sign it in CAdES or XAdES.",
-            code="pdf_not_signable",
+            code=SigningCode.PDF_NOT_SIGNABLE,
         ) from exc
 
 

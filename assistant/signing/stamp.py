@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputFileError, UsageError
+from assistant.errors import Code, InputFileError, UsageError
+from assistant.signing.errors import SigningCode
 
 #: What the stamp says. `%(signer)s` is the certificate holder's name, `%(ts)s` the signing time.
 STAMP_TEXT_FR = "Signé électroniquement par\n%(signer)s\nle %(ts)s"
@@ -101,13 +102,13 @@ class VisibleSignature:
         path = Path(self.image)
         if not path.is_file():
             raise InputFileError(
-                f"Image de signature introuvable : {path}", f"Signature image not found: {path}", code="file_not_found"
+                f"Image de signature introuvable : {path}", f"Signature image not found: {path}", code=Code.FILE_NOT_FOUND
             )
         if path.stat().st_size > MAX_IMAGE_BYTES:
             raise InputFileError(
                 f"L'image de signature {path.name} est trop lourde (8 Mo au plus).",
                 f"The signature image {path.name} is too large (8 MB at most).",
-                code="stamp_image_too_large",
+                code=SigningCode.STAMP_IMAGE_TOO_LARGE,
             )
         _load_image(path)
 
@@ -126,7 +127,7 @@ def _bad_placement() -> UsageError:
     return UsageError(
         "Emplacement de la signature visible invalide : il doit tenir dans la page.",
         "Invalid visible signature placement: it must fit inside the page.",
-        code="stamp_placement_invalid",
+        code=SigningCode.STAMP_PLACEMENT_INVALID,
     )
 
 
@@ -140,7 +141,7 @@ def _load_image(path: Path) -> Any:
         raise InputFileError(
             f"{path.name} n'est pas une image lisible (PNG ou JPEG attendu).",
             f"{path.name} is not a readable image (PNG or JPEG expected).",
-            code="stamp_image_unreadable",
+            code=SigningCode.STAMP_IMAGE_UNREADABLE,
         ) from exc
     if opened.mode in ("RGB", "L"):
         return opened

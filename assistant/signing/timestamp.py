@@ -16,13 +16,14 @@ from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
+from assistant.signing.errors import SigningCode
 
 TIMEOUT = (10, 30)  # connect, read (seconds)
 MAX_RESPONSE = 1 << 20
 
 
 class TimestampError(AssistantError):
-    code = "timestamp"
+    code: str = SigningCode.TIMESTAMP
 
 
 def _error(url: str, detail_fr: str, detail_en: str) -> TimestampError:
@@ -39,7 +40,7 @@ class TsaClient:
         if not url.lower().startswith(("http://", "https://")):
             raise TimestampError(
                 f"Adresse du service d'horodatage invalide : {url}", f"Invalid timestamp authority URL: {url}",
-                code="bad_tsa_url",
+                code=SigningCode.BAD_TSA_URL,
             )  # fmt: skip
         self.url = url
         self.hash_name = hash_name

@@ -31,7 +31,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from assistant.errors import InputFileError
+from assistant.errors import Code, InputFileError
+from assistant.signing.errors import SigningCode
 from assistant.signing.formats import SignFormat
 
 _log = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ class VerificationReport:
             raise InputFileError(
                 f"{self.path.name} ne contient pas le document signé (signature détachée).",
                 f"{self.path.name} does not contain the signed document (detached signature).",
-                code="no_attached_content",
+                code=SigningCode.NO_ATTACHED_CONTENT,
             )
         content = self.attached_content
         name = self.path.name
@@ -281,7 +282,7 @@ def _not_detached(path: Path, why_fr: str, why_en: str) -> InputFileError:
     return InputFileError(
         f"{path.name} n'est pas une signature détachée ({why_fr}) : ne donnez pas de document signé (--detached-of).",
         f"{path.name} is not a detached signature ({why_en}): do not name a signed document (--detached-of).",
-        code="not_detached",
+        code=SigningCode.NOT_DETACHED,
     )
 
 
@@ -290,11 +291,11 @@ def _read_head(path: Path) -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except FileNotFoundError as exc:
-        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code="file_not_found") from exc
+        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND) from exc
     except OSError as exc:
-        raise InputFileError(f"Lecture impossible : {path}", f"Cannot read: {path}", code="file_unreadable") from exc
+        raise InputFileError(f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE) from exc
     if not head:
-        raise InputFileError(f"Le fichier {path.name} est vide.", f"{path.name} is empty.", code="empty_file")
+        raise InputFileError(f"Le fichier {path.name} est vide.", f"{path.name} is empty.", code=SigningCode.EMPTY_FILE)
     return head
 
 
@@ -302,7 +303,7 @@ def _not_a_signature(path: Path) -> InputFileError:
     return InputFileError(
         f"{path.name} n'est ni un PDF signé, ni une signature CAdES (.p7s), ni une signature XAdES (.xml).",
         f"{path.name} is neither a signed PDF, nor a CAdES (.p7s) nor a XAdES (.xml) signature.",
-        code="not_a_signature",
+        code=SigningCode.NOT_A_SIGNATURE,
     )
 
 
@@ -323,7 +324,7 @@ def _detached_target(path: Path, detached_of: Path | None) -> Path:
         raise InputFileError(
             f"Document signé introuvable pour {path.name} : indiquez-le (--detached-of).",
             f"Signed document not found for {path.name}: name it (--detached-of).",
-            code="signed_file_missing",
+            code=SigningCode.SIGNED_FILE_MISSING,
         )
     return target
 
@@ -459,13 +460,13 @@ def _verify_pdf(path: Path, context: _Context) -> VerificationReport:
             raise InputFileError(
                 f"Le PDF {path.name} est endommagé : ses signatures ne peuvent pas être lues.",
                 f"The PDF {path.name} is damaged: its signatures cannot be read.",
-                code="corrupt_pdf",
+                code=SigningCode.CORRUPT_PDF,
             ) from exc
         for sig in signatures:
             report.signatures.append(_verify_pdf_signature(sig, context))
     if not report.signatures:
         raise InputFileError(f"Le PDF {path.name} ne contient aucune signature.", f"{path.name} contains no signature.",
-                             code="no_signature")  # fmt: skip
+                             code=SigningCode.NO_SIGNATURE)  # fmt: skip
     return report
 
 
@@ -708,7 +709,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
                     )  # fmt: skip
         except OSError as exc:
             raise InputFileError(
-                f"Lecture impossible : {target}", f"Cannot read: {target}", code="file_unreadable"
+                f"Lecture impossible : {target}", f"Cannot read: {target}", code=SigningCode.FILE_UNREADABLE
             ) from exc
         except Exception as exc:  # no matching certificate, unsupported algorithm: a verdict, not a traceback
             item.ades = False

@@ -46,6 +46,7 @@ from assistant.errors import AssistantError, CancelledError
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
+from assistant.transport.errors import TransportCode
 
 if TYPE_CHECKING:
     import urllib3
@@ -107,15 +108,15 @@ Body: TypeAlias = "bytes | Path | IO[bytes]"
 
 
 class PlatformError(AssistantError):
-    code = "platform"
+    code: str = TransportCode.PLATFORM
 
 
 class TransferError(PlatformError):
-    code = "transfer"
+    code: str = TransportCode.TRANSFER
 
 
 class UntrustedPlatformError(PlatformError):
-    code = "platform_certificate"
+    code: str = TransportCode.PLATFORM_CERTIFICATE
 
     def __init__(self) -> None:
         super().__init__(
@@ -127,7 +128,7 @@ class UntrustedPlatformError(PlatformError):
 class PlatformCaError(PlatformError):
     """A CA file the user listed in `platform_ca_files` cannot be used: said before any connection."""
 
-    code = "platform_ca"
+    code: str = TransportCode.PLATFORM_CA
 
     def __init__(self, detail: str) -> None:
         super().__init__(
@@ -140,7 +141,7 @@ class RedirectRefusedError(PlatformError):
     """A redirect the rule refuses. Deliberately without the status or the target: the job's
     error reaches the page, which must not learn what answers behind the platform."""
 
-    code = "redirect_refused"
+    code: str = TransportCode.REDIRECT_REFUSED
 
     def __init__(self, what: str) -> None:
         super().__init__(
@@ -190,11 +191,11 @@ def check_status(status: int, what: str) -> None:
         raise PlatformError(
             f"La plateforme refuse l'accès ({what}, HTTP {status}) : le jeton du traitement est invalide ou expiré.",
             f"The platform refused access ({what}, HTTP {status}): the job token is invalid or expired.",
-            code="platform_forbidden",
+            code=TransportCode.PLATFORM_FORBIDDEN,
         )
     if status == 404:
         raise PlatformError(
-            f"Ressource introuvable sur la plateforme ({what}).", f"Resource not found on the platform ({what}).", code="platform_not_found"
+            f"Ressource introuvable sur la plateforme ({what}).", f"Resource not found on the platform ({what}).", code=TransportCode.PLATFORM_NOT_FOUND
         )
     if status >= 400 or status in REDIRECT_STATUS:
         raise PlatformError(f"Erreur de la plateforme ({what}, HTTP {status}).", f"Platform error ({what}, HTTP {status}).")
@@ -537,7 +538,7 @@ class Transport:
         with self.open(method, url, what=what, headers=headers, body=body) as response:
             data = response.read(limit + 1)
             if len(data) > limit:
-                raise PlatformError(f"Réponse trop volumineuse ({what}).", f"Answer too large ({what}).", code="answer_too_large")
+                raise PlatformError(f"Réponse trop volumineuse ({what}).", f"Answer too large ({what}).", code=TransportCode.ANSWER_TOO_LARGE)
             return Reply(response.status, response.header_map(), data)
 
     def _send(self, method: str, url: str, headers: Mapping[str, str], body: Body | None, pooled: bool) -> Response:

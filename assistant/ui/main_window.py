@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import APP_NAME, __version__
+from assistant.i18n import N_, _
 from assistant.settings import Settings
 from assistant.ui.folder_questions import FolderQuestions
 from assistant.ui.icons import icon
@@ -41,12 +42,12 @@ if TYPE_CHECKING:
 
 #: (page key, navigation label)
 PAGES = (
-    ("home", "Accueil"),
-    ("certificates", "Mes certificats"),
-    ("sign", "Signer"),
-    ("prepare", "Préparer mon dépôt"),
-    ("jobs", "Traitements distants"),
-    ("diagnostics", "Test de configuration"),
+    ("home", N_("Accueil")),
+    ("certificates", N_("Mes certificats")),
+    ("sign", N_("Signer")),
+    ("prepare", N_("Préparer mon dépôt")),
+    ("jobs", N_("Traitements distants")),
+    ("diagnostics", N_("Test de configuration")),
 )
 
 NAV_STYLE = """
@@ -90,7 +91,8 @@ class MainWindow(QMainWindow):
         left.setFixedWidth(230)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 12, 0, 12)
-        brand = QLabel(f"<b>{APP_NAME}</b><br><span style='font-size:9pt'>Version {__version__}</span>")
+        version = _("Version {version}").format(version=__version__)
+        brand = QLabel(f"<b>{APP_NAME}</b><br><span style='font-size:9pt'>{version}</span>")
         brand.setStyleSheet("color: white; padding: 4px 14px 14px 14px; font-size: 12pt;")
         brand.setWordWrap(True)
         left_layout.addWidget(brand)
@@ -98,7 +100,7 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigation")
         self.navigation.setStyleSheet(NAV_STYLE)
         for _key, label in PAGES:
-            self.navigation.addItem(QListWidgetItem(label))
+            self.navigation.addItem(QListWidgetItem(_(label)))
         left_layout.addWidget(self.navigation, 1)
         row.addWidget(left)
 

@@ -7,6 +7,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from assistant.i18n import current_language
 from assistant.ui.icons import status_icon
 
 TITLE_STYLE = "font-size: 17pt; font-weight: bold; color: #1f4e8c;"
@@ -44,7 +45,7 @@ def section(text: str) -> QLabel:
 
 
 class StatusLine(QWidget):
-    """An icon and a sentence: "✓ Etat de Mon Assistant Marchés Publics : En ligne"."""
+    """An icon and a sentence: "✓ État de l'assistant : En ligne"."""
 
     def __init__(self, status: str = "skipped", text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,12 +83,20 @@ def fmt_datetime(value: str | dt.datetime | None) -> str:
     return moment.astimezone().strftime("%d/%m/%Y - %H:%M:%S")
 
 
+def fmt_number(value: float, digits: int = 1) -> str:
+    """"1,5" in French, "1.5" in English."""
+    text = f"{value:.{digits}f}"
+    return text if current_language() == "en" else text.replace(".", ",")
+
+
 def fmt_size(size: int) -> str:
-    """French units: "745,6 Ko"."""
+    """"745,6 Ko" in French, "745.6 KB" in English (units and decimal mark of the user's language)."""
+    english = current_language() == "en"
+    units = ("bytes", "KB", "MB", "GB") if english else ("octets", "Ko", "Mo", "Go")
     value = float(size)
-    for unit in ("octets", "Ko", "Mo", "Go"):
-        if value < 1024 or unit == "Go":
-            text = f"{value:.0f}" if unit == "octets" else f"{value:.1f}".replace(".", ",")
-            return f"{text} {unit}"
+    for index, unit in enumerate(units):
+        if value < 1024 or index == len(units) - 1:
+            text = f"{value:.0f}" if index == 0 else f"{value:.1f}"
+            return f"{text if english else text.replace('.', ',')} {unit}"
         value /= 1024
-    return f"{size} octets"
+    return f"{size} {units[0]}"  # pragma: no cover - the loop always returns

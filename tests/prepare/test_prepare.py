@@ -157,6 +157,14 @@ def test_whole_bid_signed_with_one_pin_and_accepted_by_the_validators(
     assert {v.label for v in outcome.views} >= {"Lot 1/Offre/Annexes techniques.zip › plan.pdf", "Lot 2/Offre/DPGF.ods"}
     assert {p.code for p in outcome.problems} == {"name_too_long", "duplicate_name"}
 
+    # The buyer's report of each signature, as `assistant verify --report` writes it.
+    assert outcome.reports is not None
+    reports = sorted(outcome.reports.glob("*.pdf"))
+    assert len(reports) == 10
+    one = next(r for r in reports if r.name.startswith("Lot 1 - Offre - BPU.xlsx"))
+    report_text = subprocess.run(["pdftotext", str(one), "-"], capture_output=True, check=True).stdout.decode()
+    assert "Rapport de vérification de signature" in report_text and "Jeanne Dupont" in report_text
+
     # The one-page summary.
     assert outcome.summary is not None and outcome.summary.parent == destination.parent
     text = subprocess.run(["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True).stdout.decode()

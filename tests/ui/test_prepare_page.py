@@ -107,7 +107,7 @@ def test_prepare_page_signs_the_bid_once(
     results = _lines(page.result_list)
     assert sum(1 for line in results if line.startswith("✓") and "Signature valide" in line) == 10, results
     assert any("Dossier à déposer" in line for line in results)
-    assert page.open_folder.isVisible() and page.open_summary.isVisible()
+    assert page.open_folder.isVisible() and page.open_summary.isVisible() and page.open_reports.isVisible()
     signed = next(outcome.result.folder.rglob("DC1 - *.pdf"))
     assert "Signature is Valid." in pdfsig(signed, pdfsig_nssdir)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.jobs.engine import JobContext
+from assistant.jobs.errors import JobCode
 from assistant.jobs.params import DecryptParams
 from assistant.jobs.results import DecryptResult, FailedItem
 from assistant.jobs.runners.common import batch_failed
@@ -36,6 +37,6 @@ def run(ctx: JobContext, params: DecryptParams) -> DecryptResult:
     )
     if failed:
         raise batch_failed(len(failed), len(outcomes), ("enveloppe(s)", "envelope(s)"),
-                           ("n'ont pas pu être déchiffrées", "could not be decrypted"), failed[0].error, "decrypt_failed",
+                           ("n'ont pas pu être déchiffrées", "could not be decrypted"), failed[0].error, JobCode.DECRYPT_FAILED,
                            result)  # fmt: skip
     return result

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
 from assistant.jobs.engine import JobContext, JobFailed
+from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.params import Consultation, DownloadParams
 from assistant.jobs.results import DownloadResult, FailedItem
@@ -34,6 +35,7 @@ from assistant.platform.client import (
 )
 from assistant.progress import Count, Phase, ProgressUpdate, Unit
 from assistant.settings import Settings
+from assistant.transport.errors import TransportCode
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ def plan(consultations: tuple[Consultation, ...], root: Path) -> list[Item]:
             raise AssistantError(
                 f"Deux fichiers du descripteur ont le même chemin : {item.rel}.",
                 f"Two files of the descriptor share a path: {item.rel}.",
-                code="descriptor_invalid",
+                code=JobCode.DESCRIPTOR_INVALID,
             )
         seen.add(key)
     return items
@@ -152,7 +154,7 @@ def _remember_folder(ctx: JobContext, root: Path) -> None:
 def _concerns_every_file(error: PlatformError) -> bool:
     """A refused certificate, an unusable CA setting or a refused token: every other file of the
     platform would fail the same way, so the job stops at once with this reason."""
-    return isinstance(error, UntrustedPlatformError | PlatformCaError) or error.code == "platform_forbidden"
+    return isinstance(error, UntrustedPlatformError | PlatformCaError) or error.code == TransportCode.PLATFORM_FORBIDDEN
 
 
 def _remove_empty(folders: list[Path]) -> None:

@@ -11,11 +11,12 @@ from collections.abc import Callable
 
 from assistant.errors import AssistantError
 from assistant.jobs.engine import JobContext
+from assistant.jobs.errors import JobCode
 from assistant.keystores.base import Credential
 
 
 class NoCredentialError(AssistantError):
-    code = "no_credential"
+    code: str = JobCode.NO_CREDENTIAL
 
 
 def _resolve_spec(spec: str, ctx: JobContext) -> Credential:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from assistant.errors import Code
 from assistant.jobs.engine import JobContext
 from assistant.jobs.params import SignParams
 from assistant.jobs.results import SignedFile, SignResult
@@ -62,7 +63,7 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
         if not batch.ok:
             first = next((r.error for r in batch.results if r.error is not None), None)
             raise batch_failed(len(batch.results) - batch.signed, len(batch.results), ("fichier(s)", "file(s)"),
-                               ("n'ont pas été signés", "were not signed"), first, "sign_failed", result)  # fmt: skip
+                               ("n'ont pas été signés", "were not signed"), first, Code.SIGN_FAILED, result)  # fmt: skip
         return result
 
 

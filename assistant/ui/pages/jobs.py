@@ -31,12 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.errors import ErrorInfo
+from assistant.i18n import N_, _, localized
 from assistant.jobs.model import Job, JobState, JobType, Progress
 from assistant.jobs.params import DownloadParams, JobParams, OpenParams
 from assistant.jobs.results import DownloadResult
 from assistant.ui.destination import DestinationBlock
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
-from assistant.ui.widgets import StatusLine, fmt_datetime, page_header, section
+from assistant.ui.labels import job_title, state_label
+from assistant.ui.widgets import StatusLine, fmt_datetime, fmt_number, page_header, section
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
@@ -44,32 +47,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NO_JOB = "Aucun traitement distant n'est actuellement en cours d'exécution."
-HISTORY_COLUMNS = ("Début", "Fin", "Traitement", "Origine", "Résultat")
+NO_JOB = N_("Aucun traitement distant n'est actuellement en cours d'exécution.")
+HISTORY_COLUMNS = (N_("Début"), N_("Fin"), N_("Traitement"), N_("Origine"), N_("Résultat"))
 RESULT_COLOURS = {"succeeded": "#2e8b57", "failed": "#c0392b", "cancelled": "#8a5a00", "interrupted": "#8a5a00"}
-#: The model's state names, plus the journal's "interrupted" (a job the assistant's exit cut short).
-STATE_LABELS = {**{state.value: state.label_fr for state in JobState}, "interrupted": "Interrompu"}
 
 
 def origin_label(origin: str) -> str:
-    return "Vous-même (cet ordinateur)" if origin == "local" else origin
+    return _("Vous-même (cet ordinateur)") if origin == "local" else origin
+
+
+def error_text(error: ErrorInfo) -> str:
+    """A job's error in the user's language (the job layer keeps French and English)."""
+    return localized(error.message, error.message_en)
 
 
 def speed_text(bps: float) -> str:
     """"1250 Ko/seconde", the original assistant's unit."""
     if bps >= 10 * 1024 * 1024:
-        return f"{bps / (1024 * 1024):.1f} Mo/seconde".replace(".", ",")
-    return f"{bps / 1024:.0f} Ko/seconde"
+        return _("{value} Mo/seconde").format(value=fmt_number(bps / (1024 * 1024), 1))
+    return _("{value} Ko/seconde").format(value=f"{bps / 1024:.0f}")
 
 
-WAITING = "En attente des étapes précédentes..."
-DOWNLOAD_SECTION = "Téléchargement"
+WAITING = N_("En attente des étapes précédentes...")
+DOWNLOAD_SECTION = N_("Téléchargement")
 #: Online opening's four steps, in the original assistant's words (step 3's text comes from the job).
 OPEN_STEPS = (
-    "Récupération des fichiers descripteurs",
-    "Récupération de la clé privée dans votre magasin de certificats",
-    "Déchiffrement",
-    "Déchiffrement terminé",
+    N_("Récupération des fichiers descripteurs"),
+    N_("Récupération de la clé privée dans votre magasin de certificats"),
+    N_("Déchiffrement"),
+    N_("Déchiffrement terminé"),
 )
 #: Step 3 (decryption) covers this share of an opening's global progress onwards (runners/open.py:
 #: 0.3 for the files, then 0.7 spread over the envelopes); its bar shows the decryption alone.
@@ -152,11 +158,11 @@ class JobCard(QFrame):
         self.title.setObjectName("jobTitle")
         self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
         top.addWidget(self.title, 1)
-        self.cancel_button = QPushButton("Annuler")
+        self.cancel_button = QPushButton(_("Annuler"))
         self.cancel_button.setObjectName("jobCancel")
         self.cancel_button.clicked.connect(lambda: engine.cancel(self.job_id))
         top.addWidget(self.cancel_button)
-        self.close_button = QPushButton("Fermer")
+        self.close_button = QPushButton(_("Fermer"))
         self.close_button.setObjectName("jobClose")
         self.close_button.setVisible(False)
         self.close_button.clicked.connect(lambda: self.dismissed.emit(self.job_id))
@@ -185,8 +191,8 @@ class JobCard(QFrame):
             self.destination = DestinationBlock()
             layout.addWidget(self.destination)
             self.destination.launched.connect(lambda _folder: self._show_waiting(True))
-            layout.addWidget(section(DOWNLOAD_SECTION))
-            self.waiting = QLabel(WAITING)
+            layout.addWidget(section(_(DOWNLOAD_SECTION)))
+            self.waiting = QLabel(_(WAITING))
             self.waiting.setObjectName("downloadWaiting")
             layout.addWidget(self.waiting)
         self.step = QLabel()
@@ -197,7 +203,7 @@ class JobCard(QFrame):
         box = QVBoxLayout(self.progress_box)
         box.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        overall = QLabel("AVANCEMENT GLOBAL")
+        overall = QLabel(_("AVANCEMENT GLOBAL"))
         overall.setStyleSheet("font-weight: bold; color: #1f4e8c;")
         row.addWidget(overall)
         self.percent = QLabel()
@@ -222,7 +228,7 @@ class JobCard(QFrame):
             self.step.setVisible(False)
             self.progress_box.setVisible(False)
             for number, text in enumerate(OPEN_STEPS, start=1):
-                step_row = StepRow(number, text, with_bar=number == 3)
+                step_row = StepRow(number, _(text), with_bar=number == 3)
                 self.steps.append(step_row)
                 layout.addWidget(step_row)
         layout.addWidget(self.error)
@@ -262,15 +268,16 @@ class JobCard(QFrame):
         if self.kind == "download":
             plis = self.summary_plis if self.summary_plis is not None or params is None else _count_plis(params)
             if plis is not None:
-                self.facts.setText(f"Nombre de plis chiffrés à télécharger : {plis}")
+                self.facts.setText(_("Nombre de plis chiffrés à télécharger : {count}").format(count=plis))
                 self.facts.setVisible(True)
         elif self.kind == "open":
             facts = None if params is None else _opening_facts(params)
             if facts is not None:
                 reference, envelopes = facts
                 self.facts.setText(
-                    f"Référence de la consultation concernée : {reference}\n"
-                    f"Nombre d'enveloppes à ouvrir/déchiffrer : {envelopes}"
+                    _("Référence de la consultation concernée : {reference}\nNombre d'enveloppes à ouvrir/déchiffrer : {count}").format(
+                        reference=reference, count=envelopes
+                    )
                 )
                 self.facts.setVisible(True)
 
@@ -281,16 +288,17 @@ class JobCard(QFrame):
         state = job.state.value
         self.state = state
         finished = state in TERMINAL
-        self.title.setText(f"{job.title_fr} — {STATE_LABELS.get(state, state)}")
+        self.title.setText(f"{job_title(job.title_fr)} — {state_label(state)}")
         started = job.started_at or job.created_at
         self.started.setText(
-            f"Date de lancement de ce traitement : {fmt_datetime(started.isoformat(timespec='seconds'))}"
-            f"   ·   Origine : {origin_label(job.origin)}"
+            _("Date de lancement de ce traitement : {date}   ·   Origine : {origin}").format(
+                date=fmt_datetime(started.isoformat(timespec="seconds")), origin=origin_label(job.origin)
+            )
         )
         self.cancel_button.setVisible(not finished)
         self.close_button.setVisible(finished)
         error = job.error
-        self.error.setText(error.message if state == "failed" and error is not None else "")
+        self.error.setText(error_text(error) if state == "failed" and error is not None else "")
         self.error.setVisible(state == "failed" and error is not None)
         if not self.facts.isVisible():
             self._set_facts(job)
@@ -306,14 +314,14 @@ class JobCard(QFrame):
     def _update_generic(self, progress: Progress, state: str) -> None:
         step, steps, label = progress.step, progress.steps, progress.label
         if state == "waiting_user":
-            self.step.setText("En attente de votre action (code PIN, choix du certificat ou confirmation)…")
+            self.step.setText(_("En attente de votre action (code PIN, choix du certificat ou confirmation)…"))
         elif label and steps:
-            self.step.setText(f"Étape {step} sur {steps} : {label}")
+            self.step.setText(_("Étape {step} sur {steps} : {label}").format(step=step, steps=steps, label=label))
         else:
-            self.step.setText(label or WAITING)
+            self.step.setText(label or _(WAITING))
         self._update_bar(progress)
         element = progress.element_text
-        self.element.setText(f"Élément en cours : {element}" if element else "")
+        self.element.setText(_("Élément en cours : {element}").format(element=element) if element else "")
         self.element.setVisible(bool(element))
 
     def _update_bar(self, progress: Progress) -> None:
@@ -326,7 +334,7 @@ class JobCard(QFrame):
             self.bar.setValue(int(percent))
             self.percent.setText(f"{int(percent)} %")
         speed = float(round(progress.speed_bps))
-        self.speed.setText(f"Vitesse de téléchargement : {speed_text(speed)}" if speed > 0 else "")
+        self.speed.setText(_("Vitesse de téléchargement : {speed}").format(speed=speed_text(speed)) if speed > 0 else "")
         self.speed.setVisible(speed > 0)
 
     def _update_download(self, job: Job, progress: Progress, state: str) -> None:
@@ -336,16 +344,18 @@ class JobCard(QFrame):
         self._show_waiting(asking or not started)
         if self.waiting is not None:
             if asking:
-                self.waiting.setText(WAITING)
+                self.waiting.setText(_(WAITING))
             elif state == "waiting_user":
-                self.waiting.setText("En attente de votre action…")
+                self.waiting.setText(_("En attente de votre action…"))
             else:
-                self.waiting.setText(WAITING)
+                self.waiting.setText(_(WAITING))
         if not started:
             return
         self._update_bar(progress)
         element = progress.element_text
-        self.element.setText(f"Élément en cours de téléchargement : {element}." if element and state not in TERMINAL else "")
+        self.element.setText(
+            _("Élément en cours de téléchargement : {element}.").format(element=element) if element and state not in TERMINAL else ""
+        )
         self.element.setVisible(bool(self.element.text()))
 
     def _update_open(self, progress: Progress, state: str) -> None:
@@ -355,11 +365,11 @@ class JobCard(QFrame):
         fraction = progress.fraction
         decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (fraction - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
         for row in self.steps:
-            text = OPEN_STEPS[row.number - 1]
+            text = _(OPEN_STEPS[row.number - 1])
             if row.number == 3 and current == 3:
                 text = progress.label or text
             elif row.number == 2 and current == 2 and state == "waiting_user":
-                text = f"{text} — en attente de votre action (code PIN ou choix du certificat)"
+                text = _("{step} — en attente de votre action (code PIN ou choix du certificat)").format(step=text)
             if row.number < current or (row.number == current == len(OPEN_STEPS)):
                 row.set("done", text)
             elif row.number == current and state not in TERMINAL:
@@ -381,17 +391,17 @@ class JobsPage(QWidget):
         self._disposed = False
         self.cards: dict[str, JobCard] = {}
         layout = QVBoxLayout(self)
-        layout.addWidget(page_header("Traitements distants", "Traitements lancés par les plateformes et par vous-même."))
-        layout.addWidget(section("En cours"))
-        self.none_label = QLabel(NO_JOB)
+        layout.addWidget(page_header(_("Traitements distants"), _("Traitements lancés par les plateformes et par vous-même.")))
+        layout.addWidget(section(_("En cours")))
+        self.none_label = QLabel(_(NO_JOB))
         self.none_label.setObjectName("noJob")
         layout.addWidget(self.none_label)
         self.cards_box = QVBoxLayout()
         layout.addLayout(self.cards_box)
-        layout.addWidget(section("Historique"))
+        layout.addWidget(section(_("Historique")))
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
         self.history.setObjectName("jobHistory")
-        self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
+        self.history.setHorizontalHeaderLabels([_(c) for c in HISTORY_COLUMNS])
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -503,13 +513,13 @@ class JobsPage(QWidget):
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             state = entry.state
-            result = STATE_LABELS.get(state, state)
+            result = state_label(state)
             if entry.error and state == "failed":
-                result = f"{result} : {entry.error.message}"
+                result = f"{result} : {error_text(entry.error)}"
             cells = [
                 fmt_datetime(entry.started_at or entry.created_at),
                 fmt_datetime(entry.ended_at),
-                entry.title,
+                job_title(entry.title),
                 origin_label(entry.origin),
                 result,
             ]

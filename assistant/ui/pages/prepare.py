@@ -258,12 +258,14 @@ class PreparePage(QWidget):
         result_row = QHBoxLayout()
         self.open_folder = QPushButton(_("Ouvrir le dossier à déposer"))
         self.open_summary = QPushButton(_("Ouvrir le récapitulatif (PDF)"))
-        for button in (self.open_folder, self.open_summary):
+        self.open_reports = QPushButton(_("Rapports de vérification"))
+        for button in (self.open_folder, self.open_summary, self.open_reports):
             button.setVisible(False)
             result_row.addWidget(button)
         result_row.addStretch(1)
         self.open_folder.clicked.connect(lambda: self._open(self.outcome.result.folder if self.outcome else None))
         self.open_summary.clicked.connect(lambda: self._open(self.outcome.summary if self.outcome else None))
+        self.open_reports.clicked.connect(lambda: self._open(self.outcome.reports if self.outcome else None))
         layout.addLayout(result_row)
         layout.addStretch(1)
 
@@ -523,6 +525,7 @@ class PreparePage(QWidget):
                            _("Dossier à déposer : {folder}").format(folder=outcome.result.folder))  # fmt: skip
             self.open_folder.setVisible(True)
             self.open_summary.setVisible(outcome.summary is not None)
+            self.open_reports.setVisible(outcome.reports is not None)
         self.finished.emit(outcome)
 
     @staticmethod
