@@ -98,6 +98,8 @@ _NOT_SHOWN = {"debug", "info", "warning", "error", "exception", "getLogger", "ge
               "setStyleSheet", "strftime", "replace", "split", "join", "compile", "search", "match", "sub"}
 #: Modules another branch is rewriting; they join the catalogue when their owner lands them.
 _NOT_YET = {"commands/verify.py", "commands/prepare.py"}
+#: Modules whose French text is for developers, not shown: the error codes' meanings (docs/errors.md).
+_NOT_SHOWN_FILES = {"commands/errors.py"}
 
 
 def _unwrapped_french(path: Path) -> list[str]:
@@ -138,7 +140,7 @@ def test_no_french_string_is_shown_without_the_catalogue() -> None:
     found = [
         line
         for path in files
-        if path.relative_to(root).as_posix() not in _NOT_YET
+        if path.relative_to(root).as_posix() not in _NOT_YET | _NOT_SHOWN_FILES
         for line in _unwrapped_french(path)
     ]
     assert found == []
