@@ -11,22 +11,23 @@ import json
 from pathlib import Path
 
 from assistant.errors import UsageError
+from assistant.i18n import _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub = parser.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
     update = sub.add_parser(
-        "update", help="télécharger et vérifier la liste des listes (LOTL) et les listes nationales"
+        "update", help=_("télécharger et vérifier la liste des listes (LOTL) et les listes nationales")
     )
     update.add_argument(
-        "--lotl", metavar="URL", help="adresse de la LOTL (par défaut celle de la Commission européenne)"
+        "--lotl", metavar="URL", help=_("adresse de la LOTL (par défaut celle de la Commission européenne)")
     )
     update.add_argument(
         "--lotl-cert", type=Path, action="append", metavar="PEM",
-        help="certificat habilité à signer la LOTL (publié au Journal officiel de l'UE ; répétable)",
+        help=_("certificat habilité à signer la LOTL (publié au Journal officiel de l'UE ; répétable)"),
     )  # fmt: skip
-    status = sub.add_parser("status", help="état du cache local des listes de confiance")
-    status.add_argument("--json", action="store_true", help="sortie JSON")
+    status = sub.add_parser("status", help=_("état du cache local des listes de confiance"))
+    status.add_argument("--json", action="store_true", help=_("sortie JSON"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,15 +43,22 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(asdict(state), ensure_ascii=False, indent=2))
             return 0
         if not state.updated_at:
-            print("Aucune liste de confiance sur ce poste : lancez « assistant trusted-lists update ».")
+            print(_("Aucune liste de confiance sur ce poste : lancez « assistant trusted-lists update »."))
             return 1
-        print(f"Listes de confiance mises à jour le {state.updated_at} depuis {state.lotl_url}")
+        print(
+            _("Listes de confiance mises à jour le {date} depuis {url}").format(
+                date=state.updated_at, url=state.lotl_url
+            )
+        )
         for item in state.lists:
             if item.error:
                 print(f"  ✗ {item.territory} : {item.error}")
             else:
-                print(f"  ✓ {item.territory} n° {item.sequence_number}, émise le {item.issued or '?'}, "
-                      f"prochaine mise à jour {item.next_update or '?'}")  # fmt: skip
+                line = _("{territory} n° {number}, émise le {issued}, prochaine mise à jour {next}").format(
+                    territory=item.territory, number=item.sequence_number, issued=item.issued or "?",
+                    next=item.next_update or "?",
+                )  # fmt: skip
+                print(f"  ✓ {line}")
         return 0
     from assistant.commands.verify import load_roots
 
@@ -67,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
         settings.save()
     good = [item for item in state.lists if not item.error]
     bad = [item for item in state.lists if item.error]
-    print(f"{len(good)} liste(s) de confiance vérifiée(s) et enregistrée(s) ; {len(bad)} refusée(s).")
+    print(
+        _("{good} liste(s) de confiance vérifiée(s) et enregistrée(s) ; {bad} refusée(s).").format(
+            good=len(good), bad=len(bad)
+        )
+    )
     for item in bad:
         print(f"  ✗ {item.territory} : {item.error}")
     return 0 if not bad else 1

@@ -11,13 +11,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError
+from assistant.signing.errors import SigningCode
 
 MAX_DOCUMENT = 32 << 20  # a national trusted list is a few MB; a CRL, rarely more than 10 MB
 TIMEOUT = (10, 60)
 
 
 class FetchError(AssistantError):
-    code = "fetch_failed"
+    code = SigningCode.FETCH_FAILED
 
 
 def _allowed(url: str) -> bool:
@@ -35,7 +36,7 @@ def fetch(url: str, *, data: bytes | None = None, content_type: str | None = Non
 
     if not _allowed(url):
         raise FetchError(
-            f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code="fetch_refused"
+            f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code=SigningCode.FETCH_REFUSED
         )
     headers = {"User-Agent": "Assistant-Marches-Publics"}
     if content_type:
@@ -52,14 +53,14 @@ def fetch(url: str, *, data: bytes | None = None, content_type: str | None = Non
                     )
                 if not _allowed(response.url):
                     raise FetchError(f"Redirection refusée : {response.url}", f"Redirect refused: {response.url}",
-                                     code="fetch_refused")  # fmt: skip
+                                     code=SigningCode.FETCH_REFUSED)  # fmt: skip
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_content(1 << 16):
                     size += len(chunk)
                     if size > MAX_DOCUMENT:
                         raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).",
-                                         code="fetch_too_large")  # fmt: skip
+                                         code=SigningCode.FETCH_TOO_LARGE)  # fmt: skip
                     chunks.append(chunk)
                 return b"".join(chunks)
     except requests.RequestException as exc:

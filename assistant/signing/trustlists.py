@@ -29,6 +29,7 @@ from typing import Any
 from cryptography import x509
 
 from assistant.errors import AssistantError
+from assistant.signing.errors import SigningCode
 
 TSL = "http://uri.etsi.org/02231/v2#"
 TSLX = "http://uri.etsi.org/02231/v2/additionaltypes#"
@@ -49,7 +50,7 @@ STATE_FILE = "state.json"
 
 
 class TrustedListError(AssistantError):
-    code = "trusted_list"
+    code = SigningCode.TRUSTED_LIST
 
 
 def _t(tag: str) -> str:
@@ -287,7 +288,7 @@ def verify_list_signature(data: bytes, pinned: Iterable[x509.Certificate]) -> An
     raise TrustedListError(
         "La signature de la liste de confiance ne se vérifie avec aucun des certificats attendus.",
         "The trusted list's signature does not verify with any expected certificate.",
-        code="trusted_list_signature",
+        code=SigningCode.TRUSTED_LIST_SIGNATURE,
     )
 
 
@@ -394,7 +395,7 @@ class TrustedListCache:
                 "indiquez-le (--lotl-cert), tel que publié au Journal officiel de l'UE.",
                 "No certificate for the List of Trusted Lists (LOTL) is configured: give it (--lotl-cert), "
                 "as published in the Official Journal of the EU.",
-                code="lotl_pins_missing",
+                code=SigningCode.LOTL_PINS_MISSING,
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
