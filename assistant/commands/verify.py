@@ -136,7 +136,7 @@ def _print_report(report: VerificationReport) -> None:
             rows.append((_("Horodatage"), f"{sig.timestamp_time:%d/%m/%Y %H:%M:%S %Z} ({state})"))
         rows += [
             (_("Intégrité du document"), _yes(sig.intact and sig.signature_valid)),
-            (_("Certificat de confiance"), _yes(sig.trusted)),
+            (_("Certificat de confiance"), _("oui") if sig.trusted else _("non")),
             (_("Certificat valide à la date de signature"), _yes(sig.valid_at_signing_time)),
             (_("Révocation"), revocations.get(sig.revocation, sig.revocation)),
         ]
