@@ -20,7 +20,6 @@ from assistant.errors import UsageError
 from assistant.prepare.checks import Problem, Severity
 from assistant.prepare.estimate import UploadEstimate
 from assistant.prepare.plan import BidPlan
-from assistant.prepare.rules import PlatformRules
 from assistant.progress import ProgressUpdate
 from assistant.signing.stamp import SETTINGS_KEY, StampPlacement, VisibleSignature
 
@@ -46,44 +45,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trust", type=Path, action="append", metavar="PEM",
                         help="autorité de confiance pour la vérification (défaut : celles du système)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="résultat en JSON")
-
-
-def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
-    """The rules from the user's file, or from the platform's address (then the upload-test URL
-    must be on that platform's origin, as in any job descriptor)."""
-    from dataclasses import replace
-
-    from assistant.jobs.descriptor import UrlPolicy, origin_of_url
-    from assistant.jobs.model import LOCAL_ORIGIN
-    from assistant.prepare.rules import parse_rules
-    from assistant.settings import Settings
-
-    policy = UrlPolicy.for_origin(LOCAL_ORIGIN, None, loopback_http=True)
-    rules = PlatformRules()
-    if source is not None and source.startswith(("https://", "http://")):
-        from assistant.platform.client import PlatformClient
-
-        settings = Settings.load()
-        policy.check(source, "--rules")
-        client = PlatformClient(verify=settings.platform_ca_files)
-        try:
-            data = client.get_json(source, what="règles de dépôt")
-        finally:
-            client.close()
-        policy = UrlPolicy.for_origin(origin_of_url(source), settings, loopback_http=True)  # same origin as the rules
-        rules = parse_rules(data.get("deposit_rules", data) if isinstance(data, dict) else data, policy)
-    elif source is not None:
-        path = Path(source).expanduser()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code=CommandCode.RULES_UNREADABLE) from exc
-        if isinstance(data, dict) and "deposit_rules" in data:
-            data = data["deposit_rules"]
-        rules = parse_rules(data, policy)
-    if upload_test:
-        rules = replace(rules, upload_test_url=policy.check(upload_test, "--upload-test"))
-    return rules
 
 
 def apply_choices(plan: BidPlan, formats: list[str], as_is: list[str]) -> BidPlan:
@@ -126,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.prepare.checks import find_problems
     from assistant.prepare.deposit import default_destination
     from assistant.prepare.plan import make_plan
+    from assistant.prepare.rules import load_rules
     from assistant.prepare.scan import scan_bid
     from assistant.prepare.workflow import estimate_problems
 
@@ -202,10 +164,10 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
 
 
 def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None, *, signing: bool = True) -> None:
-    from assistant.envelopes.zip_extract import human_size
+    from assistant.units import format_size
 
     print(f"Dossier de la réponse : {plan.bid.root}")
-    print(f"{len(plan.files)} fichier(s), {human_size(plan.bid.total_size)}")
+    print(f"{len(plan.files)} fichier(s), {format_size(plan.bid.total_size)}")
     for item in plan.files:
         extra = ""
         if item.file.members:
