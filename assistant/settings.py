@@ -8,13 +8,12 @@ version's settings survive a downgrade.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from assistant import paths
+from assistant.files import write_json_atomic
 
 SETTINGS_FILE = "settings.json"
 
@@ -77,11 +76,4 @@ class Settings:
         data = asdict(self)
         extra = data.pop("extra")
         data.update(extra)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(path, data, indent=2)

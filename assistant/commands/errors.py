@@ -15,12 +15,10 @@ class CommandCode(enum.StrEnum):
 
     BAD_USAGE = "bad_usage"
     PIN_ENV_MISSING = "pin_env_missing"
-    RULES_UNREADABLE = "rules_unreadable"
 
 
 #: What each code means: the class's meaning, or « the French message the user sees ».
 MEANINGS: dict[CommandCode, str] = {
     CommandCode.BAD_USAGE: "« --format attend FICHIER=FORMAT : … »",
     CommandCode.PIN_ENV_MISSING: "« La variable d'environnement … n'est pas définie. »",
-    CommandCode.RULES_UNREADABLE: "« Règles de dépôt illisibles : … »",
 }

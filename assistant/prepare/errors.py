@@ -18,6 +18,7 @@ class PrepareCode(enum.StrEnum):
     NOT_A_FOLDER = "not_a_folder"
     NOT_A_ZIP = "not_a_zip"
     OUTPUT_INSIDE_SOURCE = "output_inside_source"
+    RULES_UNREADABLE = "rules_unreadable"
     TOO_MANY_FILES = "too_many_files"
     UPLOAD_TEST_FAILED = "upload_test_failed"
 
@@ -32,6 +33,7 @@ MEANINGS: dict[PrepareCode, str] = {
         "« Le dossier de dépôt ne peut pas être dans le dossier de la réponse : choisissez un autre "
         "emplacement. »"
     ),
+    PrepareCode.RULES_UNREADABLE: "« Règles de dépôt illisibles : … » (the rules file is missing or not JSON)",
     PrepareCode.TOO_MANY_FILES: "« Le dossier … contient plus de … fichiers : choisissez le dossier de la réponse. »",
     PrepareCode.UPLOAD_TEST_FAILED: "The workstation test could not send its test upload to the platform.",
 }

@@ -147,3 +147,45 @@ def _extensions(value: Any, where: str) -> tuple[str, ...]:
             raise DescriptorError(f"{where}[{index}]", "extension invalide (par exemple « pdf »).", "invalid extension (for example 'pdf').")
         out.append("." + item.strip(".").lower())
     return tuple(out)
+
+
+def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
+    """The rules from the user's file, or from the platform's address (then the upload-test URL
+    must be on that platform's origin, as in any job descriptor). `upload_test` is the user's own
+    choice of test URL (command line), which replaces the rules' one."""
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from assistant.errors import UsageError
+    from assistant.jobs.descriptor import origin_of_url
+    from assistant.jobs.model import LOCAL_ORIGIN
+    from assistant.prepare.errors import PrepareCode
+    from assistant.settings import Settings
+
+    policy = UrlPolicy.for_origin(LOCAL_ORIGIN, None, loopback_http=True)
+    rules = PlatformRules()
+    if source is not None and source.startswith(("https://", "http://")):
+        from assistant.platform.client import PlatformClient
+
+        settings = Settings.load()
+        policy.check(source, "--rules")
+        client = PlatformClient(verify=settings.platform_ca_files)
+        try:
+            data = client.get_json(source, what="règles de dépôt")
+        finally:
+            client.close()
+        policy = UrlPolicy.for_origin(origin_of_url(source), settings, loopback_http=True)  # same origin as the rules
+        rules = parse_rules(data.get("deposit_rules", data) if isinstance(data, dict) else data, policy)
+    elif source is not None:
+        path = Path(source).expanduser()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code=PrepareCode.RULES_UNREADABLE) from exc
+        if isinstance(data, dict) and "deposit_rules" in data:
+            data = data["deposit_rules"]
+        rules = parse_rules(data, policy)
+    if upload_test:
+        rules = replace(rules, upload_test_url=policy.check(upload_test, "--upload-test"))
+    return rules

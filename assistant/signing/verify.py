@@ -31,6 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import Code, InputFileError
+from assistant.keystores.names import common_name
 from assistant.signing.errors import SigningCode
 from assistant.signing.formats import SignFormat
 
@@ -340,8 +341,7 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
 
     crypto_cert = _crypto(cert)
     report.signer_subject = crypto_cert.subject.rfc4514_string()
-    cns = crypto_cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    report.signer = str(cns[0].value) if cns else report.signer_subject
+    report.signer = common_name(crypto_cert.subject)
     report.issuer = crypto_cert.issuer.rfc4514_string()
     report.serial = format(crypto_cert.serial_number, "x")
     report.fingerprint_sha256 = hashlib.sha256(cert.dump()).hexdigest()

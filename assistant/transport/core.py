@@ -43,6 +43,7 @@ from urllib.request import getproxies, proxy_bypass
 
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
+from assistant.hosts import is_loopback_host, is_loopback_url
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
@@ -641,7 +642,7 @@ def proxy_for(url: str) -> str | None:
     """The proxy the user's environment names for this URL (never for loopback), or None."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if host in ("127.0.0.1", "::1", "localhost"):
+    if is_loopback_host(host):
         return None
     proxy = getproxies().get(parts.scheme)
     if not proxy or proxy_bypass(host):
@@ -650,8 +651,8 @@ def proxy_for(url: str) -> str | None:
 
 
 def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").strip("[]")
-    return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+    """Whether `url` names this computer (assistant.hosts: IP literals and "localhost" only)."""
+    return is_loopback_url(url)
 
 
 # -- one call, for services that are not platforms ---------------------------------------------

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QListWidget
 
@@ -16,6 +18,7 @@ from assistant.settings import Settings
 from assistant.signing.stamp import SETTINGS_KEY
 from assistant.ui.pages.prepare import PreparePage
 from tests import pki
+from tests.demo.process import DemoProcess
 from tests.prepare.conftest import make_bid
 from tests.signing.conftest import PinCounter
 from tests.signing.validators import pdfsig
@@ -41,9 +44,17 @@ class _Secrets(PinCounter):
         return self.secret if request.kind == "password" else self.token_pin
 
 
+@pytest.fixture
+def demo(tmp_path: Path, assistant_home: Path) -> Iterator[DemoProcess]:
+    pki.require_tool("openssl")
+    process = DemoProcess(assistant_home, tmp_path / "demo-data", "--file-size", "4096").start()
+    yield process
+    process.kill()
+
+
 def test_prepare_page_signs_the_bid_once(
     qtbot: object, tmp_path: Path, test_pki: pki.TestPki, screens: Path, pdfsig_nssdir: Path,
-    softhsm_token: pki.SoftHsmToken,
+    softhsm_token: pki.SoftHsmToken, demo: DemoProcess,
 ) -> None:
     bid = make_bid(tmp_path)
     pin = _Secrets(softhsm_token.pin)
@@ -55,6 +66,15 @@ def test_prepare_page_signs_the_bid_once(
     page.show()
     qtbot.waitUntil(lambda: getattr(page, "certificates_listed", False), timeout=30_000)  # type: ignore[attr-defined]
     page.load_folder(bid.root)
+    # The platform's published rules: its deadline, its upload test.
+    page.rules_edit.setText(f"{demo.url}/api/deposit-rules")
+    with qtbot.waitSignal(page.rules_loaded, timeout=30_000) as loaded:  # type: ignore[attr-defined]
+        page.load_rules(page.rules_edit.text())
+    assert loaded.args[0] is not None and loaded.args[0].upload_test_url == f"{demo.url}/api/upload-test"
+    assert "date limite de remise" in page.summary_label.text()
+    qtbot.mouseClick(page.estimate_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: "Envoi estimé" in page.estimate_label.text(), timeout=60_000)  # type: ignore[attr-defined]
+    assert "Commencez l'envoi au plus tard le" in page.estimate_label.text()
 
     assert page.table.rowCount() == 7
     formats = {}

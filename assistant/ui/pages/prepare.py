@@ -124,6 +124,7 @@ class PreparePage(QWidget):
     """The "Préparer mon dépôt" page."""
 
     finished = Signal(object)
+    rules_loaded = Signal(object)
 
     def __init__(self, settings: Settings, pin_callback: PinCallback = no_pin, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +134,7 @@ class PreparePage(QWidget):
         #: Anchors for the buyer's view (None: the system's, as the buyer's own tool has).
         self.trust_roots: list[x509.Certificate] | None = None
         self.plan: BidPlan | None = None
+        self.rules: Any = None  # PlatformRules once loaded (None: the rules that pass everywhere)
         self.problems: list[Problem] = []
         self.outcome: PrepareOutcome | None = None
         self.certificates: list[Any] = []
@@ -162,7 +164,17 @@ class PreparePage(QWidget):
         row.addWidget(self.folder_edit, 1)
         row.addWidget(browse)
         layout.addLayout(row)
+        rules_row = QHBoxLayout()
+        self.rules_edit = QLineEdit()
+        self.rules_edit.setObjectName("prepareRules")
+        self.rules_edit.setPlaceholderText(_("Règles de dépôt de la plateforme : adresse ou fichier (facultatif)"))
+        load_rules_button = QPushButton(_("Charger les règles"))
+        load_rules_button.clicked.connect(lambda: self.load_rules(self.rules_edit.text().strip()))
+        rules_row.addWidget(self.rules_edit, 1)
+        rules_row.addWidget(load_rules_button)
+        layout.addLayout(rules_row)
         self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
         layout.addWidget(self.summary_label)
 
         # 2. the files and their formats
@@ -282,6 +294,30 @@ class PreparePage(QWidget):
         if folder:
             self.load_folder(Path(folder))
 
+    def load_rules(self, source: str) -> None:
+        """The platform's deposit rules (its address or a file), then the proposal again under them."""
+        if not source:
+            return
+
+        def work(_progress: Any) -> Any:
+            from assistant.prepare.rules import load_rules
+
+            return load_rules(source, None)
+
+        def loaded(rules: Any) -> None:
+            self.rules = rules
+            if self.folder_edit.text():
+                self.load_folder(Path(self.folder_edit.text()))
+            self.rules_loaded.emit(rules)
+
+        def failed(exc: Exception) -> None:
+            from assistant.errors import AssistantError
+
+            self._show_problems(self.problems, error=exc.message if isinstance(exc, AssistantError) else str(exc))
+            self.rules_loaded.emit(None)
+
+        run_in_background(work, loaded, failed, name="prepare-rules")
+
     def load_folder(self, folder: Path, rules: Any = None) -> None:
         """Scan the folder and show the proposal (fast: files are listed, not read)."""
         from assistant.errors import AssistantError
@@ -292,7 +328,7 @@ class PreparePage(QWidget):
 
         self.folder_edit.setText(str(folder))
         try:
-            plan = make_plan(scan_bid(folder, exclude=default_destination(folder)), rules or PlatformRules())
+            plan = make_plan(scan_bid(folder, exclude=default_destination(folder)), rules or self.rules or PlatformRules())
         except AssistantError as exc:
             self.plan = None
             self.table.setRowCount(0)
@@ -334,8 +370,12 @@ class PreparePage(QWidget):
                 cell_layout.addWidget(inside)
             self.table.setCellWidget(row, 3, cell)
         total = plan.bid.total_size
-        self.summary_label.setText(_("{n} fichier(s), {size}, lots : {lots}").format(
-            n=len(plan.files), size=fmt_size(total), lots=", ".join(lot or "—" for lot in plan.bid.lots)))
+        text = _("{n} fichier(s), {size}, lots : {lots}").format(
+            n=len(plan.files), size=fmt_size(total), lots=", ".join(lot or "—" for lot in plan.bid.lots))
+        if plan.rules.deadline is not None:
+            text += " — " + _("date limite de remise : {deadline}").format(
+                deadline=plan.rules.deadline.astimezone().strftime("%d/%m/%Y %H:%M"))
+        self.summary_label.setText(text)
 
     def set_format(self, relative: str, fmt: str) -> None:
         if self.plan is not None:
