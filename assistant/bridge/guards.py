@@ -34,7 +34,7 @@ MAX_BODY_BYTES = 64 * 1024
 #: Deepest JSON nesting accepted in a body.
 MAX_JSON_DEPTH = 12
 #: Request headers a page may send (besides the CORS-safelisted ones).
-ALLOWED_REQUEST_HEADERS = ("content-type", "last-event-id")
+ALLOWED_REQUEST_HEADERS = ("authorization", "content-type", "last-event-id")
 ALLOWED_METHODS = ("GET", "POST", "OPTIONS")
 PREFLIGHT_MAX_AGE = 600
 

@@ -45,7 +45,10 @@ class Problem:
 
     @property
     def message(self) -> str:
-        return self.message_fr
+        """In the user's language (assistant.i18n), as AssistantError.message."""
+        from assistant.i18n import current_language
+
+        return self.message_en if current_language() == "en" else self.message_fr
 
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity.value, "code": self.code, "file": self.file,

@@ -86,6 +86,12 @@ class UploadEstimate:
         return base + f" Commencez l'envoi au plus tard le {latest} (date limite : {deadline})."
 
     @property
+    def message(self) -> str:
+        from assistant.i18n import current_language
+
+        return self.message_en if current_language() == "en" else self.message_fr
+
+    @property
     def message_en(self) -> str:
         base = f"Estimated upload: {int(self.seconds)} s for {self.total_bytes} bytes at {self.rate_text}."
         if self.latest_start is None:
