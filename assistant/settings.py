@@ -41,6 +41,11 @@ class Settings:
     #: The folder the user last chose for a platform's bulk downloads, by the platform's origin
     #: (proposed again next time). Only the user's own choice in the assistant fills it.
     download_folders: dict[str, str] = field(default_factory=dict)
+    #: The EU List of Trusted Lists `assistant trusted-lists update` reads ("" = the Commission's).
+    trusted_lists_url: str = ""
+    #: PEM files of the certificates that may sign that list (as the Official Journal publishes
+    #: them). Set by the local user only; the national lists' signers come from the LOTL itself.
+    trusted_lists_certs: list[str] = field(default_factory=list)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
     #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
