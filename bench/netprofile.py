@@ -317,6 +317,9 @@ class NetProfileProxy:
                         writer.write(data[:keep])
                         with contextlib.suppress(ConnectionError):
                             await writer.drain()
+                        if index is not None:
+                            self.stats.bytes_down += keep
+                            self.stats.per_connection_down[index] += keep
                     raise _Reset()
                 view = memoryview(data)
                 for offset in range(0, len(data), piece):
