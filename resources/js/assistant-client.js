@@ -4,18 +4,21 @@
 //   <script type="module">
 //     import { AssistantClient, renderStatus } from "/js/assistant-client.js";
 //     const client = new AssistantClient();
-//     const found = await client.detect();
-//     renderStatus(document.getElementById("etat-assistant"), found);
+//     const found = await client.detect();                      // l'assistant prouve son identité
+//     renderStatus(document.getElementById("etat-assistant"), found, { client });
+//       // pas encore connectée : bouton « Connecter l'assistant » puis code à 6 chiffres
 //     const job = await client.queueJob(descriptor);           // POST /v1/jobs -> 202
-//     const final = await client.followJob(job.id, (event) => { ... });  // SSE
+//     const final = await client.followJob(job.id, (kind, job) => { ... });  // SSE
 //   </script>
 //
 // Détection : https://127.0.0.1 sur le port par défaut puis les replis documentés
 // (17443, 17453, 17463), puis http://127.0.0.1 sur le port HTTPS + 1 (navigateurs qui
 // considèrent la boucle locale comme sûre). Voir docs/bridge.md.
 //
-// Sécurité : le client n'envoie que ce que la page lui donne ; l'assistant refuse toute
-// origine que l'utilisateur n'a pas approuvée, et toute URL hors de l'origine de la page.
+// Sécurité : chaque appel porte la clé d'accès de la page (Authorization: Bearer), remise une
+// seule fois quand l'utilisateur a autorisé la page dans l'assistant et saisi le code qu'il
+// affiche ; la clé n'est envoyée qu'à un assistant qui a prouvé la détenir (un programme qui
+// occupe le port ne reçoit rien). L'assistant refuse toute URL hors de l'origine de la page.
 
 export const DEFAULT_PORTS = Object.freeze([17443, 17453, 17463]);
 export const HTTP_PORT_OFFSET = 1;
