@@ -13,6 +13,11 @@ __all__ = ["MEANINGS", "BridgeCode"]
 class BridgeCode(enum.StrEnum):
     """The error codes of assistant/bridge/."""
 
+    ACCESS_CODE_WRONG = "access_code_wrong"
+    ACCESS_REFUSED = "access_refused"
+    ACCESS_REQUIRED = "access_required"
+    QUESTION_BUDGET = "question_budget"
+    QUESTION_BUSY = "question_busy"
     BAD_REQUEST = "bad_request"
     BODY_TOO_LARGE = "body_too_large"
     BRIDGE_START = "bridge_start"
@@ -34,6 +39,16 @@ class BridgeCode(enum.StrEnum):
 
 #: What each code means: the class's meaning, or « the French message the user sees ».
 MEANINGS: dict[BridgeCode, str] = {
+    BridgeCode.ACCESS_CODE_WRONG: "« Code incorrect : saisissez le code à 6 chiffres affiché par l'assistant. »",
+    BridgeCode.ACCESS_REFUSED: (
+        "The page's access key is not (or no longer) valid, or the user refused to connect the page: nothing "
+        "but the status is served."
+    ),
+    BridgeCode.ACCESS_REQUIRED: (
+        "« Cette page n'est pas connectée à l'assistant : connectez-la (bouton « Connecter l'assistant »). »"
+    ),
+    BridgeCode.QUESTION_BUDGET: "« Trop de demandes de connexion pour ce site : réessayez dans une heure. »",
+    BridgeCode.QUESTION_BUSY: "« L'assistant pose déjà une question : répondez-y, puis réessayez. »",
     BridgeCode.BAD_REQUEST: "« Requête mal formée. »",
     BridgeCode.BODY_TOO_LARGE: "« Requête trop volumineuse (limite : … Kio). »",
     BridgeCode.BRIDGE_START: (

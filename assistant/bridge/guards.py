@@ -16,7 +16,6 @@ Why each exists:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 import time
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 
 from assistant.bridge.errors import BridgeCode
 from assistant.errors import AssistantError
+from assistant.hosts import is_loopback_host
 from assistant.jobs.names import lone_surrogate_paths
 
 #: Largest request body accepted (a job descriptor is a few kilobytes at most).
@@ -34,7 +34,7 @@ MAX_BODY_BYTES = 64 * 1024
 #: Deepest JSON nesting accepted in a body.
 MAX_JSON_DEPTH = 12
 #: Request headers a page may send (besides the CORS-safelisted ones).
-ALLOWED_REQUEST_HEADERS = ("content-type", "last-event-id")
+ALLOWED_REQUEST_HEADERS = ("authorization", "content-type", "last-event-id")
 ALLOWED_METHODS = ("GET", "POST", "OPTIONS")
 PREFLIGHT_MAX_AGE = 600
 
@@ -91,15 +91,6 @@ def check_host(host_header: str | None, port: int) -> None:
 # Origins
 
 
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def normalize_origin(value: str | None) -> str | None:
     """`scheme://host[:port]` in canonical form, or None when `value` is not a usable web origin.
 
@@ -125,7 +116,7 @@ def normalize_origin(value: str | None) -> str | None:
     host = (parts.hostname or "").lower()
     if not host or any(c in host for c in " /\\@?#%") or not all(ord(c) < 128 for c in host):
         return None
-    if scheme == "http" and not _is_loopback_host(host):
+    if scheme == "http" and not is_loopback_host(host):
         return None
     shown_host = f"[{host}]" if ":" in host else host
     default = 443 if scheme == "https" else 80

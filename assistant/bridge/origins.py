@@ -130,16 +130,22 @@ class OriginRegistry:
                 settings.save(self._settings_path())
                 found = True
             self._reload()
+        from assistant.bridge.access import AccessStore
+
+        # The pages of a withdrawn platform lose their access keys (a later approval makes new ones).
+        if AccessStore().forget_origin(canonical):
+            found = True
         return found
 
 
 class ConsentPrompter:
-    """Asks the user, off the request thread, whether a new origin may use the assistant."""
+    """Asks the user, off the request thread, whether an origin may use the assistant (and shows the
+    code that the page must then present, see assistant.bridge.access)."""
 
     def __init__(
         self,
         registry: OriginRegistry,
-        ask: Callable[[str], bool],
+        ask: Callable[..., bool],
         *,
         per_site_per_hour: int = QUESTIONS_PER_SITE_PER_HOUR,
         clock: Callable[[], float] = time.monotonic,
@@ -149,32 +155,49 @@ class ConsentPrompter:
         self._per_site = per_site_per_hour
         self._clock = clock
         self._lock = threading.Lock()
-        self._asked: set[str] = set()
+        self._refused: set[str] = set()
         self._busy = False
         self._recent: dict[str, list[float]] = {}
         self._threads: list[threading.Thread] = []
 
-    def request(self, origin: str) -> bool:
-        """Start asking about `origin` unless it was asked already this session (then the answer
-        stays "no" without asking), its site used its hourly budget, or another question is open
-        (then a later request asks). Returns True when a question was started."""
+    def refused(self, origin: str) -> bool:
+        """The user said no to `origin` this session: it is answered no without asking."""
+        with self._lock:
+            return origin in self._refused
+
+    def why_not(self, origin: str) -> str:
+        """Why `request` would not ask now: "refused", "busy", "budget" or "" (it would ask)."""
+        now = self._clock()
+        with self._lock:
+            if origin in self._refused:
+                return "refused"
+            if self._busy:
+                return "busy"
+            recent = [t for t in self._recent.get(site_of(origin), []) if now - t < 3600]
+            return "budget" if len(recent) >= self._per_site else ""
+
+    def request(self, origin: str, *, code: str = "", on_answer: Callable[[bool], None] | None = None) -> bool:
+        """Start asking about `origin` unless the user refused it this session, its site used its
+        hourly budget, or another question is open. True when a question was started; its answer
+        goes to `on_answer` (and a yes approves the origin)."""
         now = self._clock()
         site = site_of(origin)
         with self._lock:
             self._recent = {k: kept for k, v in self._recent.items() if (kept := [t for t in v if now - t < 3600])}
-            if origin in self._asked or self._busy or len(self._recent.get(site, [])) >= self._per_site:
+            if origin in self._refused or self._busy or len(self._recent.get(site, [])) >= self._per_site:
                 return False
-            self._asked.add(origin)
             self._busy = True
             self._recent.setdefault(site, []).append(now)
-        thread = threading.Thread(target=self._run, args=(origin,), name="origin-consent", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(origin, code, on_answer), name="origin-consent", daemon=True
+        )
         self._threads.append(thread)
         thread.start()
         return True
 
-    def _run(self, origin: str) -> None:
+    def _run(self, origin: str, code: str, on_answer: Callable[[bool], None] | None) -> None:
         try:
-            approved = bool(self._ask(origin))
+            approved = bool(self._ask(origin, code=code) if code else self._ask(origin))
         except Exception:  # a failing dialog must not take the bridge down
             log.exception("origin approval question failed")
             approved = False
@@ -183,7 +206,11 @@ class ConsentPrompter:
                 self._registry.approve(origin)
                 log.info("origin approved by the user: %s", origin)
             else:
+                with self._lock:
+                    self._refused.add(origin)
                 log.info("origin refused by the user: %s", origin)
+            if on_answer is not None:
+                on_answer(approved)
         finally:
             with self._lock:
                 self._busy = False

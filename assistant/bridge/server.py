@@ -28,6 +28,7 @@ from typing import Any
 
 from assistant import APP_NAME
 from assistant.bridge import ca, tls
+from assistant.bridge.access import AccessStore
 from assistant.bridge.api import BridgeApi, EngineLike, Request, Response
 from assistant.bridge.connections import MAX_CONNECTIONS_PER_LISTENER, REQUEST_DEADLINE, ConnectionTable, Reaper
 from assistant.bridge.errors import BridgeCode
@@ -313,6 +314,7 @@ class BridgeServer:
         identity: ca.BridgeIdentity | None = None,
         rates: dict[str, Rate] | None = None,
         registry: OriginRegistry | None = None,
+        access: AccessStore | None = None,
         max_connections: int = MAX_CONNECTIONS_PER_LISTENER,
         request_deadline: float = REQUEST_DEADLINE,
     ) -> None:
@@ -344,6 +346,8 @@ class BridgeServer:
             limiter=RateLimiter(rates),
             settings=self.settings,
             stopping=self.stopping,
+            access=access,
+            fingerprint=lambda: self.identity.ca_fingerprint_sha256 if self.identity is not None else "",
         )
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []

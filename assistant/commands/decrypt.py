@@ -14,10 +14,10 @@ from pathlib import Path
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.folder import EnvelopeOutcome, decrypt_paths
-from assistant.envelopes.zip_extract import human_size
 from assistant.i18n import _
 from assistant.keystores.base import Credential
 from assistant.progress import ProgressUpdate
+from assistant.units import format_size
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +57,7 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
     if outcome.ok and outcome.result is not None:
         r = outcome.result
         print(f"✓ {outcome.source}")
-        print(_('  ↳ Fichier déchiffré : {output} ({size})').format(output=r.output, size=human_size(r.size)))
+        print(_('  ↳ Fichier déchiffré : {output} ({size})').format(output=r.output, size=format_size(r.size)))
         print(_("  ↳ Chiffrement : {algorithm}, {key_transport}").format(algorithm=r.algorithm, key_transport=r.key_transport))
         if outcome.extracted_to is not None:
             print(_("  ↳ {count} fichier(s) extrait(s) dans : {extracted_to}").format(count=len(outcome.files), extracted_to=outcome.extracted_to))

@@ -19,6 +19,7 @@ from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
 from assistant.jobs.results import DownloadResult
 from assistant.ui.labels import job_title
+from assistant.units import format_size
 
 #: The result fields worth a line in the terminal (French source, shown translated).
 LABELS_FR = {
@@ -34,14 +35,6 @@ LABELS_FR = {
     "signed": N_("fichiers signés"),
     "decrypted": N_("enveloppes déchiffrées"),
 }
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("o", "Ko", "Mo", "Go"):
-        if abs(n) < 1024 or unit == "Go":
-            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} Go"
 
 
 class TerminalBar:
@@ -64,7 +57,7 @@ class TerminalBar:
             percent = progress.percent
             parts = [f"{percent:3d} %" if percent is not None else "  … "]
             if round(progress.speed_bps):
-                parts.append(f"{human_bytes(round(progress.speed_bps))}/s")
+                parts.append(f"{format_size(round(progress.speed_bps))}/s")
             if label:
                 parts.append(label)
             if element:
@@ -103,7 +96,8 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
         print(_("{title} : terminé.").format(title=job_title(final.title_fr)))
         for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
-                shown = human_bytes(value) if key.endswith("bytes") else value
+                print(f"  {LABELS_FR[key]} : {format_size(value) if key.endswith('bytes') else value}")
+                shown = format_size(value) if key.endswith("bytes") else value
                 print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
         if isinstance(final.result, DownloadResult) and final.result.destination:
             print(_("  dossier : {destination}").format(destination=final.result.destination))

@@ -17,6 +17,7 @@ from typing import Any
 from assistant.commands.errors import CommandCode
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.errors import UsageError
+from assistant.i18n import _
 from assistant.prepare.checks import Problem, Severity
 from assistant.prepare.estimate import UploadEstimate
 from assistant.prepare.plan import BidPlan
@@ -26,25 +27,25 @@ from assistant.signing.stamp import SETTINGS_KEY, StampPlacement, VisibleSignatu
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False  # "--pin 1234" must not abbreviate "--pin-env"
-    parser.add_argument("folder", type=Path, metavar="DOSSIER", help="dossier de la réponse (candidature, offre, lots)")
-    parser.add_argument("--key", metavar="KEY", help="certificat de signature (URI pkcs11:, fichier .p12, sha256:…) ; sans lui, rien n'est signé")
-    parser.add_argument("--pin-env", metavar="VAR", help="variable d'environnement contenant le code PIN")
-    parser.add_argument("--rules", metavar="JSON|URL", help="règles de dépôt de la plateforme : fichier ou adresse (deposit_rules, ou un descripteur qui les contient)")
+    parser.add_argument("folder", type=Path, metavar="DOSSIER", help=_("dossier de la réponse (candidature, offre, lots)"))
+    parser.add_argument("--key", metavar="KEY", help=_("certificat de signature (URI pkcs11:, fichier .p12, sha256:…) ; sans lui, rien n'est signé"))
+    parser.add_argument("--pin-env", metavar="VAR", help=_("variable d'environnement contenant le code PIN"))
+    parser.add_argument("--rules", metavar="JSON|URL", help=_("règles de dépôt de la plateforme : fichier ou adresse (deposit_rules, ou un descripteur qui les contient)"))
     parser.add_argument("--format", action="append", default=[], metavar="FICHIER=FORMAT",
-                        help="changer le format proposé pour un fichier (chemin dans le dossier ; répétable)")  # fmt: skip
+                        help=_("changer le format proposé pour un fichier (chemin dans le dossier ; répétable)"))  # fmt: skip
     parser.add_argument("--zip-as-is", action="append", default=[], metavar="FICHIER.zip",
-                        help="signer cette archive telle quelle, sans signer les fichiers qu'elle contient")  # fmt: skip
-    parser.add_argument("--out", type=Path, metavar="DOSSIER", help="dossier du dépôt (défaut : « DOSSIER - dépôt signé » à côté)")
-    parser.add_argument("--visible", action="store_true", help="signature visible sur les PDF (emplacement mémorisé)")
-    parser.add_argument("--stamp-page", type=int, metavar="N", help="page de la signature visible (1 = première, -1 = dernière)")
-    parser.add_argument("--stamp-box", metavar="G,H,L,H", help="emplacement en fractions de la page : gauche,haut,largeur,hauteur")
-    parser.add_argument("--stamp-image", type=Path, metavar="IMAGE", help="signature scannée (PNG ou JPEG) dans le cachet")
-    parser.add_argument("--upload-test", metavar="URL", help="adresse de test d'envoi de la plateforme (défaut : celle des règles)")
-    parser.add_argument("--level", default="B-B", choices=("B-B", "B-T"), help="niveau de signature")
-    parser.add_argument("--tsa", metavar="URL", help="service d'horodatage pour B-T (défaut : paramètres)")
+                        help=_("signer cette archive telle quelle, sans signer les fichiers qu'elle contient"))  # fmt: skip
+    parser.add_argument("--out", type=Path, metavar="DOSSIER", help=_("dossier du dépôt (défaut : « DOSSIER - dépôt signé » à côté)"))
+    parser.add_argument("--visible", action="store_true", help=_("signature visible sur les PDF (emplacement mémorisé)"))
+    parser.add_argument("--stamp-page", type=int, metavar="N", help=_("page de la signature visible (1 = première, -1 = dernière)"))
+    parser.add_argument("--stamp-box", metavar="G,H,L,H", help=_("emplacement en fractions de la page : gauche,haut,largeur,hauteur"))
+    parser.add_argument("--stamp-image", type=Path, metavar="IMAGE", help=_("signature scannée (PNG ou JPEG) dans le cachet"))
+    parser.add_argument("--upload-test", metavar="URL", help=_("adresse de test d'envoi de la plateforme (défaut : celle des règles)"))
+    parser.add_argument("--level", default="B-B", choices=("B-B", "B-T"), help=_("niveau de signature"))
+    parser.add_argument("--tsa", metavar="URL", help=_("service d'horodatage pour B-T (défaut : paramètres)"))
     parser.add_argument("--trust", type=Path, action="append", metavar="PEM",
-                        help="autorité de confiance pour la vérification (défaut : celles du système)")  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="résultat en JSON")
+                        help=_("autorité de confiance pour la vérification (défaut : celles du système)"))  # fmt: skip
+    parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
 
 
 def apply_choices(plan: BidPlan, formats: list[str], as_is: list[str]) -> BidPlan:
@@ -112,7 +113,7 @@ def _estimate(plan: BidPlan) -> UploadEstimate:
     from assistant.settings import Settings
 
     assert plan.rules.upload_test_url is not None
-    print("Mesure du débit d'envoi vers la plateforme…", file=sys.stderr, flush=True)
+    print(_("Mesure du débit d'envoi vers la plateforme…"), file=sys.stderr, flush=True)
     measure = measure_upload(plan.rules.upload_test_url, verify=Settings.load().platform_ca_files or True)
     return estimate_upload(deposit_size(plan), deposited_files(plan), measure, deadline=plan.rules.deadline)
 
@@ -148,41 +149,41 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
         print_plan(plan, outcome.problems, estimate, signing=False)
         print()
         if outcome.result.folder is None:
-            print("✗ Le dépôt n'a pas été créé : rien n'a été écrit.")
+            print(_("✗ Le dépôt n'a pas été créé : rien n'a été écrit."))
             for item in outcome.result.failed:
-                print(f"  ✗ {item.label} : {item.error.message if item.error else 'non signé'}")
+                print(_("  ✗ {file} : {reason}").format(file=item.label, reason=item.error.message if item.error else _("non signé")))
             return 1
-        print("Ce que verra l'acheteur")
+        print(_("Ce que verra l'acheteur"))
         for view in outcome.views:
             print(f"  {'✓' if view.ok else '✗'} {view.label} ({view.format.label}) : {view.verdict}")
         print()
-        print(f"Dossier à déposer : {outcome.result.folder}")
-        print(f"Récapitulatif : {outcome.summary}")
+        print(_("Dossier à déposer : {folder}").format(folder=outcome.result.folder))
+        print(_("Récapitulatif : {path}").format(path=outcome.summary))
         if outcome.reports is not None:
-            print(f"Rapports de vérification : {outcome.reports}")
+            print(_("Rapports de vérification : {path}").format(path=outcome.reports))
     return 0 if outcome.ok else 1
 
 
 def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None, *, signing: bool = True) -> None:
-    from assistant.envelopes.zip_extract import human_size
+    from assistant.units import format_size
 
-    print(f"Dossier de la réponse : {plan.bid.root}")
-    print(f"{len(plan.files)} fichier(s), {human_size(plan.bid.total_size)}")
+    print(_("Dossier de la réponse : {folder}").format(folder=plan.bid.root))
+    print(_("{n} fichier(s), {size}").format(n=len(plan.files), size=format_size(plan.bid.total_size)))
     for item in plan.files:
         extra = ""
         if item.file.members:
-            extra = " — fichiers contenus signés d'abord" if item.sign_inside else " — ATTENTION : contenu non signé"
+            extra = _(" — fichiers contenus signés d'abord") if item.sign_inside else _(" — ATTENTION : contenu non signé")
         print(f"  {item.file.relative}  [{item.format.label}]{extra}")
     if estimate is not None:
         print()
-        print(estimate.message_fr)
+        print(estimate.message)
     print()
     if not problems:
-        print("✓ Aucun problème détecté.")
+        print(_("✓ Aucun problème détecté."))
         return
-    print("Problèmes détectés")
+    print(_("Problèmes détectés"))
     for problem in problems:
-        print(f"  {'✗' if problem.severity is Severity.ERROR else '!'} {problem.message_fr}")
+        print(f"  {'✗' if problem.severity is Severity.ERROR else '!'} {problem.message}")
 
 
 def _plan_json(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from urllib.parse import quote
 
 from assistant import PROTOCOL_VERSION
 from assistant.demo.content import minimal_pdf
+from assistant.files import write_json_atomic
 
 if TYPE_CHECKING:
     from assistant.demo.server import DemoPlatform
@@ -351,9 +352,7 @@ def _generate(root: Path, recipient: Recipient, spec: BigBidSpec, *, progress: b
         "tag": spec.tag,
         "plis": [{**p, "envelopes": list(p["envelopes"].values())} for p in plis.values()],
     }
-    tmp = root / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, root / "manifest.json")
+    write_json_atomic(root / "manifest.json", manifest)
     scratch.rmdir()
 
 

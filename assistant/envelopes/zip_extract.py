@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from assistant.envelopes.errors import CorruptArchiveError, UnsafeArchiveError
 from assistant.errors import Code, OutputError
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.units import format_size
 
 DEFAULT_MAX_TOTAL = 16 << 30  # 16 GiB of extracted data
 DEFAULT_MAX_RATIO = 200  # uncompressed / compressed, per member and overall
@@ -44,17 +45,6 @@ class ZipLimits:
     max_total: int = DEFAULT_MAX_TOTAL
     max_ratio: int = DEFAULT_MAX_RATIO
     max_files: int = DEFAULT_MAX_FILES
-
-
-def human_size(size: int, lang: str = "fr") -> str:
-    units = ["o", "Ko", "Mo", "Go", "To"] if lang == "fr" else ["B", "KB", "MB", "GB", "TB"]
-    value = float(size)
-    for unit in units:
-        if value < 1024 or unit == units[-1]:
-            text = f"{value:.1f}".rstrip("0").rstrip(".") if unit != units[0] else str(int(value))
-            return f"{text.replace('.', ',') if lang == 'fr' else text} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
@@ -149,8 +139,8 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
         total_compressed += info.compress_size
         if total > limits.max_total:
             raise UnsafeArchiveError(
-                f"Archive refusée : son contenu dépasse {human_size(limits.max_total)} une fois extrait.",
-                f"Archive refused: its content exceeds {human_size(limits.max_total, 'en')} once extracted.",
+                f"Archive refusée : son contenu dépasse {format_size(limits.max_total)} une fois extrait.",
+                f"Archive refused: its content exceeds {format_size(limits.max_total, 'en')} once extracted.",
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _unsafe(name, "a un taux de compression anormal (bombe ZIP)", "has an abnormal compression ratio (zip bomb)")

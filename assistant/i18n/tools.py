@@ -105,6 +105,16 @@ def compile_all() -> list[Path]:
 
 def problems(language: str = "en") -> Iterator[str]:
     """Every reason the catalogue is not complete for `language`, one line each."""
+    from babel.messages.pofile import PoFileError, read_po
+
+    path = catalogue_path(language)
+    if path.is_file():
+        try:  # strict: a merge left half done (conflict markers, a doubled msgstr) is a problem
+            with path.open("rb") as fp:
+                read_po(fp, locale=language, domain=DOMAIN, abort_invalid=True)
+        except PoFileError as exc:
+            yield f"catalogue does not parse: {exc}"
+            return
     catalog = _read(language)
     for key, places in extract().items():
         msgid = key if isinstance(key, str) else key[0]

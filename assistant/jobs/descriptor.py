@@ -15,7 +15,6 @@ the rules are enforced in one place:
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 from assistant import PROTOCOL_VERSION
 from assistant.errors import AssistantError, Code, ErrorInfo
+from assistant.hosts import is_loopback_host
 from assistant.jobs.errors import JobCode
 from assistant.jobs.model import LOCAL_ORIGIN, JobType
 from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
@@ -118,7 +118,7 @@ class UrlPolicy:
         if parts.scheme == "https":
             pass
         elif parts.scheme == "http":
-            if not (self.loopback_http and _is_loopback(host)):
+            if not (self.loopback_http and is_loopback_host(host)):
                 raise UrlNotAllowedError(
                     where,
                     "seules les adresses HTTPS sont acceptées.",
@@ -143,13 +143,6 @@ class UrlPolicy:
 
 def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_origin(origin: str) -> str:

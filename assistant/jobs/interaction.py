@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,8 +109,9 @@ class UserInteraction(Protocol):
     def ask_pin(self, request: PinRequest) -> str | None:
         """The PIN or password for a store; None when the user cancels. Never stored."""
 
-    def approve_origin(self, origin: str) -> bool:
-        """May this platform (a web origin) use the assistant? Asked once per new origin."""
+    def approve_origin(self, origin: str, code: str = "") -> bool:
+        """May this platform (a web origin) use the assistant? `code` (6 digits) is shown with the
+        question when a page asks to be connected: the user types it into the page."""
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         """A yes/no question in French (overwrite a folder, keep decrypted files...)."""
@@ -181,11 +183,16 @@ class HeadlessInteraction:
             return ""
         return os.environ.get(self.pin_env)
 
-    def approve_origin(self, origin: str) -> bool:
+    def approve_origin(self, origin: str, code: str = "") -> bool:
         if self.approve_origins:
-            return True
-        settings = self.settings or Settings.load()
-        return origin in settings.approved_origins
+            approved = True
+        else:
+            settings = self.settings or Settings.load()
+            approved = origin in settings.approved_origins
+        if approved and code:
+            # Nobody sees a window: the code goes to the terminal of the user who runs the assistant.
+            print(f"Connexion de la page {origin} : code {code}", file=sys.stderr, flush=True)
+        return approved
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         return self.confirm_all

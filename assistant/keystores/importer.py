@@ -28,6 +28,7 @@ from assistant.keystores.base import (
     PinRequest,
 )
 from assistant.keystores.errors import KeyStoreCode
+from assistant.keystores.names import common_name
 from assistant.keystores.pkcs11.backend import Pkcs11Store
 from assistant.keystores.pkcs11.objects import certificate_template, creating_objects
 from assistant.keystores.pkcs12 import parse_p12, read_p12_bytes
@@ -157,7 +158,7 @@ def import_p12(
         raise KeyStoreError("Type de clé non pris en charge (RSA ou EC).", "Unsupported key type (RSA or EC).")
     cert = parsed.cert.certificate
     friendly = parsed.cert.friendly_name
-    label = friendly.decode("utf-8", "replace") if friendly else _common_name(cert)
+    label = friendly.decode("utf-8", "replace") if friendly else common_name(cert.subject)
     fingerprint = cert.fingerprint(hashes.SHA256()).hex()
     templates = key_templates(cert, key, label)
     del key, parsed
@@ -183,14 +184,6 @@ def _create_all(store: Pkcs11Store, templates: list[dict[int, Any]]) -> None:
             f"Importing into '{store.label}' failed ({type(exc).__name__}); nothing was added.",
             code=KeyStoreCode.IMPORT_FAILED,
         ) from exc
-
-
-def _common_name(cert: x509.Certificate) -> str:
-    from cryptography.x509.oid import NameOID
-
-    attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    value = attrs[0].value if attrs else cert.subject.rfc4514_string()
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 def open_target_store(

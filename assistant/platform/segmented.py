@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import CancelledError
+from assistant.files import write_json_atomic
 from assistant.progress import CancelToken
 from assistant.transport import TransientError, Transport, check_status
 
@@ -73,11 +74,9 @@ class _Plan:
 
     def save(self, path: Path) -> None:
         with self.lock:
-            data = json.dumps({"size": self.size, "sha256": self.sha256, "ranges": self.ranges})
+            data = {"size": self.size, "sha256": self.sha256, "ranges": [list(r) for r in self.ranges]}
             self.unsaved = 0
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(data)
-        os.replace(tmp, path)
+        write_json_atomic(path, data)
 
     def contiguous(self) -> int:
         """End of the prefix that is completely on disk."""

@@ -15,11 +15,12 @@ from typing import Any
 
 from cryptography import x509
 
-from assistant.envelopes.zip_extract import human_size
+from assistant.keystores.names import common_name
 from assistant.prepare.plan import BidPlan, PlannedFile, inner_format_for
 from assistant.prepare.scan import FileKind
 from assistant.signing import naming
 from assistant.signing.formats import SignFormat
+from assistant.units import format_size
 
 #: A certificate that ends within this many days is flagged (renewal takes weeks: 3 at ChamberSign).
 EXPIRY_WARNING_DAYS = 30
@@ -44,7 +45,10 @@ class Problem:
 
     @property
     def message(self) -> str:
-        return self.message_fr
+        """In the user's language (assistant.i18n), as AssistantError.message."""
+        from assistant.i18n import current_language
+
+        return self.message_en if current_language() == "en" else self.message_fr
 
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity.value, "code": self.code, "file": self.file,
@@ -82,8 +86,8 @@ def find_problems(
         total = deposit_size(plan)
         if total > rules.max_total_size:
             problems.append(Problem(Severity.ERROR, "deposit_too_large",
-                f"Le dépôt pèse {human_size(total)} une fois signé : {where} accepte {human_size(rules.max_total_size)} au plus.",
-                f"The signed deposit weighs {human_size(total, 'en')}: {where_en} accepts {human_size(rules.max_total_size, 'en')} at most."))  # fmt: skip
+                f"Le dépôt pèse {format_size(total)} une fois signé : {where} accepte {format_size(rules.max_total_size)} au plus.",
+                f"The signed deposit weighs {format_size(total, 'en')}: {where_en} accepts {format_size(rules.max_total_size, 'en')} at most."))  # fmt: skip
     if certificate is not None:
         problems += certificate_problems(certificate, now, rules.deadline)
     return problems
@@ -133,8 +137,8 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
         size = file.size + (PADES_OVERHEAD if item.format is SignFormat.PADES else 0)
         if size > rules.max_file_size:
             add(Severity.ERROR, "file_too_large",
-                f"{file.name} pèse {human_size(size)} : {where} accepte {human_size(rules.max_file_size)} par fichier au plus.",
-                f"{file.name} weighs {human_size(size, 'en')}: {where_en} accepts {human_size(rules.max_file_size, 'en')} per file at most.")  # fmt: skip
+                f"{file.name} pèse {format_size(size)} : {where} accepte {format_size(rules.max_file_size)} par fichier au plus.",
+                f"{file.name} weighs {format_size(size, 'en')}: {where_en} accepts {format_size(rules.max_file_size, 'en')} per file at most.")  # fmt: skip
     if file.kind is FileKind.ZIP:
         if file.zip_problem:
             add(Severity.WARNING, "zip_unreadable",
@@ -195,7 +199,7 @@ def certificate_problems(cert: x509.Certificate, now: dt.datetime, deadline: dt.
     out: list[Problem] = []
     verdict = assess(cert, now=now)
     end = cert.not_valid_after_utc
-    name = _common_name(cert)
+    name = common_name(cert.subject)
     if now > end:
         out.append(Problem(Severity.ERROR, "certificate_expired",
             f"Le certificat de {name} a expiré le {end:%d/%m/%Y} : les signatures seraient refusées.",
@@ -213,13 +217,6 @@ def certificate_problems(cert: x509.Certificate, now: dt.datetime, deadline: dt.
             + "commandez son renouvellement dès maintenant (comptez plusieurs semaines).",
             f"{name}'s certificate expires on {end:%Y-%m-%d %H:%M} UTC: order its renewal now."))  # fmt: skip
     return out
-
-
-def _common_name(cert: x509.Certificate) -> str:
-    from cryptography.x509.oid import NameOID
-
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else cert.subject.rfc4514_string()
 
 
 def _when(moment: dt.datetime) -> str:

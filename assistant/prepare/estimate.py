@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from assistant.errors import AssistantError
 from assistant.prepare.errors import PrepareCode
 from assistant.progress import CancelToken
+from assistant.units import format_size
 
 #: The bandwidth of an office line varies: plan for 1.5 times the measured duration,
 SAFETY_FACTOR = 1.5
@@ -70,7 +71,7 @@ class UploadEstimate:
 
     @property
     def message_fr(self) -> str:
-        base = (f"Envoi estimé : {self.duration_text} pour {_size(self.total_bytes)} "
+        base = (f"Envoi estimé : {self.duration_text} pour {format_size(self.total_bytes)} "
                 f"({self.files} fichier(s)) à {self.rate_text} mesurés vers la plateforme.")  # fmt: skip
         if self.deadline is None or self.latest_start is None:
             return base + " La date limite n'est pas connue : déposez sans attendre."
@@ -83,6 +84,12 @@ class UploadEstimate:
             return base + f" La marge est trop mince : il fallait commencer avant {latest} (date limite : {deadline}). " \
                           "Commencez l'envoi immédiatement."
         return base + f" Commencez l'envoi au plus tard le {latest} (date limite : {deadline})."
+
+    @property
+    def message(self) -> str:
+        from assistant.i18n import current_language
+
+        return self.message_en if current_language() == "en" else self.message_fr
 
     @property
     def message_en(self) -> str:
@@ -101,12 +108,6 @@ def duration_fr(seconds: float) -> str:
         return f"{minutes} min {sec:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
-
-
-def _size(size: int) -> str:
-    from assistant.envelopes.zip_extract import human_size
-
-    return human_size(size)
 
 
 def estimate_upload(

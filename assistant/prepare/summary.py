@@ -13,23 +13,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from assistant.envelopes.zip_extract import human_size
+from assistant.keystores.names import common_name
 from assistant.prepare.buyer import BuyerView
 from assistant.prepare.checks import Problem, Severity
 from assistant.prepare.deposit import DepositResult
 from assistant.prepare.estimate import UploadEstimate
 from assistant.prepare.plan import BidPlan
 from assistant.reports import Document, KeyValues, Paragraph, Section, Tone, write_document
+from assistant.units import format_size
 
 
 def summary_path(deposit_folder: Path) -> Path:
     """Beside the deposit folder, not inside it: it is for the company's records, not for the buyer."""
     return deposit_folder.parent / f"{deposit_folder.name} - récapitulatif.pdf"
-
-
-def _name(subject: x509.Name) -> str:
-    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else subject.rfc4514_string()
 
 
 def _organisation(subject: x509.Name) -> str:
@@ -61,13 +57,13 @@ def summary_document(
         else Paragraph(f"Dépôt à revoir : {len(errors)} problème(s) bloquant(s), {accepted} signature(s) acceptée(s) sur {len(views)}.", Tone.BAD)
     )
     facts: list[tuple[str, str]] = [
-        ("Signataire", _name(cert.subject) + (f" ({_organisation(cert.subject)})" if _organisation(cert.subject) else "")),
-        ("Certificat", f"émis par {_name(cert.issuer)}, n° {cert.serial_number:X}, "
+        ("Signataire", common_name(cert.subject) + (f" ({_organisation(cert.subject)})" if _organisation(cert.subject) else "")),
+        ("Certificat", f"émis par {common_name(cert.issuer)}, n° {cert.serial_number:X}, "
                        f"valable jusqu'au {cert.not_valid_after_utc.astimezone():%d/%m/%Y} — {verdict.label}"),
         ("Empreinte SHA-256", cert.fingerprint(_sha256()).hex().upper()),
         ("Dossier de la réponse", str(plan.bid.root)),
         ("Dossier à déposer", str(result.folder) if result.folder else "non créé"),
-        ("Fichiers signés", f"{len(views)} ({human_size(plan.bid.total_size)} avant signature)"),
+        ("Fichiers signés", f"{len(views)} ({format_size(plan.bid.total_size)} avant signature)"),
     ]
     if plan.rules.deadline is not None:
         facts.append(("Date limite de remise", plan.rules.deadline.astimezone().strftime("%d/%m/%Y à %H:%M")))

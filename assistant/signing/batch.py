@@ -171,7 +171,9 @@ class _Signer:
         if self.tsa is not None:
             self.tsa.close()
 
-    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, stage: ProgressUpdate) -> Path:
+    def sign_one(
+        self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, stage: ProgressUpdate
+    ) -> Path:
         _check_source(source)
         # Absolute, so that the summary's "Répertoire de destination" names a real folder.
         folder = Path(os.path.abspath(self.out_dir or source.parent))
@@ -295,7 +297,9 @@ def sign_files(
             source = Path(raw_path)
             result = FileResult(source, fmt)
             batch.results.append(result)
-            stage = ProgressUpdate(step=index - 1, steps=total, phase=Phase.SIGN_FILE, item=index, items=total, element=source.name)
+            stage = ProgressUpdate(
+                step=index - 1, steps=total, phase=Phase.SIGN_FILE, item=index, items=total, element=source.name
+            )
             if cancel is not None and cancel.cancelled:
                 result.error = CancelledError()
                 continue

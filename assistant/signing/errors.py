@@ -23,10 +23,14 @@ class SigningCode(enum.StrEnum):
     DISK_FULL = "disk_full"
     EMPTY_FILE = "empty_file"
     ENCRYPTED_PDF = "encrypted_pdf"
+    FETCH_FAILED = "fetch_failed"
+    FETCH_REFUSED = "fetch_refused"
+    FETCH_TOO_LARGE = "fetch_too_large"
     FILE_CHANGED = "file_changed"
     FILE_UNREADABLE = "file_unreadable"
     LEVEL_UNAVAILABLE = "level_unavailable"
     LONG_TERM_UNAVAILABLE = "long_term_unavailable"
+    LOTL_PINS_MISSING = "lotl_pins_missing"
     NO_ATTACHED_CONTENT = "no_attached_content"
     NO_SIGNATURE = "no_signature"
     NOT_A_FILE = "not_a_file"
@@ -41,11 +45,24 @@ class SigningCode(enum.StrEnum):
     STAMP_IMAGE_UNREADABLE = "stamp_image_unreadable"
     STAMP_PLACEMENT_INVALID = "stamp_placement_invalid"
     TIMESTAMP = "timestamp"
+    TRUSTED_LIST = "trusted_list"
+    TRUSTED_LIST_SIGNATURE = "trusted_list_signature"
     TSA_MISSING = "tsa_missing"
 
 
 #: What each code means: the class's meaning, or « the French message the user sees ».
 MEANINGS: dict[SigningCode, str] = {
+    SigningCode.FETCH_FAILED: "A trusted list, CRL or OCSP response could not be fetched (server unreachable or error status).",
+    SigningCode.FETCH_REFUSED: "« Adresse refusée pour … : … » (only http/https, redirects included)",
+    SigningCode.FETCH_TOO_LARGE: "« … trop volumineux (…). » (more than 32 MB)",
+    SigningCode.LOTL_PINS_MISSING: (
+        "« Aucun certificat de signature de la liste des listes (LOTL) n'est configuré : indiquez-le (--lotl-cert), "
+        "tel que publié au Journal officiel de l'UE. »"
+    ),
+    SigningCode.TRUSTED_LIST: "A trusted list is unreadable, not a TS 119 612 list, or not signed.",
+    SigningCode.TRUSTED_LIST_SIGNATURE: (
+        "« La signature de la liste de confiance ne se vérifie avec aucun des certificats attendus. »"
+    ),
     SigningCode.BAD_FORMAT: "« Format de signature inconnu : …. Formats possibles : PAdES, CAdES, XAdES. »",
     SigningCode.BAD_LEVEL: "« Niveau de signature inconnu : …. Niveaux possibles : …. »",
     SigningCode.BAD_TSA_URL: "« Adresse du service d'horodatage invalide : … »",

@@ -1,97 +1,63 @@
-"""pyHanko's certificate, CRL and OCSP fetches over the assistant's one transport.
+"""The one place verification fetches from the network: trusted lists, CRLs, OCSP responses.
 
-pyHanko (pyhanko-certvalidator) fetches revocation data and missing issuers itself when a
-validation context allows fetching. Its `requests` backend would open its own connections, outside
-the assistant's trust decision, proxy choice and redirect rule; this backend keeps pyHanko's
-fetch logic (which URLs, budgets, parsing) and sends each request through
-`assistant.transport.fetch` instead: the system's trust roots, the environment's proxies, a
-redirect followed only within the URL's own origin, a bounded answer.
-
-Use `fetcher_backend()` wherever a `ValidationContext` may fetch.
+Only the user's own actions reach here (`assistant trusted-lists update`, `assistant verify
+--online`), never a page's job. Sizes are capped and a failure becomes a French message. The
+requests go through the assistant's one transport (`assistant.transport.fetch`): the system's trust
+roots, the environment's proxies, and a redirect followed only within the URL's own server (same
+host and port, or the same host moving from http to https), at most 5 times. pyHanko's own fetches
+(CRL, OCSP, issuers) take the same transport through `pyhanko_fetchers`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import Any
-
-import requests
-from pyhanko_certvalidator.fetchers.api import Fetchers, FetchLimits
-from pyhanko_certvalidator.fetchers.common_utils import FetchBudget
-from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
-from pyhanko_certvalidator.fetchers.requests_fetchers.cert_fetch_client import RequestsCertificateFetcher
-from pyhanko_certvalidator.fetchers.requests_fetchers.crl_client import RequestsCRLFetcher
-from pyhanko_certvalidator.fetchers.requests_fetchers.ocsp_client import RequestsOCSPFetcher
+from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError
-from assistant.transport import TransientError, fetch
+from assistant.signing.errors import SigningCode
 
-__all__ = ["TransportFetcherBackend", "fetcher_backend"]
-
-MAX_ANSWER = 32 << 20  # a CRL of a large CA runs to a few MiB; an OCSP answer or a certificate, KiB
-
-
-class _Answer:
-    """What pyHanko's fetchers read of an answer (the names of a requests.Response)."""
-
-    def __init__(self, status: int, headers: dict[str, str], content: bytes) -> None:
-        self.status_code = status
-        self.headers = requests.structures.CaseInsensitiveDict(headers)
-        self.content = content
+MAX_DOCUMENT = 32 << 20  # a national trusted list is a few MB; a CRL, rarely more than 10 MB
+TIMEOUT = (10, 60)
 
 
-class _OverTransport:
-    """Replaces the `_get`/`_post` of pyHanko's requests fetchers (a mixin placed first)."""
-
-    per_request_timeout: float
-
-    def _get(self, url: str, *, acceptable_content_types: Iterable[str]) -> Awaitable[_Answer]:
-        return asyncio.to_thread(self._send, url, None, None, acceptable_content_types)
-
-    def _post(self, url: str, data: bytes, *, content_type: str, acceptable_content_types: Iterable[str]) -> Awaitable[_Answer]:
-        return asyncio.to_thread(self._send, url, data, content_type, acceptable_content_types)
-
-    def _send(self, url: str, data: bytes | None, content_type: str | None, accept: Iterable[str]) -> _Answer:
-        try:
-            reply = fetch(
-                url, what="révocation", data=data, content_type=content_type, accept=",".join(accept),
-                timeout=float(self.per_request_timeout), limit=MAX_ANSWER, retries=1,
-            )  # fmt: skip
-        except (AssistantError, TransientError) as exc:
-            # pyHanko records the failure (soft- or hard-fail as the context says) and goes on.
-            raise requests.RequestException(str(exc)) from None
-        if reply.status != 200:
-            raise requests.RequestException(f"status code {reply.status}")
-        return _Answer(reply.status, dict(reply.headers), reply.body)
+class FetchError(AssistantError):
+    code = SigningCode.FETCH_FAILED
 
 
-class _CRLFetcher(_OverTransport, RequestsCRLFetcher):  # type: ignore[misc]
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
+def _allowed(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return True
+    # Plain HTTP is what CRL/OCSP distribution points use (their content is signed); the lists
+    # are signed too. Anything else (file:, ftp:) is refused.
+    return parts.scheme == "http" and bool(parts.hostname)
 
 
-class _OCSPFetcher(_OverTransport, RequestsOCSPFetcher):  # type: ignore[misc]
-    pass
+def fetch(url: str, *, data: bytes | None = None, content_type: str | None = None, what: str = "document") -> bytes:
+    """GET (or POST `data`) `url` and return the body, at most MAX_DOCUMENT bytes."""
+    from assistant.transport import PlatformError, RedirectRefusedError, same_server
+    from assistant.transport import fetch as transport_fetch
+    from assistant.transport.errors import TransportCode
 
-
-class _CertificateFetcher(_OverTransport, RequestsCertificateFetcher):  # type: ignore[misc]
-    pass
-
-
-class TransportFetcherBackend(RequestsFetcherBackend):  # type: ignore[misc]
-    """pyHanko's fetcher backend, its requests going through `assistant.transport`."""
-
-    def get_fetchers(self) -> Fetchers:
-        timeout = self.per_request_timeout
-        budget = FetchBudget(self.limits)
-        return Fetchers(
-            ocsp_fetcher=_OCSPFetcher(per_request_timeout=timeout, budget=budget),
-            crl_fetcher=_CRLFetcher(per_request_timeout=timeout, budget=budget),
-            cert_fetcher=_CertificateFetcher(per_request_timeout=timeout, budget=budget),
+    if not _allowed(url):
+        raise FetchError(
+            f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code=SigningCode.FETCH_REFUSED
         )
-
-
-def fetcher_backend(per_request_timeout: float = 10, *, limits: Any = None) -> TransportFetcherBackend:
-    """The backend to give a pyHanko `ValidationContext` that may fetch (`fetcher_backend=`)."""
-    return TransportFetcherBackend(per_request_timeout, limits=limits if isinstance(limits, FetchLimits) else FetchLimits())
+    server = urlsplit(url).netloc
+    try:
+        reply = transport_fetch(url, what=what, data=data, content_type=content_type, follow=same_server, limit=MAX_DOCUMENT, timeout=float(TIMEOUT[1]))
+    except RedirectRefusedError:
+        raise FetchError(f"Redirection refusée ({what}, {server}).", f"Redirect refused ({what}, {server}).",
+                         code=SigningCode.FETCH_REFUSED) from None  # fmt: skip
+    except PlatformError as exc:
+        if exc.code == TransportCode.ANSWER_TOO_LARGE:
+            raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).", code=SigningCode.FETCH_TOO_LARGE) from None
+        raise FetchError(
+            f"{what} : impossible de joindre {server} ({exc.message_fr})",
+            f"{what}: cannot reach {server} ({exc.message_en})",
+        ) from exc
+    if reply.status != 200:
+        raise FetchError(
+            f"{what} : le serveur {server} a répondu {reply.status}.",
+            f"{what}: the server {server} answered {reply.status}.",
+        )
+    return reply.body

@@ -200,19 +200,16 @@ def sign_pdf(
 
 
 def stamp_text_params(visible: VisibleSignature, credential: Credential) -> dict[str, str]:
-    from cryptography.x509.oid import NameOID
-
+    from assistant.keystores.names import common_name
     from assistant.signing import stamp
 
-    names = credential.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    common_name = str(names[0].value) if names else credential.certificate.subject.rfc4514_string()
-    return stamp.text_params(visible, common_name)
+    return stamp.text_params(visible, common_name(credential.certificate.subject))
 
 
 def _long_term_context(trust_roots: Sequence[x509.Certificate] | None, signer: CredentialSigner) -> Any:
     from pyhanko_certvalidator import ValidationContext
 
-    from assistant.signing.fetching import fetcher_backend
+    from assistant.signing.pyhanko_fetchers import fetcher_backend
 
     kwargs: dict[str, Any] = {
         "allow_fetching": True,

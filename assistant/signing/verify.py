@@ -18,6 +18,7 @@ separate, explicit call) and never resolves a reference outside the signature's 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import hashlib
 import logging
@@ -31,10 +32,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import Code, InputFileError
+from assistant.keystores.names import common_name
 from assistant.signing.errors import SigningCode
 from assistant.signing.formats import SignFormat
 
 _log = logging.getLogger(__name__)
+#: The trusted lists of the verification under way (a context variable: verify_file may run in
+#: several job threads at once, each with its own lists).
+_context_lists: contextvars.ContextVar[Any] = contextvars.ContextVar("trusted_lists", default=None)
 
 MAX_SIGNATURE_FILE = 64 << 20  # a detached .p7s / .xml is a few KB; refuse absurd sizes
 MAX_ATTACHED_CMS = 1 << 30  # an attached (enveloping) CMS holds the document itself
@@ -51,7 +56,9 @@ class SignatureReport:
     fingerprint_sha256: str = ""
     category: str = ""  # conformity category of the certificate at signing time
     category_label: str = ""
-    qualified: bool = False
+    qualified: bool = False  # confirmed by the EU trusted lists at signing time (not merely declared)
+    declares_qualified: bool = False  # the certificate's own QCStatements/policies say so
+    trusted_list: Any = None  # trustlists.QualifiedStatus when lists were consulted
     claimed_signing_time: dt.datetime | None = None
     timestamp_time: dt.datetime | None = None
     timestamp_valid: bool | None = None
@@ -77,6 +84,21 @@ class SignatureReport:
         family = {SignFormat.XADES: "XMLDSig, pas XAdES", SignFormat.CADES: "CMS / PKCS#7, pas AdES",
                   SignFormat.PADES: "PDF (PKCS#7), pas PAdES"}[self.format]  # fmt: skip
         return f"{family} ({self.not_ades_reason})" if self.not_ades_reason else family
+
+    @property
+    def qualified_label(self) -> str:
+        """The qualified status in words, naming the list that confirms it (or saying it does not)."""
+        tl = self.trusted_list
+        if self.qualified and tl is not None:
+            extra = f" ; {', '.join(tl.qualifiers)}" if tl.qualifiers else ""
+            return (
+                f"qualifié selon la liste de confiance {tl.territory} (n° {tl.sequence_number}) : "
+                f"« {tl.service} », statut {tl.status} à la date de signature{extra}"
+            )
+        if self.declares_qualified:
+            why = f" ({tl.reason})" if tl is not None and tl.reason else ""
+            return f"se déclare qualifié ; non confirmé par la liste de confiance{why}"
+        return "non qualifié"
 
     @property
     def standard(self) -> str:
@@ -126,6 +148,9 @@ class SignatureReport:
             "certificate_category": self.category,
             "certificate_label": self.category_label,
             "qualified": self.qualified,
+            "declares_qualified": self.declares_qualified,
+            "qualified_label": self.qualified_label,
+            "trusted_list": self.trusted_list.to_dict() if self.trusted_list is not None else None,
             "claimed_signing_time": iso(self.claimed_signing_time),
             "timestamp_time": iso(self.timestamp_time),
             "timestamp_valid": self.timestamp_valid,
@@ -214,14 +239,31 @@ def verify_file(
     detached_of: Path | None = None,
     trust_roots: list[x509.Certificate] | None = None,
     allow_fetching: bool = False,
+    trusted_lists: Any = None,
 ) -> VerificationReport:
     """Verify a signed PDF, or a detached .p7s / .xml signature of `detached_of`.
 
     Without `detached_of`, a detached signature named by the convention
     ("X - 20201102144025 - Signature 1.p7s") is matched with "X" in the same folder.
     `trust_roots` are the anchors (the system's are used when None); `allow_fetching` lets the
-    validator fetch missing intermediates and revocation data over the network.
+    validator fetch missing intermediates and revocation data over the network. `trusted_lists`
+    (a trustlists.TrustedListCache) decides the qualified status; by default the local cache that
+    `assistant trusted-lists update` fills, when there is one.
     """
+    if trusted_lists is None:
+        from assistant.signing.trustlists import TrustedListCache
+
+        trusted_lists = TrustedListCache.default()
+    token = _context_lists.set(trusted_lists)
+    try:
+        return _verify_file(path, detached_of, trust_roots, allow_fetching)
+    finally:
+        _context_lists.reset(token)
+
+
+def _verify_file(
+    path: Path, detached_of: Path | None, trust_roots: list[x509.Certificate] | None, allow_fetching: bool
+) -> VerificationReport:
     path = Path(path)
     head = _read_head(path)
     context = _Context(trust_roots, allow_fetching)
@@ -306,7 +348,7 @@ class _Context:
             "revocation_mode": "soft-fail",
         }
         if self.allow_fetching:
-            from assistant.signing.fetching import fetcher_backend
+            from assistant.signing.pyhanko_fetchers import fetcher_backend
 
             # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
             kwargs["fetcher_backend"] = fetcher_backend()
@@ -340,8 +382,7 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
 
     crypto_cert = _crypto(cert)
     report.signer_subject = crypto_cert.subject.rfc4514_string()
-    cns = crypto_cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    report.signer = str(cns[0].value) if cns else report.signer_subject
+    report.signer = common_name(crypto_cert.subject)
     report.issuer = crypto_cert.issuer.rfc4514_string()
     report.serial = format(crypto_cert.serial_number, "x")
     report.fingerprint_sha256 = hashlib.sha256(cert.dump()).hexdigest()
@@ -349,18 +390,22 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
     verdict = assess(crypto_cert, now=moment)
     report.category = verdict.category.value
     report.category_label = verdict.label
-    report.qualified = verdict.qualified
+    report.declares_qualified = verdict.qualified
+    lists = _context_lists.get()
+    if lists is not None:
+        report.trusted_list = lists.qualified_status(crypto_cert, moment)
+        report.qualified = bool(report.trusted_list.confirmed)
     report.valid_at_signing_time = crypto_cert.not_valid_before_utc <= moment <= crypto_cert.not_valid_after_utc
     if not report.valid_at_signing_time:
         report.problems.append(
             f"Le certificat n'était pas en cours de validité au moment de la signature ({moment:%d/%m/%Y %H:%M} UTC)."
         )
-    if not report.qualified:
+    if not report.declares_qualified and not report.qualified:
         report.problems.append(
             "Le certificat ne se déclare pas qualifié (eIDAS) : signature non conforme pour un marché public."
         )
-    else:
-        report.problems.append("Le certificat se déclare qualifié ; non confirmé par la liste de confiance.")
+    elif not report.qualified:
+        report.problems.append(f"Le certificat {report.qualified_label}.")
 
 
 def _apply_status(report: SignatureReport, status: Any, context_used: Any) -> None:

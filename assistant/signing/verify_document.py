@@ -41,7 +41,8 @@ def signature_section(index: int, sig: SignatureReport) -> Section:
         ("Émetteur du certificat", sig.issuer or "—"),
         ("Numéro de série", sig.serial or "—"),
         ("Empreinte SHA-256", sig.fingerprint_sha256 or "—"),
-        ("Catégorie du certificat", f"{sig.category_label or '—'} ({'qualifié' if sig.qualified else 'non qualifié'})"),
+        ("Catégorie du certificat", sig.category_label or "—"),
+        ("Qualification (eIDAS)", sig.qualified_label),
         ("Format", sig.format_label + (f" — {sig.standard}" if sig.standard else "")),
     ]
     if sig.packaging:

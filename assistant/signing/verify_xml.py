@@ -133,7 +133,7 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
     signer: asn1_x509.Certificate | None = None
     valid = False
     if references and certs and missing is None:
-        _register_ids(root)
+        register_ids(root)
         for cert in certs:
             if _xmlsec_verify(signature, cert, allowed):
                 signer, valid = cert, True
@@ -196,7 +196,7 @@ def _xmlsec_verify(signature: Any, cert: asn1_x509.Certificate, allowed: dict[st
         return False
     ctx = xmlsec.SignatureContext()
     ctx.key = key
-    with _only_files(allowed):
+    with only_files(allowed):
         try:
             ctx.verify(signature)
         except xmlsec.Error:
@@ -205,7 +205,7 @@ def _xmlsec_verify(signature: Any, cert: asn1_x509.Certificate, allowed: dict[st
 
 
 @contextmanager
-def _only_files(allowed: dict[str, Path]) -> Iterator[None]:
+def only_files(allowed: dict[str, Path]) -> Iterator[None]:
     """libxmlsec1 may open the allowed detached files, and nothing else, while inside."""
     import xmlsec
 
@@ -238,7 +238,7 @@ def _only_files(allowed: dict[str, Path]) -> Iterator[None]:
             xmlsec.register_callbacks(match, lambda _n: None, read, close)
 
 
-def _register_ids(root: Any) -> None:
+def register_ids(root: Any) -> None:
     """Declare Id attributes as XML IDs so that URI="#…" references resolve (as xmlsec1 --id-attr)."""
     import xmlsec
 

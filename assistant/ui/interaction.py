@@ -61,9 +61,9 @@ class QtUserInteraction:
     def ask_pin(self, request: PinRequest) -> str | None:
         return self.pin_callback(request)
 
-    def approve_origin(self, origin: str) -> bool:
+    def approve_origin(self, origin: str, code: str = "") -> bool:
         def start(reply: Callable[[Any], None]) -> None:
-            open_dialog(ApproveOriginDialog(origin, self.parent), reply, lambda accepted: accepted)
+            open_dialog(ApproveOriginDialog(origin, self.parent, code), reply, lambda accepted: accepted)
 
         return bool(self._ask(start, False))
 

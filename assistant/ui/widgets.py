@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from assistant.i18n import current_language
 from assistant.ui.icons import status_icon
+from assistant.units import format_size
 
 TITLE_STYLE = "font-size: 17pt; font-weight: bold; color: #1f4e8c;"
 SUBTITLE_STYLE = "color: #555;"
@@ -90,13 +91,5 @@ def fmt_number(value: float, digits: int = 1) -> str:
 
 
 def fmt_size(size: int) -> str:
-    """"745,6 Ko" in French, "745.6 KB" in English (units and decimal mark of the user's language)."""
-    english = current_language() == "en"
-    units = ("bytes", "KB", "MB", "GB") if english else ("octets", "Ko", "Mo", "Go")
-    value = float(size)
-    for index, unit in enumerate(units):
-        if value < 1024 or index == len(units) - 1:
-            text = f"{value:.0f}" if index == 0 else f"{value:.1f}"
-            return f"{text if english else text.replace('.', ',')} {unit}"
-        value /= 1024
-    return f"{size} {units[0]}"  # pragma: no cover - the loop always returns
+    """"745,6 Ko" in French, "745.6 KB" in English (assistant.units, in the user's language)."""
+    return format_size(size, current_language())

@@ -82,7 +82,7 @@ def test_preflight_never_wildcards() -> None:
     assert "*" not in "".join(headers.values())
 
 
-def test_consent_is_asked_once_one_at_a_time_and_capped(tmp_path) -> None:
+def test_consent_one_question_at_a_time_and_refusals_stick(tmp_path) -> None:
     import threading
 
     from assistant.settings import Settings
@@ -103,12 +103,14 @@ def test_consent_is_asked_once_one_at_a_time_and_capped(tmp_path) -> None:
     prompter.wait_idle()
     assert registry.is_approved("https://ok.fr")
     assert Settings.load(tmp_path / "settings.json").approved_origins == ["https://ok.fr"]
-    assert not prompter.request("https://ok.fr")  # asked already
+    assert prompter.request("https://ok.fr")  # approved: a page from another browser may connect too
+    prompter.wait_idle()
     assert prompter.request("https://c.fr")
     prompter.wait_idle()
     assert prompter.request("https://d.fr")
     prompter.wait_idle()
-    assert asked == ["https://ok.fr", "https://c.fr", "https://d.fr"]
+    assert not prompter.request("https://c.fr") and prompter.why_not("https://c.fr") == "refused"
+    assert asked == ["https://ok.fr", "https://ok.fr", "https://c.fr", "https://d.fr"]
     assert not registry.is_approved("https://c.fr")
     registry.approve("http://127.0.0.1:9000", persist=False)
     assert registry.is_approved("http://127.0.0.1:9000")

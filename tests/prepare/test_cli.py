@@ -52,3 +52,17 @@ def test_sign_with_a_p12_and_a_remembered_stamp(
     assert any(p.suffix == ".p7s" for p in out_dir.rglob("*"))
     remembered = Settings.load().extra["signature_stamp"]
     assert remembered["page"] == 1 and remembered["left"] == 0.1 and remembered["top"] == 0.7
+
+
+def test_in_english(bid: Bid, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import i18n
+
+    monkeypatch.setenv("ASSISTANT_LANG", "en")
+    try:
+        main(["prepare", str(bid.root)])
+    finally:
+        i18n.set_language("fr")
+    out = capsys.readouterr().out
+    assert "Problems found" in out and " — files inside signed first" in out
+    assert "the deposited name" in out and "appears in several lots" in out
+    assert "Problèmes" not in out

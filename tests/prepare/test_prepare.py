@@ -208,3 +208,24 @@ def test_rules_from_a_page_are_strict() -> None:
     assert info.value.field == "deposit_rules.max_size"
     with pytest.raises(DescriptorError):
         parse_rules({"signature_formats": ["PDF"]}, policy)
+
+
+def test_cancelled_deposit_publishes_nothing(bid: Bid, p12_credential: Credential) -> None:
+    from assistant.prepare.deposit import sign_bid
+    from assistant.progress import CancelToken
+
+    cancel = CancelToken()
+    seen: list[int] = []
+
+    def progress(update: object) -> None:
+        seen.append(1)
+        if len(seen) == 3:
+            cancel.cancel()  # the user presses "Annuler" while the first files are signed
+
+    destination = default_destination(bid.root)
+    before = sorted(p.name for p in bid.root.parent.iterdir())
+    result = sign_bid(make_plan(scan_bid(bid.root), _rules()), p12_credential, destination, progress=progress, cancel=cancel)
+    assert result.folder is None and not result.ok
+    assert any(f.error is not None and f.error.code == "cancelled" for f in result.files)
+    assert not destination.exists()
+    assert sorted(p.name for p in bid.root.parent.iterdir()) == before  # no staging or work folder left

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from pyhanko_certvalidator import errors as pyhanko_errors
 
-from assistant.signing.fetching import fetcher_backend
+from assistant.signing.pyhanko_fetchers import fetcher_backend
 from tests import pki
 from tests.transport.test_redirects import _Handler, _Server
 

@@ -128,7 +128,26 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
     assert got == expected
     assert not proposed.exists()
     assert Settings.load().download_folders == {demo_platform.url: str(chosen)}
+    # The finished card collapses to what was downloaded: count, size, folder, "Ouvrir le dossier".
+    qtbot.waitUntil(lambda: card.outcome.isVisible(), timeout=5000)
+    lines = card.outcome.text().splitlines()
+    assert re.fullmatch(rf"{len(expected)} fichiers téléchargés \(\d+(,\d)? (octets|Ko|Mo)\)", lines[0]), lines
+    assert f"Dossier : {chosen}" in lines
+    assert card.open_folder_button.isVisible() and card.folder == str(chosen)
+    assert not card.body.isVisible() and card.details_button.isVisible()
+    click(qtbot, card, "jobDetails")
+    assert card.body.isVisible()
     shot(main_window, screens, "download-done")
+
+    # The history row opens the job's details, with the same outcome.
+    page = main_window.jobs
+    qtbot.waitUntil(lambda: any(row[2] == "Téléchargement des plis chiffrés" and row[4] == "Terminé" for row in page.history_rows()), timeout=10000)
+    row = next(i for i, r in enumerate(page.history_rows()) if r[4] == "Terminé")
+    page.open_history_row(row)
+    dialog = page.details_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert f"Dossier : {chosen}" in dialog.outcome.toPlainText()
+    dialog.close()
 
     # The next download from this platform proposes the same folder; what is there is not fetched again.
     before = sum(demo_platform.stats()["requests"].values())

@@ -14,7 +14,7 @@ from assistant.ui.dialogs.base import on_top
 class ApproveOriginDialog(QDialog):
     """"https://marches.example.fr veut utiliser l'assistant"."""
 
-    def __init__(self, origin: str, parent: QWidget | None = None) -> None:
+    def __init__(self, origin: str, parent: QWidget | None = None, code: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("approveOriginDialog")
         self.setWindowTitle(_("Nouvelle plateforme"))
@@ -37,6 +37,19 @@ class ApproveOriginDialog(QDialog):
         )
         explanation.setWordWrap(True)
         layout.addWidget(explanation)
+        if code:
+            # The page asks the user for this code: only this session shows it, so only the page the
+            # user types it into is connected (assistant.bridge.access).
+            self.code = QLabel(
+                _(
+                    "Si vous venez de demander la connexion depuis cette page, cliquez sur « Autoriser » "
+                    "et saisissez-y ce code : <b>{code}</b>"
+                ).format(code=escape(f"{code[:3]} {code[3:]}"))
+            )
+            self.code.setObjectName("approveOriginCode")
+            self.code.setTextFormat(Qt.TextFormat.RichText)
+            self.code.setWordWrap(True)
+            layout.addWidget(self.code)
         buttons = QDialogButtonBox()
         self.allow_button = buttons.addButton(_("Autoriser"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.allow_button.setObjectName("approveOriginAllow")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QL
 
 from assistant.i18n import _, current_language
 from assistant.keystores.conformity import assess
+from assistant.keystores.names import attribute
 from assistant.ui.dialogs.base import on_top, requester
 
 if TYPE_CHECKING:
@@ -19,21 +20,13 @@ if TYPE_CHECKING:
     from assistant.keystores.base import Credential
 
 
-def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
-    attrs = name.get_attributes_for_oid(oid)
-    if not attrs:
-        return ""
-    value = attrs[0].value
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
-
-
 def human_name(name: x509.Name) -> str:
     """"Jeanne Martin (Entreprise SA)" rather than "C=FR,O=Entreprise SA,CN=Jeanne Martin"."""
-    cn = _attribute(name, NameOID.COMMON_NAME)
-    org = _attribute(name, NameOID.ORGANIZATION_NAME)
+    cn = attribute(name, NameOID.COMMON_NAME)
+    org = attribute(name, NameOID.ORGANIZATION_NAME)
     if cn and org and org != cn:
         return f"{cn} ({org})"
-    return cn or org or _attribute(name, NameOID.ORGANIZATIONAL_UNIT_NAME) or name.rfc4514_string()
+    return cn or org or attribute(name, NameOID.ORGANIZATIONAL_UNIT_NAME) or name.rfc4514_string()
 
 
 def credential_summary(credential: Credential) -> tuple[str, str]:
@@ -41,7 +34,7 @@ def credential_summary(credential: Credential) -> tuple[str, str]:
     cert = credential.certificate
     expiry = cert.not_valid_after_utc.astimezone().strftime("%d/%m/%Y")
     second = _("Émetteur : {issuer} — Date d'expiration : {expiry} — {store}").format(
-        issuer=_attribute(cert.issuer, NameOID.COMMON_NAME) or human_name(cert.issuer), expiry=expiry, store=credential.store.label
+        issuer=attribute(cert.issuer, NameOID.COMMON_NAME) or human_name(cert.issuer), expiry=expiry, store=credential.store.label
     )
     return human_name(cert.subject), second
 

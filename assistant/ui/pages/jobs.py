@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,16 +35,19 @@ from PySide6.QtWidgets import (
 
 from assistant.errors import ErrorInfo
 from assistant.i18n import N_, _, localized
-from assistant.jobs.model import Job, JobState, JobType, Progress
+from assistant.jobs.model import Job, JobState, Progress
 from assistant.jobs.params import DownloadParams, JobParams, OpenParams
 from assistant.jobs.results import DownloadResult
 from assistant.ui.destination import DestinationBlock
+from assistant.ui.dialogs.job_details import JobDetailsDialog
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
 from assistant.ui.labels import job_title, state_label
+from assistant.ui.outcomes import describe
 from assistant.ui.widgets import StatusLine, fmt_datetime, fmt_number, page_header, section
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
+    from assistant.jobs.journal import HistoryEntry
     from assistant.jobs.model import JobEvent
 
 log = logging.getLogger(__name__)
@@ -170,7 +175,36 @@ class JobCard(QFrame):
         layout.addLayout(top)
         self.started = QLabel()
         self.started.setObjectName("jobStarted")
+        self.started.setWordWrap(True)
         layout.addWidget(self.started)
+        # What the job produced, once it is over (the card then collapses to this).
+        self.outcome = QLabel()
+        self.outcome.setObjectName("jobOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.setVisible(False)
+        layout.addWidget(self.outcome)
+        outcome_row = QHBoxLayout()
+        self.open_folder_button = QPushButton(_("Ouvrir le dossier"))
+        self.open_folder_button.setObjectName("jobOpenFolder")
+        self.open_folder_button.setVisible(False)
+        self.open_folder_button.clicked.connect(self.open_folder)
+        outcome_row.addWidget(self.open_folder_button)
+        self.details_button = QPushButton(_("Détails"))
+        self.details_button.setObjectName("jobDetails")
+        self.details_button.setCheckable(True)
+        self.details_button.setVisible(False)
+        self.details_button.toggled.connect(self._show_details)
+        outcome_row.addWidget(self.details_button)
+        outcome_row.addStretch(1)
+        layout.addLayout(outcome_row)
+        self.folder: str | None = None
+        outer = layout
+        self.body = QWidget()
+        self.body.setObjectName("jobBody")
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.body)
         #: "Nombre de plis chiffrés à télécharger : 2" / "Référence de la consultation concernée : …"
         self.facts = QLabel()
         self.facts.setObjectName("jobFacts")
@@ -231,7 +265,7 @@ class JobCard(QFrame):
                 step_row = StepRow(number, _(text), with_bar=number == 3)
                 self.steps.append(step_row)
                 layout.addWidget(step_row)
-        layout.addWidget(self.error)
+        outer.addWidget(self.error)
         self._local_destination()
         self.update_from(job)
 
@@ -304,12 +338,31 @@ class JobCard(QFrame):
             self._set_facts(job)
         if finished:
             self._local_destination()
+            self._show_outcome(job)
         if self.kind == "download":
             self._update_download(job, progress, state)
         elif self.kind == "open":
             self._update_open(progress, state)
         else:
             self._update_generic(progress, state)
+
+    def _show_outcome(self, job: Job) -> None:
+        """Collapse the card to what the job produced; "Détails" shows the steps again."""
+        outcome = describe(job.result)
+        self.outcome.setText("\n".join(outcome.lines))
+        self.outcome.setVisible(bool(outcome.lines))
+        self.folder = outcome.folder
+        self.open_folder_button.setVisible(bool(outcome.folder))
+        self.details_button.setVisible(True)
+        self.details_button.setChecked(False)
+        self.body.setVisible(False)
+
+    def _show_details(self, shown: bool) -> None:
+        self.body.setVisible(shown)
+
+    def open_folder(self) -> None:
+        if self.folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder))
 
     def _update_generic(self, progress: Progress, state: str) -> None:
         step, steps, label = progress.step, progress.steps, progress.label
@@ -392,19 +445,57 @@ class JobsPage(QWidget):
         self.cards: dict[str, JobCard] = {}
         layout = QVBoxLayout(self)
         layout.addWidget(page_header(_("Traitements distants"), _("Traitements lancés par les plateformes et par vous-même.")))
-        layout.addWidget(section(_("En cours")))
+        # The cards scroll (any number stays readable) above the history; the user moves the split.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("jobsSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        layout.addWidget(self.splitter, 1)
+        running = QWidget()
+        running_layout = QVBoxLayout(running)
+        running_layout.setContentsMargins(0, 0, 0, 0)
+        running_layout.addWidget(section(_("En cours")))
         self.none_label = QLabel(_(NO_JOB))
         self.none_label.setObjectName("noJob")
-        layout.addWidget(self.none_label)
-        self.cards_box = QVBoxLayout()
-        layout.addLayout(self.cards_box)
-        layout.addWidget(section(_("Historique")))
+        self.none_label.setWordWrap(True)
+        running_layout.addWidget(self.none_label)
+        self.cards_scroll = QScrollArea()
+        self.cards_scroll.setObjectName("jobCards")
+        self.cards_scroll.setWidgetResizable(True)
+        self.cards_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        cards_holder = QWidget()
+        self.cards_box = QVBoxLayout(cards_holder)
+        self.cards_box.setContentsMargins(0, 0, 4, 0)
+        self.cards_box.addStretch(1)
+        self.cards_scroll.setWidget(cards_holder)
+        running_layout.addWidget(self.cards_scroll, 1)
+        self.splitter.addWidget(running)
+        history_box = QWidget()
+        layout = QVBoxLayout(history_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.splitter.addWidget(history_box)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([3000, 1000])  # proportions: the cards first, the history below
+        history_title = QLabel(_("Historique"))
+        history_title.setStyleSheet(section("").styleSheet())
+        layout.addWidget(history_title)
+        hint = QLabel(_("Double-cliquez sur une ligne pour voir le résultat du traitement."))
+        hint.setObjectName("historyHint")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555;")
+        layout.addWidget(hint)
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
         self.history.setObjectName("jobHistory")
         self.history.setHorizontalHeaderLabels([_(c) for c in HISTORY_COLUMNS])
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setAccessibleName(_("Historique"))
+        self.history.cellDoubleClicked.connect(lambda row, _column: self.open_history_row(row))
+        self.history.itemActivated.connect(lambda item: self.open_history_row(item.row()))
+        self._entries: list[HistoryEntry] = []
+        self.details_dialog: JobDetailsDialog | None = None
         header = self.history.horizontalHeader()
         for column in (0, 1):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -467,7 +558,7 @@ class JobsPage(QWidget):
         card = JobCard(job, self.engine)
         card.dismissed.connect(self._remove_card)
         self.cards[card.job_id] = card
-        self.cards_box.addWidget(card)
+        self.cards_box.insertWidget(self.cards_box.count() - 1, card)  # above the stretch
         return card
 
     def _remove_card(self, job_id: str) -> None:
@@ -484,9 +575,9 @@ class JobsPage(QWidget):
         job_id = job.id
         state = job.state.value
         card = self.cards.get(job_id)
-        # A finished download or opening keeps its card (100 %, where the files went) until the
-        # user closes it; anything else, or a cancel the user asked for, goes to the history only.
-        keep = state in ("succeeded", "failed") and job.type in (JobType.DOWNLOAD, JobType.OPEN)
+        # A finished job keeps its card, collapsed to its outcome, until the user closes it; a cancel
+        # goes to the history only.
+        keep = state in ("succeeded", "failed")
         if state in TERMINAL and not keep:
             self._remove_card(job_id)
             return
@@ -510,6 +601,7 @@ class JobsPage(QWidget):
         except sqlite3.Error as exc:  # journal closed or locked: keep what is shown
             log.info("history not refreshed: %s", exc)
             return
+        self._entries = list(entries)
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             state = entry.state
@@ -530,6 +622,16 @@ class JobsPage(QWidget):
                     item.setForeground(QColor(RESULT_COLOURS.get(state, "#1f6fb2")))
                 self.history.setItem(row, column, item)
         self.history_refreshed.emit()
+
+    def open_history_row(self, row: int) -> None:
+        """A history row opens the job's details: dates, state, error and what it produced."""
+        if not 0 <= row < len(self._entries):
+            return
+        entry = self._entries[row]
+        known = self.engine.get(entry.id)
+        dialog = JobDetailsDialog(entry, self, known.result if known is not None else None)
+        self.details_dialog = dialog
+        dialog.show()
 
     def history_rows(self) -> list[list[str]]:
         rows = []

@@ -247,8 +247,18 @@ class PreparePage(QWidget):
         self.sign_button.setStyleSheet("font-weight: bold; padding: 6px 18px;")
         self.sign_button.clicked.connect(lambda: self.sign())
         self.sign_button.setEnabled(False)
+        self.timestamp_check = QCheckBox(_("Horodater les signatures (B-T)"))
+        self.timestamp_check.setEnabled(bool(settings.tsa_url))
+        self.timestamp_check.setChecked(bool(settings.tsa_url))
+        if not settings.tsa_url:
+            self.timestamp_check.setToolTip(_("Aucun service d'horodatage n'est configuré dans les paramètres."))
+        self.cancel_button = QPushButton(_("Annuler"))
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel)
         action_row.addWidget(self.estimate_button)
+        action_row.addWidget(self.timestamp_check)
         action_row.addStretch(1)
+        action_row.addWidget(self.cancel_button)
         action_row.addWidget(self.sign_button)
         layout.addLayout(action_row)
         self.estimate_label = QLabel()
@@ -510,7 +520,12 @@ class PreparePage(QWidget):
                 self._show_problems(self.problems, error=_("Choisissez d'abord un certificat de signature."))
                 return
             key_spec = f"sha256:{self.certificates[index].fingerprint_sha256}"
+        from assistant.progress import CancelToken
+
         plan, visible, trust = self.plan, self.visible_signature(), self.trust_roots
+        level = "B-T" if self.timestamp_check.isChecked() and self.settings.tsa_url else "B-B"
+        tsa_url = self.settings.tsa_url or None
+        self.cancel_token = cancel = CancelToken()
         destination = default_destination(plan.bid.root)
         settings, pin_callback = self.settings, self.pin_callback
         estimate = getattr(self, "last_estimate", None)
@@ -521,15 +536,22 @@ class PreparePage(QWidget):
 
             credential = resolve_key(key_spec, pin_callback, settings=settings, allow_module_path=False)
             try:
-                return prepare_deposit(plan, credential, destination, visible=visible, trust_roots=trust,
-                                       estimate=estimate, progress=progress)  # fmt: skip
+                return prepare_deposit(plan, credential, destination, visible=visible, trust_roots=trust, level=level,
+                                       tsa_url=tsa_url, estimate=estimate, progress=progress, cancel=cancel)  # fmt: skip
             finally:
                 release(credential)
 
         self.sign_button.setEnabled(False)
+        self.cancel_button.setVisible(True)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         run_in_background(work, self._show_outcome, self._signing_failed, self._on_progress, name="prepare-sign")
+
+    def cancel(self) -> None:
+        """Stop before the next file; nothing is published (the deposit folder is all or nothing)."""
+        token = getattr(self, "cancel_token", None)
+        if token is not None:
+            token.cancel()
 
     def _on_progress(self, update: Any) -> None:
         if update.steps:
@@ -540,6 +562,7 @@ class PreparePage(QWidget):
     def _signing_failed(self, exc: Exception) -> None:
         from assistant.errors import AssistantError
 
+        self.cancel_button.setVisible(False)
         self.progress.setVisible(False)
         self.sign_button.setEnabled(True)
         message = exc.message if isinstance(exc, AssistantError) else _("La signature a échoué ({name}).").format(name=type(exc).__name__)
@@ -548,6 +571,7 @@ class PreparePage(QWidget):
 
     def _show_outcome(self, outcome: PrepareOutcome) -> None:
         self.outcome = outcome
+        self.cancel_button.setVisible(False)
         self.progress.setVisible(False)
         self.sign_button.setEnabled(True)
         self._show_problems(outcome.problems)
