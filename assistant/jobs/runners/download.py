@@ -253,6 +253,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             except PlatformError as exc:
                 advance(-credited)
                 if _concerns_every_file(exc):
+                    stop.cancel()  # at once, from here: the main thread may take a while to wake
                     raise  # the next files would be refused the same way: stop the job now
                 failures.append((item, exc))
                 return
@@ -268,16 +269,17 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
             futures = [pool.submit(fetch, item) for item in todo]
             done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
-                    for other in futures:
-                        other.cancel()
-                    if ctx.cancel.cancelled:
-                        raise CancelledError()
-                    fatal = error
-                    break
+            if any(not f.cancelled() and f.exception() is not None for f in done):
+                stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
+                for other in futures:
+                    other.cancel()
+                if ctx.cancel.cancelled:
+                    raise CancelledError()
+                # The siblings stopped by `stop` end with CancelledError, maybe before the worker
+                # whose failure stopped them: the real reason wins.
+                wait(futures)
+                errors = [e for f in futures if not f.cancelled() and (e := f.exception()) is not None]
+                fatal = next((e for e in errors if not isinstance(e, CancelledError)), errors[0])
     finally:
         client.close()
         recorder.close()
