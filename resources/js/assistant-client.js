@@ -174,7 +174,8 @@ export class AssistantClient {
       // Refusée par l'utilisateur ou par une stratégie : rien ne partira vers 127.0.0.1.
       return { online: false, blocked: true, permission };
     }
-    if (permission === "prompt" && this.onPermissionPrompt) {
+    if (permission === "prompt" && this.onPermissionPrompt && !this._promptExplained) {
+      this._promptExplained = true; // une fois : la question du navigateur ne vient qu'une fois
       try { this.onPermissionPrompt(); } catch (_) { /* affichage seulement */ }
     }
     const found = await this._probe();
