@@ -61,7 +61,7 @@ CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diag
 
 
 class EngineLike(Protocol):
-    """The part of `assistant.jobs.engine.JobEngine` the bridge uses (see CONTRACTS.md)."""
+    """The part of `assistant.jobs.engine.JobEngine` the bridge uses (docs/architecture.md, "The typed flow of one job")."""
 
     def submit(self, descriptor: Mapping[str, Any], origin: str) -> Any: ...
 

@@ -468,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/stats":
             self._json(200, self.demo.stats.to_dict())
         elif path == upload_test.RULES_PATH:
-            self._json(200, upload_test.rules(self.demo.url))
+            self._json(200, upload_test.rules(self.demo.url, self.headers.get("Host")))
         elif path == "/api/info":
             assert self.demo.material is not None
             self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})

@@ -234,9 +234,6 @@ class Inventory:
         """Certificates that can sign today, the procurement-ready ones first."""
         return [e for e in self.entries if e.verdict.usable_for_signature]
 
-    def to_list(self, *, include_locations: bool = True) -> list[dict[str, Any]]:
-        return [e.to_dict(include_locations=include_locations) for e in self.entries]
-
 
 def _same_store(a: StoreRef, b: StoreRef) -> bool:
     """One token reached through two spellings of its module path is still one store."""

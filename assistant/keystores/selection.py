@@ -1,6 +1,6 @@
 """Turning a key designation into a Credential: `resolve_key(spec, pin_callback)`.
 
-Accepted designations (see CONTRACTS.md):
+Accepted designations (docs/architecture.md, "The key interface"):
 
 * an RFC 7512 URI, `pkcs11:token=…;object=…` — with `?module-path=…` honoured only from the user's
   own command line (`allow_module_path=True`): a web page or a job can only name a module the

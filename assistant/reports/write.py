@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from assistant.errors import Code, OutputError, UsageError
+from assistant.files import write_atomic
 from assistant.reports.errors import ReportCode
 from assistant.reports.model import Document
 
@@ -48,26 +48,16 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        write_atomic(path, data, durable=True)
     except OSError as exc:
-        raise OutputError(
-            f"Impossible d'écrire le rapport dans {folder} : {exc.strerror or exc}",
-            f"Cannot write the report into {folder}: {exc.strerror or exc}",
-            code=Code.OUTPUT_NOT_WRITABLE,
-        ) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
+        if not os.access(folder, os.W_OK):  # the temporary file could not even be made there
+            raise OutputError(
+                f"Impossible d'écrire le rapport dans {folder} : {exc.strerror or exc}",
+                f"Cannot write the report into {folder}: {exc.strerror or exc}",
+                code=Code.OUTPUT_NOT_WRITABLE,
+            ) from exc
         raise OutputError(
             f"Impossible d'écrire le rapport {path} : {exc.strerror or exc}",
             f"Cannot write the report {path}: {exc.strerror or exc}",
         ) from exc
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     return path

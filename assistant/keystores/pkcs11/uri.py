@@ -133,9 +133,6 @@ class Pkcs11Uri:
     def matches_object(self, *, label: str, id: bytes) -> bool:
         return (self.object is None or self.object == label) and (self.id is None or self.id == id)
 
-    def names_object(self) -> bool:
-        return self.object is not None or self.id is not None
-
     def without_module(self) -> Pkcs11Uri:
         from dataclasses import replace
 
