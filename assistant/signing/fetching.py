@@ -1,9 +1,9 @@
 """The one place verification fetches from the network: trusted lists, CRLs, OCSP responses.
 
-Only the user's own actions reach here (`assistant trusted-lists update`, `assistant verify
---online`), never a page's job. Sizes are capped, redirects limited to HTTPS or loopback, and a
-failure becomes a French message. When the project's transport module lands, its public fetch
-function replaces the body of `fetch` and nothing else changes.
+Only the user's own actions reach here (`assistant trusted-lists update`), never a page's job.
+Sizes are capped, the scheme must be http(s) (the documents are signed), and a
+failure becomes a French message. The request itself is the project's transport
+(`assistant.transport.fetch`).
 """
 
 from __future__ import annotations
@@ -31,40 +31,27 @@ def _allowed(url: str) -> bool:
 
 
 def fetch(url: str, *, data: bytes | None = None, content_type: str | None = None, what: str = "document") -> bytes:
-    """GET (or POST `data`) `url` and return the body, at most MAX_DOCUMENT bytes."""
-    import requests
+    """GET (or POST `data`) `url` through the project's transport; the body, at most MAX_DOCUMENT bytes.
+
+    The transport brings the trust decision, proxies, retries and its redirect rule (within the
+    URL's own origin); what is added here is the scheme check and a status other than 200 said
+    as a verification failure.
+    """
+    from assistant.transport import fetch as transport_fetch
 
     if not _allowed(url):
-        raise FetchError(
-            f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code=SigningCode.FETCH_REFUSED
-        )
-    headers = {"User-Agent": "Assistant-Marches-Publics"}
-    if content_type:
-        headers["Content-Type"] = content_type
+        raise FetchError(f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}",
+                         code=SigningCode.FETCH_REFUSED)  # fmt: skip
     try:
-        with requests.Session() as session:
-            session.max_redirects = 3
-            method = "POST" if data is not None else "GET"
-            with session.request(method, url, data=data, headers=headers, timeout=TIMEOUT, stream=True) as response:
-                if response.status_code != 200:
-                    raise FetchError(
-                        f"{what} : le serveur {urlsplit(url).netloc} a répondu {response.status_code}.",
-                        f"{what}: the server {urlsplit(url).netloc} answered {response.status_code}.",
-                    )
-                if not _allowed(response.url):
-                    raise FetchError(f"Redirection refusée : {response.url}", f"Redirect refused: {response.url}",
-                                     code=SigningCode.FETCH_REFUSED)  # fmt: skip
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(1 << 16):
-                    size += len(chunk)
-                    if size > MAX_DOCUMENT:
-                        raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).",
-                                         code=SigningCode.FETCH_TOO_LARGE)  # fmt: skip
-                    chunks.append(chunk)
-                return b"".join(chunks)
-    except requests.RequestException as exc:
+        reply = transport_fetch(url, what=what, data=data, content_type=content_type, limit=MAX_DOCUMENT,
+                                timeout=float(TIMEOUT[1]))  # fmt: skip
+    except AssistantError as exc:
         raise FetchError(
-            f"{what} : impossible de joindre {urlsplit(url).netloc} ({type(exc).__name__}).",
-            f"{what}: cannot reach {urlsplit(url).netloc} ({type(exc).__name__}).",
+            f"{what} : impossible d'obtenir {url} ({exc.message_fr})", f"{what}: cannot get {url} ({exc.message_en})"
         ) from exc
+    if reply.status != 200:
+        raise FetchError(
+            f"{what} : le serveur {urlsplit(url).netloc} a répondu {reply.status}.",
+            f"{what}: the server {urlsplit(url).netloc} answered {reply.status}.",
+        )
+    return reply.body
