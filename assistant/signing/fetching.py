@@ -1,9 +1,11 @@
 """The one place verification fetches from the network: trusted lists, CRLs, OCSP responses.
 
-Only the user's own actions reach here (`assistant trusted-lists update`), never a page's job.
-Sizes are capped, the scheme must be http(s) (the documents are signed), and a
-failure becomes a French message. The request itself is the project's transport
-(`assistant.transport.fetch`).
+Only the user's own actions reach here (`assistant trusted-lists update`, `assistant verify
+--online`), never a page's job. Sizes are capped and a failure becomes a French message. The
+requests go through the assistant's one transport (`assistant.transport.fetch`): the system's trust
+roots, the environment's proxies, and a redirect followed only within the URL's own server (same
+host and port, or the same host moving from http to https), at most 5 times. pyHanko's own fetches
+(CRL, OCSP, issuers) take the same transport through `pyhanko_fetchers`.
 """
 
 from __future__ import annotations
@@ -31,27 +33,31 @@ def _allowed(url: str) -> bool:
 
 
 def fetch(url: str, *, data: bytes | None = None, content_type: str | None = None, what: str = "document") -> bytes:
-    """GET (or POST `data`) `url` through the project's transport; the body, at most MAX_DOCUMENT bytes.
-
-    The transport brings the trust decision, proxies, retries and its redirect rule (within the
-    URL's own origin); what is added here is the scheme check and a status other than 200 said
-    as a verification failure.
-    """
+    """GET (or POST `data`) `url` and return the body, at most MAX_DOCUMENT bytes."""
+    from assistant.transport import PlatformError, RedirectRefusedError, same_server
     from assistant.transport import fetch as transport_fetch
+    from assistant.transport.errors import TransportCode
 
     if not _allowed(url):
-        raise FetchError(f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}",
-                         code=SigningCode.FETCH_REFUSED)  # fmt: skip
-    try:
-        reply = transport_fetch(url, what=what, data=data, content_type=content_type, limit=MAX_DOCUMENT,
-                                timeout=float(TIMEOUT[1]))  # fmt: skip
-    except AssistantError as exc:
         raise FetchError(
-            f"{what} : impossible d'obtenir {url} ({exc.message_fr})", f"{what}: cannot get {url} ({exc.message_en})"
+            f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code=SigningCode.FETCH_REFUSED
+        )
+    server = urlsplit(url).netloc
+    try:
+        reply = transport_fetch(url, what=what, data=data, content_type=content_type, follow=same_server, limit=MAX_DOCUMENT, timeout=float(TIMEOUT[1]))
+    except RedirectRefusedError:
+        raise FetchError(f"Redirection refusée ({what}, {server}).", f"Redirect refused ({what}, {server}).",
+                         code=SigningCode.FETCH_REFUSED) from None  # fmt: skip
+    except PlatformError as exc:
+        if exc.code == TransportCode.ANSWER_TOO_LARGE:
+            raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).", code=SigningCode.FETCH_TOO_LARGE) from None
+        raise FetchError(
+            f"{what} : impossible de joindre {server} ({exc.message_fr})",
+            f"{what}: cannot reach {server} ({exc.message_en})",
         ) from exc
     if reply.status != 200:
         raise FetchError(
-            f"{what} : le serveur {urlsplit(url).netloc} a répondu {reply.status}.",
-            f"{what}: the server {urlsplit(url).netloc} answered {reply.status}.",
+            f"{what} : le serveur {server} a répondu {reply.status}.",
+            f"{what}: the server {server} answered {reply.status}.",
         )
     return reply.body
