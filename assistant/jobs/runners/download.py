@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
-from assistant.jobs.engine import JobContext, JobFailed
+from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.params import Consultation, DownloadParams
@@ -253,7 +253,10 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             except PlatformError as exc:
                 advance(-credited)
                 if _concerns_every_file(exc):
-                    raise  # the next files would be refused the same way: stop the job now
+                    # The next files would be refused the same way: the siblings stop now, before
+                    # they start another request (the main thread may be slow to see this failure).
+                    stop.cancel()
+                    raise
                 failures.append((item, exc))
                 return
             with lock:
@@ -268,16 +271,17 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
             futures = [pool.submit(fetch, item) for item in todo]
             done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
-                    for other in futures:
-                        other.cancel()
-                    if ctx.cancel.cancelled:
-                        raise CancelledError()
-                    fatal = error
-                    break
+            if any(f.exception() is not None for f in done):
+                stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
+                for other in futures:
+                    other.cancel()
+        # The pool has joined: every started transfer is over. The failure that stopped the job
+        # is reported, not a sibling's stop that it caused.
+        errors = [e for e in (f.exception() for f in futures if f.done() and not f.cancelled()) if e is not None]
+        if errors:
+            if ctx.cancel.cancelled:
+                raise CancelledError()
+            fatal = next((e for e in errors if not isinstance(e, CancelledError)), errors[0])
     finally:
         client.close()
         recorder.close()
