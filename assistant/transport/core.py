@@ -78,6 +78,7 @@ __all__ = [
     "origin_of",
     "proxy_for",
     "same_origin",
+    "same_server",
     "transport_failure",
 ]
 
@@ -222,6 +223,20 @@ def same_origin(asked: str, target: str) -> bool:
     """The default redirect rule: only within the origin of the URL asked for."""
     origin = origin_of(asked)
     return bool(origin) and origin_of(target) == origin
+
+
+def same_server(asked: str, target: str) -> bool:
+    """The rule for services the user named (trusted lists, CRL, OCSP, timestamps): the same
+    origin, or the same host moving from http on its standard port to https on its standard port
+    (a CRL point upgraded to TLS)."""
+    if same_origin(asked, target):
+        return True
+    try:
+        a, t = urlsplit(asked), urlsplit(target)
+        ports = a.port in (None, 80) and t.port in (None, 443)
+    except ValueError:
+        return False
+    return ports and a.scheme == "http" and t.scheme == "https" and bool(a.hostname) and a.hostname == t.hostname
 
 
 def _redirect_target(url: str, location: str) -> str | None:
@@ -666,7 +681,7 @@ def fetch(
     content_type: str | None = None,
     accept: str | None = None,
     verify: Verify = True,
-    follow: RedirectRule = same_origin,
+    follow: RedirectRule | None = None,
     limit: int = 64 << 20,
     timeout: float = 30.0,
     retries: int = 2,
@@ -676,12 +691,13 @@ def fetch(
 
     For CRLs (GET), OCSP (POST application/ocsp-request) and timestamps (POST
     application/timestamp-query): same trust decision, proxies and redirect rule as the platform
-    transfers (by default a redirect is followed only within the URL's own origin). Transient
+    transfers; by default (`same_server`) a redirect is followed only within the URL's own origin,
+    or from http to https on the same host. Transient
     failures are retried `retries` times; then TransferError. `transport` reuses the connections
     of a longer-lived one (a batch of signatures); otherwise one is made and closed.
     """
     own = transport is None
-    used = transport or Transport(verify=verify, follow=follow, timeout=timeout, retries=retries)
+    used = transport or Transport(verify=verify, follow=follow or same_server, timeout=timeout, retries=retries)
     headers: dict[str, str] = {}
     if content_type:
         headers["Content-Type"] = content_type

@@ -229,3 +229,22 @@ def test_cancelled_deposit_publishes_nothing(bid: Bid, p12_credential: Credentia
     assert any(f.error is not None and f.error.code == "cancelled" for f in result.files)
     assert not destination.exists()
     assert sorted(p.name for p in bid.root.parent.iterdir()) == before  # no staging or work folder left
+
+
+def test_protected_pdf_and_hostile_zip_are_caught_before_signing(bid: Bid) -> None:
+    from tests.signing.conftest import make_pdf
+
+    make_pdf(bid.root / "Lot 2/Offre/Attestation protégée.pdf", encrypt_password="secret")
+    hostile = bid.root / "Lot 2/Offre/Pièces.zip"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("../../en dehors.pdf", b"%PDF-1.4 ...")
+    plan = make_plan(scan_bid(bid.root), _rules())
+    protected = plan.find("Lot 2/Offre/Attestation protégée.pdf")
+    assert protected.format is SignFormat.XADES  # PAdES cannot sign it: a detached signature instead
+    zipped = plan.find("Lot 2/Offre/Pièces.zip")
+    assert not zipped.sign_inside and "sort du dossier" in zipped.file.zip_problem
+    problems = {(p.code, p.file): p for p in find_problems(plan)}
+    assert problems[("pdf_not_signable", "Lot 2/Offre/Attestation protégée.pdf")].severity is Severity.WARNING
+    assert problems[("zip_unreadable", "Lot 2/Offre/Pièces.zip")].severity is Severity.WARNING
+    forced = find_problems(plan.with_format("Lot 2/Offre/Attestation protégée.pdf", "pades"))
+    assert any(p.code == "pdf_not_signable" and p.severity is Severity.ERROR for p in forced)

@@ -326,3 +326,29 @@ def test_a_crl_moved_within_its_origin_is_fetched() -> None:
     finally:
         server.close()
     assert reply.status == 200 and reply.body == b"crl"
+
+
+def test_verification_downloads_redirected_elsewhere_are_refused(platform: _Server, elsewhere: dict[str, _Server]) -> None:
+    """Trusted lists, CRLs and OCSP fetched by `assistant verify --online` / `trusted-lists update`."""
+    from assistant.signing.errors import SigningCode
+    from assistant.signing.fetching import FetchError
+    from assistant.signing.fetching import fetch as fetch_document
+
+    target = elsewhere["other-host"]
+    platform.redirects["/tsl/"] = (302, target.url)
+    with pytest.raises(FetchError) as refused:
+        fetch_document(platform.url + "/tsl/FR.xml", what="liste de confiance")
+    assert refused.value.code == SigningCode.FETCH_REFUSED and "Redirection refusée" in refused.value.message_fr
+    assert target.connections == 0
+
+
+def test_a_service_may_move_from_http_to_https_on_the_same_host_only() -> None:
+    from assistant.transport import same_origin, same_server
+
+    assert same_server("http://crl.example.fr/ca.crl", "https://crl.example.fr/ca.crl")
+    assert same_server("http://crl.example.fr:80/ca.crl", "https://crl.example.fr:443/v2/ca.crl")
+    assert same_server("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b")
+    assert not same_server("https://crl.example.fr/ca.crl", "http://crl.example.fr/ca.crl")  # never down to http
+    assert not same_server("http://crl.example.fr/ca.crl", "https://autre.example.fr/ca.crl")
+    assert not same_server("http://127.0.0.1:8080/a", "https://127.0.0.1:8443/a")
+    assert not same_origin("http://crl.example.fr/ca.crl", "https://crl.example.fr/ca.crl")  # platforms: strict

@@ -14,7 +14,6 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from assistant.jobs.params import Consultation, DownloadParams
 from assistant.jobs.results import DownloadResult, FailedItem
 from assistant.jobs.runners.common import downloads_root, folder_name, load_params, platform_client
 from assistant.jobs.runners.durable import DurableRecorder
+from assistant.jobs.runners.growing_pool import GrowingPool
 from assistant.platform.client import (
     HashMismatchError,
     PlatformCaError,
@@ -40,6 +40,7 @@ from assistant.transport.errors import TransportCode
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTIONS = 4
+MAX_CONNECTIONS = 16
 #: Progress is merged into the job at most this often (plus once at the end of each file):
 #: the engine's own throttle still costs a lock and a merge per call, thousands of them for
 #: hundreds of small files.
@@ -203,7 +204,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             continue
         todo.append(item)
 
-    client = platform_client(ctx, token, pool_size=DEFAULT_CONNECTIONS * 2)
+    client = platform_client(ctx, token, pool_size=MAX_CONNECTIONS * 2)
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
     # Stops the workers after a failure that concerns every file (disk full, a refused
@@ -253,10 +254,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             except PlatformError as exc:
                 advance(-credited)
                 if _concerns_every_file(exc):
-                    # The next files would be refused the same way: the siblings stop now, before
-                    # they start another request (the main thread may be slow to see this failure).
-                    stop.cancel()
-                    raise
+                    raise  # the next files would be refused the same way: stop the job now
                 failures.append((item, exc))
                 return
             with lock:
@@ -266,22 +264,24 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             return
 
     fatal: BaseException | None = None
+    connections = 0
     try:
-        workers = max(1, min(params.connections or DEFAULT_CONNECTIONS, 16))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
-            futures = [pool.submit(fetch, item) for item in todo]
-            done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
-            if any(f.exception() is not None for f in done):
-                stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
-                for other in futures:
-                    other.cancel()
-        # The pool has joined: every started transfer is over. The failure that stopped the job
-        # is reported, not a sibling's stop that it caused.
-        errors = [e for e in (f.exception() for f in futures if f.done() and not f.cancelled()) if e is not None]
-        if errors:
+        fixed = params.connections
+        # Without a number from the user, the link decides: 4 connections to start, more once the
+        # first files show the round trip leaves them waiting (platform.linkmeter).
+        sizes = [min(i.size, client.range_threshold) for i in todo]
+        mean_size = sum(sizes) / len(sizes) if sizes else 0.0
+        initial = max(1, min(fixed, MAX_CONNECTIONS)) if fixed else DEFAULT_CONNECTIONS
+        pool = GrowingPool(
+            todo, fetch, initial=initial, stop=stop, name="download",
+            wanted=(lambda: initial) if fixed else (lambda: client.meter.connections(mean_size)),
+        )  # fmt: skip
+        error = pool.run()
+        connections = pool.peak
+        if error is not None:
             if ctx.cancel.cancelled:
                 raise CancelledError()
-            fatal = next((e for e in errors if not isinstance(e, CancelledError)), errors[0])
+            fatal = error
     finally:
         client.close()
         recorder.close()
@@ -295,6 +295,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         refetched_after_hash_mismatch=counters["refetched"],
         failed=tuple(FailedItem(item.rel, err.info()) for item, err in failures),
         folder=root.name,
+        connections=connections,
         destination=str(root),
         paths=tuple(str(i.dest) for i in items),
     )
