@@ -302,7 +302,7 @@ class Response:
         left = limit
         try:
             while left > 0:
-                block = self._raw.read1(min(left, CHUNK), decode_content=False) if isinstance(self._raw, DirectResponse) else self._raw.read(min(left, CHUNK), decode_content=False)
+                block = self._raw.read1(min(left, CHUNK), decode_content=False)
                 if not block:
                     break
                 parts.append(block)
@@ -427,7 +427,6 @@ class Transport:
         backoff: float = 0.25,
         max_backoff: float = 8.0,
         pool_size: int = 8,
-        ca_error: Callable[[CaFileError], Exception] | None = None,
     ) -> None:
         self.verify = verify
         self.follow = follow
@@ -436,7 +435,6 @@ class Transport:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.pool_size = pool_size
-        self._ca_error = ca_error or (lambda exc: PlatformCaError(f"« {exc.path} » : {exc.reason}."))
         self._tls: ssl.SSLContext | None = None
         self._pools: dict[str | None, urllib3.PoolManager] = {}
         self._direct_connections: DirectConnections | None = None
@@ -457,7 +455,7 @@ class Transport:
                 try:
                     self._tls = tls_context(self.verify)
                 except CaFileError as exc:
-                    raise self._ca_error(exc) from None
+                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
             return self._tls
 
     def proxy(self, url: str) -> str | None:
