@@ -125,6 +125,7 @@ class PreparePage(QWidget):
 
     finished = Signal(object)
     rules_loaded = Signal(object)
+    planned = Signal(object)
 
     def __init__(self, settings: Settings, pin_callback: PinCallback = no_pin, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -329,25 +330,37 @@ class PreparePage(QWidget):
         run_in_background(work, loaded, failed, name="prepare-rules")
 
     def load_folder(self, folder: Path, rules: Any = None) -> None:
-        """Scan the folder and show the proposal (fast: files are listed, not read)."""
-        from assistant.errors import AssistantError
+        """Scan the folder off the GUI thread (each PDF and ZIP is opened to check it can be signed)
+        and show the proposal; `planned` is emitted with the plan (None when the folder is unusable)."""
         from assistant.prepare.deposit import default_destination
         from assistant.prepare.plan import make_plan
         from assistant.prepare.rules import PlatformRules
         from assistant.prepare.scan import scan_bid
 
         self.folder_edit.setText(str(folder))
-        try:
-            plan = make_plan(scan_bid(folder, exclude=default_destination(folder)), rules or self.rules or PlatformRules())
-        except AssistantError as exc:
-            self.plan = None
-            self.table.setRowCount(0)
-            self._show_problems([], error=exc.message)
-            self.sign_button.setEnabled(False)
-            return
+        self.summary_label.setText(_("Analyse du dossier…"))
+        chosen = rules or self.rules or PlatformRules()
+
+        def work(_progress: Any) -> Any:
+            return make_plan(scan_bid(folder, exclude=default_destination(folder)), chosen)
+
+        run_in_background(work, self._show_plan, self._plan_failed, name="prepare-scan")
+
+    def _plan_failed(self, exc: Exception) -> None:
+        from assistant.errors import AssistantError
+
+        self.plan = None
+        self.table.setRowCount(0)
+        self.summary_label.setText("")
+        self._show_problems([], error=exc.message if isinstance(exc, AssistantError) else str(exc))
+        self.sign_button.setEnabled(False)
+        self.planned.emit(None)
+
+    def _show_plan(self, plan: BidPlan) -> None:
         self.plan = plan
         self._fill_table()
         self._refresh_problems()
+        self.planned.emit(plan)
 
     def _fill_table(self) -> None:
         from assistant.prepare.scan import FileKind
