@@ -116,7 +116,17 @@ def test_cli_report_in_three_formats(corpus: dict[str, Sample], tmp_path: Path, 
     assert [s["format_label"] for s in data["signatures"]] == ["CADES B-B", "CADES B-B"]
 
 
-@pytest.mark.parametrize("name", ["signxml-enveloped-c14n10-sha256", "openssl-cades-attached", "pyhanko-pades"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "signxml-enveloped-c14n10-sha256",
+        "xadesjs-detached-sha512",
+        "openssl-cades-attached",
+        "openssl-cades-two-signers",
+        "pyhanko-pades",
+        "pyhanko-adbe-pkcs7",
+    ],
+)
 def test_no_traceback_on_mutations(name: str, corpus: dict[str, Sample], test_pki: pki.TestPki, tmp_path: Path) -> None:
     """Random byte mutations of corpus files: a report or a clear error, never anything else."""
     from hypothesis import HealthCheck, given, settings
