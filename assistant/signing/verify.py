@@ -267,7 +267,9 @@ def _verify_file(
     path = Path(path)
     head = _read_head(path)
     context = _Context(trust_roots, allow_fetching)
-    if b"%PDF-" in head[:1024]:
+    # A DER CMS starts with a SEQUENCE tag; checked first, because an attached CMS holding a PDF
+    # has "%PDF-" within its first bytes too.
+    if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
         if detached_of is not None:
             raise _not_detached(
                 path, "un PDF signé contient lui-même le document", "a signed PDF contains the document"
