@@ -237,6 +237,24 @@ def test_uploads_and_reports_redirected_elsewhere_are_not_sent_there(
     assert [m for m, _p, _h, _b in platform.requests] == ["PUT", "PUT"]
 
 
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_verification_job_does_not_send_its_report_elsewhere(platform: _Server, elsewhere: dict[str, _Server], status: int) -> None:
+    """The job's report (PUT report_url) under the job's rule: the page's origin only."""
+    target = elsewhere["other-host"]
+    platform.redirects["/reports/"] = (status, target.url)
+    file = {"name": "pli.p7m", "url": platform.url + "/files/pli.p7m", "size": len(PAYLOAD), "sha256": DIGEST}
+    descriptor = {"version": 1, "type": "verify", "token": "jeton-0123456789abcdef", "params": {"files": [file], "report_url": platform.url + "/reports/r.json"}}
+
+    final = _run(descriptor, platform.url)
+
+    assert final is not None and final.state is JobState.FAILED, final
+    assert final.error.code == "redirect_refused", final.error
+    _assert_silent_refusal(final.error.message, status, target)
+    assert "(envoi du rapport)" in final.error.message
+    assert target.connections == 0 and target.requests == []
+    assert [(m, p) for m, p, _h, _b in platform.requests] == [("GET", "/files/pli.p7m"), ("PUT", "/reports/r.json")]
+
+
 def test_a_307_within_the_origin_sends_the_whole_body_again(platform: _Server, tmp_path: Path) -> None:
     platform.redirects["/uploads/"] = (307, platform.url + "/ailleurs")
     source = tmp_path / "enveloppe.bin"
