@@ -44,13 +44,14 @@ def collect(
 ) -> ValidationData:
     """Validate each of `certificates` now, revocation required; return what the checks used."""
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
-    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+    from assistant.signing.pyhanko_fetchers import fetcher_backend
 
     others = [_asn1(c) for c in intermediates]
     kwargs: dict[str, Any] = {
         "allow_fetching": True,
-        # requests rather than the default aiohttp: its session would outlive our asyncio.run.
-        "fetcher_backend": RequestsFetcherBackend(),
+        # CRL, OCSP and issuer fetches go through the assistant's one transport.
+        "fetcher_backend": fetcher_backend(),
         "revocation_mode": "hard-fail",
         "other_certs": others,
     }

@@ -361,10 +361,10 @@ class _Context:
             "retroactive_revinfo": True,
         }
         if self.allow_fetching:
-            from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+            from assistant.signing.pyhanko_fetchers import fetcher_backend
 
-            # requests rather than the default aiohttp: its session would outlive our asyncio.run.
-            kwargs["fetcher_backend"] = RequestsFetcherBackend()
+            # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
+            kwargs["fetcher_backend"] = fetcher_backend()
         kwargs["trust_roots"] = self.roots if self.roots is not None else _system_roots()
         if moment is not None:
             kwargs["moment"] = moment

@@ -58,7 +58,7 @@ def test_estimate_within_20_percent_of_the_real_upload(
     measuring = time.monotonic() - started
     estimate = estimate_upload(deposit_size(plan), deposited_files(plan), measure, deadline=rules.deadline)
     assert estimate.verdict is Verdict.OK and estimate.latest_start is not None  # two hours ahead: time enough
-    assert measuring < 8, measuring  # a short test, not a second upload
+    assert measuring < 12, measuring  # a short test (measure_upload stops starting samples after 10 s), not a second upload
 
     destination = default_destination(bid.root)
     assert sign_bid(plan, p12_credential, destination).ok

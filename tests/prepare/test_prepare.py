@@ -248,3 +248,23 @@ def test_protected_pdf_and_hostile_zip_are_caught_before_signing(bid: Bid) -> No
     assert problems[("zip_unreadable", "Lot 2/Offre/Pièces.zip")].severity is Severity.WARNING
     forced = find_problems(plan.with_format("Lot 2/Offre/Attestation protégée.pdf", "pades"))
     assert any(p.code == "pdf_not_signable" and p.severity is Severity.ERROR for p in forced)
+
+
+def test_certificate_problems(bid: Bid, test_pki: pki.TestPki) -> None:
+    """An expired certificate is an error; a non-qualified one and one ending soon (or before the
+    deadline) are warnings, each naming the holder and the date."""
+    now = dt.datetime.now(dt.UTC)
+    deadline = now + dt.timedelta(days=60)
+    plan = make_plan(scan_bid(bid.root), _rules(deadline=deadline.isoformat()))
+
+    def codes(cert: object) -> dict[str, Severity]:
+        return {p.code: p.severity for p in find_problems(plan, certificate=cert, now=now) if p.code.startswith("certificate")}  # type: ignore[arg-type]
+
+    assert codes(test_pki.signer.certificate) == {}  # qualified, two years left
+    assert codes(test_pki.expired.certificate) == {"certificate_expired": Severity.ERROR}
+    plain = pki.issue("plain", "Paul Simple", test_pki.ca, key_usage={"non_repudiation"}, qc=False)
+    assert codes(plain.certificate) == {"certificate_not_qualified": Severity.WARNING}
+    soon = pki.issue("soon", "Anne Bientôt", test_pki.ca, key_usage={"non_repudiation"}, qc=True,
+                     not_after=now + dt.timedelta(days=45))  # fmt: skip
+    problems = [p for p in find_problems(plan, certificate=soon.certificate, now=now) if p.code == "certificate_expiring"]
+    assert len(problems) == 1 and "avant la date limite" in problems[0].message and "Anne Bientôt" in problems[0].message

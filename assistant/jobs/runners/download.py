@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
-from assistant.jobs.engine import JobContext, JobFailed
+from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.params import Consultation, DownloadParams
