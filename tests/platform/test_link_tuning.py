@@ -95,3 +95,13 @@ def test_a_large_file_goes_over_ranges_only_when_the_platform_is_far(demo: DemoP
     else:
         assert starts.count(0) == len(starts) <= 4, starts  # one stream, after one to three one-byte probes
         assert client.meter.real_link() is False
+
+
+def test_a_large_file_is_cut_in_ordered_pieces_about_eight_per_connection() -> None:
+    from assistant.platform.segmented import PIECE, _Plan
+
+    plan = _Plan.fresh(1 << 30, "0" * 64, 4)
+    assert len(plan.ranges) == 32 and plan.ranges[0][:2] == [0, 32 << 20] and plan.ranges[-1][1] == 1 << 30
+    small = _Plan.fresh(100_000_000, "0" * 64, 4)
+    assert all(end - start <= PIECE for start, end, _ in small.ranges) and len(small.ranges) == 6
+    assert len(_Plan.fresh(400_000, "0" * 64, 3).ranges) == 3  # never fewer pieces than connections
