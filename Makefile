@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck bench clean
+.PHONY: setup run test lint typecheck bench clean package bundle release
 
 setup:
 	@bash installers/dev/setup.sh
@@ -26,6 +26,14 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m bench
+
+## The lean one-folder bundle (PyInstaller, build.spec) -> dist/assistant-marches-publics/
+bundle: setup
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+
+## Linux artefacts: per-user archive (install.sh --user), .deb for IT, contents listing -> dist/
+package: bundle
+	$(PY) installers/package.py --bundle dist/assistant-marches-publics --out dist
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

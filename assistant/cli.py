@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "origins": ("origins", "Plateformes autorisées à utiliser l'assistant"),
     "platform-ca": ("platform_ca", "Autorités de certification ajoutées pour les plateformes"),
     "diagnose": ("diagnose", "Tester la configuration du poste"),
+    "autostart": ("autostart", "Démarrer l'assistant avec la session (on, off, status)"),
+    "update": ("update", "Mises à jour automatiques : vérifier, état"),
 }
 
 
@@ -66,6 +68,11 @@ def _selected_command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = _selected_command(argv)
+    if selected == "run":
+        from assistant.update.apply import apply_pending_update
+
+        if (code := apply_pending_update(argv)) is not None:
+            return code  # a staged update was installed and ran (assistant/update/apply.py)
     try:
         parser = build_parser(selected)
     except ModuleNotFoundError as exc:

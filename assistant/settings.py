@@ -45,6 +45,12 @@ class Settings:
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
     language: str = "fr"
+    #: Automatic updates (assistant.update): look at start, then every `update_interval_hours`.
+    #: An IT policy file overrides these (assistant/update/config.py).
+    update_check: bool = True
+    #: The TUF repository (its metadata/ and targets/ folders' parent); empty: the publisher's.
+    update_repository_url: str = ""
+    update_interval_hours: float = 24
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

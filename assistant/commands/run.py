@@ -20,6 +20,7 @@ from assistant.bridge import ca, instance
 from assistant.bridge.server import BridgeServer, BridgeStartError, candidate_ports
 from assistant.errors import UsageError
 from assistant.settings import Settings
+from assistant.update.scheduler import on_started
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +129,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
 
         pollers = pairing.start_pollers(engine)
         lock.publish(bridge.describe() | {"demo_url": demo_url})
+        on_started(settings)  # keeps a just-installed update; daily update checks (assistant/update)
         if args.headless:
             return _wait_headless(bridge, demo_url)
         from assistant.ui.app import run_gui

@@ -30,6 +30,7 @@ from assistant.jobs.journal import Journal
 from assistant.jobs.model import Job, JobEvent, JobState, JobType, Progress, utcnow
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate
 from assistant.settings import Settings
+from assistant.update.gate import check_remote_jobs_allowed
 
 if TYPE_CHECKING:
     from assistant.keystores.base import Credential, PinCallback, PinRequest
@@ -234,6 +235,8 @@ class JobEngine:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
             raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code="engine_closed")
+        if origin != "local":  # an outdated assistant refuses pages' jobs until updated (issue 14)
+            check_remote_jobs_allowed()
         parsed = parse_descriptor(descriptor, origin, self.settings, loopback_http=self.loopback_http)
         job = Job(
             id=uuid.uuid4().hex,
