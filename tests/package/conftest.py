@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,15 +37,14 @@ class Built:
     out: Path
 
 
-def build_bundle(scratch: Path, version: str | None = None) -> Built:
+def build_bundle(scratch: Path, tuf_root: Path, version: str | None = None) -> Built:
     """PyInstaller + the per-user archive, as `make package` does (fast xz, no .deb)."""
     tag = version or "current"
     dist, work, out = scratch / f"dist-{tag}", scratch / f"work-{tag}", scratch / f"out-{tag}"
     env = dict(os.environ)
     if version:
         env["ASSISTANT_BUILD_VERSION"] = version
-    if "ASSISTANT_TUF_ROOT" in os.environ:
-        env["ASSISTANT_TUF_ROOT"] = os.environ["ASSISTANT_TUF_ROOT"]
+    env["ASSISTANT_TUF_ROOT"] = str(tuf_root)  # the bundle trusts the tests' publisher
     subprocess.run(
         [str(VENV_BIN / "pyinstaller"), "--noconfirm", "--log-level", "ERROR", "--distpath", str(dist),
          "--workpath", str(work), str(ROOT / "build.spec")],
@@ -71,9 +71,36 @@ def scratch() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Publisher:
+    """The tests' update publisher: its keys, and the root metadata the bundles ship with."""
+
+    keys: dict[str, Any]
+    root: Path
+    initial_repo: Path
+
+
 @pytest.fixture(scope="session")
-def built(scratch: Path) -> Built:
-    return build_bundle(scratch)
+def publisher(scratch: Path) -> Publisher:
+    from assistant.update.publish import RepositoryWriter, generate_keys
+
+    keys = generate_keys(scratch / "publisher-keys")
+    writer = RepositoryWriter.create(scratch / "publisher-repo", keys)  # type: ignore[arg-type]
+    root = scratch / "root.json"
+    root.write_bytes(writer.trusted_root())
+    return Publisher(keys=dict(keys), root=root, initial_repo=scratch / "publisher-repo")
+
+
+@pytest.fixture(scope="session")
+def built(scratch: Path, publisher: Publisher) -> Built:
+    return build_bundle(scratch, publisher.root)
+
+
+@pytest.fixture(scope="session")
+def built_next(scratch: Path, publisher: Publisher, built: Built) -> Built:
+    """The same source built as the next version (what a release would publish)."""
+    major, minor, _patch = (int(x) for x in built.version.split("."))
+    return build_bundle(scratch, publisher.root, version=f"{major}.{minor + 1}.0")
 
 
 @dataclass
