@@ -8,6 +8,7 @@ that none of them needs to know the others.
 
 from __future__ import annotations
 
+import enum
 import threading
 import time
 from collections.abc import Callable
@@ -16,21 +17,119 @@ from dataclasses import dataclass
 from assistant.errors import CancelledError
 
 
+class Phase(enum.StrEnum):
+    """What a long operation is doing. Its French label is made from it and the numbers of the
+    report, here only (`label_fr`); views read the numbers, never the sentence."""
+
+    NONE = ""
+    FETCH_FILES = "fetch_files"
+    FETCH_FILES_TO_SIGN = "fetch_files_to_sign"
+    CHOOSE_SIGNING_CERTIFICATE = "choose_signing_certificate"
+    SIGN = "sign"
+    SIGN_FILE = "sign_file"
+    SEND_SIGNATURES = "send_signatures"
+    VERIFY_FILE = "verify_file"
+    DOWNLOAD_PLIS = "download_plis"
+    FETCH_ENVELOPES = "fetch_envelopes"
+    PRIVATE_KEY = "private_key"
+    DECRYPT_ENVELOPE = "decrypt_envelope"
+    DECRYPTED = "decrypted"
+    EXTRACT_FILE = "extract_file"
+    CHECK = "check"
+    CHECKS_DONE = "checks_done"
+    CREATE_BICLE = "create_bicle"
+    SEND_CERTIFICATE = "send_certificate"
+    BICLE_CREATED = "bicle_created"
+
+
+#: The sentence of each phase; `{item}`, `{items}` and `{subject}` come from the report.
+PHASE_LABELS_FR: dict[Phase, str] = {
+    Phase.NONE: "",
+    Phase.FETCH_FILES: "Récupération des fichiers",
+    Phase.FETCH_FILES_TO_SIGN: "Récupération des fichiers à signer",
+    Phase.CHOOSE_SIGNING_CERTIFICATE: "Choix du certificat de signature",
+    Phase.SIGN: "Signature",
+    Phase.SIGN_FILE: "Signature du fichier {item} sur {items}",
+    Phase.SEND_SIGNATURES: "Envoi des signatures à la plateforme",
+    Phase.VERIFY_FILE: "Vérification du fichier {item} sur {items}",
+    Phase.DOWNLOAD_PLIS: "Téléchargement des plis chiffrés",
+    Phase.FETCH_ENVELOPES: "Récupération des fichiers descripteurs",
+    Phase.PRIVATE_KEY: "Récupération de la clé privée dans votre magasin de certificats",
+    Phase.DECRYPT_ENVELOPE: "Déchiffrement de l'enveloppe {item} sur {items}",
+    Phase.DECRYPTED: "Déchiffrement terminé",
+    Phase.EXTRACT_FILE: "Extraction du fichier {item} sur {items}",
+    Phase.CHECK: "Test {item} sur {items} : {subject}",
+    Phase.CHECKS_DONE: "Test de configuration terminé",
+    Phase.CREATE_BICLE: "Création du bi-clé de chiffrement",
+    Phase.SEND_CERTIFICATE: "Envoi du certificat public à la plateforme",
+    Phase.BICLE_CREATED: "Bi-clé créé",
+}
+
+
+class Unit(enum.StrEnum):
+    """The levels of a position in a job's work ("pli 2 sur 5, enveloppe 1 sur 3")."""
+
+    CONSULTATION = "consultation"
+    PLI = "pli"
+    ENVELOPE = "envelope"
+    FILE = "file"
+
+
+UNIT_LABELS_FR: dict[Unit, str] = {
+    Unit.CONSULTATION: "consultation",
+    Unit.PLI: "pli",
+    Unit.ENVELOPE: "enveloppe",
+    Unit.FILE: "fichier",
+}
+
+
+@dataclass(frozen=True)
+class Count:
+    """One level of a position: the `index`-th (from 1) of `total` `unit`s."""
+
+    unit: Unit
+    index: int
+    total: int
+
+
+def label_fr(phase: Phase, item: int = 0, items: int = 0, subject: str = "") -> str:
+    """The French sentence of a phase (the one place it is made)."""
+    return PHASE_LABELS_FR[phase].format(item=item, items=items, subject=subject)
+
+
+def position_fr(position: tuple[Count, ...]) -> str:
+    """"pli 2 sur 5, enveloppe 1 sur 3, fichier 3 sur 3"."""
+    return ", ".join(f"{UNIT_LABELS_FR[c.unit]} {c.index} sur {c.total}" for c in position)
+
+
 @dataclass(frozen=True)
 class ProgressUpdate:
     """One report. Every field is optional; the engine merges reports into the job's progress.
 
-    `label` is the French sentence the user sees ("Signature du fichier 5 sur 8",
-    "Déchiffrement de l'enveloppe 3 sur 12"); `element` names the current item
-    ("pli 2 sur 5, enveloppe 1 sur 3, fichier 3 sur 3").
+    Numbers only: `phase` with `item` of `items` ("Signature du fichier 5 sur 8" is
+    `Phase.SIGN_FILE`, 5, 8) and an optional `subject` (a name the sentence quotes); the current
+    element is either a `position` in the job's work (pli 2 of 5, envelope 1 of 3) or the `element`
+    name (a file name). `label` and `element_text` are the French sentences made from them.
     """
 
     step: int = 0
     steps: int = 0
-    label: str = ""
+    phase: Phase = Phase.NONE
+    item: int = 0
+    items: int = 0
+    subject: str = ""
     bytes_done: int = 0
     bytes_total: int = 0
     element: str = ""
+    position: tuple[Count, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return label_fr(self.phase, self.item, self.items, self.subject)
+
+    @property
+    def element_text(self) -> str:
+        return self.element or position_fr(self.position)
 
     @property
     def fraction(self) -> float | None:

@@ -8,13 +8,12 @@ version's settings survive a downgrade.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from assistant import paths
+from assistant.files import write_json_atomic
 
 SETTINGS_FILE = "settings.json"
 
@@ -42,8 +41,14 @@ class Settings:
     #: The folder the user last chose for a platform's bulk downloads, by the platform's origin
     #: (proposed again next time). Only the user's own choice in the assistant fills it.
     download_folders: dict[str, str] = field(default_factory=dict)
+    #: The EU List of Trusted Lists `assistant trusted-lists update` reads ("" = the Commission's).
+    trusted_lists_url: str = ""
+    #: PEM files of the certificates that may sign that list (as the Official Journal publishes
+    #: them). Set by the local user only; the national lists' signers come from the LOTL itself.
+    trusted_lists_certs: list[str] = field(default_factory=list)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
+<<<<<<< HEAD
     language: str = "fr"
     #: Automatic updates (assistant.update): look at start, then every `update_interval_hours`.
     #: An IT policy file overrides these (assistant/update/config.py).
@@ -51,6 +56,10 @@ class Settings:
     #: The TUF repository (its metadata/ and targets/ folders' parent); empty: the publisher's.
     update_repository_url: str = ""
     update_interval_hours: float = 24
+=======
+    #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
+    language: str = ""
+>>>>>>> main
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -82,11 +91,4 @@ class Settings:
         data = asdict(self)
         extra = data.pop("extra")
         data.update(extra)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(path, data, indent=2)

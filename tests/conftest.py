@@ -14,6 +14,11 @@ import pytest
 
 from tests import pki as pki_mod
 
+# The tests read what the user sees in the product's first language, whatever the machine's locale
+# (a developer's en_US desktop would otherwise switch the whole product to English); the English
+# tests choose it explicitly (tests/test_i18n.py, tests/ui/test_language.py).
+os.environ["ASSISTANT_LANG"] = "fr"
+
 
 @pytest.fixture(autouse=True)
 def assistant_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

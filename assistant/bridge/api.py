@@ -5,8 +5,10 @@ This module knows nothing about sockets: `BridgeApi.handle` takes a parsed `Requ
 the HTTP server (`assistant.bridge.server`) stays a thin shell.
 
 Order of the checks, before any work: Host (DNS rebinding) -> Origin (approved platforms only;
-GET /v1/status is the one exception) -> rate limit -> body (size, strict JSON) -> the job engine's
-own strict validation of the descriptor (unknown fields, wrong types, URLs outside the origin).
+GET /v1/status and the connection steps /v1/access are the exceptions) -> the page's access key
+(assistant.bridge.access: the bridge serves only its own user's pages) -> rate limit -> body (size,
+strict JSON) -> the job engine's own strict validation of the descriptor (unknown fields, wrong
+types, URLs outside the origin).
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ from importlib import resources
 from typing import Any, Protocol
 
 from assistant import APP_NAME, PROTOCOL_VERSION, __version__
+from assistant.bridge.access import (
+    CLAIM_PATTERN,
+    CLAIM_SECONDS,
+    NONCE_PATTERN,
+    AccessStore,
+    ClaimOutcome,
+    Claims,
+)
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import (
     BridgeError,
     RateLimiter,
@@ -36,7 +47,8 @@ from assistant.bridge.guards import (
     preflight_headers,
 )
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, Code
+from assistant.jobs.errors import JobCode
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +61,7 @@ CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diag
 
 
 class EngineLike(Protocol):
-    """The part of `assistant.jobs.engine.JobEngine` the bridge uses (see CONTRACTS.md)."""
+    """The part of `assistant.jobs.engine.JobEngine` the bridge uses (docs/architecture.md, "The typed flow of one job")."""
 
     def submit(self, descriptor: Mapping[str, Any], origin: str) -> Any: ...
 
@@ -105,13 +117,22 @@ def error_response(exc: BridgeError, extra_headers: Mapping[str, str] | None = N
     return _json(exc.status, exc.to_dict(), headers)
 
 
+def _access_refused() -> BridgeError:
+    return BridgeError(
+        403,
+        BridgeCode.ACCESS_REFUSED,
+        "L'utilisateur n'a pas autorisé cette page à utiliser l'assistant.",
+        "The user did not allow this page to use the assistant.",
+    )
+
+
 def _not_found() -> BridgeError:
-    return BridgeError(404, "not_found", "Ressource introuvable.", "Resource not found.")
+    return BridgeError(404, BridgeCode.NOT_FOUND, "Ressource introuvable.", "Resource not found.")
 
 
 def _method_not_allowed(allowed: str) -> BridgeError:
     return BridgeError(
-        405, "method_not_allowed", "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
+        405, BridgeCode.METHOD_NOT_ALLOWED, "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
     )
 
 
@@ -126,6 +147,8 @@ class BridgeApi:
         settings: Any = None,
         stopping: threading.Event | None = None,
         state: Callable[[], str] = lambda: "ready",
+        access: AccessStore | None = None,
+        fingerprint: Callable[[], str] = lambda: "",
     ) -> None:
         self.engine = engine
         self.registry = registry
@@ -134,6 +157,9 @@ class BridgeApi:
         self.settings = settings
         self.stopping = stopping or threading.Event()
         self.state = state
+        self.access = access or AccessStore()
+        self.claims = Claims()
+        self.fingerprint = fingerprint
         self._streams: dict[str, int] = {}
         self._streams_lock = threading.Lock()
 
@@ -147,9 +173,13 @@ class BridgeApi:
             method = request.method.upper()
             if method == "GET" and path == "/v1/status":
                 return self._status(request)
+            if path == "/v1/access" or path.startswith("/v1/access/"):
+                origin = self._canonical_origin(request)
+                return self._access(method, path, origin, request)
             origin = self._approved_origin(request)
             if method == "OPTIONS":
                 return Response(204, b"", preflight_headers(origin, request.headers))
+            self._check_key(origin, request)
             return self._route(method, path, origin, request)
         except BridgeError as exc:
             cors = cors_headers(origin) if origin else {}
@@ -158,17 +188,17 @@ class BridgeApi:
             log.exception("bridge: unexpected error")
             cors = cors_headers(origin) if origin else {}
             return error_response(
-                BridgeError(500, "internal", "Erreur interne de l'assistant.", "Internal assistant error."), cors
+                BridgeError(500, Code.INTERNAL, "Erreur interne de l'assistant.", "Internal assistant error."), cors
             )
 
     # -- checks -----------------------------------------------------------------------------
 
-    def _approved_origin(self, request: Request) -> str:
+    def _canonical_origin(self, request: Request) -> str:
         raw = request.header("Origin")
         if raw is None:
             raise BridgeError(
                 403,
-                "origin_required",
+                BridgeCode.ORIGIN_REQUIRED,
                 "Requête refusée : l'origine de la page est inconnue.",
                 "Request refused: the page's origin is missing.",
             )
@@ -176,21 +206,122 @@ class BridgeApi:
         if origin is None or raw.strip() != origin:
             raise BridgeError(
                 403,
-                "origin_refused",
+                BridgeCode.ORIGIN_REFUSED,
                 "Requête refusée : cette page ne peut pas utiliser l'assistant.",
                 "Request refused: this page may not use the assistant.",
             )
+        return origin
+
+    def _approved_origin(self, request: Request) -> str:
+        origin = self._canonical_origin(request)
         if not self.registry.is_approved(origin):
-            asked = self.prompter.request(origin) if self.prompter is not None else False
             raise BridgeError(
                 403,
-                "origin_not_approved",
-                f"La plateforme {origin} n'est pas autorisée à utiliser l'assistant."
-                + (" Une demande d'autorisation est affichée dans l'assistant." if asked else ""),
-                f"The platform {origin} is not allowed to use the assistant."
-                + (" The assistant is asking the user." if asked else ""),
+                BridgeCode.ORIGIN_NOT_APPROVED,
+                f"La plateforme {origin} n'est pas autorisée à utiliser l'assistant : "
+                "connectez cette page à l'assistant (bouton « Connecter l'assistant »).",
+                f"The platform {origin} is not allowed to use the assistant: connect this page first.",
             )
         return origin
+
+    def _check_key(self, origin: str, request: Request) -> None:
+        """Every call but the status and the connection steps carries the page's access key."""
+        header = request.header("Authorization") or ""
+        scheme, _, key = header.strip().partition(" ")
+        if not header or scheme.lower() != "bearer":
+            raise BridgeError(
+                401,
+                BridgeCode.ACCESS_REQUIRED,
+                "Cette page n'est pas connectée à l'assistant : connectez-la (bouton « Connecter l'assistant »).",
+                "This page is not connected to the assistant: connect it first.",
+                headers={"WWW-Authenticate": 'Bearer realm="assistant"'},
+            )
+        if not self.access.verify(origin, key.strip()):
+            raise BridgeError(
+                401,
+                BridgeCode.ACCESS_REFUSED,
+                "La clé d'accès de cette page n'est pas (ou plus) valable : connectez de nouveau la page à l'assistant.",
+                "This page's access key is not (or no longer) valid: connect the page again.",
+                headers={"WWW-Authenticate": 'Bearer realm="assistant", error="invalid_token"'},
+            )
+
+    # -- connecting a page (assistant.bridge.access) ------------------------------------------
+
+    def _access(self, method: str, path: str, origin: str, request: Request) -> Response:
+        cors = cors_headers(origin)
+        if method == "OPTIONS":
+            headers = preflight_headers(origin, request.headers)
+            headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+            return Response(204, b"", headers)
+        self._only(method, "POST")
+        self.limiter.check(origin, "refused")
+        rest = path[len("/v1/access") :].strip("/")
+        if not rest:
+            self._read_empty_object(request)
+            return self._open_claim(origin)
+        if not CLAIM_PATTERN.match(rest):
+            raise _not_found()
+        body = self._read_body(request)
+        for key in body:
+            if key != "code":
+                raise invalid_field(key, f"Champ inconnu : « {key} ».", f"Unknown field: '{key}'.")
+        code = body.get("code")
+        if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != 6:
+            raise invalid_field("code", "Le code doit compter 6 chiffres.", "The code must be 6 digits.")
+        outcome = self.claims.redeem(rest, origin, code)
+        if outcome == ClaimOutcome.PENDING:
+            return _json(202, {"state": "pending"}, cors)
+        if outcome == ClaimOutcome.GRANTED:
+            key = self.access.issue(origin)
+            log.info("bridge: a page of %s was connected", origin)
+            answer = {
+                "state": "granted",
+                "key": key,
+                "origin": origin,
+                "ca_fingerprint_sha256": self.fingerprint(),
+            }
+            return _json(200, answer, cors)
+        if outcome == ClaimOutcome.WRONG_CODE:
+            raise BridgeError(
+                403,
+                BridgeCode.ACCESS_CODE_WRONG,
+                "Code incorrect : saisissez le code à 6 chiffres affiché par l'assistant.",
+                "Wrong code: type the 6-digit code the assistant shows.",
+            )
+        if outcome == ClaimOutcome.REFUSED:
+            raise _access_refused()
+        raise _not_found()
+
+    def _open_claim(self, origin: str) -> Response:
+        if self.prompter is None:
+            raise _access_refused()
+        why = self.prompter.why_not(origin)
+        if why == "refused":
+            raise _access_refused()
+        if why == "budget":
+            raise BridgeError(
+                429,
+                BridgeCode.QUESTION_BUDGET,
+                "Trop de demandes de connexion pour ce site : réessayez dans une heure.",
+                "Too many connection requests from this site: try again in an hour.",
+                headers={"Retry-After": "3600"},
+            )
+        claim = self.claims.open(origin)
+        started = claim is not None and self.prompter.request(
+            origin, code=claim.code, on_answer=lambda allowed: self.claims.answer(claim.ident, allowed)
+        )
+        if claim is None or not started:
+            if claim is not None:
+                self.claims.drop(claim.ident)
+            raise BridgeError(
+                429,
+                BridgeCode.QUESTION_BUSY,
+                "L'assistant pose déjà une question : répondez-y, puis réessayez.",
+                "The assistant is already asking a question: answer it, then try again.",
+                headers={"Retry-After": "5"},
+            )
+        body = {"state": "pending", "claim": claim.ident, "expires_in": int(CLAIM_SECONDS), "code_length": 6}
+        return _json(202, body, cors_headers(origin))
 
     # -- routes -----------------------------------------------------------------------------
 
@@ -258,7 +389,7 @@ class BridgeApi:
         approved = approved and origin is not None and self.registry.is_approved(origin)
         if approved and origin is not None:
             headers = cors_headers(origin)
-        body = {
+        body: dict[str, Any] = {
             "name": APP_NAME,
             "version": __version__,
             "protocol_version": PROTOCOL_VERSION,
@@ -267,14 +398,33 @@ class BridgeApi:
         }
         if origin is not None and approved:
             body["origin_approved"] = True
+            identity = self._identity(origin, request)
+            if identity is not None:
+                body["identity"] = identity
         return _json(200, body, headers)
+
+    def _identity(self, origin: str, request: Request) -> dict[str, str] | None:
+        """The bridge proves it holds the page's key before the page sends it (a squatter on the
+        port cannot): `?key=<key id>&nonce=<random>` -> an HMAC over origin, port, nonce, CA."""
+        from urllib.parse import parse_qs
+
+        query = parse_qs(request.path.split("?", 1)[1] if "?" in request.path else "")
+        key_id = (query.get("key") or [""])[0]
+        nonce = (query.get("nonce") or [""])[0]
+        if not key_id or not NONCE_PATTERN.match(nonce) or len(key_id) != 16:
+            return None
+        fingerprint = self.fingerprint()
+        proof = self.access.proof(origin, key_id, request.port, nonce, fingerprint)
+        if proof is None:
+            return None
+        return {"key": key_id, "proof": proof, "ca_fingerprint_sha256": fingerprint}
 
     def _read_body(self, request: Request) -> dict[str, Any]:
         check_content_type(request.header("Content-Type"))
         length = check_body_length(request.header("Content-Length"), request.header("Transfer-Encoding"))
         raw = request.read_body(length)
         if len(raw) != length:
-            raise BridgeError(400, "incomplete_body", "Corps de requête incomplet.", "Incomplete request body.")
+            raise BridgeError(400, BridgeCode.INCOMPLETE_BODY, "Corps de requête incomplet.", "Incomplete request body.")
         return parse_json_object(raw)
 
     def _read_empty_object(self, request: Request) -> None:
@@ -295,8 +445,8 @@ class BridgeApi:
         except AssistantError as exc:
             field_name = getattr(exc, "field", None)
             raise BridgeError(
-                400,
-                exc.code if exc.code and exc.code != "error" else "invalid_descriptor",
+                503 if exc.code in (JobCode.JOURNAL_FAILED, JobCode.ENGINE_CLOSED) else 400,
+                exc.code if exc.code and exc.code != Code.ERROR else "invalid_descriptor",
                 exc.message_fr,
                 exc.message_en,
                 field=str(field_name) if field_name is not None else None,
@@ -325,7 +475,7 @@ class BridgeApi:
             if self._streams.get(origin, 0) >= MAX_STREAMS_PER_ORIGIN:
                 raise BridgeError(
                     429,
-                    "too_many_streams",
+                    BridgeCode.TOO_MANY_STREAMS,
                     "Trop de suivis de traitements ouverts.",
                     "Too many open event streams.",
                     headers={"Retry-After": "5"},
@@ -383,7 +533,7 @@ class BridgeApi:
                     continue
                 last_write = time.monotonic()
                 seq += 1
-                data = dict(event.job)
+                data = event.job.to_public_dict()
                 data["urls"] = snapshot["urls"]
                 kind = event.kind if event.kind in ("state", "progress") else "state"
                 yield _sse("", kind, data, seq)

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import os
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from assistant import APP_NAME, paths
+from assistant.files import write_atomic, write_json_atomic
 
 #: The CA and the localhost certificate live this long; renewal starts RENEW_BEFORE earlier.
 VALIDITY = dt.timedelta(days=825)
@@ -80,19 +79,6 @@ def identity_dir() -> Path:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _write_atomic(path: Path, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fingerprint(cert: x509.Certificate) -> str:
@@ -190,11 +176,11 @@ def issue(directory: Path | None = None, *, now: dt.datetime | None = None) -> B
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     fingerprint = _fingerprint(ca_cert)
-    _write_atomic(directory / KEY_FILE, key_pem, 0o600)
-    _write_atomic(directory / CERT_FILE, chain_pem, 0o644)
-    _write_atomic(directory / CA_FILE, ca_pem, 0o644)
+    write_atomic(directory / KEY_FILE, key_pem, mode=0o600)
+    write_atomic(directory / CERT_FILE, chain_pem, mode=0o644)
+    write_atomic(directory / CA_FILE, ca_pem, mode=0o644)
     meta = {"ca_fingerprint_sha256": fingerprint, "not_after": not_after.isoformat(), "issued_at": now.isoformat()}
-    _write_atomic(directory / META_FILE, json.dumps(meta, indent=2).encode(), 0o644)
+    write_json_atomic(directory / META_FILE, meta, indent=2, mode=0o644)
     return BridgeIdentity(
         directory=directory,
         ca_path=directory / CA_FILE,

@@ -16,7 +16,6 @@ Why each exists:
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 import time
@@ -25,14 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.bridge.errors import BridgeCode
 from assistant.errors import AssistantError
+from assistant.hosts import is_loopback_host
+from assistant.jobs.names import lone_surrogate_paths
 
 #: Largest request body accepted (a job descriptor is a few kilobytes at most).
 MAX_BODY_BYTES = 64 * 1024
 #: Deepest JSON nesting accepted in a body.
 MAX_JSON_DEPTH = 12
 #: Request headers a page may send (besides the CORS-safelisted ones).
-ALLOWED_REQUEST_HEADERS = ("content-type", "last-event-id")
+ALLOWED_REQUEST_HEADERS = ("authorization", "content-type", "last-event-id")
 ALLOWED_METHODS = ("GET", "POST", "OPTIONS")
 PREFLIGHT_MAX_AGE = 600
 
@@ -79,7 +81,7 @@ def check_host(host_header: str | None, port: int) -> None:
     if not host_allowed(host_header, port):
         raise BridgeError(
             421,
-            "host_refused",
+            BridgeCode.HOST_REFUSED,
             "Requête refusée : l'adresse demandée n'est pas celle de l'assistant local.",
             "Request refused: the requested host is not the local assistant.",
         )
@@ -87,15 +89,6 @@ def check_host(host_header: str | None, port: int) -> None:
 
 # --------------------------------------------------------------------------------------------
 # Origins
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_origin(value: str | None) -> str | None:
@@ -123,7 +116,7 @@ def normalize_origin(value: str | None) -> str | None:
     host = (parts.hostname or "").lower()
     if not host or any(c in host for c in " /\\@?#%") or not all(ord(c) < 128 for c in host):
         return None
-    if scheme == "http" and not _is_loopback_host(host):
+    if scheme == "http" and not is_loopback_host(host):
         return None
     shown_host = f"[{host}]" if ":" in host else host
     default = 443 if scheme == "https" else 80
@@ -218,7 +211,7 @@ class RateLimiter:
         if wait > 0:
             raise BridgeError(
                 429,
-                "rate_limited",
+                BridgeCode.RATE_LIMITED,
                 "Trop de requêtes : réessayez dans quelques secondes.",
                 "Too many requests: try again in a few seconds.",
                 headers={"Retry-After": str(max(1, int(wait + 0.999)))},
@@ -233,7 +226,7 @@ def _invalid_json(message_en: str, field: str | None = None) -> BridgeError:
     where_fr = f" (champ « {field} » en double)" if field is not None else ""
     return BridgeError(
         400,
-        "invalid_json",
+        BridgeCode.INVALID_JSON,
         f"Le corps de la requête n'est pas un objet JSON valide{where_fr}.",
         f"The request body is not a valid JSON object ({message_en}{f': {field}' if field else ''}).",
         field=field,
@@ -245,7 +238,7 @@ def check_content_type(value: str | None) -> None:
     if media != "application/json":
         raise BridgeError(
             415,
-            "unsupported_media_type",
+            BridgeCode.UNSUPPORTED_MEDIA_TYPE,
             "Le corps de la requête doit être du JSON (Content-Type: application/json).",
             "The request body must be JSON (Content-Type: application/json).",
         )
@@ -255,17 +248,17 @@ def check_body_length(content_length: str | None, transfer_encoding: str | None)
     """The announced body length, refused when absent, malformed or above the limit."""
     if transfer_encoding:
         raise BridgeError(
-            411, "length_required", "La longueur du corps doit être annoncée.", "Content-Length is required."
+            411, BridgeCode.LENGTH_REQUIRED, "La longueur du corps doit être annoncée.", "Content-Length is required."
         )
     if content_length is None or not content_length.strip().isdigit():
         raise BridgeError(
-            411, "length_required", "La longueur du corps doit être annoncée.", "Content-Length is required."
+            411, BridgeCode.LENGTH_REQUIRED, "La longueur du corps doit être annoncée.", "Content-Length is required."
         )
     length = int(content_length.strip())
     if length > MAX_BODY_BYTES:
         raise BridgeError(
             413,
-            "body_too_large",
+            BridgeCode.BODY_TOO_LARGE,
             f"Requête trop volumineuse (limite : {MAX_BODY_BYTES // 1024} Kio).",
             f"Request body too large (limit: {MAX_BODY_BYTES // 1024} KiB).",
         )
@@ -299,7 +292,8 @@ def _depth(value: Any) -> int:
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """Strict JSON: UTF-8, one object, no duplicate keys, no NaN/Infinity, bounded nesting."""
+    """Strict JSON: UTF-8, one object, no duplicate keys, no NaN/Infinity, bounded nesting, and
+    strict Unicode (no lone surrogate escaped as `\\udXXX` in any key or string)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -316,13 +310,16 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise _invalid_json("not an object")
     if _depth(value) > MAX_JSON_DEPTH:
         raise _invalid_json("nested too deeply")
+    if next(lone_surrogate_paths(value), None) is not None:
+        # "\ud800" is valid JSON syntax but no text: it cannot be stored, logged or sent back.
+        raise _invalid_json("lone surrogate")
     return value
 
 
 def invalid_field(field: str, message_fr: str | None = None, message_en: str | None = None) -> BridgeError:
     return BridgeError(
         400,
-        "invalid_field",
+        BridgeCode.INVALID_FIELD,
         message_fr or f"Champ invalide : « {field} ».",
         message_en or f"Invalid field: '{field}'.",
         field=field,

@@ -5,9 +5,12 @@ Approvals are the user's decision and live in the settings file (`approved_origi
 changes. Session approvals (the demo platform started by `assistant run --demo`) are kept in memory
 only, never written.
 
-An unknown origin is refused at once (403) and the user is asked in the background, once per
-session per origin, one question at a time, with a cap per hour: a hostile site cannot drown the
-user in prompts by cycling through sub-domains.
+An unknown origin is refused at once (403) and the user is asked in the background, one question
+at a time, within a budget per site: an origin is asked once per session (after a "no", its
+requests are answered "no" without asking), and one site (the registrable domain: every
+`*.evil.example`) gets at most `QUESTIONS_PER_SITE_PER_HOUR` questions an hour, so a hostile site
+cycling through sub-domains cannot drown the user in prompts — while a new site is still asked:
+there is no global cap that a few hostile sites could use up.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from assistant import paths
 from assistant.bridge.guards import normalize_origin
@@ -24,8 +28,32 @@ from assistant.settings import SETTINGS_FILE, Settings
 
 log = logging.getLogger(__name__)
 
-#: At most this many approval questions per hour.
-PROMPTS_PER_HOUR = 10
+#: Approval questions one site (registrable domain) may cause per hour.
+QUESTIONS_PER_SITE_PER_HOUR = 2
+#: Public suffixes of more than one label common where the assistant is used; any other host's
+#: site is its last two labels (a cautious approximation of the Public Suffix List: a wrong guess
+#: only merges two sites' budgets, it never lets one site ask more).
+_MULTI_LABEL_SUFFIXES = frozenset(
+    {
+        "gouv.fr", "asso.fr", "nom.fr", "com.fr", "presse.fr", "tm.fr", "co.uk", "org.uk", "gov.uk", "ac.uk",
+        "com.au", "co.nz", "co.jp", "com.br", "gc.ca", "public.lu", "github.io", "gitlab.io", "netlify.app",
+        "vercel.app", "pages.dev", "herokuapp.com", "azurewebsites.net", "cloudfront.net", "blogspot.com",
+        "web.app", "firebaseapp.com", "appspot.com", "workers.dev", "ngrok.io", "ngrok-free.app",
+    }
+)
+
+
+def site_of(origin: str) -> str:
+    """The site an origin belongs to: `https://a.b.evil.example:8443` -> `evil.example`; an IP
+    address or a single-label host is its own site."""
+    host = (urlsplit(origin).hostname or origin).lower()
+    if ":" in host:  # an IPv6 address
+        return host
+    labels = host.strip(".").lower().split(".")
+    if len(labels) <= 2 or all(label.isdigit() for label in labels):
+        return ".".join(labels)
+    keep = 3 if ".".join(labels[-2:]) in _MULTI_LABEL_SUFFIXES else 2
+    return ".".join(labels[-keep:])
 
 
 class OriginRegistry:
@@ -102,49 +130,74 @@ class OriginRegistry:
                 settings.save(self._settings_path())
                 found = True
             self._reload()
+        from assistant.bridge.access import AccessStore
+
+        # The pages of a withdrawn platform lose their access keys (a later approval makes new ones).
+        if AccessStore().forget_origin(canonical):
+            found = True
         return found
 
 
 class ConsentPrompter:
-    """Asks the user, off the request thread, whether a new origin may use the assistant."""
+    """Asks the user, off the request thread, whether an origin may use the assistant (and shows the
+    code that the page must then present, see assistant.bridge.access)."""
 
     def __init__(
         self,
         registry: OriginRegistry,
-        ask: Callable[[str], bool],
+        ask: Callable[..., bool],
         *,
-        per_hour: int = PROMPTS_PER_HOUR,
+        per_site_per_hour: int = QUESTIONS_PER_SITE_PER_HOUR,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._registry = registry
         self._ask = ask
-        self._per_hour = per_hour
+        self._per_site = per_site_per_hour
         self._clock = clock
         self._lock = threading.Lock()
-        self._asked: set[str] = set()
+        self._refused: set[str] = set()
         self._busy = False
-        self._recent: list[float] = []
+        self._recent: dict[str, list[float]] = {}
         self._threads: list[threading.Thread] = []
 
-    def request(self, origin: str) -> bool:
-        """Start asking about `origin` unless it was asked already, another question is open or the
-        hourly cap is reached. Returns True when a question was started."""
+    def refused(self, origin: str) -> bool:
+        """The user said no to `origin` this session: it is answered no without asking."""
+        with self._lock:
+            return origin in self._refused
+
+    def why_not(self, origin: str) -> str:
+        """Why `request` would not ask now: "refused", "busy", "budget" or "" (it would ask)."""
         now = self._clock()
         with self._lock:
-            self._recent = [t for t in self._recent if now - t < 3600]
-            if origin in self._asked or self._busy or len(self._recent) >= self._per_hour:
+            if origin in self._refused:
+                return "refused"
+            if self._busy:
+                return "busy"
+            recent = [t for t in self._recent.get(site_of(origin), []) if now - t < 3600]
+            return "budget" if len(recent) >= self._per_site else ""
+
+    def request(self, origin: str, *, code: str = "", on_answer: Callable[[bool], None] | None = None) -> bool:
+        """Start asking about `origin` unless the user refused it this session, its site used its
+        hourly budget, or another question is open. True when a question was started; its answer
+        goes to `on_answer` (and a yes approves the origin)."""
+        now = self._clock()
+        site = site_of(origin)
+        with self._lock:
+            self._recent = {k: kept for k, v in self._recent.items() if (kept := [t for t in v if now - t < 3600])}
+            if origin in self._refused or self._busy or len(self._recent.get(site, [])) >= self._per_site:
                 return False
-            self._asked.add(origin)
             self._busy = True
-            self._recent.append(now)
-        thread = threading.Thread(target=self._run, args=(origin,), name="origin-consent", daemon=True)
+            self._recent.setdefault(site, []).append(now)
+        thread = threading.Thread(
+            target=self._run, args=(origin, code, on_answer), name="origin-consent", daemon=True
+        )
         self._threads.append(thread)
         thread.start()
         return True
 
-    def _run(self, origin: str) -> None:
+    def _run(self, origin: str, code: str, on_answer: Callable[[bool], None] | None) -> None:
         try:
-            approved = bool(self._ask(origin))
+            approved = bool(self._ask(origin, code=code) if code else self._ask(origin))
         except Exception:  # a failing dialog must not take the bridge down
             log.exception("origin approval question failed")
             approved = False
@@ -153,7 +206,11 @@ class ConsentPrompter:
                 self._registry.approve(origin)
                 log.info("origin approved by the user: %s", origin)
             else:
+                with self._lock:
+                    self._refused.add(origin)
                 log.info("origin refused by the user: %s", origin)
+            if on_answer is not None:
+                on_answer(approved)
         finally:
             with self._lock:
                 self._busy = False

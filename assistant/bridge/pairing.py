@@ -16,6 +16,10 @@ progress back. The protocol (platform side to implement) is in docs/bridge.md, "
    POSTs the job's public state to the status path at each change (progress at most once a
    second). A 401/403 means the platform revoked the device: polling stops and the pairing is
    marked revoked.
+
+Every call goes through the assistant's one transport (`assistant.transport`): the platform
+certificates are checked like the transfers' (system roots plus `platform_ca_files`), and a
+redirect is followed only within the paired origin (307/308 for the POSTs and the DELETE).
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ from urllib.parse import urlsplit
 
 from assistant import __version__, paths
 from assistant import secrets as keyring_secrets
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import normalize_origin
 from assistant.errors import AssistantError
+from assistant.transport import PlatformError, Reply, TransientError, Transport
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +64,7 @@ MAX_BACKOFF = 300.0
 
 
 class PairingError(AssistantError):
-    code = "pairing"
+    code: str = BridgeCode.PAIRING
 
 
 @dataclass
@@ -149,15 +155,13 @@ def _same_origin_path(origin: str, value: Any, default: str) -> str:
     return value
 
 
-def pair(url: str, code: str, *, session: Any = None, allow_loopback_http: bool = False) -> Pairing:
+def pair(url: str, code: str, *, transport: Transport | None = None, allow_loopback_http: bool = False) -> Pairing:
     """Pair this device with the platform at `url` using the one-time `code` the platform showed."""
-    import requests
-
     origin = _platform_origin(url, allow_loopback_http)
     code = code.strip()
     if not CODE.match(code):
         raise PairingError("Code d'association invalide.", "Invalid pairing code.")
-    http = session or requests.Session()
+    http = transport or platform_transport()
     body = {
         "code": code,
         "device_id": device_id(),
@@ -165,24 +169,27 @@ def pair(url: str, code: str, *, session: Any = None, allow_loopback_http: bool 
         "assistant_version": __version__,
     }
     try:
-        response = http.post(origin + PAIR_PATH, json=body, timeout=20, allow_redirects=False)
-    except requests.RequestException as exc:
+        response = _send_json(http, "POST", origin + PAIR_PATH, "association", body, {"Accept": "application/json"})
+    except TransientError as exc:
         raise PairingError(
-            f"La plateforme {origin} est injoignable ({type(exc).__name__}).",
-            f"The platform {origin} cannot be reached ({type(exc).__name__}).",
+            f"La plateforme {origin} est injoignable ({exc}).",
+            f"The platform {origin} cannot be reached ({exc}).",
         ) from None
-    if response.status_code in (400, 401, 403, 404, 410):
+    finally:
+        if transport is None:
+            http.close()
+    if response.status in (400, 401, 403, 404, 410):
         raise PairingError(
             "Code d'association refusé par la plateforme (expiré, déjà utilisé ou erroné).",
             "Pairing code refused by the platform (expired, used or wrong).",
         )
-    if response.status_code != 200:
+    if response.status != 200:
         raise PairingError(
-            f"La plateforme a répondu {response.status_code} à la demande d'association.",
-            f"The platform answered {response.status_code} to the pairing request.",
+            f"La plateforme a répondu {response.status} à la demande d'association.",
+            f"The platform answered {response.status} to the pairing request.",
         )
     try:
-        answer = response.json()
+        answer = json.loads(response.body)
         token = answer["token"]
     except (ValueError, KeyError, TypeError):
         raise PairingError("Réponse d'association invalide.", "Invalid pairing answer.") from None
@@ -207,22 +214,38 @@ def pair(url: str, code: str, *, session: Any = None, allow_loopback_http: bool 
     return pairing
 
 
-def unpair(url: str, *, session: Any = None, allow_loopback_http: bool = True) -> bool:
+def unpair(url: str, *, transport: Transport | None = None, allow_loopback_http: bool = True) -> bool:
     """Forget the pairing (and tell the platform, best effort). True when there was one."""
-    import requests
-
     origin = _platform_origin(url, allow_loopback_http)
     pairings = load_pairings()
     kept = [p for p in pairings if p.origin != origin]
     found = [p for p in pairings if p.origin == origin]
+    http = transport or (platform_transport(timeout=10) if found else None)
     for pairing in found:
         token = keyring_secrets.get_secret(pairing.secret_name)
-        if token:
-            with contextlib.suppress(requests.RequestException):
-                (session or requests).delete(origin + PAIR_PATH, headers=_headers(pairing, token), timeout=10)
+        if token and http is not None:
+            with contextlib.suppress(PlatformError, TransientError):
+                http.request("DELETE", origin + PAIR_PATH, what="dissociation", headers=_headers(pairing, token))
         keyring_secrets.delete_secret(pairing.secret_name)
+    if http is not None and transport is None:
+        http.close()
     _save_pairings(kept)
     return bool(found)
+
+
+def platform_transport(*, timeout: float = 20.0) -> Transport:
+    """The transport of pairing calls: the user's platform trust (system roots plus
+    `platform_ca_files`), no automatic retry (the poller has its own back-off), redirects only
+    within the platform's origin (the default rule)."""
+    from assistant.settings import Settings
+
+    return Transport(verify=Settings.load().platform_ca_files, timeout=timeout, retries=0)
+
+
+def _send_json(transport: Transport, method: str, url: str, what: str, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    data = None if body is None else json.dumps(body).encode()
+    sent = {**(headers or {}), **({"Content-Type": "application/json"} if data is not None else {})}
+    return transport.request(method, url, what=what, headers=sent, body=data, limit=1 << 20)
 
 
 def _headers(pairing: Pairing, token: str) -> dict[str, str]:
@@ -232,17 +255,18 @@ def _headers(pairing: Pairing, token: str) -> dict[str, str]:
 class Poller:
     """Polls one paired platform for jobs and reports their progress back. One thread."""
 
-    def __init__(self, pairing: Pairing, engine: Any, *, session: Any = None) -> None:
-        import requests
-
+    def __init__(self, pairing: Pairing, engine: Any, *, transport: Transport | None = None) -> None:
         self.pairing = pairing
         self.engine = engine
-        self.http = session or requests.Session()
+        self.http = transport or platform_transport(timeout=35)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._loop, name=f"pairing-{pairing.origin}", daemon=True)
         self._reports: dict[str, float] = {}
         self._refs: dict[str, str] = {}  # engine job id -> platform ref
         self._lock = threading.Lock()
+        #: One status report at a time, the job's first (queued) before any of its events: two
+        #: threads posting at once could reach the platform out of order.
+        self._report_lock = threading.RLock()
         self._unsubscribe = engine.subscribe(self._on_event)
         self.revoked = threading.Event()
 
@@ -255,6 +279,7 @@ class Poller:
         self._unsubscribe()
         if self.thread.is_alive():
             self.thread.join(10)
+        self.http.close()
 
     # -- polling ----------------------------------------------------------------------------
 
@@ -278,19 +303,14 @@ class Poller:
         token = keyring_secrets.get_secret(self.pairing.secret_name)
         if not token:
             raise _Revoked()
-        response = self.http.get(
-            self.pairing.origin + self.pairing.poll_path,
-            headers=_headers(self.pairing, token),
-            timeout=35,
-            allow_redirects=False,
-        )
-        if response.status_code in (401, 403):
+        response = self.http.request("GET", self.pairing.origin + self.pairing.poll_path, what="demande de traitements", headers=_headers(self.pairing, token))
+        if response.status in (401, 403):
             raise _Revoked()
-        if response.status_code == 204:
+        if response.status == 204:
             return self.pairing.interval
-        if response.status_code != 200:
-            raise RuntimeError(f"status {response.status_code}")
-        answer = response.json()
+        if response.status != 200:
+            raise RuntimeError(f"status {response.status}")
+        answer = json.loads(response.body)
         if not isinstance(answer, dict):
             raise RuntimeError("answer is not an object")
         ref = answer.get("id")
@@ -310,9 +330,10 @@ class Poller:
                 error["field"] = str(exc.field)  # type: ignore[attr-defined]
             self._post_status(ref, {"state": "refused", "error": error}, token)
             return
-        with self._lock:
-            self._refs[job.id] = ref
-        self._post_status(ref, job.to_public_dict(), token)
+        with self._report_lock:
+            with self._lock:
+                self._refs[job.id] = ref
+            self._post_status(ref, job.to_public_dict(), token)
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -322,14 +343,15 @@ class Poller:
         if ref is None:
             return
         now = time.monotonic()
-        terminal = event.job.get("state") in ("succeeded", "failed", "cancelled")
+        terminal = event.job.state.terminal
         if event.kind == "progress" and now - self._reports.get(ref, 0.0) < PROGRESS_EVERY:
             return
         self._reports[ref] = now
         token = keyring_secrets.get_secret(self.pairing.secret_name)
         if token:
             try:
-                self._post_status(ref, event.job, token)
+                with self._report_lock:
+                    self._post_status(ref, event.job.to_public_dict(), token)
             except Exception as exc:  # reporting must never break the job
                 log.info("pairing status report failed: %s", type(exc).__name__)
         if terminal:
@@ -337,14 +359,8 @@ class Poller:
                 self._refs.pop(event.job_id, None)
 
     def _post_status(self, ref: str, body: dict[str, Any], token: str) -> None:
-        response = self.http.post(
-            self.pairing.origin + STATUS_PATH.format(ref=ref),
-            json=body,
-            headers=_headers(self.pairing, token),
-            timeout=20,
-            allow_redirects=False,
-        )
-        if response.status_code in (401, 403):
+        response = _send_json(self.http, "POST", self.pairing.origin + STATUS_PATH.format(ref=ref), "état du traitement", body, _headers(self.pairing, token))
+        if response.status in (401, 403):
             self._mark_revoked()
 
     def _mark_revoked(self) -> None:

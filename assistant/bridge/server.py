@@ -3,9 +3,10 @@
 The standard library's ThreadingHTTPServer is enough here and keeps the attack surface to code
 that ships with Python: the load is one user's browser (a few requests per second, a handful of
 event streams), and each connection gets a thread, which suits server-sent events. What it lacks
-we add: the TLS handshake is done in the connection's own thread with a timeout (a slow client
-cannot stall the accept loop), the number of connections is capped, idle keep-alive connections
-time out, and every error answer is JSON (the stock ones are HTML).
+we add: the TLS handshake is done in the connection's own thread (a slow client cannot stall the
+accept loop), each request has a deadline for its headers and body and each listener its own cap
+on connections (assistant.bridge.connections: slow clients cannot hold the bridge), and every
+error answer is JSON (the stock ones are HTML).
 
 Ports: the default (Settings.bridge_port, 17443) and two documented fallbacks (+10, +20); the
 plain-HTTP listener takes the HTTPS port + 1. Pages try them in that order (see
@@ -27,7 +28,10 @@ from typing import Any
 
 from assistant import APP_NAME
 from assistant.bridge import ca, tls
+from assistant.bridge.access import AccessStore
 from assistant.bridge.api import BridgeApi, EngineLike, Request, Response
+from assistant.bridge.connections import MAX_CONNECTIONS_PER_LISTENER, REQUEST_DEADLINE, ConnectionTable, Reaper
+from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import Rate, RateLimiter
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
 from assistant.errors import AssistantError
@@ -40,9 +44,8 @@ DEFAULT_PORT = 17443
 FALLBACK_OFFSETS = (0, 10, 20)
 #: The plain-HTTP listener's port is the HTTPS port plus this.
 HTTP_PORT_OFFSET = 1
-#: Connections handled at once (all listeners together); extra ones are closed at once.
-MAX_CONNECTIONS = 64
-#: Seconds a connection may stay silent (TLS handshake, headers, keep-alive).
+#: Seconds a connection may stay silent while the bridge writes to it (the request itself has the
+#: stricter REQUEST_DEADLINE of assistant.bridge.connections).
 IDLE_TIMEOUT = 20.0
 #: A refused request's body is read away up to this size before the answer's connection closes.
 DISCARD_LIMIT = 1024 * 1024
@@ -53,7 +56,7 @@ def candidate_ports(base: int = DEFAULT_PORT) -> list[int]:
 
 
 class BridgeStartError(AssistantError):
-    code = "bridge_start"
+    code: str = BridgeCode.BRIDGE_START
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -62,15 +65,36 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = IDLE_TIMEOUT
     server: _Listener
+    slot: int = 0
+    _first = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.slot = self.server.local.slot
+
+    def handle_one_request(self) -> None:
+        # The first request's deadline runs from the accept (the TLS handshake counts); each
+        # following one on a keep-alive connection gets its own from now.
+        if not self._first:
+            self.server.table.waiting(self.slot)
+        self._first = False
+        super().handle_one_request()
 
     def _dispatch(self) -> None:
         headers = {k: v for k, v in self.headers.items()}
         consumed = False
+        table = self.server.table
+        if (self.headers.get("Content-Length") or "0").strip() in ("", "0") and not self.headers.get(
+            "Transfer-Encoding"
+        ):
+            table.working(self.slot)  # nothing more to read: the work itself has no deadline
 
         def read_body(length: int) -> bytes:
             nonlocal consumed
             consumed = True
-            return self.rfile.read(length) if length > 0 else b""
+            data = self.rfile.read(length) if length > 0 else b""
+            table.working(self.slot)
+            return data
 
         request = Request(
             method=self.command,
@@ -80,8 +104,10 @@ class _Handler(BaseHTTPRequestHandler):
             read_body=read_body,
         )
         response = self.server.api.handle(request)
+        table.working(self.slot)
         self._write(response)
         if not consumed:
+            table.waiting(self.slot)  # reading the refused body away has a deadline too
             self._discard_body()
 
     def _discard_body(self) -> None:
@@ -158,7 +184,7 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (bad request line, too many headers) get a JSON answer too."""
         body = json.dumps(
-            {"code": "bad_request", "message": "Requête mal formée.", "message_en": "Malformed request."}
+            {"code": BridgeCode.BAD_REQUEST, "message": "Requête mal formée.", "message_en": "Malformed request."}
         ).encode()
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.1"  # answer garbage with a real status line, never HTTP/0.9
@@ -185,18 +211,22 @@ class _Listener(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = False
+    #: A burst of connections (a page opening several, or a flood) waits in the kernel's queue
+    #: instead of having its SYNs dropped and retried a second later.
+    request_queue_size = 128
 
     def __init__(
         self,
         address: tuple[str, int],
         api: BridgeApi,
         context: ssl.SSLContext | None,
-        slots: threading.BoundedSemaphore,
+        table: ConnectionTable,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.api = api
         self.context = context
-        self.slots = slots
+        self.table = table
+        self.local = threading.local()
         super().__init__(address, _Handler, bind_and_activate=False)
         if self.address_family == socket.AF_INET6:
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -216,20 +246,29 @@ class _Listener(ThreadingHTTPServer):
         self.server_port = self.server_address[1]
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self.slots.acquire(blocking=False):
+        slot = self.table.admit(request)
+        if slot is None:  # every slot is doing work: this one waits for nothing, it is closed
             self.shutdown_request(request)
             return
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address, slot), name="bridge-connection", daemon=True
+        )
         try:
-            super().process_request(request, client_address)
+            thread.start()
         except BaseException:
-            self.slots.release()
+            self.table.release(slot)
+            self.shutdown_request(request)
             raise
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+    def _serve_connection(self, request: Any, client_address: Any, slot: int) -> None:
+        self.local.slot = slot
         try:
-            super().process_request_thread(request, client_address)
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
         finally:
-            self.slots.release()
+            self.table.release(slot)
+            self.shutdown_request(request)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(IDLE_TIMEOUT)
@@ -243,6 +282,7 @@ class _Listener(ThreadingHTTPServer):
         except (ssl.SSLError, OSError) as exc:
             log.debug("bridge: TLS handshake failed: %s", exc)
             return
+        self.table.replace_socket(self.local.slot, wrapped)
         try:
             super().finish_request(wrapped, client_address)
         finally:
@@ -274,6 +314,9 @@ class BridgeServer:
         identity: ca.BridgeIdentity | None = None,
         rates: dict[str, Rate] | None = None,
         registry: OriginRegistry | None = None,
+        access: AccessStore | None = None,
+        max_connections: int = MAX_CONNECTIONS_PER_LISTENER,
+        request_deadline: float = REQUEST_DEADLINE,
     ) -> None:
         try:
             if not ipaddress.ip_address(host).is_loopback:
@@ -303,10 +346,15 @@ class BridgeServer:
             limiter=RateLimiter(rates),
             settings=self.settings,
             stopping=self.stopping,
+            access=access,
+            fingerprint=lambda: self.identity.ca_fingerprint_sha256 if self.identity is not None else "",
         )
         self._listeners: list[_Listener] = []
         self._threads: list[threading.Thread] = []
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.max_connections = max_connections
+        self.request_deadline = request_deadline
+        self._tables: list[ConnectionTable] = []
+        self._reaper: Reaper | None = None
         self.https_port: int | None = None
         self.http_port: int | None = None
 
@@ -338,15 +386,17 @@ class BridgeServer:
             )
             thread.start()
             self._threads.append(thread)
+        self._reaper = Reaper(list(self._tables))
+        self._reaper.start()
         log.info("bridge listening on %s", ", ".join(self.urls))
 
     def _bind_all(self, port: int, context: ssl.SSLContext | None) -> None:
-        main = _Listener((self.host, port), self.api, context, self._slots)
+        main = _Listener((self.host, port), self.api, context, self._table())
         self._listeners.append(main)
         bound = main.server_address[1]
         if self.ipv6 and socket.has_ipv6:
             try:
-                self._listeners.append(_Listener(("::1", bound), self.api, context, self._slots))
+                self._listeners.append(_Listener(("::1", bound), self.api, context, self._table()))
             except OSError as exc:
                 if port:  # a fixed port must be ours on both addresses
                     raise
@@ -355,19 +405,28 @@ class BridgeServer:
             self.https_port = bound
             if self.plain_http:
                 http_port = bound + HTTP_PORT_OFFSET if port else 0
-                plain = _Listener(("127.0.0.1", http_port), self.api, None, self._slots)
+                plain = _Listener(("127.0.0.1", http_port), self.api, None, self._table())
                 self._listeners.append(plain)
                 self.http_port = plain.server_address[1]
         else:
             self.http_port = bound
 
+    def _table(self) -> ConnectionTable:
+        table = ConnectionTable(self.max_connections, self.request_deadline)
+        self._tables.append(table)
+        return table
+
     def _close_listeners(self) -> None:
         for listener in self._listeners:
             listener.server_close()
         self._listeners.clear()
+        self._tables.clear()
 
     def stop(self) -> None:
         self.stopping.set()
+        if self._reaper is not None:
+            self._reaper.stop()
+            self._reaper = None
         for listener in self._listeners:
             listener.shutdown()
         self._close_listeners()

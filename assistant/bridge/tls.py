@@ -18,9 +18,3 @@ def server_context(identity: BridgeIdentity) -> ssl.SSLContext:
     context.set_alpn_protocols(["http/1.1"])
     return context
 
-
-def client_context(identity: BridgeIdentity) -> ssl.SSLContext:
-    """A context that trusts only this installation's CA (for `assistant bridge status`, tests, bench)."""
-    context = ssl.create_default_context(cafile=str(identity.ca_path))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context

@@ -13,27 +13,28 @@ import json
 import sys
 
 from assistant.bridge import ca, instance, trust
+from assistant.i18n import _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = sub.add_parser("trust", help="faire approuver le certificat du pont par les navigateurs")
-    add.add_argument("--yes", "-y", action="store_true", help="ne pas demander de confirmation")
-    sub.add_parser("untrust", help="retirer l'autorité du pont des navigateurs")
-    st = sub.add_parser("status", help="état du pont et confiance des navigateurs")
-    st.add_argument("--json", action="store_true", help="sortie JSON")
-    pair = sub.add_parser("pair", help="associer ce poste à une plateforme (si le navigateur bloque le pont local)")
-    pair.add_argument("url", help="adresse de la plateforme (https://…)")
-    pair.add_argument("code", help="code d'association affiché par la plateforme")
-    unpair = sub.add_parser("unpair", help="dissocier ce poste d'une plateforme")
+    sub = parser.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
+    add = sub.add_parser("trust", help=_("faire approuver le certificat du pont par les navigateurs"))
+    add.add_argument("--yes", "-y", action="store_true", help=_("ne pas demander de confirmation"))
+    sub.add_parser("untrust", help=_("retirer l'autorité du pont des navigateurs"))
+    st = sub.add_parser("status", help=_("état du pont et confiance des navigateurs"))
+    st.add_argument("--json", action="store_true", help=_("sortie JSON"))
+    pair = sub.add_parser("pair", help=_("associer ce poste à une plateforme (si le navigateur bloque le pont local)"))
+    pair.add_argument("url", help=_("adresse de la plateforme (https://…)"))
+    pair.add_argument("code", help=_("code d'association affiché par la plateforme"))
+    unpair = sub.add_parser("unpair", help=_("dissocier ce poste d'une plateforme"))
     unpair.add_argument("url")
-    sub.add_parser("pairings", help="lister les plateformes associées")
+    sub.add_parser("pairings", help=_("lister les plateformes associées"))
 
 
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         return False
-    answer = input(f"{question} [o/N] ").strip().lower()
+    answer = input(_("{question} [o/N] ").format(question=question)).strip().lower()
     return answer in ("o", "oui", "y", "yes")
 
 
@@ -43,19 +44,20 @@ def _pairing(args: argparse.Namespace) -> int:
 
     if args.action == "pair":
         done = pairing.pair(args.url, args.code, allow_loopback_http=demo_mode_enabled())
-        print(f"Poste associé à {done.origin}. L'assistant y cherchera les traitements demandés tant qu'il est lancé.")
+        print(_("Poste associé à {origin}. L'assistant y cherchera les traitements demandés tant qu'il est lancé.").format(origin=done.origin))
         return 0
     if args.action == "unpair":
         if pairing.unpair(args.url):
-            print("Association retirée.")
+            print(_("Association retirée."))
             return 0
-        print("Ce poste n'était pas associé à cette plateforme.")
+        print(_("Ce poste n'était pas associé à cette plateforme."))
         return 1
     pairings = pairing.load_pairings()
     if not pairings:
-        print("Aucune plateforme associée.")
+        print(_("Aucune plateforme associée."))
     for item in pairings:
-        print(f"{item.origin} (associé le {item.paired_at}{', révoqué par la plateforme' if item.revoked else ''})")
+        template = _("{origin} (associé le {date}, révoqué par la plateforme)") if item.revoked else _("{origin} (associé le {date})")
+        print(template.format(origin=item.origin, date=item.paired_at))
     return 0
 
 
@@ -65,20 +67,20 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "trust":
         identity, _renewed = ca.ensure()
         if not args.yes and not _confirm(
-            "Ajouter l'autorité locale de l'assistant (valable seulement pour 127.0.0.1, ::1 et localhost) "
-            "aux magasins de confiance des navigateurs ?"
+            _("Ajouter l'autorité locale de l'assistant (valable seulement pour 127.0.0.1, ::1 et localhost) "
+            "aux magasins de confiance des navigateurs ?")
         ):
-            print("Rien n'a été modifié (confirmez avec --yes).", file=sys.stderr)
+            print(_("Rien n'a été modifié (confirmez avec --yes)."), file=sys.stderr)
             return 1
         outcomes = trust.trust(identity)
         for outcome in outcomes:
-            mark = "ok" if outcome.ok else "ÉCHEC"
+            mark = "ok" if outcome.ok else _("ÉCHEC")
             print(f"[{mark}] {outcome.target.browser} ({outcome.target.location}) : {outcome.message}")
         return 0 if all(o.ok for o in outcomes) else 1
     if args.action == "untrust":
         current = ca.load()
         if current is None:
-            print("Aucune autorité locale à retirer.")
+            print(_("Aucune autorité locale à retirer."))
             return 0
         for outcome in trust.untrust(current):
             print(f"{outcome.target.browser} ({outcome.target.location}) : {outcome.message}")
@@ -96,11 +98,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
-    print(f"Pont local : {'en ligne, ' + str((running or {}).get('url', '')) if running is not None else 'arrêté'}")
+    if running is not None:
+        print(_("Pont local : en ligne, {url}").format(url=running.get("url", "")))
+    else:
+        print(_("Pont local : arrêté"))
     if current is None:
-        print("Autorité locale : pas encore créée (elle l'est au premier lancement).")
+        print(_("Autorité locale : pas encore créée (elle l'est au premier lancement)."))
         return 0
-    print(f"Autorité locale : {current.ca_fingerprint_sha256[:16]}…, valable jusqu'au {current.not_after:%d/%m/%Y}")
+    print(_("Autorité locale : {fingerprint}…, valable jusqu'au {not_after:%d/%m/%Y}").format(fingerprint=current.ca_fingerprint_sha256[:16], not_after=current.not_after))
     for item in browsers:
-        print(f"  {item['browser']} : {'approuvée' if item['trusted'] else 'non approuvée'} ({item['detail']})")
+        print(f"  {item['browser']} : {_('approuvée') if item['trusted'] else _('non approuvée')} ({item['detail']})")
     return 0

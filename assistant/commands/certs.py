@@ -11,20 +11,22 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from assistant.i18n import _, ngettext
+
 if TYPE_CHECKING:
     from assistant.keystores.base import PinRequest
     from assistant.keystores.inventory import Inventory, InventoryEntry
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="liste JSON (un objet par certificat)")
+    parser.add_argument("--json", action="store_true", help=_("liste JSON (un objet par certificat)"))
     parser.add_argument(
         "--avec-avertissements",
         dest="with_warnings",
         action="store_true",
-        help="avec --json : un objet {certificates, warnings} au lieu d'une liste",
+        help=_("avec --json : un objet {certificates, warnings} au lieu d'une liste"),
     )
-    parser.add_argument("--signature", action="store_true", help="seulement les certificats qui peuvent signer")
+    parser.add_argument("--signature", action="store_true", help=_("seulement les certificats qui peuvent signer"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         for warning in inventory.warnings:
-            print(f"Attention : {_warning_text(warning.store, warning.message_fr)}", file=sys.stderr)
+            print(_("Attention : {warning_text}").format(warning_text=_warning_text(warning.store, warning.message_fr)), file=sys.stderr)
         return 0
     print_table(inventory, entries, sys.stdout)
     return 0
@@ -57,7 +59,7 @@ def _terminal_password(request: PinRequest) -> str | None:
     if request.kind != "password":
         return None
     try:
-        answer = getpass.getpass(f"Mot de passe du fichier {request.store_label} (Entrée pour passer) : ")
+        answer = getpass.getpass(_('Mot de passe du fichier {store_label} (Entrée pour passer) : ').format(store_label=request.store_label))
     except (EOFError, KeyboardInterrupt):
         return None
     return answer or None
@@ -82,12 +84,12 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
     from assistant.keystores.inventory import format_fingerprint
 
     if not entries:
-        out.write("Aucun certificat utilisable n'a été trouvé.\n")
-        out.write("Branchez votre carte ou clé USB, ou ajoutez un fichier .p12 avec « assistant import-p12 ».\n")
+        out.write(_("Aucun certificat utilisable n'a été trouvé.\n"))
+        out.write(_("Branchez votre carte ou clé USB, ou ajoutez un fichier .p12 avec « assistant import-p12 ».\n"))
     else:
         count = len(entries)
-        out.write(f"{count} certificat{'s' if count > 1 else ''} trouvé{'s' if count > 1 else ''}\n\n")
-        headers = ("N°", "Titulaire", "Émetteur", "Valide jusqu'au", "Clé", "Verdict")
+        out.write(ngettext("{count} certificat trouvé", "{count} certificats trouvés", count).format(count=count) + "\n\n")
+        headers = ("N°", _("Titulaire"), _("Émetteur"), _("Valide jusqu'au"), _("Clé"), _("Verdict"))
         rows = [
             (
                 str(i),
@@ -105,19 +107,19 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
         out.write("  ".join("─" * w for w in widths) + "\n")
         for row in rows:
             out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
-        out.write("\nDétails\n")
+        out.write(_("\nDétails\n"))
         for i, entry in enumerate(entries, 1):
             out.write(f"\n{i}. {entry.subject_name}")
             if entry.organization and entry.organization != entry.subject_name:
                 out.write(f" — {entry.organization}")
-            out.write(f"\n   Verdict    : {entry.verdict.label}\n")
-            out.write(f"   Émetteur   : {entry.issuer}\n")
-            out.write(f"   Validité   : du {format_date(entry.not_before)} au {format_date(entry.not_after)}\n")
-            out.write(f"   Magasin(s) : {_stores_text(entry)}\n")
+            out.write(_("\n   Verdict    : {label}\n").format(label=entry.verdict.label))
+            out.write(_("   Émetteur   : {issuer}\n").format(issuer=entry.issuer))
+            out.write(_("   Validité   : du {start} au {end}\n").format(start=format_date(entry.not_before), end=format_date(entry.not_after)))
+            out.write(_("   Magasin(s) : {stores}\n").format(stores=_stores_text(entry)))
             out.write(f"   SHA-256    : {format_fingerprint(entry.fingerprint_sha256)}\n")
             for reason in entry.verdict.reasons:
                 out.write(f"   {'✔' if reason.ok else '✘'} {reason.fr}\n")
     if inventory.warnings:
-        out.write("\nAvertissements\n")
+        out.write(_("\nAvertissements\n"))
         for warning in inventory.warnings:
             out.write(f"  ⚠ {_warning_text(warning.store, warning.message_fr)}\n")

@@ -12,23 +12,25 @@ import sys
 from pathlib import Path
 
 from assistant.commands.terminal import make_pin_callback, open_key
+from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.folder import EnvelopeOutcome, decrypt_paths
-from assistant.envelopes.zip_extract import human_size
+from assistant.i18n import _
 from assistant.keystores.base import Credential
 from assistant.progress import ProgressUpdate
+from assistant.units import format_size
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
-    parser.add_argument("paths", nargs="+", type=Path, metavar="ENVELOPPE_OU_DOSSIER",
-                        help="enveloppes chiffrées, ou dossiers téléchargés (toutes les enveloppes qu'ils contiennent)")
+    parser.add_argument("paths", nargs="+", type=Path, metavar=_("ENVELOPPE_OU_DOSSIER"),
+                        help=_("enveloppes chiffrées, ou dossiers téléchargés (toutes les enveloppes qu'ils contiennent)"))
     parser.add_argument("--key", action="append", required=True, metavar="KEY",
-                        help="bi-clé : URI PKCS#11 (pkcs11:…), fichier .p12/.pfx, sha256:<empreinte> ou vault:<nom> "
-                             "(répétable)")  # fmt: skip
-    parser.add_argument("--pin-env", metavar="VAR", help="variable d'environnement du code PIN ou mot de passe")
-    parser.add_argument("--out-dir", metavar="DIR", type=Path, required=True, help="dossier des fichiers déchiffrés")
-    parser.add_argument("--no-extract", action="store_true", help="ne pas extraire les archives ZIP déchiffrées")
-    parser.add_argument("--json", action="store_true", help="une ligne JSON par enveloppe")
+                        help=_("bi-clé : URI PKCS#11 (pkcs11:…), fichier .p12/.pfx, sha256:<empreinte> ou vault:<nom> "
+                             "(répétable)"))  # fmt: skip
+    parser.add_argument("--pin-env", metavar="VAR", help=_("variable d'environnement du code PIN ou mot de passe"))
+    parser.add_argument("--out-dir", metavar="DIR", type=Path, required=True, help=_("dossier des fichiers déchiffrés"))
+    parser.add_argument("--no-extract", action="store_true", help=_("ne pas extraire les archives ZIP déchiffrées"))
+    parser.add_argument("--json", action="store_true", help=_("une ligne JSON par enveloppe"))
 
 
 class _TerminalProgress:
@@ -55,16 +57,16 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
     if outcome.ok and outcome.result is not None:
         r = outcome.result
         print(f"✓ {outcome.source}")
-        print(f"  ↳ Fichier déchiffré : {r.output} ({human_size(r.size)})")
-        print(f"  ↳ Chiffrement : {r.algorithm}, {r.key_transport}")
+        print(_('  ↳ Fichier déchiffré : {output} ({size})').format(output=r.output, size=format_size(r.size)))
+        print(_("  ↳ Chiffrement : {algorithm}, {key_transport}").format(algorithm=r.algorithm, key_transport=r.key_transport))
         if outcome.extracted_to is not None:
-            print(f"  ↳ {len(outcome.files)} fichier(s) extrait(s) dans : {outcome.extracted_to}")
+            print(_("  ↳ {count} fichier(s) extrait(s) dans : {extracted_to}").format(count=len(outcome.files), extracted_to=outcome.extracted_to))
     else:
         print(f"✗ {outcome.source}")
         assert outcome.error is not None
-        print(f"  ↳ Erreur : {outcome.error.message}")
-        if outcome.error.code in ("unsafe_archive", "corrupt_archive"):
-            print("  ↳ L'archive n'a pas été conservée ; relancez avec --no-extract pour l'obtenir telle quelle.")
+        print(_("  ↳ Erreur : {message}").format(message=outcome.error.message))
+        if outcome.error.code in (EnvelopeCode.UNSAFE_ARCHIVE, EnvelopeCode.CORRUPT_ARCHIVE):
+            print(_("  ↳ L'archive n'a pas été conservée ; relancez avec --no-extract pour l'obtenir telle quelle."))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         for outcome in outcomes:
             print_outcome(outcome)
         print()
-        print(f"Enveloppes déchiffrées : {ok} sur {len(outcomes)}")
+        print(_('Enveloppes déchiffrées : {ok} sur {total}').format(ok=ok, total=len(outcomes)))
     return 0 if ok == len(outcomes) else 1
 
 

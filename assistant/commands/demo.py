@@ -12,21 +12,22 @@ import sys
 from pathlib import Path
 
 from assistant.demo.content import ContentSpec
+from assistant.i18n import _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=0, help="port d'écoute (défaut : un port libre)")
-    parser.add_argument("--data-dir", type=Path, metavar="DOSSIER", help="dossier des données de la démo")
+    parser.add_argument("--port", type=int, default=0, help=_("port d'écoute (défaut : un port libre)"))
+    parser.add_argument("--data-dir", type=Path, metavar=_("DOSSIER"), help=_("dossier des données de la démo"))
     parser.add_argument("--consultations", type=int, default=3)
     parser.add_argument("--plis", type=int, default=5)
     parser.add_argument("--envelopes", type=int, default=3)
     parser.add_argument("--files-per-envelope", type=int, default=1)
-    parser.add_argument("--file-size", type=int, default=48 * 1024, help="taille du contenu de chaque fichier (octets)")
-    parser.add_argument("--recipient-cert", type=Path, metavar="PEM", help="certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)")
-    parser.add_argument("--test-hooks", action="store_true", help="active /api/test/* (pannes simulées, pour les tests)")
-    parser.add_argument("--no-seed", action="store_true", help="ne pas placer les identifiants de démonstration dans le coffre de l'assistant")
-    parser.add_argument("--tls", action="store_true", help="servir en HTTPS (certificat émis par une autorité locale créée au démarrage)")
-    parser.add_argument("--ca-out", type=Path, metavar="FICHIER", help="avec --tls : écrire le certificat de l'autorité locale (PEM) dans ce fichier")
+    parser.add_argument("--file-size", type=int, default=48 * 1024, help=_("taille du contenu de chaque fichier (octets)"))
+    parser.add_argument("--recipient-cert", type=Path, metavar="PEM", help=_("certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)"))
+    parser.add_argument("--test-hooks", action="store_true", help=_("active /api/test/* (pannes simulées, pour les tests)"))
+    parser.add_argument("--no-seed", action="store_true", help=_("ne pas placer les identifiants de démonstration dans le coffre de l'assistant"))
+    parser.add_argument("--tls", action="store_true", help=_("servir en HTTPS (certificat émis par une autorité locale créée au démarrage)"))
+    parser.add_argument("--ca-out", type=Path, metavar=_("FICHIER"), help=_("avec --tls : écrire le certificat de l'autorité locale (PEM) dans ce fichier"))
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
 
 
@@ -47,16 +48,16 @@ def run(args: argparse.Namespace) -> int:
         tls=args.tls,
     )
     platform.start()
-    print(f"Plateforme de démonstration : {platform.url}/", flush=True)
+    print(_('Plateforme de démonstration : {url}/').format(url=platform.url), flush=True)
     if platform.tls is not None:
         if args.ca_out:
             platform.tls.write_ca(args.ca_out)  # before the port file: a caller waiting on it finds the CA
-            print(f"Certificat de l'autorité locale écrit dans : {args.ca_out}", flush=True)
-        print(f"Empreinte SHA-256 de l'autorité locale : {platform.tls.ca_fingerprint_sha256}", flush=True)
-        print("Pour que l'assistant fasse confiance à cette plateforme, ajoutez ce certificat à « platform_ca_files » dans ses réglages :", flush=True)
+            print(_("Certificat de l'autorité locale écrit dans : {ca_out}").format(ca_out=args.ca_out), flush=True)
+        print(_("Empreinte SHA-256 de l'autorité locale : {ca_fingerprint_sha256}").format(ca_fingerprint_sha256=platform.tls.ca_fingerprint_sha256), flush=True)
+        print(_("Pour que l'assistant fasse confiance à cette plateforme, ajoutez ce certificat à « platform_ca_files » dans ses réglages :"), flush=True)
         print(platform.tls.ca_pem.decode().rstrip(), flush=True)
     if platform.seeded:
-        print(f"Identifiants de démonstration ajoutés au coffre de l'assistant : {', '.join(platform.seeded)} (mot de passe : demo)", flush=True)
+        print(_("Identifiants de démonstration ajoutés au coffre de l'assistant : {names} (mot de passe : demo)").format(names=', '.join(platform.seeded)), flush=True)
     if args.port_file:
         tmp = args.port_file.with_name(args.port_file.name + ".tmp")
         tmp.write_text(platform.url)
@@ -67,5 +68,5 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         platform.stop()
-    print("Plateforme arrêtée.", file=sys.stderr)
+    print(_("Plateforme arrêtée."), file=sys.stderr)
     return 0

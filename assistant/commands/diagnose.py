@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from assistant.i18n import _
 from assistant.progress import ProgressUpdate
 
 
@@ -18,10 +19,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--platform",
         metavar="URL",
-        help="adresse de la plateforme dont tester la communication (ex. https://marches.example.fr)",
+        help=_("adresse de la plateforme dont tester la communication (ex. https://marches.example.fr)"),
     )
-    parser.add_argument("--json", action="store_true", help="rapport complet au format JSON")
-    parser.add_argument("--details", action="store_true", help="afficher le détail de chaque point")
+    parser.add_argument("--json", action="store_true", help=_("rapport complet au format JSON"))
+    parser.add_argument("--details", action="store_true", help=_("afficher le détail de chaque point"))
 
 
 def run(args: argparse.Namespace) -> int:

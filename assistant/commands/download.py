@@ -15,15 +15,16 @@ from typing import Any
 from assistant import PROTOCOL_VERSION
 from assistant.commands.jobcli import run_local_job
 from assistant.errors import InputFileError
+from assistant.i18n import _
 from assistant.jobs.interaction import HeadlessInteraction
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("descriptor", metavar="DESCRIPTEUR", help="URL du descripteur de téléchargement, ou fichier JSON")
-    parser.add_argument("--dest", type=Path, metavar="DOSSIER", help="dossier de destination (défaut : Téléchargements/<plateforme>)")
-    parser.add_argument("--connections", type=int, default=4, metavar="N", help="connexions simultanées (1 à 16, défaut 4)")
-    parser.add_argument("--json", action="store_true", help="résultat en JSON")
-    parser.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    parser.add_argument("descriptor", metavar=_("DESCRIPTEUR"), help=_("URL du descripteur de téléchargement, ou fichier JSON"))
+    parser.add_argument("--dest", type=Path, metavar=_("DOSSIER"), help=_("dossier de destination (défaut : Téléchargements/<plateforme>)"))
+    parser.add_argument("--connections", type=int, default=4, metavar="N", help=_("connexions simultanées (1 à 16, défaut 4)"))
+    parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
+    parser.add_argument("--quiet", action="store_true", help=_("sans barre de progression"))
 
 
 def descriptor_from_arg(arg: str, job_type: str) -> dict[str, Any]:

@@ -13,32 +13,28 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from assistant.i18n import N_, _, localized
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
+from assistant.jobs.results import DownloadResult
+from assistant.ui.labels import job_title
+from assistant.units import format_size
 
-#: The result fields worth a line in the terminal, in French.
+#: The result fields worth a line in the terminal (French source, shown translated).
 LABELS_FR = {
-    "files": "fichiers",
-    "bytes": "taille totale",
-    "fetched_bytes": "reçus par le réseau",
-    "already_verified": "déjà présents et vérifiés",
-    "refetched_after_hash_mismatch": "refusés (empreinte) puis téléchargés à nouveau",
-    "consultation": "consultation",
-    "envelopes": "enveloppes",
-    "uploaded": "transmises à la plateforme",
-    "bytes_uploaded": "volume transmis",
-    "signed": "fichiers signés",
-    "decrypted": "enveloppes déchiffrées",
+    "files": N_("fichiers"),
+    "bytes": N_("taille totale"),
+    "fetched_bytes": N_("reçus par le réseau"),
+    "already_verified": N_("déjà présents et vérifiés"),
+    "refetched_after_hash_mismatch": N_("refusés (empreinte) puis téléchargés à nouveau"),
+    "consultation": N_("consultation"),
+    "envelopes": N_("enveloppes"),
+    "uploaded": N_("transmises à la plateforme"),
+    "bytes_uploaded": N_("volume transmis"),
+    "signed": N_("fichiers signés"),
+    "decrypted": N_("enveloppes déchiffrées"),
 }
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("o", "Ko", "Mo", "Go"):
-        if abs(n) < 1024 or unit == "Go":
-            return f"{n:.0f} {unit}" if unit == "o" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} Go"
 
 
 class TerminalBar:
@@ -49,22 +45,23 @@ class TerminalBar:
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
 
     def __call__(self, event: JobEvent) -> None:
-        progress = event.job["progress"]
-        if progress["percent"] is None and not progress["label"]:
+        progress = event.job.progress
+        label, element = progress.label, progress.element_text
+        if progress.percent is None and not label:
             return  # queued / starting: nothing to draw yet
         now = time.monotonic()
         with self.lock:
             if event.kind == "progress" and now - self.last < (0.2 if self.tty else 2.0):
                 return
             self.last = now
-            percent = progress["percent"]
+            percent = progress.percent
             parts = [f"{percent:3d} %" if percent is not None else "  … "]
-            if progress["speed_bps"]:
-                parts.append(f"{human_bytes(progress['speed_bps'])}/s")
-            if progress["label"]:
-                parts.append(progress["label"])
-            if progress["element"]:
-                parts.append(progress["element"])
+            if round(progress.speed_bps):
+                parts.append(f"{format_size(round(progress.speed_bps))}/s")
+            if label:
+                parts.append(label)
+            if element:
+                parts.append(element)
             line = " · ".join(parts)
             if self.tty:
                 self.stream.write("\r\x1b[2K" + line[:200])
@@ -94,16 +91,18 @@ def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteractio
         engine.shutdown(wait=True)
     assert final is not None
     if as_json:
-        print(json.dumps({**final.to_public_dict(), "local": final.local_result}, ensure_ascii=False, indent=2))
+        print(json.dumps({**final.to_public_dict(), "local": final.local_result_json()}, ensure_ascii=False, indent=2))
     elif final.state is JobState.SUCCEEDED:
-        print(f"{final.title_fr} : terminé.")
-        for key, value in (final.result or {}).items():
+        print(_("{title} : terminé.").format(title=job_title(final.title_fr)))
+        for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
-                print(f"  {LABELS_FR[key]} : {human_bytes(value) if key.endswith('bytes') else value}")
-        if final.local_result.get("destination"):
-            print(f"  dossier : {final.local_result['destination']}")
+                print(f"  {LABELS_FR[key]} : {format_size(value) if key.endswith('bytes') else value}")
+                shown = format_size(value) if key.endswith("bytes") else value
+                print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
+        if isinstance(final.result, DownloadResult) and final.result.destination:
+            print(_("  dossier : {destination}").format(destination=final.result.destination))
     if final.error:
-        print(f"assistant: {final.error['message']}", file=sys.stderr)
+        print(f"assistant: {localized(final.error.message, final.error.message_en)}", file=sys.stderr)
     if final.state is JobState.SUCCEEDED:
         return 0
     return 130 if final.state is JobState.CANCELLED else 1

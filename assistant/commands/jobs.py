@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from dataclasses import asdict
 
+from assistant.i18n import _, localized
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import JobState
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=50, help="nombre de traitements affichés")
+    parser.add_argument("--limit", type=int, default=50, help=_("nombre de traitements affichés"))
     parser.add_argument("--json", action="store_true")
 
 
@@ -31,21 +31,21 @@ def run(args: argparse.Namespace) -> int:
     entries = journal.history(args.limit)
     journal.close()
     if args.json:
-        print(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=2))
+        print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return 0
     if not entries:
-        print("Aucun traitement distant.")
+        print(_("Aucun traitement distant."))
         return 0
-    print("Traitements distants")
+    print(_("Traitements distants"))
     for entry in entries:
         try:
             state = JobState(entry.state).label_fr
         except ValueError:
             state = entry.state
-        origin = "vous-même" if entry.origin == "local" else entry.origin
+        origin = _("vous-même") if entry.origin == "local" else entry.origin
         print(f"- {entry.title}  [{state}]  ({origin})")
-        print(f"  Début : {_local(entry.started_at or entry.created_at)}")
-        print(f"  Fin : {_local(entry.ended_at)}")
+        print(_("  Début : {date}").format(date=_local(entry.started_at or entry.created_at)))
+        print(_("  Fin : {date}").format(date=_local(entry.ended_at)))
         if entry.error:
-            print(f"  Erreur : {entry.error.get('message', '')}")
+            print(_("  Erreur : {message}").format(message=localized(entry.error.message, entry.error.message_en)))
     return 0

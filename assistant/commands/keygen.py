@@ -23,33 +23,34 @@ from assistant.envelopes.bicle import (
     check_backup_password,
 )
 from assistant.errors import UsageError
+from assistant.i18n import _
 from assistant.keystores.base import PinCallback, PinRequest
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
-    parser.add_argument("--name", metavar="NOM", help="nom du bi-clé : « Prénom NOM » ou une fonction")
-    parser.add_argument("--cn", metavar="CN", help="nom du certificat (défaut : « Clé de déchiffrement de NOM »)")
+    parser.add_argument("--name", metavar=_("NOM"), help=_("nom du bi-clé : « Prénom NOM » ou une fonction"))
+    parser.add_argument("--cn", metavar="CN", help=_("nom du certificat (défaut : « Clé de déchiffrement de NOM »)"))
     parser.add_argument("--key-size", type=int, default=DEFAULT_KEY_SIZE, choices=ALLOWED_KEY_SIZES,
-                        help=f"taille de la clé RSA en bits (défaut : {DEFAULT_KEY_SIZE})")  # fmt: skip
+                        help=_('taille de la clé RSA en bits (défaut : {size})').format(size=DEFAULT_KEY_SIZE))  # fmt: skip
     parser.add_argument("--validity-days", type=int, default=DEFAULT_VALIDITY_DAYS,
-                        help=f"durée de validité du certificat en jours (défaut : {DEFAULT_VALIDITY_DAYS})")  # fmt: skip
+                        help=_('durée de validité du certificat en jours (défaut : {days})').format(days=DEFAULT_VALIDITY_DAYS))  # fmt: skip
     parser.add_argument("--store", metavar="STORE",
-                        help="où créer la clé : pkcs11:token=…[?module-path=…], nss, nss:DOSSIER ou vault")  # fmt: skip
+                        help=_("où créer la clé : pkcs11:token=…[?module-path=…], nss, nss:DOSSIER ou vault"))  # fmt: skip
     parser.add_argument("--from-cert", metavar="KEY",
-                        help="second mode : utiliser un certificat existant (pkcs11:…, .p12, sha256:…) comme bi-clé")
+                        help=_("second mode : utiliser un certificat existant (pkcs11:…, .p12, sha256:…) comme bi-clé"))
     parser.add_argument("--cert-out", metavar="FILE.pem", type=Path, required=True,
-                        help="fichier où écrire le certificat public (à déposer sur la plateforme)")  # fmt: skip
+                        help=_("fichier où écrire le certificat public (à déposer sur la plateforme)"))  # fmt: skip
     parser.add_argument("--backup", action="store_true",
-                        help="faire une sauvegarde chiffrée (.p12) de la clé (coffre logiciel uniquement)")
-    parser.add_argument("--no-backup", action="store_true", help="ne pas proposer de sauvegarde")
-    parser.add_argument("--backup-p12", metavar="FILE.p12", type=Path, help="fichier de la sauvegarde chiffrée")
-    parser.add_argument("--password-env", metavar="VAR", help="variable d'environnement du mot de passe de la sauvegarde")
+                        help=_("faire une sauvegarde chiffrée (.p12) de la clé (coffre logiciel uniquement)"))
+    parser.add_argument("--no-backup", action="store_true", help=_("ne pas proposer de sauvegarde"))
+    parser.add_argument("--backup-p12", metavar="FILE.p12", type=Path, help=_("fichier de la sauvegarde chiffrée"))
+    parser.add_argument("--password-env", metavar="VAR", help=_("variable d'environnement du mot de passe de la sauvegarde"))
     parser.add_argument("--pin-env", metavar="VAR",
-                        help="variable d'environnement du code PIN de la carte, ou du mot de passe du coffre/NSS")
+                        help=_("variable d'environnement du code PIN de la carte, ou du mot de passe du coffre/NSS"))
     parser.add_argument("--remember-password", action="store_true",
-                        help="garder le mot de passe du coffre dans le trousseau du système")  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="résultat en JSON")
+                        help=_("garder le mot de passe du coffre dans le trousseau du système"))  # fmt: skip
+    parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
 
 
 def ask_new_password(what: str) -> str:
@@ -59,8 +60,8 @@ def ask_new_password(what: str) -> str:
             f"{what} : aucun terminal pour le saisir ; utilisez --password-env ou --pin-env.",
             f"{what}: no terminal to type it; use --password-env or --pin-env.",
         )
-    for _ in range(3):
-        first = getpass.getpass(f"{what} : ")
+    for _attempt in range(3):
+        first = getpass.getpass(_("{what} : ").format(what=what))
         try:
             check_backup_password(first)
         except UsageError:
@@ -68,9 +69,9 @@ def ask_new_password(what: str) -> str:
         except Exception as exc:
             print(getattr(exc, "message", str(exc)), file=sys.stderr)
             continue
-        if getpass.getpass(f"{what} (confirmation) : ") == first:
+        if getpass.getpass(_("{what} (confirmation) : ").format(what=what)) == first:
             return first
-        print("Les deux saisies sont différentes.", file=sys.stderr)
+        print(_("Les deux saisies sont différentes."), file=sys.stderr)
     raise UsageError("Mot de passe non confirmé.", "Password not confirmed.")
 
 
@@ -80,32 +81,34 @@ def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
         return None
     if not wanted and sys.stdin.isatty() and not args.json:
         print(LOSS_WARNING_FR, file=sys.stderr)
-        answer = input("Créer une sauvegarde chiffrée (.p12) de la clé ? [O/n] ").strip().lower()
+        answer = input(_("Créer une sauvegarde chiffrée (.p12) de la clé ? [O/n] ")).strip().lower()
         wanted = answer in ("", "o", "oui", "y", "yes")
     if not wanted:
         return None
     path = args.backup_p12 or args.cert_out.with_name(args.cert_out.stem + "-sauvegarde.p12")
-    password = env_secret(args.password_env) if args.password_env else ask_new_password("Mot de passe de la sauvegarde")
+    password = env_secret(args.password_env) if args.password_env else ask_new_password(_("Mot de passe de la sauvegarde"))
     return BackupRequest(Path(path), password)
 
 
 def print_result(result: BicleResult) -> None:
     cert = result.certificate
-    print("✓ Bi-clé réutilisé." if result.reused else "✓ Bi-clé créé.")
-    print(f"- Certificat : {cert.subject.rfc4514_string()}")
-    print(f"- Valide du {cert.not_valid_before_utc:%d/%m/%Y} au {cert.not_valid_after_utc:%d/%m/%Y}")
-    print(f"- Clé : RSA {cert.public_key().key_size} bits")  # type: ignore[union-attr]
-    print(f"- Magasin : {result.store_label}")
-    print(f"- Emplacement : {result.location}")
-    print(f"- Empreinte SHA-256 : {result.fingerprint_sha256}")
+    print(_("✓ Bi-clé réutilisé.") if result.reused else _("✓ Bi-clé créé."))
+    print(_("- Certificat : {subject}").format(subject=cert.subject.rfc4514_string()))
+    print(_('- Valide du {not_valid_before_utc:%d/%m/%Y} au {not_valid_after_utc:%d/%m/%Y}').format(not_valid_before_utc=cert.not_valid_before_utc, not_valid_after_utc=cert.not_valid_after_utc))
+    print(_('- Clé : RSA {key_size} bits').format(key_size=cert.public_key().key_size))  # type: ignore[union-attr]
+    print(_("- Magasin : {store_label}").format(store_label=result.store_label))
+    print(_("- Emplacement : {location}").format(location=result.location))
+    print(_("- Empreinte SHA-256 : {fingerprint_sha256}").format(fingerprint_sha256=result.fingerprint_sha256))
     attrs = result.key_attributes
     if attrs:
-        print(f"- Clé sensible : {'oui' if attrs.get('sensitive') else 'non'} ; "
-              f"extractible : {'oui' if attrs.get('extractable') else 'non'}")  # fmt: skip
+        yes, no = _("oui"), _("non")
+        print(_("- Clé sensible : {sensitive} ; extractible : {extractable}").format(
+            sensitive=yes if attrs.get("sensitive") else no, extractable=yes if attrs.get("extractable") else no
+        ))
     if result.cert_out:
-        print(f"- Certificat public (à déposer sur la plateforme) : {result.cert_out}")
+        print(_('- Certificat public (à déposer sur la plateforme) : {cert_out}').format(cert_out=result.cert_out))
     if result.backup:
-        print(f"- Sauvegarde chiffrée : {result.backup}")
+        print(_('- Sauvegarde chiffrée : {backup}').format(backup=result.backup))
     for warning in result.warnings_fr:
         print(f"⚠ {warning}")
 
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         backup = _backup_request(args) if is_vault else None
         vault_password = None
         if is_vault:
-            vault_password = env_secret(args.pin_env) if args.pin_env else ask_new_password("Mot de passe du coffre")
+            vault_password = env_secret(args.pin_env) if args.pin_env else ask_new_password(_("Mot de passe du coffre"))
 
         def pin(request: PinRequest) -> str | None:
             return pin_callback(request)

@@ -11,15 +11,16 @@ import json
 
 from assistant.bridge.origins import OriginRegistry
 from assistant.errors import UsageError
+from assistant.i18n import _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="lister les plateformes autorisées")
-    listing.add_argument("--json", action="store_true", help="sortie JSON")
-    add = sub.add_parser("add", help="autoriser une plateforme (ex. https://marches.example.fr)")
+    sub = parser.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
+    listing = sub.add_parser("list", help=_("lister les plateformes autorisées"))
+    listing.add_argument("--json", action="store_true", help=_("sortie JSON"))
+    add = sub.add_parser("add", help=_("autoriser une plateforme (ex. https://marches.example.fr)"))
     add.add_argument("origin")
-    remove = sub.add_parser("remove", help="retirer l'autorisation d'une plateforme")
+    remove = sub.add_parser("remove", help=_("retirer l'autorisation d'une plateforme"))
     remove.add_argument("origin")
 
 
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(origins, ensure_ascii=False))
         elif not origins:
-            print("Aucune plateforme autorisée.")
+            print(_("Aucune plateforme autorisée."))
         else:
             for origin in origins:
                 print(origin)
@@ -43,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
                 f"Origine invalide : « {args.origin} » (attendu : https://hôte[:port], sans chemin).",
                 f"Invalid origin: {args.origin!r} (expected https://host[:port], no path).",
             ) from None
-        print(f"Plateforme autorisée : {origin}")
+        print(_('Plateforme autorisée : {origin}').format(origin=origin))
         return 0
     if registry.revoke(args.origin):
-        print(f"Autorisation retirée : {args.origin.strip()}")
+        print(_('Autorisation retirée : {origin}').format(origin=args.origin.strip()))
         return 0
-    print(f"Cette plateforme n'était pas autorisée : {args.origin.strip()}")
+    print(_("Cette plateforme n'était pas autorisée : {origin}").format(origin=args.origin.strip()))
     return 1

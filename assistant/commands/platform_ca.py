@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import UsageError
+from assistant.i18n import _
 from assistant.settings import Settings
 
 
@@ -48,7 +49,7 @@ def _summary(path: str) -> CaFileSummary:
         try:
             certificates = [x509.load_der_x509_certificate(data)]
         except ValueError:
-            return CaFileSummary(path, [], "ce n'est pas un certificat PEM lisible")
+            return CaFileSummary(path, [], _("ce n'est pas un certificat PEM lisible"))
     out = []
     for cert in certificates:
         try:
@@ -65,23 +66,23 @@ def _summary(path: str) -> CaFileSummary:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="lister les autorités ajoutées pour les plateformes")
-    listing.add_argument("--json", action="store_true", help="sortie JSON")
-    add = sub.add_parser("add", help="ajouter le certificat d'une autorité (fichier PEM)")
+    sub = parser.add_subparsers(dest="action", metavar=_("ACTION"), required=True)
+    listing = sub.add_parser("list", help=_("lister les autorités ajoutées pour les plateformes"))
+    listing.add_argument("--json", action="store_true", help=_("sortie JSON"))
+    add = sub.add_parser("add", help=_("ajouter le certificat d'une autorité (fichier PEM)"))
     add.add_argument("file", type=Path)
-    remove = sub.add_parser("remove", help="retirer une autorité ajoutée")
+    remove = sub.add_parser("remove", help=_("retirer une autorité ajoutée"))
     remove.add_argument("file", type=Path)
 
 
 def _print(summary: CaFileSummary) -> None:
     print(summary.path)
     if summary.problem:
-        print(f"  inutilisable : {summary.problem}")
+        print(_("  inutilisable : {problem}").format(problem=summary.problem))
     for cert in summary.certificates:
         print(f"  {cert['subject']}")
-        print(f"    empreinte SHA-256 : {cert['sha256']}")
-        print(f"    valide jusqu'au {cert['not_after']} · autorité de certification : {cert['ca']}")
+        print(_("    empreinte SHA-256 : {sha256}").format(sha256=cert['sha256']))
+        print(_("    valide jusqu'au {not_after} · autorité de certification : {ca}").format(not_after=cert['not_after'], ca=cert['ca']))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([{"path": s.path, "problem": s.problem, "certificates": s.certificates} for s in summaries], ensure_ascii=False, indent=2))
         elif not summaries:
-            print("Aucune autorité ajoutée : les plateformes sont vérifiées avec les autorités du système.")
+            print(_("Aucune autorité ajoutée : les plateformes sont vérifiées avec les autorités du système."))
         else:
             for summary in summaries:
                 _print(summary)
@@ -110,15 +111,15 @@ def run(args: argparse.Namespace) -> int:
             settings = Settings.load()  # read again just before writing: keep changes made meanwhile
             settings.platform_ca_files = [*settings.platform_ca_files, path]
             settings.save()
-        print("Autorité ajoutée pour les plateformes (en plus de celles du système) :")
+        print(_("Autorité ajoutée pour les plateformes (en plus de celles du système) :"))
         _print(summary)
-        print("Redémarrez l'assistant s'il est ouvert pour qu'il en tienne compte.")
+        print(_("Redémarrez l'assistant s'il est ouvert pour qu'il en tienne compte."))
         return 0
     matches = [f for f in files if f == path or f == str(args.file)]
     if not matches:
-        print(f"Cette autorité n'était pas ajoutée : {args.file}")
+        print(_("Cette autorité n'était pas ajoutée : {file}").format(file=args.file))
         return 1
     settings.platform_ca_files = [f for f in files if f not in matches]
     settings.save()
-    print(f"Autorité retirée : {matches[0]}")
+    print(_('Autorité retirée : {path}').format(path=matches[0]))
     return 0

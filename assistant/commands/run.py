@@ -19,21 +19,22 @@ from typing import Any
 from assistant.bridge import ca, instance
 from assistant.bridge.server import BridgeServer, BridgeStartError, candidate_ports
 from assistant.errors import UsageError
+from assistant.i18n import _
 from assistant.settings import Settings
 from assistant.update.scheduler import on_started
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--headless", action="store_true", help="sans fenêtre : pont local et traitements seulement")
+    parser.add_argument("--headless", action="store_true", help=_("sans fenêtre : pont local et traitements seulement"))
     parser.add_argument(
-        "--port", type=int, default=None, help="port HTTPS du pont (par défaut celui des réglages, 17443, puis les replis)"
+        "--port", type=int, default=None, help=_("port HTTPS du pont (par défaut celui des réglages, 17443, puis les replis)")
     )
-    parser.add_argument("--demo", action="store_true", help="démarrer aussi la plateforme de démonstration")
-    parser.add_argument("--key", default=None, help="(sans fenêtre) la clé approuvée pour la session (URI pkcs11:, sha256:…, vault:…)")
+    parser.add_argument("--demo", action="store_true", help=_("démarrer aussi la plateforme de démonstration"))
+    parser.add_argument("--key", default=None, help=_("(sans fenêtre) la clé approuvée pour la session (URI pkcs11:, sha256:…, vault:…)"))
     parser.add_argument(
-        "--pin-env", default=None, metavar="VAR", help="(sans fenêtre) variable d'environnement contenant le code PIN"
+        "--pin-env", default=None, metavar="VAR", help=_("(sans fenêtre) variable d'environnement contenant le code PIN")
     )
-    parser.add_argument("--no-http", action="store_true", help="ne pas ouvrir l'écoute HTTP simple sur 127.0.0.1")
+    parser.add_argument("--no-http", action="store_true", help=_("ne pas ouvrir l'écoute HTTP simple sur 127.0.0.1"))
 
 
 def _ports(args: argparse.Namespace, settings: Settings) -> tuple[int, list[int]]:
@@ -59,7 +60,7 @@ def _refresh_trust(identity: ca.BridgeIdentity) -> None:
     try:
         trust.after_renewal(identity)
     except Exception as exc:  # the bridge still works with --ignore-certificate-errors or HTTP
-        print(f"assistant: confiance des navigateurs non mise à jour ({exc})", file=sys.stderr)
+        print(_('assistant: confiance des navigateurs non mise à jour ({reason})').format(reason=exc), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if not lock.acquire():
         info = instance.running_instance() or {}
         url = info.get("url", "?")
-        print(f"L'assistant est déjà lancé ({url}).", file=sys.stderr)
+        print(_("L'assistant est déjà lancé ({url}).").format(url=url), file=sys.stderr)
         if args.headless:
             print(url)
         return 0
@@ -136,10 +137,10 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
 
         if demo_url:
             # A newcomer's first `make run`: say where the platform's page is, and open it.
-            print(f"Plateforme de démonstration : {demo_url}", flush=True)
-            print("Identifiants de démonstration : mot de passe du coffre « demo ».", flush=True)
+            print(_('Plateforme de démonstration : {demo_url}').format(demo_url=demo_url), flush=True)
+            print(_("Identifiants de démonstration : mot de passe du coffre « demo »."), flush=True)
             _open_in_browser(demo_url)
-        return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url))
+        return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url, interaction))
     finally:
         for poller in pollers:
             poller.stop()
@@ -172,10 +173,10 @@ def _wait_headless(bridge: BridgeServer, demo_url: str | None) -> int:
     print(bridge.url, flush=True)
     for url in bridge.urls:
         if url != bridge.url:
-            print(f"aussi : {url}", flush=True)
+            print(_("aussi : {url}").format(url=url), flush=True)
     if demo_url:
-        print(f"démo : {demo_url}", flush=True)
-    print("Pont local prêt. Ctrl+C pour arrêter.", file=sys.stderr, flush=True)
+        print(_("démo : {demo_url}").format(demo_url=demo_url), flush=True)
+    print(_("Pont local prêt. Ctrl+C pour arrêter."), file=sys.stderr, flush=True)
     while not stop.wait(0.5):
         pass
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.errors import AssistantError
+from assistant.i18n import _
 from assistant.progress import ProgressUpdate
 from assistant.signing.batch import BatchResult, FileResult, sign_files
 from assistant.signing.formats import LEVELS, SignFormat
@@ -22,26 +23,26 @@ from assistant.signing.formats import LEVELS, SignFormat
 def configure(parser: argparse.ArgumentParser) -> None:
     # "--pin 1234" must not silently abbreviate "--pin-env": there is no way to give a PIN in argv.
     parser.allow_abbrev = False
-    parser.add_argument("--format", required=True, choices=[f.value for f in SignFormat], help="format de signature")
+    parser.add_argument("--format", required=True, choices=[f.value for f in SignFormat], help=_("format de signature"))
     parser.add_argument(
         "--level", default="B-B", choices=LEVELS,
-        help="niveau : B-B (défaut), B-T (horodaté), B-LT/B-LTA (PAdES : révocation incluse)",
+        help=_("niveau : B-B (défaut), B-T (horodaté), B-LT/B-LTA (PAdES : révocation incluse)"),
     )  # fmt: skip
     parser.add_argument(
         "--trust", type=Path, action="append", metavar="PEM",
-        help="autorité de confiance pour B-LT/B-LTA (PEM ; répétable). Par défaut : celles du système",
+        help=_("autorité de confiance pour B-LT/B-LTA (PEM ; répétable). Par défaut : celles du système"),
     )  # fmt: skip
-    parser.add_argument("--tsa", metavar="URL", help="service d'horodatage RFC 3161 (défaut : paramètres)")
+    parser.add_argument("--tsa", metavar="URL", help=_("service d'horodatage RFC 3161 (défaut : paramètres)"))
     parser.add_argument(
         "--key",
         required=True,
         metavar="KEY",
-        help="URI PKCS#11 (pkcs11:…), chemin d'un fichier .p12/.pfx, ou sha256:<empreinte du certificat>",
+        help=_("URI PKCS#11 (pkcs11:…), chemin d'un fichier .p12/.pfx, ou sha256:<empreinte du certificat>"),
     )
-    parser.add_argument("--pin-env", metavar="VAR", help="nom de la variable d'environnement contenant le code PIN")
-    parser.add_argument("--out-dir", metavar="DIR", type=Path, help="dossier des fichiers générés (défaut : à côté)")
-    parser.add_argument("--json", action="store_true", help="une ligne JSON par fichier source")
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="fichiers à signer")
+    parser.add_argument("--pin-env", metavar="VAR", help=_("nom de la variable d'environnement contenant le code PIN"))
+    parser.add_argument("--out-dir", metavar="DIR", type=Path, help=_("dossier des fichiers générés (défaut : à côté)"))
+    parser.add_argument("--json", action="store_true", help=_("une ligne JSON par fichier source"))
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help=_("fichiers à signer"))
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -65,24 +66,24 @@ class _ProgressPrinter:
 def print_summary(batch: BatchResult) -> None:
     total = len(batch.results)
     if batch.ok:
-        print("✓ La signature électronique des fichiers sélectionnés s'est terminée avec succès.")
+        print(_("✓ La signature électronique des fichiers sélectionnés s'est terminée avec succès."))
     else:
-        print("✗ La signature électronique de certains fichiers a échoué.")
-    print(f"- Nombre de fichiers à signer : {total}")
-    print(f"- Nombre de fichiers signés avec succès : {batch.signed}")
+        print(_("✗ La signature électronique de certains fichiers a échoué."))
+    print(_('- Nombre de fichiers à signer : {total}').format(total=total))
+    print(_('- Nombre de fichiers signés avec succès : {signed}').format(signed=batch.signed))
     print()
-    print("Fichier(s) généré(s)")
+    print(_("Fichier(s) généré(s)"))
     for result in batch.results:
         mark = "✓" if result.ok else "✗"
-        print(f"{mark} Fichier source : {result.source.name}")
-        print(f"  ↳ Format de signature : {result.format.label}")
+        print(_('{mark} Fichier source : {name}').format(mark=mark, name=result.source.name))
+        print(_('  ↳ Format de signature : {label}').format(label=result.format.label))
         if result.output is not None:
-            print(f"  ↳ Fichier généré : {result.output.name}")
-            print(f"  ↳ Répertoire de destination : {result.output.parent}")
+            print(_('  ↳ Fichier généré : {name}').format(name=result.output.name))
+            print(_('  ↳ Répertoire de destination : {parent}').format(parent=result.output.parent))
         for warning in result.warnings:
-            print(f"  ↳ Attention : {warning}")
+            print(_("  ↳ Attention : {warning}").format(warning=warning))
         if result.error is not None:
-            print(f"  ↳ Erreur : {result.error.message}")
+            print(_("  ↳ Erreur : {message}").format(message=result.error.message))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ import os
 import sys
 from collections.abc import Callable
 
+from assistant.commands.errors import CommandCode
 from assistant.errors import UsageError
+from assistant.i18n import _
 from assistant.keystores.base import Credential, PinCallback, PinIncorrectError, PinRequest, PinState
 
 
@@ -23,15 +25,15 @@ def env_secret(var: str) -> str:
         raise UsageError(
             f"La variable d'environnement {var} n'est pas définie.",
             f"The environment variable {var} is not set.",
-            code="pin_env_missing",
+            code=CommandCode.PIN_ENV_MISSING,
         )
     return os.environ[var]
 
 
 def _what(request: PinRequest) -> str:
     if request.kind == "password":
-        return f"Mot de passe de {request.store_label}"
-    return f"Code PIN de {request.store_label}"
+        return _('Mot de passe de {store_label}').format(store_label=request.store_label)
+    return _("Code PIN de {store_label}").format(store_label=request.store_label)
 
 
 def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = getpass.getpass) -> PinCallback:
@@ -51,7 +53,7 @@ def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = get
         if request.reason:
             print(f"assistant: {request.reason}", file=sys.stderr)
         if request.protected_path:
-            print(f"Saisissez le code PIN sur le clavier du lecteur ({request.store_label}).", file=sys.stderr)
+            print(_('Saisissez le code PIN sur le clavier du lecteur ({store_label}).').format(store_label=request.store_label), file=sys.stderr)
             return ""
         return os.environ.get(pin_env, "")
 
@@ -59,13 +61,13 @@ def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = get
         if request.reason:
             print(request.reason, file=sys.stderr)
         if request.retry:
-            print("Code PIN ou mot de passe incorrect.", file=sys.stderr)
+            print(_("Code PIN ou mot de passe incorrect."), file=sys.stderr)
         if request.state is PinState.FINAL_TRY:
-            print("Attention : un nouvel échec bloquera la carte.", file=sys.stderr)
+            print(_("Attention : un nouvel échec bloquera la carte."), file=sys.stderr)
         elif request.state is PinState.COUNT_LOW:
-            print("Attention : il reste peu d'essais avant le blocage de la carte.", file=sys.stderr)
+            print(_("Attention : il reste peu d'essais avant le blocage de la carte."), file=sys.stderr)
         if request.protected_path:
-            print(f"Saisissez le code PIN sur le clavier du lecteur ({request.store_label}).", file=sys.stderr)
+            print(_('Saisissez le code PIN sur le clavier du lecteur ({store_label}).').format(store_label=request.store_label), file=sys.stderr)
             return ""
         if not sys.stdin.isatty() and prompt is getpass.getpass:
             return None

@@ -4,25 +4,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
+from assistant.i18n import _
 
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from assistant.signing.verify import VerificationReport
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
-    parser.add_argument("file", type=Path, metavar="FILE", help="PDF signé, ou signature .p7s / .xml")
-    parser.add_argument("--detached-of", type=Path, metavar="DATA", help="document signé (signature détachée)")
+    parser.add_argument("file", type=Path, metavar=_("FICHIER"), help=_("PDF signé, ou signature .p7s / .p7m / .xml"))
+    parser.add_argument(
+        "--detached-of", type=Path, metavar=_("DOCUMENT"), help=_("document signé (signature détachée)")
+    )
     parser.add_argument(
         "--trust", type=Path, action="append", metavar="PEM",
-        help="autorité de confiance (PEM ; répétable). Par défaut : celles du système",
+        help=_("autorité de confiance (PEM ; répétable). Par défaut : celles du système"),
     )  # fmt: skip
-    parser.add_argument("--online", action="store_true", help="autoriser la recherche de révocation en ligne")
-    parser.add_argument("--json", action="store_true", help="rapport en JSON")
+    parser.add_argument("--online", action="store_true", help=_("autoriser la recherche de révocation en ligne"))
+    parser.add_argument("--json", action="store_true", help=_("rapport en JSON"))
+    parser.add_argument(
+        "--report", type=Path, metavar=_("FICHIER"),
+        help=_("enregistrer le rapport (FICHIER.pdf, .html ou .json) pour le dossier du marché"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--save-content", action="store_true",
+        help=_("signature attachée : enregistrer le document qu'elle contient à côté d'elle"),
+    )  # fmt: skip
 
 
 def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
@@ -38,7 +52,11 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
         except OSError as exc:
             raise UsageError(f"Lecture impossible : {path}", f"Cannot read: {path}") from exc
         try:
-            roots.extend(x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)])
+            roots.extend(
+                x509.load_pem_x509_certificates(data)
+                if b"-----BEGIN" in data
+                else [x509.load_der_x509_certificate(data)]
+            )
         except ValueError as exc:
             raise UsageError(f"{path} n'est pas un certificat.", f"{path} is not a certificate.") from exc
     return roots
@@ -54,34 +72,77 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
     roots = load_roots(args.trust)
+    if args.report is not None:
+        from assistant.reports.write import FORMATS
+
+        if args.report.suffix.lower() not in FORMATS:
+            raise UsageError(
+                f"Format de rapport inconnu « {args.report.suffix or '(aucun)'} » : choisissez .pdf, .html ou .json.",
+                f"Unknown report format '{args.report.suffix or '(none)'}': choose .pdf, .html or .json.",
+            )
     report = verify_file(args.file, detached_of=args.detached_of, trust_roots=roots, allow_fetching=args.online)
+    if args.report is not None:
+        from assistant.signing.verify_document import write_verification_report
+
+        written = write_verification_report(report, args.report)
+        print(_("Rapport enregistré : {path}").format(path=written), file=sys.stderr)
+    if args.save_content:
+        saved = report.save_attached_content()
+        print(_("Document contenu dans la signature enregistré : {path}").format(path=saved), file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0 if report.ok else 1
-    print(f"Rapport de vérification : {report.path.name}")
-    if report.signed_file is not None:
-        print(f"Document signé : {report.signed_file}")
-    for index, sig in enumerate(report.signatures, start=1):
-        mark = "✓" if sig.ok else "✗"
-        print()
-        print(f"{mark} Signature {index} : {sig.verdict_fr}")
-        print(f"  ↳ Signataire : {sig.signer} ({sig.signer_subject})")
-        print(f"  ↳ Émetteur du certificat : {sig.issuer}")
-        qualified = "qualifié" if sig.qualified else "non qualifié"
-        print(f"  ↳ Catégorie du certificat : {sig.category_label} ({qualified})")
-        print(f"  ↳ Format : {sig.format.label} {sig.level}")
-        if sig.claimed_signing_time:
-            print(f"  ↳ Date de signature déclarée : {sig.claimed_signing_time:%d/%m/%Y %H:%M:%S %Z}")
-        if sig.timestamp_time:
-            state = "valide" if sig.timestamp_valid else "NON VALIDE"
-            print(f"  ↳ Horodatage : {sig.timestamp_time:%d/%m/%Y %H:%M:%S %Z} ({state})")
-        print(f"  ↳ Intégrité du document : {'oui' if sig.intact and sig.signature_valid else 'NON'}")
-        print(f"  ↳ Certificat de confiance : {'oui' if sig.trusted else 'non'}")
-        print(f"  ↳ Certificat valide à la date de signature : {'oui' if sig.valid_at_signing_time else 'NON'}")
-        revocation = {"good": "non révoqué", "revoked": "RÉVOQUÉ", "unknown": "inconnu"}[sig.revocation]
-        print(f"  ↳ Révocation : {revocation}")
-        if sig.covers_whole_document is False:
-            print("  ↳ Attention : le document a été complété après cette signature.")
-        for problem in sig.problems:
-            print(f"  ↳ Remarque : {problem}")
+    _print_report(report)
     return 0 if report.ok else 1
+
+
+def _yes(value: bool) -> str:
+    return _("oui") if value else _("NON")
+
+
+def _print_report(report: VerificationReport) -> None:
+    print(_("Rapport de vérification : {name}").format(name=report.path.name))
+    if report.signed_file is not None:
+        print(_("Document signé : {path}").format(path=report.signed_file))
+    if report.attached_content is not None:
+        print(
+            _("Document signé : contenu dans la signature ({size} octets ; --save-content l'enregistre)").format(
+                size=len(report.attached_content)
+            )
+        )
+    revocations = {"good": _("non révoqué"), "revoked": _("RÉVOQUÉ"), "unknown": _("inconnu")}
+    for index, sig in enumerate(report.signatures, start=1):
+        print()
+        print(
+            _("{mark} Signature {index} : {verdict}").format(
+                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict_fr
+            )
+        )
+        rows = [
+            (_("Signataire"), f"{sig.signer} ({sig.signer_subject})"),
+            (_("Émetteur du certificat"), sig.issuer),
+            (_("Catégorie du certificat"), sig.category_label),
+            (_("Qualification (eIDAS)"), sig.qualified_label),
+            (_("Format"), sig.format_label + (f" ({sig.standard})" if sig.standard else "")),
+        ]
+        if sig.packaging:
+            rows.append((_("Type"), sig.packaging))
+        if sig.coverage:
+            rows.append((_("Couvre"), sig.coverage))
+        if sig.claimed_signing_time:
+            rows.append((_("Date de signature déclarée"), f"{sig.claimed_signing_time:%d/%m/%Y %H:%M:%S %Z}"))
+        if sig.timestamp_time:
+            state = _("valide") if sig.timestamp_valid else _("NON VALIDE")
+            rows.append((_("Horodatage"), f"{sig.timestamp_time:%d/%m/%Y %H:%M:%S %Z} ({state})"))
+        rows += [
+            (_("Intégrité du document"), _yes(sig.intact and sig.signature_valid)),
+            (_("Certificat de confiance"), _("oui") if sig.trusted else _("non")),
+            (_("Certificat valide à la date de signature"), _yes(sig.valid_at_signing_time)),
+            (_("Révocation"), revocations.get(sig.revocation, sig.revocation)),
+        ]
+        for label, value in rows:
+            print(f"  ↳ {label} : {value}")
+        if sig.covers_whole_document is False and not sig.coverage:
+            print("  ↳ " + _("Attention : le document a été complété après cette signature."))
+        for problem in sig.problems:
+            print(f"  ↳ {_('Remarque')} : {problem}")

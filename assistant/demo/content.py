@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.files import write_json_atomic
+
 ENVELOPE_KINDS = [("candidature", "Candidature"), ("offre", "Offre"), ("anonymat", "Anonymat")]
 COMPANIES = ["Bâtiments Durand SARL", "Électricité Martin", "Peintures Lefèvre & Fils", "Informatique du Léman", "Espaces Verts Rousseau", "Transports Girard", "Menuiserie Bonnet"]
 
@@ -141,9 +143,7 @@ class Catalog:
         except (OSError, ValueError):
             self._cache = {}
         self.consultations = self._scan()
-        tmp = self._cache_path.with_name("hash-cache.json.tmp")
-        tmp.write_text(json.dumps(self._cache))
-        os.replace(tmp, self._cache_path)
+        write_json_atomic(self._cache_path, self._cache)
 
     def file_info(self, path: Path) -> dict[str, Any]:
         stat = path.stat()

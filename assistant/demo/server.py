@@ -33,7 +33,11 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from assistant import PROTOCOL_VERSION, paths
+<<<<<<< HEAD
 from assistant.demo import tuf_repository
+=======
+from assistant.demo import bigbid, upload_test
+>>>>>>> main
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
 from assistant.demo.tls import DemoTls, make_tls
@@ -353,7 +357,7 @@ class DemoPlatform:
     def resolve_file(self, rel: str) -> Path | None:
         """A served file by its relative path, refusing anything outside the served folders."""
         rel = unquote(rel)
-        if not (rel.startswith(("consultations/", "sign/", "uploads/"))):
+        if not (rel.startswith(("consultations/", "sign/", "uploads/", "bigbid/"))):
             return None
         root = self._root or self.data_dir.resolve()
         self._root = root  # resolved once: a realpath per request costs more than a small file's transfer
@@ -445,6 +449,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
+        if path.startswith("/api/bigbid/") and bigbid.handle(self, path, query):  # the big consultation, made on demand
+            return
         if path in ("/", "/index.html"):
             self._static("index.html")
         elif path.startswith("/static/"):
@@ -461,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"error": "unknown descriptor"})
         elif path == "/api/stats":
             self._json(200, self.demo.stats.to_dict())
+        elif path == upload_test.RULES_PATH:
+            self._json(200, upload_test.rules(self.demo.url))
         elif path == "/api/info":
             assert self.demo.material is not None
             self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})
@@ -584,6 +592,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         path = urlsplit(self.path).path
+        if path == upload_test.PATH:
+            upload_test.handle(self)
+            return
         if not path.startswith("/uploads/"):
             self._json(404, {"error": "not found"})
             return
@@ -614,7 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
-        if path.startswith("/uploads/"):
+        if path.startswith("/uploads/") or path == upload_test.PATH:
             self.do_PUT()
             return
         if not self.demo.test_hooks or not path.startswith("/api/test/"):

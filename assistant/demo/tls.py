@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from assistant.bridge.ca import issue_loopback_pair
+from assistant.files import write_atomic
 
 #: The demo's certificates live one day: a new CA is made at each start anyway.
 VALIDITY = dt.timedelta(days=1)
@@ -44,9 +45,7 @@ class DemoTls:
     def write_ca(self, path: Path) -> None:
         """Write the CA certificate (public) atomically: a reader never sees half a PEM."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(self.ca_pem)
-        os.replace(tmp, path)
+        write_atomic(path, self.ca_pem, mode=0o644)
 
 
 def make_tls(now: dt.datetime | None = None) -> DemoTls:

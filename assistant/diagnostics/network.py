@@ -304,12 +304,10 @@ def _peer_certificate(target: _Target, proxy: _Proxy | None, timeout: float) -> 
 
 def _issuer_cn(cert: object) -> str:
     from cryptography import x509
-    from cryptography.x509.oid import NameOID
 
-    if not isinstance(cert, x509.Certificate):
-        return ""
-    names = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else cert.issuer.rfc4514_string()
+    from assistant.keystores.names import common_name
+
+    return common_name(cert.issuer) if isinstance(cert, x509.Certificate) else ""
 
 
 def _check_tls(target: _Target, proxy: _Proxy | None, timeout: float, context: ssl.SSLContext) -> CheckResult:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from assistant.diagnostics import checks, network
 from assistant.diagnostics.report import CheckResult, DiagnosticReport, not_checked
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.settings import Settings
 
 Step = tuple[str, str, Callable[[], list[CheckResult]]]
@@ -57,8 +57,8 @@ def run_diagnostics(
     for index, (check_id, label, func) in enumerate(steps, start=1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        progress(ProgressUpdate(step=index - 1, steps=len(steps), label=f"Test {index} sur {len(steps)} : {label}"))
+        progress(ProgressUpdate(step=index - 1, steps=len(steps), phase=Phase.CHECK, item=index, items=len(steps), subject=label))
         report.checks.extend(checks.guarded(check_id, label, func))
-    progress(ProgressUpdate(step=len(steps), steps=len(steps), label="Test de configuration terminé"))
+    progress(ProgressUpdate(step=len(steps), steps=len(steps), phase=Phase.CHECKS_DONE))
     report.duration_s = time.perf_counter() - started
     return report

@@ -32,7 +32,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from assistant.errors import AssistantError, OutputError, UsageError
+from assistant.envelopes.errors import EnvelopeCode
+from assistant.errors import AssistantError, Code, OutputError, UsageError
 from assistant.keystores.base import (
     Credential,
     DecryptionMechanism,
@@ -45,6 +46,7 @@ from assistant.keystores.base import (
     StoreKind,
     digest_info,
 )
+from assistant.keystores.errors import KeyStoreCode
 
 if TYPE_CHECKING:
     from assistant.keystores.pkcs11.backend import Pkcs11Store
@@ -66,7 +68,7 @@ LOSS_WARNING_EN = (
 
 
 class BicleError(AssistantError):
-    code = "bicle"
+    code: str = EnvelopeCode.BICLE
 
 
 def default_cn(name: str) -> str:
@@ -84,7 +86,7 @@ def check_backup_password(password: str) -> None:
             "chiffres et symboles (ou une phrase de 20 caractères et plus).",
             f"Password too weak: at least {MIN_PASSWORD_LENGTH} characters mixing lower case, upper case, digits "
             "and symbols (or a passphrase of 20 characters or more).",
-            code="weak_password",
+            code=EnvelopeCode.WEAK_PASSWORD,
         )
 
 
@@ -175,7 +177,7 @@ def self_test(credential: Credential) -> None:
         back = credential.decrypt(public.encrypt(probe, oaep),
                                   DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256))  # fmt: skip
     except KeyStoreError as exc:
-        if exc.code in ("pin_cancelled", "pin_incorrect", "pin_locked"):
+        if exc.code in (KeyStoreCode.PIN_CANCELLED, KeyStoreCode.PIN_INCORRECT, KeyStoreCode.PIN_LOCKED):
             raise
         back = credential.decrypt(public.encrypt(probe, padding.PKCS1v15()),
                                   DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15))  # fmt: skip
@@ -241,7 +243,7 @@ def _check_free(path: Path | None) -> None:
     if path is None:
         return
     if path.exists():
-        raise OutputError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code="output_exists")
+        raise OutputError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code=Code.OUTPUT_EXISTS)
     if not path.parent.is_dir():
         raise OutputError(f"Le dossier {path.parent} n'existe pas.", f"Folder {path.parent} does not exist.")
 
@@ -291,7 +293,7 @@ def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
         if not allow_module_path and not is_discovered(uri.module_path, settings.pkcs11_modules):
             raise KeyStoreError(
                 "Un traitement ne peut pas désigner un module PKCS#11.", "A job cannot name a PKCS#11 module.",
-                code="module_refused",
+                code=Code.MODULE_REFUSED,
             )  # fmt: skip
         modules = [uri.module_path]
     else:
@@ -303,11 +305,11 @@ def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
         if not found:
             raise KeyStoreError(
                 f"Aucune carte ne correspond à {uri.without_module()} : est-elle branchée ?",
-                f"No token matches {uri.without_module()}: is it plugged in?", code="token_absent",
+                f"No token matches {uri.without_module()}: is it plugged in?", code=Code.TOKEN_ABSENT,
             )  # fmt: skip
         raise KeyStoreError(
             "Plusieurs cartes correspondent : précisez « token= » ou « serial= » dans l'adresse.",
-            "Several tokens match: add 'token=' or 'serial=' to the URI.", code="token_ambiguous",
+            "Several tokens match: add 'token=' or 'serial=' to the URI.", code=EnvelopeCode.TOKEN_AMBIGUOUS,
         )  # fmt: skip
     return found[0]
 
@@ -530,7 +532,7 @@ def bicle_from_credential(credential: Credential, *, cert_out: Path | None = Non
         raise BicleError(
             f"Ce certificat ne peut pas servir de bi-clé de chiffrement : {why_fr}.",
             f"This certificate cannot serve as an encryption key pair: {why_en}.",
-            code="not_for_encryption",
+            code=EnvelopeCode.NOT_FOR_ENCRYPTION,
         )
     _check_free(cert_out)
     if test:

@@ -366,14 +366,6 @@ class BerReader:
             self._end += n
         return True
 
-    def at_end(self) -> bool:
-        return not self._fill(1)
-
-    def peek_byte(self) -> int:
-        if not self._fill(1):
-            raise _truncated()
-        return self._buf[self._start]
-
     def read_bytes(self, n: int) -> bytes:
         if n > len(self._buf):
             out = bytearray()
@@ -514,10 +506,6 @@ class BerReader:
 
 # --------------------------------------------------------------------------------------------
 # Content sinks: cipher + output file
-
-
-class _Sink(Protocol):
-    def feed(self, data: memoryview | bytearray) -> None: ...
 
 
 def _cipher_algorithm(enc: ContentEncryption, key: bytes) -> BlockCipherAlgorithm:

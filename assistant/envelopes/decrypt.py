@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from assistant.envelopes.cms_stream import decrypt_stream
 from assistant.envelopes.errors import CorruptArchiveError
-from assistant.errors import InputFileError, OutputError
+from assistant.errors import Code, InputFileError, OutputError
 from assistant.keystores.base import Credential
 from assistant.progress import CancelToken, ProgressCallback, ignore_progress
 
@@ -166,7 +166,7 @@ def decrypt_to_path(
             f"The destination folder does not exist: {out_path.parent}",
         )
     if out_path.exists() and not overwrite:
-        raise OutputError(f"Le fichier {out_path} existe déjà.", f"{out_path} already exists.", code="output_exists")
+        raise OutputError(f"Le fichier {out_path} existe déjà.", f"{out_path} already exists.", code=Code.OUTPUT_EXISTS)
     tmp = temp_path_beside(out_path)
     try:
         out = _open_exclusive(tmp)
@@ -192,7 +192,7 @@ def decrypt_to_path(
             check_zip_integrity(tmp)
         if out_path.exists() and not overwrite:
             raise OutputError(
-                f"Le fichier {out_path} existe déjà.", f"{out_path} already exists.", code="output_exists"
+                f"Le fichier {out_path} existe déjà.", f"{out_path} already exists.", code=Code.OUTPUT_EXISTS
             )
         os.replace(tmp, out_path)
     except OSError as exc:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.envelopes.cms_stream import OID_AUTH_ENVELOPED, OID_ENVELOPED, BerReader, open_source
 from assistant.envelopes.decrypt import DecryptResult, decrypt_envelope
+from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.zip_extract import ZipLimits, safe_extract_zip
 from assistant.errors import AssistantError, CancelledError, InputFileError
 from assistant.keystores.base import Credential
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 
 #: Suffixes platforms and tools give to envelopes; removed to name the decrypted file.
 ENVELOPE_SUFFIXES = (".p7m", ".p7e", ".p7", ".cms", ".enc", ".env", ".der", ".pem", ".smime", ".eml")
@@ -183,26 +184,25 @@ def decrypt_paths(
     items = list(iter_sources(paths))
     if not items:
         raise InputFileError(
-            "Aucune enveloppe chiffrée trouvée.", "No encrypted envelope found.", code="no_envelope"
+            "Aucune enveloppe chiffrée trouvée.", "No encrypted envelope found.", code=EnvelopeCode.NO_ENVELOPE
         )
     outcomes: list[EnvelopeOutcome] = []
     count = len(items)
     for index, (envelope, root) in enumerate(items, start=1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        label = f"Déchiffrement de l'enveloppe {index} sur {count}"
         element = str(envelope.relative_to(root)) if envelope.is_relative_to(root) else envelope.name
+        stage = ProgressUpdate(step=index, steps=count, phase=Phase.DECRYPT_ENVELOPE, item=index, items=count, element=element)
 
-        def relay(update: ProgressUpdate, label: str = label, element: str = element, index: int = index) -> None:
-            progress(ProgressUpdate(step=index, steps=count, label=label, element=element,
-                                    bytes_done=update.bytes_done, bytes_total=update.bytes_total))  # fmt: skip
+        def relay(update: ProgressUpdate, stage: ProgressUpdate = stage) -> None:
+            progress(replace(stage, bytes_done=update.bytes_done, bytes_total=update.bytes_total))
 
-        progress(ProgressUpdate(step=index, steps=count, label=label, element=element))
+        progress(stage)
         target_dir = _relative_out_dir(envelope, root, out_dir)
         outcomes.append(
             decrypt_one(envelope, credentials, target_dir, extract=extract, limits=limits, progress=relay, cancel=cancel)
         )
-    progress(ProgressUpdate(step=count, steps=count, label="Déchiffrement terminé"))
+    progress(ProgressUpdate(step=count, steps=count, phase=Phase.DECRYPTED))
     return outcomes
 
 

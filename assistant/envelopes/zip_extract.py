@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from assistant.envelopes.errors import CorruptArchiveError, UnsafeArchiveError
-from assistant.errors import OutputError
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.errors import Code, OutputError
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.units import format_size
 
 DEFAULT_MAX_TOTAL = 16 << 30  # 16 GiB of extracted data
 DEFAULT_MAX_RATIO = 200  # uncompressed / compressed, per member and overall
@@ -44,17 +45,6 @@ class ZipLimits:
     max_total: int = DEFAULT_MAX_TOTAL
     max_ratio: int = DEFAULT_MAX_RATIO
     max_files: int = DEFAULT_MAX_FILES
-
-
-def human_size(size: int, lang: str = "fr") -> str:
-    units = ["o", "Ko", "Mo", "Go", "To"] if lang == "fr" else ["B", "KB", "MB", "GB", "TB"]
-    value = float(size)
-    for unit in units:
-        if value < 1024 or unit == units[-1]:
-            text = f"{value:.1f}".rstrip("0").rstrip(".") if unit != units[0] else str(int(value))
-            return f"{text.replace('.', ',') if lang == 'fr' else text} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
@@ -149,8 +139,8 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
         total_compressed += info.compress_size
         if total > limits.max_total:
             raise UnsafeArchiveError(
-                f"Archive refusée : son contenu dépasse {human_size(limits.max_total)} une fois extrait.",
-                f"Archive refused: its content exceeds {human_size(limits.max_total, 'en')} once extracted.",
+                f"Archive refusée : son contenu dépasse {format_size(limits.max_total)} une fois extrait.",
+                f"Archive refused: its content exceeds {format_size(limits.max_total, 'en')} once extracted.",
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _unsafe(name, "a un taux de compression anormal (bombe ZIP)", "has an abnormal compression ratio (zip bomb)")
@@ -179,7 +169,7 @@ def safe_extract_zip(
     limits = limits or ZipLimits()
     target_dir = Path(target_dir)
     if target_dir.exists():
-        raise OutputError(f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code="output_exists")
+        raise OutputError(f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS)
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -206,7 +196,7 @@ def safe_extract_zip(
                 if cancel is not None:
                     cancel.raise_if_cancelled()
                 progress(ProgressUpdate(step=index, steps=len(files), bytes_done=done, bytes_total=total_declared,
-                                        label=f"Extraction du fichier {index} sur {len(files)}",
+                                        phase=Phase.EXTRACT_FILE, item=index, items=len(files),
                                         element=rel.name))  # fmt: skip
                 dest = tmp.joinpath(*rel.parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -222,7 +212,7 @@ def safe_extract_zip(
                             tmp.joinpath(*checked.parts).mkdir(parents=True, exist_ok=True)
             if target_dir.exists():
                 raise OutputError(
-                    f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code="output_exists"
+                    f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS
                 )
             os.replace(tmp, target_dir)
         except BaseException:

@@ -15,33 +15,42 @@ the rules are enforced in one place:
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from assistant import PROTOCOL_VERSION
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, Code, ErrorInfo
+from assistant.hosts import is_loopback_host
+from assistant.jobs.errors import JobCode
 from assistant.jobs.model import LOCAL_ORIGIN, JobType
+from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
+from assistant.jobs.params import (
+    DecryptParams,
+    DiagnoseParams,
+    DownloadParams,
+    JobParams,
+    KeygenParams,
+    OpenParams,
+    SignParams,
+    VerifyParams,
+)
 from assistant.settings import Settings
 
 #: Environment switch of demo/test mode: plain HTTP to 127.0.0.1 becomes acceptable.
 DEMO_ENV = "ASSISTANT_DEMO"
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
-_SAFE_NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-MAX_NAME = 180
 MAX_FILES = 100_000
 
 
 class DescriptorError(AssistantError):
     """The descriptor is malformed or breaks a rule. `.field` names the offending field."""
 
-    code = "descriptor_invalid"
+    code: str = JobCode.DESCRIPTOR_INVALID
 
     def __init__(self, field_name: str, message_fr: str, message_en: str, *, code: str | None = None) -> None:
         super().__init__(
@@ -51,18 +60,16 @@ class DescriptorError(AssistantError):
         )
         self.field = field_name
 
-    def to_dict(self) -> dict[str, str]:
-        data = super().to_dict()
-        data["field"] = self.field
-        return data
+    def info(self) -> ErrorInfo:
+        return ErrorInfo(self.code, self.message_fr, self.message_en, field=self.field)
 
 
 class UrlNotAllowedError(DescriptorError):
-    code = "url_not_allowed"
+    code: str = JobCode.URL_NOT_ALLOWED
 
 
 class LocalOnlyFieldError(DescriptorError):
-    code = "local_only_field"
+    code: str = JobCode.LOCAL_ONLY_FIELD
 
 
 #: Spaces and control characters have no place in a URL (a regex: a per-character loop cost
@@ -111,7 +118,7 @@ class UrlPolicy:
         if parts.scheme == "https":
             pass
         elif parts.scheme == "http":
-            if not (self.loopback_http and _is_loopback(host)):
+            if not (self.loopback_http and is_loopback_host(host)):
                 raise UrlNotAllowedError(
                     where,
                     "seules les adresses HTTPS sont acceptées.",
@@ -136,13 +143,6 @@ class UrlPolicy:
 
 def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def normalize_origin(origin: str) -> str:
@@ -183,7 +183,7 @@ def _obj(value: Any, where: str, required: Mapping[str, Checker], optional: Mapp
     out: dict[str, Any] = {}
     for key in value:
         if not isinstance(key, str) or (key not in required and key not in optional):
-            raise DescriptorError(_join(where, str(key)), "champ inconnu.", "unknown field.", code="descriptor_unknown_field")
+            raise DescriptorError(_join(where, str(key)), "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD)
     for key, checker in required.items():
         if key not in value:
             raise DescriptorError(_join(where, key), "champ obligatoire absent.", "required field missing.")
@@ -247,14 +247,15 @@ def _list(item: Checker, *, min_len: int = 0, max_len: int = MAX_FILES) -> Check
 
 
 def safe_name(value: Any, where: str) -> str:
-    """A name that becomes one path component: no separators, no '..', no device names."""
-    if not isinstance(value, str) or not value.strip():
+    """A name that becomes one path component, checked as it will be used (see jobs/names.py)."""
+    if not isinstance(value, str):
         raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
-    if len(value) > MAX_NAME or _SAFE_NAME_FORBIDDEN.search(value) or value.strip(" .") != value.strip() or value in (".", ".."):
-        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
-    if value.strip().startswith("..") or value.split(".")[0].lower() in _WINDOWS_RESERVED:
-        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code="descriptor_unsafe_name")
-    return value.strip()
+    name = normalise_name(value)
+    if not name:
+        raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
+    if unsafe_name_reason(name) is not None:
+        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code=JobCode.DESCRIPTOR_UNSAFE_NAME)
+    return name
 
 
 def _sha256(value: Any, where: str) -> str:
@@ -388,14 +389,25 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
     return {}, {"platform_url": ctx.policy.check}
 
 
-@dataclass
+#: The parameters' class of each job type: validated JSON becomes one of these (JSON stops here).
+PARAMS_TYPES: dict[JobType, type[JobParams]] = {
+    JobType.DOWNLOAD: DownloadParams,
+    JobType.OPEN: OpenParams,
+    JobType.SIGN: SignParams,
+    JobType.VERIFY: VerifyParams,
+    JobType.KEYGEN: KeygenParams,
+    JobType.DECRYPT: DecryptParams,
+    JobType.DIAGNOSE: DiagnoseParams,
+}
+
+
+@dataclass(frozen=True)
 class ParsedDescriptor:
     type: JobType
-    params: dict[str, Any]
+    params: JobParams
     token: str | None = None
     label: str = ""
     platform: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_descriptor(
@@ -411,6 +423,9 @@ def parse_descriptor(
     ctx = _Ctx(policy=policy, local=policy.origin == LOCAL_ORIGIN)
     if not isinstance(descriptor, Mapping):
         raise DescriptorError("descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
+    for where in lone_surrogate_paths(descriptor):
+        # A lone surrogate cannot be encoded in UTF-8: it would break the journal and every answer.
+        raise DescriptorError(where, "texte Unicode invalide (substitut isolé).", "invalid Unicode text (lone surrogate).", code=JobCode.DESCRIPTOR_INVALID_UNICODE)
     head = _obj(
         descriptor,
         "",
@@ -418,7 +433,7 @@ def parse_descriptor(
         {"label": _str(300), "token": _str(4096), "platform": safe_name, "params": lambda v, w: v},
     )
     if head["version"] != PROTOCOL_VERSION:
-        raise DescriptorError("version", f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).", f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).", code="descriptor_version")
+        raise DescriptorError("version", f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).", f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).", code=JobCode.DESCRIPTOR_VERSION)
     job_type = JobType(head["type"])
     if expected_type is not None and job_type is not expected_type:
         raise DescriptorError("type", f"type « {expected_type.value} » attendu.", f"type {expected_type.value!r} expected.")
@@ -429,7 +444,7 @@ def parse_descriptor(
     _check_alternatives(job_type, params, ctx)
     return ParsedDescriptor(
         type=job_type,
-        params=params,
+        params=PARAMS_TYPES[job_type].from_json(params),
         token=head.get("token"),
         label=head.get("label", ""),
         platform=head.get("platform", ""),
@@ -456,14 +471,3 @@ def _check_alternatives(job_type: JobType, params: dict[str, Any], ctx: _Ctx) ->
         )
     if job_type is JobType.SIGN and "format" not in params:
         raise DescriptorError("params.format", "champ obligatoire absent.", "required field missing.")
-
-
-def iter_files(consultations: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]]:
-    """Flatten consultation/pli/enveloppe/file in descriptor order."""
-    out = []
-    for consultation in consultations:
-        for pli in consultation["plis"]:
-            for envelope in pli["envelopes"]:
-                for file in envelope["files"]:
-                    out.append((consultation, pli, envelope, file))
-    return out

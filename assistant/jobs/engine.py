@@ -1,7 +1,8 @@
 """The job engine: validates descriptors, queues jobs, runs them on a small worker pool.
 
-Each job type has a runner (`assistant.jobs.runners.<type>.run(ctx)`) that does the work and
-reports through `ctx.progress` (a plain `ProgressCallback`). The engine merges those reports into
+Each job type has a runner (`assistant.jobs.registry.RUNNERS`: `run(ctx, params) -> result`, with
+the job type's own parameter and result classes) that does the work and reports through
+`ctx.progress` (a plain `ProgressCallback`). The engine merges those reports into
 the job's `Progress` (computing a smoothed speed), throttles them, and hands `JobEvent`s to
 listeners: the UI, the bridge's server-sent events and the CLI's progress bar are three views of
 the same stream. Cancel is cooperative: runners check `ctx.cancel` between chunks and files and
@@ -11,7 +12,6 @@ half-written.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -19,15 +19,18 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from assistant.errors import AssistantError, CancelledError
+from assistant.errors import AssistantError, CancelledError, Code
 from assistant.jobs.descriptor import DescriptorError, ParsedDescriptor, UrlPolicy, parse_descriptor
+from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import UserInteraction
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import Job, JobEvent, JobState, JobType, Progress, utcnow
+from assistant.jobs.params import JobParams
+from assistant.jobs.results import JobResult
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate
 from assistant.settings import Settings
 from assistant.update.gate import check_remote_jobs_allowed
@@ -46,29 +49,40 @@ SPEED_WINDOW = 3.0
 #: Finished jobs kept in memory (the journal keeps the whole history): a tray app runs for weeks.
 KEEP_FINISHED = 500
 
-__all__ = ["DescriptorError", "JobContext", "JobEngine", "JobFailed", "RunnerResult"]
+__all__ = ["DescriptorError", "JobContext", "JobEngine", "JobFailed", "Runner", "RunnerEntry"]
 
-
-@dataclass
-class RunnerResult:
-    """What a runner returns: `result` for the page, `local` (paths) for the local UI/CLI only."""
-
-    result: dict[str, Any] = field(default_factory=dict)
-    local: dict[str, Any] = field(default_factory=dict)
+P = TypeVar("P", bound=JobParams)
 
 
 class JobFailed(AssistantError):
     """A runner's failure that still carries a partial result (e.g. 3 files of 45 failed)."""
 
-    code = "job_failed"
+    code: str = JobCode.JOB_FAILED
 
-    def __init__(self, error: AssistantError, result: RunnerResult) -> None:
+    def __init__(self, error: AssistantError, result: JobResult) -> None:
         super().__init__(error.message_fr, error.message_en, code=error.code)
         self.error = error
         self.partial = result
 
 
-Runner = Callable[["JobContext"], RunnerResult]
+#: What the engine calls for a job: its context and typed parameters in, its typed result out.
+Runner = Callable[["JobContext", JobParams], JobResult]
+
+
+@dataclass(frozen=True)
+class RunnerEntry(Generic[P]):
+    """A job type's runner with the parameters' class it takes (the registry's entries).
+
+    Calling it checks that the job's parameters are of that class, so each runner is written
+    against its own type (`run(ctx, params: SignParams) -> SignResult`)."""
+
+    params: type[P]
+    run: Callable[[JobContext, P], JobResult]
+
+    def __call__(self, ctx: JobContext, params: JobParams) -> JobResult:
+        if not isinstance(params, self.params):
+            raise TypeError(f"{self.params.__name__} expected, got {type(params).__name__}")
+        return self.run(ctx, params)
 
 
 class _ProgressMerger:
@@ -80,10 +94,10 @@ class _ProgressMerger:
     def merge(self, progress: Progress, update: ProgressUpdate, fraction: float | None) -> None:
         if update.steps:
             progress.step, progress.steps = update.step, update.steps
-        if update.label:
-            progress.label = update.label
-        if update.element:
-            progress.element = update.element
+        if update.phase:
+            progress.phase, progress.item, progress.items, progress.subject = update.phase, update.item, update.items, update.subject
+        if update.element or update.position:
+            progress.element, progress.position = update.element, update.position
         if update.bytes_total:
             progress.bytes_total = update.bytes_total
             progress.bytes_done = update.bytes_done
@@ -121,7 +135,7 @@ class JobContext:
         return self._job.id
 
     @property
-    def params(self) -> dict[str, Any]:
+    def params(self) -> JobParams:
         return self._job.params
 
     @property
@@ -151,6 +165,7 @@ class JobContext:
             return self._engine._tokens.get(self._job.id)
 
     def url_policy(self, origin: str | None = None) -> UrlPolicy:
+        """The URL rule of this job's descriptor (what a redirect may lead to)."""
         return UrlPolicy.for_origin(origin or self._job.origin, self._engine.settings, loopback_http=self._engine.loopback_http)
 
     def parse_nested(self, descriptor: Mapping[str, Any], origin: str) -> ParsedDescriptor:
@@ -162,9 +177,10 @@ class JobContext:
     def report(self, update: ProgressUpdate, *, fraction: float | None = None, force: bool = False) -> None:
         self.cancel.raise_if_cancelled()
         with self._engine._lock:
-            previous = (self._job.progress.step, self._job.progress.label)
-            self.merger.merge(self._job.progress, update, fraction)
-            changed = previous != (self._job.progress.step, self._job.progress.label)
+            progress = self._job.progress
+            previous = (progress.step, progress.phase, progress.item, progress.subject)
+            self.merger.merge(progress, update, fraction)
+            changed = previous != (progress.step, progress.phase, progress.item, progress.subject)
             now = time.monotonic()
             if not (force or changed or now - self._last_emit >= PROGRESS_INTERVAL or self._job.progress.fraction == 1.0):
                 return
@@ -229,14 +245,18 @@ class JobEngine:
         self._announced: set[str] = set()
         self._closed = False
 
-    # -- public API (see docs/protocol.md and CONTRACTS.md) -------------------------------
+    # -- public API (see docs/protocol.md and docs/bridge.md) ----------------------------
 
     def submit(self, descriptor: Mapping[str, Any], origin: str) -> Job:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
+<<<<<<< HEAD
             raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code="engine_closed")
         if origin != "local":  # an outdated assistant refuses pages' jobs until updated (issue 14)
             check_remote_jobs_allowed()
+=======
+            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code=JobCode.ENGINE_CLOSED)
+>>>>>>> main
         parsed = parse_descriptor(descriptor, origin, self.settings, loopback_http=self.loopback_http)
         job = Job(
             id=uuid.uuid4().hex,
@@ -247,12 +267,22 @@ class JobEngine:
             platform=parsed.platform,
         )
         cancel = CancelToken()
+        # The journal first: a job it cannot record never exists in memory (no queued ghost
+        # holding its token, no list of jobs that cannot be answered).
+        try:
+            self.journal.record_job(job)
+        except Exception as exc:
+            log.exception("job %s could not be recorded in the journal", job.id)
+            raise AssistantError(
+                "Le traitement n'a pas pu être enregistré : il n'est pas lancé.",
+                "The job could not be recorded: it was not started.",
+                code=JobCode.JOURNAL_FAILED,
+            ) from exc
         with self._lock:
             if parsed.token:
                 self._tokens[job.id] = parsed.token
             self._jobs[job.id] = job
             self._cancels[job.id] = cancel
-        self.journal.record_job(job)
         self._emit(job, "state")
         self._futures[job.id] = self._executor.submit(self._run, job, cancel)
         log.info("job %s (%s) queued by %s", job.id, job.type.value, job.origin)
@@ -322,9 +352,11 @@ class JobEngine:
     def _runner_for(self, job_type: JobType) -> Runner:
         if job_type in self._runners:
             return self._runners[job_type]
-        module = importlib.import_module(f"assistant.jobs.runners.{job_type.value}")
-        runner: Runner = module.run
-        return runner
+        # Imported here: the runners import this module (JobContext), and a CLI command that
+        # never runs a job should not pay for importing every runner.
+        from assistant.jobs.registry import RUNNERS
+
+        return RUNNERS[job_type]
 
     def _run(self, job: Job, cancel: CancelToken) -> None:
         if cancel.cancelled:
@@ -335,7 +367,7 @@ class JobEngine:
         self._set_state(job, JobState.RUNNING)
         ctx = JobContext(self, job, cancel)
         try:
-            outcome = self._runner_for(job.type)(ctx)
+            outcome = self._runner_for(job.type)(ctx, job.params)
         except CancelledError as exc:
             self._finish(job, JobState.CANCELLED, error=exc)
         except JobFailed as exc:
@@ -353,7 +385,7 @@ class JobEngine:
                 error=AssistantError(
                     f"Erreur interne pendant le traitement ({type(exc).__name__}).",
                     f"Internal error during the job ({type(exc).__name__}).",
-                    code="internal",
+                    code=Code.INTERNAL,
                 ),
             )
         else:
@@ -364,16 +396,15 @@ class JobEngine:
                     job.progress.fraction = 1.0
                 self._finish(job, JobState.SUCCEEDED, outcome=outcome)
 
-    def _finish(self, job: Job, state: JobState, *, error: AssistantError | None = None, outcome: RunnerResult | None = None) -> None:
+    def _finish(self, job: Job, state: JobState, *, error: AssistantError | None = None, outcome: JobResult | None = None) -> None:
         with self._lock:
             if job.state.terminal:
                 return
             job.ended_at = utcnow()
             if outcome is not None:
-                job.result = outcome.result
-                job.local_result = outcome.local
+                job.result = outcome
             if error is not None:
-                job.error = error.to_dict()
+                job.error = error.info()
             self._tokens.pop(job.id, None)
         self._set_state(job, state)
         self._prune()
@@ -405,7 +436,7 @@ class JobEngine:
 
     def _emit(self, job: Job, kind: str) -> None:
         with self._lock:
-            event = JobEvent(job.id, kind, job.to_public_dict())
+            event = JobEvent(job.id, kind, job.snapshot())
             listeners = list(self._listeners)
             self._changed.notify_all()
         for listener in listeners:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.errors import OutputError
 from assistant.progress import CancelToken
@@ -22,6 +23,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: `assistant download` should not pay for cryptography's import
     from assistant.jobs.model import Job
+    from assistant.jobs.params import Consultation
     from assistant.keystores.base import Credential, PinCallback, PinRequest
 
 
@@ -39,14 +41,14 @@ class DownloadSummary:
     consultations: tuple[str, ...]
 
     @classmethod
-    def of(cls, consultations: Sequence[Mapping[str, Any]]) -> DownloadSummary:
-        plis = [pli for c in consultations for pli in c["plis"]]
-        files = [f for pli in plis for envelope in pli["envelopes"] for f in envelope["files"]]
+    def of(cls, consultations: Sequence[Consultation]) -> DownloadSummary:
+        plis = [pli for c in consultations for pli in c.plis]
+        files = [f for pli in plis for envelope in pli.envelopes for f in envelope.files]
         return cls(
             plis=len(plis),
             files=len(files),
-            bytes=sum(int(f["size"]) for f in files),
-            consultations=tuple(str(c.get("reference") or c["id"]) for c in consultations),
+            bytes=sum(f.size for f in files),
+            consultations=tuple(c.shown_reference for c in consultations),
         )
 
 
@@ -107,8 +109,9 @@ class UserInteraction(Protocol):
     def ask_pin(self, request: PinRequest) -> str | None:
         """The PIN or password for a store; None when the user cancels. Never stored."""
 
-    def approve_origin(self, origin: str) -> bool:
-        """May this platform (a web origin) use the assistant? Asked once per new origin."""
+    def approve_origin(self, origin: str, code: str = "") -> bool:
+        """May this platform (a web origin) use the assistant? `code` (6 digits) is shown with the
+        question when a page asks to be connected: the user types it into the page."""
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         """A yes/no question in French (overwrite a folder, keep decrypted files...)."""
@@ -180,11 +183,16 @@ class HeadlessInteraction:
             return ""
         return os.environ.get(self.pin_env)
 
-    def approve_origin(self, origin: str) -> bool:
+    def approve_origin(self, origin: str, code: str = "") -> bool:
         if self.approve_origins:
-            return True
-        settings = self.settings or Settings.load()
-        return origin in settings.approved_origins
+            approved = True
+        else:
+            settings = self.settings or Settings.load()
+            approved = origin in settings.approved_origins
+        if approved and code:
+            # Nobody sees a window: the code goes to the terminal of the user who runs the assistant.
+            print(f"Connexion de la page {origin} : code {code}", file=sys.stderr, flush=True)
+        return approved
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         return self.confirm_all

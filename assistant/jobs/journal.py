@@ -20,7 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from assistant import paths
-from assistant.jobs.model import Job
+from assistant.errors import ErrorInfo
+from assistant.jobs.errors import JobCode
+from assistant.jobs.model import Job, JobType
+from assistant.jobs.results import (
+    DecryptResult,
+    DiagnoseResult,
+    DownloadResult,
+    JobResult,
+    KeygenResult,
+    OpenResult,
+    SignResult,
+    VerifyResult,
+)
 
 JOURNAL_FILE = "journal.sqlite3"
 
@@ -55,6 +67,39 @@ CREATE TABLE IF NOT EXISTS done_items (
 """
 
 
+#: The result class of each job type: the journal's JSON becomes one of these (JSON stops here).
+RESULT_TYPES: dict[JobType, type[JobResult]] = {
+    JobType.SIGN: SignResult,
+    JobType.VERIFY: VerifyResult,
+    JobType.KEYGEN: KeygenResult,
+    JobType.DOWNLOAD: DownloadResult,
+    JobType.OPEN: OpenResult,
+    JobType.DECRYPT: DecryptResult,
+    JobType.DIAGNOSE: DiagnoseResult,
+}
+
+
+def result_from_json(job_type: str, text: str | None) -> JobResult | None:
+    """A stored result, or None when there is none or it is not readable as this version's
+    result (a row written by an older version): the history still shows the job."""
+    if not text:
+        return None
+    try:
+        return RESULT_TYPES[JobType(job_type)].from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def error_from_json(text: str | None) -> ErrorInfo | None:
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return ErrorInfo.from_json(data) if isinstance(data, dict) else None
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     id: str
@@ -65,8 +110,23 @@ class HistoryEntry:
     created_at: str
     started_at: str | None
     ended_at: str | None
-    result: dict[str, Any] | None
-    error: dict[str, Any] | None
+    result: JobResult | None
+    error: ErrorInfo | None
+
+    def to_json(self) -> dict[str, Any]:
+        """`assistant jobs --json`: the row with its result and error as a page would see them."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "origin": self.origin,
+            "title": self.title,
+            "state": self.state,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "result": None if self.result is None else self.result.to_json(),
+            "error": None if self.error is None else self.error.to_json(),
+        }
 
 
 class Journal:
@@ -95,8 +155,8 @@ class Journal:
             job.created_at.isoformat(timespec="seconds"),
             job.started_at.isoformat(timespec="seconds") if job.started_at else None,
             job.ended_at.isoformat(timespec="seconds") if job.ended_at else None,
-            json.dumps(job.result, ensure_ascii=False) if job.result is not None else None,
-            json.dumps(job.error, ensure_ascii=False) if job.error is not None else None,
+            json.dumps(job.result.to_json(), ensure_ascii=False) if job.result is not None else None,
+            json.dumps(job.error.to_json(), ensure_ascii=False) if job.error is not None else None,
             os.getpid(),
         )
         with self._lock:
@@ -112,7 +172,7 @@ class Journal:
         return [
             HistoryEntry(
                 id=r[0], type=r[1], origin=r[2], title=r[3], state=r[4], created_at=r[5], started_at=r[6],
-                ended_at=r[7], result=json.loads(r[8]) if r[8] else None, error=json.loads(r[9]) if r[9] else None,
+                ended_at=r[7], result=result_from_json(r[1], r[8]), error=error_from_json(r[9]),
             )
             for r in rows
         ]
@@ -120,7 +180,7 @@ class Journal:
     def mark_interrupted(self) -> int:
         """Jobs left unfinished by a process that is gone (crash, reboot, SIGKILL) end as failed."""
         error = json.dumps(
-            {"code": "interrupted", "message": "Traitement interrompu (arrêt de l'assistant).", "message_en": "Job interrupted (the assistant stopped)."},
+            ErrorInfo(JobCode.INTERRUPTED, "Traitement interrompu (arrêt de l'assistant).", "Job interrupted (the assistant stopped).").to_json(),
             ensure_ascii=False,
         )
         with self._lock:

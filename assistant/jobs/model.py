@@ -1,20 +1,25 @@
 """Jobs as plain data.
 
 A job is what a platform page (or the user's own CLI/UI) asked the assistant to do, plus where it
-stands. It carries no behaviour and no Qt: the engine mutates it, and the UI, the bridge (server-sent
-events) and the CLI (a terminal bar) each render the same `to_public_dict()` or read the fields.
+stands. It carries no behaviour and no Qt: the engine mutates it, and the UI and the CLI (a terminal
+bar) read its typed fields, while the bridge (server-sent events) renders `to_public_dict()`.
 
 What a web page may see is decided here, in one place: `to_public_dict()` never holds the bearer
-token (which is not even stored on the job) nor local paths (those live in `local_result`, read
-only by the local UI/CLI).
+token (which is not even stored on the job) nor local paths (those are the local half of the
+typed result, `results.*.local_json()`, read only by the local UI/CLI).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from assistant.errors import ErrorInfo
+from assistant.jobs.params import JobParams
+from assistant.jobs.results import JobResult
+from assistant.progress import Count, Phase, label_fr, position_fr
 
 #: The origin of jobs the user started himself (CLI, main window): the only origin that may name
 #: local paths or a key.
@@ -72,35 +77,56 @@ class JobState(enum.StrEnum):
 class Progress:
     """Where a job stands. `fraction` is the global progress (0..1) or None when unknown.
 
-    `step`/`steps`/`label` follow the job's phases ("Déchiffrement de l'enveloppe 3 sur 12");
-    `element` names the current item ("pli 2 sur 5, enveloppe 1 sur 3, fichier 3 sur 3");
-    `speed_bps` is a smoothed transfer speed in bytes per second (0 when nothing moves).
+    Numbers, as the runner reported them (see `assistant.progress.ProgressUpdate`): `step` of
+    `steps` (the job's phases), the `phase` with `item` of `items`, the current element as a
+    `position` (pli 2 of 5, envelope 1 of 3) or a name, bytes, and `speed_bps`, a smoothed
+    transfer speed in bytes per second (0 when nothing moves). `label` and `element_text` are
+    the French sentences made from them.
     """
 
     fraction: float | None = None
     step: int = 0
     steps: int = 0
-    label: str = ""
+    phase: Phase = Phase.NONE
+    item: int = 0
+    items: int = 0
+    subject: str = ""
     bytes_done: int = 0
     bytes_total: int = 0
     speed_bps: float = 0.0
     element: str = ""
+    position: tuple[Count, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return label_fr(self.phase, self.item, self.items, self.subject)
+
+    @property
+    def element_text(self) -> str:
+        return self.element or position_fr(self.position)
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.fraction is None else int(self.fraction * 100)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "fraction": None if self.fraction is None else round(self.fraction, 4),
-            "percent": None if self.fraction is None else int(self.fraction * 100),
+            "percent": self.percent,
             "step": self.step,
             "steps": self.steps,
             "label": self.label,
+            "phase": self.phase.value,
+            "item": self.item,
+            "items": self.items,
             "bytes_done": self.bytes_done,
             "bytes_total": self.bytes_total,
             "speed_bps": round(self.speed_bps),
-            "element": self.element,
+            "element": self.element_text,
         }
 
     def copy(self) -> Progress:
-        return Progress(**vars(self))
+        return replace(self)
 
 
 def utcnow() -> dt.datetime:
@@ -115,26 +141,25 @@ def _iso(value: dt.datetime | None) -> str | None:
 class Job:
     """One job. `params` are the validated descriptor parameters (never the token).
 
-    `result` is what the requesting page may read (counts, hashes, names); `local_result` holds
-    local paths (destination folder, output files) for the local UI/CLI only. `error` is an
-    `AssistantError.to_dict()` (code, French message, English message).
+    `result` is the runner's typed result: its public half is what the requesting page may read
+    (counts, hashes, names), its local half (destination folder, output files) is for the local
+    UI/CLI only (see `assistant.jobs.results`). `error` says why the job failed or was cancelled.
     """
 
     id: str
     type: JobType
     origin: str
-    params: dict[str, Any]
+    params: JobParams
     state: JobState = JobState.QUEUED
     progress: Progress = field(default_factory=Progress)
     created_at: dt.datetime = field(default_factory=utcnow)
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
-    result: dict[str, Any] | None = None
-    error: dict[str, str] | None = None
+    result: JobResult | None = None
+    error: ErrorInfo | None = None
     label: str = ""
     #: Platform name given by the descriptor (a safe folder name): default download folder.
     platform: str = ""
-    local_result: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
@@ -144,8 +169,12 @@ class Job:
     def title_fr(self) -> str:
         return self.label or self.type.title_fr
 
+    def local_result_json(self) -> dict[str, Any]:
+        """The local half of the result as JSON (`assistant <job> --json`), never sent to a page."""
+        return {} if self.result is None else self.result.local_json()
+
     def to_public_dict(self) -> dict[str, Any]:
-        """What a page (through the bridge) or an event listener may see.
+        """What a page (through the bridge) or an event listener may see: the JSON edge.
 
         Parameters are included only for page-queued jobs (the page sent them; they hold URLs of
         its own origin). Local jobs' parameters may name local paths: they are withheld.
@@ -155,41 +184,28 @@ class Job:
             "type": self.type.value,
             "title": self.title_fr,
             "origin": self.origin,
-            "params": {} if self.is_local else dict(self.params),
+            "params": {} if self.is_local else self.params.to_json(),
             "state": self.state.value,
             "state_label": self.state.label_fr,
             "progress": self.progress.to_dict(),
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at),
-            "result": None if self.result is None else dict(self.result),
-            "error": None if self.error is None else dict(self.error),
+            "result": None if self.result is None else self.result.to_json(),
+            "error": None if self.error is None else self.error.to_json(),
         }
 
     def snapshot(self) -> Job:
-        """A copy that the engine's worker thread will not mutate under the reader's feet."""
-        return Job(
-            id=self.id,
-            type=self.type,
-            origin=self.origin,
-            params=dict(self.params),
-            state=self.state,
-            progress=self.progress.copy(),
-            created_at=self.created_at,
-            started_at=self.started_at,
-            ended_at=self.ended_at,
-            result=None if self.result is None else dict(self.result),
-            error=None if self.error is None else dict(self.error),
-            label=self.label,
-            platform=self.platform,
-            local_result=dict(self.local_result),
-        )
+        """A copy that the engine's worker thread will not mutate under the reader's feet
+        (params, result and error are frozen: shared)."""
+        return replace(self, progress=self.progress.copy())
 
 
 @dataclass(frozen=True)
 class JobEvent:
-    """Sent to listeners from worker threads. `kind` is "state" or "progress"; `job` is public."""
+    """Sent to listeners from worker threads. `kind` is "state" or "progress"; `job` is a
+    snapshot (a listener that sends it to a page uses `job.to_public_dict()`)."""
 
     job_id: str
     kind: str
-    job: dict[str, Any]
+    job: Job

@@ -22,7 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, Code
+from assistant.keystores.errors import KeyStoreCode
 
 # --------------------------------------------------------------------------------------------
 # Mechanisms
@@ -85,51 +86,51 @@ class DecryptionMechanism:
 
 
 class KeyStoreError(AssistantError):
-    code = "keystore"
+    code: str = KeyStoreCode.KEYSTORE
 
 
 class PinIncorrectError(KeyStoreError):
-    code = "pin_incorrect"
+    code: str = KeyStoreCode.PIN_INCORRECT
 
 
 class PinLockedError(KeyStoreError):
-    code = "pin_locked"
+    code: str = KeyStoreCode.PIN_LOCKED
 
 
 class PinCancelledError(KeyStoreError):
-    code = "pin_cancelled"
+    code: str = KeyStoreCode.PIN_CANCELLED
 
 
 class ModuleMissingError(KeyStoreError):
-    code = "module_missing"
+    code: str = KeyStoreCode.MODULE_MISSING
 
 
 class TokenAbsentError(KeyStoreError):
-    code = "token_absent"
+    code: str = Code.TOKEN_ABSENT
 
 
 class KeyNotFoundError(KeyStoreError):
-    code = "key_not_found"
+    code: str = KeyStoreCode.KEY_NOT_FOUND
 
 
 class WrongPasswordError(KeyStoreError):
-    code = "wrong_password"
+    code: str = KeyStoreCode.WRONG_PASSWORD
 
 
 class CorruptFileError(KeyStoreError):
-    code = "corrupt_file"
+    code: str = KeyStoreCode.CORRUPT_FILE
 
 
 class OperationNotPermittedError(KeyStoreError):
     """The key exists but may not do this (a signature-only key asked to decrypt, and so on)."""
 
-    code = "operation_not_permitted"
+    code: str = KeyStoreCode.OPERATION_NOT_PERMITTED
 
 
 class DecryptionFailedError(KeyStoreError):
     """The private-key operation failed: usually the envelope was made for another key."""
 
-    code = "decryption_failed"
+    code: str = KeyStoreCode.DECRYPTION_FAILED
 
 
 # --------------------------------------------------------------------------------------------

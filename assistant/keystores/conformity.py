@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,84 +244,57 @@ class Verdict:
         }
 
 
-# --------------------------------------------------------------------------------------------
-# A tiny DER reader: qcStatements is not parsed by `cryptography`, and pulling asn1crypto in for
-# one SEQUENCE OF costs more start-up time than these lines.
+# qcStatements (RFC 3739, ETSI EN 319 412-5): `cryptography` does not parse it, asn1crypto does
+# with these few structures (imported on first use: most certificates carry no such extension).
 
 
 class DerError(ValueError):
-    pass
+    """The qcStatements extension cannot be read (the verdict says "illisible")."""
 
 
-def _der_items(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield (tag, content) for each TLV in `data` (definite lengths only, as DER requires)."""
-    i, n = 0, len(data)
-    while i < n:
-        if i + 2 > n:
-            raise DerError("truncated TLV")
-        tag = data[i]
-        if tag & 0x1F == 0x1F:
-            raise DerError("high tag numbers are not used here")
-        length = data[i + 1]
-        i += 2
-        if length & 0x80:
-            count = length & 0x7F
-            if count == 0 or count > 4 or i + count > n:
-                raise DerError("bad length")
-            length = int.from_bytes(data[i : i + count], "big")
-            i += count
-        if i + length > n:
-            raise DerError("truncated content")
-        yield tag, data[i : i + length]
-        i += length
+def _qc_structures() -> Any:
+    from asn1crypto import core
 
+    class QcStatement(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+        _fields = [("statement_id", core.ObjectIdentifier), ("statement_info", core.Any, {"optional": True})]
 
-def decode_oid(content: bytes) -> str:
-    if not content:
-        raise DerError("empty OID")
-    arcs: list[int] = []
-    value = 0
-    for byte in content:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if content[-1] & 0x80:
-        raise DerError("truncated OID")
-    first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    return ".".join(str(a) for a in head + arcs[1:])
+    class QcStatements(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
+        _child_spec = QcStatement
 
+    class ObjectIdentifiers(core.SequenceOf):  # type: ignore[misc]  # QcType: SEQUENCE OF OBJECT IDENTIFIER
+        _child_spec = core.ObjectIdentifier
 
-_SEQUENCE, _OID = 0x30, 0x06
+    class SemanticsInformation(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+        _fields = [
+            ("semantics_identifier", core.ObjectIdentifier, {"optional": True}),
+            ("name_registration_authorities", core.Any, {"optional": True}),
+        ]
+
+    return QcStatements, ObjectIdentifiers, SemanticsInformation
 
 
 def parse_qc_statements(der: bytes) -> QcInfo:
     """Read the ETSI/RFC 3739 statements we need; unknown statements are ignored, bad DER raises DerError."""
+    qc_statements, object_identifiers, semantics_information = _qc_structures()
     compliance = sscd = False
     types: set[str] = set()
     semantics: set[str] = set()
-    ((tag, body),) = list(_der_items(der)) or [(0, b"")]
-    if tag != _SEQUENCE:
-        raise DerError("qcStatements is not a SEQUENCE")
-    for st_tag, statement in _der_items(body):
-        if st_tag != _SEQUENCE:
-            raise DerError("QCStatement is not a SEQUENCE")
-        parts = list(_der_items(statement))
-        if not parts or parts[0][0] != _OID:
-            raise DerError("QCStatement without statementId")
-        sid = decode_oid(parts[0][1])
-        info = parts[1] if len(parts) > 1 else None
-        if sid == QC_COMPLIANCE:
-            compliance = True
-        elif sid == QC_SSCD:
-            sscd = True
-        elif sid == QC_TYPE and info is not None and info[0] == _SEQUENCE:
-            types.update(decode_oid(c) for t, c in _der_items(info[1]) if t == _OID)
-        elif sid == QCS_PKIX_SYNTAX_V2 and info is not None and info[0] == _SEQUENCE:
-            for t, c in _der_items(info[1]):
-                if t == _OID:
-                    semantics.add(decode_oid(c))
+    try:
+        for statement in qc_statements.load(der, strict=True):
+            sid = statement["statement_id"].dotted
+            info = statement["statement_info"]
+            if sid == QC_COMPLIANCE:
+                compliance = True
+            elif sid == QC_SSCD:
+                sscd = True
+            elif sid == QC_TYPE and info.contents is not None:
+                types.update(oid.dotted for oid in object_identifiers.load(info.dump(), strict=True))
+            elif sid == QCS_PKIX_SYNTAX_V2 and info.contents is not None:
+                identifier = semantics_information.load(info.dump(), strict=True)["semantics_identifier"]
+                if identifier.native is not None:
+                    semantics.add(identifier.dotted)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:  # asn1crypto's ways of saying "bad DER"
+        raise DerError(f"unreadable qcStatements: {exc}") from None
     return QcInfo(True, compliance, sscd, frozenset(types), frozenset(semantics))
 
 

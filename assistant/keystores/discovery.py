@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.keystores.base import KeyStore, KeyStoreError, PinCallback, StoreSet
+from assistant.keystores.errors import KeyStoreCode
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -58,7 +59,7 @@ def open_pkcs11_stores(pin_callback: PinCallback, settings: Settings, errors: li
                 KeyStoreError(
                     f"Le module {info.name} ({info.path}) n'a pas pu être interrogé.",
                     f"Module {info.name} ({info.path}) could not be queried.",
-                    code="module_error",
+                    code=KeyStoreCode.MODULE_ERROR,
                 )
             )
     return stores

@@ -20,12 +20,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from assistant.errors import Code
 from assistant.keystores.base import (
     KeyStoreError,
     PinCallback,
     PinCancelledError,
     PinRequest,
 )
+from assistant.keystores.errors import KeyStoreCode
+from assistant.keystores.names import common_name
 from assistant.keystores.pkcs11.backend import Pkcs11Store
 from assistant.keystores.pkcs11.objects import certificate_template, creating_objects
 from assistant.keystores.pkcs12 import parse_p12, read_p12_bytes
@@ -148,14 +151,14 @@ def import_p12(
         raise KeyStoreError(
             f"Le fichier {path.name} ne contient pas de certificat avec sa clé privée.",
             f"{path.name} holds no certificate with its private key.",
-            code="corrupt_file",
+            code=KeyStoreCode.CORRUPT_FILE,
         )
     key = parsed.key
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise KeyStoreError("Type de clé non pris en charge (RSA ou EC).", "Unsupported key type (RSA or EC).")
     cert = parsed.cert.certificate
     friendly = parsed.cert.friendly_name
-    label = friendly.decode("utf-8", "replace") if friendly else _common_name(cert)
+    label = friendly.decode("utf-8", "replace") if friendly else common_name(cert.subject)
     fingerprint = cert.fingerprint(hashes.SHA256()).hex()
     templates = key_templates(cert, key, label)
     del key, parsed
@@ -179,16 +182,8 @@ def _create_all(store: Pkcs11Store, templates: list[dict[int, Any]]) -> None:
         raise KeyStoreError(
             f"L'import dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
             f"Importing into '{store.label}' failed ({type(exc).__name__}); nothing was added.",
-            code="import_failed",
+            code=KeyStoreCode.IMPORT_FAILED,
         ) from exc
-
-
-def _common_name(cert: x509.Certificate) -> str:
-    from cryptography.x509.oid import NameOID
-
-    attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    value = attrs[0].value if attrs else cert.subject.rfc4514_string()
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 def open_target_store(
@@ -206,7 +201,7 @@ def open_target_store(
         raise KeyStoreError(
             f"Magasin « {spec} » non reconnu : indiquez « nss », « nss:DOSSIER » ou une adresse pkcs11:token=…",
             f"Unknown store '{spec}': give 'nss', 'nss:FOLDER' or a pkcs11:token=… URI.",
-            code="bad_store",
+            code=KeyStoreCode.BAD_STORE,
         )
     from assistant.keystores.pkcs11.modules import discover_modules, is_discovered
     from assistant.keystores.pkcs11.tokens import matching_token_stores
@@ -218,7 +213,7 @@ def open_target_store(
         if not allow_module_path and not is_discovered(uri.module_path, settings_modules):
             raise KeyStoreError(
                 "Ce module PKCS#11 n'a pas été trouvé par l'assistant.", "This PKCS#11 module was not discovered.",
-                code="module_refused",
+                code=Code.MODULE_REFUSED,
             )  # fmt: skip
         paths = [uri.module_path]
     else:
@@ -240,6 +235,6 @@ def open_target_store(
         raise KeyStoreError(
             f"« {store.label} » est protégée en écriture : l'import est impossible.",
             f"'{store.label}' is write-protected: cannot import.",
-            code="write_protected",
+            code=KeyStoreCode.WRITE_PROTECTED,
         )
     return store

@@ -37,6 +37,8 @@ from assistant.keystores.base import (
     StoreSet,
     no_pin,
 )
+from assistant.keystores.errors import KeyStoreCode
+from assistant.keystores.names import common_name
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -68,15 +70,6 @@ STORE_KIND_NAMES: dict[StoreKind, str] = {
 # Entries
 
 
-def _common_name(name: x509.Name) -> str:
-    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME):
-        attrs = name.get_attributes_for_oid(oid)
-        if attrs:
-            value = attrs[0].value
-            return value if isinstance(value, str) else value.decode("utf-8", "replace")
-    return name.rfc4514_string()
-
-
 def _organization(name: x509.Name) -> str:
     attrs = name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     if not attrs:
@@ -104,7 +97,7 @@ def normalize_fingerprint(fp: str) -> str:
         raise KeyNotFoundError(
             "Empreinte SHA-256 invalide : 64 chiffres hexadécimaux attendus (les « : » sont permis).",
             "Invalid SHA-256 fingerprint: 64 hexadecimal digits expected (colons allowed).",
-            code="bad_fingerprint",
+            code=KeyStoreCode.BAD_FINGERPRINT,
         )
     return value
 
@@ -129,11 +122,11 @@ class InventoryEntry:
 
     @property
     def subject_name(self) -> str:
-        return _common_name(self.certificate.subject)
+        return common_name(self.certificate.subject)
 
     @property
     def issuer_name(self) -> str:
-        return _common_name(self.certificate.issuer)
+        return common_name(self.certificate.issuer)
 
     @property
     def organization(self) -> str:
@@ -240,9 +233,6 @@ class Inventory:
     def signing_candidates(self) -> list[InventoryEntry]:
         """Certificates that can sign today, the procurement-ready ones first."""
         return [e for e in self.entries if e.verdict.usable_for_signature]
-
-    def to_list(self, *, include_locations: bool = True) -> list[dict[str, Any]]:
-        return [e.to_dict(include_locations=include_locations) for e in self.entries]
 
 
 def _same_store(a: StoreRef, b: StoreRef) -> bool:
@@ -415,7 +405,7 @@ def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSe
         return StoreSet(errors=[KeyStoreError(
             f"La recherche des magasins de certificats a échoué ({type(exc).__name__}).",
             f"Looking for certificate stores failed ({type(exc).__name__}).",
-            code="discovery_error",
+            code=KeyStoreCode.DISCOVERY_ERROR,
         )])  # fmt: skip
     return stores
 

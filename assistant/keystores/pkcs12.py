@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from assistant.errors import Code
 from assistant.keystores.base import (
     CorruptFileError,
     Credential,
@@ -43,9 +44,9 @@ def read_p12_bytes(path: Path) -> bytes:
             )
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise KeyStoreError(f"Fichier introuvable : {path}", f"File not found: {path}", code="file_not_found") from exc
+        raise KeyStoreError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND) from exc
     except IsADirectoryError as exc:
-        raise KeyStoreError(f"{path} est un dossier.", f"{path} is a folder.", code="file_not_found") from exc
+        raise KeyStoreError(f"{path} est un dossier.", f"{path} is a folder.", code=Code.FILE_NOT_FOUND) from exc
 
 
 def parse_p12(data: bytes, password: str | None, name: str) -> pkcs12.PKCS12KeyAndCertificates:

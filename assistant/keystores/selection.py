@@ -1,6 +1,6 @@
 """Turning a key designation into a Credential: `resolve_key(spec, pin_callback)`.
 
-Accepted designations (see CONTRACTS.md):
+Accepted designations (docs/architecture.md, "The key interface"):
 
 * an RFC 7512 URI, `pkcs11:token=…;object=…` — with `?module-path=…` honoured only from the user's
   own command line (`allow_module_path=True`): a web page or a job can only name a module the
@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.errors import Code
 from assistant.keystores.base import (
     Credential,
     KeyNotFoundError,
@@ -28,6 +29,7 @@ from assistant.keystores.base import (
     OperationNotPermittedError,
     PinCallback,
 )
+from assistant.keystores.errors import KeyStoreCode
 
 if TYPE_CHECKING:
     from assistant.keystores.pkcs11.uri import Pkcs11Uri
@@ -88,7 +90,7 @@ def _refused_module(path: str) -> OperationNotPermittedError:
         "ne peut pas désigner un module. Ajoutez-le vous-même dans les réglages si vous lui faites confiance.",
         f"PKCS#11 module '{path}' was not found by the assistant: a web page or a job cannot name a module. "
         "Add it yourself in the settings if you trust it.",
-        code="module_refused",
+        code=Code.MODULE_REFUSED,
     )
 
 
@@ -144,7 +146,7 @@ def _resolve_uri(uri: Pkcs11Uri, pin_callback: PinCallback, settings: Settings, 
         raise KeyNotFoundError(
             f"Plusieurs certificats correspondent ({names}) : précisez « object= » ou « id= » dans l'adresse.",
             f"Several certificates match ({names}): add 'object=' or 'id=' to the URI.",
-            code="key_ambiguous",
+            code=KeyStoreCode.KEY_AMBIGUOUS,
         )
     chosen = matching[0]
     _close_all(stores, keep=chosen.key_store)
@@ -192,7 +194,7 @@ def _resolve_file(spec: str, pin_callback: PinCallback, settings: Settings, allo
             "vault:<nom> ou un fichier .p12/.pfx.",
             f"Unrecognised key designation '{spec}'. Expected a pkcs11: URI, sha256:<fingerprint>, vault:<name> "
             "or a .p12/.pfx file.",
-            code="bad_key_spec",
+            code=KeyStoreCode.BAD_KEY_SPEC,
         )
     if not allow_paths:
         configured = {os.path.realpath(p) for p in settings.pkcs12_files}
@@ -202,7 +204,7 @@ def _resolve_file(spec: str, pin_callback: PinCallback, settings: Settings, allo
                 "Ajoutez le fichier .p12 à vos certificats dans l'assistant.",
                 "A web page or a job cannot name a file on your computer. Add the .p12 file to your "
                 "certificates in the assistant.",
-                code="path_refused",
+                code=KeyStoreCode.PATH_REFUSED,
             )
     store = Pkcs12Store(path, pin_callback)
     try:

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from assistant import paths, secrets
+from assistant.errors import Code
 from assistant.keystores.base import (
     CorruptFileError,
     Credential,
@@ -35,6 +36,7 @@ from assistant.keystores.base import (
     StoreKind,
     StoreRef,
 )
+from assistant.keystores.errors import KeyStoreCode
 from assistant.keystores.pkcs12 import Pkcs12Store
 from assistant.keystores.software import SoftwareCredential
 
@@ -63,7 +65,7 @@ def safe_file_name(name: str) -> str:
     """A file name for a key name ("Jean DUPONT" -> "Jean DUPONT"), without separators or dots first."""
     cleaned = _SAFE_NAME.sub("_", name).strip(" .")
     if not cleaned:
-        raise KeyStoreError("Nom de clé invalide.", "Invalid key name.", code="bad_name")
+        raise KeyStoreError("Nom de clé invalide.", "Invalid key name.", code=KeyStoreCode.BAD_NAME)
     return cleaned[:100]
 
 
@@ -84,7 +86,7 @@ def encrypt_p12(private_key: rsa.RSAPrivateKey, certificate: x509.Certificate, p
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """Write through a 0600 temp file renamed at the end; never replace an existing file unless asked."""
     if path.exists() and not overwrite:
-        raise KeyStoreError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code="output_exists")
+        raise KeyStoreError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code=Code.OUTPUT_EXISTS)
     tmp = path.parent / f".{path.name}.{_random.token_hex(4)}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -93,7 +95,7 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
             fh.flush()
             os.fsync(fh.fileno())
         if path.exists() and not overwrite:
-            raise KeyStoreError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code="output_exists")
+            raise KeyStoreError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code=Code.OUTPUT_EXISTS)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

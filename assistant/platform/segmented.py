@@ -16,19 +16,27 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from assistant.errors import CancelledError
+from assistant.files import write_json_atomic
 from assistant.progress import CancelToken
+from assistant.transport import TransientError, Transport, check_status
 
-if TYPE_CHECKING:
-    from assistant.platform.client import DownloadStats, PlatformClient
+__all__ = ["DownloadStats", "download_segmented", "ranges_path"]
 
 RANGES_SUFFIX = ".ranges"
 SAVE_EVERY = 16 << 20  # bytes between two saves of the ranges file
 HASH_BLOCK = 1 << 20
+
+
+@dataclass
+class DownloadStats:
+    fetched: int = 0  # bytes received over the network for this file
+    resumed_from: int = 0  # bytes already on disk (the .part) when the transfer started
+    attempts: int = 0
 
 
 def ranges_path(part: Path) -> Path:
@@ -66,11 +74,9 @@ class _Plan:
 
     def save(self, path: Path) -> None:
         with self.lock:
-            data = json.dumps({"size": self.size, "sha256": self.sha256, "ranges": self.ranges})
+            data = {"size": self.size, "sha256": self.sha256, "ranges": [list(r) for r in self.ranges]}
             self.unsaved = 0
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(data)
-        os.replace(tmp, path)
+        write_json_atomic(path, data)
 
     def contiguous(self) -> int:
         """End of the prefix that is completely on disk."""
@@ -89,7 +95,7 @@ class _Plan:
 
 
 def download_segmented(
-    client: PlatformClient,
+    transport: Transport,
     url: str,
     dest: Path,
     part: Path,
@@ -97,6 +103,7 @@ def download_segmented(
     size: int,
     sha256: str,
     connections: int,
+    headers: Mapping[str, str],
     stats: DownloadStats,
     on_bytes: Callable[[int], None] | None,
     cancel: CancelToken | None,
@@ -145,9 +152,9 @@ def download_segmented(
                 start, end, done = plan.ranges[index]
                 if done >= end - start:
                     return
-                _fetch_range(client, url, fd, plan, index, state_file, stats, on_bytes, cancel, stop)
+                _fetch_range(transport, url, headers, fd, plan, index, state_file, stats, on_bytes, cancel, stop)
 
-            client._retrying(f"{dest.name} (partie {index + 1})", attempt, cancel)
+            transport.retrying(f"{dest.name} (partie {index + 1})", attempt, cancel)
 
         threads = []
         errors: list[BaseException] = []
@@ -184,8 +191,9 @@ def download_segmented(
 
 
 def _fetch_range(
-    client: PlatformClient,
+    transport: Transport,
     url: str,
+    headers: Mapping[str, str],
     fd: int,
     plan: _Plan,
     index: int,
@@ -195,60 +203,41 @@ def _fetch_range(
     cancel: CancelToken | None,
     stop: threading.Event,
 ) -> None:
-    import urllib3
-
-    from assistant.platform.client import (
-        _raw_chunks,
-        _ReadFailure,
-        _Transient,
-        body_consumed,
-        release_response,
-        transport_failure,
-    )
-
     start, end, done = plan.ranges[index]
     offset = start + done
-    headers = client._headers({"Accept-Encoding": "identity", "Range": f"bytes={offset}-{end - 1}"})
-    try:
-        response = client._pool(url).request(
-            "GET", url, headers=headers, preload_content=False, decode_content=False, redirect=False,
-            timeout=urllib3.Timeout(connect=client.timeout, read=client.timeout),
-        )
-    except urllib3.exceptions.HTTPError as exc:
-        raise transport_failure(exc) from None
+    # Pooled: the range threads live for one file; a shared pool keeps their connections.
+    response = transport.open("GET", url, what="plage", headers={**headers, "Range": f"bytes={offset}-{end - 1}"}, pooled=True)
     complete = False
     try:
-        client._check_status(response, "plage")
-        if response.status != 206 or not (response.headers.get("Content-Range") or "").startswith(f"bytes {offset}-"):
-            raise _Transient("Range non pris en charge")  # caller falls back on one stream
+        check_status(response.status, "plage")
+        if response.status != 206 or not response.header("Content-Range").startswith(f"bytes {offset}-"):
+            raise TransientError("Range non pris en charge")  # caller falls back on one stream
         budget = end - offset
-        try:
-            def halted() -> bool:
-                return stop.is_set() or (cancel is not None and cancel.cancelled)
 
-            for block in _raw_chunks(response, budget, halted):
-                n = min(len(block), budget)
-                os.pwrite(fd, block[:n], offset)
-                offset += n
-                budget -= n
-                stats.fetched += n
-                with plan.lock:
-                    plan.ranges[index][2] += n
-                    plan.unsaved += n
-                    plan.lock.notify_all()
-                    due = plan.unsaved >= SAVE_EVERY
-                if due:
-                    plan.save(state_file)
-                if on_bytes:
-                    on_bytes(n)
-                if halted():
-                    raise CancelledError()  # after the write: what arrived is kept for the resume
-                if budget <= 0:
-                    break
-        except _ReadFailure as exc:
-            raise _Transient(str(exc)) from None
-        complete = body_consumed(response)
+        def halted() -> bool:
+            return stop.is_set() or (cancel is not None and cancel.cancelled)
+
+        for block in response.blocks(budget, halted):
+            n = min(len(block), budget)
+            os.pwrite(fd, block[:n], offset)
+            offset += n
+            budget -= n
+            stats.fetched += n
+            with plan.lock:
+                plan.ranges[index][2] += n
+                plan.unsaved += n
+                plan.lock.notify_all()
+                due = plan.unsaved >= SAVE_EVERY
+            if due:
+                plan.save(state_file)
+            if on_bytes:
+                on_bytes(n)
+            if halted():
+                raise CancelledError()  # after the write: what arrived is kept for the resume
+            if budget <= 0:
+                break
+        complete = response.consumed()
     finally:
-        release_response(response, complete)
+        response.release(complete)
     if budget > 0:
-        raise _Transient("réponse incomplète")
+        raise TransientError("réponse incomplète")

@@ -1,6 +1,6 @@
 """Signing engine: PAdES, CAdES and XAdES over files, through the `Credential` interface only.
 
-`sign_files` is the entry point for the UI, the jobs engine and `assistant sign` (see CONTRACTS.md).
+`sign_files` is the entry point for the UI, the jobs engine and `assistant sign` (see docs/architecture.md, "Signing, envelopes, platform").
 """
 
 from __future__ import annotations

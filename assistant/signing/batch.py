@@ -13,21 +13,24 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from assistant.errors import AssistantError, CancelledError, InputFileError, UsageError
+from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
-from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.keystores.errors import KeyStoreCode
+from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
+from assistant.signing.errors import SigningCode
 from assistant.signing.formats import SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
 
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from assistant.signing.stamp import VisibleSignature
     from assistant.signing.timestamp import PyHankoTimeStamper
 
 log = logging.getLogger(__name__)
@@ -92,13 +95,13 @@ def check_certificate(credential: Credential, now: dt.datetime | None = None) ->
         raise KeyStoreError(
             f"Le certificat de {name} a expiré le {until} : une signature faite avec lui ne serait pas valable.",
             f"The certificate of {name} expired on {until}: a signature made with it would not be valid.",
-            code="certificate_expired",
+            code=SigningCode.CERTIFICATE_EXPIRED,
         )
     if now < cert.not_valid_before_utc:
         raise KeyStoreError(
             f"Le certificat de {name} n'est pas encore valable : vérifiez l'horloge du poste.",
             f"The certificate of {name} is not valid yet: check the computer's clock.",
-            code="certificate_not_yet_valid",
+            code=SigningCode.CERTIFICATE_NOT_YET_VALID,
         )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -108,20 +111,20 @@ def check_certificate(credential: Credential, now: dt.datetime | None = None) ->
         raise KeyStoreError(
             f"Le certificat de {name} ne permet pas de signer (c'est un certificat de chiffrement).",
             f"The certificate of {name} does not allow signing (it is an encryption certificate).",
-            code="certificate_not_for_signature",
+            code=SigningCode.CERTIFICATE_NOT_FOR_SIGNATURE,
         )
 
 
 def _check_source(path: Path) -> None:
     if not path.exists():
-        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code="file_not_found")
+        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND)
     if not path.is_file():
-        raise InputFileError(f"{path} n'est pas un fichier.", f"{path} is not a file.", code="not_a_file")
+        raise InputFileError(f"{path} n'est pas un fichier.", f"{path} is not a file.", code=SigningCode.NOT_A_FILE)
     if path.stat().st_size == 0:
         raise InputFileError(
             f"Le fichier {path.name} est vide : il n'y a rien à signer.",
             f"{path.name} is empty: there is nothing to sign.",
-            code="empty_file",
+            code=SigningCode.EMPTY_FILE,
         )
 
 
@@ -147,6 +150,7 @@ class _Signer:
         out_dir: Path | None,
         mechanism: SignatureMechanism | None,
         trust_roots: Sequence[x509.Certificate] | None = None,
+        visible: VisibleSignature | None = None,
     ) -> None:
         from assistant.signing.timestamp import TsaClient
 
@@ -156,6 +160,7 @@ class _Signer:
         self.out_dir = out_dir
         self.mechanism = mechanism
         self.trust_roots = trust_roots
+        self.visible = visible
         self.tsa = TsaClient(tsa_url) if level != "B-B" and tsa_url else None
         self._pdf_timestamper: PyHankoTimeStamper | None = None
         from assistant.signing.chain import signing_chain
@@ -166,7 +171,9 @@ class _Signer:
         if self.tsa is not None:
             self.tsa.close()
 
-    def sign_one(self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, label: str) -> Path:
+    def sign_one(
+        self, source: Path, progress: ProgressCallback, cancel: CancelToken | None, stage: ProgressUpdate
+    ) -> Path:
         _check_source(source)
         # Absolute, so that the summary's "Répertoire de destination" names a real folder.
         folder = Path(os.path.abspath(self.out_dir or source.parent))
@@ -174,10 +181,10 @@ class _Signer:
             from assistant.errors import OutputError
 
             raise OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
-                              code="output_missing")  # fmt: skip
+                              code=SigningCode.OUTPUT_MISSING)  # fmt: skip
         if self.fmt is SignFormat.PADES:
             return self._sign_pdf(source, folder)
-        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, label=label)
+        digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, stage=stage)
         if cancel is not None:
             cancel.raise_if_cancelled()
         target = naming.output_path(source, self.fmt, folder)
@@ -217,7 +224,7 @@ class _Signer:
                         f"Le format PAdES ne s'applique qu'aux fichiers PDF ; {source.name} n'en est pas un "
                         "(choisissez CAdES ou XAdES).",
                         f"PAdES only applies to PDF files; {source.name} is not one (choose CAdES or XAdES).",
-                        code="not_a_pdf",
+                        code=Code.NOT_A_PDF,
                     )
         target = naming.output_path(source, self.fmt, folder, already_signed=pades.count_signatures(source))
 
@@ -231,7 +238,7 @@ class _Signer:
             with open(source, "rb") as src:
                 pades.sign_pdf(
                     self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper,
-                    chain=self.chain, level=self.level, trust_roots=self.trust_roots,
+                    chain=self.chain, level=self.level, trust_roots=self.trust_roots, visible=self.visible,
                 )  # fmt: skip
 
         return write_new_file(target, write)
@@ -257,8 +264,11 @@ def sign_files(
     cancel: CancelToken | None = None,
     mechanism: SignatureMechanism | None = None,
     trust_roots: Sequence[x509.Certificate] | None = None,
+    visible: VisibleSignature | None = None,
 ) -> BatchResult:
     """Sign each file; never raise for one file's failure (it goes in that file's result).
+
+    `visible` (PAdES only) adds a visible stamp to each signed PDF at the chosen place.
 
     `trust_roots` serve the long-term levels (PAdES B-LT/B-LTA), which validate the chain to
     collect its revocation data; None means the system's anchors.
@@ -270,8 +280,10 @@ def sign_files(
     fmt = parse_format(fmt)
     level = check_level(level, tsa_url, fmt)
     if not files:
-        raise UsageError("Aucun fichier à signer.", "No file to sign.", code="no_files")
+        raise UsageError("Aucun fichier à signer.", "No file to sign.", code=Code.NO_FILES)
     check_certificate(credential)
+    if visible is not None:
+        visible.check()  # an unreadable image is refused before the PIN, not after
     batch = BatchResult()
     total = len(files)
     try:
@@ -279,24 +291,26 @@ def sign_files(
     except AssistantError as exc:
         _fail_rest(batch, files, fmt, exc)
         return batch
-    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots)
+    signer = _Signer(credential, fmt, level, tsa_url, out_dir, mechanism, trust_roots, visible)
     try:
         for index, raw_path in enumerate(files, start=1):
             source = Path(raw_path)
             result = FileResult(source, fmt)
             batch.results.append(result)
-            label = f"Signature du fichier {index} sur {total}"
+            stage = ProgressUpdate(
+                step=index - 1, steps=total, phase=Phase.SIGN_FILE, item=index, items=total, element=source.name
+            )
             if cancel is not None and cancel.cancelled:
                 result.error = CancelledError()
                 continue
-            progress(ProgressUpdate(step=index - 1, steps=total, label=label, element=source.name))
+            progress(stage)
             if fmt is not SignFormat.PADES and _is_zip(source):
                 result.warnings.append(ZIP_WARNING_FR)
             try:
-                result.output = signer.sign_one(source, progress, cancel, label)
+                result.output = signer.sign_one(source, progress, cancel, stage)
             except AssistantError as exc:
                 result.error = exc
-                if isinstance(exc, KeyStoreError) and exc.code in ("pin_cancelled", "pin_locked"):
+                if isinstance(exc, KeyStoreError) and exc.code in (KeyStoreCode.PIN_CANCELLED, KeyStoreCode.PIN_LOCKED):
                     _fail_rest(batch, files[index:], fmt, exc)
                     break
             except Exception as exc:  # one file's unexpected failure must not lose the others
@@ -304,9 +318,9 @@ def sign_files(
                 result.error = AssistantError(
                     f"La signature de {source.name} a échoué : {type(exc).__name__}.",
                     f"Signing {source.name} failed: {type(exc).__name__}.",
-                    code="sign_failed",
+                    code=Code.SIGN_FAILED,
                 )
-            progress(ProgressUpdate(step=index, steps=total, label=label, element=source.name))
+            progress(replace(stage, step=index))
     finally:
         signer.close()
     return batch

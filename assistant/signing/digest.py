@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.errors import InputFileError
+from assistant.errors import Code, InputFileError
 from assistant.keystores.base import HashAlgorithm
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
+from assistant.signing.errors import SigningCode
 
 CHUNK_SIZE = 1 << 20  # 1 MiB: past the point where larger reads stop helping, small enough for RSS
 _PROGRESS_INTERVAL = 0.25  # seconds between progress reports
@@ -34,10 +35,12 @@ def hash_file(
     *,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
-    label: str = "",
+    stage: ProgressUpdate | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> FileDigest:
-    """Hash `path` in one pass, reporting bytes done; raise InputFileError in French on trouble."""
+    """Hash `path` in one pass, reporting bytes done (in reports like `stage`, the caller's phase);
+    raise InputFileError in French on trouble."""
+    stage = stage or ProgressUpdate()
     hasher = algorithm.new()
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)
@@ -60,28 +63,28 @@ def hash_file(
                     last_report = now
                     if cancel is not None:
                         cancel.raise_if_cancelled()
-                    progress(ProgressUpdate(label=label, bytes_done=done, bytes_total=total))
+                    progress(replace(stage, bytes_done=done, bytes_total=total))
             after = os.fstat(fh.fileno())
     except FileNotFoundError as exc:
         raise InputFileError(f"Fichier introuvable : {path.name}", f"File not found: {path.name}",
-                             code="file_not_found") from exc  # fmt: skip
+                             code=Code.FILE_NOT_FOUND) from exc  # fmt: skip
     except IsADirectoryError as exc:
         raise InputFileError(f"{path.name} est un dossier, pas un fichier.", f"{path.name} is a folder, not a file.",
-                             code="not_a_file") from exc  # fmt: skip
+                             code=SigningCode.NOT_A_FILE) from exc  # fmt: skip
     except PermissionError as exc:
         raise InputFileError(f"Lecture du fichier {path.name} refusée (droits insuffisants).",
                              f"Reading {path.name} was denied (insufficient permissions).",
-                             code="file_unreadable") from exc  # fmt: skip
+                             code=SigningCode.FILE_UNREADABLE) from exc  # fmt: skip
     except OSError as exc:
         raise InputFileError(f"Erreur de lecture du fichier {path.name} : {exc.strerror or exc}",
-                             f"Error reading {path.name}: {exc.strerror or exc}", code="file_unreadable") from exc  # fmt: skip
+                             f"Error reading {path.name}: {exc.strerror or exc}", code=SigningCode.FILE_UNREADABLE) from exc  # fmt: skip
     if done != after.st_size or after.st_mtime_ns != before.st_mtime_ns:
         raise InputFileError(
             f"Le fichier {path.name} a été modifié pendant sa lecture : fermez le logiciel qui l'écrit et recommencez.",
             f"{path.name} changed while it was being read: close the program writing it and try again.",
-            code="file_changed",
+            code=SigningCode.FILE_CHANGED,
         )
     if cancel is not None:
         cancel.raise_if_cancelled()
-    progress(ProgressUpdate(label=label, bytes_done=done, bytes_total=done))
+    progress(replace(stage, bytes_done=done, bytes_total=done))
     return FileDigest(hasher.digest(), algorithm, done)

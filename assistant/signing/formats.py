@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from assistant.errors import UsageError
+from assistant.signing.errors import SigningCode
 
 
 class SignFormat(enum.StrEnum):
@@ -37,7 +38,7 @@ def parse_format(value: SignFormat | str) -> SignFormat:
         raise UsageError(
             f"Format de signature inconnu : {value}. Formats possibles : PAdES, CAdES, XAdES.",
             f"Unknown signature format: {value}. Possible formats: PAdES, CAdES, XAdES.",
-            code="bad_format",
+            code=SigningCode.BAD_FORMAT,
         ) from None
 
 
@@ -48,18 +49,18 @@ def check_level(level: str, tsa_url: str | None, fmt: SignFormat | None = None) 
         raise UsageError(
             f"Niveau de signature inconnu : {level}. Niveaux possibles : {', '.join(LEVELS)}.",
             f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
-            code="bad_level",
+            code=SigningCode.BAD_LEVEL,
         )
     if normalised in LONG_TERM_LEVELS and fmt is not None and fmt is not SignFormat.PADES:
         raise UsageError(
             f"Le niveau {normalised} n'est disponible qu'en PAdES pour l'instant ; en {fmt.label}, choisissez B-T.",
             f"Level {normalised} is only available in PAdES for now; in {fmt.label}, choose B-T.",
-            code="level_unavailable",
+            code=SigningCode.LEVEL_UNAVAILABLE,
         )
     if normalised != "B-B" and not tsa_url:
         raise UsageError(
             f"Le niveau {normalised} demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
             f"Level {normalised} needs a timestamp authority: give its URL (--tsa or settings).",
-            code="tsa_missing",
+            code=SigningCode.TSA_MISSING,
         )
     return normalised

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from assistant.errors import OutputError
+from assistant.errors import Code, OutputError
+from assistant.signing.errors import SigningCode
 from assistant.signing.naming import next_number_name
 
 _MAX_NAME_TRIES = 100
@@ -27,16 +28,16 @@ def _output_error(folder: Path, exc: OSError) -> OutputError:
         return OutputError(
             f"Impossible d'écrire dans le dossier {folder} : il est en lecture seule ou vous n'y avez pas les droits.",
             f"Cannot write into the folder {folder}: it is read-only or you lack the rights.",
-            code="output_not_writable",
+            code=Code.OUTPUT_NOT_WRITABLE,
         )
     if exc.errno == errno.ENOSPC:
         return OutputError(
             f"Plus de place sur le disque du dossier {folder}.", f"No space left on the disk of {folder}.",
-            code="disk_full",
+            code=SigningCode.DISK_FULL,
         )  # fmt: skip
     if exc.errno == errno.ENOENT:
         return OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
-                           code="output_missing")  # fmt: skip
+                           code=SigningCode.OUTPUT_MISSING)  # fmt: skip
     return OutputError(
         f"Erreur d'écriture dans le dossier {folder} : {exc.strerror or exc}",
         f"Error writing into {folder}: {exc.strerror or exc}",

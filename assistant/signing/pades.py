@@ -25,7 +25,9 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from assistant.errors import AssistantError, InputFileError
 from assistant.keystores.base import Credential, SignatureMechanism
+from assistant.signing.errors import SigningCode
 from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm, signature_size_estimate
+from assistant.signing.stamp import VisibleSignature
 from assistant.signing.timestamp import PyHankoTimeStamper, TsaClient
 
 
@@ -73,7 +75,7 @@ def _not_a_pdf(name: str, exc: BaseException | None = None) -> InputFileError:
         f"Le fichier {name} n'est pas un PDF valide ou il est endommagé : il ne peut pas être signé en PAdES "
         "(choisissez CAdES ou XAdES pour le signer tel quel).",
         f"{name} is not a valid PDF or is damaged: it cannot be signed in PAdES (choose CAdES or XAdES to sign it as is).",
-        code="corrupt_pdf",
+        code=SigningCode.CORRUPT_PDF,
     )
 
 
@@ -92,7 +94,7 @@ def open_pdf(source: BinaryIO, name: str) -> IncrementalPdfFileWriter:
             f"Le PDF {name} est protégé par un mot de passe ou chiffré : retirez la protection puis signez-le, "
             "ou signez-le en CAdES ou XAdES.",
             f"The PDF {name} is password-protected or encrypted: remove the protection and sign it, or sign it in CAdES or XAdES.",
-            code="encrypted_pdf",
+            code=SigningCode.ENCRYPTED_PDF,
         )
     return writer
 
@@ -129,6 +131,7 @@ def sign_pdf(
     chain: list[x509.Certificate] | None = None,
     level: str = "B-B",
     trust_roots: Sequence[x509.Certificate] | None = None,
+    visible: VisibleSignature | None = None,
 ) -> None:
     """Write the signed PDF to `output` (the caller publishes it only if this returns).
 
@@ -139,6 +142,9 @@ def sign_pdf(
     certificates) in the document security store; B-LTA adds a document timestamp over it.
     Both need `trust_roots` (the chain must end somewhere known) and fail rather than embed
     nothing when revocation data cannot be fetched.
+
+    `visible` draws a stamp (name, date, optional scanned signature) in a new field at the chosen
+    place; without it the signature is invisible, as before.
     """
     writer = open_pdf(source, name)
     if _forbids_changes(writer):
@@ -147,12 +153,13 @@ def sign_pdf(
             "de signature PAdES (signez-le en CAdES ou XAdES).",
             f"The PDF {name} was certified by its author with no changes allowed: it accepts no further PAdES "
             "signature (sign it in CAdES or XAdES).",
-            code="pdf_locked",
+            code=SigningCode.PDF_LOCKED,
         )
     signer = CredentialSigner(credential, mechanism, chain)
     long_term = level in ("B-LT", "B-LTA")
+    field_name = _free_field_name(writer)
     meta = signers.PdfSignatureMetadata(
-        field_name=_free_field_name(writer),
+        field_name=field_name,
         md_algorithm=signer._mechanism.hash.value,
         subfilter=SigSeedSubFilter.PADES,
         embed_validation_info=long_term,
@@ -160,9 +167,19 @@ def sign_pdf(
         validation_context=_long_term_context(trust_roots, signer) if long_term else None,
     )
     timestamper = PyHankoTimeStamper(tsa) if isinstance(tsa, TsaClient) else tsa
-    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper)
+    appearance: dict[str, Any] = {}
+    if visible is not None:
+        from assistant.signing import stamp
+
+        spec = stamp.field_spec(writer, visible, field_name)
+        appearance = {
+            "stamp_style": stamp.stamp_style(visible, spec.box),
+            "new_field_spec": spec,
+        }
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, **appearance)
+    text = stamp_text_params(visible, credential) if visible is not None else None
     try:
-        asyncio.run(pdf_signer.async_sign_pdf(writer, output=output))
+        asyncio.run(pdf_signer.async_sign_pdf(writer, output=output, appearance_text_params=text))
     except PdfError as exc:
         raise _not_a_pdf(name, exc) from exc
     except SigningError as exc:
@@ -173,13 +190,20 @@ def sign_pdf(
                 "les autorités de confiance, ou signez en B-T.",
                 f"Level {level} could not be reached for {name}: the certificate chain or its revocation data "
                 "(CRL/OCSP) could not be obtained. Check the connection, the trust anchors, or sign in B-T.",
-                code="long_term_unavailable",
+                code=SigningCode.LONG_TERM_UNAVAILABLE,
             ) from exc
         raise InputFileError(
             f"Le PDF {name} ne peut pas être signé en PAdES : {exc}. Signez-le en CAdES ou XAdES.",
             f"The PDF {name} cannot be signed in PAdES: {exc}. Sign it in CAdES or XAdES.",
-            code="pdf_not_signable",
+            code=SigningCode.PDF_NOT_SIGNABLE,
         ) from exc
+
+
+def stamp_text_params(visible: VisibleSignature, credential: Credential) -> dict[str, str]:
+    from assistant.keystores.names import common_name
+    from assistant.signing import stamp
+
+    return stamp.text_params(visible, common_name(credential.certificate.subject))
 
 
 def _long_term_context(trust_roots: Sequence[x509.Certificate] | None, signer: CredentialSigner) -> Any:

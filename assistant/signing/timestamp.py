@@ -4,6 +4,9 @@ One small synchronous client serves the three formats: CAdES puts the token in t
 signature-time-stamp unsigned attribute, XAdES in SignatureTimeStamp, and pyHanko (PAdES) gets it
 through `PyHankoTimeStamper`. The response is checked before use (status, nonce, message imprint):
 a token over the wrong digest would make a signature look timestamped when it is not.
+
+The requests go through the assistant's one transport (`assistant.transport`): the system's trust
+roots, the environment's proxies, and a redirect followed only within the TSA URL's own origin.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import requests
 from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
+from assistant.signing.errors import SigningCode
+from assistant.transport import PlatformError, RedirectRefusedError, Transport, UntrustedPlatformError, fetch
+from assistant.transport.errors import TransportCode
 
-TIMEOUT = (10, 30)  # connect, read (seconds)
+TIMEOUT = 30.0  # seconds, to connect and between two reads
 MAX_RESPONSE = 1 << 20
 
 
 class TimestampError(AssistantError):
-    code = "timestamp"
+    code: str = SigningCode.TIMESTAMP
 
 
 def _error(url: str, detail_fr: str, detail_en: str) -> TimestampError:
@@ -35,33 +40,36 @@ def _error(url: str, detail_fr: str, detail_en: str) -> TimestampError:
 class TsaClient:
     """Talks to one timestamp authority; reuses its HTTP connection across a batch."""
 
-    def __init__(self, url: str, *, hash_name: str = "sha256", session: requests.Session | None = None) -> None:
+    def __init__(self, url: str, *, hash_name: str = "sha256", transport: Transport | None = None) -> None:
         if not url.lower().startswith(("http://", "https://")):
             raise TimestampError(
                 f"Adresse du service d'horodatage invalide : {url}", f"Invalid timestamp authority URL: {url}",
-                code="bad_tsa_url",
+                code=SigningCode.BAD_TSA_URL,
             )  # fmt: skip
         self.url = url
         self.hash_name = hash_name
-        self._session = session or requests.Session()
+        self._transport = transport or Transport(timeout=TIMEOUT, retries=1)
 
     def request(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """Send a ready-made request, return the parsed response (unchecked)."""
         try:
-            reply = self._session.post(
-                self.url,
-                data=request.dump(),
-                headers={"Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"},
-                timeout=TIMEOUT,
-                stream=True,
-            )
-            body = reply.raw.read(MAX_RESPONSE + 1, decode_content=True)
-        except requests.RequestException as exc:
+            reply = fetch(
+                self.url, what="horodatage", data=request.dump(), content_type="application/timestamp-query",
+                accept="application/timestamp-reply", limit=MAX_RESPONSE, transport=self._transport,
+            )  # fmt: skip
+        except RedirectRefusedError:
+            raise _error(
+                self.url, "le service renvoie vers une autre adresse, qui n'est pas suivie.", "the service redirects elsewhere (not followed)."
+            ) from None
+        except UntrustedPlatformError:
+            raise _error(self.url, "son certificat HTTPS n'est pas reconnu.", "its HTTPS certificate is not trusted.") from None
+        except PlatformError as exc:
+            if exc.code == TransportCode.ANSWER_TOO_LARGE:
+                raise _error(self.url, "réponse trop volumineuse.", "response too large.") from None
             raise _error(self.url, "service injoignable.", "service unreachable.") from exc
-        if reply.status_code != 200:
-            raise _error(self.url, f"réponse HTTP {reply.status_code}.", f"HTTP status {reply.status_code}.")
-        if len(body) > MAX_RESPONSE:
-            raise _error(self.url, "réponse trop volumineuse.", "response too large.")
+        if reply.status != 200:
+            raise _error(self.url, f"réponse HTTP {reply.status}.", f"HTTP status {reply.status}.")
+        body = reply.body
         try:
             response = tsp.TimeStampResp.load(body)
             response["status"]["status"].native  # noqa: B018 - parses the outer layers only
@@ -88,7 +96,7 @@ class TsaClient:
         return self.timestamp(digest)
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
 
 def check_response(response: tsp.TimeStampResp, digest: bytes, nonce: int | None, url: str) -> cms.ContentInfo:

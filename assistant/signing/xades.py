@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from assistant.keystores.base import Credential, HashAlgorithm, SignatureMechanism, SignatureScheme
+from assistant.signing.errors import SigningCode
 from assistant.signing.mechanisms import (
     XMLDSIG_DIGEST,
     choose_mechanism,
@@ -103,7 +104,7 @@ def sign_digest_xades(
         raise UsageError(
             "RSA-PSS n'est pas accepté par les vérificateurs XAdES courants : signez en PKCS#1 v1.5 ou en CAdES.",
             "RSA-PSS is not accepted by common XAdES verifiers: sign with PKCS#1 v1.5 or in CAdES.",
-            code="pss_not_for_xades",
+            code=SigningCode.PSS_NOT_FOR_XADES,
         )
     if mech.hash not in XMLDSIG_DIGEST:
         raise ValueError("unsupported hash for XML-DSig")

@@ -3,39 +3,21 @@
 `assistant run` (assistant/commands/run.py) builds the job engine and the bridge, then calls
 `run_gui`. The engine's `UserInteraction` should be a `QtUserInteraction` built beforehand with
 `make_interaction()` (it creates the QApplication if needed), so that PIN prompts and origin
-approvals become dialogs.
+approvals become dialogs; `run_gui` is given it too, so that the window's jobs page shows the
+download folder questions in the jobs' cards. Nothing imports this module but `commands/run.py`.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
-
-from assistant import APP_ID, APP_NAME, __version__
+from assistant.ui.application import ensure_application
 
 if TYPE_CHECKING:
     from assistant.bridge.server import BridgeServer
     from assistant.jobs.engine import JobEngine
     from assistant.settings import Settings
     from assistant.ui.interaction import QtUserInteraction
-
-
-def ensure_application() -> QApplication:
-    """The one QApplication of the process (created on first call)."""
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        return app
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_ID)
-    from assistant.ui.icons import icon
-
-    app.setWindowIcon(icon("app"))
-    return app
 
 
 def make_interaction() -> QtUserInteraction:
@@ -51,6 +33,7 @@ def run_gui(
     bridge: BridgeServer | None,
     settings: Settings,
     demo_url: str | None = None,
+    interaction: QtUserInteraction | None = None,
 ) -> int:
     """Show the tray icon (or the window where there is no tray) and run until "Quitter"."""
     from assistant.ui.main_window import MainWindow
@@ -58,7 +41,8 @@ def run_gui(
     from assistant.ui.trust_offer import offer_at_start
 
     app = ensure_application()
-    window = MainWindow(engine, bridge, settings, demo_url=demo_url)
+    questions = interaction.folder_questions if interaction is not None else None
+    window = MainWindow(engine, bridge, settings, demo_url=demo_url, folder_questions=questions)
     tray = TrayController(window, engine)
     app.setQuitOnLastWindowClosed(not tray.available)
     tray.start()

@@ -23,13 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import APP_NAME, __version__
+from assistant.i18n import N_, _
 from assistant.settings import Settings
+from assistant.ui.folder_questions import FolderQuestions
 from assistant.ui.icons import icon
 from assistant.ui.invoker import GuiInvoker
 from assistant.ui.pages.certificates import CertificatesPage
 from assistant.ui.pages.diagnostics import DiagnosticsPage
 from assistant.ui.pages.home import HomePage
 from assistant.ui.pages.jobs import JobsPage
+from assistant.ui.pages.prepare import PreparePage
 from assistant.ui.pages.sign_wizard import SignWizard
 from assistant.ui.pin_dialog import QtPinCallback
 
@@ -39,11 +42,12 @@ if TYPE_CHECKING:
 
 #: (page key, navigation label)
 PAGES = (
-    ("home", "Accueil"),
-    ("certificates", "Mes certificats"),
-    ("sign", "Signer"),
-    ("jobs", "Traitements distants"),
-    ("diagnostics", "Test de configuration"),
+    ("home", N_("Accueil")),
+    ("certificates", N_("Mes certificats")),
+    ("sign", N_("Signer")),
+    ("prepare", N_("Préparer mon dépôt")),
+    ("jobs", N_("Traitements distants")),
+    ("diagnostics", N_("Test de configuration")),
 )
 
 NAV_STYLE = """
@@ -62,6 +66,7 @@ class MainWindow(QMainWindow):
         settings: Settings,
         *,
         demo_url: str | None = None,
+        folder_questions: FolderQuestions | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -86,7 +91,8 @@ class MainWindow(QMainWindow):
         left.setFixedWidth(230)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 12, 0, 12)
-        brand = QLabel(f"<b>{APP_NAME}</b><br><span style='font-size:9pt'>Version {__version__}</span>")
+        version = _("Version {version}").format(version=__version__)
+        brand = QLabel(f"<b>{APP_NAME}</b><br><span style='font-size:9pt'>{version}</span>")
         brand.setStyleSheet("color: white; padding: 4px 14px 14px 14px; font-size: 12pt;")
         brand.setWordWrap(True)
         left_layout.addWidget(brand)
@@ -94,7 +100,7 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigation")
         self.navigation.setStyleSheet(NAV_STYLE)
         for _key, label in PAGES:
-            self.navigation.addItem(QListWidgetItem(label))
+            self.navigation.addItem(QListWidgetItem(_(label)))
         left_layout.addWidget(self.navigation, 1)
         row.addWidget(left)
 
@@ -111,12 +117,13 @@ class MainWindow(QMainWindow):
         self.home = HomePage(bridge, settings, self.show_page, demo_url)
         self.certificates = CertificatesPage(settings, self.pin_callback)
         self.sign = SignWizard(engine, settings)
-        self.jobs = JobsPage(engine)
+        self.jobs = JobsPage(engine, folder_questions)
         self.diagnostics = DiagnosticsPage(settings, platform_url)
         self.pages: dict[str, QWidget] = {
             "home": self.home,
             "certificates": self.certificates,
             "sign": self.sign,
+            "prepare": PreparePage(settings, self.pin_callback),
             "jobs": self.jobs,
             "diagnostics": self.diagnostics,
         }

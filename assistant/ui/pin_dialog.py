@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.i18n import _
 from assistant.keystores.base import PinRequest, PinState
 from assistant.ui.invoker import GuiClosedError, GuiInvoker
 
@@ -30,33 +31,33 @@ INFO_STYLE = "color: #1f4e8c;"
 
 
 def texts_for(request: PinRequest) -> tuple[str, str, str]:
-    """(window title, heading, field label) in French for this request."""
+    """(window title, heading, field label) in the user's language for this request."""
     if request.kind == "password":
         return (
-            "Mot de passe",
-            f"Saisissez le mot de passe du fichier de certificat « {request.store_label} ».",
-            "Mot de passe :",
+            _("Mot de passe"),
+            _("Saisissez le mot de passe du fichier de certificat « {store} ».").format(store=request.store_label),
+            _("Mot de passe :"),
         )
     return (
-        "Code PIN",
-        f"Saisissez le code PIN de votre support : « {request.store_label} ».",
-        "Code PIN :",
+        _("Code PIN"),
+        _("Saisissez le code PIN de votre support : « {store} ».").format(store=request.store_label),
+        _("Code PIN :"),
     )
 
 
 def warning_for(request: PinRequest) -> str:
     """The line in red above the field, or "" when there is nothing to warn about."""
-    wrong = "Mot de passe incorrect." if request.kind == "password" else "Code PIN incorrect."
+    wrong = _("Mot de passe incorrect.") if request.kind == "password" else _("Code PIN incorrect.")
     if request.state is PinState.FINAL_TRY:
         return (wrong + " " if request.retry else "") + (
-            "Dernier essai : un nouveau code PIN erroné bloquera votre carte."
+            _("Dernier essai : un nouveau code PIN erroné bloquera votre carte.")
         )
     if request.state is PinState.COUNT_LOW:
         if request.retry:
-            return wrong + " Attention : plusieurs erreurs successives bloquent la carte."
-        return "Attention : un code PIN erroné a déjà été saisi ; plusieurs erreurs bloquent la carte."
+            return wrong + " " + _("Attention : plusieurs erreurs successives bloquent la carte.")
+        return _("Attention : un code PIN erroné a déjà été saisi ; plusieurs erreurs bloquent la carte.")
     if request.retry:
-        return wrong + " Veuillez réessayer."
+        return wrong + " " + _("Veuillez réessayer.")
     return ""
 
 
@@ -97,7 +98,7 @@ class PinDialog(QDialog):
         self.field_label = QLabel(field_label)
         if request.protected_path:
             pad = QLabel(
-                "Saisissez votre code PIN sur le clavier de votre lecteur de carte, puis cliquez sur « Continuer »."
+                _("Saisissez votre code PIN sur le clavier de votre lecteur de carte, puis cliquez sur « Continuer ».")
             )
             pad.setWordWrap(True)
             layout.addWidget(pad)
@@ -107,10 +108,10 @@ class PinDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.ok_button = self.buttons.addButton(
-            "Continuer" if request.protected_path else "Valider", QDialogButtonBox.ButtonRole.AcceptRole
+            _("Continuer") if request.protected_path else _("Valider"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.ok_button.setObjectName("pinOk")
-        self.cancel_button = self.buttons.addButton("Annuler", QDialogButtonBox.ButtonRole.RejectRole)
+        self.cancel_button = self.buttons.addButton(_("Annuler"), QDialogButtonBox.ButtonRole.RejectRole)
         self.cancel_button.setObjectName("pinCancel")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

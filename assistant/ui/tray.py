@@ -15,7 +15,9 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from assistant import APP_NAME
+from assistant.i18n import N_, _
 from assistant.ui.icons import icon
+from assistant.ui.labels import job_title
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
@@ -23,13 +25,13 @@ if TYPE_CHECKING:
     from assistant.ui.main_window import MainWindow
 
 MENU = (
-    ("Ouvrir", "home"),
-    ("Signer des fichiers…", "sign"),
-    ("Mes certificats", "certificates"),
-    ("Traitements distants", "jobs"),
-    ("Tester la configuration de mon poste", "diagnostics"),
+    (N_("Ouvrir"), "home"),
+    (N_("Signer des fichiers…"), "sign"),
+    (N_("Mes certificats"), "certificates"),
+    (N_("Traitements distants"), "jobs"),
+    (N_("Tester la configuration de mon poste"), "diagnostics"),
 )
-END_MESSAGES = {"succeeded": "terminé avec succès", "failed": "en échec", "cancelled": "annulé"}
+END_MESSAGES = {"succeeded": N_("terminé avec succès"), "failed": N_("en échec"), "cancelled": N_("annulé")}
 
 
 class TrayController(QObject):
@@ -43,11 +45,11 @@ class TrayController(QObject):
         self.menu = QMenu()
         self.actions: dict[str, QAction] = {}
         for text, page in MENU:
-            action = self.menu.addAction(text)
+            action = self.menu.addAction(_(text))
             action.triggered.connect(lambda _checked=False, p=page: self.window.show_page(p))
             self.actions[text] = action
         self.menu.addSeparator()
-        quit_action = self.menu.addAction("Quitter")
+        quit_action = self.menu.addAction(_("Quitter"))
         quit_action.triggered.connect(self.quit)
         self.actions["Quitter"] = quit_action
         self.icon: QSystemTrayIcon | None = None
@@ -59,7 +61,7 @@ class TrayController(QObject):
             self.window.show_and_raise()
             return
         self.icon = QSystemTrayIcon(icon("app"), self)
-        self.icon.setToolTip(f"{APP_NAME} : en ligne")
+        self.icon.setToolTip(_("{name} : en ligne").format(name=APP_NAME))
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.icon.show()
@@ -72,11 +74,12 @@ class TrayController(QObject):
             self.window.show_page("home")
 
     def _notify(self, event: JobEvent) -> None:
-        state = str(event.job.get("state"))
+        state = event.job.state.value
         if event.kind != "state" or self.icon is None:
             return
         if state in END_MESSAGES:
-            self.icon.showMessage(APP_NAME, f"{event.job.get('title', 'Traitement')} : {END_MESSAGES[state]}.")
+            title = job_title(event.job.title_fr)
+            self.icon.showMessage(APP_NAME, _("{title} : {outcome}.").format(title=title, outcome=_(END_MESSAGES[state])))
 
     def quit(self) -> None:
         self.window.keep_running_in_tray = False

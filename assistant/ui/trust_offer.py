@@ -17,22 +17,22 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from assistant.bridge import ca, trust
+from assistant.i18n import N_, _
 from assistant.progress import ProgressCallback
 from assistant.ui.tasks import BackgroundTask, run_in_background
 
 if TYPE_CHECKING:
     from assistant.bridge.server import BridgeServer
 
-TITLE = "Permettre à vos navigateurs de joindre l'assistant ?"
-EXPLANATION = (
+TITLE = N_("Permettre à vos navigateurs de joindre l'assistant ?")
+EXPLANATION = N_(
     "Pour que les pages des plateformes puissent joindre l'assistant, un certificat fabriqué pour cet "
     "ordinateur seul (valable uniquement pour l'adresse 127.0.0.1) va être ajouté aux magasins de "
     "confiance de vos navigateurs (Chrome/Chromium, Firefox). "
-    "Il ne permet de sécuriser aucun autre site, et vous pourrez le retirer à tout moment "
-    "avec « assistant bridge untrust »."
+    "Il ne permet de sécuriser aucun autre site."
 )
-WORKING = "Ajout du certificat dans les magasins de vos navigateurs…"
-TRUST_BUTTON = "Faire confiance dans les navigateurs"
+WORKING = N_("Ajout du certificat dans les magasins de vos navigateurs…")
+TRUST_BUTTON = N_("Faire confiance dans les navigateurs")
 
 
 def current_identity(bridge: BridgeServer | None) -> ca.BridgeIdentity | None:
@@ -45,16 +45,16 @@ def current_identity(bridge: BridgeServer | None) -> ca.BridgeIdentity | None:
 def describe_outcomes(outcomes: Sequence[trust.Outcome]) -> tuple[bool, str]:
     """(all succeeded, the French summary the user reads: one line per browser store)."""
     if not outcomes:
-        return False, "Aucun magasin de navigateur n'a été trouvé sur ce poste."
+        return False, _("Aucun magasin de navigateur n'a été trouvé sur ce poste.")
     lines = []
     for outcome in outcomes:
         if outcome.ok:
-            lines.append(f"✓ {outcome.target.browser} : certificat ajouté")
+            lines.append(_("✓ {browser} : certificat ajouté").format(browser=outcome.target.browser))
         else:
-            lines.append(f"✗ {outcome.target.browser} : échec — {outcome.message}")
+            lines.append(_("✗ {browser} : échec — {reason}").format(browser=outcome.target.browser, reason=outcome.message))
     all_ok = all(o.ok for o in outcomes)
-    tail = ("Redémarrez vos navigateurs pour qu'ils en tiennent compte." if all_ok
-            else "Les navigateurs en échec ne pourront pas joindre l'assistant.")
+    tail = (_("Redémarrez vos navigateurs pour qu'ils en tiennent compte.") if all_ok
+            else _("Les navigateurs en échec ne pourront pas joindre l'assistant."))
     return all_ok, "\n".join([*lines, tail])
 
 
@@ -62,12 +62,12 @@ def describe_status(statuses: Sequence[trust.TargetStatus]) -> tuple[str, str]:
     """(StatusLine status, French sentence) for the Accueil page."""
     present = [s for s in statuses if s.detail != "base NSS absente"]
     if not present:
-        return "warning", "Confiance des navigateurs : <b>aucun magasin de navigateur trouvé</b>"
+        return "warning", _("Confiance des navigateurs : <b>aucun magasin de navigateur trouvé</b>")
     missing = [s.target.browser for s in present if not s.trusted]
     if not missing:
         names = ", ".join(s.target.browser for s in present)
-        return "ok", f"Confiance des navigateurs : <b>reconnu</b> ({names})"
-    return "warning", f"Confiance des navigateurs : <b>non reconnu</b> par {', '.join(missing)}"
+        return "ok", _("Confiance des navigateurs : <b>reconnu</b> ({names})").format(names=names)
+    return "warning", _("Confiance des navigateurs : <b>non reconnu</b> par {names}").format(names=", ".join(missing))
 
 
 def start_trust(
@@ -91,32 +91,32 @@ class TrustOfferDialog(QDialog):
         super().__init__(parent)
         self.identity = identity
         self.setObjectName("trustOfferDialog")
-        self.setWindowTitle(TITLE)
+        self.setWindowTitle(_(TITLE))
         self.setMinimumWidth(520)
         self.task: BackgroundTask | None = None
         self.outcomes: list[trust.Outcome] | None = None
         layout = QVBoxLayout(self)
-        heading = QLabel(f"<b>{TITLE}</b>")
+        heading = QLabel(f"<b>{_(TITLE)}</b>")
         heading.setObjectName("trustHeading")
         heading.setWordWrap(True)
         layout.addWidget(heading)
-        self.message = QLabel(EXPLANATION)
+        self.message = QLabel(_(EXPLANATION))
         self.message.setObjectName("trustMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.later = QPushButton("Plus tard")
+        self.later = QPushButton(_("Plus tard"))
         self.later.setObjectName("trustLater")
         self.later.clicked.connect(self._decline)
         buttons.addWidget(self.later)
-        self.allow = QPushButton("Autoriser")
+        self.allow = QPushButton(_("Autoriser"))
         self.allow.setObjectName("trustAllow")
         self.allow.setDefault(True)
         self.allow.clicked.connect(self._accept)
         buttons.addWidget(self.allow)
-        self.close_button = QPushButton("Fermer")
+        self.close_button = QPushButton(_("Fermer"))
         self.close_button.setObjectName("trustClose")
         self.close_button.clicked.connect(self.accept)
         self.close_button.hide()
@@ -133,7 +133,7 @@ class TrustOfferDialog(QDialog):
     def _accept(self) -> None:
         self.allow.setEnabled(False)
         self.later.setEnabled(False)
-        self.message.setText(WORKING)
+        self.message.setText(_(WORKING))
         self.task = start_trust(self.identity, self._show_outcomes, self._show_error)
 
     def _show_outcomes(self, outcomes: list[trust.Outcome]) -> None:
@@ -142,8 +142,8 @@ class TrustOfferDialog(QDialog):
         self._finish(summary)
 
     def _show_error(self, exc: Exception) -> None:
-        message = getattr(exc, "message_fr", None) or str(exc) or type(exc).__name__
-        self._finish(f"✗ Le certificat n'a pas pu être ajouté : {message}")
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self._finish(_("✗ Le certificat n'a pas pu être ajouté : {reason}").format(reason=message))
 
     def _finish(self, text: str) -> None:
         self.message.setText(text)

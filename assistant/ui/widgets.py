@@ -7,11 +7,14 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from assistant.i18n import current_language
 from assistant.ui.icons import status_icon
+from assistant.units import format_size
 
 TITLE_STYLE = "font-size: 17pt; font-weight: bold; color: #1f4e8c;"
 SUBTITLE_STYLE = "color: #555;"
 SECTION_STYLE = "font-size: 11pt; font-weight: bold; color: #1f4e8c; margin-top: 8px;"
+ERROR_STYLE = "color: #c0392b; font-weight: bold;"
 STATUS_COLOURS = {"ok": "#2e8b57", "warning": "#c0661a", "error": "#c0392b", "skipped": "#6b7078", "running": "#1f6fb2"}
 
 
@@ -43,7 +46,7 @@ def section(text: str) -> QLabel:
 
 
 class StatusLine(QWidget):
-    """An icon and a sentence: "✓ Etat de Mon Assistant Marchés Publics : En ligne"."""
+    """An icon and a sentence: "✓ État de l'assistant : En ligne"."""
 
     def __init__(self, status: str = "skipped", text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,12 +84,12 @@ def fmt_datetime(value: str | dt.datetime | None) -> str:
     return moment.astimezone().strftime("%d/%m/%Y - %H:%M:%S")
 
 
+def fmt_number(value: float, digits: int = 1) -> str:
+    """"1,5" in French, "1.5" in English."""
+    text = f"{value:.{digits}f}"
+    return text if current_language() == "en" else text.replace(".", ",")
+
+
 def fmt_size(size: int) -> str:
-    """French units: "745,6 Ko"."""
-    value = float(size)
-    for unit in ("octets", "Ko", "Mo", "Go"):
-        if value < 1024 or unit == "Go":
-            text = f"{value:.0f}" if unit == "octets" else f"{value:.1f}".replace(".", ",")
-            return f"{text} {unit}"
-        value /= 1024
-    return f"{size} octets"
+    """"745,6 Ko" in French, "745.6 KB" in English (assistant.units, in the user's language)."""
+    return format_size(size, current_language())

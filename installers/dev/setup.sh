@@ -42,3 +42,22 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     "$venv/bin/python" -m pip install -q -e "$root[dev]"
     echo "$want" > "$stamp"
 fi
+# The translation catalogues stdlib gettext reads (assistant/i18n/locale/*/LC_MESSAGES/*.mo).
+"$venv/bin/python" -m assistant.i18n compile >/dev/null
+# npm packages of the tests (a third-party XAdES signer for the verification corpus).
+if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+    else
+        echo "setup: npm is missing; run: sudo apt-get install -y npm" >&2
+        exit 1
+    fi
+fi
+if [ -f "$root/tests/signing/js/package.json" ]; then
+    if [ ! -d "$root/tests/signing/js/node_modules" ] || [ "$root/tests/signing/js/package-lock.json" -nt "$root/tests/signing/js/node_modules" ]; then
+        echo "setup: installing npm packages of tests/signing/js"
+        (cd "$root/tests/signing/js" && npm ci --no-audit --no-fund --silent && touch node_modules)
+    fi
+fi

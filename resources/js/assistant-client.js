@@ -4,18 +4,21 @@
 //   <script type="module">
 //     import { AssistantClient, renderStatus } from "/js/assistant-client.js";
 //     const client = new AssistantClient();
-//     const found = await client.detect();
-//     renderStatus(document.getElementById("etat-assistant"), found);
+//     const found = await client.detect();                      // l'assistant prouve son identité
+//     renderStatus(document.getElementById("etat-assistant"), found, { client });
+//       // pas encore connectée : bouton « Connecter l'assistant » puis code à 6 chiffres
 //     const job = await client.queueJob(descriptor);           // POST /v1/jobs -> 202
-//     const final = await client.followJob(job.id, (event) => { ... });  // SSE
+//     const final = await client.followJob(job.id, (kind, job) => { ... });  // SSE
 //   </script>
 //
 // Détection : https://127.0.0.1 sur le port par défaut puis les replis documentés
 // (17443, 17453, 17463), puis http://127.0.0.1 sur le port HTTPS + 1 (navigateurs qui
 // considèrent la boucle locale comme sûre). Voir docs/bridge.md.
 //
-// Sécurité : le client n'envoie que ce que la page lui donne ; l'assistant refuse toute
-// origine que l'utilisateur n'a pas approuvée, et toute URL hors de l'origine de la page.
+// Sécurité : chaque appel porte la clé d'accès de la page (Authorization: Bearer), remise une
+// seule fois quand l'utilisateur a autorisé la page dans l'assistant et saisi le code qu'il
+// affiche ; la clé n'est envoyée qu'à un assistant qui a prouvé la détenir (un programme qui
+// occupe le port ne reçoit rien). L'assistant refuse toute URL hors de l'origine de la page.
 
 export const DEFAULT_PORTS = Object.freeze([17443, 17453, 17463]);
 export const HTTP_PORT_OFFSET = 1;
@@ -55,74 +58,225 @@ export function candidateUrls(ports = DEFAULT_PORTS, { http = true } = {}) {
   return urls;
 }
 
+const STORAGE_KEY = "assistant-marches-publics:acces";
+const enc = new TextEncoder();
+
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function randomNonce() {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function portOf(url) {
+  const u = new URL(url);
+  return Number(u.port || (u.protocol === "https:" ? 443 : 80));
+}
+
+/**
+ * La preuve que l'assistant qui répond détient la clé de cette page (voir docs/bridge.md) :
+ * HMAC-SHA256(SHA-256(clé), "amp-bridge-proof\n" origine "\n" port "\n" nonce "\n" empreinte).
+ * Un programme qui occupe le port de l'assistant (un autre utilisateur du poste) ne peut pas la
+ * produire : la page ne lui envoie alors ni sa clé ni aucun traitement.
+ */
+export async function expectedProof(key, origin, port, nonce, fingerprint) {
+  const keyHash = await crypto.subtle.digest("SHA-256", enc.encode(key));
+  const hmacKey = await crypto.subtle.importKey("raw", keyHash, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const message = `amp-bridge-proof\n${origin}\n${port}\n${nonce}\n${fingerprint}`;
+  return hex(await crypto.subtle.sign("HMAC", hmacKey, enc.encode(message)));
+}
+
+function memoryStorage() {
+  const data = new Map();
+  return { getItem: (k) => (data.has(k) ? data.get(k) : null), setItem: (k, v) => data.set(k, String(v)), removeItem: (k) => data.delete(k) };
+}
+
 export class AssistantClient {
   /**
    * @param {object} [options]
    * @param {string[]} [options.urls]   adresses à essayer (par défaut : candidateUrls())
    * @param {number} [options.timeoutMs] délai par tentative de détection
+   * @param {Storage} [options.storage] où garder la clé d'accès de la page (localStorage par défaut)
    */
-  constructor({ urls = null, ports = DEFAULT_PORTS, timeoutMs = 1500, http = true } = {}) {
+  constructor({ urls = null, ports = DEFAULT_PORTS, timeoutMs = 1500, http = true, storage = null } = {}) {
     this.urls = urls || candidateUrls(ports, { http });
     this.timeoutMs = timeoutMs;
     this.baseUrl = null;
     this.status = null;
+    try {
+      this.storage = storage || globalThis.localStorage || memoryStorage();
+    } catch (_) {
+      this.storage = memoryStorage(); // stockage interdit (navigation privée stricte)
+    }
+    this.access = this._loadAccess();
+  }
+
+  _loadAccess() {
+    try {
+      const value = JSON.parse(this.storage.getItem(STORAGE_KEY) || "null");
+      return value && typeof value.key === "string" ? value : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  _saveAccess(access) {
+    this.access = access;
+    if (access) this.storage.setItem(STORAGE_KEY, JSON.stringify(access));
+    else this.storage.removeItem(STORAGE_KEY);
+  }
+
+  /** Les options de fetch vers l'assistant (boucle locale : Local Network Access de Chrome). */
+  _init(extra = {}) {
+    return { mode: "cors", credentials: "omit", cache: "no-store", targetAddressSpace: "loopback", ...extra };
   }
 
   /**
-   * Cherche l'assistant. Résultat :
-   *   { online: true, approved: true, baseUrl, status }   prêt ;
-   *   { online: true, approved: false, baseUrl }          lancé, mais cette plateforme n'est pas
-   *                                                       encore autorisée (une demande est faite) ;
-   *   { online: false }                                   hors ligne.
+   * Cherche l'assistant de l'utilisateur. Résultat :
+   *   { online: true, connected: true, baseUrl, status, fingerprint }  prêt ;
+   *   { online: true, connected: false, candidates, foreign }          un assistant répond, mais cette
+   *        page n'y est pas (ou plus) connectée : appeler connect(). `foreign` : un programme a
+   *        répondu sans pouvoir prouver qu'il détient la clé de la page (un autre utilisateur du
+   *        poste, ou un imposteur) : rien ne lui a été envoyé ;
+   *   { online: false }                                                hors ligne.
+   * `approved` est gardé pour compatibilité (= connected).
    */
   async detect() {
-    let reachable = null;
-    for (const url of this.urls) {
+    const candidates = [];
+    const foreign = [];
+    const remembered = this.access && this.access.baseUrl;
+    const order = remembered && this.urls.includes(remembered)
+      ? [remembered, ...this.urls.filter((u) => u !== remembered)] : this.urls;
+    for (const url of order) {
       const t = withTimeout(this.timeoutMs);
       try {
-        const response = await fetch(`${url}/v1/status`, {
-          mode: "cors", credentials: "omit", cache: "no-store", signal: t.signal,
-        });
-        const status = await response.json();
-        if (response.ok && status && status.protocol_version === PROTOCOL_VERSION) {
-          this.baseUrl = url;
-          this.status = status;
-          return { online: true, approved: status.origin_approved === true, baseUrl: url, status };
-        }
-      } catch (_) {
-        // Lecture refusée (origine non approuvée) ou rien n'écoute : on distingue ci-dessous.
-        if (!reachable) {
+        const nonce = randomNonce();
+        const keyId = this.access ? this.access.key.split("_")[1] : null;
+        const query = keyId ? `?key=${encodeURIComponent(keyId)}&nonce=${nonce}` : "";
+        let response;
+        try {
+          response = await fetch(`${url}/v1/status${query}`, this._init({ signal: t.signal }));
+        } catch (_) {
+          // Lecture refusée (origine non approuvée) ou rien n'écoute : on distingue.
           try {
-            await fetch(`${url}/v1/status`, { mode: "no-cors", credentials: "omit", cache: "no-store", signal: t.signal });
-            reachable = url; // une réponse opaque : un serveur répond à cette adresse
+            await fetch(`${url}/v1/status`, this._init({ mode: "no-cors", signal: t.signal }));
+            candidates.push(url); // une réponse opaque : un serveur répond à cette adresse
           } catch (_) { /* rien ici */ }
+          continue;
         }
+        let status = null;
+        try { status = await response.json(); } catch (_) { status = null; }
+        if (!response.ok || !status || status.protocol_version !== PROTOCOL_VERSION) {
+          if (this.access) foreign.push(url);
+          continue;
+        }
+        if (this.access && status.identity) {
+          const proof = await expectedProof(this.access.key, location.origin, portOf(url), nonce,
+            status.identity.ca_fingerprint_sha256 || "");
+          if (proof === status.identity.proof) {
+            this.baseUrl = url;
+            this.status = status;
+            const fingerprint = status.identity.ca_fingerprint_sha256 || "";
+            if (this.access.baseUrl !== url || this.access.fingerprint !== fingerprint) {
+              this._saveAccess({ ...this.access, baseUrl: url, fingerprint });
+            }
+            return { online: true, connected: true, approved: true, baseUrl: url, status, fingerprint };
+          }
+        }
+        if (this.access) foreign.push(url);
+        candidates.push(url);
       } finally {
         t.done();
       }
     }
-    if (reachable) {
-      this.baseUrl = reachable;
-      this.requestApproval().catch(() => {});
-      return { online: true, approved: false, baseUrl: reachable };
+    if (candidates.length || foreign.length) {
+      return { online: true, connected: false, approved: false, candidates, foreign: foreign.length > 0 };
     }
     return { online: false };
   }
 
-  /** Fait afficher par l'assistant la demande d'autorisation de cette plateforme (une fois). */
-  async requestApproval() {
-    if (!this.baseUrl) throw new AssistantError("offline", "L'assistant n'est pas détecté.");
-    try {
-      await fetch(`${this.baseUrl}/v1/jobs`, { mode: "cors", credentials: "omit", cache: "no-store" });
-    } catch (_) { /* refus attendu tant que l'utilisateur n'a pas répondu */ }
+  /**
+   * Connecte cette page à l'assistant de l'utilisateur (une fois par navigateur) : l'assistant
+   * affiche « <plateforme> veut utiliser l'assistant » avec un code à 6 chiffres ; l'utilisateur
+   * clique sur « Autoriser » et saisit le code dans la page. Renvoie { submit(code) } ; submit
+   * résout quand la page est connectée. Si plusieurs assistants répondent (poste partagé), chacun
+   * reçoit la demande : seul celui de l'utilisateur affiche le code qu'il saisit.
+   */
+  async connect() {
+    const found = await this.detect();
+    if (found.connected) return { connected: true, submit: async () => found };
+    if (!found.online) throw new AssistantError("offline", "Etat de Mon Assistant Marchés Publics : Hors ligne");
+    const claims = [];
+    let lastError = null;
+    for (const url of found.candidates) {
+      try {
+        const response = await fetch(`${url}/v1/access`, this._init({ method: "POST" }));
+        const data = await response.json().catch(() => ({}));
+        if (response.status === 202 && data.claim) claims.push({ url, claim: data.claim, until: Date.now() + data.expires_in * 1000 });
+        else lastError = new AssistantError(data.code || `http_${response.status}`, data.message || "Connexion refusée.", { status: response.status });
+      } catch (_) { /* cet assistant ne répond plus */ }
+    }
+    if (!claims.length) {
+      throw lastError || new AssistantError("unreachable", "L'assistant ne répond pas : relancez-le, puis réessayez.");
+    }
+    const submit = async (code) => {
+      code = String(code).replace(/\s+/g, "");
+      if (!/^\d{6}$/.test(code)) throw new AssistantError("access_code_format", "Le code compte 6 chiffres.");
+      let refused = null;
+      for (;;) {
+        let pending = false;
+        for (const c of claims.slice()) {
+          let response, data;
+          try {
+            response = await fetch(`${c.url}/v1/access/${c.claim}`, this._init({
+              method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
+            }));
+            data = await response.json().catch(() => ({}));
+          } catch (_) { continue; }
+          if (response.status === 200 && data.key) {
+            this._saveAccess({ key: data.key, baseUrl: c.url, fingerprint: data.ca_fingerprint_sha256 || "" });
+            const done = await this.detect();
+            if (done.connected) return done;
+            throw new AssistantError("identity", "L'assistant n'a pas pu prouver son identité.");
+          }
+          if (response.status === 202) { pending = true; continue; }
+          refused = new AssistantError(data.code || `http_${response.status}`, data.message || "Connexion refusée.", { status: response.status });
+          if (data.code !== "access_code_wrong") claims.splice(claims.indexOf(c), 1);
+        }
+        if (!pending || !claims.some((c) => Date.now() < c.until)) {
+          throw refused || new AssistantError("access_expired", "La demande de connexion a expiré : recommencez.");
+        }
+        await new Promise((r) => setTimeout(r, 1000)); // l'utilisateur n'a pas encore cliqué sur « Autoriser »
+      }
+    };
+    return { connected: false, submit };
+  }
+
+  /** Oublie la clé d'accès de cette page (la connexion sera redemandée). */
+  disconnect() {
+    this._saveAccess(null);
+    this.baseUrl = null;
+  }
+
+  async _ready() {
+    if (this.baseUrl && this.access) return;
+    const found = await this.detect();
+    if (!found.online) throw new AssistantError("offline", "Etat de Mon Assistant Marchés Publics : Hors ligne");
+    if (!found.connected) {
+      throw new AssistantError("not_connected",
+        "Cette page n'est pas connectée à l'assistant : cliquez sur « Connecter l'assistant ».");
+    }
+  }
+
+  _headers(extra = {}) {
+    return { Authorization: `Bearer ${this.access.key}`, ...extra };
   }
 
   async _call(method, path, body) {
-    if (!this.baseUrl) {
-      const found = await this.detect();
-      if (!found.online) throw new AssistantError("offline", "Etat de Mon Assistant Marchés Publics : Hors ligne");
-    }
-    const init = { method, mode: "cors", credentials: "omit", cache: "no-store", headers: {} };
+    await this._ready();
+    const init = this._init({ method, headers: this._headers() });
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -133,14 +287,14 @@ export class AssistantClient {
     } catch (error) {
       throw new AssistantError(
         "unreachable",
-        "L'assistant ne répond pas ou cette plateforme n'est pas encore autorisée : " +
-          "acceptez la demande affichée par l'assistant, puis réessayez.",
+        "L'assistant ne répond pas ou cette plateforme n'est pas autorisée : reconnectez la page, puis réessayez.",
       );
     }
     let data = null;
     try { data = await response.json(); } catch (_) { data = null; }
     if (!response.ok) {
       const d = data || {};
+      if (response.status === 401) this.disconnect(); // clé retirée par l'utilisateur : reconnecter
       throw new AssistantError(d.code || `http_${response.status}`, d.message || `Erreur ${response.status}`, {
         status: response.status, field: d.field || null, messageEn: d.message_en || "",
       });
@@ -170,36 +324,48 @@ export class AssistantClient {
   }
 
   /**
-   * Suit un traitement jusqu'à la fin par server-sent events ; `onEvent(kind, job)` reçoit
-   * "snapshot", puis "state" / "progress" à chaque changement, puis "end". Si le flux est coupé,
-   * le suivi continue en interrogeant GET /v1/jobs/{id}. Résout avec le traitement final.
+   * Suit un traitement jusqu'à la fin par server-sent events (lus avec fetch, qui porte la clé
+   * d'accès, ce qu'EventSource ne sait pas faire) ; `onEvent(kind, job)` reçoit "snapshot", puis
+   * "state" / "progress" à chaque changement, puis "end". Si le flux est coupé, le suivi continue
+   * en interrogeant GET /v1/jobs/{id}. Résout avec le traitement final.
    */
-  followJob(id, onEvent = () => {}) {
-    const url = `${this.baseUrl}/v1/jobs/${encodeURIComponent(id)}/events`;
-    return new Promise((resolve, reject) => {
-      let finished = false;
-      const source = new EventSource(url);
-      const finish = (job) => {
-        if (finished) return;
-        finished = true;
-        source.close();
-        resolve(job);
-      };
-      const handle = (kind) => (message) => {
-        let job;
-        try { job = JSON.parse(message.data); } catch (_) { return; }
-        try { onEvent(kind, job); } catch (_) { /* l'affichage de la page ne doit pas casser le suivi */ }
-        if (kind === "end" || TERMINAL_STATES.includes(job.state)) {
-          if (kind === "end") finish(job);
+  async followJob(id, onEvent = () => {}) {
+    await this._ready();
+    const notify = (kind, job) => {
+      try { onEvent(kind, job); } catch (_) { /* l'affichage de la page ne doit pas casser le suivi */ }
+    };
+    try {
+      const response = await fetch(`${this.baseUrl}/v1/jobs/${encodeURIComponent(id)}/events`,
+        this._init({ headers: this._headers({ Accept: "text/event-stream" }) }));
+      if (!response.ok || !response.body) throw new Error(`events ${response.status}`);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          let kind = "message";
+          const data = [];
+          for (const line of block.split("\n")) {
+            if (line.startsWith("event: ")) kind = line.slice(7);
+            else if (line.startsWith("data: ")) data.push(line.slice(6));
+          }
+          if (!data.length) continue;
+          let job;
+          try { job = JSON.parse(data.join("\n")); } catch (_) { continue; }
+          notify(kind, job);
+          if (kind === "end") {
+            reader.cancel().catch(() => {});
+            return job;
+          }
         }
-      };
-      for (const kind of ["snapshot", "state", "progress", "end"]) source.addEventListener(kind, handle(kind));
-      source.onerror = () => {
-        if (finished) return;
-        source.close();
-        this._poll(id, onEvent).then((job) => { finished = true; resolve(job); }, reject);
-      };
-    });
+      }
+    } catch (_) { /* flux coupé : on continue en interrogeant */ }
+    return this._poll(id, onEvent);
   }
 
   async _poll(id, onEvent) {
@@ -213,11 +379,70 @@ export class AssistantClient {
 }
 
 /**
+ * Le formulaire « Connecter l'assistant » : prévient l'utilisateur de la question que l'assistant
+ * va afficher, puis lui demande le code à 6 chiffres qu'elle indique.
+ */
+export function connectForm(doc, client, onDone) {
+  const box = doc.createElement("div");
+  box.className = "assistant-connexion";
+  const button = doc.createElement("button");
+  button.type = "button";
+  button.className = "assistant-connecter";
+  button.textContent = "Connecter l'assistant";
+  const info = doc.createElement("p");
+  info.className = "assistant-info";
+  box.append(button, info);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    info.textContent = "L'assistant va afficher « " + doc.defaultView.location.origin + " veut utiliser " +
+      "l'assistant » avec un code à 6 chiffres : cliquez sur « Autoriser » puis saisissez ce code ici.";
+    let pairing;
+    try {
+      pairing = await client.connect();
+    } catch (error) {
+      info.textContent = error.message;
+      button.disabled = false;
+      return;
+    }
+    const form = doc.createElement("form");
+    const label = doc.createElement("label");
+    label.textContent = "Code affiché par l'assistant : ";
+    const input = doc.createElement("input");
+    input.name = "code";
+    input.inputMode = "numeric";
+    input.autocomplete = "off";
+    input.maxLength = 7;
+    label.appendChild(input);
+    const submit = doc.createElement("button");
+    submit.type = "submit";
+    submit.textContent = "Valider";
+    form.append(label, submit);
+    box.appendChild(form);
+    input.focus();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      try {
+        onDone(await pairing.submit(input.value));
+      } catch (error) {
+        info.textContent = error.message;
+        submit.disabled = false;
+        if (error.code !== "access_code_wrong" && error.code !== "access_code_format") {
+          form.remove();
+          button.disabled = false;
+        }
+      }
+    });
+  });
+  return box;
+}
+
+/**
  * Affiche l'état de l'assistant dans `element`, avec le vocabulaire des plateformes :
  * « Etat de Mon Assistant Marchés Publics : En ligne / Hors ligne », et, hors ligne, ce qu'il faut
  * installer et lancer.
  */
-export function renderStatus(element, detection, { installLinks = DEFAULT_INSTALL_LINKS } = {}) {
+export function renderStatus(element, detection, { installLinks = DEFAULT_INSTALL_LINKS, client = null, onConnected = null } = {}) {
   const doc = element.ownerDocument;
   element.textContent = "";
   const title = doc.createElement("p");
@@ -225,18 +450,25 @@ export function renderStatus(element, detection, { installLinks = DEFAULT_INSTAL
   const strong = doc.createElement("strong");
   const help = doc.createElement("div");
   help.className = "assistant-aide";
-  if (detection.online && detection.approved) {
+  if (detection.online && (detection.connected || detection.approved)) {
     element.dataset.state = "online";
     strong.textContent = "En ligne";
     help.textContent =
       "L'application Mon Assistant Marchés Publics est lancée sur votre poste, et est prête à l'utilisation.";
   } else if (detection.online) {
     element.dataset.state = "pending";
-    strong.textContent = "En ligne (autorisation requise)";
-    help.textContent =
-      "L'application est lancée sur votre poste mais n'a pas encore autorisé cette plateforme : " +
-      "acceptez la demande affichée par l'assistant (« " + (doc.defaultView ? doc.defaultView.location.origin : "") +
-      " veut utiliser l'assistant »), puis rechargez la page.";
+    strong.textContent = "En ligne (connexion requise)";
+    const p = doc.createElement("p");
+    p.textContent = detection.foreign
+      ? "Un programme répond à l'adresse de l'assistant mais n'a pas pu prouver qu'il s'agit de votre " +
+        "assistant (un autre utilisateur de ce poste, ou un programme qui s'en fait passer pour lui) : " +
+        "rien ne lui a été envoyé. Si vous avez réinstallé l'assistant, connectez de nouveau cette page."
+      : "L'application est lancée sur votre poste ; connectez-y cette page (une seule fois pour ce navigateur).";
+    help.appendChild(p);
+    if (client) help.appendChild(connectForm(doc, client, (done) => {
+      renderStatus(element, done, { installLinks, client, onConnected });
+      if (onConnected) onConnected(done);
+    }));
   } else {
     element.dataset.state = "offline";
     strong.textContent = "Hors ligne";

@@ -14,6 +14,7 @@ from assistant.bridge.server import BridgeServer
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.settings import Settings
+from tests.bridge.helpers import connect
 
 
 class AnsweringInteraction(HeadlessInteraction):
@@ -24,10 +25,14 @@ class AnsweringInteraction(HeadlessInteraction):
         super().__init__(**kwargs)
         self.answers = answers or {}
         self.asked: list[str] = []
+        #: The code shown with the last question about each origin (what the user reads).
+        self.codes: dict[str, str] = {}
         self.asked_event = threading.Event()
 
-    def approve_origin(self, origin: str) -> bool:
+    def approve_origin(self, origin: str, code: str = "") -> bool:
         self.asked.append(origin)
+        if code:
+            self.codes[origin] = code
         self.asked_event.set()
         return self.answers.get(origin, False)
 
@@ -56,14 +61,18 @@ def start_bridge(softhsm_token: Any) -> Iterator[Callable[..., Running]]:
         pin_env: str | None = None,
         loopback_http: bool = True,
         pkcs11_modules: tuple[str, ...] = (),
+        **options: Any,
     ) -> Running:
         settings = Settings(pkcs11_modules=list(pkcs11_modules))
+        # The user says yes to the platforms the test approved (when one of their pages connects).
+        answers = {**{origin: True for origin in approved}, **(answers or {})}
         interaction = AnsweringInteraction(answers, key_spec=key_spec, pin_env=pin_env, settings=settings)
         engine = JobEngine(interaction=interaction, settings=settings, loopback_http=loopback_http)
-        bridge = BridgeServer(engine, settings, interaction, rates=rates)
+        bridge = BridgeServer(engine, settings, interaction, rates=rates, **options)
         bridge.start()
         for origin in approved:
             bridge.registry.approve(origin, persist=False)
+            connect(bridge, origin)
         running = Running(engine, bridge, interaction, settings)
         started.append(running)
         return running

@@ -55,6 +55,19 @@ class PageServer:
         self.httpd.server_close()
 
 
+#: Access keys the tests' bridges handed to their approved origins: (id(bridge), origin) -> key.
+#: `call` presents the right one, as the connected page would; `key=None` sends none.
+KEYS: dict[tuple[int, str], str] = {}
+AUTO = "auto"
+
+
+def connect(bridge: BridgeServer, origin: str) -> str:
+    """A key for `origin`, as if one of its pages had been connected by the user."""
+    key = bridge.api.access.issue(origin)
+    KEYS[(id(bridge), origin)] = key
+    return key
+
+
 @dataclass
 class Reply:
     status: int
@@ -81,6 +94,7 @@ def call(
     tls: bool = True,
     host: str | None = None,
     timeout: float = 20.0,
+    key: str | None = AUTO,
 ) -> Reply:
     """One request to the bridge over a real socket (HTTPS trusting only the bridge's CA)."""
     if tls:
@@ -97,7 +111,13 @@ def call(
     try:
         conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
-        for name, value in (headers or {}).items():
+        sent = dict(headers or {})
+        if key == AUTO:
+            found = KEYS.get((id(bridge), sent.get("Origin", "")))
+            key = found
+        if key is not None and not any(name.lower() == "authorization" for name in sent):
+            sent["Authorization"] = f"Bearer {key}"
+        for name, value in sent.items():
             conn.putheader(name, value)
         if body is not None:
             conn.putheader("Content-Length", str(len(body)))
@@ -107,3 +127,45 @@ def call(
         return Reply(response.status, dict(response.getheaders()), data)
     finally:
         conn.close()
+
+
+def connect_demo_page(page: Any, run: Any, origin: str, *, timeout: float = 30.0) -> None:
+    """Play the user connecting a page that shows the client's "Connecter l'assistant" form: click
+    it, read the code the assistant shows (the test interaction records it), type it, submit."""
+    import time
+
+    page.evaluate(
+        """(async () => {
+            const end = Date.now() + 20000;
+            let button;
+            while (!(button = document.querySelector('button.assistant-connecter'))) {
+                if (Date.now() > end) throw new Error('no connect button: ' + document.body.innerText);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            button.click();
+            while (!document.querySelector('.assistant-connexion input[name=code]')) {
+                if (Date.now() > end) throw new Error('no code field: ' + document.body.innerText);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return true;
+        })()"""
+    )
+    deadline = time.monotonic() + timeout
+    while origin not in run.interaction.codes:
+        assert time.monotonic() < deadline, "the assistant showed no code"
+        time.sleep(0.05)
+    code = run.interaction.codes[origin]
+    typed = f"{code[:3]} {code[3:]}"  # as the user reads it in the dialog
+    page.evaluate(
+        """(async () => {
+            const input = document.querySelector('.assistant-connexion input[name=code]');
+            input.value = 'TYPED';
+            input.form.requestSubmit();
+            const end = Date.now() + 20000;
+            while (document.getElementById('etat-assistant').dataset.state !== 'online') {
+                if (Date.now() > end) throw new Error('not connected: ' + document.body.innerText);
+                await new Promise(r => setTimeout(r, 50));
+            }
+            return true;
+        })()""".replace("TYPED", typed)
+    )

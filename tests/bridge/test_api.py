@@ -13,7 +13,7 @@ import pytest
 
 from assistant.bridge.guards import MAX_BODY_BYTES, Rate
 from tests.bridge.conftest import fetch_descriptor
-from tests.bridge.helpers import ROOT, call
+from tests.bridge.helpers import KEYS, ROOT, call
 
 PAGE = "https://marches.example.fr"
 OTHER = "https://autre-plateforme.example"
@@ -90,13 +90,14 @@ def test_origin_is_required_everywhere_but_status(start_bridge) -> None:
         assert reply.json()["code"] == "origin_refused"
 
 
-def test_unknown_origin_is_refused_then_asked_once(start_bridge, demo_platform) -> None:
+def test_unknown_origin_is_refused_without_any_work_or_question(start_bridge, demo_platform) -> None:
     run = start_bridge(answers={OTHER: False})
     descriptor = json.dumps(fetch_descriptor(demo_platform, "download")).encode()
     for _ in range(3):
         reply = call(run.bridge, "POST", "/v1/jobs", body=descriptor, headers=_json_headers(OTHER))
         assert reply.status == 403
         assert reply.json()["code"] == "origin_not_approved"
+        assert "connectez cette page" in reply.json()["message"]
         assert reply.header("Access-Control-Allow-Origin") is None
         preflight = call(run.bridge, "OPTIONS", "/v1/jobs", headers={
             "Origin": OTHER, "Access-Control-Request-Method": "POST",
@@ -104,27 +105,8 @@ def test_unknown_origin_is_refused_then_asked_once(start_bridge, demo_platform) 
         assert preflight.status == 403
         assert preflight.header("Access-Control-Allow-Origin") is None
         assert preflight.header("Access-Control-Allow-Private-Network") is None
-    assert run.interaction.asked_event.wait(5)
-    assert run.bridge.prompter is not None
-    run.bridge.prompter.wait_idle()
-    assert run.interaction.asked == [OTHER]  # asked once, refused
+    assert run.interaction.asked == []  # only a page asking to be connected makes a question
     assert run.engine.jobs() == []
-
-
-def test_approval_by_the_user_opens_the_door(start_bridge, demo_platform) -> None:
-    origin = demo_platform.url
-    run = start_bridge(answers={origin: True})
-    descriptor = json.dumps(fetch_descriptor(demo_platform, "download")).encode()
-    first = call(run.bridge, "POST", "/v1/jobs", body=descriptor, headers=_json_headers(origin))
-    assert first.status == 403
-    assert "demande d'autorisation" in first.json()["message"]
-    assert run.bridge.prompter is not None
-    run.bridge.prompter.wait_idle()
-    assert run.bridge.registry.is_approved(origin)
-    assert origin in run.bridge.registry.list()
-    second = call(run.bridge, "POST", "/v1/jobs", body=descriptor, headers=_json_headers(origin))
-    assert second.status == 202
-    assert second.header("Access-Control-Allow-Origin") == origin
 
 
 def test_preflight_answers_cors_and_local_network_access(start_bridge) -> None:
@@ -201,6 +183,7 @@ def test_missing_length_is_refused(start_bridge) -> None:
     with socket.create_connection(("127.0.0.1", run.bridge.http_port), timeout=10) as sock:
         sock.sendall(
             f"POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1:{run.bridge.http_port}\r\nOrigin: {PAGE}\r\n"
+            f"Authorization: Bearer {KEYS[(id(run.bridge), PAGE)]}\r\n"
             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n".encode()
         )
         assert sock.recv(100).startswith(b"HTTP/1.1 411")
@@ -297,7 +280,7 @@ def test_openapi_is_served_and_equals_the_docs_file(start_bridge) -> None:
     assert reply.status == 200
     assert reply.body == (ROOT / "docs" / "bridge-openapi.json").read_bytes()
     document = reply.json()
-    assert set(document["paths"]) == {"/v1/status", "/v1/openapi.json", "/v1/jobs", "/v1/jobs/{id}",
+    assert set(document["paths"]) == {"/v1/status", "/v1/access", "/v1/access/{claim}", "/v1/openapi.json", "/v1/jobs", "/v1/jobs/{id}",
                                       "/v1/jobs/{id}/events", "/v1/jobs/{id}/cancel", "/v1/diagnostics"}
 
 

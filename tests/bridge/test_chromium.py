@@ -17,7 +17,7 @@ from assistant.bridge import trust
 from tests import pki
 from tests.bridge.cdp import Chromium, Page
 from tests.bridge.conftest import Running, fetch_descriptor
-from tests.bridge.helpers import CLIENT_JS, PageServer, call
+from tests.bridge.helpers import CLIENT_JS, PageServer, call, connect, connect_demo_page
 
 PIN_ENV = "AMP_BRIDGE_TEST_PIN"
 
@@ -48,10 +48,17 @@ def _client(run: Running) -> str:
     return json.dumps([run.bridge.url, f"http://127.0.0.1:{run.bridge.http_port}"])
 
 
-def _scenario(page: Page, run: Running, body: str) -> Any:
+def _storage(key: str | None) -> str:
+    """A storage holding the page's access key, as left by an earlier connection."""
+    value = json.dumps(json.dumps({"key": key})) if key else "null"
+    return ("{data: {}, getItem(k) { return k in this.data ? this.data[k] : " + value + "; },"
+            " setItem(k, v) { this.data[k] = v; }, removeItem(k) { this.data[k] = null; }}")
+
+
+def _scenario(page: Page, run: Running, body: str, *, key: str | None = None) -> Any:
     return page.evaluate(
         "(async () => {" + _load_client(page)
-        + f"const client = new m.AssistantClient({{urls: {_client(run)}, timeoutMs: 3000}});"
+        + f"const client = new m.AssistantClient({{urls: {_client(run)}, timeoutMs: 3000, storage: {_storage(key)}}});"
         + "const badge = document.createElement('div'); document.body.appendChild(badge);"
         + body + "})()",
         timeout=120,
@@ -74,19 +81,20 @@ def test_demo_page_signs_through_the_bridge(
         pkcs11_modules=(softhsm_token.module,),
     )
     seen: list[tuple[str, str, Any]] = []
-    run.engine.subscribe(lambda e: seen.append((e.kind, e.job["state"], e.job["progress"]["percent"])))
+    run.engine.subscribe(lambda e: seen.append((e.kind, e.job.state.value, e.job.progress.percent)))
     to_sign = fetch_descriptor(demo_platform, "sign", "?format=pades")["params"]["files"]
     signatures = demo_platform.data_dir / "uploads" / "signatures"
     before = set(signatures.glob("*")) if signatures.exists() else set()
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
+        connect_demo_page(page, run, demo_platform.url)
         result = page.evaluate("""(async () => {
             const badge = document.getElementById('etat-assistant');
             const until = async (test, ms) => { const end = Date.now() + ms;
                 while (!test()) { if (Date.now() > end) return false; await new Promise(r => setTimeout(r, 50)); }
                 return true; };
             // The page wires its buttons once the assistant is detected and the consultations listed.
-            await until(() => badge.dataset.state && document.querySelector('#consultations tbody tr'), 20000);
+            await until(() => badge.dataset.state === 'online' && document.querySelector('#consultations tbody tr'), 20000);
             document.querySelector('button[data-kind="sign"][data-query="format=pades"]').click();
             const done = await until(() => { const li = document.querySelector('#traitements li');
                 return li && ['succeeded', 'failed', 'cancelled'].includes(li.className); }, 90000);
@@ -112,9 +120,10 @@ def test_demo_page_signs_through_the_bridge(
 def test_client_follows_a_job_from_snapshot_to_end(tmp_path: Path, start_bridge, demo_platform, slow_platform) -> None:
     slow_platform(1_500_000)
     run = start_bridge(approved=(demo_platform.url,))
+    key = connect(run.bridge, demo_platform.url)
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{demo_platform.url}/api/info")
-        result = _scenario(page, run, """
+        result = _scenario(page, run, key=key, body="""
             const found = await client.detect();
             const job = await client.queueJob(await (await fetch('/api/descriptors/download')).json());
             const events = [];
@@ -123,7 +132,7 @@ def test_client_follows_a_job_from_snapshot_to_end(tmp_path: Path, start_bridge,
             const again = await client.followJob(job.id);  // a finished job: snapshot then end at once
             return {found, job, events, final, again, listed: (await client.listJobs()).map(j => j.id)};
         """)
-    assert result["found"]["approved"] and result["found"]["baseUrl"] == run.bridge.url
+    assert result["found"]["connected"] and result["found"]["baseUrl"] == run.bridge.url
     kinds = [e["kind"] for e in result["events"]]
     assert kinds[0] == "snapshot" and kinds[-1] == "end" and "progress" in kinds
     percents = [e["percent"] for e in result["events"] if e["percent"] is not None]
@@ -146,23 +155,26 @@ def test_unapproved_page_is_refused_and_no_job_is_created(
             let error = null;
             try {{ await client.queueJob({json.dumps(descriptor)}); }}
             catch (e) {{ error = {{code: e.code, message: e.message}}; }}
+            let access = null;
+            try {{ await client.connect(); }} catch (e) {{ access = e.code; }}
             let direct = null;
             try {{ await fetch('{run.bridge.url}/v1/jobs', {{method: 'POST', body: '{{}}',
                     headers: {{'Content-Type': 'text/plain'}}}}); direct = 'read'; }}
             catch (e) {{ direct = 'blocked'; }}
-            return {{found, badge: badge.innerText, error, direct}};
+            return {{found, badge: badge.innerText, error, direct, access}};
         """)
     assert result["found"]["online"] is True
-    assert result["found"]["approved"] is False
-    assert "autorisation requise" in result["badge"]
-    assert result["error"]["code"] == "unreachable"
-    assert "autorisée" in result["error"]["message"]
+    assert result["found"]["connected"] is False
+    assert "connexion requise" in result["badge"]
+    assert result["error"]["code"] == "not_connected"
+    assert "pas connectée" in result["error"]["message"]
     assert result["direct"] == "blocked"  # a simple (no-preflight) POST is refused too, unreadable
     assert run.engine.jobs() == []
     assert run.bridge.prompter is not None
     run.bridge.prompter.wait_idle()
-    assert run.interaction.asked == [page_server.origin]  # the user was asked, once; said no
+    assert run.interaction.asked == [page_server.origin]  # the page asked to connect; the user said no
     assert not run.bridge.registry.is_approved(page_server.origin)
+    assert result["access"] is None  # the claim was opened; the user's "no" comes with the code
 
 
 def test_rebinding_host_is_refused_in_the_browser(tmp_path: Path, start_bridge, page_server: PageServer) -> None:

@@ -1,5 +1,6 @@
 """Hostile input over the whole API, generated from the OpenAPI document (schemathesis) and raw
-bytes (hypothesis): never a 5xx, never a crash, never a job from a malformed request."""
+bytes (hypothesis): never a 5xx, every answer as the document says (status, content type, schema,
+headers), never a job from a malformed request or a request without the page's access key."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from assistant.bridge.api import openapi_document
 from assistant.bridge.guards import Rate
@@ -28,6 +36,13 @@ SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 DESCRIPTOR_SCHEMA = DOCUMENT["components"]["schemas"]["JobDescriptor"]
 OPERATIONS = [(path, method.upper()) for path, item in DOCUMENT["paths"].items() for method in item
               if path != "/v1/diagnostics"]  # the workstation test is slow and has no input to fuzz
+CONFORMANCE = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
@@ -50,7 +65,9 @@ def bridge_for_fuzz(tmp_path_factory: pytest.TempPathFactory, softhsm_token: Any
     bridge = BridgeServer(engine, settings_, interaction, rates=RELAXED)
     bridge.start()
     bridge.registry.approve(PAGE, persist=False)
-    yield Running(engine, bridge, interaction, settings_)
+    running = Running(engine, bridge, interaction, settings_)
+    running.extra["key"] = bridge.api.access.issue(PAGE)
+    yield running
     bridge.stop()
     engine.shutdown(wait=False)
     if previous is None:
@@ -69,6 +86,8 @@ def _check(run: Running, case: Any, headers: dict[str, str] | None) -> None:
     before = len(run.engine.jobs())
     response = case.call(base_url=run.bridge.url, headers=headers, verify=str(run.bridge.identity.ca_path), timeout=30)
     assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
+    # No spec mismatch: status documented for the operation, content type, body schema, headers.
+    case.validate_response(response, checks=CONFORMANCE)
     if response.headers.get("Content-Type", "").startswith("application/json"):
         data = response.json()
         if response.status_code >= 400:
@@ -79,7 +98,9 @@ def _check(run: Running, case: Any, headers: dict[str, str] | None) -> None:
         if created:
             assert response.status_code == 202
             assert _descriptor_is_valid(case.body), case.body  # only well-formed requests make jobs
-            assert (headers or case.headers or {}).get("Origin") == PAGE
+            sent = {**(case.headers or {}), **(headers or {})}
+            assert sent.get("Origin") == PAGE
+            assert sent.get("Authorization") == f"Bearer {run.extra['key']}"  # and only with the key
     else:
         assert created == 0
 
@@ -90,7 +111,7 @@ def _make_test(path: str, method: str, mode: GenerationMode, force_origin: bool)
     @FUZZ
     @given(case=operation.as_strategy(generation_mode=mode))
     def run_case(run: Running, case: Any) -> None:
-        _check(run, case, {"Origin": PAGE} if force_origin else None)
+        _check(run, case, {"Origin": PAGE, "Authorization": f"Bearer {run.extra['key']}"} if force_origin else None)
 
     def test(bridge_for_fuzz: Running) -> None:
         run_case(bridge_for_fuzz)
@@ -107,7 +128,7 @@ def _combinations() -> list[Any]:
             if mode is GenerationMode.NEGATIVE and not has_input:
                 continue  # nothing to make invalid (GET /v1/status)
             for force_origin in (True, False):
-                ident = f"{method} {path}-{mode.value}-{'approved-origin' if force_origin else 'generated-origin'}"
+                ident = f"{method} {path}-{mode.value}-{'approved-origin-with-key' if force_origin else 'generated'}"
                 combos.append(pytest.param(path, method, mode, force_origin, id=ident))
     return combos
 

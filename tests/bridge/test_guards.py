@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.bridge.guards import (
@@ -13,7 +15,7 @@ from assistant.bridge.guards import (
     parse_json_object,
     preflight_headers,
 )
-from assistant.bridge.origins import ConsentPrompter, OriginRegistry
+from assistant.bridge.origins import ConsentPrompter, OriginRegistry, site_of
 
 
 @pytest.mark.parametrize(
@@ -80,7 +82,7 @@ def test_preflight_never_wildcards() -> None:
     assert "*" not in "".join(headers.values())
 
 
-def test_consent_is_asked_once_one_at_a_time_and_capped(tmp_path) -> None:
+def test_consent_one_question_at_a_time_and_refusals_stick(tmp_path) -> None:
     import threading
 
     from assistant.settings import Settings
@@ -94,21 +96,59 @@ def test_consent_is_asked_once_one_at_a_time_and_capped(tmp_path) -> None:
         gate.wait(5)
         return origin.endswith("ok.fr")
 
-    prompter = ConsentPrompter(registry, ask, per_hour=3)
+    prompter = ConsentPrompter(registry, ask)
     assert prompter.request("https://ok.fr")
     assert not prompter.request("https://b.fr")  # a question is open
     gate.set()
     prompter.wait_idle()
     assert registry.is_approved("https://ok.fr")
     assert Settings.load(tmp_path / "settings.json").approved_origins == ["https://ok.fr"]
-    assert not prompter.request("https://ok.fr")  # asked already
+    assert prompter.request("https://ok.fr")  # approved: a page from another browser may connect too
+    prompter.wait_idle()
     assert prompter.request("https://c.fr")
     prompter.wait_idle()
     assert prompter.request("https://d.fr")
     prompter.wait_idle()
-    assert not prompter.request("https://e.fr")  # hourly cap
-    assert asked == ["https://ok.fr", "https://c.fr", "https://d.fr"]
+    assert not prompter.request("https://c.fr") and prompter.why_not("https://c.fr") == "refused"
+    assert asked == ["https://ok.fr", "https://ok.fr", "https://c.fr", "https://d.fr"]
     assert not registry.is_approved("https://c.fr")
     registry.approve("http://127.0.0.1:9000", persist=False)
     assert registry.is_approved("http://127.0.0.1:9000")
     assert Settings.load(tmp_path / "settings.json").approved_origins == ["https://ok.fr"]
+
+
+def test_question_budget_per_site(tmp_path: Path) -> None:
+    """Repeated questions from one site are answered "no" without asking; a new site is still asked,
+    however many questions other sites tried to cause; the budget comes back after an hour."""
+    registry = OriginRegistry(settings_path=tmp_path / "settings.json")
+    asked: list[str] = []
+    now = [1000.0]
+
+    def ask(origin: str) -> bool:
+        asked.append(origin)
+        return False
+
+    prompter = ConsentPrompter(registry, ask, clock=lambda: now[0])
+
+    def request(origin: str) -> bool:
+        started = prompter.request(origin)
+        prompter.wait_idle()
+        return started
+
+    assert request("https://evil.example")
+    assert [request("https://evil.example") for _ in range(5)] == [False] * 5  # refused once: no again
+    # Sub-domains, other ports, other schemes of the same site share its budget (2 an hour).
+    tried = [request(f"https://a{i}.evil.example") for i in range(10)] + [request("https://x.evil.example:8443")]
+    assert tried.count(True) == 1
+    # Twenty other hostile sites each get their own small budget, and do not use up anyone else's.
+    for i in range(20):
+        request(f"https://spam{i}.example")
+    assert request("https://marches.example.fr")
+    assert asked[-1] == "https://marches.example.fr"
+    assert sum(o.endswith("evil.example") or o.endswith("evil.example:8443") for o in asked) == 2
+    # Public suffixes of two labels: two platforms under gouv.fr are two sites.
+    assert request("https://marches-publics.gouv.fr") and request("https://projets.achats.gouv.fr")
+    assert site_of("https://www.marches-publics.gouv.fr") == "marches-publics.gouv.fr"
+    assert site_of("http://127.0.0.1:9000") == "127.0.0.1" and site_of("http://[::1]:9000") == "::1"
+    now[0] += 3601
+    assert request("https://b1.evil.example")  # an hour later, one more question

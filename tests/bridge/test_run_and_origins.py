@@ -78,11 +78,16 @@ def test_origins_commands_and_a_running_bridge_follows_them(start_bridge, capsys
     assert "Plateforme autorisée : https://marches.example.fr" in capsys.readouterr().out
     assert main(["origins", "list"]) == 0
     assert capsys.readouterr().out.strip() == PAGE
-    reply = call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE})
+    # A page of the platform connected (the user typed the assistant's code into it).
+    key = run.bridge.api.access.issue(PAGE)
+    reply = call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}, key=key)
     assert reply.status == 200  # picked up without a restart
     assert main(["origins", "remove", PAGE]) == 0
     time.sleep(0.01)
-    assert call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}).status == 403
+    assert call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}, key=key).status == 403
+    assert main(["origins", "add", PAGE]) == 0
+    assert call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}, key=key).status == 401  # key withdrawn
+    assert main(["origins", "remove", PAGE]) == 0
     assert main(["origins", "remove", PAGE]) == 1
     for bad in ("http://marches.example.fr", "https://marches.example.fr/chemin", "null", "javascript:alert(1)"):
         assert main(["origins", "add", bad]) == 1

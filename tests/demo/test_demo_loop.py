@@ -42,12 +42,12 @@ def test_every_job_from_the_demo_page(demo_platform: DemoProcess, assistant_home
         download = _run(engine, demo_platform, "download", "consultation=DEMO-2026-003")
         folder = assistant_home / "downloads" / "Plateforme de démonstration" / "DEMO-2026-003"
         files = sorted(folder.rglob("*.p7m"))
-        assert len(files) == 15 and download.result is not None and download.result["files"] == 15
+        assert len(files) == 15 and download.result is not None and download.result.files == 15
         assert "downloads" not in str(download.to_public_dict())  # the page never sees the local path
 
         # Online opening with the demo bi-clé from the vault.
         opened = _run(engine, demo_platform, "open", "consultation=DEMO-2026-002")
-        assert opened.result is not None and opened.result["uploaded"] == 15
+        assert opened.result is not None and opened.result.uploaded == 15
         originals = demo_platform.data_dir / "originals" / "DEMO-2026-002"
         received = demo_platform.data_dir / "uploads" / "ouverture" / "DEMO-2026-002"
         for original in originals.rglob("*.zip"):
@@ -57,12 +57,12 @@ def test_every_job_from_the_demo_page(demo_platform: DemoProcess, assistant_home
         # Signing the platform's PDFs with the demo signer, then verifying what the platform got.
         engine.interaction = HeadlessInteraction("vault:Démo Signataire", PIN_ENV)
         signed = _run(engine, demo_platform, "sign", "format=pades")
-        assert signed.result is not None and signed.result["signed"] == 2
+        assert signed.result is not None and signed.result.signed == 2
         uploads = sorted((demo_platform.data_dir / "uploads" / "signatures").iterdir())
         assert len(uploads) == 2 and all(p.read_bytes().startswith(b"%PDF") for p in uploads)
         verified = _run(engine, demo_platform, "verify")
         assert verified.result is not None
-        reports = verified.result["reports"]
+        reports = verified.result.to_json()["reports"]
         assert len(reports) == 2 and all(r["signatures"] for r in reports)
         assert all("/" not in r["file"] for r in reports)  # names only, no local paths
 
@@ -72,12 +72,12 @@ def test_every_job_from_the_demo_page(demo_platform: DemoProcess, assistant_home
         keygen = _run(engine, demo_platform, "keygen")
         cert = x509.load_pem_x509_certificate((demo_platform.data_dir / "uploads" / "bicle" / "certificat.cer").read_bytes())
         assert keygen.result is not None
-        assert keygen.result["fingerprint_sha256"] == cert.fingerprint(hashes.SHA256()).hex()
+        assert keygen.result.fingerprint_sha256 == cert.fingerprint(hashes.SHA256()).hex()
         assert "Démo Acheteur" in cert.subject.rfc4514_string()
-        assert "location" not in keygen.result and "cert_out" not in keygen.result
+        assert "location" not in keygen.result.to_json() and "cert_out" not in keygen.result.to_json()
 
         # The configuration test.
         diagnose = _run(engine, demo_platform, "diagnose")
-        assert diagnose.result is not None and diagnose.result.get("checks")
+        assert diagnose.result is not None and diagnose.result.to_json().get("checks")
     finally:
         engine.shutdown()

@@ -9,6 +9,7 @@ from typing import Any
 from assistant.bridge import trust
 from tests.bridge.cdp import Chromium
 from tests.bridge.conftest import Running, start_bridge  # noqa: F401 - fixture
+from tests.bridge.helpers import connect_demo_page
 from tests.demo.process import DemoProcess
 
 
@@ -21,6 +22,7 @@ def _on_demo_page(tmp_path: Path, run: Running, demo_platform: DemoProcess, scri
     assert all(o.ok for o in trust.trust(run.bridge.identity, home=home, platform="linux"))
     with Chromium(tmp_path / "profile", home=home) as browser:
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
+        connect_demo_page(page, run, demo_platform.url)  # the user connects the page (code typed)
         result: dict[str, Any] = page.evaluate(
             """(async () => {
                 const until = async (test, ms = 60000) => {

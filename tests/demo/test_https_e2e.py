@@ -135,8 +135,8 @@ def test_https_files_of_an_inline_descriptor_are_refused_without_the_ca(tls_demo
     finally:
         engine.shutdown()
     assert final is not None and final.state is JobState.FAILED
-    assert final.error is not None and final.error["code"] == "platform_certificate", final.error
-    assert final.error["message"] == UNTRUSTED_FR, final.error
+    assert final.error is not None and final.error.code == "platform_certificate", final.error
+    assert final.error.message == UNTRUSTED_FR, final.error
     assert elapsed < 5
     assert list((tmp_path / "Plis").rglob("*")) == []
     assert tls_demo.stats()["requests"] == {}

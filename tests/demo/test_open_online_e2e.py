@@ -70,7 +70,7 @@ def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: Demo
     finally:
         engine.shutdown()
     assert final is not None and final.state is JobState.SUCCEEDED, final.error if final else None
-    assert final.result == {"envelopes": 6, "decrypted": 6, "failed": []}
+    assert final.result is not None and final.result.to_json() == {"envelopes": 6, "decrypted": 6, "failed": []}
     originals = demo_for_token.data_dir / "originals"
     for original in originals.rglob("*.zip"):
         decrypted = out / original.relative_to(originals)

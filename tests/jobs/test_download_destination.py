@@ -90,8 +90,8 @@ def test_the_user_is_asked_and_his_folder_is_proposed_next_time(
                                          for e in p["envelopes"] for f in e["files"])
     assert downloaded(chosen) == files
     assert not downloads_root().exists()
-    assert final.local_result["destination"] == str(chosen)
-    assert "destination" not in (final.result or {}) and str(chosen) not in json.dumps(final.to_public_dict())
+    assert final.result.destination == str(chosen)
+    assert final.result is not None and "destination" not in final.result.to_json() and str(chosen) not in json.dumps(final.to_public_dict())
 
     # Remembered for this platform (and only for it), in the settings file.
     assert Settings.load().download_folders == {demo_platform.url: str(chosen)}
@@ -99,7 +99,7 @@ def test_the_user_is_asked_and_his_folder_is_proposed_next_time(
     final = engine.wait(again.id, timeout=60)
     assert final is not None and final.state is JobState.SUCCEEDED
     assert user.asked[1]["proposed"] == chosen
-    assert final.result is not None and final.result["already_verified"] == len(files)
+    assert final.result is not None and final.result.already_verified == len(files)
 
 
 def test_an_unusable_answer_is_asked_again_with_the_reason(
@@ -130,7 +130,7 @@ def test_a_cancelled_question_writes_nothing(
     descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")
     final = engine.wait(engine.submit(descriptor, demo_platform.url).id, timeout=60)
     assert final is not None and final.state is JobState.CANCELLED
-    assert final.error is not None and final.error["code"] == "cancelled"
+    assert final.error is not None and final.error.code == "cancelled"
     assert not downloads_root().exists()
     assert demo_platform.stats()["requests"] == {}
     assert not (paths.config_dir() / SETTINGS_FILE).exists()
@@ -157,8 +157,8 @@ def test_headless_takes_the_proposed_folder_and_fails_clearly_when_it_is_unusabl
     engine = start(engine_box, HeadlessInteraction())
     final = engine.wait(engine.submit(descriptor, demo_platform.url).id, timeout=60)
     assert final is not None and final.state is JobState.FAILED and final.error is not None
-    assert final.error["code"] == "output"
-    assert final.error["message"] == (
+    assert final.error.code == "output"
+    assert final.error.message == (
         f"Le répertoire « {blocker} » ne peut pas recevoir les plis chiffrés : {UNUSABLE}. Choisissez un autre répertoire."
     )
     assert blocker.read_text() == "x"

@@ -71,9 +71,9 @@ def test_a_refused_token_stops_the_job_at_once(demo_platform: DemoProcess, tmp_p
     final = run_download(descriptor, dest)
 
     assert final is not None and final.state is JobState.FAILED, (final.state, final.error)
-    assert final.error["code"] == "platform_forbidden", final.error
-    assert "le jeton du traitement est invalide ou expiré" in final.error["message"]
-    assert not final.error["message"].startswith("15 fichier(s)")
+    assert final.error.code == "platform_forbidden", final.error
+    assert "le jeton du traitement est invalide ou expiré" in final.error.message
+    assert not final.error.message.startswith("15 fichier(s)")
     # Stopped after the first refusals (one per connection at most), not after all 15 files.
     stats = demo_platform.stats()
     assert 1 <= sum(stats["refused"].values()) <= 4, stats["refused"]

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import AssistantError
-from assistant.jobs.engine import JobContext, JobEngine, JobFailed, RunnerResult
+from assistant.jobs.engine import JobContext, JobEngine, JobFailed
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import JobState, JobType
+from assistant.jobs.params import JobParams, VerifyParams
+from assistant.jobs.results import JobResult, SignResult, VerifyResult
 from assistant.jobs.runners.common import batch_failed
 from assistant.jobs.runners.remote import remote_files_job
 
@@ -29,14 +31,15 @@ def engine() -> JobEngine:
 def test_work_folder_of_a_pages_files_is_removed_whatever_the_outcome(engine: JobEngine, fails: bool) -> None:
     seen: list[tuple[Path | None, bool, list[str]]] = []
 
-    def runner(ctx: JobContext) -> RunnerResult:
-        with remote_files_job(ctx, "verification") as (_params, remote, _client, folder):
+    def runner(ctx: JobContext, params: JobParams) -> JobResult:
+        assert isinstance(params, VerifyParams) and params.files is not None
+        with remote_files_job(ctx, "verification", params.files) as (_client, folder):
             assert folder is not None
             (folder / "offre.pdf").write_bytes(b"copie")  # what fetch_inputs would leave there
-            seen.append((folder, folder.is_dir(), [f["name"] for f in remote]))
+            seen.append((folder, folder.is_dir(), [f.name for f in params.files]))
             if fails:
                 raise AssistantError("Échec voulu.", "Intended failure.", code="intended")
-        return RunnerResult({"ok": True})
+        return VerifyResult(())
 
     engine.register_runner(JobType.VERIFY, runner)
     job = engine.submit({"version": 1, "type": "verify", "params": {"files": [FILE]}}, ORIGIN)
@@ -50,11 +53,12 @@ def test_work_folder_of_a_pages_files_is_removed_whatever_the_outcome(engine: Jo
 def test_local_paths_get_no_work_folder(engine: JobEngine, tmp_path: Path) -> None:
     seen: list[Path | None] = []
 
-    def runner(ctx: JobContext) -> RunnerResult:
-        with remote_files_job(ctx, "verification") as (params, remote, _client, folder):
-            assert remote == [] and params["paths"] == [str(tmp_path)]
+    def runner(ctx: JobContext, params: JobParams) -> JobResult:
+        assert isinstance(params, VerifyParams)
+        assert params.files is None and params.paths == (str(tmp_path),)
+        with remote_files_job(ctx, "verification", ()) as (_client, folder):
             seen.append(folder)
-        return RunnerResult({})
+        return VerifyResult(())
 
     engine.register_runner(JobType.VERIFY, runner)
     job = engine.submit({"version": 1, "type": "verify", "params": {"paths": [str(tmp_path)]}}, "local")
@@ -64,7 +68,7 @@ def test_local_paths_get_no_work_folder(engine: JobEngine, tmp_path: Path) -> No
 
 def test_partial_failure_counts_and_gives_the_first_reason() -> None:
     first = AssistantError("Code PIN incorrect.", "Wrong PIN.", code="pin_incorrect")
-    result = RunnerResult({"signed": 1})
+    result = SignResult(1, (), "ab" * 32)
     failure = batch_failed(2, 3, ("fichier(s)", "file(s)"), ("n'ont pas été signés", "were not signed"), first, "sign_failed", result)
     assert isinstance(failure, JobFailed)
     assert failure.error.message_fr == "2 fichier(s) sur 3 n'ont pas été signés : Code PIN incorrect."

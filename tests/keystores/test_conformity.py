@@ -248,17 +248,36 @@ def test_to_dict_is_json_ready(test_pki: pki_mod.TestPki) -> None:
     assert data["problems"] and set(data["problems"]) <= set(data["reasons"])
 
 
-# -- the small DER reader ---------------------------------------------------------------------------
+# -- qcStatements read with asn1crypto ------------------------------------------------------------
 
 
-@given(st.lists(st.integers(min_value=0, max_value=2**40), min_size=1, max_size=8), st.integers(0, 2), st.integers(0, 39))
-def test_decode_oid_matches_asn1crypto(tail: list[int], first: int, second: int) -> None:
+def _statement(oid: str, info: bytes = b"") -> bytes:
     from asn1crypto import core
 
-    dotted = ".".join(str(a) for a in [first, second, *tail])
-    ((tag, content),) = list(conformity._der_items(core.ObjectIdentifier(dotted).dump()))
-    assert tag == 0x06
-    assert conformity.decode_oid(content) == dotted
+    body = core.ObjectIdentifier(oid).dump() + info
+    return core.Sequence.load(b"\x30" + bytes([len(body)]) + body).dump()
+
+
+def test_qc_statements_are_read_with_their_types_and_semantics() -> None:
+    from asn1crypto import core
+
+    qc_type = core.Sequence.load(core.ObjectIdentifier("0.4.0.1862.1.6.1").dump().join([b"\x30\x09", b""]))
+    semantics = core.ObjectIdentifier("0.4.0.194121.1.1").dump()
+    statements = [
+        _statement(conformity.QC_COMPLIANCE),
+        _statement(conformity.QC_SSCD),
+        _statement(conformity.QC_TYPE, qc_type.dump()),
+        _statement(conformity.QCS_PKIX_SYNTAX_V2, b"\x30" + bytes([len(semantics)]) + semantics),
+        _statement(conformity.QCS_PKIX_SYNTAX_V2, b"\x30\x00"),  # semanticsIdentifier is optional
+        _statement("1.2.3.4", core.Integer(7).dump()),  # unknown statements are ignored
+    ]
+    body = b"".join(statements)
+    info = conformity.parse_qc_statements(b"\x30\x81" + bytes([len(body)]) + body)
+    assert info == conformity.QcInfo(True, True, True, frozenset({"0.4.0.1862.1.6.1"}), frozenset({"0.4.0.194121.1.1"}))
+    with pytest.raises(conformity.DerError):
+        conformity.parse_qc_statements(b"\x30\x81" + bytes([len(body)]) + body + b"\x00")  # trailing data
+    with pytest.raises(conformity.DerError):
+        conformity.parse_qc_statements(b"\x31\x00")  # a SET, not a SEQUENCE
 
 
 @given(st.binary(max_size=200))

@@ -28,6 +28,7 @@ from assistant.platform import client as client_module
 from assistant.platform import writeback
 from assistant.platform.client import HashMismatchError, PlatformClient, TransferError, part_path
 from assistant.progress import CancelToken
+from assistant.transport import core as transport_module
 from tests.pki import require_tool
 from tests.platform import served_when_settled
 
@@ -39,8 +40,8 @@ DEMO_SPEC = ContentSpec(2, 4, 3, 1, 300 * 1024)
 def pipelined(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Every body above 64 KB takes the large-body path (16 KB blocks, write-back every 32 KB);
     returns the write-back requests made."""
-    monkeypatch.setattr(client_module, "PIPELINE_THRESHOLD", 64 << 10)
-    monkeypatch.setattr(client_module, "BLOCK", 16 << 10)
+    monkeypatch.setattr(transport_module, "PIPELINE_THRESHOLD", 64 << 10)
+    monkeypatch.setattr(transport_module, "BLOCK", 16 << 10)
     monkeypatch.setattr(writeback, "STEP", 32 << 10)
     calls: list[tuple[int, int]] = []
     real = writeback._sync_file_range
@@ -110,7 +111,7 @@ def test_cancel_is_prompt_on_a_slow_link_and_keeps_what_arrived(
     demo: DemoPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large_path: bool
 ) -> None:
     if large_path:
-        monkeypatch.setattr(client_module, "PIPELINE_THRESHOLD", 64 << 10)
+        monkeypatch.setattr(transport_module, "PIPELINE_THRESHOLD", 64 << 10)
     files, token = files_of(demo)
     file = files[3]
     demo.faults.update({"rate": 100_000})  # 300 KB at 100 KB/s: 3 s
@@ -137,11 +138,11 @@ def test_many_files_over_parallel_connections_each_fetched_once_and_journaled(de
     dest = tmp_path / "plis"
     engine = JobEngine(interaction=HeadlessInteraction(), loopback_http=True, workers=1)
     elements: list[str] = []
-    engine.subscribe(lambda event: elements.append(event.job["progress"]["element"] or ""))
+    engine.subscribe(lambda event: elements.append(event.job.progress.element_text or ""))
     try:
         job = engine.wait(engine.submit(download_descriptor(demo, dest, 4), LOCAL_ORIGIN).id, timeout=60)
         assert job is not None and job.state is JobState.SUCCEEDED, job.error if job else None
-        assert job.result is not None and job.result["files"] == len(files) == 24
+        assert job.result is not None and job.result.files == len(files) == 24
         requests = demo.stats.to_dict()["requests"]
         assert sorted(requests) == sorted(rel_of(f) for f in files)
         assert set(requests.values()) == {1}  # each file exactly once
@@ -149,14 +150,14 @@ def test_many_files_over_parallel_connections_each_fetched_once_and_journaled(de
         # Every file is durable and recorded: a second run fetches nothing and reads no file.
         journal = Journal()
         try:
-            for f, path in zip(files, job.local_result["paths"], strict=True):
+            for f, path in zip(files, job.result.paths, strict=True):
                 assert journal.is_verified(Path(path), f["sha256"], f["size"])
         finally:
             journal.close()
         demo.stats.reset()
         again = engine.wait(engine.submit(download_descriptor(demo, dest, 4), LOCAL_ORIGIN).id, timeout=60)
         assert again is not None and again.result is not None
-        assert again.result["already_verified"] == len(files) and again.result["fetched_bytes"] == 0
+        assert again.result.already_verified == len(files) and again.result.fetched_bytes == 0
         assert demo.stats.to_dict()["requests"] == {}
     finally:
         engine.shutdown(wait=True)

@@ -29,6 +29,7 @@ from assistant.demo.server import DemoPlatform
 from assistant.platform import client as client_module
 from assistant.platform.client import PlatformCaError, PlatformClient, UntrustedPlatformError
 from assistant.settings import Settings
+from assistant.transport import core as transport_module
 from tests.pki import require_tool
 
 SPEC = ContentSpec(consultations=1, plis=2, envelopes=3, file_size=300 * 1024)
@@ -108,7 +109,7 @@ def test_plain_http_stays_the_default(tmp_path: Path) -> None:
 
 def test_with_the_ca_added_descriptors_transfers_ranges_and_uploads_work(tls_demo: tuple[DemoPlatform, Path], tmp_path: Path) -> None:
     platform, ca = tls_demo
-    descriptor = _descriptor(platform, ca)  # requests
+    descriptor = _descriptor(platform, ca)  # http.client
     token = descriptor["token"]
     files = _files(descriptor)
     client = PlatformClient(token, verify=[str(ca)], range_connections=3, range_threshold=200_000, ranges_on_loopback=True)
@@ -117,11 +118,11 @@ def test_with_the_ca_added_descriptors_transfers_ranges_and_uploads_work(tls_dem
             dest = tmp_path / f"r{index}.p7m"
             client.download(file["url"], dest, size=file["size"], sha256=file["sha256"])
             assert hashlib.sha256(dest.read_bytes()).hexdigest() == file["sha256"]
-        answer = client.upload(f"{platform.url}/uploads/test/clair.bin", b"contenu \xe9" * 1000)  # requests
+        answer = client.upload(f"{platform.url}/uploads/test/clair.bin", b"contenu \xe9" * 1000)  # http.client
         assert answer["sha256"] == hashlib.sha256(b"contenu \xe9" * 1000).hexdigest()
-        # requests and urllib3 used the client's one context, and left its checks as they were
+        # urllib3 used the transport's one context, and left its checks as they were
         # (http.client relies on the same object to check the host name).
-        shared = client._tls_context()
+        shared = client.transport.tls()
         assert shared.check_hostname and shared.verify_mode == ssl.CERT_REQUIRED
     finally:
         client.close()
@@ -288,9 +289,9 @@ def test_through_a_proxy_the_same_trust_applies(tls_demo: tuple[DemoPlatform, Pa
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
-        monkeypatch.setattr(client_module, "proxy_for", lambda url: proxy.url)
+        monkeypatch.setattr(transport_module, "proxy_for", lambda url: proxy.url)
         client = PlatformClient(None, verify=[str(ca)])
-        descriptor = client.get_json(f"{platform.url}/api/descriptors/download")  # requests via CONNECT
+        descriptor = client.get_json(f"{platform.url}/api/descriptors/download")  # urllib3 via CONNECT
         client.close()
         file = _files(descriptor)[0]
         transfer = PlatformClient(descriptor["token"], verify=[str(ca)], backoff=1.0)

@@ -43,7 +43,9 @@ def test_report_of_a_good_signature(
     assert sig.intact and sig.signature_valid and sig.trusted and sig.valid_at_signing_time, sig.problems
     assert sig.signer == "Jeanne Dupont"
     assert "AMP Test Qualified CA" in sig.issuer
-    assert sig.qualified and sig.category == "qualified_signature"
+    assert sig.declares_qualified and sig.category == "qualified_signature"
+    assert not sig.qualified  # no trusted list on this workstation: declared, not confirmed
+    assert sig.qualified_label.startswith("se déclare qualifié ; non confirmé par la liste de confiance")
     assert sig.level == "B-B"
     assert sig.claimed_signing_time is not None
     assert sig.revocation == "unknown"  # no CRL/OCSP in the test PKI: said, not hidden
@@ -151,7 +153,9 @@ def test_verify_command_json(tmp_path: Path, p12_credential: Credential, test_pk
     report = json.loads(done.stdout)
     assert report["ok"] and report["format"] == "CADES"
     assert report["signatures"][0]["signer"] == "Jeanne Dupont"
-    assert report["signatures"][0]["qualified"] is True
+    assert report["signatures"][0]["declares_qualified"] is True
+    assert report["signatures"][0]["qualified"] is False  # no trusted list here: not confirmed
+    assert report["signatures"][0]["qualified_label"].startswith("se déclare qualifié ; non confirmé")
     text = subprocess.run(
         [sys.executable, "-m", "assistant", "verify", str(output)], capture_output=True, text=True, env=env,
         timeout=120,

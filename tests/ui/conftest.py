@@ -86,12 +86,13 @@ def demo_engine(interaction: QtUserInteraction, tmp_path: Path) -> Iterator[JobE
 
 
 @pytest.fixture
-def window(qtbot: Any, engine: JobEngine, p12_settings: Settings) -> Iterator[MainWindow]:
+def window(qtbot: Any, engine: JobEngine, p12_settings: Settings, interaction: QtUserInteraction) -> Iterator[MainWindow]:
     """The main window at 1024×768 (the smallest screen we design for), on the test engine."""
-    win = MainWindow(engine, None, p12_settings)
+    win = MainWindow(engine, None, p12_settings, folder_questions=interaction.folder_questions)
     qtbot.addWidget(win)
     win.resize(1024, 768)
     win.show()
     qtbot.waitExposed(win)
     yield win
     win.dispose()
+from tests.signing.conftest import pdfsig_nssdir  # noqa: F401,E402  (fixture of the prepare page test)

@@ -20,7 +20,8 @@ from assistant.jobs.interaction import DownloadSummary
 from assistant.jobs.model import Job, JobState, JobType
 from assistant.jobs.runners.common import downloads_root
 from assistant.settings import Settings
-from assistant.ui.interaction import BROWSE, DESTINATION_PROMPT, START_DOWNLOAD, QtUserInteraction
+from assistant.ui.destination import BROWSE, DESTINATION_PROMPT, START_DOWNLOAD
+from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.main_window import MainWindow
 from assistant.ui.pages.jobs import WAITING, JobCard
 from tests.demo.conftest import demo_platform  # noqa: F401 - fixture
@@ -32,8 +33,8 @@ PROPOSED_NAME = "Plateforme de démonstration"
 
 
 @pytest.fixture
-def main_window(qtbot: Any, demo_engine: JobEngine) -> Iterator[MainWindow]:
-    win = MainWindow(demo_engine, None, demo_engine.settings)
+def main_window(qtbot: Any, demo_engine: JobEngine, interaction: QtUserInteraction) -> Iterator[MainWindow]:
+    win = MainWindow(demo_engine, None, demo_engine.settings, folder_questions=interaction.folder_questions)
     qtbot.addWidget(win)
     win.resize(1024, 768)
     win.show()
@@ -127,7 +128,26 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
     assert got == expected
     assert not proposed.exists()
     assert Settings.load().download_folders == {demo_platform.url: str(chosen)}
+    # The finished card collapses to what was downloaded: count, size, folder, "Ouvrir le dossier".
+    qtbot.waitUntil(lambda: card.outcome.isVisible(), timeout=5000)
+    lines = card.outcome.text().splitlines()
+    assert re.fullmatch(rf"{len(expected)} fichiers téléchargés \(\d+(,\d)? (octets|Ko|Mo)\)", lines[0]), lines
+    assert f"Dossier : {chosen}" in lines
+    assert card.open_folder_button.isVisible() and card.folder == str(chosen)
+    assert not card.body.isVisible() and card.details_button.isVisible()
+    click(qtbot, card, "jobDetails")
+    assert card.body.isVisible()
     shot(main_window, screens, "download-done")
+
+    # The history row opens the job's details, with the same outcome.
+    page = main_window.jobs
+    qtbot.waitUntil(lambda: any(row[2] == "Téléchargement des plis chiffrés" and row[4] == "Terminé" for row in page.history_rows()), timeout=10000)
+    row = next(i for i, r in enumerate(page.history_rows()) if r[4] == "Terminé")
+    page.open_history_row(row)
+    dialog = page.details_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert f"Dossier : {chosen}" in dialog.outcome.toPlainText()
+    dialog.close()
 
     # The next download from this platform proposes the same folder; what is there is not fetched again.
     before = sum(demo_platform.stats()["requests"].values())
@@ -136,7 +156,7 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
     click(qtbot, card2, "downloadStart")
     final2 = demo_engine.wait(job2.id, timeout=60)
     assert final2 is not None and final2.state is JobState.SUCCEEDED and final2.result is not None
-    assert final2.result["already_verified"] == len(expected)
+    assert final2.result.already_verified == len(expected)
     assert sum(demo_platform.stats()["requests"].values()) == before
 
     # A finished card stays until closed.

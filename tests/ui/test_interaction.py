@@ -74,7 +74,11 @@ def test_confirm_and_choose_credential(qtbot: Any, interaction: QtUserInteractio
     listing = dialog.findChild(QListWidget, "credentialList")
     assert listing is not None and listing.count() == 2
     texts = [listing.item(i).text() for i in range(listing.count())]
-    assert texts[0].startswith("Jeanne Dupont\nÉmetteur : AMP Test Qualified CA — Date d'expiration : ")
+    # Human names (CN and organisation, issuer by its CN), never a raw DN; the conformity verdict last.
+    assert texts[0].startswith(
+        "Jeanne Dupont (Assistant Marchés Publics Tests)\nÉmetteur : AMP Test Qualified CA — Date d'expiration : "
+    )
+    assert texts[0].endswith("adapté pour les marchés publics") and "C=FR" not in texts[0]
     assert texts[1].startswith("Élise Martin (ECDSA)")
     listing.setCurrentRow(1)
     shot(dialog, screens, "choose-credential")

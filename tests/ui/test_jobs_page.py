@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QPushButton
 
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.model import JobState
+from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.pages.jobs import NO_JOB, JobsPage
 from tests.demo.conftest import demo_platform  # noqa: F401 - fixture
 from tests.demo.process import DemoProcess
@@ -18,8 +19,8 @@ from tests.ui.conftest import shot
 
 
 def test_live_progress_cancel_and_history(qtbot: Any, demo_engine: JobEngine, demo_platform: DemoProcess,  # noqa: F811
-                                          screens: Path) -> None:
-    page = JobsPage(demo_engine)
+                                          screens: Path, interaction: QtUserInteraction) -> None:
+    page = JobsPage(demo_engine, interaction.folder_questions)
     qtbot.addWidget(page)
     page.resize(1000, 700)
     page.show()

@@ -46,10 +46,10 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         win.resize(1024, 768)
         win.show()
         labels = [win.navigation.item(i).text() for i in range(win.navigation.count())]
-        assert labels == ["Accueil", "Mes certificats", "Signer", "Traitements distants", "Test de configuration"]
+        assert labels == ["Accueil", "Mes certificats", "Signer", "Préparer mon dépôt", "Traitements distants", "Test de configuration"]
         assert win.windowTitle().startswith("Assistant Marchés Publics (")
-        assert win.home.status.text() == "Etat de Mon Assistant Marchés Publics : <b>En ligne</b>"
-        assert win.home.bridge_url.text() == f"Adresse du pont local : {bridge.url}"
+        assert win.home.status.text() == "État de l'assistant : <b>En ligne</b>"
+        assert win.home.bridge_url.text() == f"Adresse de connexion des plateformes : {bridge.url}"
         assert bridge.url.startswith("https://127.0.0.1:")
         assert [win.home.origins.item(i).text() for i in range(win.home.origins.count())] == [approved]
         shot(win, screens, "home")
@@ -66,7 +66,7 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         bridge.stop()
     offline = MainWindow(engine, None, p12_settings)
     qtbot.addWidget(offline)
-    assert offline.home.status.text() == "Etat de Mon Assistant Marchés Publics : <b>Hors ligne</b>"
+    assert offline.home.status.text() == "État de l'assistant : <b>Hors ligne</b>"
     offline.dispose()
 
 

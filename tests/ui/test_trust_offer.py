@@ -111,7 +111,7 @@ def test_plus_tard_records_the_decline_and_next_start_does_not_ask(
 
 def test_no_question_before_the_bridge_has_a_ca(qtbot: Any, window: MainWindow, user_home: Path) -> None:
     assert offer_at_start(window, None) is None
-    assert window.home.trust_status.text().startswith("Confiance des navigateurs : le pont local n'a pas encore")
+    assert window.home.trust_status.text().startswith("Confiance des navigateurs : l'assistant n'a pas encore")
     assert not window.home.trust_button.isEnabled()
 
 

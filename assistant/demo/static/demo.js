@@ -94,7 +94,8 @@ async function queue(kind, query = "") {
 }
 
 async function main() {
-  renderStatus(document.getElementById("etat-assistant"), await client.detect());
+  // Not connected yet: the badge offers "Connecter l'assistant" (code shown by the assistant).
+  renderStatus(document.getElementById("etat-assistant"), await client.detect(), { client });
   const consultations = await (await fetch("/api/consultations")).json();
   const body = document.querySelector("#consultations tbody");
   for (const c of consultations) {

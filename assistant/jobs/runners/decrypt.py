@@ -4,30 +4,39 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.jobs.engine import JobContext, RunnerResult
+from assistant.jobs.engine import JobContext
+from assistant.jobs.errors import JobCode
+from assistant.jobs.params import DecryptParams
+from assistant.jobs.results import DecryptResult, FailedItem
 from assistant.jobs.runners.common import batch_failed
 from assistant.jobs.runners.keys import credential_for_job
-from assistant.progress import ProgressUpdate
+from assistant.progress import Phase, ProgressUpdate
 
 
-def run(ctx: JobContext) -> RunnerResult:
+def run(ctx: JobContext, params: DecryptParams) -> DecryptResult:
     from assistant.envelopes.folder import decrypt_folder
 
-    folder = Path(ctx.params["folder"]).expanduser()
-    out_dir = Path(ctx.params.get("out_dir") or f"{folder} - déchiffré").expanduser()
+    folder = Path(params.folder).expanduser()
+    out_dir = Path(params.out_dir or f"{folder} - déchiffré").expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx.report(ProgressUpdate(step=0, steps=1, label="Récupération de la clé privée dans votre magasin de certificats"))
-    credential, close = credential_for_job(ctx, "decrypt")
+    ctx.report(ProgressUpdate(step=0, steps=1, phase=Phase.PRIVATE_KEY))
+    credential, close = credential_for_job(ctx, "decrypt", params.key)
     try:
         credential.login()  # one PIN request, during this step, before the first envelope
-        outcomes = decrypt_folder(folder, [credential], out_dir, extract=ctx.params.get("extract", True), progress=ctx.progress, cancel=ctx.cancel)
+        extract = True if params.extract is None else params.extract
+        outcomes = decrypt_folder(folder, [credential], out_dir, extract=extract, progress=ctx.progress, cancel=ctx.cancel)
     finally:
         close()
     failed = [o for o in outcomes if not o.ok]
-    result = {"envelopes": len(outcomes), "decrypted": len(outcomes) - len(failed), "failed": [{"file": o.source.name, "error": o.error.to_dict() if o.error else None} for o in failed]}
-    local = {"out_dir": str(out_dir), "outcomes": [o.to_dict() for o in outcomes]}
+    result = DecryptResult(
+        envelopes=len(outcomes),
+        decrypted=len(outcomes) - len(failed),
+        failed=tuple(FailedItem(o.source.name, o.error.info() if o.error else None) for o in failed),
+        out_dir=str(out_dir),
+        outcomes=tuple(dict(o.to_dict()) for o in outcomes),
+    )
     if failed:
         raise batch_failed(len(failed), len(outcomes), ("enveloppe(s)", "envelope(s)"),
-                           ("n'ont pas pu être déchiffrées", "could not be decrypted"), failed[0].error, "decrypt_failed",
-                           RunnerResult(result, local))  # fmt: skip
-    return RunnerResult(result, local)
+                           ("n'ont pas pu être déchiffrées", "could not be decrypted"), failed[0].error, JobCode.DECRYPT_FAILED,
+                           result)  # fmt: skip
+    return result

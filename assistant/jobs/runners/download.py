@@ -17,28 +17,29 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
-from assistant.jobs.engine import JobContext, JobFailed, RunnerResult
+from assistant.jobs.engine import JobContext, JobFailed
+from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
-from assistant.jobs.runners.common import downloads_root, folder_name, load_params
+from assistant.jobs.params import Consultation, DownloadParams
+from assistant.jobs.results import DownloadResult, FailedItem
+from assistant.jobs.runners.common import downloads_root, folder_name, load_params, platform_client
 from assistant.jobs.runners.durable import DurableRecorder
 from assistant.platform.client import (
     HashMismatchError,
     PlatformCaError,
-    PlatformClient,
     PlatformError,
     UntrustedPlatformError,
 )
-from assistant.progress import ProgressUpdate
+from assistant.progress import Count, Phase, ProgressUpdate, Unit
 from assistant.settings import Settings
+from assistant.transport.errors import TransportCode
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTIONS = 4
-LABEL = "Téléchargement des plis chiffrés"
 #: Progress is merged into the job at most this often (plus once at the end of each file):
 #: the engine's own throttle still costs a lock and a merge per call, thousands of them for
 #: hundreds of small files.
@@ -51,27 +52,29 @@ class Item:
     dest: Path
     size: int
     sha256: str
-    element: str
+    position: tuple[Count, ...]
     rel: str
 
 
-def plan(consultations: list[dict[str, Any]], root: Path) -> list[Item]:
+def plan(consultations: tuple[Consultation, ...], root: Path) -> list[Item]:
     items: list[Item] = []
     many = len(consultations) > 1
     for c_index, consultation in enumerate(consultations, start=1):
-        plis = consultation["plis"]
+        plis = consultation.plis
+        head = (Count(Unit.CONSULTATION, c_index, len(consultations)),) if many else ()
         for p_index, pli in enumerate(plis, start=1):
-            envelopes = pli["envelopes"]
+            envelopes = pli.envelopes
             for e_index, envelope in enumerate(envelopes, start=1):
-                files = envelope["files"]
+                files = envelope.files
                 for f_index, file in enumerate(files, start=1):
-                    rel = Path(consultation["id"]) / pli["id"] / envelope["id"] / file["name"]
-                    element = (
-                        (f"consultation {c_index} sur {len(consultations)}, " if many else "")
-                        + f"pli {p_index} sur {len(plis)}, enveloppe {e_index} sur {len(envelopes)}, "
-                        + f"fichier {f_index} sur {len(files)}"
+                    rel = Path(consultation.id) / pli.id / envelope.id / file.name
+                    position = (
+                        *head,
+                        Count(Unit.PLI, p_index, len(plis)),
+                        Count(Unit.ENVELOPE, e_index, len(envelopes)),
+                        Count(Unit.FILE, f_index, len(files)),
                     )
-                    items.append(Item(file["url"], root / rel, file["size"], file["sha256"], element, rel.as_posix()))
+                    items.append(Item(file.url, root / rel, file.size, file.sha256, position, rel.as_posix()))
     seen: set[str] = set()
     for item in items:
         key = str(item.dest).casefold()  # Windows and macOS folders ignore case
@@ -79,7 +82,7 @@ def plan(consultations: list[dict[str, Any]], root: Path) -> list[Item]:
             raise AssistantError(
                 f"Deux fichiers du descripteur ont le même chemin : {item.rel}.",
                 f"Two files of the descriptor share a path: {item.rel}.",
-                code="descriptor_invalid",
+                code=JobCode.DESCRIPTOR_INVALID,
             )
         seen.add(key)
     return items
@@ -94,7 +97,7 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def destination(ctx: JobContext, params: dict[str, Any], consultations: list[dict[str, Any]]) -> Path:
+def destination(ctx: JobContext, params: DownloadParams, consultations: tuple[Consultation, ...]) -> Path:
     """The folder the plis go to, created and checked writable.
 
     The local user names it (`destination`, never accepted from a page). For a page's job the user
@@ -104,8 +107,8 @@ def destination(ctx: JobContext, params: dict[str, Any], consultations: list[dic
     unusable answer twice (a headless operator cannot choose) fails the job with that reason.
     Nothing is created before the user has answered: a cancelled question leaves no folder.
     """
-    if "destination" in params:
-        root = Path(params["destination"]).expanduser()
+    if params.destination is not None:
+        root = Path(params.destination).expanduser()
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -151,7 +154,7 @@ def _remember_folder(ctx: JobContext, root: Path) -> None:
 def _concerns_every_file(error: PlatformError) -> bool:
     """A refused certificate, an unusable CA setting or a refused token: every other file of the
     platform would fail the same way, so the job stops at once with this reason."""
-    return isinstance(error, UntrustedPlatformError | PlatformCaError) or error.code == "platform_forbidden"
+    return isinstance(error, UntrustedPlatformError | PlatformCaError) or error.code == TransportCode.PLATFORM_FORBIDDEN
 
 
 def _remove_empty(folders: list[Path]) -> None:
@@ -163,15 +166,15 @@ def _remove_empty(folders: list[Path]) -> None:
             folder.rmdir()
 
 
-def run(ctx: JobContext) -> RunnerResult:
-    params, token = load_params(ctx)
-    consultations: list[dict[str, Any]] = params["consultations"]
+def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
+    params, token = load_params(ctx, params)
+    consultations = params.consultations or ()
     root = destination(ctx, params, consultations)
     items = plan(consultations, root)
     total = sum(i.size for i in items)
     lock = threading.Lock()
     counters = {"done": 0, "fetched": 0, "skipped": 0, "refetched": 0}
-    element = {"text": ""}
+    element: dict[str, tuple[Count, ...]] = {"position": ()}
     last_report = [0.0]
 
     def advance(n: int) -> None:
@@ -183,7 +186,7 @@ def run(ctx: JobContext) -> RunnerResult:
                 ctx.cancel.raise_if_cancelled()
                 return
             last_report[0] = now
-        ctx.report(ProgressUpdate(step=1, steps=1, label=LABEL, bytes_done=done, bytes_total=max(total, 1), element=element["text"]))
+        ctx.report(ProgressUpdate(step=1, steps=1, phase=Phase.DOWNLOAD_PLIS, bytes_done=done, bytes_total=max(total, 1), position=element["position"]))
 
     # Phase 1: what is already there and verified is not fetched again.
     todo: list[Item] = []
@@ -200,7 +203,7 @@ def run(ctx: JobContext) -> RunnerResult:
             continue
         todo.append(item)
 
-    client = PlatformClient(token, pool_size=DEFAULT_CONNECTIONS * 2, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    client = platform_client(ctx, token, pool_size=DEFAULT_CONNECTIONS * 2)
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
     # Stops the workers after a failure that concerns every file (disk full, a refused
@@ -227,7 +230,7 @@ def run(ctx: JobContext) -> RunnerResult:
             failures.append((item, OutputError(f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}.")))
             return
         with lock:
-            element["text"] = item.element
+            element["position"] = item.position
         for attempt in (1, 2):
             credited = 0
 
@@ -261,7 +264,7 @@ def run(ctx: JobContext) -> RunnerResult:
 
     fatal: BaseException | None = None
     try:
-        workers = max(1, min(int(params.get("connections", DEFAULT_CONNECTIONS)), 16))
+        workers = max(1, min(params.connections or DEFAULT_CONNECTIONS, 16))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
             futures = [pool.submit(fetch, item) for item in todo]
             done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
@@ -280,20 +283,21 @@ def run(ctx: JobContext) -> RunnerResult:
         recorder.close()
         _remove_empty(created)
 
-    result = {
-        "files": len(items),
-        "bytes": total,
-        "fetched_bytes": counters["fetched"],
-        "already_verified": counters["skipped"],
-        "refetched_after_hash_mismatch": counters["refetched"],
-        "failed": [{"file": item.rel, "error": err.to_dict()} for item, err in failures],
-        "folder": root.name,
-    }
-    local = {"destination": str(root), "paths": [str(i.dest) for i in items]}
+    result = DownloadResult(
+        files=len(items),
+        bytes=total,
+        fetched_bytes=counters["fetched"],
+        already_verified=counters["skipped"],
+        refetched_after_hash_mismatch=counters["refetched"],
+        failed=tuple(FailedItem(item.rel, err.info()) for item, err in failures),
+        folder=root.name,
+        destination=str(root),
+        paths=tuple(str(i.dest) for i in items),
+    )
     if fatal is not None:
         if not isinstance(fatal, AssistantError) or isinstance(fatal, CancelledError):
             raise fatal
-        raise JobFailed(fatal, RunnerResult(result, local))
+        raise JobFailed(fatal, result)
     if failures:
         first = failures[0][1]
         raise JobFailed(
@@ -302,6 +306,6 @@ def run(ctx: JobContext) -> RunnerResult:
                 f"{len(failures)} of {len(items)} file(s) could not be downloaded or verified ({failures[0][0].rel}: {first.message_en})",
                 code=first.code,
             ),
-            RunnerResult(result, local),
+            result,
         )
-    return RunnerResult(result, local)
+    return result

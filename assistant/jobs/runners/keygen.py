@@ -4,30 +4,43 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives import serialization
 
-from assistant.jobs.engine import JobContext, RunnerResult
-from assistant.platform.client import PlatformClient
-from assistant.progress import ProgressUpdate
+from assistant.jobs.engine import JobContext
+from assistant.jobs.params import KeygenParams
+from assistant.jobs.results import KeygenResult
+from assistant.jobs.runners.common import platform_client
+from assistant.progress import Phase, ProgressUpdate
 
 
-def run(ctx: JobContext) -> RunnerResult:
-    from assistant.envelopes.bicle import create_bicle
+def run(ctx: JobContext, params: KeygenParams) -> KeygenResult:
+    from assistant.envelopes.bicle import DEFAULT_KEY_SIZE, create_bicle
 
-    params = ctx.params
-    from assistant.envelopes.bicle import DEFAULT_KEY_SIZE
-
-    name: str = params["name"]
-    store = params.get("store", "vault")
-    ctx.report(ProgressUpdate(step=1, steps=3, label="Création du bi-clé de chiffrement"), fraction=0.1)
-    result = create_bicle(store, name, ctx.pin_callback, cn=params.get("cn"), key_size=params.get("key_size", DEFAULT_KEY_SIZE), settings=ctx.settings, allow_module_path=ctx.job.is_local)
-    public = {k: v for k, v in result.to_dict().items() if k not in ("cert_out", "backup", "location")}
-    if params.get("upload_url"):
-        ctx.report(ProgressUpdate(step=2, steps=3, label="Envoi du certificat public à la plateforme"), fraction=0.7)
-        client = PlatformClient(ctx.token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+    ctx.report(ProgressUpdate(step=1, steps=3, phase=Phase.CREATE_BICLE), fraction=0.1)
+    created = create_bicle(params.store or "vault", params.name, ctx.pin_callback, cn=params.cn, key_size=params.key_size or DEFAULT_KEY_SIZE, settings=ctx.settings, allow_module_path=ctx.job.is_local)
+    uploaded = False
+    if params.upload_url:
+        ctx.report(ProgressUpdate(step=2, steps=3, phase=Phase.SEND_CERTIFICATE), fraction=0.7)
+        client = platform_client(ctx, ctx.token)
         try:
-            pem = result.certificate.public_bytes(serialization.Encoding.PEM)
-            client.upload(params["upload_url"], pem, content_type="application/x-pem-file", what="envoi du certificat", cancel=ctx.cancel)
+            pem = created.certificate.public_bytes(serialization.Encoding.PEM)
+            client.upload(params.upload_url, pem, content_type="application/x-pem-file", what="envoi du certificat", cancel=ctx.cancel)
         finally:
             client.close()
-        public["uploaded"] = True
-    ctx.report(ProgressUpdate(step=3, steps=3, label="Bi-clé créé"), fraction=1.0)
-    return RunnerResult(public, {"location": result.location})
+        uploaded = True
+    ctx.report(ProgressUpdate(step=3, steps=3, phase=Phase.BICLE_CREATED), fraction=1.0)
+    cert = created.certificate
+    return KeygenResult(
+        subject=cert.subject.rfc4514_string(),
+        serial=f"{cert.serial_number:X}",
+        not_before=cert.not_valid_before_utc.isoformat(),
+        not_after=cert.not_valid_after_utc.isoformat(),
+        key_size=cert.public_key().key_size,  # type: ignore[union-attr]
+        fingerprint_sha256=created.fingerprint_sha256,
+        store_kind=created.store_kind.value,
+        store_label=created.store_label,
+        reused=created.reused,
+        key_attributes=dict(created.key_attributes),
+        warnings=tuple(created.warnings_fr),
+        warnings_en=tuple(created.warnings_en),
+        uploaded=uploaded,
+        location=created.location,
+    )

@@ -11,11 +11,12 @@ from collections.abc import Callable
 
 from assistant.errors import AssistantError
 from assistant.jobs.engine import JobContext
+from assistant.jobs.errors import JobCode
 from assistant.keystores.base import Credential
 
 
 class NoCredentialError(AssistantError):
-    code = "no_credential"
+    code: str = JobCode.NO_CREDENTIAL
 
 
 def _resolve_spec(spec: str, ctx: JobContext) -> Credential:
@@ -25,11 +26,11 @@ def _resolve_spec(spec: str, ctx: JobContext) -> Credential:
     return credential
 
 
-def credential_for_job(ctx: JobContext, purpose: str) -> tuple[Credential, Callable[[], None]]:
-    """The credential to use and a function closing what was opened for it."""
-    spec = ctx.params.get("key")
+def credential_for_job(ctx: JobContext, purpose: str, spec: str | None) -> tuple[Credential, Callable[[], None]]:
+    """The credential to use (`spec`: the key the local user named, if any) and a function
+    closing what was opened for it."""
     if spec:
-        credential = _resolve_spec(str(spec), ctx)
+        credential = _resolve_spec(spec, ctx)
 
         def release() -> None:
             from assistant.keystores.selection import release as release_credential

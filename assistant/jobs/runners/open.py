@@ -20,72 +20,72 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import OutputError
-from assistant.jobs.engine import JobContext, RunnerResult
-from assistant.jobs.runners.common import load_params
+from assistant.jobs.engine import JobContext
+from assistant.jobs.params import Consultation, Envelope, OpenParams, Pli, RemoteFile
+from assistant.jobs.results import OpenResult
+from assistant.jobs.runners.common import load_params, platform_client
 from assistant.jobs.runners.keys import credential_for_job
 from assistant.keystores.base import Credential
-from assistant.platform.client import HashMismatchError, PlatformClient
-from assistant.progress import ProgressCallback, ProgressUpdate
+from assistant.platform.client import HashMismatchError
+from assistant.progress import Count, Phase, ProgressCallback, ProgressUpdate, Unit
 
 STEPS = 4
-STEP_FILES = "Récupération des fichiers descripteurs"
-STEP_KEY = "Récupération de la clé privée dans votre magasin de certificats"
-STEP_DONE = "Déchiffrement terminé"
 SPOOL_IN_MEMORY = 32 << 20
 
 
-def _workspace(ctx: JobContext, consultation: dict[str, Any]) -> tuple[Path, str]:
-    first = consultation["plis"][0]["envelopes"][0]["files"][0]["url"]
-    scope = hashlib.sha256(f"{ctx.origin}\n{consultation['id']}\n{first}".encode()).hexdigest()[:20]
+def _workspace(ctx: JobContext, consultation: Consultation) -> tuple[Path, str]:
+    first = consultation.plis[0].envelopes[0].files[0].url
+    scope = hashlib.sha256(f"{ctx.origin}\n{consultation.id}\n{first}".encode()).hexdigest()[:20]
     folder = paths.cache_dir() / "ouverture" / scope
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(folder, 0o700)
     return folder, f"open:{scope}"
 
 
-def run(ctx: JobContext) -> RunnerResult:
-    params, token = load_params(ctx)
-    consultation: dict[str, Any] = params["consultation"]
-    entries = []
-    plis = consultation["plis"]
+def run(ctx: JobContext, params: OpenParams) -> OpenResult:
+    params, token = load_params(ctx, params)
+    consultation = params.consultation
+    assert consultation is not None  # the descriptor requires it, inline or at descriptor_url
+    entries: list[tuple[Pli, Envelope, RemoteFile, tuple[Count, ...]]] = []
+    plis = consultation.plis
     for p_index, pli in enumerate(plis, start=1):
-        for e_index, envelope in enumerate(pli["envelopes"], start=1):
-            for f_index, file in enumerate(envelope["files"], start=1):
-                element = f"pli {p_index} sur {len(plis)}, enveloppe {e_index} sur {len(pli['envelopes'])}"
-                if len(envelope["files"]) > 1:
-                    element += f", fichier {f_index} sur {len(envelope['files'])}"
-                entries.append((pli, envelope, file, element))
+        for e_index, envelope in enumerate(pli.envelopes, start=1):
+            for f_index, file in enumerate(envelope.files, start=1):
+                position: tuple[Count, ...] = (Count(Unit.PLI, p_index, len(plis)), Count(Unit.ENVELOPE, e_index, len(pli.envelopes)))
+                if len(envelope.files) > 1:
+                    position += (Count(Unit.FILE, f_index, len(envelope.files)),)
+                entries.append((pli, envelope, file, position))
     total = len(entries)
     work, scope = _workspace(ctx, consultation)
-    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
-    keep = Path(params["keep_decrypted_in"]).expanduser() if params.get("keep_decrypted_in") else None
+    client = platform_client(ctx, token)
+    keep = Path(params.keep_decrypted_in).expanduser() if params.keep_decrypted_in else None
     try:
         # 1 — the envelopes, verified against their SHA-256.
-        sizes = sum(f["size"] for _p, _e, f, _el in entries)
+        sizes = sum(f.size for _p, _e, f, _el in entries)
         done = 0
-        ctx.report(ProgressUpdate(step=1, steps=STEPS, label=STEP_FILES), fraction=0.0)
+        ctx.report(ProgressUpdate(step=1, steps=STEPS, phase=Phase.FETCH_ENVELOPES), fraction=0.0)
         local_envelopes: list[Path] = []
-        for index, (_pli, _envelope, file, element) in enumerate(entries):
+        for index, (_pli, _envelope, file, position) in enumerate(entries):
             target = work / f"{index:05d}.p7m"
             local_envelopes.append(target)
-            if ctx.journal.is_done(scope, file["upload_url"]) or ctx.journal.is_verified(target, file["sha256"], file["size"]):
-                done += file["size"]
+            if ctx.journal.is_done(scope, _upload_url(file)) or ctx.journal.is_verified(target, file.sha256, file.size):
+                done += file.size
                 continue
 
-            def on_bytes(n: int, element: str = element) -> None:
+            def on_bytes(n: int, position: tuple[Count, ...] = position) -> None:
                 nonlocal done
                 done += n
-                ctx.report(ProgressUpdate(step=1, steps=STEPS, label=STEP_FILES, bytes_done=done, bytes_total=max(sizes, 1), element=element), fraction=0.3 * done / max(sizes, 1))
+                ctx.report(ProgressUpdate(step=1, steps=STEPS, phase=Phase.FETCH_ENVELOPES, bytes_done=done, bytes_total=max(sizes, 1), position=position), fraction=0.3 * done / max(sizes, 1))
 
             try:
-                client.download(file["url"], target, size=file["size"], sha256=file["sha256"], on_bytes=on_bytes, cancel=ctx.cancel)
+                client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
             except HashMismatchError:
-                client.download(file["url"], target, size=file["size"], sha256=file["sha256"], on_bytes=on_bytes, cancel=ctx.cancel)
-            ctx.journal.mark_verified(target, file["sha256"], file["size"], file["url"])
+                client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
+            ctx.journal.mark_verified(target, file.sha256, file.size, file.url)
 
         # 2 — the private key (PIN asked by the store through the interaction).
-        ctx.report(ProgressUpdate(step=2, steps=STEPS, label=STEP_KEY), fraction=0.3)
-        credential, close_stores = credential_for_job(ctx, "decrypt")
+        ctx.report(ProgressUpdate(step=2, steps=STEPS, phase=Phase.PRIVATE_KEY), fraction=0.3)
+        credential, close_stores = credential_for_job(ctx, "decrypt", params.key)
 
         plain_dir = work / "clair"
         shutil.rmtree(plain_dir, ignore_errors=True)  # left by an older version or a crash
@@ -97,43 +97,43 @@ def run(ctx: JobContext) -> RunnerResult:
             # now, not behind the first envelope once step 3 is already shown as under way.
             credential.login()
             # 3 — decrypt, deliver, forget; one envelope at a time.
-            for index, (pli, envelope, file, element) in enumerate(entries):
-                label = f"Déchiffrement de l'enveloppe {index + 1} sur {total}"
+            for index, (pli, envelope, file, position) in enumerate(entries):
+                stage = ProgressUpdate(step=3, steps=STEPS, phase=Phase.DECRYPT_ENVELOPE, item=index + 1, items=total, position=position)
                 base = 0.3 + 0.7 * index / total
-                ctx.report(ProgressUpdate(step=3, steps=STEPS, label=label, element=element), fraction=base)
-                if ctx.journal.is_done(scope, file["upload_url"]):
+                ctx.report(stage, fraction=base)
+                if ctx.journal.is_done(scope, _upload_url(file)):
                     uploaded += 1
                     continue
 
-                def inner(update: ProgressUpdate, label: str = label, element: str = element, base: float = base) -> None:
+                def inner(update: ProgressUpdate, stage: ProgressUpdate = stage, base: float = base) -> None:
                     frac = update.fraction or 0.0
-                    ctx.report(ProgressUpdate(step=3, steps=STEPS, label=label, element=element), fraction=base + 0.7 * frac / total * 0.9)
+                    ctx.report(stage, fraction=base + 0.7 * frac / total * 0.9)
 
                 with _private_buffer(work) as plain:
-                    size = _decrypt_into(local_envelopes[index], credential, plain, file["size"], inner, ctx)
-                    client.upload(file["upload_url"], plain, length=size, what=f"envoi de l'enveloppe {index + 1}", cancel=ctx.cancel)
+                    size = _decrypt_into(local_envelopes[index], credential, plain, file.size, inner, ctx)
+                    client.upload(_upload_url(file), plain, length=size, what=f"envoi de l'enveloppe {index + 1}", cancel=ctx.cancel)
                     uploaded_bytes += size
                     if keep is not None:
                         kept.append(str(_keep(plain, keep, consultation, pli, envelope, file)))
-                ctx.journal.mark_done(scope, file["upload_url"])
+                ctx.journal.mark_done(scope, _upload_url(file))
                 uploaded += 1
         finally:
             close_stores()
 
         # 4 — done: the work folder (encrypted copies) is no longer needed.
-        ctx.report(ProgressUpdate(step=4, steps=STEPS, label=STEP_DONE), fraction=1.0, force=True)
+        ctx.report(ProgressUpdate(step=4, steps=STEPS, phase=Phase.DECRYPTED), fraction=1.0, force=True)
         ctx.journal.clear_scope(scope)
         for target in local_envelopes:
             ctx.journal.forget_verified(target)
         shutil.rmtree(work, ignore_errors=True)
-        result = {
-            "consultation": consultation["id"],
-            "envelopes": total,
-            "uploaded": uploaded,
-            "bytes_uploaded": uploaded_bytes,
-            "recipient_certificate_sha256": credential.fingerprint_sha256,
-        }
-        return RunnerResult(result, {"kept": kept} if kept else {})
+        return OpenResult(
+            consultation=consultation.id,
+            envelopes=total,
+            uploaded=uploaded,
+            bytes_uploaded=uploaded_bytes,
+            recipient_certificate_sha256=credential.fingerprint_sha256,
+            kept=tuple(kept),
+        )
     finally:
         client.close()
 
@@ -160,9 +160,15 @@ def _decrypt_into(envelope: Path, credential: Credential, out: Any, size: int, p
     return int(length)
 
 
-def _keep(plain: Any, root: Path, consultation: dict[str, Any], pli: dict[str, Any], envelope: dict[str, Any], file: dict[str, Any]) -> Path:
-    name = file["name"][:-4] if file["name"].lower().endswith(".p7m") else file["name"] + ".dechiffre"
-    target: Path = root / consultation["id"] / pli["id"] / envelope["id"] / name
+def _upload_url(file: RemoteFile) -> str:
+    """Where the envelope's decrypted content goes (required by the descriptor for an opening)."""
+    assert file.upload_url is not None
+    return file.upload_url
+
+
+def _keep(plain: Any, root: Path, consultation: Consultation, pli: Pli, envelope: Envelope, file: RemoteFile) -> Path:
+    name = file.name[:-4] if file.name.lower().endswith(".p7m") else file.name + ".dechiffre"
+    target: Path = root / consultation.id / pli.id / envelope.id / name
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.part")

@@ -7,13 +7,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from assistant import paths
 from assistant.jobs.engine import JobContext
-from assistant.jobs.runners.common import load_params
+from assistant.jobs.params import RemoteFile
+from assistant.jobs.runners.common import platform_client
 from assistant.platform.client import HashMismatchError, PlatformClient
-from assistant.progress import ProgressUpdate
+from assistant.progress import Count, Phase, ProgressUpdate, Unit
 
 
 def work_folder(ctx: JobContext, kind: str) -> Path:
@@ -24,42 +24,38 @@ def work_folder(ctx: JobContext, kind: str) -> Path:
 
 
 @contextlib.contextmanager
-def remote_files_job(
-    ctx: JobContext, kind: str
-) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], PlatformClient, Path | None]]:
-    """(params, remote files, platform client, work folder) for a job on files a page sends, or on
-    local paths (no remote files, no folder). Whatever the outcome, the client is closed and the
-    work folder, which holds copies of the buyer's or company's files, is removed."""
-    params, token = load_params(ctx)
-    remote: list[dict[str, Any]] = params.get("files", [])
-    client = PlatformClient(token, verify=ctx.settings.platform_ca_files)  # system roots + the user's CAs
+def remote_files_job(ctx: JobContext, kind: str, remote: tuple[RemoteFile, ...]) -> Iterator[tuple[PlatformClient, Path | None]]:
+    """(platform client, work folder) for a job on files a page sends (`remote`), or on local
+    paths (no remote files, no folder). Whatever the outcome, the client is closed and the work
+    folder, which holds copies of the buyer's or company's files, is removed."""
+    client = platform_client(ctx, ctx.token)
     folder = work_folder(ctx, kind) if remote else None
     try:
-        yield params, remote, client, folder
+        yield client, folder
     finally:
         client.close()
         if folder is not None:
             remove(folder)
 
 
-def fetch_inputs(ctx: JobContext, client: PlatformClient, files: list[dict[str, Any]], folder: Path, *, step: int, steps: int, label: str, span: float) -> list[Path]:
+def fetch_inputs(ctx: JobContext, client: PlatformClient, files: tuple[RemoteFile, ...], folder: Path, *, step: int, steps: int, phase: Phase, span: float) -> list[Path]:
     """Download each file under its own (validated, safe) name; a wrong hash is fetched once more."""
-    total = max(1, sum(int(f["size"]) for f in files))
+    total = max(1, sum(f.size for f in files))
     done = 0
     out: list[Path] = []
     for index, file in enumerate(files, start=1):
-        target = folder / file["name"]
-        element = f"fichier {index} sur {len(files)}"
+        target = folder / file.name
+        position = (Count(Unit.FILE, index, len(files)),)
 
-        def on_bytes(n: int, element: str = element) -> None:
+        def on_bytes(n: int, position: tuple[Count, ...] = position) -> None:
             nonlocal done
             done += n
-            ctx.report(ProgressUpdate(step=step, steps=steps, label=label, bytes_done=done, bytes_total=total, element=element), fraction=span * done / total)
+            ctx.report(ProgressUpdate(step=step, steps=steps, phase=phase, bytes_done=done, bytes_total=total, position=position), fraction=span * done / total)
 
         try:
-            client.download(file["url"], target, size=file["size"], sha256=file["sha256"], on_bytes=on_bytes, cancel=ctx.cancel)
+            client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
         except HashMismatchError:
-            client.download(file["url"], target, size=file["size"], sha256=file["sha256"], on_bytes=on_bytes, cancel=ctx.cancel)
+            client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
         out.append(target)
     return out
 

@@ -7,36 +7,41 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.jobs.engine import JobContext, RunnerResult
+from assistant.jobs.engine import JobContext
+from assistant.jobs.params import VerifyParams
+from assistant.jobs.results import FileVerification, VerifyResult
 from assistant.jobs.runners.remote import fetch_inputs, remote_files_job
-from assistant.progress import ProgressUpdate
+from assistant.progress import Phase, ProgressUpdate
 
 
-def _public(report: dict[str, Any], name: str) -> dict[str, Any]:
+def _public(report: dict[str, Any], name: str) -> FileVerification:
+    """The signing layer's report without local paths (the signed file by its name only)."""
     report = dict(report)
-    report["file"] = name
     if report.get("signed_file"):
         report["signed_file"] = Path(str(report["signed_file"])).name
-    return report
+    ok = bool(report.pop("ok", False))
+    report.pop("file", None)
+    return FileVerification(file=name, ok=ok, report=report)
 
 
-def run(ctx: JobContext) -> RunnerResult:
+def run(ctx: JobContext, params: VerifyParams) -> VerifyResult:
     from assistant.signing.verify import verify_file
 
-    with remote_files_job(ctx, "verification") as (params, remote, client, folder):
+    remote = params.files or ()
+    with remote_files_job(ctx, "verification", remote) as (client, folder):
         if folder is not None:
-            sources = fetch_inputs(ctx, client, remote, folder, step=1, steps=2, label="Récupération des fichiers", span=0.3)
+            sources = fetch_inputs(ctx, client, remote, folder, step=1, steps=2, phase=Phase.FETCH_FILES, span=0.3)
         else:
-            sources = [Path(p).expanduser() for p in params["paths"]]
-        detached = Path(params["detached_of"]).expanduser() if params.get("detached_of") else None
-        reports = []
+            sources = [Path(p).expanduser() for p in params.paths or ()]
+        detached = Path(params.detached_of).expanduser() if params.detached_of else None
+        reports: list[FileVerification] = []
         for index, source in enumerate(sources):
-            ctx.report(ProgressUpdate(step=2, steps=2, label=f"Vérification du fichier {index + 1} sur {len(sources)}"), fraction=0.3 + 0.7 * index / len(sources))
+            ctx.report(ProgressUpdate(step=2, steps=2, phase=Phase.VERIFY_FILE, item=index + 1, items=len(sources)), fraction=0.3 + 0.7 * index / len(sources))
             try:
                 reports.append(_public(verify_file(source, detached_of=detached).to_dict(), source.name))
             except AssistantError as exc:
-                reports.append({"file": source.name, "ok": False, "error": exc.to_dict()})
-        result = {"reports": reports, "ok": all(r.get("ok") for r in reports)}
-        if params.get("report_url"):
-            client.upload(params["report_url"], json.dumps(result, ensure_ascii=False).encode(), content_type="application/json", what="envoi du rapport", cancel=ctx.cancel)
-        return RunnerResult(result, {"paths": [str(s) for s in sources]} if folder is None else {})
+                reports.append(FileVerification(file=source.name, ok=False, error=exc.info()))
+        result = VerifyResult(tuple(reports), paths=tuple(str(s) for s in sources) if folder is None else None)
+        if params.report_url:
+            client.upload(params.report_url, json.dumps(result.to_json(), ensure_ascii=False).encode(), content_type="application/json", what="envoi du rapport", cancel=ctx.cancel)
+        return result

@@ -27,6 +27,7 @@ from assistant.keystores.base import (
     TokenAbsentError,
     der_ecdsa_from_raw,
 )
+from assistant.keystores.errors import KeyStoreCode
 from assistant.keystores.osstore import once_each, operation_failed, wrong_key_error
 
 # --------------------------------------------------------------------------------------------
@@ -178,6 +179,6 @@ def error_for(status: int, operation: str = "sign") -> KeyStoreError:
         operation,
         where=("le trousseau macOS", "the macOS keychain"),
         detail=f"OSStatus {status}",
-        code="macos_error",
+        code=KeyStoreCode.MACOS_ERROR,
         verbs={"list": ("La lecture du trousseau", "Reading the keychain")},
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.keystores.base import KeyStoreError, ModuleMissingError, PinCallback, StoreKind
+from assistant.keystores.errors import KeyStoreCode
 from assistant.keystores.pkcs11 import raw
 from assistant.keystores.pkcs11.backend import Pkcs11Store
 from assistant.keystores.pkcs11.modules import LoadedModule, load_module
@@ -81,7 +82,7 @@ def _not_nss(directory: Path) -> KeyStoreError:
     return KeyStoreError(
         f"{directory} n'est pas une base de certificats NSS (cert9.db ou cert8.db absent).",
         f"{directory} is not an NSS certificate database (no cert9.db or cert8.db).",
-        code="nss_database",
+        code=KeyStoreCode.NSS_DATABASE,
     )
 
 
@@ -103,12 +104,12 @@ def _slot_for(module: LoadedModule, directory: Path, description: str, *, create
             raise KeyStoreError(
                 f"Le chemin de la base NSS contient des caractères non pris en charge : {real}",
                 f"The NSS database path holds unsupported characters: {real}",
-                code="nss_database",
+                code=KeyStoreCode.NSS_DATABASE,
             )
         prefix = database_prefix(Path(real), create=create)
         slot_id = FIRST_USER_SLOT_ID + len(_OPENED)
         if slot_id > LAST_USER_SLOT_ID:
-            raise KeyStoreError("Trop de bases NSS ouvertes.", "Too many NSS databases open.", code="nss_database")
+            raise KeyStoreError("Trop de bases NSS ouvertes.", "Too many NSS databases open.", code=KeyStoreCode.NSS_DATABASE)
         flags = "" if os.access(real, os.W_OK) else " flags=readOnly"
         name = description.encode("utf-8")[:32].decode("utf-8", errors="ignore")
         spec = f"configdir='{prefix}{real}' certPrefix='' keyPrefix='' tokenDescription='{name}'{flags}"
@@ -123,7 +124,7 @@ def _slot_for(module: LoadedModule, directory: Path, description: str, *, create
                 raise KeyStoreError(
                     f"La base NSS {real} n'a pas pu être ouverte (code 0x{exc.rv:x}).",
                     f"The NSS database {real} could not be opened (code 0x{exc.rv:x}).",
-                    code="nss_database",
+                    code=KeyStoreCode.NSS_DATABASE,
                 ) from exc
             finally:
                 session.close()

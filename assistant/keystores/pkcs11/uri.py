@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
 from assistant.errors import UsageError
+from assistant.keystores.errors import KeyStoreCode
 
 PATH_ATTRIBUTES = {
     "token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
@@ -21,7 +22,7 @@ _TYPES = {"cert", "private", "public", "secret-key", "data"}
 
 
 class UriError(UsageError):
-    code = "pkcs11_uri"
+    code: str = KeyStoreCode.PKCS11_URI
 
 
 def _bad(reason_fr: str, reason_en: str) -> UriError:
@@ -131,9 +132,6 @@ class Pkcs11Uri:
 
     def matches_object(self, *, label: str, id: bytes) -> bool:
         return (self.object is None or self.object == label) and (self.id is None or self.id == id)
-
-    def names_object(self) -> bool:
-        return self.object is not None or self.id is not None
 
     def without_module(self) -> Pkcs11Uri:
         from dataclasses import replace

@@ -30,6 +30,7 @@ from assistant.keystores.base import (
     TokenAbsentError,
     der_ecdsa_from_raw,
 )
+from assistant.keystores.errors import KeyStoreCode
 from assistant.keystores.osstore import once_each, operation_failed, wrong_key_error
 
 # --------------------------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def parse_store_location(text: str = "CurrentUser\\MY") -> StoreLocation:
         raise KeyStoreError(
             f"Emplacement de magasin Windows invalide : {text!r} (exemple : CurrentUser\\MY).",
             f"Invalid Windows store location: {text!r} (example: CurrentUser\\MY).",
-            code="bad_store_location",
+            code=KeyStoreCode.BAD_STORE_LOCATION,
         )
     by_name = {loc.value.lower(): loc for loc in Location}
     location = by_name.get(parts[0].lower())
@@ -115,7 +116,7 @@ def parse_store_location(text: str = "CurrentUser\\MY") -> StoreLocation:
         raise KeyStoreError(
             f"Emplacement inconnu : {parts[0]!r} (CurrentUser ou LocalMachine).",
             f"Unknown location: {parts[0]!r} (CurrentUser or LocalMachine).",
-            code="bad_store_location",
+            code=KeyStoreCode.BAD_STORE_LOCATION,
         )
     return StoreLocation(location, parts[1].upper())
 
@@ -355,6 +356,6 @@ def error_for(code: int, operation: str = "sign") -> KeyStoreError:
         operation,
         where=("le magasin Windows", "the Windows store"),
         detail=f"code {hex_code}",
-        code="windows_error",
+        code=KeyStoreCode.WINDOWS_ERROR,
         verbs={"open": ("L'ouverture du magasin", "Opening the store")},
     )

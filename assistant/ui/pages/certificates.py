@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.i18n import N_, _, localized
 from assistant.keystores.base import PinCallback, PinRequest, no_pin
 from assistant.settings import Settings
 from assistant.ui.tasks import run_in_background
 from assistant.ui.widgets import fmt_date, page_header
 
-COLUMNS = ("Certificat", "Expire le", "Magasin", "Conformité")
+COLUMNS = (N_("Certificat"), N_("Expire le"), N_("Magasin"), N_("Conformité"))
 VERDICT_COLUMN = 3
 VERDICT_COLOURS = {
     "qualified_signature": "#2e8b57",
@@ -64,23 +65,23 @@ class CertificatesPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(
             page_header(
-                "Mes certificats",
-                "Les certificats de vos cartes à puce, clés USB, du magasin du système et de vos fichiers .p12, "
-                "avec leur conformité pour les marchés publics.",
+                _("Mes certificats"),
+                _("Les certificats de vos cartes à puce, clés USB, du magasin du système et de vos fichiers .p12, "
+                "avec leur conformité pour les marchés publics."),
             )
         )
         buttons = QHBoxLayout()
-        self.refresh_button = QPushButton("Actualiser")
+        self.refresh_button = QPushButton(_("Actualiser"))
         self.refresh_button.setObjectName("refreshCertificates")
         self.refresh_button.clicked.connect(self.refresh)
-        self.import_button = QPushButton("Ajouter un fichier de certificat (.p12/.pfx)…")
+        self.import_button = QPushButton(_("Ajouter un fichier de certificat (.p12/.pfx)…"))
         self.import_button.setObjectName("importPkcs12")
         self.import_button.clicked.connect(self._choose_pkcs12)
-        self.import_system_button = QPushButton("Importer dans le magasin du système…")
+        self.import_system_button = QPushButton(_("Importer dans le magasin du système…"))
         self.import_system_button.setObjectName("importIntoSystemStore")
         self.import_system_button.setToolTip(
-            "Importe le certificat et sa clé d'un fichier .p12/.pfx dans le magasin de certificats de Chrome "
-            "et des applications (base NSS), comme le demandent les guides des plateformes."
+            _("Importe le certificat et sa clé d'un fichier .p12/.pfx dans le magasin de certificats de Chrome "
+            "et des applications (base NSS), comme le demandent les guides des plateformes.")
         )
         self.import_system_button.clicked.connect(self._choose_pkcs12_for_import)
         buttons.addWidget(self.refresh_button)
@@ -95,7 +96,7 @@ class CertificatesPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("certificateTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -130,7 +131,7 @@ class CertificatesPage(QWidget):
             return
         self._loading = True
         self.refresh_button.setEnabled(False)
-        self.state.setText("Recherche des certificats…")
+        self.state.setText(_("Recherche des certificats…"))
         settings = self.settings
         callback = pin_callback or no_pin
 
@@ -146,7 +147,7 @@ class CertificatesPage(QWidget):
         self.refresh_button.setEnabled(True)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}"
         self.state.setText("")
-        self.warning_label.setText(f"La liste des certificats n'a pas pu être établie : {message}")
+        self.warning_label.setText(_("La liste des certificats n'a pas pu être établie : {reason}").format(reason=message))
         self.loaded.emit(0)
 
     def _show(self, inventory: Any) -> None:
@@ -162,7 +163,7 @@ class CertificatesPage(QWidget):
                 entry.subject_name + (f" — {entry.organization}" if entry.organization else ""),
                 fmt_date(entry.not_after),
                 ", ".join(s.label for s in entry.stores),
-                verdict.label[:1].upper() + verdict.label[1:],
+                _capitalised(localized(verdict.label, verdict.label_en)),
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -171,7 +172,7 @@ class CertificatesPage(QWidget):
                     item.setForeground(QColor(verdict_colour(verdict.category.value)))
                 self.table.setItem(row, column, item)
         count = len(self.entries)
-        self.state.setText(f"{count} certificat(s)" if count else "Aucun certificat trouvé")
+        self.state.setText(f"{count} certificat(s)" if count else _("Aucun certificat trouvé"))
         self.warning_label.setText("\n".join(f"⚠ {w.message_fr}" for w in self.warnings))
         self.table.resizeRowsToContents()
         if self.entries:
@@ -179,8 +180,8 @@ class CertificatesPage(QWidget):
             self._show_selected()
         else:
             self.details.setHtml(
-                "<p>Aucun certificat n'a été trouvé. Insérez votre carte ou votre clé USB de signature, "
-                "ou ajoutez votre fichier de certificat (.p12/.pfx).</p>"
+                _("<p>Aucun certificat n'a été trouvé. Insérez votre carte ou votre clé USB de signature, "
+                "ou ajoutez votre fichier de certificat (.p12/.pfx).</p>")
             )
         self.loaded.emit(count)
 
@@ -198,9 +199,9 @@ class CertificatesPage(QWidget):
     def _choose_pkcs12(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
             self,
-            "Ajouter un fichier de certificat",
+            _("Ajouter un fichier de certificat"),
             str(Path.home()),
-            "Certificats PKCS#12 (*.p12 *.pfx);;Tous les fichiers (*)",
+            _("Certificats PKCS#12 (*.p12 *.pfx);;Tous les fichiers (*)"),
         )
         if path:
             self.add_pkcs12(Path(path))
@@ -208,9 +209,9 @@ class CertificatesPage(QWidget):
     def _choose_pkcs12_for_import(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
             self,
-            "Importer un certificat dans le magasin du système",
+            _("Importer un certificat dans le magasin du système"),
             str(Path.home()),
-            "Certificats PKCS#12 (*.p12 *.pfx)",
+            _("Certificats PKCS#12 (*.p12 *.pfx)"),
         )
         if path:
             self.import_into_system_store(Path(path))
@@ -222,7 +223,7 @@ class CertificatesPage(QWidget):
         used for parsing only; nothing is kept.
         """
         self.import_system_button.setEnabled(False)
-        self.state.setText(f"Import de {path.name}…")
+        self.state.setText(_("Import de {name}…").format(name=path.name))
         callback = self.pin_callback
 
         def work(_progress: object) -> str:
@@ -234,8 +235,8 @@ class CertificatesPage(QWidget):
             finally:
                 store.close()
             if result.already_present:
-                return f"Le certificat « {result.object_label} » est déjà dans « {result.store_label} »."
-            return f"Certificat « {result.object_label} » importé dans « {result.store_label} »."
+                return _("Le certificat « {name} » est déjà dans « {store} ».").format(name=result.object_label, store=result.store_label)
+            return _("Certificat « {name} » importé dans « {store} ».").format(name=result.object_label, store=result.store_label)
 
         def done(message: str) -> None:
             self.import_system_button.setEnabled(True)
@@ -246,7 +247,7 @@ class CertificatesPage(QWidget):
         def failed(exc: Exception) -> None:
             self.import_system_button.setEnabled(True)
             self.state.setText("")
-            message = f"L'import a échoué : {getattr(exc, 'message', None) or type(exc).__name__}"
+            message = _("L'import a échoué : {reason}").format(reason=getattr(exc, "message", None) or type(exc).__name__)
             self.warning_label.setText(message)
             self.imported.emit(message)
 
@@ -270,27 +271,31 @@ class CertificatesPage(QWidget):
         self.refresh(only_this_file)
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def details_html(entry: Any) -> str:
     verdict = entry.verdict
     esc = html.escape
     colour = verdict_colour(verdict.category.value)
     lines = [
         f"<h3 style='margin:0'>{esc(entry.subject_name)}</h3>",
-        f"<p style='color:{colour};font-weight:bold;margin:4px 0'>{esc(verdict.label[:1].upper() + verdict.label[1:])}</p>",
+        f"<p style='color:{colour};font-weight:bold;margin:4px 0'>{esc(_capitalised(localized(verdict.label, verdict.label_en)))}</p>",
         "<ul style='margin-top:2px'>",
     ]
     for reason in verdict.reasons:
         mark = "✔" if reason.ok else "✘"
         tone = "#2e8b57" if reason.ok else "#c0392b"
-        lines.append(f"<li><span style='color:{tone}'>{mark}</span> {esc(reason.fr)}</li>")
+        lines.append(f"<li><span style='color:{tone}'>{mark}</span> {esc(localized(reason.fr, reason.en))}</li>")
     lines.append("</ul><table cellspacing='2'>")
     rows = [
-        ("Titulaire", entry.subject),
-        ("Émetteur", entry.issuer),
-        ("Valide du", f"{fmt_date(entry.not_before)} au {fmt_date(entry.not_after)}"),
-        ("Clé", f"{entry.key_type} {entry.key_size} bits"),
-        ("Magasin(s)", ", ".join(s.label for s in entry.stores)),
-        ("Empreinte SHA-256", entry.fingerprint_sha256),
+        (_("Titulaire"), entry.subject),
+        (_("Émetteur"), entry.issuer),
+        (_("Valide du"), _("{start} au {end}").format(start=fmt_date(entry.not_before), end=fmt_date(entry.not_after))),
+        (_("Clé"), f"{entry.key_type} {entry.key_size} bits"),
+        (_("Magasin(s)"), ", ".join(s.label for s in entry.stores)),
+        (_("Empreinte SHA-256"), entry.fingerprint_sha256),
     ]
     for key, value in rows:
         lines.append(f"<tr><td style='color:#555;padding-right:10px'>{esc(key)}</td><td>{esc(str(value))}</td></tr>")

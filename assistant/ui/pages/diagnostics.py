@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.i18n import N_, _
 from assistant.progress import ProgressCallback, ProgressUpdate
 from assistant.settings import Settings
 from assistant.ui.icons import status_icon
 from assistant.ui.tasks import run_in_background
-from assistant.ui.widgets import StatusLine, page_header
+from assistant.ui.widgets import StatusLine, fmt_number, page_header
 
-INTRO = (
+INTRO = N_(
     "Cette page de diagnostic permet de vérifier simplement les prérequis suivants : système d'exploitation, "
     "version de l'environnement présent, accès au magasin de certificats et aux cartes à puce, certificats de "
     "signature, version du navigateur Web et communication avec le serveur de la plateforme."
@@ -47,23 +48,23 @@ class DiagnosticsPage(QWidget):
         self.report: Any = None
         self._running = False
         layout = QVBoxLayout(self)
-        layout.addWidget(page_header("Test de la configuration de votre poste", INTRO))
+        layout.addWidget(page_header(_("Test de la configuration de votre poste"), _(INTRO)))
         row = QHBoxLayout()
-        row.addWidget(QLabel("Adresse de la plateforme :"))
+        row.addWidget(QLabel(_("Adresse de la plateforme :")))
         self.url = QLineEdit(platform_url)
         self.url.setObjectName("diagnosticUrl")
         self.url.setPlaceholderText("https://marches.example.fr")
         row.addWidget(self.url, 1)
         layout.addLayout(row)
         row = QHBoxLayout()
-        self.run_button = QPushButton("Lancer le test de configuration de mon poste")
+        self.run_button = QPushButton(_("Lancer le test de configuration de mon poste"))
         self.run_button.setObjectName("runDiagnostics")
         self.run_button.setMinimumHeight(32)
         self.run_button.clicked.connect(self.run)
         row.addWidget(self.run_button)
-        self.copy_button = QPushButton("Copier le rapport")
+        self.copy_button = QPushButton(_("Copier le rapport"))
         self.copy_button.setObjectName("copyReport")
-        self.copy_button.setToolTip("Copier le rapport détaillé pour votre service informatique ou le support.")
+        self.copy_button.setToolTip(_("Copier le rapport détaillé pour votre service informatique ou le support."))
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_report)
         row.addWidget(self.copy_button)
@@ -75,7 +76,7 @@ class DiagnosticsPage(QWidget):
 
         self.table = QTableWidget(0, 2)
         self.table.setObjectName("diagnosticTable")
-        self.table.setHorizontalHeaderLabels(["Prérequis", "Résultat"])
+        self.table.setHorizontalHeaderLabels([_("Prérequis"), _("Résultat")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -94,7 +95,7 @@ class DiagnosticsPage(QWidget):
         self._running = True
         self.run_button.setEnabled(False)
         self.summary.hide()
-        self.progress.setText("Test en cours…")
+        self.progress.setText(_("Test en cours…"))
         url = self.url.text().strip() or None
         settings = self.settings
 
@@ -113,7 +114,7 @@ class DiagnosticsPage(QWidget):
         self._running = False
         self.run_button.setEnabled(True)
         self.progress.setText("")
-        self.summary.set("error", f"Le test n'a pas pu aller à son terme : {getattr(exc, 'message', exc)}")
+        self.summary.set("error", _("Le test n'a pas pu aller à son terme : {reason}").format(reason=getattr(exc, "message", exc)))
         self.summary.show()
 
     def _show(self, report: Any) -> None:
@@ -121,7 +122,7 @@ class DiagnosticsPage(QWidget):
         self.report = report
         self.run_button.setEnabled(True)
         self.copy_button.setEnabled(True)
-        self.progress.setText(f"Test terminé en {report.duration_s:.1f} s".replace(".", ","))
+        self.progress.setText(_("Test terminé en {seconds} s").format(seconds=fmt_number(report.duration_s, 1)))
         self.table.setRowCount(len(report.checks))
         for row, check in enumerate(report.checks):
             name = QTableWidgetItem(status_icon(check.status.value), check.label)
@@ -137,7 +138,7 @@ class DiagnosticsPage(QWidget):
             self.table.setItem(row, 1, value)
         self.table.resizeRowsToContents()
         status = report.status.value
-        self.summary.set(status, f"<b>Résultat :</b> {report.summary}")
+        self.summary.set(status, _("<b>Résultat :</b> {summary}").format(summary=report.summary))
         self.summary.show()
         self.report_ready.emit(report)
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from assistant import APP_NAME, __version__
 from assistant.bridge import trust
 from assistant.bridge.origins import OriginRegistry
+from assistant.i18n import N_, _
 from assistant.settings import Settings
 from assistant.ui import trust_offer
 from assistant.ui.tasks import BackgroundTask, run_in_background
@@ -27,8 +28,8 @@ from assistant.ui.widgets import StatusLine, page_header, section
 if TYPE_CHECKING:
     from assistant.bridge.server import BridgeServer
 
-ONLINE = "Etat de Mon Assistant Marchés Publics : <b>En ligne</b>"
-OFFLINE = "Etat de Mon Assistant Marchés Publics : <b>Hors ligne</b>"
+ONLINE = N_("État de l'assistant : <b>En ligne</b>")
+OFFLINE = N_("État de l'assistant : <b>Hors ligne</b>")
 
 
 class HomePage(QWidget):
@@ -44,7 +45,7 @@ class HomePage(QWidget):
         self.bridge = bridge
         self.settings = settings
         layout = QVBoxLayout(self)
-        layout.addWidget(page_header("Accueil", f"{APP_NAME} — version {__version__}"))
+        layout.addWidget(page_header(_("Accueil"), _("{name} — version {version}").format(name=APP_NAME, version=__version__)))
 
         self.status = StatusLine()
         self.status.setObjectName("bridgeStatus")
@@ -62,7 +63,7 @@ class HomePage(QWidget):
         self.trust_status = StatusLine()
         self.trust_status.setObjectName("trustStatus")
         trust_row.addWidget(self.trust_status, 1)
-        self.trust_button = QPushButton(trust_offer.TRUST_BUTTON)
+        self.trust_button = QPushButton(_(trust_offer.TRUST_BUTTON))
         self.trust_button.setObjectName("trustBrowsers")
         self.trust_button.clicked.connect(self.trust_browsers)
         trust_row.addWidget(self.trust_button, 0)
@@ -71,16 +72,16 @@ class HomePage(QWidget):
         self.trust_dialog: trust_offer.TrustOfferDialog | None = None
 
         if demo_url:
-            demo = QLabel(f'Plateforme de démonstration : <a href="{demo_url}">{demo_url}</a>')
+            demo = QLabel(_('Plateforme de démonstration : <a href="{url}">{url}</a>').format(url=demo_url))
             demo.setObjectName("demoUrl")
             demo.setOpenExternalLinks(True)
             layout.addWidget(demo)
 
-        layout.addWidget(section("Plateformes autorisées"))
+        layout.addWidget(section(_("Plateformes autorisées")))
         hint = QLabel(
-            "Ces plateformes peuvent demander à l'assistant de signer, de télécharger ou de déchiffrer "
+            _("Ces plateformes peuvent demander à l'assistant de signer, de télécharger ou de déchiffrer "
             "(toujours avec votre accord et votre code PIN). Une nouvelle plateforme vous est proposée "
-            "la première fois qu'elle se présente."
+            "la première fois qu'elle se présente.")
         )
         hint.setWordWrap(True)
         layout.addWidget(hint)
@@ -89,18 +90,18 @@ class HomePage(QWidget):
         self.origins.setObjectName("approvedOrigins")
         self.origins.setMaximumHeight(130)
         row.addWidget(self.origins, 1)
-        self.revoke_button = QPushButton("Retirer l'autorisation")
+        self.revoke_button = QPushButton(_("Retirer l'autorisation"))
         self.revoke_button.setObjectName("revokeOrigin")
         self.revoke_button.clicked.connect(self._revoke_selected)
         row.addWidget(self.revoke_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(row)
 
-        layout.addWidget(section("Que voulez-vous faire ?"))
+        layout.addWidget(section(_("Que voulez-vous faire ?")))
         actions = QHBoxLayout()
         for text, page in (
-            ("Signer des fichiers…", "sign"),
-            ("Mes certificats", "certificates"),
-            ("Tester la configuration de mon poste", "diagnostics"),
+            (_("Signer des fichiers…"), "sign"),
+            (_("Mes certificats"), "certificates"),
+            (_("Tester la configuration de mon poste"), "diagnostics"),
         ):
             button = QPushButton(text)
             button.setMinimumHeight(34)
@@ -127,15 +128,14 @@ class HomePage(QWidget):
         they trust the bridge; not on the 3-second timer, only when the page shows or after a change."""
         identity = trust_offer.current_identity(self.bridge)
         if identity is None:
-            self.trust_status.set("skipped", "Confiance des navigateurs : le pont local n'a pas encore été "
-                                  "démarré sur ce poste")
+            self.trust_status.set("skipped", _("Confiance des navigateurs : l'assistant n'a pas encore été démarré sur ce poste"))
             self.trust_button.setEnabled(False)
             return
         self.trust_button.setEnabled(True)
         if self._trust_check is not None and not self._trust_check.finished_event.is_set():
             return
         if not self.trust_status.text():
-            self.trust_status.set("running", "Confiance des navigateurs : vérification…")
+            self.trust_status.set("running", _("Confiance des navigateurs : vérification…"))
 
         def work(_progress: object) -> list[trust.TargetStatus]:
             return trust.status(identity)
@@ -146,7 +146,7 @@ class HomePage(QWidget):
         self.trust_status.set(*trust_offer.describe_status(statuses))
 
     def _trust_failed(self, exc: Exception) -> None:
-        self.trust_status.set("warning", f"Confiance des navigateurs : vérification impossible ({exc})")
+        self.trust_status.set("warning", _("Confiance des navigateurs : vérification impossible ({reason})").format(reason=exc))
 
     def trust_browsers(self) -> None:
         """The "Faire confiance dans les navigateurs" button: the click is the consent."""
@@ -175,23 +175,23 @@ class HomePage(QWidget):
     def refresh(self) -> None:
         online = self.bridge is not None and not self.bridge.stopping.is_set()
         if online and self.bridge is not None:
-            self.status.set("ok", ONLINE)
+            self.status.set("ok", _(ONLINE))
             self.status_detail.setText(
-                "L'application est lancée sur votre poste, et est prête à l'utilisation par les plateformes autorisées."
+                _("L'application est lancée sur votre poste, et est prête à l'utilisation par les plateformes autorisées.")
             )
-            self.bridge_url.setText(f"Adresse du pont local : {self.bridge.url}")
+            self.bridge_url.setText(_("Adresse de connexion des plateformes : {url}").format(url=self.bridge.url))
         else:
-            self.status.set("skipped", OFFLINE)
+            self.status.set("skipped", _(OFFLINE))
             self.status_detail.setText(
-                "Le pont local n'est pas démarré : les pages des plateformes ne peuvent pas joindre l'assistant. "
-                "Les fonctions de cette fenêtre restent disponibles."
+                _("Le service de connexion n'est pas démarré : les pages des plateformes ne peuvent pas joindre l'assistant. "
+                "Les fonctions de cette fenêtre restent disponibles.")
             )
-            self.bridge_url.setText("Adresse du pont local : aucune")
+            self.bridge_url.setText(_("Adresse de connexion des plateformes : aucune"))
         self.origins.clear()
         origins = self.approved_origins()
         self.origins.addItems(origins or [])
         if not origins:
-            self.origins.addItem("Aucune plateforme autorisée pour l'instant.")
+            self.origins.addItem(_("Aucune plateforme autorisée pour l'instant."))
             self.origins.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         self.revoke_button.setEnabled(bool(origins))
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -24,48 +25,62 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from assistant.jobs.model import JobState
-from assistant.ui.interaction import DestinationBlock, FolderQuestion, QtUserInteraction
-from assistant.ui.widgets import StatusLine, fmt_datetime, page_header, section
+from assistant.errors import ErrorInfo
+from assistant.i18n import N_, _, localized
+from assistant.jobs.model import Job, JobState, Progress
+from assistant.jobs.params import DownloadParams, JobParams, OpenParams
+from assistant.jobs.results import DownloadResult
+from assistant.ui.destination import DestinationBlock
+from assistant.ui.dialogs.job_details import JobDetailsDialog
+from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
+from assistant.ui.labels import job_title, state_label
+from assistant.ui.outcomes import describe
+from assistant.ui.widgets import StatusLine, fmt_datetime, fmt_number, page_header, section
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
+    from assistant.jobs.journal import HistoryEntry
     from assistant.jobs.model import JobEvent
 
 log = logging.getLogger(__name__)
 
-NO_JOB = "Aucun traitement distant n'est actuellement en cours d'exécution."
-HISTORY_COLUMNS = ("Début", "Fin", "Traitement", "Origine", "Résultat")
+NO_JOB = N_("Aucun traitement distant n'est actuellement en cours d'exécution.")
+HISTORY_COLUMNS = (N_("Début"), N_("Fin"), N_("Traitement"), N_("Origine"), N_("Résultat"))
 RESULT_COLOURS = {"succeeded": "#2e8b57", "failed": "#c0392b", "cancelled": "#8a5a00", "interrupted": "#8a5a00"}
-#: The model's state names, plus the journal's "interrupted" (a job the assistant's exit cut short).
-STATE_LABELS = {**{state.value: state.label_fr for state in JobState}, "interrupted": "Interrompu"}
 
 
 def origin_label(origin: str) -> str:
-    return "Vous-même (cet ordinateur)" if origin == "local" else origin
+    return _("Vous-même (cet ordinateur)") if origin == "local" else origin
+
+
+def error_text(error: ErrorInfo) -> str:
+    """A job's error in the user's language (the job layer keeps French and English)."""
+    return localized(error.message, error.message_en)
 
 
 def speed_text(bps: float) -> str:
     """"1250 Ko/seconde", the original assistant's unit."""
     if bps >= 10 * 1024 * 1024:
-        return f"{bps / (1024 * 1024):.1f} Mo/seconde".replace(".", ",")
-    return f"{bps / 1024:.0f} Ko/seconde"
+        return _("{value} Mo/seconde").format(value=fmt_number(bps / (1024 * 1024), 1))
+    return _("{value} Ko/seconde").format(value=f"{bps / 1024:.0f}")
 
 
-WAITING = "En attente des étapes précédentes..."
-DOWNLOAD_SECTION = "Téléchargement"
+WAITING = N_("En attente des étapes précédentes...")
+DOWNLOAD_SECTION = N_("Téléchargement")
 #: Online opening's four steps, in the original assistant's words (step 3's text comes from the job).
 OPEN_STEPS = (
-    "Récupération des fichiers descripteurs",
-    "Récupération de la clé privée dans votre magasin de certificats",
-    "Déchiffrement",
-    "Déchiffrement terminé",
+    N_("Récupération des fichiers descripteurs"),
+    N_("Récupération de la clé privée dans votre magasin de certificats"),
+    N_("Déchiffrement"),
+    N_("Déchiffrement terminé"),
 )
 #: Step 3 (decryption) covers this share of an opening's global progress onwards (runners/open.py:
 #: 0.3 for the files, then 0.7 spread over the envelopes); its bar shows the decryption alone.
@@ -75,24 +90,17 @@ KEEP_FINISHED_CARDS = 5
 TERMINAL = ("succeeded", "failed", "cancelled")
 
 
-def _count_plis(params: dict[str, Any]) -> int | None:
-    consultations = params.get("consultations")
-    if not isinstance(consultations, list):
+def _count_plis(params: JobParams) -> int | None:
+    if not isinstance(params, DownloadParams) or params.consultations is None:
         return None
-    return sum(len(c.get("plis") or []) for c in consultations if isinstance(c, dict))
+    return sum(len(c.plis) for c in params.consultations)
 
 
-def _opening_facts(params: dict[str, Any]) -> tuple[str, int] | None:
+def _opening_facts(params: JobParams) -> tuple[str, int] | None:
     """(reference, number of envelopes) of an opening's consultation, when the page sent it inline."""
-    consultation = params.get("consultation")
-    if not isinstance(consultation, dict):
+    if not isinstance(params, OpenParams) or params.consultation is None:
         return None
-    envelopes = sum(
-        len(envelope.get("files") or [])
-        for pli in consultation.get("plis") or []
-        for envelope in pli.get("envelopes") or []
-    )
-    return str(consultation.get("reference") or consultation.get("id") or ""), envelopes
+    return params.consultation.shown_reference, params.consultation.envelope_files
 
 
 class StepRow(QWidget):
@@ -141,12 +149,12 @@ class JobCard(QFrame):
     #: the user closed a finished card
     dismissed = Signal(str)
 
-    def __init__(self, job: dict[str, Any], engine: JobEngine) -> None:
+    def __init__(self, job: Job, engine: JobEngine) -> None:
         super().__init__()
         self.setObjectName("jobCard")
         self.setStyleSheet("#jobCard { border: 1px solid #c9d7ea; border-radius: 6px; background: #f7faff; }")
-        self.job_id = str(job["id"])
-        self.kind = str(job.get("type", ""))
+        self.job_id = job.id
+        self.kind = job.type.value
         self.engine = engine
         self.state = ""
         layout = QVBoxLayout(self)
@@ -155,11 +163,11 @@ class JobCard(QFrame):
         self.title.setObjectName("jobTitle")
         self.title.setStyleSheet("font-weight: bold; font-size: 11pt;")
         top.addWidget(self.title, 1)
-        self.cancel_button = QPushButton("Annuler")
+        self.cancel_button = QPushButton(_("Annuler"))
         self.cancel_button.setObjectName("jobCancel")
         self.cancel_button.clicked.connect(lambda: engine.cancel(self.job_id))
         top.addWidget(self.cancel_button)
-        self.close_button = QPushButton("Fermer")
+        self.close_button = QPushButton(_("Fermer"))
         self.close_button.setObjectName("jobClose")
         self.close_button.setVisible(False)
         self.close_button.clicked.connect(lambda: self.dismissed.emit(self.job_id))
@@ -167,7 +175,36 @@ class JobCard(QFrame):
         layout.addLayout(top)
         self.started = QLabel()
         self.started.setObjectName("jobStarted")
+        self.started.setWordWrap(True)
         layout.addWidget(self.started)
+        # What the job produced, once it is over (the card then collapses to this).
+        self.outcome = QLabel()
+        self.outcome.setObjectName("jobOutcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.setVisible(False)
+        layout.addWidget(self.outcome)
+        outcome_row = QHBoxLayout()
+        self.open_folder_button = QPushButton(_("Ouvrir le dossier"))
+        self.open_folder_button.setObjectName("jobOpenFolder")
+        self.open_folder_button.setVisible(False)
+        self.open_folder_button.clicked.connect(self.open_folder)
+        outcome_row.addWidget(self.open_folder_button)
+        self.details_button = QPushButton(_("Détails"))
+        self.details_button.setObjectName("jobDetails")
+        self.details_button.setCheckable(True)
+        self.details_button.setVisible(False)
+        self.details_button.toggled.connect(self._show_details)
+        outcome_row.addWidget(self.details_button)
+        outcome_row.addStretch(1)
+        layout.addLayout(outcome_row)
+        self.folder: str | None = None
+        outer = layout
+        self.body = QWidget()
+        self.body.setObjectName("jobBody")
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.body)
         #: "Nombre de plis chiffrés à télécharger : 2" / "Référence de la consultation concernée : …"
         self.facts = QLabel()
         self.facts.setObjectName("jobFacts")
@@ -188,8 +225,8 @@ class JobCard(QFrame):
             self.destination = DestinationBlock()
             layout.addWidget(self.destination)
             self.destination.launched.connect(lambda _folder: self._show_waiting(True))
-            layout.addWidget(section(DOWNLOAD_SECTION))
-            self.waiting = QLabel(WAITING)
+            layout.addWidget(section(_(DOWNLOAD_SECTION)))
+            self.waiting = QLabel(_(WAITING))
             self.waiting.setObjectName("downloadWaiting")
             layout.addWidget(self.waiting)
         self.step = QLabel()
@@ -200,7 +237,7 @@ class JobCard(QFrame):
         box = QVBoxLayout(self.progress_box)
         box.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
-        overall = QLabel("AVANCEMENT GLOBAL")
+        overall = QLabel(_("AVANCEMENT GLOBAL"))
         overall.setStyleSheet("font-weight: bold; color: #1f4e8c;")
         row.addWidget(overall)
         self.percent = QLabel()
@@ -225,10 +262,10 @@ class JobCard(QFrame):
             self.step.setVisible(False)
             self.progress_box.setVisible(False)
             for number, text in enumerate(OPEN_STEPS, start=1):
-                step_row = StepRow(number, text, with_bar=number == 3)
+                step_row = StepRow(number, _(text), with_bar=number == 3)
                 self.steps.append(step_row)
                 layout.addWidget(step_row)
-        layout.addWidget(self.error)
+        outer.addWidget(self.error)
         self._local_destination()
         self.update_from(job)
 
@@ -249,7 +286,9 @@ class JobCard(QFrame):
         job = self.engine.get(self.job_id)
         if job is None:
             return
-        folder = job.local_result.get("destination") or (job.params.get("destination") if job.is_local else None)
+        folder = job.result.destination if isinstance(job.result, DownloadResult) else None
+        if not folder and job.is_local and isinstance(job.params, DownloadParams):
+            folder = job.params.destination
         if folder:
             self.destination.show_folder(str(folder))
 
@@ -258,44 +297,48 @@ class JobCard(QFrame):
             self.waiting.setVisible(waiting)
             self.progress_box.setVisible(not waiting)
 
-    def _set_facts(self, job: dict[str, Any] | None = None) -> None:
-        params = (job or {}).get("params") or {}
+    def _set_facts(self, job: Job | None = None) -> None:
+        params = job.params if job is not None else None
         if self.kind == "download":
-            plis = self.summary_plis if self.summary_plis is not None else _count_plis(params)
+            plis = self.summary_plis if self.summary_plis is not None or params is None else _count_plis(params)
             if plis is not None:
-                self.facts.setText(f"Nombre de plis chiffrés à télécharger : {plis}")
+                self.facts.setText(_("Nombre de plis chiffrés à télécharger : {count}").format(count=plis))
                 self.facts.setVisible(True)
         elif self.kind == "open":
-            facts = _opening_facts(params)
+            facts = None if params is None else _opening_facts(params)
             if facts is not None:
                 reference, envelopes = facts
                 self.facts.setText(
-                    f"Référence de la consultation concernée : {reference}\n"
-                    f"Nombre d'enveloppes à ouvrir/déchiffrer : {envelopes}"
+                    _("Référence de la consultation concernée : {reference}\nNombre d'enveloppes à ouvrir/déchiffrer : {count}").format(
+                        reference=reference, count=envelopes
+                    )
                 )
                 self.facts.setVisible(True)
 
     # -- events ------------------------------------------------------------------------------
 
-    def update_from(self, job: dict[str, Any]) -> None:
-        progress = job.get("progress") or {}
-        state = str(job.get("state", ""))
+    def update_from(self, job: Job) -> None:
+        progress = job.progress
+        state = job.state.value
         self.state = state
         finished = state in TERMINAL
-        self.title.setText(f"{job.get('title', '')} — {STATE_LABELS.get(state, state)}")
+        self.title.setText(f"{job_title(job.title_fr)} — {state_label(state)}")
+        started = job.started_at or job.created_at
         self.started.setText(
-            f"Date de lancement de ce traitement : {fmt_datetime(job.get('started_at') or job.get('created_at'))}"
-            f"   ·   Origine : {origin_label(str(job.get('origin', '')))}"
+            _("Date de lancement de ce traitement : {date}   ·   Origine : {origin}").format(
+                date=fmt_datetime(started.isoformat(timespec="seconds")), origin=origin_label(job.origin)
+            )
         )
         self.cancel_button.setVisible(not finished)
         self.close_button.setVisible(finished)
-        error = job.get("error") or {}
-        self.error.setText(str(error.get("message", "")) if state == "failed" else "")
-        self.error.setVisible(state == "failed" and bool(error))
+        error = job.error
+        self.error.setText(error_text(error) if state == "failed" and error is not None else "")
+        self.error.setVisible(state == "failed" and error is not None)
         if not self.facts.isVisible():
             self._set_facts(job)
         if finished:
             self._local_destination()
+            self._show_outcome(job)
         if self.kind == "download":
             self._update_download(job, progress, state)
         elif self.kind == "open":
@@ -303,21 +346,39 @@ class JobCard(QFrame):
         else:
             self._update_generic(progress, state)
 
-    def _update_generic(self, progress: dict[str, Any], state: str) -> None:
-        step, steps, label = progress.get("step") or 0, progress.get("steps") or 0, progress.get("label") or ""
+    def _show_outcome(self, job: Job) -> None:
+        """Collapse the card to what the job produced; "Détails" shows the steps again."""
+        outcome = describe(job.result)
+        self.outcome.setText("\n".join(outcome.lines))
+        self.outcome.setVisible(bool(outcome.lines))
+        self.folder = outcome.folder
+        self.open_folder_button.setVisible(bool(outcome.folder))
+        self.details_button.setVisible(True)
+        self.details_button.setChecked(False)
+        self.body.setVisible(False)
+
+    def _show_details(self, shown: bool) -> None:
+        self.body.setVisible(shown)
+
+    def open_folder(self) -> None:
+        if self.folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder))
+
+    def _update_generic(self, progress: Progress, state: str) -> None:
+        step, steps, label = progress.step, progress.steps, progress.label
         if state == "waiting_user":
-            self.step.setText("En attente de votre action (code PIN, choix du certificat ou confirmation)…")
+            self.step.setText(_("En attente de votre action (code PIN, choix du certificat ou confirmation)…"))
         elif label and steps:
-            self.step.setText(f"Étape {step} sur {steps} : {label}")
+            self.step.setText(_("Étape {step} sur {steps} : {label}").format(step=step, steps=steps, label=label))
         else:
-            self.step.setText(label or WAITING)
+            self.step.setText(label or _(WAITING))
         self._update_bar(progress)
-        element = progress.get("element") or ""
-        self.element.setText(f"Élément en cours : {element}" if element else "")
+        element = progress.element_text
+        self.element.setText(_("Élément en cours : {element}").format(element=element) if element else "")
         self.element.setVisible(bool(element))
 
-    def _update_bar(self, progress: dict[str, Any]) -> None:
-        percent = progress.get("percent")
+    def _update_bar(self, progress: Progress) -> None:
+        percent = progress.percent
         if percent is None:
             self.bar.setRange(0, 0)  # busy indicator
             self.percent.setText("")
@@ -325,41 +386,43 @@ class JobCard(QFrame):
             self.bar.setRange(0, 100)
             self.bar.setValue(int(percent))
             self.percent.setText(f"{int(percent)} %")
-        speed = float(progress.get("speed_bps") or 0)
-        self.speed.setText(f"Vitesse de téléchargement : {speed_text(speed)}" if speed > 0 else "")
+        speed = float(round(progress.speed_bps))
+        self.speed.setText(_("Vitesse de téléchargement : {speed}").format(speed=speed_text(speed)) if speed > 0 else "")
         self.speed.setVisible(speed > 0)
 
-    def _update_download(self, job: dict[str, Any], progress: dict[str, Any], state: str) -> None:
+    def _update_download(self, job: Job, progress: Progress, state: str) -> None:
         asking = self.destination is not None and self.destination.question is not None and not self.destination.question.answered
-        started = bool(progress.get("bytes_total")) or state == "succeeded"
+        started = bool(progress.bytes_total) or state == "succeeded"
         self.step.setVisible(False)
         self._show_waiting(asking or not started)
         if self.waiting is not None:
             if asking:
-                self.waiting.setText(WAITING)
+                self.waiting.setText(_(WAITING))
             elif state == "waiting_user":
-                self.waiting.setText("En attente de votre action…")
+                self.waiting.setText(_("En attente de votre action…"))
             else:
-                self.waiting.setText(WAITING)
+                self.waiting.setText(_(WAITING))
         if not started:
             return
         self._update_bar(progress)
-        element = progress.get("element") or ""
-        self.element.setText(f"Élément en cours de téléchargement : {element}." if element and state not in TERMINAL else "")
+        element = progress.element_text
+        self.element.setText(
+            _("Élément en cours de téléchargement : {element}.").format(element=element) if element and state not in TERMINAL else ""
+        )
         self.element.setVisible(bool(self.element.text()))
 
-    def _update_open(self, progress: dict[str, Any], state: str) -> None:
-        current = int(progress.get("step") or 0)
+    def _update_open(self, progress: Progress, state: str) -> None:
+        current = progress.step
         if state == "succeeded":
             current = len(OPEN_STEPS) + 1
-        fraction = progress.get("fraction")
-        decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (float(fraction) - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
+        fraction = progress.fraction
+        decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (fraction - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
         for row in self.steps:
-            text = OPEN_STEPS[row.number - 1]
+            text = _(OPEN_STEPS[row.number - 1])
             if row.number == 3 and current == 3:
-                text = str(progress.get("label") or text)
+                text = progress.label or text
             elif row.number == 2 and current == 2 and state == "waiting_user":
-                text = f"{text} — en attente de votre action (code PIN ou choix du certificat)"
+                text = _("{step} — en attente de votre action (code PIN ou choix du certificat)").format(step=text)
             if row.number < current or (row.number == current == len(OPEN_STEPS)):
                 row.set("done", text)
             elif row.number == current and state not in TERMINAL:
@@ -373,26 +436,66 @@ class JobsPage(QWidget):
     #: emitted after the history table has been refilled
     history_refreshed = Signal()
 
-    def __init__(self, engine: JobEngine, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, engine: JobEngine, folder_questions: FolderQuestions | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
         self._disposed = False
         self.cards: dict[str, JobCard] = {}
         layout = QVBoxLayout(self)
-        layout.addWidget(page_header("Traitements distants", "Traitements lancés par les plateformes et par vous-même."))
-        layout.addWidget(section("En cours"))
-        self.none_label = QLabel(NO_JOB)
+        layout.addWidget(page_header(_("Traitements distants"), _("Traitements lancés par les plateformes et par vous-même.")))
+        # The cards scroll (any number stays readable) above the history; the user moves the split.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("jobsSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        layout.addWidget(self.splitter, 1)
+        running = QWidget()
+        running_layout = QVBoxLayout(running)
+        running_layout.setContentsMargins(0, 0, 0, 0)
+        running_layout.addWidget(section(_("En cours")))
+        self.none_label = QLabel(_(NO_JOB))
         self.none_label.setObjectName("noJob")
-        layout.addWidget(self.none_label)
-        self.cards_box = QVBoxLayout()
-        layout.addLayout(self.cards_box)
-        layout.addWidget(section("Historique"))
+        self.none_label.setWordWrap(True)
+        running_layout.addWidget(self.none_label)
+        self.cards_scroll = QScrollArea()
+        self.cards_scroll.setObjectName("jobCards")
+        self.cards_scroll.setWidgetResizable(True)
+        self.cards_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        cards_holder = QWidget()
+        self.cards_box = QVBoxLayout(cards_holder)
+        self.cards_box.setContentsMargins(0, 0, 4, 0)
+        self.cards_box.addStretch(1)
+        self.cards_scroll.setWidget(cards_holder)
+        running_layout.addWidget(self.cards_scroll, 1)
+        self.splitter.addWidget(running)
+        history_box = QWidget()
+        layout = QVBoxLayout(history_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.splitter.addWidget(history_box)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([3000, 1000])  # proportions: the cards first, the history below
+        history_title = QLabel(_("Historique"))
+        history_title.setStyleSheet(section("").styleSheet())
+        layout.addWidget(history_title)
+        hint = QLabel(_("Double-cliquez sur une ligne pour voir le résultat du traitement."))
+        hint.setObjectName("historyHint")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555;")
+        layout.addWidget(hint)
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
         self.history.setObjectName("jobHistory")
-        self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
+        self.history.setHorizontalHeaderLabels([_(c) for c in HISTORY_COLUMNS])
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setAccessibleName(_("Historique"))
+        self.history.cellDoubleClicked.connect(lambda row, _column: self.open_history_row(row))
+        self.history.itemActivated.connect(lambda item: self.open_history_row(item.row()))
+        self._entries: list[HistoryEntry] = []
+        self.details_dialog: JobDetailsDialog | None = None
         header = self.history.horizontalHeader()
         for column in (0, 1):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -411,15 +514,12 @@ class JobsPage(QWidget):
         self._unsubscribe = engine.subscribe(self._engine_event.emit)
         for job in engine.jobs():
             if not job.state.terminal:
-                self._on_job(job.to_public_dict())
+                self._on_job(job)
         self.refresh_history()
         # A download's "Répertoire de destination" is asked in its card, here.
         self._detach_questions: Callable[[], None] = lambda: None
-        if isinstance(engine.interaction, QtUserInteraction):
-            questions = engine.interaction.folder_questions
-            self._detach_questions = questions.attach(self.present_folder_question)
-            for question in list(questions.pending.values()):
-                self.present_folder_question(question)
+        if folder_questions is not None:
+            self._detach_questions = folder_questions.attach(self.present_folder_question)
 
     def dispose(self) -> None:
         """Stop following the engine (before it shuts down and closes its journal)."""
@@ -434,9 +534,9 @@ class JobsPage(QWidget):
             return False
         card = self.cards.get(question.job.id)
         if card is None:
-            card = self._add_card(question.job.to_public_dict())
+            card = self._add_card(question.job)
         card.ask_folder(question)
-        card.update_from(question.job.to_public_dict() | {"state": "waiting_user"})
+        card.update_from(replace(question.job, state=JobState.WAITING_USER))
         window = self.window()
         show_page = getattr(window, "show_page", None)
         if callable(show_page):
@@ -454,11 +554,11 @@ class JobsPage(QWidget):
         if event.kind == "state":
             self._history_timer.start()
 
-    def _add_card(self, job: dict[str, Any]) -> JobCard:
+    def _add_card(self, job: Job) -> JobCard:
         card = JobCard(job, self.engine)
         card.dismissed.connect(self._remove_card)
         self.cards[card.job_id] = card
-        self.cards_box.addWidget(card)
+        self.cards_box.insertWidget(self.cards_box.count() - 1, card)  # above the stretch
         return card
 
     def _remove_card(self, job_id: str) -> None:
@@ -471,13 +571,13 @@ class JobsPage(QWidget):
     def _update_none_label(self) -> None:
         self.none_label.setVisible(not any(card.state not in TERMINAL for card in self.cards.values()))
 
-    def _on_job(self, job: dict[str, Any]) -> None:
-        job_id = str(job["id"])
-        state = job.get("state")
+    def _on_job(self, job: Job) -> None:
+        job_id = job.id
+        state = job.state.value
         card = self.cards.get(job_id)
-        # A finished download or opening keeps its card (100 %, where the files went) until the
-        # user closes it; anything else, or a cancel the user asked for, goes to the history only.
-        keep = state in ("succeeded", "failed") and job.get("type") in ("download", "open")
+        # A finished job keeps its card, collapsed to its outcome, until the user closes it; a cancel
+        # goes to the history only.
+        keep = state in ("succeeded", "failed")
         if state in TERMINAL and not keep:
             self._remove_card(job_id)
             return
@@ -501,16 +601,17 @@ class JobsPage(QWidget):
         except sqlite3.Error as exc:  # journal closed or locked: keep what is shown
             log.info("history not refreshed: %s", exc)
             return
+        self._entries = list(entries)
         self.history.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             state = entry.state
-            result = STATE_LABELS.get(state, state)
+            result = state_label(state)
             if entry.error and state == "failed":
-                result = f"{result} : {entry.error.get('message', '')}"
+                result = f"{result} : {error_text(entry.error)}"
             cells = [
                 fmt_datetime(entry.started_at or entry.created_at),
                 fmt_datetime(entry.ended_at),
-                entry.title,
+                job_title(entry.title),
                 origin_label(entry.origin),
                 result,
             ]
@@ -521,6 +622,16 @@ class JobsPage(QWidget):
                     item.setForeground(QColor(RESULT_COLOURS.get(state, "#1f6fb2")))
                 self.history.setItem(row, column, item)
         self.history_refreshed.emit()
+
+    def open_history_row(self, row: int) -> None:
+        """A history row opens the job's details: dates, state, error and what it produced."""
+        if not 0 <= row < len(self._entries):
+            return
+        entry = self._entries[row]
+        known = self.engine.get(entry.id)
+        dialog = JobDetailsDialog(entry, self, known.result if known is not None else None)
+        self.details_dialog = dialog
+        dialog.show()
 
     def history_rows(self) -> list[list[str]]:
         rows = []

@@ -12,7 +12,6 @@ engine's events, so it never freezes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from assistant.i18n import N_, _, localized
+from assistant.jobs.model import JobState
+from assistant.jobs.results import SignResult
 from assistant.keystores.base import no_pin
+from assistant.progress import Phase
 from assistant.settings import Settings
 from assistant.ui.pages.certificates import verdict_colour
 from assistant.ui.tasks import run_in_background
@@ -49,10 +52,9 @@ if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
     from assistant.jobs.model import JobEvent
 
-STEP_NAMES = ("Fichiers", "Certificat", "Signature", "Confirmation")
+STEP_NAMES = (N_("Fichiers"), N_("Certificat"), N_("Signature"), N_("Confirmation"))
 FORMATS = (("pades", "PAdES"), ("cades", "CAdES"), ("xades", "XAdES"))
 FORMAT_LABELS = dict(FORMATS)
-_FILE_OF = re.compile(r"fichier (\d+) sur (\d+)")
 
 
 def default_format(path: Path) -> str:
@@ -86,7 +88,7 @@ class StepIndicator(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.labels: list[QLabel] = []
         for index, name in enumerate(STEP_NAMES, start=1):
-            label = QLabel(f"{index}  {name}")
+            label = QLabel(f"{index}  {_(name)}")
             self.labels.append(label)
             layout.addWidget(label)
             if index < len(STEP_NAMES):
@@ -100,13 +102,13 @@ class StepIndicator(QWidget):
         for index, label in enumerate(self.labels):
             if index < current:
                 style = "color: #2e8b57; font-weight: bold;"
-                label.setText(f"✓ {STEP_NAMES[index]}")
+                label.setText(f"✓ {_(STEP_NAMES[index])}")
             elif index == current:
                 style = "color: white; background: #1f4e8c; border-radius: 9px; padding: 2px 8px; font-weight: bold;"
-                label.setText(f"{index + 1}  {STEP_NAMES[index]}")
+                label.setText(f"{index + 1}  {_(STEP_NAMES[index])}")
             else:
                 style = "color: #6b7078;"
-                label.setText(f"{index + 1}  {STEP_NAMES[index]}")
+                label.setText(f"{index + 1}  {_(STEP_NAMES[index])}")
             label.setStyleSheet(style)
 
 
@@ -128,9 +130,9 @@ class SignWizard(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(
             page_header(
-                "Signature électronique",
-                "Signer électroniquement un document au format PAdES, CAdES ou XAdES. Les signatures générées "
-                "sont enregistrées dans le même dossier que chaque fichier signé.",
+                _("Signature électronique"),
+                _("Signer électroniquement un document au format PAdES, CAdES ou XAdES. Les signatures générées "
+                "sont enregistrées dans le même dossier que chaque fichier signé."),
             )
         )
         self.indicator = StepIndicator()
@@ -158,7 +160,7 @@ class SignWizard(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         self.files_table = QTableWidget(0, 4)
         self.files_table.setObjectName("signFiles")
-        self.files_table.setHorizontalHeaderLabels(["Fichier(s) à signer", "Taille", "Format de signature", ""])
+        self.files_table.setHorizontalHeaderLabels([_("Fichier(s) à signer"), _("Taille"), _("Format de signature"), ""])
         self.files_table.verticalHeader().setVisible(False)
         self.files_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.files_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -168,8 +170,8 @@ class SignWizard(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.files_table, 1)
         self.zip_notice = QLabel(
-            "Un fichier ZIP signé comme un seul fichier est valable, mais les documents qu'il contient ne sont "
-            "pas signés un par un : si chaque pièce doit être signée, signez-les avant de les compresser."
+            _("Un fichier ZIP signé comme un seul fichier est valable, mais les documents qu'il contient ne sont "
+            "pas signés un par un : si chaque pièce doit être signée, signez-les avant de les compresser.")
         )
         self.zip_notice.setObjectName("zipNotice")
         self.zip_notice.setWordWrap(True)
@@ -177,12 +179,12 @@ class SignWizard(QWidget):
         self.zip_notice.hide()
         layout.addWidget(self.zip_notice)
         row = QHBoxLayout()
-        add = QPushButton("Ajouter un fichier…")
+        add = QPushButton(_("Ajouter un fichier…"))
         add.setObjectName("signAddFiles")
         add.clicked.connect(self._choose_files)
         row.addWidget(add)
         row.addStretch(1)
-        self.files_next = QPushButton("Étape suivante >")
+        self.files_next = QPushButton(_("Étape suivante >"))
         self.files_next.setObjectName("signFilesNext")
         self.files_next.setEnabled(False)
         self.files_next.clicked.connect(self.go_to_certificates)
@@ -191,7 +193,7 @@ class SignWizard(QWidget):
         return page
 
     def _choose_files(self) -> None:
-        paths, _filter = QFileDialog.getOpenFileNames(self, "Fichiers à signer", str(Path.home()))
+        paths, _filter = QFileDialog.getOpenFileNames(self, _("Fichiers à signer"), str(Path.home()))
         self.add_files([Path(p) for p in paths])
 
     def add_files(self, paths: Sequence[Path]) -> None:
@@ -214,7 +216,7 @@ class SignWizard(QWidget):
                 combo.addItem(label, value)
             combo.setCurrentIndex(max(0, combo.findData(default_format(path))))
             self.files_table.setCellWidget(row, 2, combo)
-            remove = QPushButton("Retirer")
+            remove = QPushButton(_("Retirer"))
             remove.clicked.connect(lambda _checked=False, p=path: self.remove_file(p))
             self.files_table.setCellWidget(row, 3, remove)
             self.files.append((path, combo))
@@ -250,7 +252,7 @@ class SignWizard(QWidget):
         layout.addWidget(self.cert_state)
         self.cert_table = QTableWidget(0, 2)
         self.cert_table.setObjectName("signCertificates")
-        self.cert_table.setHorizontalHeaderLabels(["Certificat(s) disponible(s)", "Conformité"])
+        self.cert_table.setHorizontalHeaderLabels([_("Certificat(s) disponible(s)"), _("Conformité")])
         self.cert_table.verticalHeader().setVisible(False)
         self.cert_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.cert_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -259,18 +261,18 @@ class SignWizard(QWidget):
         self.cert_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.cert_table.itemSelectionChanged.connect(self._certificate_selected)
         layout.addWidget(self.cert_table, 1)
-        self.timestamp = QCheckBox("Ajouter un horodatage (niveau B-T)")
+        self.timestamp = QCheckBox(_("Ajouter un horodatage (niveau B-T)"))
         self.timestamp.setObjectName("signTimestamp")
         self.timestamp.setEnabled(bool(self.settings.tsa_url))
         if not self.settings.tsa_url:
-            self.timestamp.setToolTip("Aucun serveur d'horodatage n'est configuré.")
+            self.timestamp.setToolTip(_("Aucun serveur d'horodatage n'est configuré."))
         layout.addWidget(self.timestamp)
         row = QHBoxLayout()
-        back = QPushButton("< Étape précédente")
+        back = QPushButton(_("< Étape précédente"))
         back.clicked.connect(lambda: self._go(0))
         row.addWidget(back)
         row.addStretch(1)
-        self.sign_button = QPushButton("Signer")
+        self.sign_button = QPushButton(_("Signer"))
         self.sign_button.setObjectName("signStart")
         self.sign_button.setEnabled(False)
         self.sign_button.clicked.connect(self.start_signing)
@@ -282,7 +284,7 @@ class SignWizard(QWidget):
         self._go(1)
         self.cert_table.setRowCount(0)
         self.sign_button.setEnabled(False)
-        self.cert_state.setText("Recherche des certificats de signature…")
+        self.cert_state.setText(_("Recherche des certificats de signature…"))
         settings = self.settings
 
         def work(_progress: object) -> Any:
@@ -293,7 +295,9 @@ class SignWizard(QWidget):
         run_in_background(work, self._show_certificates, self._certificates_failed, name="sign-inventory")
 
     def _certificates_failed(self, exc: Exception) -> None:
-        self.cert_state.setText(f"La liste des certificats n'a pas pu être établie : {getattr(exc, 'message', exc)}")
+        self.cert_state.setText(
+            _("La liste des certificats n'a pas pu être établie : {reason}").format(reason=getattr(exc, "message", exc))
+        )
 
     def _show_certificates(self, inventory: Any) -> None:
         entries = sorted(inventory.entries, key=lambda e: not e.verdict.usable_for_signature)
@@ -302,16 +306,16 @@ class SignWizard(QWidget):
         first_usable = -1
         for row, entry in enumerate(entries):
             usable = entry.verdict.usable_for_signature
-            text = (
-                f"{entry.subject_name}\nÉmetteur : {entry.issuer_name}\n"
-                f"Date d'expiration : {fmt_date(entry.not_after)}"
+            text = _("{name}\nÉmetteur : {issuer}\nDate d'expiration : {expiry}").format(
+                name=entry.subject_name, issuer=entry.issuer_name, expiry=fmt_date(entry.not_after)
             )
             name_item = QTableWidgetItem(text)
-            verdict_item = QTableWidgetItem(entry.verdict.label[:1].upper() + entry.verdict.label[1:])
+            verdict_text = localized(entry.verdict.label, entry.verdict.label_en)
+            verdict_item = QTableWidgetItem(verdict_text[:1].upper() + verdict_text[1:])
             verdict_item.setForeground(QColor(verdict_colour(entry.verdict.category.value)))
-            problems = [r.fr for r in entry.verdict.reasons if not r.ok]
+            problems = [localized(r.fr, r.en) for r in entry.verdict.reasons if not r.ok]
             for item in (name_item, verdict_item):
-                item.setToolTip("\n".join(problems) or entry.verdict.label)
+                item.setToolTip("\n".join(problems) or verdict_text)
                 if not usable:
                     item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.cert_table.setItem(row, 0, name_item)
@@ -321,15 +325,15 @@ class SignWizard(QWidget):
         self.cert_table.resizeRowsToContents()
         usable_count = sum(1 for e in entries if e.verdict.usable_for_signature)
         if usable_count:
-            self.cert_state.setText("Sélectionnez le certificat de signature :")
+            self.cert_state.setText(_("Sélectionnez le certificat de signature :"))
             self.cert_table.selectRow(first_usable)
         else:
             self.cert_state.setText(
-                "Aucun certificat ne permet de signer. Insérez votre carte ou clé USB de signature, ou ajoutez votre "
-                "fichier de certificat depuis la page « Mes certificats »."
+                _("Aucun certificat ne permet de signer. Insérez votre carte ou clé USB de signature, ou ajoutez votre "
+                "fichier de certificat depuis la page « Mes certificats ».")
             )
         for warning in inventory.warnings:
-            self.cert_state.setText(self.cert_state.text() + f"\n⚠ {warning.message_fr}")
+            self.cert_state.setText(self.cert_state.text() + f"\n⚠ {localized(warning.message_fr, getattr(warning, 'message_en', ''))}")
 
     def selected_certificate(self) -> Any | None:
         rows = {index.row() for index in self.cert_table.selectedIndexes()}
@@ -355,10 +359,10 @@ class SignWizard(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 24, 0, 0)
-        title = QLabel("Signature des fichiers")
+        title = QLabel(_("Signature des fichiers"))
         title.setStyleSheet("font-size: 13pt; font-weight: bold;")
         layout.addWidget(title)
-        layout.addWidget(QLabel("Signature électronique des fichiers sélectionnés"))
+        layout.addWidget(QLabel(_("Signature électronique des fichiers sélectionnés")))
         self.progress_label = QLabel("")
         self.progress_label.setObjectName("signProgressLabel")
         self.progress_label.setStyleSheet("font-size: 12pt; font-weight: bold; color: #1f4e8c; margin-top: 16px;")
@@ -378,7 +382,7 @@ class SignWizard(QWidget):
         layout.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.cancel_button = QPushButton("Annuler")
+        self.cancel_button = QPushButton(_("Annuler"))
         self.cancel_button.setObjectName("signCancel")
         self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.cancel_button)
@@ -407,13 +411,15 @@ class SignWizard(QWidget):
         self.progress_bar.setValue(0)
         self._set_progress_text(1)
         self.progress_hint.setText(
-            "Votre code PIN (ou le mot de passe du fichier de certificat) vous sera demandé une seule fois."
+            _("Votre code PIN (ou le mot de passe du fichier de certificat) vous sera demandé une seule fois.")
         )
         self._go(2)
         self._next_group()
 
     def _set_progress_text(self, index: int) -> None:
-        self.progress_label.setText(f"Signature électronique du fichier {min(index, self.total)} sur {self.total}")
+        self.progress_label.setText(
+            _("Signature électronique du fichier {index} sur {total}").format(index=min(index, self.total), total=self.total)
+        )
 
     def _next_group(self) -> None:
         self.current_group += 1
@@ -422,14 +428,14 @@ class SignWizard(QWidget):
             return
         group = self.groups[self.current_group]
         if self.cancelled:
-            group.outcomes = [FileOutcome(s, group.format, error="Signature annulée.") for s in group.sources]
+            group.outcomes = [FileOutcome(s, group.format, error=_("Signature annulée.")) for s in group.sources]
             self.outcomes.extend(group.outcomes)
             self._next_group()
             return
         descriptor = {
             "version": 1,
             "type": "sign",
-            "label": "Signature électronique",
+            "label": _("Signature électronique"),
             "params": {
                 "paths": [str(p) for p in group.sources],
                 "format": group.format,
@@ -462,20 +468,19 @@ class SignWizard(QWidget):
         if event.job_id != group.job_id:
             return
         job = event.job
-        progress = job.get("progress") or {}
-        match = _FILE_OF.search(progress.get("label") or "")
-        if match:
-            within = int(match.group(1))
+        progress = job.progress
+        if progress.phase is Phase.SIGN_FILE and progress.item:
+            within = progress.item
             self._set_progress_text(group.done_before + within)
             done_files = group.done_before + within - 1
             self.progress_bar.setValue(int(100 * done_files / max(1, self.total)))
-        if progress.get("element"):
-            self.progress_element.setText(f"Fichier en cours : {progress['element']}")
-        if job.get("state") == "waiting_user":
-            self.progress_hint.setText("En attente de votre code PIN ou de votre mot de passe…")
-        elif job.get("state") == "running":
+        if progress.element_text:
+            self.progress_element.setText(_("Fichier en cours : {name}").format(name=progress.element_text))
+        if job.state is JobState.WAITING_USER:
+            self.progress_hint.setText(_("En attente de votre code PIN ou de votre mot de passe…"))
+        elif job.state is JobState.RUNNING:
             self.progress_hint.setText("")
-        if job.get("state") in ("succeeded", "failed", "cancelled"):
+        if job.state.terminal:
             self._group_ended()
 
     def _group_ended(self) -> None:
@@ -483,19 +488,20 @@ class SignWizard(QWidget):
         if group.outcomes:
             return  # already collected
         job = self.engine.get(group.job_id)
-        files = list((job.result or {}).get("files", [])) if job else []
-        outputs = list((job.local_result or {}).get("outputs", [])) if job else []
-        job_error = ""
-        if job is not None and job.error:
-            job_error = str(job.error.get("message", ""))
+        result = job.result if job is not None and isinstance(job.result, SignResult) else None
+        files = result.files if result is not None else ()
+        outputs = (result.outputs or ()) if result is not None else ()
+        job_error = localized(job.error.message, job.error.message_en) if job is not None and job.error else ""
         for index, source in enumerate(group.sources):
-            info = files[index] if index < len(files) else {}
+            info = files[index] if index < len(files) else None
             outcome = FileOutcome(source, group.format)
-            if info.get("signature") and not info.get("error"):
-                produced = next((Path(o) for o in outputs if Path(o).name == info["signature"]), None)
-                outcome.output = produced or source.parent / str(info["signature"])
+            if info is not None and info.signature and info.error is None:
+                signature = info.signature
+                produced = next((Path(o) for o in outputs if Path(o).name == signature), None)
+                outcome.output = produced or source.parent / signature
             else:
-                outcome.error = str((info.get("error") or {}).get("message", "")) or job_error or "Échec de la signature."
+                item_error = localized(info.error.message, info.error.message_en) if info is not None and info.error is not None else ""
+                outcome.error = item_error or job_error or _("Échec de la signature.")
             group.outcomes.append(outcome)
         self.outcomes.extend(group.outcomes)
         self.progress_bar.setValue(int(100 * (group.done_before + len(group.sources)) / max(1, self.total)))
@@ -514,7 +520,7 @@ class SignWizard(QWidget):
         self.counts = QLabel("")
         self.counts.setObjectName("signCounts")
         layout.addWidget(self.counts)
-        generated = QLabel("Fichier(s) générés")
+        generated = QLabel(_("Fichier(s) générés"))
         generated.setStyleSheet("font-weight: bold; margin-top: 6px;")
         layout.addWidget(generated)
         self.results_area = QScrollArea()
@@ -527,7 +533,7 @@ class SignWizard(QWidget):
         layout.addWidget(self.results_area, 1)
         row = QHBoxLayout()
         row.addStretch(1)
-        done = QPushButton("Terminer")
+        done = QPushButton(_("Terminer"))
         done.setObjectName("signDone")
         done.clicked.connect(self.reset)
         row.addWidget(done)
@@ -538,13 +544,15 @@ class SignWizard(QWidget):
         signed = sum(1 for o in self.outcomes if o.output is not None)
         total = len(self.outcomes)
         if signed == total:
-            self.summary.set("ok", "<b>La signature électronique des fichiers sélectionnés s'est terminée avec succès.</b>")
+            self.summary.set("ok", _("<b>La signature électronique des fichiers sélectionnés s'est terminée avec succès.</b>"))
         elif signed:
-            self.summary.set("warning", "<b>Certains fichiers n'ont pas pu être signés.</b>")
+            self.summary.set("warning", _("<b>Certains fichiers n'ont pas pu être signés.</b>"))
         else:
-            self.summary.set("error", "<b>Aucun fichier n'a été signé.</b>")
+            self.summary.set("error", _("<b>Aucun fichier n'a été signé.</b>"))
         self.counts.setText(
-            f"• Nombre de fichiers à signer : {total}\n• Nombre de fichiers signés avec succès : {signed}"
+            _("• Nombre de fichiers à signer : {total}\n• Nombre de fichiers signés avec succès : {signed}").format(
+                total=total, signed=signed
+            )
         )
         while self.results_layout.count() > 1:
             item = self.results_layout.takeAt(0)
@@ -578,25 +586,25 @@ def _outcome_widget(outcome: FileOutcome) -> QWidget:
     layout = QVBoxLayout(box)
     layout.setSpacing(2)
     ok = outcome.output is not None
-    head = StatusLine("ok" if ok else "error", f"<b>Fichier source :</b> {_esc(outcome.source.name)}")
+    head = StatusLine("ok" if ok else "error", _("<b>Fichier source :</b> {name}").format(name=_esc(outcome.source.name)))
     layout.addWidget(head)
-    lines = [f"↳ Format de signature : {FORMAT_LABELS.get(outcome.format, outcome.format).upper()}"]
+    lines = [_("↳ Format de signature : {format}").format(format=FORMAT_LABELS.get(outcome.format, outcome.format).upper())]
     if ok and outcome.output is not None:
-        lines.append(f"↳ Fichier généré : {outcome.output.name}")
-        lines.append(f"↳ Répertoire de destination : {outcome.output.parent}")
+        lines.append(_("↳ Fichier généré : {name}").format(name=outcome.output.name))
+        lines.append(_("↳ Répertoire de destination : {folder}").format(folder=outcome.output.parent))
     else:
-        lines.append(f"↳ Erreur : {outcome.error}")
+        lines.append(_("↳ Erreur : {reason}").format(reason=outcome.error))
     for line in lines:
         label = QLabel(line)
         label.setWordWrap(True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setContentsMargins(28, 0, 0, 0)
-        if not ok and line.startswith("↳ Erreur"):
+        if not ok and line is lines[-1]:
             label.setStyleSheet("color: #c0392b;")
         layout.addWidget(label)
     if ok and outcome.output is not None:
         folder = outcome.output.parent
-        button = QPushButton("Ouvrir le dossier")
+        button = QPushButton(_("Ouvrir le dossier"))
         button.setObjectName("openFolder")
         button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
         row = QHBoxLayout()

@@ -6,11 +6,11 @@ bytes go straight from the socket into reused buffers: measured on loopback (500
 direct connections (no proxy) use http.client: each worker thread keeps its own connection
 to each host (no pool lock, no per-call option merging), and a kept-alive connection the
 server closed in the meantime is reopened at once, once, before it counts as a failure.
-Transfers through a proxy keep urllib3 (`PlatformClient._pool`), which knows CONNECT.
+Transfers through a proxy keep urllib3 (`Transport`'s pools), which knows CONNECT.
 
-Certificates are checked with the SSLContext `PlatformClient` builds once from
-`assistant.tls.tls_context` (http.client here, urllib3 for proxies, requests for descriptors and
-uploads all get the same one).
+Certificates are checked with the SSLContext `Transport` builds once from
+`assistant.tls.tls_context` (http.client here and urllib3 get the same one). Every request of the
+transport that goes direct comes here: descriptors, files, uploads, reports, pairing calls.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from __future__ import annotations
 import http.client
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+BLOCKSIZE = 1 << 16  # bytes per send of a file body (http.client's default is 8 KiB)
 #: Errors that mean "the idle keep-alive connection was closed by the server": worth one
 #: immediate retry on a fresh connection when the connection had already served a request.
 #: Over TLS a server that closes without close_notify shows as SSLEOFError.
@@ -32,7 +33,7 @@ class DirectResponse:
     """The few things the download path needs, under the names urllib3 gives them."""
 
     def __init__(self, response: http.client.HTTPResponse, connections: DirectConnections, key: tuple[str, str, int]) -> None:
-        self._fp = response  # read by client._filler (readinto1 with length bookkeeping)
+        self._fp = response  # read by transport._filler (readinto1 with length bookkeeping)
         self.status = response.status
         self.headers = response.headers
         self._connections = connections
@@ -76,8 +77,9 @@ class DirectConnections:
                 if connection in self._all:
                     self._all.remove(connection)
 
-    def get(self, url: str, headers: dict[str, str]) -> DirectResponse:
-        """GET `url`; raises OSError / http.client.HTTPException as the caller's transient errors."""
+    def request(self, method: str, url: str, headers: Mapping[str, str], body: Callable[[], Any] | None = None) -> DirectResponse:
+        """Send `method` to `url`; raises OSError / http.client.HTTPException (the caller decides
+        what is transient). `body()` gives the body from its start, for each send."""
         parts = urlsplit(url)
         scheme = parts.scheme
         host = parts.hostname or ""
@@ -93,7 +95,7 @@ class DirectConnections:
                 connection = self._open(scheme, host, port)
                 connections[key] = connection
             try:
-                connection.request("GET", target, headers=headers)
+                connection.request(method, target, body=body() if body is not None else None, headers=headers)
                 response = connection.getresponse()
             except _STALE:
                 self.drop(key)
@@ -109,9 +111,9 @@ class DirectConnections:
     def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection
         if scheme == "https":
-            connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls())
+            connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls(), blocksize=BLOCKSIZE)
         else:
-            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            connection = http.client.HTTPConnection(host, port, timeout=self.timeout, blocksize=BLOCKSIZE)
         with self._lock:
             self._all.append(connection)
         return connection
@@ -125,7 +127,3 @@ class DirectConnections:
     def __repr__(self) -> str:
         return "<DirectConnections>"
 
-
-def response_status(response: Any) -> int:
-    status: int = response.status_code if hasattr(response, "status_code") else response.status
-    return status

@@ -1,0 +1,32 @@
+"""Which runner does each job type: one explicit table (the engine reads it; "go to definition"
+follows every entry). Each entry names the parameters' class its runner takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.jobs.engine import RunnerEntry
+from assistant.jobs.model import JobType
+from assistant.jobs.params import (
+    DecryptParams,
+    DiagnoseParams,
+    DownloadParams,
+    KeygenParams,
+    OpenParams,
+    SignParams,
+    VerifyParams,
+)
+from assistant.jobs.runners import decrypt, diagnose, download, keygen, sign, verify
+from assistant.jobs.runners import open as open_online
+
+__all__ = ["RUNNERS"]
+
+RUNNERS: dict[JobType, RunnerEntry[Any]] = {
+    JobType.SIGN: RunnerEntry(SignParams, sign.run),
+    JobType.VERIFY: RunnerEntry(VerifyParams, verify.run),
+    JobType.KEYGEN: RunnerEntry(KeygenParams, keygen.run),
+    JobType.DOWNLOAD: RunnerEntry(DownloadParams, download.run),
+    JobType.OPEN: RunnerEntry(OpenParams, open_online.run),
+    JobType.DECRYPT: RunnerEntry(DecryptParams, decrypt.run),
+    JobType.DIAGNOSE: RunnerEntry(DiagnoseParams, diagnose.run),
+}

@@ -1,0 +1,114 @@
+"""The one-page summary of a prepared deposit: what was signed, by whom, with which certificate,
+and which checks passed. Built as a `reports.Document` and rendered by the shared PDF code (the
+same as the verification report's), so it reads like the rest of the product's reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+
+from assistant.keystores.names import common_name
+from assistant.prepare.buyer import BuyerView
+from assistant.prepare.checks import Problem, Severity
+from assistant.prepare.deposit import DepositResult
+from assistant.prepare.estimate import UploadEstimate
+from assistant.prepare.plan import BidPlan
+from assistant.reports import Document, KeyValues, Paragraph, Section, Tone, write_document
+from assistant.units import format_size
+
+
+def summary_path(deposit_folder: Path) -> Path:
+    """Beside the deposit folder, not inside it: it is for the company's records, not for the buyer."""
+    return deposit_folder.parent / f"{deposit_folder.name} - récapitulatif.pdf"
+
+
+def _organisation(subject: x509.Name) -> str:
+    names = subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(names[0].value) if names else ""
+
+
+def summary_document(
+    plan: BidPlan,
+    result: DepositResult,
+    views: Sequence[BuyerView],
+    problems: Sequence[Problem],
+    *,
+    estimate: UploadEstimate | None = None,
+    when: dt.datetime | None = None,
+) -> Document:
+    from assistant import __version__
+    from assistant.keystores.conformity import assess
+
+    when = (when or dt.datetime.now(dt.UTC)).astimezone()
+    cert = result.certificate
+    verdict = assess(cert)
+    accepted = sum(1 for v in views if v.ok)
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    warnings = [p for p in problems if p.severity is Severity.WARNING]
+    overall = (
+        Paragraph(f"Dépôt prêt : {accepted} signature(s) sur {len(views)} acceptée(s) par la vérification de l'acheteur.", Tone.GOOD)
+        if result.ok and accepted == len(views) and not errors
+        else Paragraph(f"Dépôt à revoir : {len(errors)} problème(s) bloquant(s), {accepted} signature(s) acceptée(s) sur {len(views)}.", Tone.BAD)
+    )
+    facts: list[tuple[str, str]] = [
+        ("Signataire", common_name(cert.subject) + (f" ({_organisation(cert.subject)})" if _organisation(cert.subject) else "")),
+        ("Certificat", f"émis par {common_name(cert.issuer)}, n° {cert.serial_number:X}, "
+                       f"valable jusqu'au {cert.not_valid_after_utc.astimezone():%d/%m/%Y} — {verdict.label}"),
+        ("Empreinte SHA-256", cert.fingerprint(_sha256()).hex().upper()),
+        ("Dossier de la réponse", str(plan.bid.root)),
+        ("Dossier à déposer", str(result.folder) if result.folder else "non créé"),
+        ("Fichiers signés", f"{len(views)} ({format_size(plan.bid.total_size)} avant signature)"),
+    ]
+    if plan.rules.deadline is not None:
+        facts.append(("Date limite de remise", plan.rules.deadline.astimezone().strftime("%d/%m/%Y à %H:%M")))
+    if estimate is not None:
+        facts.append(("Durée estimée de l'envoi", f"{estimate.duration_text} à {estimate.rate_text}"))
+        if estimate.latest_start is not None:
+            facts.append(("Commencer l'envoi avant", estimate.latest_start.astimezone().strftime("%d/%m/%Y à %H:%M")))
+    rows = tuple((f"{v.format.label} — {'acceptée' if v.ok else 'REFUSÉE'}", v.label) for v in views)
+
+    codes = {p.code for p in problems}
+    checks = (
+        ("certificat qualifié et valable", not any(c.startswith("certificate") for c in codes)),
+        ("formats et extensions acceptés", not codes & {"format_refused", "extension_refused", "not_a_pdf"}),
+        ("noms de fichiers acceptés", not any(c.startswith("name") for c in codes)),
+        ("tailles dans les limites", not codes & {"file_too_large", "deposit_too_large"}),
+        ("contenu des ZIP signé", "zip_content_unsigned" not in codes),
+        ("noms uniques entre les lots", "duplicate_name" not in codes),
+        ("signatures acceptées par la vérification de l'acheteur", accepted == len(views)),
+    )
+    passed = [name for name, ok in checks if ok]
+    failed = [name for name, ok in checks if not ok]
+    check_blocks = [Paragraph("Réussis : " + (", ".join(passed) or "aucun") + ".", Tone.GOOD if not failed else Tone.NORMAL)]
+    if failed:
+        check_blocks.append(Paragraph("À revoir : " + ", ".join(failed) + ".", Tone.BAD))
+    blocks: list[Paragraph | KeyValues | Section] = [
+        overall,
+        KeyValues(tuple(facts)),
+        Section("Fichiers signés", (KeyValues(rows),)),
+        Section("Contrôles", tuple(check_blocks)),
+    ]
+    if errors or warnings:
+        blocks.append(Section("Points d'attention", tuple(
+            Paragraph(p.message_fr, Tone.BAD if p.severity is Severity.ERROR else Tone.WARNING) for p in (*errors, *warnings)
+        )))  # fmt: skip
+    return Document(
+        title="Récapitulatif du dépôt",
+        subtitle=f"{plan.rules.platform + ' — ' if plan.rules.platform else ''}{plan.bid.root.name}",
+        blocks=tuple(blocks),
+        footer=f"Assistant Marchés Publics {__version__} — établi le {when:%d/%m/%Y à %H:%M}",
+    )
+
+
+def _sha256() -> hashes.HashAlgorithm:
+    return hashes.SHA256()
+
+
+def write_summary(document: Document, path: Path) -> Path:
+    return write_document(document, path)
