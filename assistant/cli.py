@@ -17,25 +17,6 @@ from assistant.i18n import N_, _
 
 #: name -> (module under assistant.commands, one-line help: French source, shown translated)
 COMMANDS: dict[str, tuple[str, str]] = {
-<<<<<<< HEAD
-    "run": ("run", "Lancer l'assistant (icône de notification et pont local)"),
-    "certs": ("certs", "Lister les certificats utilisables et leur conformité"),
-    "import-p12": ("import_p12", "Importer un fichier PKCS#12 (.p12/.pfx) dans un magasin"),
-    "sign": ("sign", "Signer des fichiers (PAdES, CAdES, XAdES)"),
-    "verify": ("verify", "Vérifier une signature et produire le rapport"),
-    "keygen": ("keygen", "Créer un bi-clé de chiffrement"),
-    "decrypt": ("decrypt", "Déchiffrer des plis (enveloppes CMS)"),
-    "download": ("download", "Télécharger les plis chiffrés d'une consultation"),
-    "open": ("open_online", "Ouverture en ligne des plis d'une consultation"),
-    "jobs": ("jobs", "Historique des traitements distants"),
-    "demo": ("demo", "Démarrer la plateforme de démonstration"),
-    "bridge": ("bridge", "Pont local HTTPS : confiance des navigateurs"),
-    "origins": ("origins", "Plateformes autorisées à utiliser l'assistant"),
-    "platform-ca": ("platform_ca", "Autorités de certification ajoutées pour les plateformes"),
-    "diagnose": ("diagnose", "Tester la configuration du poste"),
-    "autostart": ("autostart", "Démarrer l'assistant avec la session (on, off, status)"),
-    "update": ("update", "Mises à jour automatiques : vérifier, état"),
-=======
     "run": ("run", N_("Lancer l'assistant (icône de notification et pont local)")),
     "certs": ("certs", N_("Lister les certificats utilisables et leur conformité")),
     "import-p12": ("import_p12", N_("Importer un fichier PKCS#12 (.p12/.pfx) dans un magasin")),
@@ -53,7 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "origins": ("origins", N_("Plateformes autorisées à utiliser l'assistant")),
     "platform-ca": ("platform_ca", N_("Autorités de certification ajoutées pour les plateformes")),
     "diagnose": ("diagnose", N_("Tester la configuration du poste")),
->>>>>>> main
+    "autostart": ("autostart", N_("Démarrer l'assistant avec la session (on, off, status)")),
+    "update": ("update", N_("Mises à jour automatiques : vérifier, état")),
 }
 
 

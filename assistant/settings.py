@@ -48,18 +48,14 @@ class Settings:
     trusted_lists_certs: list[str] = field(default_factory=list)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
-<<<<<<< HEAD
-    language: str = "fr"
+    #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
+    language: str = ""
     #: Automatic updates (assistant.update): look at start, then every `update_interval_hours`.
     #: An IT policy file overrides these (assistant/update/config.py).
     update_check: bool = True
     #: The TUF repository (its metadata/ and targets/ folders' parent); empty: the publisher's.
     update_repository_url: str = ""
     update_interval_hours: float = 24
-=======
-    #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
-    language: str = ""
->>>>>>> main
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -33,11 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from assistant import PROTOCOL_VERSION, paths
-<<<<<<< HEAD
-from assistant.demo import tuf_repository
-=======
-from assistant.demo import bigbid, upload_test
->>>>>>> main
+from assistant.demo import bigbid, tuf_repository, upload_test
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
 from assistant.demo.tls import DemoTls, make_tls

@@ -250,13 +250,9 @@ class JobEngine:
     def submit(self, descriptor: Mapping[str, Any], origin: str) -> Job:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
-<<<<<<< HEAD
-            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code="engine_closed")
+            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code=JobCode.ENGINE_CLOSED)
         if origin != "local":  # an outdated assistant refuses pages' jobs until updated (issue 14)
             check_remote_jobs_allowed()
-=======
-            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code=JobCode.ENGINE_CLOSED)
->>>>>>> main
         parsed = parse_descriptor(descriptor, origin, self.settings, loopback_http=self.loopback_http)
         job = Job(
             id=uuid.uuid4().hex,
