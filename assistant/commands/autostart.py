@@ -7,19 +7,20 @@ import argparse
 import json
 
 from assistant.autostart import AutostartStatus, autostart_status, set_autostart
+from assistant.i18n import _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["on", "off", "status"], help="activer, désactiver, ou afficher l'état")
-    parser.add_argument("--json", action="store_true", help="sortie JSON")
+    parser.add_argument("action", choices=["on", "off", "status"], help=_("activer, désactiver, ou afficher l'état"))
+    parser.add_argument("--json", action="store_true", help=_("sortie JSON"))
 
 
 def _show(status: AutostartStatus, as_json: bool) -> None:
     if as_json:
         print(json.dumps(status.to_dict(), ensure_ascii=False))
         return
-    print(status.message)
-    print(f"Emplacement : {status.location}")
+    print(_("L'assistant démarre avec votre session.") if status.enabled else _("L'assistant ne démarre pas avec votre session."))
+    print(_("Emplacement : {location}").format(location=status.location))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,12 +11,13 @@ import argparse
 import json
 
 from assistant import __version__
+from assistant.i18n import _
 from assistant.settings import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["check", "status"], help="vérifier maintenant, ou afficher l'état")
-    parser.add_argument("--json", action="store_true", help="sortie JSON")
+    parser.add_argument("action", choices=["check", "status"], help=_("vérifier maintenant, ou afficher l'état"))
+    parser.add_argument("--json", action="store_true", help=_("sortie JSON"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,10 +43,13 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(data, ensure_ascii=False))
         else:
-            print(f"Version installée : {__version__}")
-            print(config.disabled_reason or f"Dépôt : {config.repository_url} (toutes les {config.interval_hours:g} h)")
+            print(_("Version installée : {version}").format(version=__version__))
+            print(
+                config.disabled_reason
+                or _("Dépôt : {url} (toutes les {hours} h)").format(url=config.repository_url, hours=f"{config.interval_hours:g}")
+            )
             if last:
-                print(f"Dernière vérification ({last.get('checked_at', '?')}) : {last.get('message', '')}")
+                print(_("Dernière vérification ({when}) : {message}").format(when=last.get("checked_at", "?"), message=last.get("message", "")))
         return 0
     from assistant.update.client import check_for_update
     from assistant.update.layout import running_layout

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant import __version__, paths
 from assistant.errors import AssistantError
+from assistant.update.errors import UpdateCode
 from assistant.update.versions import is_newer
 
 STATUS_FILE = "status.json"
@@ -24,7 +25,7 @@ _cache: dict[str, tuple[float, str | None]] = {}
 class UpdateRequiredError(AssistantError):
     """This assistant is older than the minimum version its publisher requires."""
 
-    code = "update_required"
+    code = UpdateCode.UPDATE_REQUIRED
 
 
 def status_path() -> Path:
