@@ -66,6 +66,8 @@ def test_archive_under_half_the_originals_size(built: Built) -> None:
 def test_bundle_runs_without_the_venv(built: Built) -> None:
     done = subprocess.run([str(built.bundle / "assistant"), "--version"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert done.returncode == 0 and done.stdout.startswith("Assistant Marchés Publics ")
+    english = subprocess.run([str(built.bundle / "assistant"), "--help"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "ASSISTANT_LANG": "en"})
+    assert "Start the assistant with the session (on, off, status)" in english.stdout  # catalogues compiled in
 
 
 @pytest.fixture(scope="module")
