@@ -36,7 +36,7 @@ def test_bundle_matches_its_manifest_and_budget(built: Built) -> None:
 
 def test_no_gtk_no_unused_qt_no_optional_python_packages(built: Built) -> None:
     names = [rel.lower() for rel in package.bundle_files(built.bundle)]
-    for forbidden in ("libgtk", "libgdk", "libatk", "libcairo", "libpango", "qgtk3", "/yaml/", "/click/",
+    for forbidden in ("libgtk", "libgdk", "libatk", "libcairo", "libpango", "qgtk3", "/yaml/", "/click/", "/babel/", "libavif",
                       "qtnetwork", "qtopengl", "eglfs", "qt_help", "/tkinter", "setuptools"):  # fmt: skip
         assert not [n for n in names if forbidden in n], forbidden
     translations = sorted(n.rsplit("/", 1)[1] for n in names if "/translations/" in n)
