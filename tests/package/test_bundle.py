@@ -57,10 +57,11 @@ def test_every_kept_library_resolves(built: Built) -> None:
     assert missing == []
 
 
-def test_archive_under_half_the_originals_size(built: Built) -> None:
-    """The original's Windows installer is 135 MB; ours (xz level 0 here, smaller at level 6) < 67 MB."""
+def test_archive_size_budget(built: Built) -> None:
+    """The original's Windows installer is 135 MB; `make package` (xz level 6) fails over 67 MB.
+    Here the archive is made at level 0 (seconds, not minutes): its own budget guards the trend."""
     assert built.archive.name == f"{APP_ID}-{built.version}-linux-x86_64.tar.xz"
-    assert built.archive.stat().st_size < MANIFEST["archive_budget_bytes"]
+    assert built.archive.stat().st_size < MANIFEST["fast_archive_budget_bytes"]
 
 
 def test_bundle_runs_without_the_venv(built: Built) -> None:
