@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck bench clean package bundle release
+.PHONY: setup run test lint typecheck bench clean screenshots package bundle release
 
 setup:
 	@bash installers/dev/setup.sh
@@ -23,6 +23,10 @@ lint: setup
 
 typecheck: setup
 	$(VENV)/bin/mypy
+
+## Every screen of the window in French and English, under Xvfb, into docs/screenshots/.
+screenshots: setup
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) tools/make_screenshots.py
 
 bench: setup
 	$(PY) -m bench

@@ -8,3 +8,5 @@ __version__ = "0.1.0"
 APP_NAME = "Assistant Marchés Publics"
 APP_ID = "assistant-marches-publics"
 PROTOCOL_VERSION = 1
+
+__all__ = ["APP_ID", "APP_NAME", "PROTOCOL_VERSION", "__version__"]

@@ -9,7 +9,9 @@ repetition runs, interleaved so that a burst of load from the rest of the machin
 then the same job in an engine already started (`bench/download_job.py`: the product's path, a
 page queuing the job to the running assistant; the figure excludes start-up) with this tree, then
 with the other. Medians of BENCH_DOWNLOAD_REPEAT runs (default 5), and the load average before and
-after each set. Sets: small, small-10ms, large, https-small, https-large (default: all).
+after each set. Sets: small, small-10ms, large, https-small, https-large (default: all), and
+`loop`: the platform client alone (`bench/download_loop.py`, one thread, one file after the other,
+no engine or journal), the per-request cost of the two trees on 500 small files.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from bench import bench_download as bd
 
 ROOT = Path(__file__).resolve().parents[1]
-ALL = ("small", "small-10ms", "large", "https-small", "https-large")
+ALL = ("small", "small-10ms", "large", "https-small", "https-large", "loop")
 
 
 def _env(home: Path, tree: Path) -> dict[str, str]:
@@ -76,6 +78,31 @@ def _compare(url: str, consultation: str, out: Path, other: Path, ca: Path | Non
     return figures
 
 
+def _compare_loop(url: str, out: Path, other: Path) -> dict[str, Any]:
+    descriptor = bd._descriptor(url, "BENCH-SMALL", None)
+    desc_file = bd.WORK / "descriptor.json"
+    desc_file.write_text(json.dumps(descriptor))
+    home = bd.WORK / "home"
+    trees = {"after": ROOT, "before": other}
+    runs: dict[str, list[float]] = {f"loop_{label}_{kind}": [] for label in trees for kind in ("s", "cpu_s")}
+    load_before = os.getloadavg()
+    for _ in range(bd.REPEAT):
+        for label, tree in trees.items():
+            bd._clean(out)
+            answer = subprocess.run([sys.executable, "-m", "bench.download_loop", str(desc_file), str(out)], env=_env(home, tree), check=True, capture_output=True, text=True)
+            wall, cpu = answer.stdout.strip().splitlines()[-1].split()
+            runs[f"loop_{label}_s"].append(float(wall))
+            runs[f"loop_{label}_cpu_s"].append(float(cpu))
+    figures: dict[str, Any] = {key: round(statistics.median(values), 3) for key, values in runs.items()}
+    figures["runs_s"] = {key: [round(v, 3) for v in values] for key, values in runs.items()}
+    for kind in ("s", "cpu_s"):
+        figures[f"loop_{kind}_after_vs_before"] = round(figures[f"loop_after_{kind}"] / figures[f"loop_before_{kind}"], 3)
+    figures["load_average_before"] = [round(x, 2) for x in load_before]
+    figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    bd._clean(out)
+    return figures
+
+
 def main(other: Path, sets: tuple[str, ...]) -> dict[str, Any]:
     bd.WORK.mkdir(parents=True, exist_ok=True)
     data = bd.WORK / "platform"
@@ -83,9 +110,11 @@ def main(other: Path, sets: tuple[str, ...]) -> dict[str, Any]:
     disk = bd.WORK / "out"
     tmpfs = Path("/dev/shm") / f"amp-compare-{os.getpid()}" if Path("/dev/shm").is_dir() else disk
     figures: dict[str, Any] = {}
-    if any(s in sets for s in ("small", "small-10ms", "large")):
+    if any(s in sets for s in ("small", "small-10ms", "large", "loop")):
         proc, url = bd._start_demo(data, bd.WORK / "demo-home")
         try:
+            if "loop" in sets:
+                figures["loop_500x200KB_tmpfs"] = _compare_loop(url, tmpfs, other)
             if "small" in sets:
                 figures["small_500x200KB_disk"] = _compare(url, "BENCH-SMALL", disk, other, None)
                 figures["small_500x200KB_tmpfs"] = _compare(url, "BENCH-SMALL", tmpfs, other, None)

@@ -127,6 +127,8 @@ class ProxyStats:
     #: upstream connections that failed (the platform not listening)
     refused: int = 0
     per_connection_down: list[int] = field(default_factory=list)
+    #: the bytes after which each connection is reset (drawn from the seed, in accept order)
+    reset_points: list[float] = field(default_factory=list)
 
 
 class _Reset(Exception):
@@ -237,6 +239,7 @@ class NetProfileProxy:
             index = len(self.stats.per_connection_down)
             self.stats.per_connection_down.append(0)
             budget = self._rng.expovariate(1 / self.profile.reset_mean_bytes) if self.profile.reset_mean_bytes else math.inf
+            self.stats.reset_points.append(budget)
             try:
                 _nodelay(client_writer)
                 # The TCP handshake with a far server: one round trip before any byte goes through.
@@ -317,6 +320,9 @@ class NetProfileProxy:
                         writer.write(data[:keep])
                         with contextlib.suppress(ConnectionError):
                             await writer.drain()
+                        if index is not None:
+                            self.stats.bytes_down += keep
+                            self.stats.per_connection_down[index] += keep
                     raise _Reset()
                 view = memoryview(data)
                 for offset in range(0, len(data), piece):

@@ -22,7 +22,7 @@ from assistant.jobs.interaction import HeadlessInteraction
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("descriptor", metavar=_("DESCRIPTEUR"), help=_("URL du descripteur de téléchargement, ou fichier JSON"))
     parser.add_argument("--dest", type=Path, metavar=_("DOSSIER"), help=_("dossier de destination (défaut : Téléchargements/<plateforme>)"))
-    parser.add_argument("--connections", type=int, default=4, metavar="N", help=_("connexions simultanées (1 à 16, défaut 4)"))
+    parser.add_argument("--connections", type=int, metavar="N", help=_("connexions simultanées (1 à 16 ; défaut : selon le réseau mesuré, de 4 à 16)"))
     parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
     parser.add_argument("--quiet", action="store_true", help=_("sans barre de progression"))
 
@@ -46,5 +46,6 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(params, dict):
         if args.dest:
             params["destination"] = str(args.dest.resolve())
-        params["connections"] = args.connections
+        if args.connections is not None:
+            params["connections"] = args.connections
     return run_local_job(descriptor, HeadlessInteraction(), as_json=args.json, quiet=args.quiet)

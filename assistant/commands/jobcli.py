@@ -28,6 +28,7 @@ LABELS_FR = {
     "fetched_bytes": N_("reçus par le réseau"),
     "already_verified": N_("déjà présents et vérifiés"),
     "refetched_after_hash_mismatch": N_("refusés (empreinte) puis téléchargés à nouveau"),
+    "connections": N_("connexions simultanées"),
     "consultation": N_("consultation"),
     "envelopes": N_("enveloppes"),
     "uploaded": N_("transmises à la plateforme"),

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
-    parser.add_argument("file", type=Path, metavar=_("FICHIER"), help=_("PDF signé, ou signature .p7s / .p7m / .xml"))
+    parser.add_argument(
+        "files", type=Path, nargs="+", metavar=_("FICHIER"), help=_("PDF signé, ou signature .p7s / .p7m / .xml")
+    )
     parser.add_argument(
         "--detached-of", type=Path, metavar=_("DOCUMENT"), help=_("document signé (signature détachée)")
     )
@@ -80,7 +82,45 @@ def run(args: argparse.Namespace) -> int:
                 f"Format de rapport inconnu « {args.report.suffix or '(aucun)'} » : choisissez .pdf, .html ou .json.",
                 f"Unknown report format '{args.report.suffix or '(none)'}': choose .pdf, .html or .json.",
             )
-    report = verify_file(args.file, detached_of=args.detached_of, trust_roots=roots, allow_fetching=args.online)
+    if len(args.files) > 1 and (args.detached_of or args.report or args.save_content):
+        raise UsageError(
+            "--detached-of, --report et --save-content s'appliquent à une seule signature à la fois.",
+            "--detached-of, --report and --save-content apply to one signature at a time.",
+        )
+    if len(args.files) == 1:
+        return _verify_one(args, roots)
+    # Several files in one process: what a buyer does with a whole bid; the trust anchors,
+    # trusted lists and libraries are loaded once. A file that cannot be read is said, the
+    # others are still verified.
+    from assistant.errors import AssistantError
+
+    reports: list[dict[str, object]] = []
+    all_ok = True
+    for path in args.files:
+        try:
+            report = verify_file(path, trust_roots=roots, allow_fetching=args.online)
+        except AssistantError as exc:
+            all_ok = False
+            reports.append({"file": str(path), "ok": False, "error": exc.to_dict()})
+            if not args.json:
+                print(f"✗ {path.name} : {exc.message}")
+            continue
+        all_ok = all_ok and report.ok
+        if args.json:
+            reports.append(report.to_dict())
+        else:
+            mark = "✓" if report.ok else "✗"
+            labels = ", ".join(sorted({s.format_label for s in report.signatures}))
+            print(f"{mark} {path.name} : {labels} — " + "; ".join(s.verdict_fr for s in report.signatures))
+    if args.json:
+        print(json.dumps({"ok": all_ok, "reports": reports}, ensure_ascii=False, indent=2))
+    return 0 if all_ok else 1
+
+
+def _verify_one(args: argparse.Namespace, roots: list[x509.Certificate] | None) -> int:
+    from assistant.signing.verify import verify_file
+
+    report = verify_file(args.files[0], detached_of=args.detached_of, trust_roots=roots, allow_fetching=args.online)
     if args.report is not None:
         from assistant.signing.verify_document import write_verification_report
 

@@ -36,6 +36,7 @@ from assistant import PROTOCOL_VERSION, paths
 from assistant.demo import bigbid, tuf_repository, upload_test
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
+from assistant.demo.pull import PullSide
 from assistant.demo.tls import DemoTls, make_tls
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class DemoPlatform:
         self._secret = b""
         self._root: Path | None = None
         self.seeded: list[str] = []
+        self.pull = PullSide()  # pairing and queued jobs for the pull mode (assistant/demo/pull.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -443,6 +445,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- GET ---------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
+        if self.demo.pull.dispatch(self, self.demo.url):
+            return
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         if path.startswith("/api/bigbid/") and bigbid.handle(self, path, query):  # the big consultation, made on demand
@@ -464,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/stats":
             self._json(200, self.demo.stats.to_dict())
         elif path == upload_test.RULES_PATH:
-            self._json(200, upload_test.rules(self.demo.url))
+            self._json(200, upload_test.rules(self.demo.url, self.headers.get("Host")))
         elif path == "/api/info":
             assert self.demo.material is not None
             self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})
@@ -619,7 +623,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.demo.stats.upload_counts[rel] += 1
         self._json(201, {"received": len(body), "sha256": digest})
 
+    def do_DELETE(self) -> None:
+        if not self.demo.pull.dispatch(self, self.demo.url):
+            self._json(404, {"error": "not found"})
+
     def do_POST(self) -> None:
+        if self.demo.pull.dispatch(self, self.demo.url):
+            return
         path = urlsplit(self.path).path
         if path.startswith("/uploads/") or path == upload_test.PATH:
             self.do_PUT()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from typing import Any
 
@@ -51,8 +52,14 @@ def _answer(handler: Any, status: int, body: dict[str, Any]) -> None:
     handler.wfile.write(data)
 
 
-def rules(platform_url: str) -> dict[str, Any]:
-    """The demo consultation's rules; its deadline is two hours from now (a moving demo)."""
+def rules(platform_url: str, host: str | None = None) -> dict[str, Any]:
+    """The demo consultation's rules; its deadline is two hours from now (a moving demo).
+
+    The upload-test URL names the host the client used (`Host`), so that rules fetched through a
+    proxy (bench.netprofile) point back through it, on the origin the rules came from.
+    """
+    if host and re.fullmatch(r"[A-Za-z0-9.\-]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5}", host):
+        platform_url = f"{platform_url.split('://', 1)[0]}://{host}"
     deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).replace(microsecond=0)
     return {
         "platform": "Plateforme de démonstration",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.jobs.engine import RunnerEntry
+from assistant.jobs.context import RunnerEntry
 from assistant.jobs.model import JobType
 from assistant.jobs.params import (
     DecryptParams,

@@ -69,6 +69,8 @@ class DownloadResult:
     failed: tuple[FailedItem, ...]
     #: The destination folder's name (its path is local).
     folder: str
+    #: The most connections that ran at once (chosen from the measured link unless given).
+    connections: int = 0
     # -- local only
     destination: str | None = None
     paths: tuple[str, ...] = ()
@@ -82,6 +84,7 @@ class DownloadResult:
             "refetched_after_hash_mismatch": self.refetched_after_hash_mismatch,
             "failed": [f.to_json() for f in self.failed],
             "folder": self.folder,
+            "connections": self.connections,
         }
 
     def local_json(self) -> dict[str, Any]:
@@ -97,6 +100,7 @@ class DownloadResult:
             refetched_after_hash_mismatch=int(data["refetched_after_hash_mismatch"]),
             failed=tuple(FailedItem.from_json(f) for f in data.get("failed", ())),
             folder=str(data["folder"]),
+            connections=int(data.get("connections", 0)),
             destination=local.get("destination"),
             paths=tuple(local.get("paths", ())),
         )

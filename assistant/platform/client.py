@@ -26,12 +26,14 @@ import os
 import queue
 import stat
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, Code
 from assistant.platform.errors import PlatformCode
+from assistant.platform.linkmeter import LinkMeter
 from assistant.platform.segmented import DownloadStats, download_segmented, ranges_path
 from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
@@ -71,6 +73,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
+#: One-byte requests that measure the link before a large file's first transfer (the shortest
+#: wins: a busy CPU can make loopback answer late once, never a far platform answer early).
+PROBES = 3
 MAX_DESCRIPTOR_BYTES = 16 << 20
 
 
@@ -129,6 +134,10 @@ class PlatformClient:
         #: Over loopback there is no latency to hide and the extra read-back for hashing only
         #: costs CPU (measured in bench_download): one stream there, ranges for real networks.
         self.ranges_on_loopback = ranges_on_loopback
+        #: Round trip and stream throughput, measured on this client's own requests: whether a
+        #: loopback address is really loopback (a tunnel, a local proxy or a network emulator
+        #: may be far), and how many connections the runner should use.
+        self.meter = LinkMeter()
 
     def __repr__(self) -> str:  # never show the token
         return f"<PlatformClient token={'***' if self._token else None}>"
@@ -190,7 +199,7 @@ class PlatformClient:
             ranged = (
                 size >= self.range_threshold
                 and self.range_connections > 1
-                and (self.ranges_on_loopback or self.transport.proxy(url) is not None or not is_loopback(url))
+                and (self.ranges_on_loopback or self.transport.proxy(url) is not None or not is_loopback(url) or self._far(url, dest.name))
             )
         else:
             ranged = ranges_path(part).exists()
@@ -232,6 +241,25 @@ class PlatformClient:
         self._finish(dest, part, state.hasher.hexdigest(), state.have, size, sha256)
         return stats
 
+    def _far(self, url: str, name: str) -> bool:
+        """Whether the platform is measurably far, asking for one byte of `url` when nothing
+        was measured yet (a round trip or two, against minutes for the large file it decides)."""
+        for _ in range(PROBES):
+            known = self.meter.real_link()
+            if known is False:
+                return False
+            try:
+                asked = time.monotonic()
+                response = self.transport.open("GET", url, what=name, headers=self.headers({"Range": "bytes=0-0"}))
+                self.meter.first_byte(time.monotonic() - asked)
+                try:
+                    response.read(1)
+                finally:
+                    response.release(response.consumed())
+            except (TransientError, PlatformError, OSError):
+                return False  # the transfer itself will retry or report; one stream meanwhile
+        return bool(self.meter.real_link())
+
     @staticmethod
     def _finish(dest: Path, part: Path, digest: str, have: int, size: int, sha256: str) -> None:
         """The file takes its final name only if complete and matching its SHA-256."""
@@ -257,7 +285,11 @@ class PlatformClient:
         start = state.have
         name = part.name[: -len(PART_SUFFIX)]
         headers = self.headers({"Range": f"bytes={start}-"} if start else None)
+        asked = time.monotonic()
         response = self.transport.open("GET", url, what=name, headers=headers)
+        began = time.monotonic()
+        self.meter.first_byte(began - asked)
+        had = state.have
         complete = False
         try:
             if response.status == 416:
@@ -284,6 +316,7 @@ class PlatformClient:
             complete = response.consumed()
         finally:
             response.release(complete)
+        self.meter.body(state.have - had, time.monotonic() - began)
         if state.have < size:
             raise TransientError("réponse incomplète")
 

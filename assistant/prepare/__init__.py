@@ -5,3 +5,7 @@ scan (the folder) -> plan (a format per file) -> checks (problems) -> deposit (s
 -> buyer (the verification report the buyer will see) -> summary (one-page PDF); estimate (the
 upload time against the deadline); workflow ties them for the CLI and the UI.
 """
+
+#: The package's public modules, imported by their full name (the package itself imports none of
+#: them, so that importing it stays cheap).
+__all__ = ["buyer", "checks", "deposit", "errors", "estimate", "plan", "rules", "scan", "summary", "workflow"]

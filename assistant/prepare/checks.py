@@ -113,6 +113,17 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
         add(Severity.ERROR, "format_refused",
             f"{file.name} : la signature {item.format.label} n'est pas acceptée par {where} (acceptées : {accepted}).{hint}",
             f"{file.name}: {item.format.label} signatures are not accepted by {where_en} (accepted: {accepted}).")  # fmt: skip
+    if file.pdf_problem:
+        if item.format is SignFormat.PADES:
+            add(Severity.ERROR, "pdf_not_signable",
+                f"{file.name} : {file.pdf_problem} ; il ne peut pas être signé en PAdES. Choisissez XAdES ou CAdES, "
+                "ou retirez la protection.",
+                f"{file.name} cannot take a PAdES signature (password-protected or damaged): choose XAdES or CAdES.")  # fmt: skip
+        else:
+            add(Severity.WARNING, "pdf_not_signable",
+                f"{file.name} : {file.pdf_problem} ; il sera signé en {item.format.label} (signature à part) "
+                "plutôt qu'en PAdES.",
+                f"{file.name} is password-protected or damaged: it is signed in {item.format.label} (detached) rather than PAdES.")  # fmt: skip
     if item.format is SignFormat.PADES and file.kind is not FileKind.PDF:
         add(Severity.ERROR, "not_a_pdf", f"{file.name} n'est pas un PDF : il ne peut pas être signé en PAdES.",
             f"{file.name} is not a PDF: it cannot be signed in PAdES.")  # fmt: skip

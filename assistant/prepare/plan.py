@@ -78,7 +78,7 @@ def detached_format(rules: PlatformRules) -> SignFormat:
 
 
 def propose_format(file: BidFile, rules: PlatformRules) -> SignFormat:
-    if file.kind is FileKind.PDF and rules.accepts_format(SignFormat.PADES):
+    if file.kind is FileKind.PDF and rules.accepts_format(SignFormat.PADES) and not file.pdf_problem:
         return SignFormat.PADES
     return detached_format(rules)
 

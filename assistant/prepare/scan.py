@@ -48,8 +48,10 @@ class BidFile:
     kind: FileKind
     #: ZIP only: the documents inside (folders left out); empty for other kinds.
     members: tuple[ZipMember, ...] = ()
-    #: ZIP only: why its content cannot be listed (encrypted, damaged), else "".
+    #: ZIP only: why its content cannot be listed or extracted (encrypted, damaged, hostile), else "".
     zip_problem: str = ""
+    #: PDF only: why it cannot take a PAdES signature (password-protected, damaged), else "".
+    pdf_problem: str = ""
 
     @property
     def name(self) -> str:
@@ -114,6 +116,8 @@ def _describe(path: Path, relative: PurePosixPath) -> BidFile:
     size = path.stat().st_size
     lot = relative.parts[0] if len(relative.parts) > 1 else ""
     kind = _kind(path)
+    if kind is FileKind.PDF:
+        return BidFile(path, relative, lot, size, kind, pdf_problem=pdf_problem(path))
     if kind is not FileKind.ZIP:
         return BidFile(path, relative, lot, size, kind)
     members, problem = list_zip(path)
@@ -135,16 +139,44 @@ def _kind(path: Path) -> FileKind:
 
 
 def list_zip(path: Path) -> tuple[tuple[ZipMember, ...], str]:
+    """The documents inside, or why they cannot be signed one by one.
+
+    The archive goes through the same checks as any extraction (`plan_extraction`: paths leaving
+    the folder, links, zip bombs) so that "sign the files inside" is only offered when it can work.
+    """
+    from assistant.envelopes.zip_extract import ZipLimits, member_name, plan_extraction
+    from assistant.errors import AssistantError
+
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
+            if any(info.flag_bits & 0x1 for info in infos):
+                return (), "archive protégée par un mot de passe"
+            try:
+                plan_extraction(archive, ZipLimits())
+            except AssistantError as exc:
+                return (), exc.message_fr
     except (zipfile.BadZipFile, OSError, EOFError):
         return (), "archive illisible ou endommagée"
     members = []
     for info in infos:
         if info.is_dir():
             continue
-        if info.flag_bits & 0x1:
-            return (), "archive protégée par un mot de passe"
-        members.append(ZipMember(info.filename, info.file_size, info.filename.lower().endswith(".pdf")))
+        name = member_name(info)
+        members.append(ZipMember(name, info.file_size, name.lower().endswith(".pdf")))
     return tuple(members), ""
+
+
+def pdf_problem(path: Path) -> str:
+    """Why a PDF cannot take a PAdES signature ("" when it can): the same checks as the signer."""
+    from assistant.errors import AssistantError
+    from assistant.signing.pades import open_pdf
+
+    try:
+        with open(path, "rb") as fh:
+            open_pdf(fh, path.name)
+    except AssistantError:
+        return "PDF protégé par un mot de passe ou endommagé"
+    except OSError:
+        return "PDF illisible"
+    return ""

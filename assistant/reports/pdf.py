@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from assistant.reports.model import Block, Document, KeyValues, Paragraph, Section, Tone
@@ -130,10 +129,3 @@ def render_pdf(document: Document) -> bytes:
     )  # fmt: skip
     template.build(story, onFirstPage=decorate, onLaterPages=decorate)  # type: ignore[arg-type]
     return buffer.getvalue()
-
-
-def write_pdf(document: Document, path: Path) -> Path:
-    """Render `document` and write it to `path` atomically (a reader never sees half a PDF)."""
-    from assistant.reports.write import write_bytes_atomic
-
-    return write_bytes_atomic(path, render_pdf(document))

@@ -209,10 +209,33 @@ class _Signer:
                 chain=self.chain,
             )
 
+        if self.level == "B-LT":
+            blob = self._long_term(blob, source.name)
+
         def write(out: BinaryIO) -> None:
             out.write(blob)
 
         return write_new_file(target, write)
+
+    def _long_term(self, blob: bytes, name: str) -> bytes:
+        """Embed the validation data of the signer's and the TSA's certificates (CAdES/XAdES B-LT)."""
+        from assistant.signing import validation_data
+
+        if self.fmt is SignFormat.CADES:
+            from assistant.signing.cades import add_validation_data, timestamp_token_of
+
+            token = timestamp_token_of(blob)
+        else:
+            from assistant.signing.xades import add_validation_data  # type: ignore[assignment]
+
+            token = _xades_token(blob)
+        tsa_certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"] if token else []
+        tsa_signer = _token_signer(token) if token is not None else None
+        data = validation_data.collect(
+            [self.credential.certificate, *([tsa_signer] if tsa_signer is not None else [])],
+            [*self.chain, *tsa_certs], self.trust_roots, self.level, name,
+        )  # fmt: skip
+        return add_validation_data(blob, data)
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
         from assistant.signing import pades
@@ -270,7 +293,7 @@ def sign_files(
 
     `visible` (PAdES only) adds a visible stamp to each signed PDF at the chosen place.
 
-    `trust_roots` serve the long-term levels (PAdES B-LT/B-LTA), which validate the chain to
+    `trust_roots` serve the long-term levels (B-LT in every format, B-LTA in PAdES), which validate the chain to
     collect its revocation data; None means the system's anchors.
 
     Raises only for what makes the whole batch impossible: an unknown format or level, a B-T
@@ -354,3 +377,30 @@ def _fail_rest(batch: BatchResult, rest: Sequence[Path], fmt: SignFormat, exc: A
     """After a cancelled or locked PIN, asking again for each file would be harassment."""
     for path in rest:
         batch.results.append(FileResult(Path(path), fmt, error=exc))
+
+
+def _xades_token(xml: bytes) -> Any:
+    import base64
+
+    from asn1crypto import cms
+    from lxml import etree
+
+    from assistant.signing.xades import XADES
+
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    node = root.find(f".//{{{XADES}}}EncapsulatedTimeStamp")
+    return cms.ContentInfo.load(base64.b64decode(node.text or "")) if node is not None else None
+
+
+def _token_signer(token: Any) -> Any:
+    """The TSA's certificate in a timestamp token (the one its SignerInfo names)."""
+    signed_data = token["content"]
+    sid = signed_data["signer_infos"][0]["sid"]
+    for choice in signed_data["certificates"]:
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            if cert.issuer == sid.chosen["issuer"] and cert.serial_number == sid.chosen["serial_number"].native:
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    return None

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 
 from assistant.keystores.base import Credential, SignatureMechanism
 from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm
+from assistant.signing.validation_data import ValidationData
 
 #: Returns an RFC 3161 token (a CMS ContentInfo) for a SHA-256 digest.
 Timestamper = Callable[[bytes], cms.ContentInfo]
@@ -146,3 +147,33 @@ def timestamp_token_of(der: bytes) -> cms.ContentInfo | None:
             assert isinstance(token, cms.ContentInfo)
             return token
     return None
+
+
+OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)
+
+
+def add_validation_data(der: bytes, data: ValidationData) -> bytes:
+    """A B-T CAdES made B-LT: the paths' certificates and their CRL/OCSP answers in SignedData.
+
+    SignedData.certificates and .crls are outside what the signature covers, as EN 319 122-1
+    5.5.1 intends: adding them does not touch the signature value or its timestamp.
+    """
+    info = cms.ContentInfo.load(der)
+    signed_data = info["content"]
+    existing = [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+    certificates = _unique([*existing, *data.certificates])
+    revocation: list[cms.RevocationInfoChoice] = [cms.RevocationInfoChoice({"crl": crl}) for crl in data.crls]
+    for response in data.ocsps:
+        other = cms.OtherRevocationInfoFormat(
+            {"other_rev_info_format": OCSP_RESPONSE_FORMAT, "other_rev_info": response}
+        )
+        revocation.append(cms.RevocationInfoChoice({"other": other}))
+    fields = {
+        "version": signed_data["version"],
+        "digest_algorithms": signed_data["digest_algorithms"],
+        "encap_content_info": signed_data["encap_content_info"],
+        "certificates": [cms.CertificateChoices({"certificate": c}) for c in certificates],
+        "crls": cms.RevocationInfoChoices(revocation),
+        "signer_infos": signed_data["signer_infos"],
+    }
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(fields)}).dump())

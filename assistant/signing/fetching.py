@@ -1,9 +1,11 @@
 """The one place verification fetches from the network: trusted lists, CRLs, OCSP responses.
 
 Only the user's own actions reach here (`assistant trusted-lists update`, `assistant verify
---online`), never a page's job. Sizes are capped, redirects limited to HTTPS or loopback, and a
-failure becomes a French message. When the project's transport module lands, its public fetch
-function replaces the body of `fetch` and nothing else changes.
+--online`), never a page's job. Sizes are capped and a failure becomes a French message. The
+requests go through the assistant's one transport (`assistant.transport.fetch`): the system's trust
+roots, the environment's proxies, and a redirect followed only within the URL's own server (same
+host and port, or the same host moving from http to https), at most 5 times. pyHanko's own fetches
+(CRL, OCSP, issuers) take the same transport through `pyhanko_fetchers`.
 """
 
 from __future__ import annotations
@@ -32,39 +34,30 @@ def _allowed(url: str) -> bool:
 
 def fetch(url: str, *, data: bytes | None = None, content_type: str | None = None, what: str = "document") -> bytes:
     """GET (or POST `data`) `url` and return the body, at most MAX_DOCUMENT bytes."""
-    import requests
+    from assistant.transport import PlatformError, RedirectRefusedError, same_server
+    from assistant.transport import fetch as transport_fetch
+    from assistant.transport.errors import TransportCode
 
     if not _allowed(url):
         raise FetchError(
             f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code=SigningCode.FETCH_REFUSED
         )
-    headers = {"User-Agent": "Assistant-Marches-Publics"}
-    if content_type:
-        headers["Content-Type"] = content_type
+    server = urlsplit(url).netloc
     try:
-        with requests.Session() as session:
-            session.max_redirects = 3
-            method = "POST" if data is not None else "GET"
-            with session.request(method, url, data=data, headers=headers, timeout=TIMEOUT, stream=True) as response:
-                if response.status_code != 200:
-                    raise FetchError(
-                        f"{what} : le serveur {urlsplit(url).netloc} a répondu {response.status_code}.",
-                        f"{what}: the server {urlsplit(url).netloc} answered {response.status_code}.",
-                    )
-                if not _allowed(response.url):
-                    raise FetchError(f"Redirection refusée : {response.url}", f"Redirect refused: {response.url}",
-                                     code=SigningCode.FETCH_REFUSED)  # fmt: skip
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_content(1 << 16):
-                    size += len(chunk)
-                    if size > MAX_DOCUMENT:
-                        raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).",
-                                         code=SigningCode.FETCH_TOO_LARGE)  # fmt: skip
-                    chunks.append(chunk)
-                return b"".join(chunks)
-    except requests.RequestException as exc:
+        reply = transport_fetch(url, what=what, data=data, content_type=content_type, follow=same_server, limit=MAX_DOCUMENT, timeout=float(TIMEOUT[1]))
+    except RedirectRefusedError:
+        raise FetchError(f"Redirection refusée ({what}, {server}).", f"Redirect refused ({what}, {server}).",
+                         code=SigningCode.FETCH_REFUSED) from None  # fmt: skip
+    except PlatformError as exc:
+        if exc.code == TransportCode.ANSWER_TOO_LARGE:
+            raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).", code=SigningCode.FETCH_TOO_LARGE) from None
         raise FetchError(
-            f"{what} : impossible de joindre {urlsplit(url).netloc} ({type(exc).__name__}).",
-            f"{what}: cannot reach {urlsplit(url).netloc} ({type(exc).__name__}).",
+            f"{what} : impossible de joindre {server} ({exc.message_fr})",
+            f"{what}: cannot reach {server} ({exc.message_en})",
         ) from exc
+    if reply.status != 200:
+        raise FetchError(
+            f"{what} : le serveur {server} a répondu {reply.status}.",
+            f"{what}: the server {server} answered {reply.status}.",
+        )
+    return reply.body

@@ -24,7 +24,7 @@ class SignFormat(enum.StrEnum):
 
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
-#: Levels with revocation data embedded; PAdES only for now (CAdES/XAdES: see docs).
+#: Levels with revocation data embedded (B-LTA: PAdES only for now, see docs).
 LONG_TERM_LEVELS = ("B-LT", "B-LTA")
 
 
@@ -51,10 +51,10 @@ def check_level(level: str, tsa_url: str | None, fmt: SignFormat | None = None) 
             f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
             code=SigningCode.BAD_LEVEL,
         )
-    if normalised in LONG_TERM_LEVELS and fmt is not None and fmt is not SignFormat.PADES:
+    if normalised == "B-LTA" and fmt is not None and fmt is not SignFormat.PADES:
         raise UsageError(
-            f"Le niveau {normalised} n'est disponible qu'en PAdES pour l'instant ; en {fmt.label}, choisissez B-T.",
-            f"Level {normalised} is only available in PAdES for now; in {fmt.label}, choose B-T.",
+            f"Le niveau B-LTA n'est disponible qu'en PAdES pour l'instant ; en {fmt.label}, choisissez B-LT.",
+            f"Level B-LTA is only available in PAdES for now; in {fmt.label}, choose B-LT.",
             code=SigningCode.LEVEL_UNAVAILABLE,
         )
     if normalised != "B-B" and not tsa_url:

@@ -208,12 +208,13 @@ def stamp_text_params(visible: VisibleSignature, credential: Credential) -> dict
 
 def _long_term_context(trust_roots: Sequence[x509.Certificate] | None, signer: CredentialSigner) -> Any:
     from pyhanko_certvalidator import ValidationContext
-    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+    from assistant.signing.pyhanko_fetchers import fetcher_backend
 
     kwargs: dict[str, Any] = {
         "allow_fetching": True,
-        # requests rather than the default aiohttp: its session would outlive our asyncio.run.
-        "fetcher_backend": RequestsFetcherBackend(),
+        # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
+        "fetcher_backend": fetcher_backend(),
         "revocation_mode": "hard-fail",
         "other_certs": list(signer.cert_registry),
     }

@@ -6,7 +6,8 @@ through `PyHankoTimeStamper`. The response is checked before use (status, nonce,
 a token over the wrong digest would make a signature look timestamped when it is not.
 
 The requests go through the assistant's one transport (`assistant.transport`): the system's trust
-roots, the environment's proxies, and a redirect followed only within the TSA URL's own origin.
+roots, the environment's proxies, and a redirect followed only within the TSA URL's own server
+(`same_server`: its origin, or http to https on the same host).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
 from assistant.signing.errors import SigningCode
-from assistant.transport import PlatformError, RedirectRefusedError, Transport, UntrustedPlatformError, fetch
+from assistant.transport import (
+    PlatformError,
+    RedirectRefusedError,
+    Transport,
+    UntrustedPlatformError,
+    fetch,
+    same_server,
+)
 from assistant.transport.errors import TransportCode
 
 TIMEOUT = 30.0  # seconds, to connect and between two reads
@@ -48,7 +56,7 @@ class TsaClient:
             )  # fmt: skip
         self.url = url
         self.hash_name = hash_name
-        self._transport = transport or Transport(timeout=TIMEOUT, retries=1)
+        self._transport = transport or Transport(follow=same_server, timeout=TIMEOUT, retries=1)
 
     def request(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """Send a ready-made request, return the parsed response (unchecked)."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -339,19 +339,32 @@ class _Context:
         self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
         self.allow_fetching = allow_fetching
 
-    def validation_context(self, other_certs: list[asn1_x509.Certificate], moment: dt.datetime | None = None) -> Any:
+    def validation_context(
+        self,
+        other_certs: list[asn1_x509.Certificate],
+        moment: dt.datetime | None = None,
+        embedded: tuple[list[Any], list[Any]] = ([], []),
+    ) -> Any:
+        """A pyhanko-certvalidator context; `embedded` = (CRLs, OCSP responses) the signature carries.
+
+        Embedded validation data (B-LT, B-LTA) is what makes a signature verifiable once the CA's
+        CRL and OCSP servers are gone; it may postdate the signing time (retroactive_revinfo).
+        """
         from pyhanko_certvalidator import ValidationContext
 
         kwargs: dict[str, Any] = {
             "other_certs": other_certs,
             "allow_fetching": self.allow_fetching,
             "revocation_mode": "soft-fail",
+            "crls": embedded[0],
+            "ocsps": embedded[1],
+            "retroactive_revinfo": True,
         }
         if self.allow_fetching:
-            from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+            from assistant.signing.pyhanko_fetchers import fetcher_backend
 
-            # requests rather than the default aiohttp: its session would outlive our asyncio.run.
-            kwargs["fetcher_backend"] = RequestsFetcherBackend()
+            # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
+            kwargs["fetcher_backend"] = fetcher_backend()
         kwargs["trust_roots"] = self.roots if self.roots is not None else _system_roots()
         if moment is not None:
             kwargs["moment"] = moment
@@ -651,7 +664,6 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
     signed_data = _load_cms(path)
-    from asn1crypto import core
 
     content = signed_data["encap_content_info"]["content"]
     attached = not isinstance(content, core.Void)
@@ -689,7 +701,8 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             if not isinstance(signed_data[optional], core.Void):
                 fields[optional] = signed_data[optional]
         single = cms.SignedData(fields)
-        vc = context.validation_context(others)
+        embedded = embedded_validation_data(signed_data)
+        vc = context.validation_context(others, embedded=embedded)
         try:
             if attached:
                 status = asyncio.run(
@@ -735,6 +748,29 @@ def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_
         if item.level != "B-B" and item.timestamp_valid is False:
             item.level = "B-T"
     _fill_certificate_facts(item, status.signing_cert)
+
+
+OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)
+
+
+def embedded_validation_data(signed_data: Any) -> tuple[list[Any], list[Any]]:
+    """CRLs and OCSP responses in SignedData.crls (where CAdES B-LT keeps them, EN 319 122-1 5.5.1)."""
+    from asn1crypto import ocsp
+
+    crls: list[Any] = []
+    ocsps: list[Any] = []
+    choices = signed_data["crls"]
+    if isinstance(choices, core.Void) or choices is None:
+        return crls, ocsps
+    for choice in choices:
+        try:
+            if choice.name == "crl":
+                crls.append(choice.chosen)
+            elif choice.name == "other" and choice.chosen["other_rev_info_format"].dotted == OCSP_RESPONSE_FORMAT:
+                ocsps.append(ocsp.OCSPResponse.load(choice.chosen["other_rev_info"].dump()))
+        except Exception:  # noqa: S112 - unreadable validation data is not used, the rest is
+            continue
+    return crls, ocsps
 
 
 def _explain(exc: BaseException) -> str:
@@ -800,7 +836,7 @@ def _verify_xml_signature(
     if facts.signer_cert is None:
         return item
     moment = item.timestamp_time if item.timestamp_valid else None
-    vc = context.validation_context(list(facts.other_certs), moment)
+    vc = context.validation_context(list(facts.other_certs), moment, embedded=_xml_embedded(facts))
     trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc)
     item.trusted = trusted
     if revoked:
@@ -817,6 +853,24 @@ def _verify_xml_signature(
         item.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
     _fill_certificate_facts(item, facts.signer_cert)
     return item
+
+
+def _xml_embedded(facts: Any) -> tuple[list[Any], list[Any]]:
+    from asn1crypto import crl, ocsp
+
+    crls: list[Any] = []
+    ocsps: list[Any] = []
+    for der in facts.embedded_crls:
+        try:
+            crls.append(crl.CertificateList.load(der))
+        except ValueError:
+            continue
+    for der in facts.embedded_ocsps:
+        try:
+            ocsps.append(ocsp.OCSPResponse.load(der))
+        except ValueError:
+            continue
+    return crls, ocsps
 
 
 def _validate_certificate(

@@ -34,6 +34,7 @@ from assistant.signing.mechanisms import (
     ecdsa_raw_from_der,
     xmldsig_signature_method,
 )
+from assistant.signing.validation_data import ValidationData
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -180,3 +181,29 @@ def sign_digest_xades(
         _sub(stamp, _xa("EncapsulatedTimeStamp"), _b64(token.dump()))
 
     return bytes(etree.tostring(signature, xml_declaration=True, encoding="UTF-8"))
+
+
+def add_validation_data(xml: bytes, data: ValidationData) -> bytes:
+    """A B-T XAdES made B-LT: xades:CertificateValues and xades:RevocationValues (EN 319 132-1 5.5.1).
+
+    They go into UnsignedSignatureProperties after the SignatureTimeStamp; the signed part and
+    the timestamp are untouched (the document is re-serialised, not re-canonicalised).
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(xml, parser)
+    unsigned = root.find(f".//{_xa('UnsignedSignatureProperties')}")
+    if unsigned is None:
+        raise ValueError("B-LT needs a B-T signature (SignatureTimeStamp) first")
+    values = _sub(unsigned, _xa("CertificateValues"))
+    for cert in data.certificates:
+        _sub(values, _xa("EncapsulatedX509Certificate"), _b64(cert.dump()))
+    revocation = _sub(unsigned, _xa("RevocationValues"))
+    if data.crls:
+        crl_values = _sub(revocation, _xa("CRLValues"))
+        for crl in data.crls:
+            _sub(crl_values, _xa("EncapsulatedCRLValue"), _b64(crl.dump()))
+    if data.ocsps:
+        ocsp_values = _sub(revocation, _xa("OCSPValues"))
+        for response in data.ocsps:
+            _sub(ocsp_values, _xa("EncapsulatedOCSPValue"), _b64(response.dump()))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

@@ -32,6 +32,7 @@ from assistant.transport.core import (
     origin_of,
     proxy_for,
     same_origin,
+    same_server,
     transport_failure,
 )
 
@@ -61,5 +62,6 @@ __all__ = [
     "origin_of",
     "proxy_for",
     "same_origin",
+    "same_server",
     "transport_failure",
 ]

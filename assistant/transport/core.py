@@ -78,6 +78,7 @@ __all__ = [
     "origin_of",
     "proxy_for",
     "same_origin",
+    "same_server",
     "transport_failure",
 ]
 
@@ -224,6 +225,20 @@ def same_origin(asked: str, target: str) -> bool:
     return bool(origin) and origin_of(target) == origin
 
 
+def same_server(asked: str, target: str) -> bool:
+    """The rule for services the user named (trusted lists, CRL, OCSP, timestamps): the same
+    origin, or the same host moving from http on its standard port to https on its standard port
+    (a CRL point upgraded to TLS)."""
+    if same_origin(asked, target):
+        return True
+    try:
+        a, t = urlsplit(asked), urlsplit(target)
+        ports = a.port in (None, 80) and t.port in (None, 443)
+    except ValueError:
+        return False
+    return ports and a.scheme == "http" and t.scheme == "https" and bool(a.hostname) and a.hostname == t.hostname
+
+
 def _redirect_target(url: str, location: str) -> str | None:
     """The absolute URL a Location names (relative ones against `url`); None when unusable."""
     if not location or any(ord(c) < 0x21 for c in location) or len(location) > 4096:
@@ -287,7 +302,7 @@ class Response:
         left = limit
         try:
             while left > 0:
-                block = self._raw.read1(min(left, CHUNK), decode_content=False) if isinstance(self._raw, DirectResponse) else self._raw.read(min(left, CHUNK), decode_content=False)
+                block = self._raw.read1(min(left, CHUNK), decode_content=False)
                 if not block:
                     break
                 parts.append(block)
@@ -296,7 +311,7 @@ class Response:
             raise TransientError(type(exc).__name__) from None
         return b"".join(parts)
 
-    def blocks(self, budget: int, stop: Callable[[], bool] | None = None) -> Iterator[memoryview]:
+    def blocks(self, budget: int, stop: Callable[[], bool] | None = None, *, buffers: int | None = None) -> Iterator[memoryview]:
         """The body, read into reused buffers (no allocation per block or per file).
 
         Large bodies (`budget >= PIPELINE_THRESHOLD`) use a ring of `RING` buffers of `BLOCK`
@@ -307,6 +322,10 @@ class Response:
         A block is handed over when full, after `FLUSH_AFTER` seconds, when `stop()` says so
         (cancel), or with whatever had arrived when the connection broke (then TransientError):
         on a slow or cut link the bytes received still reach the caller and cancel is prompt.
+
+        `buffers=1`: the caller is done with each block before asking for the next (it writes it
+        and hashes nothing on another thread), so one buffer serves: a large file's range threads
+        then hold 4 MiB each instead of a ring of 24 MiB.
         """
         pipelined = budget >= PIPELINE_THRESHOLD
         size = BLOCK if pipelined else max(64 << 10, min(BLOCK, budget))
@@ -320,7 +339,7 @@ class Response:
                     yield memoryview(block)
             except Exception as exc:  # http.client IncompleteRead / socket errors
                 raise TransientError(type(exc).__name__) from None
-        ring = _ring(size, RING if pipelined else 1)
+        ring = _ring(size, buffers or (RING if pipelined else 1))
         index = 0
         while True:
             buffer = ring[index]
@@ -412,7 +431,6 @@ class Transport:
         backoff: float = 0.25,
         max_backoff: float = 8.0,
         pool_size: int = 8,
-        ca_error: Callable[[CaFileError], Exception] | None = None,
     ) -> None:
         self.verify = verify
         self.follow = follow
@@ -421,7 +439,6 @@ class Transport:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.pool_size = pool_size
-        self._ca_error = ca_error or (lambda exc: PlatformCaError(f"« {exc.path} » : {exc.reason}."))
         self._tls: ssl.SSLContext | None = None
         self._pools: dict[str | None, urllib3.PoolManager] = {}
         self._direct_connections: DirectConnections | None = None
@@ -442,7 +459,7 @@ class Transport:
                 try:
                     self._tls = tls_context(self.verify)
                 except CaFileError as exc:
-                    raise self._ca_error(exc) from None
+                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
             return self._tls
 
     def proxy(self, url: str) -> str | None:
@@ -666,7 +683,7 @@ def fetch(
     content_type: str | None = None,
     accept: str | None = None,
     verify: Verify = True,
-    follow: RedirectRule = same_origin,
+    follow: RedirectRule | None = None,
     limit: int = 64 << 20,
     timeout: float = 30.0,
     retries: int = 2,
@@ -676,12 +693,13 @@ def fetch(
 
     For CRLs (GET), OCSP (POST application/ocsp-request) and timestamps (POST
     application/timestamp-query): same trust decision, proxies and redirect rule as the platform
-    transfers (by default a redirect is followed only within the URL's own origin). Transient
+    transfers; by default (`same_server`) a redirect is followed only within the URL's own origin,
+    or from http to https on the same host. Transient
     failures are retried `retries` times; then TransferError. `transport` reuses the connections
     of a longer-lived one (a batch of signatures); otherwise one is made and closed.
     """
     own = transport is None
-    used = transport or Transport(verify=verify, follow=follow, timeout=timeout, retries=retries)
+    used = transport or Transport(verify=verify, follow=follow or same_server, timeout=timeout, retries=retries)
     headers: dict[str, str] = {}
     if content_type:
         headers["Content-Type"] = content_type

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,42 +23,62 @@ from PySide6.QtWidgets import (
 )
 
 from assistant import APP_NAME, __version__
+from assistant.bridge.origins import OriginRegistry
 from assistant.i18n import N_, _
+from assistant.jobs.model import JobEvent
 from assistant.settings import Settings
 from assistant.ui.folder_questions import FolderQuestions
 from assistant.ui.icons import icon
 from assistant.ui.invoker import GuiInvoker
+from assistant.ui.labels import job_title, state_label
 from assistant.ui.pages.certificates import CertificatesPage
+from assistant.ui.pages.decrypt import DecryptPage
 from assistant.ui.pages.diagnostics import DiagnosticsPage
 from assistant.ui.pages.home import HomePage
 from assistant.ui.pages.jobs import JobsPage
 from assistant.ui.pages.prepare import PreparePage
+from assistant.ui.pages.settings import SettingsPage
 from assistant.ui.pages.sign_wizard import SignWizard
+from assistant.ui.pages.verify import VerifyPage
 from assistant.ui.pin_dialog import QtPinCallback
 
 if TYPE_CHECKING:
     from assistant.bridge.server import BridgeServer
     from assistant.jobs.engine import JobEngine
 
-#: (page key, navigation label)
-PAGES = (
-    ("home", N_("Accueil")),
-    ("certificates", N_("Mes certificats")),
-    ("sign", N_("Signer")),
-    ("prepare", N_("Préparer mon dépôt")),
-    ("jobs", N_("Traitements distants")),
-    ("diagnostics", N_("Test de configuration")),
+#: (page key, navigation label, indented under the heading above it); a key "" is a heading.
+#: The original assistant's sidebar; "Préparer mon dépôt" has its own line.
+NAVIGATION = (
+    ("home", N_("Accueil"), False),
+    ("", N_("Applications et outils locaux"), False),
+    ("sign", N_("Signer"), True),
+    ("verify", N_("Vérifier une signature"), True),
+    ("decrypt", N_("Déchiffrement hors ligne"), True),
+    ("certificates", N_("Mes certificats"), True),
+    ("prepare", N_("Préparer mon dépôt"), False),
+    ("jobs", N_("Traitements distants"), False),
+    ("diagnostics", N_("Test de configuration"), False),
+    ("settings", N_("Options avancées"), False),
 )
+#: (page key, label) of the pages, in the sidebar's order
+PAGES = tuple((key, label) for key, label, _indented in NAVIGATION if key)
+#: How many jobs the sidebar lists under "Traitements distants" (the most recent first).
+SIDEBAR_JOBS = 4
+KEY_ROLE = Qt.ItemDataRole.UserRole
 
 NAV_STYLE = """
 QListWidget#navigation { background: #1f4e8c; color: white; border: none; font-size: 11pt; outline: 0; }
 QListWidget#navigation::item { padding: 10px 14px; }
 QListWidget#navigation::item:selected { background: #f2f6fb; color: #1f4e8c; font-weight: bold; }
 QListWidget#navigation::item:hover:!selected { background: #2a5fa3; }
+QListWidget#navigation::item:disabled { color: #b9cbe6; font-size: 9pt; padding: 12px 14px 2px 14px; }
+QListWidget#navigation:focus { border: 2px solid #ffd166; }
 """
 
 
 class MainWindow(QMainWindow):
+    _engine_event = Signal(object)
+
     def __init__(
         self,
         engine: JobEngine,
@@ -88,7 +108,7 @@ class MainWindow(QMainWindow):
 
         left = QWidget()
         left.setStyleSheet("background: #1f4e8c;")
-        left.setFixedWidth(230)
+        left.setFixedWidth(260)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 12, 0, 12)
         version = _("Version {version}").format(version=__version__)
@@ -99,8 +119,18 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setStyleSheet(NAV_STYLE)
-        for _key, label in PAGES:
-            self.navigation.addItem(QListWidgetItem(_(label)))
+        self.navigation.setAccessibleName(_("Navigation"))
+        # Long names (English, a job's two lines) wrap instead of pushing a horizontal scroll bar.
+        self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.navigation.setWordWrap(True)
+        self.navigation.setTextElideMode(Qt.TextElideMode.ElideNone)
+        for key, label, indented in NAVIGATION:
+            item = QListWidgetItem(("    " if indented else "") + _(label))
+            item.setData(KEY_ROLE, key)
+            if not key:
+                item.setFlags(Qt.ItemFlag.NoItemFlags)  # a heading: neither selectable nor focusable
+            self.navigation.addItem(item)
+        self._job_items: dict[str, QListWidgetItem] = {}
         left_layout.addWidget(self.navigation, 1)
         row.addWidget(left)
 
@@ -127,21 +157,62 @@ class MainWindow(QMainWindow):
             "jobs": self.jobs,
             "diagnostics": self.diagnostics,
         }
+        self.verify = VerifyPage(engine)
+        self.decrypt = DecryptPage(engine)
+        self.settings_page = SettingsPage(settings, self._approved, self._revoke)
+        self.pages.update({"verify": self.verify, "decrypt": self.decrypt, "settings": self.settings_page})
         for key, _label in PAGES:
             self.stack.addWidget(self.pages[key])
         self._certificates_listed = False
         self.navigation.currentRowChanged.connect(self._on_navigation)
         self.navigation.setCurrentRow(0)
+        # "Traitements distants" lists the jobs live (Début, Fin, state), as the original does.
+        self._engine_event.connect(self._on_job_event)
+        self._unsubscribe = engine.subscribe(self._engine_event.emit)
 
     def _approved(self) -> list[str]:
         if self.bridge is not None:
             return list(self.bridge.registry.list())
         return list(self.settings.approved_origins)
 
+    def _revoke(self, origin: str) -> None:
+        registry = self.bridge.registry if self.bridge is not None else OriginRegistry()
+        registry.revoke(origin)
+
+    def _row_of(self, key: str) -> int:
+        return next(i for i in range(self.navigation.count()) if self.navigation.item(i).data(KEY_ROLE) == key)
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        job = event.job
+        item = self._job_items.get(job.id)
+        if item is None:
+            if job.state.terminal:
+                return
+            item = QListWidgetItem()
+            item.setData(KEY_ROLE, f"job:{job.id}")
+            self.navigation.insertItem(self._row_of("jobs") + 1, item)
+            self._job_items[job.id] = item
+            for old_id in list(self._job_items)[:-SIDEBAR_JOBS]:
+                old = self._job_items.pop(old_id)
+                self.navigation.takeItem(self.navigation.row(old))
+        started = job.started_at or job.created_at
+        when = _("Début {start}").format(start=started.astimezone().strftime("%H:%M:%S"))
+        if job.ended_at is not None:
+            when += " · " + _("Fin {end}").format(end=job.ended_at.astimezone().strftime("%H:%M:%S"))
+        item.setText(f"    {job_title(job.title_fr)}\n    {state_label(job.state.value)}\n    {when}")
+        item.setToolTip(f"{job_title(job.title_fr)} — {state_label(job.state.value)}\n{when}")
+
     def _on_navigation(self, row: int) -> None:
         if row < 0:
             return
-        key = PAGES[row][0]
+        key = str(self.navigation.item(row).data(KEY_ROLE))
+        if key.startswith("job:"):
+            card = self.jobs.cards.get(key[4:])
+            key = "jobs"
+            self.stack.setCurrentWidget(self.jobs)
+            if card is not None:
+                self.jobs.cards_scroll.ensureWidgetVisible(card)
+            return
         self.stack.setCurrentWidget(self.pages[key])
         if key == "home":
             self.home.refresh()
@@ -151,7 +222,7 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> None:
         """Bring the window forward on a page ("home", "certificates", "sign", "jobs", "diagnostics")."""
-        index = next(i for i, (name, _label) in enumerate(PAGES) if name == key)
+        index = self._row_of(key)
         if self.navigation.currentRow() == index:
             self._on_navigation(index)  # already there: bring its content up to date
         else:
@@ -164,7 +235,8 @@ class MainWindow(QMainWindow):
         self.activateWindow()
 
     def current_page(self) -> str:
-        return PAGES[self.navigation.currentRow()][0]
+        key = str(self.navigation.currentItem().data(KEY_ROLE))
+        return "jobs" if key.startswith("job:") else key
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.keep_running_in_tray:
@@ -176,6 +248,9 @@ class MainWindow(QMainWindow):
     def dispose(self) -> None:
         """Stop listening to the engine and release waiting workers (before the engine shuts down)."""
         self.invoker.close()
+        self._unsubscribe()
         self.sign.dispose()
         self.jobs.dispose()
+        self.verify.dispose()
+        self.decrypt.dispose()
 

@@ -100,8 +100,17 @@ export class AssistantClient {
    * @param {number} [options.timeoutMs] délai par tentative de détection
    * @param {Storage} [options.storage] où garder la clé d'accès de la page (localStorage par défaut)
    */
-  constructor({ urls = null, ports = DEFAULT_PORTS, timeoutMs = 1500, http = true, storage = null } = {}) {
+  constructor({
+    urls = null, ports = DEFAULT_PORTS, timeoutMs = 1500, http = true, storage = null, pull = null,
+    onPermissionPrompt = null,
+  } = {}) {
     this.urls = urls || candidateUrls(ports, { http });
+    // Mode association (« pull ») : { base: "/api/pull" } sur l'origine de la plateforme.
+    this.pull = pull;
+    this.mode = "bridge";
+    // Appelé avant la première requête vers l'assistant quand le navigateur va demander
+    // l'autorisation d'accès au réseau local (Local Network Access) : la page l'explique.
+    this.onPermissionPrompt = onPermissionPrompt;
     this.timeoutMs = timeoutMs;
     this.baseUrl = null;
     this.status = null;
@@ -143,7 +152,42 @@ export class AssistantClient {
    *   { online: false }                                                hors ligne.
    * `approved` est gardé pour compatibilité (= connected).
    */
+  /**
+   * L'autorisation du navigateur d'appeler la boucle locale depuis ce site (Local Network Access) :
+   * "granted", "prompt" (le navigateur demandera), "denied" (refusée) ou "unknown" (navigateur qui
+   * ne la connaît pas : Firefox < 147, Safari). Chrome 145+ : "loopback-network" ; Chrome 142-144 :
+   * "local-network-access".
+   */
+  async loopbackPermission() {
+    if (!globalThis.navigator || !navigator.permissions) return "unknown";
+    for (const name of ["loopback-network", "local-network-access"]) {
+      try {
+        return (await navigator.permissions.query({ name })).state;
+      } catch (_) { /* nom inconnu de ce navigateur */ }
+    }
+    return "unknown";
+  }
+
   async detect() {
+    const permission = await this.loopbackPermission();
+    if (permission === "denied") {
+      // Refusée par l'utilisateur ou par une stratégie : rien ne partira vers 127.0.0.1.
+      return { online: false, blocked: true, permission };
+    }
+    if (permission === "prompt" && this.onPermissionPrompt && !this._promptExplained) {
+      this._promptExplained = true; // une fois : la question du navigateur ne vient qu'une fois
+      try { this.onPermissionPrompt(); } catch (_) { /* affichage seulement */ }
+    }
+    const found = await this._probe();
+    if (!found.online) {
+      const after = await this.loopbackPermission();
+      if (after === "denied") return { online: false, blocked: true, permission: after };
+      return { online: false, permission: after };
+    }
+    return { ...found, permission };
+  }
+
+  async _probe() {
     const candidates = [];
     const foreign = [];
     const remembered = this.access && this.access.baseUrl;
@@ -254,6 +298,36 @@ export class AssistantClient {
     return { connected: false, submit };
   }
 
+  // -- mode association (pull) : l'assistant interroge la plateforme, sans pont local ----------
+
+  async _pullFetch(path, init = {}) {
+    if (!this.pull) throw new AssistantError("pull_unavailable", "Cette plateforme ne propose pas l'association du poste.");
+    const response = await fetch(`${this.pull.base}${path}`, { credentials: "same-origin", cache: "no-store", ...init });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new AssistantError((data && data.code) || `http_${response.status}`,
+        (data && (data.message || data.error)) || `Erreur ${response.status}`, { status: response.status });
+    }
+    return data;
+  }
+
+  /** { available, paired } : ce poste est-il associé à la plateforme (mode pull) ? */
+  async pullStatus() {
+    if (!this.pull) return { available: false, paired: false };
+    const data = await this._pullFetch("/status");
+    return { available: true, paired: Boolean(data && data.paired) };
+  }
+
+  /** Un code d'association et la commande à lancer sur le poste (assistant bridge pair …). */
+  pullCode() {
+    return this._pullFetch("/code", { method: "POST" });
+  }
+
+  /** Passe en mode association : les traitements sont déposés sur la plateforme, l'assistant les prend. */
+  usePull() {
+    this.mode = "pull";
+  }
+
   /** Oublie la clé d'accès de cette page (la connexion sera redemandée). */
   disconnect() {
     this._saveAccess(null);
@@ -303,7 +377,14 @@ export class AssistantClient {
   }
 
   /** Met un traitement en file (descripteur : voir docs/protocol.md) ; renvoie le traitement. */
-  queueJob(descriptor) {
+  async queueJob(descriptor) {
+    if (this.mode === "pull") {
+      const queued = await this._pullFetch("/jobs", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(descriptor),
+      });
+      return { id: queued.id, type: descriptor.type, state: "queued", mode: "pull",
+        title: "Traitement déposé : l'assistant du poste associé va le prendre en charge", progress: {} };
+    }
     return this._call("POST", "/v1/jobs", descriptor);
   }
 
@@ -316,6 +397,9 @@ export class AssistantClient {
   }
 
   cancelJob(id) {
+    if (this.mode === "pull") {
+      return Promise.reject(new AssistantError("pull_cancel", "En mode association, annulez le traitement dans l'assistant."));
+    }
     return this._call("POST", `/v1/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
@@ -330,6 +414,7 @@ export class AssistantClient {
    * en interrogeant GET /v1/jobs/{id}. Résout avec le traitement final.
    */
   async followJob(id, onEvent = () => {}) {
+    if (this.mode === "pull") return this._followPulled(id, onEvent);
     await this._ready();
     const notify = (kind, job) => {
       try { onEvent(kind, job); } catch (_) { /* l'affichage de la page ne doit pas casser le suivi */ }
@@ -366,6 +451,16 @@ export class AssistantClient {
       }
     } catch (_) { /* flux coupé : on continue en interrogeant */ }
     return this._poll(id, onEvent);
+  }
+
+  async _followPulled(id, onEvent) {
+    for (;;) {
+      const data = await this._pullFetch(`/jobs/${encodeURIComponent(id)}`);
+      const job = { ...(data.job || {}), id: (data.job && data.job.id) || id };
+      try { onEvent("state", job); } catch (_) { /* l'affichage de la page ne doit pas casser le suivi */ }
+      if (TERMINAL_STATES.includes(job.state) || job.state === "refused") return job;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 
   async _poll(id, onEvent) {
@@ -437,6 +532,47 @@ export function connectForm(doc, client, onDone) {
   return box;
 }
 
+/** Le texte qui prévient l'utilisateur de la question du navigateur (Local Network Access). */
+export const PERMISSION_PROMPT_TEXT =
+  "Votre navigateur va peut-être vous demander d'autoriser ce site à « accéder aux appareils et " +
+  "applications de votre réseau local » : acceptez, c'est ainsi que la page joint l'assistant installé " +
+  "sur votre poste (il n'écoute que sur votre ordinateur).";
+
+/**
+ * Le formulaire « Associer ce poste » (mode pull) : un code et la commande à lancer, puis attend
+ * que l'assistant se soit associé. `onPaired()` est appelé ensuite.
+ */
+export function pairingForm(doc, client, onPaired) {
+  const box = doc.createElement("div");
+  box.className = "assistant-association";
+  const button = doc.createElement("button");
+  button.type = "button";
+  button.className = "assistant-associer";
+  button.textContent = "Associer ce poste";
+  const info = doc.createElement("p");
+  info.className = "assistant-info";
+  box.append(button, info);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const code = await client.pullCode();
+      info.textContent = `Sur votre poste, lancez : ${code.command}`;
+      box.dataset.code = code.code;
+      for (;;) {
+        const status = await client.pullStatus();
+        if (status.paired) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      client.usePull();
+      onPaired();
+    } catch (error) {
+      info.textContent = error.message;
+      button.disabled = false;
+    }
+  });
+  return box;
+}
+
 /**
  * Affiche l'état de l'assistant dans `element`, avec le vocabulaire des plateformes :
  * « Etat de Mon Assistant Marchés Publics : En ligne / Hors ligne », et, hors ligne, ce qu'il faut
@@ -455,6 +591,20 @@ export function renderStatus(element, detection, { installLinks = DEFAULT_INSTAL
     strong.textContent = "En ligne";
     help.textContent =
       "L'application Mon Assistant Marchés Publics est lancée sur votre poste, et est prête à l'utilisation.";
+  } else if (detection.mode === "pull") {
+    element.dataset.state = "pull";
+    strong.textContent = "En ligne (association du poste)";
+    help.textContent =
+      "Votre navigateur ne joint pas l'assistant directement : les traitements sont déposés sur la " +
+      "plateforme et l'assistant de votre poste associé les prend en charge.";
+  } else if (detection.blocked) {
+    element.dataset.state = "blocked";
+    strong.textContent = "Accès refusé par le navigateur";
+    help.textContent =
+      "Votre navigateur a refusé à ce site l'accès aux applications de votre appareil (« accès au réseau " +
+      "local ») : l'assistant, même lancé, ne peut pas être joint depuis cette page. Autorisez-le dans les " +
+      "paramètres du site (icône à gauche de l'adresse), demandez à votre service informatique la stratégie " +
+      "indiquée par le test de configuration, ou associez ce poste à la plateforme.";
   } else if (detection.online) {
     element.dataset.state = "pending";
     strong.textContent = "En ligne (connexion requise)";

@@ -209,7 +209,7 @@ def test_offline_page_explains_what_to_install(tmp_path: Path, start_bridge, pag
             return {found, badge: badge.innerText, state: badge.dataset.state,
                     defaults: m.candidateUrls()};
         """)
-    assert result["found"] == {"online": False}
+    assert result["found"]["online"] is False and not result["found"].get("blocked")  # not installed, not refused
     assert result["state"] == "offline"
     assert "Etat de Mon Assistant Marchés Publics : Hors ligne" in result["badge"]
     assert "Télécharger l'application" in result["badge"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -229,3 +230,62 @@ def test_cancelled_deposit_publishes_nothing(bid: Bid, p12_credential: Credentia
     assert any(f.error is not None and f.error.code == "cancelled" for f in result.files)
     assert not destination.exists()
     assert sorted(p.name for p in bid.root.parent.iterdir()) == before  # no staging or work folder left
+
+
+def test_protected_pdf_and_hostile_zip_are_caught_before_signing(bid: Bid) -> None:
+    from tests.signing.conftest import make_pdf
+
+    make_pdf(bid.root / "Lot 2/Offre/Attestation protégée.pdf", encrypt_password="secret")
+    hostile = bid.root / "Lot 2/Offre/Pièces.zip"
+    with zipfile.ZipFile(hostile, "w") as archive:
+        archive.writestr("../../en dehors.pdf", b"%PDF-1.4 ...")
+    plan = make_plan(scan_bid(bid.root), _rules())
+    protected = plan.find("Lot 2/Offre/Attestation protégée.pdf")
+    assert protected.format is SignFormat.XADES  # PAdES cannot sign it: a detached signature instead
+    zipped = plan.find("Lot 2/Offre/Pièces.zip")
+    assert not zipped.sign_inside and "sort du dossier" in zipped.file.zip_problem
+    problems = {(p.code, p.file): p for p in find_problems(plan)}
+    assert problems[("pdf_not_signable", "Lot 2/Offre/Attestation protégée.pdf")].severity is Severity.WARNING
+    assert problems[("zip_unreadable", "Lot 2/Offre/Pièces.zip")].severity is Severity.WARNING
+    forced = find_problems(plan.with_format("Lot 2/Offre/Attestation protégée.pdf", "pades"))
+    assert any(p.code == "pdf_not_signable" and p.severity is Severity.ERROR for p in forced)
+
+
+def test_certificate_problems(bid: Bid, test_pki: pki.TestPki) -> None:
+    """An expired certificate is an error; a non-qualified one and one ending soon (or before the
+    deadline) are warnings, each naming the holder and the date."""
+    now = dt.datetime.now(dt.UTC)
+    deadline = now + dt.timedelta(days=60)
+    plan = make_plan(scan_bid(bid.root), _rules(deadline=deadline.isoformat()))
+
+    def codes(cert: object) -> dict[str, Severity]:
+        return {p.code: p.severity for p in find_problems(plan, certificate=cert, now=now) if p.code.startswith("certificate")}  # type: ignore[arg-type]
+
+    assert codes(test_pki.signer.certificate) == {}  # qualified, two years left
+    assert codes(test_pki.expired.certificate) == {"certificate_expired": Severity.ERROR}
+    plain = pki.issue("plain", "Paul Simple", test_pki.ca, key_usage={"non_repudiation"}, qc=False)
+    assert codes(plain.certificate) == {"certificate_not_qualified": Severity.WARNING}
+    soon = pki.issue("soon", "Anne Bientôt", test_pki.ca, key_usage={"non_repudiation"}, qc=True,
+                     not_after=now + dt.timedelta(days=45))  # fmt: skip
+    problems = [p for p in find_problems(plan, certificate=soon.certificate, now=now) if p.code == "certificate_expiring"]
+    assert len(problems) == 1 and "avant la date limite" in problems[0].message and "Anne Bientôt" in problems[0].message
+
+
+def test_summary_of_a_large_bid_stays_on_one_page(tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki) -> None:
+    from tests.signing.conftest import make_pdf
+
+    root = tmp_path / "Grande réponse"
+    for lot in ("Lot 1", "Lot 2", "Lot 3"):
+        (root / lot).mkdir(parents=True)
+        for i in range(9):
+            make_pdf(root / lot / f"Pièce {i}.pdf", f"{lot} {i}")
+        (root / lot / "BPU.xlsx").write_bytes(b"PK\x03\x04" + bytes(2000))
+    plan = make_plan(scan_bid(root), _rules())
+    outcome = prepare_deposit(plan, p12_credential, default_destination(root),
+                              trust_roots=[test_pki.root.certificate, test_pki.ca.certificate])  # fmt: skip
+    assert outcome.summary is not None and len(outcome.views) == 30
+    pages = subprocess.run(["pdfinfo", str(outcome.summary)], capture_output=True, check=True).stdout.decode()
+    assert re.search(r"Pages:\s+1\b", pages), pages
+    text = subprocess.run(["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True).stdout.decode()
+    assert "PADES — 9 acceptée(s)" in text and "XADES — 1 acceptée(s)" in text and "Lot 3" in text
+    assert "autre(s) point(s)" in text  # 10 duplicate names: 5 shown, the rest counted

@@ -143,3 +143,29 @@ def test_no_traceback_on_mutations(name: str, corpus: dict[str, Sample], test_pk
             assert sig.verdict_fr
 
     check()
+
+
+def test_cli_verifies_many_files_in_one_process(corpus: dict[str, Sample], test_pki: pki.TestPki) -> None:
+    names = ["openssl-cades-attached", "pyhanko-pades", "signxml-enveloped-exc-sha256", "xadesjs-detached-sha512"]
+    done = _cli(*(str(corpus[n].path) for n in names), "--trust", str(test_pki.ca_bundle), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["ok"] and len(data["reports"]) == 4
+    broken = _cli(str(corpus["pyhanko-pades-tampered"].path), str(corpus["pyhanko-pades"].path), "--trust",
+                  str(test_pki.ca_bundle))  # fmt: skip
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert broken.stdout.count("✓") == 1 and broken.stdout.count("✗") == 1
+
+
+def test_json_reports_follow_the_documented_schema(corpus: dict[str, Sample], test_pki: pki.TestPki) -> None:
+    """Every report of the corpus (all formats, valid or tampered) validates against docs/verification-report.schema.json."""
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "docs" / "verification-report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for name, sample in corpus.items():
+        report = verify_file(sample.path, detached_of=sample.data, trust_roots=_anchors(test_pki))
+        errors = sorted(validator.iter_errors(json.loads(json.dumps(report.to_dict()))), key=str)
+        assert not errors, (name, [e.message for e in errors[:3]])

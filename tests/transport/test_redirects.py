@@ -237,6 +237,24 @@ def test_uploads_and_reports_redirected_elsewhere_are_not_sent_there(
     assert [m for m, _p, _h, _b in platform.requests] == ["PUT", "PUT"]
 
 
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_verification_job_does_not_send_its_report_elsewhere(platform: _Server, elsewhere: dict[str, _Server], status: int) -> None:
+    """The job's report (PUT report_url) under the job's rule: the page's origin only."""
+    target = elsewhere["other-host"]
+    platform.redirects["/reports/"] = (status, target.url)
+    file = {"name": "pli.p7m", "url": platform.url + "/files/pli.p7m", "size": len(PAYLOAD), "sha256": DIGEST}
+    descriptor = {"version": 1, "type": "verify", "token": "jeton-0123456789abcdef", "params": {"files": [file], "report_url": platform.url + "/reports/r.json"}}
+
+    final = _run(descriptor, platform.url)
+
+    assert final is not None and final.state is JobState.FAILED, final
+    assert final.error.code == "redirect_refused", final.error
+    _assert_silent_refusal(final.error.message, status, target)
+    assert "(envoi du rapport)" in final.error.message
+    assert target.connections == 0 and target.requests == []
+    assert [(m, p) for m, p, _h, _b in platform.requests] == [("GET", "/files/pli.p7m"), ("PUT", "/reports/r.json")]
+
+
 def test_a_307_within_the_origin_sends_the_whole_body_again(platform: _Server, tmp_path: Path) -> None:
     platform.redirects["/uploads/"] = (307, platform.url + "/ailleurs")
     source = tmp_path / "enveloppe.bin"
@@ -326,3 +344,29 @@ def test_a_crl_moved_within_its_origin_is_fetched() -> None:
     finally:
         server.close()
     assert reply.status == 200 and reply.body == b"crl"
+
+
+def test_verification_downloads_redirected_elsewhere_are_refused(platform: _Server, elsewhere: dict[str, _Server]) -> None:
+    """Trusted lists, CRLs and OCSP fetched by `assistant verify --online` / `trusted-lists update`."""
+    from assistant.signing.errors import SigningCode
+    from assistant.signing.fetching import FetchError
+    from assistant.signing.fetching import fetch as fetch_document
+
+    target = elsewhere["other-host"]
+    platform.redirects["/tsl/"] = (302, target.url)
+    with pytest.raises(FetchError) as refused:
+        fetch_document(platform.url + "/tsl/FR.xml", what="liste de confiance")
+    assert refused.value.code == SigningCode.FETCH_REFUSED and "Redirection refusée" in refused.value.message_fr
+    assert target.connections == 0
+
+
+def test_a_service_may_move_from_http_to_https_on_the_same_host_only() -> None:
+    from assistant.transport import same_origin, same_server
+
+    assert same_server("http://crl.example.fr/ca.crl", "https://crl.example.fr/ca.crl")
+    assert same_server("http://crl.example.fr:80/ca.crl", "https://crl.example.fr:443/v2/ca.crl")
+    assert same_server("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b")
+    assert not same_server("https://crl.example.fr/ca.crl", "http://crl.example.fr/ca.crl")  # never down to http
+    assert not same_server("http://crl.example.fr/ca.crl", "https://autre.example.fr/ca.crl")
+    assert not same_server("http://127.0.0.1:8080/a", "https://127.0.0.1:8443/a")
+    assert not same_origin("http://crl.example.fr/ca.crl", "https://crl.example.fr/ca.crl")  # platforms: strict

@@ -45,8 +45,12 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         qtbot.addWidget(win)
         win.resize(1024, 768)
         win.show()
-        labels = [win.navigation.item(i).text() for i in range(win.navigation.count())]
-        assert labels == ["Accueil", "Mes certificats", "Signer", "Préparer mon dépôt", "Traitements distants", "Test de configuration"]
+        labels = [win.navigation.item(i).text().strip() for i in range(win.navigation.count())]
+        # The original's sidebar: the local tools under their heading, then the remote jobs.
+        assert labels == ["Accueil", "Applications et outils locaux", "Signer", "Vérifier une signature",
+                          "Déchiffrement hors ligne", "Mes certificats", "Préparer mon dépôt", "Traitements distants",
+                          "Test de configuration", "Options avancées"]
+        assert not win.navigation.item(1).flags() & Qt.ItemFlag.ItemIsSelectable
         assert win.windowTitle().startswith("Assistant Marchés Publics (")
         assert win.home.status.text() == "État de l'assistant : <b>En ligne</b>"
         assert win.home.bridge_url.text() == f"Adresse de connexion des plateformes : {bridge.url}"

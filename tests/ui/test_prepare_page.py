@@ -65,12 +65,15 @@ def test_prepare_page_signs_the_bid_once(
     page.resize(1000, 1500)
     page.show()
     qtbot.waitUntil(lambda: getattr(page, "certificates_listed", False), timeout=30_000)  # type: ignore[attr-defined]
-    page.load_folder(bid.root)
+    with qtbot.waitSignal(page.planned, timeout=30_000):  # type: ignore[attr-defined]
+        page.load_folder(bid.root)
     # The platform's published rules: its deadline, its upload test.
     page.rules_edit.setText(f"{demo.url}/api/deposit-rules")
-    with qtbot.waitSignal(page.rules_loaded, timeout=30_000) as loaded:  # type: ignore[attr-defined]
+    got: list[object] = []
+    page.rules_loaded.connect(got.append)
+    with qtbot.waitSignals([page.rules_loaded, page.planned], timeout=30_000):  # type: ignore[attr-defined]
         page.load_rules(page.rules_edit.text())
-    assert loaded.args[0] is not None and loaded.args[0].upload_test_url == f"{demo.url}/api/upload-test"
+    assert got and getattr(got[0], "upload_test_url", None) == f"{demo.url}/api/upload-test"
     assert "date limite de remise" in page.summary_label.text()
     qtbot.mouseClick(page.estimate_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "Envoi estimé" in page.estimate_label.text(), timeout=60_000)  # type: ignore[attr-defined]
@@ -140,7 +143,8 @@ def test_prepare_page_signs_the_bid_once(
 def test_a_folder_that_does_not_exist_is_said_in_french(qtbot: object, tmp_path: Path) -> None:
     page = PreparePage(Settings.load())
     qtbot.addWidget(page)  # type: ignore[attr-defined]
-    page.load_folder(tmp_path / "absent")
+    with qtbot.waitSignal(page.planned, timeout=30_000):  # type: ignore[attr-defined]
+        page.load_folder(tmp_path / "absent")
     assert page.table.rowCount() == 0
     assert "Dossier introuvable" in _lines(page.problem_list)[0]
     assert not page.sign_button.isEnabled()

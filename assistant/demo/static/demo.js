@@ -1,10 +1,15 @@
 // Page de la plateforme de démonstration : met chaque type de traitement en file via le pont
 // local de l'assistant (client JavaScript du pont) et affiche leur avancement.
-import { AssistantClient, renderStatus } from "/js/assistant-client.js";
+import { AssistantClient, PERMISSION_PROMPT_TEXT, pairingForm, renderStatus } from "/js/assistant-client.js";
 
 const params = new URLSearchParams(location.search);
 const bridge = params.get("bridge"); // ex. ?bridge=https://127.0.0.1:17443 (tests, ports non standard)
-const client = new AssistantClient(bridge ? { urls: [bridge] } : {});
+const badge = () => document.getElementById("etat-assistant");
+const client = new AssistantClient({
+  ...(bridge ? { urls: [bridge] } : {}),
+  pull: { base: "/api/pull" }, // l'association du poste quand le navigateur ne joint pas l'assistant
+  onPermissionPrompt: () => { badge().textContent = PERMISSION_PROMPT_TEXT; },
+});
 const OPEN_STEPS = [
   "Récupération des fichiers",
   "Récupération de la clé privée dans votre magasin de certificats",
@@ -93,9 +98,28 @@ async function queue(kind, query = "") {
   }
 }
 
+async function showStatus() {
+  const found = await client.detect();
+  if (found.connected || (found.online && !found.blocked)) {
+    // Not connected yet: the badge offers "Connecter l'assistant" (code shown by the assistant).
+    renderStatus(badge(), found, { client });
+    return;
+  }
+  // Blocked by the browser, or not reachable: the jobs can still run through the paired pull mode.
+  const pull = await client.pullStatus().catch(() => ({ available: false, paired: false }));
+  if (pull.paired) {
+    client.usePull();
+    renderStatus(badge(), { ...found, mode: "pull" });
+    return;
+  }
+  renderStatus(badge(), found);
+  if (pull.available) {
+    badge().appendChild(pairingForm(document, client, () => renderStatus(badge(), { ...found, mode: "pull" })));
+  }
+}
+
 async function main() {
-  // Not connected yet: the badge offers "Connecter l'assistant" (code shown by the assistant).
-  renderStatus(document.getElementById("etat-assistant"), await client.detect(), { client });
+  await showStatus();
   const consultations = await (await fetch("/api/consultations")).json();
   const body = document.querySelector("#consultations tbody");
   for (const c of consultations) {

@@ -10,8 +10,8 @@ from typing import TypeVar
 
 from assistant import paths
 from assistant.errors import AssistantError
+from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.descriptor import DescriptorError, origin_of_url
-from assistant.jobs.engine import JobContext, JobFailed
 from assistant.jobs.model import LOCAL_ORIGIN
 from assistant.jobs.params import DownloadParams, OpenParams
 from assistant.jobs.results import JobResult

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.errors import JobCode
 from assistant.jobs.params import DecryptParams
 from assistant.jobs.results import DecryptResult, FailedItem

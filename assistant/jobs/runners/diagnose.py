@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.params import DiagnoseParams
 from assistant.jobs.results import DiagnoseResult
 

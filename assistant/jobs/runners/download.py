@@ -14,19 +14,19 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
-from assistant.jobs.engine import JobContext, JobFailed
+from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
 from assistant.jobs.params import Consultation, DownloadParams
 from assistant.jobs.results import DownloadResult, FailedItem
 from assistant.jobs.runners.common import downloads_root, folder_name, load_params, platform_client
 from assistant.jobs.runners.durable import DurableRecorder
+from assistant.jobs.runners.growing_pool import GrowingPool
 from assistant.platform.client import (
     HashMismatchError,
     PlatformCaError,
@@ -40,6 +40,7 @@ from assistant.transport.errors import TransportCode
 log = logging.getLogger(__name__)
 
 DEFAULT_CONNECTIONS = 4
+MAX_CONNECTIONS = 16
 #: Progress is merged into the job at most this often (plus once at the end of each file):
 #: the engine's own throttle still costs a lock and a merge per call, thousands of them for
 #: hundreds of small files.
@@ -203,7 +204,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             continue
         todo.append(item)
 
-    client = platform_client(ctx, token, pool_size=DEFAULT_CONNECTIONS * 2)
+    client = platform_client(ctx, token, pool_size=MAX_CONNECTIONS * 2)
     recorder = DurableRecorder(ctx)
     failures: list[tuple[Item, AssistantError]] = []
     # Stops the workers after a failure that concerns every file (disk full, a refused
@@ -263,21 +264,24 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             return
 
     fatal: BaseException | None = None
+    connections = 0
     try:
-        workers = max(1, min(params.connections or DEFAULT_CONNECTIONS, 16))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
-            futures = [pool.submit(fetch, item) for item in todo]
-            done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                error = future.exception()
-                if error is not None:
-                    stop.cancel()  # the siblings stop promptly; what arrived stays for a resume
-                    for other in futures:
-                        other.cancel()
-                    if ctx.cancel.cancelled:
-                        raise CancelledError()
-                    fatal = error
-                    break
+        fixed = params.connections
+        # Without a number from the user, the link decides: 4 connections to start, more once the
+        # first files show the round trip leaves them waiting (platform.linkmeter).
+        sizes = [min(i.size, client.range_threshold) for i in todo]
+        mean_size = sum(sizes) / len(sizes) if sizes else 0.0
+        initial = max(1, min(fixed, MAX_CONNECTIONS)) if fixed else DEFAULT_CONNECTIONS
+        pool = GrowingPool(
+            todo, fetch, initial=initial, stop=stop, name="download",
+            wanted=(lambda: initial) if fixed else (lambda: client.meter.connections(mean_size)),
+        )  # fmt: skip
+        error = pool.run()
+        connections = pool.peak
+        if error is not None:
+            if ctx.cancel.cancelled:
+                raise CancelledError()
+            fatal = error
     finally:
         client.close()
         recorder.close()
@@ -291,6 +295,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         refetched_after_hash_mismatch=counters["refetched"],
         failed=tuple(FailedItem(item.rel, err.info()) for item, err in failures),
         folder=root.name,
+        connections=connections,
         destination=str(root),
         paths=tuple(str(i.dest) for i in items),
     )

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives import serialization
 
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.params import KeygenParams
 from assistant.jobs.results import KeygenResult
 from assistant.jobs.runners.common import platform_client

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.errors import AssistantError
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.errors import JobCode
 from assistant.keystores.base import Credential
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import OutputError
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.params import Consultation, Envelope, OpenParams, Pli, RemoteFile
 from assistant.jobs.results import OpenResult
 from assistant.jobs.runners.common import load_params, platform_client

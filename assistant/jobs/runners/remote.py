@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant import paths
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.params import RemoteFile
 from assistant.jobs.runners.common import platform_client
 from assistant.platform.client import HashMismatchError, PlatformClient

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.errors import Code
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.params import SignParams
 from assistant.jobs.results import SignedFile, SignResult
 from assistant.jobs.runners.common import batch_failed

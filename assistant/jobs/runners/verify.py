@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.jobs.engine import JobContext
+from assistant.jobs.context import JobContext
 from assistant.jobs.params import VerifyParams
 from assistant.jobs.results import FileVerification, VerifyResult
 from assistant.jobs.runners.remote import fetch_inputs, remote_files_job

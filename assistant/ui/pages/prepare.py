@@ -125,6 +125,7 @@ class PreparePage(QWidget):
 
     finished = Signal(object)
     rules_loaded = Signal(object)
+    planned = Signal(object)
 
     def __init__(self, settings: Settings, pin_callback: PinCallback = no_pin, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,6 +158,7 @@ class PreparePage(QWidget):
         layout.addWidget(section(_("1. Dossier de la réponse")))
         row = QHBoxLayout()
         self.folder_edit = QLineEdit()
+        self.folder_edit.setAccessibleName(_("Dossier de la réponse"))
         self.folder_edit.setPlaceholderText(_("Dossier contenant la candidature et l'offre (un sous-dossier par lot)"))
         self.folder_edit.setReadOnly(True)
         browse = QPushButton(_("Choisir le dossier…"))
@@ -167,6 +169,7 @@ class PreparePage(QWidget):
         rules_row = QHBoxLayout()
         self.rules_edit = QLineEdit()
         self.rules_edit.setObjectName("prepareRules")
+        self.rules_edit.setAccessibleName(_("Règles de dépôt"))
         self.rules_edit.setPlaceholderText(_("Règles de dépôt de la plateforme : adresse ou fichier (facultatif)"))
         load_rules_button = QPushButton(_("Charger les règles"))
         load_rules_button.clicked.connect(lambda: self.load_rules(self.rules_edit.text().strip()))
@@ -180,6 +183,7 @@ class PreparePage(QWidget):
         # 2. the files and their formats
         self.table = QTableWidget(0, 4)
         self.table.setObjectName("prepareFiles")
+        self.table.setAccessibleName(_("Fichiers de la réponse"))
         self.table.setHorizontalHeaderLabels([_("Fichier"), _("Lot"), _("Taille"), _("Format de signature")])
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -194,6 +198,7 @@ class PreparePage(QWidget):
         layout.addWidget(section(_("2. Points à vérifier avant le dépôt")))
         self.problem_list = QListWidget()
         self.problem_list.setObjectName("prepareProblems")
+        self.problem_list.setAccessibleName(_("Points à vérifier avant le dépôt"))
         self.problem_list.setWordWrap(True)
         self.problem_list.setMinimumHeight(110)
         layout.addWidget(self.problem_list)
@@ -215,6 +220,7 @@ class PreparePage(QWidget):
         self.page_spin.valueChanged.connect(lambda value: self._remember_stamp(replace(self.preview.placement, page=value or 1)))
         options.addWidget(self.page_spin, 1, 1)
         self.image_edit = QLineEdit(str(remembered.image) if remembered.image else "")
+        self.image_edit.setAccessibleName(_("Image de la signature visible"))
         self.image_edit.setPlaceholderText(_("Signature scannée (PNG ou JPEG), facultative"))
         image_button = QPushButton(_("Image…"))
         image_button.clicked.connect(self._choose_image)
@@ -232,6 +238,7 @@ class PreparePage(QWidget):
         cert_row = QHBoxLayout()
         self.cert_combo = QComboBox()
         self.cert_combo.setObjectName("prepareCertificate")
+        self.cert_combo.setAccessibleName(_("Certificat"))
         self.cert_combo.currentIndexChanged.connect(lambda _i: self._refresh_problems())
         refresh = QPushButton(_("Rechercher les certificats"))
         refresh.clicked.connect(self.refresh_certificates)
@@ -274,6 +281,7 @@ class PreparePage(QWidget):
         layout.addWidget(self.result_title)
         self.result_list = QListWidget()
         self.result_list.setObjectName("prepareResults")
+        self.result_list.setAccessibleName(_("Résultat"))
         self.result_list.setVisible(False)
         self.result_list.setMinimumHeight(150)
         layout.addWidget(self.result_list)
@@ -329,25 +337,37 @@ class PreparePage(QWidget):
         run_in_background(work, loaded, failed, name="prepare-rules")
 
     def load_folder(self, folder: Path, rules: Any = None) -> None:
-        """Scan the folder and show the proposal (fast: files are listed, not read)."""
-        from assistant.errors import AssistantError
+        """Scan the folder off the GUI thread (each PDF and ZIP is opened to check it can be signed)
+        and show the proposal; `planned` is emitted with the plan (None when the folder is unusable)."""
         from assistant.prepare.deposit import default_destination
         from assistant.prepare.plan import make_plan
         from assistant.prepare.rules import PlatformRules
         from assistant.prepare.scan import scan_bid
 
         self.folder_edit.setText(str(folder))
-        try:
-            plan = make_plan(scan_bid(folder, exclude=default_destination(folder)), rules or self.rules or PlatformRules())
-        except AssistantError as exc:
-            self.plan = None
-            self.table.setRowCount(0)
-            self._show_problems([], error=exc.message)
-            self.sign_button.setEnabled(False)
-            return
+        self.summary_label.setText(_("Analyse du dossier…"))
+        chosen = rules or self.rules or PlatformRules()
+
+        def work(_progress: Any) -> Any:
+            return make_plan(scan_bid(folder, exclude=default_destination(folder)), chosen)
+
+        run_in_background(work, self._show_plan, self._plan_failed, name="prepare-scan")
+
+    def _plan_failed(self, exc: Exception) -> None:
+        from assistant.errors import AssistantError
+
+        self.plan = None
+        self.table.setRowCount(0)
+        self.summary_label.setText("")
+        self._show_problems([], error=exc.message if isinstance(exc, AssistantError) else str(exc))
+        self.sign_button.setEnabled(False)
+        self.planned.emit(None)
+
+    def _show_plan(self, plan: BidPlan) -> None:
         self.plan = plan
         self._fill_table()
         self._refresh_problems()
+        self.planned.emit(plan)
 
     def _fill_table(self) -> None:
         from assistant.prepare.scan import FileKind

@@ -1,0 +1,191 @@
+""""Options avancées": what the user may set for the whole assistant — the timestamp server, the
+platforms allowed to use it and the authorities added for their HTTPS, the PKCS#11 modules of
+card readers, and the language. Saved to the settings file (never a secret; never from a page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.i18n import N_, _
+from assistant.settings import Settings
+from assistant.ui.widgets import ERROR_STYLE, page_header, section
+
+#: (setting value, French name); "" follows the system's language
+LANGUAGES = (("", N_("Langue du système")), ("fr", "Français"), ("en", "English"))
+
+
+class PathList(QWidget):
+    """A list of files or folders with Ajouter… / Retirer."""
+
+    def __init__(self, name: str, values: list[str], choose: Callable[[QWidget], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.list = QListWidget()
+        self.list.setObjectName(name)
+        self.list.setMaximumHeight(90)
+        self.list.addItems(values)
+        layout.addWidget(self.list, 1)
+        buttons = QVBoxLayout()
+        self.add_button = QPushButton(_("Ajouter…"))
+        self.add_button.setObjectName(name + "Add")
+        self.add_button.clicked.connect(lambda: self._add(choose(self)))
+        buttons.addWidget(self.add_button)
+        self.remove_button = QPushButton(_("Retirer"))
+        self.remove_button.setObjectName(name + "Remove")
+        self.remove_button.clicked.connect(self._remove)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def _add(self, value: str) -> None:
+        if value and value not in self.values():
+            self.list.addItem(value)
+
+    def _remove(self) -> None:
+        row = self.list.currentRow()
+        if row >= 0:
+            self.list.takeItem(row)
+
+    def values(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+
+def _choose_module(parent: QWidget) -> str:
+    chosen, _filter = QFileDialog.getOpenFileName(parent, _("Module PKCS#11 du lecteur de carte"), "", _("Bibliothèques (*.so *.dll *.dylib);;Tous les fichiers (*)"))
+    return chosen
+
+
+def _choose_ca(parent: QWidget) -> str:
+    chosen, _filter = QFileDialog.getOpenFileName(parent, _("Certificat d'autorité (PEM)"), "", _("Certificats (*.pem *.crt *.cer);;Tous les fichiers (*)"))
+    return chosen
+
+
+class SettingsPage(QWidget):
+    def __init__(self, settings: Settings, approved: Callable[[], list[str]], revoke: Callable[[str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._approved = approved
+        self._revoke = revoke
+        outer = QVBoxLayout(self)
+        outer.addWidget(page_header(_("Options avancées"), _("Réglages de l'assistant pour ce poste.")))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        scroll.setWidget(holder)
+        outer.addWidget(scroll, 1)
+
+        layout.addWidget(section(_("Signature")))
+        form = QFormLayout()
+        self.tsa = QLineEdit(settings.tsa_url)
+        self.tsa.setObjectName("settingsTsa")
+        self.tsa.setAccessibleName(_("Serveur d'horodatage"))
+        self.tsa.setPlaceholderText("https://horodatage.example.fr/tsa")
+        form.addRow(_("Serveur d'horodatage (RFC 3161) :"), self.tsa)
+        layout.addLayout(form)
+        tsa_hint = QLabel(_("Sans serveur d'horodatage, les signatures sont au niveau B-B (sans horodatage)."))
+        tsa_hint.setWordWrap(True)
+        tsa_hint.setStyleSheet("color: #555;")
+        layout.addWidget(tsa_hint)
+
+        layout.addWidget(section(_("Plateformes autorisées")))
+        row = QHBoxLayout()
+        self.origins = QListWidget()
+        self.origins.setObjectName("settingsOrigins")
+        self.origins.setAccessibleName(_("Plateformes autorisées"))
+        self.origins.setMaximumHeight(90)
+        row.addWidget(self.origins, 1)
+        self.revoke_button = QPushButton(_("Retirer l'autorisation"))
+        self.revoke_button.setObjectName("settingsRevoke")
+        self.revoke_button.clicked.connect(self._revoke_selected)
+        row.addWidget(self.revoke_button)
+        layout.addLayout(row)
+        layout.addWidget(QLabel(_("Autorités de certification ajoutées pour les plateformes (proxy d'entreprise, démonstration) :")))
+        self.cas = PathList("settingsCas", list(settings.platform_ca_files), _choose_ca)
+        self.cas.list.setAccessibleName(_("Autorités ajoutées pour les plateformes"))
+        layout.addWidget(self.cas)
+
+        layout.addWidget(section(_("Cartes à puce et clés USB")))
+        layout.addWidget(QLabel(_("Modules PKCS#11 ajoutés à la main (en plus de ceux trouvés sur le poste) :")))
+        self.modules = PathList("settingsModules", list(settings.pkcs11_modules), _choose_module)
+        self.modules.list.setAccessibleName(_("Modules PKCS#11"))
+        layout.addWidget(self.modules)
+
+        layout.addWidget(section(_("Langue")))
+        form = QFormLayout()
+        self.language = QComboBox()
+        self.language.setObjectName("settingsLanguage")
+        self.language.setAccessibleName(_("Langue"))
+        for value, name in LANGUAGES:
+            self.language.addItem(_(name) if value == "" else name, value)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        form.addRow(_("Langue de l'assistant :"), self.language)
+        layout.addLayout(form)
+        language_hint = QLabel(_("La nouvelle langue s'applique au prochain démarrage de l'assistant."))
+        language_hint.setStyleSheet("color: #555;")
+        layout.addWidget(language_hint)
+        layout.addStretch(1)
+
+        row = QHBoxLayout()
+        self.save_button = QPushButton(_("Enregistrer"))
+        self.save_button.setObjectName("settingsSave")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        row.addWidget(self.save_button)
+        self.message = QLabel()
+        self.message.setObjectName("settingsMessage")
+        self.message.setWordWrap(True)
+        row.addWidget(self.message, 1)
+        outer.addLayout(row)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.origins.clear()
+        origins = self._approved()
+        self.origins.addItems(origins)
+        self.revoke_button.setEnabled(bool(origins))
+
+    def _revoke_selected(self) -> None:
+        item = self.origins.currentItem()
+        if item is not None:
+            self._revoke(item.text())
+            self.refresh()
+
+    def save(self) -> bool:
+        """Check, then write the settings file (the other settings in it are kept)."""
+        tsa = self.tsa.text().strip()
+        if tsa and not tsa.startswith(("https://", "http://")):
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(_("L'adresse du serveur d'horodatage doit commencer par https:// ou http://."))
+            return False
+        missing = [p for p in self.cas.values() + self.modules.values() if not Path(p).is_file()]
+        if missing:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(_("Fichier introuvable : {path}").format(path=missing[0]))
+            return False
+        stored = Settings.load()
+        for target in (stored, self.settings):
+            target.tsa_url = tsa
+            target.platform_ca_files = self.cas.values()
+            target.pkcs11_modules = self.modules.values()
+            target.language = str(self.language.currentData())
+        stored.save()
+        self.message.setStyleSheet("color: #2e8b57;")
+        self.message.setText(_("Réglages enregistrés."))
+        return True

@@ -1,0 +1,199 @@
+"""CAdES and XAdES at B-LT: validation data fetched at signing time (CRL from a local server, OCSP
+from `openssl ocsp`), embedded, and enough to verify once those servers are gone."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+
+from assistant.signing import SignFormat, sign_files
+from assistant.signing.verify import embedded_validation_data, verify_file
+from tests import pki
+from tests.signing.conftest import CrlPki, Tsa
+
+
+def _source(folder: Path) -> Path:
+    path = folder / "Mémoire technique.docx"
+    path.write_bytes(b"Contenu du memoire " * 500)
+    return path
+
+
+@pytest.mark.parametrize("fmt", [SignFormat.CADES, SignFormat.XADES])
+def test_b_lt_with_crl_verifies_from_embedded_data(
+    tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki, fmt: SignFormat
+) -> None:
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    source = _source(tmp_path)
+    result = sign_files(credential, [source], fmt, level="B-LT", tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    assert result.output is not None, result.error
+    assert crl_pki.fetched  # fetched at signing time
+    fetched = len(crl_pki.fetched)
+    sig = verify_file(result.output, trust_roots=[test_pki.root.certificate]).signatures[0]  # no fetching
+    assert len(crl_pki.fetched) == fetched  # verification used what the signature carries
+    assert sig.ok, sig.problems
+    assert sig.format_label == f"{fmt.label} B-LT"
+    assert sig.revocation == "good"
+    assert sig.timestamp_valid
+
+
+def test_b_lt_cades_holds_under_hard_fail_without_network(
+    tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
+) -> None:
+    """The embedded CRL alone satisfies a validator that requires revocation data and may not fetch;
+    `openssl cms -verify` (the reference) still accepts the signature."""
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko_certvalidator import ValidationContext
+
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    source = _source(tmp_path)
+    output = sign_files(credential, [source], SignFormat.CADES, level="B-LT", tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0].output  # fmt: skip
+    assert output is not None
+    signed_data = cms.ContentInfo.load(output.read_bytes())["content"]
+    crls, ocsps = embedded_validation_data(signed_data)
+    assert crls
+    root = asn1_x509.Certificate.load(test_pki.root.cert_der)
+
+    def status(with_embedded: bool) -> bool:
+        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="hard-fail",
+                                    crls=crls if with_embedded else [], ocsps=ocsps if with_embedded else [])  # fmt: skip
+        with open(source, "rb") as fh:
+            result = asyncio.run(async_validate_detached_cms(fh, signed_data, signer_validation_context=context))
+        return bool(result.intact and result.valid and result.trusted)
+
+    assert status(with_embedded=True)
+    assert not status(with_embedded=False)  # the control: without them, hard-fail refuses
+    done = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(output), "-content",
+                           str(source), "-CAfile", str(test_pki.ca_bundle), "-purpose", "any", "-out", "/dev/null"],
+                          capture_output=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_b_lt_xades_is_accepted_by_xmlsec1(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki) -> None:
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    source = _source(tmp_path)
+    output = sign_files(credential, [source], SignFormat.XADES, level="B-LT", tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0].output  # fmt: skip
+    assert output is not None
+    done = subprocess.run(["xmlsec1", "--verify", "--trusted-pem", str(test_pki.root.files["cert"]),
+                           "--untrusted-pem", str(test_pki.ca.files["cert"]),
+                           "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties", output.name],
+                          capture_output=True, cwd=output.parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_b_t_has_no_revocation_answer_offline(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki) -> None:
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    output = (
+        sign_files(credential, [_source(tmp_path)], SignFormat.CADES, level="B-T", tsa_url=tsa.url).results[0].output
+    )
+    assert output is not None
+    sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
+    assert sig.format_label == "CADES B-T" and sig.revocation == "unknown"
+
+
+# --------------------------------------------------------------------------------------------
+# OCSP: `openssl ocsp` as the responder
+
+
+@dataclass
+class OcspPki:
+    url: str
+    good: pki.Issued
+    revoked: pki.Issued
+
+
+@pytest.fixture
+def ocsp_pki(tmp_path: Path, test_pki: pki.TestPki) -> Iterator[OcspPki]:
+    """`openssl ocsp` answers each request (index file, responder = the issuing CA), behind a small
+    HTTP server bound to 127.0.0.1 (openssl's own -port listens on every interface)."""
+    pki.require_tool("openssl")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    url = f"http://127.0.0.1:{server.server_address[1]}/ocsp"
+    good = pki.write_files(pki.issue("ocsp-good", "Claire Valide", test_pki.ca, qc=True, ocsp_url=url), tmp_path)
+    revoked = pki.write_files(pki.issue("ocsp-revoked", "Marc Révoqué", test_pki.ca, qc=True, ocsp_url=url), tmp_path)
+    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=700)).strftime("%y%m%d%H%M%SZ")
+    revoked_at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).strftime("%y%m%d%H%M%SZ")
+
+    def serial(item: pki.Issued) -> str:
+        text = format(item.certificate.serial_number, "X")
+        return text if len(text) % 2 == 0 else "0" + text  # openssl's index wants whole bytes
+
+    index = tmp_path / "index.txt"
+    index.write_text(
+        f"V\t{expiry}\t\t{serial(good)}\tunknown\t/CN=Claire Valide\n"
+        f"R\t{expiry}\t{revoked_at}\t{serial(revoked)}\tunknown\t/CN=Marc Revoque\n"
+    )
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with lock, tempfile.TemporaryDirectory(dir=tmp_path) as work:
+                request, response = Path(work) / "req.der", Path(work) / "resp.der"
+                request.write_bytes(body)
+                subprocess.run(
+                    ["openssl", "ocsp", "-index", str(index), "-rsigner", str(test_pki.ca.files["cert"]),
+                     "-rkey", str(test_pki.ca.files["key"]), "-CA", str(test_pki.ca.files["cert"]), "-nmin", "60",
+                     "-reqin", str(request), "-respout", str(response)],
+                    capture_output=True,
+                )  # fmt: skip
+                data = response.read_bytes() if response.exists() else b""
+            self.send_response(200 if data else 500)
+            self.send_header("Content-Type", "application/ocsp-response")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server.RequestHandlerClass = Handler
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield OcspPki(url, good, revoked)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_b_lt_with_ocsp_then_responder_gone(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, ocsp_pki: OcspPki) -> None:
+    credential = CrlPki("", ocsp_pki.good, ocsp_pki.good, []).credential(ocsp_pki.good, test_pki)
+    result = sign_files(credential, [_source(tmp_path)], SignFormat.CADES, level="B-LT", tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    output = result.output
+    assert output is not None, result.error
+    _crls, ocsps = embedded_validation_data(cms.ContentInfo.load(output.read_bytes())["content"])
+    assert ocsps and ocsps[0]["response_status"].native == "successful"
+    sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
+    assert sig.ok and sig.revocation == "good", sig.problems
+
+
+def test_revoked_certificate_found_by_ocsp(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, ocsp_pki: OcspPki) -> None:
+    credential = CrlPki("", ocsp_pki.revoked, ocsp_pki.revoked, []).credential(ocsp_pki.revoked, test_pki)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    source = _source(folder)
+    # B-LT refuses to promise long-term validity with a revoked certificate, and writes nothing.
+    result = sign_files(credential, [source], SignFormat.CADES, level="B-LT", tsa_url=tsa.url,
+                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    assert result.output is None and result.error is not None and result.error.code == "long_term_unavailable"
+    assert sorted(p.name for p in folder.iterdir()) == [source.name]
+    # A B-B signature of it, checked online: the responder says revoked.
+    output = sign_files(credential, [source], SignFormat.CADES).results[0].output
+    assert output is not None
+    sig = verify_file(output, trust_roots=[test_pki.root.certificate], allow_fetching=True).signatures[0]
+    assert sig.revocation == "revoked" and not sig.ok
+    assert "révoqué" in sig.verdict_fr
