@@ -18,6 +18,8 @@ from typing import Protocol
 
 from assistant.update.layout import start_command
 
+__all__ = ["AutostartStatus", "autostart_status", "set_autostart"]
+
 
 @dataclass(frozen=True)
 class AutostartStatus:

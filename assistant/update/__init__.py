@@ -12,3 +12,5 @@ Modules: `config` (settings + IT policy), `client` (check, download, stage: ngcl
 version that lets this assistant take remote jobs), `publish` (the publisher's side: `make release`
 and the demo platform's repository), `layout` (the per-user install's folders).
 """
+
+__all__ = ["apply", "client", "config", "errors", "gate", "layout", "publish", "scheduler", "versions"]

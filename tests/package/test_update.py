@@ -25,6 +25,9 @@ from assistant.demo.server import DemoPlatform
 from assistant.update.publish import RepositoryWriter
 from tests.package.conftest import APP_ID, Built, PackageUser, Publisher, new_user, unpack
 
+#: A platform the user approved: its pages' jobs are what the minimum version blocks.
+PLATFORM = "https://marches.example.fr"
+
 
 @pytest.fixture(scope="module")
 def demo(scratch: Path) -> Iterator[DemoPlatform]:
@@ -70,7 +73,7 @@ def scenario(built: Built, scratch: Path, publisher: Publisher, demo: DemoPlatfo
     user.run(["sh", str(folder / "install.sh"), "--user", "--no-autostart"])
     settings = user.home / ".config" / APP_ID / "settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
-    settings.write_text(json.dumps({"update_repository_url": f"{demo.url}/tuf", "approved_origins": [demo.url]}))
+    settings.write_text(json.dumps({"update_repository_url": f"{demo.url}/tuf", "approved_origins": [PLATFORM]}))
     user.give(user.home / ".config")
     app_root = user.home / ".local/share" / APP_ID / "app"
     return Scenario(user, user.home / ".local/bin" / APP_ID, app_root, RepositoryWriter(repo_dir, publisher.keys), demo.url)
@@ -180,17 +183,17 @@ def test_failed_start_rolls_back_and_the_minimum_version_blocks_remote_jobs(scen
         assert scenario.status(url)["version"] == built.version
         assert (scenario.app_root / "current").resolve().name == built.version
         assert not (scenario.app_root / "versions" / "9.0.0").exists()
-        descriptor = json.loads(urllib.request.urlopen(f"{scenario.demo_url}/api/descriptors/diagnose", timeout=20).read())
+        descriptor = {"version": 1, "type": "diagnose", "params": {"platform_url": f"{PLATFORM}/"}}
         ca = scenario.user.home / ".local/share" / APP_ID / "bridge" / "ca.pem"
         request = urllib.request.Request(
             f"{url}/v1/jobs", data=json.dumps(descriptor).encode(), method="POST",
-            headers={"Origin": scenario.demo_url, "Content-Type": "application/json"},
+            headers={"Origin": PLATFORM, "Content-Type": "application/json"},
         )  # fmt: skip
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(ca)), timeout=20)
         body = json.loads(refused.value.read())
-        assert body["error"]["code"] == "update_required" if isinstance(body.get("error"), dict) else body["code"] == "update_required"
-        assert "la version 9.0.0 au moins est requise" in json.dumps(body, ensure_ascii=False)
+        assert body["code"] == "update_required", body
+        assert "la version 9.0.0 au moins est requise" in body["message"]
     finally:
         err = _stop(proc)
     assert f"La mise à jour 9.0.0 n'a pas démarré : retour à la version {built.version}." in err
