@@ -134,3 +134,25 @@ def test_decrypt_a_downloaded_folder_offline(
     finally:
         window.dispose()
         engine.shutdown(wait=True)
+
+
+def test_sign_wizard_takes_dropped_files_and_says_why_a_choice_is_unavailable(
+    qtbot: Any, window: MainWindow, tmp_path: Path,
+) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window.show_page("sign")
+    wizard = window.sign
+    document = make_pdf(tmp_path / "Acte d'engagement.pdf")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(document)), QUrl.fromLocalFile(str(tmp_path / "absent.pdf"))])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    wizard.dropEvent(event)
+    assert [p.name for p, _combo in wizard.files] == ["Acte d'engagement.pdf"]  # the missing file is not added
+    wizard.go_to_certificates()
+    # No timestamp server configured: the option is greyed out and says why, beside it.
+    assert not wizard.timestamp.isEnabled() and wizard.timestamp_why.isVisible()
+    assert wizard.timestamp_why.text() == (
+        "Horodatage indisponible : aucun serveur d'horodatage n'est configuré (Options avancées)."
+    )
