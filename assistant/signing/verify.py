@@ -267,7 +267,9 @@ def _verify_file(
     path = Path(path)
     head = _read_head(path)
     context = _Context(trust_roots, allow_fetching)
-    if b"%PDF-" in head[:1024]:
+    # A DER CMS starts with a SEQUENCE tag; checked first, because an attached CMS holding a PDF
+    # has "%PDF-" within its first bytes too.
+    if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
         if detached_of is not None:
             raise _not_detached(
                 path, "un PDF signé contient lui-même le document", "a signed PDF contains the document"
@@ -292,9 +294,13 @@ def _read_head(path: Path) -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except FileNotFoundError as exc:
-        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND) from exc
+        raise InputFileError(
+            f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND
+        ) from exc
     except OSError as exc:
-        raise InputFileError(f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE) from exc
+        raise InputFileError(
+            f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE
+        ) from exc
     if not head:
         raise InputFileError(f"Le fichier {path.name} est vide.", f"{path.name} is empty.", code=SigningCode.EMPTY_FILE)
     return head
@@ -687,22 +693,13 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
     )
     for signer_info in signed_data["signer_infos"]:
         item = SignatureReport(SignFormat.CADES, packaging="attachée" if attached else "détachée")
-        # pyHanko validates a SignedData with one SignerInfo: give it each in turn, with the
-        # shared content and certificates (the signature covers neither the set nor its order).
-        # An attached content is given as if detached: the signature covers its octets and its
-        # content type, not the wrapper, and pyHanko then streams it like a detached file.
-        fields: dict[str, Any] = {
-            "version": signed_data["version"],
-            "digest_algorithms": signed_data["digest_algorithms"],
-            "encap_content_info": cms.ContentInfo({"content_type": signed_data["encap_content_info"]["content_type"]}),
-            "signer_infos": cms.SignerInfos([signer_info]),
-        }
-        for optional in ("certificates", "crls"):
-            if not isinstance(signed_data[optional], core.Void):
-                fields[optional] = signed_data[optional]
-        single = cms.SignedData(fields)
-        embedded = embedded_validation_data(signed_data)
-        vc = context.validation_context(others, embedded=embedded)
+        try:
+            single = _single_signer(signed_data, signer_info)
+            embedded = embedded_validation_data(signed_data)
+            vc = context.validation_context(others, embedded=embedded)
+        except Exception as exc:  # a structure asn1crypto cannot rebuild: a verdict, not a traceback
+            report.signatures.append(_unreadable(item, exc))
+            continue
         try:
             if attached:
                 status = asyncio.run(
@@ -748,6 +745,28 @@ def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_
         if item.level != "B-B" and item.timestamp_valid is False:
             item.level = "B-T"
     _fill_certificate_facts(item, status.signing_cert)
+
+
+def _single_signer(signed_data: Any, signer_info: Any) -> Any:
+    """`signed_data` with only `signer_info`, and its content detached.
+
+    pyHanko validates a SignedData with one SignerInfo: each is given in turn, with the shared
+    certificates (the signature covers neither the set nor its order). An attached content is
+    given as if detached: the signature covers its octets and its content type, not the wrapper,
+    and pyHanko then streams it like a detached file.
+    """
+    encap = signed_data["encap_content_info"]
+    fields: dict[str, Any] = {
+        "version": signed_data["version"],
+        "digest_algorithms": signed_data["digest_algorithms"],
+        # The same class as the original's (asn1crypto picks ContentInfo or EncapsulatedContentInfo by version).
+        "encap_content_info": type(encap)({"content_type": encap["content_type"]}),
+        "signer_infos": cms.SignerInfos([signer_info]),
+    }
+    for optional in ("certificates", "crls"):
+        if not isinstance(signed_data[optional], core.Void):
+            fields[optional] = signed_data[optional]
+    return cms.SignedData(fields)
 
 
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)
