@@ -21,6 +21,7 @@ from assistant.bridge.server import BridgeServer, BridgeStartError, candidate_po
 from assistant.errors import UsageError
 from assistant.i18n import _
 from assistant.settings import Settings
+from assistant.update.scheduler import on_started
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +130,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
 
         pollers = pairing.start_pollers(engine)
         lock.publish(bridge.describe() | {"demo_url": demo_url})
+        on_started(settings)  # keeps a just-installed update; daily update checks (assistant/update)
         if args.headless:
             return _wait_headless(bridge, demo_url)
         from assistant.ui.app import run_gui
