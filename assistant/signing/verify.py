@@ -74,6 +74,7 @@ class SignatureReport:
     packaging: str = ""  # "détachée" | "attachée" | "enveloppée" | "enveloppante" | "" (PDF)
     sub_filter: str = ""  # PDF: /SubFilter of the signature dictionary
     coverage: str = ""  # PDF: what the signature covers, in words
+    changes_permitted: bool | None = None  # PDF: False when later revisions change what it forbids
     field_name: str = ""  # PDF: the signature field
 
     @property
@@ -116,12 +117,17 @@ class SignatureReport:
             and self.valid_at_signing_time
             and self.revocation != "revoked"
             and self.timestamp_valid is not False
+            and self.changes_permitted is not False
         )
 
     @property
     def verdict_fr(self) -> str:
         if not (self.intact and self.signature_valid):
             return "Signature invalide : le document a été modifié ou la signature est altérée."
+        if self.changes_permitted is False:
+            return (
+                "Signature invalide : le document a été modifié après la signature d'une façon qu'elle n'autorise pas."
+            )
         if self.revocation == "revoked":
             return "Signature invalide : le certificat du signataire est révoqué."
         if not self.ok:
@@ -161,6 +167,7 @@ class SignatureReport:
             "revocation": self.revocation,
             "covers_whole_document": self.covers_whole_document,
             "coverage": self.coverage or None,
+            "changes_permitted": self.changes_permitted,
             "sub_filter": self.sub_filter or None,
             "field_name": self.field_name or None,
             "ok": self.ok,
@@ -532,6 +539,7 @@ def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: An
     item.covers_whole_document = coverage_name == "ENTIRE_FILE"
     docmdp_ok = getattr(status, "docmdp_ok", None)
     modification = getattr(status, "modification_level", None)
+    item.changes_permitted = coverage_name == "ENTIRE_FILE" or (coverage_name == "ENTIRE_REVISION" and bool(docmdp_ok))
     if coverage_name == "ENTIRE_FILE":
         item.coverage = "tout le fichier"
     elif coverage_name == "ENTIRE_REVISION":

@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import ignored_auth, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -41,6 +41,7 @@ CONFORMANCE = [
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
+    ignored_auth,  # replays a request that succeeded without its Authorization: it must be refused
 ]
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
@@ -87,7 +88,7 @@ def _check(run: Running, case: Any, headers: dict[str, str] | None) -> None:
     response = case.call(base_url=run.bridge.url, headers=headers, verify=str(run.bridge.identity.ca_path), timeout=30)
     assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
     # No spec mismatch: status documented for the operation, content type, body schema, headers.
-    case.validate_response(response, checks=CONFORMANCE)
+    case.validate_response(response, checks=CONFORMANCE, transport_kwargs={"verify": str(run.bridge.identity.ca_path)})
     if response.headers.get("Content-Type", "").startswith("application/json"):
         data = response.json()
         if response.status_code >= 400:
