@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPushButton
 
@@ -75,7 +76,10 @@ def test_verify_a_signed_pdf_and_a_detached_xades_then_export_the_report(
     shot(window, screens, "verify-xades")
 
 
-def test_advanced_options_are_saved_and_checked(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+def test_advanced_options_are_saved_and_checked(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the session's autostart entries
     window.show_page("settings")
     page = window.settings_page
     page.tsa.setText("horodatage.example.fr")
@@ -88,10 +92,20 @@ def test_advanced_options_are_saved_and_checked(qtbot: Any, window: MainWindow, 
     assert page.message.text() == f"Fichier introuvable : {tmp_path / 'absent.so'}"
     page.modules.list.clear()
     page.language.setCurrentIndex(page.language.findData("en"))
+    page.autostart.setChecked(True)
+    page.updates.setChecked(False)
     assert page.save()
     stored = Settings.load()
     assert (stored.tsa_url, stored.language, stored.pkcs11_modules) == ("https://horodatage.example.fr/tsa", "en", [])
+    assert stored.update_check is False
     assert page.message.text() == "Réglages enregistrés."
+    # Start with the session: the desktop's autostart entry, written for this user only.
+    from assistant.autostart import autostart_status
+
+    assert autostart_status().enabled
+    assert list((tmp_path / "config" / "autostart").glob("*.desktop"))
+    page.autostart.setChecked(False)
+    assert page.save() and not autostart_status().enabled
 
 
 def test_decrypt_a_downloaded_folder_offline(
