@@ -32,7 +32,11 @@ def _timed(cmd: list[str], **kwargs: object) -> tuple[float, int]:
 
 
 def _peak(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall time and peak RSS (MiB) of that one process (wait4's rusage, not the children's maximum)."""
+    """Wall time and peak RSS (MiB) of that one process (wait4's rusage, not the children's maximum).
+
+    The child's ru_maxrss starts from the RSS of this process at fork time (before exec): a small
+    tool's figure is an upper bound that may be this benchmark's own size, not the tool's.
+    """
     start = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _pid, status, usage = os.wait4(process.pid, 0)

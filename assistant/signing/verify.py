@@ -713,7 +713,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
                 status = asyncio.run(
                     async_validate_detached_cms(
                         report.attached_content or b"", single, signer_validation_context=vc,
-                        ts_validation_context=context.validation_context(others),
+                        ts_validation_context=vc,
                     )
                 )  # fmt: skip
             else:
@@ -722,7 +722,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
                     status = asyncio.run(
                         async_validate_detached_cms(
                             fh, single, signer_validation_context=vc,
-                            ts_validation_context=context.validation_context(others), chunk_size=1 << 20,
+                            ts_validation_context=vc, chunk_size=1 << 20,
                         )
                     )  # fmt: skip
         except OSError as exc:
@@ -758,10 +758,13 @@ def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_
 def _single_signer(signed_data: Any, signer_info: Any) -> Any:
     """`signed_data` with only `signer_info`, and its content detached.
 
-    pyHanko validates a SignedData with one SignerInfo: each is given in turn, with the shared
-    certificates (the signature covers neither the set nor its order). An attached content is
-    given as if detached: the signature covers its octets and its content type, not the wrapper,
-    and pyHanko then streams it like a detached file.
+    pyHanko validates a SignedData with one SignerInfo: each is given in turn. Its certificates
+    are put first when found by a cheap match (serial number, then the issuer's DER): pyHanko
+    compares issuer names with asn1crypto's string preparation, milliseconds per comparison,
+    for every certificate it scans. The other certificates still reach the path builder through
+    the validation context. An attached content is given as if detached: the signature covers
+    its octets and its content type, not the wrapper, and pyHanko then streams it like a
+    detached file.
     """
     encap = signed_data["encap_content_info"]
     fields: dict[str, Any] = {
@@ -771,10 +774,26 @@ def _single_signer(signed_data: Any, signer_info: Any) -> Any:
         "encap_content_info": type(encap)({"content_type": encap["content_type"]}),
         "signer_infos": cms.SignerInfos([signer_info]),
     }
-    for optional in ("certificates", "crls"):
-        if not isinstance(signed_data[optional], core.Void):
-            fields[optional] = signed_data[optional]
+    if not isinstance(signed_data["crls"], core.Void):
+        fields["crls"] = signed_data["crls"]
+    certificates = signed_data["certificates"]
+    if not isinstance(certificates, core.Void):
+        fields["certificates"] = _signer_first(certificates, signer_info["sid"])
     return cms.SignedData(fields)
+
+
+def _signer_first(certificates: Any, sid: Any) -> Any:
+    choices = list(certificates)
+    if sid.name == "issuer_and_serial_number":
+        serial = sid.chosen["serial_number"].native
+        issuer = sid.chosen["issuer"].dump()
+        matching = [
+            c for c in choices
+            if c.name == "certificate" and c.chosen.serial_number == serial and c.chosen.issuer.dump() == issuer
+        ]  # fmt: skip
+        if matching:
+            return cms.CertificateSet(matching)
+    return certificates
 
 
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)

@@ -133,6 +133,14 @@ def test_prepare_page_signs_the_bid_once(
     assert page.open_folder.isVisible() and page.open_summary.isVisible() and page.open_reports.isVisible()
     signed = next(outcome.result.folder.rglob("DC1 - *.pdf"))
     assert "Signature is Valid." in pdfsig(signed, pdfsig_nssdir)
+    # the stamp is where the click put it on page 1 (pdftoppm renders the signed page)
+    from tests.signing.test_stamp import _count, _dark, _region, _render
+
+    rendered = _render(signed, tmp_path / "dc1")
+    box = _region(rendered, placement)
+    assert _count(rendered, box, _dark) > 100
+    below = (0, min(box[3] + 3, rendered.size[1] - 1), rendered.size[0], rendered.size[1])
+    assert _count(rendered, below, _dark) == 0
 
     path = shot(page, screens, "preparer-mon-depot")
     if SCREENSHOT_DIR:
