@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "origins": ("origins", N_("Plateformes autorisées à utiliser l'assistant")),
     "platform-ca": ("platform_ca", N_("Autorités de certification ajoutées pour les plateformes")),
     "diagnose": ("diagnose", N_("Tester la configuration du poste")),
+    "autostart": ("autostart", N_("Démarrer l'assistant avec la session (on, off, status)")),
+    "update": ("update", N_("Mises à jour automatiques : vérifier, état")),
 }
 
 
@@ -78,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _choose_language()
     selected = _selected_command(argv)
+    if selected == "run":
+        from assistant.update.apply import apply_pending_update
+
+        if (code := apply_pending_update(argv)) is not None:
+            return code  # a staged update was installed and ran (assistant/update/apply.py)
     try:
         parser = build_parser(selected)
     except ModuleNotFoundError as exc:

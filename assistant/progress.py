@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.errors import CancelledError
+from assistant.i18n import N_
 
 
 class Phase(enum.StrEnum):
@@ -45,24 +46,24 @@ class Phase(enum.StrEnum):
 #: The sentence of each phase; `{item}`, `{items}` and `{subject}` come from the report.
 PHASE_LABELS_FR: dict[Phase, str] = {
     Phase.NONE: "",
-    Phase.FETCH_FILES: "Récupération des fichiers",
-    Phase.FETCH_FILES_TO_SIGN: "Récupération des fichiers à signer",
-    Phase.CHOOSE_SIGNING_CERTIFICATE: "Choix du certificat de signature",
-    Phase.SIGN: "Signature",
-    Phase.SIGN_FILE: "Signature du fichier {item} sur {items}",
-    Phase.SEND_SIGNATURES: "Envoi des signatures à la plateforme",
-    Phase.VERIFY_FILE: "Vérification du fichier {item} sur {items}",
-    Phase.DOWNLOAD_PLIS: "Téléchargement des plis chiffrés",
-    Phase.FETCH_ENVELOPES: "Récupération des fichiers descripteurs",
-    Phase.PRIVATE_KEY: "Récupération de la clé privée dans votre magasin de certificats",
-    Phase.DECRYPT_ENVELOPE: "Déchiffrement de l'enveloppe {item} sur {items}",
-    Phase.DECRYPTED: "Déchiffrement terminé",
-    Phase.EXTRACT_FILE: "Extraction du fichier {item} sur {items}",
-    Phase.CHECK: "Test {item} sur {items} : {subject}",
-    Phase.CHECKS_DONE: "Test de configuration terminé",
-    Phase.CREATE_BICLE: "Création du bi-clé de chiffrement",
-    Phase.SEND_CERTIFICATE: "Envoi du certificat public à la plateforme",
-    Phase.BICLE_CREATED: "Bi-clé créé",
+    Phase.FETCH_FILES: N_("Récupération des fichiers"),
+    Phase.FETCH_FILES_TO_SIGN: N_("Récupération des fichiers à signer"),
+    Phase.CHOOSE_SIGNING_CERTIFICATE: N_("Choix du certificat de signature"),
+    Phase.SIGN: N_("Signature"),
+    Phase.SIGN_FILE: N_("Signature du fichier {item} sur {items}"),
+    Phase.SEND_SIGNATURES: N_("Envoi des signatures à la plateforme"),
+    Phase.VERIFY_FILE: N_("Vérification du fichier {item} sur {items}"),
+    Phase.DOWNLOAD_PLIS: N_("Téléchargement des plis chiffrés"),
+    Phase.FETCH_ENVELOPES: N_("Récupération des fichiers descripteurs"),
+    Phase.PRIVATE_KEY: N_("Récupération de la clé privée dans votre magasin de certificats"),
+    Phase.DECRYPT_ENVELOPE: N_("Déchiffrement de l'enveloppe {item} sur {items}"),
+    Phase.DECRYPTED: N_("Déchiffrement terminé"),
+    Phase.EXTRACT_FILE: N_("Extraction du fichier {item} sur {items}"),
+    Phase.CHECK: N_("Test {item} sur {items} : {subject}"),
+    Phase.CHECKS_DONE: N_("Test de configuration terminé"),
+    Phase.CREATE_BICLE: N_("Création du bi-clé de chiffrement"),
+    Phase.SEND_CERTIFICATE: N_("Envoi du certificat public à la plateforme"),
+    Phase.BICLE_CREATED: N_("Bi-clé créé"),
 }
 
 
@@ -76,10 +77,10 @@ class Unit(enum.StrEnum):
 
 
 UNIT_LABELS_FR: dict[Unit, str] = {
-    Unit.CONSULTATION: "consultation",
-    Unit.PLI: "pli",
-    Unit.ENVELOPE: "enveloppe",
-    Unit.FILE: "fichier",
+    Unit.CONSULTATION: N_("consultation"),
+    Unit.PLI: N_("pli"),
+    Unit.ENVELOPE: N_("enveloppe"),
+    Unit.FILE: N_("fichier"),
 }
 
 

@@ -50,6 +50,12 @@ class Settings:
     bridge_port: int = 17443
     #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).
     language: str = ""
+    #: Automatic updates (assistant.update): look at start, then every `update_interval_hours`.
+    #: An IT policy file overrides these (assistant/update/config.py).
+    update_check: bool = True
+    #: The TUF repository (its metadata/ and targets/ folders' parent); empty: the publisher's.
+    update_repository_url: str = ""
+    update_interval_hours: float = 24
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

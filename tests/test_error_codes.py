@@ -30,6 +30,8 @@ CATALOGUES = [
     ("reports", "assistant.reports.errors", "ReportCode", "MEANINGS"),
     ("signing", "assistant.signing.errors", "SigningCode", "MEANINGS"),
     ("transport", "assistant.transport.errors", "TransportCode", "MEANINGS"),
+    ("update", "assistant.update.errors", "UpdateCode", "MEANINGS"),
+    ("autostart", "assistant.autostart.errors", "AutostartCode", "MEANINGS"),
 ]
 
 #: Calls whose positional argument at this index is an error code.

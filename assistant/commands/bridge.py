@@ -1,4 +1,5 @@
-"""`assistant bridge trust|untrust|status`: browsers' trust in the bridge's own CA.
+"""`assistant bridge trust|untrust|status|pair|unpair|pairings|lna-policy`: browsers' trust in the
+bridge's own CA, pairing with platforms, and the Local Network Access policy for IT.
 
 `trust` asks before touching anything (or takes `--yes`), then adds this installation's CA to
 Chrome's and every Firefox profile's NSS database (Linux), the CurrentUser Root store (Windows)
@@ -29,6 +30,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     unpair = sub.add_parser("unpair", help=_("dissocier ce poste d'une plateforme"))
     unpair.add_argument("url")
     sub.add_parser("pairings", help=_("lister les plateformes associées"))
+    lna = sub.add_parser("lna-policy", help=_("stratégie d'entreprise autorisant une plateforme à joindre l'assistant"))
+    lna.add_argument("url", help=_("adresse de la plateforme (https://…)"))
 
 
 def _confirm(question: str) -> bool:
@@ -61,9 +64,25 @@ def _pairing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lna_policy(url: str) -> int:
+    """The policies IT deploys so the platform's pages reach the assistant without a browser prompt."""
+    from assistant.bridge.guards import normalize_origin
+    from assistant.diagnostics.local_network import policy_texts
+
+    origin = normalize_origin(url.rstrip("/"))
+    if origin is None or not origin.startswith("https://"):
+        print(_("Adresse de plateforme invalide : « {url} » (attendu : https://…).").format(url=url), file=sys.stderr)
+        return 1
+    for where, text in policy_texts(origin).items():
+        print(f"# {where}\n{text}\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.action in ("pair", "unpair", "pairings"):
         return _pairing(args)
+    if args.action == "lna-policy":
+        return _lna_policy(args.url)
     if args.action == "trust":
         identity, _renewed = ca.ensure()
         if not args.yes and not _confirm(

@@ -21,6 +21,7 @@ from assistant.bridge.server import BridgeServer, BridgeStartError, candidate_po
 from assistant.errors import UsageError
 from assistant.i18n import _
 from assistant.settings import Settings
+from assistant.update.scheduler import on_started
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -125,10 +126,13 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             demo = _start_demo(settings)
             demo_url = str(demo.url)
             bridge.registry.approve(demo_url, persist=False)
+            if isinstance(interaction, HeadlessInteraction):
+                interaction.session_origins.add(demo_url)  # its page connects with the code printed on stderr
         from assistant.bridge import pairing
 
         pollers = pairing.start_pollers(engine)
         lock.publish(bridge.describe() | {"demo_url": demo_url})
+        on_started(settings)  # keeps a just-installed update; daily update checks (assistant/update)
         if args.headless:
             return _wait_headless(bridge, demo_url)
         from assistant.ui.app import run_gui

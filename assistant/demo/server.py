@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from assistant import PROTOCOL_VERSION, paths
-from assistant.demo import bigbid, upload_test
+from assistant.demo import bigbid, tuf_repository, upload_test
 from assistant.demo.content import Catalog, ContentSpec, build_content, build_sign_files
 from assistant.demo.material import DemoMaterial, ensure_material
 from assistant.demo.pull import PullSide
@@ -474,6 +474,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})
         elif path.startswith("/files/"):
             self._serve_file(path[len("/files/"):])
+        elif path.startswith(tuf_repository.PREFIX):
+            tuf_repository.serve(self, self.demo.data_dir, path)
         else:
             self._json(404, {"error": "not found"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from assistant.diagnostics import checks, network
+from assistant.diagnostics import checks, local_network, network
 from assistant.diagnostics.report import CheckResult, DiagnosticReport, not_checked
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.settings import Settings
@@ -23,6 +23,7 @@ def _steps(settings: Settings, platform_url: str | None) -> list[Step]:
         ("certificates", checks.LABEL_CERTIFICATES, lambda: checks.check_certificates(settings)),
         ("browsers", checks.LABEL_BROWSERS, checks.check_browsers),
         ("bridge_trust", checks.LABEL_BRIDGE_TRUST, checks.check_bridge_trust),
+        ("local_network", local_network.LABEL, lambda: local_network.check_local_network(platform_url)),
     ]
     if platform_url:
         steps.append(("net_http", network.LABEL_HTTP, lambda: network.check_platform(platform_url, extra_ca_files=settings.platform_ca_files)))

@@ -75,6 +75,40 @@ def default_cn(name: str) -> str:
     return f"Clé de déchiffrement de {name}"
 
 
+#: The rule a chosen password must follow, stated before the user types (French, English).
+PASSWORD_RULE = (
+    f"Au moins {MIN_PASSWORD_LENGTH} caractères mêlant minuscules, majuscules, chiffres et symboles, "
+    "ou une phrase de 20 caractères et plus.",
+    f"At least {MIN_PASSWORD_LENGTH} characters mixing lower case, upper case, digits and symbols, "
+    "or a passphrase of 20 characters or more.",
+)
+#: How many refused choices before the job stops (the user can always cancel earlier).
+NEW_PASSWORD_ATTEMPTS = 5
+
+
+def choose_new_password(pin_callback: PinCallback, label: str) -> str:
+    """Ask the user to choose a password: the rule said first, typed twice (the prompt checks that
+    both match), a password the rule refuses asked again with the reason rather than failing the job."""
+    reason = "Choisissez le mot de passe qui protégera ce bi-clé."
+    for attempt in range(NEW_PASSWORD_ATTEMPTS):
+        request = PinRequest(label, kind="password", new_secret=True, rule=PASSWORD_RULE[0], rule_en=PASSWORD_RULE[1],
+                             retry=attempt > 0, reason=reason)  # fmt: skip
+        password = pin_callback(request)
+        if password is None:
+            raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
+        try:
+            check_backup_password(password)
+        except BicleError as exc:
+            reason = f"{exc.message_fr} Choisissez-en un autre."
+            continue
+        return password
+    raise BicleError(
+        "Aucun mot de passe conforme n'a été choisi : bi-clé non créé.",
+        "No password following the rule was chosen: key pair not created.",
+        code=EnvelopeCode.WEAK_PASSWORD,
+    )
+
+
 def check_backup_password(password: str) -> None:
     """A password that protects every bid of the consultation: long, or long and varied."""
     classes = sum(
@@ -488,10 +522,7 @@ def _create_in_vault(name: str, cn: str, key_size: int, validity_days: int, pin_
     from assistant.keystores.vault import VaultStore, encrypt_p12, save_to_vault, vault_label, write_private_file
 
     if vault_password is None:
-        vault_password = pin_callback(PinRequest(vault_label(name), kind="password",
-                                                 reason="Choisissez le mot de passe qui protégera ce bi-clé"))  # fmt: skip
-        if vault_password is None:
-            raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
+        vault_password = choose_new_password(pin_callback, vault_label(name))
     check_backup_password(vault_password)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
 

@@ -31,6 +31,7 @@ from assistant.jobs.model import Job, JobEvent, JobState, JobType, utcnow
 from assistant.jobs.results import JobResult
 from assistant.progress import CancelToken
 from assistant.settings import Settings
+from assistant.update.gate import check_remote_jobs_allowed
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class JobEngine:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
             raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code=JobCode.ENGINE_CLOSED)
+        if origin != "local":  # an outdated assistant refuses pages' jobs until updated (issue 14)
+            check_remote_jobs_allowed()
         parsed = parse_descriptor(descriptor, origin, self.settings, loopback_http=self.loopback_http)
         job = Job(
             id=uuid.uuid4().hex,

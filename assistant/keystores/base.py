@@ -153,6 +153,11 @@ class PinRequest:
     retry: bool = False  # the previous attempt was wrong
     reason: str = ""  # why asked again, e.g. the key requires a PIN for every signature
     protected_path: bool = False  # PIN pad reader: the user types on the reader, return ""
+    #: A secret the user chooses now (a new vault's password): asked twice, with `rule` (French)
+    #: and `rule_en` stated before typing; `reason` then says why a previous choice was refused.
+    new_secret: bool = False
+    rule: str = ""
+    rule_en: str = ""
 
 
 #: Returns the PIN/password, or None when the user cancels.

@@ -148,15 +148,17 @@ def measure_upload(
     """Upload random bytes to the platform's test endpoint until one sample lasts `target_seconds`.
 
     Random bytes: a proxy or the link may compress, and a compressible sample would flatter the
-    rate. The sample that lasted longest gives the rate (the first ones are dominated by the
-    connection's start); the smallest request gives the per-file cost. Nothing is kept by the
-    platform (the endpoint discards what it receives).
+    rate. A first tiny request opens the connection (the deposit's uploads reuse theirs); a second
+    one, on the open connection, gives the per-file cost (a round trip and the platform's handling).
+    The longest sample, less that per-request cost, gives the transfer rate. Nothing is kept by
+    the platform (the endpoint discards what it receives).
     """
     from assistant.platform.client import PlatformClient
 
     client = PlatformClient(token, retries=1, verify=verify)  # type: ignore[arg-type]
     try:
         started = time.monotonic()
+        _timed(client, url, os.urandom(1024), cancel)  # opens the connection
         tiny = _timed(client, url, os.urandom(1024), cancel)
         size = FIRST_SAMPLE
         best = (size, _timed(client, url, os.urandom(size), cancel))
@@ -168,7 +170,8 @@ def measure_upload(
             if elapsed + size / rate > max_seconds:
                 break
             best = (size, _timed(client, url, os.urandom(size), cancel))
-        return UploadMeasure(best[0], best[1], min(tiny, best[1]))
+        request = min(tiny, best[1] / 2)
+        return UploadMeasure(best[0], best[1] - request, request)
     finally:
         client.close()
 

@@ -71,7 +71,7 @@ def summary_document(
         facts.append(("Durée estimée de l'envoi", f"{estimate.duration_text} à {estimate.rate_text}"))
         if estimate.latest_start is not None:
             facts.append(("Commencer l'envoi avant", estimate.latest_start.astimezone().strftime("%d/%m/%Y à %H:%M")))
-    rows = tuple((f"{v.format.label} — {'acceptée' if v.ok else 'REFUSÉE'}", v.label) for v in views)
+    rows = file_rows(views)
 
     codes = {p.code for p in problems}
     checks = (
@@ -95,15 +95,42 @@ def summary_document(
         Section("Contrôles", tuple(check_blocks)),
     ]
     if errors or warnings:
-        blocks.append(Section("Points d'attention", tuple(
-            Paragraph(p.message_fr, Tone.BAD if p.severity is Severity.ERROR else Tone.WARNING) for p in (*errors, *warnings)
-        )))  # fmt: skip
+        points = [*errors, *warnings]
+        shown = [Paragraph(p.message_fr, Tone.BAD if p.severity is Severity.ERROR else Tone.WARNING) for p in points[:MAX_POINTS]]
+        if len(points) > MAX_POINTS:
+            shown.append(Paragraph(f"… et {len(points) - MAX_POINTS} autre(s) point(s) : voir la liste complète dans "
+                                   "l'assistant (« Préparer mon dépôt » ou assistant prepare).", Tone.WARNING))  # fmt: skip
+        blocks.append(Section("Points d'attention", tuple(shown)))
     return Document(
         title="Récapitulatif du dépôt",
         subtitle=f"{plan.rules.platform + ' — ' if plan.rules.platform else ''}{plan.bid.root.name}",
         blocks=tuple(blocks),
         footer=f"Assistant Marchés Publics {__version__} — établi le {when:%d/%m/%Y à %H:%M}",
     )
+
+
+#: Beyond this many signatures the summary counts them per lot and format (one page), naming only
+#: those the buyer's check would refuse; every file keeps its own verification report.
+MAX_LISTED = 22
+#: The problems shown on the page (errors first); the rest is counted.
+MAX_POINTS = 5
+
+
+def file_rows(views: Sequence[BuyerView]) -> tuple[tuple[str, str], ...]:
+    if len(views) <= MAX_LISTED:
+        return tuple((f"{v.format.label} — {'acceptée' if v.ok else 'REFUSÉE'}", v.label) for v in views)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for view in views:
+        lot = view.label.split("/", 1)[0] if "/" in view.label else "—"
+        entry = counts.setdefault((lot, view.format.label), [0, 0])
+        entry[0 if view.ok else 1] += 1
+    rows = [
+        (f"{fmt} — {ok} acceptée(s)" + (f", {refused} REFUSÉE(S)" if refused else ""), lot)
+        for (lot, fmt), (ok, refused) in sorted(counts.items())
+    ]
+    rows += [(f"{v.format.label} — REFUSÉE", v.label) for v in views if not v.ok]
+    rows.append(("Détail", "un rapport de vérification par fichier, à côté du dossier à déposer"))
+    return tuple(rows)
 
 
 def _sha256() -> hashes.HashAlgorithm:

@@ -426,8 +426,10 @@ class TrustedListCache:
     def qualified_status(self, cert: x509.Certificate, moment: dt.datetime) -> QualifiedStatus:
         lists = self.lists()
         if not lists:
-            return QualifiedStatus(False, reason="aucune liste de confiance n'est disponible sur ce poste "
-                                                 "(assistant trusted-lists update)")  # fmt: skip
+            return QualifiedStatus(
+                False,
+                reason="aucune liste de confiance sur ce poste ; « assistant trusted-lists update » les télécharge",
+            )
         for tl in lists:
             for service in tl.services:
                 if not any(_issued_by(cert, ca) for ca in service.certificates):

@@ -74,6 +74,7 @@ class SignatureReport:
     packaging: str = ""  # "détachée" | "attachée" | "enveloppée" | "enveloppante" | "" (PDF)
     sub_filter: str = ""  # PDF: /SubFilter of the signature dictionary
     coverage: str = ""  # PDF: what the signature covers, in words
+    changes_permitted: bool | None = None  # PDF: False when later revisions change what it forbids
     field_name: str = ""  # PDF: the signature field
 
     @property
@@ -116,12 +117,17 @@ class SignatureReport:
             and self.valid_at_signing_time
             and self.revocation != "revoked"
             and self.timestamp_valid is not False
+            and self.changes_permitted is not False
         )
 
     @property
     def verdict_fr(self) -> str:
         if not (self.intact and self.signature_valid):
             return "Signature invalide : le document a été modifié ou la signature est altérée."
+        if self.changes_permitted is False:
+            return (
+                "Signature invalide : le document a été modifié après la signature d'une façon qu'elle n'autorise pas."
+            )
         if self.revocation == "revoked":
             return "Signature invalide : le certificat du signataire est révoqué."
         if not self.ok:
@@ -161,6 +167,7 @@ class SignatureReport:
             "revocation": self.revocation,
             "covers_whole_document": self.covers_whole_document,
             "coverage": self.coverage or None,
+            "changes_permitted": self.changes_permitted,
             "sub_filter": self.sub_filter or None,
             "field_name": self.field_name or None,
             "ok": self.ok,
@@ -267,7 +274,9 @@ def _verify_file(
     path = Path(path)
     head = _read_head(path)
     context = _Context(trust_roots, allow_fetching)
-    if b"%PDF-" in head[:1024]:
+    # A DER CMS starts with a SEQUENCE tag; checked first, because an attached CMS holding a PDF
+    # has "%PDF-" within its first bytes too.
+    if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
         if detached_of is not None:
             raise _not_detached(
                 path, "un PDF signé contient lui-même le document", "a signed PDF contains the document"
@@ -292,9 +301,13 @@ def _read_head(path: Path) -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except FileNotFoundError as exc:
-        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND) from exc
+        raise InputFileError(
+            f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND
+        ) from exc
     except OSError as exc:
-        raise InputFileError(f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE) from exc
+        raise InputFileError(
+            f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE
+        ) from exc
     if not head:
         raise InputFileError(f"Le fichier {path.name} est vide.", f"{path.name} is empty.", code=SigningCode.EMPTY_FILE)
     return head
@@ -526,6 +539,7 @@ def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: An
     item.covers_whole_document = coverage_name == "ENTIRE_FILE"
     docmdp_ok = getattr(status, "docmdp_ok", None)
     modification = getattr(status, "modification_level", None)
+    item.changes_permitted = coverage_name == "ENTIRE_FILE" or (coverage_name == "ENTIRE_REVISION" and bool(docmdp_ok))
     if coverage_name == "ENTIRE_FILE":
         item.coverage = "tout le fichier"
     elif coverage_name == "ENTIRE_REVISION":
@@ -687,28 +701,19 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
     )
     for signer_info in signed_data["signer_infos"]:
         item = SignatureReport(SignFormat.CADES, packaging="attachée" if attached else "détachée")
-        # pyHanko validates a SignedData with one SignerInfo: give it each in turn, with the
-        # shared content and certificates (the signature covers neither the set nor its order).
-        # An attached content is given as if detached: the signature covers its octets and its
-        # content type, not the wrapper, and pyHanko then streams it like a detached file.
-        fields: dict[str, Any] = {
-            "version": signed_data["version"],
-            "digest_algorithms": signed_data["digest_algorithms"],
-            "encap_content_info": cms.ContentInfo({"content_type": signed_data["encap_content_info"]["content_type"]}),
-            "signer_infos": cms.SignerInfos([signer_info]),
-        }
-        for optional in ("certificates", "crls"):
-            if not isinstance(signed_data[optional], core.Void):
-                fields[optional] = signed_data[optional]
-        single = cms.SignedData(fields)
-        embedded = embedded_validation_data(signed_data)
-        vc = context.validation_context(others, embedded=embedded)
+        try:
+            single = _single_signer(signed_data, signer_info)
+            embedded = embedded_validation_data(signed_data)
+            vc = context.validation_context(others, embedded=embedded)
+        except Exception as exc:  # a structure asn1crypto cannot rebuild: a verdict, not a traceback
+            report.signatures.append(_unreadable(item, exc))
+            continue
         try:
             if attached:
                 status = asyncio.run(
                     async_validate_detached_cms(
                         report.attached_content or b"", single, signer_validation_context=vc,
-                        ts_validation_context=context.validation_context(others),
+                        ts_validation_context=vc,
                     )
                 )  # fmt: skip
             else:
@@ -717,7 +722,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
                     status = asyncio.run(
                         async_validate_detached_cms(
                             fh, single, signer_validation_context=vc,
-                            ts_validation_context=context.validation_context(others), chunk_size=1 << 20,
+                            ts_validation_context=vc, chunk_size=1 << 20,
                         )
                     )  # fmt: skip
         except OSError as exc:
@@ -748,6 +753,47 @@ def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_
         if item.level != "B-B" and item.timestamp_valid is False:
             item.level = "B-T"
     _fill_certificate_facts(item, status.signing_cert)
+
+
+def _single_signer(signed_data: Any, signer_info: Any) -> Any:
+    """`signed_data` with only `signer_info`, and its content detached.
+
+    pyHanko validates a SignedData with one SignerInfo: each is given in turn. Its certificates
+    are put first when found by a cheap match (serial number, then the issuer's DER): pyHanko
+    compares issuer names with asn1crypto's string preparation, milliseconds per comparison,
+    for every certificate it scans. The other certificates still reach the path builder through
+    the validation context. An attached content is given as if detached: the signature covers
+    its octets and its content type, not the wrapper, and pyHanko then streams it like a
+    detached file.
+    """
+    encap = signed_data["encap_content_info"]
+    fields: dict[str, Any] = {
+        "version": signed_data["version"],
+        "digest_algorithms": signed_data["digest_algorithms"],
+        # The same class as the original's (asn1crypto picks ContentInfo or EncapsulatedContentInfo by version).
+        "encap_content_info": type(encap)({"content_type": encap["content_type"]}),
+        "signer_infos": cms.SignerInfos([signer_info]),
+    }
+    if not isinstance(signed_data["crls"], core.Void):
+        fields["crls"] = signed_data["crls"]
+    certificates = signed_data["certificates"]
+    if not isinstance(certificates, core.Void):
+        fields["certificates"] = _signer_first(certificates, signer_info["sid"])
+    return cms.SignedData(fields)
+
+
+def _signer_first(certificates: Any, sid: Any) -> Any:
+    choices = list(certificates)
+    if sid.name == "issuer_and_serial_number":
+        serial = sid.chosen["serial_number"].native
+        issuer = sid.chosen["issuer"].dump()
+        matching = [
+            c for c in choices
+            if c.name == "certificate" and c.chosen.serial_number == serial and c.chosen.issuer.dump() == issuer
+        ]  # fmt: skip
+        if matching:
+            return cms.CertificateSet(matching)
+    return certificates
 
 
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)

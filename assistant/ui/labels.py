@@ -8,7 +8,13 @@ itself (a job's own `label`) is shown as the platform wrote it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from assistant.i18n import N_, _
+from assistant.progress import PHASE_LABELS_FR, UNIT_LABELS_FR
+
+if TYPE_CHECKING:
+    from assistant.jobs.model import Progress
 
 #: job type -> its French name (the same words as jobs.model.JobType.title_fr)
 JOB_TITLES = {
@@ -40,3 +46,21 @@ def job_title(title: str) -> str:
 
 def state_label(state: str) -> str:
     return _(STATE_LABELS[state]) if state in STATE_LABELS else state
+
+
+def progress_label(progress: Progress) -> str:
+    """The job's current phase in the user's language, made from its numbers (never parsed)."""
+    template = PHASE_LABELS_FR.get(progress.phase, "")
+    if not template:
+        return ""
+    return _(template).format(item=progress.item, items=progress.items, subject=progress.subject)
+
+
+def element_text(progress: Progress) -> str:
+    """"pli 2 sur 5, enveloppe 1 sur 3", or the element's name, in the user's language."""
+    if progress.element:
+        return progress.element
+    return ", ".join(
+        _("{unit} {index} sur {total}").format(unit=_(UNIT_LABELS_FR[count.unit]), index=count.index, total=count.total)
+        for count in progress.position
+    )

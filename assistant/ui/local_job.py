@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 
 from assistant.i18n import _, localized
 from assistant.jobs.model import Job, JobEvent, JobState
+from assistant.ui.labels import element_text, progress_label
 from assistant.ui.outcomes import describe
 from assistant.ui.widgets import ERROR_STYLE, StatusLine
 
@@ -131,13 +132,13 @@ class LocalJobPanel(QWidget):
         if job.state is JobState.WAITING_USER:
             self.status.set("running", _("En attente de votre action (code PIN, choix du certificat ou confirmation)…"))
         elif not job.state.terminal:
-            self.status.set("running", progress.label or _("Traitement en cours…"))
+            self.status.set("running", progress_label(progress) or _("Traitement en cours…"))
         if progress.percent is not None:
             self.bar.setRange(0, 100)
             self.bar.setValue(progress.percent)
         elif not job.state.terminal:
             self.bar.setRange(0, 0)
-        element = progress.element_text
+        element = element_text(progress)
         self.element.setText(_("Élément en cours : {element}").format(element=element) if element else "")
         self.element.setVisible(bool(element) and not job.state.terminal)
         if not job.state.terminal:

@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
 
         left = QWidget()
         left.setStyleSheet("background: #1f4e8c;")
-        left.setFixedWidth(230)
+        left.setFixedWidth(260)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 12, 0, 12)
         version = _("Version {version}").format(version=__version__)
@@ -120,6 +120,10 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigation")
         self.navigation.setStyleSheet(NAV_STYLE)
         self.navigation.setAccessibleName(_("Navigation"))
+        # Long names (English, a job's two lines) wrap instead of pushing a horizontal scroll bar.
+        self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.navigation.setWordWrap(True)
+        self.navigation.setTextElideMode(Qt.TextElideMode.ElideNone)
         for key, label, indented in NAVIGATION:
             item = QListWidgetItem(("    " if indented else "") + _(label))
             item.setData(KEY_ROLE, key)
@@ -195,7 +199,7 @@ class MainWindow(QMainWindow):
         when = _("Début {start}").format(start=started.astimezone().strftime("%H:%M:%S"))
         if job.ended_at is not None:
             when += " · " + _("Fin {end}").format(end=job.ended_at.astimezone().strftime("%H:%M:%S"))
-        item.setText(f"    {job_title(job.title_fr)}\n    {state_label(job.state.value)} · {when}")
+        item.setText(f"    {job_title(job.title_fr)}\n    {state_label(job.state.value)}\n    {when}")
         item.setToolTip(f"{job_title(job.title_fr)} — {state_label(job.state.value)}\n{when}")
 
     def _on_navigation(self, row: int) -> None:

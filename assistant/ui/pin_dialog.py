@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.i18n import _
+from assistant.i18n import _, localized
 from assistant.keystores.base import PinRequest, PinState
 from assistant.ui.invoker import GuiClosedError, GuiInvoker
 
@@ -32,6 +32,12 @@ INFO_STYLE = "color: #1f4e8c;"
 
 def texts_for(request: PinRequest) -> tuple[str, str, str]:
     """(window title, heading, field label) in the user's language for this request."""
+    if request.new_secret:
+        return (
+            _("Nouveau mot de passe"),
+            _("Choisissez le mot de passe de « {store} ».").format(store=request.store_label),
+            _("Nouveau mot de passe :"),
+        )
     if request.kind == "password":
         return (
             _("Mot de passe"),
@@ -47,6 +53,8 @@ def texts_for(request: PinRequest) -> tuple[str, str, str]:
 
 def warning_for(request: PinRequest) -> str:
     """The line in red above the field, or "" when there is nothing to warn about."""
+    if request.new_secret:
+        return request.reason if request.retry else ""
     wrong = _("Mot de passe incorrect.") if request.kind == "password" else _("Code PIN incorrect.")
     if request.state is PinState.FINAL_TRY:
         return (wrong + " " if request.retry else "") + (
@@ -77,12 +85,19 @@ class PinDialog(QDialog):
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
 
+        self.new_secret = request.new_secret
         self.reason = QLabel(request.reason)
         self.reason.setObjectName("pinReason")
         self.reason.setWordWrap(True)
         self.reason.setStyleSheet(INFO_STYLE)
-        self.reason.setVisible(bool(request.reason))
+        self.reason.setVisible(bool(request.reason) and not (request.new_secret and request.retry))
         layout.addWidget(self.reason)
+        # A password the user chooses: the rule is stated before typing.
+        self.rule = QLabel(_("Règle : {rule}").format(rule=localized(request.rule, request.rule_en)))
+        self.rule.setObjectName("pinRule")
+        self.rule.setWordWrap(True)
+        self.rule.setVisible(request.new_secret and bool(request.rule))
+        layout.addWidget(self.rule)
 
         self.warning = QLabel(warning_for(request))
         self.warning.setObjectName("pinWarning")
@@ -105,6 +120,22 @@ class PinDialog(QDialog):
         else:
             layout.addWidget(self.field_label)
             layout.addWidget(self.field)
+        self.field.setAccessibleName(field_label.rstrip(" :"))
+        # Chosen passwords are typed twice; the dialog accepts only two equal entries.
+        self.confirm = QLineEdit()
+        self.confirm.setObjectName("pinConfirm")
+        self.confirm.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)
+        self.confirm.setAccessibleName(_("Confirmation du mot de passe"))
+        self.confirm_label = QLabel(_("Confirmez le mot de passe :"))
+        self.mismatch = QLabel(_("Les deux saisies sont différentes."))
+        self.mismatch.setObjectName("pinMismatch")
+        self.mismatch.setStyleSheet(WARNING_STYLE)
+        self.mismatch.setVisible(False)
+        if request.new_secret and not request.protected_path:
+            layout.addWidget(self.confirm_label)
+            layout.addWidget(self.confirm)
+            layout.addWidget(self.mismatch)
 
         self.buttons = QDialogButtonBox()
         self.ok_button = self.buttons.addButton(
@@ -119,8 +150,18 @@ class PinDialog(QDialog):
 
         if not request.protected_path:
             self.ok_button.setEnabled(False)
-            self.field.textChanged.connect(lambda text: self.ok_button.setEnabled(bool(text)))
+            self.field.textChanged.connect(lambda _text: self._update_ok())
+            self.confirm.textChanged.connect(lambda _text: self._update_ok())
             self.field.setFocus()
+
+    def _update_ok(self) -> None:
+        first = self.field.text()
+        if not self.new_secret:
+            self.ok_button.setEnabled(bool(first))
+            return
+        second = self.confirm.text()
+        self.mismatch.setVisible(bool(second) and second != first)
+        self.ok_button.setEnabled(bool(first) and first == second)
 
     def take_answer(self) -> str:
         """The typed secret, removed from the widget at once."""
@@ -128,6 +169,7 @@ class PinDialog(QDialog):
             return ""
         value = self.field.text()
         self.field.clear()
+        self.confirm.clear()
         return value
 
 
@@ -139,6 +181,7 @@ def start_pin_dialog(request: PinRequest, parent: QWidget | None, reply: Callabl
     def finished(code: int) -> None:
         answer = dialog.take_answer() if code == QDialog.DialogCode.Accepted.value else None
         dialog.field.clear()
+        dialog.confirm.clear()
         dialog.deleteLater()
         reply(answer)
 

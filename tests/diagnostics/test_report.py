@@ -37,7 +37,7 @@ def test_report_lists_every_prerequisite_and_reports_progress(platform_cert: tup
     with https_server(platform_cert) as server:
         report = run_diagnostics(Settings(), platform_url=server.url, progress=updates.append)
     ids = [check.id for check in report.checks]
-    for expected in ("os", "assistant", "runtime", "stores", "certificates", "browsers", "bridge_trust",
+    for expected in ("os", "assistant", "runtime", "stores", "certificates", "browsers", "bridge_trust", "local_network",
                      "net_proxy", "net_dns", "net_tcp", "net_tls", "net_http", "net_clock"):
         assert expected in ids, ids
     assert report.get("os").status is Status.OK  # type: ignore[union-attr]
@@ -45,7 +45,7 @@ def test_report_lists_every_prerequisite_and_reports_progress(platform_cert: tup
     # Chromium is installed by the project's setup: the browsers line names it with its version.
     assert "Chromium" in report.get("browsers").value  # type: ignore[union-attr]
     labels = [u.label for u in updates]
-    assert labels[0] == "Test 1 sur 9 : Système d'exploitation"
+    assert labels[0] == "Test 1 sur 10 : Système d'exploitation"
     assert labels[-1] == "Test de configuration terminé"
 
 

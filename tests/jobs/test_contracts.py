@@ -164,3 +164,25 @@ def test_progress_labels_are_made_from_numbers() -> None:
     assert where.element_text == "pli 2 sur 5, enveloppe 1 sur 3, fichier 3 sur 3"
     assert label_fr(Phase.CHECK, 3, 9, "Navigateurs") == "Test 3 sur 9 : Navigateurs"
     assert all(label_fr(phase, 1, 2, "x") or phase is Phase.NONE for phase in Phase)
+
+
+def test_a_runner_gets_only_its_own_parameter_class(assistant_home: Any) -> None:
+    from assistant.jobs.context import JobContext, RunnerEntry
+    from assistant.jobs.engine import JobEngine
+    from assistant.jobs.interaction import HeadlessInteraction
+
+    seen: list[SignParams] = []
+
+    def sign_runner(ctx: JobContext, params: SignParams) -> JobResult:
+        seen.append(params)
+        return SignResult(0, (), SHA)
+
+    engine = JobEngine(interaction=HeadlessInteraction(), workers=1)
+    try:
+        engine.register_runner(JobType.DIAGNOSE, RunnerEntry(SignParams, sign_runner))  # the wrong table entry
+        job = engine.submit({"version": 1, "type": "diagnose", "params": {}}, ORIGIN)
+        final = engine.wait(job.id, timeout=10)
+    finally:
+        engine.shutdown()
+    assert final is not None and final.state is JobState.FAILED and seen == []
+    assert final.error is not None and final.error.code == "internal"

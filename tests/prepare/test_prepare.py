@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -268,3 +269,23 @@ def test_certificate_problems(bid: Bid, test_pki: pki.TestPki) -> None:
                      not_after=now + dt.timedelta(days=45))  # fmt: skip
     problems = [p for p in find_problems(plan, certificate=soon.certificate, now=now) if p.code == "certificate_expiring"]
     assert len(problems) == 1 and "avant la date limite" in problems[0].message and "Anne Bientôt" in problems[0].message
+
+
+def test_summary_of_a_large_bid_stays_on_one_page(tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki) -> None:
+    from tests.signing.conftest import make_pdf
+
+    root = tmp_path / "Grande réponse"
+    for lot in ("Lot 1", "Lot 2", "Lot 3"):
+        (root / lot).mkdir(parents=True)
+        for i in range(9):
+            make_pdf(root / lot / f"Pièce {i}.pdf", f"{lot} {i}")
+        (root / lot / "BPU.xlsx").write_bytes(b"PK\x03\x04" + bytes(2000))
+    plan = make_plan(scan_bid(root), _rules())
+    outcome = prepare_deposit(plan, p12_credential, default_destination(root),
+                              trust_roots=[test_pki.root.certificate, test_pki.ca.certificate])  # fmt: skip
+    assert outcome.summary is not None and len(outcome.views) == 30
+    pages = subprocess.run(["pdfinfo", str(outcome.summary)], capture_output=True, check=True).stdout.decode()
+    assert re.search(r"Pages:\s+1\b", pages), pages
+    text = subprocess.run(["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True).stdout.decode()
+    assert "PADES — 9 acceptée(s)" in text and "XADES — 1 acceptée(s)" in text and "Lot 3" in text
+    assert "autre(s) point(s)" in text  # 10 duplicate names: 5 shown, the rest counted

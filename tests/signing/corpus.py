@@ -126,6 +126,18 @@ def _cms_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_data:
             samples.append(
                 Sample(f"{name}-tampered", "cms", out, tampered_data, label, tampered=True, packaging=packaging)
             )
+    for inner, label in ((folder / "inner.pdf", "pdf"), (folder / "inner.zip", "zip")):
+        if label == "pdf":
+            shutil.copy(folder / "source.pdf", inner)
+        else:
+            import zipfile
+
+            with zipfile.ZipFile(inner, "w") as archive:
+                archive.writestr("offre/memoire.txt", "Mémoire technique " * 200)
+        out = folder / f"openssl-cades-attached-{label}.p7m"
+        _run(["openssl", "cms", "-sign", "-binary", "-nodetach", "-cades", "-in", str(inner), *chain, *rsa_signer,
+              "-outform", "DER", "-out", str(out)])  # fmt: skip
+        samples.append(Sample(f"openssl-cades-attached-{label}", "cms", out, None, "CADES B-B", packaging="attachée"))
     pem = folder / "openssl-cades-pem.p7s"
     _run(["openssl", "cms", "-sign", "-binary", "-in", str(data), *chain, *rsa_signer, "-cades", "-outform", "PEM",
           "-out", str(pem)])  # fmt: skip
@@ -360,7 +372,7 @@ def build_corpus(
     tampered_data.write_bytes(_flip_after(data.read_bytes(), b"lot 2"))
     pdf = make_pdf(folder / "source.pdf", "Prix 1000 EUR")
     document = _xml_document(folder / "offre.xml")
-    samples = [
+    samples: list[Sample] = [
         *_cms_samples(folder, test_pki, data, tampered_data),
         *_pyhanko_samples(folder, test_pki, pdf, tsa_url),
         *_endesive_samples(folder, test_pki, data, tampered_data),

@@ -116,7 +116,17 @@ def test_cli_report_in_three_formats(corpus: dict[str, Sample], tmp_path: Path, 
     assert [s["format_label"] for s in data["signatures"]] == ["CADES B-B", "CADES B-B"]
 
 
-@pytest.mark.parametrize("name", ["signxml-enveloped-c14n10-sha256", "openssl-cades-attached", "pyhanko-pades"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "signxml-enveloped-c14n10-sha256",
+        "xadesjs-detached-sha512",
+        "openssl-cades-attached",
+        "openssl-cades-two-signers",
+        "pyhanko-pades",
+        "pyhanko-adbe-pkcs7",
+    ],
+)
 def test_no_traceback_on_mutations(name: str, corpus: dict[str, Sample], test_pki: pki.TestPki, tmp_path: Path) -> None:
     """Random byte mutations of corpus files: a report or a clear error, never anything else."""
     from hypothesis import HealthCheck, given, settings
@@ -169,3 +179,19 @@ def test_json_reports_follow_the_documented_schema(corpus: dict[str, Sample], te
         report = verify_file(sample.path, detached_of=sample.data, trust_roots=_anchors(test_pki))
         errors = sorted(validator.iter_errors(json.loads(json.dumps(report.to_dict()))), key=str)
         assert not errors, (name, [e.message for e in errors[:3]])
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"), [("openssl-cades-attached-pdf", "PDF"), ("openssl-cades-attached-zip", "ZIP")]
+)
+def test_attached_cms_holding_a_pdf_or_a_zip(
+    name: str, kind: str, corpus: dict[str, Sample], tmp_path: Path, test_pki: pki.TestPki
+) -> None:
+    """Neither taken for a damaged PDF nor for a detached signature: verified, and its content saved."""
+    copy = tmp_path / "Offre signée.p7m"
+    copy.write_bytes(corpus[name].path.read_bytes())
+    report = verify_file(copy, trust_roots=_anchors(test_pki))
+    assert report.ok and report.to_dict()["attached_content"] == kind
+    saved = report.save_attached_content()
+    assert saved.name == f"Offre signée.{kind.lower()}"
+    assert saved.read_bytes()[:4] in (b"%PDF", b"PK\x03\x04")

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QListWidget, QPushButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPushButton
 
 from assistant.jobs.engine import JobEngine
 from assistant.jobs.model import JobState
@@ -23,7 +24,7 @@ from tests.envelopes.conftest import Recipients
 from tests.envelopes.conftest import recipients as recipients
 from tests.envelopes.test_folder_cli import _consultation
 from tests.signing.conftest import make_pdf, p12_credential, p12_pin  # noqa: F401 - fixtures
-from tests.ui.conftest import shot, wait_for_dialog
+from tests.ui.conftest import shot, visible_top_level, wait_for_dialog
 
 
 def test_verify_a_signed_pdf_and_a_detached_xades_then_export_the_report(
@@ -75,7 +76,10 @@ def test_verify_a_signed_pdf_and_a_detached_xades_then_export_the_report(
     shot(window, screens, "verify-xades")
 
 
-def test_advanced_options_are_saved_and_checked(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
+def test_advanced_options_are_saved_and_checked(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the session's autostart entries
     window.show_page("settings")
     page = window.settings_page
     page.tsa.setText("horodatage.example.fr")
@@ -88,10 +92,20 @@ def test_advanced_options_are_saved_and_checked(qtbot: Any, window: MainWindow, 
     assert page.message.text() == f"Fichier introuvable : {tmp_path / 'absent.so'}"
     page.modules.list.clear()
     page.language.setCurrentIndex(page.language.findData("en"))
+    page.autostart.setChecked(True)
+    page.updates.setChecked(False)
     assert page.save()
     stored = Settings.load()
     assert (stored.tsa_url, stored.language, stored.pkcs11_modules) == ("https://horodatage.example.fr/tsa", "en", [])
+    assert stored.update_check is False
     assert page.message.text() == "Réglages enregistrés."
+    # Start with the session: the desktop's autostart entry, written for this user only.
+    from assistant.autostart import autostart_status
+
+    assert autostart_status().enabled
+    assert list((tmp_path / "config" / "autostart").glob("*.desktop"))
+    page.autostart.setChecked(False)
+    assert page.save() and not autostart_status().enabled
 
 
 def test_decrypt_a_downloaded_folder_offline(
@@ -134,3 +148,56 @@ def test_decrypt_a_downloaded_folder_offline(
     finally:
         window.dispose()
         engine.shutdown(wait=True)
+
+
+def test_sign_wizard_takes_dropped_files_and_says_why_a_choice_is_unavailable(
+    qtbot: Any, window: MainWindow, tmp_path: Path,
+) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window.show_page("sign")
+    wizard = window.sign
+    document = make_pdf(tmp_path / "Acte d'engagement.pdf")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(document)), QUrl.fromLocalFile(str(tmp_path / "absent.pdf"))])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    wizard.dropEvent(event)
+    assert [p.name for p, _combo in wizard.files] == ["Acte d'engagement.pdf"]  # the missing file is not added
+    wizard.go_to_certificates()
+    # No timestamp server configured: the option is greyed out and says why, beside it.
+    assert not wizard.timestamp.isEnabled() and wizard.timestamp_why.isVisible()
+    assert wizard.timestamp_why.text() == (
+        "Horodatage indisponible : aucun serveur d'horodatage n'est configuré (Options avancées)."
+    )
+
+
+def test_a_chosen_password_is_typed_twice_and_a_refused_one_is_asked_again(
+    qtbot: Any, window: MainWindow, engine: JobEngine,
+) -> None:
+    # A bi-clé in the assistant's vault: the user chooses the vault's password.
+    job = engine.submit({"version": 1, "type": "keygen", "params": {"name": "Jeanne Dupont", "store": "vault"}}, "local")
+    dialog = wait_for_dialog(qtbot, "pinDialog")
+    rule = dialog.findChild(QLabel, "pinRule")
+    assert rule is not None and rule.isVisible() and rule.text().startswith("Règle : Au moins ")  # said before typing
+    field, confirm = dialog.findChild(QLineEdit, "pinField"), dialog.findChild(QLineEdit, "pinConfirm")
+    ok = dialog.findChild(QPushButton, "pinOk")
+    field.setText("demo")
+    confirm.setText("dema")
+    assert not ok.isEnabled() and dialog.findChild(QLabel, "pinMismatch").isVisible()
+    confirm.setText("demo")
+    assert ok.isEnabled()
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+    # "demo" breaks the rule: asked again with the reason, the job still waiting (not failed).
+    qtbot.waitUntil(lambda: visible_top_level("pinDialog") is not None and visible_top_level("pinDialog") is not dialog, timeout=15000)
+    again = wait_for_dialog(qtbot, "pinDialog")
+    warning = again.findChild(QLabel, "pinWarning")
+    assert warning.isVisible() and warning.text().startswith("Mot de passe trop faible")
+    current = engine.get(job.id)
+    assert current is not None and not current.state.terminal
+    strong = "Offres-2026-Mairie!"
+    again.findChild(QLineEdit, "pinField").setText(strong)
+    again.findChild(QLineEdit, "pinConfirm").setText(strong)
+    qtbot.mouseClick(again.findChild(QPushButton, "pinOk"), Qt.MouseButton.LeftButton)
+    final = engine.wait(job.id, timeout=60)
+    assert final is not None and final.state is JobState.SUCCEEDED, final and final.error

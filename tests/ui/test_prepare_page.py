@@ -133,6 +133,14 @@ def test_prepare_page_signs_the_bid_once(
     assert page.open_folder.isVisible() and page.open_summary.isVisible() and page.open_reports.isVisible()
     signed = next(outcome.result.folder.rglob("DC1 - *.pdf"))
     assert "Signature is Valid." in pdfsig(signed, pdfsig_nssdir)
+    # the stamp is where the click put it on page 1 (pdftoppm renders the signed page)
+    from tests.signing.test_stamp import _count, _dark, _region, _render
+
+    rendered = _render(signed, tmp_path / "dc1")
+    box = _region(rendered, placement)
+    assert _count(rendered, box, _dark) > 100
+    below = (0, min(box[3] + 3, rendered.size[1] - 1), rendered.size[0], rendered.size[1])
+    assert _count(rendered, below, _dark) == 0
 
     path = shot(page, screens, "preparer-mon-depot")
     if SCREENSHOT_DIR:
@@ -148,3 +156,28 @@ def test_a_folder_that_does_not_exist_is_said_in_french(qtbot: object, tmp_path:
     assert page.table.rowCount() == 0
     assert "Dossier introuvable" in _lines(page.problem_list)[0]
     assert not page.sign_button.isEnabled()
+
+
+def test_the_page_in_english_has_no_french_left(qtbot: object, qapp: object, tmp_path: Path) -> None:
+    from assistant import i18n
+    from tests.ui.test_language import FRENCH, visible_texts
+
+    before = i18n.current_language()
+    i18n.set_language("en")
+    try:
+        bid = make_bid(tmp_path)
+        page = PreparePage(Settings.load())
+        qtbot.addWidget(page)  # type: ignore[attr-defined]
+        page.resize(1000, 1500)
+        page.show()
+        with qtbot.waitSignal(page.planned, timeout=30_000):  # type: ignore[attr-defined]
+            page.load_folder(bid.root)
+        texts = [(name, text) for name, text in visible_texts(page) if str(bid.root) not in text]
+        # file names are the user's own (French) words; everything the page itself says is English
+        own = [(n, t) for n, t in texts if not any(f.file.name in t or f.file.lot in t for f in page.plan.files)]  # type: ignore[union-attr]
+        french = [(n, t) for n, t in own if FRENCH.search(t)]
+        assert french == [], french
+        problems = [page.problem_list.item(i).text() for i in range(page.problem_list.count())]
+        assert any("appears in several lots" in p for p in problems), problems
+    finally:
+        i18n.set_language(before)

@@ -53,6 +53,7 @@ class DiagnosticsPage(QWidget):
         row.addWidget(QLabel(_("Adresse de la plateforme :")))
         self.url = QLineEdit(platform_url)
         self.url.setObjectName("diagnosticUrl")
+        self.url.setAccessibleName(_("Adresse de la plateforme"))
         self.url.setPlaceholderText("https://marches.example.fr")
         row.addWidget(self.url, 1)
         layout.addLayout(row)
@@ -76,6 +77,7 @@ class DiagnosticsPage(QWidget):
 
         self.table = QTableWidget(0, 2)
         self.table.setObjectName("diagnosticTable")
+        self.table.setAccessibleName(_("Résultat"))
         self.table.setHorizontalHeaderLabels([_("Prérequis"), _("Résultat")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -88,6 +88,7 @@ class HomePage(QWidget):
         row = QHBoxLayout()
         self.origins = QListWidget()
         self.origins.setObjectName("approvedOrigins")
+        self.origins.setAccessibleName(_("Plateformes autorisées"))
         self.origins.setMaximumHeight(130)
         row.addWidget(self.origins, 1)
         self.revoke_button = QPushButton(_("Retirer l'autorisation"))

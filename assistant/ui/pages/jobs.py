@@ -41,7 +41,7 @@ from assistant.jobs.results import DownloadResult
 from assistant.ui.destination import DestinationBlock
 from assistant.ui.dialogs.job_details import JobDetailsDialog
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
-from assistant.ui.labels import job_title, state_label
+from assistant.ui.labels import element_text, job_title, progress_label, state_label
 from assistant.ui.outcomes import describe
 from assistant.ui.widgets import StatusLine, fmt_datetime, fmt_number, page_header, section
 
@@ -365,7 +365,7 @@ class JobCard(QFrame):
             QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder))
 
     def _update_generic(self, progress: Progress, state: str) -> None:
-        step, steps, label = progress.step, progress.steps, progress.label
+        step, steps, label = progress.step, progress.steps, progress_label(progress)
         if state == "waiting_user":
             self.step.setText(_("En attente de votre action (code PIN, choix du certificat ou confirmation)…"))
         elif label and steps:
@@ -373,7 +373,7 @@ class JobCard(QFrame):
         else:
             self.step.setText(label or _(WAITING))
         self._update_bar(progress)
-        element = progress.element_text
+        element = element_text(progress)
         self.element.setText(_("Élément en cours : {element}").format(element=element) if element else "")
         self.element.setVisible(bool(element))
 
@@ -405,7 +405,7 @@ class JobCard(QFrame):
         if not started:
             return
         self._update_bar(progress)
-        element = progress.element_text
+        element = element_text(progress)
         self.element.setText(
             _("Élément en cours de téléchargement : {element}.").format(element=element) if element and state not in TERMINAL else ""
         )
@@ -420,7 +420,7 @@ class JobCard(QFrame):
         for row in self.steps:
             text = _(OPEN_STEPS[row.number - 1])
             if row.number == 3 and current == 3:
-                text = progress.label or text
+                text = progress_label(progress) or text
             elif row.number == 2 and current == 2 and state == "waiting_user":
                 text = _("{step} — en attente de votre action (code PIN ou choix du certificat)").format(step=text)
             if row.number < current or (row.number == current == len(OPEN_STEPS)):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -127,6 +128,32 @@ class SettingsPage(QWidget):
         self.modules.list.setAccessibleName(_("Modules PKCS#11"))
         layout.addWidget(self.modules)
 
+        layout.addWidget(section(_("Démarrage et mises à jour")))
+        from assistant.autostart import autostart_status
+        from assistant.update.config import load_config
+
+        self.autostart = QCheckBox(_("Démarrer l'assistant avec ma session"))
+        self.autostart.setObjectName("settingsAutostart")
+        try:
+            self._autostart_was = autostart_status().enabled
+        except Exception:  # an unreadable entry: shown unchecked, writable on save
+            self._autostart_was = False
+        self.autostart.setChecked(self._autostart_was)
+        layout.addWidget(self.autostart)
+        self.updates = QCheckBox(_("Rechercher automatiquement les mises à jour (signées par l'éditeur)"))
+        self.updates.setObjectName("settingsUpdates")
+        update_config = load_config(settings)
+        self.updates.setChecked(update_config.enabled)
+        if update_config.decided_by == "policy":
+            self.updates.setEnabled(False)
+            self.updates.setToolTip(_("Réglé par votre service informatique."))
+            policy = QLabel(_("Les mises à jour sont réglées par votre service informatique."))
+            policy.setStyleSheet("color: #555;")
+            layout.addWidget(self.updates)
+            layout.addWidget(policy)
+        else:
+            layout.addWidget(self.updates)
+
         layout.addWidget(section(_("Langue")))
         form = QFormLayout()
         self.language = QComboBox()
@@ -179,12 +206,23 @@ class SettingsPage(QWidget):
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(_("Fichier introuvable : {path}").format(path=missing[0]))
             return False
+        if self.autostart.isChecked() != self._autostart_was:
+            from assistant.autostart import set_autostart
+
+            try:
+                self._autostart_was = set_autostart(self.autostart.isChecked()).enabled
+            except Exception as exc:  # AutostartError: the entry could not be written
+                self.message.setStyleSheet(ERROR_STYLE)
+                self.message.setText(str(getattr(exc, "message", None) or exc))
+                return False
         stored = Settings.load()
         for target in (stored, self.settings):
             target.tsa_url = tsa
             target.platform_ca_files = self.cas.values()
             target.pkcs11_modules = self.modules.values()
             target.language = str(self.language.currentData())
+            if self.updates.isEnabled():
+                target.update_check = self.updates.isChecked()
         stored.save()
         self.message.setStyleSheet("color: #2e8b57;")
         self.message.setText(_("Réglages enregistrés."))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtGui import QColor, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -127,6 +127,7 @@ class SignWizard(QWidget):
         self.current_group = -1
         self.outcomes: list[FileOutcome] = []
 
+        self.setAcceptDrops(True)
         layout = QVBoxLayout(self)
         layout.addWidget(
             page_header(
@@ -160,6 +161,7 @@ class SignWizard(QWidget):
         layout.setContentsMargins(0, 8, 0, 0)
         self.files_table = QTableWidget(0, 4)
         self.files_table.setObjectName("signFiles")
+        self.files_table.setAccessibleName(_("Fichiers à signer"))
         self.files_table.setHorizontalHeaderLabels([_("Fichier(s) à signer"), _("Taille"), _("Format de signature"), ""])
         self.files_table.verticalHeader().setVisible(False)
         self.files_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -179,6 +181,10 @@ class SignWizard(QWidget):
         self.zip_notice.hide()
         layout.addWidget(self.zip_notice)
         row = QHBoxLayout()
+        drop_hint = QLabel(_("Vous pouvez aussi déposer les fichiers dans cette page."))
+        drop_hint.setObjectName("signDropHint")
+        drop_hint.setStyleSheet("color: #555;")
+        layout.addWidget(drop_hint)
         add = QPushButton(_("Ajouter un fichier…"))
         add.setObjectName("signAddFiles")
         add.clicked.connect(self._choose_files)
@@ -252,6 +258,7 @@ class SignWizard(QWidget):
         layout.addWidget(self.cert_state)
         self.cert_table = QTableWidget(0, 2)
         self.cert_table.setObjectName("signCertificates")
+        self.cert_table.setAccessibleName(_("Certificat(s) disponible(s)"))
         self.cert_table.setHorizontalHeaderLabels([_("Certificat(s) disponible(s)"), _("Conformité")])
         self.cert_table.verticalHeader().setVisible(False)
         self.cert_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -261,12 +268,31 @@ class SignWizard(QWidget):
         self.cert_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.cert_table.itemSelectionChanged.connect(self._certificate_selected)
         layout.addWidget(self.cert_table, 1)
+        # A certificate that is not qualified signs, but most buyers' rules ask for a qualified one.
+        self.qualification_warning = QLabel(
+            _(
+                "⚠ Ce certificat n'est pas un certificat qualifié : la signature sera valable techniquement, "
+                "mais la plupart des consultations exigent une signature avec un certificat qualifié (RGS ou eIDAS)."
+            )
+        )
+        self.qualification_warning.setObjectName("signNotQualified")
+        self.qualification_warning.setWordWrap(True)
+        self.qualification_warning.setStyleSheet("color: #c0661a; font-weight: bold;")
+        self.qualification_warning.setVisible(False)
+        layout.addWidget(self.qualification_warning)
         self.timestamp = QCheckBox(_("Ajouter un horodatage (niveau B-T)"))
         self.timestamp.setObjectName("signTimestamp")
         self.timestamp.setEnabled(bool(self.settings.tsa_url))
-        if not self.settings.tsa_url:
-            self.timestamp.setToolTip(_("Aucun serveur d'horodatage n'est configuré."))
         layout.addWidget(self.timestamp)
+        # Why the option is greyed out, said beside it (a tooltip is not seen by everyone).
+        self.timestamp_why = QLabel(
+            _("Horodatage indisponible : aucun serveur d'horodatage n'est configuré (Options avancées).")
+        )
+        self.timestamp_why.setObjectName("signTimestampWhy")
+        self.timestamp_why.setWordWrap(True)
+        self.timestamp_why.setStyleSheet("color: #555;")
+        self.timestamp_why.setVisible(not self.settings.tsa_url)
+        layout.addWidget(self.timestamp_why)
         row = QHBoxLayout()
         back = QPushButton(_("< Étape précédente"))
         back.clicked.connect(lambda: self._go(0))
@@ -279,6 +305,16 @@ class SignWizard(QWidget):
         row.addWidget(self.sign_button)
         layout.addLayout(row)
         return page
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.stack.currentIndex() == 0 and event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Files dropped on the first step are added as if chosen with "Ajouter un fichier…"."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        self.add_files([p for p in paths if p.is_file()])
+        event.acceptProposedAction()
 
     def go_to_certificates(self) -> None:
         self._go(1)
@@ -350,7 +386,9 @@ class SignWizard(QWidget):
         return False
 
     def _certificate_selected(self) -> None:
-        self.sign_button.setEnabled(self.selected_certificate() is not None)
+        entry = self.selected_certificate()
+        self.sign_button.setEnabled(entry is not None)
+        self.qualification_warning.setVisible(entry is not None and not entry.verdict.qualified)
 
     # ------------------------------------------------------------------------------------
     # Step 3: signing

@@ -1,0 +1,71 @@
+; Assistant Marchés Publics — per-user Windows installer (Inno Setup 6), no administrator rights.
+;
+; On Windows, from the repository, after `pyinstaller --noconfirm build.spec`:
+;   iscc /DAppVersion=0.1.0 installers\windows\assistant.iss
+;   -> dist\assistant-marches-publics-0.1.0-windows-x64-setup.exe
+;
+; Installs into %LOCALAPPDATA%\Programs\Assistant Marches Publics\ (the user's own folder), adds a
+; Start menu entry, optionally the HKCU Run value for "Démarrer avec ma session" (the same value
+; assistant/autostart/windows.py writes: name AssistantMarchesPublics, data "<exe>" run), and an
+; uninstaller (Settings > Apps) that removes the files, the menu entry and the Run value. The
+; user's settings and certificates vault (%LOCALAPPDATA%\assistant-marches-publics) are kept.
+; Silent install for IT or for the updater: setup.exe /VERYSILENT /SUPPRESSMSGBOXES /CURRENTUSER
+
+#ifndef AppVersion
+  #define AppVersion "0.1.0"
+#endif
+#define AppName "Assistant Marchés Publics"
+#define AppExe "assistant.exe"
+
+[Setup]
+AppId={{6F1C2B9E-5D2A-4C31-9B7E-3A8F5C1D2E47}
+AppName={#AppName}
+AppVersion={#AppVersion}
+AppPublisher=Assistant Marchés Publics
+DefaultDirName={localappdata}\Programs\Assistant Marches Publics
+DefaultGroupName={#AppName}
+PrivilegesRequired=lowest
+PrivilegesRequiredOverridesAllowed=
+DisableProgramGroupPage=yes
+DisableDirPage=yes
+ArchitecturesAllowed=x64compatible
+ArchitecturesInstallIn64BitMode=x64compatible
+OutputDir=..\..\dist
+OutputBaseFilename=assistant-marches-publics-{#AppVersion}-windows-x64-setup
+Compression=lzma2/ultra64
+SolidCompression=yes
+WizardStyle=modern
+UninstallDisplayIcon={app}\{#AppExe}
+UninstallDisplayName={#AppName}
+CloseApplications=yes
+
+[Languages]
+Name: "french"; MessagesFile: "compiler:Languages\French.isl"
+Name: "english"; MessagesFile: "compiler:Default.isl"
+
+[CustomMessages]
+french.Autostart=Démarrer l'assistant avec ma session
+english.Autostart=Start the assistant with my session
+french.LaunchNow=Lancer l'assistant maintenant
+english.LaunchNow=Start the assistant now
+
+[Tasks]
+Name: "autostart"; Description: "{cm:Autostart}"
+
+[Files]
+Source: "..\..\dist\assistant-marches-publics\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[Icons]
+Name: "{userprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Parameters: "run"; WorkingDir: "{app}"
+
+[Registry]
+Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "AssistantMarchesPublics"; ValueData: """{app}\{#AppExe}"" run"; Flags: uninsdeletevalue; Tasks: autostart
+
+[Run]
+Filename: "{app}\{#AppExe}"; Parameters: "run"; Description: "{cm:LaunchNow}"; Flags: nowait postinstall skipifsilent
+
+[UninstallRun]
+Filename: "{app}\{#AppExe}"; Parameters: "autostart off"; Flags: runhidden; RunOnceId: "AutostartOff"
+
+[UninstallDelete]
+Type: filesandordirs; Name: "{app}"

@@ -1,0 +1,79 @@
+"""What cannot be built on Linux (Inno Setup, the signed .app) is checked here through its pure
+parts: the installer script's per-user settings and registry values agree with the assistant's
+own autostart code, the .app's Info.plist and entitlements are valid property lists."""
+
+from __future__ import annotations
+
+import plistlib
+import sys
+from pathlib import Path
+
+from assistant.autostart import windows
+
+ROOT = Path(__file__).resolve().parents[2]
+ISS = ROOT / "installers" / "windows" / "assistant.iss"
+
+
+def _iss_sections() -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in ISS.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith((";", "#")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+            sections.setdefault(current, [])
+        else:
+            sections.setdefault(current, []).append(line)
+    return sections
+
+
+def _entry(line: str) -> dict[str, str]:
+    """An Inno Setup entry line: `Name: "x"; Flags: a b` -> {"Name": "x", "Flags": "a b"}."""
+    parts: dict[str, str] = {}
+    for chunk in line.split("; "):
+        key, _, value = chunk.partition(": ")
+        value = value.strip()
+        if value.startswith('"') and value.endswith('"'):
+            value = value[1:-1].replace('""', '"')
+        parts[key.strip()] = value
+    return parts
+
+
+def test_inno_setup_installs_per_user_without_admin() -> None:
+    setup = dict(line.split("=", 1) for line in _iss_sections()["Setup"])
+    assert setup["PrivilegesRequired"] == "lowest"
+    assert setup["PrivilegesRequiredOverridesAllowed"] == ""  # never offers to elevate
+    assert setup["DefaultDirName"].startswith("{localappdata}\\Programs\\")
+    icons = [_entry(line) for line in _iss_sections()["Icons"]]
+    assert icons[0]["Name"].startswith("{userprograms}\\") and icons[0]["Parameters"] == "run"
+
+
+def test_inno_setup_run_value_is_the_one_the_assistant_writes() -> None:
+    (registry,) = [_entry(line) for line in _iss_sections()["Registry"]]
+    assert registry["Root"] == "HKCU"
+    assert registry["Subkey"] == windows.RUN_KEY
+    assert registry["ValueName"] == windows.VALUE_NAME
+    assert "uninsdeletevalue" in registry["Flags"]
+    exe = r"C:\Users\Jean Dupont\AppData\Local\Programs\Assistant Marches Publics\assistant.exe"
+    installed_value = registry["ValueData"].replace("{app}\\{#AppExe}", exe.replace("\\assistant.exe", "") + "\\assistant.exe")
+    assert installed_value == windows.run_value([exe, "run"])
+    uninstall = [_entry(line) for line in _iss_sections()["UninstallRun"]]
+    assert uninstall[0]["Parameters"] == "autostart off"
+
+
+def test_macos_info_plist_and_entitlements() -> None:
+    sys.path.insert(0, str(ROOT / "installers" / "macos"))
+    try:
+        from app_info import BUNDLE_ID, info_plist  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    data = plistlib.loads(plistlib.dumps(info_plist("1.2.3")))
+    assert data["CFBundleIdentifier"] == BUNDLE_ID == "fr.assistant-marches-publics"
+    assert data["CFBundleShortVersionString"] == "1.2.3" and data["LSUIElement"] is True
+    entitlements = plistlib.loads((ROOT / "installers" / "macos" / "entitlements.plist").read_bytes())
+    assert entitlements == {
+        "com.apple.security.cs.disable-library-validation": True,
+        "com.apple.security.cs.allow-unsigned-executable-memory": True,
+    }

@@ -1,0 +1,125 @@
+"""`make screenshots`: every screen of the window, in French and in English, into docs/screenshots/.
+
+Run under a virtual X server (the Makefile uses xvfb-run). The window is the real one, on a real
+engine, with a throw-away test PKI (tests/pki.py: a qualified signer's .p12) and its own settings
+folder, so nothing of the user's is read or written. Each screen is grabbed at 1024×700, the
+smallest size the window is designed for. File names: <screen>-<language>.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="amp-screens-"))
+    os.environ["ASSISTANT_HOME"] = str(work / "home")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    os.environ["ASSISTANT_NO_BROWSER"] = "1"
+    (work / "home").mkdir()
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from assistant import i18n
+    from assistant.jobs.engine import JobEngine
+    from assistant.settings import Settings
+    from assistant.signing import SignFormat, sign_files
+    from assistant.ui.application import ensure_application, install_qt_translations
+    from assistant.ui.dialogs.approve_origin import ApproveOriginDialog
+    from assistant.ui.interaction import QtUserInteraction
+    from assistant.ui.main_window import MainWindow
+    from tests import pki
+    from tests.signing.conftest import make_pdf
+
+    app = ensure_application()
+    test_pki = pki.make_pki(work / "pki")
+    files = work / "Mes documents"
+    files.mkdir()
+    offer = make_pdf(files / "Offre technique.pdf")
+    memo = files / "Mémoire technique.txt"
+    memo.write_text("Mémoire technique\n", encoding="utf-8")
+    from assistant.keystores.pkcs12 import Pkcs12Store
+
+    store = Pkcs12Store(test_pki.signer.files["p12"], lambda _request: pki.P12_PASSWORD)
+    signed = sign_files(store.credentials()[0], [offer], SignFormat.PADES, out_dir=work).results[0].output
+    store.close()
+    OUT.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def wait(seconds: float, until: Callable[[], bool] = lambda: False) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not until():
+            app.processEvents()
+            time.sleep(0.02)
+
+    def grab(widget: QWidget, name: str, language: str) -> None:
+        wait(0.3)
+        path = OUT / f"{name}-{language}.png"
+        widget.grab().save(str(path))
+        written.append(path)
+
+    for language in ("fr", "en"):
+        i18n.set_language(language)
+        install_qt_translations(app, language)
+        settings = Settings(pkcs12_files=[str(test_pki.signer.files["p12"])], tsa_url="")
+        interaction = QtUserInteraction()
+        engine = JobEngine(interaction=interaction, settings=settings, journal_path=work / f"journal-{language}.sqlite3")
+        window = MainWindow(engine, None, settings, folder_questions=interaction.folder_questions,
+                            demo_url="http://127.0.0.1:8765/")
+        window.resize(1024, 700)
+        window.show()
+        wait(0.5)
+        grab(window, "accueil", language)
+        window.show_page("certificates")
+        wait(10, lambda: window.certificates.table.rowCount() > 0)
+        grab(window, "mes-certificats", language)
+        window.show_page("sign")
+        window.sign.add_files([offer, memo])
+        grab(window, "signer-1-fichiers", language)
+        window.sign.go_to_certificates()
+        wait(10, lambda: window.sign.cert_table.rowCount() > 0)
+        grab(window, "signer-2-certificat", language)
+        window.show_page("verify")
+        if signed is not None:
+            window.verify.add_files([signed])
+            window.verify.verify()
+            wait(30, lambda: window.verify.panel.job is not None and window.verify.panel.job.state.terminal)
+        grab(window, "verifier-une-signature", language)
+        window.show_page("decrypt")
+        window.decrypt.folder.setText(str(work / "Téléchargements" / "Plateforme de démonstration"))
+        grab(window, "dechiffrement-hors-ligne", language)
+        window.show_page("prepare")
+        grab(window, "preparer-mon-depot", language)
+        window.show_page("jobs")
+        wait(1)
+        grab(window, "traitements-distants", language)
+        window.show_page("diagnostics")
+        grab(window, "test-de-configuration", language)
+        window.show_page("settings")
+        grab(window, "options-avancees", language)
+        dialog = ApproveOriginDialog("https://marches.example.fr", window)
+        dialog.show()
+        grab(dialog, "dialogue-nouvelle-plateforme", language)
+        dialog.close()
+        window.dispose()
+        interaction.invoker.close()
+        engine.shutdown(wait=True)
+        window.close()
+        window.deleteLater()
+        wait(0.2)
+    for path in written:
+        print(path.relative_to(ROOT))
+    QApplication.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
