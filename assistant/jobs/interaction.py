@@ -166,6 +166,8 @@ class HeadlessInteraction:
         self.key_spec = key_spec
         self.pin_env = pin_env
         self.approve_origins = approve_origins
+        #: Origins approved for this session only (the demo platform of `assistant run --demo`).
+        self.session_origins: set[str] = set()
         self.settings = settings
         self.confirm_all = confirm_all
 
@@ -198,7 +200,7 @@ class HeadlessInteraction:
         return os.environ.get(self.pin_env)
 
     def approve_origin(self, origin: str, code: str = "") -> bool:
-        if self.approve_origins:
+        if self.approve_origins or origin in self.session_origins:
             approved = True
         else:
             settings = self.settings or Settings.load()
