@@ -126,6 +126,8 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
             demo = _start_demo(settings)
             demo_url = str(demo.url)
             bridge.registry.approve(demo_url, persist=False)
+            if isinstance(interaction, HeadlessInteraction):
+                interaction.session_origins.add(demo_url)  # its page connects with the code printed on stderr
         from assistant.bridge import pairing
 
         pollers = pairing.start_pollers(engine)

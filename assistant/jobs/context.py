@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from assistant.errors import AssistantError
 from assistant.jobs.descriptor import ParsedDescriptor, UrlPolicy, parse_descriptor
 from assistant.jobs.errors import JobCode
-from assistant.jobs.interaction import UserInteraction
+from assistant.jobs.interaction import FileToSign, UserInteraction
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import Job, JobState, Progress
 from assistant.jobs.params import JobParams
@@ -199,3 +199,6 @@ class JobContext:
 
     def confirm(self, message_fr: str) -> bool:
         return self.ask(lambda: self.interaction.confirm(self.job, message_fr))
+
+    def approve_signature(self, files: list[FileToSign]) -> bool:
+        return self.ask(lambda: self.interaction.approve_signature(self.job, files))

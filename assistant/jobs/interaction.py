@@ -101,6 +101,15 @@ def prepare_download_folder(folder: Path | str) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class FileToSign:
+    """One file a page asks to sign, as the user is shown it before consenting."""
+
+    name: str
+    size: int
+    format: str  # "PAdES", "CAdES", "XAdES"
+
+
 @runtime_checkable
 class UserInteraction(Protocol):
     def choose_credential(self, job: Job, candidates: list[Credential]) -> Credential | None:
@@ -115,6 +124,11 @@ class UserInteraction(Protocol):
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         """A yes/no question in French (overwrite a folder, keep decrypted files...)."""
+
+    def approve_signature(self, job: Job, files: list[FileToSign]) -> bool:
+        """A page asks to sign these files: the user sees the platform and every file (name, size,
+        format) and consents, each time, before a certificate is chosen (even with a key that is
+        already unlocked). False refuses: nothing is signed."""
 
     def choose_download_folder(
         self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "", cancel: CancelToken | None = None
@@ -152,6 +166,8 @@ class HeadlessInteraction:
         self.key_spec = key_spec
         self.pin_env = pin_env
         self.approve_origins = approve_origins
+        #: Origins approved for this session only (the demo platform of `assistant run --demo`).
+        self.session_origins: set[str] = set()
         self.settings = settings
         self.confirm_all = confirm_all
 
@@ -184,7 +200,7 @@ class HeadlessInteraction:
         return os.environ.get(self.pin_env)
 
     def approve_origin(self, origin: str, code: str = "") -> bool:
-        if self.approve_origins:
+        if self.approve_origins or origin in self.session_origins:
             approved = True
         else:
             settings = self.settings or Settings.load()
@@ -193,6 +209,10 @@ class HeadlessInteraction:
             # Nobody sees a window: the code goes to the terminal of the user who runs the assistant.
             print(f"Connexion de la page {origin} : code {code}", file=sys.stderr, flush=True)
         return approved
+
+    def approve_signature(self, job: Job, files: list[FileToSign]) -> bool:
+        """Without a window the operator consented when starting it with the session's key."""
+        return True
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         return self.confirm_all

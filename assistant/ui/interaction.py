@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from assistant.keystores.base import Credential, PinRequest
 from assistant.ui.application import ensure_application
 from assistant.ui.dialogs.approve_origin import ApproveOriginDialog
+from assistant.ui.dialogs.approve_signature import ApproveSignatureDialog
 from assistant.ui.dialogs.base import open_dialog, requester
 from assistant.ui.dialogs.choose_credential import ChooseCredentialDialog
 from assistant.ui.dialogs.confirm import ConfirmDialog
@@ -28,7 +29,7 @@ from assistant.ui.invoker import GuiClosedError, GuiInvoker
 from assistant.ui.pin_dialog import QtPinCallback
 
 if TYPE_CHECKING:
-    from assistant.jobs.interaction import DownloadSummary
+    from assistant.jobs.interaction import DownloadSummary, FileToSign
     from assistant.jobs.model import Job
     from assistant.progress import CancelToken
 
@@ -64,6 +65,12 @@ class QtUserInteraction:
     def approve_origin(self, origin: str, code: str = "") -> bool:
         def start(reply: Callable[[Any], None]) -> None:
             open_dialog(ApproveOriginDialog(origin, self.parent, code), reply, lambda accepted: accepted)
+
+        return bool(self._ask(start, False))
+
+    def approve_signature(self, job: Job, files: list[FileToSign]) -> bool:
+        def start(reply: Callable[[Any], None]) -> None:
+            open_dialog(ApproveSignatureDialog(job, files, self.parent), reply, lambda accepted: accepted)
 
         return bool(self._ask(start, False))
 

@@ -4,9 +4,11 @@ Called first thing by `assistant run` of a per-user install (cli.main). When `<r
 pending.json` names a verified release: its bundle moves to `versions/<new>`, `current` is
 switched to it, and the new version is started as a child with ASSISTANT_UPDATE_TRIAL naming a
 confirmation file. The new version writes that file once its bridge is up (`confirm_started`).
-- confirmed (or the child ended successfully): the new version stays; the previous one is kept
-  (`versions/<old>`) to roll back to, older ones are removed; this process waits for the child and
-  passes on its exit status and the signals it gets;
+- confirmed: the new version stays; the previous one is kept (`versions/<old>`) to roll back to,
+  older ones are removed; this process waits for the child and passes on its exit status and the
+  signals it gets;
+- the child ended successfully without confirming (another assistant already runs): nothing is
+  decided, `current` goes back and the release stays staged for the next start;
 - the child exits with an error, or says nothing within START_TIMEOUT: `current` goes back to the
   previous version, the new one is removed and remembered as failed (never staged again), the user
   is told in French, and this process goes on starting normally.
@@ -103,6 +105,14 @@ def apply_pending_update(argv: Sequence[str], layout: InstallLayout | None = Non
     if outcome == "failed":
         _roll_back(layout, version, previous, child)
         return None
+    if outcome == "inconclusive":
+        # It ended well without starting (another assistant already runs, for instance): back to
+        # the previous version, the new one staged again for the next start; not a failure.
+        switch_current(layout, previous)
+        shutil.rmtree(staged, ignore_errors=True)
+        os.replace(target, staged)
+        pending.write_text(json.dumps({"version": version}), encoding="utf-8")
+        return child.returncode
     confirm.unlink(missing_ok=True)
     state = _state(layout) | {"current": version, "previous": previous}
     _save_state(layout, state)
@@ -119,7 +129,9 @@ def _watch(child: subprocess.Popen[bytes], confirm: Path) -> str:
             return "confirmed"
         code = child.poll()
         if code is not None:
-            return "confirmed" if code == 0 else "failed"
+            if confirm.exists():
+                return "confirmed"
+            return "inconclusive" if code == 0 else "failed"
         time.sleep(0.1)
     return "failed"
 

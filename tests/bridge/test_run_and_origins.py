@@ -93,3 +93,51 @@ def test_origins_commands_and_a_running_bridge_follows_them(start_bridge, capsys
         assert main(["origins", "add", bad]) == 1
     assert main(["origins", "list"]) == 0
     assert "Aucune plateforme autorisée" in capsys.readouterr().out
+
+
+def test_headless_demo_page_connects_with_the_code_printed_on_stderr(assistant_home: Path) -> None:
+    """`assistant run --headless --demo`: nobody sees a window, so the connection code of the demo
+    page goes to the terminal of the user who runs the assistant (stderr), and only that code works."""
+    import json as json_
+    import re
+    import threading
+    import urllib.error
+    import urllib.request
+
+    proc = _start(assistant_home, "--port", "0", "--demo")
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        assert proc.stdout is not None
+        printed: list[str] = []
+        while not printed or not printed[-1].startswith("démo : "):
+            printed.append(proc.stdout.readline().strip())
+            assert printed[-1] or proc.poll() is None, lines
+        demo = printed[-1].split(" : ", 1)[1]
+        http = next(u.split(" : ", 1)[-1] for u in printed if "http://127.0.0.1:" in u and not u.startswith("démo"))
+
+        def post(path: str, body: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+            data = json_.dumps(body).encode() if body is not None else None
+            headers = {"Origin": demo, **({"Content-Type": "application/json"} if data else {})}
+            request = urllib.request.Request(http + path, data=data, method="POST", headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status, json_.loads(answer.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, json_.loads(exc.read())
+
+        status, opened = post("/v1/access")
+        assert status == 202, opened
+        deadline = time.monotonic() + 10
+        code = None
+        while code is None and time.monotonic() < deadline:
+            found = [m.group(1) for line in list(lines) if (m := re.search(r"code (\d{6})", line)) and demo in line]
+            code = found[-1] if found else None
+            time.sleep(0.1)
+        assert code is not None, lines
+        status, granted = post(f"/v1/access/{opened['claim']}", {"code": code})
+        assert status == 200 and granted["key"].startswith("amp1_")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)

@@ -184,3 +184,9 @@ def unpack(archive: Path, dest: Path, user: PackageUser) -> Path:
     user.run(["tar", "-xf", str(archive), "-C", str(dest)])
     (folder,) = [p for p in dest.iterdir() if p.is_dir()]
     return folder
+
+
+@pytest.fixture(scope="session")
+def unpacked(built: Built, scratch: Path) -> Path:
+    """The archive unpacked once by the test user (every install of the session starts from it)."""
+    return unpack(built.archive, scratch / "unpacked", new_user(scratch, "unpack"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests import pki as pki_mod
-from tests.package.conftest import APP_ID, Built, PackageUser, home_tree, new_user, unpack
+from tests.package.conftest import APP_ID, Built, PackageUser, home_tree, new_user
 from tests.signing.validators import openssl_cms_verify
 
 
@@ -29,7 +29,7 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(built: Built, scratch: Path, test_pki: pki_mod.TestPki) -> Iterator[Installed]:
+def installed(built: Built, unpacked: Path, scratch: Path, test_pki: pki_mod.TestPki) -> Iterator[Installed]:
     user = new_user(scratch, "install")
     before = home_tree(user.home)
     token_dir = scratch / "softhsm-install"
@@ -37,8 +37,7 @@ def installed(built: Built, scratch: Path, test_pki: pki_mod.TestPki) -> Iterato
     pki_mod.import_into_softhsm(token, test_pki.signer, "01")
     user.give(token_dir)
     user.extra_env["SOFTHSM2_CONF"] = str(token.conf)
-    folder = unpack(built.archive, scratch / "unpacked-install", user)
-    done = user.run(["sh", str(folder / "install.sh"), "--user"])
+    done = user.run(["sh", str(unpacked / "install.sh"), "--user"])
     assert f"Assistant Marchés Publics {built.version} installé" in done.stdout
     app_root = user.home / ".local" / "share" / APP_ID / "app"
     yield Installed(user, user.home / ".local" / "bin" / APP_ID, app_root, before, token)
@@ -121,17 +120,16 @@ def test_uninstall_purge_leaves_nothing(installed: Installed, scratch: Path) -> 
     assert leftover == set(), sorted(leftover)
 
 
-def test_uninstall_keeps_user_data_and_nothing_else(built: Built, scratch: Path) -> None:
+def test_uninstall_keeps_user_data_and_nothing_else(unpacked: Path, scratch: Path) -> None:
     user = new_user(scratch, "keep")
-    folder = unpack(built.archive, scratch / "unpacked-keep", user)
-    user.run(["sh", str(folder / "install.sh"), "--user", "--no-autostart"])
+    user.run(["sh", str(unpacked / "install.sh"), "--user", "--no-autostart"])
     launcher = user.home / ".local/bin" / APP_ID
     user.run([str(launcher), "origins", "add", "https://marches.example.fr"])
     mine = user.home / ".local/share/applications" / "other-app.desktop"
     mine.write_text("[Desktop Entry]\nName=Autre\n")
     user.give(mine)
     user.run([str(launcher), "autostart", "on"])  # turned on later, from the settings
-    user.run(["sh", str(folder / "install.sh"), "--uninstall"])
+    user.run(["sh", str(unpacked / "install.sh"), "--uninstall"])
     assert not (user.home / ".local/share" / APP_ID / "app").exists()
     assert not launcher.exists() and not launcher.is_symlink()
     assert not (user.home / ".config/autostart" / f"{APP_ID}.desktop").exists()

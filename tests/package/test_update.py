@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import ssl
+import subprocess
 import tarfile
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +27,7 @@ import pytest
 
 from assistant.demo.server import DemoPlatform
 from assistant.update.publish import RepositoryWriter
-from tests.package.conftest import APP_ID, Built, PackageUser, Publisher, new_user, unpack
+from tests.package.conftest import APP_ID, Built, PackageUser, Publisher, new_user
 
 #: A platform the user approved: its pages' jobs are what the minimum version blocks.
 PLATFORM = "https://marches.example.fr"
@@ -49,12 +53,12 @@ class Scenario:
         assert done.stdout.strip(), done.stderr
         return done.returncode, json.loads(done.stdout)
 
-    def start(self) -> tuple[str, str, object]:
-        """`run --headless` as the session would start it: (bridge URL, stderr so far, process)."""
+    def start(self) -> tuple[str, Bridge]:
+        """`run --headless` as the session would start it: (bridge URL, the running process)."""
         proc = self.user.popen([str(self.launcher), "run", "--headless", "--port", "0"])
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
-        return url, "", proc
+        return url, Bridge(proc)
 
     def status(self, url: str) -> dict[str, object]:
         ca = self.user.home / ".local/share" / APP_ID / "bridge" / "ca.pem"
@@ -64,13 +68,12 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(built: Built, scratch: Path, publisher: Publisher, demo: DemoPlatform, request: pytest.FixtureRequest) -> Scenario:
+def scenario(unpacked: Path, scratch: Path, publisher: Publisher, demo: DemoPlatform, request: pytest.FixtureRequest) -> Scenario:
     repo_dir = scratch / "demo" / "tuf"
     shutil.rmtree(repo_dir, ignore_errors=True)
     shutil.copytree(publisher.initial_repo, repo_dir)
     user = new_user(scratch, request.node.name[:20])
-    folder = unpack(built.archive, user.home.parent / f"unpacked-{user.home.name}", user)
-    user.run(["sh", str(folder / "install.sh"), "--user", "--no-autostart"])
+    user.run(["sh", str(unpacked / "install.sh"), "--user", "--no-autostart"])
     settings = user.home / ".config" / APP_ID / "settings.json"
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps({"update_repository_url": f"{demo.url}/tuf", "approved_origins": [PLATFORM]}))
@@ -91,10 +94,40 @@ def tiny_archive(folder: Path, version: str, script: str = "#!/bin/sh\nexit 3\n"
     return archive
 
 
-def _stop(proc: object) -> str:
-    proc.terminate()  # type: ignore[attr-defined]
-    _out, err = proc.communicate(timeout=60)  # type: ignore[attr-defined]
-    return str(err)
+class Bridge:
+    """The running assistant, its stderr read as it comes (the headless connection code is there)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if found := re.search(pattern, line):
+                    return found
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} not in {self.lines}")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+        self._reader.join(timeout=10)
+        return "".join(self.lines)
+
+
+def _post(url: str, body: dict[str, object], ca: Path, headers: dict[str, str]) -> dict[str, object]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json", **headers})
+    with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(ca)), timeout=20) as response:
+        return dict(json.loads(response.read()))
 
 
 def test_good_update_is_installed_and_starts(scenario: Scenario, built: Built, built_next: Built) -> None:
@@ -102,14 +135,14 @@ def test_good_update_is_installed_and_starts(scenario: Scenario, built: Built, b
     code, check = scenario.check()
     assert code == 0 and check["state"] == "staged", check
     assert check["message"] == f"La version {built_next.version} est prête : elle sera installée au prochain démarrage de l'assistant."
-    url, _err, proc = scenario.start()
+    url, bridge = scenario.start()
     try:
-        assert url.startswith("https://127.0.0.1:"), _stop(proc)
+        assert url.startswith("https://127.0.0.1:"), bridge.stop()
         assert scenario.status(url)["version"] == built_next.version
         assert (scenario.app_root / "current").resolve().name == built_next.version
         assert (scenario.app_root / "versions" / built.version / "assistant").is_file()  # kept to roll back to
     finally:
-        _stop(proc)
+        bridge.stop()
     again = scenario.user.run([str(scenario.launcher), "--version"]).stdout
     assert again.strip().endswith(built_next.version)
 
@@ -177,25 +210,25 @@ def test_failed_start_rolls_back_and_the_minimum_version_blocks_remote_jobs(scen
     scenario.repo.add_release(tiny_archive(scratch, "9.0.0"), "9.0.0", "linux", min_version="9.0.0")
     code, check = scenario.check()
     assert code == 0 and check["state"] == "staged", check
-    url, _err, proc = scenario.start()
+    url, bridge = scenario.start()
     try:
-        assert url.startswith("https://127.0.0.1:"), _stop(proc)
+        assert url.startswith("https://127.0.0.1:"), bridge.stop()
         assert scenario.status(url)["version"] == built.version
         assert (scenario.app_root / "current").resolve().name == built.version
         assert not (scenario.app_root / "versions" / "9.0.0").exists()
-        descriptor = {"version": 1, "type": "diagnose", "params": {"platform_url": f"{PLATFORM}/"}}
+        # The platform's page connects (headless: the 6-digit code goes to the terminal), then asks for a job.
         ca = scenario.user.home / ".local/share" / APP_ID / "bridge" / "ca.pem"
-        request = urllib.request.Request(
-            f"{url}/v1/jobs", data=json.dumps(descriptor).encode(), method="POST",
-            headers={"Origin": PLATFORM, "Content-Type": "application/json"},
-        )  # fmt: skip
+        claim = _post(f"{url}/v1/access", {}, ca, {"Origin": PLATFORM})
+        code = bridge.wait_for(rf"Connexion de la page {re.escape(PLATFORM)} : code (\d{{6}})")[1]
+        granted = _post(f"{url}/v1/access/{claim['claim']}", {"code": code}, ca, {"Origin": PLATFORM})
+        descriptor = {"version": 1, "type": "diagnose", "params": {"platform_url": f"{PLATFORM}/"}}
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(ca)), timeout=20)
+            _post(f"{url}/v1/jobs", descriptor, ca, {"Origin": PLATFORM, "Authorization": f"Bearer {granted['key']}"})
         body = json.loads(refused.value.read())
         assert body["code"] == "update_required", body
         assert "la version 9.0.0 au moins est requise" in body["message"]
     finally:
-        err = _stop(proc)
+        err = bridge.stop()
     assert f"La mise à jour 9.0.0 n'a pas démarré : retour à la version {built.version}." in err
     state = json.loads((scenario.app_root / "update-state.json").read_text())
     assert state["failed"] == ["9.0.0"]

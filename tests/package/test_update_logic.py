@@ -102,6 +102,17 @@ def test_apply_rolls_back_a_version_that_fails(tmp_path: Path, capsys: pytest.Ca
     assert layout.current_version() == "1.0.0" and not (layout.root / "staged" / "2.0.0").exists()
 
 
+def test_a_version_that_ends_without_starting_stays_staged(tmp_path: Path) -> None:
+    """`run` while an assistant already runs: the new version says so and exits 0 without
+    confirming; nothing is decided, the release waits for the next start."""
+    layout = _layout(tmp_path, "#!/bin/sh\necho 'déjà lancé' >&2\nexit 0\n")
+    assert apply.apply_pending_update(["run"], layout) == 0
+    assert layout.current_version() == "1.0.0"
+    assert (layout.root / "staged" / "2.0.0" / "assistant").is_file()
+    assert json.loads((layout.root / "staged" / "pending.json").read_text()) == {"version": "2.0.0"}
+    assert apply.failed_versions(layout) == []
+
+
 def test_nothing_pending_is_one_stat(tmp_path: Path) -> None:
     assert apply.apply_pending_update(["run"], None) is None  # not an installed bundle (this venv)
     assert not getattr(sys, "frozen", False)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.errors import Code
+from assistant.errors import CancelledError, Code
 from assistant.jobs.context import JobContext
+from assistant.jobs.interaction import FileToSign
 from assistant.jobs.params import SignParams
 from assistant.jobs.results import SignedFile, SignResult
 from assistant.jobs.runners.common import batch_failed
@@ -33,6 +34,12 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
             sources = [Path(p).expanduser() for p in params.paths or ()]
             out_dir = Path(params.out_dir).expanduser() if params.out_dir else None
         ctx.report(ProgressUpdate(step=2, steps=STEPS, phase=Phase.CHOOSE_SIGNING_CERTIFICATE), fraction=0.2)
+        if not ctx.job.is_local:
+            # The user sees the platform and every file before any certificate, each time.
+            shown_format = {"pades": "PAdES", "cades": "CAdES", "xades": "XAdES"}.get(str(params.format).lower(), str(params.format))
+            shown = [FileToSign(s.name, s.stat().st_size, shown_format) for s in sources]
+            if not ctx.approve_signature(shown):
+                raise CancelledError()
         credential, close = credential_for_job(ctx, "sign", params.key)
         try:
             def relay(update: ProgressUpdate) -> None:
