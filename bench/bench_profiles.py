@@ -7,7 +7,8 @@ file and 500 small ones, and three tools, interleaved (the order rotates each ro
 others' load on this shared machine hits all alike:
 
 - the assistant: `assistant download` as a fresh process (start-up, SHA-256 checked while the
-  bytes arrive, journal, fdatasync of every file), its connection count left to itself;
+  bytes arrive, journal, fdatasync of every file), its connection count left to itself; and the
+  same job queued to an engine already running (the product's path: a page asks the tray app);
 - `aria2c -x 4 -j 4` then `sha256sum -c` (the same verification, after the transfer);
 - `curl --parallel --parallel-max 4` then `sha256sum -c`; on "lossy" both reference tools get
   retries that resume (`aria2c` does by default; curl `--retry 20 --retry-all-errors -C -`).
@@ -42,7 +43,7 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_download import _clean, _descriptor, _env, _start_demo, _trust  # noqa: E402
 
-WORK = ROOT / ".bench-data" / "profiles"
+WORK = Path(os.environ.get("BENCH_PROFILES_DIR", str(ROOT / ".bench-data" / "profiles")))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 SLOW_SCALE = float(os.environ.get("BENCH_SLOW_SCALE", "0.1"))
 LARGE = 1 << 30
@@ -50,6 +51,7 @@ SMALL = 200 * 1024
 SMALL_COUNT = 500
 PROFILES = ("loopback", "loopback-https", "fibre", "adsl", "lossy")
 SLOW = {"adsl", "lossy"}
+SETS = set(filter(None, os.environ.get("BENCH_SETS", "").split(",")))  # "large", "small" (default both)
 
 
 def _prepare(data: Path, name: str, count: int, size: int) -> None:
@@ -121,6 +123,32 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         os.sync()
         return _timed([sys.executable, "-m", "assistant", "download", str(desc), "--dest", str(out), "--quiet"], env=_env(home))
 
+    def running() -> float:
+        # The product's path: a page queues the download to the assistant already running
+        # (tray or headless), so no interpreter start-up; same engine, verification, fdatasync.
+        from assistant.jobs.engine import JobEngine
+        from assistant.jobs.interaction import HeadlessInteraction
+        from assistant.jobs.model import JobState
+        from assistant.settings import Settings
+
+        _clean(out)
+        shutil.rmtree(home, ignore_errors=True)
+        os.environ["ASSISTANT_HOME"] = str(home)
+        engine = JobEngine(interaction=HeadlessInteraction(), workers=1, loopback_http=True, settings=Settings(platform_ca_files=[str(ca)] if ca else []))
+        try:
+            job_descriptor = json.loads(json.dumps(descriptor))
+            job_descriptor["params"]["destination"] = str(out)
+            os.sync()
+            start = time.perf_counter()
+            job = engine.submit(job_descriptor, "local")
+            final = engine.wait(job.id)
+            elapsed = time.perf_counter() - start
+            if final is None or final.state is not JobState.SUCCEEDED:
+                raise RuntimeError(f"running assistant failed: {final.error if final else None}")
+            return elapsed
+        finally:
+            engine.shutdown(wait=True)
+
     def then_sha256sum(transfer: float) -> float:
         return transfer + _timed(["sha256sum", "--quiet", "-c", str(sums)])
 
@@ -133,7 +161,7 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         return then_sha256sum(_timed([
             "aria2c", "-x", "4", "-j", "4", "-i", str(listing), "-d", str(out), f"--header=Authorization: Bearer {token}",
             "--allow-overwrite=true", "--auto-file-renaming=false", "--file-allocation=none", "--console-log-level=error",
-            "--summary-interval=0", "--download-result=hide", "--max-tries=20", "--retry-wait=0", *tls,
+            "--summary-interval=0", "--download-result=hide", "--max-tries=20", "--retry-wait=1", *tls,
         ]))  # fmt: skip
 
     def curl() -> float:
@@ -143,14 +171,14 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         if ca:
             lines.append(f'cacert = "{ca}"')
         if lossy:
-            lines += ["retry = 20", "retry-all-errors", "retry-delay = 0", 'continue-at = "-"']
+            lines += ["retry = 20", "retry-all-errors", "retry-delay = 1", 'continue-at = "-"']  # fixed 1 s: no doubling wait
         for e in entries:
             lines += [f'url = "{e["url"]}"', f'output = "{out / e["rel"]}"']
         config.write_text("\n".join(lines) + "\n")
         os.sync()
         return then_sha256sum(_timed(["curl", "--parallel", "--parallel-max", "4", "-K", str(config)]))
 
-    tools = {"assistant": assistant, "aria2c_x4_j4_then_sha256sum": aria2, "curl_parallel4_then_sha256sum": curl}
+    tools = {"assistant": assistant, "running_assistant": running, "aria2c_x4_j4_then_sha256sum": aria2, "curl_parallel4_then_sha256sum": curl}
     runs: dict[str, list[float]] = {name: [] for name in tools}
     load_before = os.getloadavg()
     names = list(tools)
@@ -161,9 +189,10 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
     for name, values in runs.items():
         figures[f"{name}_s"] = round(statistics.median(values), 3)
         figures[f"{name}_runs_s"] = [round(v, 3) for v in values]
+    for ours in ("assistant", "running_assistant"):
+        for name in names[2:]:
+            figures[f"{ours}_ratio_vs_{name}"] = round(figures[f"{name}_s"] / figures[f"{ours}_s"], 2)
     ours = figures["assistant_s"]
-    for name in names[1:]:
-        figures[f"ratio_vs_{name}"] = round(figures[f"{name}_s"] / ours, 2)
     figures["assistant_MBps"] = round(figures["bytes"] / ours / 1e6, 1)
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
@@ -202,6 +231,8 @@ def main(profiles: tuple[str, ...] = PROFILES) -> dict[str, Any]:
                 proxy_proc, proxy = (None, None) if profile.startswith("loopback") else _start_proxy(profile, url.split("://", 1)[1])
                 try:
                     for name, count, size in sets["slow" if profile in SLOW else "full"]:
+                        if SETS and ("large" if count == 1 else "small") not in SETS:
+                            continue
                         descriptor = _rewrite(_descriptor(url, name, ca), url, proxy)
                         label = f"{profile}_{'large' if count == 1 else 'small'}_{count}x{size // 1000}KB"
                         print(f"== {label}", file=sys.stderr, flush=True)

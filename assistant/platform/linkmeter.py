@@ -25,22 +25,34 @@ from collections import deque
 BASE = 4
 #: Never more connections than this to one platform (servers throttle or refuse beyond).
 MAX_CONNECTIONS = 16
-#: A round trip at least this long is a real network (loopback answers in ~0.1 ms).
-REAL_LINK_RTT = 0.002
-#: Bodies smaller than this say little about a stream's throughput (one socket read).
-MIN_RATE_SAMPLE = 32 * 1024
+#: A round trip at least this long is a real network: loopback answers in ~0.1 ms, and in 2-4 ms
+#: at the slowest on a machine loaded 5x over its cores (measured); a platform is 5-80 ms away.
+REAL_LINK_RTT = 0.005
+#: Bodies smaller than this say little about a stream's throughput (headers and body in one read);
+#: 4 KB keeps 20 KB files measured (latency then dominates: more connections, as it should).
+MIN_RATE_SAMPLE = 4 * 1024
 SAMPLES = 64
+#: Requests measured before the count may grow: the first ones also pay for opening their
+#: connection (and, on a loaded machine, for the threads starting), which looks like distance.
+SETTLED = 8
 
 
 class LinkMeter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._first: deque[float] = deque(maxlen=SAMPLES)
+        #: The shortest time to first byte of the whole job, not of recent requests: with more
+        #: connections a busy platform answers later, and a recent window then mistook a loaded
+        #: loopback for a far link and added connections (measured: 2.2 ms median and 0.34 ms
+        #: shortest at 4 connections, 7.2 ms median at 16, on loopback under load).
+        self._first: float | None = None
+        self._samples = 0
         self._rates: deque[float] = deque(maxlen=SAMPLES)
 
     def first_byte(self, seconds: float) -> None:
         with self._lock:
-            self._first.append(seconds)
+            self._samples += 1
+            if self._first is None or seconds < self._first:
+                self._first = seconds
 
     def body(self, size: int, seconds: float) -> None:
         if size >= MIN_RATE_SAMPLE and seconds > 0:
@@ -51,7 +63,7 @@ class LinkMeter:
         """The shortest time to first byte (None before any request): a far link is never
         faster than its round trip, while a busy CPU or a new connection only adds to it."""
         with self._lock:
-            return min(self._first) if self._first else None
+            return self._first
 
     def stream_rate(self) -> float | None:
         """The median throughput of one stream while it receives (bytes/s)."""
@@ -67,6 +79,8 @@ class LinkMeter:
     def connections(self, mean_size: float, base: int = BASE, most: int = MAX_CONNECTIONS) -> int:
         """How many connections keep `base` streams receiving files of `mean_size` bytes."""
         rtt, rate = self.rtt(), self.stream_rate()
-        if rtt is None or rate is None or mean_size <= 0 or rtt < REAL_LINK_RTT:
+        with self._lock:
+            settled = self._samples >= SETTLED
+        if rtt is None or rate is None or not settled or mean_size <= 0 or rtt < REAL_LINK_RTT:
             return base
         return max(base, min(most, int(base * (1 + rtt * rate / mean_size) + 0.5)))

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from assistant.archives import is_archive
 from assistant.errors import Code, InputFileError
 from assistant.prepare.errors import PrepareCode
 from assistant.signing.naming import signature_number_in_name
@@ -132,8 +133,8 @@ def _kind(path: Path) -> FileKind:
         head = b""
     if path.suffix.lower() == ".pdf" or head.startswith(b"%PDF-"):
         return FileKind.PDF
-    # By name only: .xlsx, .docx, .odt are ZIP containers too, but they are documents.
-    if path.suffix.lower() == ".zip":
+    # .xlsx, .docx, .odt are ZIP containers too, but they are documents (assistant/archives.py).
+    if is_archive(path):
         return FileKind.ZIP
     return FileKind.OTHER
 

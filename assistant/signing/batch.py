@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from assistant.archives import is_archive
 from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
 from assistant.keystores.errors import KeyStoreCode
@@ -126,16 +127,6 @@ def _check_source(path: Path) -> None:
             f"{path.name} is empty: there is nothing to sign.",
             code=SigningCode.EMPTY_FILE,
         )
-
-
-def _is_zip(path: Path) -> bool:
-    if path.suffix.lower() == ".zip":
-        return True
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4) == b"PK\x03\x04"
-    except OSError:
-        return False
 
 
 class _Signer:
@@ -327,7 +318,7 @@ def sign_files(
                 result.error = CancelledError()
                 continue
             progress(stage)
-            if fmt is not SignFormat.PADES and _is_zip(source):
+            if fmt is not SignFormat.PADES and is_archive(source):
                 result.warnings.append(ZIP_WARNING_FR)
             try:
                 result.output = signer.sign_one(source, progress, cancel, stage)

@@ -32,6 +32,11 @@ def meter(rtt: float, rate: float) -> LinkMeter:
 
 def test_connections_follow_the_round_trip_and_the_stream_rate() -> None:
     assert LinkMeter().connections(200_000) == 4  # nothing measured yet: the usual 4
+    early = LinkMeter()
+    for _ in range(7):
+        early.first_byte(0.010)
+        early.body(200_000, 0.004)
+    assert early.connections(200_000) == 4  # the first requests also opened their connections: not yet
     assert meter(0.0002, 500e6).connections(200_000) == 4  # loopback: no latency to hide
     assert meter(0.010, 50e6).connections(200_000) == 14  # fibre, small files: the wait dominates
     assert meter(0.040, 0.6e6).connections(200_000) == 4  # a saturated ADSL link: more would only share it

@@ -235,3 +235,27 @@ def test_signature_files_get_ordinary_permissions(folder: Path, p12_credential: 
     os.umask(mask)
     assert stat.S_IMODE(output.stat().st_mode) == 0o644 & ~mask
     assert not [p for p in folder.iterdir() if p.name.startswith(".amp-signature-")]
+
+
+def _zip_with(path: Path, entries: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_office_and_opendocument_files_are_documents_not_archives(folder: Path, p12_credential: Credential) -> None:
+    """A .docx/.xlsx/.odt is a ZIP inside but one document: no "ZIP does not sign its contents"
+    warning; a real archive, even renamed, still gets it."""
+    ooxml = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}
+    odf = {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<office:document-content/>"}
+    docx = _zip_with(folder / "Mémoire technique.docx", ooxml)
+    xlsx = _zip_with(folder / "BPU.xlsx", {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})
+    odt = _zip_with(folder / "Acte d'engagement.odt", odf)
+    odt_renamed = _zip_with(folder / "Annexe.bin", odf)  # an OpenDocument known by its content alone
+    renamed_archive = _zip_with(folder / "Pièces.dat", {"a.pdf": b"%PDF-1.7 a", "b.pdf": b"%PDF-1.7 b"})
+    batch = sign_files(p12_credential, [docx, xlsx, odt, odt_renamed, renamed_archive], SignFormat.CADES)
+    assert [r.ok for r in batch.results] == [True] * 5
+    assert [r.warnings for r in batch.results] == [[], [], [], [], [ZIP_WARNING_FR]]
