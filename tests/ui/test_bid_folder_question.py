@@ -57,3 +57,25 @@ def test_the_user_picks_the_bid_folder_in_the_window(qtbot: Any, interaction: Qt
         qtbot.wait(25)
         deadline += 1
     assert not thread.is_alive() and box == {"answer": None}
+
+
+def test_the_card_shows_the_deposit_the_estimate_and_the_problems() -> None:
+    from assistant.jobs.results import PrepareResult
+    from assistant.ui.outcomes import describe
+
+    result = PrepareResult(
+        7, 10, 10, {"PADES": 4, "XADES": 3}, 1,
+        ({"severity": "warning", "code": "name_too_long", "file": "Lot 2/x.pdf", "message": "Nom trop long : x.pdf", "message_en": "Name too long"},),
+        "ab" * 32, 248_000, True, "2026-12-04T12:00:00+01:00",
+        {"seconds": 1.5, "verdict": "ok", "message": "Envoi estimé : 2 s", "message_en": "Estimated upload: 1 s"}, 3600.0,
+        bid_folder="/offre", destination="/offre - dépôt signé", summary="/offre - dépôt signé - récapitulatif.pdf",
+    )  # fmt: skip
+    outcome = describe(result)
+    assert outcome.folder == "/offre - dépôt signé"
+    assert outcome.lines[1:] == (
+        "Dossier à déposer : /offre - dépôt signé",
+        "Récapitulatif : /offre - dépôt signé - récapitulatif.pdf",
+        "Envoi estimé : 2 s",
+        "Problèmes détectés",
+        "  ! Nom trop long : x.pdf",
+    )
