@@ -35,6 +35,7 @@ from assistant.jobs.params import (
     JobParams,
     KeygenParams,
     OpenParams,
+    PrepareParams,
     SignParams,
     VerifyParams,
 )
@@ -386,7 +387,28 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
         }
     if job_type is JobType.DECRYPT:
         return {"folder": lo(_path)}, {"out_dir": lo(_path), "key": lo(_str(2000)), "extract": _bool}
+    if job_type is JobType.PREPARE:
+        return {}, {
+            "deposit_rules": _deposit_rules(ctx),
+            "level": _choice("B-B", "B-T"),
+            "folder": lo(_path),
+            "out_dir": lo(_path),
+            "key": lo(_str(2000)),
+        }
     return {}, {"platform_url": ctx.policy.check}
+
+
+def _deposit_rules(ctx: _Ctx) -> Checker:
+    """A platform's deposit rules, checked by the module that reads them (formats, extensions,
+    sizes, name rules, a deadline with its time zone; the upload-test URL under this policy)."""
+
+    def check(value: Any, where: str) -> dict[str, Any]:
+        from assistant.prepare.rules import parse_rules  # prepare.rules uses this module's checks
+
+        parse_rules(value, ctx.policy, where)
+        return dict(value)
+
+    return check
 
 
 #: The parameters' class of each job type: validated JSON becomes one of these (JSON stops here).
@@ -398,6 +420,7 @@ PARAMS_TYPES: dict[JobType, type[JobParams]] = {
     JobType.KEYGEN: KeygenParams,
     JobType.DECRYPT: DecryptParams,
     JobType.DIAGNOSE: DiagnoseParams,
+    JobType.PREPARE: PrepareParams,
 }
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "KeygenParams",
     "OpenParams",
     "Pli",
+    "PrepareParams",
     "RemoteFile",
     "SignParams",
     "VerifyParams",
@@ -344,6 +345,47 @@ class DiagnoseParams:
         return cls(platform_url=data.get("platform_url"))
 
 
+@dataclass(frozen=True)
+class PrepareParams:
+    """"Préparer mon dépôt" started by a page: the platform's `deposit_rules` (the JSON object
+    `prepare.rules.parse_rules` reads, already validated by the descriptor, its upload-test URL
+    on the page's origin). The bid folder is never named by a page: the user picks it in the window;
+    `folder`, `out_dir` and `key` are the local user's own choices (CLI)."""
+
+    deposit_rules: Mapping[str, Any] | None = None
+    level: str | None = None
+    folder: str | None = None
+    out_dir: str | None = None
+    key: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        _put(out, "deposit_rules", None if self.deposit_rules is None else dict(self.deposit_rules))
+        _put(out, "level", self.level)
+        _put(out, "folder", self.folder)
+        _put(out, "out_dir", self.out_dir)
+        _put(out, "key", self.key)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PrepareParams:
+        rules = data.get("deposit_rules")
+        return cls(
+            deposit_rules=None if rules is None else dict(rules),
+            level=data.get("level"),
+            folder=data.get("folder"),
+            out_dir=data.get("out_dir"),
+            key=data.get("key"),
+        )
+
+
 JobParams = (
-    DownloadParams | OpenParams | SignParams | VerifyParams | KeygenParams | DecryptParams | DiagnoseParams
+    DownloadParams
+    | OpenParams
+    | SignParams
+    | VerifyParams
+    | KeygenParams
+    | DecryptParams
+    | DiagnoseParams
+    | PrepareParams
 )
