@@ -19,6 +19,7 @@ from assistant.jobs.results import (
     JobResult,
     KeygenResult,
     OpenResult,
+    PrepareResult,
     SignResult,
     VerifyResult,
 )
@@ -133,6 +134,26 @@ def _diagnose(result: DiagnoseResult) -> Outcome:
     return Outcome(tuple(lines))
 
 
+def _prepare(result: PrepareResult) -> Outcome:
+    """A page's "Préparer mon dépôt": the bid, where the deposit and its summary are, the upload
+    estimate, the problems (the same words as `assistant prepare`)."""
+    lines = [_("{n} fichier(s), {size}").format(n=result.files, size=fmt_size(result.total_bytes))]
+    if result.destination:
+        lines.append(_("Dossier à déposer : {folder}").format(folder=result.destination))
+    if result.summary:
+        lines.append(_("Récapitulatif : {path}").format(path=result.summary))
+    if result.estimate:
+        lines.append(localized(str(result.estimate.get("message", "")), str(result.estimate.get("message_en", ""))))
+    if not result.problems:
+        lines.append(_("✓ Aucun problème détecté."))
+    else:
+        lines.append(_("Problèmes détectés"))
+        for problem in result.problems:
+            mark = "✗" if problem.get("severity") == "error" else "!"
+            lines.append(f"  {mark} " + localized(str(problem.get("message", "")), str(problem.get("message_en", ""))))
+    return Outcome(tuple(lines), result.destination)
+
+
 def describe(result: JobResult | None) -> Outcome:
     """The outcome of a finished job (empty for a job without a result)."""
     if isinstance(result, DownloadResult):
@@ -149,4 +170,6 @@ def describe(result: JobResult | None) -> Outcome:
         return _decrypt(result)
     if isinstance(result, DiagnoseResult):
         return _diagnose(result)
+    if isinstance(result, PrepareResult):
+        return _prepare(result)
     return Outcome(())

@@ -180,3 +180,22 @@ def test_a_cancelled_folder_question_writes_nothing(
     final = engine.wait(job.id, timeout=60)
     assert final is not None and final.state is JobState.CANCELLED
     assert user.pins == [] and sorted(p.name for p in bid.root.parent.iterdir()) == [bid.root.name, "inner"]
+
+
+def test_the_local_user_names_his_folder_and_is_not_asked(
+    box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken,
+    monkeypatch: pytest.MonkeyPatch, assistant_home: Path,
+) -> None:
+    from assistant.jobs.model import LOCAL_ORIGIN
+
+    monkeypatch.setenv("PREPARE_TEST_PIN", softhsm_token.pin)
+    bid = make_bid(tmp_path / "entreprise")
+    user = Company(None, f"sha256:{_fingerprint(test_pki)}", box)
+    engine = _start(box, user)
+    out = tmp_path / "à déposer"
+    job = engine.submit(_descriptor({"folder": str(bid.root), "out_dir": str(out)}), LOCAL_ORIGIN)
+    final = engine.wait(job.id, timeout=240)
+    assert final is not None and final.state is JobState.SUCCEEDED, final and final.error
+    assert user.questions == [] and len(user.pins) == 1
+    assert isinstance(final.result, PrepareResult) and final.result.destination == str(out) and out.is_dir()
+    assert final.to_public_dict()["params"] == {}  # a local job's paths are not shown

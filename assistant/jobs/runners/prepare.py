@@ -39,7 +39,6 @@ class PrepareFailedError(AssistantError):
 
 def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
     from assistant.prepare.checks import Problem, Severity, deposit_size, find_problems
-    from assistant.prepare.deposit import default_destination
     from assistant.prepare.plan import make_plan
     from assistant.prepare.rules import PlatformRules, parse_rules
     from assistant.prepare.workflow import estimate_problems, prepare_deposit
@@ -49,12 +48,8 @@ def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
         rules = replace(rules, platform=ctx.platform)
     ctx.report(ProgressUpdate(step=1, steps=STEPS, phase=Phase.PREPARE_BID), fraction=0.0)
     root, bid = _bid_folder(ctx, params, rules)
-    destination = Path(params.out_dir).expanduser() if params.out_dir else _free(default_destination(root))
-    if params.out_dir:
-        from assistant.prepare.scan import scan_bid
-
-        bid = scan_bid(root, exclude=destination)
     plan = make_plan(bid, rules)
+    destination = _destination(params, root)
     estimate, extra = None, []
     if rules.upload_test_url:
         from assistant.prepare.checks import deposited_files
@@ -101,7 +96,7 @@ def _bid_folder(ctx: JobContext, params: PrepareParams, rules: Any) -> tuple[Pat
 
     if params.folder is not None:
         root = Path(params.folder).expanduser()
-        return root, scan_bid(root)
+        return root, scan_bid(root, exclude=_destination(params, root))
     chooser = ctx.interaction
     if not isinstance(chooser, BidFolderChooser):
         raise BidFolderNeedsUserError(
@@ -126,11 +121,18 @@ def _bid_folder(ctx: JobContext, params: PrepareParams, rules: Any) -> tuple[Pat
         ctx.cancel.raise_if_cancelled()
         root = Path(chosen).expanduser()
         try:
-            return root, scan_bid(root, exclude=_free(root.parent / f"{root.name} - dépôt signé"))
+            return root, scan_bid(root, exclude=_destination(params, root))
         except InputFileError as exc:
             if refused == root:
                 raise
             refused, error = root, exc.message_fr
+
+
+def _destination(params: PrepareParams, root: Path) -> Path:
+    """The deposit folder: the local user's `out_dir`, else beside the bid (a free name)."""
+    from assistant.prepare.deposit import default_destination
+
+    return Path(params.out_dir).expanduser() if params.out_dir else _free(default_destination(root))
 
 
 def _free(path: Path) -> Path:
