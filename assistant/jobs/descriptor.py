@@ -271,6 +271,8 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "upload_url": ctx.policy.check,
             "key_size": _int(2048, 4096),
             "store": lo(_str(2000)),
+            "from_store": _bool,
+            "backup": lo(_path),
         }
     if job_type is JobType.DECRYPT:
         return {"folder": lo(_path)}, {"out_dir": lo(_path), "key": lo(_str(2000)), "extract": _bool}

@@ -290,6 +290,10 @@ class KeygenParams:
     upload_url: str | None = None
     key_size: int | None = None
     store: str | None = None
+    #: second mode: the bi-clé is a certificate already in a store, chosen by the user
+    from_store: bool | None = None
+    #: local only: where to write the encrypted .p12 copy of a new vault key (its password is asked)
+    backup: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -297,6 +301,8 @@ class KeygenParams:
         _put(out, "upload_url", self.upload_url)
         _put(out, "key_size", self.key_size)
         _put(out, "store", self.store)
+        _put(out, "from_store", self.from_store)
+        _put(out, "backup", self.backup)
         return out
 
     @classmethod
@@ -307,6 +313,8 @@ class KeygenParams:
             upload_url=data.get("upload_url"),
             key_size=data.get("key_size"),
             store=data.get("store"),
+            from_store=data.get("from_store"),
+            backup=data.get("backup"),
         )
 
 

@@ -48,7 +48,7 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         labels = [win.navigation.item(i).text().strip() for i in range(win.navigation.count())]
         # The original's sidebar: the local tools under their heading, then the remote jobs.
         assert labels == ["Accueil", "Applications et outils locaux", "Signer", "Vérifier une signature",
-                          "Déchiffrement hors ligne", "Mes certificats", "Préparer mon dépôt", "Traitements distants",
+                          "Déchiffrement hors ligne", "Bi-clés de chiffrement", "Mes certificats", "Préparer mon dépôt", "Traitements distants",
                           "Test de configuration", "Options avancées"]
         assert not win.navigation.item(1).flags() & Qt.ItemFlag.ItemIsSelectable
         assert win.windowTitle().startswith("Assistant Marchés Publics (")
