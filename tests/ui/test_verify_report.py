@@ -16,6 +16,7 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+from assistant.i18n import current_language
 from assistant.jobs.model import JobState
 from assistant.keystores.base import Credential
 from assistant.signing import SignFormat, sign_files
@@ -95,7 +96,7 @@ def test_the_window_shows_the_reports_document(
     cli_report = tmp_path / "cli.pdf"
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "verify", "--report", str(cli_report), str(forged)],
-        capture_output=True, text=True, env=dict(os.environ), timeout=120,
+        capture_output=True, text=True, env={**os.environ, "ASSISTANT_LANG": current_language()}, timeout=120,
     )  # fmt: skip
     assert cli_report.exists(), done.stderr
     window_text, cli_text = _pdftotext(exported), _pdftotext(cli_report)
