@@ -199,3 +199,23 @@ def test_the_local_user_names_his_folder_and_is_not_asked(
     assert user.questions == [] and len(user.pins) == 1
     assert isinstance(final.result, PrepareResult) and final.result.destination == str(out) and out.is_dir()
     assert final.to_public_dict()["params"] == {}  # a local job's paths are not shown
+
+
+def test_declining_the_confirmation_asks_no_pin_and_writes_nothing(
+    box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path,
+) -> None:
+    class Declines(Company):
+        def confirm(self, job: Job, message_fr: str) -> bool:
+            self.confirmations.append(message_fr)
+            return False
+
+    bid = make_bid(tmp_path / "entreprise")
+    user = Declines(bid.root, f"sha256:{_fingerprint(test_pki)}", box)
+    engine = _start(box, user)
+    job = engine.submit(_descriptor({"deposit_rules": {"signature_formats": ["PAdES", "CAdES"]}}), "http://127.0.0.1:9")
+    final = engine.wait(job.id, timeout=60)
+    assert final is not None and final.state is JobState.CANCELLED
+    [message] = user.confirmations
+    assert "Signer les 7 fichier(s) de « Réponse AO 2026-014 »" in message and "CADES × 3" in message and "PADES × 4" in message
+    assert "ZIP" in message and user.pins == []
+    assert sorted(p.name for p in bid.root.parent.iterdir()) == [bid.root.name, "inner"]
