@@ -79,6 +79,32 @@ def _sign(result: SignResult) -> Outcome:
     return Outcome(tuple(lines), folder)
 
 
+def _signature_lines(index: int, signature: dict[str, Any]) -> list[str]:
+    """A signature as the report words it (assistant.signing.verify_document): verdict and signer,
+    format (or why it is not AdES), qualification as the trusted lists confirm it, what a PDF
+    signature covers and whether later changes are permitted, integrity, revocation."""
+    from assistant.signing.verify_document import revocation_text
+
+    lines = [
+        _("    Signature {index} : {verdict} — {signer}").format(
+            index=index, verdict=signature.get("verdict", ""), signer=signature.get("signer", "")
+        ),
+        _("      Format : {format}").format(format=signature.get("format_label") or signature.get("format", "")),
+        _("      Qualification : {qualified}").format(qualified=signature.get("qualified_label", "")),
+    ]
+    if signature.get("coverage"):
+        lines.append(_("      Couverture : {coverage}").format(coverage=signature["coverage"]))
+    if signature.get("changes_permitted") is False:
+        lines.append(_("      ✗ Modifié après la signature d'une façon qu'elle interdit"))
+    intact = bool(signature.get("intact")) and bool(signature.get("signature_valid"))
+    lines.append(
+        _("      Intégrité : {intact} — révocation : {revocation}").format(
+            intact=_("oui") if intact else _("NON"), revocation=revocation_text(str(signature.get("revocation") or "unknown"))
+        )
+    )
+    return lines
+
+
 def _verify(result: VerifyResult) -> Outcome:
     lines = []
     for report in result.reports:
@@ -93,11 +119,7 @@ def _verify(result: VerifyResult) -> Outcome:
             )
         )
         for index, signature in enumerate(signatures, start=1):
-            lines.append(
-                _("    Signature {index} : {verdict} — {signer}").format(
-                    index=index, verdict=signature.get("verdict", ""), signer=signature.get("signer", "")
-                )
-            )
+            lines.extend(_signature_lines(index, signature))
     return Outcome(tuple(lines))
 
 
