@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
         self.home = HomePage(bridge, settings, self.show_page, demo_url)
         self.certificates = CertificatesPage(settings, self.pin_callback)
         self.sign = SignWizard(engine, settings)
-        self.jobs = JobsPage(engine, folder_questions)
+        self.jobs = JobsPage(engine, folder_questions, platform_names=settings.platform_names)
         self.diagnostics = DiagnosticsPage(settings, platform_url)
         self.pages: dict[str, QWidget] = {
             "home": self.home,

@@ -55,7 +55,9 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         assert win.home.status.text() == "État de l'assistant : <b>En ligne</b>"
         assert win.home.bridge_url.text() == f"Adresse de connexion des plateformes : {bridge.url}"
         assert bridge.url.startswith("https://127.0.0.1:")
-        assert [win.home.origins.item(i).text() for i in range(win.home.origins.count())] == [approved]
+        # The platform by its host (no scheme, no default port), its address in the tooltip.
+        assert [win.home.origins.item(i).text() for i in range(win.home.origins.count())] == ["marches.example.fr"]
+        assert win.home.origins.item(0).toolTip() == approved
         shot(win, screens, "home")
         # Revoking an approval from the home page removes it from the bridge's registry.
         win.home.origins.setCurrentRow(0)
