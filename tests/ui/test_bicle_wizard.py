@@ -94,10 +94,18 @@ def test_a_bicle_on_the_card_then_one_in_the_vault_with_a_backup(
     assert wizard.next_button.text() == "Créer le bi-clé"
     shot(window, screens, "bicle-backup-card")
     _click(qtbot, wizard.next_button)
-    # The job asks the card's PIN.
+    # The job asks the card's PIN; a wrong one is asked again (saying so), not a failed job.
     pin = wait_for_dialog(qtbot, "pinDialog")
-    pin.findChild(QLineEdit, "pinField").setText(softhsm_token.pin)
+    pin.findChild(QLineEdit, "pinField").setText("999999")
     qtbot.mouseClick(pin.findChild(QPushButton, "pinOk"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: visible_top_level("pinDialog") not in (None, pin), timeout=15000)
+    again = wait_for_dialog(qtbot, "pinDialog")
+    warning = again.findChild(QLabel, "pinWarning")
+    assert warning.isVisible() and warning.text().startswith("Code PIN incorrect.")
+    assert wizard.panel.job is not None and not wizard.panel.job.state.terminal
+    shot(again, screens, "bicle-pin-retry")
+    again.findChild(QLineEdit, "pinField").setText(softhsm_token.pin)
+    qtbot.mouseClick(again.findChild(QPushButton, "pinOk"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.panel.job is not None and wizard.panel.job.state.terminal, timeout=60000)
     job = wizard.panel.job
     assert job is not None and job.state is JobState.SUCCEEDED, wizard.panel.error.text()

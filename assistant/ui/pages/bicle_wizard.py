@@ -340,6 +340,8 @@ class BicleWizard(QWidget):
             if self._backup_requested:
                 note += " " + _("Sauvegarde : {path}").format(path=self.backup_path.text().strip())
             self.next_note.setText(note)
+        else:
+            self.summary.clear()  # the panel says why; "Création…" would be stale
         self._update()
 
     def dispose(self) -> None:
