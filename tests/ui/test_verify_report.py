@@ -24,6 +24,7 @@ from assistant.ui.main_window import MainWindow
 from assistant.ui.pages.verify import VerifyPage
 from tests import pki
 from tests.signing.conftest import make_pdf, p12_credential, p12_pin  # noqa: F401 - fixtures
+from tests.ui.conftest import shot
 
 
 def _verify(qtbot: Any, page: VerifyPage, path: Path, detached: Path | None = None) -> str:
@@ -43,7 +44,8 @@ def _pdftotext(path: Path) -> str:
 
 
 def test_the_window_shows_the_reports_document(
-    qtbot: Any, window: MainWindow, tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki  # noqa: F811
+    qtbot: Any, window: MainWindow, tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki,  # noqa: F811
+    screens: Path,
 ) -> None:
     window.show_page("verify")
     page = window.verify
@@ -87,6 +89,7 @@ def test_the_window_shows_the_reports_document(
     assert "Ce que couvre la signature" in shown and "NON permises" in shown
     assert "NON PERMISES : le document a été modifié d'une façon que la signature interdit" in shown
     lines = page.panel.outcome.text().splitlines()
+    shot(window, screens, "verify-report")
     assert any(line.startswith("      Couverture : une révision antérieure") for line in lines), lines
     assert "      ✗ Modifié après la signature d'une façon qu'elle interdit" in lines
 

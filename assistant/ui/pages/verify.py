@@ -54,7 +54,7 @@ class VerifyPage(QWidget):
         self.files = QListWidget()
         self.files.setObjectName("verifyFiles")
         self.files.setAccessibleName(_("Fichiers à vérifier"))
-        self.files.setMaximumHeight(120)
+        self.files.setMaximumHeight(90)
         layout.addWidget(self.files)
         row = QHBoxLayout()
         self.add_button = QPushButton(_("Ajouter un fichier…"))
@@ -105,6 +105,7 @@ class VerifyPage(QWidget):
         self.report_view.setAccessibleName(_("Rapport de vérification"))
         self.report_view.setOpenLinks(False)
         self.report_view.setVisible(False)
+        self.report_view.setMinimumHeight(240)
         layout.addWidget(self.report_view, 1)
         self._update()
 
@@ -169,6 +170,7 @@ class VerifyPage(QWidget):
             self.result = job.result
             self.report_view.setHtml(verification_html(job.result))
             self.report_view.setVisible(True)
+            self.panel.outcome.setVisible(False)  # the report below says all of it, in full
             self.export_button.setEnabled(True)
 
     def choose_export(self) -> None:
