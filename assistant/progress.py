@@ -41,6 +41,7 @@ class Phase(enum.StrEnum):
     CREATE_BICLE = "create_bicle"
     SEND_CERTIFICATE = "send_certificate"
     BICLE_CREATED = "bicle_created"
+    PREPARE_BID = "prepare_bid"
 
 
 #: The sentence of each phase; `{item}`, `{items}` and `{subject}` come from the report.
@@ -64,6 +65,7 @@ PHASE_LABELS_FR: dict[Phase, str] = {
     Phase.CREATE_BICLE: N_("Création du bi-clé de chiffrement"),
     Phase.SEND_CERTIFICATE: N_("Envoi du certificat public à la plateforme"),
     Phase.BICLE_CREATED: N_("Bi-clé créé"),
+    Phase.PREPARE_BID: N_("Préparer mon dépôt"),
 }
 
 

@@ -38,6 +38,8 @@ class Settings:
     platform_ca_files: list[str] = field(default_factory=list)
     #: Origins of platforms the user approved for the bridge.
     approved_origins: list[str] = field(default_factory=list)
+    #: The names the user gave platforms, by origin (shown instead of the address; "Options avancées").
+    platform_names: dict[str, str] = field(default_factory=dict)
     #: The folder the user last chose for a platform's bulk downloads, by the platform's origin
     #: (proposed again next time). Only the user's own choice in the assistant fills it.
     download_folders: dict[str, str] = field(default_factory=dict)

@@ -26,7 +26,7 @@ def main() -> int:
     os.environ["ASSISTANT_NO_BROWSER"] = "1"
     (work / "home").mkdir()
     sys.path.insert(0, str(ROOT))
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 
     from assistant import i18n
     from assistant.jobs.engine import JobEngine
@@ -96,6 +96,34 @@ def main() -> int:
         window.show_page("decrypt")
         window.decrypt.folder.setText(str(work / "Téléchargements" / "Plateforme de démonstration"))
         grab(window, "dechiffrement-hors-ligne", language)
+        # The bi-clé wizard, step by step, up to a vault key with its backup (passwords typed here).
+        window.show_page("bicle")
+        wizard = window.bicle
+        wizard.name.setText("Service Achats" if language == "fr" else "Purchasing Department")
+        wizard.rescue.setChecked(True)
+        grab(window, "bicle-1-nom", language)
+        wizard.next()
+        grab(window, "bicle-2-magasin", language)
+        wizard.store_buttons["vault"].setChecked(True)
+        wizard.next()
+        wizard.backup.setChecked(True)
+        wizard.backup_path.setText(str(work / f"sauvegarde-{language}.p12"))
+        grab(window, "bicle-3-sauvegarde", language)
+        wizard.next()
+        password_shown = False
+        while wizard.panel.running:
+            dialog = next((w for w in app.topLevelWidgets() if w.objectName() == "pinDialog" and w.isVisible()), None)
+            if dialog is None:
+                wait(0.1)
+                continue
+            if not password_shown:
+                grab(dialog, "bicle-mot-de-passe", language)
+                password_shown = True
+            for field in ("pinField", "pinConfirm"):
+                dialog.findChild(QLineEdit, field).setText("Offres-2026-Mairie!")
+            dialog.findChild(QPushButton, "pinOk").click()
+            wait(0.3)
+        grab(window, "bicle-4-resultat", language)
         window.show_page("prepare")
         grab(window, "preparer-mon-depot", language)
         window.show_page("jobs")

@@ -57,7 +57,7 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_STREAMS_PER_ORIGIN = 16
 #: Seconds between keep-alive comments on an event stream.
 HEARTBEAT_SECONDS = 15.0
-CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diagnose")
+CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diagnose", "prepare")
 
 
 class EngineLike(Protocol):

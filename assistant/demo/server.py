@@ -345,6 +345,9 @@ class DemoPlatform:
             base["label"] = "Création d'un bi-clé de chiffrement"
             stamp = time.strftime("%Y%m%d-%H%M%S")
             base["params"] = {"name": f"Démo Acheteur {stamp}", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
+        elif kind == "prepare":
+            base["label"] = "Préparer mon dépôt"
+            base["params"] = {"deposit_rules": upload_test.rules(self.url)}
         elif kind == "diagnose":
             base["label"] = "Test de la configuration utilisateur"
             base["params"] = {"platform_url": f"{self.url}/"}

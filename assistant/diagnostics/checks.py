@@ -303,10 +303,11 @@ def _pkcs11_result(tokens: list[str], errors: list[str], discovery: Any) -> Chec
             "Si votre certificat est sur une carte ou une clé USB, insérez-la puis relancez le test.",
             details,
         )
+    # Not a green mark: without a driver, a certificate on a card or USB key cannot be used.
     return CheckResult(
         "pkcs11",
         LABEL_PKCS11,
-        Status.OK,
+        Status.WARNING,
         "Aucun pilote installé",
         "Aucun pilote de carte à puce ou de clé USB (PKCS#11) n'est installé.",
         "Si votre certificat est sur une carte ou une clé USB, installez le pilote fourni par votre "
@@ -371,6 +372,21 @@ def check_certificates(settings: Settings) -> list[CheckResult]:
                 "Insérez votre carte ou clé USB de signature, ou importez votre certificat (.p12) depuis la page "
                 "« Mes certificats ». Un certificat de signature qualifié (eIDAS, RGS) est requis pour signer une "
                 "offre.",
+                details,
+            )
+        ]
+    if not qualified:
+        # Signing works, but not with what buyers ask for: a warning with the fix, not a green mark.
+        return [
+            CheckResult(
+                "certificates",
+                LABEL_CERTIFICATES,
+                Status.WARNING,
+                f"{len(usable)} certificat(s), aucun qualifié",
+                f"{len(usable)} certificat(s) permettent de signer, mais aucun n'est qualifié : la plupart des "
+                "consultations exigent une signature avec un certificat qualifié.",
+                "Procurez-vous un certificat de signature qualifié (eIDAS, RGS) auprès d'une autorité de "
+                "certification, puis insérez la carte ou importez le fichier depuis « Mes certificats ».",
                 details,
             )
         ]

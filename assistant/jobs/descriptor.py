@@ -15,16 +15,13 @@ the rules are enforced in one place:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from assistant import PROTOCOL_VERSION
-from assistant.errors import AssistantError, Code, ErrorInfo
-from assistant.hosts import is_loopback_host
+from assistant.errors import Code
 from assistant.jobs.errors import JobCode
 from assistant.jobs.model import LOCAL_ORIGIN, JobType
 from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
@@ -35,134 +32,25 @@ from assistant.jobs.params import (
     JobParams,
     KeygenParams,
     OpenParams,
+    PrepareParams,
     SignParams,
     VerifyParams,
 )
+from assistant.jobs.urls import DEMO_ENV as DEMO_ENV
+from assistant.jobs.urls import DescriptorError as DescriptorError
+from assistant.jobs.urls import UrlNotAllowedError as UrlNotAllowedError
+from assistant.jobs.urls import UrlPolicy as UrlPolicy
+from assistant.jobs.urls import demo_mode_enabled as demo_mode_enabled
+from assistant.jobs.urls import normalize_origin as normalize_origin
+from assistant.jobs.urls import origin_of_url as origin_of_url
 from assistant.settings import Settings
-
-#: Environment switch of demo/test mode: plain HTTP to 127.0.0.1 becomes acceptable.
-DEMO_ENV = "ASSISTANT_DEMO"
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 MAX_FILES = 100_000
 
 
-class DescriptorError(AssistantError):
-    """The descriptor is malformed or breaks a rule. `.field` names the offending field."""
-
-    code: str = JobCode.DESCRIPTOR_INVALID
-
-    def __init__(self, field_name: str, message_fr: str, message_en: str, *, code: str | None = None) -> None:
-        super().__init__(
-            f"Descripteur de traitement refusé ({field_name}) : {message_fr}",
-            f"Job descriptor refused ({field_name}): {message_en}",
-            code=code,
-        )
-        self.field = field_name
-
-    def info(self) -> ErrorInfo:
-        return ErrorInfo(self.code, self.message_fr, self.message_en, field=self.field)
-
-
-class UrlNotAllowedError(DescriptorError):
-    code: str = JobCode.URL_NOT_ALLOWED
-
-
 class LocalOnlyFieldError(DescriptorError):
     code: str = JobCode.LOCAL_ONLY_FIELD
-
-
-#: Spaces and control characters have no place in a URL (a regex: a per-character loop cost
-#: ~0.1 ms per URL, 50 ms for a 500-file descriptor).
-_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20]")
-
-
-def demo_mode_enabled() -> bool:
-    return os.environ.get(DEMO_ENV, "") in ("1", "true", "yes")
-
-
-@dataclass(frozen=True)
-class UrlPolicy:
-    """Which URLs a descriptor may name. `origin` is "local" or "scheme://host[:port]"."""
-
-    origin: str
-    allowed_hosts: tuple[str, ...] = ()
-    loopback_http: bool = False
-
-    @classmethod
-    def for_origin(cls, origin: str, settings: Settings | None, *, loopback_http: bool | None = None) -> UrlPolicy:
-        hosts = tuple(h.strip().lower() for h in (settings.allowed_hosts if settings else []) if h.strip())
-        return cls(
-            origin=normalize_origin(origin),
-            allowed_hosts=hosts,
-            loopback_http=demo_mode_enabled() if loopback_http is None else loopback_http,
-        )
-
-    def check(self, url: Any, where: str) -> str:
-        if not isinstance(url, str) or not url:
-            raise DescriptorError(where, "une URL (texte) est attendue.", "a URL string is expected.")
-        if len(url) > 4096 or _CONTROL_OR_SPACE.search(url):
-            raise DescriptorError(where, "URL invalide.", "invalid URL.")
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise DescriptorError(where, "URL invalide.", "invalid URL.") from exc
-        host = (parts.hostname or "").lower()
-        if parts.scheme not in ("https", "http"):
-            raise UrlNotAllowedError(where, f"protocole « {parts.scheme} » refusé (HTTPS attendu).", f"scheme {parts.scheme!r} refused (HTTPS expected).")
-        if not host:
-            raise DescriptorError(where, "l'URL ne nomme aucun hôte.", "the URL names no host.")
-        if parts.username is not None or parts.password is not None:
-            raise UrlNotAllowedError(where, "les identifiants dans l'URL sont interdits.", "credentials in URLs are forbidden.")
-        if parts.scheme == "https":
-            pass
-        elif parts.scheme == "http":
-            if not (self.loopback_http and is_loopback_host(host)):
-                raise UrlNotAllowedError(
-                    where,
-                    "seules les adresses HTTPS sont acceptées.",
-                    "only HTTPS URLs are accepted.",
-                )
-        else:
-            raise UrlNotAllowedError(where, f"protocole « {parts.scheme} » refusé (HTTPS attendu).", f"scheme {parts.scheme!r} refused (HTTPS expected).")
-        if self.origin == LOCAL_ORIGIN:
-            return url
-        url_origin = f"{parts.scheme}://{host}:{port or _default_port(parts.scheme)}"
-        if url_origin == self.origin:
-            return url
-        if host in self.allowed_hosts or f"{host}:{port or _default_port(parts.scheme)}" in self.allowed_hosts:
-            return url
-        raise UrlNotAllowedError(
-            where,
-            f"l'hôte « {host} » n'est pas celui de la plateforme qui a demandé le traitement "
-            "ni un hôte autorisé dans les réglages.",
-            f"host {host!r} is neither the requesting platform's nor allowed in the settings.",
-        )
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
-
-
-def normalize_origin(origin: str) -> str:
-    """"https://Plateforme.fr" -> "https://plateforme.fr:443"; "local" stays."""
-    if origin == LOCAL_ORIGIN:
-        return origin
-    try:
-        parts = urlsplit(origin)
-        port = parts.port
-    except ValueError as exc:
-        raise DescriptorError("origin", "origine invalide.", "invalid origin.") from exc
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in ("https", "http") or not host:
-        raise DescriptorError("origin", "origine invalide.", "invalid origin.")
-    return f"{parts.scheme}://{host}:{port or _default_port(parts.scheme)}"
-
-
-def origin_of_url(url: str) -> str:
-    parts = urlsplit(url)
-    return normalize_origin(f"{parts.scheme}://{parts.netloc}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,10 +271,33 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "upload_url": ctx.policy.check,
             "key_size": _int(2048, 4096),
             "store": lo(_str(2000)),
+            "from_store": _bool,
+            "backup": lo(_path),
         }
     if job_type is JobType.DECRYPT:
         return {"folder": lo(_path)}, {"out_dir": lo(_path), "key": lo(_str(2000)), "extract": _bool}
+    if job_type is JobType.PREPARE:
+        return {}, {
+            "deposit_rules": _deposit_rules(ctx),
+            "level": _choice("B-B", "B-T"),
+            "folder": lo(_path),
+            "out_dir": lo(_path),
+            "key": lo(_str(2000)),
+        }
     return {}, {"platform_url": ctx.policy.check}
+
+
+def _deposit_rules(ctx: _Ctx) -> Checker:
+    """A platform's deposit rules, checked by the module that reads them (formats, extensions,
+    sizes, name rules, a deadline with its time zone; the upload-test URL under this policy)."""
+
+    def check(value: Any, where: str) -> dict[str, Any]:
+        from assistant.prepare.rules import parse_rules  # prepare.rules uses this module's checks
+
+        parse_rules(value, ctx.policy, where)
+        return dict(value)
+
+    return check
 
 
 #: The parameters' class of each job type: validated JSON becomes one of these (JSON stops here).
@@ -398,6 +309,7 @@ PARAMS_TYPES: dict[JobType, type[JobParams]] = {
     JobType.KEYGEN: KeygenParams,
     JobType.DECRYPT: DecryptParams,
     JobType.DIAGNOSE: DiagnoseParams,
+    JobType.PREPARE: PrepareParams,
 }
 
 

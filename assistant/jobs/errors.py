@@ -13,6 +13,7 @@ __all__ = ["MEANINGS", "JobCode"]
 class JobCode(enum.StrEnum):
     """The error codes of assistant/jobs/."""
 
+    BID_FOLDER_NEEDS_USER = "bid_folder_needs_user"
     DECRYPT_FAILED = "decrypt_failed"
     DESCRIPTOR_INVALID = "descriptor_invalid"
     DESCRIPTOR_INVALID_UNICODE = "descriptor_invalid_unicode"
@@ -24,11 +25,16 @@ class JobCode(enum.StrEnum):
     JOURNAL_FAILED = "journal_failed"
     LOCAL_ONLY_FIELD = "local_only_field"
     NO_CREDENTIAL = "no_credential"
+    PREPARE_FAILED = "prepare_failed"
     URL_NOT_ALLOWED = "url_not_allowed"
 
 
 #: What each code means: the class's meaning, or « the French message the user sees ».
 MEANINGS: dict[JobCode, str] = {
+    JobCode.BID_FOLDER_NEEDS_USER: (
+        "« « Préparer mon dépôt » demande de choisir le dossier de la réponse dans la fenêtre de l'assistant : "
+        "impossible sans fenêtre… » (a page's prepare job on a headless assistant)"
+    ),
     JobCode.DECRYPT_FAILED: (
         "Some envelopes of an offline decryption could not be decrypted (count and first reason given)."
     ),
@@ -45,6 +51,7 @@ MEANINGS: dict[JobCode, str] = {
         "one."
     ),
     JobCode.NO_CREDENTIAL: "No certificate was chosen, or none usable was found on this computer.",
+    JobCode.PREPARE_FAILED: "« Le dépôt n'a pas été créé : rien n'a été écrit. »",
     JobCode.URL_NOT_ALLOWED: (
         "A descriptor URL is neither on the requesting platform's origin nor on a host allowed in the "
         "settings (or not HTTPS)."

@@ -144,6 +144,33 @@ class UserInteraction(Protocol):
         """
 
 
+@dataclass(frozen=True)
+class BidQuestion:
+    """What the window shows while the user picks the bid folder of a page's "Préparer mon dépôt":
+    who asks and the rules the platform published (no local path: the page never names one)."""
+
+    platform: str
+    formats: tuple[str, ...]
+    extensions: tuple[str, ...]
+    max_file_size: int | None
+    deadline: str | None
+
+
+@runtime_checkable
+class BidFolderChooser(Protocol):
+    """An interaction that can ask for the bid folder of "Préparer mon dépôt" (the window's).
+
+    Kept apart from `UserInteraction` on purpose: a headless interaction has nobody to choose and
+    must not pick a folder on its own, so it does not implement this, and the job fails saying so.
+    """
+
+    def choose_bid_folder(
+        self, job: Job, question: BidQuestion, *, error: str = "", cancel: CancelToken | None = None
+    ) -> Path | None:
+        """The bid folder the user picked; None when he cancels. `error` is the French reason the
+        previous answer could not be used (shown beside the question)."""
+
+
 class HeadlessInteraction:
     """Non-interactive answers: one approved key, its PIN from an environment variable.
 

@@ -30,6 +30,7 @@ from assistant.jobs.results import (
     JobResult,
     KeygenResult,
     OpenResult,
+    PrepareResult,
     SignResult,
     VerifyResult,
 )
@@ -76,6 +77,7 @@ RESULT_TYPES: dict[JobType, type[JobResult]] = {
     JobType.OPEN: OpenResult,
     JobType.DECRYPT: DecryptResult,
     JobType.DIAGNOSE: DiagnoseResult,
+    JobType.PREPARE: PrepareResult,
 }
 
 

@@ -34,6 +34,7 @@ class JobType(enum.StrEnum):
     OPEN = "open"
     DECRYPT = "decrypt"
     DIAGNOSE = "diagnose"
+    PREPARE = "prepare"
 
     @property
     def title_fr(self) -> str:
@@ -46,6 +47,7 @@ class JobType(enum.StrEnum):
             "open": "Ouverture et déchiffrement en ligne",
             "decrypt": "Déchiffrement hors ligne",
             "diagnose": "Test de la configuration utilisateur",
+            "prepare": "Préparer mon dépôt",
         }[self.value]
 
 

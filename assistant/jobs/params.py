@@ -26,6 +26,7 @@ __all__ = [
     "KeygenParams",
     "OpenParams",
     "Pli",
+    "PrepareParams",
     "RemoteFile",
     "SignParams",
     "VerifyParams",
@@ -289,6 +290,10 @@ class KeygenParams:
     upload_url: str | None = None
     key_size: int | None = None
     store: str | None = None
+    #: second mode: the bi-clé is a certificate already in a store, chosen by the user
+    from_store: bool | None = None
+    #: local only: where to write the encrypted .p12 copy of a new vault key (its password is asked)
+    backup: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -296,6 +301,8 @@ class KeygenParams:
         _put(out, "upload_url", self.upload_url)
         _put(out, "key_size", self.key_size)
         _put(out, "store", self.store)
+        _put(out, "from_store", self.from_store)
+        _put(out, "backup", self.backup)
         return out
 
     @classmethod
@@ -306,6 +313,8 @@ class KeygenParams:
             upload_url=data.get("upload_url"),
             key_size=data.get("key_size"),
             store=data.get("store"),
+            from_store=data.get("from_store"),
+            backup=data.get("backup"),
         )
 
 
@@ -344,6 +353,47 @@ class DiagnoseParams:
         return cls(platform_url=data.get("platform_url"))
 
 
+@dataclass(frozen=True)
+class PrepareParams:
+    """"Préparer mon dépôt" started by a page: the platform's `deposit_rules` (the JSON object
+    `prepare.rules.parse_rules` reads, already validated by the descriptor, its upload-test URL
+    on the page's origin). The bid folder is never named by a page: the user picks it in the window;
+    `folder`, `out_dir` and `key` are the local user's own choices (CLI)."""
+
+    deposit_rules: Mapping[str, Any] | None = None
+    level: str | None = None
+    folder: str | None = None
+    out_dir: str | None = None
+    key: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        _put(out, "deposit_rules", None if self.deposit_rules is None else dict(self.deposit_rules))
+        _put(out, "level", self.level)
+        _put(out, "folder", self.folder)
+        _put(out, "out_dir", self.out_dir)
+        _put(out, "key", self.key)
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PrepareParams:
+        rules = data.get("deposit_rules")
+        return cls(
+            deposit_rules=None if rules is None else dict(rules),
+            level=data.get("level"),
+            folder=data.get("folder"),
+            out_dir=data.get("out_dir"),
+            key=data.get("key"),
+        )
+
+
 JobParams = (
-    DownloadParams | OpenParams | SignParams | VerifyParams | KeygenParams | DecryptParams | DiagnoseParams
+    DownloadParams
+    | OpenParams
+    | SignParams
+    | VerifyParams
+    | KeygenParams
+    | DecryptParams
+    | DiagnoseParams
+    | PrepareParams
 )

@@ -13,10 +13,11 @@ from assistant.jobs.params import (
     DownloadParams,
     KeygenParams,
     OpenParams,
+    PrepareParams,
     SignParams,
     VerifyParams,
 )
-from assistant.jobs.runners import decrypt, diagnose, download, keygen, sign, verify
+from assistant.jobs.runners import decrypt, diagnose, download, keygen, prepare, sign, verify
 from assistant.jobs.runners import open as open_online
 
 __all__ = ["RUNNERS"]
@@ -29,4 +30,5 @@ RUNNERS: dict[JobType, RunnerEntry[Any]] = {
     JobType.OPEN: RunnerEntry(OpenParams, open_online.run),
     JobType.DECRYPT: RunnerEntry(DecryptParams, decrypt.run),
     JobType.DIAGNOSE: RunnerEntry(DiagnoseParams, diagnose.run),
+    JobType.PREPARE: RunnerEntry(PrepareParams, prepare.run),
 }

@@ -29,6 +29,7 @@ __all__ = [
     "JsonObject",
     "KeygenResult",
     "OpenResult",
+    "PrepareResult",
     "SignResult",
     "SignedFile",
     "VerifyResult",
@@ -351,4 +352,82 @@ class DiagnoseResult:
         return cls(report=dict(data), full_report=dict(local.get("report") or {}))
 
 
-JobResult = DownloadResult | OpenResult | SignResult | VerifyResult | KeygenResult | DecryptResult | DiagnoseResult
+@dataclass(frozen=True)
+class PrepareResult:
+    """"Préparer mon dépôt": what the page may see — counts, the formats chosen, the problems the
+    platform or the buyer would raise (file names relative to the bid), the upload estimate and
+    the deadline margin — and, local only, where the bid, the deposit folder and the summary are.
+
+    `estimate` is None when the platform gave no upload-test URL; `margin_seconds` is the time
+    between the estimated end of the upload started now and the deadline (negative: too late)."""
+
+    files: int
+    signed: int
+    accepted: int
+    formats: Mapping[str, int]
+    zip_archives: int
+    problems: tuple[JsonObject, ...]
+    certificate_sha256: str
+    total_bytes: int
+    ok: bool
+    deadline: str | None = None
+    estimate: JsonObject | None = None
+    margin_seconds: float | None = None
+    # -- local only
+    bid_folder: str = ""
+    destination: str | None = None
+    summary: str | None = None
+    reports: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "signed": self.signed,
+            "accepted": self.accepted,
+            "formats": dict(self.formats),
+            "zip_archives": self.zip_archives,
+            "problems": [dict(p) for p in self.problems],
+            "certificate_sha256": self.certificate_sha256,
+            "total_bytes": self.total_bytes,
+            "ok": self.ok,
+            "deadline": self.deadline,
+            "estimate": None if self.estimate is None else dict(self.estimate),
+            "margin_seconds": self.margin_seconds,
+        }
+
+    def local_json(self) -> dict[str, Any]:
+        return {"bid_folder": self.bid_folder, "destination": self.destination, "summary": self.summary, "reports": self.reports}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], local: Mapping[str, Any] = _EMPTY) -> PrepareResult:
+        margin = data.get("margin_seconds")
+        return cls(
+            files=int(data["files"]),
+            signed=int(data["signed"]),
+            accepted=int(data["accepted"]),
+            formats={str(k): int(v) for k, v in dict(data.get("formats") or {}).items()},
+            zip_archives=int(data.get("zip_archives", 0)),
+            problems=tuple(dict(p) for p in data.get("problems", ())),
+            certificate_sha256=str(data["certificate_sha256"]),
+            total_bytes=int(data.get("total_bytes", 0)),
+            ok=bool(data.get("ok")),
+            deadline=data.get("deadline"),
+            estimate=None if data.get("estimate") is None else dict(data["estimate"]),
+            margin_seconds=None if margin is None else float(margin),
+            bid_folder=str(local.get("bid_folder", "")),
+            destination=local.get("destination"),
+            summary=local.get("summary"),
+            reports=local.get("reports"),
+        )
+
+
+JobResult = (
+    DownloadResult
+    | OpenResult
+    | SignResult
+    | VerifyResult
+    | KeygenResult
+    | DecryptResult
+    | DiagnoseResult
+    | PrepareResult
+)

@@ -9,7 +9,7 @@ fail on the platform an hour before the deadline.
 
 Everything here comes from a page as much as from the user, so it is parsed strictly: unknown
 fields and wrong types are errors naming the field, and the upload-test URL obeys the same origin
-rule as every job URL (`jobs.descriptor.UrlPolicy`).
+rule as every job URL (`jobs.urls.UrlPolicy`, which the descriptor uses).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import Code
-from assistant.jobs.descriptor import DescriptorError, UrlPolicy
+from assistant.jobs.urls import DescriptorError, UrlPolicy
 from assistant.signing.formats import SignFormat
 
 #: A file name longer than this is refused or truncated by several platforms, and once the buyer
@@ -158,8 +158,8 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
     from pathlib import Path
 
     from assistant.errors import UsageError
-    from assistant.jobs.descriptor import origin_of_url
     from assistant.jobs.model import LOCAL_ORIGIN
+    from assistant.jobs.urls import origin_of_url
     from assistant.prepare.errors import PrepareCode
     from assistant.settings import Settings
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.archives import is_archive
 from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
-from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, PinIncorrectError, SignatureMechanism
+from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
 from assistant.keystores.errors import KeyStoreCode
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
@@ -40,7 +40,6 @@ ZIP_WARNING_FR = (
     "la signature d'un fichier ZIP ne signe pas chacun des documents qu'il contient : "
     "seule l'archive entière est signée."
 )
-_PIN_ATTEMPTS = 3  # prompts per batch before giving up (the card may allow more)
 ZIP_WARNING_EN = "signing a ZIP file does not sign each document inside it: only the whole archive is signed."
 
 
@@ -352,15 +351,9 @@ def _login_early(credential: Credential) -> None:
     for name in ("login", "unlocked"):
         method = getattr(store, name, None)
         if callable(method):
-            for attempt in range(1, _PIN_ATTEMPTS + 1):
-                try:
-                    method()
-                    return
-                except PinIncorrectError:
-                    # A mistyped PIN: the store asks again (its prompt says the last one was
-                    # wrong and how many tries are left); the card's own counter still applies.
-                    if attempt == _PIN_ATTEMPTS:
-                        raise
+            # A mistyped PIN is asked again by the store itself (its prompt says the last one was
+            # wrong and how many tries are left), for every job and every use of the key.
+            method()
             return
 
 

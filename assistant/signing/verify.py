@@ -694,11 +694,14 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             raise _not_a_signature(path)
         target = _detached_target(path, detached_of)
         report = VerificationReport(path, SignFormat.CADES, signed_file=target)
-    others = (
-        [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
-        if signed_data["certificates"]
-        else []
-    )
+    try:  # parsed lazily by asn1crypto: a damaged certificate set shows here
+        others = (
+            [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+            if signed_data["certificates"]
+            else []
+        )
+    except ValueError as exc:
+        raise _not_a_signature(path) from exc
     for signer_info in signed_data["signer_infos"]:
         item = SignatureReport(SignFormat.CADES, packaging="attachée" if attached else "détachée")
         try:

@@ -2,94 +2,145 @@
 
 One typed `VerificationReport` feeds the terminal, the window, the page's verify job (its
 `to_dict`, described by docs/verification-report.schema.json) and this printable form. The
-wording follows the arrêté du 22 mars 2019 (art. 5): who signed, the certificate's category,
-the format, validity and revocation at signing time, integrity.
+document is built from the `to_dict` form — the one thing the CLI (`assistant verify --report`),
+the window's "Vérifier une signature" page and a page's verify job all hold — so the three show
+the same facts in the same words. The wording follows the arrêté du 22 mars 2019 (art. 5): who
+signed, the certificate's category, the format, validity and revocation at signing time, integrity.
+Labels are in the user's language as far as the catalogue goes; the signing layer's own sentences
+(verdict, qualification, coverage, remarks) are French.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from assistant.i18n import _, current_language
 from assistant.reports import Block, Document, KeyValues, Paragraph, Section, Tone, write_document
 from assistant.reports.write import write_bytes_atomic
-from assistant.signing.verify import SignatureReport, VerificationReport
 
-REVOCATION_FR = {"good": "non révoqué à la date de signature", "revoked": "RÉVOQUÉ", "unknown": "inconnu"}
+if TYPE_CHECKING:  # the window builds the document without loading the verification engine
+    from assistant.signing.verify import VerificationReport
 
 
-def _when(value: dt.datetime | None) -> str:
+def revocation_text(value: str) -> str:
+    return {
+        "good": _("non révoqué à la date de signature"),
+        "revoked": _("RÉVOQUÉ"),
+        "unknown": _("inconnu"),
+    }.get(value, value)
+
+
+def _when(value: str | dt.datetime | None) -> str:
+    if isinstance(value, str):
+        text = value
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return text
     return f"{value.astimezone(dt.UTC):%d/%m/%Y %H:%M:%S} UTC" if value else "—"
 
 
-def _yes(value: bool | None, yes: str = "oui", no: str = "NON") -> str:
-    return "—" if value is None else (yes if value else no)
+def _yes(value: Any, yes: str = "", no: str = "") -> str:
+    return "—" if value is None else ((yes or _("oui")) if value else (no or _("NON")))
 
 
-def _timestamp_text(sig: SignatureReport) -> str:
-    if sig.timestamp_time is None:
-        return "aucun"
-    return f"{_when(sig.timestamp_time)} ({_yes(sig.timestamp_valid, 'valide', 'NON VALIDE')})"
+def _text(value: Any) -> str:
+    return str(value) if value else "—"
 
 
-def signature_section(index: int, sig: SignatureReport) -> Section:
-    tone = Tone.GOOD if sig.ok else (Tone.BAD if not (sig.intact and sig.signature_valid) else Tone.WARNING)
+def _timestamp_text(sig: Mapping[str, Any]) -> str:
+    if not sig.get("timestamp_time"):
+        return _("aucun")
+    return f"{_when(sig['timestamp_time'])} ({_yes(sig.get('timestamp_valid'), _('valide'), _('NON VALIDE'))})"
+
+
+def _changes_text(permitted: bool) -> str:
+    if permitted:
+        return _("permises (aucune modification ultérieure interdite par la signature)")
+    return _("NON PERMISES : le document a été modifié d'une façon que la signature interdit")
+
+
+def signature_section(index: int, sig: Mapping[str, Any]) -> Section:
+    """One signature of a `SignatureReport.to_dict()`: verdict, facts, remarks."""
+    intact = bool(sig.get("intact")) and bool(sig.get("signature_valid"))
+    tone = Tone.GOOD if sig.get("ok") else (Tone.BAD if not intact else Tone.WARNING)
+    standard = sig.get("standard")
     rows: list[tuple[str, str]] = [
-        ("Signataire", sig.signer or "—"),
-        ("Certificat (sujet)", sig.signer_subject or "—"),
-        ("Émetteur du certificat", sig.issuer or "—"),
-        ("Numéro de série", sig.serial or "—"),
-        ("Empreinte SHA-256", sig.fingerprint_sha256 or "—"),
-        ("Catégorie du certificat", sig.category_label or "—"),
-        ("Qualification (eIDAS)", sig.qualified_label),
-        ("Format", sig.format_label + (f" — {sig.standard}" if sig.standard else "")),
+        (_("Signataire"), _text(sig.get("signer"))),
+        (_("Certificat (sujet)"), _text(sig.get("signer_subject"))),
+        (_("Émetteur du certificat"), _text(sig.get("issuer"))),
+        (_("Numéro de série"), _text(sig.get("serial"))),
+        (_("Empreinte SHA-256"), _text(sig.get("fingerprint_sha256"))),
+        (_("Catégorie du certificat"), _text(sig.get("certificate_label"))),
+        (_("Qualification (eIDAS)"), _text(sig.get("qualified_label"))),
+        (_("Format"), _text(sig.get("format_label")) + (f" — {standard}" if standard else "")),
     ]
-    if sig.packaging:
-        rows.append(("Type de signature", sig.packaging))
-    if sig.sub_filter:
-        rows.append(("SubFilter (PDF)", sig.sub_filter))
-    if sig.coverage:
-        rows.append(("Ce que couvre la signature", sig.coverage))
+    if sig.get("packaging"):
+        rows.append((_("Type de signature"), str(sig["packaging"])))
+    if sig.get("sub_filter"):
+        rows.append((_("SubFilter (PDF)"), str(sig["sub_filter"])))
+    if sig.get("coverage"):
+        rows.append((_("Ce que couvre la signature"), str(sig["coverage"])))
+    if sig.get("changes_permitted") is not None:
+        rows.append((_("Modifications après la signature"), _changes_text(bool(sig["changes_permitted"]))))
     rows += [
-        ("Date de signature déclarée", _when(sig.claimed_signing_time)),
-        ("Horodatage", _timestamp_text(sig)),
-        ("Intégrité du document", _yes(sig.intact and sig.signature_valid)),
-        ("Certificat de confiance", _yes(sig.trusted)),
-        ("Certificat valide à la date de signature", _yes(sig.valid_at_signing_time)),
-        ("Révocation", REVOCATION_FR.get(sig.revocation, sig.revocation)),
+        (_("Date de signature déclarée"), _when(sig.get("claimed_signing_time"))),
+        (_("Horodatage"), _timestamp_text(sig)),
+        (_("Intégrité du document"), _yes(intact)),
+        (_("Certificat de confiance"), _yes(sig.get("trusted"))),
+        (_("Certificat valide à la date de signature"), _yes(sig.get("valid_at_signing_time"))),
+        (_("Révocation"), revocation_text(str(sig.get("revocation") or "unknown"))),
     ]
-    blocks: list[Paragraph | KeyValues | Section] = [Paragraph(sig.verdict_fr, tone), KeyValues(tuple(rows))]
-    if sig.problems:
-        blocks.append(Section("Remarques", tuple(Paragraph(p) for p in sig.problems)))
-    return Section(f"Signature {index}", tuple(blocks))
+    blocks: list[Paragraph | KeyValues | Section] = [Paragraph(str(sig.get("verdict", "")), tone), KeyValues(tuple(rows))]
+    problems: Sequence[Any] = sig.get("problems") or ()
+    if problems:
+        blocks.append(Section(_("Remarques"), tuple(Paragraph(str(p)) for p in problems)))
+    return Section(_("Signature {index}").format(index=index), tuple(blocks))
+
+
+def file_blocks(data: Mapping[str, Any], name: str) -> tuple[Block, ...]:
+    """The verdict, the summary and a section per signature of one file's `to_dict()`."""
+    signatures: Sequence[Mapping[str, Any]] = data.get("signatures") or ()
+    summary: list[tuple[str, str]] = [(_("Fichier de signature"), name)]
+    if data.get("signed_file"):
+        summary.append((_("Document signé"), Path(str(data["signed_file"])).name))
+    if data.get("attached_content_size") is not None:
+        summary.append(
+            (_("Document signé"), _("contenu dans la signature ({size} octets)").format(size=data["attached_content_size"]))
+        )
+    summary += [(_("Nombre de signatures"), str(len(signatures))), (_("Vérifié le"), _when(data.get("verified_at")))]
+    ok = bool(signatures) and all(bool(s.get("ok")) for s in signatures)
+    verdict = (
+        Paragraph(_("Toutes les signatures sont valides."), Tone.GOOD)
+        if ok
+        else Paragraph(_("Au moins une signature n'est pas valide ou n'a pas pu être validée."), Tone.BAD)
+    )
+    return (verdict, KeyValues(tuple(summary)), *(signature_section(i, s) for i, s in enumerate(signatures, 1)))
+
+
+def _footer(version: str, when: Any) -> str:
+    if not version:
+        from assistant import __version__ as version
+    return _("Assistant Marchés Publics {version} — rapport établi le {date}").format(version=version, date=_when(when))
+
+
+def document_from_dict(data: Mapping[str, Any], name: str, version: str = "") -> Document:
+    """The printable report of one file from its `VerificationReport.to_dict()` (or the job's copy of it)."""
+    return Document(
+        title=_("Rapport de vérification de signature"),
+        subtitle=name,
+        blocks=file_blocks(data, name),
+        language=current_language(),
+        footer=_footer(version, data.get("verified_at")),
+    )
 
 
 def verification_document(report: VerificationReport, version: str = "") -> Document:
-    if not version:
-        from assistant import __version__ as version
-    summary: list[tuple[str, str]] = [("Fichier de signature", report.path.name)]
-    if report.signed_file is not None:
-        summary.append(("Document signé", report.signed_file.name))
-    if report.attached_content is not None:
-        summary.append(("Document signé", f"contenu dans la signature ({len(report.attached_content)} octets)"))
-    summary += [("Nombre de signatures", str(len(report.signatures))), ("Vérifié le", _when(report.verified_at))]
-    verdict = (
-        Paragraph("Toutes les signatures sont valides.", Tone.GOOD)
-        if report.ok
-        else Paragraph("Au moins une signature n'est pas valide ou n'a pas pu être validée.", Tone.BAD)
-    )
-    blocks: tuple[Block, ...] = (
-        verdict,
-        KeyValues(tuple(summary)),
-        *(signature_section(i, s) for i, s in enumerate(report.signatures, 1)),
-    )
-    return Document(
-        title="Rapport de vérification de signature",
-        subtitle=report.path.name,
-        blocks=blocks,
-        footer=f"Assistant Marchés Publics {version} — rapport établi le {_when(report.verified_at)}",
-    )
+    return document_from_dict(report.to_dict(), report.path.name, version)
 
 
 def write_verification_report(report: VerificationReport, path: Path) -> Path:

@@ -29,7 +29,7 @@ from assistant.ui.invoker import GuiClosedError, GuiInvoker
 from assistant.ui.pin_dialog import QtPinCallback
 
 if TYPE_CHECKING:
-    from assistant.jobs.interaction import DownloadSummary, FileToSign
+    from assistant.jobs.interaction import BidQuestion, DownloadSummary, FileToSign
     from assistant.jobs.model import Job
     from assistant.progress import CancelToken
 
@@ -101,6 +101,34 @@ class QtUserInteraction:
                 return
             dialog = DownloadFolderDialog(question, self.parent)
             open_dialog(dialog, lambda _value: question.answer(None), lambda accepted: accepted)
+
+        result = self._ask(start, None)
+        return result if isinstance(result, Path) else None
+
+    def choose_bid_folder(
+        self, job: Job, question: BidQuestion, *, error: str = "", cancel: CancelToken | None = None
+    ) -> Path | None:
+        """A page's "Préparer mon dépôt": the user picks his bid folder in a folder dialog titled
+        with the platform's name (the page never names a folder). A cancelled job withdraws it."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from assistant.i18n import _
+
+        def start(reply: Callable[[Any], None]) -> None:
+            title = _("Préparer mon dépôt") + f" — {question.platform}"
+            if error:
+                title += f" — {error}"
+            dialog = QFileDialog(self.parent, title)
+            dialog.setObjectName("bidFolderDialog")
+            dialog.setFileMode(QFileDialog.FileMode.Directory)
+            dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+            dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # a Qt dialog: finished() and the cancel watch work
+            if cancel is not None:
+                watch = QTimer(dialog)
+                watch.setInterval(150)
+                watch.timeout.connect(lambda: dialog.reject() if cancel.cancelled else None)
+                watch.start()
+            open_dialog(dialog, reply, lambda accepted: Path(dialog.selectedFiles()[0]) if accepted and dialog.selectedFiles() else None)
 
         result = self._ask(start, None)
         return result if isinstance(result, Path) else None

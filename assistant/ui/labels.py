@@ -25,6 +25,7 @@ JOB_TITLES = {
     "open": N_("Ouverture et déchiffrement en ligne"),
     "decrypt": N_("Déchiffrement hors ligne"),
     "diagnose": N_("Test de la configuration utilisateur"),
+    "prepare": N_("Préparer mon dépôt"),
 }
 
 #: job state -> its French name (jobs.model.JobState.label_fr), plus the journal's "interrupted"

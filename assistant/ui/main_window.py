@@ -31,6 +31,7 @@ from assistant.ui.folder_questions import FolderQuestions
 from assistant.ui.icons import icon
 from assistant.ui.invoker import GuiInvoker
 from assistant.ui.labels import job_title, state_label
+from assistant.ui.pages.bicle_wizard import BicleWizard
 from assistant.ui.pages.certificates import CertificatesPage
 from assistant.ui.pages.decrypt import DecryptPage
 from assistant.ui.pages.diagnostics import DiagnosticsPage
@@ -54,6 +55,7 @@ NAVIGATION = (
     ("sign", N_("Signer"), True),
     ("verify", N_("Vérifier une signature"), True),
     ("decrypt", N_("Déchiffrement hors ligne"), True),
+    ("bicle", N_("Bi-clés de chiffrement"), True),
     ("certificates", N_("Mes certificats"), True),
     ("prepare", N_("Préparer mon dépôt"), False),
     ("jobs", N_("Traitements distants"), False),
@@ -147,7 +149,7 @@ class MainWindow(QMainWindow):
         self.home = HomePage(bridge, settings, self.show_page, demo_url)
         self.certificates = CertificatesPage(settings, self.pin_callback)
         self.sign = SignWizard(engine, settings)
-        self.jobs = JobsPage(engine, folder_questions)
+        self.jobs = JobsPage(engine, folder_questions, platform_names=settings.platform_names)
         self.diagnostics = DiagnosticsPage(settings, platform_url)
         self.pages: dict[str, QWidget] = {
             "home": self.home,
@@ -161,6 +163,8 @@ class MainWindow(QMainWindow):
         self.decrypt = DecryptPage(engine)
         self.settings_page = SettingsPage(settings, self._approved, self._revoke)
         self.pages.update({"verify": self.verify, "decrypt": self.decrypt, "settings": self.settings_page})
+        self.bicle = BicleWizard(engine)
+        self.pages["bicle"] = self.bicle
         for key, _label in PAGES:
             self.stack.addWidget(self.pages[key])
         self._certificates_listed = False
@@ -198,9 +202,9 @@ class MainWindow(QMainWindow):
         started = job.started_at or job.created_at
         when = _("Début {start}").format(start=started.astimezone().strftime("%H:%M:%S"))
         if job.ended_at is not None:
-            when += " · " + _("Fin {end}").format(end=job.ended_at.astimezone().strftime("%H:%M:%S"))
+            when += "\n    " + _("Fin {end}").format(end=job.ended_at.astimezone().strftime("%H:%M:%S"))
         item.setText(f"    {job_title(job.title_fr)}\n    {state_label(job.state.value)}\n    {when}")
-        item.setToolTip(f"{job_title(job.title_fr)} — {state_label(job.state.value)}\n{when}")
+        item.setToolTip(f"{job_title(job.title_fr)} — {state_label(job.state.value)}\n{when.replace('    ', '')}")
 
     def _on_navigation(self, row: int) -> None:
         if row < 0:
@@ -253,4 +257,5 @@ class MainWindow(QMainWindow):
         self.jobs.dispose()
         self.verify.dispose()
         self.decrypt.dispose()
+        self.bicle.dispose()
 

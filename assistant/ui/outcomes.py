@@ -19,6 +19,7 @@ from assistant.jobs.results import (
     JobResult,
     KeygenResult,
     OpenResult,
+    PrepareResult,
     SignResult,
     VerifyResult,
 )
@@ -78,6 +79,32 @@ def _sign(result: SignResult) -> Outcome:
     return Outcome(tuple(lines), folder)
 
 
+def _signature_lines(index: int, signature: dict[str, Any]) -> list[str]:
+    """A signature as the report words it (assistant.signing.verify_document): verdict and signer,
+    format (or why it is not AdES), qualification as the trusted lists confirm it, what a PDF
+    signature covers and whether later changes are permitted, integrity, revocation."""
+    from assistant.signing.verify_document import revocation_text
+
+    lines = [
+        _("    Signature {index} : {verdict} — {signer}").format(
+            index=index, verdict=signature.get("verdict", ""), signer=signature.get("signer", "")
+        ),
+        _("      Format : {format}").format(format=signature.get("format_label") or signature.get("format", "")),
+        _("      Qualification : {qualified}").format(qualified=signature.get("qualified_label", "")),
+    ]
+    if signature.get("coverage"):
+        lines.append(_("      Couverture : {coverage}").format(coverage=signature["coverage"]))
+    if signature.get("changes_permitted") is False:
+        lines.append(_("      ✗ Modifié après la signature d'une façon qu'elle interdit"))
+    intact = bool(signature.get("intact")) and bool(signature.get("signature_valid"))
+    lines.append(
+        _("      Intégrité : {intact} — révocation : {revocation}").format(
+            intact=_("oui") if intact else _("NON"), revocation=revocation_text(str(signature.get("revocation") or "unknown"))
+        )
+    )
+    return lines
+
+
 def _verify(result: VerifyResult) -> Outcome:
     lines = []
     for report in result.reports:
@@ -92,11 +119,7 @@ def _verify(result: VerifyResult) -> Outcome:
             )
         )
         for index, signature in enumerate(signatures, start=1):
-            lines.append(
-                _("    Signature {index} : {verdict} — {signer}").format(
-                    index=index, verdict=signature.get("verdict", ""), signer=signature.get("signer", "")
-                )
-            )
+            lines.extend(_signature_lines(index, signature))
     return Outcome(tuple(lines))
 
 
@@ -133,6 +156,26 @@ def _diagnose(result: DiagnoseResult) -> Outcome:
     return Outcome(tuple(lines))
 
 
+def _prepare(result: PrepareResult) -> Outcome:
+    """A page's "Préparer mon dépôt": the bid, where the deposit and its summary are, the upload
+    estimate, the problems (the same words as `assistant prepare`)."""
+    lines = [_("{n} fichier(s), {size}").format(n=result.files, size=fmt_size(result.total_bytes))]
+    if result.destination:
+        lines.append(_("Dossier à déposer : {folder}").format(folder=result.destination))
+    if result.summary:
+        lines.append(_("Récapitulatif : {path}").format(path=result.summary))
+    if result.estimate:
+        lines.append(localized(str(result.estimate.get("message", "")), str(result.estimate.get("message_en", ""))))
+    if not result.problems:
+        lines.append(_("✓ Aucun problème détecté."))
+    else:
+        lines.append(_("Problèmes détectés"))
+        for problem in result.problems:
+            mark = "✗" if problem.get("severity") == "error" else "!"
+            lines.append(f"  {mark} " + localized(str(problem.get("message", "")), str(problem.get("message_en", ""))))
+    return Outcome(tuple(lines), result.destination)
+
+
 def describe(result: JobResult | None) -> Outcome:
     """The outcome of a finished job (empty for a job without a result)."""
     if isinstance(result, DownloadResult):
@@ -149,4 +192,6 @@ def describe(result: JobResult | None) -> Outcome:
         return _decrypt(result)
     if isinstance(result, DiagnoseResult):
         return _diagnose(result)
+    if isinstance(result, PrepareResult):
+        return _prepare(result)
     return Outcome(())

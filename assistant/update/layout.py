@@ -73,6 +73,16 @@ def running_layout() -> InstallLayout | None:
     return layout_of(Path(sys.executable))
 
 
+def gui_executable(executable: Path, platform: str = sys.platform) -> Path:
+    """The program to start the tray application with: on Windows the bundle's windowed twin
+    `assistantw.exe` (no console window), when it is there; elsewhere the executable itself."""
+    if platform == "win32":
+        twin = executable.with_name("assistantw.exe")
+        if twin.is_file():
+            return twin
+    return executable
+
+
 def start_command() -> list[str]:
     """The command that starts the assistant's tray application, stable across updates: the
     installed launcher, else this bundle's executable, else this Python with `-m assistant`."""
@@ -80,5 +90,5 @@ def start_command() -> list[str]:
     if layout is not None:
         return [str(layout.launcher), "run"]
     if getattr(sys, "frozen", False):
-        return [str(Path(sys.executable).resolve()), "run"]
+        return [str(gui_executable(Path(sys.executable).resolve())), "run"]
     return [str(Path(sys.executable)), "-m", "assistant", "run"]

@@ -6,7 +6,7 @@
 ;
 ; Installs into %LOCALAPPDATA%\Programs\Assistant Marches Publics\ (the user's own folder), adds a
 ; Start menu entry, optionally the HKCU Run value for "Démarrer avec ma session" (the same value
-; assistant/autostart/windows.py writes: name AssistantMarchesPublics, data "<exe>" run), and an
+; assistant/autostart/windows.py writes: name AssistantMarchesPublics, data "<app>\assistantw.exe" run), and an
 ; uninstaller (Settings > Apps) that removes the files, the menu entry and the Run value. The
 ; user's settings and certificates vault (%LOCALAPPDATA%\assistant-marches-publics) are kept.
 ; Silent install for IT or for the updater: setup.exe /VERYSILENT /SUPPRESSMSGBOXES /CURRENTUSER
@@ -16,6 +16,9 @@
 #endif
 #define AppName "Assistant Marchés Publics"
 #define AppExe "assistant.exe"
+; The windowed twin build.spec makes on Windows: what the menu, the Run value and the end of the
+; installation start (no console window); assistant.exe stays the command line's.
+#define AppGuiExe "assistantw.exe"
 
 [Setup]
 AppId={{6F1C2B9E-5D2A-4C31-9B7E-3A8F5C1D2E47}
@@ -56,13 +59,13 @@ Name: "autostart"; Description: "{cm:Autostart}"
 Source: "..\..\dist\assistant-marches-publics\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
 [Icons]
-Name: "{userprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Parameters: "run"; WorkingDir: "{app}"
+Name: "{userprograms}\{#AppName}"; Filename: "{app}\{#AppGuiExe}"; Parameters: "run"; WorkingDir: "{app}"
 
 [Registry]
-Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "AssistantMarchesPublics"; ValueData: """{app}\{#AppExe}"" run"; Flags: uninsdeletevalue; Tasks: autostart
+Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "AssistantMarchesPublics"; ValueData: """{app}\{#AppGuiExe}"" run"; Flags: uninsdeletevalue; Tasks: autostart
 
 [Run]
-Filename: "{app}\{#AppExe}"; Parameters: "run"; Description: "{cm:LaunchNow}"; Flags: nowait postinstall skipifsilent
+Filename: "{app}\{#AppGuiExe}"; Parameters: "run"; Description: "{cm:LaunchNow}"; Flags: nowait postinstall skipifsilent
 
 [UninstallRun]
 Filename: "{app}\{#AppExe}"; Parameters: "autostart off"; Flags: runhidden; RunOnceId: "AutostartOff"

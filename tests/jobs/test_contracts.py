@@ -23,6 +23,7 @@ from assistant.jobs.params import (
     KeygenParams,
     OpenParams,
     Pli,
+    PrepareParams,
     RemoteFile,
     SignParams,
     VerifyParams,
@@ -37,6 +38,7 @@ from assistant.jobs.results import (
     JobResult,
     KeygenResult,
     OpenResult,
+    PrepareResult,
     SignedFile,
     SignResult,
     VerifyResult,
@@ -85,6 +87,8 @@ PARAMS = [
     DecryptParams(folder="/plis", out_dir="/clair", key="x.p12", extract=False),
     DiagnoseParams(platform_url=ORIGIN),
     DiagnoseParams(),
+    PrepareParams(deposit_rules={"signature_formats": ["PAdES"], "deadline": "2026-12-04T12:00:00+01:00"}, level="B-B"),
+    PrepareParams(folder="/offre", out_dir="/depot", key="vault:moi"),
 ]
 
 RESULTS: list[JobResult] = [
@@ -98,6 +102,11 @@ RESULTS: list[JobResult] = [
     ),
     DecryptResult(2, 1, (FailedItem("e2.p7m", None),), out_dir="/clair", outcomes=({"source": "/plis/e1.p7m", "ok": True},)),
     DiagnoseResult({"checks": [{"id": "os", "status": "ok"}]}, {"checks": [{"id": "os", "details": {"path": "/x"}}]}),
+    PrepareResult(
+        7, 10, 10, {"PADES": 4, "XADES": 3}, 1, ({"severity": "warning", "code": "name_too_long", "file": "x.pdf"},), SHA,
+        248_000, True, "2026-12-04T12:00:00+01:00", {"seconds": 1.5, "verdict": "ok"}, 3600.0,
+        bid_folder="/offre", destination="/offre - dépôt signé", summary="/r.pdf", reports=None,
+    ),
 ]
 
 

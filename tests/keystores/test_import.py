@@ -197,4 +197,4 @@ def test_cli_import_into_a_card(tmp_path: Path, test_pki: pki.TestPki, assistant
     wrong = _cli(["import-p12", str(test_pki.signer.files["p12"]), "--store", uri,
                   "--password-env", "P12_PASSWORD", "--pin-env", "CARD_PIN"], env)  # fmt: skip
     assert wrong.returncode == 1
-    assert "Code PIN incorrect" in wrong.stderr
+    assert "CARD_PIN est refusé par" in wrong.stderr  # the card refused it; not sent twice

@@ -39,33 +39,35 @@ out["asked"] = asked
 """
 
 
-def test_wrong_pin_is_reported_and_changes_nothing(own_token: pki.SoftHsmToken) -> None:
+def test_a_wrong_pin_is_asked_again_then_the_right_one_signs(own_token: pki.SoftHsmToken) -> None:
     answers = ["000000", "000000", "111111", own_token.pin]
-    out = run_python(
-        SIGN_WITH.format(module=own_token.module, answers=answers, attempts=4)
-        + f"""
-check = open_module_stores(load_module({own_token.module!r}), recorder([{own_token.pin!r}]))[0]
-check.login()
-out["after"] = check.object_count()
-check.close()
-""",
-        env=own_token.env(),
-    )
-    first, repeated, third, fourth = out["results"]
-    assert first["error"] == "PinIncorrectError"
-    assert first["code"] == "pin_incorrect"
-    assert first["fr"].startswith("Code PIN incorrect pour « jetons-pin »")
-    assert "000000" not in first["fr"]
-    # the same wrong PIN again is not sent to the card: no try is spent on it
-    assert repeated["error"] == "PinIncorrectError"
-    assert "n'a pas été présenté une nouvelle fois" in repeated["fr"]
-    # the token now says a wrong PIN was typed: the next prompts show it and the error says so
-    assert out["asked"][0]["state"] == "ok"
-    assert out["asked"][1]["state"] == "count_low"
-    assert out["asked"][1]["retry"] is True
-    assert "essais restants" in third["fr"]
-    assert fourth == "signed"
-    assert len(out["asked"]) == 5  # four attempts, then the check store's own login
+    out = run_python(SIGN_WITH.format(module=own_token.module, answers=answers, attempts=1), env=own_token.env())
+    # One signature, four questions: the wrong PIN does not fail it, it is asked again.
+    assert out["results"] == ["signed"]
+    asked = out["asked"]
+    assert len(asked) == 4
+    assert [a["retry"] for a in asked] == [False, True, True, True]
+    # the token now says a wrong PIN was typed: the next prompts show the remaining-tries state
+    assert [a["state"] for a in asked] == ["ok", "count_low", "count_low", "count_low"]
+
+
+def test_wrong_pins_until_the_user_gives_up_are_reported(own_token: pki.SoftHsmToken) -> None:
+    # The user types a wrong PIN, then the same one again (not sent to the card: no try spent),
+    # then cancels: the job stops, saying the card refused the PIN.
+    out = run_python(SIGN_WITH.format(module=own_token.module, answers=["000000", "000000"], attempts=1),
+                     env=own_token.env())  # fmt: skip
+    (result,) = out["results"]
+    assert result["code"] == "pin_incorrect", result
+    assert result["fr"].startswith("Code PIN incorrect pour « jetons-pin »")
+    assert [a["retry"] for a in out["asked"]] == [False, True, True]
+    # A callback that keeps answering wrong PINs is stopped after MAX_PIN_QUESTIONS, with the error.
+    wrong = [f"{n}{n}{n}{n}{n}{n}" for n in range(1, 9)]
+    out = run_python(SIGN_WITH.format(module=own_token.module, answers=wrong, attempts=1), env=own_token.env())
+    (result,) = out["results"]
+    assert len(out["asked"]) == 5
+    assert result["error"] == "PinIncorrectError" and result["code"] == "pin_incorrect"
+    assert result["fr"].startswith("Code PIN incorrect pour « jetons-pin »") and "essais restants" in result["fr"]
+    assert not any(pin in result["fr"] for pin in wrong)
 
 
 def test_wrong_pin_leaves_the_token_objects_unchanged(own_token: pki.SoftHsmToken) -> None:

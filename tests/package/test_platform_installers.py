@@ -48,6 +48,7 @@ def test_inno_setup_installs_per_user_without_admin() -> None:
     assert setup["DefaultDirName"].startswith("{localappdata}\\Programs\\")
     icons = [_entry(line) for line in _iss_sections()["Icons"]]
     assert icons[0]["Name"].startswith("{userprograms}\\") and icons[0]["Parameters"] == "run"
+    assert icons[0]["Filename"] == "{app}\\{#AppGuiExe}"  # windowed: no console window
 
 
 def test_inno_setup_run_value_is_the_one_the_assistant_writes() -> None:
@@ -56,11 +57,22 @@ def test_inno_setup_run_value_is_the_one_the_assistant_writes() -> None:
     assert registry["Subkey"] == windows.RUN_KEY
     assert registry["ValueName"] == windows.VALUE_NAME
     assert "uninsdeletevalue" in registry["Flags"]
-    exe = r"C:\Users\Jean Dupont\AppData\Local\Programs\Assistant Marches Publics\assistant.exe"
-    installed_value = registry["ValueData"].replace("{app}\\{#AppExe}", exe.replace("\\assistant.exe", "") + "\\assistant.exe")
-    assert installed_value == windows.run_value([exe, "run"])
+    app = r"C:\Users\Jean Dupont\AppData\Local\Programs\Assistant Marches Publics"
+    installed_value = registry["ValueData"].replace("{app}", app).replace("{#AppGuiExe}", "assistantw.exe")
+    assert installed_value == windows.run_value([app + "\\assistantw.exe", "run"])  # what `autostart on` writes
     uninstall = [_entry(line) for line in _iss_sections()["UninstallRun"]]
     assert uninstall[0]["Parameters"] == "autostart off"
+
+
+def test_windows_starts_the_windowed_twin(tmp_path: Path) -> None:
+    from assistant.update.layout import gui_executable
+
+    exe = tmp_path / "assistant.exe"
+    exe.write_bytes(b"")
+    assert gui_executable(exe, "win32") == exe  # an older bundle without the twin
+    (tmp_path / "assistantw.exe").write_bytes(b"")
+    assert gui_executable(exe, "win32") == tmp_path / "assistantw.exe"
+    assert gui_executable(exe, "linux") == exe
 
 
 def test_macos_info_plist_and_entitlements() -> None:

@@ -195,3 +195,33 @@ def test_attached_cms_holding_a_pdf_or_a_zip(
     saved = report.save_attached_content()
     assert saved.name == f"Offre signée.{kind.lower()}"
     assert saved.read_bytes()[:4] in (b"%PDF", b"PK\x03\x04")
+
+
+def test_xades_signing_certificate_must_name_the_signer(tmp_path: Path, test_pki: pki.TestPki) -> None:
+    """xadesjs signs with one key but names the CA in SigningCertificateV2 (SHA-512 digest): the
+    XML-DSig holds (xmlsec1 accepts it, it does not read XAdES), the XAdES check does not."""
+    import shutil
+
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.signing.corpus import JS_DIR
+
+    key = tmp_path / "signer.pk8.der"
+    key.write_bytes(test_pki.signer.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption()))  # fmt: skip
+    document = tmp_path / "offre.xml"
+    document.write_text("<offre><prix>1000</prix></offre>", encoding="utf-8")
+    out = tmp_path / "wrong-signing-cert.xml"
+    node = shutil.which("node")
+    assert node is not None
+    subprocess.run([node, str(JS_DIR / "xades-sign.js"), "enveloped", str(key), str(test_pki.signer.files["der"]),
+                    "RSASSA-PKCS1-v1_5", "SHA-512", "c14n", str(document), str(out), str(test_pki.ca.files["der"])],
+                   check=True, capture_output=True)  # fmt: skip
+    sig = verify_file(out, trust_roots=_anchors(test_pki)).signatures[0]
+    assert sig.signature_valid and not sig.intact and not sig.ok
+    assert any("n'est pas celui qui a signé" in p for p in sig.problems)
+    # The same tool naming the right certificate (SHA-512 digest) is accepted.
+    good = tmp_path / "right-signing-cert.xml"
+    subprocess.run([node, str(JS_DIR / "xades-sign.js"), "enveloped", str(key), str(test_pki.signer.files["der"]),
+                    "RSASSA-PKCS1-v1_5", "SHA-512", "c14n", str(document), str(good)], check=True, capture_output=True)  # fmt: skip
+    assert verify_file(good, trust_roots=_anchors(test_pki)).signatures[0].ok

@@ -76,7 +76,8 @@ def test_unknown_origin_refused_then_approved_in_the_dialog(qtbot: Any, engine: 
         assert len(approved) == 1 and approved[0].startswith(ORIGIN)
         # The home page lists the new platform; the page's next request is accepted.
         window.show_page("home")
-        assert window.home.origins.item(0).text() == approved[0]
+        assert window.home.origins.item(0).text() == "marches.example.fr"  # by name, not the raw address
+        assert window.home.origins.item(0).toolTip() == approved[0]
         status, granted = _request(bridge, "POST", f"/v1/access/{opened['claim']}", ORIGIN, {"code": code})
         assert status == 200
         assert _post_job(bridge, ORIGIN) == 401  # a page that was not connected still gets nothing

@@ -48,14 +48,16 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         labels = [win.navigation.item(i).text().strip() for i in range(win.navigation.count())]
         # The original's sidebar: the local tools under their heading, then the remote jobs.
         assert labels == ["Accueil", "Applications et outils locaux", "Signer", "Vérifier une signature",
-                          "Déchiffrement hors ligne", "Mes certificats", "Préparer mon dépôt", "Traitements distants",
+                          "Déchiffrement hors ligne", "Bi-clés de chiffrement", "Mes certificats", "Préparer mon dépôt", "Traitements distants",
                           "Test de configuration", "Options avancées"]
         assert not win.navigation.item(1).flags() & Qt.ItemFlag.ItemIsSelectable
         assert win.windowTitle().startswith("Assistant Marchés Publics (")
         assert win.home.status.text() == "État de l'assistant : <b>En ligne</b>"
         assert win.home.bridge_url.text() == f"Adresse de connexion des plateformes : {bridge.url}"
         assert bridge.url.startswith("https://127.0.0.1:")
-        assert [win.home.origins.item(i).text() for i in range(win.home.origins.count())] == [approved]
+        # The platform by its host (no scheme, no default port), its address in the tooltip.
+        assert [win.home.origins.item(i).text() for i in range(win.home.origins.count())] == ["marches.example.fr"]
+        assert win.home.origins.item(0).toolTip() == approved
         shot(win, screens, "home")
         # Revoking an approval from the home page removes it from the bridge's registry.
         win.home.origins.setCurrentRow(0)

@@ -69,6 +69,9 @@ function summary(job) {
     case "verify": return (r.reports || []).map((x) => `${x.file} : ${x.ok ? "signature valide" : "à examiner"}`).join(" ; ");
     case "keygen": return `Bi-clé créé (${r.subject}), certificat public transmis.`;
     case "diagnose": return "Rapport de configuration disponible.";
+    case "prepare": return `${r.files} fichier(s) à déposer, ${r.signed} signature(s) (fichiers des ZIP compris), ${(r.problems || []).length} problème(s) signalé(s)`
+      + (r.estimate ? ` ; envoi estimé : ${Math.round(r.estimate.seconds)} s` : "")
+      + (r.margin_seconds != null ? `, marge avant la date limite : ${Math.round(r.margin_seconds / 60)} min.` : ".");
     default: return "";
   }
 }

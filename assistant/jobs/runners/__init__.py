@@ -2,4 +2,4 @@
 classes (assistant.jobs.params, assistant.jobs.results); assistant.jobs.registry maps job types
 to them."""
 
-__all__ = ["decrypt", "diagnose", "download", "keygen", "open", "sign", "verify"]
+__all__ = ["decrypt", "diagnose", "download", "keygen", "open", "prepare", "sign", "verify"]

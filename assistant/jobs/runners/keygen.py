@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from cryptography.hazmat.primitives import serialization
 
 from assistant.jobs.context import JobContext
 from assistant.jobs.params import KeygenParams
 from assistant.jobs.results import KeygenResult
 from assistant.jobs.runners.common import platform_client
+from assistant.jobs.runners.keys import credential_for_job
 from assistant.progress import Phase, ProgressUpdate
+
+if TYPE_CHECKING:
+    from assistant.envelopes.bicle import BicleResult
+
+
+def _created(ctx: JobContext, params: KeygenParams) -> BicleResult:
+    """The bi-clé: a certificate of the user's stores they choose (second mode), or a new key pair,
+    with, for a vault key, its encrypted .p12 copy whose password the user chooses (asked again
+    while the rule refuses it)."""
+    from assistant.envelopes.bicle import (
+        DEFAULT_KEY_SIZE,
+        BackupRequest,
+        bicle_from_credential,
+        choose_new_password,
+        create_bicle,
+    )
+
+    if params.from_store:
+        credential, close = credential_for_job(ctx, "decrypt", None)
+        try:
+            return bicle_from_credential(credential)
+        finally:
+            close()
+    backup = None
+    if params.backup:
+        path = Path(params.backup).expanduser()
+        backup = BackupRequest(path, choose_new_password(ctx.pin_callback, f"Sauvegarde {path.name}"))
+    return create_bicle(params.store or "vault", params.name, ctx.pin_callback, cn=params.cn, key_size=params.key_size or DEFAULT_KEY_SIZE, backup=backup, settings=ctx.settings, allow_module_path=ctx.job.is_local)
 
 
 def run(ctx: JobContext, params: KeygenParams) -> KeygenResult:
-    from assistant.envelopes.bicle import DEFAULT_KEY_SIZE, create_bicle
-
     ctx.report(ProgressUpdate(step=1, steps=3, phase=Phase.CREATE_BICLE), fraction=0.1)
-    created = create_bicle(params.store or "vault", params.name, ctx.pin_callback, cn=params.cn, key_size=params.key_size or DEFAULT_KEY_SIZE, settings=ctx.settings, allow_module_path=ctx.job.is_local)
+    created = _created(ctx, params)
     uploaded = False
     if params.upload_url:
         ctx.report(ProgressUpdate(step=2, steps=3, phase=Phase.SEND_CERTIFICATE), fraction=0.7)

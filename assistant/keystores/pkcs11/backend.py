@@ -139,6 +139,9 @@ class _TokenState:
         return hmac.new(self.salt, pin.encode("utf-8"), hashlib.sha256).digest()
 
 
+#: How many times one login asks for the PIN before giving up (the card usually locks sooner).
+MAX_PIN_QUESTIONS = 5
+
 _TOKENS: dict[tuple[str, int], _TokenState] = {}
 _TOKENS_LOCK = threading.Lock()
 
@@ -265,16 +268,33 @@ class Pkcs11Store(KeyStore):
             self._mark_logged_in(logged_in=False)
             return
         protected = bool(flags & raw.CKF_PROTECTED_AUTHENTICATION_PATH)
-        request = PinRequest(
-            self.label, kind=self._pin_kind, state=pin_state(flags), retry=state.failed_before,
-            reason=reason, protected_path=protected,
-        )  # fmt: skip
-        pin = self._pin_callback(request)
-        if pin is None:
-            raise PinCancelledError("Saisie du code PIN annulée.", "PIN entry cancelled.")
-        rv = self._login(int(session.handle), None if protected else pin, raw.CKU_USER)
-        del pin
-        self._check_login_rv(rv)
+        # A wrong PIN is asked again (the request then says so, with the card's remaining-tries
+        # state) rather than failing the job, until the card locks, the user cancels or
+        # MAX_PIN_QUESTIONS is reached; a callback that cannot ask again raises on `retry`.
+        refused: PinIncorrectError | None = None
+        for question in range(1, MAX_PIN_QUESTIONS + 1):
+            request = PinRequest(
+                self.label, kind=self._pin_kind, state=pin_state(flags), retry=state.failed_before,
+                reason=reason, protected_path=protected,
+            )  # fmt: skip
+            pin = self._pin_callback(request)
+            if pin is None:
+                if refused is not None:  # given up after a refusal: the refusal is what stopped it
+                    raise refused
+                raise PinCancelledError("Saisie du code PIN annulée.", "PIN entry cancelled.")
+            rv = self._login(int(session.handle), None if protected else pin, raw.CKU_USER)
+            del pin
+            try:
+                self._check_login_rv(rv)
+            except PinIncorrectError as exc:
+                # The card's own refusal says more than "this PIN was just refused" (not resent).
+                refused = exc if rv != _RV_REPEATED else (refused or exc)
+                if question == MAX_PIN_QUESTIONS:
+                    raise refused from None
+                state.failed_before = True
+                flags = self._flags()
+                continue
+            break
         state.logged_in = True
         state.failed_before = False
         self._mark_logged_in(logged_in=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QP
 from assistant.i18n import _, localized
 from assistant.ui.labels import job_title, state_label
 from assistant.ui.outcomes import describe
+from assistant.ui.platforms import platform_label
 from assistant.ui.widgets import fmt_datetime
 
 if TYPE_CHECKING:
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
 
 
 class JobDetailsDialog(QDialog):
-    def __init__(self, entry: HistoryEntry, parent: QWidget | None = None, result: JobResult | None = None) -> None:
+    def __init__(self, entry: HistoryEntry, parent: QWidget | None = None, result: JobResult | None = None,
+                 platform_names: Mapping[str, str] | None = None) -> None:  # fmt: skip
         """`result` is the engine's own (with its local part: folders) when it still knows the job;
         the journal keeps what a page may see."""
         super().__init__(parent)
@@ -29,7 +32,11 @@ class JobDetailsDialog(QDialog):
         self.setMinimumSize(520, 360)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        origin = _("Vous-même (cet ordinateur)") if entry.origin == "local" else entry.origin
+        if entry.origin == "local":
+            origin = _("Vous-même (cet ordinateur)")
+        else:  # the platform's name, and here (the details) its full address too
+            name = platform_label(entry.origin, platform_names)
+            origin = entry.origin if name == entry.origin else f"{name} ({entry.origin})"
         for label, value in (
             (_("Traitement"), job_title(entry.title)),
             (_("Origine"), origin),

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -22,6 +23,7 @@ from assistant.bridge.origins import OriginRegistry
 from assistant.i18n import N_, _
 from assistant.settings import Settings
 from assistant.ui import trust_offer
+from assistant.ui.platforms import platform_label
 from assistant.ui.tasks import BackgroundTask, run_in_background
 from assistant.ui.widgets import StatusLine, page_header, section
 
@@ -190,7 +192,11 @@ class HomePage(QWidget):
             self.bridge_url.setText(_("Adresse de connexion des plateformes : aucune"))
         self.origins.clear()
         origins = self.approved_origins()
-        self.origins.addItems(origins or [])
+        for origin in origins:
+            item = QListWidgetItem(platform_label(origin, self.settings.platform_names))
+            item.setData(Qt.ItemDataRole.UserRole, origin)
+            item.setToolTip(origin)
+            self.origins.addItem(item)
         if not origins:
             self.origins.addItem(_("Aucune plateforme autorisée pour l'instant."))
             self.origins.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
@@ -200,5 +206,5 @@ class HomePage(QWidget):
         item = self.origins.currentItem()
         if item is None or not item.flags() & Qt.ItemFlag.ItemIsSelectable:
             return
-        self._registry().revoke(item.text())
+        self._registry().revoke(str(item.data(Qt.ItemDataRole.UserRole)))
         self.refresh()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ from assistant.ui.dialogs.job_details import JobDetailsDialog
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
 from assistant.ui.labels import element_text, job_title, progress_label, state_label
 from assistant.ui.outcomes import describe
+from assistant.ui.platforms import platform_label
 from assistant.ui.widgets import StatusLine, fmt_datetime, fmt_number, page_header, section
 
 if TYPE_CHECKING:
@@ -57,8 +58,9 @@ HISTORY_COLUMNS = (N_("Début"), N_("Fin"), N_("Traitement"), N_("Origine"), N_(
 RESULT_COLOURS = {"succeeded": "#2e8b57", "failed": "#c0392b", "cancelled": "#8a5a00", "interrupted": "#8a5a00"}
 
 
-def origin_label(origin: str) -> str:
-    return _("Vous-même (cet ordinateur)") if origin == "local" else origin
+def origin_label(origin: str, names: Mapping[str, str] | None = None) -> str:
+    """Who started a job: "Vous-même", or the platform by its name (ui.platforms)."""
+    return _("Vous-même (cet ordinateur)") if origin == "local" else platform_label(origin, names)
 
 
 def error_text(error: ErrorInfo) -> str:
@@ -149,9 +151,10 @@ class JobCard(QFrame):
     #: the user closed a finished card
     dismissed = Signal(str)
 
-    def __init__(self, job: Job, engine: JobEngine) -> None:
+    def __init__(self, job: Job, engine: JobEngine, platform_names: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.setObjectName("jobCard")
+        self.platform_names = platform_names
         self.setStyleSheet("#jobCard { border: 1px solid #c9d7ea; border-radius: 6px; background: #f7faff; }")
         self.job_id = job.id
         self.kind = job.type.value
@@ -326,7 +329,7 @@ class JobCard(QFrame):
         started = job.started_at or job.created_at
         self.started.setText(
             _("Date de lancement de ce traitement : {date}   ·   Origine : {origin}").format(
-                date=fmt_datetime(started.isoformat(timespec="seconds")), origin=origin_label(job.origin)
+                date=fmt_datetime(started.isoformat(timespec="seconds")), origin=origin_label(job.origin, self.platform_names)
             )
         )
         self.cancel_button.setVisible(not finished)
@@ -437,10 +440,17 @@ class JobsPage(QWidget):
     history_refreshed = Signal()
 
     def __init__(
-        self, engine: JobEngine, folder_questions: FolderQuestions | None = None, parent: QWidget | None = None
+        self,
+        engine: JobEngine,
+        folder_questions: FolderQuestions | None = None,
+        parent: QWidget | None = None,
+        *,
+        platform_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.engine = engine
+        #: the names the user gave platforms (the settings' mapping, kept up to date in place)
+        self.platform_names = platform_names
         self._disposed = False
         self.cards: dict[str, JobCard] = {}
         layout = QVBoxLayout(self)
@@ -555,7 +565,7 @@ class JobsPage(QWidget):
             self._history_timer.start()
 
     def _add_card(self, job: Job) -> JobCard:
-        card = JobCard(job, self.engine)
+        card = JobCard(job, self.engine, self.platform_names)
         card.dismissed.connect(self._remove_card)
         self.cards[card.job_id] = card
         self.cards_box.insertWidget(self.cards_box.count() - 1, card)  # above the stretch
@@ -612,7 +622,7 @@ class JobsPage(QWidget):
                 fmt_datetime(entry.started_at or entry.created_at),
                 fmt_datetime(entry.ended_at),
                 job_title(entry.title),
-                origin_label(entry.origin),
+                origin_label(entry.origin, self.platform_names),
                 result,
             ]
             for column, text in enumerate(cells):
@@ -629,7 +639,7 @@ class JobsPage(QWidget):
             return
         entry = self._entries[row]
         known = self.engine.get(entry.id)
-        dialog = JobDetailsDialog(entry, self, known.result if known is not None else None)
+        dialog = JobDetailsDialog(entry, self, known.result if known is not None else None, self.platform_names)
         self.details_dialog = dialog
         dialog.show()
 

@@ -7,15 +7,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from assistant.i18n import N_, _
 from assistant.settings import Settings
+from assistant.ui.platforms import platform_label
 from assistant.ui.widgets import ERROR_STYLE, page_header, section
 
 #: (setting value, French name); "" follows the system's language
@@ -112,10 +116,17 @@ class SettingsPage(QWidget):
         self.origins.setAccessibleName(_("Plateformes autorisées"))
         self.origins.setMaximumHeight(90)
         row.addWidget(self.origins, 1)
+        buttons = QVBoxLayout()
+        self.rename_button = QPushButton(_("Renommer…"))
+        self.rename_button.setObjectName("settingsRename")
+        self.rename_button.clicked.connect(self._rename_selected)
+        buttons.addWidget(self.rename_button)
         self.revoke_button = QPushButton(_("Retirer l'autorisation"))
         self.revoke_button.setObjectName("settingsRevoke")
         self.revoke_button.clicked.connect(self._revoke_selected)
-        row.addWidget(self.revoke_button)
+        buttons.addWidget(self.revoke_button)
+        buttons.addStretch(1)
+        row.addLayout(buttons)
         layout.addLayout(row)
         layout.addWidget(QLabel(_("Autorités de certification ajoutées pour les plateformes (proxy d'entreprise, démonstration) :")))
         self.cas = PathList("settingsCas", list(settings.platform_ca_files), _choose_ca)
@@ -185,14 +196,50 @@ class SettingsPage(QWidget):
     def refresh(self) -> None:
         self.origins.clear()
         origins = self._approved()
-        self.origins.addItems(origins)
+        for origin in origins:
+            # The platform by its name; the full address stays one hover away.
+            item = QListWidgetItem(platform_label(origin, self.settings.platform_names))
+            item.setData(Qt.ItemDataRole.UserRole, origin)
+            item.setToolTip(origin)
+            self.origins.addItem(item)
         self.revoke_button.setEnabled(bool(origins))
+        self.rename_button.setEnabled(bool(origins))
+
+    def _selected_origin(self) -> str | None:
+        item = self.origins.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
 
     def _revoke_selected(self) -> None:
-        item = self.origins.currentItem()
-        if item is not None:
-            self._revoke(item.text())
+        origin = self._selected_origin()
+        if origin is not None:
+            self._revoke(origin)
             self.refresh()
+
+    def _rename_selected(self) -> None:
+        origin = self._selected_origin()
+        if origin is None:
+            return
+        name, ok = QInputDialog.getText(
+            self, _("Nom de la plateforme"), _("Nom affiché pour {origin} :").format(origin=origin),
+            text=self.settings.platform_names.get(origin, ""),
+        )  # fmt: skip
+        if ok:
+            self.rename(origin, name)
+
+    def rename(self, origin: str, name: str) -> None:
+        """Name a platform (empty: back to its address); written to the settings file at once."""
+        names = {**self.settings.platform_names}
+        if name.strip():
+            names[origin] = name.strip()
+        else:
+            names.pop(origin, None)
+        stored = Settings.load()
+        stored.platform_names = dict(names)
+        stored.save()
+        # In place: the other pages hold this same mapping.
+        self.settings.platform_names.clear()
+        self.settings.platform_names.update(names)
+        self.refresh()
 
     def save(self) -> bool:
         """Check, then write the settings file (the other settings in it are kept)."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +24,7 @@ from assistant.i18n import _
 from assistant.jobs.model import Job, JobState
 from assistant.jobs.results import VerifyResult
 from assistant.ui.local_job import LocalJobPanel
-from assistant.ui.verification_report import export
+from assistant.ui.verification_report import export, verification_html
 from assistant.ui.widgets import ERROR_STYLE, page_header, section
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class VerifyPage(QWidget):
         self.files = QListWidget()
         self.files.setObjectName("verifyFiles")
         self.files.setAccessibleName(_("Fichiers à vérifier"))
-        self.files.setMaximumHeight(120)
+        self.files.setMaximumHeight(90)
         layout.addWidget(self.files)
         row = QHBoxLayout()
         self.add_button = QPushButton(_("Ajouter un fichier…"))
@@ -98,7 +99,14 @@ class VerifyPage(QWidget):
         self.panel = LocalJobPanel(engine)
         self.panel.finished.connect(self._finished)
         layout.addWidget(self.panel)
-        layout.addStretch(1)
+        # The report itself: the document `assistant verify --report` writes, as HTML.
+        self.report_view = QTextBrowser()
+        self.report_view.setObjectName("verifyReport")
+        self.report_view.setAccessibleName(_("Rapport de vérification"))
+        self.report_view.setOpenLinks(False)
+        self.report_view.setVisible(False)
+        self.report_view.setMinimumHeight(240)
+        layout.addWidget(self.report_view, 1)
         self._update()
 
     # -- files -------------------------------------------------------------------------------
@@ -146,6 +154,8 @@ class VerifyPage(QWidget):
     def verify(self) -> Job | None:
         self.result = None
         self.export_button.setEnabled(False)
+        self.report_view.clear()
+        self.report_view.setVisible(False)
         self.message.setText("")
         params: dict[str, object] = {"paths": [str(p) for p in self.paths()]}
         if self.detached.text().strip():
@@ -158,6 +168,9 @@ class VerifyPage(QWidget):
         self._update()
         if isinstance(job.result, VerifyResult) and job.state in (JobState.SUCCEEDED, JobState.FAILED):
             self.result = job.result
+            self.report_view.setHtml(verification_html(job.result))
+            self.report_view.setVisible(True)
+            self.panel.outcome.setVisible(False)  # the report below says all of it, in full
             self.export_button.setEnabled(True)
 
     def choose_export(self) -> None:

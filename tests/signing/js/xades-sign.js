@@ -1,6 +1,8 @@
 // Signs a file with xadesjs (a XAdES implementation the assistant did not write), for the
 // verification corpus. Usage:
-//   node xades-sign.js MODE KEY.pk8.der CERT.der ALG HASH C14N IN OUT
+//   node xades-sign.js MODE KEY.pk8.der CERT.der ALG HASH C14N IN OUT [SIGNING-CERT.der]
+// SIGNING-CERT: the certificate SigningCertificateV2 names (default CERT; another one makes a
+// signature whose XML-DSig holds but whose XAdES signing certificate is wrong).
 // MODE: enveloped (IN is XML, the signature goes inside) | detached (IN is any file, referenced by name)
 // ALG: RSASSA-PKCS1-v1_5 | ECDSA; HASH: SHA-256 | SHA-512; C14N: c14n | exc-c14n
 "use strict";
@@ -14,14 +16,17 @@ xadesjs.Application.setEngine("NodeJS", webcrypto);
 xadesjs.setNodeDependencies({ DOMParser, XMLSerializer, xpath: require("xpath") });
 
 async function main() {
-  const [mode, keyPath, certPath, alg, hash, c14n, input, output] = process.argv.slice(2);
+  const [mode, keyPath, certPath, alg, hash, c14n, input, output, namedPath] = process.argv.slice(2);
   const keyParams = alg === "ECDSA" ? { name: "ECDSA", namedCurve: "P-256" } : { name: alg, hash };
   const key = await webcrypto.subtle.importKey("pkcs8", fs.readFileSync(keyPath), keyParams, false, ["sign"]);
   const cert = fs.readFileSync(certPath).toString("base64");
   const signAlg = alg === "ECDSA" ? { name: "ECDSA", hash } : { name: alg };
   const options = {
     x509: [cert],
-    signingCertificateV2: { certificate: cert, digestAlgorithm: hash },
+    signingCertificateV2: {
+      certificate: namedPath ? fs.readFileSync(namedPath).toString("base64") : cert,
+      digestAlgorithm: hash,
+    },
     signingTime: { value: new Date() },
   };
   const signed = new xadesjs.SignedXml();
