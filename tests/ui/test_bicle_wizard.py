@@ -158,3 +158,18 @@ def test_a_bicle_on_the_card_then_one_in_the_vault_with_a_backup(
     assert key is not None and cert is not None
     assert cert.subject.rfc4514_string() == "CN=Clé de déchiffrement de Jean Dupont"
     assert wizard.next_note.text().endswith(f"Sauvegarde : {backup}")
+
+    # The same name again in the vault: said at once, before any password is asked.
+    _click(qtbot, wizard.next_button)  # "Créer un autre bi-clé"
+    qtbot.keyClicks(wizard.name, "Jean Dupont")
+    _click(qtbot, wizard.next_button)
+    wizard.store_buttons["vault"].setChecked(True)
+    _click(qtbot, wizard.next_button)
+    _click(qtbot, wizard.next_button)
+    qtbot.waitUntil(lambda: wizard.panel.job is not None and wizard.panel.job.state.terminal, timeout=30000)
+    assert wizard.panel.job is not None and wizard.panel.job.state is JobState.FAILED
+    assert wizard.panel.error.text() == (
+        "Le coffre de l'assistant contient déjà un bi-clé « Jean Dupont » : choisissez un autre nom."
+    )
+    assert visible_top_level("pinDialog") is None and wizard.summary.text() == ""
+    assert wizard.back_button.isEnabled()  # back to change the name
