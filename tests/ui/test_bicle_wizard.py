@@ -173,3 +173,30 @@ def test_a_bicle_on_the_card_then_one_in_the_vault_with_a_backup(
     )
     assert visible_top_level("pinDialog") is None and wizard.summary.text() == ""
     assert wizard.back_button.isEnabled()  # back to change the name
+
+
+def test_a_bicle_from_a_certificate_already_on_the_card(
+    qtbot: Any, bicle_window: MainWindow, softhsm_token: pki.SoftHsmToken, test_pki: pki.TestPki
+) -> None:
+    from PySide6.QtWidgets import QListWidget
+
+    window = bicle_window
+    window.show_page("bicle")
+    wizard = window.bicle
+    qtbot.keyClicks(wizard.name, "Jeanne Dupont")
+    wizard.mode_existing.setChecked(True)
+    assert wizard.cn_preview.text() == "Le bi-clé sera le certificat que vous choisirez au lancement."
+    _click(qtbot, wizard.next_button)  # "Créer le bi-clé": no store nor backup step
+    dialog = wait_for_dialog(qtbot, "chooseCredentialDialog")
+    listing = dialog.findChild(QListWidget, "credentialList")
+    assert listing.currentItem().text().startswith("Clé de déchiffrement")  # only encryption certificates
+    qtbot.mouseClick(dialog.findChild(QPushButton, "credentialChoose"), Qt.MouseButton.LeftButton)
+    pin = wait_for_dialog(qtbot, "pinDialog")  # the key is tried once (a decryption) before it is kept
+    pin.findChild(QLineEdit, "pinField").setText(softhsm_token.pin)
+    qtbot.mouseClick(pin.findChild(QPushButton, "pinOk"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.panel.job is not None and wizard.panel.job.state.terminal, timeout=60000)
+    job = wizard.panel.job
+    assert job is not None and job.state is JobState.SUCCEEDED, wizard.panel.error.text()
+    assert isinstance(job.result, KeygenResult) and job.result.reused
+    assert job.result.fingerprint_sha256 == test_pki.encryption.fingerprint
+    assert wizard.panel.outcome.text().splitlines()[0].startswith("Bi-clé réutilisé : ")
