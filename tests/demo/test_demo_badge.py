@@ -19,7 +19,7 @@ WAIT_FOR_STATE = """(async () => {
     const end = Date.now() + MS;
     const badge = document.getElementById('etat-assistant');
     while (badge.dataset.state !== 'STATE') {
-        if (Date.now() > end) throw new Error('badge still: ' + badge.innerText + JSON.stringify(window.__bridgeCalls) + document.hidden + Date.now());
+        if (Date.now() > end) throw new Error('badge still: ' + badge.innerText + ' ' + JSON.stringify(window.__bridgeCalls));
         await new Promise(r => setTimeout(r, 50));
     }
     return {text: badge.innerText, calls: window.__bridgeCalls.length};
