@@ -116,3 +116,30 @@ def test_refused_loopback_access_is_said_and_the_jobs_run_through_the_pull_mode(
     assert job.origin == demo_platform.url and job.type.value == "download"
     # Nothing went through the bridge: no page was connected, no claim opened.
     assert run.bridge.api.access.origins() == {} and run.bridge.api.claims._claims == {}
+
+
+def test_refused_loopback_access_is_not_probed_again_by_the_badge_watcher(
+    tmp_path: Path, start_bridge, demo_platform
+) -> None:
+    """The demo badge re-checks the assistant (watchStatus), but a refused permission is respected:
+    over 11 s, with the page focused again, nothing is sent to the bridge and the badge (with its
+    pairing form) is not redrawn."""
+    run: Running = start_bridge()
+    with _browser(tmp_path, run, _public(demo_platform)) as browser:
+        browser.send("Browser.setPermission", {"permission": {"name": "loopback-network"}, "setting": "denied",
+                                               "origin": demo_platform.url})
+        page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
+        result = _run(page, WAIT + """
+            const badge = document.getElementById('etat-assistant');
+            await until(() => badge.dataset.state === 'blocked' && badge.querySelector('button.assistant-associer'));
+            const calls = [];
+            const original = window.fetch;
+            window.fetch = (input, init) => { calls.push(String(input && input.url ? input.url : input)); return original(input, init); };
+            const form = badge.querySelector('button.assistant-associer');
+            await new Promise(r => setTimeout(r, 5500));
+            window.dispatchEvent(new Event('focus'));
+            await new Promise(r => setTimeout(r, 5500));
+            return {state: badge.dataset.state, same: badge.querySelector('button.assistant-associer') === form,
+                    bridge: calls.filter(u => u.startsWith('BRIDGE')).length};
+        """.replace("BRIDGE", run.bridge.url))
+    assert result == {"state": "blocked", "same": True, "bridge": 0}

@@ -100,3 +100,54 @@ def test_badge_goes_offline_when_the_assistant_quits_and_back_when_it_returns(
     bound = 2 * (window / 5 + 2)
     print(f"offline after {went_offline:.1f} s, back after {came_back:.1f} s, {calls} calls in {window:.1f} s")
     assert 2 <= calls <= bound, (calls, window)
+
+
+def test_a_call_that_finds_the_assistant_gone_flips_the_badge_at_once(
+    tmp_path: Path,
+    start_bridge,  # noqa: F811
+    demo_platform: DemoProcess,
+) -> None:
+    """The user clicks a job just after the assistant quit: the job fails with a clear message and the
+    badge says "Hors ligne" right away, not at the next 5-second check."""
+    run: Running = start_bridge(approved=(demo_platform.url,))
+    home = tmp_path / "browser-home"
+    home.mkdir()
+    assert run.bridge.identity is not None
+    assert all(o.ok for o in trust.trust(run.bridge.identity, home=home, platform="linux"))
+    with Chromium(tmp_path / "profile", home=home) as browser:
+        page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
+        connect_demo_page(page, run, demo_platform.url)
+        # Right after a periodic check, so the next one is ~5 s away.
+        page.evaluate(
+            """(async () => {
+                window.__bridgeCalls = [];
+                const original = window.fetch;
+                window.fetch = (input, init) => {
+                    window.__bridgeCalls.push(String(input && input.url ? input.url : input));
+                    return original(input, init);
+                };
+                const before = window.__bridgeCalls.length;
+                while (!window.__bridgeCalls.some(u => u.includes('/v1/status'))) await new Promise(r => setTimeout(r, 20));
+                await new Promise(r => setTimeout(r, 300));
+                return before;
+            })()""",
+            timeout=20,
+        )
+        run.bridge.stop()
+        result: dict[str, Any] = page.evaluate(
+            """(async () => {
+                const badge = document.getElementById('etat-assistant');
+                const t0 = Date.now();
+                document.querySelector('#consultations button').click();
+                while (badge.dataset.state !== 'offline') {
+                    if (Date.now() - t0 > 10000) throw new Error('badge still: ' + badge.innerText);
+                    await new Promise(r => setTimeout(r, 20));
+                }
+                const item = document.querySelector('#traitements li');
+                return {ms: Date.now() - t0, text: badge.innerText, error: item.querySelector('.erreur').textContent};
+            })()""",
+            timeout=30,
+        )
+    assert result["ms"] < 2500, result
+    assert "Hors ligne" in result["text"]
+    assert "L'assistant ne répond pas" in result["error"]
