@@ -114,6 +114,17 @@ class ConnectionTable:
         with self._lock:
             self._slots.pop(ident, None)
 
+    def close_all(self) -> int:
+        """Shut down every open connection (the bridge stops): a browser's kept-alive connection
+        would otherwise go on being served after the listener closed, and the page would still
+        see the assistant "En ligne". Returns how many."""
+        with self._lock:
+            victims = list(self._slots.values())
+            self._slots.clear()
+        for victim in victims:
+            _shut(victim.sock)
+        return len(victims)
+
     def reap(self) -> int:
         """Shut down every connection past its deadline; returns how many."""
         now = self._clock()

@@ -21,6 +21,7 @@ import json
 import logging
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,7 +211,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Listener(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
-    allow_reuse_address = False
+    #: POSIX: SO_REUSEADDR only lets a relaunched assistant take its port back while the last
+    #: connections sit in TIME_WAIT (a listening port can never be shared). Not on Windows, where
+    #: it would let another program bind the same port.
+    allow_reuse_address = sys.platform != "win32"
     #: A burst of connections (a page opening several, or a flood) waits in the kernel's queue
     #: instead of having its SYNs dropped and retried a second later.
     request_queue_size = 128
@@ -429,6 +433,8 @@ class BridgeServer:
             self._reaper = None
         for listener in self._listeners:
             listener.shutdown()
+        for table in self._tables:
+            table.close_all()  # kept-alive connections end with the bridge
         self._close_listeners()
         for thread in self._threads:
             thread.join(5)

@@ -517,10 +517,23 @@ def create_bicle(
     return result
 
 
+def check_vault_name_free(name: str) -> None:
+    """Before any password is asked: a vault key of this name would not be replaced, so say it now
+    rather than after the user chose two passwords."""
+    from assistant.keystores.vault import safe_file_name, vault_dir
+
+    if (vault_dir() / f"{safe_file_name(name.strip())}.p12").exists():
+        raise BicleError(
+            f"Le coffre de l'assistant contient déjà un bi-clé « {name.strip()} » : choisissez un autre nom.",
+            f"The assistant's vault already holds a key pair '{name.strip()}': choose another name.",
+        )
+
+
 def _create_in_vault(name: str, cn: str, key_size: int, validity_days: int, pin_callback: PinCallback,
                      vault_password: str | None, remember: bool, backup: BackupRequest | None) -> BicleResult:  # fmt: skip
     from assistant.keystores.vault import VaultStore, encrypt_p12, save_to_vault, vault_label, write_private_file
 
+    check_vault_name_free(name)
     if vault_password is None:
         vault_password = choose_new_password(pin_callback, vault_label(name))
     check_backup_password(vault_password)

@@ -120,6 +120,13 @@ export class AssistantClient {
       this.storage = memoryStorage(); // stockage interdit (navigation privée stricte)
     }
     this.access = this._loadAccess();
+    this._onLost = new Set(); // watchStatus : un appel qui ne trouve plus l'assistant le dit aussitôt
+  }
+
+  _lost() {
+    for (const listener of this._onLost) {
+      try { listener(); } catch (_) { /* affichage seulement */ }
+    }
   }
 
   _loadAccess() {
@@ -251,7 +258,7 @@ export class AssistantClient {
   async connect() {
     const found = await this.detect();
     if (found.connected) return { connected: true, submit: async () => found };
-    if (!found.online) throw new AssistantError("offline", "Etat de Mon Assistant Marchés Publics : Hors ligne");
+    if (!found.online) throw new AssistantError("offline", "Etat de l'Assistant Marchés Publics : Hors ligne");
     const claims = [];
     let lastError = null;
     for (const url of found.candidates) {
@@ -337,7 +344,7 @@ export class AssistantClient {
   async _ready() {
     if (this.baseUrl && this.access) return;
     const found = await this.detect();
-    if (!found.online) throw new AssistantError("offline", "Etat de Mon Assistant Marchés Publics : Hors ligne");
+    if (!found.online) throw new AssistantError("offline", "Etat de l'Assistant Marchés Publics : Hors ligne");
     if (!found.connected) {
       throw new AssistantError("not_connected",
         "Cette page n'est pas connectée à l'assistant : cliquez sur « Connecter l'assistant ».");
@@ -359,6 +366,8 @@ export class AssistantClient {
     try {
       response = await fetch(`${this.baseUrl}${path}`, init);
     } catch (error) {
+      this.baseUrl = null; // plus de pont à cette adresse : la prochaine requête le cherchera
+      this._lost();
       throw new AssistantError(
         "unreachable",
         "L'assistant ne répond pas ou cette plateforme n'est pas autorisée : reconnectez la page, puis réessayez.",
@@ -575,7 +584,7 @@ export function pairingForm(doc, client, onPaired) {
 
 /**
  * Affiche l'état de l'assistant dans `element`, avec le vocabulaire des plateformes :
- * « Etat de Mon Assistant Marchés Publics : En ligne / Hors ligne », et, hors ligne, ce qu'il faut
+ * « Etat de l'Assistant Marchés Publics : En ligne / Hors ligne », et, hors ligne, ce qu'il faut
  * installer et lancer.
  */
 export function renderStatus(element, detection, { installLinks = DEFAULT_INSTALL_LINKS, client = null, onConnected = null } = {}) {
@@ -590,7 +599,7 @@ export function renderStatus(element, detection, { installLinks = DEFAULT_INSTAL
     element.dataset.state = "online";
     strong.textContent = "En ligne";
     help.textContent =
-      "L'application Mon Assistant Marchés Publics est lancée sur votre poste, et est prête à l'utilisation.";
+      "L'application Assistant Marchés Publics est lancée sur votre poste, et est prête à l'utilisation.";
   } else if (detection.mode === "pull") {
     element.dataset.state = "pull";
     strong.textContent = "En ligne (association du poste)";
@@ -625,7 +634,7 @@ export function renderStatus(element, detection, { installLinks = DEFAULT_INSTAL
     const p = doc.createElement("p");
     p.textContent =
       "Cette fonctionnalité nécessite l'installation et l'exécution sur votre poste de l'application " +
-      "Mon Assistant Marchés Publics. Selon votre cas :";
+      "Assistant Marchés Publics. Selon votre cas :";
     help.appendChild(p);
     const cases = doc.createElement("ul");
     const c1 = doc.createElement("li");
@@ -649,7 +658,121 @@ export function renderStatus(element, detection, { installLinks = DEFAULT_INSTAL
     cases.appendChild(c2);
     help.appendChild(cases);
   }
-  title.append("Etat de Mon Assistant Marchés Publics : ", strong);
+  title.append("Etat de l'Assistant Marchés Publics : ", strong);
   element.append(title, help);
   return element;
+}
+
+/** L'état affiché par renderStatus pour une détection : "online", "pull", "blocked", "pending" ou "offline". */
+export function statusState(detection) {
+  if (detection.online && (detection.connected || detection.approved)) return "online";
+  if (detection.mode === "pull") return "pull";
+  if (detection.blocked) return "blocked";
+  if (detection.online) return "pending";
+  return "offline";
+}
+
+/**
+ * Garde le badge de `element` à jour : relance la détection toutes les `intervalMs` (5 s) tant que
+ * la page est visible, aussitôt quand elle redevient visible, reprend le focus ou retrouve le réseau,
+ * et espace les vérifications (jusqu'à `hiddenMaxMs`, 60 s) quand elle est cachée. Un appel de la
+ * page qui ne joint plus l'assistant fait revérifier immédiatement. Le badge n'est redessiné que si
+ * l'état change (un formulaire de connexion en cours de saisie n'est pas effacé).
+ *
+ * Pas de nouvelle question du navigateur : quand l'accès au réseau local est refusé ("denied"),
+ * detect() n'envoie rien et la surveillance n'interroge plus que l'autorisation, à chaque retour
+ * sur la page ; tant que le navigateur n'a pas encore répondu ("prompt"), rien n'est relancé
+ * automatiquement (seul le retour sur la page relance, comme un rechargement).
+ *
+ * Options : celles de renderStatus, plus `client` (obligatoire), `detect` (async () => détection ;
+ * par défaut client.detect()), `render` (element, détection) (par défaut renderStatus), `onChange`
+ * (détection, ancien état). Renvoie { ready, refresh(), stop(), get state() } (ready : la première
+ * vérification faite).
+ */
+export function watchStatus(element, options = {}) {
+  const {
+    client, intervalMs = 5000, hiddenMaxMs = 60000, detect = null, render = null, onChange = null, ...renderOptions
+  } = options;
+  if (!client) throw new AssistantError("watch_client", "watchStatus demande le client de l'assistant.");
+  const doc = element.ownerDocument;
+  const win = doc.defaultView || globalThis;
+  let state = null;
+  let timer = null;
+  let running = null;
+  let again = false;
+  let stopped = false;
+  let hiddenDelay = intervalMs;
+  let automatic = true; // false : autorisation refusée ou pas encore donnée
+
+  const draw = render || ((el, found) => renderStatus(el, found, { ...renderOptions, client }));
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = null;
+    if (stopped || !automatic) return;
+    let delay = intervalMs;
+    if (doc.hidden) {
+      hiddenDelay = Math.min(hiddenDelay * 2, hiddenMaxMs);
+      delay = hiddenDelay;
+    } else {
+      hiddenDelay = intervalMs;
+    }
+    timer = setTimeout(refresh, delay);
+  };
+  async function refresh() {
+    if (stopped) return state;
+    if (running) { again = true; return running; } // une vérification à la fois, jamais en rafale
+    running = (async () => {
+      let found;
+      try {
+        found = detect ? await detect() : await client.detect();
+      } catch (_) {
+        found = { online: false };
+      }
+      const next = statusState(found);
+      // Refusée : detect() n'envoie rien ; pas encore répondue (hors page servie en boucle locale,
+      // qui n'est pas concernée) : relancer reposerait la question du navigateur.
+      const local = ["127.0.0.1", "localhost", "[::1]"].includes(win.location ? win.location.hostname : "");
+      automatic = !(found.blocked || (found.permission === "prompt" && !found.online && !local));
+      if (next !== state && !stopped) {
+        const previous = state;
+        state = next;
+        draw(element, found);
+        if (onChange) {
+          try { onChange(found, previous); } catch (_) { /* affichage seulement */ }
+        }
+      }
+      return state;
+    })();
+    try {
+      return await running;
+    } finally {
+      running = null;
+      if (again && !stopped) { again = false; refresh(); } else schedule();
+    }
+  }
+  const wake = () => {
+    if (doc.hidden) return;
+    automatic = true;
+    refresh();
+  };
+  const onVisibility = () => (doc.hidden ? schedule() : wake());
+  doc.addEventListener("visibilitychange", onVisibility);
+  win.addEventListener("focus", wake);
+  win.addEventListener("online", wake);
+  const lost = () => refresh();
+  if (client._onLost) client._onLost.add(lost);
+  const ready = refresh();
+  return {
+    ready, // la première vérification
+    refresh,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      doc.removeEventListener("visibilitychange", onVisibility);
+      win.removeEventListener("focus", wake);
+      win.removeEventListener("online", wake);
+      if (client._onLost) client._onLost.delete(lost);
+    },
+    get state() { return state; },
+  };
 }

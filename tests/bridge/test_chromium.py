@@ -101,7 +101,7 @@ def test_demo_page_signs_through_the_bridge(
             const li = document.querySelector('#traitements li');
             return {done, badge: badge.innerText, state: li.className, text: li.innerText, page: document.body.innerText};
         })()""", timeout=120)
-    assert "Etat de Mon Assistant Marchés Publics : En ligne" in result["badge"]
+    assert "Etat de l'Assistant Marchés Publics : En ligne" in result["badge"]
     assert result["done"], result["page"]
     assert result["state"] == "succeeded", result["text"]
     assert f"{len(to_sign)} fichier(s) signé(s)" in result["text"]
@@ -211,7 +211,7 @@ def test_offline_page_explains_what_to_install(tmp_path: Path, start_bridge, pag
         """)
     assert result["found"]["online"] is False and not result["found"].get("blocked")  # not installed, not refused
     assert result["state"] == "offline"
-    assert "Etat de Mon Assistant Marchés Publics : Hors ligne" in result["badge"]
+    assert "Etat de l'Assistant Marchés Publics : Hors ligne" in result["badge"]
     assert "Télécharger l'application" in result["badge"]
     assert result["defaults"] == [
         "https://127.0.0.1:17443", "https://127.0.0.1:17453", "https://127.0.0.1:17463",

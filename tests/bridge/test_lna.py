@@ -116,3 +116,32 @@ def test_refused_loopback_access_is_said_and_the_jobs_run_through_the_pull_mode(
     assert job.origin == demo_platform.url and job.type.value == "download"
     # Nothing went through the bridge: no page was connected, no claim opened.
     assert run.bridge.api.access.origins() == {} and run.bridge.api.claims._claims == {}
+
+
+def test_refused_loopback_access_is_not_probed_again_by_the_badge_watcher(
+    tmp_path: Path, start_bridge, demo_platform
+) -> None:
+    """The demo badge re-checks the assistant (watchStatus), but a refused permission is respected:
+    over 11 s, with the page focused again, nothing is sent to the bridge and the badge (with its
+    pairing form, or its pull state) is not redrawn."""
+    run: Running = start_bridge()
+    with _browser(tmp_path, run, _public(demo_platform)) as browser:
+        browser.send("Browser.setPermission", {"permission": {"name": "loopback-network"}, "setting": "denied",
+                                               "origin": demo_platform.url})
+        page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
+        result = _run(page, WAIT + """
+            const badge = document.getElementById('etat-assistant');
+            // Blocked, or already in the pull mode when an earlier test paired this (session) platform.
+            await until(() => ['blocked', 'pull'].includes(badge.dataset.state));
+            const first = badge.dataset.state;
+            const calls = [];
+            const original = window.fetch;
+            window.fetch = (input, init) => { calls.push(String(input && input.url ? input.url : input)); return original(input, init); };
+            const drawn = badge.firstChild;
+            await new Promise(r => setTimeout(r, 5500));
+            window.dispatchEvent(new Event('focus'));
+            await new Promise(r => setTimeout(r, 5500));
+            return {kept: badge.dataset.state === first, same: badge.firstChild === drawn,
+                    bridge: calls.filter(u => u.startsWith('BRIDGE')).length};
+        """.replace("BRIDGE", run.bridge.url))
+    assert result == {"kept": True, "same": True, "bridge": 0}

@@ -158,3 +158,45 @@ def test_a_bicle_on_the_card_then_one_in_the_vault_with_a_backup(
     assert key is not None and cert is not None
     assert cert.subject.rfc4514_string() == "CN=Clé de déchiffrement de Jean Dupont"
     assert wizard.next_note.text().endswith(f"Sauvegarde : {backup}")
+
+    # The same name again in the vault: said at once, before any password is asked.
+    _click(qtbot, wizard.next_button)  # "Créer un autre bi-clé"
+    qtbot.keyClicks(wizard.name, "Jean Dupont")
+    _click(qtbot, wizard.next_button)
+    wizard.store_buttons["vault"].setChecked(True)
+    _click(qtbot, wizard.next_button)
+    _click(qtbot, wizard.next_button)
+    qtbot.waitUntil(lambda: wizard.panel.job is not None and wizard.panel.job.state.terminal, timeout=30000)
+    assert wizard.panel.job is not None and wizard.panel.job.state is JobState.FAILED
+    assert wizard.panel.error.text() == (
+        "Le coffre de l'assistant contient déjà un bi-clé « Jean Dupont » : choisissez un autre nom."
+    )
+    assert visible_top_level("pinDialog") is None and wizard.summary.text() == ""
+    assert wizard.back_button.isEnabled()  # back to change the name
+
+
+def test_a_bicle_from_a_certificate_already_on_the_card(
+    qtbot: Any, bicle_window: MainWindow, softhsm_token: pki.SoftHsmToken, test_pki: pki.TestPki
+) -> None:
+    from PySide6.QtWidgets import QListWidget
+
+    window = bicle_window
+    window.show_page("bicle")
+    wizard = window.bicle
+    qtbot.keyClicks(wizard.name, "Jeanne Dupont")
+    wizard.mode_existing.setChecked(True)
+    assert wizard.cn_preview.text() == "Le bi-clé sera le certificat que vous choisirez au lancement."
+    _click(qtbot, wizard.next_button)  # "Créer le bi-clé": no store nor backup step
+    dialog = wait_for_dialog(qtbot, "chooseCredentialDialog")
+    listing = dialog.findChild(QListWidget, "credentialList")
+    assert listing.currentItem().text().startswith("Clé de déchiffrement")  # only encryption certificates
+    qtbot.mouseClick(dialog.findChild(QPushButton, "credentialChoose"), Qt.MouseButton.LeftButton)
+    pin = wait_for_dialog(qtbot, "pinDialog")  # the key is tried once (a decryption) before it is kept
+    pin.findChild(QLineEdit, "pinField").setText(softhsm_token.pin)
+    qtbot.mouseClick(pin.findChild(QPushButton, "pinOk"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.panel.job is not None and wizard.panel.job.state.terminal, timeout=60000)
+    job = wizard.panel.job
+    assert job is not None and job.state is JobState.SUCCEEDED, wizard.panel.error.text()
+    assert isinstance(job.result, KeygenResult) and job.result.reused
+    assert job.result.fingerprint_sha256 == test_pki.encryption.fingerprint
+    assert wizard.panel.outcome.text().splitlines()[0].startswith("Bi-clé réutilisé : ")

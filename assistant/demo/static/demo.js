@@ -1,6 +1,8 @@
 // Page de la plateforme de démonstration : met chaque type de traitement en file via le pont
 // local de l'assistant (client JavaScript du pont) et affiche leur avancement.
-import { AssistantClient, PERMISSION_PROMPT_TEXT, pairingForm, renderStatus } from "/js/assistant-client.js";
+import {
+  AssistantClient, PERMISSION_PROMPT_TEXT, pairingForm, renderStatus, statusState, watchStatus,
+} from "/js/assistant-client.js";
 
 const params = new URLSearchParams(location.search);
 const bridge = params.get("bridge"); // ex. ?bridge=https://127.0.0.1:17443 (tests, ports non standard)
@@ -101,24 +103,35 @@ async function queue(kind, query = "") {
   }
 }
 
-async function showStatus() {
+// The badge follows the assistant: checked again every 5 s while the page is visible (and at once
+// on focus / visibility / network back), so "En ligne" becomes "Hors ligne" when it quits.
+async function detectForBadge() {
+  if (client.mode === "pull") return { online: false, mode: "pull" };
   const found = await client.detect();
-  if (found.connected || (found.online && !found.blocked)) {
-    // Not connected yet: the badge offers "Connecter l'assistant" (code shown by the assistant).
-    renderStatus(badge(), found, { client });
-    return;
-  }
+  if (found.connected || (found.online && !found.blocked)) return found;
   // Blocked by the browser, or not reachable: the jobs can still run through the paired pull mode.
   const pull = await client.pullStatus().catch(() => ({ available: false, paired: false }));
   if (pull.paired) {
     client.usePull();
-    renderStatus(badge(), { ...found, mode: "pull" });
-    return;
+    return { ...found, mode: "pull" };
   }
-  renderStatus(badge(), found);
-  if (pull.available) {
-    badge().appendChild(pairingForm(document, client, () => renderStatus(badge(), { ...found, mode: "pull" })));
+  return { ...found, pullAvailable: pull.available };
+}
+
+function drawBadge(element, found) {
+  renderStatus(element, found, { client });
+  if (found.pullAvailable && statusState(found) !== "pending") {
+    element.appendChild(pairingForm(document, client, () => {
+      client.usePull();
+      watcher.refresh();
+    }));
   }
+}
+
+let watcher = null;
+async function showStatus() {
+  watcher = watchStatus(badge(), { client, detect: detectForBadge, render: drawBadge });
+  await watcher.ready;
 }
 
 async function main() {

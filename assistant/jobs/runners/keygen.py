@@ -26,6 +26,7 @@ def _created(ctx: JobContext, params: KeygenParams) -> BicleResult:
         DEFAULT_KEY_SIZE,
         BackupRequest,
         bicle_from_credential,
+        check_vault_name_free,
         choose_new_password,
         create_bicle,
     )
@@ -37,6 +38,8 @@ def _created(ctx: JobContext, params: KeygenParams) -> BicleResult:
         finally:
             close()
     backup = None
+    if (params.store or "vault").strip().lower() == "vault":
+        check_vault_name_free(params.name)
     if params.backup:
         path = Path(params.backup).expanduser()
         backup = BackupRequest(path, choose_new_password(ctx.pin_callback, f"Sauvegarde {path.name}"))

@@ -135,6 +135,7 @@ class BicleWizard(QWidget):
         self.cn_preview.setObjectName("bicleCnPreview")
         self.cn_preview.setWordWrap(True)
         layout.addWidget(self.cn_preview)
+        layout.addStretch(1)
         return box
 
     def _store_step(self) -> QWidget:
@@ -157,6 +158,7 @@ class BicleWizard(QWidget):
             self.store_buttons[spec] = button
         self.store_buttons["pkcs11:"].setChecked(True)
         group.buttonToggled.connect(lambda *_args: self._update())
+        layout.addStretch(1)  # the steps share the tallest one's height: keep this one at the top
         return box
 
     def _backup_step(self) -> QWidget:
@@ -194,6 +196,7 @@ class BicleWizard(QWidget):
         layout.addLayout(row)
         self.backup_rule = _hint(_("Le mot de passe de la sauvegarde vous sera demandé à la création, deux fois."))
         layout.addWidget(self.backup_rule)
+        layout.addStretch(1)
         return box
 
     def _result_step(self) -> QWidget:
