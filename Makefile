@@ -14,19 +14,21 @@ run: setup
 
 ## Install everything the tests need (Debian + Python packages, idempotent), lint, type-check, test.
 test: setup
-	$(VENV)/bin/ruff check assistant tests bench
+	$(VENV)/bin/ruff check assistant tests bench installers
+	$(VENV)/bin/ruff format --check assistant tests bench installers build.spec
 	$(VENV)/bin/mypy
 	bash tests/run.sh $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check assistant tests bench
+	$(VENV)/bin/ruff check assistant tests bench installers
+	$(VENV)/bin/ruff format --check assistant tests bench installers build.spec
 
 typecheck: setup
 	$(VENV)/bin/mypy
 
 ## Every screen of the window in French and English, under Xvfb, into docs/screenshots/.
 screenshots: setup
-	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) tools/make_screenshots.py
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) tests/screenshots.py
 
 bench: setup
 	$(PY) -m bench

@@ -21,12 +21,40 @@ __all__ = ["DOCUMENT_CONTAINER_EXTENSIONS", "is_archive", "is_document_container
 
 #: Extensions of documents stored as ZIP containers (Office Open XML, OpenDocument, and their
 #: macro/template variants, EPUB, XPS).
-DOCUMENT_CONTAINER_EXTENSIONS = frozenset({
-    ".docx", ".docm", ".dotx", ".dotm", ".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb",
-    ".pptx", ".pptm", ".potx", ".potm", ".ppsx", ".ppsm", ".vsdx",
-    ".odt", ".ods", ".odp", ".odg", ".odf", ".odc", ".odb", ".ott", ".ots", ".otp", ".otg",
-    ".epub", ".xps", ".oxps",
-})  # fmt: skip
+DOCUMENT_CONTAINER_EXTENSIONS = frozenset(
+    {
+        ".docx",
+        ".docm",
+        ".dotx",
+        ".dotm",
+        ".xlsx",
+        ".xlsm",
+        ".xltx",
+        ".xltm",
+        ".xlsb",
+        ".pptx",
+        ".pptm",
+        ".potx",
+        ".potm",
+        ".ppsx",
+        ".ppsm",
+        ".vsdx",
+        ".odt",
+        ".ods",
+        ".odp",
+        ".odg",
+        ".odf",
+        ".odc",
+        ".odb",
+        ".ott",
+        ".ots",
+        ".otp",
+        ".otg",
+        ".epub",
+        ".xps",
+        ".oxps",
+    }
+)
 
 #: Entries that only document containers have at their root.
 _CONTAINER_MARKERS = ("mimetype", "[Content_Types].xml", "META-INF/manifest.xml")

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser(selected)
     except ModuleNotFoundError as exc:
-        print(_('assistant: commande indisponible ({name})').format(name=exc.name), file=sys.stderr)
+        print(_("assistant: commande indisponible ({name})").format(name=exc.name), file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
     if not args.command:

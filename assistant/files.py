@@ -34,7 +34,9 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None, durable: b
         raise
 
 
-def write_json_atomic(path: Path, value: Any, *, indent: int | None = None, mode: int | None = None, durable: bool = False) -> None:
+def write_json_atomic(
+    path: Path, value: Any, *, indent: int | None = None, mode: int | None = None, durable: bool = False
+) -> None:
     """`value` as UTF-8 JSON (non-ASCII kept as is), written with `write_atomic`."""
     text = json.dumps(value, ensure_ascii=False, indent=indent)
     write_atomic(path, text.encode("utf-8"), mode=mode, durable=durable)

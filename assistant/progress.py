@@ -101,7 +101,7 @@ def label_fr(phase: Phase, item: int = 0, items: int = 0, subject: str = "") -> 
 
 
 def position_fr(position: tuple[Count, ...]) -> str:
-    """"pli 2 sur 5, enveloppe 1 sur 3, fichier 3 sur 3"."""
+    """ "pli 2 sur 5, enveloppe 1 sur 3, fichier 3 sur 3"."""
     return ", ".join(f"{UNIT_LABELS_FR[c.unit]} {c.index} sur {c.total}" for c in position)
 
 

@@ -12,7 +12,7 @@ _UNITS = {"fr": ("o", "Ko", "Mo", "Go", "To"), "en": ("B", "KB", "MB", "GB", "TB
 
 
 def format_size(size: float, lang: str = "fr") -> str:
-    """"745,6 Ko", "2 Mo", "512 o" (`lang="en"`: "745.6 KB")."""
+    """ "745,6 Ko", "2 Mo", "512 o" (`lang="en"`: "745.6 KB")."""
     units = _UNITS["en" if lang.startswith("en") else "fr"]
     value = float(size)
     for unit in units:

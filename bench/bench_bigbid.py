@@ -64,7 +64,15 @@ def _token(folder: Path) -> tuple[Path, Path, Any]:
     token = pki.make_softhsm(folder / "softhsm")
     pki.import_into_softhsm(token, test_pki.encryption, "03")
     cert, key = test_pki.encryption.files["cert"], test_pki.encryption.files["key"]
-    info = {"module": token.module, "conf": str(token.conf), "label": token.label, "pin": token.pin, "so_pin": token.so_pin, "cert": str(cert), "key": str(key)}
+    info = {
+        "module": token.module,
+        "conf": str(token.conf),
+        "label": token.label,
+        "pin": token.pin,
+        "so_pin": token.so_pin,
+        "cert": str(cert),
+        "key": str(key),
+    }
     saved.write_text(json.dumps(info))
     return cert, key, token
 
@@ -73,10 +81,24 @@ def _start_demo(data: Path, home: Path, recipient: Path) -> tuple[subprocess.Pop
     port_file = WORK / "demo.url"
     port_file.unlink(missing_ok=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "demo", "--data-dir", str(data), "--port-file", str(port_file), "--test-hooks", "--no-seed",
-         "--recipient-cert", str(recipient)],
-        env=_env(home), stdout=subprocess.DEVNULL, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "demo",
+            "--data-dir",
+            str(data),
+            "--port-file",
+            str(port_file),
+            "--test-hooks",
+            "--no-seed",
+            "--recipient-cert",
+            str(recipient),
+        ],
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 120
     while not port_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -86,13 +108,13 @@ def _start_demo(data: Path, home: Path, recipient: Path) -> tuple[subprocess.Pop
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=600) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(url, timeout=600) as response:
         return json.loads(response.read())
 
 
 def _post(url: str, body: dict[str, Any]) -> None:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=30):
         pass
 
 
@@ -102,7 +124,9 @@ def _served(platform: str) -> dict[str, Any]:
 
 
 def _journal_bytes(home: Path) -> int:
-    return sum(p.stat().st_size for p in home.rglob("*.sqlite*") if p.is_file()) + sum(p.stat().st_size for p in home.rglob("*.db*") if p.is_file())
+    return sum(p.stat().st_size for p in home.rglob("*.sqlite*") if p.is_file()) + sum(
+        p.stat().st_size for p in home.rglob("*.db*") if p.is_file()
+    )
 
 
 def _download_killed_at_half(cmd: list[str], env: dict[str, str], platform: str, total: int) -> dict[str, Any]:
@@ -123,7 +147,11 @@ def main() -> dict[str, Any]:
     from bench.netprofile import profile as net_profile  # noqa: F401 - fails early on a bad name
 
     WORK.mkdir(parents=True, exist_ok=True)
-    figures: dict[str, Any] = {"scale": SCALE, "profile": PROFILE or "loopback", "load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    figures: dict[str, Any] = {
+        "scale": SCALE,
+        "profile": PROFILE or "loopback",
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
     recipient, key_pem, token = _token(WORK / "keys")
     data = WORK / "platform"
     spec = bigbid.BigBidSpec.scaled(SCALE)
@@ -147,7 +175,7 @@ def main() -> dict[str, Any]:
             base = f"http://{address}"
         query = f"scale={SCALE:g}"
         descriptor_url = f"{base}/api/bigbid/descriptors/download?{query}"
-        figures["descriptor_bytes"] = len(urllib.request.urlopen(descriptor_url, timeout=600).read())  # noqa: S310 - loopback
+        figures["descriptor_bytes"] = len(urllib.request.urlopen(descriptor_url, timeout=600).read())
         env = {**_env(WORK / "home"), **token.env(), "AMP_BENCH_PIN": token.pin}
 
         # 2. The whole download, a fresh process.
@@ -175,7 +203,17 @@ def main() -> dict[str, Any]:
         shutil.rmtree(resume_home, ignore_errors=True)
         renv = {**env, "ASSISTANT_HOME": str(resume_home)}
         _post(f"{platform}/api/test/reset", {})
-        rcmd = [sys.executable, "-m", "assistant", "download", descriptor_url, "--dest", str(resumed), "--json", "--quiet"]
+        rcmd = [
+            sys.executable,
+            "-m",
+            "assistant",
+            "download",
+            descriptor_url,
+            "--dest",
+            str(resumed),
+            "--json",
+            "--quiet",
+        ]
         figures["kill"] = _download_killed_at_half(rcmd, renv, platform, total)
         verified_at_kill = {p.relative_to(resumed).as_posix() for p in resumed.rglob("*.p7m")}
         first = _served(platform)
@@ -201,8 +239,21 @@ def main() -> dict[str, Any]:
         # 4. Offline decryption of the whole folder: the assistant with the card, OpenSSL per envelope.
         clear = WORK / "clair"
         shutil.rmtree(clear, ignore_errors=True)
-        dcmd = [sys.executable, "-m", "assistant", "decrypt", str(out), "--key", token.uri("encryption"), "--pin-env", "AMP_BENCH_PIN",
-                "--out-dir", str(clear), "--no-extract", "--json"]  # fmt: skip
+        dcmd = [
+            sys.executable,
+            "-m",
+            "assistant",
+            "decrypt",
+            str(out),
+            "--key",
+            token.uri("encryption"),
+            "--pin-env",
+            "AMP_BENCH_PIN",
+            "--out-dir",
+            str(clear),
+            "--no-extract",
+            "--json",
+        ]
         run = _run_measured(dcmd, env=env, timeout=7200)
         figures["decrypt_assistant_s"] = round(run["seconds"], 2)
         figures["decrypt_assistant_peak_rss_mb"] = round(run["peak_rss_mb"], 1)
@@ -213,8 +264,24 @@ def main() -> dict[str, Any]:
         peak = 0
         envelopes = sorted(out.rglob("*.p7m"))
         for n, envelope in enumerate(envelopes):
-            proc = subprocess.Popen(["openssl", "cms", "-decrypt", "-inform", "DER", "-binary", "-in", str(envelope), "-inkey", str(key_pem),
-                                     "-recip", str(recipient), "-out", str(clear / f"{n}.bin")])  # fmt: skip
+            proc = subprocess.Popen(
+                [
+                    "openssl",
+                    "cms",
+                    "-decrypt",
+                    "-inform",
+                    "DER",
+                    "-binary",
+                    "-in",
+                    str(envelope),
+                    "-inkey",
+                    str(key_pem),
+                    "-recip",
+                    str(recipient),
+                    "-out",
+                    str(clear / f"{n}.bin"),
+                ]
+            )
             while proc.poll() is None:
                 peak = max(peak, _hwm_kb(proc.pid))
                 time.sleep(0.002)
@@ -229,7 +296,19 @@ def main() -> dict[str, Any]:
         # 5. Online opening of the first envelopes: decrypted one by one and sent back.
         _post(f"{platform}/api/test/reset", {})
         open_url = f"{base}/api/bigbid/descriptors/open?{query}&envelopes={OPEN_ENVELOPES}"
-        ocmd = [sys.executable, "-m", "assistant", "open", open_url, "--key", token.uri("encryption"), "--pin-env", "AMP_BENCH_PIN", "--json", "--quiet"]
+        ocmd = [
+            sys.executable,
+            "-m",
+            "assistant",
+            "open",
+            open_url,
+            "--key",
+            token.uri("encryption"),
+            "--pin-env",
+            "AMP_BENCH_PIN",
+            "--json",
+            "--quiet",
+        ]
         run = _run_measured_json(ocmd, env)
         uploads = _served(platform)["uploads"]
         sent = sum(u["size"] for u in uploads.values())
@@ -280,8 +359,13 @@ def _progress_line(descriptor_url: str, env: dict[str, str]) -> str:
     shutil.rmtree(dest, ignore_errors=True)
     home = WORK / "home-progress"
     shutil.rmtree(home, ignore_errors=True)
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "download", descriptor_url, "--dest", str(dest)],
-                            env={**env, "ASSISTANT_HOME": str(home)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "download", descriptor_url, "--dest", str(dest)],
+        env={**env, "ASSISTANT_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     try:

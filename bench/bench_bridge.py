@@ -77,7 +77,9 @@ def _wrk(url: str) -> dict[str, Any]:
         raise RuntimeError("wrk is required (installers/dev/debian-packages.txt)")
     out = subprocess.run(
         [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "--latency", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
     def ms(label: str) -> float:
@@ -105,8 +107,11 @@ def _sequential(host: str, port: int, context: ssl.SSLContext | None, count: int
     conn: http.client.HTTPConnection | None = None
     for _ in range(count):
         if conn is None:
-            conn = (http.client.HTTPSConnection(host, port, context=context, timeout=10) if context
-                    else http.client.HTTPConnection(host, port, timeout=10))
+            conn = (
+                http.client.HTTPSConnection(host, port, context=context, timeout=10)
+                if context
+                else http.client.HTTPConnection(host, port, timeout=10)
+            )
         start = time.perf_counter()
         conn.request("GET", "/v1/status", headers={"Host": f"{host}:{port}"})
         response = conn.getresponse()
@@ -132,7 +137,11 @@ def main() -> dict[str, Any]:
     env = dict(os.environ, ASSISTANT_HOME=str(home))
     bridge = subprocess.Popen(
         [sys.executable, "-m", "assistant", "run", "--headless", "--port", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     reference: list[subprocess.Popen[str]] = []
     try:
@@ -155,9 +164,15 @@ def main() -> dict[str, Any]:
         figures["bridge_http_wrk"] = _wrk(f"{http_url}/v1/status")
 
         for label, tls_on in (("reference_https_wrk", True), ("reference_http_wrk", False)):
-            args = [str(identity_dir / "localhost.pem"), str(identity_dir / "localhost-key.pem")] if tls_on else ["-", "-"]
-            proc = subprocess.Popen([sys.executable, "-c", REFERENCE_SERVER, *args, status_body],
-                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            args = (
+                [str(identity_dir / "localhost.pem"), str(identity_dir / "localhost-key.pem")] if tls_on else ["-", "-"]
+            )
+            proc = subprocess.Popen(
+                [sys.executable, "-c", REFERENCE_SERVER, *args, status_body],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
             reference.append(proc)
             assert proc.stdout is not None
             port = int(proc.stdout.readline())

@@ -99,34 +99,111 @@ def _sha256(path: Path) -> str:
 
 def _make_key(folder: Path) -> tuple[Path, Path, Path]:
     key, cert, p12 = folder / "key.pem", folder / "cert.pem", folder / "key.p12"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:3072", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-subj", "/CN=Clé de déchiffrement de Bench", "-days", "2", "-addext",
-                    "keyUsage=critical,keyEncipherment,dataEncipherment"], check=True, capture_output=True)  # fmt: skip
-    subprocess.run(["openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(cert), "-out", str(p12),
-                    "-passout", f"pass:{P12_PASSWORD}"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:3072",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=Clé de déchiffrement de Bench",
+            "-days",
+            "2",
+            "-addext",
+            "keyUsage=critical,keyEncipherment,dataEncipherment",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "openssl",
+            "pkcs12",
+            "-export",
+            "-inkey",
+            str(key),
+            "-in",
+            str(cert),
+            "-out",
+            str(p12),
+            "-passout",
+            f"pass:{P12_PASSWORD}",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return key, cert, p12
 
 
 def _encrypt(plain: Path, envelope: Path, cert: Path, *, stream: bool) -> float:
-    cmd = ["openssl", "cms", "-encrypt", "-binary", "-aes-256-cbc", "-outform", "DER", "-in", str(plain),
-           "-out", str(envelope)] + (["-stream"] if stream else []) + [str(cert)]  # fmt: skip
+    cmd = (
+        [
+            "openssl",
+            "cms",
+            "-encrypt",
+            "-binary",
+            "-aes-256-cbc",
+            "-outform",
+            "DER",
+            "-in",
+            str(plain),
+            "-out",
+            str(envelope),
+        ]
+        + (["-stream"] if stream else [])
+        + [str(cert)]
+    )
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
 def _openssl_cmd(envelope: Path, key: Path, cert: Path, out: Path) -> list[str]:
-    return ["openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(envelope), "-inkey", str(key),
-            "-recip", str(cert), "-out", str(out)]  # fmt: skip
+    return [
+        "openssl",
+        "cms",
+        "-decrypt",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        str(envelope),
+        "-inkey",
+        str(key),
+        "-recip",
+        str(cert),
+        "-out",
+        str(out),
+    ]
 
 
 def _ours_cmd(envelope: Path, p12: Path, out_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "assistant", "decrypt", str(envelope), "--key", str(p12), "--pin-env",
-            "BENCH_P12_PASSWORD", "--out-dir", str(out_dir), "--no-extract", "--json"]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "assistant",
+        "decrypt",
+        str(envelope),
+        "--key",
+        str(p12),
+        "--pin-env",
+        "BENCH_P12_PASSWORD",
+        "--out-dir",
+        str(out_dir),
+        "--no-extract",
+        "--json",
+    ]
 
 
-def _compare(envelope: Path, key: Path, cert: Path, p12: Path, work: Path, env: dict[str, str],
-             plain_sha: str, rounds: int = 5) -> dict[str, Any]:  # fmt: skip
+def _compare(
+    envelope: Path, key: Path, cert: Path, p12: Path, work: Path, env: dict[str, str], plain_sha: str, rounds: int = 5
+) -> dict[str, Any]:
     size = envelope.stat().st_size
     openssl_runs: list[dict[str, Any]] = []
     ours_runs: list[dict[str, Any]] = []
@@ -166,10 +243,16 @@ def _compare(envelope: Path, key: Path, cert: Path, p12: Path, work: Path, env: 
 def main() -> dict[str, object]:
     big_gb = float(os.environ.get("BENCH_DECRYPT_BIG_GB", "4"))
     work = Path(tempfile.mkdtemp(prefix="amp-bench-decrypt-", dir="/tmp"))
-    env = {**os.environ, "BENCH_P12_PASSWORD": P12_PASSWORD, "ASSISTANT_HOME": str(work / "home"),
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}  # fmt: skip
-    figures: dict[str, object] = {"machine_cpus": os.cpu_count(), "openssl": subprocess.run(
-        ["openssl", "version"], capture_output=True, text=True).stdout.strip()}  # fmt: skip
+    env = {
+        **os.environ,
+        "BENCH_P12_PASSWORD": P12_PASSWORD,
+        "ASSISTANT_HOME": str(work / "home"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    figures: dict[str, object] = {
+        "machine_cpus": os.cpu_count(),
+        "openssl": subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip(),
+    }
     try:
         key, cert, p12 = _make_key(work)
         plain = work / "plain.bin"
@@ -195,27 +278,34 @@ def _big(work: Path, key: Path, cert: Path, p12: Path, env: dict[str, str], size
     envelope = work / "big.p7m"
     encrypt_seconds = _encrypt(plain, envelope, cert, stream=True)
     plain.unlink()
-    result: dict[str, Any] = {"envelope_mb": round(envelope.stat().st_size / MB, 1),
-                              "openssl_encrypt_seconds": round(encrypt_seconds, 1)}  # fmt: skip
+    result: dict[str, Any] = {
+        "envelope_mb": round(envelope.stat().st_size / MB, 1),
+        "openssl_encrypt_seconds": round(encrypt_seconds, 1),
+    }
     out = work / "openssl-big.out"
     res = _run_measured(_openssl_cmd(envelope, key, cert, out), timeout=900)
     produced_ok = res["rc"] == 0 and out.exists() and _sha256(out) == plain_sha
     result["openssl"] = {
-        "exit_code": res["rc"], "seconds": round(res["seconds"], 1), "peak_rss_mb": round(res["peak_rss_mb"], 1),
-        "correct_output": produced_ok, "error": res["stderr"].strip().splitlines()[-1:] if res["rc"] else [],
-    }  # fmt: skip
+        "exit_code": res["rc"],
+        "seconds": round(res["seconds"], 1),
+        "peak_rss_mb": round(res["peak_rss_mb"], 1),
+        "correct_output": produced_ok,
+        "error": res["stderr"].strip().splitlines()[-1:] if res["rc"] else [],
+    }
     out.unlink(missing_ok=True)
     out_dir = work / "ours-big"
     res = _run_measured(_ours_cmd(envelope, p12, out_dir), env=env, timeout=1800)
     if res["rc"] != 0:
         raise RuntimeError(f"assistant decrypt failed on the big envelope: {res['stderr']}")
     produced = next(out_dir.iterdir())
-    result.update({
-        "assistant_seconds": round(res["seconds"], 1),
-        "assistant_mb_s": round(envelope.stat().st_size / MB / res["seconds"], 1),
-        "assistant_peak_rss_mb": round(res["peak_rss_mb"], 1),
-        "assistant_output_identical": _sha256(produced) == plain_sha,
-    })  # fmt: skip
+    result.update(
+        {
+            "assistant_seconds": round(res["seconds"], 1),
+            "assistant_mb_s": round(envelope.stat().st_size / MB / res["seconds"], 1),
+            "assistant_peak_rss_mb": round(res["peak_rss_mb"], 1),
+            "assistant_output_identical": _sha256(produced) == plain_sha,
+        }
+    )
     return result
 
 

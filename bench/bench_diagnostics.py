@@ -34,8 +34,12 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
@@ -43,8 +47,9 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -93,8 +98,11 @@ def main() -> dict[str, object]:
             ours = _median_ms(lambda: check_platform(url))
             curl = shutil.which("curl")
             reference = (
-                _median_ms(lambda: subprocess.run([curl, "-sS", "-o", os.devnull, "--cacert", str(cert), url], check=True))
-                if curl else None
+                _median_ms(
+                    lambda: subprocess.run([curl, "-sS", "-o", os.devnull, "--cacert", str(cert), url], check=True)
+                )
+                if curl
+                else None
             )
             local_report = _median_ms(lambda: run_diagnostics(Settings()), runs=5)
         finally:

@@ -66,8 +66,21 @@ def _start_demo(data: Path, home: Path, ca: Path | None = None) -> tuple[subproc
     port_file.unlink(missing_ok=True)
     tls = ["--tls", "--ca-out", str(ca)] if ca else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "demo", "--data-dir", str(data), "--port-file", str(port_file), "--test-hooks", "--no-seed", *tls],
-        env=_env(home), stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "demo",
+            "--data-dir",
+            str(data),
+            "--port-file",
+            str(port_file),
+            "--test-hooks",
+            "--no-seed",
+            *tls,
+        ],
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while not port_file.exists():
@@ -88,7 +101,9 @@ def _trust(home: Path, ca: Path | None) -> None:
 
 def _descriptor(url: str, consultation: str, ca: Path | None = None) -> dict[str, Any]:
     context = ssl.create_default_context(cafile=str(ca)) if ca else None
-    with urllib.request.urlopen(f"{url}/api/descriptors/download?consultation={consultation}", timeout=300, context=context) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(
+        f"{url}/api/descriptors/download?consultation={consultation}", timeout=300, context=context
+    ) as response:
         result: dict[str, Any] = json.loads(response.read())
         return result
 
@@ -133,12 +148,16 @@ def _curl_config(files: list[tuple[str, str]], token: str, out: Path, ca: Path |
 
 
 def _set_latency(url: str, seconds: float) -> None:
-    request = urllib.request.Request(f"{url}/api/test/faults", data=json.dumps({"latency": seconds}).encode(), method="POST")  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback
+    request = urllib.request.Request(
+        f"{url}/api/test/faults", data=json.dumps({"latency": seconds}).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30):
         pass
 
 
-def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, loop: bool = True, ca: Path | None = None) -> dict[str, Any]:
+def _run_set(
+    name: str, url: str, home: Path, consultation: str, out: Path, *, loop: bool = True, ca: Path | None = None
+) -> dict[str, Any]:
     """`ca`: the platform is HTTPS with this CA (settings for the assistant, --cacert for curl)."""
     descriptor = _descriptor(url, consultation, ca)
     files = _files(descriptor)
@@ -155,7 +174,21 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         _trust(home, ca)
         desc_file = WORK / "descriptor.json"
         desc_file.write_text(json.dumps(descriptor))
-        return _timed([sys.executable, "-m", "assistant", "download", str(desc_file), "--dest", str(out), "--quiet", "--connections", str(CONNECTIONS)], env=_env(home))
+        return _timed(
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "download",
+                str(desc_file),
+                "--dest",
+                str(out),
+                "--quiet",
+                "--connections",
+                str(CONNECTIONS),
+            ],
+            env=_env(home),
+        )
 
     def running_assistant_run() -> float:
         # The product's real path: a page queues the download to the assistant that is already
@@ -189,7 +222,14 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
 
     # Interleaved (assistant, curl, curl --parallel, assistant, ...) so that a burst of load
     # from the rest of the machine hits every tool alike; the median of REPEAT runs is kept.
-    runs: dict[str, list[float]] = {"assistant_s": [], "running_assistant_s": [], "curl_one_process_s": [], "curl_parallel_s": [], "curl_then_fdatasync_s": [], "curl_then_sha256sum_s": []}
+    runs: dict[str, list[float]] = {
+        "assistant_s": [],
+        "running_assistant_s": [],
+        "curl_one_process_s": [],
+        "curl_parallel_s": [],
+        "curl_then_fdatasync_s": [],
+        "curl_then_sha256sum_s": [],
+    }
     sync = shutil.which("sync") or "sync"
     for _ in range(REPEAT):
         runs["assistant_s"].append(assistant_run())
@@ -199,11 +239,15 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         # What curl costs when its files too must be on disk before anyone relies on them
         # (the assistant fdatasyncs each file before recording it as verified).
         curl_time = curl_run()
-        runs["curl_then_fdatasync_s"].append(curl_time + _timed_sync([sync, "-d", *(str(out / rel) for _url, rel in files)]))
+        runs["curl_then_fdatasync_s"].append(
+            curl_time + _timed_sync([sync, "-d", *(str(out / rel) for _url, rel in files)])
+        )
         # Like for like on verification: curl does not check the SHA-256 the descriptor gives,
         # the assistant must (a file takes its final name only once verified).
         curl_time = curl_run()
-        runs["curl_then_sha256sum_s"].append(curl_time + _timed_sync(["sha256sum", *(str(out / rel) for _url, rel in files)]))
+        runs["curl_then_sha256sum_s"].append(
+            curl_time + _timed_sync(["sha256sum", *(str(out / rel) for _url, rel in files)])
+        )
     for key, values in runs.items():
         figures[key] = round(statistics.median(values), 3)
         figures[key[:-2] + "_runs_s"] = [round(v, 3) for v in values]
@@ -215,22 +259,50 @@ def _run_set(name: str, url: str, home: Path, consultation: str, out: Path, *, l
         for file_url, rel in files:
             target = out / rel
             tls = ["--cacert", str(ca)] if ca else []
-            subprocess.run([curl, "-s", "-f", "--create-dirs", *tls, "-H", f"Authorization: Bearer {token}", "-o", str(target), file_url], check=True)
+            subprocess.run(
+                [
+                    curl,
+                    "-s",
+                    "-f",
+                    "--create-dirs",
+                    *tls,
+                    "-H",
+                    f"Authorization: Bearer {token}",
+                    "-o",
+                    str(target),
+                    file_url,
+                ],
+                check=True,
+            )
         figures["curl_per_file_loop_s"] = round(time.perf_counter() - start, 3)
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    total = sum(f["size"] for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"])
+    total = sum(
+        f["size"]
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
+    )
     figures["bytes"] = total
     figures["assistant_MBps"] = round(total / figures["assistant_s"] / 1e6, 1)
     figures["curl_one_process_MBps"] = round(total / figures["curl_one_process_s"] / 1e6, 1)
-    for key in ("curl_one_process_s", "curl_parallel_s", "curl_then_fdatasync_s", "curl_then_sha256sum_s", "curl_per_file_loop_s"):
+    for key in (
+        "curl_one_process_s",
+        "curl_parallel_s",
+        "curl_then_fdatasync_s",
+        "curl_then_sha256sum_s",
+        "curl_per_file_loop_s",
+    ):
         if key in figures:
             figures[f"ratio_vs_{key[:-2]}"] = round(figures[key] / figures["assistant_s"], 2)
             figures[f"running_ratio_vs_{key[:-2]}"] = round(figures[key] / figures["running_assistant_s"], 2)
     # The server's own bound: when curl with 4 parallel connections is no faster than curl one
     # file after the other, the platform (not the client) sets the pace, and no client can be
     # much faster than sequential curl against it on this machine.
-    figures["curl_parallel_speedup_over_sequential"] = round(figures["curl_one_process_s"] / figures["curl_parallel_s"], 2)
+    figures["curl_parallel_speedup_over_sequential"] = round(
+        figures["curl_one_process_s"] / figures["curl_parallel_s"], 2
+    )
     shutil.rmtree(out, ignore_errors=True)
     return figures
 
@@ -262,7 +334,9 @@ def main(sets: tuple[str, ...] = ALL_SETS) -> dict[str, Any]:
                 # which is what parallel keep-alive connections are for.
                 _set_latency(url, LATENCY)
                 try:
-                    figures["small_500x200KB_10ms_latency"] = _run_set("small", url, home, "BENCH-SMALL", targets["disk"], loop=False)
+                    figures["small_500x200KB_10ms_latency"] = _run_set(
+                        "small", url, home, "BENCH-SMALL", targets["disk"], loop=False
+                    )
                 finally:
                     _set_latency(url, 0.0)
         finally:

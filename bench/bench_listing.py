@@ -80,11 +80,23 @@ def main() -> dict[str, object]:
             pki_mod.import_into_softhsm(token, item, oid)
         nss = pki_mod.make_nss_db(work / "nssdb", [pki.signer, pki.signer_ec, pki.encryption], trust_anchor=pki.root)
         p12 = work / "auth.p12"
-        pki_mod.run([
-            "openssl", "pkcs12", "-export", "-inkey", str(pki.auth_only.files["key"]),
-            "-in", str(pki.auth_only.files["cert"]), "-certpbe", "NONE", "-out", str(p12),
-            "-passout", f"pass:{pki_mod.P12_PASSWORD}",
-        ])  # fmt: skip
+        pki_mod.run(
+            [
+                "openssl",
+                "pkcs12",
+                "-export",
+                "-inkey",
+                str(pki.auth_only.files["key"]),
+                "-in",
+                str(pki.auth_only.files["cert"]),
+                "-certpbe",
+                "NONE",
+                "-out",
+                str(p12),
+                "-passout",
+                f"pass:{pki_mod.P12_PASSWORD}",
+            ]
+        )
         home = work / "home"
         env = {**os.environ, "ASSISTANT_HOME": str(home), "SOFTHSM2_CONF": str(token.conf), "PYTHONPATH": str(ROOT)}
         os.environ.update({"ASSISTANT_HOME": str(home), "SOFTHSM2_CONF": str(token.conf)})
@@ -105,7 +117,9 @@ def main() -> dict[str, object]:
         subprocess.run([python, "-m", "assistant", "certs", "--json"], env=env, capture_output=True, check=True)
 
         inproc = json.loads(
-            subprocess.run([python, "-c", _IN_PROCESS, str(RUNS)], env=env, capture_output=True, text=True, check=True).stdout
+            subprocess.run(
+                [python, "-c", _IN_PROCESS, str(RUNS)], env=env, capture_output=True, text=True, check=True
+            ).stdout
         )
         ours_process = _median_wall([python, "-m", "assistant", "certs", "--json"], env)
         ours_process_no_bytecode = _median_wall([python, "-m", "assistant", "certs", "--json"], no_cache_env)

@@ -1,4 +1,4 @@
-""""Préparer mon dépôt" on a bid of realistic size: 2 lots x (10 one-megabyte PDFs + 10 one-megabyte
+""" "Préparer mon dépôt" on a bid of realistic size: 2 lots x (10 one-megabyte PDFs + 10 one-megabyte
 spreadsheets) + a ZIP of 5 PDFs, signed with one .p12 key: the scan (each PDF and ZIP opened to
 check it can be signed), then signing, the buyer's verification of every signature and the
 summary. Reference: the same documents signed by `sign_files` alone, one batch per format.
@@ -23,11 +23,15 @@ def _pdf(path: Path, size: int = 1 << 20) -> Path:
     writer = PdfFileWriter()
     stream = generic.StreamObject(stream_data=os.urandom(size))
     box = generic.ArrayObject([generic.NumberObject(n) for n in (0, 0, 595, 842)])
-    writer.insert_page(generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Page"),
-        generic.NameObject("/MediaBox"): box,
-        generic.NameObject("/Contents"): writer.add_object(stream),
-    }))  # fmt: skip
+    writer.insert_page(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Page"),
+                generic.NameObject("/MediaBox"): box,
+                generic.NameObject("/Contents"): writer.add_object(stream),
+            }
+        )
+    )
     buffer = BytesIO()
     writer.write(buffer)
     path.write_bytes(buffer.getvalue())

@@ -88,7 +88,11 @@ def _entries(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
 def _start_proxy(name: str, upstream: str) -> tuple[subprocess.Popen[bytes], str]:
     port_file = WORK / f"proxy-{name}.port"
     port_file.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "bench.netprofile", name, upstream, "--port-file", str(port_file)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.netprofile", name, upstream, "--port-file", str(port_file)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while not port_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -121,7 +125,9 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         desc = WORK / "descriptor.json"
         desc.write_text(json.dumps(descriptor))
         os.sync()
-        return _timed([sys.executable, "-m", "assistant", "download", str(desc), "--dest", str(out), "--quiet"], env=_env(home))
+        return _timed(
+            [sys.executable, "-m", "assistant", "download", str(desc), "--dest", str(out), "--quiet"], env=_env(home)
+        )
 
     def running() -> float:
         # The product's path: a page queues the download to the assistant already running
@@ -134,7 +140,12 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         _clean(out)
         shutil.rmtree(home, ignore_errors=True)
         os.environ["ASSISTANT_HOME"] = str(home)
-        engine = JobEngine(interaction=HeadlessInteraction(), workers=1, loopback_http=True, settings=Settings(platform_ca_files=[str(ca)] if ca else []))
+        engine = JobEngine(
+            interaction=HeadlessInteraction(),
+            workers=1,
+            loopback_http=True,
+            settings=Settings(platform_ca_files=[str(ca)] if ca else []),
+        )
         try:
             job_descriptor = json.loads(json.dumps(descriptor))
             job_descriptor["params"]["destination"] = str(out)
@@ -158,11 +169,31 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         listing.write_text("".join(f"{e['url']}\n  out={e['rel']}\n" for e in entries))
         tls = [f"--ca-certificate={ca}"] if ca else []
         os.sync()
-        return then_sha256sum(_timed([
-            "aria2c", "-x", "4", "-j", "4", "-i", str(listing), "-d", str(out), f"--header=Authorization: Bearer {token}",
-            "--allow-overwrite=true", "--auto-file-renaming=false", "--file-allocation=none", "--console-log-level=error",
-            "--summary-interval=0", "--download-result=hide", "--max-tries=20", "--retry-wait=1", *tls,
-        ]))  # fmt: skip
+        return then_sha256sum(
+            _timed(
+                [
+                    "aria2c",
+                    "-x",
+                    "4",
+                    "-j",
+                    "4",
+                    "-i",
+                    str(listing),
+                    "-d",
+                    str(out),
+                    f"--header=Authorization: Bearer {token}",
+                    "--allow-overwrite=true",
+                    "--auto-file-renaming=false",
+                    "--file-allocation=none",
+                    "--console-log-level=error",
+                    "--summary-interval=0",
+                    "--download-result=hide",
+                    "--max-tries=20",
+                    "--retry-wait=1",
+                    *tls,
+                ]
+            )
+        )
 
     def curl() -> float:
         _clean(out)
@@ -171,14 +202,24 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         if ca:
             lines.append(f'cacert = "{ca}"')
         if lossy:
-            lines += ["retry = 20", "retry-all-errors", "retry-delay = 1", 'continue-at = "-"']  # fixed 1 s: no doubling wait
+            lines += [
+                "retry = 20",
+                "retry-all-errors",
+                "retry-delay = 1",
+                'continue-at = "-"',
+            ]  # fixed 1 s: no doubling wait
         for e in entries:
             lines += [f'url = "{e["url"]}"', f'output = "{out / e["rel"]}"']
         config.write_text("\n".join(lines) + "\n")
         os.sync()
         return then_sha256sum(_timed(["curl", "--parallel", "--parallel-max", "4", "-K", str(config)]))
 
-    tools = {"assistant": assistant, "running_assistant": running, "aria2c_x4_j4_then_sha256sum": aria2, "curl_parallel4_then_sha256sum": curl}
+    tools = {
+        "assistant": assistant,
+        "running_assistant": running,
+        "aria2c_x4_j4_then_sha256sum": aria2,
+        "curl_parallel4_then_sha256sum": curl,
+    }
     runs: dict[str, list[float]] = {name: [] for name in tools}
     load_before = os.getloadavg()
     names = list(tools)
@@ -214,7 +255,10 @@ def main(profiles: tuple[str, ...] = PROFILES) -> dict[str, Any]:
     data = WORK / "platform"
     sets = {
         "full": (("BENCH-LARGE", 1, LARGE), ("BENCH-SMALL", SMALL_COUNT, SMALL)),
-        "slow": (("BENCH-LARGE-SLOW", 1, int(LARGE * SLOW_SCALE)), ("BENCH-SMALL-SLOW", SMALL_COUNT, int(SMALL * SLOW_SCALE))),
+        "slow": (
+            ("BENCH-LARGE-SLOW", 1, int(LARGE * SLOW_SCALE)),
+            ("BENCH-SMALL-SLOW", SMALL_COUNT, int(SMALL * SLOW_SCALE)),
+        ),
     }
     for variant in sets.values():
         for name, count, size in variant:
@@ -228,7 +272,9 @@ def main(profiles: tuple[str, ...] = PROFILES) -> dict[str, Any]:
         demo, url = _start_demo(data, WORK / "demo-home", ca)
         try:
             for profile in wanted:
-                proxy_proc, proxy = (None, None) if profile.startswith("loopback") else _start_proxy(profile, url.split("://", 1)[1])
+                proxy_proc, proxy = (
+                    (None, None) if profile.startswith("loopback") else _start_proxy(profile, url.split("://", 1)[1])
+                )
                 try:
                     for name, count, size in sets["slow" if profile in SLOW else "full"]:
                         if SETS and ("large" if count == 1 else "small") not in SETS:

@@ -62,8 +62,11 @@ print(json.dumps({"seconds": elapsed, "max_rss_kb": resource.getrusage(resource.
 def _sign_in_child(p12: Path, password: str, fmt: str, source: Path, out: Path) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-c", _SIGN_CHILD, str(p12), password, fmt, str(source), str(out)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -74,7 +77,9 @@ def bench_hashing(pki: object, work: Path) -> dict[str, object]:
     small = _big_file(1 << 20)
     subprocess.run(["cat", str(big)], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
     sha256sum = _best_of(3, lambda: subprocess.run(["sha256sum", str(big)], capture_output=True, check=True))
-    openssl = _best_of(3, lambda: subprocess.run(["openssl", "dgst", "-sha256", str(big)], capture_output=True, check=True))
+    openssl = _best_of(
+        3, lambda: subprocess.run(["openssl", "dgst", "-sha256", str(big)], capture_output=True, check=True)
+    )
     ours = _best_of(3, lambda: hash_file(big))
     p12 = pki.signer.files["p12"]  # type: ignore[attr-defined]
     from tests.pki import P12_PASSWORD
@@ -133,10 +138,23 @@ def bench_pades(pki: object, work: Path, count: int = 100) -> dict[str, object]:
     start = time.perf_counter()
     for pdf in pdfs:
         subprocess.run(
-            [pyhanko, "sign", "addsig", "--field", "Signature1", "--use-pades", "pkcs12", "--passfile", str(passfile),
-             str(pdf), str(ref_out / pdf.name), str(p12)],
-            check=True, capture_output=True,
-        )  # fmt: skip
+            [
+                pyhanko,
+                "sign",
+                "addsig",
+                "--field",
+                "Signature1",
+                "--use-pades",
+                "pkcs12",
+                "--passfile",
+                str(passfile),
+                str(pdf),
+                str(ref_out / pdf.name),
+                str(p12),
+            ],
+            check=True,
+            capture_output=True,
+        )
     reference = time.perf_counter() - start
     passfile.unlink()
     return {
@@ -154,7 +172,9 @@ def main() -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from tests.pki import make_pki
 
-    with tempfile.TemporaryDirectory(prefix="amp-bench-signing-", dir=DATA.parent if DATA.parent.exists() else None) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix="amp-bench-signing-", dir=DATA.parent if DATA.parent.exists() else None
+    ) as tmp:
         work = Path(tmp)
         pki = make_pki(work / "pki")
         figures: dict[str, object] = {}

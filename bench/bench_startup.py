@@ -24,7 +24,13 @@ RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 def _start_once(cmd: list[str], home: Path) -> float:
     env = os.environ | {"ASSISTANT_HOME": str(home), "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
     start = time.perf_counter()
-    proc = subprocess.Popen([*cmd, "run", "--headless", "--port", "0", "--no-http"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    proc = subprocess.Popen(
+        [*cmd, "run", "--headless", "--port", "0", "--no-http"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     elapsed = time.perf_counter() - start

@@ -76,15 +76,48 @@ def _reference(fmt: str, signature: Path, pki: object) -> list[str]:
     bundle = str(pki.ca_bundle)  # type: ignore[attr-defined]
     if fmt == "cades":
         data = signature.with_name(signature.name.split(" - ")[0])
-        return ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature), "-content", str(data),
-                "-CAfile", bundle, "-purpose", "any", "-out", "/dev/null"]  # fmt: skip
+        return [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(signature),
+            "-content",
+            str(data),
+            "-CAfile",
+            bundle,
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ]
     if fmt == "xades":
-        return ["xmlsec1", "--verify", "--trusted-pem", str(pki.root.files["cert"]),  # type: ignore[attr-defined]
-                "--untrusted-pem", str(pki.ca.files["cert"]),  # type: ignore[attr-defined]
-                "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties", str(signature)]  # fmt: skip
+        return [
+            "xmlsec1",
+            "--verify",
+            "--trusted-pem",
+            str(pki.root.files["cert"]),  # type: ignore[attr-defined]
+            "--untrusted-pem",
+            str(pki.ca.files["cert"]),  # type: ignore[attr-defined]
+            "--id-attr:Id",
+            "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            str(signature),
+        ]
     pyhanko = str(Path(sys.executable).with_name("pyhanko"))
-    return [pyhanko, "sign", "validate", "--trust", str(pki.root.files["cert"]),  # type: ignore[attr-defined]
-            "--other-certs", str(pki.ca.files["cert"]), "--no-revocation-check", str(signature)]  # type: ignore[attr-defined]  # fmt: skip
+    return [
+        pyhanko,
+        "sign",
+        "validate",
+        "--trust",
+        str(pki.root.files["cert"]),  # type: ignore[attr-defined]
+        "--other-certs",
+        str(pki.ca.files["cert"]),
+        "--no-revocation-check",
+        str(signature),
+    ]  # type: ignore[attr-defined]
 
 
 def bench_hundred(pki: object, work: Path, count: int = 100) -> dict[str, object]:
@@ -136,10 +169,41 @@ def bench_big_cades(pki: object, work: Path, size: int = 1 << 30) -> dict[str, o
     store.close()
     assert signature is not None
     env = {**os.environ, "ASSISTANT_HOME": str(work / "home")}
-    ours = _peak([sys.executable, "-m", "assistant", "verify", str(signature), "--detached-of", str(big),
-                  "--trust", str(pki.ca_bundle), "--json"], env)  # type: ignore[attr-defined]  # fmt: skip
-    reference = _peak(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature), "-content",
-                       str(big), "-CAfile", str(pki.ca_bundle), "-purpose", "any", "-out", "/dev/null"])  # type: ignore[attr-defined]  # fmt: skip
+    ours = _peak(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "verify",
+            str(signature),
+            "--detached-of",
+            str(big),
+            "--trust",
+            str(pki.ca_bundle),
+            "--json",
+        ],
+        env,
+    )  # type: ignore[attr-defined]
+    reference = _peak(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(signature),
+            "-content",
+            str(big),
+            "-CAfile",
+            str(pki.ca_bundle),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ]
+    )  # type: ignore[attr-defined]
     return {"size_bytes": size, "assistant_verify": ours, "openssl_cms_verify": reference}
 
 

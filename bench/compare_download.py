@@ -44,7 +44,9 @@ def _compare(url: str, consultation: str, out: Path, other: Path, ca: Path | Non
     desc_file.write_text(json.dumps(descriptor))
     home = bd.WORK / "home"
     trees = {"after": ROOT, "before": other}
-    runs: dict[str, list[float]] = {f"{mode}_{label}_{kind}": [] for mode in ("process", "job") for label in trees for kind in ("s", "cpu_s")}
+    runs: dict[str, list[float]] = {
+        f"{mode}_{label}_{kind}": [] for mode in ("process", "job") for label in trees for kind in ("s", "cpu_s")
+    }
     load_before = os.getloadavg()
 
     def fresh() -> None:
@@ -55,14 +57,33 @@ def _compare(url: str, consultation: str, out: Path, other: Path, ca: Path | Non
     for _ in range(bd.REPEAT):
         for label, tree in trees.items():
             fresh()
-            cmd = [sys.executable, "-m", "assistant", "download", str(desc_file), "--dest", str(out), "--quiet", "--connections", str(bd.CONNECTIONS)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "assistant",
+                "download",
+                str(desc_file),
+                "--dest",
+                str(out),
+                "--quiet",
+                "--connections",
+                str(bd.CONNECTIONS),
+            ]
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             runs[f"process_{label}_s"].append(bd._timed(cmd, env=_env(home, tree)))
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             runs[f"process_{label}_cpu_s"].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         for label, tree in trees.items():
             fresh()
-            job = [sys.executable, "-m", "bench.download_job", str(desc_file), str(out), str(ca or ""), str(bd.CONNECTIONS)]
+            job = [
+                sys.executable,
+                "-m",
+                "bench.download_job",
+                str(desc_file),
+                str(out),
+                str(ca or ""),
+                str(bd.CONNECTIONS),
+            ]
             answer = subprocess.run(job, env=_env(home, tree), check=True, capture_output=True, text=True)
             wall, cpu = answer.stdout.strip().splitlines()[-1].split()
             runs[f"job_{label}_s"].append(float(wall))
@@ -71,7 +92,9 @@ def _compare(url: str, consultation: str, out: Path, other: Path, ca: Path | Non
     figures["runs_s"] = {key: [round(v, 3) for v in values] for key, values in runs.items()}
     for mode in ("process", "job"):
         for kind in ("s", "cpu_s"):
-            figures[f"{mode}_{kind}_after_vs_before"] = round(figures[f"{mode}_after_{kind}"] / figures[f"{mode}_before_{kind}"], 3)
+            figures[f"{mode}_{kind}_after_vs_before"] = round(
+                figures[f"{mode}_after_{kind}"] / figures[f"{mode}_before_{kind}"], 3
+            )
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     bd._clean(out)
@@ -89,14 +112,22 @@ def _compare_loop(url: str, out: Path, other: Path) -> dict[str, Any]:
     for _ in range(bd.REPEAT):
         for label, tree in trees.items():
             bd._clean(out)
-            answer = subprocess.run([sys.executable, "-m", "bench.download_loop", str(desc_file), str(out)], env=_env(home, tree), check=True, capture_output=True, text=True)
+            answer = subprocess.run(
+                [sys.executable, "-m", "bench.download_loop", str(desc_file), str(out)],
+                env=_env(home, tree),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             wall, cpu = answer.stdout.strip().splitlines()[-1].split()
             runs[f"loop_{label}_s"].append(float(wall))
             runs[f"loop_{label}_cpu_s"].append(float(cpu))
     figures: dict[str, Any] = {key: round(statistics.median(values), 3) for key, values in runs.items()}
     figures["runs_s"] = {key: [round(v, 3) for v in values] for key, values in runs.items()}
     for kind in ("s", "cpu_s"):
-        figures[f"loop_{kind}_after_vs_before"] = round(figures[f"loop_after_{kind}"] / figures[f"loop_before_{kind}"], 3)
+        figures[f"loop_{kind}_after_vs_before"] = round(
+            figures[f"loop_after_{kind}"] / figures[f"loop_before_{kind}"], 3
+        )
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     bd._clean(out)

@@ -47,8 +47,10 @@ def _start_demo(root: Path, data: Path, work: Path) -> tuple[subprocess.Popen[by
     port_file = work / "url"
     proc = subprocess.Popen(
         [_python(root), "-m", "assistant", "demo", "--data-dir", str(data), "--port-file", str(port_file), "--no-seed"],
-        env=_env(root, work / "demo-home"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=_env(root, work / "demo-home"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while not port_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -81,7 +83,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         work = Path(tmp)
         data = work / "platform"
         for n in range(args.files):
-            path = data / "consultations" / "BENCH" / f"Pli-{n // 5 + 1:03d}" / "Enveloppe-1-offre" / f"piece-{n % 5 + 1}.bin"
+            path = (
+                data
+                / "consultations"
+                / "BENCH"
+                / f"Pli-{n // 5 + 1:03d}"
+                / "Enveloppe-1-offre"
+                / f"piece-{n % 5 + 1}.bin"
+            )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(os.urandom(SMALL))
         to_sign = work / "to-sign"
@@ -92,18 +101,32 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         key = str(pki.signer.files["p12"])
         proc, url = _start_demo(roots["after"], data, work)
         try:
-            with urllib.request.urlopen(f"{url}/api/descriptors/download?consultation=BENCH", timeout=120) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(f"{url}/api/descriptors/download?consultation=BENCH", timeout=120) as response:
                 descriptor = json.loads(response.read())
             descriptor_file = work / "descriptor.json"
             descriptor_file.write_text(json.dumps(descriptor))
-            times: dict[str, dict[str, list[float]]] = {"download": {"before": [], "after": []}, "sign": {"before": [], "after": []}}
+            times: dict[str, dict[str, list[float]]] = {
+                "download": {"before": [], "after": []},
+                "sign": {"before": [], "after": []},
+            }
             loads = [os.getloadavg()]
             for _ in range(args.repeat):
                 for name, root in roots.items():
                     home, dest = work / f"home-{name}", work / f"dest-{name}"
                     shutil.rmtree(home, ignore_errors=True)
                     shutil.rmtree(dest, ignore_errors=True)
-                    cmd = [_python(root), "-m", "assistant", "download", str(descriptor_file), "--dest", str(dest), "--quiet", "--connections", "4"]
+                    cmd = [
+                        _python(root),
+                        "-m",
+                        "assistant",
+                        "download",
+                        str(descriptor_file),
+                        "--dest",
+                        str(dest),
+                        "--quiet",
+                        "--connections",
+                        "4",
+                    ]
                     times["download"][name].append(_timed(cmd, _env(root, home)))
                 for name, root in roots.items():
                     out = work / f"signed-{name}"
@@ -111,7 +134,21 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                     out.mkdir()
                     env = _env(root, work / f"home-sign-{name}") | {"AMP_BENCH_P12": P12_PASSWORD}
                     files = sorted(str(p) for p in to_sign.iterdir())
-                    cmd = [_python(root), "-m", "assistant", "sign", "--format", "cades", "--key", key, "--pin-env", "AMP_BENCH_P12", "--out-dir", str(out), *files]
+                    cmd = [
+                        _python(root),
+                        "-m",
+                        "assistant",
+                        "sign",
+                        "--format",
+                        "cades",
+                        "--key",
+                        key,
+                        "--pin-env",
+                        "AMP_BENCH_P12",
+                        "--out-dir",
+                        str(out),
+                        *files,
+                    ]
                     times["sign"][name].append(_timed(cmd, env))
                 loads.append(os.getloadavg())
         finally:

@@ -73,7 +73,9 @@ def _bare_worker(items: list[tuple[int, dict[str, Any]]], token: str, out: Path)
             while (end := buffer.find(b"\r\n\r\n", 0, got)) < 0:
                 got += sock.recv_into(view[got:])
             head = bytes(buffer[:end]).decode("latin-1").split("\r\n")
-            fields = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in head[1:])}
+            fields = {
+                name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in head[1:])
+            }
             length = int(fields["content-length"])
             body = got - (end + 4)
             view[:body] = view[end + 4 : got]
@@ -126,18 +128,32 @@ def main() -> dict[str, Any]:
     home = download.WORK / "bound-home"
     try:
         descriptor = download._descriptor(url, "BENCH-SMALL")
-        files = [f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]]
+        files = [
+            f
+            for c in descriptor["params"]["consultations"]
+            for p in c["plis"]
+            for e in p["envelopes"]
+            for f in e["files"]
+        ]
         token = descriptor["token"]
         config = download._curl_config(download._files(descriptor), token, out)
         curl = shutil.which("curl") or "curl"
 
         def run_curl(*options: str) -> None:
-            subprocess.run([curl, *options, "-K", str(config)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [curl, *options, "-K", str(config)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
 
         contenders: dict[str, tuple[Callable[[], None], int]] = {
             "curl_sequential": (run_curl, resource.RUSAGE_CHILDREN),
-            "curl_parallel_4": (lambda: run_curl("--parallel", "--parallel-max", str(download.CONNECTIONS)), resource.RUSAGE_CHILDREN),
-            **{f"bare_python_{n}_threads": ((lambda n=n: _bare(files, token, out, n)), resource.RUSAGE_SELF) for n in THREADS},  # type: ignore[misc]
+            "curl_parallel_4": (
+                lambda: run_curl("--parallel", "--parallel-max", str(download.CONNECTIONS)),
+                resource.RUSAGE_CHILDREN,
+            ),
+            **{
+                f"bare_python_{n}_threads": ((lambda n=n: _bare(files, token, out, n)), resource.RUSAGE_SELF)
+                for n in THREADS
+            },  # type: ignore[misc]
             "assistant_running": (lambda: _assistant(descriptor, out, home), resource.RUSAGE_SELF),
         }
         samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in contenders}
@@ -148,7 +164,9 @@ def main() -> dict[str, Any]:
                 os.sync()
                 cpu, server, start = _own_cpu(who), _process_cpu(proc.pid), time.perf_counter()
                 action()
-                samples[name].append((time.perf_counter() - start, _own_cpu(who) - cpu, _process_cpu(proc.pid) - server))
+                samples[name].append(
+                    (time.perf_counter() - start, _own_cpu(who) - cpu, _process_cpu(proc.pid) - server)
+                )
         figures: dict[str, Any] = {}
         for name, runs in samples.items():
             figures[name] = {
@@ -159,7 +177,9 @@ def main() -> dict[str, Any]:
         reference = figures["curl_sequential"]["wall_s"]
         for values in figures.values():
             values["ratio_vs_curl_sequential"] = round(reference / values["wall_s"], 2)
-        figures["best_ratio_of_any_client"] = max(v["ratio_vs_curl_sequential"] for v in figures.values() if isinstance(v, dict))
+        figures["best_ratio_of_any_client"] = max(
+            v["ratio_vs_curl_sequential"] for v in figures.values() if isinstance(v, dict)
+        )
         figures["cpus"] = os.cpu_count()
         figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
         figures["repeat"] = REPEAT

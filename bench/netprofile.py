@@ -78,16 +78,32 @@ def mbit(value: float) -> float:
 PROFILES: dict[str, Profile] = {
     "loopback": Profile("loopback", 0.0, 0.0, 0.0, description="no delay, no limit (the proxy's own cost only)"),
     "fibre": Profile(
-        "fibre", 0.010, mbit(1000), mbit(500), down_per_connection=mbit(400), up_per_connection=mbit(400),
+        "fibre",
+        0.010,
+        mbit(1000),
+        mbit(500),
+        down_per_connection=mbit(400),
+        up_per_connection=mbit(400),
         description="FTTH: RTT 10 ms, 1 Gbit/s down, 500 Mbit/s up, 400 Mbit/s per TCP stream",
     ),
     "adsl": Profile(
-        "adsl", 0.040, mbit(20), mbit(2), down_per_connection=mbit(20), up_per_connection=mbit(2),
+        "adsl",
+        0.040,
+        mbit(20),
+        mbit(2),
+        down_per_connection=mbit(20),
+        up_per_connection=mbit(2),
         description="ADSL2+/4G: RTT 40 ms, 20 Mbit/s down, 2 Mbit/s up",
     ),
     "lossy": Profile(
-        "lossy", 0.080, mbit(10), mbit(2), down_per_connection=mbit(4), up_per_connection=mbit(1),
-        reset_mean_bytes=24e6, seed=15,
+        "lossy",
+        0.080,
+        mbit(10),
+        mbit(2),
+        down_per_connection=mbit(4),
+        up_per_connection=mbit(1),
+        reset_mean_bytes=24e6,
+        seed=15,
         description="poor 4G: RTT 80 ms, 10 Mbit/s down (4 per TCP stream), 2 up, a reset every ~24 MB per connection",
     ),
 }
@@ -238,7 +254,9 @@ class NetProfileProxy:
             self.stats.active += 1
             index = len(self.stats.per_connection_down)
             self.stats.per_connection_down.append(0)
-            budget = self._rng.expovariate(1 / self.profile.reset_mean_bytes) if self.profile.reset_mean_bytes else math.inf
+            budget = (
+                self._rng.expovariate(1 / self.profile.reset_mean_bytes) if self.profile.reset_mean_bytes else math.inf
+            )
             self.stats.reset_points.append(budget)
             try:
                 _nodelay(client_writer)
@@ -253,13 +271,23 @@ class NetProfileProxy:
                     return
                 _nodelay(up_writer)
                 p = self.profile
-                down = asyncio.ensure_future(self._direction(up_reader, client_writer, _Pace(p.down_per_connection), self._down_total, index, budget))
-                up = asyncio.ensure_future(self._direction(client_reader, up_writer, _Pace(p.up_per_connection), self._up_total, None, math.inf))
+                down = asyncio.ensure_future(
+                    self._direction(
+                        up_reader, client_writer, _Pace(p.down_per_connection), self._down_total, index, budget
+                    )
+                )
+                up = asyncio.ensure_future(
+                    self._direction(
+                        client_reader, up_writer, _Pace(p.up_per_connection), self._up_total, None, math.inf
+                    )
+                )
                 done, _ = await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
                 if up in done and not down.done() and up.exception() is None:
                     # The client finished sending (EOF): the answer still comes back.
                     await asyncio.wait({down})
-                failed = [t.exception() for t in (down, up) if t.done() and not t.cancelled() and t.exception() is not None]
+                failed = [
+                    t.exception() for t in (down, up) if t.done() and not t.cancelled() and t.exception() is not None
+                ]
                 for task in (down, up):
                     task.cancel()  # the platform closed its side: the client's side is over too
                 if failed:
@@ -361,7 +389,9 @@ def _abort(writer: asyncio.StreamWriter) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.netprofile", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.netprofile", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("profile", help=f"one of {', '.join(PROFILES)}")
     parser.add_argument("upstream", help="host:port of the platform (loopback)")
     parser.add_argument("--port", type=int, default=0)

@@ -37,7 +37,9 @@ XZ_LEVEL = int(os.environ.get("ASSISTANT_XZ_LEVEL", "6"))
 
 
 def bundle_version(bundle: Path) -> str:
-    out = subprocess.run([str(bundle / "assistant"), "--version"], capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [str(bundle / "assistant"), "--version"], capture_output=True, text=True, check=True, timeout=60
+    )
     return out.stdout.strip().rsplit(" ", 1)[-1]
 
 
@@ -222,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     budget = int(manifest["archive_budget_bytes"] if XZ_LEVEL >= 6 else manifest["fast_archive_budget_bytes"])
     if archive.stat().st_size > budget:
-        print(f"package: {archive.name} is {archive.stat().st_size} bytes, over its budget of {budget}", file=sys.stderr)
+        print(
+            f"package: {archive.name} is {archive.stat().st_size} bytes, over its budget of {budget}", file=sys.stderr
+        )
         return 1
     if not args.no_deb:
         deb = make_deb(bundle, out, version)

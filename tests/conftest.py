@@ -37,7 +37,9 @@ def test_pki(tmp_path_factory: pytest.TempPathFactory) -> pki_mod.TestPki:
 
 
 @pytest.fixture(scope="session")
-def softhsm_token(tmp_path_factory: pytest.TempPathFactory, test_pki: pki_mod.TestPki) -> Iterator[pki_mod.SoftHsmToken]:
+def softhsm_token(
+    tmp_path_factory: pytest.TempPathFactory, test_pki: pki_mod.TestPki
+) -> Iterator[pki_mod.SoftHsmToken]:
     """A SoftHSM2 token holding the qualified signer (id 01), the ECDSA signer (02) and the bi-clé (03).
 
     SOFTHSM2_CONF is set for the whole session: the module reads it once, when first loaded.

@@ -212,7 +212,11 @@ def issue(
     if ocsp_url:
         builder = builder.add_extension(
             x509.AuthorityInformationAccess(
-                [x509.AccessDescription(x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]
+                [
+                    x509.AccessDescription(
+                        x509.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+                    )
+                ]
             ),
             critical=False,
         )
@@ -244,10 +248,22 @@ def write_files(item: Issued, folder: Path, p12_password: str = P12_PASSWORD) ->
         files["chain"].write_bytes(b"".join(c.cert_pem for c in chain))
         files["p12"] = folder / f"{item.name}.p12"
         cmd = [
-            "openssl", "pkcs12", "-export",
-            "-inkey", str(files["key"]), "-in", str(files["cert"]), "-certfile", str(files["chain"]),
-            "-name", item.name, "-out", str(files["p12"]), "-passout", f"pass:{p12_password}",
-        ]  # fmt: skip
+            "openssl",
+            "pkcs12",
+            "-export",
+            "-inkey",
+            str(files["key"]),
+            "-in",
+            str(files["cert"]),
+            "-certfile",
+            str(files["chain"]),
+            "-name",
+            item.name,
+            "-out",
+            str(files["p12"]),
+            "-passout",
+            f"pass:{p12_password}",
+        ]
         run(cmd)
     return item
 
@@ -281,19 +297,37 @@ def make_pki(folder: Path) -> TestPki:
     ca = write_files(issue("ca", "AMP Test Qualified CA", root, ca=True), folder)
     now = dt.datetime.now(dt.UTC)
     signer = issue(
-        "signer", "Jeanne Dupont", ca, key_usage={"non_repudiation"}, qc=True,
+        "signer",
+        "Jeanne Dupont",
+        ca,
+        key_usage={"non_repudiation"},
+        qc=True,
         policies=["1.2.250.1.219.1.1.3.1"],
-    )  # fmt: skip
-    signer_ec = issue("signer_ec", "Élise Martin (ECDSA)", ca, key=new_key("ec"),
-                      key_usage={"non_repudiation", "digital_signature"})  # fmt: skip
+    )
+    signer_ec = issue(
+        "signer_ec", "Élise Martin (ECDSA)", ca, key=new_key("ec"), key_usage={"non_repudiation", "digital_signature"}
+    )
     encryption = issue(
-        "encryption", "Clé de déchiffrement de Acheteur Test", ca,
+        "encryption",
+        "Clé de déchiffrement de Acheteur Test",
+        ca,
         key_usage={"key_encipherment", "data_encipherment"},
-    )  # fmt: skip
-    auth_only = issue("auth_only", "Paul Durand (authentification)", ca, key_usage={"digital_signature"},
-                      eku=[ExtendedKeyUsageOID.CLIENT_AUTH])  # fmt: skip
-    expired = issue("expired", "Ancien Signataire", ca, key_usage={"non_repudiation"},
-                    not_before=now - dt.timedelta(days=800), not_after=now - dt.timedelta(days=1))  # fmt: skip
+    )
+    auth_only = issue(
+        "auth_only",
+        "Paul Durand (authentification)",
+        ca,
+        key_usage={"digital_signature"},
+        eku=[ExtendedKeyUsageOID.CLIENT_AUTH],
+    )
+    expired = issue(
+        "expired",
+        "Ancien Signataire",
+        ca,
+        key_usage={"non_repudiation"},
+        not_before=now - dt.timedelta(days=800),
+        not_after=now - dt.timedelta(days=1),
+    )
     for item in (signer, signer_ec, encryption, auth_only, expired):
         write_files(item, folder)
     pki = TestPki(folder, root, ca, signer, signer_ec, encryption, auth_only, expired)
@@ -343,15 +377,42 @@ def import_into_softhsm(token: SoftHsmToken, item: Issued, object_id: str, *, wi
     env = {**os.environ, **token.env()}
     if with_key:
         run(
-            ["softhsm2-util", "--import", str(item.files["key"]), "--token", token.label,
-             "--label", item.name, "--id", object_id, "--pin", token.pin],
+            [
+                "softhsm2-util",
+                "--import",
+                str(item.files["key"]),
+                "--token",
+                token.label,
+                "--label",
+                item.name,
+                "--id",
+                object_id,
+                "--pin",
+                token.pin,
+            ],
             env=env,
-        )  # fmt: skip
+        )
     run(
-        ["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin", token.pin,
-         "--write-object", str(item.files["der"]), "--type", "cert", "--id", object_id, "--label", item.name],
+        [
+            "pkcs11-tool",
+            "--module",
+            token.module,
+            "--token-label",
+            token.label,
+            "--login",
+            "--pin",
+            token.pin,
+            "--write-object",
+            str(item.files["der"]),
+            "--type",
+            "cert",
+            "--id",
+            object_id,
+            "--label",
+            item.name,
+        ],
         env=env,
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,8 +429,9 @@ class NssDb:
         return f"sql:{self.directory}"
 
 
-def make_nss_db(folder: Path, items: list[Issued], trust_anchor: Issued | None = None,
-                password: str = NSS_PASSWORD) -> NssDb:  # fmt: skip
+def make_nss_db(
+    folder: Path, items: list[Issued], trust_anchor: Issued | None = None, password: str = NSS_PASSWORD
+) -> NssDb:
     """A real NSS shared database (cert9.db/key4.db) with the given credentials imported by pk12util."""
     require_tool("certutil")
     require_tool("pk12util")
@@ -379,11 +441,26 @@ def make_nss_db(folder: Path, items: list[Issued], trust_anchor: Issued | None =
     try:
         run(["certutil", "-N", "-d", f"sql:{folder}", "-f", str(pwfile)])
         for item in items:
-            run(["pk12util", "-i", str(item.files["p12"]), "-d", f"sql:{folder}", "-W", P12_PASSWORD,
-                 "-k", str(pwfile)])  # fmt: skip
+            run(
+                ["pk12util", "-i", str(item.files["p12"]), "-d", f"sql:{folder}", "-W", P12_PASSWORD, "-k", str(pwfile)]
+            )
         if trust_anchor is not None:
-            run(["certutil", "-A", "-d", f"sql:{folder}", "-n", trust_anchor.name, "-t", "C,C,C",
-                 "-i", str(trust_anchor.files["cert"]), "-f", str(pwfile)])  # fmt: skip
+            run(
+                [
+                    "certutil",
+                    "-A",
+                    "-d",
+                    f"sql:{folder}",
+                    "-n",
+                    trust_anchor.name,
+                    "-t",
+                    "C,C,C",
+                    "-i",
+                    str(trust_anchor.files["cert"]),
+                    "-f",
+                    str(pwfile),
+                ]
+            )
     finally:
         pwfile.unlink(missing_ok=True)
     return NssDb(folder, password)

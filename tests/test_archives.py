@@ -24,7 +24,14 @@ def test_documents_and_archives(tmp_path: Path) -> None:
     renamed = _zip(tmp_path / "pieces.bak", {"a.pdf": b"%PDF-1.7"})
     text = tmp_path / "notes.txt"
     text.write_bytes(b"PK but not a zip")
-    assert [is_archive(p) for p in (docx, ods, odt_no_ext, archive, renamed, text)] == [False, False, False, True, True, False]
+    assert [is_archive(p) for p in (docx, ods, odt_no_ext, archive, renamed, text)] == [
+        False,
+        False,
+        False,
+        True,
+        True,
+        False,
+    ]
     assert is_document_container(docx) and is_document_container(odt_no_ext) and not is_document_container(renamed)
 
 

@@ -67,16 +67,33 @@ def _literal_codes() -> list[tuple[str, int, str, str]]:
                 values = [kw.value for kw in node.keywords if kw.arg == "code"]
                 if name in POSITIONAL_CODE and len(node.args) > POSITIONAL_CODE[name]:
                     values.append(node.args[POSITIONAL_CODE[name]])
-                found += [(rel, v.lineno, v.value, f"{name}(…)") for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)]
+                found += [
+                    (rel, v.lineno, v.value, f"{name}(…)")
+                    for v in values
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                ]
             elif isinstance(node, ast.ClassDef):
                 for statement in node.body:
-                    target = statement.target if isinstance(statement, ast.AnnAssign) else (statement.targets[0] if isinstance(statement, ast.Assign) else None)
+                    target = (
+                        statement.target
+                        if isinstance(statement, ast.AnnAssign)
+                        else (statement.targets[0] if isinstance(statement, ast.Assign) else None)
+                    )
                     value = statement.value if isinstance(statement, ast.Assign | ast.AnnAssign) else None
-                    if getattr(target, "id", None) == "code" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    if (
+                        getattr(target, "id", None) == "code"
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                    ):
                         found.append((rel, value.lineno, value.value, f"class {node.name}"))
             elif isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value == "code" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value == "code"
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                    ):
                         found.append((rel, value.lineno, value.value, "{'code': …}"))
     return found
 
@@ -89,7 +106,11 @@ def _compared_codes() -> list[tuple[str, int, str]]:
             if isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute) and node.left.attr == "code":
                 for comparator in node.comparators:
                     items = comparator.elts if isinstance(comparator, ast.Tuple | ast.List | ast.Set) else [comparator]
-                    found += [(str(path.relative_to(ROOT)), i.lineno, i.value) for i in items if isinstance(i, ast.Constant) and isinstance(i.value, str)]
+                    found += [
+                        (str(path.relative_to(ROOT)), i.lineno, i.value)
+                        for i in items
+                        if isinstance(i, ast.Constant) and isinstance(i.value, str)
+                    ]
     return found
 
 

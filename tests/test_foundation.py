@@ -49,25 +49,53 @@ def test_pkcs12_signature_and_decryption_verify_with_openssl(test_pki: pki_mod.T
     (tmp_path / "data").write_bytes(data)
     (tmp_path / "sig").write_bytes(sig)
     (tmp_path / "pub.pem").write_bytes(
-        subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", str(test_pki.signer.files["cert"])],
-                       capture_output=True, check=True).stdout
-    )  # fmt: skip
+        subprocess.run(
+            ["openssl", "x509", "-pubkey", "-noout", "-in", str(test_pki.signer.files["cert"])],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
     verify = subprocess.run(
-        ["openssl", "dgst", "-sha256", "-verify", str(tmp_path / "pub.pem"), "-signature", str(tmp_path / "sig"),
-         str(tmp_path / "data")], capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "dgst",
+            "-sha256",
+            "-verify",
+            str(tmp_path / "pub.pem"),
+            "-signature",
+            str(tmp_path / "sig"),
+            str(tmp_path / "data"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert verify.returncode == 0 and "Verified OK" in verify.stdout
     # decryption: OpenSSL encrypts to the bi-clé's public key, the credential decrypts
     enc_store = Pkcs12Store(test_pki.encryption.files["p12"], pin)
     (enc,) = enc_store.credentials()
     (tmp_path / "cek").write_bytes(b"0123456789abcdef0123456789abcdef")
     subprocess.run(
-        ["openssl", "pkeyutl", "-encrypt", "-certin", "-inkey", str(test_pki.encryption.files["cert"]),
-         "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
-         "-in", str(tmp_path / "cek"), "-out", str(tmp_path / "cek.enc")], check=True,
-    )  # fmt: skip
-    clear = enc.decrypt((tmp_path / "cek.enc").read_bytes(),
-                        DecryptionMechanism(DecryptionScheme.RSA_OAEP, hash=pki_mod_hash("sha256")))  # fmt: skip
+        [
+            "openssl",
+            "pkeyutl",
+            "-encrypt",
+            "-certin",
+            "-inkey",
+            str(test_pki.encryption.files["cert"]),
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+            "-in",
+            str(tmp_path / "cek"),
+            "-out",
+            str(tmp_path / "cek.enc"),
+        ],
+        check=True,
+    )
+    clear = enc.decrypt(
+        (tmp_path / "cek.enc").read_bytes(), DecryptionMechanism(DecryptionScheme.RSA_OAEP, hash=pki_mod_hash("sha256"))
+    )
     assert clear == b"0123456789abcdef0123456789abcdef"
     assert "password" in asked
 
@@ -80,9 +108,20 @@ def pki_mod_hash(name: str):  # type: ignore[no-untyped-def]
 
 def test_fixture_stores_are_made_by_the_real_tools(softhsm_token: pki_mod.SoftHsmToken, nss_db: pki_mod.NssDb) -> None:
     listing = subprocess.run(
-        ["pkcs11-tool", "--module", softhsm_token.module, "--token-label", softhsm_token.label, "--list-objects",
-         "--type", "cert"], capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            "pkcs11-tool",
+            "--module",
+            softhsm_token.module,
+            "--token-label",
+            softhsm_token.label,
+            "--list-objects",
+            "--type",
+            "cert",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Jeanne Dupont" in listing.stdout or "signer" in listing.stdout
     certs = subprocess.run(["certutil", "-L", "-d", nss_db.spec], capture_output=True, text=True, check=True)
     assert "signer" in certs.stdout and "AMP Test Root CA" in certs.stdout

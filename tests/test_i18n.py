@@ -27,7 +27,10 @@ def test_catalogue_check_fails_on_a_missing_translation(tmp_path, monkeypatch) -
     # The check itself can fail: a catalogue with an untranslated entry and a missing string.
     po = tmp_path / "en" / "LC_MESSAGES" / "assistant.po"
     po.parent.mkdir(parents=True)
-    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Signer"\nmsgstr ""\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Signer"\nmsgstr ""\n',
+        encoding="utf-8",
+    )
     monkeypatch.setattr(tools, "locale_dir", lambda: tmp_path)
     problems = list(tools.problems("en"))
     assert "no translation: 'Signer'" in problems
@@ -46,7 +49,9 @@ def test_catalogue_check_fails_on_a_missing_translation(tmp_path, monkeypatch) -
         ("", "auto", "fr_CA", "fr"),
     ],
 )
-def test_language_resolution(monkeypatch: pytest.MonkeyPatch, env: str, setting: str, lang_env: str, expected: str) -> None:
+def test_language_resolution(
+    monkeypatch: pytest.MonkeyPatch, env: str, setting: str, lang_env: str, expected: str
+) -> None:
     for var in ("ASSISTANT_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(var, raising=False)
     if env:
@@ -81,21 +86,46 @@ def test_the_compiled_catalogue_is_what_runs(tmp_path) -> None:  # type: ignore[
 
 def test_the_command_line_speaks_english_with_assistant_lang_en() -> None:
     env = {**os.environ, "ASSISTANT_LANG": "en"}
-    out = subprocess.run([sys.executable, "-m", "assistant", "--help"], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0
     assert "Sign files (PAdES, CAdES, XAdES)" in out.stdout and "Signer des fichiers" not in out.stdout
     env["ASSISTANT_LANG"] = "fr"
-    out = subprocess.run([sys.executable, "-m", "assistant", "--help"], env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "--help"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert "Signer des fichiers (PAdES, CAdES, XAdES)" in out.stdout
 
 
 # -- no French left outside the catalogue -----------------------------------------------------
 
-_FRENCH_TEXT = re.compile(r"[éèêàâçùûôîœ«»]|\b(le|la|les|des|du|une|votre|vos|aucun|aucune|fichier|et|pour|avec)\b", re.I)
+_FRENCH_TEXT = re.compile(
+    r"[éèêàâçùûôîœ«»]|\b(le|la|les|des|du|une|votre|vos|aucun|aucune|fichier|et|pour|avec)\b", re.I
+)
 #: Calls whose string arguments are not shown as they are: logging, the error pairs (French and
 #: English side by side until the errors' catalogue takes them), lookups.
-_NOT_SHOWN = {"debug", "info", "warning", "error", "exception", "getLogger", "get", "startswith", "endswith", "setObjectName",
-              "setStyleSheet", "strftime", "replace", "split", "join", "compile", "search", "match", "sub"}
+_NOT_SHOWN = {
+    "debug",
+    "info",
+    "warning",
+    "error",
+    "exception",
+    "getLogger",
+    "get",
+    "startswith",
+    "endswith",
+    "setObjectName",
+    "setStyleSheet",
+    "strftime",
+    "replace",
+    "split",
+    "join",
+    "compile",
+    "search",
+    "match",
+    "sub",
+}
 #: Modules another branch is rewriting; they join the catalogue when their owner lands them.
 _NOT_YET = {"commands/prepare.py"}
 #: Modules whose French text is for developers, not shown: the error codes' meanings (docs/errors.md).
@@ -109,7 +139,8 @@ def _unwrapped_french(path: Path) -> list[str]:
         node.body[0].value
         for node in ast.walk(tree)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.body and isinstance(node.body[0], ast.Expr)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
     }
     found = []
     for node in ast.walk(tree):

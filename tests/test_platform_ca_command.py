@@ -15,7 +15,9 @@ from tests.demo.process import assistant_cmd, assistant_env
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(assistant_cmd("platform-ca", *args), env=assistant_env(home), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        assistant_cmd("platform-ca", *args), env=assistant_env(home), capture_output=True, text=True, timeout=60
+    )
 
 
 def settings_of(home: Path) -> Settings:

@@ -16,8 +16,11 @@ def test_run_demo_starts_window_bridge_and_demo_platform(assistant_home: Path) -
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "run", "--demo", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().strip()

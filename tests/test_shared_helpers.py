@@ -26,7 +26,10 @@ def _name(*pairs: tuple[x509.ObjectIdentifier, str]) -> x509.Name:
 
 
 def test_common_name_falls_back_to_the_organisation_then_the_whole_subject() -> None:
-    assert common_name(_name((NameOID.ORGANIZATION_NAME, "ACME"), (NameOID.COMMON_NAME, "Jeanne Martin"))) == "Jeanne Martin"
+    assert (
+        common_name(_name((NameOID.ORGANIZATION_NAME, "ACME"), (NameOID.COMMON_NAME, "Jeanne Martin")))
+        == "Jeanne Martin"
+    )
     assert common_name(_name((NameOID.COUNTRY_NAME, "FR"), (NameOID.ORGANIZATION_NAME, "ACME SA"))) == "ACME SA"
     assert common_name(_name((NameOID.ORGANIZATIONAL_UNIT_NAME, "Achats"))) == "Achats"
     assert common_name(_name((NameOID.COUNTRY_NAME, "FR"))) == "C=FR"
@@ -38,10 +41,15 @@ def test_common_name_of_a_real_certificate() -> None:
     subject = _name((NameOID.COMMON_NAME, "Élodie Dupont"), (NameOID.ORGANIZATION_NAME, "Mairie"))
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(_name((NameOID.ORGANIZATION_NAME, "AC Test")))
-        .public_key(key.public_key()).serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(_name((NameOID.ORGANIZATION_NAME, "AC Test")))
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     assert common_name(cert.subject) == "Élodie Dupont" and common_name(cert.issuer) == "AC Test"
 
 
@@ -93,9 +101,16 @@ def test_loopback_urls() -> None:
 
 @pytest.mark.parametrize(
     ("size", "fr", "en"),
-    [(0, "0 o", "0 B"), (512, "512 o", "512 B"), (1024, "1 Ko", "1 KB"), (763_494, "745,6 Ko", "745.6 KB"),
-     (3_000_000, "2,9 Mo", "2.9 MB"), (2 * 1024**3, "2 Go", "2 GB"), (5 * 1024**5, "5120 To", "5120 TB")],
-)  # fmt: skip
+    [
+        (0, "0 o", "0 B"),
+        (512, "512 o", "512 B"),
+        (1024, "1 Ko", "1 KB"),
+        (763_494, "745,6 Ko", "745.6 KB"),
+        (3_000_000, "2,9 Mo", "2.9 MB"),
+        (2 * 1024**3, "2 Go", "2 GB"),
+        (5 * 1024**5, "5120 To", "5120 TB"),
+    ],
+)
 def test_sizes_in_words(size: int, fr: str, en: str) -> None:
     assert format_size(size) == fr
     assert format_size(size, "en") == en

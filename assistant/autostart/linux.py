@@ -65,7 +65,10 @@ def parse_entry(text: str) -> dict[str, str]:
 
 
 def entry_enabled(values: dict[str, str]) -> bool:
-    return values.get("Hidden", "false").lower() != "true" and values.get("X-GNOME-Autostart-enabled", "true").lower() != "false"
+    return (
+        values.get("Hidden", "false").lower() != "true"
+        and values.get("X-GNOME-Autostart-enabled", "true").lower() != "false"
+    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,9 @@ class Backend:
             values = {"Hidden": "true"}
         enabled = entry_enabled(values)
         command = tuple(shlex.split(values["Exec"])) if enabled and values.get("Exec") else None
-        return AutostartStatus(enabled=enabled, location=str(effective), command=command, system_entry=system is not None)
+        return AutostartStatus(
+            enabled=enabled, location=str(effective), command=command, system_entry=system is not None
+        )
 
     def enable(self, command: list[str]) -> None:
         self._write(desktop_entry(command))

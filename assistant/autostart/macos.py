@@ -53,7 +53,9 @@ class Backend:
             return AutostartStatus(enabled=False, location=str(self.plist_path))
         enabled = bool(data.get("RunAtLoad")) and not data.get("Disabled", False)
         args = data.get("ProgramArguments") or []
-        return AutostartStatus(enabled=enabled, location=str(self.plist_path), command=tuple(str(a) for a in args) if enabled else None)
+        return AutostartStatus(
+            enabled=enabled, location=str(self.plist_path), command=tuple(str(a) for a in args) if enabled else None
+        )
 
     def enable(self, command: list[str]) -> None:
         try:

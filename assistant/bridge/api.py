@@ -424,7 +424,9 @@ class BridgeApi:
         length = check_body_length(request.header("Content-Length"), request.header("Transfer-Encoding"))
         raw = request.read_body(length)
         if len(raw) != length:
-            raise BridgeError(400, BridgeCode.INCOMPLETE_BODY, "Corps de requête incomplet.", "Incomplete request body.")
+            raise BridgeError(
+                400, BridgeCode.INCOMPLETE_BODY, "Corps de requête incomplet.", "Incomplete request body."
+            )
         return parse_json_object(raw)
 
     def _read_empty_object(self, request: Request) -> None:

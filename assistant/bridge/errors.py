@@ -52,8 +52,7 @@ MEANINGS: dict[BridgeCode, str] = {
     BridgeCode.BAD_REQUEST: "« Requête mal formée. »",
     BridgeCode.BODY_TOO_LARGE: "« Requête trop volumineuse (limite : … Kio). »",
     BridgeCode.BRIDGE_START: (
-        "The local bridge could not start (no free port among the fallbacks, or the certificate could not be "
-        "loaded)."
+        "The local bridge could not start (no free port among the fallbacks, or the certificate could not be loaded)."
     ),
     BridgeCode.HOST_REFUSED: "« Requête refusée : l'adresse demandée n'est pas celle de l'assistant local. »",
     BridgeCode.INCOMPLETE_BODY: "« Corps de requête incomplet. »",
@@ -63,8 +62,7 @@ MEANINGS: dict[BridgeCode, str] = {
     BridgeCode.METHOD_NOT_ALLOWED: "« Méthode non autorisée. »",
     BridgeCode.NOT_FOUND: "« Ressource introuvable. »",
     BridgeCode.ORIGIN_NOT_APPROVED: (
-        "The page's origin is not (or no longer) approved by the user: the request is refused before any "
-        "work."
+        "The page's origin is not (or no longer) approved by the user: the request is refused before any work."
     ),
     BridgeCode.ORIGIN_REFUSED: "« Requête refusée : cette page ne peut pas utiliser l'assistant. »",
     BridgeCode.ORIGIN_REQUIRED: "« Requête refusée : l'origine de la page est inconnue. »",

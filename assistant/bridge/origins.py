@@ -35,10 +35,37 @@ QUESTIONS_PER_SITE_PER_HOUR = 2
 #: only merges two sites' budgets, it never lets one site ask more).
 _MULTI_LABEL_SUFFIXES = frozenset(
     {
-        "gouv.fr", "asso.fr", "nom.fr", "com.fr", "presse.fr", "tm.fr", "co.uk", "org.uk", "gov.uk", "ac.uk",
-        "com.au", "co.nz", "co.jp", "com.br", "gc.ca", "public.lu", "github.io", "gitlab.io", "netlify.app",
-        "vercel.app", "pages.dev", "herokuapp.com", "azurewebsites.net", "cloudfront.net", "blogspot.com",
-        "web.app", "firebaseapp.com", "appspot.com", "workers.dev", "ngrok.io", "ngrok-free.app",
+        "gouv.fr",
+        "asso.fr",
+        "nom.fr",
+        "com.fr",
+        "presse.fr",
+        "tm.fr",
+        "co.uk",
+        "org.uk",
+        "gov.uk",
+        "ac.uk",
+        "com.au",
+        "co.nz",
+        "co.jp",
+        "com.br",
+        "gc.ca",
+        "public.lu",
+        "github.io",
+        "gitlab.io",
+        "netlify.app",
+        "vercel.app",
+        "pages.dev",
+        "herokuapp.com",
+        "azurewebsites.net",
+        "cloudfront.net",
+        "blogspot.com",
+        "web.app",
+        "firebaseapp.com",
+        "appspot.com",
+        "workers.dev",
+        "ngrok.io",
+        "ngrok-free.app",
     }
 )
 
@@ -188,9 +215,7 @@ class ConsentPrompter:
                 return False
             self._busy = True
             self._recent.setdefault(site, []).append(now)
-        thread = threading.Thread(
-            target=self._run, args=(origin, code, on_answer), name="origin-consent", daemon=True
-        )
+        thread = threading.Thread(target=self._run, args=(origin, code, on_answer), name="origin-consent", daemon=True)
         self._threads.append(thread)
         thread.start()
         return True

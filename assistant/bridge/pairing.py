@@ -242,7 +242,9 @@ def platform_transport(*, timeout: float = 20.0) -> Transport:
     return Transport(verify=Settings.load().platform_ca_files, timeout=timeout, retries=0)
 
 
-def _send_json(transport: Transport, method: str, url: str, what: str, body: Any, headers: dict[str, str] | None = None) -> Reply:
+def _send_json(
+    transport: Transport, method: str, url: str, what: str, body: Any, headers: dict[str, str] | None = None
+) -> Reply:
     data = None if body is None else json.dumps(body).encode()
     sent = {**(headers or {}), **({"Content-Type": "application/json"} if data is not None else {})}
     return transport.request(method, url, what=what, headers=sent, body=data, limit=1 << 20)
@@ -303,7 +305,12 @@ class Poller:
         token = keyring_secrets.get_secret(self.pairing.secret_name)
         if not token:
             raise _Revoked()
-        response = self.http.request("GET", self.pairing.origin + self.pairing.poll_path, what="demande de traitements", headers=_headers(self.pairing, token))
+        response = self.http.request(
+            "GET",
+            self.pairing.origin + self.pairing.poll_path,
+            what="demande de traitements",
+            headers=_headers(self.pairing, token),
+        )
         if response.status in (401, 403):
             raise _Revoked()
         if response.status == 204:
@@ -359,7 +366,14 @@ class Poller:
                 self._refs.pop(event.job_id, None)
 
     def _post_status(self, ref: str, body: dict[str, Any], token: str) -> None:
-        response = _send_json(self.http, "POST", self.pairing.origin + STATUS_PATH.format(ref=ref), "état du traitement", body, _headers(self.pairing, token))
+        response = _send_json(
+            self.http,
+            "POST",
+            self.pairing.origin + STATUS_PATH.format(ref=ref),
+            "état du traitement",
+            body,
+            _headers(self.pairing, token),
+        )
         if response.status in (401, 403):
             self._mark_revoked()
 

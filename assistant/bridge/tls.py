@@ -17,4 +17,3 @@ def server_context(identity: BridgeIdentity) -> ssl.SSLContext:
     context.load_cert_chain(str(identity.cert_path), str(identity.key_path))
     context.set_alpn_protocols(["http/1.1"])
     return context
-

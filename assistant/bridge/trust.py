@@ -100,7 +100,9 @@ def add_commands(target: TrustTarget, identity: ca.BridgeIdentity) -> list[list[
         commands: list[list[str]] = []
         if not (Path(target.location) / "cert9.db").exists():
             commands.append(["certutil", "-N", "-d", db, "--empty-password"])
-        commands.append(["certutil", "-A", "-d", db, "-n", identity.nickname, "-t", NSS_TRUST_FLAGS, "-i", str(identity.ca_path)])
+        commands.append(
+            ["certutil", "-A", "-d", db, "-n", identity.nickname, "-t", NSS_TRUST_FLAGS, "-i", str(identity.ca_path)]
+        )
         return commands
     if target.kind == "windows":
         return [["certutil", "-user", "-addstore", "Root", str(identity.ca_path)]]
@@ -205,8 +207,12 @@ def _home(home: Path | None) -> Path:
 
 def _added_entry(target: TrustTarget, identity: ca.BridgeIdentity) -> dict[str, Any]:
     """What the state file records of a CA added to a target: enough to remove it after a renewal."""
-    return {**target.to_dict(), "nickname": identity.nickname, "serial": identity.ca_serial_hex,
-            "sha1": identity.ca_fingerprint_sha1}  # fmt: skip
+    return {
+        **target.to_dict(),
+        "nickname": identity.nickname,
+        "serial": identity.ca_serial_hex,
+        "sha1": identity.ca_fingerprint_sha1,
+    }
 
 
 def trust(
@@ -245,8 +251,9 @@ def trust(
     return outcomes
 
 
-def untrust(identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: Path | None = None,
-            platform: str = sys.platform) -> list[Outcome]:
+def untrust(
+    identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: Path | None = None, platform: str = sys.platform
+) -> list[Outcome]:
     """Remove every CA this installation added (the current one and those of earlier renewals),
     and the current one from every known target even if not recorded."""
     state = load_state(identity)
@@ -259,7 +266,9 @@ def untrust(identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: 
     for entry in entries:
         target = TrustTarget(entry["kind"], entry["browser"], entry["location"])
         ok, message = True, "retirée"
-        for argv in remove_commands(target, entry["nickname"], serial_hex=entry.get("serial", ""), sha1_hex=entry.get("sha1", "")):
+        for argv in remove_commands(
+            target, entry["nickname"], serial_hex=entry.get("serial", ""), sha1_hex=entry.get("sha1", "")
+        ):
             try:
                 result = runner(argv)
             except (OSError, subprocess.SubprocessError) as exc:
@@ -274,8 +283,9 @@ def untrust(identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: 
     return outcomes
 
 
-def status(identity: ca.BridgeIdentity, *, home: Path | None = None, platform: str = sys.platform,
-           runner: Runner = run_command) -> list[TargetStatus]:
+def status(
+    identity: ca.BridgeIdentity, *, home: Path | None = None, platform: str = sys.platform, runner: Runner = run_command
+) -> list[TargetStatus]:
     """Whether each browser's store trusts this installation's CA (for diagnostics and the CLI)."""
     found: list[TargetStatus] = []
     for target in targets_for(platform, _home(home)):
@@ -292,8 +302,9 @@ def status(identity: ca.BridgeIdentity, *, home: Path | None = None, platform: s
     return found
 
 
-def after_renewal(identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: Path | None = None,
-                  platform: str = sys.platform) -> list[Outcome]:
+def after_renewal(
+    identity: ca.BridgeIdentity, *, runner: Runner = run_command, home: Path | None = None, platform: str = sys.platform
+) -> list[Outcome]:
     """A new CA replaced the old one: if the user had consented, swap it in the same stores."""
     state = load_state(identity)
     if not state.get("consented"):
@@ -301,7 +312,9 @@ def after_renewal(identity: ca.BridgeIdentity, *, runner: Runner = run_command, 
     old = [e for e in state["added"] if e.get("nickname") != identity.nickname]
     for entry in old:
         target = TrustTarget(entry["kind"], entry["browser"], entry["location"])
-        for argv in remove_commands(target, entry["nickname"], serial_hex=entry.get("serial", ""), sha1_hex=entry.get("sha1", "")):
+        for argv in remove_commands(
+            target, entry["nickname"], serial_hex=entry.get("serial", ""), sha1_hex=entry.get("sha1", "")
+        ):
             with contextlib.suppress(OSError, subprocess.SubprocessError):
                 runner(argv)
     state["added"] = [e for e in state["added"] if e.get("nickname") == identity.nickname]

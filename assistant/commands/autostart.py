@@ -19,7 +19,11 @@ def _show(status: AutostartStatus, as_json: bool) -> None:
     if as_json:
         print(json.dumps(status.to_dict(), ensure_ascii=False))
         return
-    print(_("L'assistant démarre avec votre session.") if status.enabled else _("L'assistant ne démarre pas avec votre session."))
+    print(
+        _("L'assistant démarre avec votre session.")
+        if status.enabled
+        else _("L'assistant ne démarre pas avec votre session.")
+    )
     print(_("Emplacement : {location}").format(location=status.location))
 
 

@@ -47,7 +47,11 @@ def _pairing(args: argparse.Namespace) -> int:
 
     if args.action == "pair":
         done = pairing.pair(args.url, args.code, allow_loopback_http=demo_mode_enabled())
-        print(_("Poste associé à {origin}. L'assistant y cherchera les traitements demandés tant qu'il est lancé.").format(origin=done.origin))
+        print(
+            _(
+                "Poste associé à {origin}. L'assistant y cherchera les traitements demandés tant qu'il est lancé."
+            ).format(origin=done.origin)
+        )
         return 0
     if args.action == "unpair":
         if pairing.unpair(args.url):
@@ -59,7 +63,11 @@ def _pairing(args: argparse.Namespace) -> int:
     if not pairings:
         print(_("Aucune plateforme associée."))
     for item in pairings:
-        template = _("{origin} (associé le {date}, révoqué par la plateforme)") if item.revoked else _("{origin} (associé le {date})")
+        template = (
+            _("{origin} (associé le {date}, révoqué par la plateforme)")
+            if item.revoked
+            else _("{origin} (associé le {date})")
+        )
         print(template.format(origin=item.origin, date=item.paired_at))
     return 0
 
@@ -86,8 +94,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "trust":
         identity, _renewed = ca.ensure()
         if not args.yes and not _confirm(
-            _("Ajouter l'autorité locale de l'assistant (valable seulement pour 127.0.0.1, ::1 et localhost) "
-            "aux magasins de confiance des navigateurs ?")
+            _(
+                "Ajouter l'autorité locale de l'assistant (valable seulement pour 127.0.0.1, ::1 et localhost) "
+                "aux magasins de confiance des navigateurs ?"
+            )
         ):
             print(_("Rien n'a été modifié (confirmez avec --yes)."), file=sys.stderr)
             return 1
@@ -124,7 +134,11 @@ def run(args: argparse.Namespace) -> int:
     if current is None:
         print(_("Autorité locale : pas encore créée (elle l'est au premier lancement)."))
         return 0
-    print(_("Autorité locale : {fingerprint}…, valable jusqu'au {not_after:%d/%m/%Y}").format(fingerprint=current.ca_fingerprint_sha256[:16], not_after=current.not_after))
+    print(
+        _("Autorité locale : {fingerprint}…, valable jusqu'au {not_after:%d/%m/%Y}").format(
+            fingerprint=current.ca_fingerprint_sha256[:16], not_after=current.not_after
+        )
+    )
     for item in browsers:
         print(f"  {item['browser']} : {_('approuvée') if item['trusted'] else _('non approuvée')} ({item['detail']})")
     return 0

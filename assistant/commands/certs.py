@@ -46,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         for warning in inventory.warnings:
-            print(_("Attention : {warning_text}").format(warning_text=_warning_text(warning.store, warning.message_fr)), file=sys.stderr)
+            print(
+                _("Attention : {warning_text}").format(warning_text=_warning_text(warning.store, warning.message_fr)),
+                file=sys.stderr,
+            )
         return 0
     print_table(inventory, entries, sys.stdout)
     return 0
@@ -59,7 +62,9 @@ def _terminal_password(request: PinRequest) -> str | None:
     if request.kind != "password":
         return None
     try:
-        answer = getpass.getpass(_('Mot de passe du fichier {store_label} (Entrée pour passer) : ').format(store_label=request.store_label))
+        answer = getpass.getpass(
+            _("Mot de passe du fichier {store_label} (Entrée pour passer) : ").format(store_label=request.store_label)
+        )
     except (EOFError, KeyboardInterrupt):
         return None
     return answer or None
@@ -88,7 +93,9 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
         out.write(_("Branchez votre carte ou clé USB, ou ajoutez un fichier .p12 avec « assistant import-p12 ».\n"))
     else:
         count = len(entries)
-        out.write(ngettext("{count} certificat trouvé", "{count} certificats trouvés", count).format(count=count) + "\n\n")
+        out.write(
+            ngettext("{count} certificat trouvé", "{count} certificats trouvés", count).format(count=count) + "\n\n"
+        )
         headers = ("N°", _("Titulaire"), _("Émetteur"), _("Valide jusqu'au"), _("Clé"), _("Verdict"))
         rows = [
             (
@@ -114,7 +121,11 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
                 out.write(f" — {entry.organization}")
             out.write(_("\n   Verdict    : {label}\n").format(label=entry.verdict.label))
             out.write(_("   Émetteur   : {issuer}\n").format(issuer=entry.issuer))
-            out.write(_("   Validité   : du {start} au {end}\n").format(start=format_date(entry.not_before), end=format_date(entry.not_after)))
+            out.write(
+                _("   Validité   : du {start} au {end}\n").format(
+                    start=format_date(entry.not_before), end=format_date(entry.not_after)
+                )
+            )
             out.write(_("   Magasin(s) : {stores}\n").format(stores=_stores_text(entry)))
             out.write(f"   SHA-256    : {format_fingerprint(entry.fingerprint_sha256)}\n")
             for reason in entry.verdict.reasons:

@@ -22,11 +22,20 @@ from assistant.units import format_size
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
-    parser.add_argument("paths", nargs="+", type=Path, metavar=_("ENVELOPPE_OU_DOSSIER"),
-                        help=_("enveloppes chiffrées, ou dossiers téléchargés (toutes les enveloppes qu'ils contiennent)"))
-    parser.add_argument("--key", action="append", required=True, metavar="KEY",
-                        help=_("bi-clé : URI PKCS#11 (pkcs11:…), fichier .p12/.pfx, sha256:<empreinte> ou vault:<nom> "
-                             "(répétable)"))  # fmt: skip
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar=_("ENVELOPPE_OU_DOSSIER"),
+        help=_("enveloppes chiffrées, ou dossiers téléchargés (toutes les enveloppes qu'ils contiennent)"),
+    )
+    parser.add_argument(
+        "--key",
+        action="append",
+        required=True,
+        metavar="KEY",
+        help=_("bi-clé : URI PKCS#11 (pkcs11:…), fichier .p12/.pfx, sha256:<empreinte> ou vault:<nom> (répétable)"),
+    )
     parser.add_argument("--pin-env", metavar="VAR", help=_("variable d'environnement du code PIN ou mot de passe"))
     parser.add_argument("--out-dir", metavar="DIR", type=Path, required=True, help=_("dossier des fichiers déchiffrés"))
     parser.add_argument("--no-extract", action="store_true", help=_("ne pas extraire les archives ZIP déchiffrées"))
@@ -57,10 +66,18 @@ def print_outcome(outcome: EnvelopeOutcome) -> None:
     if outcome.ok and outcome.result is not None:
         r = outcome.result
         print(f"✓ {outcome.source}")
-        print(_('  ↳ Fichier déchiffré : {output} ({size})').format(output=r.output, size=format_size(r.size)))
-        print(_("  ↳ Chiffrement : {algorithm}, {key_transport}").format(algorithm=r.algorithm, key_transport=r.key_transport))
+        print(_("  ↳ Fichier déchiffré : {output} ({size})").format(output=r.output, size=format_size(r.size)))
+        print(
+            _("  ↳ Chiffrement : {algorithm}, {key_transport}").format(
+                algorithm=r.algorithm, key_transport=r.key_transport
+            )
+        )
         if outcome.extracted_to is not None:
-            print(_("  ↳ {count} fichier(s) extrait(s) dans : {extracted_to}").format(count=len(outcome.files), extracted_to=outcome.extracted_to))
+            print(
+                _("  ↳ {count} fichier(s) extrait(s) dans : {extracted_to}").format(
+                    count=len(outcome.files), extracted_to=outcome.extracted_to
+                )
+            )
     else:
         print(f"✗ {outcome.source}")
         assert outcome.error is not None
@@ -79,9 +96,12 @@ def run(args: argparse.Namespace) -> int:
             credentials.append(open_key(spec, pin_callback))
         args.out_dir.mkdir(parents=True, exist_ok=True)
         outcomes = decrypt_paths(
-            [Path(p) for p in args.paths], credentials, args.out_dir, extract=not args.no_extract,
+            [Path(p) for p in args.paths],
+            credentials,
+            args.out_dir,
+            extract=not args.no_extract,
             progress=_TerminalProgress() if not args.json else _ignore,
-        )  # fmt: skip
+        )
     finally:
         for credential in credentials:
             release(credential)
@@ -93,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         for outcome in outcomes:
             print_outcome(outcome)
         print()
-        print(_('Enveloppes déchiffrées : {ok} sur {total}').format(ok=ok, total=len(outcomes)))
+        print(_("Enveloppes déchiffrées : {ok} sur {total}").format(ok=ok, total=len(outcomes)))
     return 0 if ok == len(outcomes) else 1
 
 

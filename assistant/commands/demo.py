@@ -22,12 +22,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plis", type=int, default=5)
     parser.add_argument("--envelopes", type=int, default=3)
     parser.add_argument("--files-per-envelope", type=int, default=1)
-    parser.add_argument("--file-size", type=int, default=48 * 1024, help=_("taille du contenu de chaque fichier (octets)"))
-    parser.add_argument("--recipient-cert", type=Path, metavar="PEM", help=_("certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)"))
-    parser.add_argument("--test-hooks", action="store_true", help=_("active /api/test/* (pannes simulées, pour les tests)"))
-    parser.add_argument("--no-seed", action="store_true", help=_("ne pas placer les identifiants de démonstration dans le coffre de l'assistant"))
-    parser.add_argument("--tls", action="store_true", help=_("servir en HTTPS (certificat émis par une autorité locale créée au démarrage)"))
-    parser.add_argument("--ca-out", type=Path, metavar=_("FICHIER"), help=_("avec --tls : écrire le certificat de l'autorité locale (PEM) dans ce fichier"))
+    parser.add_argument(
+        "--file-size", type=int, default=48 * 1024, help=_("taille du contenu de chaque fichier (octets)")
+    )
+    parser.add_argument(
+        "--recipient-cert",
+        type=Path,
+        metavar="PEM",
+        help=_("certificat du bi-clé destinataire des plis (défaut : bi-clé de démo)"),
+    )
+    parser.add_argument(
+        "--test-hooks", action="store_true", help=_("active /api/test/* (pannes simulées, pour les tests)")
+    )
+    parser.add_argument(
+        "--no-seed",
+        action="store_true",
+        help=_("ne pas placer les identifiants de démonstration dans le coffre de l'assistant"),
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help=_("servir en HTTPS (certificat émis par une autorité locale créée au démarrage)"),
+    )
+    parser.add_argument(
+        "--ca-out",
+        type=Path,
+        metavar=_("FICHIER"),
+        help=_("avec --tls : écrire le certificat de l'autorité locale (PEM) dans ce fichier"),
+    )
     parser.add_argument("--port-file", type=Path, help=argparse.SUPPRESS)
 
 
@@ -48,16 +70,31 @@ def run(args: argparse.Namespace) -> int:
         tls=args.tls,
     )
     platform.start()
-    print(_('Plateforme de démonstration : {url}/').format(url=platform.url), flush=True)
+    print(_("Plateforme de démonstration : {url}/").format(url=platform.url), flush=True)
     if platform.tls is not None:
         if args.ca_out:
             platform.tls.write_ca(args.ca_out)  # before the port file: a caller waiting on it finds the CA
             print(_("Certificat de l'autorité locale écrit dans : {ca_out}").format(ca_out=args.ca_out), flush=True)
-        print(_("Empreinte SHA-256 de l'autorité locale : {ca_fingerprint_sha256}").format(ca_fingerprint_sha256=platform.tls.ca_fingerprint_sha256), flush=True)
-        print(_("Pour que l'assistant fasse confiance à cette plateforme, ajoutez ce certificat à « platform_ca_files » dans ses réglages :"), flush=True)
+        print(
+            _("Empreinte SHA-256 de l'autorité locale : {ca_fingerprint_sha256}").format(
+                ca_fingerprint_sha256=platform.tls.ca_fingerprint_sha256
+            ),
+            flush=True,
+        )
+        print(
+            _(
+                "Pour que l'assistant fasse confiance à cette plateforme, ajoutez ce certificat à « platform_ca_files » dans ses réglages :"
+            ),
+            flush=True,
+        )
         print(platform.tls.ca_pem.decode().rstrip(), flush=True)
     if platform.seeded:
-        print(_("Identifiants de démonstration ajoutés au coffre de l'assistant : {names} (mot de passe : demo)").format(names=', '.join(platform.seeded)), flush=True)
+        print(
+            _("Identifiants de démonstration ajoutés au coffre de l'assistant : {names} (mot de passe : demo)").format(
+                names=", ".join(platform.seeded)
+            ),
+            flush=True,
+        )
     if args.port_file:
         tmp = args.port_file.with_name(args.port_file.name + ".tmp")
         tmp.write_text(platform.url)

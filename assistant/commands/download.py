@@ -20,9 +20,21 @@ from assistant.jobs.interaction import HeadlessInteraction
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("descriptor", metavar=_("DESCRIPTEUR"), help=_("URL du descripteur de téléchargement, ou fichier JSON"))
-    parser.add_argument("--dest", type=Path, metavar=_("DOSSIER"), help=_("dossier de destination (défaut : Téléchargements/<plateforme>)"))
-    parser.add_argument("--connections", type=int, metavar="N", help=_("connexions simultanées (1 à 16 ; défaut : selon le réseau mesuré, de 4 à 16)"))
+    parser.add_argument(
+        "descriptor", metavar=_("DESCRIPTEUR"), help=_("URL du descripteur de téléchargement, ou fichier JSON")
+    )
+    parser.add_argument(
+        "--dest",
+        type=Path,
+        metavar=_("DOSSIER"),
+        help=_("dossier de destination (défaut : Téléchargements/<plateforme>)"),
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        metavar="N",
+        help=_("connexions simultanées (1 à 16 ; défaut : selon le réseau mesuré, de 4 à 16)"),
+    )
     parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
     parser.add_argument("--quiet", action="store_true", help=_("sans barre de progression"))
 
@@ -34,7 +46,9 @@ def descriptor_from_arg(arg: str, job_type: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputFileError(f"Descripteur illisible : {path} ({exc}).", f"Unreadable descriptor: {path} ({exc}).") from None
+        raise InputFileError(
+            f"Descripteur illisible : {path} ({exc}).", f"Unreadable descriptor: {path} ({exc})."
+        ) from None
     if not isinstance(data, dict):
         raise InputFileError(f"Descripteur invalide : {path}.", f"Invalid descriptor: {path}.")
     return data

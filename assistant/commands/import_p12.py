@@ -18,10 +18,14 @@ from assistant.i18n import _
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar=_("FICHIER"), help=_("fichier PKCS#12 (.p12 ou .pfx)"))
     parser.add_argument(
-        "--store", required=True, metavar=_("MAGASIN"),
+        "--store",
+        required=True,
+        metavar=_("MAGASIN"),
         help=_("« nss » (magasin du système), « nss:DOSSIER » ou adresse pkcs11:token=… d'une carte"),
-    )  # fmt: skip
-    parser.add_argument("--password-env", metavar="VAR", help=_("variable d'environnement contenant le mot de passe du fichier"))
+    )
+    parser.add_argument(
+        "--password-env", metavar="VAR", help=_("variable d'environnement contenant le mot de passe du fichier")
+    )
     parser.add_argument("--pin-env", metavar="VAR", help=_("variable d'environnement contenant le code PIN du magasin"))
 
 
@@ -30,7 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from assistant.keystores.importer import import_p12, open_target_store
     from assistant.settings import Settings
 
-    password = env_secret(args.password_env) if args.password_env else ask_secret(_('Mot de passe de {basename} : ').format(basename=os.path.basename(args.file)))
+    password = (
+        env_secret(args.password_env)
+        if args.password_env
+        else ask_secret(_("Mot de passe de {basename} : ").format(basename=os.path.basename(args.file)))
+    )
     if password is None:
         raise UsageError(
             "Mot de passe du fichier requis : lancez la commande dans un terminal ou utilisez --password-env.",
@@ -46,8 +54,16 @@ def run(args: argparse.Namespace) -> int:
         del password
         store.close()
     if result.already_present:
-        print(_("Le certificat « {object_label} » est déjà dans « {store_label} » : rien n'a été modifié.").format(object_label=result.object_label, store_label=result.store_label))
+        print(
+            _("Le certificat « {object_label} » est déjà dans « {store_label} » : rien n'a été modifié.").format(
+                object_label=result.object_label, store_label=result.store_label
+            )
+        )
     else:
-        print(_('Certificat « {object_label} » et sa clé privée importés dans « {store_label} ».').format(object_label=result.object_label, store_label=result.store_label))
+        print(
+            _("Certificat « {object_label} » et sa clé privée importés dans « {store_label} ».").format(
+                object_label=result.object_label, store_label=result.store_label
+            )
+        )
     print(_("Empreinte SHA-256 : {fingerprint_sha256}").format(fingerprint_sha256=result.fingerprint_sha256))
     return 0

@@ -75,7 +75,9 @@ class TerminalBar:
             self.stream.write("\n")
 
 
-def run_local_job(descriptor: Mapping[str, Any], interaction: HeadlessInteraction, *, as_json: bool = False, quiet: bool = False) -> int:
+def run_local_job(
+    descriptor: Mapping[str, Any], interaction: HeadlessInteraction, *, as_json: bool = False, quiet: bool = False
+) -> int:
     engine = JobEngine(interaction=interaction, workers=1)
     bar = TerminalBar()
     unsubscribe = engine.subscribe(bar) if not quiet else (lambda: None)

@@ -17,10 +17,21 @@ from assistant.jobs.interaction import HeadlessInteraction
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("descriptor", metavar=_("DESCRIPTEUR"), help=_("URL du descripteur d'ouverture, ou fichier JSON"))
-    parser.add_argument("--key", required=True, metavar=_("CLÉ"), help=_("URI PKCS#11, fichier .p12, sha256:<empreinte> ou vault:<nom> du bi-clé"))
-    parser.add_argument("--pin-env", metavar="VAR", help=_("variable d'environnement contenant le code PIN ou le mot de passe"))
-    parser.add_argument("--keep", type=Path, metavar=_("DOSSIER"), help=_("conserver aussi une copie déchiffrée dans ce dossier"))
+    parser.add_argument(
+        "descriptor", metavar=_("DESCRIPTEUR"), help=_("URL du descripteur d'ouverture, ou fichier JSON")
+    )
+    parser.add_argument(
+        "--key",
+        required=True,
+        metavar=_("CLÉ"),
+        help=_("URI PKCS#11, fichier .p12, sha256:<empreinte> ou vault:<nom> du bi-clé"),
+    )
+    parser.add_argument(
+        "--pin-env", metavar="VAR", help=_("variable d'environnement contenant le code PIN ou le mot de passe")
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar=_("DOSSIER"), help=_("conserver aussi une copie déchiffrée dans ce dossier")
+    )
     parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
     parser.add_argument("--quiet", action="store_true", help=_("sans barre de progression"))
 

@@ -44,10 +44,10 @@ def run(args: argparse.Namespace) -> int:
                 f"Origine invalide : « {args.origin} » (attendu : https://hôte[:port], sans chemin).",
                 f"Invalid origin: {args.origin!r} (expected https://host[:port], no path).",
             ) from None
-        print(_('Plateforme autorisée : {origin}').format(origin=origin))
+        print(_("Plateforme autorisée : {origin}").format(origin=origin))
         return 0
     if registry.revoke(args.origin):
-        print(_('Autorisation retirée : {origin}').format(origin=args.origin.strip()))
+        print(_("Autorisation retirée : {origin}").format(origin=args.origin.strip()))
         return 0
     print(_("Cette plateforme n'était pas autorisée : {origin}").format(origin=args.origin.strip()))
     return 1

@@ -56,12 +56,14 @@ def _summary(path: str) -> CaFileSummary:
             is_ca = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
         except x509.ExtensionNotFound:
             is_ca = False
-        out.append({
-            "subject": cert.subject.rfc4514_string(),
-            "sha256": cert.fingerprint(hashes.SHA256()).hex(":").upper(),
-            "not_after": cert.not_valid_after_utc.strftime("%d/%m/%Y"),
-            "ca": "oui" if is_ca else "non",
-        })
+        out.append(
+            {
+                "subject": cert.subject.rfc4514_string(),
+                "sha256": cert.fingerprint(hashes.SHA256()).hex(":").upper(),
+                "not_after": cert.not_valid_after_utc.strftime("%d/%m/%Y"),
+                "ca": "oui" if is_ca else "non",
+            }
+        )
     return CaFileSummary(path, out)
 
 
@@ -81,8 +83,12 @@ def _print(summary: CaFileSummary) -> None:
         print(_("  inutilisable : {problem}").format(problem=summary.problem))
     for cert in summary.certificates:
         print(f"  {cert['subject']}")
-        print(_("    empreinte SHA-256 : {sha256}").format(sha256=cert['sha256']))
-        print(_("    valide jusqu'au {not_after} · autorité de certification : {ca}").format(not_after=cert['not_after'], ca=cert['ca']))
+        print(_("    empreinte SHA-256 : {sha256}").format(sha256=cert["sha256"]))
+        print(
+            _("    valide jusqu'au {not_after} · autorité de certification : {ca}").format(
+                not_after=cert["not_after"], ca=cert["ca"]
+            )
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +97,13 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         summaries = [_summary(path) for path in files]
         if args.json:
-            print(json.dumps([{"path": s.path, "problem": s.problem, "certificates": s.certificates} for s in summaries], ensure_ascii=False, indent=2))
+            print(
+                json.dumps(
+                    [{"path": s.path, "problem": s.problem, "certificates": s.certificates} for s in summaries],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         elif not summaries:
             print(_("Aucune autorité ajoutée : les plateformes sont vérifiées avec les autorités du système."))
         else:
@@ -121,5 +133,5 @@ def run(args: argparse.Namespace) -> int:
         return 1
     settings.platform_ca_files = [f for f in files if f not in matches]
     settings.save()
-    print(_('Autorité retirée : {path}').format(path=matches[0]))
+    print(_("Autorité retirée : {path}").format(path=matches[0]))
     return 0

@@ -27,24 +27,63 @@ from assistant.signing.stamp import SETTINGS_KEY, StampPlacement, VisibleSignatu
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False  # "--pin 1234" must not abbreviate "--pin-env"
-    parser.add_argument("folder", type=Path, metavar="DOSSIER", help=_("dossier de la réponse (candidature, offre, lots)"))
-    parser.add_argument("--key", metavar="KEY", help=_("certificat de signature (URI pkcs11:, fichier .p12, sha256:…) ; sans lui, rien n'est signé"))
+    parser.add_argument(
+        "folder", type=Path, metavar="DOSSIER", help=_("dossier de la réponse (candidature, offre, lots)")
+    )
+    parser.add_argument(
+        "--key",
+        metavar="KEY",
+        help=_("certificat de signature (URI pkcs11:, fichier .p12, sha256:…) ; sans lui, rien n'est signé"),
+    )
     parser.add_argument("--pin-env", metavar="VAR", help=_("variable d'environnement contenant le code PIN"))
-    parser.add_argument("--rules", metavar="JSON|URL", help=_("règles de dépôt de la plateforme : fichier ou adresse (deposit_rules, ou un descripteur qui les contient)"))
-    parser.add_argument("--format", action="append", default=[], metavar="FICHIER=FORMAT",
-                        help=_("changer le format proposé pour un fichier (chemin dans le dossier ; répétable)"))  # fmt: skip
-    parser.add_argument("--zip-as-is", action="append", default=[], metavar="FICHIER.zip",
-                        help=_("signer cette archive telle quelle, sans signer les fichiers qu'elle contient"))  # fmt: skip
-    parser.add_argument("--out", type=Path, metavar="DOSSIER", help=_("dossier du dépôt (défaut : « DOSSIER - dépôt signé » à côté)"))
-    parser.add_argument("--visible", action="store_true", help=_("signature visible sur les PDF (emplacement mémorisé)"))
-    parser.add_argument("--stamp-page", type=int, metavar="N", help=_("page de la signature visible (1 = première, -1 = dernière)"))
-    parser.add_argument("--stamp-box", metavar="G,H,L,H", help=_("emplacement en fractions de la page : gauche,haut,largeur,hauteur"))
-    parser.add_argument("--stamp-image", type=Path, metavar="IMAGE", help=_("signature scannée (PNG ou JPEG) dans le cachet"))
-    parser.add_argument("--upload-test", metavar="URL", help=_("adresse de test d'envoi de la plateforme (défaut : celle des règles)"))
+    parser.add_argument(
+        "--rules",
+        metavar="JSON|URL",
+        help=_(
+            "règles de dépôt de la plateforme : fichier ou adresse (deposit_rules, ou un descripteur qui les contient)"
+        ),
+    )
+    parser.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="FICHIER=FORMAT",
+        help=_("changer le format proposé pour un fichier (chemin dans le dossier ; répétable)"),
+    )
+    parser.add_argument(
+        "--zip-as-is",
+        action="append",
+        default=[],
+        metavar="FICHIER.zip",
+        help=_("signer cette archive telle quelle, sans signer les fichiers qu'elle contient"),
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DOSSIER", help=_("dossier du dépôt (défaut : « DOSSIER - dépôt signé » à côté)")
+    )
+    parser.add_argument(
+        "--visible", action="store_true", help=_("signature visible sur les PDF (emplacement mémorisé)")
+    )
+    parser.add_argument(
+        "--stamp-page", type=int, metavar="N", help=_("page de la signature visible (1 = première, -1 = dernière)")
+    )
+    parser.add_argument(
+        "--stamp-box", metavar="G,H,L,H", help=_("emplacement en fractions de la page : gauche,haut,largeur,hauteur")
+    )
+    parser.add_argument(
+        "--stamp-image", type=Path, metavar="IMAGE", help=_("signature scannée (PNG ou JPEG) dans le cachet")
+    )
+    parser.add_argument(
+        "--upload-test", metavar="URL", help=_("adresse de test d'envoi de la plateforme (défaut : celle des règles)")
+    )
     parser.add_argument("--level", default="B-B", choices=("B-B", "B-T"), help=_("niveau de signature"))
     parser.add_argument("--tsa", metavar="URL", help=_("service d'horodatage pour B-T (défaut : paramètres)"))
-    parser.add_argument("--trust", type=Path, action="append", metavar="PEM",
-                        help=_("autorité de confiance pour la vérification (défaut : celles du système)"))  # fmt: skip
+    parser.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        metavar="PEM",
+        help=_("autorité de confiance pour la vérification (défaut : celles du système)"),
+    )
     parser.add_argument("--json", action="store_true", help=_("résultat en JSON"))
 
 
@@ -52,7 +91,11 @@ def apply_choices(plan: BidPlan, formats: list[str], as_is: list[str]) -> BidPla
     for choice in formats:
         name, sep, fmt = choice.rpartition("=")
         if not sep or not name:
-            raise UsageError(f"--format attend FICHIER=FORMAT : {choice}", f"--format expects FILE=FORMAT: {choice}", code=CommandCode.BAD_USAGE)
+            raise UsageError(
+                f"--format attend FICHIER=FORMAT : {choice}",
+                f"--format expects FILE=FORMAT: {choice}",
+                code=CommandCode.BAD_USAGE,
+            )
         plan = plan.with_format(name, fmt)
     for name in as_is:
         plan = plan.with_sign_inside(name, False)
@@ -72,8 +115,11 @@ def visible_from(args: argparse.Namespace) -> VisibleSignature | None:
         try:
             left, top, width, height = (float(v) for v in args.stamp_box.split(","))
         except ValueError:
-            raise UsageError("--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur",
-                             "--stamp-box expects four numbers: left,top,width,height", code=CommandCode.BAD_USAGE) from None  # fmt: skip
+            raise UsageError(
+                "--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur",
+                "--stamp-box expects four numbers: left,top,width,height",
+                code=CommandCode.BAD_USAGE,
+            ) from None
         place = StampPlacement(place.page, left, top, width, height)
     if args.stamp_page is not None:
         place = StampPlacement(args.stamp_page, place.left, place.top, place.width, place.height)
@@ -129,21 +175,35 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
     credential = open_key(args.key, make_pin_callback(args.pin_env))
     try:
         outcome = prepare_deposit(
-            plan, credential, destination, visible=visible, level=args.level, tsa_url=tsa_url,
-            trust_roots=load_roots(args.trust), estimate=estimate, progress=_Printer() if not args.json else _ignore,
-        )  # fmt: skip
+            plan,
+            credential,
+            destination,
+            visible=visible,
+            level=args.level,
+            tsa_url=tsa_url,
+            trust_roots=load_roots(args.trust),
+            estimate=estimate,
+            progress=_Printer() if not args.json else _ignore,
+        )
     finally:
         release(credential)  # one login for the whole bid, closed at the end
     if args.json:
         data = _plan_json(plan, outcome.problems, estimate)
-        data.update({
-            "ok": outcome.ok,
-            "folder": str(outcome.result.folder) if outcome.result.folder else None,
-            "summary": str(outcome.summary) if outcome.summary else None,
-            "reports": str(outcome.reports) if outcome.reports else None,
-            "signatures": [{"file": v.label, "format": v.format.label, "accepted": v.ok, "verdict": v.verdict} for v in outcome.views],
-            "failed": [{"file": f.label, "error": f.error.to_dict() if f.error else None} for f in outcome.result.failed],
-        })  # fmt: skip
+        data.update(
+            {
+                "ok": outcome.ok,
+                "folder": str(outcome.result.folder) if outcome.result.folder else None,
+                "summary": str(outcome.summary) if outcome.summary else None,
+                "reports": str(outcome.reports) if outcome.reports else None,
+                "signatures": [
+                    {"file": v.label, "format": v.format.label, "accepted": v.ok, "verdict": v.verdict}
+                    for v in outcome.views
+                ],
+                "failed": [
+                    {"file": f.label, "error": f.error.to_dict() if f.error else None} for f in outcome.result.failed
+                ],
+            }
+        )
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print_plan(plan, outcome.problems, estimate, signing=False)
@@ -151,7 +211,11 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
         if outcome.result.folder is None:
             print(_("✗ Le dépôt n'a pas été créé : rien n'a été écrit."))
             for item in outcome.result.failed:
-                print(_("  ✗ {file} : {reason}").format(file=item.label, reason=item.error.message if item.error else _("non signé")))
+                print(
+                    _("  ✗ {file} : {reason}").format(
+                        file=item.label, reason=item.error.message if item.error else _("non signé")
+                    )
+                )
             return 1
         print(_("Ce que verra l'acheteur"))
         for view in outcome.views:
@@ -164,7 +228,9 @@ def _sign(args: argparse.Namespace, plan: BidPlan, destination: Path, estimate: 
     return 0 if outcome.ok else 1
 
 
-def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None, *, signing: bool = True) -> None:
+def print_plan(
+    plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None, *, signing: bool = True
+) -> None:
     from assistant.units import format_size
 
     print(_("Dossier de la réponse : {folder}").format(folder=plan.bid.root))
@@ -172,7 +238,9 @@ def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate 
     for item in plan.files:
         extra = ""
         if item.file.members:
-            extra = _(" — fichiers contenus signés d'abord") if item.sign_inside else _(" — ATTENTION : contenu non signé")
+            extra = (
+                _(" — fichiers contenus signés d'abord") if item.sign_inside else _(" — ATTENTION : contenu non signé")
+            )
         print(f"  {item.file.relative}  [{item.format.label}]{extra}")
     if estimate is not None:
         print()
@@ -189,19 +257,28 @@ def print_plan(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate 
 def _plan_json(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate | None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "folder": str(plan.bid.root),
-        "files": [{
-            "file": str(p.file.relative), "lot": p.file.lot, "size": p.file.size, "format": p.format.label,
-            "zip_members": len(p.file.members), "sign_inside": p.sign_inside,
-        } for p in plan.files],
+        "files": [
+            {
+                "file": str(p.file.relative),
+                "lot": p.file.lot,
+                "size": p.file.size,
+                "format": p.format.label,
+                "zip_members": len(p.file.members),
+                "sign_inside": p.sign_inside,
+            }
+            for p in plan.files
+        ],
         "problems": [p.to_dict() for p in problems],
-    }  # fmt: skip
+    }
     if estimate is not None:
         data["upload_estimate"] = {
-            "seconds": round(estimate.seconds, 1), "rate_bytes_per_second": round(estimate.rate),
-            "total_bytes": estimate.total_bytes, "verdict": estimate.verdict.value,
+            "seconds": round(estimate.seconds, 1),
+            "rate_bytes_per_second": round(estimate.rate),
+            "total_bytes": estimate.total_bytes,
+            "verdict": estimate.verdict.value,
             "latest_start": estimate.latest_start.isoformat() if estimate.latest_start else None,
             "message": estimate.message_fr,
-        }  # fmt: skip
+        }
     return data
 
 

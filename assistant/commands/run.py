@@ -27,12 +27,22 @@ from assistant.update.scheduler import on_started
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--headless", action="store_true", help=_("sans fenêtre : pont local et traitements seulement"))
     parser.add_argument(
-        "--port", type=int, default=None, help=_("port HTTPS du pont (par défaut celui des réglages, 17443, puis les replis)")
+        "--port",
+        type=int,
+        default=None,
+        help=_("port HTTPS du pont (par défaut celui des réglages, 17443, puis les replis)"),
     )
     parser.add_argument("--demo", action="store_true", help=_("démarrer aussi la plateforme de démonstration"))
-    parser.add_argument("--key", default=None, help=_("(sans fenêtre) la clé approuvée pour la session (URI pkcs11:, sha256:…, vault:…)"))
     parser.add_argument(
-        "--pin-env", default=None, metavar="VAR", help=_("(sans fenêtre) variable d'environnement contenant le code PIN")
+        "--key",
+        default=None,
+        help=_("(sans fenêtre) la clé approuvée pour la session (URI pkcs11:, sha256:…, vault:…)"),
+    )
+    parser.add_argument(
+        "--pin-env",
+        default=None,
+        metavar="VAR",
+        help=_("(sans fenêtre) variable d'environnement contenant le code PIN"),
     )
     parser.add_argument("--no-http", action="store_true", help=_("ne pas ouvrir l'écoute HTTP simple sur 127.0.0.1"))
 
@@ -60,7 +70,7 @@ def _refresh_trust(identity: ca.BridgeIdentity) -> None:
     try:
         trust.after_renewal(identity)
     except Exception as exc:  # the bridge still works with --ignore-certificate-errors or HTTP
-        print(_('assistant: confiance des navigateurs non mise à jour ({reason})').format(reason=exc), file=sys.stderr)
+        print(_("assistant: confiance des navigateurs non mise à jour ({reason})").format(reason=exc), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -139,7 +149,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
 
         if demo_url:
             # A newcomer's first `make run`: say where the platform's page is, and open it.
-            print(_('Plateforme de démonstration : {demo_url}').format(demo_url=demo_url), flush=True)
+            print(_("Plateforme de démonstration : {demo_url}").format(demo_url=demo_url), flush=True)
             print(_("Identifiants de démonstration : mot de passe du coffre « demo »."), flush=True)
             _open_in_browser(demo_url)
         return int(run_gui(engine, bridge if bridge_ok else None, settings, demo_url, interaction))

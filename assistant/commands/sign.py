@@ -25,13 +25,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
     parser.add_argument("--format", required=True, choices=[f.value for f in SignFormat], help=_("format de signature"))
     parser.add_argument(
-        "--level", default="B-B", choices=LEVELS,
+        "--level",
+        default="B-B",
+        choices=LEVELS,
         help=_("niveau : B-B (défaut), B-T (horodaté), B-LT/B-LTA (PAdES : révocation incluse)"),
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--trust", type=Path, action="append", metavar="PEM",
+        "--trust",
+        type=Path,
+        action="append",
+        metavar="PEM",
         help=_("autorité de confiance pour B-LT/B-LTA (PEM ; répétable). Par défaut : celles du système"),
-    )  # fmt: skip
+    )
     parser.add_argument("--tsa", metavar="URL", help=_("service d'horodatage RFC 3161 (défaut : paramètres)"))
     parser.add_argument(
         "--key",
@@ -69,17 +74,17 @@ def print_summary(batch: BatchResult) -> None:
         print(_("✓ La signature électronique des fichiers sélectionnés s'est terminée avec succès."))
     else:
         print(_("✗ La signature électronique de certains fichiers a échoué."))
-    print(_('- Nombre de fichiers à signer : {total}').format(total=total))
-    print(_('- Nombre de fichiers signés avec succès : {signed}').format(signed=batch.signed))
+    print(_("- Nombre de fichiers à signer : {total}").format(total=total))
+    print(_("- Nombre de fichiers signés avec succès : {signed}").format(signed=batch.signed))
     print()
     print(_("Fichier(s) généré(s)"))
     for result in batch.results:
         mark = "✓" if result.ok else "✗"
-        print(_('{mark} Fichier source : {name}').format(mark=mark, name=result.source.name))
-        print(_('  ↳ Format de signature : {label}').format(label=result.format.label))
+        print(_("{mark} Fichier source : {name}").format(mark=mark, name=result.source.name))
+        print(_("  ↳ Format de signature : {label}").format(label=result.format.label))
         if result.output is not None:
-            print(_('  ↳ Fichier généré : {name}').format(name=result.output.name))
-            print(_('  ↳ Répertoire de destination : {parent}').format(parent=result.output.parent))
+            print(_("  ↳ Fichier généré : {name}").format(name=result.output.name))
+            print(_("  ↳ Répertoire de destination : {parent}").format(parent=result.output.parent))
         for warning in result.warnings:
             print(_("  ↳ Attention : {warning}").format(warning=warning))
         if result.error is not None:

@@ -32,7 +32,7 @@ def env_secret(var: str) -> str:
 
 def _what(request: PinRequest) -> str:
     if request.kind == "password":
-        return _('Mot de passe de {store_label}').format(store_label=request.store_label)
+        return _("Mot de passe de {store_label}").format(store_label=request.store_label)
     return _("Code PIN de {store_label}").format(store_label=request.store_label)
 
 
@@ -53,7 +53,12 @@ def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = get
         if request.reason:
             print(f"assistant: {request.reason}", file=sys.stderr)
         if request.protected_path:
-            print(_('Saisissez le code PIN sur le clavier du lecteur ({store_label}).').format(store_label=request.store_label), file=sys.stderr)
+            print(
+                _("Saisissez le code PIN sur le clavier du lecteur ({store_label}).").format(
+                    store_label=request.store_label
+                ),
+                file=sys.stderr,
+            )
             return ""
         return os.environ.get(pin_env, "")
 
@@ -67,7 +72,12 @@ def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = get
         elif request.state is PinState.COUNT_LOW:
             print(_("Attention : il reste peu d'essais avant le blocage de la carte."), file=sys.stderr)
         if request.protected_path:
-            print(_('Saisissez le code PIN sur le clavier du lecteur ({store_label}).').format(store_label=request.store_label), file=sys.stderr)
+            print(
+                _("Saisissez le code PIN sur le clavier du lecteur ({store_label}).").format(
+                    store_label=request.store_label
+                ),
+                file=sys.stderr,
+            )
             return ""
         if not sys.stdin.isatty() and prompt is getpass.getpass:
             return None

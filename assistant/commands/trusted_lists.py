@@ -23,9 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--lotl", metavar="URL", help=_("adresse de la LOTL (par défaut celle de la Commission européenne)")
     )
     update.add_argument(
-        "--lotl-cert", type=Path, action="append", metavar="PEM",
+        "--lotl-cert",
+        type=Path,
+        action="append",
+        metavar="PEM",
         help=_("certificat habilité à signer la LOTL (publié au Journal officiel de l'UE ; répétable)"),
-    )  # fmt: skip
+    )
     status = sub.add_parser("status", help=_("état du cache local des listes de confiance"))
     status.add_argument("--json", action="store_true", help=_("sortie JSON"))
 
@@ -55,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  ✗ {item.territory} : {item.error}")
             else:
                 line = _("{territory} n° {number}, émise le {issued}, prochaine mise à jour {next}").format(
-                    territory=item.territory, number=item.sequence_number, issued=item.issued or "?",
+                    territory=item.territory,
+                    number=item.sequence_number,
+                    issued=item.issued or "?",
                     next=item.next_update or "?",
-                )  # fmt: skip
+                )
                 print(f"  ✓ {line}")
         return 0
     from assistant.commands.verify import load_roots

@@ -46,10 +46,16 @@ def run(args: argparse.Namespace) -> int:
             print(_("Version installée : {version}").format(version=__version__))
             print(
                 config.disabled_reason
-                or _("Dépôt : {url} (toutes les {hours} h)").format(url=config.repository_url, hours=f"{config.interval_hours:g}")
+                or _("Dépôt : {url} (toutes les {hours} h)").format(
+                    url=config.repository_url, hours=f"{config.interval_hours:g}"
+                )
             )
             if last:
-                print(_("Dernière vérification ({when}) : {message}").format(when=last.get("checked_at", "?"), message=last.get("message", "")))
+                print(
+                    _("Dernière vérification ({when}) : {message}").format(
+                        when=last.get("checked_at", "?"), message=last.get("message", "")
+                    )
+                )
         return 0
     from assistant.update.client import check_for_update
     from assistant.update.layout import running_layout

@@ -26,19 +26,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--detached-of", type=Path, metavar=_("DOCUMENT"), help=_("document signé (signature détachée)")
     )
     parser.add_argument(
-        "--trust", type=Path, action="append", metavar="PEM",
+        "--trust",
+        type=Path,
+        action="append",
+        metavar="PEM",
         help=_("autorité de confiance (PEM ; répétable). Par défaut : celles du système"),
-    )  # fmt: skip
+    )
     parser.add_argument("--online", action="store_true", help=_("autoriser la recherche de révocation en ligne"))
     parser.add_argument("--json", action="store_true", help=_("rapport en JSON"))
     parser.add_argument(
-        "--report", type=Path, metavar=_("FICHIER"),
+        "--report",
+        type=Path,
+        metavar=_("FICHIER"),
         help=_("enregistrer le rapport (FICHIER.pdf, .html ou .json) pour le dossier du marché"),
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--save-content", action="store_true",
+        "--save-content",
+        action="store_true",
         help=_("signature attachée : enregistrer le document qu'elle contient à côté d'elle"),
-    )  # fmt: skip
+    )
 
 
 def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:

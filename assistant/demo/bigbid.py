@@ -58,17 +58,54 @@ MB = 1_000_000
 CONSULTATION = "GRAND-2026-100-LOTS"
 ENVELOPES = [("candidature", "Candidature"), ("offre", "Offre"), ("anonymat", "Anonymat")]
 COMPANIES = [
-    "Bâtiments Durand SARL", "Électricité Martin", "Peintures Lefèvre & Fils", "Informatique du Léman",
-    "Espaces Verts Rousseau", "Transports Girard", "Menuiserie Bonnet", "Plomberie Garnier", "Charpentes Faure",
-]  # fmt: skip
+    "Bâtiments Durand SARL",
+    "Électricité Martin",
+    "Peintures Lefèvre & Fils",
+    "Informatique du Léman",
+    "Espaces Verts Rousseau",
+    "Transports Girard",
+    "Menuiserie Bonnet",
+    "Plomberie Garnier",
+    "Charpentes Faure",
+]
 NAMES = {
-    "candidature": ["DC1", "DC2", "Kbis", "Attestation-URSSAF", "Attestation-fiscale", "References", "Certificats-qualification",
-                    "Moyens-humains.xlsx", "Chiffre-affaires.xlsx", "Assurance-decennale"],
-    "offre": ["Acte-engagement", "Memoire-technique", "BPU.xlsx", "DQE.xlsx", "DPGF.xlsx", "Planning", "Plans",
-              "Fiches-techniques", "Sous-traitance-DC4", "Variantes"],
-    "anonymat": ["Projet", "Notice", "Panneau-A0", "Perspectives", "Estimation.xlsx", "Maquette-photos",
-                 "Note-environnementale", "Annexes", "Plans-niveaux", "Coupes"],
-}  # fmt: skip
+    "candidature": [
+        "DC1",
+        "DC2",
+        "Kbis",
+        "Attestation-URSSAF",
+        "Attestation-fiscale",
+        "References",
+        "Certificats-qualification",
+        "Moyens-humains.xlsx",
+        "Chiffre-affaires.xlsx",
+        "Assurance-decennale",
+    ],
+    "offre": [
+        "Acte-engagement",
+        "Memoire-technique",
+        "BPU.xlsx",
+        "DQE.xlsx",
+        "DPGF.xlsx",
+        "Planning",
+        "Plans",
+        "Fiches-techniques",
+        "Sous-traitance-DC4",
+        "Variantes",
+    ],
+    "anonymat": [
+        "Projet",
+        "Notice",
+        "Panneau-A0",
+        "Perspectives",
+        "Estimation.xlsx",
+        "Maquette-photos",
+        "Note-environnementale",
+        "Annexes",
+        "Plans-niveaux",
+        "Coupes",
+    ],
+}
 #: Content encryption and key transport, as `openssl cms -encrypt -aes-256-cbc` does.
 _OID_ENVELOPED = bytes.fromhex("2a864886f70d010703")
 _OID_DATA = bytes.fromhex("2a864886f70d010701")
@@ -97,7 +134,9 @@ class BigBidSpec:
         """`scale` shrinks the number of lots (and the archives); `size` every file (tests)."""
         if not (0 < scale <= 1 and 0 < size <= 1):
             raise ValueError("scale and size must be in (0, 1]")
-        return cls(lots=max(1, round(100 * scale)), archive_factor=min(1.0, max(0.05, scale * 5)) * size, size_factor=size)
+        return cls(
+            lots=max(1, round(100 * scale)), archive_factor=min(1.0, max(0.05, scale * 5)) * size, size_factor=size
+        )
 
     @property
     def tag(self) -> str:
@@ -136,11 +175,31 @@ def plan(spec: BigBidSpec) -> list[PlannedFile]:
                     name = base if "." in base else base + ".pdf"
                     # Log-uniform between 30 KB and 3 MB: mostly small documents, a few heavy ones.
                     size = int(math.exp(rng.uniform(math.log(30_000), math.log(3 * MB))) * spec.size_factor)
-                    out.append(PlannedFile(pli, company, envelope, kind, f"{index + 1:02d}-{name}.p7m", max(size, 64), rng.getrandbits(32)))
+                    out.append(
+                        PlannedFile(
+                            pli,
+                            company,
+                            envelope,
+                            kind,
+                            f"{index + 1:02d}-{name}.p7m",
+                            max(size, 64),
+                            rng.getrandbits(32),
+                        )
+                    )
                 if kind == "offre" and p == 1 and lot % 11 == 1:
                     # The archive: a ZIP of drawings and photos, several hundred MB.
                     size = int(rng.uniform(250, 700) * MB * spec.archive_factor)
-                    out.append(PlannedFile(pli, company, envelope, kind, f"{len(names) + 1:02d}-Archive-plans-photos.zip.p7m", size, rng.getrandbits(32)))
+                    out.append(
+                        PlannedFile(
+                            pli,
+                            company,
+                            envelope,
+                            kind,
+                            f"{len(names) + 1:02d}-Archive-plans-photos.zip.p7m",
+                            size,
+                            rng.getrandbits(32),
+                        )
+                    )
     return out
 
 
@@ -190,7 +249,10 @@ def _plaintext(item: PlannedFile, scratch: Path) -> tuple[BinaryIO, int]:
     if plain_name.endswith(".xlsx"):
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-            archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+            archive.writestr(
+                "[Content_Types].xml",
+                '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+            )
             archive.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook><sheet name="{item.pli}"/></workbook>')
             archive.writestr("xl/media/donnees.bin", b"".join(bytes(b) for b in _filler(item.seed, item.plain_size)))
         size = buffer.tell()
@@ -340,12 +402,27 @@ def _generate(root: Path, recipient: Recipient, spec: BigBidSpec, *, progress: b
             sha, plain_sha = write_envelope(source, size, recipient, out)
         os.replace(tmp, target)
         pli = plis.setdefault(item.pli, {"id": item.pli, "company": item.company, "envelopes": {}})
-        envelope = pli["envelopes"].setdefault(item.envelope, {"id": item.envelope, "kind": item.kind, "label": item.kind.capitalize(), "files": []})
-        envelope["files"].append({"name": item.name, "rel": item.rel, "size": target.stat().st_size, "sha256": sha, "plain_size": size, "plain_sha256": plain_sha})
+        envelope = pli["envelopes"].setdefault(
+            item.envelope, {"id": item.envelope, "kind": item.kind, "label": item.kind.capitalize(), "files": []}
+        )
+        envelope["files"].append(
+            {
+                "name": item.name,
+                "rel": item.rel,
+                "size": target.stat().st_size,
+                "sha256": sha,
+                "plain_size": size,
+                "plain_sha256": plain_sha,
+            }
+        )
         done += item.plain_size
         if progress and (count % 250 == 0 or count == len(items)):
             rate = done / max(time.monotonic() - started, 1e-6) / MB
-            print(f"{count}/{len(items)} fichiers, {done / MB:.0f}/{total / MB:.0f} Mo, {rate:.0f} Mo/s", file=sys.stderr, flush=True)
+            print(
+                f"{count}/{len(items)} fichiers, {done / MB:.0f}/{total / MB:.0f} Mo, {rate:.0f} Mo/s",
+                file=sys.stderr,
+                flush=True,
+            )
     manifest = {
         "id": CONSULTATION,
         "label": f"Consultation {CONSULTATION} : {spec.lots} lots (démonstration, grand volume)",
@@ -366,7 +443,9 @@ def files_of(manifest: dict[str, Any]) -> Iterator[dict[str, Any]]:
 # Descriptors and the platform's route
 
 
-def descriptor(platform: DemoPlatform, manifest: dict[str, Any], kind: str, base: str, *, envelopes: int = 1000) -> dict[str, Any]:
+def descriptor(
+    platform: DemoPlatform, manifest: dict[str, Any], kind: str, base: str, *, envelopes: int = 1000
+) -> dict[str, Any]:
     """A download descriptor of the whole consultation, or an opening descriptor of its first
     `envelopes` envelope files (the platform receives their plaintext back)."""
     prefix = f"{base}/files/bigbid/{quote(manifest['tag'])}/consultation/"
@@ -389,13 +468,20 @@ def descriptor(platform: DemoPlatform, manifest: dict[str, Any], kind: str, base
                 files.append(entry(f, kind == "open"))
                 left -= 1
             if files:
-                out_envelopes.append({"id": envelope["id"], "kind": envelope["kind"], "label": envelope["label"], "files": files})
+                out_envelopes.append(
+                    {"id": envelope["id"], "kind": envelope["kind"], "label": envelope["label"], "files": files}
+                )
         if out_envelopes:
             plis.append({"id": pli["id"], "company": pli["company"], "envelopes": out_envelopes})
         if left == 0:
             break
     consultation = {"id": manifest["id"], "label": manifest["label"], "plis": plis}
-    result: dict[str, Any] = {"version": PROTOCOL_VERSION, "type": kind, "platform": "Plateforme de démonstration", "token": platform.issue_token()}
+    result: dict[str, Any] = {
+        "version": PROTOCOL_VERSION,
+        "type": kind,
+        "platform": "Plateforme de démonstration",
+        "token": platform.issue_token(),
+    }
     if kind == "download":
         result["label"] = "Téléchargement des plis chiffrés (grand volume)"
         result["params"] = {"consultations": [consultation]}
@@ -429,7 +515,9 @@ def handle(handler: Any, path: str, query: dict[str, list[str]]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.demo.bigbid", description="Génère la grande consultation de démonstration.")
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant.demo.bigbid", description="Génère la grande consultation de démonstration."
+    )
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--recipient-cert", type=Path, required=True)
     parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
@@ -438,7 +526,16 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     manifest = ensure(args.data_dir, args.recipient_cert, spec, progress=True)
     files = list(files_of(manifest))
-    print(json.dumps({"tag": spec.tag, "files": len(files), "bytes": sum(f["size"] for f in files), "seconds": round(time.monotonic() - start, 1)}))
+    print(
+        json.dumps(
+            {
+                "tag": spec.tag,
+                "files": len(files),
+                "bytes": sum(f["size"] for f in files),
+                "seconds": round(time.monotonic() - start, 1),
+            }
+        )
+    )
     return 0
 
 

@@ -25,7 +25,15 @@ from typing import Any
 from assistant.files import write_json_atomic
 
 ENVELOPE_KINDS = [("candidature", "Candidature"), ("offre", "Offre"), ("anonymat", "Anonymat")]
-COMPANIES = ["Bâtiments Durand SARL", "Électricité Martin", "Peintures Lefèvre & Fils", "Informatique du Léman", "Espaces Verts Rousseau", "Transports Girard", "Menuiserie Bonnet"]
+COMPANIES = [
+    "Bâtiments Durand SARL",
+    "Électricité Martin",
+    "Peintures Lefèvre & Fils",
+    "Informatique du Léman",
+    "Espaces Verts Rousseau",
+    "Transports Girard",
+    "Menuiserie Bonnet",
+]
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,22 @@ def build_content(root: Path, recipient_cert: Path, spec: ContentSpec) -> None:
                     out = staging / cid / pli / env / (plain_name + ".p7m")
                     out.parent.mkdir(parents=True, exist_ok=True)
                     subprocess.run(
-                        [openssl, "cms", "-encrypt", "-binary", "-aes-256-cbc", "-outform", "DER",
-                         "-in", str(plain_path), "-out", str(out), str(recipient_cert)],
-                        check=True, capture_output=True,
+                        [
+                            openssl,
+                            "cms",
+                            "-encrypt",
+                            "-binary",
+                            "-aes-256-cbc",
+                            "-outform",
+                            "DER",
+                            "-in",
+                            str(plain_path),
+                            "-out",
+                            str(out),
+                            str(recipient_cert),
+                        ],
+                        check=True,
+                        capture_output=True,
                     )
     shutil.rmtree(root / "originals", ignore_errors=True)
     os.replace(originals, root / "originals")
@@ -94,7 +115,10 @@ def build_sign_files(root: Path) -> None:
     tmp.mkdir(parents=True, exist_ok=True)
     for name, title in [("Acte d'engagement.pdf", "Acte d'engagement"), ("Memoire technique.pdf", "Mémoire technique")]:
         (tmp / name).write_bytes(minimal_pdf(title))
-    (tmp / "Bordereau des prix.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<bordereau><ligne prix="12.50">Fourniture</ligne></bordereau>\n', encoding="utf-8")
+    (tmp / "Bordereau des prix.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<bordereau><ligne prix="12.50">Fourniture</ligne></bordereau>\n',
+        encoding="utf-8",
+    )
     os.replace(tmp, folder)
 
 
@@ -171,7 +195,9 @@ class Catalog:
                         kind = e_dir.name.split("-")[-1]
                         envelopes.append({"id": e_dir.name, "kind": kind, "label": kind.capitalize(), "files": files})
                 if envelopes:
-                    plis.append({"id": p_dir.name, "company": COMPANIES[index % len(COMPANIES)], "envelopes": envelopes})
+                    plis.append(
+                        {"id": p_dir.name, "company": COMPANIES[index % len(COMPANIES)], "envelopes": envelopes}
+                    )
             if plis:
                 out.append({"id": c_dir.name, "label": f"Consultation {c_dir.name} (démonstration)", "plis": plis})
         return out

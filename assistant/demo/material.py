@@ -85,13 +85,14 @@ def ensure_material(folder: Path) -> DemoMaterial:
         .not_valid_before(now)
         .not_valid_after(now + dt.timedelta(days=3 * 365))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, True, True, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, True, True, False, False, False, False, False), critical=True)
         .sign(key, hashes.SHA256())
     )
     material.bicle_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_private(material.bicle_key, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _write_private(
+        material.bicle_key,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     _write_private(material.bicle_p12, pkcs12.serialize_key_and_certificates(b"bicle-demo", key, cert, None, p12_enc))
@@ -126,5 +127,8 @@ def ensure_material(folder: Path) -> DemoMaterial:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    _write_private(material.signer_p12, pkcs12.serialize_key_and_certificates(b"signataire-demo", signer_key, signer, [ca], p12_enc))
+    _write_private(
+        material.signer_p12,
+        pkcs12.serialize_key_and_certificates(b"signataire-demo", signer_key, signer, [ca], p12_enc),
+    )
     return material

@@ -44,7 +44,10 @@ log = logging.getLogger(__name__)
 PLATFORM_NAME = "Plateforme de démonstration"
 STATIC = Path(__file__).parent / "static"
 #: The bridge's JavaScript client (bridge engineer's file), served to the demo page as /js/...
-JS_CANDIDATES = [Path(__file__).resolve().parents[2] / "resources" / "js", Path(__file__).resolve().parents[1] / "resources" / "js"]
+JS_CANDIDATES = [
+    Path(__file__).resolve().parents[2] / "resources" / "js",
+    Path(__file__).resolve().parents[1] / "resources" / "js",
+]
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 SEND_CHUNK = 256 * 1024
 #: A client that opens a TCP connection and never completes the TLS handshake gives up its thread
@@ -280,7 +283,12 @@ class DemoPlatform:
 
     def _file_entry(self, info: dict[str, Any], *, upload_prefix: str | None = None) -> dict[str, Any]:
         rel = info["rel"]
-        entry = {"name": info["name"], "url": f"{self.url}/files/{quote(rel)}", "size": info["size"], "sha256": info["sha256"]}
+        entry = {
+            "name": info["name"],
+            "url": f"{self.url}/files/{quote(rel)}",
+            "size": info["size"],
+            "sha256": info["sha256"],
+        }
         if upload_prefix is not None:
             target = rel.split("/", 1)[1]
             if target.endswith(".p7m"):
@@ -315,7 +323,12 @@ class DemoPlatform:
         self.catalog = Catalog(self.data_dir)  # pick up files added since the start (benchmarks)
         wanted = query.get("consultation") or [c["id"] for c in self.catalog.consultations]
         items = [c for c in self.catalog.consultations if c["id"] in wanted]
-        base: dict[str, Any] = {"version": PROTOCOL_VERSION, "type": kind, "platform": PLATFORM_NAME, "token": self.issue_token()}
+        base: dict[str, Any] = {
+            "version": PROTOCOL_VERSION,
+            "type": kind,
+            "platform": PLATFORM_NAME,
+            "token": self.issue_token(),
+        }
         if kind == "download":
             base["label"] = "Téléchargement des plis chiffrés"
             base["params"] = {"consultations": [self._consultation(c) for c in items]}
@@ -340,11 +353,17 @@ class DemoPlatform:
             for path in sorted((self.data_dir / "uploads" / "signatures").glob("*")):
                 files.append(self._file_entry(Catalog.file_info(self.catalog, path)))
             base["label"] = "Vérification de signature"
-            base["params"] = {"files": files or [self._file_entry(Catalog.file_info(self.catalog, next((self.data_dir / "sign").glob("*.pdf"))))]}
+            base["params"] = {
+                "files": files
+                or [self._file_entry(Catalog.file_info(self.catalog, next((self.data_dir / "sign").glob("*.pdf"))))]
+            }
         elif kind == "keygen":
             base["label"] = "Création d'un bi-clé de chiffrement"
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            base["params"] = {"name": f"Démo Acheteur {stamp}", "upload_url": f"{self.url}/uploads/bicle/certificat.cer"}
+            base["params"] = {
+                "name": f"Démo Acheteur {stamp}",
+                "upload_url": f"{self.url}/uploads/bicle/certificat.cer",
+            }
         elif kind == "prepare":
             base["label"] = "Préparer mon dépôt"
             base["params"] = {"deposit_rules": upload_test.rules(self.url)}
@@ -423,7 +442,11 @@ class _Handler(BaseHTTPRequestHandler):
         data = path.read_bytes()
         if name.endswith(".html"):
             data = data.replace(b"{{PLATFORM_URL}}", self.demo.url.encode())
-        types = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+        types = {
+            ".html": "text/html; charset=utf-8",
+            ".js": "text/javascript; charset=utf-8",
+            ".css": "text/css; charset=utf-8",
+        }
         self.send_response(200)
         self.send_header("Content-Type", types.get(path.suffix, "application/octet-stream"))
         self.send_header("Content-Length", str(len(data)))
@@ -457,12 +480,15 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             self._static("index.html")
         elif path.startswith("/static/"):
-            self._static(path[len("/static/"):])
+            self._static(path[len("/static/") :])
         elif path == "/js/assistant-client.js":
             self._client_js()
         elif path == "/api/consultations":
             assert self.demo.catalog is not None
-            self._json(200, [{"id": c["id"], "label": c["label"], "plis": len(c["plis"])} for c in self.demo.catalog.consultations])
+            self._json(
+                200,
+                [{"id": c["id"], "label": c["label"], "plis": len(c["plis"])} for c in self.demo.catalog.consultations],
+            )
         elif path.startswith("/api/descriptors/"):
             try:
                 self._json(200, self.demo.descriptor(path.rsplit("/", 1)[1], query))
@@ -474,9 +500,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, upload_test.rules(self.demo.url, self.headers.get("Host")))
         elif path == "/api/info":
             assert self.demo.material is not None
-            self._json(200, {"name": PLATFORM_NAME, "url": self.demo.url, "bicle_certificate": self.demo.material.bicle_cert.read_text()})
+            self._json(
+                200,
+                {
+                    "name": PLATFORM_NAME,
+                    "url": self.demo.url,
+                    "bicle_certificate": self.demo.material.bicle_cert.read_text(),
+                },
+            )
         elif path.startswith("/files/"):
-            self._serve_file(path[len("/files/"):])
+            self._serve_file(path[len("/files/") :])
         elif path.startswith(tuf_repository.PREFIX):
             tuf_repository.serve(self, self.demo.data_dir, path)
         else:
@@ -604,7 +637,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.demo.token_valid(self.headers.get("Authorization")):
             self._json(401, {"error": "jeton invalide"})
             return
-        rel = unquote(path[len("/uploads/"):])
+        rel = unquote(path[len("/uploads/") :])
         target = (self.demo.data_dir / "uploads" / rel).resolve()
         root = (self.demo.data_dir / "uploads").resolve()
         if root not in target.parents:

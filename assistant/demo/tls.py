@@ -62,7 +62,9 @@ def make_tls(now: dt.datetime | None = None) -> DemoTls:
 
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
     chain_pem = leaf_cert.public_bytes(serialization.Encoding.PEM) + ca_pem
-    key_pem = leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     folder = Path(tempfile.mkdtemp(prefix="amp-demo-tls-"))  # mode 0700

@@ -35,7 +35,9 @@ def serve(handler: Any, data_dir: Path, path: str) -> None:
         return
     size = candidate.stat().st_size
     handler.send_response(HTTPStatus.OK)
-    handler.send_header("Content-Type", "application/json" if candidate.suffix == ".json" else "application/octet-stream")
+    handler.send_header(
+        "Content-Type", "application/json" if candidate.suffix == ".json" else "application/octet-stream"
+    )
     handler.send_header("Content-Length", str(size))
     handler.send_header("Cache-Control", "no-store")
     handler.end_headers()

@@ -135,9 +135,10 @@ def check_runtime() -> list[CheckResult]:
         openssl = ssl.OPENSSL_VERSION
     except ImportError:  # pragma: no cover - Python without ssl
         openssl = "absent"
-    details = tuple([f"Python {sys.version.split()[0]} ({sys.executable})", f"{openssl}"] + [
-        f"{name} {version or 'absent'}" for name, version in libs.items()
-    ])
+    details = tuple(
+        [f"Python {sys.version.split()[0]} ({sys.executable})", f"{openssl}"]
+        + [f"{name} {version or 'absent'}" for name, version in libs.items()]
+    )
     value = f"Python {python}, Qt {qt}" if qt else f"Python {python}"
     missing = [name for name, version in libs.items() if version is None and name != "python-pkcs11"]
     if missing:
@@ -332,7 +333,8 @@ def _pkcs12_result(settings: Settings) -> CheckResult:
             Status.WARNING,
             f"{len(missing)} fichier(s) introuvable(s)",
             "Un fichier de certificat enregistré dans l'assistant n'existe plus : "
-            + ", ".join(p.name for p in missing) + ".",
+            + ", ".join(p.name for p in missing)
+            + ".",
             "Ajoutez à nouveau le fichier depuis la page « Mes certificats », ou retirez-le.",
             details,
         )

@@ -177,8 +177,9 @@ def policy_texts(origin: str) -> dict[str, str]:
     }
 
 
-def check_local_network(platform_url: str | None, *, browsers: list[tuple[str, str, str]] | None = None,
-                        root: Path = Path("/")) -> list[CheckResult]:
+def check_local_network(
+    platform_url: str | None, *, browsers: list[tuple[str, str, str]] | None = None, root: Path = Path("/")
+) -> list[CheckResult]:
     origin = platform_url.rstrip("/") if platform_url else PLACEHOLDER
     found = find_browsers() if browsers is None else browsers
     lines: list[str] = []
@@ -189,7 +190,9 @@ def check_local_network(platform_url: str | None, *, browsers: list[tuple[str, s
         if family is None:
             continue
         if major is not None and major < family.since:
-            lines.append(f"{name} {version} : pas de contrôle d'accès au réseau local (avant la version {family.since})")
+            lines.append(
+                f"{name} {version} : pas de contrôle d'accès au réseau local (avant la version {family.since})"
+            )
             continue
         if platform_url and policy_in_place(family, origin, root=root):
             lines.append(f"{name} {version} : autorisé pour {origin} par la stratégie de l'entreprise")
@@ -201,13 +204,26 @@ def check_local_network(platform_url: str | None, *, browsers: list[tuple[str, s
         missing.append(name)
     if not lines:
         return [
-            CheckResult("local_network", LABEL, Status.SKIPPED, "Aucun navigateur concerné",
-                        "Aucun navigateur Chrome, Chromium, Edge ou Firefox trouvé.")
+            CheckResult(
+                "local_network",
+                LABEL,
+                Status.SKIPPED,
+                "Aucun navigateur concerné",
+                "Aucun navigateur Chrome, Chromium, Edge ou Firefox trouvé.",
+            )
         ]
     policies = tuple(f"{where} :\n{text}" for where, text in policy_texts(origin).items())
     if not missing:
-        return [CheckResult("local_network", LABEL, Status.OK, "Accès autorisé", "La page de la plateforme peut joindre "
-                            "l'assistant sans question du navigateur.", details=tuple(lines))]
+        return [
+            CheckResult(
+                "local_network",
+                LABEL,
+                Status.OK,
+                "Accès autorisé",
+                "La page de la plateforme peut joindre l'assistant sans question du navigateur.",
+                details=tuple(lines),
+            )
+        ]
     return [
         CheckResult(
             "local_network",

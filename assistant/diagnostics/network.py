@@ -42,6 +42,7 @@ LABEL_TLS = "Certificat du serveur (HTTPS)"
 LABEL_HTTP = "Communication avec le serveur distant"
 LABEL_CLOCK = "Horloge du poste"
 
+
 @dataclass(frozen=True)
 class _Target:
     url: str
@@ -102,7 +103,9 @@ def _proxy_for(target: _Target) -> _Proxy | None:
     return _Proxy(f"{parts.scheme}://{parts.hostname}:{port}", parts.hostname, port)
 
 
-def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT, extra_ca_files: Sequence[str] = ()) -> list[CheckResult]:
+def check_platform(
+    url: str, *, timeout: float = DEFAULT_TIMEOUT, extra_ca_files: Sequence[str] = ()
+) -> list[CheckResult]:
     """Proxy, DNS, TCP, TLS, HTTP and clock checks for the platform at `url`.
 
     `extra_ca_files` are the certificate authorities the user added for platforms (settings
@@ -149,7 +152,11 @@ def check_platform(url: str, *, timeout: float = DEFAULT_TIMEOUT, extra_ca_files
                 f"Une autorité de certification ajoutée dans les réglages (platform_ca_files) ne peut pas être lue : {exc.path} ({exc.reason}).",
                 "Corrigez ou retirez ce fichier dans les réglages de l'assistant, puis relancez le test.",
             )
-            return [*results, unusable, *_skip_rest(target, "L'autorité de certification des réglages est inutilisable.")[1:]]
+            return [
+                *results,
+                unusable,
+                *_skip_rest(target, "L'autorité de certification des réglages est inutilisable.")[1:],
+            ]
         tls = _check_tls(target, proxy, timeout, context)
         results.append(tls)
         verified = tls.status is not Status.ERROR

@@ -73,8 +73,7 @@ def not_checked(check_id: str, label: str, why: str, remedy: str = "", details: 
 
 SUMMARY_OK = "La configuration de votre poste utilisateur respecte les prérequis techniques de la plateforme."
 SUMMARY_WARNING = (
-    "La configuration de votre poste utilisateur respecte les prérequis techniques, "
-    "avec des points à surveiller."
+    "La configuration de votre poste utilisateur respecte les prérequis techniques, avec des points à surveiller."
 )
 SUMMARY_ERROR = "La configuration de votre poste utilisateur ne respecte pas tous les prérequis techniques."
 

@@ -26,7 +26,13 @@ def _steps(settings: Settings, platform_url: str | None) -> list[Step]:
         ("local_network", local_network.LABEL, lambda: local_network.check_local_network(platform_url)),
     ]
     if platform_url:
-        steps.append(("net_http", network.LABEL_HTTP, lambda: network.check_platform(platform_url, extra_ca_files=settings.platform_ca_files)))
+        steps.append(
+            (
+                "net_http",
+                network.LABEL_HTTP,
+                lambda: network.check_platform(platform_url, extra_ca_files=settings.platform_ca_files),
+            )
+        )
     else:
         steps.append(("net_http", network.LABEL_HTTP, _no_platform))
     return steps
@@ -58,7 +64,11 @@ def run_diagnostics(
     for index, (check_id, label, func) in enumerate(steps, start=1):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        progress(ProgressUpdate(step=index - 1, steps=len(steps), phase=Phase.CHECK, item=index, items=len(steps), subject=label))
+        progress(
+            ProgressUpdate(
+                step=index - 1, steps=len(steps), phase=Phase.CHECK, item=index, items=len(steps), subject=label
+            )
+        )
         report.checks.extend(checks.guarded(check_id, label, func))
     progress(ProgressUpdate(step=len(steps), steps=len(steps), phase=Phase.CHECKS_DONE))
     report.duration_s = time.perf_counter() - started

@@ -91,8 +91,15 @@ def choose_new_password(pin_callback: PinCallback, label: str) -> str:
     both match), a password the rule refuses asked again with the reason rather than failing the job."""
     reason = "Choisissez le mot de passe qui protégera ce bi-clé."
     for attempt in range(NEW_PASSWORD_ATTEMPTS):
-        request = PinRequest(label, kind="password", new_secret=True, rule=PASSWORD_RULE[0], rule_en=PASSWORD_RULE[1],
-                             retry=attempt > 0, reason=reason)  # fmt: skip
+        request = PinRequest(
+            label,
+            kind="password",
+            new_secret=True,
+            rule=PASSWORD_RULE[0],
+            rule_en=PASSWORD_RULE[1],
+            retry=attempt > 0,
+            reason=reason,
+        )
         password = pin_callback(request)
         if password is None:
             raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
@@ -111,9 +118,7 @@ def choose_new_password(pin_callback: PinCallback, label: str) -> str:
 
 def check_backup_password(password: str) -> None:
     """A password that protects every bid of the consultation: long, or long and varied."""
-    classes = sum(
-        bool(re.search(pattern, password)) for pattern in (r"[a-zà-ÿ]", r"[A-ZÀ-Þ]", r"[0-9]", r"[^\w]|_")
-    )
+    classes = sum(bool(re.search(pattern, password)) for pattern in (r"[a-zà-ÿ]", r"[A-ZÀ-Þ]", r"[0-9]", r"[^\w]|_"))
     if len(password) < MIN_PASSWORD_LENGTH or (len(password) < 20 and classes < 3):
         raise BicleError(
             f"Mot de passe trop faible : au moins {MIN_PASSWORD_LENGTH} caractères mêlant minuscules, majuscules, "
@@ -128,8 +133,9 @@ def check_backup_password(password: str) -> None:
 # Certificate, signed by whatever holds the key
 
 
-def build_certificate(public_key: rsa.RSAPublicKey, cn: str, validity_days: int, sign: Any,
-                      *, now: dt.datetime | None = None) -> x509.Certificate:  # fmt: skip
+def build_certificate(
+    public_key: rsa.RSAPublicKey, cn: str, validity_days: int, sign: Any, *, now: dt.datetime | None = None
+) -> x509.Certificate:
     """Self-signed X.509 v3: keyEncipherment + dataEncipherment, not a CA, SHA-256 with RSA.
 
     `sign(tbs_der) -> signature` runs in the store (C_Sign on a token); only the to-be-signed bytes
@@ -146,26 +152,34 @@ def build_certificate(public_key: rsa.RSAPublicKey, cn: str, validity_days: int,
         kind = "utc_time" if moment.year < 2050 else "general_time"
         return asn1_x509.Time(name=kind, value=moment)
 
-    tbs = asn1_x509.TbsCertificate({
-        "version": "v3",
-        "serial_number": serial,
-        "signature": {"algorithm": "sha256_rsa"},
-        "issuer": name,
-        "validity": {"not_before": when(now - dt.timedelta(minutes=5)),
-                     "not_after": when(now + dt.timedelta(days=validity_days))},
-        "subject": name,
-        "subject_public_key_info": spki,
-        "extensions": [
-            {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": False}},
-            {"extn_id": "key_usage", "critical": True, "extn_value": {"key_encipherment", "data_encipherment"}},
-            {"extn_id": "key_identifier", "critical": False, "extn_value": ski},
-        ],
-    })  # fmt: skip
+    tbs = asn1_x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": serial,
+            "signature": {"algorithm": "sha256_rsa"},
+            "issuer": name,
+            "validity": {
+                "not_before": when(now - dt.timedelta(minutes=5)),
+                "not_after": when(now + dt.timedelta(days=validity_days)),
+            },
+            "subject": name,
+            "subject_public_key_info": spki,
+            "extensions": [
+                {"extn_id": "basic_constraints", "critical": True, "extn_value": {"ca": False}},
+                {"extn_id": "key_usage", "critical": True, "extn_value": {"key_encipherment", "data_encipherment"}},
+                {"extn_id": "key_identifier", "critical": False, "extn_value": ski},
+            ],
+        }
+    )
     tbs_der = tbs.dump()
     signature = sign(tbs_der)
-    cert_der = asn1_x509.Certificate({
-        "tbs_certificate": tbs, "signature_algorithm": {"algorithm": "sha256_rsa"}, "signature_value": signature,
-    }).dump()  # fmt: skip
+    cert_der = asn1_x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": {"algorithm": "sha256_rsa"},
+            "signature_value": signature,
+        }
+    ).dump()
     cert = x509.load_der_x509_certificate(cert_der)
     try:
         cert.verify_directly_issued_by(cert)
@@ -190,8 +204,15 @@ def encryption_usable(cert: x509.Certificate) -> tuple[bool, str, str]:
         return True, "", ""
     if ku.key_encipherment:
         return True, "", ""
-    allowed = [n for n, v in (("signature numérique", ku.digital_signature), ("non-répudiation", ku.content_commitment),
-                              ("signature de certificats", ku.key_cert_sign)) if v]  # fmt: skip
+    allowed = [
+        n
+        for n, v in (
+            ("signature numérique", ku.digital_signature),
+            ("non-répudiation", ku.content_commitment),
+            ("signature de certificats", ku.key_cert_sign),
+        )
+        if v
+    ]
     return (
         False,
         "son usage de clé n'autorise pas le chiffrement de clés (keyEncipherment absent"
@@ -208,16 +229,19 @@ def self_test(credential: Credential) -> None:
     probe = _random.token_bytes(32)
     oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
     try:
-        back = credential.decrypt(public.encrypt(probe, oaep),
-                                  DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256))  # fmt: skip
+        back = credential.decrypt(
+            public.encrypt(probe, oaep), DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256)
+        )
     except KeyStoreError as exc:
         if exc.code in (KeyStoreCode.PIN_CANCELLED, KeyStoreCode.PIN_INCORRECT, KeyStoreCode.PIN_LOCKED):
             raise
-        back = credential.decrypt(public.encrypt(probe, padding.PKCS1v15()),
-                                  DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15))  # fmt: skip
+        back = credential.decrypt(
+            public.encrypt(probe, padding.PKCS1v15()), DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15)
+        )
     if back != probe:
         raise BicleError(
-            "Le test de déchiffrement avec le nouveau bi-clé a échoué.", "The decryption test of the new key pair failed."
+            "Le test de déchiffrement avec le nouveau bi-clé a échoué.",
+            "The decryption test of the new key pair failed.",
         )
 
 
@@ -270,7 +294,9 @@ def write_certificate_pem(cert: x509.Certificate, path: Path, *, overwrite: bool
         write_private_file(path, cert.public_bytes(serialization.Encoding.PEM), overwrite=overwrite)
         os.chmod(path, 0o644)  # a public certificate: meant to be sent to the platform
     except OSError as exc:
-        raise OutputError(f"Impossible d'écrire {path} : {exc.strerror}", f"Cannot write {path}: {exc.strerror}") from exc
+        raise OutputError(
+            f"Impossible d'écrire {path} : {exc.strerror}", f"Cannot write {path}: {exc.strerror}"
+        ) from exc
 
 
 def _check_free(path: Path | None) -> None:
@@ -294,8 +320,9 @@ def _check_size(key_size: int) -> None:
         )
 
 
-def open_target_store(store_spec: str, pin_callback: PinCallback, *, settings: Settings | None = None,
-                      allow_module_path: bool = True) -> Pkcs11Store | None:  # fmt: skip
+def open_target_store(
+    store_spec: str, pin_callback: PinCallback, *, settings: Settings | None = None, allow_module_path: bool = True
+) -> Pkcs11Store | None:
     """The PKCS#11 store STORE names (a token URI, `nss`, `nss:DIR`), or None for `vault`."""
     spec = store_spec.strip()
     lowered = spec.lower()
@@ -314,8 +341,9 @@ def open_target_store(store_spec: str, pin_callback: PinCallback, *, settings: S
     )
 
 
-def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
-                allow_module_path: bool) -> Pkcs11Store:  # fmt: skip
+def _open_token(
+    spec: str, pin_callback: PinCallback, settings: Settings | None, allow_module_path: bool
+) -> Pkcs11Store:
     from assistant.keystores.pkcs11.modules import discover_modules, is_discovered
     from assistant.keystores.pkcs11.tokens import matching_token_stores
     from assistant.keystores.pkcs11.uri import Pkcs11Uri
@@ -326,9 +354,10 @@ def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
     if uri.module_path:
         if not allow_module_path and not is_discovered(uri.module_path, settings.pkcs11_modules):
             raise KeyStoreError(
-                "Un traitement ne peut pas désigner un module PKCS#11.", "A job cannot name a PKCS#11 module.",
+                "Un traitement ne peut pas désigner un module PKCS#11.",
+                "A job cannot name a PKCS#11 module.",
                 code=Code.MODULE_REFUSED,
-            )  # fmt: skip
+            )
         modules = [uri.module_path]
     else:
         modules = [m.path for m in discover_modules(settings.pkcs11_modules, autodiscover=settings.pkcs11_autodiscover)]
@@ -339,16 +368,20 @@ def _open_token(spec: str, pin_callback: PinCallback, settings: Settings | None,
         if not found:
             raise KeyStoreError(
                 f"Aucune carte ne correspond à {uri.without_module()} : est-elle branchée ?",
-                f"No token matches {uri.without_module()}: is it plugged in?", code=Code.TOKEN_ABSENT,
-            )  # fmt: skip
+                f"No token matches {uri.without_module()}: is it plugged in?",
+                code=Code.TOKEN_ABSENT,
+            )
         raise KeyStoreError(
             "Plusieurs cartes correspondent : précisez « token= » ou « serial= » dans l'adresse.",
-            "Several tokens match: add 'token=' or 'serial=' to the URI.", code=EnvelopeCode.TOKEN_AMBIGUOUS,
-        )  # fmt: skip
+            "Several tokens match: add 'token=' or 'serial=' to the URI.",
+            code=EnvelopeCode.TOKEN_AMBIGUOUS,
+        )
     return found[0]
 
 
-def _generate_on_token(store: Pkcs11Store, cn: str, key_size: int, validity_days: int) -> tuple[x509.Certificate, dict[str, bool]]:
+def _generate_on_token(
+    store: Pkcs11Store, cn: str, key_size: int, validity_days: int
+) -> tuple[x509.Certificate, dict[str, bool]]:
     """Key pair and certificate on the token, through a read-write session of our own: all of it,
     or nothing left behind."""
     from pkcs11 import Attribute, KeyType, Mechanism
@@ -361,13 +394,29 @@ def _generate_on_token(store: Pkcs11Store, cn: str, key_size: int, validity_days
         with creating_objects(store) as (session, created):
             temp_id = _random.token_bytes(20)
             public, private = session.generate_keypair(
-                KeyType.RSA, key_size, id=temp_id, label=cn, store=True,
-                public_template={Attribute.TOKEN: True, Attribute.PRIVATE: False, Attribute.ENCRYPT: True,
-                                 Attribute.VERIFY: True, Attribute.WRAP: False},
-                private_template={Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
-                                  Attribute.EXTRACTABLE: nss, Attribute.DECRYPT: True, Attribute.SIGN: True,
-                                  Attribute.UNWRAP: False, Attribute.DERIVE: False},
-            )  # fmt: skip
+                KeyType.RSA,
+                key_size,
+                id=temp_id,
+                label=cn,
+                store=True,
+                public_template={
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: False,
+                    Attribute.ENCRYPT: True,
+                    Attribute.VERIFY: True,
+                    Attribute.WRAP: False,
+                },
+                private_template={
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: True,
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: nss,
+                    Attribute.DECRYPT: True,
+                    Attribute.SIGN: True,
+                    Attribute.UNWRAP: False,
+                    Attribute.DERIVE: False,
+                },
+            )
             created += [private, public]
             modulus = bytes(public[Attribute.MODULUS])
             exponent = int.from_bytes(bytes(public[Attribute.PUBLIC_EXPONENT]), "big")
@@ -391,10 +440,15 @@ def _generate_on_token(store: Pkcs11Store, cn: str, key_size: int, validity_days
             cert = build_certificate(public_key, cn, validity_days, sign)
             created.append(session.create_object(certificate_template(cert, cn, object_id)))
             attributes = {}
-            for name, attr in (("sensitive", Attribute.SENSITIVE), ("extractable", Attribute.EXTRACTABLE),
-                               ("always_sensitive", Attribute.ALWAYS_SENSITIVE),
-                               ("never_extractable", Attribute.NEVER_EXTRACTABLE), ("token", Attribute.TOKEN),
-                               ("private", Attribute.PRIVATE), ("decrypt", Attribute.DECRYPT)):  # fmt: skip
+            for name, attr in (
+                ("sensitive", Attribute.SENSITIVE),
+                ("extractable", Attribute.EXTRACTABLE),
+                ("always_sensitive", Attribute.ALWAYS_SENSITIVE),
+                ("never_extractable", Attribute.NEVER_EXTRACTABLE),
+                ("token", Attribute.TOKEN),
+                ("private", Attribute.PRIVATE),
+                ("decrypt", Attribute.DECRYPT),
+            ):
                 try:
                     attributes[name] = bool(private[attr])
                 except Exception:  # noqa: S112 - an attribute the token does not report
@@ -477,8 +531,9 @@ def create_bicle(
         check_backup_password(backup.password)
     store = open_target_store(store_spec, pin_callback, settings=settings, allow_module_path=allow_module_path)
     if store is None:
-        result = _create_in_vault(name, cn, key_size, validity_days, pin_callback, vault_password,
-                                  remember_vault_password, backup)  # fmt: skip
+        result = _create_in_vault(
+            name, cn, key_size, validity_days, pin_callback, vault_password, remember_vault_password, backup
+        )
     else:
         if backup is not None:
             store.close()
@@ -496,7 +551,7 @@ def create_bicle(
             if store.kind is StoreKind.NSS:
                 directory = store.ref.uri.removeprefix("nss:")
                 result.warnings_fr.append(
-                    LOSS_WARNING_FR + f" Sauvegarde : pk12util -o sauvegarde-bicle.p12 -n \"{cn}\" -d sql:{directory}"
+                    LOSS_WARNING_FR + f' Sauvegarde : pk12util -o sauvegarde-bicle.p12 -n "{cn}" -d sql:{directory}'
                 )
                 result.warnings_en.append(LOSS_WARNING_EN)
             else:
@@ -529,8 +584,16 @@ def check_vault_name_free(name: str) -> None:
         )
 
 
-def _create_in_vault(name: str, cn: str, key_size: int, validity_days: int, pin_callback: PinCallback,
-                     vault_password: str | None, remember: bool, backup: BackupRequest | None) -> BicleResult:  # fmt: skip
+def _create_in_vault(
+    name: str,
+    cn: str,
+    key_size: int,
+    validity_days: int,
+    pin_callback: PinCallback,
+    vault_password: str | None,
+    remember: bool,
+    backup: BackupRequest | None,
+) -> BicleResult:
     from assistant.keystores.vault import VaultStore, encrypt_p12, save_to_vault, vault_label, write_private_file
 
     check_vault_name_free(name)
@@ -581,8 +644,9 @@ def bicle_from_credential(credential: Credential, *, cert_out: Path | None = Non
     _check_free(cert_out)
     if test:
         self_test(credential)
-    result = BicleResult(credential.certificate, credential.store.kind, credential.store.label,
-                         _location(credential), reused=True)  # fmt: skip
+    result = BicleResult(
+        credential.certificate, credential.store.kind, credential.store.label, _location(credential), reused=True
+    )
     if cert_out is not None:
         write_certificate_pem(credential.certificate, cert_out)
         result.cert_out = cert_out

@@ -157,8 +157,12 @@ def _key_transport_mechanism(alg: cms.KeyEncryptionAlgorithm) -> tuple[Decryptio
         return DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15), "RSA PKCS#1 v1.5"
     if name == "rsaes_oaep":
         params = alg["parameters"]
-        hashes_ok = {"sha1": HashAlgorithm.SHA1, "sha256": HashAlgorithm.SHA256,
-                     "sha384": HashAlgorithm.SHA384, "sha512": HashAlgorithm.SHA512}  # fmt: skip
+        hashes_ok = {
+            "sha1": HashAlgorithm.SHA1,
+            "sha256": HashAlgorithm.SHA256,
+            "sha384": HashAlgorithm.SHA384,
+            "sha512": HashAlgorithm.SHA512,
+        }
         hash_name = params["hash_algorithm"]["algorithm"].native
         mgf = params["mask_gen_algorithm"]
         if mgf["algorithm"].native != "mgf1":
@@ -560,8 +564,9 @@ class CbcSink:
 
 
 class GcmSink:
-    def __init__(self, enc: ContentEncryption, key: bytes, out: BinaryIO, aad: bytes | None,
-                 max_in: int = CHUNK) -> None:  # fmt: skip
+    def __init__(
+        self, enc: ContentEncryption, key: bytes, out: BinaryIO, aad: bytes | None, max_in: int = CHUNK
+    ) -> None:
         self._dec = Cipher(algorithms.AES(key), modes.GCM(enc.iv, min_tag_length=enc.tag_length)).decryptor()
         if aad:
             self._dec.authenticate_additional_data(aad)
@@ -600,14 +605,22 @@ class _Recipient:
 
 
 _SHORT_NAMES = {
-    "common_name": "CN", "organization_name": "O", "organizational_unit_name": "OU", "country_name": "C",
-    "locality_name": "L", "state_or_province_name": "ST", "serial_number": "serialNumber",
-    "organization_identifier": "organizationIdentifier", "email_address": "E", "given_name": "G", "surname": "SN",
-}  # fmt: skip
+    "common_name": "CN",
+    "organization_name": "O",
+    "organizational_unit_name": "OU",
+    "country_name": "C",
+    "locality_name": "L",
+    "state_or_province_name": "ST",
+    "serial_number": "serialNumber",
+    "organization_identifier": "organizationIdentifier",
+    "email_address": "E",
+    "given_name": "G",
+    "surname": "SN",
+}
 
 
 def name_text(name: asn1_x509.Name) -> str:
-    """"CN=…, O=…, C=FR", most specific first, as certificate viewers show it."""
+    """ "CN=…, O=…, C=FR", most specific first, as certificate viewers show it."""
     parts: list[str] = []
     for rdn in reversed(list(name.chosen)):
         for attr in rdn:
@@ -744,8 +757,9 @@ class _Walker:
             self._last_report = pos
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
-            self.progress(ProgressUpdate(bytes_done=min(pos, self.total) if self.total else pos,
-                                         bytes_total=self.total))  # fmt: skip
+            self.progress(
+                ProgressUpdate(bytes_done=min(pos, self.total) if self.total else pos, bytes_total=self.total)
+            )
 
     def end(self, header: Header, start: int) -> None:
         """Close a constructed element: EOC for indefinite, exact length for definite."""
@@ -822,9 +836,17 @@ def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None
     flush()
 
 
-def _walk(reader: BerReader, form: str, credentials: Sequence[Credential], out: BinaryIO, total: int,
-          progress: ProgressCallback, cancel: CancelToken | None, aad: bytes | None,
-          known_key: UnwrappedKey | None) -> StreamResult:  # fmt: skip
+def _walk(
+    reader: BerReader,
+    form: str,
+    credentials: Sequence[Credential],
+    out: BinaryIO,
+    total: int,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+    aad: bytes | None,
+    known_key: UnwrappedKey | None,
+) -> StreamResult:
     w = _Walker(reader, total, progress, cancel)
     r = reader
     first = r.read_header()
@@ -933,9 +955,15 @@ def _walk(reader: BerReader, form: str, credentials: Sequence[Credential], out: 
     )
 
 
-def decrypt_stream(source: BinaryIO, credentials: Sequence[Credential], out: BinaryIO, *, total_size: int = 0,
-                   progress: ProgressCallback = ignore_progress,
-                   cancel: CancelToken | None = None) -> StreamResult:  # fmt: skip
+def decrypt_stream(
+    source: BinaryIO,
+    credentials: Sequence[Credential],
+    out: BinaryIO,
+    *,
+    total_size: int = 0,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> StreamResult:
     """Decrypt the envelope read from `source` into `out`.
 
     `out` must be a fresh writable file: on any exception its content is meaningless and the
@@ -949,8 +977,14 @@ def decrypt_stream(source: BinaryIO, credentials: Sequence[Credential], out: Bin
         raise _corrupt("élément illisible", "unreadable element") from exc
 
 
-def _decrypt_stream(source: BinaryIO, credentials: Sequence[Credential], out: BinaryIO, total_size: int,
-                    progress: ProgressCallback, cancel: CancelToken | None) -> StreamResult:  # fmt: skip
+def _decrypt_stream(
+    source: BinaryIO,
+    credentials: Sequence[Credential],
+    out: BinaryIO,
+    total_size: int,
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> StreamResult:
     start = source.tell() if source.seekable() else 0
     src, form = open_source(cast(RawReader, source))
     try:

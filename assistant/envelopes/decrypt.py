@@ -179,8 +179,14 @@ def decrypt_to_path(
         with out:
             syncer = _BackgroundSync(out)
             try:
-                result = decrypt_stream(stream, credentials, syncer,  # type: ignore[arg-type]
-                                        total_size=total_size, progress=progress, cancel=cancel)  # fmt: skip
+                result = decrypt_stream(
+                    stream,
+                    credentials,
+                    syncer,  # type: ignore[arg-type]
+                    total_size=total_size,
+                    progress=progress,
+                    cancel=cancel,
+                )
             except BaseException:
                 syncer.abandon()
                 raise
@@ -243,6 +249,13 @@ def decrypt_envelope(
     with stream:
         total = os.fstat(stream.fileno()).st_size
         return decrypt_to_path(
-            stream, credentials, out_path, source=source, total_size=total, overwrite=overwrite,
-            verify_zip=verify_zip, progress=progress, cancel=cancel,
-        )  # fmt: skip
+            stream,
+            credentials,
+            out_path,
+            source=source,
+            total_size=total,
+            overwrite=overwrite,
+            verify_zip=verify_zip,
+            progress=progress,
+            cancel=cancel,
+        )

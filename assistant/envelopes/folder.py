@@ -192,7 +192,9 @@ def decrypt_paths(
         if cancel is not None:
             cancel.raise_if_cancelled()
         element = str(envelope.relative_to(root)) if envelope.is_relative_to(root) else envelope.name
-        stage = ProgressUpdate(step=index, steps=count, phase=Phase.DECRYPT_ENVELOPE, item=index, items=count, element=element)
+        stage = ProgressUpdate(
+            step=index, steps=count, phase=Phase.DECRYPT_ENVELOPE, item=index, items=count, element=element
+        )
 
         def relay(update: ProgressUpdate, stage: ProgressUpdate = stage) -> None:
             progress(replace(stage, bytes_done=update.bytes_done, bytes_total=update.bytes_total))
@@ -200,7 +202,9 @@ def decrypt_paths(
         progress(stage)
         target_dir = _relative_out_dir(envelope, root, out_dir)
         outcomes.append(
-            decrypt_one(envelope, credentials, target_dir, extract=extract, limits=limits, progress=relay, cancel=cancel)
+            decrypt_one(
+                envelope, credentials, target_dir, extract=extract, limits=limits, progress=relay, cancel=cancel
+            )
         )
     progress(ProgressUpdate(step=count, steps=count, phase=Phase.DECRYPTED))
     return outcomes
@@ -219,5 +223,6 @@ def decrypt_folder(
     """Offline decryption of a folder downloaded earlier: every envelope under it."""
     if not folder.is_dir():
         raise InputFileError(f"{folder} n'est pas un dossier.", f"{folder} is not a folder.")
-    return decrypt_paths([folder], credentials, out_dir, extract=extract, limits=limits, progress=progress,
-                         cancel=cancel)  # fmt: skip
+    return decrypt_paths(
+        [folder], credentials, out_dir, extract=extract, limits=limits, progress=progress, cancel=cancel
+    )

@@ -143,7 +143,9 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
                 f"Archive refused: its content exceeds {format_size(limits.max_total, 'en')} once extracted.",
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise _unsafe(name, "a un taux de compression anormal (bombe ZIP)", "has an abnormal compression ratio (zip bomb)")
+            raise _unsafe(
+                name, "a un taux de compression anormal (bombe ZIP)", "has an abnormal compression ratio (zip bomb)"
+            )
         plan.append((info, rel))
     clash = dirs & set(seen)
     if clash:
@@ -169,7 +171,9 @@ def safe_extract_zip(
     limits = limits or ZipLimits()
     target_dir = Path(target_dir)
     if target_dir.exists():
-        raise OutputError(f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS)
+        raise OutputError(
+            f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS
+        )
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
@@ -195,9 +199,18 @@ def safe_extract_zip(
                 assert rel is not None
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                progress(ProgressUpdate(step=index, steps=len(files), bytes_done=done, bytes_total=total_declared,
-                                        phase=Phase.EXTRACT_FILE, item=index, items=len(files),
-                                        element=rel.name))  # fmt: skip
+                progress(
+                    ProgressUpdate(
+                        step=index,
+                        steps=len(files),
+                        bytes_done=done,
+                        bytes_total=total_declared,
+                        phase=Phase.EXTRACT_FILE,
+                        item=index,
+                        items=len(files),
+                        element=rel.name,
+                    )
+                )
                 dest = tmp.joinpath(*rel.parts)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 done += _extract_member(archive, info, dest, limits, done)
@@ -222,8 +235,9 @@ def safe_extract_zip(
     return written
 
 
-def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, limits: ZipLimits,
-                    done_before: int) -> int:  # fmt: skip
+def _extract_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, limits: ZipLimits, done_before: int
+) -> int:
     name = member_name(info)
     size = 0
     try:
@@ -238,7 +252,8 @@ def _extract_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path,
                 out.write(chunk)
     except zipfile.BadZipFile as exc:
         raise CorruptArchiveError(
-            f"L'élément « {name} » de l'archive est endommagé ({exc}).", f"Entry '{name}' of the archive is damaged ({exc})."
+            f"L'élément « {name} » de l'archive est endommagé ({exc}).",
+            f"Entry '{name}' of the archive is damaged ({exc}).",
         ) from exc
     except (zlib.error, EOFError) as exc:
         raise CorruptArchiveError(

@@ -81,7 +81,12 @@ class _ProgressMerger:
         if update.steps:
             progress.step, progress.steps = update.step, update.steps
         if update.phase:
-            progress.phase, progress.item, progress.items, progress.subject = update.phase, update.item, update.items, update.subject
+            progress.phase, progress.item, progress.items, progress.subject = (
+                update.phase,
+                update.item,
+                update.items,
+                update.subject,
+            )
         if update.element or update.position:
             progress.element, progress.position = update.element, update.position
         if update.bytes_total:
@@ -94,7 +99,9 @@ class _ProgressMerger:
             while len(self.samples) > 2 and now - self.samples[0][0] > SPEED_WINDOW:
                 self.samples.popleft()
             first_t, first_b = self.samples[0]
-            progress.speed_bps = (update.bytes_done - first_b) / (now - first_t) if now - first_t > 0.05 else progress.speed_bps
+            progress.speed_bps = (
+                (update.bytes_done - first_b) / (now - first_t) if now - first_t > 0.05 else progress.speed_bps
+            )
         new_fraction = fraction if fraction is not None else update.fraction
         if new_fraction is not None:
             progress.fraction = max(0.0, min(1.0, new_fraction))
@@ -152,11 +159,19 @@ class JobContext:
 
     def url_policy(self, origin: str | None = None) -> UrlPolicy:
         """The URL rule of this job's descriptor (what a redirect may lead to)."""
-        return UrlPolicy.for_origin(origin or self._job.origin, self._engine.settings, loopback_http=self._engine.loopback_http)
+        return UrlPolicy.for_origin(
+            origin or self._job.origin, self._engine.settings, loopback_http=self._engine.loopback_http
+        )
 
     def parse_nested(self, descriptor: Mapping[str, Any], origin: str) -> ParsedDescriptor:
         """Validate a descriptor fetched from `descriptor_url` under the same rules."""
-        return parse_descriptor(descriptor, origin, self._engine.settings, expected_type=self._job.type, loopback_http=self._engine.loopback_http)
+        return parse_descriptor(
+            descriptor,
+            origin,
+            self._engine.settings,
+            expected_type=self._job.type,
+            loopback_http=self._engine.loopback_http,
+        )
 
     # -- progress ----------------------------------------------------------------------------
 
@@ -168,7 +183,9 @@ class JobContext:
             self.merger.merge(progress, update, fraction)
             changed = previous != (progress.step, progress.phase, progress.item, progress.subject)
             now = time.monotonic()
-            if not (force or changed or now - self._last_emit >= PROGRESS_INTERVAL or self._job.progress.fraction == 1.0):
+            if not (
+                force or changed or now - self._last_emit >= PROGRESS_INTERVAL or self._job.progress.fraction == 1.0
+            ):
                 return
             self._last_emit = now
         self._engine._emit(self._job, "progress")

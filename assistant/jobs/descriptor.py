@@ -71,7 +71,9 @@ def _obj(value: Any, where: str, required: Mapping[str, Checker], optional: Mapp
     out: dict[str, Any] = {}
     for key in value:
         if not isinstance(key, str) or (key not in required and key not in optional):
-            raise DescriptorError(_join(where, str(key)), "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD)
+            raise DescriptorError(
+                _join(where, str(key)), "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD
+            )
     for key, checker in required.items():
         if key not in value:
             raise DescriptorError(_join(where, key), "champ obligatoire absent.", "required field missing.")
@@ -108,7 +110,9 @@ def _int(minimum: int = 0, maximum: int = 2**53) -> Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             raise DescriptorError(where, "un entier est attendu.", "an integer is expected.")
         if not minimum <= value <= maximum:
-            raise DescriptorError(where, f"valeur hors limites ({minimum}..{maximum}).", f"value out of range ({minimum}..{maximum}).")
+            raise DescriptorError(
+                where, f"valeur hors limites ({minimum}..{maximum}).", f"value out of range ({minimum}..{maximum})."
+            )
         return value
 
     return check
@@ -117,7 +121,9 @@ def _int(minimum: int = 0, maximum: int = 2**53) -> Checker:
 def _choice(*choices: str) -> Checker:
     def check(value: Any, where: str) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise DescriptorError(where, f"valeur attendue parmi : {', '.join(choices)}.", f"expected one of: {', '.join(choices)}.")
+            raise DescriptorError(
+                where, f"valeur attendue parmi : {', '.join(choices)}.", f"expected one of: {', '.join(choices)}."
+            )
         return value
 
     return check
@@ -128,7 +134,11 @@ def _list(item: Checker, *, min_len: int = 0, max_len: int = MAX_FILES) -> Check
         if not isinstance(value, list):
             raise DescriptorError(where, "une liste est attendue.", "a list is expected.")
         if not min_len <= len(value) <= max_len:
-            raise DescriptorError(where, f"la liste doit compter de {min_len} à {max_len} éléments.", f"list must hold {min_len} to {max_len} items.")
+            raise DescriptorError(
+                where,
+                f"la liste doit compter de {min_len} à {max_len} éléments.",
+                f"list must hold {min_len} to {max_len} items.",
+            )
         return [item(v, f"{where}[{i}]") for i, v in enumerate(value)]
 
     return check
@@ -142,13 +152,20 @@ def safe_name(value: Any, where: str) -> str:
     if not name:
         raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
     if unsafe_name_reason(name) is not None:
-        raise DescriptorError(where, "nom de fichier ou de dossier dangereux ou invalide.", "dangerous or invalid file or folder name.", code=JobCode.DESCRIPTOR_UNSAFE_NAME)
+        raise DescriptorError(
+            where,
+            "nom de fichier ou de dossier dangereux ou invalide.",
+            "dangerous or invalid file or folder name.",
+            code=JobCode.DESCRIPTOR_UNSAFE_NAME,
+        )
     return name
 
 
 def _sha256(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _HEX64.match(value):
-        raise DescriptorError(where, "empreinte SHA-256 (64 caractères hexadécimaux) attendue.", "SHA-256 (64 hex digits) expected.")
+        raise DescriptorError(
+            where, "empreinte SHA-256 (64 caractères hexadécimaux) attendue.", "SHA-256 (64 hex digits) expected."
+        )
     return value.lower()
 
 
@@ -337,7 +354,12 @@ def parse_descriptor(
         raise DescriptorError("descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
     for where in lone_surrogate_paths(descriptor):
         # A lone surrogate cannot be encoded in UTF-8: it would break the journal and every answer.
-        raise DescriptorError(where, "texte Unicode invalide (substitut isolé).", "invalid Unicode text (lone surrogate).", code=JobCode.DESCRIPTOR_INVALID_UNICODE)
+        raise DescriptorError(
+            where,
+            "texte Unicode invalide (substitut isolé).",
+            "invalid Unicode text (lone surrogate).",
+            code=JobCode.DESCRIPTOR_INVALID_UNICODE,
+        )
     head = _obj(
         descriptor,
         "",
@@ -345,12 +367,23 @@ def parse_descriptor(
         {"label": _str(300), "token": _str(4096), "platform": safe_name, "params": lambda v, w: v},
     )
     if head["version"] != PROTOCOL_VERSION:
-        raise DescriptorError("version", f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).", f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).", code=JobCode.DESCRIPTOR_VERSION)
+        raise DescriptorError(
+            "version",
+            f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).",
+            f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).",
+            code=JobCode.DESCRIPTOR_VERSION,
+        )
     job_type = JobType(head["type"])
     if expected_type is not None and job_type is not expected_type:
-        raise DescriptorError("type", f"type « {expected_type.value} » attendu.", f"type {expected_type.value!r} expected.")
+        raise DescriptorError(
+            "type", f"type « {expected_type.value} » attendu.", f"type {expected_type.value!r} expected."
+        )
     if job_type is JobType.DECRYPT and not ctx.local:
-        raise LocalOnlyFieldError("type", "le déchiffrement hors ligne ne se lance que depuis l'assistant.", "offline decryption is started from the assistant only.")
+        raise LocalOnlyFieldError(
+            "type",
+            "le déchiffrement hors ligne ne se lance que depuis l'assistant.",
+            "offline decryption is started from the assistant only.",
+        )
     required, optional = _params_for(job_type, ctx)
     params = _obj(head.get("params", {}), "params", required, optional)
     _check_alternatives(job_type, params, ctx)

@@ -42,6 +42,7 @@ KEEP_FINISHED = 500
 #: import); named here too for the engine's callers.
 __all__ = ["DescriptorError", "JobContext", "JobEngine", "JobFailed", "Runner", "RunnerEntry"]
 
+
 class JobEngine:
     def __init__(
         self,
@@ -77,7 +78,11 @@ class JobEngine:
     def submit(self, descriptor: Mapping[str, Any], origin: str) -> Job:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
-            raise AssistantError("L'assistant s'arrête : traitement refusé.", "The assistant is shutting down.", code=JobCode.ENGINE_CLOSED)
+            raise AssistantError(
+                "L'assistant s'arrête : traitement refusé.",
+                "The assistant is shutting down.",
+                code=JobCode.ENGINE_CLOSED,
+            )
         if origin != "local":  # an outdated assistant refuses pages' jobs until updated (issue 14)
             check_remote_jobs_allowed()
         parsed = parse_descriptor(descriptor, origin, self.settings, loopback_http=self.loopback_http)
@@ -219,7 +224,9 @@ class JobEngine:
                     job.progress.fraction = 1.0
                 self._finish(job, JobState.SUCCEEDED, outcome=outcome)
 
-    def _finish(self, job: Job, state: JobState, *, error: AssistantError | None = None, outcome: JobResult | None = None) -> None:
+    def _finish(
+        self, job: Job, state: JobState, *, error: AssistantError | None = None, outcome: JobResult | None = None
+    ) -> None:
         with self._lock:
             if job.state.terminal:
                 return

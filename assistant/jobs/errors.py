@@ -47,8 +47,7 @@ MEANINGS: dict[JobCode, str] = {
     JobCode.JOB_FAILED: "A runner's failure that still carries a partial result (e.g. 3 files of 45 failed).",
     JobCode.JOURNAL_FAILED: "« Le traitement n'a pas pu être enregistré : il n'est pas lancé. »",
     JobCode.LOCAL_ONLY_FIELD: (
-        "A descriptor field naming a local path or key was sent by a web page: only the local user may name "
-        "one."
+        "A descriptor field naming a local path or key was sent by a web page: only the local user may name one."
     ),
     JobCode.NO_CREDENTIAL: "No certificate was chosen, or none usable was found on this computer.",
     JobCode.PREPARE_FAILED: "« Le dépôt n'a pas été créé : rien n'a été écrit. »",

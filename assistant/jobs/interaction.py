@@ -207,7 +207,9 @@ class HeadlessInteraction:
         if wanted is None:
             from assistant.keystores.selection import release, resolve_key
 
-            resolved: Credential = resolve_key(self.key_spec, self.ask_pin, settings=self.settings, allow_module_path=True)
+            resolved: Credential = resolve_key(
+                self.key_spec, self.ask_pin, settings=self.settings, allow_module_path=True
+            )
             wanted = resolved.fingerprint_sha256
             for candidate in candidates:
                 if candidate.fingerprint_sha256 == wanted:

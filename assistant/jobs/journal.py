@@ -173,8 +173,16 @@ class Journal:
             ).fetchall()
         return [
             HistoryEntry(
-                id=r[0], type=r[1], origin=r[2], title=r[3], state=r[4], created_at=r[5], started_at=r[6],
-                ended_at=r[7], result=result_from_json(r[1], r[8]), error=error_from_json(r[9]),
+                id=r[0],
+                type=r[1],
+                origin=r[2],
+                title=r[3],
+                state=r[4],
+                created_at=r[5],
+                started_at=r[6],
+                ended_at=r[7],
+                result=result_from_json(r[1], r[8]),
+                error=error_from_json(r[9]),
             )
             for r in rows
         ]
@@ -182,7 +190,11 @@ class Journal:
     def mark_interrupted(self) -> int:
         """Jobs left unfinished by a process that is gone (crash, reboot, SIGKILL) end as failed."""
         error = json.dumps(
-            ErrorInfo(JobCode.INTERRUPTED, "Traitement interrompu (arrêt de l'assistant).", "Job interrupted (the assistant stopped).").to_json(),
+            ErrorInfo(
+                JobCode.INTERRUPTED,
+                "Traitement interrompu (arrêt de l'assistant).",
+                "Job interrupted (the assistant stopped).",
+            ).to_json(),
             ensure_ascii=False,
         )
         with self._lock:
@@ -245,7 +257,10 @@ class Journal:
 
     def is_done(self, scope: str, item: str) -> bool:
         with self._lock:
-            return self._db.execute("SELECT 1 FROM done_items WHERE scope=? AND item=?", (scope, item)).fetchone() is not None
+            return (
+                self._db.execute("SELECT 1 FROM done_items WHERE scope=? AND item=?", (scope, item)).fetchone()
+                is not None
+            )
 
     def mark_done(self, scope: str, item: str) -> None:
         with self._lock:

@@ -355,7 +355,7 @@ class DiagnoseParams:
 
 @dataclass(frozen=True)
 class PrepareParams:
-    """"Préparer mon dépôt" started by a page: the platform's `deposit_rules` (the JSON object
+    """ "Préparer mon dépôt" started by a page: the platform's `deposit_rules` (the JSON object
     `prepare.rules.parse_rules` reads, already validated by the descriptor, its upload-test URL
     on the page's origin). The bid folder is never named by a page: the user picks it in the window;
     `folder`, `out_dir` and `key` are the local user's own choices (CLI)."""

@@ -354,7 +354,7 @@ class DiagnoseResult:
 
 @dataclass(frozen=True)
 class PrepareResult:
-    """"Préparer mon dépôt": what the page may see — counts, the formats chosen, the problems the
+    """ "Préparer mon dépôt": what the page may see — counts, the formats chosen, the problems the
     platform or the buyer would raise (file names relative to the bid), the upload estimate and
     the deadline margin — and, local only, where the bid, the deposit folder and the summary are.
 
@@ -396,7 +396,12 @@ class PrepareResult:
         }
 
     def local_json(self) -> dict[str, Any]:
-        return {"bid_folder": self.bid_folder, "destination": self.destination, "summary": self.summary, "reports": self.reports}
+        return {
+            "bid_folder": self.bid_folder,
+            "destination": self.destination,
+            "summary": self.summary,
+            "reports": self.reports,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], local: Mapping[str, Any] = _EMPTY) -> PrepareResult:

@@ -55,7 +55,6 @@ class UrlNotAllowedError(DescriptorError):
     code: str = JobCode.URL_NOT_ALLOWED
 
 
-
 #: Spaces and control characters have no place in a URL (a regex: a per-character loop cost
 #: ~0.1 ms per URL, 50 ms for a 500-file descriptor).
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20]")
@@ -94,11 +93,17 @@ class UrlPolicy:
             raise DescriptorError(where, "URL invalide.", "invalid URL.") from exc
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("https", "http"):
-            raise UrlNotAllowedError(where, f"protocole « {parts.scheme} » refusé (HTTPS attendu).", f"scheme {parts.scheme!r} refused (HTTPS expected).")
+            raise UrlNotAllowedError(
+                where,
+                f"protocole « {parts.scheme} » refusé (HTTPS attendu).",
+                f"scheme {parts.scheme!r} refused (HTTPS expected).",
+            )
         if not host:
             raise DescriptorError(where, "l'URL ne nomme aucun hôte.", "the URL names no host.")
         if parts.username is not None or parts.password is not None:
-            raise UrlNotAllowedError(where, "les identifiants dans l'URL sont interdits.", "credentials in URLs are forbidden.")
+            raise UrlNotAllowedError(
+                where, "les identifiants dans l'URL sont interdits.", "credentials in URLs are forbidden."
+            )
         if parts.scheme == "https":
             pass
         elif parts.scheme == "http":
@@ -109,7 +114,11 @@ class UrlPolicy:
                     "only HTTPS URLs are accepted.",
                 )
         else:
-            raise UrlNotAllowedError(where, f"protocole « {parts.scheme} » refusé (HTTPS attendu).", f"scheme {parts.scheme!r} refused (HTTPS expected).")
+            raise UrlNotAllowedError(
+                where,
+                f"protocole « {parts.scheme} » refusé (HTTPS attendu).",
+                f"scheme {parts.scheme!r} refused (HTTPS expected).",
+            )
         if self.origin == LOCAL_ORIGIN:
             return url
         url_origin = f"{parts.scheme}://{host}:{port or _default_port(parts.scheme)}"
@@ -130,7 +139,7 @@ def _default_port(scheme: str) -> int:
 
 
 def normalize_origin(origin: str) -> str:
-    """"https://Plateforme.fr" -> "https://plateforme.fr:443"; "local" stays."""
+    """ "https://Plateforme.fr" -> "https://plateforme.fr:443"; "local" stays."""
     if origin == LOCAL_ORIGIN:
         return origin
     try:

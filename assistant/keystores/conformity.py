@@ -71,15 +71,21 @@ KNOWN_POLICIES: dict[str, KnownPolicy] = {
     p.oid: p
     for p in (
         # ETSI EN 319 411-2 (eIDAS qualified certificates)
-        KnownPolicy("0.4.0.194112.1.0", "ETSI QCP-n (certificat qualifié, personne physique)", PolicyKind.QUALIFIED_SIGNATURE),
+        KnownPolicy(
+            "0.4.0.194112.1.0", "ETSI QCP-n (certificat qualifié, personne physique)", PolicyKind.QUALIFIED_SIGNATURE
+        ),
         KnownPolicy("0.4.0.194112.1.1", "ETSI QCP-l (certificat qualifié, personne morale)", PolicyKind.QUALIFIED_SEAL),
         KnownPolicy(
-            "0.4.0.194112.1.2", "ETSI QCP-n-qscd (certificat qualifié sur dispositif qualifié, personne physique)",
-            PolicyKind.QUALIFIED_SIGNATURE, qscd=True,
+            "0.4.0.194112.1.2",
+            "ETSI QCP-n-qscd (certificat qualifié sur dispositif qualifié, personne physique)",
+            PolicyKind.QUALIFIED_SIGNATURE,
+            qscd=True,
         ),
         KnownPolicy(
-            "0.4.0.194112.1.3", "ETSI QCP-l-qscd (certificat qualifié sur dispositif qualifié, personne morale)",
-            PolicyKind.QUALIFIED_SEAL, qscd=True,
+            "0.4.0.194112.1.3",
+            "ETSI QCP-l-qscd (certificat qualifié sur dispositif qualifié, personne morale)",
+            PolicyKind.QUALIFIED_SEAL,
+            qscd=True,
         ),
         KnownPolicy("0.4.0.194112.1.4", "ETSI QCP-w (authentification de site web)", PolicyKind.QUALIFIED_WEB),
         # ETSI TS 101 456 (directive 1999/93/CE, before eIDAS)
@@ -87,7 +93,9 @@ KNOWN_POLICIES: dict[str, KnownPolicy] = {
         KnownPolicy("0.4.0.1456.1.2", "ETSI QCP public", PolicyKind.QUALIFIED_SIGNATURE),
         # ETSI EN 319 411-1 (not qualified)
         KnownPolicy("0.4.0.2042.1.1", "ETSI NCP (certificat normalisé)", PolicyKind.NORMALIZED),
-        KnownPolicy("0.4.0.2042.1.2", "ETSI NCP+ (certificat normalisé sur dispositif sécurisé)", PolicyKind.NORMALIZED),
+        KnownPolicy(
+            "0.4.0.2042.1.2", "ETSI NCP+ (certificat normalisé sur dispositif sécurisé)", PolicyKind.NORMALIZED
+        ),
         KnownPolicy("0.4.0.2042.1.3", "ETSI LCP (certificat allégé)", PolicyKind.NORMALIZED),
     )
 }
@@ -152,7 +160,10 @@ LABELS: dict[Category, tuple[str, str]] = {
     Category.QUALIFIED_SIGNATURE: (LABEL_SUITABLE, "suitable for public procurement"),
     Category.SIGNATURE: ("signature possible, certificat non qualifié", "can sign, certificate not qualified"),
     Category.SEAL: ("cachet d'entreprise, pas une signature personnelle", "company seal, not a personal signature"),
-    Category.ENCRYPTION: ("chiffrement (bi-clé) : déchiffre les plis, ne signe pas", "encryption key pair: decrypts, does not sign"),
+    Category.ENCRYPTION: (
+        "chiffrement (bi-clé) : déchiffre les plis, ne signe pas",
+        "encryption key pair: decrypts, does not sign",
+    ),
     Category.AUTHENTICATION: ("authentification uniquement, ne signe pas", "authentication only, cannot sign"),
     Category.EXPIRED: ("expiré, ne peut plus signer", "expired, can no longer sign"),
     Category.NOT_YET_VALID: ("pas encore valide", "not yet valid"),
@@ -397,67 +408,99 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     signing_key = can_sign_ku and not eku_blocks and not usage.ca
     is_rsa = key_type == "RSA"
     decrypts = usage.encipher and is_rsa and not usage.ca
-    weak = (key_type == "RSA" and key_bits < MIN_RSA_BITS) or (key_type == "EC" and key_bits < MIN_EC_BITS) or (
-        key_type in ("DSA", "inconnu")
+    weak = (
+        (key_type == "RSA" and key_bits < MIN_RSA_BITS)
+        or (key_type == "EC" and key_bits < MIN_EC_BITS)
+        or (key_type in ("DSA", "inconnu"))
     )
 
     if usage.ca:
-        reasons.append(Reason(
-            "Certificat d'autorité de certification : il certifie d'autres certificats, il ne signe pas de documents.",
-            "Certification authority certificate: it certifies other certificates, it does not sign documents.",
-        ))
+        reasons.append(
+            Reason(
+                "Certificat d'autorité de certification : il certifie d'autres certificats, il ne signe pas de documents.",
+                "Certification authority certificate: it certifies other certificates, it does not sign documents.",
+            )
+        )
     elif usage.non_repudiation:
-        reasons.append(Reason("Usage de la clé : non-répudiation (signature de documents).",
-                              "Key usage: non-repudiation (document signing).", ok=True))
+        reasons.append(
+            Reason(
+                "Usage de la clé : non-répudiation (signature de documents).",
+                "Key usage: non-repudiation (document signing).",
+                ok=True,
+            )
+        )
     elif usage.sign and not eku_blocks:
-        reasons.append(Reason("Usage de la clé : signature numérique (sans non-répudiation).",
-                              "Key usage: digital signature (without non-repudiation).", ok=True))
+        reasons.append(
+            Reason(
+                "Usage de la clé : signature numérique (sans non-répudiation).",
+                "Key usage: digital signature (without non-repudiation).",
+                ok=True,
+            )
+        )
     if eku_blocks and not usage.ca:
         names = ", ".join(EKU_NAMES.get(o, o) for o in usage.eku or ())
         if can_sign_ku:
-            reasons.append(Reason(
-                f"Usage étendu limité à : {names}. Ce certificat sert à s'authentifier, pas à signer des documents.",
-                f"Extended key usage restricted to: {names}. This certificate authenticates, it does not sign documents.",
-            ))
+            reasons.append(
+                Reason(
+                    f"Usage étendu limité à : {names}. Ce certificat sert à s'authentifier, pas à signer des documents.",
+                    f"Extended key usage restricted to: {names}. This certificate authenticates, it does not sign documents.",
+                )
+            )
     if not can_sign_ku and not usage.ca:
         if decrypts:
-            reasons.append(Reason(
-                "Clé de chiffrement (keyEncipherment) : elle sert à déchiffrer les plis, pas à signer.",
-                "Encryption key (keyEncipherment): it decrypts bids, it does not sign.",
-                ok=True,
-            ))
+            reasons.append(
+                Reason(
+                    "Clé de chiffrement (keyEncipherment) : elle sert à déchiffrer les plis, pas à signer.",
+                    "Encryption key (keyEncipherment): it decrypts bids, it does not sign.",
+                    ok=True,
+                )
+            )
         else:
-            reasons.append(Reason(
-                "L'usage de la clé ne comprend ni la non-répudiation ni la signature numérique.",
-                "The key usage includes neither non-repudiation nor digital signature.",
-            ))
+            reasons.append(
+                Reason(
+                    "L'usage de la clé ne comprend ni la non-répudiation ni la signature numérique.",
+                    "The key usage includes neither non-repudiation nor digital signature.",
+                )
+            )
     elif decrypts and signing_key:
-        reasons.append(Reason("La clé peut aussi déchiffrer (keyEncipherment).",
-                              "The key can also decrypt (keyEncipherment).", ok=True))
+        reasons.append(
+            Reason(
+                "La clé peut aussi déchiffrer (keyEncipherment).",
+                "The key can also decrypt (keyEncipherment).",
+                ok=True,
+            )
+        )
 
     # -- validity ------------------------------------------------------------------------
     if expired:
-        reasons.append(Reason(
-            f"Certificat expiré le {format_date(not_after)} : il ne peut plus signer. "
-            "Demandez son renouvellement à votre autorité de certification.",
-            f"Certificate expired on {format_date(not_after)}: it can no longer sign. Ask your certification "
-            "authority for a renewal.",
-        ))
+        reasons.append(
+            Reason(
+                f"Certificat expiré le {format_date(not_after)} : il ne peut plus signer. "
+                "Demandez son renouvellement à votre autorité de certification.",
+                f"Certificate expired on {format_date(not_after)}: it can no longer sign. Ask your certification "
+                "authority for a renewal.",
+            )
+        )
     elif early:
-        reasons.append(Reason(
-            f"Certificat pas encore valide : il le sera à partir du {format_date(not_before)}.",
-            f"Certificate not yet valid: it will be from {format_date(not_before)}.",
-        ))
+        reasons.append(
+            Reason(
+                f"Certificat pas encore valide : il le sera à partir du {format_date(not_before)}.",
+                f"Certificate not yet valid: it will be from {format_date(not_before)}.",
+            )
+        )
     else:
-        reasons.append(Reason(f"Valide jusqu'au {format_date(not_after)}.",
-                              f"Valid until {format_date(not_after)}.", ok=True))
+        reasons.append(
+            Reason(f"Valide jusqu'au {format_date(not_after)}.", f"Valid until {format_date(not_after)}.", ok=True)
+        )
 
     # -- key strength --------------------------------------------------------------------
     if weak:
-        reasons.append(Reason(
-            f"Clé {key_type} de {key_bits} bits : trop faible (RSA 2048 bits ou courbe elliptique 256 bits minimum).",
-            f"{key_type} key of {key_bits} bits: too weak (RSA 2048 bits or 256-bit elliptic curve at least).",
-        ))
+        reasons.append(
+            Reason(
+                f"Clé {key_type} de {key_bits} bits : trop faible (RSA 2048 bits ou courbe elliptique 256 bits minimum).",
+                f"{key_type} key of {key_bits} bits: too weak (RSA 2048 bits or 256-bit elliptic curve at least).",
+            )
+        )
 
     # -- qualification -------------------------------------------------------------------
     qualified_policy = [p for p in known if p.kind is PolicyKind.QUALIFIED_SIGNATURE]
@@ -469,54 +512,86 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     if qc.compliance:
         kinds = ", ".join(n for n in qc.names() if n != "QcCompliance")
         what_fr, what_en = (
-            ("de signature électronique", "for electronic signatures") if qc_esign
-            else ("de cachet électronique", "for electronic seals") if qc_seal
-            else ("d'authentification de site web", "for website authentication") if QC_TYPE_WEB in qc.types
+            ("de signature électronique", "for electronic signatures")
+            if qc_esign
+            else ("de cachet électronique", "for electronic seals")
+            if qc_seal
+            else ("d'authentification de site web", "for website authentication")
+            if QC_TYPE_WEB in qc.types
             else ("", "")
-        )  # fmt: skip
-        reasons.append(Reason(
-            f"Certificat qualifié{' ' + what_fr if what_fr else ''} au sens du règlement eIDAS (QcCompliance"
-            + (f", {kinds}" if kinds else "") + ").",
-            f"Qualified certificate{' ' + what_en if what_en else ''} under the eIDAS regulation (QcCompliance"
-            + (f", {kinds}" if kinds else "") + ").",
-            ok=qc_esign or qc_seal,
-        ))  # fmt: skip
+        )
+        reasons.append(
+            Reason(
+                f"Certificat qualifié{' ' + what_fr if what_fr else ''} au sens du règlement eIDAS (QcCompliance"
+                + (f", {kinds}" if kinds else "")
+                + ").",
+                f"Qualified certificate{' ' + what_en if what_en else ''} under the eIDAS regulation (QcCompliance"
+                + (f", {kinds}" if kinds else "")
+                + ").",
+                ok=qc_esign or qc_seal,
+            )
+        )
         if qc.sscd:
-            reasons.append(Reason("Clé privée sur un dispositif qualifié de création de signature (QSCD).",
-                                  "Private key on a qualified signature creation device (QSCD).", ok=True))
+            reasons.append(
+                Reason(
+                    "Clé privée sur un dispositif qualifié de création de signature (QSCD).",
+                    "Private key on a qualified signature creation device (QSCD).",
+                    ok=True,
+                )
+            )
     if qc_malformed:
-        reasons.append(Reason("L'extension QCStatements est illisible : la qualification n'a pas pu être lue.",
-                              "The QCStatements extension is unreadable: the qualification could not be read."))
+        reasons.append(
+            Reason(
+                "L'extension QCStatements est illisible : la qualification n'a pas pu être lue.",
+                "The QCStatements extension is unreadable: the qualification could not be read.",
+            )
+        )
     for p in known:
         if p.kind in (PolicyKind.QUALIFIED_SIGNATURE, PolicyKind.QUALIFIED_SEAL):
-            reasons.append(Reason(f"Politique de certification qualifiée : {p.name}.",
-                                  f"Qualified certificate policy: {p.name} ({p.oid}).", ok=True))
+            reasons.append(
+                Reason(
+                    f"Politique de certification qualifiée : {p.name}.",
+                    f"Qualified certificate policy: {p.name} ({p.oid}).",
+                    ok=True,
+                )
+            )
     if provider:
-        reasons.append(Reason(f"Autorité de certification reconnue : {provider}.",
-                              f"Known certification authority: {provider}.", ok=True))
+        reasons.append(
+            Reason(
+                f"Autorité de certification reconnue : {provider}.",
+                f"Known certification authority: {provider}.",
+                ok=True,
+            )
+        )
     if seal:
-        reasons.append(Reason(
-            "Certificat de cachet (personne morale) : une offre ou un marché se signe avec le certificat "
-            "d'une personne physique habilitée à engager l'entreprise.",
-            "Seal certificate (legal person): a bid or a contract is signed with the certificate of a natural "
-            "person empowered to commit the company.",
-        ))
+        reasons.append(
+            Reason(
+                "Certificat de cachet (personne morale) : une offre ou un marché se signe avec le certificat "
+                "d'une personne physique habilitée à engager l'entreprise.",
+                "Seal certificate (legal person): a bid or a contract is signed with the certificate of a natural "
+                "person empowered to commit the company.",
+            )
+        )
     elif signing_key and not qualified and qc.compliance:
-        reasons.append(Reason(
-            "Ce certificat qualifié n'est pas un certificat de signature électronique : les marchés publics "
-            "exigent un certificat qualifié de signature.",
-            "This qualified certificate is not an electronic-signature certificate: public procurement requires "
-            "a qualified signature certificate.",
-        ))
+        reasons.append(
+            Reason(
+                "Ce certificat qualifié n'est pas un certificat de signature électronique : les marchés publics "
+                "exigent un certificat qualifié de signature.",
+                "This qualified certificate is not an electronic-signature certificate: public procurement requires "
+                "a qualified signature certificate.",
+            )
+        )
     elif signing_key and not qualified:
         normalized = [p for p in known if p.kind is PolicyKind.NORMALIZED]
         detail = f" (politique {normalized[0].name})" if normalized else ""
-        reasons.append(Reason(
-            f"Certificat non qualifié{detail} : il ne déclare ni QcCompliance ni politique de certification "
-            "qualifiée. Les marchés publics exigent un certificat qualifié (règlement eIDAS, arrêté du 22 mars 2019).",
-            f"Certificate not qualified{detail}: it declares neither QcCompliance nor a qualified certificate "
-            "policy. Public procurement requires a qualified certificate (eIDAS regulation).",
-        ))
+        reasons.append(
+            Reason(
+                f"Certificat non qualifié{detail} : il ne déclare ni QcCompliance ni politique de certification "
+                "qualifiée. Les marchés publics exigent un certificat qualifié (règlement eIDAS, arrêté du 22 mars 2019).",
+                f"Certificate not qualified{detail}: it declares neither QcCompliance nor a qualified certificate "
+                "policy. Public procurement requires a qualified certificate (eIDAS regulation).",
+            )
+        )
 
     # -- the category --------------------------------------------------------------------
     if usage.ca:
@@ -539,11 +614,13 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
         category = Category.SIGNATURE
     usable = signing_key and not expired and not early and not weak
     if decrypts and (expired or early) and category is Category.ENCRYPTION:
-        reasons.append(Reason(
-            "Une clé de chiffrement expirée reste utile pour ouvrir les plis chiffrés pendant sa validité.",
-            "An expired encryption key still opens the bids encrypted while it was valid.",
-            ok=True,
-        ))
+        reasons.append(
+            Reason(
+                "Une clé de chiffrement expirée reste utile pour ouvrir les plis chiffrés pendant sa validité.",
+                "An expired encryption key still opens the bids encrypted while it was valid.",
+                ok=True,
+            )
+        )
     return Verdict(
         category=category,
         usable_for_signature=usable,

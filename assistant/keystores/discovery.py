@@ -31,7 +31,9 @@ def vault_files() -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in (".p12", ".pfx") and p.is_file() and not p.name.startswith(".")
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in (".p12", ".pfx") and p.is_file() and not p.name.startswith(".")
     )
 
 
@@ -100,7 +102,9 @@ def open_os_stores(pin_callback: PinCallback, settings: Settings, errors: list[K
     import importlib
     import sys
 
-    package = {"win32": "assistant.keystores.windows.store", "darwin": "assistant.keystores.macos.store"}.get(sys.platform)
+    package = {"win32": "assistant.keystores.windows.store", "darwin": "assistant.keystores.macos.store"}.get(
+        sys.platform
+    )
     if package is None:
         return []
     try:

@@ -36,12 +36,33 @@ from assistant.keystores.pkcs12 import parse_p12, read_p12_bytes
 CKO_PUBLIC_KEY, CKO_PRIVATE_KEY = 2, 3
 CKK_RSA, CKK_EC = 0, 3
 A = {  # attribute numbers (PKCS#11 v2.40)
-    "CLASS": 0x0, "TOKEN": 0x1, "PRIVATE": 0x2, "LABEL": 0x3, "VALUE": 0x11, "KEY_TYPE": 0x100, "SUBJECT": 0x101,
-    "ID": 0x102, "SENSITIVE": 0x103, "ENCRYPT": 0x104, "DECRYPT": 0x105, "WRAP": 0x106, "UNWRAP": 0x107, "SIGN": 0x108,
-    "VERIFY": 0x10A, "MODULUS": 0x120, "PUBLIC_EXPONENT": 0x122, "PRIVATE_EXPONENT": 0x123,
-    "PRIME_1": 0x124, "PRIME_2": 0x125, "EXPONENT_1": 0x126, "EXPONENT_2": 0x127, "COEFFICIENT": 0x128,
-    "EXTRACTABLE": 0x162, "EC_PARAMS": 0x180, "EC_POINT": 0x181,
-}  # fmt: skip
+    "CLASS": 0x0,
+    "TOKEN": 0x1,
+    "PRIVATE": 0x2,
+    "LABEL": 0x3,
+    "VALUE": 0x11,
+    "KEY_TYPE": 0x100,
+    "SUBJECT": 0x101,
+    "ID": 0x102,
+    "SENSITIVE": 0x103,
+    "ENCRYPT": 0x104,
+    "DECRYPT": 0x105,
+    "WRAP": 0x106,
+    "UNWRAP": 0x107,
+    "SIGN": 0x108,
+    "VERIFY": 0x10A,
+    "MODULUS": 0x120,
+    "PUBLIC_EXPONENT": 0x122,
+    "PRIVATE_EXPONENT": 0x123,
+    "PRIME_1": 0x124,
+    "PRIME_2": 0x125,
+    "EXPONENT_1": 0x126,
+    "EXPONENT_2": 0x127,
+    "COEFFICIENT": 0x128,
+    "EXTRACTABLE": 0x162,
+    "EC_PARAMS": 0x180,
+    "EC_POINT": 0x181,
+}
 CKA_NSS_DB = 0xD5A0DB00  # softoken indexes private keys by their public value
 
 
@@ -62,7 +83,9 @@ def _public_id(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> tuple[byt
     if isinstance(key, rsa.RSAPrivateKey):
         public = _int_bytes(key.public_key().public_numbers().n)
     else:
-        public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        public = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
     return hashlib.sha1(public, usedforsecurity=False).digest(), public
 
 
@@ -92,22 +115,45 @@ def key_templates(
     subject = cert.subject.public_bytes()
     common = {A["TOKEN"]: True, A["LABEL"]: label, A["ID"]: object_id}
     private: dict[int, Any] = {
-        **common, A["CLASS"]: CKO_PRIVATE_KEY, A["PRIVATE"]: True, A["SENSITIVE"]: True, A["EXTRACTABLE"]: False,
-        A["SUBJECT"]: subject, A["SIGN"]: may_sign, A["DECRYPT"]: may_decrypt, A["UNWRAP"]: may_decrypt,
+        **common,
+        A["CLASS"]: CKO_PRIVATE_KEY,
+        A["PRIVATE"]: True,
+        A["SENSITIVE"]: True,
+        A["EXTRACTABLE"]: False,
+        A["SUBJECT"]: subject,
+        A["SIGN"]: may_sign,
+        A["DECRYPT"]: may_decrypt,
+        A["UNWRAP"]: may_decrypt,
         CKA_NSS_DB: public,
-    }  # fmt: skip
-    public_key: dict[int, Any] = {**common, A["CLASS"]: CKO_PUBLIC_KEY, A["PRIVATE"]: False, A["SUBJECT"]: subject,
-                                  A["VERIFY"]: may_sign, A["ENCRYPT"]: may_decrypt, A["WRAP"]: may_decrypt}  # fmt: skip
+    }
+    public_key: dict[int, Any] = {
+        **common,
+        A["CLASS"]: CKO_PUBLIC_KEY,
+        A["PRIVATE"]: False,
+        A["SUBJECT"]: subject,
+        A["VERIFY"]: may_sign,
+        A["ENCRYPT"]: may_decrypt,
+        A["WRAP"]: may_decrypt,
+    }
     if isinstance(key, rsa.RSAPrivateKey):
         numbers = key.private_numbers()
         pub = numbers.public_numbers
-        private.update({
-            A["KEY_TYPE"]: CKK_RSA, A["MODULUS"]: _int_bytes(pub.n), A["PUBLIC_EXPONENT"]: _int_bytes(pub.e),
-            A["PRIVATE_EXPONENT"]: _int_bytes(numbers.d), A["PRIME_1"]: _int_bytes(numbers.p),
-            A["PRIME_2"]: _int_bytes(numbers.q), A["EXPONENT_1"]: _int_bytes(numbers.dmp1),
-            A["EXPONENT_2"]: _int_bytes(numbers.dmq1), A["COEFFICIENT"]: _int_bytes(numbers.iqmp),
-        })  # fmt: skip
-        public_key.update({A["KEY_TYPE"]: CKK_RSA, A["MODULUS"]: _int_bytes(pub.n), A["PUBLIC_EXPONENT"]: _int_bytes(pub.e)})
+        private.update(
+            {
+                A["KEY_TYPE"]: CKK_RSA,
+                A["MODULUS"]: _int_bytes(pub.n),
+                A["PUBLIC_EXPONENT"]: _int_bytes(pub.e),
+                A["PRIVATE_EXPONENT"]: _int_bytes(numbers.d),
+                A["PRIME_1"]: _int_bytes(numbers.p),
+                A["PRIME_2"]: _int_bytes(numbers.q),
+                A["EXPONENT_1"]: _int_bytes(numbers.dmp1),
+                A["EXPONENT_2"]: _int_bytes(numbers.dmq1),
+                A["COEFFICIENT"]: _int_bytes(numbers.iqmp),
+            }
+        )
+        public_key.update(
+            {A["KEY_TYPE"]: CKK_RSA, A["MODULUS"]: _int_bytes(pub.n), A["PUBLIC_EXPONENT"]: _int_bytes(pub.e)}
+        )
     else:
         from asn1crypto.keys import ECDomainParameters
 
@@ -116,8 +162,13 @@ def key_templates(
             raise KeyStoreError(f"Courbe {key.curve.name} non prise en charge.", f"Curve {key.curve.name} unsupported.")
         params = bytes(ECDomainParameters(name="named", value=curve_name).dump())
         size = (key.curve.key_size + 7) // 8
-        private.update({A["KEY_TYPE"]: CKK_EC, A["EC_PARAMS"]: params,
-                        A["VALUE"]: key.private_numbers().private_value.to_bytes(size, "big")})  # fmt: skip
+        private.update(
+            {
+                A["KEY_TYPE"]: CKK_EC,
+                A["EC_PARAMS"]: params,
+                A["VALUE"]: key.private_numbers().private_value.to_bytes(size, "big"),
+            }
+        )
         public_key.update({A["KEY_TYPE"]: CKK_EC, A["EC_PARAMS"]: params, A["EC_POINT"]: _der_octet_string(public)})
     return [private, public_key, certificate_template(cert, label, object_id)]
 
@@ -212,9 +263,10 @@ def open_target_store(
     if uri.module_path:
         if not allow_module_path and not is_discovered(uri.module_path, settings_modules):
             raise KeyStoreError(
-                "Ce module PKCS#11 n'a pas été trouvé par l'assistant.", "This PKCS#11 module was not discovered.",
+                "Ce module PKCS#11 n'a pas été trouvé par l'assistant.",
+                "This PKCS#11 module was not discovered.",
                 code=Code.MODULE_REFUSED,
-            )  # fmt: skip
+            )
         paths = [uri.module_path]
     else:
         paths = [m.path for m in discover_modules(settings_modules)]

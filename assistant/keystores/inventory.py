@@ -402,11 +402,15 @@ def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSe
         return StoreSet(errors=[exc])
     except Exception as exc:  # discovery itself failed: say so, do not crash the listing
         log.exception("store discovery failed")
-        return StoreSet(errors=[KeyStoreError(
-            f"La recherche des magasins de certificats a échoué ({type(exc).__name__}).",
-            f"Looking for certificate stores failed ({type(exc).__name__}).",
-            code=KeyStoreCode.DISCOVERY_ERROR,
-        )])  # fmt: skip
+        return StoreSet(
+            errors=[
+                KeyStoreError(
+                    f"La recherche des magasins de certificats a échoué ({type(exc).__name__}).",
+                    f"Looking for certificate stores failed ({type(exc).__name__}).",
+                    code=KeyStoreCode.DISCOVERY_ERROR,
+                )
+            ]
+        )
     return stores
 
 
@@ -449,11 +453,17 @@ def _collect(stores: Iterable[KeyStore], errors: Iterable[KeyStoreError] = ()) -
         except Exception as exc:  # a backend bug must not hide the other stores
             log.exception("listing %s failed", type(store).__name__)
             label = _store_label(store)
-            result.warnings.append((store, StoreWarning(
-                label, "store_error",
-                f"Le magasin {label} n'a pas pu être lu ({type(exc).__name__}).",
-                f"Store {label} could not be read ({type(exc).__name__}).",
-            )))  # fmt: skip
+            result.warnings.append(
+                (
+                    store,
+                    StoreWarning(
+                        label,
+                        "store_error",
+                        f"Le magasin {label} n'a pas pu être lu ({type(exc).__name__}).",
+                        f"Store {label} could not be read ({type(exc).__name__}).",
+                    ),
+                )
+            )
             result.failed.append((store, exc))
             continue
         result.found.extend((c, c.store) for c in creds)

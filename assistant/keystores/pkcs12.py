@@ -44,7 +44,9 @@ def read_p12_bytes(path: Path) -> bytes:
             )
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise KeyStoreError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND) from exc
+        raise KeyStoreError(
+            f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND
+        ) from exc
     except IsADirectoryError as exc:
         raise KeyStoreError(f"{path} est un dossier.", f"{path} is a folder.", code=Code.FILE_NOT_FOUND) from exc
 
@@ -67,9 +69,7 @@ def parse_p12(data: bytes, password: str | None, name: str) -> pkcs12.PKCS12KeyA
                 f"Le fichier {name} est endommagé ou n'est pas un fichier PKCS#12 (.p12/.pfx).",
                 f"{name} is damaged or is not a PKCS#12 file (.p12/.pfx).",
             ) from exc
-        raise WrongPasswordError(
-            f"Mot de passe incorrect pour {name}.", f"Wrong password for {name}."
-        ) from exc
+        raise WrongPasswordError(f"Mot de passe incorrect pour {name}.", f"Wrong password for {name}.") from exc
 
 
 class Pkcs12Credential(Credential):

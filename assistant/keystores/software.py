@@ -60,7 +60,9 @@ class SoftwareCredential(Credential):
         pad: padding.AsymmetricPadding
         if mechanism.scheme is DecryptionScheme.RSA_OAEP:
             mgf_hash: hashes.HashAlgorithm = (mechanism.mgf1_hash or mechanism.hash).crypto_hash()
-            pad = padding.OAEP(mgf=padding.MGF1(mgf_hash), algorithm=mechanism.hash.crypto_hash(), label=mechanism.label)
+            pad = padding.OAEP(
+                mgf=padding.MGF1(mgf_hash), algorithm=mechanism.hash.crypto_hash(), label=mechanism.label
+            )
         else:
             pad = padding.PKCS1v15()
         try:

@@ -69,7 +69,9 @@ def safe_file_name(name: str) -> str:
     return cleaned[:100]
 
 
-def encrypt_p12(private_key: rsa.RSAPrivateKey, certificate: x509.Certificate, password: str, friendly_name: str) -> bytes:
+def encrypt_p12(
+    private_key: rsa.RSAPrivateKey, certificate: x509.Certificate, password: str, friendly_name: str
+) -> bytes:
     """A PKCS#12 that OpenSSL 3, NSS's pk12util, Windows and macOS all open, with modern encryption."""
     encryption = (
         serialization.PrivateFormat.PKCS12.encryption_builder()
@@ -146,8 +148,9 @@ class VaultStore(Pkcs12Store):
             if remembered is not None:
                 return remembered
         return self._user_callback(
-            PinRequest(vault_label(self.name), kind="password", state=request.state, retry=request.retry,
-                       reason=request.reason)
+            PinRequest(
+                vault_label(self.name), kind="password", state=request.state, retry=request.retry, reason=request.reason
+            )
         )
 
 
@@ -183,8 +186,9 @@ class Vault(KeyStore):
             store.close()
 
 
-def save_to_vault(name: str, private_key: rsa.RSAPrivateKey, certificate: x509.Certificate, password: str,
-                  *, remember: bool = False) -> Path:  # fmt: skip
+def save_to_vault(
+    name: str, private_key: rsa.RSAPrivateKey, certificate: x509.Certificate, password: str, *, remember: bool = False
+) -> Path:
     """Store a new key in the vault (refuses to replace an existing one) and return its file."""
     path = vault_dir(create=True) / f"{safe_file_name(name)}.p12"
     write_private_file(path, encrypt_p12(private_key, certificate, password, name))

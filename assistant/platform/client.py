@@ -126,7 +126,13 @@ class PlatformClient:
     ) -> None:
         self._token = token
         self.transport = Transport(
-            verify=verify, follow=follow, timeout=timeout, retries=retries, backoff=backoff, max_backoff=max_backoff, pool_size=pool_size
+            verify=verify,
+            follow=follow,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
+            pool_size=pool_size,
         )
         #: Files of at least `range_threshold` bytes go over `range_connections` ranges at once.
         self.range_connections = range_connections
@@ -156,12 +162,16 @@ class PlatformClient:
 
     def get_json(self, url: str, *, what: str = "descripteur", cancel: CancelToken | None = None) -> Any:
         def attempt() -> Any:
-            reply = self.transport.request("GET", url, what=what, headers=self.headers({"Accept": "application/json"}), limit=MAX_DESCRIPTOR_BYTES)
+            reply = self.transport.request(
+                "GET", url, what=what, headers=self.headers({"Accept": "application/json"}), limit=MAX_DESCRIPTOR_BYTES
+            )
             check_status(reply.status, what)
             try:
                 return json.loads(reply.body)
             except ValueError:
-                raise PlatformError(f"Réponse illisible de la plateforme ({what}).", f"Unreadable platform answer ({what}).") from None
+                raise PlatformError(
+                    f"Réponse illisible de la plateforme ({what}).", f"Unreadable platform answer ({what})."
+                ) from None
 
         return self.transport.retrying(what, attempt, cancel)
 
@@ -199,15 +209,29 @@ class PlatformClient:
             ranged = (
                 size >= self.range_threshold
                 and self.range_connections > 1
-                and (self.ranges_on_loopback or self.transport.proxy(url) is not None or not is_loopback(url) or self._far(url, dest.name))
+                and (
+                    self.ranges_on_loopback
+                    or self.transport.proxy(url) is not None
+                    or not is_loopback(url)
+                    or self._far(url, dest.name)
+                )
             )
         else:
             ranged = ranges_path(part).exists()
         if ranged:
             digest = download_segmented(
-                self.transport, url, dest, part, size=size, sha256=sha256, connections=self.range_connections,
-                headers=self.headers(), stats=stats, on_bytes=on_bytes, cancel=cancel,
-            )  # fmt: skip
+                self.transport,
+                url,
+                dest,
+                part,
+                size=size,
+                sha256=sha256,
+                connections=self.range_connections,
+                headers=self.headers(),
+                stats=stats,
+                on_bytes=on_bytes,
+                cancel=cancel,
+            )
             self._finish(dest, part, digest, size, size, sha256)
             ranges_path(part).unlink(missing_ok=True)
             return stats
@@ -399,7 +423,9 @@ class PlatformClient:
 
         def attempt() -> Any:
             sent = {"Content-Type": content_type, **(headers or {})}
-            sent["Content-Length"] = str(length if length is not None and not isinstance(body, bytes | bytearray | Path) else body_length(body))
+            sent["Content-Length"] = str(
+                length if length is not None and not isinstance(body, bytes | bytearray | Path) else body_length(body)
+            )
             reply = self.transport.request("PUT", url, what=what, headers=self.headers(sent), body=body)
             check_status(reply.status, what)
             if reply.headers.get("content-type", "").startswith("application/json") and reply.body:

@@ -221,7 +221,9 @@ def _fetch_range(
     start, end, done = plan.ranges[index]
     offset = start + done
     # Pooled: the range threads live for one file; a shared pool keeps their connections.
-    response = transport.open("GET", url, what="plage", headers={**headers, "Range": f"bytes={offset}-{end - 1}"}, pooled=True)
+    response = transport.open(
+        "GET", url, what="plage", headers={**headers, "Range": f"bytes={offset}-{end - 1}"}, pooled=True
+    )
     complete = False
     try:
         check_status(response.status, "plage")

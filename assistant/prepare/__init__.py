@@ -1,4 +1,4 @@
-""""Préparer mon dépôt": a company's whole bid folder signed with one PIN, checked against the
+""" "Préparer mon dépôt": a company's whole bid folder signed with one PIN, checked against the
 platform's rules and the buyer's verification, with an upload-time estimate and a summary.
 
 scan (the folder) -> plan (a format per file) -> checks (problems) -> deposit (signing, one PIN)

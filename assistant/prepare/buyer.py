@@ -53,7 +53,9 @@ def buyer_views(
             continue
         try:
             detached = item.document if item.format is not SignFormat.PADES else None
-            report = verify_file(item.signature, detached_of=detached, trust_roots=trust_roots, allow_fetching=allow_fetching)
+            report = verify_file(
+                item.signature, detached_of=detached, trust_roots=trust_roots, allow_fetching=allow_fetching
+            )
         except AssistantError as exc:
             views.append(BuyerView(item.label, item.format, None, exc.message))
             continue
@@ -69,7 +71,13 @@ def buyer_problems(views: Sequence[BuyerView]) -> list[Problem]:
         reasons = ""
         if view.report is not None and view.report.signatures:
             reasons = " ".join(view.report.signatures[-1].problems)
-        out.append(Problem(Severity.ERROR, "signature_not_accepted",
-            f"{view.label} : l'acheteur verra « {view.verdict} » {reasons}".strip(),
-            f"{view.label}: the buyer's check will not accept this signature.", view.label))  # fmt: skip
+        out.append(
+            Problem(
+                Severity.ERROR,
+                "signature_not_accepted",
+                f"{view.label} : l'acheteur verra « {view.verdict} » {reasons}".strip(),
+                f"{view.label}: the buyer's check will not accept this signature.",
+                view.label,
+            )
+        )
     return out

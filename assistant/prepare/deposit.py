@@ -226,14 +226,28 @@ def _run(
             if update.bytes_total:
                 return
             step = offset + (update.step or 0)
-            progress(ProgressUpdate(step=step, steps=total, phase=Phase.SIGN_FILE, item=min(step + 1, total), items=total,
-                                    element=update.element))  # fmt: skip
+            progress(
+                ProgressUpdate(
+                    step=step,
+                    steps=total,
+                    phase=Phase.SIGN_FILE,
+                    item=min(step + 1, total),
+                    items=total,
+                    element=update.element,
+                )
+            )
 
         batch = sign_files(
-            credential, task.sources, task.fmt, level=level, tsa_url=tsa_url,
-            out_dir=task.folder, progress=relay, cancel=cancel,
+            credential,
+            task.sources,
+            task.fmt,
+            level=level,
+            tsa_url=tsa_url,
+            out_dir=task.folder,
+            progress=relay,
+            cancel=cancel,
             visible=visible if task.fmt is SignFormat.PADES else None,
-        )  # fmt: skip
+        )
         for signed, result in zip(task.items, batch.results, strict=True):
             signed.signature = result.output
             signed.error = result.error

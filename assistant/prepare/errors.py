@@ -30,8 +30,7 @@ MEANINGS: dict[PrepareCode, str] = {
     PrepareCode.NOT_A_FOLDER: "« … n'est pas un dossier. »",
     PrepareCode.NOT_A_ZIP: "« … n'est pas une archive ZIP. »",
     PrepareCode.OUTPUT_INSIDE_SOURCE: (
-        "« Le dossier de dépôt ne peut pas être dans le dossier de la réponse : choisissez un autre "
-        "emplacement. »"
+        "« Le dossier de dépôt ne peut pas être dans le dossier de la réponse : choisissez un autre emplacement. »"
     ),
     PrepareCode.RULES_UNREADABLE: "« Règles de dépôt illisibles : … » (the rules file is missing or not JSON)",
     PrepareCode.TOO_MANY_FILES: "« Le dossier … contient plus de … fichiers : choisissez le dossier de la réponse. »",

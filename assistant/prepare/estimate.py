@@ -71,18 +71,24 @@ class UploadEstimate:
 
     @property
     def message_fr(self) -> str:
-        base = (f"Envoi estimé : {self.duration_text} pour {format_size(self.total_bytes)} "
-                f"({self.files} fichier(s)) à {self.rate_text} mesurés vers la plateforme.")  # fmt: skip
+        base = (
+            f"Envoi estimé : {self.duration_text} pour {format_size(self.total_bytes)} "
+            f"({self.files} fichier(s)) à {self.rate_text} mesurés vers la plateforme."
+        )
         if self.deadline is None or self.latest_start is None:
             return base + " La date limite n'est pas connue : déposez sans attendre."
         deadline = self.deadline.astimezone().strftime("%d/%m/%Y à %H:%M")
         latest = self.latest_start.astimezone().strftime("%d/%m/%Y à %H:%M")
         if self.verdict is Verdict.TOO_LATE:
-            return base + f" Au débit mesuré, le dernier octet arriverait après la date limite ({deadline}). " \
-                          "Réduisez la taille du dépôt, changez de connexion, ou contactez l'acheteur maintenant."
+            return (
+                base + f" Au débit mesuré, le dernier octet arriverait après la date limite ({deadline}). "
+                "Réduisez la taille du dépôt, changez de connexion, ou contactez l'acheteur maintenant."
+            )
         if self.verdict is Verdict.THIN:
-            return base + f" La marge est trop mince : il fallait commencer avant {latest} (date limite : {deadline}). " \
-                          "Commencez l'envoi immédiatement."
+            return (
+                base + f" La marge est trop mince : il fallait commencer avant {latest} (date limite : {deadline}). "
+                "Commencez l'envoi immédiatement."
+            )
         return base + f" Commencez l'envoi au plus tard le {latest} (date limite : {deadline})."
 
     @property
@@ -96,7 +102,9 @@ class UploadEstimate:
         base = f"Estimated upload: {int(self.seconds)} s for {self.total_bytes} bytes at {self.rate_text}."
         if self.latest_start is None:
             return base
-        return base + f" Start by {self.latest_start.isoformat(timespec='minutes')} at the latest ({self.verdict.value})."
+        return (
+            base + f" Start by {self.latest_start.isoformat(timespec='minutes')} at the latest ({self.verdict.value})."
+        )
 
 
 def duration_fr(seconds: float) -> str:

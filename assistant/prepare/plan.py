@@ -42,7 +42,11 @@ class BidPlan:
         for item in self.files:
             if item.file.relative == wanted:
                 return item
-        raise UsageError(f"Fichier absent du dépôt : {relative}", f"File not in the bid: {relative}", code=PrepareCode.FILE_NOT_IN_BID)
+        raise UsageError(
+            f"Fichier absent du dépôt : {relative}",
+            f"File not in the bid: {relative}",
+            code=PrepareCode.FILE_NOT_IN_BID,
+        )
 
     def with_format(self, relative: str | PurePosixPath, fmt: SignFormat | str) -> BidPlan:
         """The same plan with one file's format changed (the user's choice in the table)."""
@@ -59,7 +63,11 @@ class BidPlan:
     def with_sign_inside(self, relative: str | PurePosixPath, sign_inside: bool) -> BidPlan:
         target = self.find(relative)
         if target.file.kind is not FileKind.ZIP:
-            raise UsageError(f"{target.file.name} n'est pas une archive ZIP.", f"{target.file.name} is not a ZIP archive.", code=PrepareCode.NOT_A_ZIP)
+            raise UsageError(
+                f"{target.file.name} n'est pas une archive ZIP.",
+                f"{target.file.name} is not a ZIP archive.",
+                code=PrepareCode.NOT_A_ZIP,
+            )
         return self._replace(target, replace(target, sign_inside=sign_inside and not target.file.zip_problem))
 
     def _replace(self, old: PlannedFile, new: PlannedFile) -> BidPlan:

@@ -64,12 +64,21 @@ def parse_rules(data: Any, policy: UrlPolicy, where: str = "deposit_rules") -> P
     if not isinstance(data, Mapping):
         raise DescriptorError(where, "un objet JSON est attendu.", "a JSON object is expected.")
     known = {
-        "platform", "signature_formats", "extensions", "max_file_size", "max_total_size",
-        "max_name_length", "forbidden_characters", "deadline", "upload_test_url",
-    }  # fmt: skip
+        "platform",
+        "signature_formats",
+        "extensions",
+        "max_file_size",
+        "max_total_size",
+        "max_name_length",
+        "forbidden_characters",
+        "deadline",
+        "upload_test_url",
+    }
     for key in data:
         if key not in known:
-            raise DescriptorError(f"{where}.{key}", "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD)
+            raise DescriptorError(
+                f"{where}.{key}", "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD
+            )
     values: dict[str, Any] = {"published": True}
     if "platform" in data:
         values["platform"] = _text(data["platform"], f"{where}.platform", 200)
@@ -120,19 +129,31 @@ def _text(value: Any, where: str, max_len: int) -> str:
 
 def _int(value: Any, where: str, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise DescriptorError(where, f"un entier de {minimum} à {maximum} est attendu.", f"an integer from {minimum} to {maximum} is expected.")
+        raise DescriptorError(
+            where,
+            f"un entier de {minimum} à {maximum} est attendu.",
+            f"an integer from {minimum} to {maximum} is expected.",
+        )
     return value
 
 
 def _formats(value: Any, where: str) -> tuple[SignFormat, ...]:
     if not isinstance(value, list) or not value or len(value) > 3:
-        raise DescriptorError(where, "une liste de formats (PAdES, CAdES, XAdES) est attendue.", "a list of formats (PAdES, CAdES, XAdES) is expected.")
+        raise DescriptorError(
+            where,
+            "une liste de formats (PAdES, CAdES, XAdES) est attendue.",
+            "a list of formats (PAdES, CAdES, XAdES) is expected.",
+        )
     out: list[SignFormat] = []
     for index, item in enumerate(value):
         try:
             fmt = SignFormat(str(item).strip().lower())
         except ValueError:
-            raise DescriptorError(f"{where}[{index}]", "format inconnu (PAdES, CAdES ou XAdES).", "unknown format (PAdES, CAdES or XAdES).") from None
+            raise DescriptorError(
+                f"{where}[{index}]",
+                "format inconnu (PAdES, CAdES ou XAdES).",
+                "unknown format (PAdES, CAdES or XAdES).",
+            ) from None
         if fmt not in out:
             out.append(fmt)
     return tuple(out)
@@ -144,7 +165,11 @@ def _extensions(value: Any, where: str) -> tuple[str, ...]:
     out: list[str] = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not 1 <= len(item.strip(".")) <= 10 or not item.strip(".").isalnum():
-            raise DescriptorError(f"{where}[{index}]", "extension invalide (par exemple « pdf »).", "invalid extension (for example 'pdf').")
+            raise DescriptorError(
+                f"{where}[{index}]",
+                "extension invalide (par exemple « pdf »).",
+                "invalid extension (for example 'pdf').",
+            )
         out.append("." + item.strip(".").lower())
     return tuple(out)
 
@@ -182,7 +207,11 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"Règles de dépôt illisibles : {path}", f"Unreadable deposit rules: {path}", code=PrepareCode.RULES_UNREADABLE) from exc
+            raise UsageError(
+                f"Règles de dépôt illisibles : {path}",
+                f"Unreadable deposit rules: {path}",
+                code=PrepareCode.RULES_UNREADABLE,
+            ) from exc
         if isinstance(data, dict) and "deposit_rules" in data:
             data = data["deposit_rules"]
         rules = parse_rules(data, policy)

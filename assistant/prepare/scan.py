@@ -77,7 +77,9 @@ def scan_bid(root: Path, *, exclude: Path | None = None) -> BidFolder:
     """List the bid's files (sorted by path); `exclude` is a folder to skip (our own output)."""
     root = Path(root).expanduser()
     if not root.exists():
-        raise InputFileError(f"Dossier introuvable : {root}", f"Folder not found: {root}", code=PrepareCode.FOLDER_NOT_FOUND)
+        raise InputFileError(
+            f"Dossier introuvable : {root}", f"Folder not found: {root}", code=PrepareCode.FOLDER_NOT_FOUND
+        )
     if not root.is_dir():
         raise InputFileError(f"{root} n'est pas un dossier.", f"{root} is not a folder.", code=PrepareCode.NOT_A_FOLDER)
     excluded = exclude.resolve() if exclude is not None else None

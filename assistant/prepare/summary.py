@@ -52,14 +52,26 @@ def summary_document(
     errors = [p for p in problems if p.severity is Severity.ERROR]
     warnings = [p for p in problems if p.severity is Severity.WARNING]
     overall = (
-        Paragraph(f"Dépôt prêt : {accepted} signature(s) sur {len(views)} acceptée(s) par la vérification de l'acheteur.", Tone.GOOD)
+        Paragraph(
+            f"Dépôt prêt : {accepted} signature(s) sur {len(views)} acceptée(s) par la vérification de l'acheteur.",
+            Tone.GOOD,
+        )
         if result.ok and accepted == len(views) and not errors
-        else Paragraph(f"Dépôt à revoir : {len(errors)} problème(s) bloquant(s), {accepted} signature(s) acceptée(s) sur {len(views)}.", Tone.BAD)
+        else Paragraph(
+            f"Dépôt à revoir : {len(errors)} problème(s) bloquant(s), {accepted} signature(s) acceptée(s) sur {len(views)}.",
+            Tone.BAD,
+        )
     )
     facts: list[tuple[str, str]] = [
-        ("Signataire", common_name(cert.subject) + (f" ({_organisation(cert.subject)})" if _organisation(cert.subject) else "")),
-        ("Certificat", f"émis par {common_name(cert.issuer)}, n° {cert.serial_number:X}, "
-                       f"valable jusqu'au {cert.not_valid_after_utc.astimezone():%d/%m/%Y} — {verdict.label}"),
+        (
+            "Signataire",
+            common_name(cert.subject) + (f" ({_organisation(cert.subject)})" if _organisation(cert.subject) else ""),
+        ),
+        (
+            "Certificat",
+            f"émis par {common_name(cert.issuer)}, n° {cert.serial_number:X}, "
+            f"valable jusqu'au {cert.not_valid_after_utc.astimezone():%d/%m/%Y} — {verdict.label}",
+        ),
         ("Empreinte SHA-256", cert.fingerprint(_sha256()).hex().upper()),
         ("Dossier de la réponse", str(plan.bid.root)),
         ("Dossier à déposer", str(result.folder) if result.folder else "non créé"),
@@ -85,7 +97,9 @@ def summary_document(
     )
     passed = [name for name, ok in checks if ok]
     failed = [name for name, ok in checks if not ok]
-    check_blocks = [Paragraph("Réussis : " + (", ".join(passed) or "aucun") + ".", Tone.GOOD if not failed else Tone.NORMAL)]
+    check_blocks = [
+        Paragraph("Réussis : " + (", ".join(passed) or "aucun") + ".", Tone.GOOD if not failed else Tone.NORMAL)
+    ]
     if failed:
         check_blocks.append(Paragraph("À revoir : " + ", ".join(failed) + ".", Tone.BAD))
     blocks: list[Paragraph | KeyValues | Section] = [
@@ -96,10 +110,18 @@ def summary_document(
     ]
     if errors or warnings:
         points = [*errors, *warnings]
-        shown = [Paragraph(p.message_fr, Tone.BAD if p.severity is Severity.ERROR else Tone.WARNING) for p in points[:MAX_POINTS]]
+        shown = [
+            Paragraph(p.message_fr, Tone.BAD if p.severity is Severity.ERROR else Tone.WARNING)
+            for p in points[:MAX_POINTS]
+        ]
         if len(points) > MAX_POINTS:
-            shown.append(Paragraph(f"… et {len(points) - MAX_POINTS} autre(s) point(s) : voir la liste complète dans "
-                                   "l'assistant (« Préparer mon dépôt » ou assistant prepare).", Tone.WARNING))  # fmt: skip
+            shown.append(
+                Paragraph(
+                    f"… et {len(points) - MAX_POINTS} autre(s) point(s) : voir la liste complète dans "
+                    "l'assistant (« Préparer mon dépôt » ou assistant prepare).",
+                    Tone.WARNING,
+                )
+            )
         blocks.append(Section("Points d'attention", tuple(shown)))
     return Document(
         title="Récapitulatif du dépôt",

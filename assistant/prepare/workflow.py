@@ -67,15 +67,26 @@ def prepare_deposit(
     def verify(files: list[SignedFile]) -> None:
         views.extend(buyer_views(files, trust_roots=trust_roots))
 
-    result = sign_bid(plan, credential, destination, visible=visible, level=level, tsa_url=tsa_url,
-                      progress=progress, cancel=cancel, after_signing=verify)  # fmt: skip
+    result = sign_bid(
+        plan,
+        credential,
+        destination,
+        visible=visible,
+        level=level,
+        tsa_url=tsa_url,
+        progress=progress,
+        cancel=cancel,
+        after_signing=verify,
+    )
     problems = find_problems(plan, certificate=credential.certificate) + estimate_problems(estimate)
     problems += buyer_problems(views)
     outcome = PrepareOutcome(plan, result, views, problems, estimate)
     if result.folder is not None:
         document = summary_document(plan, result, views, problems, estimate=estimate)
         outcome.summary = write_summary(document, summary_path(result.folder))
-        outcome.reports = write_buyer_reports(views, result.folder.parent / f"{result.folder.name} - rapports de vérification")
+        outcome.reports = write_buyer_reports(
+            views, result.folder.parent / f"{result.folder.name} - rapports de vérification"
+        )
     return outcome
 
 

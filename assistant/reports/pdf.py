@@ -75,9 +75,11 @@ def render_pdf(document: Document) -> bytes:
             style = body
             if block.tone is not Tone.NORMAL:
                 style = ParagraphStyle(
-                    f"amp-{block.tone.value}", parent=body, fontName="Helvetica-Bold",
+                    f"amp-{block.tone.value}",
+                    parent=body,
+                    fontName="Helvetica-Bold",
                     textColor=colors.HexColor(_TONE_COLOURS[block.tone]),
-                )  # fmt: skip
+                )
             return [RLParagraph(_markup(block.text), style)]
         if isinstance(block, KeyValues):
             if not block.rows:
@@ -123,9 +125,16 @@ def render_pdf(document: Document) -> bytes:
 
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm, bottomMargin=18 * mm,
-        title=winansi(document.title), author="Assistant Marchés Publics", creator="Assistant Marchés Publics",
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=winansi(document.title),
+        author="Assistant Marchés Publics",
+        creator="Assistant Marchés Publics",
         lang=document.language,
-    )  # fmt: skip
+    )
     template.build(story, onFirstPage=decorate, onLaterPages=decorate)  # type: ignore[arg-type]
     return buffer.getvalue()

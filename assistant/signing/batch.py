@@ -170,8 +170,11 @@ class _Signer:
         if not folder.is_dir():
             from assistant.errors import OutputError
 
-            raise OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
-                              code=SigningCode.OUTPUT_MISSING)  # fmt: skip
+            raise OutputError(
+                f"Le dossier {folder} n'existe pas.",
+                f"The folder {folder} does not exist.",
+                code=SigningCode.OUTPUT_MISSING,
+            )
         if self.fmt is SignFormat.PADES:
             return self._sign_pdf(source, folder)
         digest = hash_file(source, HashAlgorithm.SHA256, progress=progress, cancel=cancel, stage=stage)
@@ -223,8 +226,11 @@ class _Signer:
         tsa_signer = _token_signer(token) if token is not None else None
         data = validation_data.collect(
             [self.credential.certificate, *([tsa_signer] if tsa_signer is not None else [])],
-            [*self.chain, *tsa_certs], self.trust_roots, self.level, name,
-        )  # fmt: skip
+            [*self.chain, *tsa_certs],
+            self.trust_roots,
+            self.level,
+            name,
+        )
         return add_validation_data(blob, data)
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
@@ -250,9 +256,17 @@ class _Signer:
         def write(out: BinaryIO) -> None:
             with open(source, "rb") as src:
                 pades.sign_pdf(
-                    self.credential, src, out, source.name, mechanism=self.mechanism, tsa=timestamper,
-                    chain=self.chain, level=self.level, trust_roots=self.trust_roots, visible=self.visible,
-                )  # fmt: skip
+                    self.credential,
+                    src,
+                    out,
+                    source.name,
+                    mechanism=self.mechanism,
+                    tsa=timestamper,
+                    chain=self.chain,
+                    level=self.level,
+                    trust_roots=self.trust_roots,
+                    visible=self.visible,
+                )
 
         return write_new_file(target, write)
 

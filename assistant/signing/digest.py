@@ -66,18 +66,27 @@ def hash_file(
                     progress(replace(stage, bytes_done=done, bytes_total=total))
             after = os.fstat(fh.fileno())
     except FileNotFoundError as exc:
-        raise InputFileError(f"Fichier introuvable : {path.name}", f"File not found: {path.name}",
-                             code=Code.FILE_NOT_FOUND) from exc  # fmt: skip
+        raise InputFileError(
+            f"Fichier introuvable : {path.name}", f"File not found: {path.name}", code=Code.FILE_NOT_FOUND
+        ) from exc
     except IsADirectoryError as exc:
-        raise InputFileError(f"{path.name} est un dossier, pas un fichier.", f"{path.name} is a folder, not a file.",
-                             code=SigningCode.NOT_A_FILE) from exc  # fmt: skip
+        raise InputFileError(
+            f"{path.name} est un dossier, pas un fichier.",
+            f"{path.name} is a folder, not a file.",
+            code=SigningCode.NOT_A_FILE,
+        ) from exc
     except PermissionError as exc:
-        raise InputFileError(f"Lecture du fichier {path.name} refusée (droits insuffisants).",
-                             f"Reading {path.name} was denied (insufficient permissions).",
-                             code=SigningCode.FILE_UNREADABLE) from exc  # fmt: skip
+        raise InputFileError(
+            f"Lecture du fichier {path.name} refusée (droits insuffisants).",
+            f"Reading {path.name} was denied (insufficient permissions).",
+            code=SigningCode.FILE_UNREADABLE,
+        ) from exc
     except OSError as exc:
-        raise InputFileError(f"Erreur de lecture du fichier {path.name} : {exc.strerror or exc}",
-                             f"Error reading {path.name}: {exc.strerror or exc}", code=SigningCode.FILE_UNREADABLE) from exc  # fmt: skip
+        raise InputFileError(
+            f"Erreur de lecture du fichier {path.name} : {exc.strerror or exc}",
+            f"Error reading {path.name}: {exc.strerror or exc}",
+            code=SigningCode.FILE_UNREADABLE,
+        ) from exc
     if done != after.st_size or after.st_mtime_ns != before.st_mtime_ns:
         raise InputFileError(
             f"Le fichier {path.name} a été modifié pendant sa lecture : fermez le logiciel qui l'écrit et recommencez.",

@@ -111,8 +111,7 @@ MEANINGS: dict[SigningCode, str] = {
     ),
     SigningCode.PDF_NOT_SIGNABLE: "« Le PDF … ne peut pas être signé en PAdES : …. Signez-le en CAdES ou XAdES. »",
     SigningCode.PSS_NOT_FOR_XADES: (
-        "« RSA-PSS n'est pas accepté par les vérificateurs XAdES courants : signez en PKCS#1 v1.5 ou en "
-        "CAdES. »"
+        "« RSA-PSS n'est pas accepté par les vérificateurs XAdES courants : signez en PKCS#1 v1.5 ou en CAdES. »"
     ),
     SigningCode.SIGNED_FILE_MISSING: "« Document signé introuvable pour … : indiquez-le (--detached-of). »",
     SigningCode.STAMP_IMAGE_TOO_LARGE: "« L'image de signature … est trop lourde (8 Mo au plus). »",

@@ -44,13 +44,26 @@ def fetch(url: str, *, data: bytes | None = None, content_type: str | None = Non
         )
     server = urlsplit(url).netloc
     try:
-        reply = transport_fetch(url, what=what, data=data, content_type=content_type, follow=same_server, limit=MAX_DOCUMENT, timeout=float(TIMEOUT[1]))
+        reply = transport_fetch(
+            url,
+            what=what,
+            data=data,
+            content_type=content_type,
+            follow=same_server,
+            limit=MAX_DOCUMENT,
+            timeout=float(TIMEOUT[1]),
+        )
     except RedirectRefusedError:
-        raise FetchError(f"Redirection refusée ({what}, {server}).", f"Redirect refused ({what}, {server}).",
-                         code=SigningCode.FETCH_REFUSED) from None  # fmt: skip
+        raise FetchError(
+            f"Redirection refusée ({what}, {server}).",
+            f"Redirect refused ({what}, {server}).",
+            code=SigningCode.FETCH_REFUSED,
+        ) from None
     except PlatformError as exc:
         if exc.code == TransportCode.ANSWER_TOO_LARGE:
-            raise FetchError(f"{what} trop volumineux ({url}).", f"{what} too large ({url}).", code=SigningCode.FETCH_TOO_LARGE) from None
+            raise FetchError(
+                f"{what} trop volumineux ({url}).", f"{what} too large ({url}).", code=SigningCode.FETCH_TOO_LARGE
+            ) from None
         raise FetchError(
             f"{what} : impossible de joindre {server} ({exc.message_fr})",
             f"{what}: cannot reach {server} ({exc.message_en})",

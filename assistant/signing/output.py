@@ -32,12 +32,16 @@ def _output_error(folder: Path, exc: OSError) -> OutputError:
         )
     if exc.errno == errno.ENOSPC:
         return OutputError(
-            f"Plus de place sur le disque du dossier {folder}.", f"No space left on the disk of {folder}.",
+            f"Plus de place sur le disque du dossier {folder}.",
+            f"No space left on the disk of {folder}.",
             code=SigningCode.DISK_FULL,
-        )  # fmt: skip
+        )
     if exc.errno == errno.ENOENT:
-        return OutputError(f"Le dossier {folder} n'existe pas.", f"The folder {folder} does not exist.",
-                           code=SigningCode.OUTPUT_MISSING)  # fmt: skip
+        return OutputError(
+            f"Le dossier {folder} n'existe pas.",
+            f"The folder {folder} does not exist.",
+            code=SigningCode.OUTPUT_MISSING,
+        )
     return OutputError(
         f"Erreur d'écriture dans le dossier {folder} : {exc.strerror or exc}",
         f"Error writing into {folder}: {exc.strerror or exc}",

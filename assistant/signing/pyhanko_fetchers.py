@@ -49,15 +49,23 @@ class _OverTransport:
     def _get(self, url: str, *, acceptable_content_types: Iterable[str]) -> Awaitable[_Answer]:
         return asyncio.to_thread(self._send, url, None, None, acceptable_content_types)
 
-    def _post(self, url: str, data: bytes, *, content_type: str, acceptable_content_types: Iterable[str]) -> Awaitable[_Answer]:
+    def _post(
+        self, url: str, data: bytes, *, content_type: str, acceptable_content_types: Iterable[str]
+    ) -> Awaitable[_Answer]:
         return asyncio.to_thread(self._send, url, data, content_type, acceptable_content_types)
 
     def _send(self, url: str, data: bytes | None, content_type: str | None, accept: Iterable[str]) -> _Answer:
         try:
             reply = fetch(
-                url, what="révocation", data=data, content_type=content_type, accept=",".join(accept),
-                timeout=float(self.per_request_timeout), limit=MAX_ANSWER, retries=1,
-            )  # fmt: skip
+                url,
+                what="révocation",
+                data=data,
+                content_type=content_type,
+                accept=",".join(accept),
+                timeout=float(self.per_request_timeout),
+                limit=MAX_ANSWER,
+                retries=1,
+            )
         except (AssistantError, TransientError) as exc:
             # pyHanko records the failure (soft- or hard-fail as the context says) and goes on.
             raise requests.RequestException(str(exc)) from None
@@ -94,4 +102,6 @@ class TransportFetcherBackend(RequestsFetcherBackend):  # type: ignore[misc]
 
 def fetcher_backend(per_request_timeout: float = 10, *, limits: Any = None) -> TransportFetcherBackend:
     """The backend to give a pyHanko `ValidationContext` that may fetch (`fetcher_backend=`)."""
-    return TransportFetcherBackend(per_request_timeout, limits=limits if isinstance(limits, FetchLimits) else FetchLimits())
+    return TransportFetcherBackend(
+        per_request_timeout, limits=limits if isinstance(limits, FetchLimits) else FetchLimits()
+    )

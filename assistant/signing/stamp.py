@@ -102,7 +102,9 @@ class VisibleSignature:
         path = Path(self.image)
         if not path.is_file():
             raise InputFileError(
-                f"Image de signature introuvable : {path}", f"Signature image not found: {path}", code=Code.FILE_NOT_FOUND
+                f"Image de signature introuvable : {path}",
+                f"Signature image not found: {path}",
+                code=Code.FILE_NOT_FOUND,
             )
         if path.stat().st_size > MAX_IMAGE_BYTES:
             raise InputFileError(

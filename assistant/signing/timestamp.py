@@ -51,9 +51,10 @@ class TsaClient:
     def __init__(self, url: str, *, hash_name: str = "sha256", transport: Transport | None = None) -> None:
         if not url.lower().startswith(("http://", "https://")):
             raise TimestampError(
-                f"Adresse du service d'horodatage invalide : {url}", f"Invalid timestamp authority URL: {url}",
+                f"Adresse du service d'horodatage invalide : {url}",
+                f"Invalid timestamp authority URL: {url}",
                 code=SigningCode.BAD_TSA_URL,
-            )  # fmt: skip
+            )
         self.url = url
         self.hash_name = hash_name
         self._transport = transport or Transport(follow=same_server, timeout=TIMEOUT, retries=1)
@@ -62,15 +63,24 @@ class TsaClient:
         """Send a ready-made request, return the parsed response (unchecked)."""
         try:
             reply = fetch(
-                self.url, what="horodatage", data=request.dump(), content_type="application/timestamp-query",
-                accept="application/timestamp-reply", limit=MAX_RESPONSE, transport=self._transport,
-            )  # fmt: skip
+                self.url,
+                what="horodatage",
+                data=request.dump(),
+                content_type="application/timestamp-query",
+                accept="application/timestamp-reply",
+                limit=MAX_RESPONSE,
+                transport=self._transport,
+            )
         except RedirectRefusedError:
             raise _error(
-                self.url, "le service renvoie vers une autre adresse, qui n'est pas suivie.", "the service redirects elsewhere (not followed)."
+                self.url,
+                "le service renvoie vers une autre adresse, qui n'est pas suivie.",
+                "the service redirects elsewhere (not followed).",
             ) from None
         except UntrustedPlatformError:
-            raise _error(self.url, "son certificat HTTPS n'est pas reconnu.", "its HTTPS certificate is not trusted.") from None
+            raise _error(
+                self.url, "son certificat HTTPS n'est pas reconnu.", "its HTTPS certificate is not trusted."
+            ) from None
         except PlatformError as exc:
             if exc.code == TransportCode.ANSWER_TOO_LARGE:
                 raise _error(self.url, "réponse trop volumineuse.", "response too large.") from None

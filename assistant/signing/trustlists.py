@@ -191,8 +191,10 @@ def parse_list(root: Any, url: str = "") -> TrustedList:
     """A TS 119 612 list (national list or LOTL) from its parsed XML."""
     info = root.find(_t("SchemeInformation"))
     if root.tag != _t("TrustServiceStatusList") or info is None:
-        raise TrustedListError("Ce document n'est pas une liste de confiance (ETSI TS 119 612).",
-                               "This document is not a trusted list (ETSI TS 119 612).")  # fmt: skip
+        raise TrustedListError(
+            "Ce document n'est pas une liste de confiance (ETSI TS 119 612).",
+            "This document is not a trusted list (ETSI TS 119 612).",
+        )
     try:
         sequence = int(_text(info, _t("TSLSequenceNumber")) or "0")
     except ValueError:
@@ -269,7 +271,9 @@ def verify_list_signature(data: bytes, pinned: Iterable[x509.Certificate]) -> An
     for reference in signature.iter(f"{{{verify_xml.DS}}}Reference"):
         uri = reference.get("URI") or ""
         if uri and not uri.startswith("#"):
-            raise TrustedListError("Référence externe dans la signature de la liste.", "External reference in the list's signature.")  # fmt: skip
+            raise TrustedListError(
+                "Référence externe dans la signature de la liste.", "External reference in the list's signature."
+            )
     verify_xml.register_ids(root)
     for cert in pinned:
         key = xmlsec.Key.from_memory(
@@ -346,8 +350,9 @@ class TrustedListCache:
     def state(self) -> CacheState:
         try:
             raw = json.loads((self.folder / STATE_FILE).read_text(encoding="utf-8"))
-            return CacheState(raw.get("lotl_url", ""), raw.get("updated_at", ""),
-                              [ListState(**item) for item in raw.get("lists", [])])  # fmt: skip
+            return CacheState(
+                raw.get("lotl_url", ""), raw.get("updated_at", ""), [ListState(**item) for item in raw.get("lists", [])]
+            )
         except (OSError, ValueError, TypeError):
             return CacheState()
 
@@ -548,9 +553,15 @@ def _key_usage_match(cert: x509.Certificate, node: Any) -> bool:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return False
-    names = {"digitalSignature": "digital_signature", "nonRepudiation": "content_commitment",
-             "keyEncipherment": "key_encipherment", "dataEncipherment": "data_encipherment",
-             "keyAgreement": "key_agreement", "keyCertSign": "key_cert_sign", "crlSign": "crl_sign"}  # fmt: skip
+    names = {
+        "digitalSignature": "digital_signature",
+        "nonRepudiation": "content_commitment",
+        "keyEncipherment": "key_encipherment",
+        "dataEncipherment": "data_encipherment",
+        "keyAgreement": "key_agreement",
+        "keyCertSign": "key_cert_sign",
+        "crlSign": "crl_sign",
+    }
     for bit in node.iter(f"{{{ECC}}}KeyUsageBit"):
         attr = names.get(bit.get("name", ""))
         if attr is None:

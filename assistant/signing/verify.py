@@ -82,8 +82,11 @@ class SignatureReport:
         """Format and level as ETSI names them, or what the signature is when it is not AdES."""
         if self.ades:
             return f"{self.format.label} {self.level}".strip()
-        family = {SignFormat.XADES: "XMLDSig, pas XAdES", SignFormat.CADES: "CMS / PKCS#7, pas AdES",
-                  SignFormat.PADES: "PDF (PKCS#7), pas PAdES"}[self.format]  # fmt: skip
+        family = {
+            SignFormat.XADES: "XMLDSig, pas XAdES",
+            SignFormat.CADES: "CMS / PKCS#7, pas AdES",
+            SignFormat.PADES: "PDF (PKCS#7), pas PAdES",
+        }[self.format]
         return f"{family} ({self.not_ades_reason})" if self.not_ades_reason else family
 
     @property
@@ -105,8 +108,11 @@ class SignatureReport:
     def standard(self) -> str:
         if not self.ades:
             return ""
-        return {SignFormat.CADES: "ETSI EN 319 122", SignFormat.XADES: "ETSI EN 319 132",
-                SignFormat.PADES: "ETSI EN 319 142"}[self.format]  # fmt: skip
+        return {
+            SignFormat.CADES: "ETSI EN 319 122",
+            SignFormat.XADES: "ETSI EN 319 132",
+            SignFormat.PADES: "ETSI EN 319 142",
+        }[self.format]
 
     @property
     def ok(self) -> bool:
@@ -491,8 +497,11 @@ def _verify_pdf(path: Path, context: _Context) -> VerificationReport:
         for sig in signatures:
             report.signatures.append(_verify_pdf_signature(sig, context))
     if not report.signatures:
-        raise InputFileError(f"Le PDF {path.name} ne contient aucune signature.", f"{path.name} contains no signature.",
-                             code=SigningCode.NO_SIGNATURE)  # fmt: skip
+        raise InputFileError(
+            f"Le PDF {path.name} ne contient aucune signature.",
+            f"{path.name} contains no signature.",
+            code=SigningCode.NO_SIGNATURE,
+        )
     return report
 
 
@@ -545,8 +554,11 @@ def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: An
     elif coverage_name == "ENTIRE_REVISION":
         if docmdp_ok:
             level_name = modification.name if modification is not None else ""
-            what = {"LTA_UPDATES": "ajout de données de validation", "FORM_FILLING": "remplissage de champs ou signature",
-                    "ANNOTATIONS": "annotations"}.get(level_name, "modifications")  # fmt: skip
+            what = {
+                "LTA_UPDATES": "ajout de données de validation",
+                "FORM_FILLING": "remplissage de champs ou signature",
+                "ANNOTATIONS": "annotations",
+            }.get(level_name, "modifications")
             item.coverage = f"une révision antérieure, suivie de modifications permises ({what})"
         else:
             item.coverage = "une révision antérieure, suivie de modifications NON permises"
@@ -666,8 +678,12 @@ def _smime_body(raw: bytes, path: Path) -> bytes:
 
     message = email.message_from_bytes(raw)
     for part in message.walk():
-        if part.get_content_type() in ("application/pkcs7-mime", "application/x-pkcs7-mime",
-                                       "application/pkcs7-signature", "application/x-pkcs7-signature"):  # fmt: skip
+        if part.get_content_type() in (
+            "application/pkcs7-mime",
+            "application/x-pkcs7-mime",
+            "application/pkcs7-signature",
+            "application/x-pkcs7-signature",
+        ):
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
                 return payload
@@ -715,19 +731,24 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             if attached:
                 status = asyncio.run(
                     async_validate_detached_cms(
-                        report.attached_content or b"", single, signer_validation_context=vc,
+                        report.attached_content or b"",
+                        single,
+                        signer_validation_context=vc,
                         ts_validation_context=vc,
                     )
-                )  # fmt: skip
+                )
             else:
                 assert target is not None
                 with open(target, "rb") as fh:
                     status = asyncio.run(
                         async_validate_detached_cms(
-                            fh, single, signer_validation_context=vc,
-                            ts_validation_context=vc, chunk_size=1 << 20,
+                            fh,
+                            single,
+                            signer_validation_context=vc,
+                            ts_validation_context=vc,
+                            chunk_size=1 << 20,
                         )
-                    )  # fmt: skip
+                    )
         except OSError as exc:
             raise InputFileError(
                 f"Lecture impossible : {target}", f"Cannot read: {target}", code=SigningCode.FILE_UNREADABLE
@@ -791,9 +812,10 @@ def _signer_first(certificates: Any, sid: Any) -> Any:
         serial = sid.chosen["serial_number"].native
         issuer = sid.chosen["issuer"].dump()
         matching = [
-            c for c in choices
+            c
+            for c in choices
             if c.name == "certificate" and c.chosen.serial_number == serial and c.chosen.issuer.dump() == issuer
-        ]  # fmt: skip
+        ]
         if matching:
             return cms.CertificateSet(matching)
     return certificates

@@ -95,7 +95,10 @@ def signature_section(index: int, sig: Mapping[str, Any]) -> Section:
         (_("Certificat valide à la date de signature"), _yes(sig.get("valid_at_signing_time"))),
         (_("Révocation"), revocation_text(str(sig.get("revocation") or "unknown"))),
     ]
-    blocks: list[Paragraph | KeyValues | Section] = [Paragraph(str(sig.get("verdict", "")), tone), KeyValues(tuple(rows))]
+    blocks: list[Paragraph | KeyValues | Section] = [
+        Paragraph(str(sig.get("verdict", "")), tone),
+        KeyValues(tuple(rows)),
+    ]
     problems: Sequence[Any] = sig.get("problems") or ()
     if problems:
         blocks.append(Section(_("Remarques"), tuple(Paragraph(str(p)) for p in problems)))
@@ -110,7 +113,10 @@ def file_blocks(data: Mapping[str, Any], name: str) -> tuple[Block, ...]:
         summary.append((_("Document signé"), Path(str(data["signed_file"])).name))
     if data.get("attached_content_size") is not None:
         summary.append(
-            (_("Document signé"), _("contenu dans la signature ({size} octets)").format(size=data["attached_content_size"]))
+            (
+                _("Document signé"),
+                _("contenu dans la signature ({size} octets)").format(size=data["attached_content_size"]),
+            )
         )
     summary += [(_("Nombre de signatures"), str(len(signatures))), (_("Vérifié le"), _when(data.get("verified_at")))]
     ok = bool(signatures) and all(bool(s.get("ok")) for s in signatures)

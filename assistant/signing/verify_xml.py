@@ -176,11 +176,23 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
                 if signature.find(f".//{{{XADES141}}}ArchiveTimeStamp") is not None:
                     level = "B-LTA"
     return XmlFacts(
-        signer_cert=signer, other_certs=others, valid=valid, packaging=packaging, signed_file=signed_file,
-        missing_file=missing, ades=ades, not_ades_reason=reason, level=level, claimed_signing_time=sign_time,
-        signing_certificate_ok=cert_ok, timestamp_token=token, timestamp_imprint_input=imprint_input,
-        embedded_crls=crls, embedded_ocsps=ocsps, problems=tuple(problems),
-    )  # fmt: skip
+        signer_cert=signer,
+        other_certs=others,
+        valid=valid,
+        packaging=packaging,
+        signed_file=signed_file,
+        missing_file=missing,
+        ades=ades,
+        not_ades_reason=reason,
+        level=level,
+        claimed_signing_time=sign_time,
+        signing_certificate_ok=cert_ok,
+        timestamp_token=token,
+        timestamp_imprint_input=imprint_input,
+        embedded_crls=crls,
+        embedded_ocsps=ocsps,
+        problems=tuple(problems),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -197,17 +197,21 @@ def check_status(status: int, what: str) -> None:
         )
     if status == 404:
         raise PlatformError(
-            f"Ressource introuvable sur la plateforme ({what}).", f"Resource not found on the platform ({what}).", code=TransportCode.PLATFORM_NOT_FOUND
+            f"Ressource introuvable sur la plateforme ({what}).",
+            f"Resource not found on the platform ({what}).",
+            code=TransportCode.PLATFORM_NOT_FOUND,
         )
     if status >= 400 or status in REDIRECT_STATUS:
-        raise PlatformError(f"Erreur de la plateforme ({what}, HTTP {status}).", f"Platform error ({what}, HTTP {status}).")
+        raise PlatformError(
+            f"Erreur de la plateforme ({what}, HTTP {status}).", f"Platform error ({what}, HTTP {status})."
+        )
 
 
 # -- origins and the redirect rule -------------------------------------------------------------
 
 
 def origin_of(url: str) -> str:
-    """"https://Plateforme.fr/x" -> "https://plateforme.fr:443" ("" for what is not an http(s) URL)."""
+    """ "https://Plateforme.fr/x" -> "https://plateforme.fr:443" ("" for what is not an http(s) URL)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -311,7 +315,9 @@ class Response:
             raise TransientError(type(exc).__name__) from None
         return b"".join(parts)
 
-    def blocks(self, budget: int, stop: Callable[[], bool] | None = None, *, buffers: int | None = None) -> Iterator[memoryview]:
+    def blocks(
+        self, budget: int, stop: Callable[[], bool] | None = None, *, buffers: int | None = None
+    ) -> Iterator[memoryview]:
         """The body, read into reused buffers (no allocation per block or per file).
 
         Large bodies (`budget >= PIPELINE_THRESHOLD`) use a ring of `RING` buffers of `BLOCK`
@@ -393,7 +399,12 @@ def _filler(http_response: Any) -> Callable[[memoryview], int] | None:
     connection returns to the pool only when the body was read to its end). None when the
     body is chunked or of unknown length (then the stack's own reads are used)."""
     fp = getattr(http_response, "fp", None)
-    if fp is None or getattr(http_response, "chunked", True) or getattr(http_response, "length", None) is None or not hasattr(fp, "readinto1"):
+    if (
+        fp is None
+        or getattr(http_response, "chunked", True)
+        or getattr(http_response, "length", None) is None
+        or not hasattr(fp, "readinto1")
+    ):
         return None
 
     def fill(view: memoryview) -> int:
@@ -533,7 +544,9 @@ class Transport:
             target = _redirect_target(url, location)
             repeatable = method in ("GET", "HEAD") or response.status in (307, 308)
             if target is None or not repeatable or hop == MAX_REDIRECTS or not self.follow(asked, target):
-                log.warning("redirect not followed (%s): %s -> %s", what, origin_of(url), origin_of(target) if target else "?")
+                log.warning(
+                    "redirect not followed (%s): %s -> %s", what, origin_of(url), origin_of(target) if target else "?"
+                )
                 raise RedirectRefusedError(what)
             if origin_of(target) != origin_of(asked):
                 sent = {k: v for k, v in sent.items() if k.lower() not in ("authorization", "cookie")}
@@ -556,7 +569,11 @@ class Transport:
         with self.open(method, url, what=what, headers=headers, body=body) as response:
             data = response.read(limit + 1)
             if len(data) > limit:
-                raise PlatformError(f"Réponse trop volumineuse ({what}).", f"Answer too large ({what}).", code=TransportCode.ANSWER_TOO_LARGE)
+                raise PlatformError(
+                    f"Réponse trop volumineuse ({what}).",
+                    f"Answer too large ({what}).",
+                    code=TransportCode.ANSWER_TOO_LARGE,
+                )
             return Reply(response.status, response.header_map(), data)
 
     def _send(self, method: str, url: str, headers: Mapping[str, str], body: Body | None, pooled: bool) -> Response:
@@ -571,10 +588,16 @@ class Transport:
 
             try:
                 raw = self._pool(url).urlopen(
-                    method, url, body=source.open(), headers={"User-Agent": USER_AGENT, **all_headers},
-                    preload_content=False, decode_content=False, redirect=False, retries=False,
+                    method,
+                    url,
+                    body=source.open(),
+                    headers={"User-Agent": USER_AGENT, **all_headers},
+                    preload_content=False,
+                    decode_content=False,
+                    redirect=False,
+                    retries=False,
                     timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
-                )  # fmt: skip
+                )
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise transport_failure(exc) from None
             return Response(raw, url)

@@ -26,13 +26,22 @@ BLOCKSIZE = 1 << 16  # bytes per send of a file body (http.client's default is 8
 #: Errors that mean "the idle keep-alive connection was closed by the server": worth one
 #: immediate retry on a fresh connection when the connection had already served a request.
 #: Over TLS a server that closes without close_notify shows as SSLEOFError.
-_STALE = (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError, ConnectionAbortedError, ssl.SSLEOFError)
+_STALE = (
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    ssl.SSLEOFError,
+)
 
 
 class DirectResponse:
     """The few things the download path needs, under the names urllib3 gives them."""
 
-    def __init__(self, response: http.client.HTTPResponse, connections: DirectConnections, key: tuple[str, str, int]) -> None:
+    def __init__(
+        self, response: http.client.HTTPResponse, connections: DirectConnections, key: tuple[str, str, int]
+    ) -> None:
         self._fp = response  # read by transport._filler (readinto1 with length bookkeeping)
         self.status = response.status
         self.headers = response.headers
@@ -77,7 +86,9 @@ class DirectConnections:
                 if connection in self._all:
                     self._all.remove(connection)
 
-    def request(self, method: str, url: str, headers: Mapping[str, str], body: Callable[[], Any] | None = None) -> DirectResponse:
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: Callable[[], Any] | None = None
+    ) -> DirectResponse:
         """Send `method` to `url`; raises OSError / http.client.HTTPException (the caller decides
         what is transient). `body()` gives the body from its start, for each send."""
         parts = urlsplit(url)
@@ -111,7 +122,9 @@ class DirectConnections:
     def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection
         if scheme == "https":
-            connection = http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._tls(), blocksize=BLOCKSIZE)
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=self.timeout, context=self._tls(), blocksize=BLOCKSIZE
+            )
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self.timeout, blocksize=BLOCKSIZE)
         with self._lock:
@@ -126,4 +139,3 @@ class DirectConnections:
 
     def __repr__(self) -> str:
         return "<DirectConnections>"
-

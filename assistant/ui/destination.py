@@ -1,4 +1,4 @@
-""""Répertoire de destination": where a bulk download writes, asked in the job's card.
+""" "Répertoire de destination": where a bulk download writes, asked in the job's card.
 
 While a question is open the field is editable (typed, pasted, or filled by PARCOURIR) and
 LANCER LE TÉLÉCHARGEMENT checks the folder before answering: an unusable one shows the reason in

@@ -24,7 +24,9 @@ class FolderQuestion(QObject):
     #: emitted once, when the question is answered or withdrawn (the job was cancelled)
     closed = Signal()
 
-    def __init__(self, job: Job, proposed: Path, summary: DownloadSummary, error: str, reply: Callable[[Any], None]) -> None:
+    def __init__(
+        self, job: Job, proposed: Path, summary: DownloadSummary, error: str, reply: Callable[[Any], None]
+    ) -> None:
         super().__init__()
         self.job = job
         self.proposed = proposed

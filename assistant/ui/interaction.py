@@ -122,13 +122,19 @@ class QtUserInteraction:
             dialog.setObjectName("bidFolderDialog")
             dialog.setFileMode(QFileDialog.FileMode.Directory)
             dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-            dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # a Qt dialog: finished() and the cancel watch work
+            dialog.setOption(
+                QFileDialog.Option.DontUseNativeDialog, True
+            )  # a Qt dialog: finished() and the cancel watch work
             if cancel is not None:
                 watch = QTimer(dialog)
                 watch.setInterval(150)
                 watch.timeout.connect(lambda: dialog.reject() if cancel.cancelled else None)
                 watch.start()
-            open_dialog(dialog, reply, lambda accepted: Path(dialog.selectedFiles()[0]) if accepted and dialog.selectedFiles() else None)
+            open_dialog(
+                dialog,
+                reply,
+                lambda accepted: Path(dialog.selectedFiles()[0]) if accepted and dialog.selectedFiles() else None,
+            )
 
         result = self._ask(start, None)
         return result if isinstance(result, Path) else None

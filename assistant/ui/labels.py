@@ -58,7 +58,7 @@ def progress_label(progress: Progress) -> str:
 
 
 def element_text(progress: Progress) -> str:
-    """"pli 2 sur 5, enveloppe 1 sur 3", or the element's name, in the user's language."""
+    """ "pli 2 sur 5, enveloppe 1 sur 3", or the element's name, in the user's language."""
     if progress.element:
         return progress.element
     return ", ".join(

@@ -270,4 +270,3 @@ class MainWindow(QMainWindow):
         self.verify.dispose()
         self.decrypt.dispose()
         self.bicle.dispose()
-

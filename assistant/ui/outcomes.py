@@ -45,7 +45,11 @@ def _download(result: DownloadResult) -> Outcome:
     if result.already_verified:
         lines.append(_("dont {count} déjà présents et vérifiés").format(count=result.already_verified))
     if result.failed:
-        lines.append(ngettext("{count} fichier en échec", "{count} fichiers en échec", len(result.failed)).format(count=len(result.failed)))
+        lines.append(
+            ngettext("{count} fichier en échec", "{count} fichiers en échec", len(result.failed)).format(
+                count=len(result.failed)
+            )
+        )
     folder = result.destination or None
     if folder or result.folder:
         lines.append(_("Dossier : {folder}").format(folder=folder or result.folder))
@@ -54,8 +58,12 @@ def _download(result: DownloadResult) -> Outcome:
 
 def _open(result: OpenResult) -> Outcome:
     lines = [
-        ngettext("{count} enveloppe ouverte", "{count} enveloppes ouvertes", result.envelopes).format(count=result.envelopes),
-        _("{count} transmise(s) à la plateforme ({size})").format(count=result.uploaded, size=fmt_size(result.bytes_uploaded)),
+        ngettext("{count} enveloppe ouverte", "{count} enveloppes ouvertes", result.envelopes).format(
+            count=result.envelopes
+        ),
+        _("{count} transmise(s) à la plateforme ({size})").format(
+            count=result.uploaded, size=fmt_size(result.bytes_uploaded)
+        ),
     ]
     if result.kept:
         lines.append(_("Copies déchiffrées conservées : {count}").format(count=len(result.kept)))
@@ -99,7 +107,8 @@ def _signature_lines(index: int, signature: dict[str, Any]) -> list[str]:
     intact = bool(signature.get("intact")) and bool(signature.get("signature_valid"))
     lines.append(
         _("      Intégrité : {intact} — révocation : {revocation}").format(
-            intact=_("oui") if intact else _("NON"), revocation=revocation_text(str(signature.get("revocation") or "unknown"))
+            intact=_("oui") if intact else _("NON"),
+            revocation=revocation_text(str(signature.get("revocation") or "unknown")),
         )
     )
     return lines
@@ -109,7 +118,11 @@ def _verify(result: VerifyResult) -> Outcome:
     lines = []
     for report in result.reports:
         if report.error is not None:
-            lines.append(_("✗ {name} : {reason}").format(name=report.file, reason=localized(report.error.message, report.error.message_en)))
+            lines.append(
+                _("✗ {name} : {reason}").format(
+                    name=report.file, reason=localized(report.error.message, report.error.message_en)
+                )
+            )
             continue
         signatures: list[dict[str, Any]] = list(report.report.get("signatures") or [])
         mark = "✓" if report.ok else "✗"
@@ -125,7 +138,9 @@ def _verify(result: VerifyResult) -> Outcome:
 
 def _keygen(result: KeygenResult) -> Outcome:
     lines = [
-        (_("Bi-clé réutilisé : {subject}") if result.reused else _("Bi-clé créé : {subject}")).format(subject=result.subject),
+        (_("Bi-clé réutilisé : {subject}") if result.reused else _("Bi-clé créé : {subject}")).format(
+            subject=result.subject
+        ),
         _("Magasin : {store} — valable jusqu'au {date}").format(store=result.store_label, date=result.not_after[:10]),
     ]
     if result.uploaded:

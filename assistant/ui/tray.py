@@ -79,7 +79,9 @@ class TrayController(QObject):
             return
         if state in END_MESSAGES:
             title = job_title(event.job.title_fr)
-            self.icon.showMessage(APP_NAME, _("{title} : {outcome}.").format(title=title, outcome=_(END_MESSAGES[state])))
+            self.icon.showMessage(
+                APP_NAME, _("{title} : {outcome}.").format(title=title, outcome=_(END_MESSAGES[state]))
+            )
 
     def quit(self) -> None:
         self.window.keep_running_in_tray = False

@@ -51,10 +51,15 @@ def describe_outcomes(outcomes: Sequence[trust.Outcome]) -> tuple[bool, str]:
         if outcome.ok:
             lines.append(_("✓ {browser} : certificat ajouté").format(browser=outcome.target.browser))
         else:
-            lines.append(_("✗ {browser} : échec — {reason}").format(browser=outcome.target.browser, reason=outcome.message))
+            lines.append(
+                _("✗ {browser} : échec — {reason}").format(browser=outcome.target.browser, reason=outcome.message)
+            )
     all_ok = all(o.ok for o in outcomes)
-    tail = (_("Redémarrez vos navigateurs pour qu'ils en tiennent compte.") if all_ok
-            else _("Les navigateurs en échec ne pourront pas joindre l'assistant."))
+    tail = (
+        _("Redémarrez vos navigateurs pour qu'ils en tiennent compte.")
+        if all_ok
+        else _("Les navigateurs en échec ne pourront pas joindre l'assistant.")
+    )
     return all_ok, "\n".join([*lines, tail])
 
 
@@ -86,8 +91,7 @@ def start_trust(
 class TrustOfferDialog(QDialog):
     """The question, then (after "Autoriser") the result in the same window."""
 
-    def __init__(self, identity: ca.BridgeIdentity, parent: QWidget | None = None,
-                 *, ask: bool = True) -> None:
+    def __init__(self, identity: ca.BridgeIdentity, parent: QWidget | None = None, *, ask: bool = True) -> None:
         super().__init__(parent)
         self.identity = identity
         self.setObjectName("trustOfferDialog")

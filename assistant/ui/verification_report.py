@@ -42,4 +42,3 @@ def verification_html(result: VerifyResult) -> str:
 def export(result: VerifyResult, path: Path) -> Path:
     """Write the report as PDF, HTML or JSON (by the file's suffix), atomically."""
     return write_document(verification_document(result), path)
-

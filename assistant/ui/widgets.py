@@ -75,7 +75,7 @@ def fmt_date(moment: dt.datetime | None) -> str:
 
 
 def fmt_datetime(value: str | dt.datetime | None) -> str:
-    """"01/03/2021 - 18:07:06", as the original assistant writes dates of jobs."""
+    """ "01/03/2021 - 18:07:06", as the original assistant writes dates of jobs."""
     if value is None or value == "":
         return ""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -85,11 +85,11 @@ def fmt_datetime(value: str | dt.datetime | None) -> str:
 
 
 def fmt_number(value: float, digits: int = 1) -> str:
-    """"1,5" in French, "1.5" in English."""
+    """ "1,5" in French, "1.5" in English."""
     text = f"{value:.{digits}f}"
     return text if current_language() == "en" else text.replace(".", ",")
 
 
 def fmt_size(size: int) -> str:
-    """"745,6 Ko" in French, "745.6 KB" in English (assistant.units, in the user's language)."""
+    """ "745,6 Ko" in French, "745.6 KB" in English (assistant.units, in the user's language)."""
     return format_size(size, current_language())

@@ -66,15 +66,27 @@ def _refusal(exc: Exception) -> tuple[str, str]:
 
     text = str(exc)
     if isinstance(exc, tuf_errors.LengthOrHashMismatchError):
-        return "tampered", "Le fichier de mise à jour téléchargé ne correspond pas à l'empreinte signée par l'éditeur (fichier altéré) : mise à jour refusée."
+        return (
+            "tampered",
+            "Le fichier de mise à jour téléchargé ne correspond pas à l'empreinte signée par l'éditeur (fichier altéré) : mise à jour refusée.",
+        )
     if isinstance(exc, tuf_errors.UnsignedMetadataError):
-        return "wrong_key", f"Les informations de mise à jour ne sont pas signées par une clé de l'éditeur ({text}) : mise à jour refusée."
+        return (
+            "wrong_key",
+            f"Les informations de mise à jour ne sont pas signées par une clé de l'éditeur ({text}) : mise à jour refusée.",
+        )
     if isinstance(exc, tuf_errors.ExpiredMetadataError):
         if "timestamp" in text:
-            return "frozen", "Le dépôt de mises à jour sert des informations périmées (horodatage expiré : dépôt gelé ou bloqué) : mise à jour refusée."
+            return (
+                "frozen",
+                "Le dépôt de mises à jour sert des informations périmées (horodatage expiré : dépôt gelé ou bloqué) : mise à jour refusée.",
+            )
         return "expired", f"Les informations de mise à jour ont expiré ({text}) : mise à jour refusée."
     if isinstance(exc, tuf_errors.BadVersionNumberError):
-        return "rollback", f"Le dépôt de mises à jour sert des informations plus anciennes que celles déjà vues (retour en arrière : {text}) : mise à jour refusée."
+        return (
+            "rollback",
+            f"Le dépôt de mises à jour sert des informations plus anciennes que celles déjà vues (retour en arrière : {text}) : mise à jour refusée.",
+        )
     if isinstance(exc, tuf_errors.DownloadError):
         return "network", f"Dépôt de mises à jour injoignable ({text})."
     if isinstance(exc, tuf_errors.RepositoryError):
@@ -123,7 +135,12 @@ def check_for_update(
     except Exception as exc:  # every ngclient refusal, and anything unexpected, named for the user
         code, message = _refusal(exc)
         log.warning("update refused (%s): %s", code, exc)
-        check = UpdateCheck(state="error" if code in ("network", "error") else "refused", installed=installed, message=message, reason=code)
+        check = UpdateCheck(
+            state="error" if code in ("network", "error") else "refused",
+            installed=installed,
+            message=message,
+            reason=code,
+        )
     _record_status(check)
     return check
 
@@ -149,7 +166,9 @@ def _updater(config: UpdateConfig, trusted_root: Path, download_dir: Path):  # t
     )
 
 
-def _check(config: UpdateConfig, installed: str, layout: InstallLayout | None, os_name: str, trusted_root: Path) -> UpdateCheck:
+def _check(
+    config: UpdateConfig, installed: str, layout: InstallLayout | None, os_name: str, trusted_root: Path
+) -> UpdateCheck:
     from assistant.update.publish import index_path
 
     download_dir = paths.cache_dir() / "update"
@@ -168,29 +187,49 @@ def _check(config: UpdateConfig, installed: str, layout: InstallLayout | None, o
         parse_version(minimum)
     if is_newer(installed, latest):
         return UpdateCheck(
-            state="refused", installed=installed, latest=latest, min_version=minimum, reason="older_version",
+            state="refused",
+            installed=installed,
+            latest=latest,
+            min_version=minimum,
+            reason="older_version",
             message=f"La version publiée ({latest}) est plus ancienne que la version installée ({installed}) : retour en arrière refusé.",
-        )  # fmt: skip
+        )
     if latest == installed:
-        return UpdateCheck(state="up_to_date", installed=installed, latest=latest, min_version=minimum, message=f"L'assistant est à jour ({installed}).")
+        return UpdateCheck(
+            state="up_to_date",
+            installed=installed,
+            latest=latest,
+            min_version=minimum,
+            message=f"L'assistant est à jour ({installed}).",
+        )
     target_info = updater.get_targetinfo(str(index["target"]))
     custom = (target_info.unrecognized_fields.get("custom") or {}) if target_info else {}
     if target_info is None or custom.get("version") != latest or custom.get("os") != os_name:
         return UpdateCheck(
-            state="refused", installed=installed, latest=latest, min_version=minimum, reason="inconsistent",
+            state="refused",
+            installed=installed,
+            latest=latest,
+            min_version=minimum,
+            reason="inconsistent",
             message="L'index des versions ne correspond pas au fichier publié : mise à jour refusée.",
-        )  # fmt: skip
+        )
     archive = Path(updater.find_cached_target(target_info) or updater.download_target(target_info))
     if layout is None:
         return UpdateCheck(
-            state="available", installed=installed, latest=latest, min_version=minimum,
+            state="available",
+            installed=installed,
+            latest=latest,
+            min_version=minimum,
             message=f"La version {latest} est disponible (téléchargée et vérifiée ; installation manuelle pour ce mode d'installation).",
-        )  # fmt: skip
+        )
     stage_release(layout, archive, latest)
     return UpdateCheck(
-        state="staged", installed=installed, latest=latest, min_version=minimum,
+        state="staged",
+        installed=installed,
+        latest=latest,
+        min_version=minimum,
         message=f"La version {latest} est prête : elle sera installée au prochain démarrage de l'assistant.",
-    )  # fmt: skip
+    )
 
 
 def stage_release(layout: InstallLayout, archive: Path, version: str) -> Path:
@@ -216,6 +255,8 @@ def stage_release(layout: InstallLayout, archive: Path, version: str) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     pending = staged_root / PENDING
     tmp = staged_root / f".{PENDING}.tmp"
-    tmp.write_text(json.dumps({"version": version, "staged_at": datetime.now(UTC).isoformat(timespec="seconds")}), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"version": version, "staged_at": datetime.now(UTC).isoformat(timespec="seconds")}), encoding="utf-8"
+    )
     os.replace(tmp, pending)
     return final

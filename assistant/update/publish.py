@@ -108,7 +108,9 @@ class RepositoryWriter:
     # -- creation -----------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, repo_dir: Path, signers: dict[str, Signer], expiry: dict[str, timedelta] | None = None) -> RepositoryWriter:
+    def create(
+        cls, repo_dir: Path, signers: dict[str, Signer], expiry: dict[str, timedelta] | None = None
+    ) -> RepositoryWriter:
         writer = cls(repo_dir, signers)
         writer.metadata_dir.mkdir(parents=True, exist_ok=True)
         writer.targets_dir.mkdir(parents=True, exist_ok=True)
@@ -138,10 +140,15 @@ class RepositoryWriter:
         lifetimes = EXPIRY | (expiry or {})
         targets = self.load("targets")
         target_path = f"{os_name}/{archive_name(version, os_name)}"
-        target = self._add_target_file(targets.signed, target_path, archive.read_bytes(), custom={"version": version, "os": os_name})
+        target = self._add_target_file(
+            targets.signed, target_path, archive.read_bytes(), custom={"version": version, "os": os_name}
+        )
         index = {"version": version, "target": target_path, "min_version": min_version, "published": _now().isoformat()}
         self._add_target_file(
-            targets.signed, index_path(os_name), json.dumps(index, indent=2).encode(), custom={"version": version, "os": os_name}
+            targets.signed,
+            index_path(os_name),
+            json.dumps(index, indent=2).encode(),
+            custom={"version": version, "os": os_name},
         )
         targets.signed.version += 1
         targets.signed.expires = _now() + lifetimes["targets"]
@@ -176,7 +183,9 @@ class RepositoryWriter:
 
     def _add_target_file(self, targets: Targets, path: str, data: bytes, custom: dict[str, object]) -> TargetFile:
         digest = hashlib.sha256(data).hexdigest()
-        target = TargetFile(length=len(data), hashes={"sha256": digest}, path=path, unrecognized_fields={"custom": custom})
+        target = TargetFile(
+            length=len(data), hashes={"sha256": digest}, path=path, unrecognized_fields={"custom": custom}
+        )
         targets.targets[path] = target
         folder, _, name = path.rpartition("/")
         dest = self.targets_dir / folder / f"{digest}.{name}"

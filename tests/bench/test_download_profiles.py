@@ -24,34 +24,55 @@ SMALL = "scale=0.01&size=0.05"  # one lot: 5 plis x 3 envelopes, ~95 files, ~4 M
 
 
 def _descriptor(url: str, dest: Path, connections: int = 4) -> dict[str, Any]:
-    return {"version": PROTOCOL_VERSION, "type": "download", "params": {"descriptor_url": url, "destination": str(dest), "connections": connections}}
+    return {
+        "version": PROTOCOL_VERSION,
+        "type": "download",
+        "params": {"descriptor_url": url, "destination": str(dest), "connections": connections},
+    }
 
 
 def _expected(demo: DemoProcess) -> dict[str, tuple[int, str]]:
     descriptor = demo.get(f"/api/bigbid/descriptors/download?{SMALL}")
     return {
         f"{c['id']}/{p['id']}/{e['id']}/{f['name']}": (f["size"], f["sha256"])
-        for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
-    }  # fmt: skip
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
+    }
 
 
-def test_resets_mid_file_resume_where_they_stopped(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+def test_resets_mid_file_resume_where_they_stopped(demo_platform: DemoProcess, tmp_path: Path) -> None:
     import hashlib
 
     expected = _expected(demo_platform)
     demo_platform.post("/api/test/reset", {})
     # A lossy link: 80 ms away, connections reset every ~300 KB on average (seeded).
-    link = Profile("lossy-test", rtt=0.08, down=mbit(40), up=mbit(10), down_per_connection=mbit(20), reset_mean_bytes=300_000, seed=3)
+    link = Profile(
+        "lossy-test",
+        rtt=0.08,
+        down=mbit(40),
+        up=mbit(10),
+        down_per_connection=mbit(20),
+        reset_mean_bytes=300_000,
+        seed=3,
+    )
     dest = tmp_path / "Plis"
     with NetProfileProxy(link, ("127.0.0.1", demo_platform.port)) as proxy:
         engine = JobEngine(interaction=HeadlessInteraction(), settings=Settings(), loopback_http=True)
         try:
-            job = engine.submit(_descriptor(proxy.rewrite(f"{demo_platform.url}/api/bigbid/descriptors/download?{SMALL}"), dest), "local")
+            job = engine.submit(
+                _descriptor(proxy.rewrite(f"{demo_platform.url}/api/bigbid/descriptors/download?{SMALL}"), dest),
+                "local",
+            )
             final = engine.wait(job.id, timeout=120)
         finally:
             engine.shutdown()
         resets = proxy.stats.resets
-    assert final is not None and final.state is JobState.SUCCEEDED, (final.state if final else None, final.error if final else None)
+    assert final is not None and final.state is JobState.SUCCEEDED, (
+        final.state if final else None,
+        final.error if final else None,
+    )
     assert resets >= 3, resets
     for rel, (size, digest) in expected.items():
         data = (dest / rel).read_bytes()
@@ -66,7 +87,9 @@ def test_resets_mid_file_resume_where_they_stopped(demo_platform: DemoProcess, t
     assert sum(stats["served"].values()) <= total + resets * 2 * 1024 * 1024
 
 
-def test_a_slow_link_keeps_progress_moving_and_cancels_within_a_second(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+def test_a_slow_link_keeps_progress_moving_and_cancels_within_a_second(
+    demo_platform: DemoProcess, tmp_path: Path
+) -> None:
     link = Profile("slow", rtt=0.04, down=mbit(2), up=mbit(1))  # 250 KB/s: the 4 MB take ~16 s
     dest = tmp_path / "Plis"
     seen: list[tuple[float, int, str]] = []
@@ -82,7 +105,10 @@ def test_a_slow_link_keeps_progress_moving_and_cancels_within_a_second(demo_plat
         engine = JobEngine(interaction=HeadlessInteraction(), settings=Settings(), loopback_http=True)
         engine.subscribe(listen)
         try:
-            job = engine.submit(_descriptor(proxy.rewrite(f"{demo_platform.url}/api/bigbid/descriptors/download?{SMALL}"), dest), "local")
+            job = engine.submit(
+                _descriptor(proxy.rewrite(f"{demo_platform.url}/api/bigbid/descriptors/download?{SMALL}"), dest),
+                "local",
+            )
             assert first_byte.wait(20)
             start = time.monotonic()
             time.sleep(3)
@@ -98,6 +124,8 @@ def test_a_slow_link_keeps_progress_moving_and_cancels_within_a_second(demo_plat
     assert max(b - a for a, b in itertools.pairwise(times)) < 0.5, times
     assert window[-1][1] > window[0][1]  # ...and the bytes go up
     # ...with the element in words: "pli 1 sur 5, enveloppe 2 sur 3, fichier 5 sur 7".
-    assert any(text.startswith("pli ") and " sur 5, enveloppe " in text and ", fichier " in text for _, _, text in seen), seen[-1]
+    assert any(
+        text.startswith("pli ") and " sur 5, enveloppe " in text and ", fichier " in text for _, _, text in seen
+    ), seen[-1]
     assert final is not None and final.state is JobState.CANCELLED, final.state if final else None
     assert stopped < 1.0, stopped

@@ -96,8 +96,9 @@ class Chromium:
                         self._events.append(message)
                     self._cond.notify_all()
 
-    def send(self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None,
-             timeout: float = 60.0) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None, timeout: float = 60.0
+    ) -> dict[str, Any]:
         with self._lock:
             self._next_id += 1
             ident = self._next_id
@@ -160,8 +161,10 @@ class Page:
         result = self.send("Page.navigate", {"url": url}, timeout=timeout)
         if result.get("errorText"):
             raise CdpError(f"navigation to {url} failed: {result['errorText']}")
-        self.evaluate("new Promise(r => document.readyState === 'complete' ? r(1) : addEventListener('load', () => r(1)))",
-                      timeout=timeout)
+        self.evaluate(
+            "new Promise(r => document.readyState === 'complete' ? r(1) : addEventListener('load', () => r(1)))",
+            timeout=timeout,
+        )
 
     def evaluate(self, expression: str, *, timeout: float = 60.0) -> Any:
         result = self.send(

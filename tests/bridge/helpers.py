@@ -17,7 +17,9 @@ from assistant.bridge.server import BridgeServer
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_JS = ROOT / "resources" / "js" / "assistant-client.js"
 
-BLANK_PAGE = b"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>page</title></head><body></body></html>"
+BLANK_PAGE = (
+    b"<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>page</title></head><body></body></html>"
+)
 
 
 class PageServer:

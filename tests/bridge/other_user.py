@@ -30,8 +30,9 @@ class OtherUser:
 
     def popen(self, *argv: str) -> subprocess.Popen[str]:
         env = {"PATH": "/usr/bin:/bin", "HOME": "/", "LANG": "C.UTF-8"}
-        return subprocess.Popen(self.command(*argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, cwd="/")
+        return subprocess.Popen(
+            self.command(*argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd="/"
+        )
 
 
 def ensure_other_user() -> OtherUser:

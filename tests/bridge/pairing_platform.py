@@ -30,7 +30,9 @@ class PairingPlatform:
                 data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
-                self.send_header("Content-Type", "application/octet-stream" if isinstance(body, bytes) else "application/json")
+                self.send_header(
+                    "Content-Type", "application/octet-stream" if isinstance(body, bytes) else "application/json"
+                )
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -116,9 +118,31 @@ class PairingPlatform:
             "version": 1,
             "type": "download",
             "token": "job-token-" + secrets.token_hex(8),
-            "params": {"consultations": [{"id": "C1", "plis": [{"id": "P1", "envelopes": [{"id": "E1", "files": [{
-                "name": "pli.bin", "url": f"{url_origin or self.url}/files/pli.bin", "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest()}]}]}]}]},
+            "params": {
+                "consultations": [
+                    {
+                        "id": "C1",
+                        "plis": [
+                            {
+                                "id": "P1",
+                                "envelopes": [
+                                    {
+                                        "id": "E1",
+                                        "files": [
+                                            {
+                                                "name": "pli.bin",
+                                                "url": f"{url_origin or self.url}/files/pli.bin",
+                                                "size": len(data),
+                                                "sha256": hashlib.sha256(data).hexdigest(),
+                                            }
+                                        ],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ]
+            },
         }
 
     def enqueue(self, ref: str, descriptor: dict[str, Any]) -> None:

@@ -27,8 +27,13 @@ def _open_claim(run: Running, origin: str) -> dict[str, Any]:
 
 def _redeem(run: Running, origin: str, claim: str, code: str) -> Any:
     body = json.dumps({"code": code}).encode()
-    return call(run.bridge, "POST", f"/v1/access/{claim}", body=body,
-                headers={"Origin": origin, "Content-Type": "application/json"})
+    return call(
+        run.bridge,
+        "POST",
+        f"/v1/access/{claim}",
+        body=body,
+        headers={"Origin": origin, "Content-Type": "application/json"},
+    )
 
 
 def _wrong(code: str) -> str:
@@ -55,8 +60,17 @@ def test_a_page_is_connected_with_the_code_the_user_reads_in_the_assistant(start
     assert _redeem(run, PAGE, opened["claim"], code).status == 404  # single use
     assert run.bridge.registry.is_approved(PAGE)
     # With the key the page works; without it, or with another's, nothing but the status.
-    assert call(run.bridge, "POST", "/v1/jobs", body=DIAGNOSE, key=key,
-                headers={"Origin": PAGE, "Content-Type": "application/json"}).status == 202
+    assert (
+        call(
+            run.bridge,
+            "POST",
+            "/v1/jobs",
+            body=DIAGNOSE,
+            key=key,
+            headers={"Origin": PAGE, "Content-Type": "application/json"},
+        ).status
+        == 202
+    )
     missing = call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}, key=None)
     assert missing.status == 401 and missing.json()["code"] == "access_required"
     assert "connectez-la" in missing.json()["message"]
@@ -65,7 +79,9 @@ def test_a_page_is_connected_with_the_code_the_user_reads_in_the_assistant(start
     run.bridge.registry.approve(OTHER, persist=False)
     elsewhere = call(run.bridge, "GET", "/v1/jobs", headers={"Origin": OTHER}, key=key)
     assert elsewhere.status == 401  # a key is bound to the origin it was handed to
-    assert call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}, key=key).json()["jobs"][0]["type"] == "diagnose"
+    assert (
+        call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE}, key=key).json()["jobs"][0]["type"] == "diagnose"
+    )
     # Only the key's hash is kept, in a file only the user can read.
     from assistant import paths
 
@@ -140,12 +156,16 @@ def test_the_bridge_proves_it_holds_the_pages_key(start_bridge) -> None:
     nonce = "n0nce-0123456789abcdef"
     for tls in (True, False):
         port = run.bridge.https_port if tls else run.bridge.http_port
-        reply = call(run.bridge, "GET", f"/v1/status?key={key_id}&nonce={nonce}", headers={"Origin": PAGE},
-                     tls=tls, key=None)
+        reply = call(
+            run.bridge, "GET", f"/v1/status?key={key_id}&nonce={nonce}", headers={"Origin": PAGE}, tls=tls, key=None
+        )
         identity = reply.json()["identity"]
         fingerprint = run.bridge.identity.ca_fingerprint_sha256
-        expected = hmac.new(hashlib.sha256(key.encode()).digest(),
-                            f"amp-bridge-proof\n{PAGE}\n{port}\n{nonce}\n{fingerprint}".encode(), hashlib.sha256)
+        expected = hmac.new(
+            hashlib.sha256(key.encode()).digest(),
+            f"amp-bridge-proof\n{PAGE}\n{port}\n{nonce}\n{fingerprint}".encode(),
+            hashlib.sha256,
+        )
         assert identity["proof"] == expected.hexdigest()
         assert identity["proof"] == proof_for(hashlib.sha256(key.encode()).digest(), PAGE, port, nonce, fingerprint)
     # Nothing for another origin's key, an unknown key, or a page without a nonce.

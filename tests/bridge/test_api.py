@@ -39,7 +39,14 @@ def test_status_needs_no_origin_and_says_who_we_are(start_bridge) -> None:
 def test_rebinding_host_is_refused_before_anything(start_bridge) -> None:
     run = start_bridge(approved=(PAGE,))
     port = run.bridge.https_port
-    for host in (f"evil.example:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", f"localhost.:{port}", "", f"127.0.0.2:{port}"):
+    for host in (
+        f"evil.example:{port}",
+        "127.0.0.1",
+        f"127.0.0.1:{port + 1}",
+        f"localhost.:{port}",
+        "",
+        f"127.0.0.2:{port}",
+    ):
         reply = call(run.bridge, "GET", "/v1/status", host=host)
         assert reply.status == 421, host
         assert reply.json()["code"] == "host_refused"
@@ -78,9 +85,16 @@ def test_listens_on_loopback_only(start_bridge) -> None:
 
 def test_origin_is_required_everywhere_but_status(start_bridge) -> None:
     run = start_bridge()
-    for method, path in [("GET", "/v1/jobs"), ("GET", "/v1/openapi.json"), ("GET", "/v1/diagnostics"),
-                         ("GET", "/v1/jobs/abc"), ("GET", "/v1/jobs/abc/events"), ("POST", "/v1/jobs/abc/cancel"),
-                         ("GET", "/nowhere"), ("OPTIONS", "/v1/jobs")]:
+    for method, path in [
+        ("GET", "/v1/jobs"),
+        ("GET", "/v1/openapi.json"),
+        ("GET", "/v1/diagnostics"),
+        ("GET", "/v1/jobs/abc"),
+        ("GET", "/v1/jobs/abc/events"),
+        ("POST", "/v1/jobs/abc/cancel"),
+        ("GET", "/nowhere"),
+        ("OPTIONS", "/v1/jobs"),
+    ]:
         reply = call(run.bridge, method, path)
         assert reply.status == 403, path
         assert reply.json()["code"] == "origin_required"
@@ -99,9 +113,16 @@ def test_unknown_origin_is_refused_without_any_work_or_question(start_bridge, de
         assert reply.json()["code"] == "origin_not_approved"
         assert "connectez cette page" in reply.json()["message"]
         assert reply.header("Access-Control-Allow-Origin") is None
-        preflight = call(run.bridge, "OPTIONS", "/v1/jobs", headers={
-            "Origin": OTHER, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Private-Network": "true"})
+        preflight = call(
+            run.bridge,
+            "OPTIONS",
+            "/v1/jobs",
+            headers={
+                "Origin": OTHER,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Private-Network": "true",
+            },
+        )
         assert preflight.status == 403
         assert preflight.header("Access-Control-Allow-Origin") is None
         assert preflight.header("Access-Control-Allow-Private-Network") is None
@@ -111,13 +132,18 @@ def test_unknown_origin_is_refused_without_any_work_or_question(start_bridge, de
 
 def test_preflight_answers_cors_and_local_network_access(start_bridge) -> None:
     run = start_bridge(approved=(PAGE,))
-    reply = call(run.bridge, "OPTIONS", "/v1/jobs", headers={
-        "Origin": PAGE,
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type",
-        "Access-Control-Request-Private-Network": "true",
-        "Access-Control-Request-Local-Network": "true",
-    })
+    reply = call(
+        run.bridge,
+        "OPTIONS",
+        "/v1/jobs",
+        headers={
+            "Origin": PAGE,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+            "Access-Control-Request-Private-Network": "true",
+            "Access-Control-Request-Local-Network": "true",
+        },
+    )
     assert reply.status == 204
     assert reply.header("Access-Control-Allow-Origin") == PAGE
     assert reply.header("Access-Control-Allow-Private-Network") == "true"
@@ -184,13 +210,15 @@ def test_missing_length_is_refused(start_bridge) -> None:
         sock.sendall(
             f"POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1:{run.bridge.http_port}\r\nOrigin: {PAGE}\r\n"
             f"Authorization: Bearer {KEYS[(id(run.bridge), PAGE)]}\r\n"
-            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n".encode()
+            'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n0\r\n\r\n'.encode()
         )
         assert sock.recv(100).startswith(b"HTTP/1.1 411")
     assert run.engine.jobs() == []
 
 
-def test_jobs_run_are_seen_only_by_their_origin_and_tokens_never_come_back(start_bridge, demo_platform, slow_platform) -> None:
+def test_jobs_run_are_seen_only_by_their_origin_and_tokens_never_come_back(
+    start_bridge, demo_platform, slow_platform
+) -> None:
     slow_platform(1_500_000)  # about a second: the stream sees the job run
     origin = demo_platform.url
     run = start_bridge(approved=(origin, PAGE))
@@ -200,13 +228,18 @@ def test_jobs_run_are_seen_only_by_their_origin_and_tokens_never_come_back(start
     assert reply.status == 202
     job = reply.json()
     assert reply.header("Location") == f"/v1/jobs/{job['id']}"
-    assert job["urls"] == {"self": f"/v1/jobs/{job['id']}", "events": f"/v1/jobs/{job['id']}/events",
-                           "cancel": f"/v1/jobs/{job['id']}/cancel"}
+    assert job["urls"] == {
+        "self": f"/v1/jobs/{job['id']}",
+        "events": f"/v1/jobs/{job['id']}/events",
+        "cancel": f"/v1/jobs/{job['id']}/cancel",
+    }
     assert token not in reply.body.decode()
     # SSE: every change until the end, then the stream closes.
     events = call(run.bridge, "GET", job["urls"]["events"], headers={"Origin": origin}, timeout=60)
     assert events.status == 200
-    assert events.header("Content-Type", ).startswith("text/event-stream")
+    assert events.header(
+        "Content-Type",
+    ).startswith("text/event-stream")
     assert events.header("Access-Control-Allow-Origin") == origin
     text = events.body.decode()
     assert token not in text
@@ -236,7 +269,9 @@ def test_cancel_from_the_page(start_bridge, demo_platform, slow_platform) -> Non
     origin = demo_platform.url
     run = start_bridge(approved=(origin,))
     descriptor = fetch_descriptor(demo_platform, "download")
-    job = call(run.bridge, "POST", "/v1/jobs", body=json.dumps(descriptor).encode(), headers=_json_headers(origin)).json()
+    job = call(
+        run.bridge, "POST", "/v1/jobs", body=json.dumps(descriptor).encode(), headers=_json_headers(origin)
+    ).json()
     reply = call(run.bridge, "POST", job["urls"]["cancel"], headers={"Origin": origin})
     assert reply.status == 200
     assert "cancel_accepted" in reply.json()
@@ -280,8 +315,17 @@ def test_openapi_is_served_and_equals_the_docs_file(start_bridge) -> None:
     assert reply.status == 200
     assert reply.body == (ROOT / "docs" / "bridge-openapi.json").read_bytes()
     document = reply.json()
-    assert set(document["paths"]) == {"/v1/status", "/v1/access", "/v1/access/{claim}", "/v1/openapi.json", "/v1/jobs", "/v1/jobs/{id}",
-                                      "/v1/jobs/{id}/events", "/v1/jobs/{id}/cancel", "/v1/diagnostics"}
+    assert set(document["paths"]) == {
+        "/v1/status",
+        "/v1/access",
+        "/v1/access/{claim}",
+        "/v1/openapi.json",
+        "/v1/jobs",
+        "/v1/jobs/{id}",
+        "/v1/jobs/{id}/events",
+        "/v1/jobs/{id}/cancel",
+        "/v1/diagnostics",
+    }
 
 
 def test_errors_are_json_even_for_garbage(start_bridge) -> None:
@@ -311,6 +355,7 @@ def test_diagnostics_for_the_platforms_configuration_page(start_bridge, demo_pla
     assert sys.executable not in text and os.environ["ASSISTANT_HOME"] not in text
     assert all("details" not in check for check in report["checks"])
     # The workstation test is heavy: an origin gets a few, then 429.
-    statuses = [call(run.bridge, "GET", "/v1/diagnostics", headers={"Origin": origin}, timeout=120).status
-                for _ in range(3)]
+    statuses = [
+        call(run.bridge, "GET", "/v1/diagnostics", headers={"Origin": origin}, timeout=120).status for _ in range(3)
+    ]
     assert 429 in statuses

@@ -15,10 +15,23 @@ from tests.pki import require_tool
 
 def _openssl_verify(identity: ca.BridgeIdentity, *extra: str) -> subprocess.CompletedProcess[str]:
     leaf = identity.directory / "leaf-only.pem"
-    leaf.write_bytes(identity.cert_path.read_bytes().split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n")
+    leaf.write_bytes(
+        identity.cert_path.read_bytes().split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
+    )
     return subprocess.run(
-        [require_tool("openssl"), "verify", "-CAfile", str(identity.ca_path), "-purpose", "sslserver", *extra, str(leaf)],
-        capture_output=True, text=True, check=False,
+        [
+            require_tool("openssl"),
+            "verify",
+            "-CAfile",
+            str(identity.ca_path),
+            "-purpose",
+            "sslserver",
+            *extra,
+            str(leaf),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -32,7 +45,10 @@ def test_localhost_certificate_is_valid_for_loopback_only(tmp_path: Path) -> Non
     leaf = x509.load_pem_x509_certificates(identity.cert_path.read_bytes())[0]
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(san.get_values_for_type(x509.DNSName)) == {"localhost"}
-    assert set(san.get_values_for_type(x509.IPAddress)) == {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
+    assert set(san.get_values_for_type(x509.IPAddress)) == {
+        ipaddress.ip_address("127.0.0.1"),
+        ipaddress.ip_address("::1"),
+    }
 
 
 def test_ca_is_name_constrained_to_loopback(tmp_path: Path) -> None:

@@ -51,16 +51,20 @@ def _client(run: Running) -> str:
 def _storage(key: str | None) -> str:
     """A storage holding the page's access key, as left by an earlier connection."""
     value = json.dumps(json.dumps({"key": key})) if key else "null"
-    return ("{data: {}, getItem(k) { return k in this.data ? this.data[k] : " + value + "; },"
-            " setItem(k, v) { this.data[k] = v; }, removeItem(k) { this.data[k] = null; }}")
+    return (
+        "{data: {}, getItem(k) { return k in this.data ? this.data[k] : " + value + "; },"
+        " setItem(k, v) { this.data[k] = v; }, removeItem(k) { this.data[k] = null; }}"
+    )
 
 
 def _scenario(page: Page, run: Running, body: str, *, key: str | None = None) -> Any:
     return page.evaluate(
-        "(async () => {" + _load_client(page)
+        "(async () => {"
+        + _load_client(page)
         + f"const client = new m.AssistantClient({{urls: {_client(run)}, timeoutMs: 3000, storage: {_storage(key)}}});"
         + "const badge = document.createElement('div'); document.body.appendChild(badge);"
-        + body + "})()",
+        + body
+        + "})()",
         timeout=120,
     )
 
@@ -88,7 +92,8 @@ def test_demo_page_signs_through_the_bridge(
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
         connect_demo_page(page, run, demo_platform.url)
-        result = page.evaluate("""(async () => {
+        result = page.evaluate(
+            """(async () => {
             const badge = document.getElementById('etat-assistant');
             const until = async (test, ms) => { const end = Date.now() + ms;
                 while (!test()) { if (Date.now() > end) return false; await new Promise(r => setTimeout(r, 50)); }
@@ -100,7 +105,9 @@ def test_demo_page_signs_through_the_bridge(
                 return li && ['succeeded', 'failed', 'cancelled'].includes(li.className); }, 90000);
             const li = document.querySelector('#traitements li');
             return {done, badge: badge.innerText, state: li.className, text: li.innerText, page: document.body.innerText};
-        })()""", timeout=120)
+        })()""",
+            timeout=120,
+        )
     assert "Etat de l'Assistant Marchés Publics : En ligne" in result["badge"]
     assert result["done"], result["page"]
     assert result["state"] == "succeeded", result["text"]
@@ -123,7 +130,11 @@ def test_client_follows_a_job_from_snapshot_to_end(tmp_path: Path, start_bridge,
     key = connect(run.bridge, demo_platform.url)
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{demo_platform.url}/api/info")
-        result = _scenario(page, run, key=key, body="""
+        result = _scenario(
+            page,
+            run,
+            key=key,
+            body="""
             const found = await client.detect();
             const job = await client.queueJob(await (await fetch('/api/descriptors/download')).json());
             const events = [];
@@ -131,7 +142,8 @@ def test_client_follows_a_job_from_snapshot_to_end(tmp_path: Path, start_bridge,
                 percent: j.progress.percent}));
             const again = await client.followJob(job.id);  // a finished job: snapshot then end at once
             return {found, job, events, final, again, listed: (await client.listJobs()).map(j => j.id)};
-        """)
+        """,
+        )
     assert result["found"]["connected"] and result["found"]["baseUrl"] == run.bridge.url
     kinds = [e["kind"] for e in result["events"]]
     assert kinds[0] == "snapshot" and kinds[-1] == "end" and "progress" in kinds
@@ -149,7 +161,10 @@ def test_unapproved_page_is_refused_and_no_job_is_created(
     descriptor = fetch_descriptor(demo_platform, "download")
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{page_server.origin}/")
-        result = _scenario(page, run, f"""
+        result = _scenario(
+            page,
+            run,
+            f"""
             const found = await client.detect();
             m.renderStatus(badge, found);
             let error = null;
@@ -162,7 +177,8 @@ def test_unapproved_page_is_refused_and_no_job_is_created(
                     headers: {{'Content-Type': 'text/plain'}}}}); direct = 'read'; }}
             catch (e) {{ direct = 'blocked'; }}
             return {{found, badge: badge.innerText, error, direct, access}};
-        """)
+        """,
+        )
     assert result["found"]["online"] is True
     assert result["found"]["connected"] is False
     assert "connexion requise" in result["badge"]
@@ -203,17 +219,25 @@ def test_offline_page_explains_what_to_install(tmp_path: Path, start_bridge, pag
     run.bridge.stop()  # nothing listens any more on its ports
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{page_server.origin}/")
-        result = _scenario(page, run, """
+        result = _scenario(
+            page,
+            run,
+            """
             const found = await client.detect();
             m.renderStatus(badge, found);
             return {found, badge: badge.innerText, state: badge.dataset.state,
                     defaults: m.candidateUrls()};
-        """)
+        """,
+        )
     assert result["found"]["online"] is False and not result["found"].get("blocked")  # not installed, not refused
     assert result["state"] == "offline"
     assert "Etat de l'Assistant Marchés Publics : Hors ligne" in result["badge"]
     assert "Télécharger l'application" in result["badge"]
     assert result["defaults"] == [
-        "https://127.0.0.1:17443", "https://127.0.0.1:17453", "https://127.0.0.1:17463",
-        "http://127.0.0.1:17444", "http://127.0.0.1:17454", "http://127.0.0.1:17464",
+        "https://127.0.0.1:17443",
+        "https://127.0.0.1:17453",
+        "https://127.0.0.1:17463",
+        "http://127.0.0.1:17444",
+        "http://127.0.0.1:17454",
+        "http://127.0.0.1:17464",
     ]

@@ -38,7 +38,8 @@ def test_demo_page_prepares_a_deposit_through_the_bridge(
     with _browser(tmp_path, run) as browser:
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
         connect_demo_page(page, run, demo_platform.url)
-        result = page.evaluate("""(async () => {
+        result = page.evaluate(
+            """(async () => {
             const badge = document.getElementById('etat-assistant');
             const until = async (test, ms) => { const end = Date.now() + ms;
                 while (!test()) { if (Date.now() > end) return false; await new Promise(r => setTimeout(r, 50)); }
@@ -49,10 +50,14 @@ def test_demo_page_prepares_a_deposit_through_the_bridge(
                 return li && ['succeeded', 'failed', 'cancelled'].includes(li.className); }, 150000);
             const li = document.querySelector('#traitements li');
             return {done, state: li.className, text: li.innerText, page: document.body.innerText};
-        })()""", timeout=180)
+        })()""",
+            timeout=180,
+        )
     assert result["done"], result["page"]
     assert result["state"] == "succeeded", result["text"]
-    assert "7 fichier(s) à déposer, 10 signature(s)" in result["text"] and "marge avant la date limite" in result["text"]
+    assert (
+        "7 fichier(s) à déposer, 10 signature(s)" in result["text"] and "marge avant la date limite" in result["text"]
+    )
     assert len(asked) == 1 and asked[0].platform == "Plateforme de démonstration"
     assert len(pins) == 1
     assert str(tmp_path) not in result["page"] and pki.TOKEN_PIN not in result["page"]

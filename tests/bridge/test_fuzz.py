@@ -43,8 +43,9 @@ CONFORMANCE = [
     response_headers_conformance,
     ignored_auth,  # replays a request that succeeded without its Authorization: it must be refused
 ]
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 FUZZ_SLOW = settings(FUZZ, max_examples=8)
 
 
@@ -138,8 +139,9 @@ def _combinations() -> list[Any]:
 
 
 @pytest.mark.parametrize(("path", "method", "mode", "force_origin"), _combinations())
-def test_schema_driven_fuzzing(bridge_for_fuzz: Running, path: str, method: str, mode: GenerationMode,
-                               force_origin: bool) -> None:
+def test_schema_driven_fuzzing(
+    bridge_for_fuzz: Running, path: str, method: str, mode: GenerationMode, force_origin: bool
+) -> None:
     _make_test(path, method, mode, force_origin)(bridge_for_fuzz)
 
 
@@ -147,9 +149,23 @@ def test_schema_driven_fuzzing(bridge_for_fuzz: Running, path: str, method: str,
 @given(
     method=st.sampled_from(["GET", "POST", "OPTIONS", "PUT", "DELETE", "HEAD", "BREW", "get", ""]),
     path=st.text(min_size=0, max_size=80).map(lambda s: "/v1/" + s),
-    headers=st.lists(st.tuples(st.sampled_from(["Origin", "Content-Type", "Content-Length", "Host",
-                                                "Transfer-Encoding", "X-A", "Access-Control-Request-Private-Network"]),
-                               st.text(max_size=40)), max_size=6),
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "Origin",
+                    "Content-Type",
+                    "Content-Length",
+                    "Host",
+                    "Transfer-Encoding",
+                    "X-A",
+                    "Access-Control-Request-Private-Network",
+                ]
+            ),
+            st.text(max_size=40),
+        ),
+        max_size=6,
+    ),
     body=st.binary(max_size=300),
 )
 def _raw_case(run: Running, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> None:

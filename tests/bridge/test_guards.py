@@ -20,10 +20,21 @@ from assistant.bridge.origins import ConsentPrompter, OriginRegistry, site_of
 
 @pytest.mark.parametrize(
     ("host", "ok"),
-    [("127.0.0.1:17443", True), ("[::1]:17443", True), ("localhost:17443", True), ("LOCALHOST:17443", True),
-     ("127.0.0.1", False), ("127.0.0.1:17444", False), ("evil.example:17443", False), ("localhost.:17443", False),
-     ("127.1:17443", False), ("0x7f000001:17443", False), ("[::ffff:127.0.0.1]:17443", False), (None, False),
-     ("127.0.0.1:17443\r\nX: y", False)],
+    [
+        ("127.0.0.1:17443", True),
+        ("[::1]:17443", True),
+        ("localhost:17443", True),
+        ("LOCALHOST:17443", True),
+        ("127.0.0.1", False),
+        ("127.0.0.1:17444", False),
+        ("evil.example:17443", False),
+        ("localhost.:17443", False),
+        ("127.1:17443", False),
+        ("0x7f000001:17443", False),
+        ("[::ffff:127.0.0.1]:17443", False),
+        (None, False),
+        ("127.0.0.1:17443\r\nX: y", False),
+    ],
 )
 def test_host(host: str | None, ok: bool) -> None:
     assert host_allowed(host, 17443) is ok
@@ -31,15 +42,24 @@ def test_host(host: str | None, ok: bool) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("https://marches.example.fr", "https://marches.example.fr"),
-     ("https://Marches.Example.fr:443/", "https://marches.example.fr"),
-     ("https://marches.example.fr:8443", "https://marches.example.fr:8443"),
-     ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
-     ("http://localhost", "http://localhost"),
-     ("http://marches.example.fr", None), ("null", None), ("", None), ("file:///etc", None),
-     ("https://user:pw@marches.example.fr", None), ("https://marches.example.fr/x", None),
-     ("https://marches.example.fr?x=1", None), ("https://marchés.example.fr", None), ("https://:443", None),
-     ("https://a b.fr", None), ("https://marches.example.fr:99999", None)],
+    [
+        ("https://marches.example.fr", "https://marches.example.fr"),
+        ("https://Marches.Example.fr:443/", "https://marches.example.fr"),
+        ("https://marches.example.fr:8443", "https://marches.example.fr:8443"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("http://localhost", "http://localhost"),
+        ("http://marches.example.fr", None),
+        ("null", None),
+        ("", None),
+        ("file:///etc", None),
+        ("https://user:pw@marches.example.fr", None),
+        ("https://marches.example.fr/x", None),
+        ("https://marches.example.fr?x=1", None),
+        ("https://marchés.example.fr", None),
+        ("https://:443", None),
+        ("https://a b.fr", None),
+        ("https://marches.example.fr:99999", None),
+    ],
 )
 def test_normalize_origin(raw: str, expected: str | None) -> None:
     assert normalize_origin(raw) == expected
@@ -62,8 +82,22 @@ def test_rate_limiter_refills() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"null", b"[]", b"1", b'"x"', b'{"a": 1, "a": 2}', b'{"a": NaN}', b'{"a": Infinity}', b"\xef\xbb\xbf{}",
-     b"{'a': 1}", b'{"a": 1} {}', b"\xc3\x28", b"[" * 5000 + b"]" * 5000, b'{"a":' * 13 + b"1" + b"}" * 13],
+    [
+        b"",
+        b"null",
+        b"[]",
+        b"1",
+        b'"x"',
+        b'{"a": 1, "a": 2}',
+        b'{"a": NaN}',
+        b'{"a": Infinity}',
+        b"\xef\xbb\xbf{}",
+        b"{'a': 1}",
+        b'{"a": 1} {}',
+        b"\xc3\x28",
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a":' * 13 + b"1" + b"}" * 13,
+    ],
 )
 def test_bad_json_is_refused(raw: bytes) -> None:
     with pytest.raises(BridgeError) as excinfo:

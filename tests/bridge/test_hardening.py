@@ -111,14 +111,18 @@ def test_a_lone_surrogate_is_refused_before_any_work(start_bridge) -> None:
         b'{"version": 1, "type": "diagnose", "params": {"\\udfff": 1}}',
         b'{"version": 1, "type": "diagnose", "label": "ok \\ud83d\\ude00 \\udc00", "params": {}}',
     ):
-        reply = call(run.bridge, "POST", "/v1/jobs", body=body, headers={"Origin": PAGE, "Content-Type": "application/json"})
+        reply = call(
+            run.bridge, "POST", "/v1/jobs", body=body, headers={"Origin": PAGE, "Content-Type": "application/json"}
+        )
         assert reply.status == 400, reply.body
         assert reply.json()["code"] == "invalid_json"
         assert "JSON valide" in reply.json()["message"]
     assert run.engine.jobs() == []
     # A well-formed pair is text (an emoji), and the origin's job list still answers.
     good = json.dumps({"version": 1, "type": "diagnose", "label": "ok \U0001f600", "params": {}}, ensure_ascii=True)
-    reply = call(run.bridge, "POST", "/v1/jobs", body=good.encode(), headers={"Origin": PAGE, "Content-Type": "application/json"})
+    reply = call(
+        run.bridge, "POST", "/v1/jobs", body=good.encode(), headers={"Origin": PAGE, "Content-Type": "application/json"}
+    )
     assert reply.status == 202, reply.body
     listed = call(run.bridge, "GET", "/v1/jobs", headers={"Origin": PAGE})
     assert listed.status == 200 and len(listed.json()["jobs"]) == 1

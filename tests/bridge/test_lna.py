@@ -61,11 +61,15 @@ def test_a_public_page_reaches_the_bridge_once_loopback_access_is_granted(
         # First without the permission: headless Chromium cannot show the prompt, which counts as
         # refused: the fetch fails, and the page tells refused from not installed.
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
-        before = _run(page, WAIT + """
+        before = _run(
+            page,
+            WAIT
+            + """
             const badge = document.getElementById('etat-assistant');
             await until(() => badge.dataset.state);
             return {state: badge.dataset.state, permission: (await navigator.permissions.query({name: 'loopback-network'})).state};
-        """)
+        """,
+        )
         assert before == {"state": "blocked", "permission": "denied"}
         assert run.engine.jobs() == [] and run.bridge.api.claims._claims == {}
         browser.send("Browser.grantPermissions", {"permissions": ["loopbackNetwork"], "origin": demo_platform.url})
@@ -85,27 +89,38 @@ def test_refused_loopback_access_is_said_and_the_jobs_run_through_the_pull_mode(
     poller: pairing.Poller | None = None
     try:
         with _browser(tmp_path, run, _public(demo_platform)) as browser:
-            browser.send("Browser.setPermission", {"permission": {"name": "loopback-network"}, "setting": "denied",
-                                                   "origin": demo_platform.url})
+            browser.send(
+                "Browser.setPermission",
+                {"permission": {"name": "loopback-network"}, "setting": "denied", "origin": demo_platform.url},
+            )
             page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
-            shown = _run(page, WAIT + """
+            shown = _run(
+                page,
+                WAIT
+                + """
                 const badge = document.getElementById('etat-assistant');
                 await until(() => badge.dataset.state === 'blocked' && badge.querySelector('button.assistant-associer'));
                 const text = badge.innerText;
                 badge.querySelector('button.assistant-associer').click();
                 const box = await until(() => badge.querySelector('.assistant-association[data-code]'));
                 return {text, code: box.dataset.code, command: box.innerText};
-            """)
+            """,
+            )
             assert "Accès refusé par le navigateur" in shown["text"]
             assert "refusé à ce site l'accès aux applications de votre appareil" in shown["text"]
             assert f"assistant bridge pair {demo_platform.url} {shown['code']}" in shown["command"]
             # The user pairs the workstation (the command the page shows), the assistant polls.
             paired = pairing.pair(demo_platform.url, shown["code"], allow_loopback_http=True)
             poller = pairing.Poller(paired, run.engine).start()
-            result = _run(page, WAIT + """
+            result = _run(
+                page,
+                WAIT
+                + """
                 const badge = document.getElementById('etat-assistant');
                 await until(() => badge.dataset.state === 'pull');
-            """ + DOWNLOAD)
+            """
+                + DOWNLOAD,
+            )
     finally:
         if poller is not None:
             poller.stop()
@@ -126,10 +141,15 @@ def test_refused_loopback_access_is_not_probed_again_by_the_badge_watcher(
     pairing form, or its pull state) is not redrawn."""
     run: Running = start_bridge()
     with _browser(tmp_path, run, _public(demo_platform)) as browser:
-        browser.send("Browser.setPermission", {"permission": {"name": "loopback-network"}, "setting": "denied",
-                                               "origin": demo_platform.url})
+        browser.send(
+            "Browser.setPermission",
+            {"permission": {"name": "loopback-network"}, "setting": "denied", "origin": demo_platform.url},
+        )
         page = browser.open_page(f"{demo_platform.url}/?bridge={run.bridge.url}")
-        result = _run(page, WAIT + """
+        result = _run(
+            page,
+            WAIT
+            + """
             const badge = document.getElementById('etat-assistant');
             // Blocked, or already in the pull mode when an earlier test paired this (session) platform.
             await until(() => ['blocked', 'pull'].includes(badge.dataset.state));
@@ -143,5 +163,6 @@ def test_refused_loopback_access_is_not_probed_again_by_the_badge_watcher(
             await new Promise(r => setTimeout(r, 5500));
             return {kept: badge.dataset.state === first, same: badge.firstChild === drawn,
                     bridge: calls.filter(u => u.startsWith('BRIDGE')).length};
-        """.replace("BRIDGE", run.bridge.url))
+        """.replace("BRIDGE", run.bridge.url),
+        )
     assert result == {"kept": True, "same": True, "bridge": 0}

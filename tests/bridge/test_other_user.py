@@ -29,7 +29,7 @@ DIAGNOSE = json.dumps({"version": 1, "type": "diagnose", "label": "Consultation 
 
 #: A server that answers like the assistant (same status, CORS for any page) but is not: it does
 #: not hold the page's key. It prints every request it gets, with its Authorization header.
-SQUATTER = r'''
+SQUATTER = r"""
 import http.server, json, sys
 class H(http.server.BaseHTTPRequestHandler):
     def _answer(self, status, body):
@@ -63,7 +63,7 @@ class H(http.server.BaseHTTPRequestHandler):
 server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
 print("ready", flush=True)
 server.serve_forever()
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +105,15 @@ def squatter(other_user: OtherUser) -> Iterator[tuple[str, list[dict[str, Any]]]
     reader.join(5)
 
 
-def _curl(other_user: OtherUser, run: Running, method: str, path: str, origin: str, body: str | None = None,
-          key: str | None = None) -> tuple[int, str]:
+def _curl(
+    other_user: OtherUser,
+    run: Running,
+    method: str,
+    path: str,
+    origin: str,
+    body: str | None = None,
+    key: str | None = None,
+) -> tuple[int, str]:
     curl = require_tool("curl")
     argv = [curl, "-s", "-k", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H", f"Origin: {origin}"]
     if body is not None:
@@ -164,9 +171,26 @@ def _curl_as_self(run: Running, page: str, key: str) -> str:
 
     curl = require_tool("curl")
     result = subprocess.run(
-        [curl, "-s", "-k", "-X", "POST", "-H", f"Origin: {page}", "-H", f"Authorization: Bearer {key}",
-         "-H", "Content-Type: application/json", "--data-binary", DIAGNOSE, f"{run.bridge.url}/v1/jobs"],
-        capture_output=True, text=True, timeout=30, check=True,
+        [
+            curl,
+            "-s",
+            "-k",
+            "-X",
+            "POST",
+            "-H",
+            f"Origin: {page}",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            DIAGNOSE,
+            f"{run.bridge.url}/v1/jobs",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     return result.stdout
 
@@ -184,7 +208,8 @@ def test_the_js_client_detects_a_squatter_and_sends_it_nothing(tmp_path: Path, s
         with _browser(tmp_path, run) as browser:
             page = browser.open_page(f"{origin}/")
             result = page.evaluate(
-                "(async () => {" + load
+                "(async () => {"
+                + load
                 + f"const storage = {_storage(key)};"
                 + f"const only = new m.AssistantClient({{urls: [{json.dumps(squatter_url)}], storage}});"
                 + """

@@ -55,8 +55,9 @@ def test_pairing_needs_the_one_time_code(platform: PairingPlatform, assistant_ho
         pairing.pair(platform.url, code, allow_loopback_http=True)  # single use
 
 
-def test_paired_assistant_runs_the_platforms_jobs_and_reports_back(platform: PairingPlatform, start_bridge,
-                                                                   assistant_home: Path) -> None:
+def test_paired_assistant_runs_the_platforms_jobs_and_reports_back(
+    platform: PairingPlatform, start_bridge, assistant_home: Path
+) -> None:
     run = start_bridge()
     done = pairing.pair(platform.url, platform.new_code(), allow_loopback_http=True)
     descriptor = platform.download_descriptor()

@@ -18,8 +18,14 @@ PAGE = "https://marches.example.fr"
 
 def _start(home: Path, *args: str) -> subprocess.Popen[str]:
     env = dict(os.environ, ASSISTANT_HOME=str(home))
-    return subprocess.Popen([sys.executable, "-m", "assistant", "run", "--headless", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "run", "--headless", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_headless_run_prints_its_url_and_a_second_instance_does_not_start(assistant_home: Path) -> None:
@@ -40,9 +46,14 @@ def test_headless_run_prints_its_url_and_a_second_instance_does_not_start(assist
         running = instance.running_instance(assistant_home / "state")
         assert running is not None and running["url"] == url and running["pid"] == first.pid
 
-        second = subprocess.run([sys.executable, "-m", "assistant", "run", "--headless"], cwd=ROOT,
-                                env=dict(os.environ, ASSISTANT_HOME=str(assistant_home)),
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "assistant", "run", "--headless"],
+            cwd=ROOT,
+            env=dict(os.environ, ASSISTANT_HOME=str(assistant_home)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 0
         assert second.stdout.strip() == url
         assert "déjà lancé" in second.stderr

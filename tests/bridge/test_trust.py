@@ -20,8 +20,9 @@ def _home_with_firefox(tmp_path: Path) -> Path:
 
 
 def _nicknames(directory: Path) -> str:
-    return subprocess.run([require_tool("certutil"), "-L", "-d", f"sql:{directory}"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        [require_tool("certutil"), "-L", "-d", f"sql:{directory}"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_trust_then_untrust_in_chrome_and_every_firefox_profile(tmp_path: Path) -> None:
@@ -29,7 +30,10 @@ def test_trust_then_untrust_in_chrome_and_every_firefox_profile(tmp_path: Path) 
     identity = ca.issue(tmp_path / "bridge")
     outcomes = trust.trust(identity, home=home, platform="linux")
     assert [o.target.browser for o in outcomes] == [
-        "Chrome / Chromium", "Firefox (profil abcd.default-release)", "Firefox (profil efgh.travail)"]
+        "Chrome / Chromium",
+        "Firefox (profil abcd.default-release)",
+        "Firefox (profil efgh.travail)",
+    ]
     assert all(o.ok for o in outcomes)
     for target in trust.nss_targets(home):
         assert identity.nickname in _nicknames(Path(target.location))
@@ -70,17 +74,29 @@ def test_windows_and_macos_plans(tmp_path: Path) -> None:
     identity = ca.issue(tmp_path / "bridge")
     windows = trust.targets_for("win32", tmp_path)
     assert [t.location for t in windows] == ["CurrentUser\\Root"]
-    assert trust.add_commands(windows[0], identity) == [["certutil", "-user", "-addstore", "Root", str(identity.ca_path)]]
+    assert trust.add_commands(windows[0], identity) == [
+        ["certutil", "-user", "-addstore", "Root", str(identity.ca_path)]
+    ]
     assert trust.remove_commands(windows[0], identity.nickname, serial_hex="abc") == [
-        ["certutil", "-user", "-delstore", "Root", "abc"]]
+        ["certutil", "-user", "-delstore", "Root", "abc"]
+    ]
     mac = trust.targets_for("darwin", tmp_path)[0]
     assert mac.location.endswith("Library/Keychains/login.keychain-db")
     assert trust.add_commands(mac, identity) == [
-        ["security", "add-trusted-cert", "-r", "trustRoot", "-k", mac.location, str(identity.ca_path)]]
-    assert trust.remove_commands(mac, identity.nickname, sha1_hex="ab12")[0][:3] == ["security", "delete-certificate", "-Z"]
-    found = subprocess.CompletedProcess([], 0, stdout=f"SHA-1 hash: {identity.ca_fingerprint_sha1.upper()}\n", stderr="")
+        ["security", "add-trusted-cert", "-r", "trustRoot", "-k", mac.location, str(identity.ca_path)]
+    ]
+    assert trust.remove_commands(mac, identity.nickname, sha1_hex="ab12")[0][:3] == [
+        "security",
+        "delete-certificate",
+        "-Z",
+    ]
+    found = subprocess.CompletedProcess(
+        [], 0, stdout=f"SHA-1 hash: {identity.ca_fingerprint_sha1.upper()}\n", stderr=""
+    )
     assert trust.interpret_check(mac, identity, found)
-    assert not trust.interpret_check(mac, identity, subprocess.CompletedProcess([], 0, stdout="SHA-1 hash: 00\n", stderr=""))
+    assert not trust.interpret_check(
+        mac, identity, subprocess.CompletedProcess([], 0, stdout="SHA-1 hash: 00\n", stderr="")
+    )
 
 
 def test_cli_trust_requires_consent(tmp_path: Path, monkeypatch, capsys) -> None:

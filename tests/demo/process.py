@@ -39,12 +39,26 @@ class DemoProcess:
 
     def start(self) -> DemoProcess:
         port_file = self.data_dir.parent / f"demo-url-{os.getpid()}-{time.monotonic_ns()}"
-        args = ["demo", "--data-dir", str(self.data_dir), "--test-hooks", "--port", str(self.port), "--port-file", str(port_file), *self.extra]
-        self.proc = subprocess.Popen(assistant_cmd(*args), env=assistant_env(self.home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        args = [
+            "demo",
+            "--data-dir",
+            str(self.data_dir),
+            "--test-hooks",
+            "--port",
+            str(self.port),
+            "--port-file",
+            str(port_file),
+            *self.extra,
+        ]
+        self.proc = subprocess.Popen(
+            assistant_cmd(*args), env=assistant_env(self.home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60
         while not port_file.exists():
             if self.proc.poll() is not None:
-                raise RuntimeError(f"demo platform exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+                raise RuntimeError(
+                    f"demo platform exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}"
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("demo platform did not start")
             time.sleep(0.05)
@@ -68,7 +82,9 @@ class DemoProcess:
             return json.loads(response.read())
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 

@@ -33,11 +33,20 @@ def _size(path: Path) -> int:
         return 0
 
 
-def cut_kill_and_resume(platform: DemoProcess, env: dict[str, str], dest: Path, expected: dict[str, tuple[int, str]], *, min_resumed_cuts: int) -> dict[str, Any]:
+def cut_kill_and_resume(
+    platform: DemoProcess,
+    env: dict[str, str],
+    dest: Path,
+    expected: dict[str, tuple[int, str]],
+    *,
+    min_resumed_cuts: int,
+) -> dict[str, Any]:
     """Run the scenario; returns the second run's JSON report."""
     # The server drops the first 6 connections mid-body, and trickles (so the kill lands mid-job).
     platform.faults(drop_after=40_000, drop_count=6, rate=600_000)
-    cmd = assistant_cmd("download", f"{platform.url}/api/descriptors/download", "--dest", str(dest), "--connections", "3", "--quiet")
+    cmd = assistant_cmd(
+        "download", f"{platform.url}/api/descriptors/download", "--dest", str(dest), "--connections", "3", "--quiet"
+    )
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -88,14 +97,26 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def open_online_with_softhsm(platform: DemoProcess, env: dict[str, str], home: Path, softhsm_token: pki.SoftHsmToken) -> None:
+def open_online_with_softhsm(
+    platform: DemoProcess, env: dict[str, str], home: Path, softhsm_token: pki.SoftHsmToken
+) -> None:
     """Online opening of 6 envelopes with the SoftHSM2 bi-clé: the platform receives exactly the
     original bytes, nothing decrypted stays in the assistant's folders, the PIN is written nowhere."""
     env = {**env, "SOFTHSM2_CONF": str(softhsm_token.conf), "AMP_TEST_PIN": pki.TOKEN_PIN}
     result = subprocess.run(
-        assistant_cmd("open", f"{platform.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", softhsm_token.uri("encryption"),
-                      "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
-        env=env, capture_output=True, timeout=180,
+        assistant_cmd(
+            "open",
+            f"{platform.url}/api/descriptors/open?consultation=DEMO-2026-001",
+            "--key",
+            softhsm_token.uri("encryption"),
+            "--pin-env",
+            "AMP_TEST_PIN",
+            "--json",
+            "--quiet",
+        ),
+        env=env,
+        capture_output=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr.decode()
     report = json.loads(result.stdout)
@@ -105,7 +126,9 @@ def open_online_with_softhsm(platform: DemoProcess, env: dict[str, str], home: P
 
     originals = tree_bytes(platform.data_dir / "originals")
     assert len(originals) == 6
-    assert tree_bytes(platform.data_dir / "uploads" / "ouverture") == originals  # byte for byte, nothing missing or extra
+    assert (
+        tree_bytes(platform.data_dir / "uploads" / "ouverture") == originals
+    )  # byte for byte, nothing missing or extra
     assert [p for p in (home / "cache").rglob("*") if p.is_file()] == []
     for path in home.rglob("*"):
         if path.is_file():

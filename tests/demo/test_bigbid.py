@@ -29,7 +29,9 @@ def test_full_scale_is_the_issue_s_consultation() -> None:
     assert small.lots == 5 and len(bigbid.plan(small)) < len(files) / 10
 
 
-def test_envelopes_decrypt_with_openssl_and_the_softhsm_bicle(tmp_path: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken, assistant_home: Path) -> None:
+def test_envelopes_decrypt_with_openssl_and_the_softhsm_bicle(
+    tmp_path: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken, assistant_home: Path
+) -> None:
     pki.require_tool("openssl")
     spec = bigbid.BigBidSpec(lots=1, plis_per_lot=1, archive_factor=0.004, size_factor=0.05)
     manifest = bigbid.ensure(tmp_path / "data", test_pki.encryption.files["cert"], spec)
@@ -40,10 +42,23 @@ def test_envelopes_decrypt_with_openssl_and_the_softhsm_bicle(tmp_path: Path, te
         envelope = root / f["rel"]
         assert hashlib.sha256(envelope.read_bytes()).hexdigest() == f["sha256"]
         plain = subprocess.run(
-            ["openssl", "cms", "-decrypt", "-inform", "DER", "-binary", "-in", str(envelope),
-             "-inkey", str(test_pki.encryption.files["key"]), "-recip", str(test_pki.encryption.files["cert"])],
-            capture_output=True, check=True,
-        ).stdout  # fmt: skip
+            [
+                "openssl",
+                "cms",
+                "-decrypt",
+                "-inform",
+                "DER",
+                "-binary",
+                "-in",
+                str(envelope),
+                "-inkey",
+                str(test_pki.encryption.files["key"]),
+                "-recip",
+                str(test_pki.encryption.files["cert"]),
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
         assert hashlib.sha256(plain).hexdigest() == f["plain_sha256"], f["rel"]
         kind = f["name"][:-4].rsplit(".", 1)[1]
         assert plain.startswith(b"%PDF-" if kind == "pdf" else b"PK\x03\x04"), f["rel"]
@@ -51,8 +66,20 @@ def test_envelopes_decrypt_with_openssl_and_the_softhsm_bicle(tmp_path: Path, te
     out = tmp_path / "clair"
     env = {**assistant_env(assistant_home), "SOFTHSM2_CONF": str(softhsm_token.conf), "AMP_TEST_PIN": pki.TOKEN_PIN}
     result = subprocess.run(
-        assistant_cmd("decrypt", str(root), "--key", softhsm_token.uri("encryption"), "--pin-env", "AMP_TEST_PIN", "--out-dir", str(out), "--json"),
-        env=env, capture_output=True, timeout=180,
+        assistant_cmd(
+            "decrypt",
+            str(root),
+            "--key",
+            softhsm_token.uri("encryption"),
+            "--pin-env",
+            "AMP_TEST_PIN",
+            "--out-dir",
+            str(out),
+            "--json",
+        ),
+        env=env,
+        capture_output=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

@@ -35,7 +35,7 @@ def _wait_for(page: Page, state: str, ms: int) -> dict[str, Any]:
 
 def test_badge_goes_offline_when_the_assistant_quits_and_back_when_it_returns(
     tmp_path: Path,
-    start_bridge,  # noqa: F811
+    start_bridge,
     demo_platform: DemoProcess,
 ) -> None:
     run: Running = start_bridge(approved=(demo_platform.url,))
@@ -104,7 +104,7 @@ def test_badge_goes_offline_when_the_assistant_quits_and_back_when_it_returns(
 
 def test_a_call_that_finds_the_assistant_gone_flips_the_badge_at_once(
     tmp_path: Path,
-    start_bridge,  # noqa: F811
+    start_bridge,
     demo_platform: DemoProcess,
 ) -> None:
     """The user clicks a job just after the assistant quit: the job fails with a clear message and the

@@ -31,9 +31,14 @@ def _run(engine: JobEngine, demo: DemoProcess, kind: str, query: str = "") -> Jo
     return final
 
 
-def test_every_job_from_the_demo_page(demo_platform: DemoProcess, assistant_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_job_from_the_demo_page(
+    demo_platform: DemoProcess, assistant_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The demo process seeded the vault of the assistant it shares ASSISTANT_HOME with.
-    assert sorted(p.name for p in (assistant_home / "data" / "vault").glob("*.p12")) == ["Démo Acheteur.p12", "Démo Signataire.p12"]
+    assert sorted(p.name for p in (assistant_home / "data" / "vault").glob("*.p12")) == [
+        "Démo Acheteur.p12",
+        "Démo Signataire.p12",
+    ]
     assert DemoPlatform(data_dir=demo_platform.data_dir).seed_assistant_credentials() == []  # idempotent
     monkeypatch.setenv(PIN_ENV, "demo")
     engine = JobEngine(interaction=HeadlessInteraction("vault:Démo Acheteur", PIN_ENV), loopback_http=True)
@@ -70,7 +75,9 @@ def test_every_job_from_the_demo_page(demo_platform: DemoProcess, assistant_home
         monkeypatch.setenv(NEW_VAULT_ENV, "Un-mot-de-passe-solide-2026!")
         engine.interaction = HeadlessInteraction(None, NEW_VAULT_ENV)
         keygen = _run(engine, demo_platform, "keygen")
-        cert = x509.load_pem_x509_certificate((demo_platform.data_dir / "uploads" / "bicle" / "certificat.cer").read_bytes())
+        cert = x509.load_pem_x509_certificate(
+            (demo_platform.data_dir / "uploads" / "bicle" / "certificat.cer").read_bytes()
+        )
         assert keygen.result is not None
         assert keygen.result.fingerprint_sha256 == cert.fingerprint(hashes.SHA256()).hex()
         assert "Démo Acheteur" in cert.subject.rfc4514_string()

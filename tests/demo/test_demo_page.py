@@ -39,9 +39,13 @@ def _on_demo_page(tmp_path: Path, run: Running, demo_platform: DemoProcess, scri
     return result
 
 
-def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridge, demo_platform: DemoProcess) -> None:  # noqa: F811
+def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridge, demo_platform: DemoProcess) -> None:
     run: Running = start_bridge(approved=(demo_platform.url,))
-    result = _on_demo_page(tmp_path, run, demo_platform, """
+    result = _on_demo_page(
+        tmp_path,
+        run,
+        demo_platform,
+        """
                 const status = document.getElementById('etat-assistant').innerText;
                 const seen = new Set();
                 const watcher = setInterval(() => {
@@ -55,7 +59,8 @@ def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridg
                         details: item.querySelector('.details').textContent,
                         result: item.querySelector('.resultat').textContent,
                         error: item.querySelector('.erreur').textContent, seen: [...seen]};
-    """)
+    """,
+    )
     assert "En ligne" in result["status"]
     assert result["cls"] == "succeeded", result["error"]
     assert result["title"].startswith("Téléchargement des plis chiffrés")
@@ -66,12 +71,18 @@ def test_demo_page_downloads_and_tests_configuration(tmp_path: Path, start_bridg
     assert len(downloads) == 15
 
 
-def test_demo_page_online_opening_shows_the_four_steps(tmp_path: Path, start_bridge, demo_platform: DemoProcess, monkeypatch) -> None:  # noqa: F811
+def test_demo_page_online_opening_shows_the_four_steps(
+    tmp_path: Path, start_bridge, demo_platform: DemoProcess, monkeypatch
+) -> None:
     """Ouverture en ligne from the page: the four steps of the original assistant, all done, and the
     platform got the decrypted envelopes (demo bi-clé seeded in the vault by the demo platform)."""
     monkeypatch.setenv("AMP_DEMO_VAULT", "demo")
     run: Running = start_bridge(approved=(demo_platform.url,), key_spec="vault:Démo Acheteur", pin_env="AMP_DEMO_VAULT")
-    result = _on_demo_page(tmp_path, run, demo_platform, """
+    result = _on_demo_page(
+        tmp_path,
+        run,
+        demo_platform,
+        """
                 const labels = new Set();
                 const watcher = setInterval(() => {
                   for (const li of document.querySelectorAll('#traitements li .etapes li.encours')) labels.add(li.textContent);
@@ -82,7 +93,8 @@ def test_demo_page_online_opening_shows_the_four_steps(tmp_path: Path, start_bri
                 return {cls: item.className, error: item.querySelector('.erreur').textContent,
                         steps: [...item.querySelectorAll('.etapes li')].map(li => [li.textContent, li.className]),
                         result: item.querySelector('.resultat').textContent, seen: [...labels]};
-    """)
+    """,
+    )
     assert result["cls"] == "succeeded", result["error"]
     assert [s[0] for s in result["steps"]] == [
         "1 Récupération des fichiers",

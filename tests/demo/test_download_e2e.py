@@ -41,8 +41,9 @@ def served_rel(rel: str) -> str:
     return f"consultations/{rel}"
 
 
-
-def test_download_survives_cuts_and_kills_without_refetching_verified_files(demo_platform: DemoProcess, tmp_path: Path) -> None:
+def test_download_survives_cuts_and_kills_without_refetching_verified_files(
+    demo_platform: DemoProcess, tmp_path: Path
+) -> None:
     descriptor = demo_platform.get("/api/descriptors/download")
     expected = expected_files(descriptor)
     assert len(expected) == 45  # 3 consultations x 5 plis x 3 envelopes
@@ -65,8 +66,17 @@ def test_corrupted_file_is_refused_and_fetched_again(demo_platform: DemoProcess,
     demo_platform.faults(corrupt=[served_rel(always)], corrupt_count=99)
     dest = tmp_path / "dest"
     result = subprocess.run(
-        assistant_cmd("download", f"{demo_platform.url}/api/descriptors/download?consultation=DEMO-2026-001", "--dest", str(dest), "--json", "--quiet"),
-        env=assistant_env(demo_platform.home), capture_output=True, timeout=120,
+        assistant_cmd(
+            "download",
+            f"{demo_platform.url}/api/descriptors/download?consultation=DEMO-2026-001",
+            "--dest",
+            str(dest),
+            "--json",
+            "--quiet",
+        ),
+        env=assistant_env(demo_platform.home),
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 1
     report = json.loads(result.stdout)
@@ -83,10 +93,14 @@ def test_corrupted_file_is_refused_and_fetched_again(demo_platform: DemoProcess,
         assert sha256(dest / rel) == expected_files(descriptor)[rel][1]
 
 
-@pytest.mark.parametrize("foreign", ["http://127.0.0.2:{port}/files/x.p7m", "https://evil.example/files/x.p7m", "ftp://127.0.0.1:{port}/x"])
+@pytest.mark.parametrize(
+    "foreign", ["http://127.0.0.2:{port}/files/x.p7m", "https://evil.example/files/x.p7m", "ftp://127.0.0.1:{port}/x"]
+)
 def test_descriptor_naming_a_foreign_host_is_refused_before_any_fetch(demo_platform: DemoProcess, foreign: str) -> None:
     descriptor = demo_platform.get("/api/descriptors/download?consultation=DEMO-2026-002")
-    descriptor["params"]["consultations"][0]["plis"][3]["envelopes"][1]["files"][0]["url"] = foreign.format(port=demo_platform.port)
+    descriptor["params"]["consultations"][0]["plis"][3]["envelopes"][1]["files"][0]["url"] = foreign.format(
+        port=demo_platform.port
+    )
     engine = JobEngine(interaction=HeadlessInteraction(), loopback_http=True)
     try:
         with pytest.raises(UrlNotAllowedError) as info:

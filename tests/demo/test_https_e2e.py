@@ -48,12 +48,25 @@ class TlsDemoProcess(DemoProcess):
         return self._open(self.url + path)
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self._open(urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}))
+        return self._open(
+            urllib.request.Request(
+                self.url + path,
+                data=json.dumps(body).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+        )
 
 
 def trust(home: Path, ca: Path) -> None:
     """What the local user (IT) does: `assistant platform-ca add FILE`."""
-    result = subprocess.run(assistant_cmd("platform-ca", "add", str(ca)), env=assistant_env(home), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        assistant_cmd("platform-ca", "add", str(ca)),
+        env=assistant_env(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert Settings.load(home / "config" / "settings.json").platform_ca_files == [str(ca)]
 
@@ -83,8 +96,9 @@ def expected_files(descriptor: dict[str, Any]) -> dict[str, tuple[int, str]]:
     return out
 
 
-
-def test_https_download_survives_cuts_and_a_kill_without_refetching_verified_files(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
+def test_https_download_survives_cuts_and_a_kill_without_refetching_verified_files(
+    tls_demo: TlsDemoProcess, tmp_path: Path
+) -> None:
     trust(tls_demo.home, tls_demo.ca)
     descriptor = tls_demo.get("/api/descriptors/download")
     expected = expected_files(descriptor)
@@ -96,13 +110,17 @@ def test_https_download_survives_cuts_and_a_kill_without_refetching_verified_fil
     cut_kill_and_resume(tls_demo, env, dest, expected, min_resumed_cuts=6)
 
 
-def test_https_download_without_the_ca_is_refused_at_once_and_writes_nothing(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
+def test_https_download_without_the_ca_is_refused_at_once_and_writes_nothing(
+    tls_demo: TlsDemoProcess, tmp_path: Path
+) -> None:
     dest = tmp_path / "Plis"
     env = assistant_env(tls_demo.home)
     began = time.monotonic()
     result = subprocess.run(
         assistant_cmd("download", f"{tls_demo.url}/api/descriptors/download", "--dest", str(dest), "--json", "--quiet"),
-        env=env, capture_output=True, timeout=60,
+        env=env,
+        capture_output=True,
+        timeout=60,
     )
     elapsed = time.monotonic() - began
     assert result.returncode == 1
@@ -116,14 +134,24 @@ def test_https_download_without_the_ca_is_refused_at_once_and_writes_nothing(tls
     assert tls_demo.stats()["requests"] == {}
 
 
-def test_https_files_of_an_inline_descriptor_are_refused_without_the_ca(tls_demo: TlsDemoProcess, tmp_path: Path) -> None:
+def test_https_files_of_an_inline_descriptor_are_refused_without_the_ca(
+    tls_demo: TlsDemoProcess, tmp_path: Path
+) -> None:
     """A page hands the descriptor itself (no descriptor fetch): the first transfer is refused and
     the job stops there with the French reason (every other file would be refused the same way);
     no file is written and no empty consultation/pli/enveloppe folder is left behind."""
     descriptor = tls_demo.get("/api/descriptors/download?consultation=DEMO-2026-001")
 
     class User(HeadlessInteraction):
-        def choose_download_folder(self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "", cancel: CancelToken | None = None) -> Path | None:
+        def choose_download_folder(
+            self,
+            job: Job,
+            proposed: Path,
+            summary: DownloadSummary,
+            *,
+            error: str = "",
+            cancel: CancelToken | None = None,
+        ) -> Path | None:
             return tmp_path / "Plis"
 
     engine = JobEngine(interaction=User(), settings=Settings())
@@ -142,11 +170,23 @@ def test_https_files_of_an_inline_descriptor_are_refused_without_the_ca(tls_demo
     assert tls_demo.stats()["requests"] == {}
 
 
-def test_https_online_opening_delivers_the_original_bytes(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken) -> None:
+def test_https_online_opening_delivers_the_original_bytes(
+    tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken
+) -> None:
     pki.require_tool("openssl")
     demo = TlsDemoProcess(
-        assistant_home, tmp_path / "demo-data", "--consultations", "1", "--plis", "2", "--envelopes", "3",
-        "--file-size", str(100 * 1024), "--recipient-cert", str(test_pki.encryption.files["cert"]),
+        assistant_home,
+        tmp_path / "demo-data",
+        "--consultations",
+        "1",
+        "--plis",
+        "2",
+        "--envelopes",
+        "3",
+        "--file-size",
+        str(100 * 1024),
+        "--recipient-cert",
+        str(test_pki.encryption.files["cert"]),
     )
     demo.start()
     try:

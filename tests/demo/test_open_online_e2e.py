@@ -23,23 +23,48 @@ from tests.demo.scenarios import open_online_with_softhsm, tree_bytes
 def demo_for_token(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki) -> Iterator[DemoProcess]:
     pki.require_tool("openssl")
     process = DemoProcess(
-        assistant_home, tmp_path / "demo-data", "--consultations", "1", "--plis", "2", "--envelopes", "3",
-        "--file-size", str(100 * 1024), "--recipient-cert", str(test_pki.encryption.files["cert"]),
+        assistant_home,
+        tmp_path / "demo-data",
+        "--consultations",
+        "1",
+        "--plis",
+        "2",
+        "--envelopes",
+        "3",
+        "--file-size",
+        str(100 * 1024),
+        "--recipient-cert",
+        str(test_pki.encryption.files["cert"]),
     ).start()
     yield process
     process.kill()
 
 
-def test_online_opening_delivers_the_original_bytes(demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path, tmp_path: Path) -> None:
+def test_online_opening_delivers_the_original_bytes(
+    demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path, tmp_path: Path
+) -> None:
     open_online_with_softhsm(demo_for_token, assistant_env(assistant_home), assistant_home, softhsm_token)
 
 
-def test_online_opening_with_the_wrong_key_fails_clearly_and_sends_nothing(demo_for_token: DemoProcess, test_pki: pki.TestPki, assistant_home: Path) -> None:
+def test_online_opening_with_the_wrong_key_fails_clearly_and_sends_nothing(
+    demo_for_token: DemoProcess, test_pki: pki.TestPki, assistant_home: Path
+) -> None:
     env = assistant_env(assistant_home)
     env["AMP_TEST_PIN"] = pki.P12_PASSWORD
     result = subprocess.run(
-        assistant_cmd("open", f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_TEST_PIN", "--json", "--quiet"),
-        env=env, capture_output=True, timeout=180,
+        assistant_cmd(
+            "open",
+            f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001",
+            "--key",
+            str(test_pki.signer.files["p12"]),
+            "--pin-env",
+            "AMP_TEST_PIN",
+            "--json",
+            "--quiet",
+        ),
+        env=env,
+        capture_output=True,
+        timeout=180,
     )
     assert result.returncode == 1
     report = json.loads(result.stdout)
@@ -48,7 +73,13 @@ def test_online_opening_with_the_wrong_key_fails_clearly_and_sends_nothing(demo_
     assert demo_for_token.stats()["uploads"] == {}
 
 
-def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: DemoProcess, test_pki: pki.TestPki, assistant_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_downloaded_plis_decrypt_offline_in_the_same_layout(
+    demo_for_token: DemoProcess,
+    test_pki: pki.TestPki,
+    assistant_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Download, then the offline decryption job over the folder: consultation/pli/enveloppe kept."""
     from assistant.jobs.engine import JobEngine
     from assistant.jobs.interaction import HeadlessInteraction
@@ -57,7 +88,9 @@ def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: Demo
     dest = tmp_path / "plis"
     result = subprocess.run(
         assistant_cmd("download", f"{demo_for_token.url}/api/descriptors/download", "--dest", str(dest), "--quiet"),
-        env=assistant_env(assistant_home), capture_output=True, timeout=120,
+        env=assistant_env(assistant_home),
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr.decode()
     monkeypatch.setenv("AMP_TEST_P12", pki.P12_PASSWORD)
@@ -65,7 +98,9 @@ def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: Demo
     engine = JobEngine(interaction=HeadlessInteraction(key, "AMP_TEST_P12"))
     try:
         out = tmp_path / "clair"
-        job = engine.submit({"version": 1, "type": "decrypt", "params": {"folder": str(dest), "out_dir": str(out), "key": key}}, "local")
+        job = engine.submit(
+            {"version": 1, "type": "decrypt", "params": {"folder": str(dest), "out_dir": str(out), "key": key}}, "local"
+        )
         final = engine.wait(job.id, timeout=120)
     finally:
         engine.shutdown()
@@ -77,14 +112,25 @@ def test_downloaded_plis_decrypt_offline_in_the_same_layout(demo_for_token: Demo
         assert decrypted.read_bytes() == original.read_bytes()
 
 
-def test_online_opening_killed_midway_resumes_without_sending_twice(demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path) -> None:
+def test_online_opening_killed_midway_resumes_without_sending_twice(
+    demo_for_token: DemoProcess, softhsm_token: pki.SoftHsmToken, assistant_home: Path
+) -> None:
     import signal
     import time
 
     env = assistant_env(assistant_home)
     env["SOFTHSM2_CONF"] = str(softhsm_token.conf)
     env["AMP_TEST_PIN"] = pki.TOKEN_PIN
-    cmd = assistant_cmd("open", f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001", "--key", softhsm_token.uri("encryption"), "--pin-env", "AMP_TEST_PIN", "--json", "--quiet")
+    cmd = assistant_cmd(
+        "open",
+        f"{demo_for_token.url}/api/descriptors/open?consultation=DEMO-2026-001",
+        "--key",
+        softhsm_token.uri("encryption"),
+        "--pin-env",
+        "AMP_TEST_PIN",
+        "--json",
+        "--quiet",
+    )
     demo_for_token.faults(upload_delay=0.4)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

@@ -20,8 +20,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests import pki
 
 
-def server_certificate(folder: Path, issuer: pki.Issued, name: str, *, not_before: dt.datetime,
-                       not_after: dt.datetime) -> tuple[Path, Path]:
+def server_certificate(
+    folder: Path, issuer: pki.Issued, name: str, *, not_before: dt.datetime, not_after: dt.datetime
+) -> tuple[Path, Path]:
     """A TLS server certificate for 127.0.0.1 and localhost, issued by the test CA."""
     key = pki.new_key()
     cert = (
@@ -33,9 +34,7 @@ def server_certificate(folder: Path, issuer: pki.Issued, name: str, *, not_befor
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -55,8 +54,9 @@ def valid_server_certificate(folder: Path, test_pki: pki.TestPki) -> tuple[Path,
     """The platform's certificate in the ordinary case: issued by the test CA, valid for 90 days more.
     The caller makes the CA trusted (SSL_CERT_FILE=test_pki.ca_bundle)."""
     now = dt.datetime.now(dt.UTC)
-    return server_certificate(folder, test_pki.ca, "platform", not_before=now - dt.timedelta(days=1),
-                              not_after=now + dt.timedelta(days=90))  # fmt: skip
+    return server_certificate(
+        folder, test_pki.ca, "platform", not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=90)
+    )
 
 
 @dataclass

@@ -35,8 +35,11 @@ def test_bridge_trust_follows_the_nss_database(tmp_path: Path, monkeypatch: pyte
     assert untrusted.value == "Non reconnu par : Chrome / Chromium"
     assert "assistant bridge trust" in untrusted.remedy
 
-    subprocess.run([certutil, "-A", "-d", f"sql:{nssdb}", "-n", identity.nickname, "-t", "C,,", "-i",
-                    str(identity.ca_path)], check=True, capture_output=True)
+    subprocess.run(
+        [certutil, "-A", "-d", f"sql:{nssdb}", "-n", identity.nickname, "-t", "C,,", "-i", str(identity.ca_path)],
+        check=True,
+        capture_output=True,
+    )
     trusted = check_bridge_trust()[0]
     assert trusted.status is Status.OK, trusted
     assert trusted.value == "Reconnu par tous les navigateurs"

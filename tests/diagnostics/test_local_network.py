@@ -27,7 +27,9 @@ def test_the_installed_chromium_asks_and_the_policy_is_printed(tmp_path: Path) -
     assert int(version.split(".")[0]) >= 142  # the test machine's Chromium has Local Network Access
     [line] = check_local_network(ORIGIN, root=tmp_path)
     assert line.status is Status.WARNING
-    assert line.details[0].startswith(f"{name} {version} : le navigateur demandera à l'utilisateur d'autoriser {ORIGIN}")
+    assert line.details[0].startswith(
+        f"{name} {version} : le navigateur demandera à l'utilisateur d'autoriser {ORIGIN}"
+    )
     assert "Service informatique : déployez la stratégie" in line.remedy
     printed = "\n".join(line.details)
     assert "/etc/chromium/policies/managed/assistant-marches-publics.json" in printed
@@ -36,18 +38,32 @@ def test_the_installed_chromium_asks_and_the_policy_is_printed(tmp_path: Path) -
 
 
 def test_a_deployed_policy_is_recognised(tmp_path: Path) -> None:
-    browsers = [("Chromium", "/usr/bin/chromium", "156.0.1"), ("Firefox", "/usr/bin/firefox", "148.0"),
-                ("Microsoft Edge", "/usr/bin/microsoft-edge", "146.0.3"), ("Google Chrome", "/usr/bin/chrome", "120.0")]
+    browsers = [
+        ("Chromium", "/usr/bin/chromium", "156.0.1"),
+        ("Firefox", "/usr/bin/firefox", "148.0"),
+        ("Microsoft Edge", "/usr/bin/microsoft-edge", "146.0.3"),
+        ("Google Chrome", "/usr/bin/chrome", "120.0"),
+    ]
     [before] = check_local_network(ORIGIN, browsers=browsers, root=tmp_path)
     assert before.status is Status.WARNING and "Chromium, Firefox, Microsoft Edge" in before.message
     assert "Google Chrome 120.0 : pas de contrôle d'accès au réseau local (avant la version 142)" in before.details
     # IT deploys the printed policies (files as `assistant bridge lna-policy` prints them).
     texts = policy_texts(ORIGIN)
-    _policy(tmp_path, "/etc/chromium/policies/managed", "amp.json", json.loads(next(
-        t for k, t in texts.items() if k.startswith("Chromium (Linux)"))))
-    _policy(tmp_path, "/etc/opt/edge/policies/managed", "amp.json", {"LoopbackNetworkAllowedForUrls": ["[*.]example.fr"]})
-    _policy(tmp_path, "/etc/firefox/policies", "policies.json", json.loads(next(
-        t for k, t in texts.items() if k.startswith("Firefox"))))
+    _policy(
+        tmp_path,
+        "/etc/chromium/policies/managed",
+        "amp.json",
+        json.loads(next(t for k, t in texts.items() if k.startswith("Chromium (Linux)"))),
+    )
+    _policy(
+        tmp_path, "/etc/opt/edge/policies/managed", "amp.json", {"LoopbackNetworkAllowedForUrls": ["[*.]example.fr"]}
+    )
+    _policy(
+        tmp_path,
+        "/etc/firefox/policies",
+        "policies.json",
+        json.loads(next(t for k, t in texts.items() if k.startswith("Firefox"))),
+    )
     [after] = check_local_network(ORIGIN, browsers=browsers, root=tmp_path)
     assert after.status is Status.OK, after.details
     assert f"Chromium 156.0.1 : autorisé pour {ORIGIN} par la stratégie de l'entreprise" in after.details

@@ -29,21 +29,33 @@ def trust_test_ca(test_pki: pki.TestPki, monkeypatch: pytest.MonkeyPatch) -> Non
 @pytest.fixture
 def valid_cert(tmp_path: Path, test_pki: pki.TestPki) -> tuple[Path, Path]:
     now = dt.datetime.now(dt.UTC)
-    return server_certificate(tmp_path / "tls", test_pki.ca, "valid", not_before=now - dt.timedelta(days=1),
-                              not_after=now + dt.timedelta(days=200))
+    return server_certificate(
+        tmp_path / "tls",
+        test_pki.ca,
+        "valid",
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=200),
+    )
 
 
 @pytest.fixture
 def expired_cert(tmp_path: Path, test_pki: pki.TestPki) -> tuple[Path, Path]:
     now = dt.datetime.now(dt.UTC)
-    return server_certificate(tmp_path / "tls", test_pki.ca, "expired", not_before=now - dt.timedelta(days=400),
-                              not_after=now - dt.timedelta(days=3))
+    return server_certificate(
+        tmp_path / "tls",
+        test_pki.ca,
+        "expired",
+        not_before=now - dt.timedelta(days=400),
+        not_after=now - dt.timedelta(days=3),
+    )
 
 
 def test_valid_platform_all_green(trust_test_ca: None, valid_cert: tuple[Path, Path]) -> None:
     with https_server(valid_cert) as server:
         results = _by_id(check_platform(server.url))
-    assert [r.status for r in results.values()] == [Status.OK] * 6, [(r.id, r.value, r.message) for r in results.values()]
+    assert [r.status for r in results.values()] == [Status.OK] * 6, [
+        (r.id, r.value, r.message) for r in results.values()
+    ]
     assert results["net_proxy"].value == "Connexion directe"
     assert results["net_tcp"].value.startswith(f"Port {server.port} joignable")
     assert results["net_tls"].value.startswith("Certificat valide jusqu'au ")
@@ -66,8 +78,9 @@ def test_expired_certificate_is_an_error_with_remedy(trust_test_ca: None, expire
     assert results["net_clock"].status is Status.OK
 
 
-def test_untrusted_certificate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, valid_cert: tuple[Path, Path],
-                               test_pki: pki.TestPki) -> None:
+def test_untrusted_certificate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, valid_cert: tuple[Path, Path], test_pki: pki.TestPki
+) -> None:
     # The workstation trusts only an unrelated CA: the platform's certificate is not recognised.
     other = pki.issue("other-root", "Autre Autorité", None, ca=True)
     bundle = tmp_path / "other.pem"
@@ -97,10 +110,15 @@ def test_closed_port_is_refused_and_later_steps_not_checked(trust_test_ca: None)
 
 @pytest.mark.parametrize(
     ("offset", "status"),
-    [(dt.timedelta(hours=2), Status.ERROR), (dt.timedelta(minutes=-3), Status.WARNING), (dt.timedelta(seconds=5), Status.OK)],
+    [
+        (dt.timedelta(hours=2), Status.ERROR),
+        (dt.timedelta(minutes=-3), Status.WARNING),
+        (dt.timedelta(seconds=5), Status.OK),
+    ],
 )
-def test_clock_skew_from_date_header(trust_test_ca: None, valid_cert: tuple[Path, Path], offset: dt.timedelta,
-                                     status: Status) -> None:
+def test_clock_skew_from_date_header(
+    trust_test_ca: None, valid_cert: tuple[Path, Path], offset: dt.timedelta, status: Status
+) -> None:
     with https_server(valid_cert, Behaviour(clock_offset=offset)) as server:
         clock = _by_id(check_platform(server.url))["net_clock"]
     assert clock.status is status, clock

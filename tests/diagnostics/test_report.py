@@ -37,8 +37,22 @@ def test_report_lists_every_prerequisite_and_reports_progress(platform_cert: tup
     with https_server(platform_cert) as server:
         report = run_diagnostics(Settings(), platform_url=server.url, progress=updates.append)
     ids = [check.id for check in report.checks]
-    for expected in ("os", "assistant", "runtime", "stores", "certificates", "browsers", "bridge_trust", "local_network",
-                     "net_proxy", "net_dns", "net_tcp", "net_tls", "net_http", "net_clock"):
+    for expected in (
+        "os",
+        "assistant",
+        "runtime",
+        "stores",
+        "certificates",
+        "browsers",
+        "bridge_trust",
+        "local_network",
+        "net_proxy",
+        "net_dns",
+        "net_tcp",
+        "net_tls",
+        "net_http",
+        "net_clock",
+    ):
         assert expected in ids, ids
     assert report.get("os").status is Status.OK  # type: ignore[union-attr]
     assert report.get("net_http").value == "Communication établie"  # type: ignore[union-attr]
@@ -66,8 +80,14 @@ def test_public_dict_has_no_local_details(platform_cert: tuple[Path, Path], tmp_
 
 def _diagnose(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ}
-    return subprocess.run([sys.executable, "-m", "assistant", "diagnose", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "diagnose", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_diagnose_command_terminal_and_json(platform_cert: tuple[Path, Path]) -> None:
@@ -78,8 +98,9 @@ def test_diagnose_command_terminal_and_json(platform_cert: tuple[Path, Path]) ->
     lines = ok.stdout.splitlines()
     assert lines[0] == "Test de la configuration de votre poste"
     assert any(line.startswith("✓ Système d'exploitation") for line in lines)
-    assert any(line.startswith("✓ Communication avec le serveur distant") and "Communication établie" in line
-               for line in lines)
+    assert any(
+        line.startswith("✓ Communication avec le serveur distant") and "Communication établie" in line for line in lines
+    )
     assert lines[-1].startswith("Résultat : La configuration de votre poste utilisateur respecte")
     data = json.loads(as_json.stdout)
     assert {c["id"]: c["status"] for c in data["checks"]}["net_tls"] == "ok"

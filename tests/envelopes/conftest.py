@@ -30,8 +30,9 @@ def recipients(test_pki: pki_mod.TestPki, tmp_path_factory: pytest.TempPathFacto
     folder = tmp_path_factory.mktemp("recipients")
     usage = {"key_encipherment", "data_encipherment"}
     others = [
-        pki_mod.write_files(pki_mod.issue(f"other{i}", f"Clé de déchiffrement de Acheteur {i}", test_pki.ca,
-                                          key_usage=usage), folder)
+        pki_mod.write_files(
+            pki_mod.issue(f"other{i}", f"Clé de déchiffrement de Acheteur {i}", test_pki.ca, key_usage=usage), folder
+        )
         for i in range(1, 5)
     ]
     return Recipients(test_pki.encryption, others)

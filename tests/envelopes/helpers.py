@@ -14,10 +14,14 @@ from tests import pki as pki_mod
 CIPHERS = ["aes-128-cbc", "aes-192-cbc", "aes-256-cbc", "aes-128-gcm", "aes-192-gcm", "aes-256-gcm", "des-ede3-cbc"]
 PADDINGS = ["pkcs1", "oaep-sha1", "oaep-sha256"]
 EXPECTED_NAME = {
-    "aes-128-cbc": "AES-128-CBC", "aes-192-cbc": "AES-192-CBC", "aes-256-cbc": "AES-256-CBC",
-    "aes-128-gcm": "AES-128-GCM", "aes-192-gcm": "AES-192-GCM", "aes-256-gcm": "AES-256-GCM",
+    "aes-128-cbc": "AES-128-CBC",
+    "aes-192-cbc": "AES-192-CBC",
+    "aes-256-cbc": "AES-256-CBC",
+    "aes-128-gcm": "AES-128-GCM",
+    "aes-192-gcm": "AES-192-GCM",
+    "aes-256-gcm": "AES-256-GCM",
     "des-ede3-cbc": "3DES-CBC (ancien)",
-}  # fmt: skip
+}
 EXPECTED_TRANSPORT = {"pkcs1": "RSA PKCS#1 v1.5", "oaep-sha1": "RSA-OAEP SHA-1", "oaep-sha256": "RSA-OAEP SHA-256"}
 
 

@@ -32,30 +32,41 @@ def _auth_enveloped(recipients: Recipients, data: bytes) -> bytes:
     aad = attrs.dump()  # SET OF, tag 0x31: what GCM authenticates
     sealed = AESGCM(key).encrypt(nonce, data, aad)
     ciphertext, tag = sealed[:-16], sealed[-16:]
-    ktri = cms.KeyTransRecipientInfo({
-        "version": "v0",
-        "rid": cms.RecipientIdentifier(name="issuer_and_serial_number", value={
-            "issuer": cert.issuer, "serial_number": cert.serial_number}),
-        "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
-        "encrypted_key": public.encrypt(key, padding.PKCS1v15()),
-    })  # fmt: skip
-    algorithm = algos.EncryptionAlgorithm({
-        "algorithm": "aes128_gcm", "parameters": core.Any.load(GcmParameters({"aes_nonce": nonce, "aes_icvlen": 16}).dump()),
-    })  # fmt: skip
-    body = cms.AuthEnvelopedData({
-        "version": "v0",
-        "recipient_infos": [cms.RecipientInfo(name="ktri", value=ktri)],
-        "auth_encrypted_content_info": {
-            "content_type": "data", "content_encryption_algorithm": algorithm, "encrypted_content": ciphertext,
-        },
-        "auth_attrs": attrs,
-        "mac": tag,
-    })  # fmt: skip
+    ktri = cms.KeyTransRecipientInfo(
+        {
+            "version": "v0",
+            "rid": cms.RecipientIdentifier(
+                name="issuer_and_serial_number", value={"issuer": cert.issuer, "serial_number": cert.serial_number}
+            ),
+            "key_encryption_algorithm": {"algorithm": "rsaes_pkcs1v15"},
+            "encrypted_key": public.encrypt(key, padding.PKCS1v15()),
+        }
+    )
+    algorithm = algos.EncryptionAlgorithm(
+        {
+            "algorithm": "aes128_gcm",
+            "parameters": core.Any.load(GcmParameters({"aes_nonce": nonce, "aes_icvlen": 16}).dump()),
+        }
+    )
+    body = cms.AuthEnvelopedData(
+        {
+            "version": "v0",
+            "recipient_infos": [cms.RecipientInfo(name="ktri", value=ktri)],
+            "auth_encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": algorithm,
+                "encrypted_content": ciphertext,
+            },
+            "auth_attrs": attrs,
+            "mac": tag,
+        }
+    )
     return cms.ContentInfo({"content_type": "authenticated_enveloped_data", "content": body}).dump()
 
 
-def test_gcm_with_authenticated_attributes(recipients: Recipients, p12_credentials: list[Credential],
-                                           tmp_path: Path) -> None:  # fmt: skip
+def test_gcm_with_authenticated_attributes(
+    recipients: Recipients, p12_credentials: list[Credential], tmp_path: Path
+) -> None:
     data = os.urandom(100_000)
     env = tmp_path / "env.p7m"
     der = _auth_enveloped(recipients, data)

@@ -25,8 +25,13 @@ STRONG = "Ouverture-des-plis-2026!"
 
 
 def assistant(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"assistant {' '.join(args)} failed ({result.returncode}): {result.stderr}")
     return result
@@ -68,8 +73,19 @@ def test_keygen_on_softhsm_key_not_extractable_openssl_encrypts_we_decrypt(
     env = {**fresh_token.env(), "TOKEN_PIN": fresh_token.pin}
     store = f"pkcs11:token={fresh_token.label}?module-path={quote(fresh_token.module)}"
     cert_out = tmp_path / "bicle.pem"
-    run = assistant("keygen", "--name", "Jean DUPONT", "--store", store, "--cert-out", str(cert_out),
-                    "--pin-env", "TOKEN_PIN", "--json", env=env)  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--name",
+        "Jean DUPONT",
+        "--store",
+        store,
+        "--cert-out",
+        str(cert_out),
+        "--pin-env",
+        "TOKEN_PIN",
+        "--json",
+        env=env,
+    )
     info = json.loads(run.stdout)
     cert = x509.load_pem_x509_certificate(cert_out.read_bytes())
     assert cert.subject.rfc4514_string() == "CN=Clé de déchiffrement de Jean DUPONT"
@@ -82,17 +98,35 @@ def test_keygen_on_softhsm_key_not_extractable_openssl_encrypts_we_decrypt(
     assert fresh_token.pin not in run.stdout + run.stderr
 
     # the attributes, read back by an independent PKCS#11 client
-    read = subprocess.run([sys.executable, "-c", READ_ATTRIBUTES, fresh_token.module, fresh_token.label,
-                           fresh_token.pin], capture_output=True, text=True, env={**os.environ, **env}, check=True)  # fmt: skip
+    read = subprocess.run(
+        [sys.executable, "-c", READ_ATTRIBUTES, fresh_token.module, fresh_token.label, fresh_token.pin],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
     (key,) = json.loads(read.stdout)
     assert key["label"] == "Clé de déchiffrement de Jean DUPONT"
     assert key["SENSITIVE"] is True and key["EXTRACTABLE"] is False
     assert key["ALWAYS_SENSITIVE"] is True and key["NEVER_EXTRACTABLE"] is True
     assert key["TOKEN"] is True and key["PRIVATE"] is True and key["DECRYPT"] is True
     assert key["private_exponent_readable"] is False
-    listing = pki_mod.run(["pkcs11-tool", "--module", fresh_token.module, "--token-label", fresh_token.label,
-                           "--login", "--pin", fresh_token.pin, "--list-objects", "--type", "privkey"],
-                          env={**os.environ, **env}).stdout.decode()  # fmt: skip
+    listing = pki_mod.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            fresh_token.module,
+            "--token-label",
+            fresh_token.label,
+            "--login",
+            "--pin",
+            fresh_token.pin,
+            "--list-objects",
+            "--type",
+            "privkey",
+        ],
+        env={**os.environ, **env},
+    ).stdout.decode()
     assert "never extractable" in listing and "always sensitive" in listing
 
     # the certificate verifies with OpenSSL (self-signed by the token's key)
@@ -102,13 +136,31 @@ def test_keygen_on_softhsm_key_not_extractable_openssl_encrypts_we_decrypt(
     data = sample_data(300_000)
     (tmp_path / "offre.zip").write_bytes(data)
     for cipher, padding in (("aes-256-cbc", "pkcs1"), ("aes-256-gcm", "oaep-sha256")):
-        env_file = openssl_encrypt(tmp_path / "offre.zip", tmp_path / f"offre-{cipher}.zip.p7m", [cert_out],
-                                   cipher=cipher, padding=padding, stream=True)  # fmt: skip
-        key_uri = f"pkcs11:token={fresh_token.label};object={quote('Clé de déchiffrement de Jean DUPONT')}" \
-                  f"?module-path={quote(fresh_token.module)}"  # fmt: skip
+        env_file = openssl_encrypt(
+            tmp_path / "offre.zip",
+            tmp_path / f"offre-{cipher}.zip.p7m",
+            [cert_out],
+            cipher=cipher,
+            padding=padding,
+            stream=True,
+        )
+        key_uri = (
+            f"pkcs11:token={fresh_token.label};object={quote('Clé de déchiffrement de Jean DUPONT')}"
+            f"?module-path={quote(fresh_token.module)}"
+        )
         out = tmp_path / f"out-{cipher}"
-        assistant("decrypt", str(env_file), "--key", key_uri, "--pin-env", "TOKEN_PIN", "--out-dir", str(out),
-                  "--json", env=env)  # fmt: skip
+        assistant(
+            "decrypt",
+            str(env_file),
+            "--key",
+            key_uri,
+            "--pin-env",
+            "TOKEN_PIN",
+            "--out-dir",
+            str(out),
+            "--json",
+            env=env,
+        )
         assert (out / f"offre-{cipher}.zip").read_bytes() == data
 
 
@@ -116,9 +168,26 @@ def test_keygen_in_the_vault_with_backup(tmp_path: Path, assistant_home: Path) -
     env = {"VAULT_PW": STRONG, "BACKUP_PW": "Sauvegarde-secours-2026#"}
     cert_out = tmp_path / "bicle.pem"
     backup = tmp_path / "bicle-sauvegarde.p12"
-    run = assistant("keygen", "--name", "Service achats", "--store", "vault", "--key-size", "2048",
-                    "--cert-out", str(cert_out), "--backup-p12", str(backup), "--password-env", "BACKUP_PW",
-                    "--pin-env", "VAULT_PW", "--validity-days", "365", env=env)  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--name",
+        "Service achats",
+        "--store",
+        "vault",
+        "--key-size",
+        "2048",
+        "--cert-out",
+        str(cert_out),
+        "--backup-p12",
+        str(backup),
+        "--password-env",
+        "BACKUP_PW",
+        "--pin-env",
+        "VAULT_PW",
+        "--validity-days",
+        "365",
+        env=env,
+    )
     assert "sans cette clé privée ou sa sauvegarde" in run.stdout
     assert STRONG not in run.stdout + run.stderr
     vault_file = assistant_home / "data" / "vault" / "Service achats.p12"
@@ -127,17 +196,36 @@ def test_keygen_in_the_vault_with_backup(tmp_path: Path, assistant_home: Path) -
     cert = x509.load_pem_x509_certificate(cert_out.read_bytes())
     assert cert.subject.rfc4514_string() == "CN=Clé de déchiffrement de Service achats"
     # the backup opens with OpenSSL and holds the same certificate
-    dumped = pki_mod.run(["openssl", "pkcs12", "-in", str(backup), "-nokeys", "-passin", "env:BACKUP_PW"],
-                         env={**os.environ, **env}).stdout  # fmt: skip
-    assert x509.load_pem_x509_certificate(dumped[dumped.index(b"-----BEGIN"):]) == cert
+    dumped = pki_mod.run(
+        ["openssl", "pkcs12", "-in", str(backup), "-nokeys", "-passin", "env:BACKUP_PW"], env={**os.environ, **env}
+    ).stdout
+    assert x509.load_pem_x509_certificate(dumped[dumped.index(b"-----BEGIN") :]) == cert
     # OpenSSL encrypts; the vault key and the backup both decrypt
     (tmp_path / "plain").write_bytes(b"offre")
     env_file = openssl_encrypt(tmp_path / "plain", tmp_path / "offre.p7m", [cert_out], cipher="aes-128-gcm")
-    assistant("decrypt", str(env_file), "--key", "vault:Service achats", "--pin-env", "VAULT_PW",
-              "--out-dir", str(tmp_path / "o1"), env=env)  # fmt: skip
+    assistant(
+        "decrypt",
+        str(env_file),
+        "--key",
+        "vault:Service achats",
+        "--pin-env",
+        "VAULT_PW",
+        "--out-dir",
+        str(tmp_path / "o1"),
+        env=env,
+    )
     assert (tmp_path / "o1" / "offre").read_bytes() == b"offre"
-    assistant("decrypt", str(env_file), "--key", str(backup), "--pin-env", "BACKUP_PW",
-              "--out-dir", str(tmp_path / "o2"), env=env)  # fmt: skip
+    assistant(
+        "decrypt",
+        str(env_file),
+        "--key",
+        str(backup),
+        "--pin-env",
+        "BACKUP_PW",
+        "--out-dir",
+        str(tmp_path / "o2"),
+        env=env,
+    )
     assert (tmp_path / "o2" / "offre").read_bytes() == b"offre"
 
 
@@ -172,8 +260,9 @@ def test_vault_lists_without_password_asks_once_to_decrypt_and_can_use_the_keyri
     assert [(r.kind, r.store_label) for r in asked] == [("password", "Coffre de l'assistant (Marie Curie)")]
     vault.close()
 
-    create_bicle("vault", "Pierre Curie", lambda r: None, key_size=2048, vault_password=STRONG,
-                 remember_vault_password=True)  # fmt: skip
+    create_bicle(
+        "vault", "Pierre Curie", lambda r: None, key_size=2048, vault_password=STRONG, remember_vault_password=True
+    )
     assert secrets.get_secret("vault:Pierre Curie") == STRONG  # only because the user asked
     vault = Vault(lambda r: pytest.fail("the keyring should have answered"))
     (pierre,) = [c for c in vault.credentials() if c.store.uri == "vault:Pierre Curie"]
@@ -183,8 +272,20 @@ def test_vault_lists_without_password_asks_once_to_decrypt_and_can_use_the_keyri
 
 
 def test_weak_password_refused_before_anything_is_made(tmp_path: Path, assistant_home: Path) -> None:
-    run = assistant("keygen", "--name", "X", "--store", "vault", "--cert-out", str(tmp_path / "c.pem"),
-                    "--pin-env", "PW", "--no-backup", env={"PW": "azerty"}, check=False)  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--name",
+        "X",
+        "--store",
+        "vault",
+        "--cert-out",
+        str(tmp_path / "c.pem"),
+        "--pin-env",
+        "PW",
+        "--no-backup",
+        env={"PW": "azerty"},
+        check=False,
+    )
     assert run.returncode == 1 and "Mot de passe trop faible" in run.stderr
     assert not (tmp_path / "c.pem").exists()
     assert not (assistant_home / "data" / "vault").exists() or not any((assistant_home / "data" / "vault").iterdir())
@@ -196,8 +297,21 @@ def test_keygen_in_a_new_nss_database(tmp_path: Path) -> None:
 
     db = pki_mod.make_nss_db(tmp_path / "nssdb", [])
     cert_out = tmp_path / "nss.pem"
-    run = assistant("keygen", "--name", "Paul Martin", "--store", f"nss:{db.directory}", "--key-size", "2048",
-                    "--cert-out", str(cert_out), "--pin-env", "NSS_PW", "--json", env={"NSS_PW": db.password})  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--name",
+        "Paul Martin",
+        "--store",
+        f"nss:{db.directory}",
+        "--key-size",
+        "2048",
+        "--cert-out",
+        str(cert_out),
+        "--pin-env",
+        "NSS_PW",
+        "--json",
+        env={"NSS_PW": db.password},
+    )
     info = json.loads(run.stdout)
     assert info["store_kind"] == "nss" and info["key_attributes"]["sensitive"] is True
     assert any("pk12util" in w for w in info["warnings"])
@@ -210,8 +324,21 @@ def test_keygen_in_a_new_nss_database(tmp_path: Path) -> None:
     keys = pki_mod.run(["certutil", "-K", "-d", db.spec, "-f", str(pw)]).stdout.decode()
     assert "rsa" in keys and "Paul Martin" in keys
     # the backup command the warning gives works
-    pki_mod.run(["pk12util", "-o", str(tmp_path / "backup.p12"), "-n", "Clé de déchiffrement de Paul Martin",
-                 "-d", db.spec, "-W", STRONG, "-k", str(pw)])  # fmt: skip
+    pki_mod.run(
+        [
+            "pk12util",
+            "-o",
+            str(tmp_path / "backup.p12"),
+            "-n",
+            "Clé de déchiffrement de Paul Martin",
+            "-d",
+            db.spec,
+            "-W",
+            STRONG,
+            "-k",
+            str(pw),
+        ]
+    )
     assert (tmp_path / "backup.p12").stat().st_size > 1000
     (tmp_path / "plain").write_bytes(b"bid")
     env_file = openssl_encrypt(tmp_path / "plain", tmp_path / "env", [cert_out], padding="oaep-sha1")
@@ -228,16 +355,43 @@ def test_second_mode_reuses_an_encryption_certificate_and_refuses_a_signature_on
 ) -> None:
     env = {"P12_PW": pki_mod.P12_PASSWORD}
     out = tmp_path / "reused.pem"
-    run = assistant("keygen", "--from-cert", str(test_pki.encryption.files["p12"]), "--cert-out", str(out),
-                    "--pin-env", "P12_PW", "--json", env=env)  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--from-cert",
+        str(test_pki.encryption.files["p12"]),
+        "--cert-out",
+        str(out),
+        "--pin-env",
+        "P12_PW",
+        "--json",
+        env=env,
+    )
     assert json.loads(run.stdout)["reused"] is True
     assert x509.load_pem_x509_certificate(out.read_bytes()) == test_pki.encryption.certificate
     refused = tmp_path / "refused.pem"
-    run = assistant("keygen", "--from-cert", str(test_pki.signer.files["p12"]), "--cert-out", str(refused),
-                    "--pin-env", "P12_PW", env=env, check=False)  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--from-cert",
+        str(test_pki.signer.files["p12"]),
+        "--cert-out",
+        str(refused),
+        "--pin-env",
+        "P12_PW",
+        env=env,
+        check=False,
+    )
     assert run.returncode == 1
     assert "ne peut pas servir de bi-clé de chiffrement" in run.stderr and "keyEncipherment absent" in run.stderr
     assert not refused.exists()
-    run = assistant("keygen", "--from-cert", str(test_pki.signer_ec.files["p12"]), "--cert-out", str(refused),
-                    "--pin-env", "P12_PW", env=env, check=False)  # fmt: skip
+    run = assistant(
+        "keygen",
+        "--from-cert",
+        str(test_pki.signer_ec.files["p12"]),
+        "--cert-out",
+        str(refused),
+        "--pin-env",
+        "P12_PW",
+        env=env,
+        check=False,
+    )
     assert run.returncode == 1 and "RSA" in run.stderr

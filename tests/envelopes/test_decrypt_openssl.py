@@ -32,8 +32,15 @@ def test_every_algorithm_and_key_transport(
     data = sample_data()
     (tmp_path / "offre.zip").write_bytes(data)
     for form, stream in (("DER", False), ("DER", True), ("PEM", True), ("SMIME", False)):
-        env = openssl_encrypt(tmp_path / "offre.zip", tmp_path / f"env-{form}-{stream}.p7m", recipients.certs(1),
-                              cipher=cipher, padding=padding, form=form, stream=stream)  # fmt: skip
+        env = openssl_encrypt(
+            tmp_path / "offre.zip",
+            tmp_path / f"env-{form}-{stream}.p7m",
+            recipients.certs(1),
+            cipher=cipher,
+            padding=padding,
+            form=form,
+            stream=stream,
+        )
         out = tmp_path / f"out-{form}-{stream}"
         result = decrypt_envelope(env, p12_credentials, out)
         assert out.read_bytes() == data
@@ -53,9 +60,14 @@ def test_one_to_five_recipients_ours_anywhere(
     data = sample_data(123_457)
     (tmp_path / "plain").write_bytes(data)
     for position in range(count):
-        env = openssl_encrypt(tmp_path / "plain", tmp_path / f"env{position}", recipients.certs(count, ours_at=position),
-                              cipher="aes-256-gcm" if position % 2 else "aes-256-cbc", padding="oaep-sha256",
-                              stream=stream)  # fmt: skip
+        env = openssl_encrypt(
+            tmp_path / "plain",
+            tmp_path / f"env{position}",
+            recipients.certs(count, ours_at=position),
+            cipher="aes-256-gcm" if position % 2 else "aes-256-cbc",
+            padding="oaep-sha256",
+            stream=stream,
+        )
         out = tmp_path / f"out{position}"
         decrypt_envelope(env, p12_credentials, out)
         assert out.read_bytes() == data
@@ -67,8 +79,14 @@ def test_openssl_smime_command(recipients: Recipients, p12_credentials: list[Cre
     (tmp_path / "plain").write_bytes(data)
     for cipher in ("aes-256-cbc", "des-ede3-cbc"):
         for form in ("SMIME", "PEM", "DER"):
-            env = openssl_encrypt(tmp_path / "plain", tmp_path / f"env-{cipher}-{form}", recipients.certs(3),
-                                  cipher=cipher, form=form, tool="smime")  # fmt: skip
+            env = openssl_encrypt(
+                tmp_path / "plain",
+                tmp_path / f"env-{cipher}-{form}",
+                recipients.certs(3),
+                cipher=cipher,
+                form=form,
+                tool="smime",
+            )
             out = tmp_path / f"out-{cipher}-{form}"
             decrypt_envelope(env, p12_credentials, out)
             assert out.read_bytes() == data
@@ -81,15 +99,17 @@ def test_edge_sizes(size: int, recipients: Recipients, p12_credentials: list[Cre
     for cipher, stream in (("aes-128-cbc", True), ("aes-128-gcm", True), ("des-ede3-cbc", False)):
         if size == 0 and cipher == "aes-128-gcm":
             continue  # OpenSSL 3.0 fails to write an empty streamed GCM envelope ("Error writing CMS output")
-        env = openssl_encrypt(tmp_path / "plain", tmp_path / f"env-{cipher}", recipients.certs(2), cipher=cipher,
-                              stream=stream)  # fmt: skip
+        env = openssl_encrypt(
+            tmp_path / "plain", tmp_path / f"env-{cipher}", recipients.certs(2), cipher=cipher, stream=stream
+        )
         out = tmp_path / f"out-{cipher}"
         decrypt_envelope(env, p12_credentials, out)
         assert out.read_bytes() == data
 
 
-def test_output_is_private_and_never_overwrites(recipients: Recipients, p12_credentials: list[Credential],
-                                                tmp_path: Path) -> None:  # fmt: skip
+def test_output_is_private_and_never_overwrites(
+    recipients: Recipients, p12_credentials: list[Credential], tmp_path: Path
+) -> None:
     from assistant.errors import OutputError
 
     work = tmp_path / "work"

@@ -28,8 +28,9 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     return src, out
 
 
-def expect_failure(envelope: Path, credentials: list[Credential], out_dir: Path,
-                   error: type[AssistantError]) -> AssistantError:  # fmt: skip
+def expect_failure(
+    envelope: Path, credentials: list[Credential], out_dir: Path, error: type[AssistantError]
+) -> AssistantError:
     snapshot = Snapshot.take(envelope, out_dir)
     with pytest.raises(error) as info:
         decrypt_envelope(envelope, credentials, out_dir / "offre.zip")
@@ -75,8 +76,21 @@ def test_subject_key_identifier_recipients(
     data = sample_data(3000)
     (src / "plain").write_bytes(data)
     certs = recipients.certs(3)
-    cmd = ["openssl", "cms", "-encrypt", "-binary", "-keyid", "-aes-256-cbc", "-in", str(src / "plain"),
-           "-out", str(src / "env"), "-outform", "DER", *map(str, certs)]  # fmt: skip
+    cmd = [
+        "openssl",
+        "cms",
+        "-encrypt",
+        "-binary",
+        "-keyid",
+        "-aes-256-cbc",
+        "-in",
+        str(src / "plain"),
+        "-out",
+        str(src / "env"),
+        "-outform",
+        "DER",
+        *map(str, certs),
+    ]
     pki_mod.run(cmd)
     decrypt_envelope(src / "env", p12_credentials, out / "ok")
     assert (out / "ok").read_bytes() == data
@@ -103,10 +117,12 @@ def test_signature_key_cannot_open(test_pki: pki_mod.TestPki, recipients: Recipi
 # -- truncated ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("cipher", "stream"), [("aes-256-cbc", False), ("aes-256-cbc", True), ("aes-128-gcm", False),
-                                                ("aes-128-gcm", True)])  # fmt: skip
-def test_truncated_envelope(cipher: str, stream: bool, recipients: Recipients, p12_credentials: list[Credential],
-                            dirs: tuple[Path, Path]) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("cipher", "stream"), [("aes-256-cbc", False), ("aes-256-cbc", True), ("aes-128-gcm", False), ("aes-128-gcm", True)]
+)
+def test_truncated_envelope(
+    cipher: str, stream: bool, recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     (src / "plain").write_bytes(sample_data(20_000))
     env = openssl_encrypt(src / "plain", src / "env", recipients.certs(2), cipher=cipher, stream=stream)
@@ -138,8 +154,9 @@ def _find(haystack: bytes, needle: bytes) -> int:
     return index
 
 
-def test_flipped_byte_in_the_encrypted_key(recipients: Recipients, p12_credentials: list[Credential],
-                                           dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_flipped_byte_in_the_encrypted_key(
+    recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     (src / "plain").write_bytes(sample_data(5000))
     for padding in ("pkcs1", "oaep-sha256"):
@@ -151,8 +168,9 @@ def test_flipped_byte_in_the_encrypted_key(recipients: Recipients, p12_credentia
         assert err.code in ("envelope_key_unwrap", "envelope_integrity"), err.code
 
 
-def test_flipped_byte_in_the_recipient_name(recipients: Recipients, p12_credentials: list[Credential],
-                                            dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_flipped_byte_in_the_recipient_name(
+    recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     (src / "plain").write_bytes(b"x" * 100)
     env = openssl_encrypt(src / "plain", src / "env", recipients.certs(1))
@@ -160,8 +178,9 @@ def test_flipped_byte_in_the_recipient_name(recipients: Recipients, p12_credenti
     expect_failure(flip(env, offset, 0x01), p12_credentials, out, env_errors.NoMatchingKeyError)
 
 
-def test_flipped_byte_in_lengths_and_tags(recipients: Recipients, p12_credentials: list[Credential],
-                                          dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_flipped_byte_in_lengths_and_tags(
+    recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     (src / "plain").write_bytes(sample_data(3000))
     for stream in (False, True):
@@ -189,8 +208,9 @@ def test_flipped_byte_in_cbc_content_end_breaks_the_padding(
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_flipped_byte_in_gcm_content_or_tag(stream: bool, recipients: Recipients, p12_credentials: list[Credential],
-                                            dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_flipped_byte_in_gcm_content_or_tag(
+    stream: bool, recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     (src / "plain").write_bytes(sample_data(50_000))
     env = openssl_encrypt(src / "plain", src / "env", recipients.certs(1), cipher="aes-256-gcm", stream=stream)
@@ -217,8 +237,9 @@ def test_flipped_byte_in_the_middle_of_a_cbc_zip_is_caught_by_its_crc(
 # -- algorithms and formats we refuse -----------------------------------------------------------
 
 
-def test_unknown_content_algorithm(recipients: Recipients, p12_credentials: list[Credential],
-                                   dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_unknown_content_algorithm(
+    recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     (src / "plain").write_bytes(b"x" * 1000)
     env = openssl_encrypt(src / "plain", src / "env", recipients.certs(1), cipher="camellia-256-cbc")
@@ -232,15 +253,31 @@ def test_unknown_content_algorithm(recipients: Recipients, p12_credentials: list
 
 
 @pytest.mark.parametrize("kind", ["signed", "random", "empty", "text", "pem-cert"])
-def test_not_an_envelope(kind: str, test_pki: pki_mod.TestPki, p12_credentials: list[Credential],
-                         dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_not_an_envelope(
+    kind: str, test_pki: pki_mod.TestPki, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     src, out = dirs
     path = src / f"{kind}.p7m"
     if kind == "signed":
         (src / "plain").write_bytes(b"offre")
-        pki_mod.run(["openssl", "cms", "-sign", "-binary", "-in", str(src / "plain"), "-out", str(path),
-                     "-outform", "DER", "-signer", str(test_pki.signer.files["cert"]),
-                     "-inkey", str(test_pki.signer.files["key"])])  # fmt: skip
+        pki_mod.run(
+            [
+                "openssl",
+                "cms",
+                "-sign",
+                "-binary",
+                "-in",
+                str(src / "plain"),
+                "-out",
+                str(path),
+                "-outform",
+                "DER",
+                "-signer",
+                str(test_pki.signer.files["cert"]),
+                "-inkey",
+                str(test_pki.signer.files["key"]),
+            ]
+        )
     elif kind == "random":
         path.write_bytes(bytes(range(256)) * 10)
     elif kind == "empty":
@@ -254,8 +291,9 @@ def test_not_an_envelope(kind: str, test_pki: pki_mod.TestPki, p12_credentials: 
         assert "signature" in err.message_fr
 
 
-def test_source_missing_and_output_folder_missing(p12_credentials: list[Credential], dirs: tuple[Path, Path],
-                                                  recipients: Recipients) -> None:  # fmt: skip
+def test_source_missing_and_output_folder_missing(
+    p12_credentials: list[Credential], dirs: tuple[Path, Path], recipients: Recipients
+) -> None:
     from assistant.errors import InputFileError, OutputError
 
     src, out = dirs
@@ -267,8 +305,9 @@ def test_source_missing_and_output_folder_missing(p12_credentials: list[Credenti
         decrypt_envelope(env, p12_credentials, out / "no-such-folder" / "x")
 
 
-def test_cancel_leaves_nothing(recipients: Recipients, p12_credentials: list[Credential],
-                               dirs: tuple[Path, Path]) -> None:  # fmt: skip
+def test_cancel_leaves_nothing(
+    recipients: Recipients, p12_credentials: list[Credential], dirs: tuple[Path, Path]
+) -> None:
     from assistant.errors import CancelledError
     from assistant.progress import CancelToken, ProgressUpdate
 
@@ -288,4 +327,3 @@ def test_cancel_leaves_nothing(recipients: Recipients, p12_credentials: list[Cre
         decrypt_envelope(env, p12_credentials, out / "x", progress=progress, cancel=token)
     snapshot.assert_unchanged(out)
     assert seen and all(u.bytes_total == env.stat().st_size for u in seen)
-

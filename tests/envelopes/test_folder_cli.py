@@ -28,8 +28,13 @@ def _consultation(root: Path, recipients: Recipients) -> dict[str, bytes]:
             src.write_bytes(make_zip(files))
             folder = root / "0311-99" / f"Pli {pli}"
             folder.mkdir(parents=True, exist_ok=True)
-            openssl_encrypt(src, folder / f"EL{pli}_Enveloppe_{kind}.zip.p7m", recipients.certs(2),
-                            cipher="aes-256-gcm" if pli == 1 else "aes-256-cbc", stream=pli == 2)  # fmt: skip
+            openssl_encrypt(
+                src,
+                folder / f"EL{pli}_Enveloppe_{kind}.zip.p7m",
+                recipients.certs(2),
+                cipher="aes-256-gcm" if pli == 1 else "aes-256-cbc",
+                stream=pli == 2,
+            )
             for name, data in files.items():
                 expected[f"0311-99/Pli {pli}/EL{pli}_Enveloppe_{kind}/{name}"] = data
     (root / "0311-99" / "Pli 1" / "horodatage.txt").write_text("pas une enveloppe")
@@ -45,8 +50,9 @@ def test_decrypt_folder_keeps_layout_and_reports_progress(
     # a third pli for someone else: its failure must not stop the others
     (root / "0311-99" / "Pli 3").mkdir()
     (tmp_path / "x").write_bytes(b"x")
-    openssl_encrypt(tmp_path / "x", root / "0311-99" / "Pli 3" / "EL3_Enveloppe_Offre.zip.p7m",
-                    [recipients.others[3].files["cert"]])  # fmt: skip
+    openssl_encrypt(
+        tmp_path / "x", root / "0311-99" / "Pli 3" / "EL3_Enveloppe_Offre.zip.p7m", [recipients.others[3].files["cert"]]
+    )
     updates: list[ProgressUpdate] = []
     outcomes = decrypt_folder(root, p12_credentials, tmp_path / "out", progress=updates.append)
     assert [o.ok for o in outcomes] == [True, True, True, True, False]
@@ -60,8 +66,11 @@ def test_decrypt_folder_keeps_layout_and_reports_progress(
     assert not (tmp_path / "out" / "0311-99" / "Pli 3" / "EL3_Enveloppe_Offre.zip").exists()
     # the downloaded folder is untouched
     assert sorted(p.name for p in (root / "0311-99" / "Pli 1").iterdir()) == [
-        "EL1_Enveloppe_Candidature.zip.p7m", "EL1_Enveloppe_Offre.zip.p7m", "horodatage.txt", "signature.p7s",
-    ]  # fmt: skip
+        "EL1_Enveloppe_Candidature.zip.p7m",
+        "EL1_Enveloppe_Offre.zip.p7m",
+        "horodatage.txt",
+        "signature.p7s",
+    ]
 
 
 def test_cli_decrypt_folder_json_and_exit_code(
@@ -71,10 +80,24 @@ def test_cli_decrypt_folder_json_and_exit_code(
     expected = _consultation(root, recipients)
     env = {**os.environ, "P12_PW": pki_mod.P12_PASSWORD}
     run = subprocess.run(
-        [sys.executable, "-m", "assistant", "decrypt", str(root), "--key", str(test_pki.encryption.files["p12"]),
-         "--pin-env", "P12_PW", "--out-dir", str(tmp_path / "out")],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "decrypt",
+            str(root),
+            "--key",
+            str(test_pki.encryption.files["p12"]),
+            "--pin-env",
+            "P12_PW",
+            "--out-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "Déchiffrement de l'enveloppe 4 sur 4" in run.stderr
     assert "Enveloppes déchiffrées : 4 sur 4" in run.stdout
@@ -82,11 +105,26 @@ def test_cli_decrypt_folder_json_and_exit_code(
         assert (tmp_path / "out" / rel).read_bytes() == data
     # again, in JSON, without extraction, into the same folder: new names, nothing overwritten
     run = subprocess.run(
-        [sys.executable, "-m", "assistant", "decrypt", str(root / "0311-99" / "Pli 1" / "EL1_Enveloppe_Offre.zip.p7m"),
-         "--key", str(test_pki.encryption.files["p12"]), "--pin-env", "P12_PW",
-         "--out-dir", str(tmp_path / "out" / "0311-99" / "Pli 1"), "--no-extract", "--json"],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "decrypt",
+            str(root / "0311-99" / "Pli 1" / "EL1_Enveloppe_Offre.zip.p7m"),
+            "--key",
+            str(test_pki.encryption.files["p12"]),
+            "--pin-env",
+            "P12_PW",
+            "--out-dir",
+            str(tmp_path / "out" / "0311-99" / "Pli 1"),
+            "--no-extract",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     (line,) = run.stdout.splitlines()
     item = json.loads(line)
@@ -95,15 +133,30 @@ def test_cli_decrypt_folder_json_and_exit_code(
     assert pki_mod.P12_PASSWORD not in run.stdout + run.stderr
 
 
-def test_cli_decrypt_failure_is_french_and_nonzero(recipients: Recipients, test_pki: pki_mod.TestPki,
-                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_cli_decrypt_failure_is_french_and_nonzero(
+    recipients: Recipients, test_pki: pki_mod.TestPki, tmp_path: Path
+) -> None:
     (tmp_path / "x").write_bytes(b"x")
     env_file = openssl_encrypt(tmp_path / "x", tmp_path / "env.p7m", [recipients.others[0].files["cert"]])
     run = subprocess.run(
-        [sys.executable, "-m", "assistant", "decrypt", str(env_file), "--key", str(test_pki.encryption.files["p12"]),
-         "--pin-env", "P12_PW", "--out-dir", str(tmp_path / "out")],
-        capture_output=True, text=True, env={**os.environ, "P12_PW": pki_mod.P12_PASSWORD}, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "decrypt",
+            str(env_file),
+            "--key",
+            str(test_pki.encryption.files["p12"]),
+            "--pin-env",
+            "P12_PW",
+            "--out-dir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "P12_PW": pki_mod.P12_PASSWORD},
+        timeout=120,
+    )
     assert run.returncode == 1
     assert "Aucune de vos clés ne permet d'ouvrir cette enveloppe" in run.stdout
     assert list((tmp_path / "out").iterdir()) == []

@@ -21,8 +21,13 @@ from assistant.keystores.base import Credential
 from tests.envelopes.conftest import Recipients
 from tests.envelopes.helpers import make_zip, openssl_encrypt, sample_data
 
-VARIANTS = [("aes-256-cbc", False, "DER"), ("aes-256-cbc", True, "DER"), ("aes-128-gcm", False, "DER"),
-            ("aes-256-gcm", True, "DER"), ("aes-192-cbc", True, "PEM")]  # fmt: skip
+VARIANTS = [
+    ("aes-256-cbc", False, "DER"),
+    ("aes-256-cbc", True, "DER"),
+    ("aes-128-gcm", False, "DER"),
+    ("aes-256-gcm", True, "DER"),
+    ("aes-192-cbc", True, "PEM"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +37,15 @@ def envelopes(recipients: Recipients, tmp_path_factory: pytest.TempPathFactory) 
     (folder / "bid.zip").write_bytes(data)
     made = []
     for index, (cipher, stream, form) in enumerate(VARIANTS):
-        env = openssl_encrypt(folder / "bid.zip", folder / f"env{index}", recipients.certs(2), cipher=cipher,
-                              stream=stream, form=form, padding="oaep-sha256" if index % 2 else "pkcs1")  # fmt: skip
+        env = openssl_encrypt(
+            folder / "bid.zip",
+            folder / f"env{index}",
+            recipients.certs(2),
+            cipher=cipher,
+            stream=stream,
+            form=form,
+            padding="oaep-sha256" if index % 2 else "pkcs1",
+        )
         made.append(env.read_bytes())
     return data, made
 
@@ -65,9 +77,13 @@ def mutate(blob: bytes, mutations: list[tuple[str, int, int]]) -> bytes:
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(variant=st.integers(0, len(VARIANTS) - 1), mutations=st.lists(mutation, min_size=1, max_size=3))
-def test_mutated_envelopes(variant: int, mutations: list[tuple[str, int, int]],
-                           envelopes: tuple[bytes, list[bytes]], p12_credentials: list[Credential],
-                           tmp_path: Path) -> None:  # fmt: skip
+def test_mutated_envelopes(
+    variant: int,
+    mutations: list[tuple[str, int, int]],
+    envelopes: tuple[bytes, list[bytes]],
+    p12_credentials: list[Credential],
+    tmp_path: Path,
+) -> None:
     original, made = envelopes
     work = tmp_path / "fuzz-work"
     shutil.rmtree(work, ignore_errors=True)

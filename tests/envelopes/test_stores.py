@@ -56,9 +56,15 @@ def _roundtrip_all(credential: Credential, recipients: Recipients, folder: Path)
     (folder / "plain").write_bytes(data)
     for index, (cipher, padding) in enumerate(COMBOS):
         count = 1 + index % 5
-        env = openssl_encrypt(folder / "plain", folder / f"env{index}", recipients.certs(count, ours_at=index % count),
-                              cipher=cipher, padding=padding, stream=bool(index % 2),
-                              form=("DER", "PEM", "SMIME")[index % 3])  # fmt: skip
+        env = openssl_encrypt(
+            folder / "plain",
+            folder / f"env{index}",
+            recipients.certs(count, ours_at=index % count),
+            cipher=cipher,
+            padding=padding,
+            stream=bool(index % 2),
+            form=("DER", "PEM", "SMIME")[index % 3],
+        )
         result = decrypt_envelope(env, [credential], folder / f"out{index}")
         assert (folder / f"out{index}").read_bytes() == data, (cipher, padding)
         assert result.algorithm == EXPECTED_NAME[cipher]
@@ -74,7 +80,10 @@ def test_nss_database(nss_credential: Credential, recipients: Recipients, tmp_pa
 
 
 def test_several_stores_offered_the_right_one_is_used(
-    token_credential: Credential, nss_credential: Credential, test_pki: pki_mod.TestPki, recipients: Recipients,
+    token_credential: Credential,
+    nss_credential: Credential,
+    test_pki: pki_mod.TestPki,
+    recipients: Recipients,
     tmp_path: Path,
 ) -> None:
     """Keys from every store are offered (the signer's first): the envelope's recipient is found."""
@@ -82,8 +91,9 @@ def test_several_stores_offered_the_right_one_is_used(
 
     signer = Pkcs12Store(test_pki.signer.files["p12"], lambda r: pki_mod.P12_PASSWORD).credentials()
     (tmp_path / "plain").write_bytes(b"offre de prix")
-    env = openssl_encrypt(tmp_path / "plain", tmp_path / "env", recipients.certs(5), cipher="aes-256-gcm",
-                          padding="oaep-sha256")  # fmt: skip
+    env = openssl_encrypt(
+        tmp_path / "plain", tmp_path / "env", recipients.certs(5), cipher="aes-256-gcm", padding="oaep-sha256"
+    )
     result = decrypt_envelope(env, [*signer, token_credential, nss_credential], tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == b"offre de prix"
     assert result.recipient_fingerprint == test_pki.encryption.fingerprint

@@ -16,8 +16,9 @@ from tests.envelopes.conftest import Recipients
 from tests.envelopes.helpers import Snapshot, hostile_zip, listing, make_zip, openssl_encrypt, raw_name_zip
 
 
-def _extract_refused(blob: bytes, tmp_path: Path, error: type[Exception] = UnsafeArchiveError,
-                     limits: ZipLimits | None = None) -> str:  # fmt: skip
+def _extract_refused(
+    blob: bytes, tmp_path: Path, error: type[Exception] = UnsafeArchiveError, limits: ZipLimits | None = None
+) -> str:
     work = tmp_path / "work"
     work.mkdir(parents=True, exist_ok=True)
     archive = work / "bid.zip"
@@ -69,7 +70,7 @@ def test_symlink_and_duplicates_refused(tmp_path: Path) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         info = zipfile.ZipInfo("lien")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         zf.writestr(info, "/etc/passwd")
     assert "lien symbolique" in _extract_refused(buf.getvalue(), tmp_path)
     buf = io.BytesIO()
@@ -85,7 +86,9 @@ def test_zip_bomb_ratio_and_total(tmp_path: Path) -> None:
     assert "bombe ZIP" in _extract_refused(bomb, tmp_path)
     many = make_zip({f"f{i}.txt": b"x" * 10 for i in range(30)})
     assert "30 éléments" in _extract_refused(many, tmp_path / "b", limits=ZipLimits(max_files=20))
-    big = make_zip({"a.bin": bytes(range(256)) * 8000, "b.bin": bytes(range(256)) * 8000}, compression=zipfile.ZIP_STORED)
+    big = make_zip(
+        {"a.bin": bytes(range(256)) * 8000, "b.bin": bytes(range(256)) * 8000}, compression=zipfile.ZIP_STORED
+    )
     assert "dépasse 2,9 Mo" in _extract_refused(big, tmp_path / "c", limits=ZipLimits(max_total=3_000_000))
 
 

@@ -67,7 +67,11 @@ def _consultation(upload: bool) -> Consultation:
         id="C1",
         reference="2026-AO-17",
         plis=(
-            Pli(id="P1", company="ACME", envelopes=(Envelope(id="E1", kind="offre", files=(_file(1, upload), _file(2, upload))),)),
+            Pli(
+                id="P1",
+                company="ACME",
+                envelopes=(Envelope(id="E1", kind="offre", files=(_file(1, upload), _file(2, upload))),),
+            ),
             Pli(id="P2", envelopes=(Envelope(id="E1", files=(_file(3, upload),)),)),
         ),
     )
@@ -92,20 +96,68 @@ PARAMS = [
 ]
 
 RESULTS: list[JobResult] = [
-    DownloadResult(3, 300, 200, 1, 1, (FailedItem("C1/P1/E1/f1.p7m", ERROR),), "plis", destination="/home/u/plis", paths=("/a", "/b")),
-    OpenResult("C1", 3, 3, 1234, SHA, kept=("/tmp/x/a",)),
-    SignResult(1, (SignedFile("a.pdf", "a - Signature 1.pdf", uploaded=True), SignedFile("b.pdf", None, ERROR)), SHA, outputs=("/o/a.pdf",)),
-    VerifyResult((FileVerification("a.pdf", True, {"signatures": [{"valid": True}]}), FileVerification("b.pdf", False, error=ERROR)), paths=("/a.pdf",)),
-    KeygenResult(
-        "CN=Jean", "1A", "2026-01-01T00:00:00+00:00", "2029-01-01T00:00:00+00:00", 3072, SHA, "vault", "Coffre", False,
-        {"sensitive": True}, ("Sauvegardez.",), ("Back it up.",), uploaded=True, location="vault:Clé",
+    DownloadResult(
+        3,
+        300,
+        200,
+        1,
+        1,
+        (FailedItem("C1/P1/E1/f1.p7m", ERROR),),
+        "plis",
+        destination="/home/u/plis",
+        paths=("/a", "/b"),
     ),
-    DecryptResult(2, 1, (FailedItem("e2.p7m", None),), out_dir="/clair", outcomes=({"source": "/plis/e1.p7m", "ok": True},)),
+    OpenResult("C1", 3, 3, 1234, SHA, kept=("/tmp/x/a",)),
+    SignResult(
+        1,
+        (SignedFile("a.pdf", "a - Signature 1.pdf", uploaded=True), SignedFile("b.pdf", None, ERROR)),
+        SHA,
+        outputs=("/o/a.pdf",),
+    ),
+    VerifyResult(
+        (
+            FileVerification("a.pdf", True, {"signatures": [{"valid": True}]}),
+            FileVerification("b.pdf", False, error=ERROR),
+        ),
+        paths=("/a.pdf",),
+    ),
+    KeygenResult(
+        "CN=Jean",
+        "1A",
+        "2026-01-01T00:00:00+00:00",
+        "2029-01-01T00:00:00+00:00",
+        3072,
+        SHA,
+        "vault",
+        "Coffre",
+        False,
+        {"sensitive": True},
+        ("Sauvegardez.",),
+        ("Back it up.",),
+        uploaded=True,
+        location="vault:Clé",
+    ),
+    DecryptResult(
+        2, 1, (FailedItem("e2.p7m", None),), out_dir="/clair", outcomes=({"source": "/plis/e1.p7m", "ok": True},)
+    ),
     DiagnoseResult({"checks": [{"id": "os", "status": "ok"}]}, {"checks": [{"id": "os", "details": {"path": "/x"}}]}),
     PrepareResult(
-        7, 10, 10, {"PADES": 4, "XADES": 3}, 1, ({"severity": "warning", "code": "name_too_long", "file": "x.pdf"},), SHA,
-        248_000, True, "2026-12-04T12:00:00+01:00", {"seconds": 1.5, "verdict": "ok"}, 3600.0,
-        bid_folder="/offre", destination="/offre - dépôt signé", summary="/r.pdf", reports=None,
+        7,
+        10,
+        10,
+        {"PADES": 4, "XADES": 3},
+        1,
+        ({"severity": "warning", "code": "name_too_long", "file": "x.pdf"},),
+        SHA,
+        248_000,
+        True,
+        "2026-12-04T12:00:00+01:00",
+        {"seconds": 1.5, "verdict": "ok"},
+        3600.0,
+        bid_folder="/offre",
+        destination="/offre - dépôt signé",
+        summary="/r.pdf",
+        reports=None,
     ),
 ]
 
@@ -136,7 +188,15 @@ def test_the_journal_keeps_typed_results_and_errors(assistant_home: Any) -> None
         for index, result in enumerate(RESULTS):
             job_type = next(t for t, cls in RESULT_TYPES.items() if isinstance(result, cls))
             params = next(p for p in PARAMS if isinstance(p, PARAMS_TYPES[job_type]))
-            job = Job(id=f"j{index}", type=job_type, origin=ORIGIN, params=params, state=JobState.FAILED, result=result, error=ERROR)
+            job = Job(
+                id=f"j{index}",
+                type=job_type,
+                origin=ORIGIN,
+                params=params,
+                state=JobState.FAILED,
+                result=result,
+                error=ERROR,
+            )
             journal.record_job(job)
         entries = {e.id: e for e in journal.history()}
         for index, result in enumerate(RESULTS):

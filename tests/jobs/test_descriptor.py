@@ -27,7 +27,9 @@ def download(**overrides: Any) -> dict[str, Any]:
         "version": 1,
         "type": "download",
         "token": "tok-123",
-        "params": {"consultations": [{"id": "C1", "plis": [{"id": "P1", "envelopes": [{"id": "E1", "files": [file]}]}]}]},
+        "params": {
+            "consultations": [{"id": "C1", "plis": [{"id": "P1", "envelopes": [{"id": "E1", "files": [file]}]}]}]
+        },
     }
     descriptor.update(overrides)
     return descriptor
@@ -52,14 +54,46 @@ def test_valid_descriptor_splits_off_the_token() -> None:
         (lambda d: d.update(version="1"), "version", "descriptor_invalid"),
         (lambda d: d.update(version=2), "version", "descriptor_version"),
         (lambda d: d.update(type="format_disk"), "type", "descriptor_invalid"),
-        (lambda d: file_of(d).update(size="10"), "params.consultations[0].plis[0].envelopes[0].files[0].size", "descriptor_invalid"),
-        (lambda d: file_of(d).update(size=True), "params.consultations[0].plis[0].envelopes[0].files[0].size", "descriptor_invalid"),
-        (lambda d: file_of(d).update(sha256="zz"), "params.consultations[0].plis[0].envelopes[0].files[0].sha256", "descriptor_invalid"),
-        (lambda d: file_of(d).update(name="../../.bashrc"), "params.consultations[0].plis[0].envelopes[0].files[0].name", "descriptor_unsafe_name"),
-        (lambda d: file_of(d).update(name="a/b"), "params.consultations[0].plis[0].envelopes[0].files[0].name", "descriptor_unsafe_name"),
-        (lambda d: file_of(d).update(name="CON.txt"), "params.consultations[0].plis[0].envelopes[0].files[0].name", "descriptor_unsafe_name"),
-        (lambda d: file_of(d).update(colour="red"), "params.consultations[0].plis[0].envelopes[0].files[0].colour", "descriptor_unknown_field"),
-        (lambda d: d["params"]["consultations"][0].update(id=".."), "params.consultations[0].id", "descriptor_unsafe_name"),
+        (
+            lambda d: file_of(d).update(size="10"),
+            "params.consultations[0].plis[0].envelopes[0].files[0].size",
+            "descriptor_invalid",
+        ),
+        (
+            lambda d: file_of(d).update(size=True),
+            "params.consultations[0].plis[0].envelopes[0].files[0].size",
+            "descriptor_invalid",
+        ),
+        (
+            lambda d: file_of(d).update(sha256="zz"),
+            "params.consultations[0].plis[0].envelopes[0].files[0].sha256",
+            "descriptor_invalid",
+        ),
+        (
+            lambda d: file_of(d).update(name="../../.bashrc"),
+            "params.consultations[0].plis[0].envelopes[0].files[0].name",
+            "descriptor_unsafe_name",
+        ),
+        (
+            lambda d: file_of(d).update(name="a/b"),
+            "params.consultations[0].plis[0].envelopes[0].files[0].name",
+            "descriptor_unsafe_name",
+        ),
+        (
+            lambda d: file_of(d).update(name="CON.txt"),
+            "params.consultations[0].plis[0].envelopes[0].files[0].name",
+            "descriptor_unsafe_name",
+        ),
+        (
+            lambda d: file_of(d).update(colour="red"),
+            "params.consultations[0].plis[0].envelopes[0].files[0].colour",
+            "descriptor_unknown_field",
+        ),
+        (
+            lambda d: d["params"]["consultations"][0].update(id=".."),
+            "params.consultations[0].id",
+            "descriptor_unsafe_name",
+        ),
         (lambda d: d["params"].pop("consultations"), "params.descriptor_url", "descriptor_invalid"),
     ],
 )
@@ -116,11 +150,31 @@ def test_plain_http_only_to_loopback_in_demo_mode() -> None:
 @pytest.mark.parametrize(
     ("descriptor", "field"),
     [
-        ({"version": 1, "type": "download", "params": {"descriptor_url": f"{ORIGIN}/d", "destination": "/tmp/x"}}, "params.destination"),
-        ({"version": 1, "type": "open", "params": {"descriptor_url": f"{ORIGIN}/d", "key": "pkcs11:token=x?module-path=/tmp/evil.so"}}, "params.key"),
-        ({"version": 1, "type": "sign", "params": {"paths": ["/home/u/secret.pdf"], "format": "pades"}}, "params.paths"),
+        (
+            {"version": 1, "type": "download", "params": {"descriptor_url": f"{ORIGIN}/d", "destination": "/tmp/x"}},
+            "params.destination",
+        ),
+        (
+            {
+                "version": 1,
+                "type": "open",
+                "params": {"descriptor_url": f"{ORIGIN}/d", "key": "pkcs11:token=x?module-path=/tmp/evil.so"},
+            },
+            "params.key",
+        ),
+        (
+            {"version": 1, "type": "sign", "params": {"paths": ["/home/u/secret.pdf"], "format": "pades"}},
+            "params.paths",
+        ),
         ({"version": 1, "type": "decrypt", "params": {"folder": "/tmp"}}, "type"),
-        ({"version": 1, "type": "keygen", "params": {"name": "x", "store": "pkcs11:token=a?module-path=/tmp/evil.so"}}, "params.store"),
+        (
+            {
+                "version": 1,
+                "type": "keygen",
+                "params": {"name": "x", "store": "pkcs11:token=a?module-path=/tmp/evil.so"},
+            },
+            "params.store",
+        ),
     ],
 )
 def test_pages_cannot_name_local_paths_or_keys(descriptor: dict[str, Any], field: str) -> None:

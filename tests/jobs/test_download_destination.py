@@ -36,11 +36,19 @@ class ScriptedUser(HeadlessInteraction):
         self.asked: list[dict[str, Any]] = []
         self.engine_box = engine_box
 
-    def choose_download_folder(self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "",
-                               cancel: CancelToken | None = None) -> Path | None:
+    def choose_download_folder(
+        self, job: Job, proposed: Path, summary: DownloadSummary, *, error: str = "", cancel: CancelToken | None = None
+    ) -> Path | None:
         current = self.engine_box["engine"].get(job.id)
-        self.asked.append({"proposed": proposed, "summary": summary, "error": error,
-                           "state": current.state if current else None, "cancel": cancel})
+        self.asked.append(
+            {
+                "proposed": proposed,
+                "summary": summary,
+                "error": error,
+                "state": current.state if current else None,
+                "cancel": cancel,
+            }
+        )
         return self.answers.pop(0)
 
 
@@ -60,17 +68,25 @@ def start(box: dict[str, JobEngine], interaction: UserInteraction) -> JobEngine:
 def expected(descriptor: dict[str, Any]) -> dict[str, str]:
     return {
         f"{c['id']}/{p['id']}/{e['id']}/{f['name']}": f["sha256"]
-        for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
     }
 
 
 def downloaded(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_the_user_is_asked_and_his_folder_is_proposed_next_time(
-    demo_platform: DemoProcess, engine_box: dict[str, JobEngine], tmp_path: Path,  # noqa: F811
+    demo_platform: DemoProcess,
+    engine_box: dict[str, JobEngine],
+    tmp_path: Path,
 ) -> None:
     chosen = tmp_path / "Plis reçus"
     user = ScriptedUser([chosen, chosen], engine_box)
@@ -85,13 +101,24 @@ def test_the_user_is_asked_and_his_folder_is_proposed_next_time(
     assert first["state"] is JobState.WAITING_USER  # "En attente de votre action" while asked
     assert first["error"] == "" and isinstance(first["cancel"], CancelToken)
     files = expected(descriptor)
-    assert first["summary"] == DownloadSummary(plis=5, files=len(files), bytes=first["summary"].bytes, consultations=(CONSULTATION,))
-    assert first["summary"].bytes == sum(f["size"] for c in descriptor["params"]["consultations"] for p in c["plis"]
-                                         for e in p["envelopes"] for f in e["files"])
+    assert first["summary"] == DownloadSummary(
+        plis=5, files=len(files), bytes=first["summary"].bytes, consultations=(CONSULTATION,)
+    )
+    assert first["summary"].bytes == sum(
+        f["size"]
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
+    )
     assert downloaded(chosen) == files
     assert not downloads_root().exists()
     assert final.result.destination == str(chosen)
-    assert final.result is not None and "destination" not in final.result.to_json() and str(chosen) not in json.dumps(final.to_public_dict())
+    assert (
+        final.result is not None
+        and "destination" not in final.result.to_json()
+        and str(chosen) not in json.dumps(final.to_public_dict())
+    )
 
     # Remembered for this platform (and only for it), in the settings file.
     assert Settings.load().download_folders == {demo_platform.url: str(chosen)}
@@ -103,7 +130,9 @@ def test_the_user_is_asked_and_his_folder_is_proposed_next_time(
 
 
 def test_an_unusable_answer_is_asked_again_with_the_reason(
-    demo_platform: DemoProcess, engine_box: dict[str, JobEngine], tmp_path: Path,  # noqa: F811
+    demo_platform: DemoProcess,
+    engine_box: dict[str, JobEngine],
+    tmp_path: Path,
 ) -> None:
     blocker = tmp_path / "notes.txt"
     blocker.write_text("un fichier")
@@ -123,7 +152,8 @@ def test_an_unusable_answer_is_asked_again_with_the_reason(
 
 
 def test_a_cancelled_question_writes_nothing(
-    demo_platform: DemoProcess, engine_box: dict[str, JobEngine],  # noqa: F811
+    demo_platform: DemoProcess,
+    engine_box: dict[str, JobEngine],
 ) -> None:
     user = ScriptedUser([None], engine_box)
     engine = start(engine_box, user)
@@ -137,7 +167,9 @@ def test_a_cancelled_question_writes_nothing(
 
 
 def test_headless_takes_the_proposed_folder_and_fails_clearly_when_it_is_unusable(
-    demo_platform: DemoProcess, engine_box: dict[str, JobEngine], tmp_path: Path,  # noqa: F811
+    demo_platform: DemoProcess,
+    engine_box: dict[str, JobEngine],
+    tmp_path: Path,
 ) -> None:
     engine = start(engine_box, HeadlessInteraction())
     descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")

@@ -37,7 +37,10 @@ def run_download(descriptor: dict[str, Any], destination: Path) -> Any:
 def files_of(descriptor: dict[str, Any]) -> dict[str, str]:
     return {
         f"{c['id']}/{p['id']}/{e['id']}/{f['name']}": f["sha256"]
-        for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
     }
 
 
@@ -47,11 +50,23 @@ def limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
 
 
-def test_a_failing_write_fails_the_job_with_its_reason_not_as_a_cancel(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+def test_a_failing_write_fails_the_job_with_its_reason_not_as_a_cancel(
+    demo_platform: DemoProcess, tmp_path: Path
+) -> None:
     dest = tmp_path / "Plis"
     result = subprocess.run(
-        assistant_cmd("download", f"{demo_platform.url}/api/descriptors/download?consultation={CONSULTATION}", "--dest", str(dest), "--json", "--quiet"),
-        env=assistant_env(demo_platform.home), capture_output=True, timeout=120, preexec_fn=limit_file_size,  # the limit applies to the child alone
+        assistant_cmd(
+            "download",
+            f"{demo_platform.url}/api/descriptors/download?consultation={CONSULTATION}",
+            "--dest",
+            str(dest),
+            "--json",
+            "--quiet",
+        ),
+        env=assistant_env(demo_platform.home),
+        capture_output=True,
+        timeout=120,
+        preexec_fn=limit_file_size,  # the limit applies to the child alone
     )
     report = json.loads(result.stdout)
     assert result.returncode == 1, (result.returncode, result.stderr)  # 130 would be "cancelled"
@@ -63,7 +78,7 @@ def test_a_failing_write_fails_the_job_with_its_reason_not_as_a_cancel(demo_plat
     assert [p for p in dest.rglob("*") if p.is_file() and not p.name.endswith(".part")] == []
 
 
-def test_a_refused_token_stops_the_job_at_once(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+def test_a_refused_token_stops_the_job_at_once(demo_platform: DemoProcess, tmp_path: Path) -> None:
     descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")
     descriptor["token"] = "jeton-expire"  # an expired token: the platform refuses every file
     dest = tmp_path / "Plis"
@@ -81,7 +96,9 @@ def test_a_refused_token_stops_the_job_at_once(demo_platform: DemoProcess, tmp_p
     assert list(dest.rglob("*")) == []  # no empty consultation/pli/enveloppe folders left behind
 
 
-def test_a_partial_file_that_is_not_ours_is_replaced_never_read_through(demo_platform: DemoProcess, tmp_path: Path) -> None:  # noqa: F811
+def test_a_partial_file_that_is_not_ours_is_replaced_never_read_through(
+    demo_platform: DemoProcess, tmp_path: Path
+) -> None:
     """A `.part` that is a link (here to /dev/zero, endless) is not resumed from: the link is
     removed, its target untouched, and the file fetched afresh and verified."""
     descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")

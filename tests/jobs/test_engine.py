@@ -44,7 +44,18 @@ def test_progress_events_with_speed_and_the_token_never_leaks(engine: JobEngine,
     def runner(ctx: JobContext, params: JobParams) -> JobResult:
         seen_token.append(ctx.token)
         for i in range(1, 6):
-            ctx.progress(ProgressUpdate(step=i, steps=5, phase=Phase.VERIFY_FILE, item=i, items=5, bytes_done=i * 100_000, bytes_total=500_000, position=(Count(Unit.PLI, i, 5),)))
+            ctx.progress(
+                ProgressUpdate(
+                    step=i,
+                    steps=5,
+                    phase=Phase.VERIFY_FILE,
+                    item=i,
+                    items=5,
+                    bytes_done=i * 100_000,
+                    bytes_total=500_000,
+                    position=(Count(Unit.PLI, i, 5),),
+                )
+            )
             time.sleep(0.06)
         return DownloadResult(1, 1, 1, 0, 0, (), "secret", destination="/home/user/secret")
 
@@ -70,7 +81,9 @@ def test_progress_events_with_speed_and_the_token_never_leaks(engine: JobEngine,
     assert isinstance(final.result, DownloadResult) and final.result.destination == "/home/user/secret"
     assert final.local_result_json()["destination"] == "/home/user/secret"
     # The token is not kept after the job.
-    assert TOKEN not in json.dumps([p.read_text(errors="ignore") for p in assistant_home.rglob("*") if p.is_file() and p.suffix != ".sqlite3"])
+    assert TOKEN not in json.dumps(
+        [p.read_text(errors="ignore") for p in assistant_home.rglob("*") if p.is_file() and p.suffix != ".sqlite3"]
+    )
     assert TOKEN.encode() not in b"".join(p.read_bytes() for p in assistant_home.rglob("*") if p.is_file())
 
 
@@ -132,7 +145,9 @@ def test_failures_are_reported_in_french_and_journaled(engine: JobEngine) -> Non
 
 def test_invalid_descriptor_creates_no_job(engine: JobEngine) -> None:
     with pytest.raises(DescriptorError) as info:
-        engine.submit({"version": 1, "type": "download", "params": {"descriptor_url": "https://evil.example/d"}}, ORIGIN)
+        engine.submit(
+            {"version": 1, "type": "download", "params": {"descriptor_url": "https://evil.example/d"}}, ORIGIN
+        )
     assert info.value.field == "params.descriptor_url"
     assert engine.jobs() == []
     assert engine.journal.history() == []
@@ -167,7 +182,9 @@ def test_jobs_left_running_by_a_dead_process_end_as_interrupted(assistant_home: 
     journal = Journal()
     journal.close()
     db = sqlite3.connect(journal.path)
-    db.execute("INSERT INTO jobs VALUES ('x','download','local','Téléchargement des plis chiffrés','running','2026-01-01T00:00:00+00:00',NULL,NULL,NULL,NULL,999999999)")
+    db.execute(
+        "INSERT INTO jobs VALUES ('x','download','local','Téléchargement des plis chiffrés','running','2026-01-01T00:00:00+00:00',NULL,NULL,NULL,NULL,999999999)"
+    )
     db.commit()
     db.close()
     engine = JobEngine(interaction=HeadlessInteraction())

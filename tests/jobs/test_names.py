@@ -15,9 +15,26 @@ from assistant.jobs.names import WINDOWS_DEVICE_NAMES, is_device_name
 ORIGIN = "https://marches.example.fr"
 
 DEVICES = [
-    "CON", "prn", "Aux", "nul", "NUL.txt", "con.tar.gz", " con", "con ", "con .txt", "\tCON\n",
-    *(f"COM{d}" for d in "0123456789"), *(f"lpt{d}.log" for d in "0123456789"),
-    "COM¹", "com²", "LPT³.txt", "lpt¹", "CONIN$", "conout$.txt", "Clock$", "CLOCK$.dat",
+    "CON",
+    "prn",
+    "Aux",
+    "nul",
+    "NUL.txt",
+    "con.tar.gz",
+    " con",
+    "con ",
+    "con .txt",
+    "\tCON\n",
+    *(f"COM{d}" for d in "0123456789"),
+    *(f"lpt{d}.log" for d in "0123456789"),
+    "COM¹",
+    "com²",
+    "LPT³.txt",
+    "lpt¹",
+    "CONIN$",
+    "conout$.txt",
+    "Clock$",
+    "CLOCK$.dat",
 ]
 
 
@@ -38,10 +55,41 @@ def test_the_device_list_is_complete() -> None:
 
 
 BIDI_AND_CONTROLS = [
-    "facture\u202efdp.exe", "a\u202ab", "a\u202bb", "a\u202cb", "a\u202db", "a\u2066b", "a\u2067b", "a\u2068b",
-    "a\u2069b", "a\u200eb", "a\u200fb", "a\u061cb", "a\x00b", "a\x1fb", "a\x7fb", "a\x85b", "a\x9fb", "a\ud800b",
-    "a/b", "a\\b", "a:b", "a*b", "a?b", 'a"b', "a<b", "a>b", "a|b", ".", "..", "..cache", "fin.", "fin . ",
-    "", "   ", "x" * 181,
+    "facture\u202efdp.exe",
+    "a\u202ab",
+    "a\u202bb",
+    "a\u202cb",
+    "a\u202db",
+    "a\u2066b",
+    "a\u2067b",
+    "a\u2068b",
+    "a\u2069b",
+    "a\u200eb",
+    "a\u200fb",
+    "a\u061cb",
+    "a\x00b",
+    "a\x1fb",
+    "a\x7fb",
+    "a\x85b",
+    "a\x9fb",
+    "a\ud800b",
+    "a/b",
+    "a\\b",
+    "a:b",
+    "a*b",
+    "a?b",
+    'a"b',
+    "a<b",
+    "a>b",
+    "a|b",
+    ".",
+    "..",
+    "..cache",
+    "fin.",
+    "fin . ",
+    "",
+    "   ",
+    "x" * 181,
 ]
 
 
@@ -75,7 +123,9 @@ def _download(**file: Any) -> dict[str, Any]:
         "version": 1,
         "type": "download",
         "token": "tok-123",
-        "params": {"consultations": [{"id": "C1", "plis": [{"id": "P1", "envelopes": [{"id": "E1", "files": [entry]}]}]}]},
+        "params": {
+            "consultations": [{"id": "C1", "plis": [{"id": "P1", "envelopes": [{"id": "E1", "files": [entry]}]}]}]
+        },
     }
 
 

@@ -1,4 +1,4 @@
-""""Préparer mon dépôt" started by a platform's page (job type `prepare`): the deposit rules come in
+""" "Préparer mon dépôt" started by a platform's page (job type `prepare`): the deposit rules come in
 the descriptor, strictly checked (a foreign upload-test URL refused); the bid folder never does —
 the user picks it in the window (here a test interaction), confirms, and signs with one PIN; the
 page sees counts, formats, problems, the estimate and the deadline margin, never a local path.
@@ -52,10 +52,16 @@ def test_the_job_is_parsed_from_a_pages_descriptor_with_its_rules() -> None:
 
 def test_a_foreign_upload_test_url_and_a_local_folder_are_refused() -> None:
     with pytest.raises(UrlNotAllowedError) as info:
-        parse_descriptor(_descriptor({"deposit_rules": {**RULES, "upload_test_url": "https://ailleurs.example/t"}}), ORIGIN)
+        parse_descriptor(
+            _descriptor({"deposit_rules": {**RULES, "upload_test_url": "https://ailleurs.example/t"}}), ORIGIN
+        )
     assert info.value.field == "params.deposit_rules.upload_test_url"
     with pytest.raises(UrlNotAllowedError):  # plain HTTP outside demo mode
-        parse_descriptor(_descriptor({"deposit_rules": {"upload_test_url": "http://plateforme.example/t"}}), ORIGIN, loopback_http=False)
+        parse_descriptor(
+            _descriptor({"deposit_rules": {"upload_test_url": "http://plateforme.example/t"}}),
+            ORIGIN,
+            loopback_http=False,
+        )
     with pytest.raises(LocalOnlyFieldError):  # a page never names the bid folder, the output or the key
         parse_descriptor(_descriptor({"folder": "/home/user/Réponse"}), ORIGIN)
     with pytest.raises(LocalOnlyFieldError):
@@ -84,8 +90,9 @@ class Company(HeadlessInteraction):
         self.pins: list[PinRequest] = []
         self.confirmations: list[str] = []
 
-    def choose_bid_folder(self, job: Job, question: BidQuestion, *, error: str = "",
-                          cancel: CancelToken | None = None) -> Path | None:  # fmt: skip
+    def choose_bid_folder(
+        self, job: Job, question: BidQuestion, *, error: str = "", cancel: CancelToken | None = None
+    ) -> Path | None:
         current = self.box["engine"].get(job.id)
         self.questions.append((question, current.state if current else None))
         return self.folder
@@ -113,8 +120,12 @@ def _start(box: dict[str, JobEngine], interaction: HeadlessInteraction) -> JobEn
 
 
 def test_a_pages_prepare_job_end_to_end_with_one_pin_and_no_local_path(
-    demo_platform: DemoProcess, box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki,  # noqa: F811
-    softhsm_token: pki.SoftHsmToken, monkeypatch: pytest.MonkeyPatch,
+    demo_platform: DemoProcess,
+    box: dict[str, JobEngine],
+    tmp_path: Path,
+    test_pki: pki.TestPki,
+    softhsm_token: pki.SoftHsmToken,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PREPARE_TEST_PIN", softhsm_token.pin)
     bid: Bid = make_bid(tmp_path / "entreprise")
@@ -160,7 +171,10 @@ def test_a_pages_prepare_job_end_to_end_with_one_pin_and_no_local_path(
 
 
 def test_headless_cannot_pick_the_folder_and_fails_clearly(
-    box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path,
+    box: dict[str, JobEngine],
+    tmp_path: Path,
+    test_pki: pki.TestPki,
+    assistant_home: Path,
 ) -> None:
     engine = _start(box, HeadlessInteraction(key_spec=f"sha256:{_fingerprint(test_pki)}", confirm_all=True))
     job = engine.submit(_descriptor({"deposit_rules": {"deadline": "2030-01-01T12:00:00+01:00"}}), "http://127.0.0.1:9")
@@ -171,7 +185,10 @@ def test_headless_cannot_pick_the_folder_and_fails_clearly(
 
 
 def test_a_cancelled_folder_question_writes_nothing(
-    box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path,
+    box: dict[str, JobEngine],
+    tmp_path: Path,
+    test_pki: pki.TestPki,
+    assistant_home: Path,
 ) -> None:
     bid = make_bid(tmp_path / "entreprise")
     user = Company(None, f"sha256:{_fingerprint(test_pki)}", box)
@@ -183,8 +200,12 @@ def test_a_cancelled_folder_question_writes_nothing(
 
 
 def test_the_local_user_names_his_folder_and_is_not_asked(
-    box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken,
-    monkeypatch: pytest.MonkeyPatch, assistant_home: Path,
+    box: dict[str, JobEngine],
+    tmp_path: Path,
+    test_pki: pki.TestPki,
+    softhsm_token: pki.SoftHsmToken,
+    monkeypatch: pytest.MonkeyPatch,
+    assistant_home: Path,
 ) -> None:
     from assistant.jobs.model import LOCAL_ORIGIN
 
@@ -202,7 +223,10 @@ def test_the_local_user_names_his_folder_and_is_not_asked(
 
 
 def test_declining_the_confirmation_asks_no_pin_and_writes_nothing(
-    box: dict[str, JobEngine], tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path,
+    box: dict[str, JobEngine],
+    tmp_path: Path,
+    test_pki: pki.TestPki,
+    assistant_home: Path,
 ) -> None:
     class Declines(Company):
         def confirm(self, job: Job, message_fr: str) -> bool:
@@ -216,6 +240,10 @@ def test_declining_the_confirmation_asks_no_pin_and_writes_nothing(
     final = engine.wait(job.id, timeout=60)
     assert final is not None and final.state is JobState.CANCELLED
     [message] = user.confirmations
-    assert "Signer les 7 fichier(s) de « Réponse AO 2026-014 »" in message and "CADES × 3" in message and "PADES × 4" in message
+    assert (
+        "Signer les 7 fichier(s) de « Réponse AO 2026-014 »" in message
+        and "CADES × 3" in message
+        and "PADES × 4" in message
+    )
     assert "ZIP" in message and user.pins == []
     assert sorted(p.name for p in bid.root.parent.iterdir()) == [bid.root.name, "inner"]

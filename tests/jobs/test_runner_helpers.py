@@ -69,13 +69,22 @@ def test_local_paths_get_no_work_folder(engine: JobEngine, tmp_path: Path) -> No
 def test_partial_failure_counts_and_gives_the_first_reason() -> None:
     first = AssistantError("Code PIN incorrect.", "Wrong PIN.", code="pin_incorrect")
     result = SignResult(1, (), "ab" * 32)
-    failure = batch_failed(2, 3, ("fichier(s)", "file(s)"), ("n'ont pas été signés", "were not signed"), first, "sign_failed", result)
+    failure = batch_failed(
+        2, 3, ("fichier(s)", "file(s)"), ("n'ont pas été signés", "were not signed"), first, "sign_failed", result
+    )
     assert isinstance(failure, JobFailed)
     assert failure.error.message_fr == "2 fichier(s) sur 3 n'ont pas été signés : Code PIN incorrect."
     assert failure.error.message_en == "2 of 3 file(s) were not signed: Wrong PIN."
     assert failure.error.code == "pin_incorrect" and failure.partial is result
-    unknown = batch_failed(1, 4, ("enveloppe(s)", "envelope(s)"), ("n'ont pas pu être déchiffrées", "could not be decrypted"),
-                           None, "decrypt_failed", result)  # fmt: skip
+    unknown = batch_failed(
+        1,
+        4,
+        ("enveloppe(s)", "envelope(s)"),
+        ("n'ont pas pu être déchiffrées", "could not be decrypted"),
+        None,
+        "decrypt_failed",
+        result,
+    )
     assert unknown.error.message_fr == "1 enveloppe(s) sur 4 n'ont pas pu être déchiffrées."
     assert unknown.error.message_en == "1 of 4 envelope(s) could not be decrypted."
     assert unknown.error.code == "decrypt_failed"

@@ -40,11 +40,27 @@ def clear_p12(item: pki.Issued, folder: Path, name: str | None = None) -> Path:
     """A .p12 whose certificates are not encrypted (`-certpbe NONE`), as some tools export them:
     its certificates can be listed without the password."""
     out = folder / f"{name or item.name}-clair.p12"
-    pki.run([
-        "openssl", "pkcs12", "-export", "-inkey", str(item.files["key"]), "-in", str(item.files["cert"]),
-        "-certfile", str(item.files["chain"]), "-certpbe", "NONE", "-name", item.name,
-        "-out", str(out), "-passout", f"pass:{pki.P12_PASSWORD}",
-    ])  # fmt: skip
+    pki.run(
+        [
+            "openssl",
+            "pkcs12",
+            "-export",
+            "-inkey",
+            str(item.files["key"]),
+            "-in",
+            str(item.files["cert"]),
+            "-certfile",
+            str(item.files["chain"]),
+            "-certpbe",
+            "NONE",
+            "-name",
+            item.name,
+            "-out",
+            str(out),
+            "-passout",
+            f"pass:{pki.P12_PASSWORD}",
+        ]
+    )
     return out
 
 

@@ -48,8 +48,11 @@ def workstation(
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "assistant", "certs", *args],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "ASSISTANT_LANG": "fr"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ASSISTANT_LANG": "fr"},
+    )
 
 
 def by_fingerprint(listing: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -66,7 +69,9 @@ def test_json_lists_each_certificate_once_with_its_stores_and_verdict(workstatio
     listing = json.loads(result.stdout)
     found = by_fingerprint(listing)
     for item in (pki.signer, pki.signer_ec, pki.encryption, pki.auth_only, pki.expired):
-        assert len(found.get(item.fingerprint, [])) == 1, f"{item.name} listed {len(found.get(item.fingerprint, []))} times"
+        assert len(found.get(item.fingerprint, [])) == 1, (
+            f"{item.name} listed {len(found.get(item.fingerprint, []))} times"
+        )
 
     def entry(item: pki_mod.Issued) -> dict[str, Any]:
         return found[item.fingerprint][0]
@@ -146,7 +151,11 @@ def test_signature_only_filter(workstation: pki_mod.TestPki) -> None:
     result = run_cli("--json", "--signature")
     listed = {e["sha256"] for e in json.loads(result.stdout)}
     assert workstation.signer.fingerprint in listed and workstation.signer_ec.fingerprint in listed
-    assert not listed & {workstation.auth_only.fingerprint, workstation.expired.fingerprint, workstation.encryption.fingerprint}
+    assert not listed & {
+        workstation.auth_only.fingerprint,
+        workstation.expired.fingerprint,
+        workstation.encryption.fingerprint,
+    }
 
 
 def test_find_by_fingerprint_uses_the_card_and_openssl_verifies(workstation: pki_mod.TestPki, tmp_path: Path) -> None:
@@ -163,10 +172,23 @@ def test_find_by_fingerprint_uses_the_card_and_openssl_verifies(workstation: pki
     (tmp_path / "data").write_bytes(data)
     (tmp_path / "sig").write_bytes(signature)
     verify = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-certin", "-inkey", str(workstation.signer.files["cert"]),
-         "-pkeyopt", "digest:sha256", "-in", str(_sha256_file(tmp_path / "data")), "-sigfile", str(tmp_path / "sig")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "pkeyutl",
+            "-verify",
+            "-certin",
+            "-inkey",
+            str(workstation.signer.files["cert"]),
+            "-pkeyopt",
+            "digest:sha256",
+            "-in",
+            str(_sha256_file(tmp_path / "data")),
+            "-sigfile",
+            str(tmp_path / "sig"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert verify.returncode == 0 and "Signature Verified Successfully" in verify.stdout, verify.stderr
     assert [r.kind for r in asked] == ["pin"]
     from assistant.keystores.selection import release

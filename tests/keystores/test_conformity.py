@@ -63,10 +63,12 @@ def _qc_der(qc_type: str) -> bytes:
     class Oids(core.SequenceOf):
         _child_spec = core.ObjectIdentifier
 
-    return Statements([
-        {"id": conformity.QC_COMPLIANCE},
-        {"id": conformity.QC_TYPE, "info": Oids([qc_type])},
-    ]).dump()
+    return Statements(
+        [
+            {"id": conformity.QC_COMPLIANCE},
+            {"id": conformity.QC_TYPE, "info": Oids([qc_type])},
+        ]
+    ).dump()
 
 
 # -- the five certificates of the shared test PKI ------------------------------------------------
@@ -175,7 +177,9 @@ def test_malformed_qc_statements_is_reported_not_fatal(ca: pki_mod.Issued) -> No
 
 def test_not_yet_valid(ca: pki_mod.Issued) -> None:
     start = NOW + dt.timedelta(days=10)
-    cert = pki_mod.issue("p", "Futur", ca, qc=True, not_before=start, not_after=start + dt.timedelta(days=700)).certificate
+    cert = pki_mod.issue(
+        "p", "Futur", ca, qc=True, not_before=start, not_after=start + dt.timedelta(days=700)
+    ).certificate
     verdict = assess(cert)
     assert verdict.category is Category.NOT_YET_VALID and not verdict.usable_for_signature
     assert f"à partir du {conformity.format_date(start)}" in _problems(verdict)
@@ -191,30 +195,40 @@ def test_weak_rsa_key_is_refused(ca: pki_mod.Issued) -> None:
 
 
 def test_digital_signature_with_email_protection_can_sign(ca: pki_mod.Issued) -> None:
-    cert = pki_mod.issue("p", "Signature S/MIME", ca, key_usage={"digital_signature"},
-                         eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION]).certificate  # fmt: skip
+    cert = pki_mod.issue(
+        "p", "Signature S/MIME", ca, key_usage={"digital_signature"}, eku=[ExtendedKeyUsageOID.EMAIL_PROTECTION]
+    ).certificate
     verdict = assess(cert)
     assert verdict.category is Category.SIGNATURE and verdict.usable_for_signature
 
 
 def test_non_repudiation_restricted_by_eku_to_tls_cannot_sign(ca: pki_mod.Issued) -> None:
-    cert = pki_mod.issue("p", "Contradictoire", ca, key_usage={"non_repudiation"},
-                         eku=[ExtendedKeyUsageOID.SERVER_AUTH]).certificate  # fmt: skip
+    cert = pki_mod.issue(
+        "p", "Contradictoire", ca, key_usage={"non_repudiation"}, eku=[ExtendedKeyUsageOID.SERVER_AUTH]
+    ).certificate
     verdict = assess(cert)
     assert verdict.category is Category.AUTHENTICATION
     assert "serveur TLS" in _problems(verdict)
 
 
 def test_signature_and_encryption_key(ca: pki_mod.Issued) -> None:
-    cert = pki_mod.issue("p", "Double usage", ca, qc=True, key_usage={"non_repudiation", "key_encipherment"}).certificate
+    cert = pki_mod.issue(
+        "p", "Double usage", ca, qc=True, key_usage={"non_repudiation", "key_encipherment"}
+    ).certificate
     verdict = assess(cert)
     assert verdict.category is Category.QUALIFIED_SIGNATURE
     assert verdict.usable_for_decryption
 
 
 def test_expired_encryption_key_still_opens_plis(ca: pki_mod.Issued) -> None:
-    cert = pki_mod.issue("p", "Ancien bi-clé", ca, key_usage={"key_encipherment"},
-                         not_before=NOW - dt.timedelta(days=900), not_after=NOW - dt.timedelta(days=2)).certificate  # fmt: skip
+    cert = pki_mod.issue(
+        "p",
+        "Ancien bi-clé",
+        ca,
+        key_usage={"key_encipherment"},
+        not_before=NOW - dt.timedelta(days=900),
+        not_after=NOW - dt.timedelta(days=2),
+    ).certificate
     verdict = assess(cert)
     assert verdict.category is Category.ENCRYPTION and verdict.usable_for_decryption
     assert "expiré" in _all(verdict) and "ouvrir les plis" in _all(verdict)

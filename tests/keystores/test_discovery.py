@@ -51,8 +51,11 @@ def test_every_kind_of_store_is_listed_without_a_secret(
 
 
 def test_a_missing_module_in_the_settings_is_an_error_not_a_stop(home: Path, nss_db: pki.NssDb, tmp_path: Path) -> None:
-    settings = Settings(pkcs11_modules=[str(tmp_path / "libcarte-absente.so")], pkcs11_autodiscover=False,
-                        nss_databases=[str(nss_db.directory)])  # fmt: skip
+    settings = Settings(
+        pkcs11_modules=[str(tmp_path / "libcarte-absente.so")],
+        pkcs11_autodiscover=False,
+        nss_databases=[str(nss_db.directory)],
+    )
     stores = open_all_stores(PinRecorder(None), settings)
     try:
         assert [type(e) for e in stores.errors] == [ModuleMissingError]

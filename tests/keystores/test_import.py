@@ -56,8 +56,11 @@ store.close()
 
 def test_import_into_a_token_then_use_it(tmp_path: Path, test_pki: pki.TestPki) -> None:
     token = pki.make_softhsm(tmp_path / "hsm", label="import")
-    jobs = [(str(test_pki.signer.files["p12"]), pki.P12_PASSWORD), (str(test_pki.encryption.files["p12"]), pki.P12_PASSWORD),
-            (str(test_pki.signer.files["p12"]), pki.P12_PASSWORD)]  # fmt: skip
+    jobs = [
+        (str(test_pki.signer.files["p12"]), pki.P12_PASSWORD),
+        (str(test_pki.encryption.files["p12"]), pki.P12_PASSWORD),
+        (str(test_pki.signer.files["p12"]), pki.P12_PASSWORD),
+    ]
     out = run_python(IMPORT_INTO_TOKEN.format(module=token.module, pin=token.pin, jobs=jobs), env=token.env())
     first, second, again = out["results"]
     assert first["object_label"] == "signer" and not first["already_present"]
@@ -71,8 +74,12 @@ def test_import_into_a_token_then_use_it(tmp_path: Path, test_pki: pki.TestPki) 
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("corrupt", "CorruptFileError"), ("truncated", "CorruptFileError"), ("password", "WrongPasswordError"),
-     ("pin", "PinIncorrectError")],
+    [
+        ("corrupt", "CorruptFileError"),
+        ("truncated", "CorruptFileError"),
+        ("password", "WrongPasswordError"),
+        ("pin", "PinIncorrectError"),
+    ],
 )
 def test_bad_input_leaves_the_token_unchanged(tmp_path: Path, test_pki: pki.TestPki, kind: str, expected: str) -> None:
     token = pki.make_softhsm(tmp_path / "hsm", label="intact")
@@ -114,7 +121,9 @@ def test_import_into_an_nss_database_then_use_it(tmp_path: Path, test_pki: pki.T
     db = pki.make_nss_db(tmp_path / "nss", [])
     store = open_database(db.directory, PinRecorder(pki.NSS_PASSWORD))
     try:
-        result = import_p12(test_pki.signer_ec.files["p12"], store, PinRecorder(pki.NSS_PASSWORD), password=pki.P12_PASSWORD)
+        result = import_p12(
+            test_pki.signer_ec.files["p12"], store, PinRecorder(pki.NSS_PASSWORD), password=pki.P12_PASSWORD
+        )
         assert result.store_label.startswith("NSS (")
         cred = next(c for c in store.credentials() if c.fingerprint_sha256 == test_pki.signer_ec.fingerprint)
         signature = cred.sign(b"acte", SignatureMechanism(SignatureScheme.ECDSA))
@@ -158,15 +167,23 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     full = {**os.environ, **env}
     full.pop("SOFTHSM2_CONF", None)
     full.update(env)
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=full,
-                          timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_cli_import_into_the_system_store(tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = {"HOME": str(home), "ASSISTANT_HOME": str(assistant_home), "P12_PASSWORD": pki.P12_PASSWORD}
-    result = _cli(["import-p12", str(test_pki.signer.files["p12"]), "--store", "nss", "--password-env", "P12_PASSWORD"], env)
+    result = _cli(
+        ["import-p12", str(test_pki.signer.files["p12"]), "--store", "nss", "--password-env", "P12_PASSWORD"], env
+    )
     assert result.returncode == 0, result.stderr
     assert "importés dans « NSS (~/.pki/nssdb) »" in result.stdout
     assert test_pki.signer.fingerprint in result.stdout
@@ -175,7 +192,9 @@ def test_cli_import_into_the_system_store(tmp_path: Path, test_pki: pki.TestPki,
     assert "signer" in listing and "u,u,u" in listing
     # the wrong password: a clear French error, exit code 1, nothing added
     env["P12_PASSWORD"] = "mauvais"
-    bad = _cli(["import-p12", str(test_pki.encryption.files["p12"]), "--store", "nss", "--password-env", "P12_PASSWORD"], env)
+    bad = _cli(
+        ["import-p12", str(test_pki.encryption.files["p12"]), "--store", "nss", "--password-env", "P12_PASSWORD"], env
+    )
     assert bad.returncode == 1
     assert "Mot de passe incorrect pour encryption.p12" in bad.stderr
     assert pki.run(["certutil", "-L", "-d", f"sql:{home / '.pki' / 'nssdb'}"]).stdout.decode() == listing
@@ -183,18 +202,57 @@ def test_cli_import_into_the_system_store(tmp_path: Path, test_pki: pki.TestPki,
 
 def test_cli_import_into_a_card(tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path) -> None:
     token = pki.make_softhsm(tmp_path / "hsm", label="Ma carte")
-    env = {**token.env(), "ASSISTANT_HOME": str(assistant_home), "P12_PASSWORD": pki.P12_PASSWORD, "CARD_PIN": token.pin,
-           "HOME": str(tmp_path)}  # fmt: skip
+    env = {
+        **token.env(),
+        "ASSISTANT_HOME": str(assistant_home),
+        "P12_PASSWORD": pki.P12_PASSWORD,
+        "CARD_PIN": token.pin,
+        "HOME": str(tmp_path),
+    }
     uri = f"pkcs11:token=Ma%20carte?module-path={token.module}"
-    result = _cli(["import-p12", str(test_pki.encryption.files["p12"]), "--store", uri,
-                   "--password-env", "P12_PASSWORD", "--pin-env", "CARD_PIN"], env)  # fmt: skip
+    result = _cli(
+        [
+            "import-p12",
+            str(test_pki.encryption.files["p12"]),
+            "--store",
+            uri,
+            "--password-env",
+            "P12_PASSWORD",
+            "--pin-env",
+            "CARD_PIN",
+        ],
+        env,
+    )
     assert result.returncode == 0, result.stderr
     assert "« encryption »" in result.stdout and "« Ma carte »" in result.stdout
-    objects = pki.run(["pkcs11-tool", "--module", token.module, "--token-label", "Ma carte", "--login", "--pin", token.pin,
-                       "--list-objects"], env={**os.environ, **token.env()}).stdout.decode()  # fmt: skip
+    objects = pki.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            token.module,
+            "--token-label",
+            "Ma carte",
+            "--login",
+            "--pin",
+            token.pin,
+            "--list-objects",
+        ],
+        env={**os.environ, **token.env()},
+    ).stdout.decode()
     assert "Private Key Object" in objects and "Certificate Object" in objects
     env["CARD_PIN"] = "000000"
-    wrong = _cli(["import-p12", str(test_pki.signer.files["p12"]), "--store", uri,
-                  "--password-env", "P12_PASSWORD", "--pin-env", "CARD_PIN"], env)  # fmt: skip
+    wrong = _cli(
+        [
+            "import-p12",
+            str(test_pki.signer.files["p12"]),
+            "--store",
+            uri,
+            "--password-env",
+            "P12_PASSWORD",
+            "--pin-env",
+            "CARD_PIN",
+        ],
+        env,
+    )
     assert wrong.returncode == 1
     assert "CARD_PIN est refusé par" in wrong.stderr  # the card refused it; not sent twice

@@ -41,9 +41,11 @@ class Asked:
 def test_same_certificate_in_two_stores_is_listed_once(test_pki: pki_mod.TestPki, tmp_path: Path) -> None:
     copy = tmp_path / "copie-du-signataire.p12"
     shutil.copy(test_pki.signer.files["p12"], copy)
-    stores = [Pkcs12Store(test_pki.signer.files["p12"], no_pin, password=pki_mod.P12_PASSWORD),
-              Pkcs12Store(copy, no_pin, password=pki_mod.P12_PASSWORD),
-              Pkcs12Store(test_pki.encryption.files["p12"], no_pin, password=pki_mod.P12_PASSWORD)]  # fmt: skip
+    stores = [
+        Pkcs12Store(test_pki.signer.files["p12"], no_pin, password=pki_mod.P12_PASSWORD),
+        Pkcs12Store(copy, no_pin, password=pki_mod.P12_PASSWORD),
+        Pkcs12Store(test_pki.encryption.files["p12"], no_pin, password=pki_mod.P12_PASSWORD),
+    ]
     found = [(c, c.store) for s in stores for c in s.credentials()]
     inventory = build_inventory(found)
     assert len(inventory) == 2
@@ -56,7 +58,9 @@ def test_same_certificate_in_two_stores_is_listed_once(test_pki: pki_mod.TestPki
     assert inventory.signing_candidates() == [signer]
 
 
-def test_listing_asks_only_for_encrypted_files_and_reports_each_broken_store(test_pki: pki_mod.TestPki, tmp_path: Path) -> None:
+def test_listing_asks_only_for_encrypted_files_and_reports_each_broken_store(
+    test_pki: pki_mod.TestPki, tmp_path: Path
+) -> None:
     corrupt = tmp_path / "abime.p12"
     corrupt.write_bytes(test_pki.signer.files["p12"].read_bytes()[:300])
     Settings(
@@ -144,8 +148,10 @@ def test_find_by_fingerprint_signs_and_asks_once(test_pki: pki_mod.TestPki, tmp_
 
 
 def test_find_by_fingerprint_of_a_clear_p12_asks_only_to_sign(test_pki: pki_mod.TestPki, tmp_path: Path) -> None:
-    Settings(pkcs12_files=[str(clear_p12(test_pki.signer_ec, tmp_path)), str(test_pki.signer.files["p12"])],
-             pkcs11_autodiscover=False).save()  # fmt: skip
+    Settings(
+        pkcs12_files=[str(clear_p12(test_pki.signer_ec, tmp_path)), str(test_pki.signer.files["p12"])],
+        pkcs11_autodiscover=False,
+    ).save()
     asked = Asked()
     cred = find_by_fingerprint(test_pki.signer_ec.fingerprint, asked)
     assert asked.requests == []  # the encrypted signer.p12 was not opened on the way
@@ -164,6 +170,8 @@ def test_find_by_fingerprint_not_found_is_french(test_pki: pki_mod.TestPki, tmp_
 def test_openssl_agrees_on_the_fingerprint(test_pki: pki_mod.TestPki) -> None:
     out = subprocess.run(
         ["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", str(test_pki.signer.files["cert"])],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip().split("=", 1)[1] == format_fingerprint(test_pki.signer.fingerprint)

@@ -48,8 +48,14 @@ def test_sha1_signatures_are_not_offered() -> None:
 
 
 def test_decryption_algorithm_constants() -> None:
-    assert logic.decryption_algorithm(DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15)) == "kSecKeyAlgorithmRSAEncryptionPKCS1"
-    assert logic.decryption_algorithm(DecryptionMechanism(DecryptionScheme.RSA_OAEP)) == "kSecKeyAlgorithmRSAEncryptionOAEPSHA1"
+    assert (
+        logic.decryption_algorithm(DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15))
+        == "kSecKeyAlgorithmRSAEncryptionPKCS1"
+    )
+    assert (
+        logic.decryption_algorithm(DecryptionMechanism(DecryptionScheme.RSA_OAEP))
+        == "kSecKeyAlgorithmRSAEncryptionOAEPSHA1"
+    )
     assert (
         logic.decryption_algorithm(DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256))
         == "kSecKeyAlgorithmRSAEncryptionOAEPSHA256"

@@ -75,7 +75,9 @@ def test_signature_asks_the_database_password_once(nss_copy: Path, test_pki: pki
         creds = {c.certificate: c for c in store.credentials()}
         data = tmp_path / "offre.pdf"
         data.write_bytes(b"%PDF offre")
-        signature = creds[test_pki.signer.certificate].sign(data.read_bytes(), SignatureMechanism(SignatureScheme.RSA_PSS))
+        signature = creds[test_pki.signer.certificate].sign(
+            data.read_bytes(), SignatureMechanism(SignatureScheme.RSA_PSS)
+        )
         creds[test_pki.signer_ec.certificate].sign(data.read_bytes(), SignatureMechanism(SignatureScheme.ECDSA))
     finally:
         store.close()
@@ -85,18 +87,51 @@ def test_signature_asks_the_database_password_once(nss_copy: Path, test_pki: pki
     (tmp_path / "sig").write_bytes(signature)
     pub = tmp_path / "pub.pem"
     pub.write_bytes(pki.run(["openssl", "x509", "-in", str(test_pki.signer.files["cert"]), "-pubkey", "-noout"]).stdout)
-    result = pki.run(["openssl", "dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32",
-                      "-verify", str(pub), "-signature", str(tmp_path / "sig"), str(data)])  # fmt: skip
+    result = pki.run(
+        [
+            "openssl",
+            "dgst",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+            "-verify",
+            str(pub),
+            "-signature",
+            str(tmp_path / "sig"),
+            str(data),
+        ]
+    )
     assert b"Verified OK" in result.stdout
 
 
 def test_decrypts_oaep_sha256(store: Pkcs11Store, test_pki: pki.TestPki, tmp_path: Path) -> None:
     (tmp_path / "cek").write_bytes(b"\x42" * 32)
     pub = tmp_path / "pub.pem"
-    pub.write_bytes(pki.run(["openssl", "x509", "-in", str(test_pki.encryption.files["cert"]), "-pubkey", "-noout"]).stdout)
-    pki.run(["openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", str(pub), "-in", str(tmp_path / "cek"),
-             "-out", str(tmp_path / "ct"), "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
-             "-pkeyopt", "rsa_mgf1_md:sha256"])  # fmt: skip
+    pub.write_bytes(
+        pki.run(["openssl", "x509", "-in", str(test_pki.encryption.files["cert"]), "-pubkey", "-noout"]).stdout
+    )
+    pki.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-encrypt",
+            "-pubin",
+            "-inkey",
+            str(pub),
+            "-in",
+            str(tmp_path / "cek"),
+            "-out",
+            str(tmp_path / "ct"),
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha256",
+        ]
+    )
     cred = next(c for c in store.credentials() if c.certificate == test_pki.encryption.certificate)
     mech = DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256)
     assert cred.decrypt((tmp_path / "ct").read_bytes(), mech) == b"\x42" * 32
@@ -184,9 +219,7 @@ def _check_child(out: dict[str, object], test_pki: pki.TestPki) -> None:
 
     assert out["label"] == "NSS (~/.pki/nssdb)"
     assert out["count"] == 3
-    by_fp: dict[str, x509.Certificate] = {
-        i.fingerprint: i.certificate for i in (test_pki.signer, test_pki.encryption)
-    }
+    by_fp: dict[str, x509.Certificate] = {i.fingerprint: i.certificate for i in (test_pki.signer, test_pki.encryption)}
     key = by_fp[str(out["signed_cert"])].public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     key.verify(bytes.fromhex(str(out["signature"])), b"depot", padding.PKCS1v15(), hashes.SHA256())
@@ -227,8 +260,9 @@ def test_nss_as_a_normal_user(nss_db: pki.NssDb, test_pki: pki.TestPki) -> None:
             for folder, dirs, files in os.walk(home):
                 for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
                     os.chown(name, 65534, 65534)
-        out = run_python(CHILD.format(password=pki.NSS_PASSWORD), env={"HOME": str(home)}, user=user,
-                         python=python, cwd=home)  # fmt: skip
+        out = run_python(
+            CHILD.format(password=pki.NSS_PASSWORD), env={"HOME": str(home)}, user=user, python=python, cwd=home
+        )
         if user is not None:
             assert out["uid"] == 65534
         _check_child(out, test_pki)

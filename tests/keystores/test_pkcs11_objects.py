@@ -50,8 +50,11 @@ def test_a_failed_write_leaves_the_token_as_it_was(tmp_path: Path, test_pki: pki
     pki.require_tool("pkcs11-tool")
     listing = subprocess.run(
         ["pkcs11-tool", "--module", token.module, "--token-label", "objects", "--list-objects", "--type", "cert"],
-        capture_output=True, text=True, env={**token.env(), "PATH": "/usr/bin:/bin"}, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**token.env(), "PATH": "/usr/bin:/bin"},
+        check=True,
+    ).stdout
     assert "label:      kept" in listing and "ID:         08" in listing and "half" not in listing
     parsed = x509.load_pem_x509_certificate(cert.read_bytes())
     assert "CN=Jeanne Dupont" in listing

@@ -54,8 +54,9 @@ def test_a_wrong_pin_is_asked_again_then_the_right_one_signs(own_token: pki.Soft
 def test_wrong_pins_until_the_user_gives_up_are_reported(own_token: pki.SoftHsmToken) -> None:
     # The user types a wrong PIN, then the same one again (not sent to the card: no try spent),
     # then cancels: the job stops, saying the card refused the PIN.
-    out = run_python(SIGN_WITH.format(module=own_token.module, answers=["000000", "000000"], attempts=1),
-                     env=own_token.env())  # fmt: skip
+    out = run_python(
+        SIGN_WITH.format(module=own_token.module, answers=["000000", "000000"], attempts=1), env=own_token.env()
+    )
     (result,) = out["results"]
     assert result["code"] == "pin_incorrect", result
     assert result["fr"].startswith("Code PIN incorrect pour « jetons-pin »")
@@ -85,8 +86,9 @@ store.close()
 
 def test_a_locked_token_is_reported_without_asking_for_the_pin(own_token: pki.SoftHsmToken) -> None:
     lock_softhsm_token(own_token)
-    out = run_python(SIGN_WITH.format(module=own_token.module, answers=[own_token.pin], attempts=1),
-                     env=own_token.env())  # fmt: skip
+    out = run_python(
+        SIGN_WITH.format(module=own_token.module, answers=[own_token.pin], attempts=1), env=own_token.env()
+    )
     (result,) = out["results"]
     assert result["error"] == "PinLockedError"
     assert result["code"] == "pin_locked"
@@ -109,12 +111,50 @@ out["labels"] = [c.label for c in store.credentials()]
 def test_a_key_requiring_the_pin_for_each_signature(tmp_path: Path, test_pki: pki.TestPki) -> None:
     token = pki.make_softhsm(tmp_path / "hsm", label="carte-qualifiee")
     env = token.env()
-    pki.run(["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin", token.pin,
-             "--write-object", str(test_pki.signer.files["key"]), "--type", "privkey", "--id", "07",
-             "--label", "signature", "--always-auth", "--sensitive"], env={**os.environ, **env})  # fmt: skip
-    pki.run(["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin", token.pin,
-             "--write-object", str(test_pki.signer.files["der"]), "--type", "cert", "--id", "07",
-             "--label", "signature"], env={**os.environ, **env})  # fmt: skip
+    pki.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            token.module,
+            "--token-label",
+            token.label,
+            "--login",
+            "--pin",
+            token.pin,
+            "--write-object",
+            str(test_pki.signer.files["key"]),
+            "--type",
+            "privkey",
+            "--id",
+            "07",
+            "--label",
+            "signature",
+            "--always-auth",
+            "--sensitive",
+        ],
+        env={**os.environ, **env},
+    )
+    pki.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            token.module,
+            "--token-label",
+            token.label,
+            "--login",
+            "--pin",
+            token.pin,
+            "--write-object",
+            str(test_pki.signer.files["der"]),
+            "--type",
+            "cert",
+            "--id",
+            "07",
+            "--label",
+            "signature",
+        ],
+        env={**os.environ, **env},
+    )
     out = run_python(
         f"""
 store = open_module_stores(load_module({token.module!r}), recorder([{token.pin!r}] * 3 + ["000000"]))[0]

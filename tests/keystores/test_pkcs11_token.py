@@ -94,10 +94,22 @@ def test_rsa_pss_signature_verifies_with_openssl(store: Pkcs11Store, test_pki: p
     )
     sig = tmp_path / "sig.bin"
     sig.write_bytes(signature)
-    result = pki.run([
-        "openssl", "dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32",
-        "-verify", str(_pubkey(test_pki.signer, tmp_path)), "-signature", str(sig), str(data),
-    ])  # fmt: skip
+    result = pki.run(
+        [
+            "openssl",
+            "dgst",
+            "-sha256",
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+            "-verify",
+            str(_pubkey(test_pki.signer, tmp_path)),
+            "-signature",
+            str(sig),
+            str(data),
+        ]
+    )
     assert b"Verified OK" in result.stdout
 
 
@@ -112,8 +124,18 @@ def test_ecdsa_signature_is_der_and_verifies_with_openssl(
     assert signature[0] == 0x30  # DER Ecdsa-Sig-Value, not the token's raw r||s
     sig = tmp_path / "sig.der"
     sig.write_bytes(signature)
-    result = pki.run(["openssl", "dgst", "-sha384", "-verify", str(_pubkey(test_pki.signer_ec, tmp_path)),
-                      "-signature", str(sig), str(data)])  # fmt: skip
+    result = pki.run(
+        [
+            "openssl",
+            "dgst",
+            "-sha384",
+            "-verify",
+            str(_pubkey(test_pki.signer_ec, tmp_path)),
+            "-signature",
+            str(sig),
+            str(data),
+        ]
+    )
     assert b"Verified OK" in result.stdout
 
 
@@ -134,17 +156,44 @@ def test_decrypts_what_openssl_encrypted(
 ) -> None:
     cek = bytes(range(32))
     (tmp_path / "cek").write_bytes(cek)
-    pki.run(["openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", str(_pubkey(test_pki.encryption, tmp_path)),
-             "-in", str(tmp_path / "cek"), "-out", str(tmp_path / "ct"), *options])  # fmt: skip
+    pki.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-encrypt",
+            "-pubin",
+            "-inkey",
+            str(_pubkey(test_pki.encryption, tmp_path)),
+            "-in",
+            str(tmp_path / "cek"),
+            "-out",
+            str(tmp_path / "ct"),
+            *options,
+        ]
+    )
     assert _creds(store)["encryption"].decrypt((tmp_path / "ct").read_bytes(), mechanism) == cek
 
 
 def test_an_envelope_for_another_key_fails_clearly(store: Pkcs11Store, test_pki: pki.TestPki, tmp_path: Path) -> None:
     (tmp_path / "cek").write_bytes(b"k" * 32)
-    pki.run(["openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", str(_pubkey(test_pki.signer, tmp_path)),
-             "-in", str(tmp_path / "cek"), "-out", str(tmp_path / "ct")])  # fmt: skip
-    for mechanism in (DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15),
-                      DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256)):  # fmt: skip
+    pki.run(
+        [
+            "openssl",
+            "pkeyutl",
+            "-encrypt",
+            "-pubin",
+            "-inkey",
+            str(_pubkey(test_pki.signer, tmp_path)),
+            "-in",
+            str(tmp_path / "cek"),
+            "-out",
+            str(tmp_path / "ct"),
+        ]
+    )
+    for mechanism in (
+        DecryptionMechanism(DecryptionScheme.RSA_PKCS1V15),
+        DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256),
+    ):
         with pytest.raises(DecryptionFailedError) as info:
             _creds(store)["encryption"].decrypt((tmp_path / "ct").read_bytes(), mechanism)
         assert "chiffrée pour cette clé" in info.value.message_fr

@@ -73,8 +73,9 @@ def test_a_job_may_not_name_an_unknown_module(tmp_path: Path, softhsm_token: pki
     assert "ne peut pas désigner un module" in info.value.message_fr
     assert all(Path(m.path) != planted.resolve() for m in loaded_modules())  # never loaded
     # the same module, added by the user in the settings, is accepted
-    cred = resolve_key(uri, PinRecorder(pki.TOKEN_PIN), settings=Settings(pkcs11_modules=[str(planted)]),
-                       allow_module_path=False)  # fmt: skip
+    cred = resolve_key(
+        uri, PinRecorder(pki.TOKEN_PIN), settings=Settings(pkcs11_modules=[str(planted)]), allow_module_path=False
+    )
     release(cred)
 
 
@@ -90,8 +91,16 @@ def test_a_library_that_is_not_a_pkcs11_module(tmp_path: Path) -> None:
 
     name = ctypes.util.find_library("z")
     assert name is not None
-    libz = next(p for p in (Path("/usr/lib/x86_64-linux-gnu") / name, Path("/lib/x86_64-linux-gnu") / name,
-                            Path("/usr/lib/aarch64-linux-gnu") / name, Path("/usr/lib64") / name) if p.exists())  # fmt: skip
+    libz = next(
+        p
+        for p in (
+            Path("/usr/lib/x86_64-linux-gnu") / name,
+            Path("/lib/x86_64-linux-gnu") / name,
+            Path("/usr/lib/aarch64-linux-gnu") / name,
+            Path("/usr/lib64") / name,
+        )
+        if p.exists()
+    )
     with pytest.raises(ModuleMissingError) as info:
         resolve_key(f"pkcs11:token=X?module-path={libz}", PinRecorder(None), settings=Settings())
     assert "n'est pas un module PKCS#11" in info.value.message_fr
@@ -107,8 +116,9 @@ def test_uri_matching_nothing_or_several(softhsm_token: pki.SoftHsmToken) -> Non
     assert many.value.code == "key_ambiguous"
 
 
-def test_fingerprint_in_any_case_with_colons(softhsm_token: pki.SoftHsmToken, nss_db: pki.NssDb,
-                                             test_pki: pki.TestPki) -> None:  # fmt: skip
+def test_fingerprint_in_any_case_with_colons(
+    softhsm_token: pki.SoftHsmToken, nss_db: pki.NssDb, test_pki: pki.TestPki
+) -> None:
     fp = test_pki.signer_ec.fingerprint.upper()
     spec = "sha256:" + ":".join(fp[i : i + 2] for i in range(0, len(fp), 2))
     cred = resolve_key(spec, PinRecorder(pki.TOKEN_PIN), settings=Settings(nss_databases=[str(nss_db.directory)]))
@@ -128,8 +138,9 @@ def test_p12_path_only_from_the_user(test_pki: pki.TestPki) -> None:
     with pytest.raises(OperationNotPermittedError) as info:
         resolve_key(path, PinRecorder(pki.P12_PASSWORD), settings=Settings(), allow_module_path=False)
     assert info.value.code == "path_refused"
-    cred = resolve_key(path, PinRecorder(pki.P12_PASSWORD), settings=Settings(pkcs12_files=[path]),
-                       allow_module_path=False)  # fmt: skip
+    cred = resolve_key(
+        path, PinRecorder(pki.P12_PASSWORD), settings=Settings(pkcs12_files=[path]), allow_module_path=False
+    )
     assert cred.certificate == test_pki.signer.certificate
 
 

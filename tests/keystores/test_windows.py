@@ -124,7 +124,9 @@ def test_cng_decryption_params() -> None:
     oaep = logic.cng_decrypt_params(DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256, label=b"l"))
     assert (oaep.padding, oaep.flags, oaep.hash_name, oaep.label) == (logic.PaddingKind.OAEP, 4, "SHA256", b"l")
     with pytest.raises(OperationNotPermittedError) as info:
-        logic.cng_decrypt_params(DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256, HashAlgorithm.SHA1))
+        logic.cng_decrypt_params(
+            DecryptionMechanism(DecryptionScheme.RSA_OAEP, HashAlgorithm.SHA256, HashAlgorithm.SHA1)
+        )
     assert "OAEP" in info.value.message_fr
 
 

@@ -46,16 +46,41 @@ def build_bundle(scratch: Path, tuf_root: Path, version: str | None = None) -> B
         env["ASSISTANT_BUILD_VERSION"] = version
     env["ASSISTANT_TUF_ROOT"] = str(tuf_root)  # the bundle trusts the tests' publisher
     subprocess.run(
-        [str(VENV_BIN / "pyinstaller"), "--noconfirm", "--log-level", "ERROR", "--distpath", str(dist),
-         "--workpath", str(work), str(ROOT / "build.spec")],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=900,
-    )  # fmt: skip
+        [
+            str(VENV_BIN / "pyinstaller"),
+            "--noconfirm",
+            "--log-level",
+            "ERROR",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(work),
+            str(ROOT / "build.spec"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
     bundle = dist / APP_ID
     out.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [sys.executable, str(ROOT / "installers" / "package.py"), "--bundle", str(bundle), "--out", str(out), "--no-deb"],
-        env=env | {"ASSISTANT_XZ_LEVEL": "0"}, check=True, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "installers" / "package.py"),
+            "--bundle",
+            str(bundle),
+            "--out",
+            str(out),
+            "--no-deb",
+        ],
+        env=env | {"ASSISTANT_XZ_LEVEL": "0"},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     archive = Path(done.stdout.splitlines()[0].split("\t")[0])
     shutil.rmtree(work, ignore_errors=True)
     version_out = subprocess.run([str(bundle / "assistant"), "--version"], capture_output=True, text=True, check=True)
@@ -132,14 +157,18 @@ class PackageUser:
             return ["runuser", "-u", self.name, "--", "env", "-i", *env, *cmd]
         return ["env", "-i", *env, *cmd]
 
-    def run(self, cmd: list[str], timeout: float = 120, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, cmd: list[str], timeout: float = 120, check: bool = True, **extra: str
+    ) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(self.command(cmd, **extra), capture_output=True, text=True, timeout=timeout, cwd="/")
         if check and done.returncode != 0:
             raise AssertionError(f"{cmd} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
     def popen(self, cmd: list[str], **extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.command(cmd, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
+        return subprocess.Popen(
+            self.command(cmd, **extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/"
+        )
 
     def give(self, path: Path) -> Path:
         """Make a path (recursively) the user's own."""
@@ -156,7 +185,10 @@ def _system_user() -> tuple[str, int, int]:
         entry = pwd.getpwnam(TEST_USER)
     except KeyError:
         pki_mod.require_tool("useradd")
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh", TEST_USER], check=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh", TEST_USER],
+            check=True,
+        )
         entry = pwd.getpwnam(TEST_USER)
     return entry.pw_name, entry.pw_uid, entry.pw_gid
 

@@ -21,7 +21,9 @@ def test_linux_user_entry_on_off(tmp_path: Path) -> None:
     assert not backend.status().enabled
     backend.enable(["/home/u/.local/share/assistant-marches-publics/app/current/assistant", "run"])
     status = backend.status()
-    assert status.enabled and status.location == str(tmp_path / "config" / "autostart" / "assistant-marches-publics.desktop")
+    assert status.enabled and status.location == str(
+        tmp_path / "config" / "autostart" / "assistant-marches-publics.desktop"
+    )
     assert status.command == ("/home/u/.local/share/assistant-marches-publics/app/current/assistant", "run")
     assert status.message == "L'assistant démarre avec votre session."
     backend.disable()
@@ -41,10 +43,14 @@ def test_linux_system_entry_turned_off_per_user(tmp_path: Path) -> None:
     """The .deb's /etc/xdg/autostart entry: each user turns it off with a Hidden=true override."""
     system = tmp_path / "xdg" / "autostart"
     system.mkdir(parents=True)
-    (system / "assistant-marches-publics.desktop").write_text(linux.desktop_entry(["/opt/assistant-marches-publics/assistant", "run"]))
+    (system / "assistant-marches-publics.desktop").write_text(
+        linux.desktop_entry(["/opt/assistant-marches-publics/assistant", "run"])
+    )
     backend = linux.Backend(config_home=tmp_path / "config", system_dirs=(tmp_path / "xdg",))
     status = backend.status()
-    assert status.enabled and status.system_entry and status.command == ("/opt/assistant-marches-publics/assistant", "run")
+    assert (
+        status.enabled and status.system_entry and status.command == ("/opt/assistant-marches-publics/assistant", "run")
+    )
     backend.disable()
     override = linux.parse_entry(backend.user_entry.read_text())
     assert override["Hidden"] == "true"
@@ -95,11 +101,18 @@ class _DictRegistry:
 def test_windows_run_key_value() -> None:
     registry = _DictRegistry()
     backend = windows.Backend(registry=registry)
-    backend.enable([r"C:\Users\Jean Dupont\AppData\Local\Programs\Assistant Marches Publics\current\assistant.exe", "run"])
+    backend.enable(
+        [r"C:\Users\Jean Dupont\AppData\Local\Programs\Assistant Marches Publics\current\assistant.exe", "run"]
+    )
     key = (r"Software\Microsoft\Windows\CurrentVersion\Run", "AssistantMarchesPublics")
-    assert registry.values[key] == '"C:\\Users\\Jean Dupont\\AppData\\Local\\Programs\\Assistant Marches Publics\\current\\assistant.exe" run'
+    assert (
+        registry.values[key]
+        == '"C:\\Users\\Jean Dupont\\AppData\\Local\\Programs\\Assistant Marches Publics\\current\\assistant.exe" run'
+    )
     status = backend.status()
-    assert status.enabled and status.location.startswith("HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run")
+    assert status.enabled and status.location.startswith(
+        "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"
+    )
     backend.disable()
     assert key not in registry.values and not backend.status().enabled
 
@@ -121,7 +134,9 @@ def test_cli_on_status_off_in_a_fresh_home(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")} | {"HOME": str(tmp_path)}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "assistant", "autostart", *args], env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "assistant", "autostart", *args], env=env, capture_output=True, text=True, timeout=60
+        )
 
     assert json.loads(cli("status", "--json").stdout)["enabled"] is False
     on = cli("on")

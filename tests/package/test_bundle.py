@@ -36,8 +36,24 @@ def test_bundle_matches_its_manifest_and_budget(built: Built) -> None:
 
 def test_no_gtk_no_unused_qt_no_optional_python_packages(built: Built) -> None:
     names = [rel.lower() for rel in package.bundle_files(built.bundle)]
-    for forbidden in ("libgtk", "libgdk", "libatk", "libcairo", "libpango", "qgtk3", "/yaml/", "/click/", "/babel/", "libavif",
-                      "qtnetwork", "qtopengl", "eglfs", "qt_help", "/tkinter", "setuptools"):  # fmt: skip
+    for forbidden in (
+        "libgtk",
+        "libgdk",
+        "libatk",
+        "libcairo",
+        "libpango",
+        "qgtk3",
+        "/yaml/",
+        "/click/",
+        "/babel/",
+        "libavif",
+        "qtnetwork",
+        "qtopengl",
+        "eglfs",
+        "qt_help",
+        "/tkinter",
+        "setuptools",
+    ):
         assert not [n for n in names if forbidden in n], forbidden
     translations = sorted(n.rsplit("/", 1)[1] for n in names if "/translations/" in n)
     assert translations == ["qtbase_en.qm", "qtbase_fr.qm"]
@@ -65,9 +81,16 @@ def test_archive_size_budget(built: Built) -> None:
 
 
 def test_bundle_runs_without_the_venv(built: Built) -> None:
-    done = subprocess.run([str(built.bundle / "assistant"), "--version"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [str(built.bundle / "assistant"), "--version"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}
+    )
     assert done.returncode == 0 and done.stdout.startswith("Assistant Marchés Publics ")
-    english = subprocess.run([str(built.bundle / "assistant"), "--help"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "ASSISTANT_LANG": "en"})
+    english = subprocess.run(
+        [str(built.bundle / "assistant"), "--help"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "ASSISTANT_LANG": "en"},
+    )
     assert "Start the assistant with the session (on, off, status)" in english.stdout  # catalogues compiled in
 
 
@@ -87,11 +110,17 @@ def monkeypatch_module() -> pytest.MonkeyPatch:
 
 
 def test_deb_for_it(deb: Path, built: Built, scratch: Path) -> None:
-    info = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version", "Architecture"], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        ["dpkg-deb", "-f", str(deb), "Package", "Version", "Architecture"], capture_output=True, text=True, check=True
+    ).stdout
     assert f"Package: {APP_ID}" in info and f"Version: {built.version}" in info and "Architecture: amd64" in info
     root = scratch / "deb-root"
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    assert subprocess.run([str(root / "opt" / APP_ID / "assistant"), "--version"], capture_output=True, text=True).stdout.strip().endswith(built.version)
+    assert (
+        subprocess.run([str(root / "opt" / APP_ID / "assistant"), "--version"], capture_output=True, text=True)
+        .stdout.strip()
+        .endswith(built.version)
+    )
     menu = (root / "usr/share/applications" / f"{APP_ID}.desktop").read_text()
     assert f"Exec=/opt/{APP_ID}/assistant run" in menu
     autostart = (root / "etc/xdg/autostart" / f"{APP_ID}.desktop").read_text()
@@ -101,5 +130,7 @@ def test_deb_for_it(deb: Path, built: Built, scratch: Path) -> None:
     assert policy["updates"]["enabled"] is False  # IT updates the package, not the assistant itself
     listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
     assert all(" root/root " in line for line in listing.splitlines())
-    conffiles = subprocess.run(["dpkg-deb", "-I", str(deb), "conffiles"], capture_output=True, text=True, check=True).stdout
+    conffiles = subprocess.run(
+        ["dpkg-deb", "-I", str(deb), "conffiles"], capture_output=True, text=True, check=True
+    ).stdout
     assert f"/etc/xdg/autostart/{APP_ID}.desktop" in conffiles

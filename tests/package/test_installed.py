@@ -48,7 +48,9 @@ def test_install_puts_launcher_menu_icon_and_autostart_in_the_users_folders(inst
     assert (installed.app_root / "current").resolve() == installed.app_root / "versions" / built.version
     assert installed.launcher.resolve() == installed.app_root / "versions" / built.version / "assistant"
     desktop = (home / ".local/share/applications" / f"{APP_ID}.desktop").read_text()
-    assert f'Exec="{installed.app_root}/current/assistant" run' in desktop and "Name=Assistant Marchés Publics" in desktop
+    assert (
+        f'Exec="{installed.app_root}/current/assistant" run' in desktop and "Name=Assistant Marchés Publics" in desktop
+    )
     assert (home / ".local/share/icons/hicolor/scalable/apps" / f"{APP_ID}.svg").read_text().startswith("<svg")
     autostart = (home / ".config/autostart" / f"{APP_ID}.desktop").read_text()
     assert f"Exec={installed.app_root}/current/assistant run" in autostart
@@ -96,7 +98,9 @@ def test_headless_bridge_answers_status(installed: Installed, built: Built) -> N
         proc.wait(timeout=30)
 
 
-def test_cades_signature_with_the_card_is_accepted_by_openssl(installed: Installed, scratch: Path, test_pki: pki_mod.TestPki) -> None:
+def test_cades_signature_with_the_card_is_accepted_by_openssl(
+    installed: Installed, scratch: Path, test_pki: pki_mod.TestPki
+) -> None:
     work = scratch / "sign-install"
     work.mkdir()
     document = work / "Acte d'engagement.pdf"
@@ -104,7 +108,19 @@ def test_cades_signature_with_the_card_is_accepted_by_openssl(installed: Install
     installed.user.give(work)
     key = installed.token.uri(test_pki.signer.name)
     installed.user.run(
-        [str(installed.launcher), "sign", "--format", "cades", "--key", key, "--pin-env", "AMP_PIN", "--out-dir", str(work), str(document)],
+        [
+            str(installed.launcher),
+            "sign",
+            "--format",
+            "cades",
+            "--key",
+            key,
+            "--pin-env",
+            "AMP_PIN",
+            "--out-dir",
+            str(work),
+            str(document),
+        ],
         AMP_PIN=installed.token.pin,
     )
     (signature,) = [p for p in work.iterdir() if p.name != document.name]

@@ -68,7 +68,9 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(unpacked: Path, scratch: Path, publisher: Publisher, demo: DemoPlatform, request: pytest.FixtureRequest) -> Scenario:
+def scenario(
+    unpacked: Path, scratch: Path, publisher: Publisher, demo: DemoPlatform, request: pytest.FixtureRequest
+) -> Scenario:
     repo_dir = scratch / "demo" / "tuf"
     shutil.rmtree(repo_dir, ignore_errors=True)
     shutil.copytree(publisher.initial_repo, repo_dir)
@@ -79,7 +81,9 @@ def scenario(unpacked: Path, scratch: Path, publisher: Publisher, demo: DemoPlat
     settings.write_text(json.dumps({"update_repository_url": f"{demo.url}/tuf", "approved_origins": [PLATFORM]}))
     user.give(user.home / ".config")
     app_root = user.home / ".local/share" / APP_ID / "app"
-    return Scenario(user, user.home / ".local/bin" / APP_ID, app_root, RepositoryWriter(repo_dir, publisher.keys), demo.url)
+    return Scenario(
+        user, user.home / ".local/bin" / APP_ID, app_root, RepositoryWriter(repo_dir, publisher.keys), demo.url
+    )
 
 
 def tiny_archive(folder: Path, version: str, script: str = "#!/bin/sh\nexit 3\n") -> Path:
@@ -87,7 +91,10 @@ def tiny_archive(folder: Path, version: str, script: str = "#!/bin/sh\nexit 3\n"
     archive = folder / f"{APP_ID}-{version}-linux-x86_64.tar.xz"
     with tarfile.open(archive, "w:xz") as tar:
         top = f"{APP_ID}-{version}-linux-x86_64"
-        for name, data, mode in ((f"{top}/bundle/assistant", script.encode(), 0o755), (f"{top}/VERSION", f"{version}\n".encode(), 0o644)):
+        for name, data, mode in (
+            (f"{top}/bundle/assistant", script.encode(), 0o755),
+            (f"{top}/VERSION", f"{version}\n".encode(), 0o644),
+        ):
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(data), mode
             tar.addfile(info, io.BytesIO(data))
@@ -125,7 +132,9 @@ class Bridge:
 
 
 def _post(url: str, body: dict[str, object], ca: Path, headers: dict[str, str]) -> dict[str, object]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json", **headers}
+    )
     with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(ca)), timeout=20) as response:
         return dict(json.loads(response.read()))
 
@@ -134,7 +143,10 @@ def test_good_update_is_installed_and_starts(scenario: Scenario, built: Built, b
     scenario.repo.add_release(built_next.archive, built_next.version, "linux")
     code, check = scenario.check()
     assert code == 0 and check["state"] == "staged", check
-    assert check["message"] == f"La version {built_next.version} est prête : elle sera installée au prochain démarrage de l'assistant."
+    assert (
+        check["message"]
+        == f"La version {built_next.version} est prête : elle sera installée au prochain démarrage de l'assistant."
+    )
     url, bridge = scenario.start()
     try:
         assert url.startswith("https://127.0.0.1:"), bridge.stop()
@@ -160,7 +172,9 @@ def test_tampered_archive_is_refused(scenario: Scenario, scratch: Path, built: B
 def test_target_signed_by_the_wrong_key_is_refused(scenario: Scenario, scratch: Path) -> None:
     from securesystemslib.signer import CryptoSigner
 
-    intruder = RepositoryWriter(scenario.repo.repo_dir, dict(scenario.repo.signers) | {"targets": CryptoSigner.generate_ed25519()})
+    intruder = RepositoryWriter(
+        scenario.repo.repo_dir, dict(scenario.repo.signers) | {"targets": CryptoSigner.generate_ed25519()}
+    )
     intruder.add_release(tiny_archive(scratch, "9.0.0"), "9.0.0", "linux")
     code, check = scenario.check()
     assert code == 1 and check["reason"] == "wrong_key"
@@ -168,7 +182,9 @@ def test_target_signed_by_the_wrong_key_is_refused(scenario: Scenario, scratch: 
 
 
 def test_expired_metadata_is_refused(scenario: Scenario, scratch: Path) -> None:
-    scenario.repo.add_release(tiny_archive(scratch, "9.0.0"), "9.0.0", "linux", expiry={"targets": timedelta(seconds=-60)})
+    scenario.repo.add_release(
+        tiny_archive(scratch, "9.0.0"), "9.0.0", "linux", expiry={"targets": timedelta(seconds=-60)}
+    )
     code, check = scenario.check()
     assert code == 1 and check["reason"] == "expired"
     assert "Les informations de mise à jour ont expiré" in str(check["message"])
@@ -201,10 +217,15 @@ def test_older_version_is_refused(scenario: Scenario, scratch: Path, built: Buil
     scenario.repo.add_release(tiny_archive(scratch, "0.0.1"), "0.0.1", "linux")
     code, check = scenario.check()
     assert code == 1 and check["reason"] == "older_version"
-    assert check["message"] == f"La version publiée (0.0.1) est plus ancienne que la version installée ({built.version}) : retour en arrière refusé."
+    assert (
+        check["message"]
+        == f"La version publiée (0.0.1) est plus ancienne que la version installée ({built.version}) : retour en arrière refusé."
+    )
 
 
-def test_failed_start_rolls_back_and_the_minimum_version_blocks_remote_jobs(scenario: Scenario, scratch: Path, built: Built) -> None:
+def test_failed_start_rolls_back_and_the_minimum_version_blocks_remote_jobs(
+    scenario: Scenario, scratch: Path, built: Built
+) -> None:
     """9.0.0 cannot start: the assistant goes back to its version and says so. 9.0.0 was also
     published as the minimum: until a working update comes, pages' jobs are refused, in French."""
     scenario.repo.add_release(tiny_archive(scratch, "9.0.0"), "9.0.0", "linux", min_version="9.0.0")

@@ -57,10 +57,16 @@ def test_it_policy_overrides_settings(tmp_path: Path, monkeypatch: pytest.Monkey
     policy = tmp_path / "policy.json"
     monkeypatch.setenv(POLICY_ENV, str(policy))
     policy.write_text(json.dumps({"updates": {"enabled": False}}))
-    assert load_config(settings).disabled_reason == "Mises à jour automatiques désactivées par votre service informatique."
+    assert (
+        load_config(settings).disabled_reason == "Mises à jour automatiques désactivées par votre service informatique."
+    )
     policy.write_text(json.dumps({"updates": {"repository_url": "https://miroir.intranet/tuf", "interval_hours": 168}}))
     config = load_config(settings)
-    assert (config.repository_url, config.interval_hours, config.decided_by) == ("https://miroir.intranet/tuf", 168.0, "policy")
+    assert (config.repository_url, config.interval_hours, config.decided_by) == (
+        "https://miroir.intranet/tuf",
+        168.0,
+        "policy",
+    )
     assert load_config(Settings(update_check=False)).disabled_reason is not None
 
 

@@ -29,7 +29,9 @@ DEMO_SPEC = ContentSpec(1, 2, 3, 1, 400 * 1024)
 
 def a_file(demo: DemoPlatform, index: int = 0) -> tuple[dict[str, Any], str]:
     descriptor = demo.descriptor("download", {})
-    files = [f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]]
+    files = [
+        f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+    ]
     return files[index], descriptor["token"]
 
 
@@ -37,7 +39,9 @@ def test_download_is_verified_and_renamed(demo: DemoPlatform, tmp_path: Path) ->
     file, token = a_file(demo)
     client = PlatformClient(token)
     seen: list[int] = []
-    stats = client.download(file["url"], tmp_path / file["name"], size=file["size"], sha256=file["sha256"], on_bytes=seen.append)
+    stats = client.download(
+        file["url"], tmp_path / file["name"], size=file["size"], sha256=file["sha256"], on_bytes=seen.append
+    )
     assert hashlib.sha256((tmp_path / file["name"]).read_bytes()).hexdigest() == file["sha256"]
     assert sum(seen) == file["size"] == stats.fetched
     assert not part_path(tmp_path / file["name"]).exists()
@@ -46,7 +50,9 @@ def test_download_is_verified_and_renamed(demo: DemoPlatform, tmp_path: Path) ->
 def test_cut_connection_resumes_with_range(demo: DemoPlatform, tmp_path: Path) -> None:
     file, token = a_file(demo, 1)
     demo.faults.update({"drop_after": 100_000, "drop_count": 3})
-    stats = PlatformClient(token, backoff=0.01).download(file["url"], tmp_path / "f", size=file["size"], sha256=file["sha256"])
+    stats = PlatformClient(token, backoff=0.01).download(
+        file["url"], tmp_path / "f", size=file["size"], sha256=file["sha256"]
+    )
     assert hashlib.sha256((tmp_path / "f").read_bytes()).hexdigest() == file["sha256"]
     rel = file["url"].split("/files/", 1)[1]
     ranges = demo.stats.to_dict()["ranges"][rel]
@@ -84,12 +90,16 @@ def test_transient_errors_are_retried_then_reported(demo: DemoPlatform, tmp_path
     PlatformClient(token, backoff=0.01).download(file["url"], tmp_path / "ok", size=file["size"], sha256=file["sha256"])
     demo.faults.update({"fail_status": 503, "fail_count": 50})
     with pytest.raises(TransferError) as info:
-        PlatformClient(token, backoff=0.01, retries=3).download(file["url"], tmp_path / "ko", size=file["size"], sha256=file["sha256"])
+        PlatformClient(token, backoff=0.01, retries=3).download(
+            file["url"], tmp_path / "ko", size=file["size"], sha256=file["sha256"]
+        )
     assert "après 4 tentatives" in info.value.message_fr
     assert not (tmp_path / "ko").exists()
 
 
-def test_refused_token_is_a_clear_error_without_the_token(demo: DemoPlatform, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_refused_token_is_a_clear_error_without_the_token(
+    demo: DemoPlatform, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     file, _token = a_file(demo, 5)
     bad = "forged.0123456789abcdef"
     caplog.set_level(logging.DEBUG)
@@ -108,7 +118,9 @@ def test_cancel_stops_mid_file_and_leaves_no_final_file(demo: DemoPlatform, tmp_
     timer = threading.Timer(0.3, cancel.cancel)
     timer.start()
     with pytest.raises(CancelledError):
-        PlatformClient(token).download(file["url"], tmp_path / "f", size=file["size"], sha256=file["sha256"], cancel=cancel)
+        PlatformClient(token).download(
+            file["url"], tmp_path / "f", size=file["size"], sha256=file["sha256"], cancel=cancel
+        )
     assert not (tmp_path / "f").exists()
     assert 0 < part_path(tmp_path / "f").stat().st_size < file["size"]  # kept for a later resume
 
@@ -130,7 +142,9 @@ def test_large_file_over_ranges_resumes_after_cuts_and_cancel(demo: DemoPlatform
     dest = tmp_path / "big"
 
     def client() -> PlatformClient:
-        return PlatformClient(token, backoff=0.01, range_connections=3, range_threshold=100_000, ranges_on_loopback=True)
+        return PlatformClient(
+            token, backoff=0.01, range_connections=3, range_threshold=100_000, ranges_on_loopback=True
+        )
 
     demo.faults.update({"rate": 300_000})
     cancel = CancelToken()
@@ -146,5 +160,7 @@ def test_large_file_over_ranges_resumes_after_cuts_and_cancel(demo: DemoPlatform
     assert hashlib.sha256(dest.read_bytes()).hexdigest() == file["sha256"]
     assert not (tmp_path / "big.part.ranges").exists() and not part_path(dest).exists()
     assert 0 < stats.resumed_from < file["size"]
-    assert served_when_settled(demo, rel, file["size"] - stats.resumed_from) == file["size"] - stats.resumed_from  # nothing fetched twice
+    assert (
+        served_when_settled(demo, rel, file["size"] - stats.resumed_from) == file["size"] - stats.resumed_from
+    )  # nothing fetched twice
     assert len(demo.stats.to_dict()["ranges"][rel]) >= 3  # each range resumed on its own connection

@@ -56,7 +56,9 @@ def pipelined(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
 def files_of(demo: DemoPlatform) -> tuple[list[dict[str, Any]], str]:
     descriptor = demo.descriptor("download", {})
-    files = [f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]]
+    files = [
+        f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+    ]
     return files, descriptor["token"]
 
 
@@ -64,12 +66,16 @@ def rel_of(file: dict[str, Any]) -> str:
     return str(file["url"].split("/files/", 1)[1])
 
 
-def test_large_body_path_verifies_and_starts_write_back(demo: DemoPlatform, tmp_path: Path, pipelined: list[tuple[int, int]]) -> None:
+def test_large_body_path_verifies_and_starts_write_back(
+    demo: DemoPlatform, tmp_path: Path, pipelined: list[tuple[int, int]]
+) -> None:
     files, token = files_of(demo)
     file = files[0]
     dest = tmp_path / "offre.p7m"
     seen: list[int] = []
-    stats = PlatformClient(token).download(file["url"], dest, size=file["size"], sha256=file["sha256"], on_bytes=seen.append)
+    stats = PlatformClient(token).download(
+        file["url"], dest, size=file["size"], sha256=file["sha256"], on_bytes=seen.append
+    )
     assert hashlib.sha256(dest.read_bytes()).hexdigest() == file["sha256"]
     assert sum(seen) == stats.fetched == file["size"]
     assert len(seen) > 1  # it really went block by block through the ring
@@ -77,7 +83,9 @@ def test_large_body_path_verifies_and_starts_write_back(demo: DemoPlatform, tmp_
     assert all(0 <= offset < file["size"] for offset, _length in pipelined)
 
 
-def test_large_body_path_refuses_a_corrupt_file(demo: DemoPlatform, tmp_path: Path, pipelined: list[tuple[int, int]]) -> None:
+def test_large_body_path_refuses_a_corrupt_file(
+    demo: DemoPlatform, tmp_path: Path, pipelined: list[tuple[int, int]]
+) -> None:
     files, token = files_of(demo)
     file = files[1]
     demo.faults.update({"corrupt": [rel_of(file)]})
@@ -88,7 +96,9 @@ def test_large_body_path_refuses_a_corrupt_file(demo: DemoPlatform, tmp_path: Pa
     assert not dest.exists() and not part_path(dest).exists()
 
 
-def test_a_cut_keeps_exactly_the_bytes_received_and_resumes_with_range(demo: DemoPlatform, tmp_path: Path, pipelined: list[tuple[int, int]]) -> None:
+def test_a_cut_keeps_exactly_the_bytes_received_and_resumes_with_range(
+    demo: DemoPlatform, tmp_path: Path, pipelined: list[tuple[int, int]]
+) -> None:
     """A connection cut in the middle of a block: what arrived is on disk, and only the rest is fetched."""
     files, token = files_of(demo)
     file = files[2]
@@ -133,7 +143,9 @@ def download_descriptor(demo: DemoPlatform, dest: Path, connections: int) -> dic
     return descriptor
 
 
-def test_many_files_over_parallel_connections_each_fetched_once_and_journaled(demo: DemoPlatform, tmp_path: Path) -> None:
+def test_many_files_over_parallel_connections_each_fetched_once_and_journaled(
+    demo: DemoPlatform, tmp_path: Path
+) -> None:
     files, _token = files_of(demo)
     dest = tmp_path / "plis"
     engine = JobEngine(interaction=HeadlessInteraction(), loopback_http=True, workers=1)
@@ -192,9 +204,26 @@ def test_https_transfers_verify_the_platform_certificate(tmp_path: Path) -> None
     openssl = require_tool("openssl")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     served = tmp_path / "www"
     served.mkdir()
@@ -205,7 +234,9 @@ def test_https_transfers_verify_the_platform_certificate(tmp_path: Path) -> None
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(cert), "-key", str(key), "-WWW", "-quiet"],
-        cwd=served, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=served,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10

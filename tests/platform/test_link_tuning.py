@@ -82,7 +82,9 @@ def test_the_first_error_stops_the_pool() -> None:
 
 
 @pytest.mark.parametrize("far", [True, False])
-def test_a_large_file_goes_over_ranges_only_when_the_platform_is_far(demo: DemoPlatform, tmp_path: Path, far: bool) -> None:
+def test_a_large_file_goes_over_ranges_only_when_the_platform_is_far(
+    demo: DemoPlatform, tmp_path: Path, far: bool
+) -> None:
     descriptor = demo.descriptor("download", {})
     file = descriptor["params"]["consultations"][0]["plis"][0]["envelopes"][0]["files"][0]
     rel = file["url"].split("/files/", 1)[1]

@@ -68,7 +68,9 @@ def _descriptor(platform: DemoPlatform, ca: Path, kind: str = "download") -> dic
 
 
 def _files(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
-    return [f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]]
+    return [
+        f for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+    ]
 
 
 # -- the demo's HTTPS -------------------------------------------------------------------------
@@ -81,7 +83,9 @@ def test_demo_serves_https_with_a_loopback_only_ca_and_https_urls(tls_demo: tupl
     urls = [f["url"] for f in _files(descriptor)]
     assert urls and all(u.startswith(f"{platform.url}/files/") for u in urls)
     opening = _descriptor(platform, ca, "open")
-    uploads = [f["upload_url"] for p in opening["params"]["consultation"]["plis"] for e in p["envelopes"] for f in e["files"]]
+    uploads = [
+        f["upload_url"] for p in opening["params"]["consultation"]["plis"] for e in p["envelopes"] for f in e["files"]
+    ]
     assert uploads and all(u.startswith("https://") for u in uploads)
 
     cert = x509.load_pem_x509_certificate(ca.read_bytes())
@@ -91,7 +95,10 @@ def test_demo_serves_https_with_a_loopback_only_ca_and_https_urls(tls_demo: tupl
     assert permitted == {"localhost", "127.0.0.1/32", "::1/128"}
     # The certificate names localhost too: a client that says "localhost" verifies it.
     context = ssl.create_default_context(cafile=str(ca))
-    with socket.create_connection(("127.0.0.1", platform.port), timeout=5) as raw, context.wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(("127.0.0.1", platform.port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
     # The server key went through a private temporary folder that is gone again.
     import tempfile
@@ -100,19 +107,25 @@ def test_demo_serves_https_with_a_loopback_only_ca_and_https_urls(tls_demo: tupl
 
 
 def test_plain_http_stays_the_default(tmp_path: Path) -> None:
-    platform = DemoPlatform(data_dir=tmp_path / "demo", spec=ContentSpec(1, 1, 1, file_size=1024), seed_credentials=False)
+    platform = DemoPlatform(
+        data_dir=tmp_path / "demo", spec=ContentSpec(1, 1, 1, file_size=1024), seed_credentials=False
+    )
     assert platform.url.startswith("http://") and platform.tls is None
 
 
 # -- trusted: every stack ---------------------------------------------------------------------
 
 
-def test_with_the_ca_added_descriptors_transfers_ranges_and_uploads_work(tls_demo: tuple[DemoPlatform, Path], tmp_path: Path) -> None:
+def test_with_the_ca_added_descriptors_transfers_ranges_and_uploads_work(
+    tls_demo: tuple[DemoPlatform, Path], tmp_path: Path
+) -> None:
     platform, ca = tls_demo
     descriptor = _descriptor(platform, ca)  # http.client
     token = descriptor["token"]
     files = _files(descriptor)
-    client = PlatformClient(token, verify=[str(ca)], range_connections=3, range_threshold=200_000, ranges_on_loopback=True)
+    client = PlatformClient(
+        token, verify=[str(ca)], range_connections=3, range_threshold=200_000, ranges_on_loopback=True
+    )
     try:
         for index, file in enumerate(files[:2]):  # urllib3, three ranges each
             dest = tmp_path / f"r{index}.p7m"
@@ -144,7 +157,9 @@ def test_fault_hooks_work_over_tls(tls_demo: tuple[DemoPlatform, Path], tmp_path
     descriptor = _descriptor(platform, ca)
     token, file = descriptor["token"], _files(descriptor)[0]
     platform.faults.update({"drop_after": 50_000, "drop_count": 3})
-    stats = PlatformClient(token, verify=[str(ca)], backoff=0.01).download(file["url"], tmp_path / "cut.p7m", size=file["size"], sha256=file["sha256"])
+    stats = PlatformClient(token, verify=[str(ca)], backoff=0.01).download(
+        file["url"], tmp_path / "cut.p7m", size=file["size"], sha256=file["sha256"]
+    )
     assert stats.attempts == 4
     rel = file["url"].split("/files/", 1)[1]
     assert platform.stats.ranges[rel] == [0, 50_000, 100_000, 150_000]
@@ -152,12 +167,16 @@ def test_fault_hooks_work_over_tls(tls_demo: tuple[DemoPlatform, Path], tmp_path
 
     platform.faults.update({"corrupt": [rel], "corrupt_count": 1})
     with pytest.raises(client_module.HashMismatchError):
-        PlatformClient(token, verify=[str(ca)]).download(file["url"], tmp_path / "bad.p7m", size=file["size"], sha256=file["sha256"])
+        PlatformClient(token, verify=[str(ca)]).download(
+            file["url"], tmp_path / "bad.p7m", size=file["size"], sha256=file["sha256"]
+        )
     assert not (tmp_path / "bad.p7m").exists()
 
     platform.faults.update({"latency": 0.3})
     began = time.monotonic()
-    PlatformClient(token, verify=[str(ca)]).download(file["url"], tmp_path / "slow.p7m", size=file["size"], sha256=file["sha256"])
+    PlatformClient(token, verify=[str(ca)]).download(
+        file["url"], tmp_path / "slow.p7m", size=file["size"], sha256=file["sha256"]
+    )
     assert time.monotonic() - began >= 0.3
 
 
@@ -180,9 +199,14 @@ def test_without_the_ca_every_path_is_refused_at_once(tls_demo: tuple[DemoPlatfo
             with pytest.raises(UntrustedPlatformError) as refused:
                 attempt(client)
             assert time.monotonic() - began < 1.0, what  # refused, not retried with back-off
-            assert refused.value.message_fr == "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée."
+            assert (
+                refused.value.message_fr
+                == "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée."
+            )
             client.close()
-    ranged = PlatformClient(descriptor["token"], backoff=1.0, range_connections=3, range_threshold=200_000, ranges_on_loopback=True)
+    ranged = PlatformClient(
+        descriptor["token"], backoff=1.0, range_connections=3, range_threshold=200_000, ranges_on_loopback=True
+    )
     began = time.monotonic()
     with pytest.raises(UntrustedPlatformError):
         ranged.download(file["url"], tmp_path / "b.p7m", size=file["size"], sha256=file["sha256"])
@@ -193,17 +217,23 @@ def test_without_the_ca_every_path_is_refused_at_once(tls_demo: tuple[DemoPlatfo
     assert stats["requests"] == {} and stats["uploads"] == {}
 
 
-def test_a_missing_or_unreadable_ca_file_is_named_in_french(tls_demo: tuple[DemoPlatform, Path], tmp_path: Path) -> None:
+def test_a_missing_or_unreadable_ca_file_is_named_in_french(
+    tls_demo: tuple[DemoPlatform, Path], tmp_path: Path
+) -> None:
     platform, _ca = tls_demo
     missing = tmp_path / "absente.pem"
     with pytest.raises(PlatformCaError) as info:
         PlatformClient(None, verify=[str(missing)]).get_json(f"{platform.url}/api/descriptors/download")
-    assert info.value.message_fr.startswith("Autorité de certification des plateformes inutilisable (réglage « platform_ca_files »)")
+    assert info.value.message_fr.startswith(
+        "Autorité de certification des plateformes inutilisable (réglage « platform_ca_files »)"
+    )
     assert str(missing) in info.value.message_fr
     garbage = tmp_path / "pas-un-certificat.pem"
     garbage.write_text("bonjour\n")
     with pytest.raises(PlatformCaError) as info:
-        PlatformClient(None, verify=[str(garbage)]).download(f"{platform.url}/files/x", tmp_path / "x", size=1, sha256="0" * 64)
+        PlatformClient(None, verify=[str(garbage)]).download(
+            f"{platform.url}/files/x", tmp_path / "x", size=1, sha256="0" * 64
+        )
     assert "ce n'est pas un certificat PEM lisible" in info.value.message_fr
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.part").exists()
 
@@ -211,7 +241,9 @@ def test_a_missing_or_unreadable_ca_file_is_named_in_french(tls_demo: tuple[Demo
 # -- added to the system's roots, not in their place ------------------------------------------
 
 
-def test_extra_cas_are_added_to_the_system_roots(tls_demo: tuple[DemoPlatform, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extra_cas_are_added_to_the_system_roots(
+    tls_demo: tuple[DemoPlatform, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A second platform whose CA plays the system's roots (OpenSSL's SSL_CERT_FILE): with the
     demo CA added, both are trusted; a CA file given as the whole bundle (verify=str) would have
     dropped the system's roots."""
@@ -283,7 +315,9 @@ class _ConnectHandler(socketserver.BaseRequestHandler):
             upstream.close()
 
 
-def test_through_a_proxy_the_same_trust_applies(tls_demo: tuple[DemoPlatform, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_through_a_proxy_the_same_trust_applies(
+    tls_demo: tuple[DemoPlatform, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     platform, ca = tls_demo
     proxy = _ConnectProxy()
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
@@ -295,7 +329,9 @@ def test_through_a_proxy_the_same_trust_applies(tls_demo: tuple[DemoPlatform, Pa
         client.close()
         file = _files(descriptor)[0]
         transfer = PlatformClient(descriptor["token"], verify=[str(ca)], backoff=1.0)
-        transfer.download(file["url"], tmp_path / "ok.p7m", size=file["size"], sha256=file["sha256"])  # urllib3 via CONNECT
+        transfer.download(
+            file["url"], tmp_path / "ok.p7m", size=file["size"], sha256=file["sha256"]
+        )  # urllib3 via CONNECT
         transfer.close()
         assert hashlib.sha256((tmp_path / "ok.p7m").read_bytes()).hexdigest() == file["sha256"]
         assert len(proxy.tunnels) >= 2 and set(proxy.tunnels) == {f"127.0.0.1:{platform.port}"}

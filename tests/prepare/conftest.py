@@ -66,8 +66,9 @@ def card(softhsm_token: pki.SoftHsmToken) -> Iterator[tuple[Credential, PinCount
     stores: list[KeyStore] = list(open_module_stores(load_module(softhsm_token.module), pin))
     try:
         store = next(s for s in stores if s.label == softhsm_token.label)
-        credential = next(c for c in store.credentials()
-                          if c.certificate.subject.rfc4514_string().startswith("CN=Jeanne Dupont,"))  # fmt: skip
+        credential = next(
+            c for c in store.credentials() if c.certificate.subject.rfc4514_string().startswith("CN=Jeanne Dupont,")
+        )
         yield credential, pin
     finally:
         for store in stores:

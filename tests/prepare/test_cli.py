@@ -33,16 +33,36 @@ def test_look_only_without_a_key(bid: Bid, capsys: pytest.CaptureFixture[str], t
 
 
 def test_sign_with_a_p12_and_a_remembered_stamp(
-    bid: Bid, capsys: pytest.CaptureFixture[str], tmp_path: Path, test_pki: pki.TestPki,
+    bid: Bid,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    test_pki: pki.TestPki,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AMP_TEST_PIN", pki.P12_PASSWORD)
     out_dir = tmp_path / "à déposer"
-    code = main([
-        "prepare", str(bid.root), "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_TEST_PIN",
-        "--out", str(out_dir), "--trust", str(test_pki.root.files["cert"]), "--trust", str(test_pki.ca.files["cert"]),
-        "--stamp-page", "1", "--stamp-box", "0.1,0.7,0.4,0.1", "--format", "Lot 2/Offre/DPGF.ods=cades",
-    ])  # fmt: skip
+    code = main(
+        [
+            "prepare",
+            str(bid.root),
+            "--key",
+            str(test_pki.signer.files["p12"]),
+            "--pin-env",
+            "AMP_TEST_PIN",
+            "--out",
+            str(out_dir),
+            "--trust",
+            str(test_pki.root.files["cert"]),
+            "--trust",
+            str(test_pki.ca.files["cert"]),
+            "--stamp-page",
+            "1",
+            "--stamp-box",
+            "0.1,0.7,0.4,0.1",
+            "--format",
+            "Lot 2/Offre/DPGF.ods=cades",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1, out  # signed, but the too-long name stays a problem to fix
     assert "Ce que verra l'acheteur" in out

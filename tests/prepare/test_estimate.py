@@ -58,7 +58,9 @@ def test_estimate_within_20_percent_of_the_real_upload(
     measuring = time.monotonic() - started
     estimate = estimate_upload(deposit_size(plan), deposited_files(plan), measure, deadline=rules.deadline)
     assert estimate.verdict is Verdict.OK and estimate.latest_start is not None  # two hours ahead: time enough
-    assert measuring < 12, measuring  # a short test (measure_upload stops starting samples after 10 s), not a second upload
+    assert measuring < 12, (
+        measuring
+    )  # a short test (measure_upload stops starting samples after 10 s), not a second upload
 
     destination = default_destination(bid.root)
     assert sign_bid(plan, p12_credential, destination).ok
@@ -72,12 +74,16 @@ def test_estimate_within_20_percent_of_the_real_upload(
     uploaded = time.monotonic() - started
     client.close()
     stats = demo.stats()
-    assert sum(v["size"] for k, v in stats["uploads"].items() if k.startswith("depot/")) == sum(p.stat().st_size for p in files)
+    assert sum(v["size"] for k, v in stats["uploads"].items() if k.startswith("depot/")) == sum(
+        p.stat().st_size for p in files
+    )
 
     error = abs(estimate.seconds - uploaded) / uploaded
-    print(f"\nestimate {estimate.seconds:.2f} s, real upload {uploaded:.2f} s ({error:.1%}), "
-          f"measured {measure.rate * 8 / 1e6:.1f} Mbit/s over {measure.sent} bytes in {measuring:.1f} s; "
-          f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(
+        f"\nestimate {estimate.seconds:.2f} s, real upload {uploaded:.2f} s ({error:.1%}), "
+        f"measured {measure.rate * 8 / 1e6:.1f} Mbit/s over {measure.sent} bytes in {measuring:.1f} s; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     assert error < 0.20, (estimate.seconds, uploaded)
 
 

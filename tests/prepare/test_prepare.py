@@ -43,7 +43,11 @@ def _rules(**changes: object) -> PlatformRules:
 
 
 def _tree(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_formats_proposed_and_problems_listed(bid: Bid) -> None:
@@ -79,8 +83,12 @@ def test_formats_proposed_and_problems_listed(bid: Bid) -> None:
     assert "ne signe pas les 3 documents" in warning.message
 
     # A platform that accepts only CAdES and PAdES, no ODS, 4 KB per file, closed yesterday.
-    strict = _rules(signature_formats=["PAdES", "CAdES"], extensions=["pdf", "xlsx", "zip"], max_file_size=5000,
-                    deadline=(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat())  # fmt: skip
+    strict = _rules(
+        signature_formats=["PAdES", "CAdES"],
+        extensions=["pdf", "xlsx", "zip"],
+        max_file_size=5000,
+        deadline=(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(),
+    )
     strict_plan = make_plan(scan_bid(bid.root), strict)
     assert strict_plan.find("Lot 1/Offre/BPU.xlsx").format is SignFormat.CADES
     codes = {(p.code, p.file) for p in find_problems(strict_plan)}
@@ -168,13 +176,25 @@ def test_whole_bid_signed_with_one_pin_and_accepted_by_the_validators(
 
     # The one-page summary.
     assert outcome.summary is not None and outcome.summary.parent == destination.parent
-    text = subprocess.run(["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True
+    ).stdout.decode()
     pages = subprocess.run(["pdfinfo", str(outcome.summary)], capture_output=True, check=True).stdout.decode()
     assert re.search(r"Pages:\s+1\b", pages), pages
-    for line in ("Récapitulatif du dépôt", "Signataire", "Jeanne Dupont", "AMP Test Qualified CA",
-                 "Fichiers signés", "10", "Lot 2/Offre/DPGF.ods", "CADES — acceptée",
-                 "Annexes techniques.zip › fiches/notice.pdf", "signatures acceptées par la vérification",
-                 "Points d'attention", "À revoir : noms de fichiers acceptés, noms uniques entre les lots"):  # fmt: skip
+    for line in (
+        "Récapitulatif du dépôt",
+        "Signataire",
+        "Jeanne Dupont",
+        "AMP Test Qualified CA",
+        "Fichiers signés",
+        "10",
+        "Lot 2/Offre/DPGF.ods",
+        "CADES — acceptée",
+        "Annexes techniques.zip › fiches/notice.pdf",
+        "signatures acceptées par la vérification",
+        "Points d'attention",
+        "À revoir : noms de fichiers acceptés, noms uniques entre les lots",
+    ):
         assert line in text, (line, text)
 
 
@@ -196,8 +216,10 @@ def test_existing_destination_refused_before_the_pin(
 
 def test_rules_from_a_page_are_strict() -> None:
     policy = UrlPolicy.for_origin("https://plateforme.example", None)
-    rules = parse_rules({"upload_test_url": "https://plateforme.example/api/upload-test",
-                         "deadline": "2026-12-04T12:00:00+01:00"}, policy)  # fmt: skip
+    rules = parse_rules(
+        {"upload_test_url": "https://plateforme.example/api/upload-test", "deadline": "2026-12-04T12:00:00+01:00"},
+        policy,
+    )
     assert rules.published and rules.deadline is not None and rules.deadline.utcoffset() == dt.timedelta(hours=1)
     with pytest.raises(UrlNotAllowedError):
         parse_rules({"upload_test_url": "https://ailleurs.example/upload"}, policy)
@@ -225,7 +247,9 @@ def test_cancelled_deposit_publishes_nothing(bid: Bid, p12_credential: Credentia
 
     destination = default_destination(bid.root)
     before = sorted(p.name for p in bid.root.parent.iterdir())
-    result = sign_bid(make_plan(scan_bid(bid.root), _rules()), p12_credential, destination, progress=progress, cancel=cancel)
+    result = sign_bid(
+        make_plan(scan_bid(bid.root), _rules()), p12_credential, destination, progress=progress, cancel=cancel
+    )
     assert result.folder is None and not result.ok
     assert any(f.error is not None and f.error.code == "cancelled" for f in result.files)
     assert not destination.exists()
@@ -259,19 +283,35 @@ def test_certificate_problems(bid: Bid, test_pki: pki.TestPki) -> None:
     plan = make_plan(scan_bid(bid.root), _rules(deadline=deadline.isoformat()))
 
     def codes(cert: object) -> dict[str, Severity]:
-        return {p.code: p.severity for p in find_problems(plan, certificate=cert, now=now) if p.code.startswith("certificate")}  # type: ignore[arg-type]
+        return {
+            p.code: p.severity
+            for p in find_problems(plan, certificate=cert, now=now)
+            if p.code.startswith("certificate")
+        }  # type: ignore[arg-type]
 
     assert codes(test_pki.signer.certificate) == {}  # qualified, two years left
     assert codes(test_pki.expired.certificate) == {"certificate_expired": Severity.ERROR}
     plain = pki.issue("plain", "Paul Simple", test_pki.ca, key_usage={"non_repudiation"}, qc=False)
     assert codes(plain.certificate) == {"certificate_not_qualified": Severity.WARNING}
-    soon = pki.issue("soon", "Anne Bientôt", test_pki.ca, key_usage={"non_repudiation"}, qc=True,
-                     not_after=now + dt.timedelta(days=45))  # fmt: skip
-    problems = [p for p in find_problems(plan, certificate=soon.certificate, now=now) if p.code == "certificate_expiring"]
-    assert len(problems) == 1 and "avant la date limite" in problems[0].message and "Anne Bientôt" in problems[0].message
+    soon = pki.issue(
+        "soon",
+        "Anne Bientôt",
+        test_pki.ca,
+        key_usage={"non_repudiation"},
+        qc=True,
+        not_after=now + dt.timedelta(days=45),
+    )
+    problems = [
+        p for p in find_problems(plan, certificate=soon.certificate, now=now) if p.code == "certificate_expiring"
+    ]
+    assert (
+        len(problems) == 1 and "avant la date limite" in problems[0].message and "Anne Bientôt" in problems[0].message
+    )
 
 
-def test_summary_of_a_large_bid_stays_on_one_page(tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki) -> None:
+def test_summary_of_a_large_bid_stays_on_one_page(
+    tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki
+) -> None:
     from tests.signing.conftest import make_pdf
 
     root = tmp_path / "Grande réponse"
@@ -281,11 +321,17 @@ def test_summary_of_a_large_bid_stays_on_one_page(tmp_path: Path, p12_credential
             make_pdf(root / lot / f"Pièce {i}.pdf", f"{lot} {i}")
         (root / lot / "BPU.xlsx").write_bytes(b"PK\x03\x04" + bytes(2000))
     plan = make_plan(scan_bid(root), _rules())
-    outcome = prepare_deposit(plan, p12_credential, default_destination(root),
-                              trust_roots=[test_pki.root.certificate, test_pki.ca.certificate])  # fmt: skip
+    outcome = prepare_deposit(
+        plan,
+        p12_credential,
+        default_destination(root),
+        trust_roots=[test_pki.root.certificate, test_pki.ca.certificate],
+    )
     assert outcome.summary is not None and len(outcome.views) == 30
     pages = subprocess.run(["pdfinfo", str(outcome.summary)], capture_output=True, check=True).stdout.decode()
     assert re.search(r"Pages:\s+1\b", pages), pages
-    text = subprocess.run(["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(outcome.summary), "-"], capture_output=True, check=True
+    ).stdout.decode()
     assert "PADES — 9 acceptée(s)" in text and "XADES — 1 acceptée(s)" in text and "Lot 3" in text
     assert "autre(s) point(s)" in text  # 10 duplicate names: 5 shown, the rest counted

@@ -86,8 +86,14 @@ def _tsa_certificate(test_pki: pki.TestPki, folder: Path) -> tuple[Path, Path]:
     ca = test_pki.ca
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-                                 x509.NameAttribute(NameOID.COMMON_NAME, "AMP Test TSA")]))
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "AMP Test TSA"),
+                ]
+            )
+        )
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -95,17 +101,14 @@ def _tsa_certificate(test_pki: pki.TestPki, folder: Path) -> tuple[Path, Path]:
         .not_valid_after(now + dt.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
     )
     cert_path = folder / "tsa.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path = folder / "tsa.key.pem"
     key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
 
@@ -182,10 +185,23 @@ def verify_timestamp_token(token_der: bytes, digest: bytes, test_pki: pki.TestPk
     token = work / f"token-{hashlib.sha256(token_der).hexdigest()[:8]}.der"
     token.write_bytes(token_der)
     subprocess.run(
-        ["openssl", "ts", "-verify", "-digest", digest.hex(), "-in", str(token), "-token_in",
-         "-CAfile", str(test_pki.ca_bundle), "-untrusted", str(tsa.cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-digest",
+            digest.hex(),
+            "-in",
+            str(token),
+            "-token_in",
+            "-CAfile",
+            str(test_pki.ca_bundle),
+            "-untrusted",
+            str(tsa.cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,10 +257,21 @@ def pdfsig_nssdir(tmp_path_factory: pytest.TempPathFactory, test_pki: pki.TestPk
     """An NSS database whose only trust anchor is the test root (pdfsig reads trust from NSS)."""
     folder = tmp_path_factory.mktemp("pdfsig-nss")
     pki.run(["certutil", "-N", "-d", f"sql:{folder}", "--empty-password"])
-    pki.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "amp-root", "-t", "CT,C,C",
-             "-i", str(test_pki.root.files["cert"])])  # fmt: skip
-    pki.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "amp-ca", "-t", ",,",
-             "-i", str(test_pki.ca.files["cert"])])  # fmt: skip
+    pki.run(
+        [
+            "certutil",
+            "-A",
+            "-d",
+            f"sql:{folder}",
+            "-n",
+            "amp-root",
+            "-t",
+            "CT,C,C",
+            "-i",
+            str(test_pki.root.files["cert"]),
+        ]
+    )
+    pki.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "amp-ca", "-t", ",,", "-i", str(test_pki.ca.files["cert"])])
     return folder
 
 
@@ -269,8 +296,12 @@ class CrlPki:
         from assistant.keystores.base import StoreKind, StoreRef
         from assistant.keystores.software import SoftwareCredential
 
-        return SoftwareCredential(issued.certificate, issued.key, StoreRef(StoreKind.PKCS12, issued.name, issued.name),
-                                  chain=[test_pki.ca.certificate])  # fmt: skip
+        return SoftwareCredential(
+            issued.certificate,
+            issued.key,
+            StoreRef(StoreKind.PKCS12, issued.name, issued.name),
+            chain=[test_pki.ca.certificate],
+        )
 
 
 @pytest.fixture
@@ -297,14 +328,19 @@ def crl_pki(test_pki: pki.TestPki) -> Iterator[CrlPki]:
     bad = pki.issue("bad", "Paul Révoqué", test_pki.ca, key_usage={"non_repudiation"}, qc=True, crl_url=url)
     now = dt.datetime.now(dt.UTC)
     revoked = (
-        x509.RevokedCertificateBuilder().serial_number(bad.certificate.serial_number)
-        .revocation_date(now - dt.timedelta(hours=1)).build()
-    )  # fmt: skip
+        x509.RevokedCertificateBuilder()
+        .serial_number(bad.certificate.serial_number)
+        .revocation_date(now - dt.timedelta(hours=1))
+        .build()
+    )
     crl = (
-        x509.CertificateRevocationListBuilder().issuer_name(test_pki.ca.certificate.subject)
-        .last_update(now - dt.timedelta(hours=1)).next_update(now + dt.timedelta(days=1))
-        .add_revoked_certificate(revoked).sign(test_pki.ca.key, hashes.SHA256())  # type: ignore[arg-type]
-    )  # fmt: skip
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(test_pki.ca.certificate.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=1))
+        .add_revoked_certificate(revoked)
+        .sign(test_pki.ca.key, hashes.SHA256())  # type: ignore[arg-type]
+    )
     body[0] = crl.public_bytes(serialization.Encoding.DER)
     try:
         yield CrlPki(url, good, bad, fetched)

@@ -50,24 +50,56 @@ class Sample:
 
 def reference_valid(sample: Sample, test_pki: pki.TestPki) -> bool:
     if sample.family == "cms":
-        cmd = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(sample.path),
-               "-CAfile", str(test_pki.ca_bundle), "-purpose", "any", "-out", "/dev/null"]  # fmt: skip
+        cmd = [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(sample.path),
+            "-CAfile",
+            str(test_pki.ca_bundle),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ]
         if sample.path.read_bytes().startswith(b"-----BEGIN"):
             cmd[cmd.index("DER")] = "PEM"
         if sample.data is not None:
             cmd += ["-content", str(sample.data)]
         return subprocess.run(cmd, capture_output=True).returncode == 0
     if sample.family == "xml":
-        cmd = ["xmlsec1", "--verify", "--trusted-pem", str(test_pki.root.files["cert"]),
-               "--untrusted-pem", str(test_pki.ca.files["cert"]),
-               "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
-               "--id-attr:Id", f"{DS}:Object", str(sample.path)]  # fmt: skip
+        cmd = [
+            "xmlsec1",
+            "--verify",
+            "--trusted-pem",
+            str(test_pki.root.files["cert"]),
+            "--untrusted-pem",
+            str(test_pki.ca.files["cert"]),
+            "--id-attr:Id",
+            "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            "--id-attr:Id",
+            f"{DS}:Object",
+            str(sample.path),
+        ]
         done = subprocess.run(cmd, capture_output=True, cwd=sample.path.parent)
         return done.returncode == 0
     assert sample.family == "pdf"
     pyhanko = str(Path(sys.executable).with_name("pyhanko"))
-    cmd = [pyhanko, "sign", "validate", "--trust", str(test_pki.root.files["cert"]),
-           "--other-certs", str(test_pki.ca.files["cert"]), "--no-revocation-check", str(sample.path)]  # fmt: skip
+    cmd = [
+        pyhanko,
+        "sign",
+        "validate",
+        "--trust",
+        str(test_pki.root.files["cert"]),
+        "--other-certs",
+        str(test_pki.ca.files["cert"]),
+        "--no-revocation-check",
+        str(sample.path),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     return done.returncode == 0
 
@@ -135,12 +167,43 @@ def _cms_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_data:
             with zipfile.ZipFile(inner, "w") as archive:
                 archive.writestr("offre/memoire.txt", "Mémoire technique " * 200)
         out = folder / f"openssl-cades-attached-{label}.p7m"
-        _run(["openssl", "cms", "-sign", "-binary", "-nodetach", "-cades", "-in", str(inner), *chain, *rsa_signer,
-              "-outform", "DER", "-out", str(out)])  # fmt: skip
+        _run(
+            [
+                "openssl",
+                "cms",
+                "-sign",
+                "-binary",
+                "-nodetach",
+                "-cades",
+                "-in",
+                str(inner),
+                *chain,
+                *rsa_signer,
+                "-outform",
+                "DER",
+                "-out",
+                str(out),
+            ]
+        )
         samples.append(Sample(f"openssl-cades-attached-{label}", "cms", out, None, "CADES B-B", packaging="attachée"))
     pem = folder / "openssl-cades-pem.p7s"
-    _run(["openssl", "cms", "-sign", "-binary", "-in", str(data), *chain, *rsa_signer, "-cades", "-outform", "PEM",
-          "-out", str(pem)])  # fmt: skip
+    _run(
+        [
+            "openssl",
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            str(data),
+            *chain,
+            *rsa_signer,
+            "-cades",
+            "-outform",
+            "PEM",
+            "-out",
+            str(pem),
+        ]
+    )
     samples.append(Sample("openssl-cades-pem", "cms", pem, data, "CADES B-B", packaging="détachée"))
     return samples
 
@@ -173,9 +236,15 @@ def _endesive_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_
         return key.sign(tosign, padding.PKCS1v15(), hashes.SHA256())
 
     xml = bes.BES().enveloping(
-        "offre.bin", data.read_bytes(), "application/octet-stream", cert,
-        cert.public_bytes(serialization.Encoding.DER), signproc, True, False,
-    )  # fmt: skip
+        "offre.bin",
+        data.read_bytes(),
+        "application/octet-stream",
+        cert,
+        cert.public_bytes(serialization.Encoding.DER),
+        signproc,
+        True,
+        False,
+    )
     xml_out = folder / "endesive-xades-enveloping.xml"
     xml_out.write_bytes(etree.tostring(xml, encoding="UTF-8", xml_declaration=True, standalone=False))
     xml_bad = folder / "endesive-xades-enveloping-tampered.xml"
@@ -194,9 +263,10 @@ def _pyhanko_samples(folder: Path, test_pki: pki.TestPki, pdf: Path, tsa_url: st
     from pyhanko.sign import fields, signers, timestamps
 
     signer = signers.SimpleSigner.load(
-        str(test_pki.signer.files["key"]), str(test_pki.signer.files["cert"]),
+        str(test_pki.signer.files["key"]),
+        str(test_pki.signer.files["cert"]),
         ca_chain_files=(str(test_pki.ca.files["cert"]),),
-    )  # fmt: skip
+    )
     assert signer is not None
     variants: list[tuple[str, fields.SigSeedSubFilter, bool, str]] = [
         ("pyhanko-pades", fields.SigSeedSubFilter.PADES, False, "PADES B-B"),
@@ -263,8 +333,10 @@ def _signxml_samples(folder: Path, test_pki: pki.TestPki, document: Path) -> lis
         packaging = "enveloppante" if method is methods.enveloping else "enveloppée"
         bad = folder / f"{name}-tampered.xml"
         bad.write_bytes(out.read_bytes().replace(b"1000</", b"9000</"))
-        samples += [Sample(name, "xml", out, None, label, packaging=packaging),
-                    Sample(f"{name}-tampered", "xml", bad, None, label, tampered=True)]  # fmt: skip
+        samples += [
+            Sample(name, "xml", out, None, label, packaging=packaging),
+            Sample(f"{name}-tampered", "xml", bad, None, label, tampered=True),
+        ]
     samples.append(_declared_c14n_mismatch(folder, test_pki, samples[2].path))
     return samples
 
@@ -291,8 +363,14 @@ def _declared_c14n_mismatch(folder: Path, test_pki: pki.TestPki, exclusive_signe
     value.text = base64.b64encode(key.sign(canonical, padding.PKCS1v15(), hashes.SHA256())).decode()
     out = folder / "signxml-declared-c14n-mismatch.xml"
     out.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-    return Sample("signxml-declared-c14n-mismatch", "xml", out, None, "XMLDSig, pas XAdES (xades:SignedProperties absent)",
-                  tampered=True)  # fmt: skip
+    return Sample(
+        "signxml-declared-c14n-mismatch",
+        "xml",
+        out,
+        None,
+        "XMLDSig, pas XAdES (xades:SignedProperties absent)",
+        tampered=True,
+    )
 
 
 def _xadesjs_samples(
@@ -304,8 +382,11 @@ def _xadesjs_samples(
     keys = {}
     for item in (test_pki.signer, test_pki.signer_ec):
         der = folder / f"{item.name}.pk8.der"
-        der.write_bytes(item.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))  # fmt: skip
+        der.write_bytes(
+            item.key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         keys[item.name] = (der, item.files["der"])
     variants = [
         ("xadesjs-enveloped-c14n-sha256", "enveloped", "signer", "RSASSA-PKCS1-v1_5", "SHA-256", "c14n"),
@@ -322,8 +403,10 @@ def _xadesjs_samples(
         if mode == "enveloped":
             bad = folder / f"{name}-tampered.xml"
             bad.write_bytes(out.read_bytes().replace(b"1000</", b"9000</"))
-            samples += [Sample(name, "xml", out, None, "XADES B-B", packaging="enveloppée"),
-                        Sample(f"{name}-tampered", "xml", bad, None, "XADES B-B", tampered=True)]  # fmt: skip
+            samples += [
+                Sample(name, "xml", out, None, "XADES B-B", packaging="enveloppée"),
+                Sample(f"{name}-tampered", "xml", bad, None, "XADES B-B", tampered=True),
+            ]
         else:
             samples += _detached_xml_pair(name, out, data, tampered_data, folder, "XADES B-B")
     return samples
@@ -354,10 +437,26 @@ def _xmlsec1_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_d
         "</X509Data></KeyInfo></Signature>"
     )
     out = folder / "xmlsec1-detached-c14n11.xml"
-    _run(["xmlsec1", "--sign", "--privkey-pem", f"{test_pki.signer.files['key']},{test_pki.signer.files['cert']}",
-          "--output", str(out), str(template)], cwd=folder)  # fmt: skip
-    return _detached_xml_pair("xmlsec1-detached-c14n11", out, data, tampered_data, folder,
-                              "XMLDSig, pas XAdES (xades:SignedProperties absent)")  # fmt: skip
+    _run(
+        [
+            "xmlsec1",
+            "--sign",
+            "--privkey-pem",
+            f"{test_pki.signer.files['key']},{test_pki.signer.files['cert']}",
+            "--output",
+            str(out),
+            str(template),
+        ],
+        cwd=folder,
+    )
+    return _detached_xml_pair(
+        "xmlsec1-detached-c14n11",
+        out,
+        data,
+        tampered_data,
+        folder,
+        "XMLDSig, pas XAdES (xades:SignedProperties absent)",
+    )
 
 
 def build_corpus(

@@ -149,8 +149,20 @@ def test_read_only_folder_clear_error_and_original_untouched(test_pki: pki.TestP
         home.chmod(0o777)
         folder.chmod(0o555)
         before = fingerprint(source)
-        command = [sys.executable, "-m", "assistant", "sign", "--format", "pades", "--key", str(key),
-                   "--pin-env", "AMP_TEST_PIN", "--json", str(source)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "assistant",
+            "sign",
+            "--format",
+            "pades",
+            "--key",
+            str(key),
+            "--pin-env",
+            "AMP_TEST_PIN",
+            "--json",
+            str(source),
+        ]
         if os.geteuid() == 0:
             command = [pki.require_tool("setpriv"), "--reuid=65534", "--regid=65534", "--clear-groups", *command]
         env = {**os.environ, "ASSISTANT_HOME": str(home), "AMP_TEST_PIN": pki.P12_PASSWORD}

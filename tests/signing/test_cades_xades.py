@@ -173,9 +173,7 @@ def test_xades_b_t_signature_timestamp(
     stamp = tree.find(f".//{{{XADES}}}SignatureTimeStamp/{{{XADES}}}EncapsulatedTimeStamp")
     value = tree.find(f".//{{{DS}}}SignatureValue")
     assert stamp is not None and stamp.text and value is not None
-    verify_timestamp_token(
-        base64.b64decode(stamp.text), hashlib.sha256(c14n(value)).digest(), test_pki, tsa, tmp_path
-    )
+    verify_timestamp_token(base64.b64decode(stamp.text), hashlib.sha256(c14n(value)).digest(), test_pki, tsa, tmp_path)
 
 
 def test_xades_out_dir_references_file_by_name(

@@ -17,8 +17,12 @@ def _run(args: list[str], cwd: Path, home: Path, **env: str) -> subprocess.Compl
     environment = {**os.environ, "ASSISTANT_HOME": str(home), **env}
     return subprocess.run(
         [sys.executable, "-m", "assistant", "sign", *args],
-        capture_output=True, text=True, cwd=cwd, env=environment, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=environment,
+        timeout=120,
+    )
 
 
 def test_cli_json_lines_and_exit_code(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki) -> None:
@@ -29,10 +33,21 @@ def test_cli_json_lines_and_exit_code(tmp_path: Path, assistant_home: Path, test
     empty = folder / "vide.txt"
     empty.touch()
     done = _run(
-        ["--format", "cades", "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_PIN", "--json",
-         str(good), str(empty)],
-        tmp_path, assistant_home, AMP_PIN=pki.P12_PASSWORD,
-    )  # fmt: skip
+        [
+            "--format",
+            "cades",
+            "--key",
+            str(test_pki.signer.files["p12"]),
+            "--pin-env",
+            "AMP_PIN",
+            "--json",
+            str(good),
+            str(empty),
+        ],
+        tmp_path,
+        assistant_home,
+        AMP_PIN=pki.P12_PASSWORD,
+    )
     assert done.returncode == 1, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["source"] for line in lines] == [str(good), str(empty)]
@@ -49,8 +64,10 @@ def test_cli_french_summary_like_the_confirmation_screen(
     pdf = make_pdf(tmp_path / "0-Lettre informative.pdf")
     done = _run(
         ["--format", "pades", "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_PIN", str(pdf)],
-        tmp_path, assistant_home, AMP_PIN=pki.P12_PASSWORD,
-    )  # fmt: skip
+        tmp_path,
+        assistant_home,
+        AMP_PIN=pki.P12_PASSWORD,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "La signature électronique des fichiers sélectionnés s'est terminée avec succès." in out
@@ -70,10 +87,23 @@ def test_cli_leading_dash_names_and_out_dir(tmp_path: Path, assistant_home: Path
     out = tmp_path / "signatures"
     out.mkdir()
     done = _run(
-        ["--format", "xades", "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_PIN",
-         "--out-dir", str(out), "--json", "--", source.name],
-        tmp_path, assistant_home, AMP_PIN=pki.P12_PASSWORD,
-    )  # fmt: skip
+        [
+            "--format",
+            "xades",
+            "--key",
+            str(test_pki.signer.files["p12"]),
+            "--pin-env",
+            "AMP_PIN",
+            "--out-dir",
+            str(out),
+            "--json",
+            "--",
+            source.name,
+        ],
+        tmp_path,
+        assistant_home,
+        AMP_PIN=pki.P12_PASSWORD,
+    )
     assert done.returncode == 0, done.stderr
     line = json.loads(done.stdout.strip())
     output = Path(line["output"])
@@ -89,21 +119,27 @@ def test_cli_wrong_password_and_missing_variable(tmp_path: Path, assistant_home:
     source = tmp_path / "a.txt"
     source.write_text("contenu")
     key = str(test_pki.signer.files["p12"])
-    wrong = _run(["--format", "cades", "--key", key, "--pin-env", "AMP_PIN", str(source)], tmp_path,
-                 assistant_home, AMP_PIN="not-the-password")  # fmt: skip
+    wrong = _run(
+        ["--format", "cades", "--key", key, "--pin-env", "AMP_PIN", str(source)],
+        tmp_path,
+        assistant_home,
+        AMP_PIN="not-the-password",
+    )
     assert wrong.returncode != 0
     assert "AMP_PIN" in wrong.stderr + wrong.stdout and "refusé" in wrong.stderr + wrong.stdout
     assert "not-the-password" not in wrong.stderr + wrong.stdout
-    missing = _run(["--format", "cades", "--key", key, "--pin-env", "AMP_NOPE", str(source)], tmp_path,
-                   assistant_home)  # fmt: skip
+    missing = _run(["--format", "cades", "--key", key, "--pin-env", "AMP_NOPE", str(source)], tmp_path, assistant_home)
     assert missing.returncode != 0 and "AMP_NOPE" in missing.stderr
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".p7s"] == []
 
 
 def test_cli_has_no_pin_option(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki) -> None:
     """A PIN on the command line would sit in the shell history and in `ps`: there is no way to pass one."""
-    done = _run(["--format", "cades", "--key", str(test_pki.signer.files["p12"]), "--pin", "1234", "x"],
-                tmp_path, assistant_home)  # fmt: skip
+    done = _run(
+        ["--format", "cades", "--key", str(test_pki.signer.files["p12"]), "--pin", "1234", "x"],
+        tmp_path,
+        assistant_home,
+    )
     assert done.returncode == 2 and "--pin" in done.stderr
 
 
@@ -115,8 +151,12 @@ def test_cli_pkcs11_uri_key_from_softhsm(
     data.write_bytes(os.urandom(4000))
     uri = softhsm_token.uri("signer")
     for fmt, source in (("pades", pdf), ("cades", data), ("xades", data)):
-        done = _run(["--format", fmt, "--key", uri, "--pin-env", "AMP_PIN", "--json", str(source)],
-                    tmp_path, assistant_home, AMP_PIN=softhsm_token.pin)  # fmt: skip
+        done = _run(
+            ["--format", fmt, "--key", uri, "--pin-env", "AMP_PIN", "--json", str(source)],
+            tmp_path,
+            assistant_home,
+            AMP_PIN=softhsm_token.pin,
+        )
         assert done.returncode == 0, done.stderr + done.stdout
         output = Path(json.loads(done.stdout.strip())["output"])
         if fmt == "cades":
@@ -136,8 +176,12 @@ def test_cli_fingerprint_key_from_nss_database(
     source = tmp_path / "Mémoire.odt"
     source.write_bytes(os.urandom(4000))
     fp = ":".join(test_pki.signer_ec.fingerprint[i : i + 2] for i in range(0, 64, 2)).upper()
-    done = _run(["--format", "cades", "--key", f"sha256:{fp}", "--pin-env", "AMP_PIN", "--json", str(source)],
-                tmp_path, assistant_home, AMP_PIN=nss_db.password)  # fmt: skip
+    done = _run(
+        ["--format", "cades", "--key", f"sha256:{fp}", "--pin-env", "AMP_PIN", "--json", str(source)],
+        tmp_path,
+        assistant_home,
+        AMP_PIN=nss_db.password,
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     output = Path(json.loads(done.stdout.strip())["output"])
     assert openssl_cms_verify(output, source, test_pki.ca_bundle).returncode == 0
@@ -159,8 +203,18 @@ def test_cli_prompts_once_on_the_terminal(tmp_path: Path, assistant_home: Path, 
         path = tmp_path / f"Pièce {i}.txt"
         path.write_text(f"contenu {i}")
         files.append(str(path))
-    argv = [sys.executable, "-m", "assistant", "sign", "--format", "cades", "--key",
-            str(test_pki.signer.files["p12"]), "--json", *files]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "assistant",
+        "sign",
+        "--format",
+        "cades",
+        "--key",
+        str(test_pki.signer.files["p12"]),
+        "--json",
+        *files,
+    ]
     env = {**os.environ, "ASSISTANT_HOME": str(assistant_home)}
     pid, fd = pty.fork()
     if pid == 0:  # the child: its controlling terminal is the pty, as in a real shell
@@ -194,21 +248,45 @@ def test_cli_prompts_once_on_the_terminal(tmp_path: Path, assistant_home: Path, 
     assert len(outputs) == 3 and all(o.endswith(" - Signature 1.p7s") for o in outputs)
 
 
-def test_cli_pades_b_lt_with_trust_anchor(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki,
-                                          tsa: Tsa, crl_pki: CrlPki) -> None:  # fmt: skip
+def test_cli_pades_b_lt_with_trust_anchor(
+    tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
+) -> None:
     from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
     from tests.signing.validators import pyhanko_validate
 
     key = tmp_path / "jean.p12"
-    key.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"jean", crl_pki.good.key, crl_pki.good.certificate, [test_pki.ca.certificate],  # type: ignore[arg-type]
-        BestAvailableEncryption(b"secret"),
-    ))  # fmt: skip
+    key.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"jean",
+            crl_pki.good.key,
+            crl_pki.good.certificate,
+            [test_pki.ca.certificate],  # type: ignore[arg-type]
+            BestAvailableEncryption(b"secret"),
+        )
+    )
     pdf = make_pdf(tmp_path / "Marché.pdf")
-    done = _run(["--format", "pades", "--level", "B-LT", "--tsa", tsa.url, "--trust", str(test_pki.root_pem),
-                 "--key", str(key), "--pin-env", "AMP_PIN", "--json", str(pdf)],
-                tmp_path, assistant_home, AMP_PIN="secret")  # fmt: skip
+    done = _run(
+        [
+            "--format",
+            "pades",
+            "--level",
+            "B-LT",
+            "--tsa",
+            tsa.url,
+            "--trust",
+            str(test_pki.root_pem),
+            "--key",
+            str(key),
+            "--pin-env",
+            "AMP_PIN",
+            "--json",
+            str(pdf),
+        ],
+        tmp_path,
+        assistant_home,
+        AMP_PIN="secret",
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     output = Path(json.loads(done.stdout.strip())["output"])
     assert crl_pki.fetched
@@ -216,14 +294,28 @@ def test_cli_pades_b_lt_with_trust_anchor(tmp_path: Path, assistant_home: Path, 
     assert len(statuses) == 1 and statuses[0].trusted  # type: ignore[attr-defined]
 
 
-def test_cli_json_even_when_the_whole_batch_is_refused(tmp_path: Path, assistant_home: Path,
-                                                       test_pki: pki.TestPki) -> None:  # fmt: skip
+def test_cli_json_even_when_the_whole_batch_is_refused(
+    tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki
+) -> None:
     """An expired certificate refuses the batch: --json still gives one object per file, in French."""
     files = [tmp_path / "a.txt", tmp_path / "b.txt"]
     for path in files:
         path.write_text("x")
-    done = _run(["--format", "xades", "--key", str(test_pki.expired.files["p12"]), "--pin-env", "AMP_PIN",
-                 "--json", *map(str, files)], tmp_path, assistant_home, AMP_PIN=pki.P12_PASSWORD)  # fmt: skip
+    done = _run(
+        [
+            "--format",
+            "xades",
+            "--key",
+            str(test_pki.expired.files["p12"]),
+            "--pin-env",
+            "AMP_PIN",
+            "--json",
+            *map(str, files),
+        ],
+        tmp_path,
+        assistant_home,
+        AMP_PIN=pki.P12_PASSWORD,
+    )
     assert done.returncode == 1
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["source"] for line in lines] == [str(f) for f in files]

@@ -35,8 +35,9 @@ def test_b_lt_with_crl_verifies_from_embedded_data(
 ) -> None:
     credential = crl_pki.credential(crl_pki.good, test_pki)
     source = _source(tmp_path)
-    result = sign_files(credential, [source], fmt, level="B-LT", tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    result = sign_files(
+        credential, [source], fmt, level="B-LT", tsa_url=tsa.url, trust_roots=[test_pki.root.certificate]
+    ).results[0]
     assert result.output is not None, result.error
     assert crl_pki.fetched  # fetched at signing time
     fetched = len(crl_pki.fetched)
@@ -58,8 +59,18 @@ def test_b_lt_cades_holds_under_hard_fail_without_network(
 
     credential = crl_pki.credential(crl_pki.good, test_pki)
     source = _source(tmp_path)
-    output = sign_files(credential, [source], SignFormat.CADES, level="B-LT", tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0].output  # fmt: skip
+    output = (
+        sign_files(
+            credential,
+            [source],
+            SignFormat.CADES,
+            level="B-LT",
+            tsa_url=tsa.url,
+            trust_roots=[test_pki.root.certificate],
+        )
+        .results[0]
+        .output
+    )
     assert output is not None
     signed_data = cms.ContentInfo.load(output.read_bytes())["content"]
     crls, ocsps = embedded_validation_data(signed_data)
@@ -67,30 +78,74 @@ def test_b_lt_cades_holds_under_hard_fail_without_network(
     root = asn1_x509.Certificate.load(test_pki.root.cert_der)
 
     def status(with_embedded: bool) -> bool:
-        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="hard-fail",
-                                    crls=crls if with_embedded else [], ocsps=ocsps if with_embedded else [])  # fmt: skip
+        context = ValidationContext(
+            trust_roots=[root],
+            allow_fetching=False,
+            revocation_mode="hard-fail",
+            crls=crls if with_embedded else [],
+            ocsps=ocsps if with_embedded else [],
+        )
         with open(source, "rb") as fh:
             result = asyncio.run(async_validate_detached_cms(fh, signed_data, signer_validation_context=context))
         return bool(result.intact and result.valid and result.trusted)
 
     assert status(with_embedded=True)
     assert not status(with_embedded=False)  # the control: without them, hard-fail refuses
-    done = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(output), "-content",
-                           str(source), "-CAfile", str(test_pki.ca_bundle), "-purpose", "any", "-out", "/dev/null"],
-                          capture_output=True)  # fmt: skip
+    done = subprocess.run(
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(output),
+            "-content",
+            str(source),
+            "-CAfile",
+            str(test_pki.ca_bundle),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
 def test_b_lt_xades_is_accepted_by_xmlsec1(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki) -> None:
     credential = crl_pki.credential(crl_pki.good, test_pki)
     source = _source(tmp_path)
-    output = sign_files(credential, [source], SignFormat.XADES, level="B-LT", tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0].output  # fmt: skip
+    output = (
+        sign_files(
+            credential,
+            [source],
+            SignFormat.XADES,
+            level="B-LT",
+            tsa_url=tsa.url,
+            trust_roots=[test_pki.root.certificate],
+        )
+        .results[0]
+        .output
+    )
     assert output is not None
-    done = subprocess.run(["xmlsec1", "--verify", "--trusted-pem", str(test_pki.root.files["cert"]),
-                           "--untrusted-pem", str(test_pki.ca.files["cert"]),
-                           "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties", output.name],
-                          capture_output=True, cwd=output.parent)  # fmt: skip
+    done = subprocess.run(
+        [
+            "xmlsec1",
+            "--verify",
+            "--trusted-pem",
+            str(test_pki.root.files["cert"]),
+            "--untrusted-pem",
+            str(test_pki.ca.files["cert"]),
+            "--id-attr:Id",
+            "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            output.name,
+        ],
+        capture_output=True,
+        cwd=output.parent,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -145,11 +200,26 @@ def ocsp_pki(tmp_path: Path, test_pki: pki.TestPki) -> Iterator[OcspPki]:
                 request, response = Path(work) / "req.der", Path(work) / "resp.der"
                 request.write_bytes(body)
                 subprocess.run(
-                    ["openssl", "ocsp", "-index", str(index), "-rsigner", str(test_pki.ca.files["cert"]),
-                     "-rkey", str(test_pki.ca.files["key"]), "-CA", str(test_pki.ca.files["cert"]), "-nmin", "60",
-                     "-reqin", str(request), "-respout", str(response)],
+                    [
+                        "openssl",
+                        "ocsp",
+                        "-index",
+                        str(index),
+                        "-rsigner",
+                        str(test_pki.ca.files["cert"]),
+                        "-rkey",
+                        str(test_pki.ca.files["key"]),
+                        "-CA",
+                        str(test_pki.ca.files["cert"]),
+                        "-nmin",
+                        "60",
+                        "-reqin",
+                        str(request),
+                        "-respout",
+                        str(response),
+                    ],
                     capture_output=True,
-                )  # fmt: skip
+                )
                 data = response.read_bytes() if response.exists() else b""
             self.send_response(200 if data else 500)
             self.send_header("Content-Type", "application/ocsp-response")
@@ -171,8 +241,14 @@ def ocsp_pki(tmp_path: Path, test_pki: pki.TestPki) -> Iterator[OcspPki]:
 
 def test_b_lt_with_ocsp_then_responder_gone(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, ocsp_pki: OcspPki) -> None:
     credential = CrlPki("", ocsp_pki.good, ocsp_pki.good, []).credential(ocsp_pki.good, test_pki)
-    result = sign_files(credential, [_source(tmp_path)], SignFormat.CADES, level="B-LT", tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    result = sign_files(
+        credential,
+        [_source(tmp_path)],
+        SignFormat.CADES,
+        level="B-LT",
+        tsa_url=tsa.url,
+        trust_roots=[test_pki.root.certificate],
+    ).results[0]
     output = result.output
     assert output is not None, result.error
     _crls, ocsps = embedded_validation_data(cms.ContentInfo.load(output.read_bytes())["content"])
@@ -187,8 +263,9 @@ def test_revoked_certificate_found_by_ocsp(tmp_path: Path, test_pki: pki.TestPki
     folder.mkdir()
     source = _source(folder)
     # B-LT refuses to promise long-term validity with a revoked certificate, and writes nothing.
-    result = sign_files(credential, [source], SignFormat.CADES, level="B-LT", tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    result = sign_files(
+        credential, [source], SignFormat.CADES, level="B-LT", tsa_url=tsa.url, trust_roots=[test_pki.root.certificate]
+    ).results[0]
     assert result.output is None and result.error is not None and result.error.code == "long_term_unavailable"
     assert sorted(p.name for p in folder.iterdir()) == [source.name]
     # A B-B signature of it, checked online: the responder says revoked.

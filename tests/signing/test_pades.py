@@ -123,8 +123,9 @@ def test_pades_on_a_non_pdf_says_to_use_cades_or_xades(folder: Path, p12_credent
     assert "CAdES" in result.error.message_fr
 
 
-def test_pades_refuses_pdf_certified_with_no_changes(folder: Path, test_pki: pki.TestPki,
-                                                     p12_ec_credential: Credential) -> None:  # fmt: skip
+def test_pades_refuses_pdf_certified_with_no_changes(
+    folder: Path, test_pki: pki.TestPki, p12_ec_credential: Credential
+) -> None:
     """An author's certification signature "no changes allowed" closes the PDF: say so, write nothing."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
@@ -134,8 +135,9 @@ def test_pades_refuses_pdf_certified_with_no_changes(folder: Path, test_pki: pki
     author = signers.SimpleSigner.load_pkcs12(str(test_pki.signer.files["p12"]), passphrase=pki.P12_PASSWORD.encode())
     assert author is not None
     with open(plain, "rb") as fh, open(source, "wb") as out:
-        meta = signers.PdfSignatureMetadata(field_name="Auteur", certify=True,
-                                            docmdp_permissions=fields.MDPPerm.NO_CHANGES)  # fmt: skip
+        meta = signers.PdfSignatureMetadata(
+            field_name="Auteur", certify=True, docmdp_permissions=fields.MDPPerm.NO_CHANGES
+        )
         signers.PdfSigner(meta, signer=author).sign_pdf(IncrementalPdfFileWriter(fh), output=out)
     before = fingerprint(source)
     result = sign_files(p12_ec_credential, [source], SignFormat.PADES).results[0]
@@ -155,8 +157,9 @@ def test_pades_b_t_batch_shares_the_size_estimate(folder: Path, p12_credential: 
 
 
 @pytest.mark.parametrize("name", ["-n « Offre » 'finale'.pdf", "Mémoire technique – lot n°2.pdf", "a  b.PDF"])
-def test_pades_hostile_names(folder: Path, test_pki: pki.TestPki, p12_credential: Credential,
-                             pdfsig_nssdir: Path, name: str) -> None:  # fmt: skip
+def test_pades_hostile_names(
+    folder: Path, test_pki: pki.TestPki, p12_credential: Credential, pdfsig_nssdir: Path, name: str
+) -> None:
     source = make_pdf(folder / name)
     result = sign_files(p12_credential, [source], SignFormat.PADES).results[0]
     assert result.output is not None, result.error
@@ -176,8 +179,9 @@ def test_pades_long_term_embeds_revocation_data(
 
     credential = crl_pki.credential(crl_pki.good, test_pki)
     source = make_pdf(folder / "Marché.pdf")
-    result = sign_files(credential, [source], SignFormat.PADES, level=level, tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    result = sign_files(
+        credential, [source], SignFormat.PADES, level=level, tsa_url=tsa.url, trust_roots=[test_pki.root.certificate]
+    ).results[0]
     assert result.output is not None, result.error
     assert crl_pki.fetched
     assert "Signature is Valid." in pdfsig(result.output, pdfsig_nssdir)
@@ -206,8 +210,9 @@ def test_b_lta_only_in_pades(folder: Path, p12_credential: Credential, tsa: Tsa)
     assert info.value.code == "level_unavailable" and "PAdES" in info.value.message_fr
 
 
-def test_pades_b_t_has_no_revocation_data_control(folder: Path, test_pki: pki.TestPki, tsa: Tsa,
-                                                  crl_pki: CrlPki) -> None:  # fmt: skip
+def test_pades_b_t_has_no_revocation_data_control(
+    folder: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
+) -> None:
     """The control for the B-LT test: without embedded data, the same offline check fails."""
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -221,24 +226,25 @@ def test_pades_b_t_has_no_revocation_data_control(folder: Path, test_pki: pki.Te
     root = asn1_x509.Certificate.load(test_pki.root.cert_der)
     with open(output, "rb") as fh:
         reader = PdfFileReader(fh)
-        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="hard-fail",
-                                    crls=[], ocsps=[])  # fmt: skip
+        context = ValidationContext(
+            trust_roots=[root], allow_fetching=False, revocation_mode="hard-fail", crls=[], ocsps=[]
+        )
         status = validate_pdf_signature(reader.embedded_signatures[0], context)
     assert status.intact and status.valid and not status.trusted
 
 
-def test_pades_long_term_without_revocation_source_fails_cleanly(
-    folder: Path, test_pki: pki.TestPki, tsa: Tsa
-) -> None:
+def test_pades_long_term_without_revocation_source_fails_cleanly(folder: Path, test_pki: pki.TestPki, tsa: Tsa) -> None:
     """B-LT promises embedded revocation data: when the CRL cannot be fetched, say so, write nothing."""
     from tests.signing.conftest import CrlPki
 
-    dead = pki.issue("dead", "Jean Injoignable", test_pki.ca, key_usage={"non_repudiation"},
-                     crl_url="http://127.0.0.1:9/ca.crl")  # fmt: skip
+    dead = pki.issue(
+        "dead", "Jean Injoignable", test_pki.ca, key_usage={"non_repudiation"}, crl_url="http://127.0.0.1:9/ca.crl"
+    )
     credential = CrlPki("", dead, dead, []).credential(dead, test_pki)
     source = make_pdf(folder / "Marché.pdf")
-    result = sign_files(credential, [source], SignFormat.PADES, level="B-LT", tsa_url=tsa.url,
-                        trust_roots=[test_pki.root.certificate]).results[0]  # fmt: skip
+    result = sign_files(
+        credential, [source], SignFormat.PADES, level="B-LT", tsa_url=tsa.url, trust_roots=[test_pki.root.certificate]
+    ).results[0]
     assert result.error is not None and result.error.code == "long_term_unavailable", result.error
     assert "révocation" in result.error.message_fr
     assert [p.name for p in folder.iterdir()] == ["Marché.pdf"]

@@ -22,15 +22,22 @@ DPI = 50  # A4 at 50 dpi: 413 x 585 pixels
 
 def _render(pdf: Path, out: Path, page: int = 1) -> Image.Image:
     pki.require_tool("pdftoppm")
-    subprocess.run(["pdftoppm", "-r", str(DPI), "-f", str(page), "-l", str(page), "-png", "-singlefile",
-                    str(pdf), str(out)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-r", str(DPI), "-f", str(page), "-l", str(page), "-png", "-singlefile", str(pdf), str(out)],
+        check=True,
+        capture_output=True,
+    )
     return Image.open(out.with_suffix(".png")).convert("RGB")
 
 
 def _region(image: Image.Image, placement: StampPlacement) -> tuple[int, int, int, int]:
     w, h = image.size
-    return (round(placement.left * w), round(placement.top * h),
-            round((placement.left + placement.width) * w), round((placement.top + placement.height) * h))  # fmt: skip
+    return (
+        round(placement.left * w),
+        round(placement.top * h),
+        round((placement.left + placement.width) * w),
+        round((placement.top + placement.height) * h),
+    )
 
 
 def _count(image: Image.Image, box: tuple[int, int, int, int], test: object) -> int:
@@ -59,12 +66,16 @@ def _two_page_pdf(path: Path) -> Path:
         stream = generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 760 Td (Page 2) Tj ET")
         first_ref, _ = writer.find_page_for_modification(0)
         resources = first_ref.get_object()["/Resources"]
-        page = generic.DictionaryObject({
-            generic.NameObject("/Type"): generic.NameObject("/Page"),
-            generic.NameObject("/MediaBox"): generic.ArrayObject([generic.NumberObject(n) for n in (0, 0, 595, 842)]),
-            generic.NameObject("/Contents"): writer.add_object(stream),
-            generic.NameObject("/Resources"): resources,
-        })  # fmt: skip
+        page = generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Page"),
+                generic.NameObject("/MediaBox"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (0, 0, 595, 842)]
+                ),
+                generic.NameObject("/Contents"): writer.add_object(stream),
+                generic.NameObject("/Resources"): resources,
+            }
+        )
         writer.insert_page(page)
         from io import BytesIO
 

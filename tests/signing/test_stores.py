@@ -113,9 +113,7 @@ def test_ecdsa_key_on_a_store(
     assert xmlsec_verify(xades.output, test_pki.ca_bundle).returncode == 0
 
 
-def test_wrong_pin_is_a_clear_error_and_nothing_written(
-    tmp_path: Path, softhsm_token: pki.SoftHsmToken
-) -> None:
+def test_wrong_pin_is_a_clear_error_and_nothing_written(tmp_path: Path, softhsm_token: pki.SoftHsmToken) -> None:
     pin_calls: list[bool] = []
 
     def wrong_then_cancel(request: object) -> str | None:
@@ -153,20 +151,61 @@ def test_always_authenticate_key_tells_why_the_pin_is_asked_again(tmp_path: Path
     token = pki.make_softhsm(tmp_path / "softhsm-aa", label="carte-qualifiee")
     env = {**os.environ, **token.env()}
     base = ["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin", token.pin]
-    pki.run([*base, "--write-object", str(test_pki.signer.files["key"]), "--type", "privkey", "--always-auth",
-             "--usage-sign", "--id", "01", "--label", "qualifiee"], env=env)  # fmt: skip
-    pki.run([*base, "--write-object", str(test_pki.signer.files["der"]), "--type", "cert", "--id", "01",
-             "--label", "qualifiee"], env=env)  # fmt: skip
+    pki.run(
+        [
+            *base,
+            "--write-object",
+            str(test_pki.signer.files["key"]),
+            "--type",
+            "privkey",
+            "--always-auth",
+            "--usage-sign",
+            "--id",
+            "01",
+            "--label",
+            "qualifiee",
+        ],
+        env=env,
+    )
+    pki.run(
+        [
+            *base,
+            "--write-object",
+            str(test_pki.signer.files["der"]),
+            "--type",
+            "cert",
+            "--id",
+            "01",
+            "--label",
+            "qualifiee",
+        ],
+        env=env,
+    )
     folder = tmp_path / "docs"
     folder.mkdir()
     files = _files(folder, 3)
     home = tmp_path / "home"
     home.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "assistant", "sign", "--format", "cades", "--key", token.uri("qualifiee"),
-         "--pin-env", "AMP_PIN", "--", *map(str, files)],
-        env={**env, "AMP_PIN": token.pin, "ASSISTANT_HOME": str(home)}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "sign",
+            "--format",
+            "cades",
+            "--key",
+            token.uri("qualifiee"),
+            "--pin-env",
+            "AMP_PIN",
+            "--",
+            *map(str, files),
+        ],
+        env={**env, "AMP_PIN": token.pin, "ASSISTANT_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     assert done.stderr.count("exige la saisie du code PIN pour chaque signature") == 3, done.stderr
     signatures = sorted(folder.glob("*.p7s"))
@@ -200,10 +239,20 @@ def test_issuers_from_the_store_are_embedded(tmp_path: Path, test_pki: pki.TestP
     import subprocess
 
     done = subprocess.run(
-        ["xmlsec1", "--verify", "--enabled-key-data", "x509", "--trusted-pem", str(test_pki.root_pem),
-         "--id-attr:Id", f"{XADES_NS}:SignedProperties", "./" + xades.name],
-        capture_output=True, cwd=xades.parent,
-    )  # fmt: skip
+        [
+            "xmlsec1",
+            "--verify",
+            "--enabled-key-data",
+            "x509",
+            "--trusted-pem",
+            str(test_pki.root_pem),
+            "--id-attr:Id",
+            f"{XADES_NS}:SignedProperties",
+            "./" + xades.name,
+        ],
+        capture_output=True,
+        cwd=xades.parent,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -247,8 +296,9 @@ def test_pin_is_asked_before_the_first_file_is_read(tmp_path: Path, softhsm_toke
     assert sorted(p.suffix for p in tmp_path.iterdir() if p.is_file()) == [".docx"] * 3
 
 
-def test_mistyped_pin_is_asked_again_once(tmp_path: Path, test_pki: pki.TestPki,
-                                          softhsm_token: pki.SoftHsmToken) -> None:  # fmt: skip
+def test_mistyped_pin_is_asked_again_once(
+    tmp_path: Path, test_pki: pki.TestPki, softhsm_token: pki.SoftHsmToken
+) -> None:
     from assistant.keystores.base import PinRequest
 
     requests: list[PinRequest] = []

@@ -105,8 +105,17 @@ def _sign_list(xml: str, signer: pki.Issued, out: Path) -> Path:
     )
     tmpl = out.with_suffix(".tmpl.xml")
     tmpl.write_text(template, encoding="utf-8")
-    pki.run(["xmlsec1", "--sign", "--privkey-pem", f"{signer.files['key']},{signer.files['cert']}",
-             "--output", str(out), str(tmpl)])  # fmt: skip
+    pki.run(
+        [
+            "xmlsec1",
+            "--sign",
+            "--privkey-pem",
+            f"{signer.files['key']},{signer.files['cert']}",
+            "--output",
+            str(out),
+            str(tmpl),
+        ]
+    )
     tmpl.unlink()
     return out
 
@@ -141,9 +150,27 @@ def tl_world(tmp_path_factory: pytest.TempPathFactory, test_pki: pki.TestPki) ->
             pki.issue(f"tl-signer-{name}", f"Signataire {name}", ca, qc=True, policies=[QC_POLICY]), folder
         )
         out = folder / f"{name}.p7s"
-        pki.run(["openssl", "cms", "-sign", "-binary", "-cades", "-in", str(data), "-signer", str(signer.files["cert"]),
-                 "-inkey", str(signer.files["key"]), "-certfile", str(ca.files["cert"]), "-outform", "DER",
-                 "-out", str(out)])  # fmt: skip
+        pki.run(
+            [
+                "openssl",
+                "cms",
+                "-sign",
+                "-binary",
+                "-cades",
+                "-in",
+                str(data),
+                "-signer",
+                str(signer.files["cert"]),
+                "-inkey",
+                str(signer.files["key"]),
+                "-certfile",
+                str(ca.files["cert"]),
+                "-outform",
+                "DER",
+                "-out",
+                str(out),
+            ]
+        )
         signatures[name] = (out, data)
     lotl_signer = pki.write_files(pki.issue("lotl-signer", "EU LOTL test signer", None), folder)
     fr_signer = pki.write_files(pki.issue("fr-signer", "FR TL test signer", None), folder)
@@ -152,21 +179,35 @@ def tl_world(tmp_path_factory: pytest.TempPathFactory, test_pki: pki.TestPki) ->
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(served)))
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    fr = _list("FR", 42, "</SchemeInformation><TrustServiceProviderList><TrustServiceProvider><TSPInformation><TSPName>"
-               '<Name xml:lang="fr">Prestataire test</Name></TSPName></TSPInformation><TSPServices>'
-               + _service(cas["granted"], GRANTED, now - dt.timedelta(days=400))
-               + _service(cas["withdrawn"], WITHDRAWN, now - dt.timedelta(days=2), [(GRANTED, now - dt.timedelta(days=900))])
-               + _service(cas["future"], GRANTED, now + dt.timedelta(days=1))
-               + "</TSPServices></TrustServiceProvider></TrustServiceProviderList></TrustServiceStatusList>")  # fmt: skip
+    fr = _list(
+        "FR",
+        42,
+        "</SchemeInformation><TrustServiceProviderList><TrustServiceProvider><TSPInformation><TSPName>"
+        '<Name xml:lang="fr">Prestataire test</Name></TSPName></TSPInformation><TSPServices>'
+        + _service(cas["granted"], GRANTED, now - dt.timedelta(days=400))
+        + _service(cas["withdrawn"], WITHDRAWN, now - dt.timedelta(days=2), [(GRANTED, now - dt.timedelta(days=900))])
+        + _service(cas["future"], GRANTED, now + dt.timedelta(days=1))
+        + "</TSPServices></TrustServiceProvider></TrustServiceProviderList></TrustServiceStatusList>",
+    )
     _sign_list(fr, fr_signer, served / "tl-fr.xml")
-    be = _list("BE", 7, "</SchemeInformation><TrustServiceProviderList><TrustServiceProvider><TSPInformation><TSPName>"
-               '<Name xml:lang="en">BE provider</Name></TSPName></TSPInformation><TSPServices>'
-               + _service(cas["badlist"], GRANTED, now - dt.timedelta(days=400))
-               + "</TSPServices></TrustServiceProvider></TrustServiceProviderList></TrustServiceStatusList>")  # fmt: skip
+    be = _list(
+        "BE",
+        7,
+        "</SchemeInformation><TrustServiceProviderList><TrustServiceProvider><TSPInformation><TSPName>"
+        '<Name xml:lang="en">BE provider</Name></TSPName></TSPInformation><TSPServices>'
+        + _service(cas["badlist"], GRANTED, now - dt.timedelta(days=400))
+        + "</TSPServices></TrustServiceProvider></TrustServiceProviderList></TrustServiceStatusList>",
+    )
     _sign_list(be, rogue, served / "tl-be.xml")  # the LOTL pins be_signer: this signature must fail
-    lotl = _list("EU", 301, "<PointersToOtherTSL>" + _pointer("FR", f"{base}/tl-fr.xml", fr_signer)
-                 + _pointer("BE", f"{base}/tl-be.xml", be_signer) + "</PointersToOtherTSL></SchemeInformation>"
-                 "</TrustServiceStatusList>")  # fmt: skip
+    lotl = _list(
+        "EU",
+        301,
+        "<PointersToOtherTSL>"
+        + _pointer("FR", f"{base}/tl-fr.xml", fr_signer)
+        + _pointer("BE", f"{base}/tl-be.xml", be_signer)
+        + "</PointersToOtherTSL></SchemeInformation>"
+        "</TrustServiceStatusList>",
+    )
     _sign_list(lotl, lotl_signer, served / "eu-lotl.xml")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -122,15 +122,23 @@ def test_not_a_signature_and_missing_document(tmp_path: Path, p12_credential: Cr
     assert info.value.code == "signed_file_missing" and "--detached-of" in info.value.message_fr
 
 
-def test_xades_reference_cannot_escape_the_folder(tmp_path: Path, p12_credential: Credential,
-                                                  roots: list[object]) -> None:  # fmt: skip
+def test_xades_reference_cannot_escape_the_folder(
+    tmp_path: Path, p12_credential: Credential, roots: list[object]
+) -> None:
     """A hostile signature naming /etc/passwd or a URL is never read or fetched."""
     source = _source(tmp_path)
     output = sign_files(p12_credential, [source], SignFormat.XADES).results[0].output
     assert output is not None
     (tmp_path.parent / "secret.txt").write_text("guess")
-    for uri in ("/etc/passwd", "file:///etc/passwd", "http://127.0.0.1:9/x", "../../../../etc/passwd",
-                "../secret.txt", "..%2Fsecret.txt", "sub/../Offre%20technique.docx"):  # fmt: skip
+    for uri in (
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x",
+        "../../../../etc/passwd",
+        "../secret.txt",
+        "..%2Fsecret.txt",
+        "sub/../Offre%20technique.docx",
+    ):
         text = output.read_text(encoding="utf-8").replace('URI="Offre%20technique.docx"', f'URI="{uri}"')
         hostile = tmp_path / "hostile.xml"
         hostile.write_text(text, encoding="utf-8")
@@ -139,16 +147,20 @@ def test_xades_reference_cannot_escape_the_folder(tmp_path: Path, p12_credential
         assert any("introuvable" in p for p in sig.problems)
 
 
-def test_verify_command_json(tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki,
-                             assistant_home: Path) -> None:  # fmt: skip
+def test_verify_command_json(
+    tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki, assistant_home: Path
+) -> None:
     source = _source(tmp_path)
     output = sign_files(p12_credential, [source], SignFormat.CADES).results[0].output
     assert output is not None
     env = {**os.environ, "ASSISTANT_HOME": str(assistant_home)}
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "verify", "--trust", str(test_pki.root_pem), "--json", str(output)],
-        capture_output=True, text=True, env=env, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] and report["format"] == "CADES"
@@ -157,9 +169,12 @@ def test_verify_command_json(tmp_path: Path, p12_credential: Credential, test_pk
     assert report["signatures"][0]["qualified"] is False  # no trusted list here: not confirmed
     assert report["signatures"][0]["qualified_label"].startswith("se déclare qualifié ; non confirmé")
     text = subprocess.run(
-        [sys.executable, "-m", "assistant", "verify", str(output)], capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "assistant", "verify", str(output)],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=120,
-    )  # fmt: skip
+    )
     # With the system's anchors only, our test CA is unknown: integrity yes, trust no, exit 1.
     assert text.returncode == 1
     assert "Intégrité du document : oui" in text.stdout

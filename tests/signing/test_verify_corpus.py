@@ -91,8 +91,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_detached_of_on_an_attached_cms_is_a_clear_message(corpus: dict[str, Sample], test_pki: pki.TestPki) -> None:
     sample = corpus["openssl-cades-attached"]
-    done = _cli(str(sample.path), "--detached-of", str(corpus["openssl-cades-detached"].data), "--trust",
-                str(test_pki.ca_bundle))  # fmt: skip
+    done = _cli(
+        str(sample.path),
+        "--detached-of",
+        str(corpus["openssl-cades-detached"].data),
+        "--trust",
+        str(test_pki.ca_bundle),
+    )
     assert done.returncode != 0, done
     assert "Traceback" not in done.stderr
     assert "contient déjà le document signé" in done.stderr
@@ -102,8 +107,15 @@ def test_cli_report_in_three_formats(corpus: dict[str, Sample], tmp_path: Path, 
     sample = corpus["openssl-cades-two-signers"]
     for suffix in (".pdf", ".html", ".json"):
         out = tmp_path / f"rapport{suffix}"
-        done = _cli(str(sample.path), "--detached-of", str(sample.data), "--trust", str(test_pki.ca_bundle),
-                    "--report", str(out))  # fmt: skip
+        done = _cli(
+            str(sample.path),
+            "--detached-of",
+            str(sample.data),
+            "--trust",
+            str(test_pki.ca_bundle),
+            "--report",
+            str(out),
+        )
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
         if suffix == ".pdf":
@@ -137,8 +149,10 @@ def test_no_traceback_on_mutations(name: str, corpus: dict[str, Sample], test_pk
     target = tmp_path / sample.path.name
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    @given(st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), min_size=1, max_size=8),
-           st.integers(0, len(original)))  # fmt: skip
+    @given(
+        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), min_size=1, max_size=8),
+        st.integers(0, len(original)),
+    )
     def check(mutations: list[tuple[int, int]], cut: int) -> None:
         data = bytearray(original)
         for index, value in mutations:
@@ -161,8 +175,12 @@ def test_cli_verifies_many_files_in_one_process(corpus: dict[str, Sample], test_
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["ok"] and len(data["reports"]) == 4
-    broken = _cli(str(corpus["pyhanko-pades-tampered"].path), str(corpus["pyhanko-pades"].path), "--trust",
-                  str(test_pki.ca_bundle))  # fmt: skip
+    broken = _cli(
+        str(corpus["pyhanko-pades-tampered"].path),
+        str(corpus["pyhanko-pades"].path),
+        "--trust",
+        str(test_pki.ca_bundle),
+    )
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
     assert broken.stdout.count("✓") == 1 and broken.stdout.count("✗") == 1
 
@@ -207,21 +225,52 @@ def test_xades_signing_certificate_must_name_the_signer(tmp_path: Path, test_pki
     from tests.signing.corpus import JS_DIR
 
     key = tmp_path / "signer.pk8.der"
-    key.write_bytes(test_pki.signer.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                                      serialization.NoEncryption()))  # fmt: skip
+    key.write_bytes(
+        test_pki.signer.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     document = tmp_path / "offre.xml"
     document.write_text("<offre><prix>1000</prix></offre>", encoding="utf-8")
     out = tmp_path / "wrong-signing-cert.xml"
     node = shutil.which("node")
     assert node is not None
-    subprocess.run([node, str(JS_DIR / "xades-sign.js"), "enveloped", str(key), str(test_pki.signer.files["der"]),
-                    "RSASSA-PKCS1-v1_5", "SHA-512", "c14n", str(document), str(out), str(test_pki.ca.files["der"])],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            node,
+            str(JS_DIR / "xades-sign.js"),
+            "enveloped",
+            str(key),
+            str(test_pki.signer.files["der"]),
+            "RSASSA-PKCS1-v1_5",
+            "SHA-512",
+            "c14n",
+            str(document),
+            str(out),
+            str(test_pki.ca.files["der"]),
+        ],
+        check=True,
+        capture_output=True,
+    )
     sig = verify_file(out, trust_roots=_anchors(test_pki)).signatures[0]
     assert sig.signature_valid and not sig.intact and not sig.ok
     assert any("n'est pas celui qui a signé" in p for p in sig.problems)
     # The same tool naming the right certificate (SHA-512 digest) is accepted.
     good = tmp_path / "right-signing-cert.xml"
-    subprocess.run([node, str(JS_DIR / "xades-sign.js"), "enveloped", str(key), str(test_pki.signer.files["der"]),
-                    "RSASSA-PKCS1-v1_5", "SHA-512", "c14n", str(document), str(good)], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            node,
+            str(JS_DIR / "xades-sign.js"),
+            "enveloped",
+            str(key),
+            str(test_pki.signer.files["der"]),
+            "RSASSA-PKCS1-v1_5",
+            "SHA-512",
+            "c14n",
+            str(document),
+            str(good),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert verify_file(good, trust_roots=_anchors(test_pki)).signatures[0].ok

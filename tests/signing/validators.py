@@ -14,17 +14,34 @@ XADES_NS = "http://uri.etsi.org/01903/v1.3.2#"
 def openssl_cms_verify(signature: Path, content: Path, ca_bundle: Path) -> subprocess.CompletedProcess[bytes]:
     pki.require_tool("openssl")
     return subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature),
-         "-content", str(content), "-CAfile", str(ca_bundle), "-purpose", "any", "-out", "/dev/null"],
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(signature),
+            "-content",
+            str(content),
+            "-CAfile",
+            str(ca_bundle),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
         capture_output=True,
-    )  # fmt: skip
+    )
 
 
 def openssl_cms_print(signature: Path) -> str:
     done = subprocess.run(
         ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(signature)],
-        capture_output=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        check=True,
+    )
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -38,10 +55,19 @@ def xmlsec_verify(signature: Path, ca_bundle: Path) -> subprocess.CompletedProce
     for pem in _split_pem(ca_bundle):  # xmlsec1 reads one certificate per --trusted-pem
         trusted += ["--trusted-pem", str(pem)]
     return subprocess.run(
-        ["xmlsec1", "--verify", "--enabled-key-data", "x509", *trusted,
-         SIGNED_PROPERTIES_ID, f"{XADES_NS}:SignedProperties", "./" + signature.name],
-        capture_output=True, cwd=signature.parent,
-    )  # fmt: skip
+        [
+            "xmlsec1",
+            "--verify",
+            "--enabled-key-data",
+            "x509",
+            *trusted,
+            SIGNED_PROPERTIES_ID,
+            f"{XADES_NS}:SignedProperties",
+            "./" + signature.name,
+        ],
+        capture_output=True,
+        cwd=signature.parent,
+    )
 
 
 def _split_pem(bundle: Path) -> list[Path]:
@@ -77,7 +103,8 @@ def pyhanko_validate(pdf: Path, test_pki: pki.TestPki) -> list[object]:
     with open(pdf, "rb") as fh:
         reader = PdfFileReader(fh)
         for sig in reader.embedded_signatures:
-            context = ValidationContext(trust_roots=[root], other_certs=[ca], allow_fetching=False,
-                                        revocation_mode="soft-fail")  # fmt: skip
+            context = ValidationContext(
+                trust_roots=[root], other_certs=[ca], allow_fetching=False, revocation_mode="soft-fail"
+            )
             statuses.append(validate_pdf_signature(sig, context))
     return statuses

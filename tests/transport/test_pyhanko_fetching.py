@@ -42,7 +42,9 @@ def _fetch_crls(cert: pki.Issued) -> list[asn1_x509.Certificate]:
     return list(asyncio.run(crl_fetcher.fetch(asn1_x509.Certificate.load(cert.cert_der), use_deltas=False)))
 
 
-def test_a_crl_is_fetched_through_the_transport_and_redirects_stay_on_its_server(servers: tuple[_Server, _Server]) -> None:
+def test_a_crl_is_fetched_through_the_transport_and_redirects_stay_on_its_server(
+    servers: tuple[_Server, _Server],
+) -> None:
     platform, other = servers
     root = pki.issue("root", "Racine de test", None, ca=True)
     platform.redirects["/crl/"] = (302, platform.url + "/deplacee")

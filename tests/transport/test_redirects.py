@@ -79,7 +79,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-        status, content_type, answer = self.server.routes.get(self.path.split("?")[0], (200, "application/json", b'{"ok": true}'))
+        status, content_type, answer = self.server.routes.get(
+            self.path.split("?")[0], (200, "application/json", b'{"ok": true}')
+        )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(answer)))
@@ -118,7 +120,9 @@ def _download_descriptor(platform: _Server, file_url: str) -> dict[str, Any]:
         "type": "download",
         "token": "jeton-de-la-plateforme-0123456789",
         "params": {
-            "consultations": [{"id": "C1", "plis": [{"id": "Pli-01", "envelopes": [{"id": "Enveloppe-1", "files": [file]}]}]}],
+            "consultations": [
+                {"id": "C1", "plis": [{"id": "Pli-01", "envelopes": [{"id": "Enveloppe-1", "files": [file]}]}]}
+            ],
         },
     }
 
@@ -150,7 +154,12 @@ def test_a_descriptor_redirected_elsewhere_fails_the_job_and_nothing_reaches_the
 ) -> None:
     target = elsewhere[where]
     platform.redirects["/descriptor"] = (status, target.url)
-    descriptor = {"version": 1, "type": "download", "token": "jeton-0123456789abcdef", "params": {"descriptor_url": platform.url + "/descriptor"}}
+    descriptor = {
+        "version": 1,
+        "type": "download",
+        "token": "jeton-0123456789abcdef",
+        "params": {"descriptor_url": platform.url + "/descriptor"},
+    }
 
     final = _run(descriptor, platform.url)
 
@@ -185,11 +194,20 @@ def test_redirects_the_rule_allows_are_followed_without_the_token_leaving_its_or
     """Within the platform's origin any redirect is followed; to a host the user allowed in the
     settings too (a storage host), but the job's token stays with the platform."""
     platform.redirects["/descriptor"] = (302, platform.url + "/moved")
-    platform.routes["/moved/descriptor"] = (200, "application/json", json.dumps(_download_descriptor(platform, platform.url + "/files/x/pli.p7m")).encode())
+    platform.routes["/moved/descriptor"] = (
+        200,
+        "application/json",
+        json.dumps(_download_descriptor(platform, platform.url + "/files/x/pli.p7m")).encode(),
+    )
     storage = elsewhere["other-host"]
     platform.redirects["/files/x/"] = (307, storage.url)  # -> storage /files/x/pli.p7m
     storage.routes["/files/x/pli.p7m"] = (200, "application/octet-stream", PAYLOAD)
-    descriptor = {"version": 1, "type": "download", "token": "jeton-0123456789abcdef", "params": {"descriptor_url": platform.url + "/descriptor"}}
+    descriptor = {
+        "version": 1,
+        "type": "download",
+        "token": "jeton-0123456789abcdef",
+        "params": {"descriptor_url": platform.url + "/descriptor"},
+    }
 
     final = _run(descriptor, platform.url, Settings(allowed_hosts=["127.0.0.2"]))
 
@@ -226,9 +244,16 @@ def test_uploads_and_reports_redirected_elsewhere_are_not_sent_there(
     client = PlatformClient("jeton-de-la-plateforme", backoff=0.01)
     try:
         with pytest.raises(RedirectRefusedError) as upload:
-            client.upload(platform.url + "/uploads/offre.pdf.p7s", signed, what="envoi de la signature")  # PUT of a file
+            client.upload(
+                platform.url + "/uploads/offre.pdf.p7s", signed, what="envoi de la signature"
+            )  # PUT of a file
         with pytest.raises(RedirectRefusedError) as report:
-            client.upload(platform.url + "/uploads/rapport.json", b'{"valide": true}', content_type="application/json", what="envoi du rapport")
+            client.upload(
+                platform.url + "/uploads/rapport.json",
+                b'{"valide": true}',
+                content_type="application/json",
+                what="envoi du rapport",
+            )
     finally:
         client.close()
     _assert_silent_refusal(upload.value.message_fr, status, target)
@@ -238,12 +263,19 @@ def test_uploads_and_reports_redirected_elsewhere_are_not_sent_there(
 
 
 @pytest.mark.parametrize("status", STATUSES)
-def test_a_verification_job_does_not_send_its_report_elsewhere(platform: _Server, elsewhere: dict[str, _Server], status: int) -> None:
+def test_a_verification_job_does_not_send_its_report_elsewhere(
+    platform: _Server, elsewhere: dict[str, _Server], status: int
+) -> None:
     """The job's report (PUT report_url) under the job's rule: the page's origin only."""
     target = elsewhere["other-host"]
     platform.redirects["/reports/"] = (status, target.url)
     file = {"name": "pli.p7m", "url": platform.url + "/files/pli.p7m", "size": len(PAYLOAD), "sha256": DIGEST}
-    descriptor = {"version": 1, "type": "verify", "token": "jeton-0123456789abcdef", "params": {"files": [file], "report_url": platform.url + "/reports/r.json"}}
+    descriptor = {
+        "version": 1,
+        "type": "verify",
+        "token": "jeton-0123456789abcdef",
+        "params": {"files": [file], "report_url": platform.url + "/reports/r.json"},
+    }
 
     final = _run(descriptor, platform.url)
 
@@ -326,7 +358,10 @@ def test_timestamp_and_revocation_fetches_redirected_elsewhere_are_not_followed(
             tsa.timestamp(hashlib.sha256(b"signature").digest())
     finally:
         tsa.close()
-    assert "autre adresse" in timestamp.value.message_fr and str(target.server_address[1]) not in timestamp.value.message_fr
+    assert (
+        "autre adresse" in timestamp.value.message_fr
+        and str(target.server_address[1]) not in timestamp.value.message_fr
+    )
     with pytest.raises(RedirectRefusedError):
         fetch(platform.url + "/crl/ca.crl", what="liste de révocation")
     with pytest.raises(RedirectRefusedError):
@@ -346,7 +381,9 @@ def test_a_crl_moved_within_its_origin_is_fetched() -> None:
     assert reply.status == 200 and reply.body == b"crl"
 
 
-def test_verification_downloads_redirected_elsewhere_are_refused(platform: _Server, elsewhere: dict[str, _Server]) -> None:
+def test_verification_downloads_redirected_elsewhere_are_refused(
+    platform: _Server, elsewhere: dict[str, _Server]
+) -> None:
     """Trusted lists, CRLs and OCSP fetched by `assistant verify --online` / `trusted-lists update`."""
     from assistant.signing.errors import SigningCode
     from assistant.signing.fetching import FetchError

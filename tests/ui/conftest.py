@@ -57,8 +57,11 @@ def wait_for_dialog(qtbot: object, object_name: str, timeout: float = 15.0) -> Q
 @pytest.fixture
 def p12_settings(test_pki: pki.TestPki) -> Settings:
     return Settings(
-        pkcs12_files=[str(test_pki.signer.files["p12"]), str(test_pki.expired.files["p12"]),
-                      str(test_pki.auth_only.files["p12"])],
+        pkcs12_files=[
+            str(test_pki.signer.files["p12"]),
+            str(test_pki.expired.files["p12"]),
+            str(test_pki.auth_only.files["p12"]),
+        ],
     )
 
 
@@ -78,15 +81,18 @@ def engine(interaction: QtUserInteraction, p12_settings: Settings, tmp_path: Pat
 @pytest.fixture
 def demo_engine(interaction: QtUserInteraction, tmp_path: Path) -> Iterator[JobEngine]:
     """An engine for jobs against the demo platform (plain HTTP to 127.0.0.1 allowed)."""
-    engine = JobEngine(interaction=interaction, settings=Settings(), journal_path=tmp_path / "journal.sqlite3",
-                       loopback_http=True)
+    engine = JobEngine(
+        interaction=interaction, settings=Settings(), journal_path=tmp_path / "journal.sqlite3", loopback_http=True
+    )
     yield engine
     interaction.invoker.close()
     engine.shutdown(wait=True)
 
 
 @pytest.fixture
-def window(qtbot: Any, engine: JobEngine, p12_settings: Settings, interaction: QtUserInteraction) -> Iterator[MainWindow]:
+def window(
+    qtbot: Any, engine: JobEngine, p12_settings: Settings, interaction: QtUserInteraction
+) -> Iterator[MainWindow]:
     """The main window at 1024×768 (the smallest screen we design for), on the test engine."""
     win = MainWindow(engine, None, p12_settings, folder_questions=interaction.folder_questions)
     qtbot.addWidget(win)
@@ -95,4 +101,6 @@ def window(qtbot: Any, engine: JobEngine, p12_settings: Settings, interaction: Q
     qtbot.waitExposed(win)
     yield win
     win.dispose()
+
+
 from tests.signing.conftest import pdfsig_nssdir  # noqa: F401,E402  (fixture of the prepare page test)

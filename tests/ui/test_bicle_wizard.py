@@ -33,10 +33,25 @@ def _delete_from_token(token: pki.SoftHsmToken, label: str) -> None:
     """The session token is shared by other tests: leave it as it was."""
     for kind in ("privkey", "pubkey", "cert"):
         subprocess.run(
-            ["pkcs11-tool", "--module", token.module, "--token-label", token.label, "--login", "--pin", token.pin,
-             "--delete-object", "--type", kind, "--label", label],
-            env={**os.environ, **token.env()}, capture_output=True, check=False,
-        )  # fmt: skip
+            [
+                "pkcs11-tool",
+                "--module",
+                token.module,
+                "--token-label",
+                token.label,
+                "--login",
+                "--pin",
+                token.pin,
+                "--delete-object",
+                "--type",
+                kind,
+                "--label",
+                label,
+            ],
+            env={**os.environ, **token.env()},
+            capture_output=True,
+            check=False,
+        )
 
 
 @pytest.fixture
@@ -89,7 +104,9 @@ def test_a_bicle_on_the_card_then_one_in_the_vault_with_a_backup(
     _click(qtbot, wizard.next_button)
     # Step 3: the warning; a card's key cannot be backed up, which is said.
     assert wizard.step_label.text() == "Étape 3 sur 4 : Sauvegarde"
-    assert wizard.backup_warning.isVisible() and wizard.backup_warning.text().startswith("Attention : sans cette clé privée")
+    assert wizard.backup_warning.isVisible() and wizard.backup_warning.text().startswith(
+        "Attention : sans cette clé privée"
+    )
     assert not wizard.backup.isVisible() and "ne peut pas en sortir" in wizard.backup_note.text()
     assert wizard.next_button.text() == "Créer le bi-clé"
     shot(window, screens, "bicle-backup-card")

@@ -30,7 +30,9 @@ def _ask(interaction: QtUserInteraction, box: dict[str, Any], cancel: CancelToke
     return thread
 
 
-def test_the_user_picks_the_bid_folder_in_the_window(qtbot: Any, interaction: QtUserInteraction, tmp_path: Path) -> None:
+def test_the_user_picks_the_bid_folder_in_the_window(
+    qtbot: Any, interaction: QtUserInteraction, tmp_path: Path
+) -> None:
     assert isinstance(interaction, BidFolderChooser)
     bid = tmp_path / "Réponse AO"
     bid.mkdir()
@@ -64,12 +66,30 @@ def test_the_card_shows_the_deposit_the_estimate_and_the_problems() -> None:
     from assistant.ui.outcomes import describe
 
     result = PrepareResult(
-        7, 10, 10, {"PADES": 4, "XADES": 3}, 1,
-        ({"severity": "warning", "code": "name_too_long", "file": "Lot 2/x.pdf", "message": "Nom trop long : x.pdf", "message_en": "Name too long"},),
-        "ab" * 32, 248_000, True, "2026-12-04T12:00:00+01:00",
-        {"seconds": 1.5, "verdict": "ok", "message": "Envoi estimé : 2 s", "message_en": "Estimated upload: 1 s"}, 3600.0,
-        bid_folder="/offre", destination="/offre - dépôt signé", summary="/offre - dépôt signé - récapitulatif.pdf",
-    )  # fmt: skip
+        7,
+        10,
+        10,
+        {"PADES": 4, "XADES": 3},
+        1,
+        (
+            {
+                "severity": "warning",
+                "code": "name_too_long",
+                "file": "Lot 2/x.pdf",
+                "message": "Nom trop long : x.pdf",
+                "message_en": "Name too long",
+            },
+        ),
+        "ab" * 32,
+        248_000,
+        True,
+        "2026-12-04T12:00:00+01:00",
+        {"seconds": 1.5, "verdict": "ok", "message": "Envoi estimé : 2 s", "message_en": "Estimated upload: 1 s"},
+        3600.0,
+        bid_folder="/offre",
+        destination="/offre - dépôt signé",
+        summary="/offre - dépôt signé - récapitulatif.pdf",
+    )
     outcome = describe(result)
     assert outcome.folder == "/offre - dépôt signé"
     assert outcome.lines[1:] == (

@@ -22,8 +22,9 @@ from tests.ui.conftest import shot, wait_for_dialog
 ORIGIN = "https://marches.example.fr"
 
 
-def _request(bridge: BridgeServer, method: str, path: str, origin: str, body: Any = None,
-             key: str | None = None) -> tuple[int, Any]:
+def _request(
+    bridge: BridgeServer, method: str, path: str, origin: str, body: Any = None, key: str | None = None
+) -> tuple[int, Any]:
     headers = {"Origin": origin}
     data = None
     if body is not None:
@@ -31,8 +32,9 @@ def _request(bridge: BridgeServer, method: str, path: str, origin: str, body: An
         headers["Content-Type"] = "application/json"
     if key:
         headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(f"http://127.0.0.1:{bridge.http_port}{path}", data=data, method=method,
-                                     headers=headers)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{bridge.http_port}{path}", data=data, method=method, headers=headers
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status), json.loads(response.read() or b"null")
@@ -44,9 +46,9 @@ def _post_job(bridge: BridgeServer, origin: str, key: str | None = None) -> int:
     return _request(bridge, "POST", "/v1/jobs", origin, {"version": 1, "type": "diagnose", "params": {}}, key)[0]
 
 
-def test_unknown_origin_refused_then_approved_in_the_dialog(qtbot: Any, engine: JobEngine,
-                                                            interaction: QtUserInteraction,
-                                                            p12_settings: Settings, screens: Path) -> None:
+def test_unknown_origin_refused_then_approved_in_the_dialog(
+    qtbot: Any, engine: JobEngine, interaction: QtUserInteraction, p12_settings: Settings, screens: Path
+) -> None:
     bridge = BridgeServer(engine, p12_settings, interaction, port=0, tls=False)
     bridge.start()
     try:
@@ -70,8 +72,10 @@ def test_unknown_origin_refused_then_approved_in_the_dialog(qtbot: Any, engine: 
         allow = dialog.findChild(QPushButton, "approveOriginAllow")
         assert allow is not None
         qtbot.mouseClick(allow, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: bridge.registry.is_approved(bridge.registry.list()[0]) if bridge.registry.list()
-                        else False, timeout=10000)
+        qtbot.waitUntil(
+            lambda: bridge.registry.is_approved(bridge.registry.list()[0]) if bridge.registry.list() else False,
+            timeout=10000,
+        )
         approved = bridge.registry.list()
         assert len(approved) == 1 and approved[0].startswith(ORIGIN)
         # The home page lists the new platform; the page's next request is accepted.

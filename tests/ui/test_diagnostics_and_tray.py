@@ -49,7 +49,9 @@ def test_diagnostics_page_green_then_red(qtbot: Any, platform_cert: tuple[Path, 
     assert rows["Communication avec le serveur distant"] == "Communication établie"
     assert rows["Système d'exploitation"] == report.get("os").value
     assert rows["Certificat du serveur (HTTPS)"].startswith("Certificat valide jusqu'au ")
-    assert page.summary.isVisible() and page.summary.text().startswith("<b>Résultat :</b> La configuration de votre poste")
+    assert page.summary.isVisible() and page.summary.text().startswith(
+        "<b>Résultat :</b> La configuration de votre poste"
+    )
     assert page.progress.text().startswith("Test terminé en ")
     shot(page, screens, "diagnostics-ok")
 
@@ -75,8 +77,12 @@ def test_tray_menu_and_fallback_window(qtbot: Any, engine: JobEngine, p12_settin
     qtbot.addWidget(window)
     tray = TrayController(window, engine)
     assert [a.text() for a in tray.menu.actions() if not a.isSeparator()] == [
-        "Ouvrir", "Signer des fichiers…", "Mes certificats", "Traitements distants",
-        "Tester la configuration de mon poste", "Quitter",
+        "Ouvrir",
+        "Signer des fichiers…",
+        "Mes certificats",
+        "Traitements distants",
+        "Tester la configuration de mon poste",
+        "Quitter",
     ]
     tray.start()
     # Under a bare Xvfb there is no tray: the window is shown instead, and closing it quits.
@@ -118,7 +124,13 @@ sys.exit(code)
 def test_run_gui_runs_until_quit(tmp_path: Path) -> None:
     """As `assistant run` calls it: a window (no tray under Xvfb), the event loop, "Quitter" ends it with 0."""
     env = {**os.environ, "ASSISTANT_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "xcb"}
-    done = subprocess.run([sys.executable, "-c", RUN_GUI_SCRIPT], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_GUI_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith("1 Assistant Marchés Publics (")

@@ -48,7 +48,10 @@ def expected_files(descriptor: dict[str, Any]) -> dict[str, str]:
     """rel path under the destination -> sha256, from the platform's own descriptor."""
     return {
         f"{c['id']}/{p['id']}/{e['id']}/{f['name']}": f["sha256"]
-        for c in descriptor["params"]["consultations"] for p in c["plis"] for e in p["envelopes"] for f in e["files"]
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
     }
 
 
@@ -67,7 +70,9 @@ def asked(card: JobCard) -> bool:
     return block is not None and block.start_button.isVisible()
 
 
-def queue_and_wait_for_question(qtbot: Any, engine: JobEngine, window: MainWindow, demo: DemoProcess) -> tuple[Job, JobCard, dict[str, Any]]:
+def queue_and_wait_for_question(
+    qtbot: Any, engine: JobEngine, window: MainWindow, demo: DemoProcess
+) -> tuple[Job, JobCard, dict[str, Any]]:
     descriptor = demo.get(f"/api/descriptors/download?consultation={CONSULTATION}")
     job = engine.submit(descriptor, demo.url)
     page = window.jobs
@@ -76,8 +81,13 @@ def queue_and_wait_for_question(qtbot: Any, engine: JobEngine, window: MainWindo
 
 
 def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
-    qtbot: Any, demo_engine: JobEngine, main_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, screens: Path,
+    qtbot: Any,
+    demo_engine: JobEngine,
+    main_window: MainWindow,
+    demo_platform: DemoProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    screens: Path,
 ) -> None:
     assert main_window.current_page() == "home"
     demo_platform.faults(rate=1_500_000)  # slow enough to see it running
@@ -93,7 +103,11 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
     block = card.destination
     assert block is not None and card.waiting is not None
     assert block.prompt.text() == DESTINATION_PROMPT
-    assert (block.browse_button.text(), block.start_button.text()) == (BROWSE, START_DOWNLOAD) == ("PARCOURIR", "LANCER LE TÉLÉCHARGEMENT")
+    assert (
+        (block.browse_button.text(), block.start_button.text())
+        == (BROWSE, START_DOWNLOAD)
+        == ("PARCOURIR", "LANCER LE TÉLÉCHARGEMENT")
+    )
     assert card.waiting.isVisible() and card.waiting.text() == WAITING == "En attente des étapes précédentes..."
     assert not card.progress_box.isVisible()
     proposed = downloads_root() / PROPOSED_NAME
@@ -113,8 +127,9 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
 
     qtbot.waitUntil(lambda: card.element.isVisible() and card.speed.isVisible(), timeout=30000)
     assert not card.waiting.isVisible()
-    assert re.fullmatch(r"Élément en cours de téléchargement : pli \d sur 5, enveloppe \d sur 3, fichier 1 sur 1\.",
-                        card.element.text()), card.element.text()
+    assert re.fullmatch(
+        r"Élément en cours de téléchargement : pli \d sur 5, enveloppe \d sur 3, fichier 1 sur 1\.", card.element.text()
+    ), card.element.text()
     assert re.fullmatch(r"Vitesse de téléchargement : \d+ Ko/seconde", card.speed.text()), card.speed.text()
     shot(main_window, screens, "download-running")
 
@@ -141,7 +156,12 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
 
     # The history row opens the job's details, with the same outcome.
     page = main_window.jobs
-    qtbot.waitUntil(lambda: any(row[2] == "Téléchargement des plis chiffrés" and row[4] == "Terminé" for row in page.history_rows()), timeout=10000)
+    qtbot.waitUntil(
+        lambda: any(
+            row[2] == "Téléchargement des plis chiffrés" and row[4] == "Terminé" for row in page.history_rows()
+        ),
+        timeout=10000,
+    )
     row = next(i for i, r in enumerate(page.history_rows()) if r[4] == "Terminé")
     page.open_history_row(row)
     dialog = page.details_dialog
@@ -165,7 +185,10 @@ def test_page_download_asks_the_folder_in_its_card_then_downloads_there(
 
 
 def test_cancelling_the_question_writes_nothing(
-    qtbot: Any, demo_engine: JobEngine, main_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
+    qtbot: Any,
+    demo_engine: JobEngine,
+    main_window: MainWindow,
+    demo_platform: DemoProcess,
 ) -> None:
     job, card, _ = queue_and_wait_for_question(qtbot, demo_engine, main_window, demo_platform)
     click(qtbot, card, "jobCancel")
@@ -174,15 +197,21 @@ def test_cancelling_the_question_writes_nothing(
     qtbot.waitUntil(lambda: job.id not in main_window.jobs.cards, timeout=10000)
     assert not downloads_root().exists()
     assert demo_platform.stats()["requests"] == {}
-    qtbot.waitUntil(lambda: bool(main_window.jobs.history_rows()) and main_window.jobs.history_rows()[0][4] == "Annulé",
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: bool(main_window.jobs.history_rows()) and main_window.jobs.history_rows()[0][4] == "Annulé",
+        timeout=10000,
+    )
     assert main_window.jobs.history_rows()[0][2] == "Téléchargement des plis chiffrés"
     assert Settings.load().download_folders == {}
 
 
 def test_an_unusable_folder_is_explained_and_asked_again(
-    qtbot: Any, demo_engine: JobEngine, main_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
-    tmp_path: Path, screens: Path,
+    qtbot: Any,
+    demo_engine: JobEngine,
+    main_window: MainWindow,
+    demo_platform: DemoProcess,
+    tmp_path: Path,
+    screens: Path,
 ) -> None:
     job, card, descriptor = queue_and_wait_for_question(qtbot, demo_engine, main_window, demo_platform)
     block = card.destination
@@ -210,7 +239,10 @@ def test_an_unusable_folder_is_explained_and_asked_again(
     block.folder.clear()
     qtbot.keyClicks(block.folder, "plis/relatif")
     click(qtbot, card, "downloadStart")
-    assert block.error.text() == "« plis/relatif » n'est pas un chemin complet : choisissez le répertoire avec « Parcourir »."
+    assert (
+        block.error.text()
+        == "« plis/relatif » n'est pas un chemin complet : choisissez le répertoire avec « Parcourir »."
+    )
     shot(main_window, screens, "download-folder-error")
     assert blocker.read_text() == "pas un dossier"
 
@@ -256,7 +288,10 @@ def test_without_a_window_the_question_is_a_dialog(qtbot: Any, interaction: QtUs
 
 
 def test_online_opening_card_shows_the_four_steps(
-    qtbot: Any, demo_engine: JobEngine, main_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
+    qtbot: Any,
+    demo_engine: JobEngine,
+    main_window: MainWindow,
+    demo_platform: DemoProcess,
     screens: Path,
 ) -> None:
     """A real opening with the demo bi-clé of the assistant's vault: the user picks it and types its
@@ -268,10 +303,13 @@ def test_online_opening_card_shows_the_four_steps(
     page = main_window.jobs
     qtbot.waitUntil(lambda: job.id in page.cards, timeout=10000)
     card = page.cards[job.id]
-    assert card.facts.text() == ("Référence de la consultation concernée : DEMO-2026-002\n"
-                                 "Nombre d'enveloppes à ouvrir/déchiffrer : 15")
+    assert card.facts.text() == (
+        "Référence de la consultation concernée : DEMO-2026-002\nNombre d'enveloppes à ouvrir/déchiffrer : 15"
+    )
     assert [row.text for row in card.steps][1:] == [
-        "Récupération de la clé privée dans votre magasin de certificats", "Déchiffrement", "Déchiffrement terminé",
+        "Récupération de la clé privée dans votre magasin de certificats",
+        "Déchiffrement",
+        "Déchiffrement terminé",
     ]
     assert card.steps[0].text == "Récupération des fichiers descripteurs"
 

@@ -53,8 +53,9 @@ def test_approve_origin_allow_and_deny(qtbot: Any, interaction: QtUserInteractio
     assert box["answer"] is False
 
 
-def test_confirm_and_choose_credential(qtbot: Any, interaction: QtUserInteraction, test_pki: pki.TestPki,
-                                       screens: Path) -> None:
+def test_confirm_and_choose_credential(
+    qtbot: Any, interaction: QtUserInteraction, test_pki: pki.TestPki, screens: Path
+) -> None:
     job = Job(id="j1", type=JobType.OPEN, origin="https://marches.example.fr", params={})
     thread, box = _in_thread(lambda: interaction.confirm(job, "Conserver les fichiers déchiffrés sur ce poste ?"))
     dialog = wait_for_dialog(qtbot, "confirmDialog")

@@ -33,7 +33,9 @@ def too_small(root: QWidget) -> list[str]:
                 if size.height() < needed:
                     problems.append(f"{name}: height {size.height()} < {needed}")
             elif size.width() < widget.sizeHint().width() or size.height() < widget.sizeHint().height():
-                problems.append(f"{name}: {size.width()}x{size.height()} < {widget.sizeHint().width()}x{widget.sizeHint().height()}")
+                problems.append(
+                    f"{name}: {size.width()}x{size.height()} < {widget.sizeHint().width()}x{widget.sizeHint().height()}"
+                )
         elif isinstance(widget, QPushButton):
             hint = widget.sizeHint()
             if size.width() < hint.width() or size.height() < hint.height():
@@ -57,20 +59,27 @@ def small_window(qtbot: Any, demo_engine: JobEngine, interaction: QtUserInteract
 
 
 def test_three_cards_at_1024x700_stay_readable(
-    qtbot: Any, demo_engine: JobEngine, small_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
-    tmp_path: Path, screens: Path,
+    qtbot: Any,
+    demo_engine: JobEngine,
+    small_window: MainWindow,
+    demo_platform: DemoProcess,
+    tmp_path: Path,
+    screens: Path,
 ) -> None:
     page = small_window.jobs
     jobs = []
     for _index in range(3):
         descriptor = demo_platform.get("/api/descriptors/download?consultation=DEMO-2026-003")
         jobs.append(demo_engine.submit(descriptor, demo_platform.url))
+
     def asking(job_id: str) -> bool:
         card = page.cards.get(job_id)
         return card is not None and card.destination is not None and card.destination.start_button.isVisible()
 
     # The engine runs two jobs at a time: two ask where to write, the third waits its turn.
-    qtbot.waitUntil(lambda: all(j.id in page.cards for j in jobs) and sum(asking(j.id) for j in jobs) == 2, timeout=30000)
+    qtbot.waitUntil(
+        lambda: all(j.id in page.cards for j in jobs) and sum(asking(j.id) for j in jobs) == 2, timeout=30000
+    )
     QApplication.processEvents()
     assert small_window.current_page() == "jobs"
     assert not page.none_label.isVisible()

@@ -19,8 +19,13 @@ from tests.demo.process import DemoProcess
 from tests.ui.conftest import shot
 
 
-def test_live_progress_cancel_and_history(qtbot: Any, demo_engine: JobEngine, demo_platform: DemoProcess,  # noqa: F811
-                                          screens: Path, interaction: QtUserInteraction) -> None:
+def test_live_progress_cancel_and_history(
+    qtbot: Any,
+    demo_engine: JobEngine,
+    demo_platform: DemoProcess,
+    screens: Path,
+    interaction: QtUserInteraction,
+) -> None:
     page = JobsPage(demo_engine, interaction.folder_questions)
     qtbot.addWidget(page)
     page.resize(1000, 700)
@@ -32,7 +37,9 @@ def test_live_progress_cancel_and_history(qtbot: Any, demo_engine: JobEngine, de
     descriptor = demo_platform.get("/api/descriptors/download?consultation=DEMO-2026-003")
     job = demo_engine.submit(descriptor, demo_platform.url)
     # A page's download first asks where the plis go (tests/ui/test_download_card.py): the proposed folder.
-    qtbot.waitUntil(lambda: job.id in page.cards and page.cards[job.id].destination.start_button.isVisible(), timeout=30000)
+    qtbot.waitUntil(
+        lambda: job.id in page.cards and page.cards[job.id].destination.start_button.isVisible(), timeout=30000
+    )
     qtbot.mouseClick(page.cards[job.id].destination.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: job.id in page.cards and page.cards[job.id].speed.isVisible(), timeout=30000)
     card = page.cards[job.id]
@@ -63,6 +70,8 @@ def test_live_progress_cancel_and_history(qtbot: Any, demo_engine: JobEngine, de
     assert rows[1][2:4] == ["Téléchargement des plis chiffrés", urlsplit(demo_platform.url).netloc]
     assert rows[1][4] == "Annulé"
     for start, end in (row[:2] for row in rows):
-        assert re.fullmatch(r"\d\d/\d\d/\d{4} - \d\d:\d\d:\d\d", start) and re.fullmatch(r"\d\d/\d\d/\d{4} - \d\d:\d\d:\d\d", end)
+        assert re.fullmatch(r"\d\d/\d\d/\d{4} - \d\d:\d\d:\d\d", start) and re.fullmatch(
+            r"\d\d/\d\d/\d{4} - \d\d:\d\d:\d\d", end
+        )
     shot(page, screens, "jobs-history")
     page.dispose()

@@ -103,8 +103,10 @@ def _too_small(root: QWidget) -> list[str]:
             continue  # lists and tables scroll
         hint, size = widget.minimumSizeHint(), widget.size()
         if size.width() < hint.width() or size.height() < hint.height():
-            problems.append(f"{type(widget).__name__}({widget.objectName() or '?'}) {size.width()}x{size.height()} "
-                            f"< {hint.width()}x{hint.height()}")  # fmt: skip
+            problems.append(
+                f"{type(widget).__name__}({widget.objectName() or '?'}) {size.width()}x{size.height()} "
+                f"< {hint.width()}x{hint.height()}"
+            )
     return problems
 
 

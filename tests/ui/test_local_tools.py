@@ -28,7 +28,11 @@ from tests.ui.conftest import shot, visible_top_level, wait_for_dialog
 
 
 def test_verify_a_signed_pdf_and_a_detached_xades_then_export_the_report(
-    qtbot: Any, window: MainWindow, tmp_path: Path, p12_credential: Credential, screens: Path,  # noqa: F811
+    qtbot: Any,
+    window: MainWindow,
+    tmp_path: Path,
+    p12_credential: Credential,
+    screens: Path,
 ) -> None:
     pdf = make_pdf(tmp_path / "Offre.pdf")
     signed_pdf = sign_files(p12_credential, [pdf], SignFormat.PADES).results[0].output
@@ -46,7 +50,9 @@ def test_verify_a_signed_pdf_and_a_detached_xades_then_export_the_report(
     qtbot.waitUntil(lambda: page.panel.job is not None and page.panel.job.state.terminal, timeout=60000)
     assert page.panel.job is not None and page.panel.job.state is JobState.SUCCEEDED
     lines = page.panel.outcome.text().splitlines()
-    assert lines[0].startswith(f"✗ {signed_pdf.name} : 1 signature") or lines[0].startswith(f"✓ {signed_pdf.name} : 1 signature")
+    assert lines[0].startswith(f"✗ {signed_pdf.name} : 1 signature") or lines[0].startswith(
+        f"✓ {signed_pdf.name} : 1 signature"
+    )
     assert "Jeanne Dupont" in lines[1] and lines[1].startswith("    Signature 1 : ")
     assert page.export_button.isEnabled()
     shot(window, screens, "verify-pdf")
@@ -109,8 +115,12 @@ def test_advanced_options_are_saved_and_checked(
 
 
 def test_decrypt_a_downloaded_folder_offline(
-    qtbot: Any, interaction: QtUserInteraction, recipients: Recipients,
-    softhsm_token: pki.SoftHsmToken, tmp_path: Path, screens: Path,
+    qtbot: Any,
+    interaction: QtUserInteraction,
+    recipients: Recipients,
+    softhsm_token: pki.SoftHsmToken,
+    tmp_path: Path,
+    screens: Path,
 ) -> None:
     # A consultation as the download job lays it out: two plis, two envelopes each (OpenSSL-made).
     root = tmp_path / "Plateforme de démonstration"
@@ -151,7 +161,9 @@ def test_decrypt_a_downloaded_folder_offline(
 
 
 def test_sign_wizard_takes_dropped_files_and_says_why_a_choice_is_unavailable(
-    qtbot: Any, window: MainWindow, tmp_path: Path,
+    qtbot: Any,
+    window: MainWindow,
+    tmp_path: Path,
 ) -> None:
     from PySide6.QtCore import QMimeData, QPoint, QUrl
     from PySide6.QtGui import QDropEvent
@@ -161,7 +173,9 @@ def test_sign_wizard_takes_dropped_files_and_says_why_a_choice_is_unavailable(
     document = make_pdf(tmp_path / "Acte d'engagement.pdf")
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(document)), QUrl.fromLocalFile(str(tmp_path / "absent.pdf"))])
-    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPoint(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     wizard.dropEvent(event)
     assert [p.name for p, _combo in wizard.files] == ["Acte d'engagement.pdf"]  # the missing file is not added
     wizard.go_to_certificates()
@@ -173,10 +187,14 @@ def test_sign_wizard_takes_dropped_files_and_says_why_a_choice_is_unavailable(
 
 
 def test_a_chosen_password_is_typed_twice_and_a_refused_one_is_asked_again(
-    qtbot: Any, window: MainWindow, engine: JobEngine,
+    qtbot: Any,
+    window: MainWindow,
+    engine: JobEngine,
 ) -> None:
     # A bi-clé in the assistant's vault: the user chooses the vault's password.
-    job = engine.submit({"version": 1, "type": "keygen", "params": {"name": "Jeanne Dupont", "store": "vault"}}, "local")
+    job = engine.submit(
+        {"version": 1, "type": "keygen", "params": {"name": "Jeanne Dupont", "store": "vault"}}, "local"
+    )
     dialog = wait_for_dialog(qtbot, "pinDialog")
     rule = dialog.findChild(QLabel, "pinRule")
     assert rule is not None and rule.isVisible() and rule.text().startswith("Règle : Au moins ")  # said before typing
@@ -189,7 +207,10 @@ def test_a_chosen_password_is_typed_twice_and_a_refused_one_is_asked_again(
     assert ok.isEnabled()
     qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
     # "demo" breaks the rule: asked again with the reason, the job still waiting (not failed).
-    qtbot.waitUntil(lambda: visible_top_level("pinDialog") is not None and visible_top_level("pinDialog") is not dialog, timeout=15000)
+    qtbot.waitUntil(
+        lambda: visible_top_level("pinDialog") is not None and visible_top_level("pinDialog") is not dialog,
+        timeout=15000,
+    )
     again = wait_for_dialog(qtbot, "pinDialog")
     warning = again.findChild(QLabel, "pinWarning")
     assert warning.isVisible() and warning.text().startswith("Mot de passe trop faible")

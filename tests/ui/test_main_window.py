@@ -35,8 +35,9 @@ def _answer_password(qtbot: Any, password: str = pki.P12_PASSWORD) -> str:
     return heading.text()
 
 
-def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEngine, p12_settings: Settings,
-                                                     interaction: QtUserInteraction, screens: Path) -> None:
+def test_navigation_and_home_page_with_running_bridge(
+    qtbot: Any, engine: JobEngine, p12_settings: Settings, interaction: QtUserInteraction, screens: Path
+) -> None:
     bridge = BridgeServer(engine, p12_settings, interaction, port=0)
     approved = bridge.registry.approve("https://marches.example.fr")
     bridge.start()
@@ -47,9 +48,19 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
         win.show()
         labels = [win.navigation.item(i).text().strip() for i in range(win.navigation.count())]
         # The original's sidebar: the local tools under their heading, then the remote jobs.
-        assert labels == ["Accueil", "Applications et outils locaux", "Signer", "Vérifier une signature",
-                          "Déchiffrement hors ligne", "Bi-clés de chiffrement", "Mes certificats", "Préparer mon dépôt", "Traitements distants",
-                          "Test de configuration", "Options avancées"]
+        assert labels == [
+            "Accueil",
+            "Applications et outils locaux",
+            "Signer",
+            "Vérifier une signature",
+            "Déchiffrement hors ligne",
+            "Bi-clés de chiffrement",
+            "Mes certificats",
+            "Préparer mon dépôt",
+            "Traitements distants",
+            "Test de configuration",
+            "Options avancées",
+        ]
         assert not win.navigation.item(1).flags() & Qt.ItemFlag.ItemIsSelectable
         assert win.windowTitle().startswith("Assistant Marchés Publics (")
         assert win.home.status.text() == "État de l'assistant : <b>En ligne</b>"
@@ -76,8 +87,9 @@ def test_navigation_and_home_page_with_running_bridge(qtbot: Any, engine: JobEng
     offline.dispose()
 
 
-def test_certificates_page_lists_verdicts_after_adding_p12(qtbot: Any, window: MainWindow, test_pki: pki.TestPki,
-                                                           screens: Path) -> None:
+def test_certificates_page_lists_verdicts_after_adding_p12(
+    qtbot: Any, window: MainWindow, test_pki: pki.TestPki, screens: Path
+) -> None:
     page = window.certificates
     page.settings.pkcs12_files = []
     with qtbot.waitSignal(page.loaded, timeout=20000):
@@ -91,8 +103,9 @@ def test_certificates_page_lists_verdicts_after_adding_p12(qtbot: Any, window: M
             page.add_pkcs12(item.files["p12"])
             heading = _answer_password(qtbot)
         assert f"« {item.files['p12'].name} »" in heading
-    assert Settings.load().pkcs12_files == [str(i.files["p12"].resolve()) for i in
-                                            (test_pki.signer, test_pki.expired, test_pki.auth_only)]
+    assert Settings.load().pkcs12_files == [
+        str(i.files["p12"].resolve()) for i in (test_pki.signer, test_pki.expired, test_pki.auth_only)
+    ]
     rows = {page.table.item(r, 0).text(): page.table.item(r, 3).text() for r in range(page.table.rowCount())}
     assert rows["Jeanne Dupont — Assistant Marchés Publics Tests"] == "Adapté pour les marchés publics"
     assert rows["Ancien Signataire — Assistant Marchés Publics Tests"] == "Expiré, ne peut plus signer"
@@ -118,14 +131,31 @@ def test_certificates_page_lists_verdicts_after_adding_p12(qtbot: Any, window: M
 
 def _openssl_verify_cades(signature: Path, content: Path, ca_bundle: Path) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [pki.require_tool("openssl"), "cms", "-verify", "-binary", "-inform", "DER", "-in", str(signature),
-         "-content", str(content), "-CAfile", str(ca_bundle), "-purpose", "any", "-out", "/dev/null"],
+        [
+            pki.require_tool("openssl"),
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(signature),
+            "-content",
+            str(content),
+            "-CAfile",
+            str(ca_bundle),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
         capture_output=True,
     )
 
 
-def test_sign_wizard_end_to_end_cades(qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path,
-                                      p12_settings: Settings, screens: Path) -> None:
+def test_sign_wizard_end_to_end_cades(
+    qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path, p12_settings: Settings, screens: Path
+) -> None:
     # A qualified certificate that exists only in a .p12 file (not on the card).
     own = pki.write_files(
         pki.issue("camille", "Camille Petit", test_pki.ca, key_usage={"non_repudiation"}, qc=True),
@@ -180,9 +210,7 @@ def test_sign_wizard_end_to_end_cades(qtbot: Any, window: MainWindow, test_pki: 
     assert wizard.summary.text() == (
         "<b>La signature électronique des fichiers sélectionnés s'est terminée avec succès.</b>"
     )
-    assert wizard.counts.text() == (
-        "• Nombre de fichiers à signer : 2\n• Nombre de fichiers signés avec succès : 2"
-    )
+    assert wizard.counts.text() == ("• Nombre de fichiers à signer : 2\n• Nombre de fichiers signés avec succès : 2")
     texts = wizard.result_texts()
     shot(window, screens, "sign-4-confirmation")
     assert "↳ Format de signature : CADES" in texts
@@ -192,13 +220,17 @@ def test_sign_wizard_end_to_end_cades(qtbot: Any, window: MainWindow, test_pki: 
     for source, name in zip((first, second), generated, strict=True):
         match = re.fullmatch(re.escape(source.name) + r" - (\d{14}) - Signature 1\.p7s", name)
         assert match, name
-        assert dt.datetime.strptime(match.group(1), "%Y%m%d%H%M%S") >= before.replace(microsecond=0) - dt.timedelta(seconds=2)
+        assert dt.datetime.strptime(match.group(1), "%Y%m%d%H%M%S") >= before.replace(microsecond=0) - dt.timedelta(
+            seconds=2
+        )
         output = folder / name
         assert output.is_file()
         verified = _openssl_verify_cades(output, source, test_pki.ca_bundle)
         assert verified.returncode == 0, verified.stderr.decode()
         signer_cert = subprocess.run(
-            ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(output)], capture_output=True, text=True
+            ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(output)],
+            capture_output=True,
+            text=True,
         ).stdout
         assert "Camille Petit" in signer_cert
     assert {p: p.read_bytes() for p in (first, second)} == originals
@@ -208,8 +240,9 @@ def test_sign_wizard_end_to_end_cades(qtbot: Any, window: MainWindow, test_pki: 
     assert wizard.stack.currentIndex() == 0 and wizard.files_table.rowCount() == 0
 
 
-def test_sign_wizard_cancelled_pin_signs_nothing(qtbot: Any, window: MainWindow, test_pki: pki.TestPki,
-                                                 tmp_path: Path, screens: Path) -> None:
+def test_sign_wizard_cancelled_pin_signs_nothing(
+    qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path, screens: Path
+) -> None:
     source = tmp_path / "contrat.txt"
     source.write_text("contrat", encoding="utf-8")
     wizard = window.sign
@@ -236,8 +269,9 @@ def test_sign_wizard_cancelled_pin_signs_nothing(qtbot: Any, window: MainWindow,
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("contrat")) == ["contrat.txt"]
 
 
-def test_sign_wizard_pades_on_the_card_after_a_wrong_pin(qtbot: Any, window: MainWindow, test_pki: pki.TestPki,
-                                                         tmp_path: Path, screens: Path) -> None:
+def test_sign_wizard_pades_on_the_card_after_a_wrong_pin(
+    qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path, screens: Path
+) -> None:
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -279,8 +313,14 @@ def test_sign_wizard_pades_on_the_card_after_a_wrong_pin(qtbot: Any, window: Mai
     assert status.intact and status.valid and status.bottom_line, status.pretty_print_details()
 
 
-def test_import_p12_into_the_system_store(qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch, screens: Path) -> None:
+def test_import_p12_into_the_system_store(
+    qtbot: Any,
+    window: MainWindow,
+    test_pki: pki.TestPki,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    screens: Path,
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))  # the user's own ~/.pki/nssdb, created by the import
@@ -301,8 +341,10 @@ def test_import_p12_into_the_system_store(qtbot: Any, window: MainWindow, test_p
         assert "« dominique.p12 »" in heading
     assert blocker.args[0] == "Certificat « dominique » importé dans « NSS (~/.pki/nssdb) »."
     assert (home / ".pki" / "nssdb" / "cert9.db").is_file()
-    qtbot.waitUntil(lambda: any(page.table.item(r, 0).text().startswith("Dominique Bernard")
-                                for r in range(page.table.rowCount())), timeout=20000)
+    qtbot.waitUntil(
+        lambda: any(page.table.item(r, 0).text().startswith("Dominique Bernard") for r in range(page.table.rowCount())),
+        timeout=20000,
+    )
     row = next(r for r in range(page.table.rowCount()) if page.table.item(r, 0).text().startswith("Dominique Bernard"))
     assert page.table.item(row, 2).text() == "NSS (~/.pki/nssdb)"
     assert page.table.item(row, 3).text() == "Adapté pour les marchés publics"
@@ -310,8 +352,12 @@ def test_import_p12_into_the_system_store(qtbot: Any, window: MainWindow, test_p
     assert page.details.toPlainText().startswith("Dominique Bernard")
     shot(window, screens, "certificates-imported")
     # certutil, the reference tool, sees the key and the certificate in the database.
-    listed = subprocess.run([pki.require_tool("certutil"), "-K", "-d", f"sql:{home / '.pki' / 'nssdb'}"],
-                            capture_output=True, text=True, input="")
+    listed = subprocess.run(
+        [pki.require_tool("certutil"), "-K", "-d", f"sql:{home / '.pki' / 'nssdb'}"],
+        capture_output=True,
+        text=True,
+        input="",
+    )
     assert "dominique" in listed.stdout, listed.stdout + listed.stderr
 
     # A wrong password changes nothing and says so.

@@ -72,7 +72,9 @@ def test_cancel_returns_none(qtbot: Any) -> None:
 def test_retry_states_and_reason_are_explained(qtbot: Any, screens: Path) -> None:
     callback = QtPinCallback(GuiInvoker())
     request = PinRequest(
-        "Carte ChamberSign", state=PinState.FINAL_TRY, retry=True,
+        "Carte ChamberSign",
+        state=PinState.FINAL_TRY,
+        retry=True,
         reason="Cette clé exige le code PIN pour chaque signature (signature 2 sur 3).",
     )
     thread, box = _ask_in_thread(callback, request)

@@ -53,8 +53,13 @@ def demo(tmp_path: Path, assistant_home: Path) -> Iterator[DemoProcess]:
 
 
 def test_prepare_page_signs_the_bid_once(
-    qtbot: object, tmp_path: Path, test_pki: pki.TestPki, screens: Path, pdfsig_nssdir: Path,
-    softhsm_token: pki.SoftHsmToken, demo: DemoProcess,
+    qtbot: object,
+    tmp_path: Path,
+    test_pki: pki.TestPki,
+    screens: Path,
+    pdfsig_nssdir: Path,
+    softhsm_token: pki.SoftHsmToken,
+    demo: DemoProcess,
 ) -> None:
     bid = make_bid(tmp_path)
     pin = _Secrets(softhsm_token.pin)
@@ -125,7 +130,9 @@ def test_prepare_page_signs_the_bid_once(
     with qtbot.waitSignal(page.finished, timeout=120_000) as blocker:  # type: ignore[attr-defined]
         qtbot.mouseClick(page.sign_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     outcome = blocker.args[0]
-    assert outcome is not None and outcome.result.folder is not None, [(f.label, f.error) for f in outcome.result.failed]
+    assert outcome is not None and outcome.result.folder is not None, [
+        (f.label, f.error) for f in outcome.result.failed
+    ]
     assert pin.count == 1, pin.requests
     results = _lines(page.result_list)
     assert sum(1 for line in results if line.startswith("✓") and "Signature valide" in line) == 10, results

@@ -30,8 +30,12 @@ def main_window(qtbot: Any, demo_engine: JobEngine, interaction: QtUserInteracti
 
 @pytest.mark.parametrize("kind", ["verify", "diagnose"])
 def test_remote_job_is_followed_to_its_shown_result(
-    qtbot: Any, demo_engine: JobEngine, main_window: MainWindow, demo_platform: DemoProcess,  # noqa: F811
-    kind: str, screens: Any,
+    qtbot: Any,
+    demo_engine: JobEngine,
+    main_window: MainWindow,
+    demo_platform: DemoProcess,
+    kind: str,
+    screens: Any,
 ) -> None:
     job = demo_engine.submit(demo_platform.get(f"/api/descriptors/{kind}"), demo_platform.url)
     page = main_window.jobs

@@ -17,7 +17,10 @@ from tests.ui.conftest import shot, wait_for_dialog
 
 
 def test_remote_signature_lists_the_files_and_needs_consent_each_time(
-    qtbot: Any, demo_engine: JobEngine, demo_platform: DemoProcess, screens: Any,  # noqa: F811
+    qtbot: Any,
+    demo_engine: JobEngine,
+    demo_platform: DemoProcess,
+    screens: Any,
 ) -> None:
     descriptor = demo_platform.get("/api/descriptors/sign?format=pades")
     files = descriptor["params"]["files"]

@@ -35,14 +35,20 @@ SIZE = 1024 * 1024 * 1024
 @pytest.fixture
 def shm_folder() -> Iterator[Path]:
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
-    folder = Path(os.path.join(str(base), f"amp-latency-{os.getpid()}")) if base else Path(f"/tmp/amp-latency-{os.getpid()}")
+    folder = (
+        Path(os.path.join(str(base), f"amp-latency-{os.getpid()}")) if base else Path(f"/tmp/amp-latency-{os.getpid()}")
+    )
     folder.mkdir()
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_event_loop_latency_while_a_1_gb_envelope_is_decrypted(
-    qtbot: Any, interaction: QtUserInteraction, softhsm_token: pki.SoftHsmToken, test_pki: pki.TestPki, shm_folder: Path,
+    qtbot: Any,
+    interaction: QtUserInteraction,
+    softhsm_token: pki.SoftHsmToken,
+    test_pki: pki.TestPki,
+    shm_folder: Path,
 ) -> None:
     plain = shm_folder / "offre.bin"
     with plain.open("wb") as out:
@@ -95,8 +101,10 @@ def test_event_loop_latency_while_a_1_gb_envelope_is_decrypted(
         assert (shm_folder / "out" / "C-1" / "Pli 1" / "EL1_Enveloppe_Offre.bin").stat().st_size == SIZE
         delays.sort()
         worst, p99 = delays[-1], delays[int(len(delays) * 0.99)]
-        print(f"\ndecrypted {SIZE >> 20} MB in {elapsed:.1f} s; {len(delays)} ticks; latency p99 {p99:.0f} ms, max {worst:.0f} ms; "
-              f"load {os.getloadavg()[0]:.1f}")
+        print(
+            f"\ndecrypted {SIZE >> 20} MB in {elapsed:.1f} s; {len(delays)} ticks; latency p99 {p99:.0f} ms, max {worst:.0f} ms; "
+            f"load {os.getloadavg()[0]:.1f}"
+        )
         assert len(delays) > 50  # the measure covered the decryption
         # The 99th percentile is the application's doing; a single longest delay on a loaded shared
         # machine is the OS scheduler's (measured alone: max 25 ms at load 7.6, 158 ms at load 12

@@ -37,8 +37,9 @@ def user_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def chrome_db_listing(home: Path) -> str:
-    done = subprocess.run(["certutil", "-L", "-d", f"sql:{home / '.pki' / 'nssdb'}"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["certutil", "-L", "-d", f"sql:{home / '.pki' / 'nssdb'}"], capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -47,8 +48,6 @@ def identity() -> ca.BridgeIdentity:
     """The bridge's CA, as its first start leaves it in the (isolated) ASSISTANT_HOME."""
     made, _renewed = ca.ensure()
     return made
-
-
 
 
 def _button(dialog: QWidget, name: str) -> QPushButton:
@@ -68,11 +67,14 @@ def _wait_result(qtbot: Any, dialog: QWidget) -> str:
     return _message(dialog)
 
 
-def test_autoriser_adds_the_ca_to_chrome_nss_db(qtbot: Any, window: MainWindow, user_home: Path,
-                                                identity: ca.BridgeIdentity, screens: Path) -> None:
+def test_autoriser_adds_the_ca_to_chrome_nss_db(
+    qtbot: Any, window: MainWindow, user_home: Path, identity: ca.BridgeIdentity, screens: Path
+) -> None:
     assert identity.nickname not in chrome_db_listing(user_home)
     window.home.refresh_trust()  # the window fixture was built before the CA existed
-    qtbot.waitUntil(lambda: "<b>non reconnu</b> par Chrome / Chromium" in window.home.trust_status.text(), timeout=20000)
+    qtbot.waitUntil(
+        lambda: "<b>non reconnu</b> par Chrome / Chromium" in window.home.trust_status.text(), timeout=20000
+    )
     dialog = offer_at_start(window, None)
     assert dialog is not None
     assert wait_for_dialog(qtbot, "trustOfferDialog") is dialog
@@ -98,7 +100,8 @@ def test_autoriser_adds_the_ca_to_chrome_nss_db(qtbot: Any, window: MainWindow, 
 
 
 def test_plus_tard_records_the_decline_and_next_start_does_not_ask(
-        qtbot: Any, window: MainWindow, user_home: Path, identity: ca.BridgeIdentity) -> None:
+    qtbot: Any, window: MainWindow, user_home: Path, identity: ca.BridgeIdentity
+) -> None:
     dialog = offer_at_start(window, None)
     assert dialog is not None
     qtbot.mouseClick(_button(dialog, "trustLater"), Qt.MouseButton.LeftButton)
@@ -115,8 +118,9 @@ def test_no_question_before_the_bridge_has_a_ca(qtbot: Any, window: MainWindow, 
     assert not window.home.trust_button.isEnabled()
 
 
-def test_accueil_button_trusts_after_a_decline(qtbot: Any, window: MainWindow, user_home: Path,
-                                               identity: ca.BridgeIdentity) -> None:
+def test_accueil_button_trusts_after_a_decline(
+    qtbot: Any, window: MainWindow, user_home: Path, identity: ca.BridgeIdentity
+) -> None:
     trust.record_declined(identity)
     window.home.refresh_trust()
     qtbot.waitUntil(lambda: "non reconnu" in window.home.trust_status.text(), timeout=20000)
@@ -130,9 +134,9 @@ def test_accueil_button_trusts_after_a_decline(qtbot: Any, window: MainWindow, u
     dialog.close()
 
 
-def test_a_damaged_store_shows_the_french_failure(qtbot: Any, window: MainWindow, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  identity: ca.BridgeIdentity) -> None:
+def test_a_damaged_store_shows_the_french_failure(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, identity: ca.BridgeIdentity
+) -> None:
     pki.require_tool("certutil")
     home = tmp_path / "broken"
     nssdb = home / ".pki" / "nssdb"
@@ -199,8 +203,14 @@ sys.exit(code)
 def _run_gui(answer: str, assistant_home: Path, home: Path) -> str:
     env = {**os.environ, "ASSISTANT_HOME": str(assistant_home), "HOME": str(home), "QT_QPA_PLATFORM": "xcb"}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", RUN_GUI_SCRIPT, answer], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_GUI_SCRIPT, answer],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 120
     return done.stdout.strip()

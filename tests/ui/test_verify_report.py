@@ -44,7 +44,11 @@ def _pdftotext(path: Path) -> str:
 
 
 def test_the_window_shows_the_reports_document(
-    qtbot: Any, window: MainWindow, tmp_path: Path, p12_credential: Credential, test_pki: pki.TestPki,  # noqa: F811
+    qtbot: Any,
+    window: MainWindow,
+    tmp_path: Path,
+    p12_credential: Credential,
+    test_pki: pki.TestPki,
     screens: Path,
 ) -> None:
     window.show_page("verify")
@@ -55,10 +59,26 @@ def test_the_window_shows_the_reports_document(
     data.write_bytes(b"Offre de prix\n")
     cms = tmp_path / "Offre.txt.p7s"
     subprocess.run(
-        ["openssl", "cms", "-sign", "-binary", "-noattr", "-outform", "DER", "-in", str(data), "-out", str(cms),
-         "-signer", str(test_pki.signer.files["cert"]), "-inkey", str(test_pki.signer.files["key"])],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "cms",
+            "-sign",
+            "-binary",
+            "-noattr",
+            "-outform",
+            "DER",
+            "-in",
+            str(data),
+            "-out",
+            str(cms),
+            "-signer",
+            str(test_pki.signer.files["cert"]),
+            "-inkey",
+            str(test_pki.signer.files["key"]),
+        ],
+        check=True,
+        capture_output=True,
+    )
     shown = _verify(qtbot, page, cms, data)
     assert "CMS / PKCS#7, pas AdES (attributs signés absents)" in shown
     outcome = page.panel.outcome.text()
@@ -72,7 +92,10 @@ def test_the_window_shows_the_reports_document(
     shown = _verify(qtbot, page, xades, document)
     assert "se déclare qualifié ; non confirmé par la liste de confiance" in shown
     assert "qualifié selon la liste" not in shown
-    assert any(line.startswith("      Qualification : se déclare qualifié ; non confirmé") for line in page.panel.outcome.text().splitlines())
+    assert any(
+        line.startswith("      Qualification : se déclare qualifié ; non confirmé")
+        for line in page.panel.outcome.text().splitlines()
+    )
 
     # A signed PDF changed afterwards by an incremental update rewriting its page.
     signed = sign_files(p12_credential, [make_pdf(tmp_path / "Contrat.pdf")], SignFormat.PADES).results[0].output
@@ -81,7 +104,9 @@ def test_the_window_shows_the_reports_document(
     with open(signed, "rb") as fh:
         writer = IncrementalPdfFileWriter(fh)
         pdf_page = writer.root["/Pages"]["/Kids"][0].get_object()
-        pdf_page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 760 Td (9000) Tj ET"))
+        pdf_page["/Contents"] = writer.add_object(
+            generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 760 Td (9000) Tj ET")
+        )
         writer.update_container(pdf_page)
         with open(forged, "wb") as out:
             writer.write(out)
@@ -99,8 +124,11 @@ def test_the_window_shows_the_reports_document(
     cli_report = tmp_path / "cli.pdf"
     done = subprocess.run(
         [sys.executable, "-m", "assistant", "verify", "--report", str(cli_report), str(forged)],
-        capture_output=True, text=True, env={**os.environ, "ASSISTANT_LANG": current_language()}, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ASSISTANT_LANG": current_language()},
+        timeout=120,
+    )
     assert cli_report.exists(), done.stderr
     window_text, cli_text = _pdftotext(exported), _pdftotext(cli_report)
     assert "Contrat modifié.pdf" in window_text and "NON permises" in window_text

@@ -40,6 +40,7 @@ def redirect_rule(ctx: JobContext) -> RedirectRule:
 
     return follow
 
+
 DescriptorParams = TypeVar("DescriptorParams", DownloadParams, OpenParams)
 
 
@@ -70,8 +71,15 @@ def load_params(ctx: JobContext, params: DescriptorParams) -> tuple[DescriptorPa
     return merged, nested.token or token
 
 
-def batch_failed(failed: int, total: int, items: tuple[str, str], outcome: tuple[str, str],
-                 first: AssistantError | None, code: str, result: JobResult) -> JobFailed:  # fmt: skip
+def batch_failed(
+    failed: int,
+    total: int,
+    items: tuple[str, str],
+    outcome: tuple[str, str],
+    first: AssistantError | None,
+    code: str,
+    result: JobResult,
+) -> JobFailed:
     """A batch that ended with some items failed: how many, then the first item's reason, which is
     usually what the user has to fix (a wrong key, a locked card) for all of them.
 

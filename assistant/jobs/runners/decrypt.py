@@ -24,7 +24,9 @@ def run(ctx: JobContext, params: DecryptParams) -> DecryptResult:
     try:
         credential.login()  # one PIN request, during this step, before the first envelope
         extract = True if params.extract is None else params.extract
-        outcomes = decrypt_folder(folder, [credential], out_dir, extract=extract, progress=ctx.progress, cancel=ctx.cancel)
+        outcomes = decrypt_folder(
+            folder, [credential], out_dir, extract=extract, progress=ctx.progress, cancel=ctx.cancel
+        )
     finally:
         close()
     failed = [o for o in outcomes if not o.ok]
@@ -36,7 +38,13 @@ def run(ctx: JobContext, params: DecryptParams) -> DecryptResult:
         outcomes=tuple(dict(o.to_dict()) for o in outcomes),
     )
     if failed:
-        raise batch_failed(len(failed), len(outcomes), ("enveloppe(s)", "envelope(s)"),
-                           ("n'ont pas pu être déchiffrées", "could not be decrypted"), failed[0].error, JobCode.DECRYPT_FAILED,
-                           result)  # fmt: skip
+        raise batch_failed(
+            len(failed),
+            len(outcomes),
+            ("enveloppe(s)", "envelope(s)"),
+            ("n'ont pas pu être déchiffrées", "could not be decrypted"),
+            failed[0].error,
+            JobCode.DECRYPT_FAILED,
+            result,
+        )
     return result

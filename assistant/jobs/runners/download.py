@@ -113,7 +113,10 @@ def destination(ctx: JobContext, params: DownloadParams, consultations: tuple[Co
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"Impossible de créer le dossier de destination : {exc.strerror}.", f"Cannot create the destination folder: {exc.strerror}.") from None
+            raise OutputError(
+                f"Impossible de créer le dossier de destination : {exc.strerror}.",
+                f"Cannot create the destination folder: {exc.strerror}.",
+            ) from None
         return root
     platform = ctx.platform or folder_name(urlsplit(ctx.origin).hostname or "plateforme", "plateforme")
     default = downloads_root() / folder_name(platform, "plateforme")
@@ -123,7 +126,11 @@ def destination(ctx: JobContext, params: DownloadParams, consultations: tuple[Co
     summary = DownloadSummary.of(consultations)
     error, refused = "", None
     while True:
-        chosen = ctx.ask(functools.partial(ctx.interaction.choose_download_folder, ctx.job, proposed, summary, error=error, cancel=ctx.cancel))
+        chosen = ctx.ask(
+            functools.partial(
+                ctx.interaction.choose_download_folder, ctx.job, proposed, summary, error=error, cancel=ctx.cancel
+            )
+        )
         if chosen is None:
             raise CancelledError()
         ctx.cancel.raise_if_cancelled()
@@ -145,7 +152,10 @@ def _remember_folder(ctx: JobContext, root: Path) -> None:
     again first, so a change made elsewhere meanwhile (an approved origin) is not written over."""
     try:
         fresh = Settings.load()
-        fresh.download_folders = {**(fresh.download_folders if isinstance(fresh.download_folders, dict) else {}), ctx.origin: str(root)}
+        fresh.download_folders = {
+            **(fresh.download_folders if isinstance(fresh.download_folders, dict) else {}),
+            ctx.origin: str(root),
+        }
         fresh.save()
         ctx.settings.download_folders = {**ctx.settings.download_folders, ctx.origin: str(root)}
     except (OSError, TypeError) as exc:  # a preference not kept is no reason to fail the download
@@ -187,7 +197,16 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
                 ctx.cancel.raise_if_cancelled()
                 return
             last_report[0] = now
-        ctx.report(ProgressUpdate(step=1, steps=1, phase=Phase.DOWNLOAD_PLIS, bytes_done=done, bytes_total=max(total, 1), position=element["position"]))
+        ctx.report(
+            ProgressUpdate(
+                step=1,
+                steps=1,
+                phase=Phase.DOWNLOAD_PLIS,
+                bytes_done=done,
+                bytes_total=max(total, 1),
+                position=element["position"],
+            )
+        )
 
     # Phase 1: what is already there and verified is not fetched again.
     todo: list[Item] = []
@@ -216,7 +235,11 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
     created: list[Path] = []  # folders this job created, removed again if they stay empty
 
     def make_folder(folder: Path) -> None:
-        missing = [parent for parent in (folder, *folder.parents) if parent != root and root in parent.parents and not parent.exists()]
+        missing = [
+            parent
+            for parent in (folder, *folder.parents)
+            if parent != root and root in parent.parents and not parent.exists()
+        ]
         folder.mkdir(parents=True, exist_ok=True)
         with lock:
             created.extend(missing)
@@ -228,7 +251,14 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
                 make_folder(item.dest.parent)
                 made.add(item.dest.parent)
         except OSError as exc:
-            failures.append((item, OutputError(f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}.")))
+            failures.append(
+                (
+                    item,
+                    OutputError(
+                        f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}."
+                    ),
+                )
+            )
             return
         with lock:
             element["position"] = item.position
@@ -241,7 +271,9 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
                 advance(n)
 
             try:
-                stats = client.download(item.url, item.dest, size=item.size, sha256=item.sha256, on_bytes=on_bytes, cancel=stop)
+                stats = client.download(
+                    item.url, item.dest, size=item.size, sha256=item.sha256, on_bytes=on_bytes, cancel=stop
+                )
             except HashMismatchError as exc:
                 advance(-credited)
                 log.warning("hash mismatch on %s (attempt %d)", item.rel, attempt)
@@ -273,9 +305,13 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         mean_size = sum(sizes) / len(sizes) if sizes else 0.0
         initial = max(1, min(fixed, MAX_CONNECTIONS)) if fixed else DEFAULT_CONNECTIONS
         pool = GrowingPool(
-            todo, fetch, initial=initial, stop=stop, name="download",
+            todo,
+            fetch,
+            initial=initial,
+            stop=stop,
+            name="download",
             wanted=(lambda: initial) if fixed else (lambda: client.meter.connections(mean_size)),
-        )  # fmt: skip
+        )
         error = pool.run()
         connections = pool.peak
         if error is not None:

@@ -23,7 +23,16 @@ class GrowingPool(Generic[T]):
     item) while `wanted()` asks for more. The first exception stops the others (`stop` is
     cancelled) and is returned; items not started then are left."""
 
-    def __init__(self, items: Sequence[T], work: Callable[[T], None], *, initial: int, wanted: Callable[[], int], stop: CancelToken, name: str = "worker") -> None:
+    def __init__(
+        self,
+        items: Sequence[T],
+        work: Callable[[T], None],
+        *,
+        initial: int,
+        wanted: Callable[[], int],
+        stop: CancelToken,
+        name: str = "worker",
+    ) -> None:
         self._items: deque[T] = deque(items)
         self._work = work
         self._initial = max(1, initial)

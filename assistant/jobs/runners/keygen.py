@@ -43,7 +43,16 @@ def _created(ctx: JobContext, params: KeygenParams) -> BicleResult:
     if params.backup:
         path = Path(params.backup).expanduser()
         backup = BackupRequest(path, choose_new_password(ctx.pin_callback, f"Sauvegarde {path.name}"))
-    return create_bicle(params.store or "vault", params.name, ctx.pin_callback, cn=params.cn, key_size=params.key_size or DEFAULT_KEY_SIZE, backup=backup, settings=ctx.settings, allow_module_path=ctx.job.is_local)
+    return create_bicle(
+        params.store or "vault",
+        params.name,
+        ctx.pin_callback,
+        cn=params.cn,
+        key_size=params.key_size or DEFAULT_KEY_SIZE,
+        backup=backup,
+        settings=ctx.settings,
+        allow_module_path=ctx.job.is_local,
+    )
 
 
 def run(ctx: JobContext, params: KeygenParams) -> KeygenResult:
@@ -55,7 +64,13 @@ def run(ctx: JobContext, params: KeygenParams) -> KeygenResult:
         client = platform_client(ctx, ctx.token)
         try:
             pem = created.certificate.public_bytes(serialization.Encoding.PEM)
-            client.upload(params.upload_url, pem, content_type="application/x-pem-file", what="envoi du certificat", cancel=ctx.cancel)
+            client.upload(
+                params.upload_url,
+                pem,
+                content_type="application/x-pem-file",
+                what="envoi du certificat",
+                cancel=ctx.cancel,
+            )
         finally:
             client.close()
         uploaded = True

@@ -22,7 +22,9 @@ class NoCredentialError(AssistantError):
 def _resolve_spec(spec: str, ctx: JobContext) -> Credential:
     from assistant.keystores.selection import resolve_key
 
-    credential: Credential = resolve_key(spec, ctx.pin_callback, settings=ctx.settings, allow_module_path=ctx.job.is_local)
+    credential: Credential = resolve_key(
+        spec, ctx.pin_callback, settings=ctx.settings, allow_module_path=ctx.job.is_local
+    )
     return credential
 
 
@@ -49,8 +51,12 @@ def credential_for_job(ctx: JobContext, purpose: str, spec: str | None) -> tuple
         what_fr = "de déchiffrement (bi-clé)" if purpose == "decrypt" else "de signature"
         what_en = "decryption (bi-clé)" if purpose == "decrypt" else "signing"
         raise NoCredentialError(
-            f"Aucun certificat {what_fr} choisi : traitement arrêté." if candidates else f"Aucun certificat {what_fr} n'a été trouvé sur ce poste.",
-            f"No {what_en} certificate chosen: job stopped." if candidates else f"No {what_en} certificate was found on this computer.",
+            f"Aucun certificat {what_fr} choisi : traitement arrêté."
+            if candidates
+            else f"Aucun certificat {what_fr} n'a été trouvé sur ce poste.",
+            f"No {what_en} certificate chosen: job stopped."
+            if candidates
+            else f"No {what_en} certificate was found on this computer.",
         )
     if any(chosen is candidate for candidate in candidates):
         return chosen, stores.close

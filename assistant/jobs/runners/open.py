@@ -51,7 +51,10 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
     for p_index, pli in enumerate(plis, start=1):
         for e_index, envelope in enumerate(pli.envelopes, start=1):
             for f_index, file in enumerate(envelope.files, start=1):
-                position: tuple[Count, ...] = (Count(Unit.PLI, p_index, len(plis)), Count(Unit.ENVELOPE, e_index, len(pli.envelopes)))
+                position: tuple[Count, ...] = (
+                    Count(Unit.PLI, p_index, len(plis)),
+                    Count(Unit.ENVELOPE, e_index, len(pli.envelopes)),
+                )
                 if len(envelope.files) > 1:
                     position += (Count(Unit.FILE, f_index, len(envelope.files)),)
                 entries.append((pli, envelope, file, position))
@@ -75,12 +78,26 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
             def on_bytes(n: int, position: tuple[Count, ...] = position) -> None:
                 nonlocal done
                 done += n
-                ctx.report(ProgressUpdate(step=1, steps=STEPS, phase=Phase.FETCH_ENVELOPES, bytes_done=done, bytes_total=max(sizes, 1), position=position), fraction=0.3 * done / max(sizes, 1))
+                ctx.report(
+                    ProgressUpdate(
+                        step=1,
+                        steps=STEPS,
+                        phase=Phase.FETCH_ENVELOPES,
+                        bytes_done=done,
+                        bytes_total=max(sizes, 1),
+                        position=position,
+                    ),
+                    fraction=0.3 * done / max(sizes, 1),
+                )
 
             try:
-                client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
+                client.download(
+                    file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel
+                )
             except HashMismatchError:
-                client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)
+                client.download(
+                    file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel
+                )
             ctx.journal.mark_verified(target, file.sha256, file.size, file.url)
 
         # 2 — the private key (PIN asked by the store through the interaction).
@@ -98,7 +115,9 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
             credential.login()
             # 3 — decrypt, deliver, forget; one envelope at a time.
             for index, (pli, envelope, file, position) in enumerate(entries):
-                stage = ProgressUpdate(step=3, steps=STEPS, phase=Phase.DECRYPT_ENVELOPE, item=index + 1, items=total, position=position)
+                stage = ProgressUpdate(
+                    step=3, steps=STEPS, phase=Phase.DECRYPT_ENVELOPE, item=index + 1, items=total, position=position
+                )
                 base = 0.3 + 0.7 * index / total
                 ctx.report(stage, fraction=base)
                 if ctx.journal.is_done(scope, _upload_url(file)):
@@ -111,7 +130,13 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
 
                 with _private_buffer(work) as plain:
                     size = _decrypt_into(local_envelopes[index], credential, plain, file.size, inner, ctx)
-                    client.upload(_upload_url(file), plain, length=size, what=f"envoi de l'enveloppe {index + 1}", cancel=ctx.cancel)
+                    client.upload(
+                        _upload_url(file),
+                        plain,
+                        length=size,
+                        what=f"envoi de l'enveloppe {index + 1}",
+                        cancel=ctx.cancel,
+                    )
                     uploaded_bytes += size
                     if keep is not None:
                         kept.append(str(_keep(plain, keep, consultation, pli, envelope, file)))
@@ -144,7 +169,9 @@ def _private_buffer(work: Path) -> tempfile.SpooledTemporaryFile[bytes]:
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b", dir=str(work))
 
 
-def _decrypt_into(envelope: Path, credential: Credential, out: Any, size: int, progress: ProgressCallback, ctx: JobContext) -> int:
+def _decrypt_into(
+    envelope: Path, credential: Credential, out: Any, size: int, progress: ProgressCallback, ctx: JobContext
+) -> int:
     from assistant.envelopes.cms_stream import decrypt_stream
     from assistant.envelopes.decrypt import check_zip_integrity
 
@@ -179,5 +206,8 @@ def _keep(plain: Any, root: Path, consultation: Consultation, pli: Pli, envelope
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise OutputError(f"Impossible de conserver « {target.name} » : {exc.strerror}.", f"Cannot keep {target.name!r}: {exc.strerror}.") from None
+        raise OutputError(
+            f"Impossible de conserver « {target.name} » : {exc.strerror}.",
+            f"Cannot keep {target.name!r}: {exc.strerror}.",
+        ) from None
     return target

@@ -1,4 +1,4 @@
-""""Préparer mon dépôt" started by a platform's page: the user picks the bid folder in the window,
+""" "Préparer mon dépôt" started by a platform's page: the user picks the bid folder in the window,
 sees what will be signed and confirms, signs the whole bid with one PIN; the page learns what it
 may (counts, formats, problems, the upload estimate and the deadline margin), never a local path.
 
@@ -43,7 +43,11 @@ def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
     from assistant.prepare.rules import PlatformRules, parse_rules
     from assistant.prepare.workflow import estimate_problems, prepare_deposit
 
-    rules = PlatformRules() if params.deposit_rules is None else parse_rules(params.deposit_rules, ctx.url_policy(), "params.deposit_rules")
+    rules = (
+        PlatformRules()
+        if params.deposit_rules is None
+        else parse_rules(params.deposit_rules, ctx.url_policy(), "params.deposit_rules")
+    )
     if not rules.platform and ctx.platform:
         rules = replace(rules, platform=ctx.platform)
     ctx.report(ProgressUpdate(step=1, steps=STEPS, phase=Phase.PREPARE_BID), fraction=0.0)
@@ -56,7 +60,9 @@ def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
         from assistant.prepare.estimate import estimate_upload, measure_upload
 
         try:
-            measure = measure_upload(rules.upload_test_url, token=ctx.token, verify=ctx.settings.platform_ca_files or True, cancel=ctx.cancel)
+            measure = measure_upload(
+                rules.upload_test_url, token=ctx.token, verify=ctx.settings.platform_ca_files or True, cancel=ctx.cancel
+            )
             estimate = estimate_upload(deposit_size(plan), deposited_files(plan), measure, deadline=rules.deadline)
         except CancelledError:
             raise
@@ -69,13 +75,25 @@ def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
     ctx.report(ProgressUpdate(step=2, steps=STEPS, phase=Phase.CHOOSE_SIGNING_CERTIFICATE), fraction=0.1)
     credential, close = credential_for_job(ctx, "sign", params.key)
     try:
+
         def relay(update: ProgressUpdate) -> None:
             fraction = 0.1 + 0.85 * (update.fraction or 0.0)
-            ctx.report(replace(update, step=3, steps=STEPS, phase=update.phase or Phase.SIGN, bytes_done=0, bytes_total=0), fraction=fraction)
+            ctx.report(
+                replace(update, step=3, steps=STEPS, phase=update.phase or Phase.SIGN, bytes_done=0, bytes_total=0),
+                fraction=fraction,
+            )
 
         tsa_url = (ctx.settings.tsa_url or None) if (params.level or "B-B") != "B-B" else None
-        outcome = prepare_deposit(plan, credential, destination, level=params.level or "B-B", tsa_url=tsa_url,
-                                  estimate=estimate, progress=relay, cancel=ctx.cancel)  # fmt: skip
+        outcome = prepare_deposit(
+            plan,
+            credential,
+            destination,
+            level=params.level or "B-B",
+            tsa_url=tsa_url,
+            estimate=estimate,
+            progress=relay,
+            cancel=ctx.cancel,
+        )
     finally:
         close()
     outcome.problems = extra + outcome.problems
@@ -83,8 +101,13 @@ def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
     result = _result(outcome, root, rules.deadline.isoformat() if rules.deadline else None)
     if outcome.result.folder is None:
         first = next((f.error for f in outcome.result.failed if f.error is not None), None)
-        error = first if first is not None else PrepareFailedError(
-            "Le dépôt n'a pas été créé : rien n'a été écrit.", "The deposit was not created: nothing was written.")  # fmt: skip
+        error = (
+            first
+            if first is not None
+            else PrepareFailedError(
+                "Le dépôt n'a pas été créé : rien n'a été écrit.", "The deposit was not created: nothing was written."
+            )
+        )
         raise JobFailed(error, result)
     return result
 
@@ -115,7 +138,9 @@ def _bid_folder(ctx: JobContext, params: PrepareParams, rules: Any) -> tuple[Pat
     )
     error, refused = "", None
     while True:
-        chosen = ctx.ask(functools.partial(chooser.choose_bid_folder, ctx.job, question, error=error, cancel=ctx.cancel))
+        chosen = ctx.ask(
+            functools.partial(chooser.choose_bid_folder, ctx.job, question, error=error, cancel=ctx.cancel)
+        )
         if chosen is None:
             raise CancelledError()
         ctx.cancel.raise_if_cancelled()

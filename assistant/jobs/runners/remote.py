@@ -24,7 +24,9 @@ def work_folder(ctx: JobContext, kind: str) -> Path:
 
 
 @contextlib.contextmanager
-def remote_files_job(ctx: JobContext, kind: str, remote: tuple[RemoteFile, ...]) -> Iterator[tuple[PlatformClient, Path | None]]:
+def remote_files_job(
+    ctx: JobContext, kind: str, remote: tuple[RemoteFile, ...]
+) -> Iterator[tuple[PlatformClient, Path | None]]:
     """(platform client, work folder) for a job on files a page sends (`remote`), or on local
     paths (no remote files, no folder). Whatever the outcome, the client is closed and the work
     folder, which holds copies of the buyer's or company's files, is removed."""
@@ -38,7 +40,17 @@ def remote_files_job(ctx: JobContext, kind: str, remote: tuple[RemoteFile, ...])
             remove(folder)
 
 
-def fetch_inputs(ctx: JobContext, client: PlatformClient, files: tuple[RemoteFile, ...], folder: Path, *, step: int, steps: int, phase: Phase, span: float) -> list[Path]:
+def fetch_inputs(
+    ctx: JobContext,
+    client: PlatformClient,
+    files: tuple[RemoteFile, ...],
+    folder: Path,
+    *,
+    step: int,
+    steps: int,
+    phase: Phase,
+    span: float,
+) -> list[Path]:
     """Download each file under its own (validated, safe) name; a wrong hash is fetched once more."""
     total = max(1, sum(f.size for f in files))
     done = 0
@@ -50,7 +62,12 @@ def fetch_inputs(ctx: JobContext, client: PlatformClient, files: tuple[RemoteFil
         def on_bytes(n: int, position: tuple[Count, ...] = position) -> None:
             nonlocal done
             done += n
-            ctx.report(ProgressUpdate(step=step, steps=steps, phase=phase, bytes_done=done, bytes_total=total, position=position), fraction=span * done / total)
+            ctx.report(
+                ProgressUpdate(
+                    step=step, steps=steps, phase=phase, bytes_done=done, bytes_total=total, position=position
+                ),
+                fraction=span * done / total,
+            )
 
         try:
             client.download(file.url, target, size=file.size, sha256=file.sha256, on_bytes=on_bytes, cancel=ctx.cancel)

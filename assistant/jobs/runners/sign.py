@@ -28,7 +28,9 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
         if folder is not None:
             (folder / "in").mkdir(exist_ok=True)
             (folder / "out").mkdir(exist_ok=True)
-            sources = fetch_inputs(ctx, client, remote, folder / "in", step=1, steps=STEPS, phase=Phase.FETCH_FILES_TO_SIGN, span=0.2)
+            sources = fetch_inputs(
+                ctx, client, remote, folder / "in", step=1, steps=STEPS, phase=Phase.FETCH_FILES_TO_SIGN, span=0.2
+            )
             out_dir: Path | None = folder / "out"
         else:
             sources = [Path(p).expanduser() for p in params.paths or ()]
@@ -36,18 +38,32 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
         ctx.report(ProgressUpdate(step=2, steps=STEPS, phase=Phase.CHOOSE_SIGNING_CERTIFICATE), fraction=0.2)
         if not ctx.job.is_local:
             # The user sees the platform and every file before any certificate, each time.
-            shown_format = {"pades": "PAdES", "cades": "CAdES", "xades": "XAdES"}.get(str(params.format).lower(), str(params.format))
+            shown_format = {"pades": "PAdES", "cades": "CAdES", "xades": "XAdES"}.get(
+                str(params.format).lower(), str(params.format)
+            )
             shown = [FileToSign(s.name, s.stat().st_size, shown_format) for s in sources]
             if not ctx.approve_signature(shown):
                 raise CancelledError()
         credential, close = credential_for_job(ctx, "sign", params.key)
         try:
+
             def relay(update: ProgressUpdate) -> None:
                 fraction = 0.2 + 0.6 * (update.fraction or 0.0)
                 phase = update.phase or Phase.SIGN
-                ctx.report(replace(update, step=3, steps=STEPS, phase=phase, bytes_done=0, bytes_total=0), fraction=fraction)
+                ctx.report(
+                    replace(update, step=3, steps=STEPS, phase=phase, bytes_done=0, bytes_total=0), fraction=fraction
+                )
 
-            batch = sign_files(credential, sources, params.format, level=params.level or "B-B", tsa_url=ctx.settings.tsa_url or None, out_dir=out_dir, progress=relay, cancel=ctx.cancel)
+            batch = sign_files(
+                credential,
+                sources,
+                params.format,
+                level=params.level or "B-B",
+                tsa_url=ctx.settings.tsa_url or None,
+                out_dir=out_dir,
+                progress=relay,
+                cancel=ctx.cancel,
+            )
         finally:
             close()
         files: list[SignedFile] = []
@@ -59,18 +75,36 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
                 outputs.append(str(item.output))
                 if remote:
                     position = (Count(Unit.FILE, index + 1, len(batch.results)),)
-                    ctx.report(ProgressUpdate(step=4, steps=STEPS, phase=Phase.SEND_SIGNATURES, position=position), fraction=0.8 + 0.2 * index / len(batch.results))
+                    ctx.report(
+                        ProgressUpdate(step=4, steps=STEPS, phase=Phase.SEND_SIGNATURES, position=position),
+                        fraction=0.8 + 0.2 * index / len(batch.results),
+                    )
                     upload_url = remote[index].upload_url
                     assert upload_url is not None  # required for a page's files (descriptor)
-                    client.upload(upload_url, item.output, headers={"X-Signature-Name": _ascii(item.output.name)}, what="envoi de la signature", cancel=ctx.cancel)
+                    client.upload(
+                        upload_url,
+                        item.output,
+                        headers={"X-Signature-Name": _ascii(item.output.name)},
+                        what="envoi de la signature",
+                        cancel=ctx.cancel,
+                    )
                     uploaded = True
             error = item.error.info() if item.error is not None else None
             files.append(SignedFile(item.source.name, signature, error, uploaded))
-        result = SignResult(batch.signed, tuple(files), credential.fingerprint_sha256, outputs=None if remote else tuple(outputs))
+        result = SignResult(
+            batch.signed, tuple(files), credential.fingerprint_sha256, outputs=None if remote else tuple(outputs)
+        )
         if not batch.ok:
             first = next((r.error for r in batch.results if r.error is not None), None)
-            raise batch_failed(len(batch.results) - batch.signed, len(batch.results), ("fichier(s)", "file(s)"),
-                               ("n'ont pas été signés", "were not signed"), first, Code.SIGN_FAILED, result)  # fmt: skip
+            raise batch_failed(
+                len(batch.results) - batch.signed,
+                len(batch.results),
+                ("fichier(s)", "file(s)"),
+                ("n'ont pas été signés", "were not signed"),
+                first,
+                Code.SIGN_FAILED,
+                result,
+            )
         return result
 
 

@@ -36,12 +36,21 @@ def run(ctx: JobContext, params: VerifyParams) -> VerifyResult:
         detached = Path(params.detached_of).expanduser() if params.detached_of else None
         reports: list[FileVerification] = []
         for index, source in enumerate(sources):
-            ctx.report(ProgressUpdate(step=2, steps=2, phase=Phase.VERIFY_FILE, item=index + 1, items=len(sources)), fraction=0.3 + 0.7 * index / len(sources))
+            ctx.report(
+                ProgressUpdate(step=2, steps=2, phase=Phase.VERIFY_FILE, item=index + 1, items=len(sources)),
+                fraction=0.3 + 0.7 * index / len(sources),
+            )
             try:
                 reports.append(_public(verify_file(source, detached_of=detached).to_dict(), source.name))
             except AssistantError as exc:
                 reports.append(FileVerification(file=source.name, ok=False, error=exc.info()))
         result = VerifyResult(tuple(reports), paths=tuple(str(s) for s in sources) if folder is None else None)
         if params.report_url:
-            client.upload(params.report_url, json.dumps(result.to_json(), ensure_ascii=False).encode(), content_type="application/json", what="envoi du rapport", cancel=ctx.cancel)
+            client.upload(
+                params.report_url,
+                json.dumps(result.to_json(), ensure_ascii=False).encode(),
+                content_type="application/json",
+                what="envoi du rapport",
+                cancel=ctx.cancel,
+            )
         return result

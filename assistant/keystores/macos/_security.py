@@ -20,7 +20,9 @@ from typing import Any, NoReturn
 from assistant.keystores.base import KeyStoreError
 from assistant.keystores.macos import logic
 
-_cf = ctypes.CDLL(ctypes.util.find_library("CoreFoundation") or "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation")
+_cf = ctypes.CDLL(
+    ctypes.util.find_library("CoreFoundation") or "/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation"
+)
 _sec = ctypes.CDLL(ctypes.util.find_library("Security") or "/System/Library/Frameworks/Security.framework/Security")
 
 CFTypeRef = ctypes.c_void_p
@@ -37,16 +39,25 @@ def _proto(dll: Any, name: str, restype: Any, *argtypes: Any) -> Any:
 
 CFRelease = _proto(_cf, "CFRelease", None, CFTypeRef)
 CFDictionaryCreate = _proto(
-    _cf, "CFDictionaryCreate", CFTypeRef, CFTypeRef, ctypes.POINTER(CFTypeRef), ctypes.POINTER(CFTypeRef), CFIndex,
-    ctypes.c_void_p, ctypes.c_void_p,
-)  # fmt: skip
+    _cf,
+    "CFDictionaryCreate",
+    CFTypeRef,
+    CFTypeRef,
+    ctypes.POINTER(CFTypeRef),
+    ctypes.POINTER(CFTypeRef),
+    CFIndex,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+)
 CFArrayGetCount = _proto(_cf, "CFArrayGetCount", CFIndex, CFTypeRef)
 CFArrayGetValueAtIndex = _proto(_cf, "CFArrayGetValueAtIndex", CFTypeRef, CFTypeRef, CFIndex)
 CFDataCreate = _proto(_cf, "CFDataCreate", CFTypeRef, CFTypeRef, ctypes.c_char_p, CFIndex)
 CFDataGetLength = _proto(_cf, "CFDataGetLength", CFIndex, CFTypeRef)
 CFDataGetBytePtr = _proto(_cf, "CFDataGetBytePtr", ctypes.c_void_p, CFTypeRef)
 CFErrorGetCode = _proto(_cf, "CFErrorGetCode", CFIndex, CFTypeRef)
-CFStringGetCString = _proto(_cf, "CFStringGetCString", ctypes.c_bool, CFTypeRef, ctypes.c_char_p, CFIndex, ctypes.c_uint32)
+CFStringGetCString = _proto(
+    _cf, "CFStringGetCString", ctypes.c_bool, CFTypeRef, ctypes.c_char_p, CFIndex, ctypes.c_uint32
+)
 CFRetain = _proto(_cf, "CFRetain", CFTypeRef, CFTypeRef)
 kCFStringEncodingUTF8 = 0x08000100
 
@@ -55,7 +66,9 @@ SecIdentityCopyCertificate = _proto(_sec, "SecIdentityCopyCertificate", OSStatus
 SecIdentityCopyPrivateKey = _proto(_sec, "SecIdentityCopyPrivateKey", OSStatus, CFTypeRef, ctypes.POINTER(CFTypeRef))
 SecCertificateCopyData = _proto(_sec, "SecCertificateCopyData", CFTypeRef, CFTypeRef)
 SecCertificateCopySubjectSummary = _proto(_sec, "SecCertificateCopySubjectSummary", CFTypeRef, CFTypeRef)
-SecKeyCreateSignature = _proto(_sec, "SecKeyCreateSignature", CFTypeRef, CFTypeRef, CFTypeRef, CFTypeRef, ctypes.POINTER(CFTypeRef))
+SecKeyCreateSignature = _proto(
+    _sec, "SecKeyCreateSignature", CFTypeRef, CFTypeRef, CFTypeRef, CFTypeRef, ctypes.POINTER(CFTypeRef)
+)
 SecKeyCreateDecryptedData = _proto(
     _sec, "SecKeyCreateDecryptedData", CFTypeRef, CFTypeRef, CFTypeRef, CFTypeRef, ctypes.POINTER(CFTypeRef)
 )
@@ -100,10 +113,13 @@ def _query(token: bool) -> Any:
     key_arr = (CFTypeRef * n)(*[k.value for k in keys])
     val_arr = (CFTypeRef * n)(*[v.value for v in values])
     return CFDictionaryCreate(
-        None, key_arr, val_arr, n,
+        None,
+        key_arr,
+        val_arr,
+        n,
         ctypes.addressof(ctypes.c_char.in_dll(_cf, "kCFTypeDictionaryKeyCallBacks")),
         ctypes.addressof(ctypes.c_char.in_dll(_cf, "kCFTypeDictionaryValueCallBacks")),
-    )  # fmt: skip
+    )
 
 
 class IdentityRef:

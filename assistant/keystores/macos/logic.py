@@ -108,7 +108,9 @@ def ensure_der_ecdsa(sig: bytes) -> bytes:
     if _is_der_ecdsa(sig):
         return sig
     if len(sig) % 2 or not sig:
-        raise KeyStoreError("Signature ECDSA illisible renvoyée par le trousseau.", "Unreadable ECDSA signature from the keychain.")
+        raise KeyStoreError(
+            "Signature ECDSA illisible renvoyée par le trousseau.", "Unreadable ECDSA signature from the keychain."
+        )
     return der_ecdsa_from_raw(sig)
 
 

@@ -34,7 +34,9 @@ def available() -> bool:
 
 
 class MacCredential(OsCredential):
-    def __init__(self, store: MacKeychainStore, certificate: x509.Certificate, identity: logic.Identity, ref: Any) -> None:
+    def __init__(
+        self, store: MacKeychainStore, certificate: x509.Certificate, identity: logic.Identity, ref: Any
+    ) -> None:
         super().__init__(certificate, store.ref, label=identity.label)
         self.on_token = identity.on_token
         self._identity_ref = ref
@@ -72,7 +74,9 @@ class MacKeychainStore(OsKeyStore):
 
         found = _security.list_identities()
         kept = logic.select_identities(ident for ident, _ in found)
-        creds: list[OsCredential] = [MacCredential(self, cert, ident, ref) for cert, ident, ref in with_certificates(found, kept)]
+        creds: list[OsCredential] = [
+            MacCredential(self, cert, ident, ref) for cert, ident, ref in with_certificates(found, kept)
+        ]
         for ident, ref in found:  # duplicates not kept: release their references now
             if not any(ident is k for k in kept):
                 ref.close()

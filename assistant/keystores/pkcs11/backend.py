@@ -76,7 +76,14 @@ CKK_RSA = 0
 CKK_EC = 3
 
 _RV_REPEATED = 0x80000A00  # ours (vendor range): the PIN was not sent, the token refused it already
-_ABSENT_RVS = {raw.CKR_DEVICE_REMOVED, raw.CKR_TOKEN_NOT_PRESENT, 0xB0, 0xB3, 0x30, 0x31}  # + session closed/invalid, device error/memory
+_ABSENT_RVS = {
+    raw.CKR_DEVICE_REMOVED,
+    raw.CKR_TOKEN_NOT_PRESENT,
+    0xB0,
+    0xB3,
+    0x30,
+    0x31,
+}  # + session closed/invalid, device error/memory
 
 
 def pin_state(flags: int) -> PinState:
@@ -215,9 +222,12 @@ class Pkcs11Store(KeyStore):
             raise _absent(label or module.path) from exc
         self.label = label or self.token_info.label or module.description or "Carte à puce"
         uri = Pkcs11Uri(
-            token=self.token_info.label, manufacturer=self.token_info.manufacturer,
-            serial=self.token_info.serial, model=self.token_info.model, module_path=module.path,
-        )  # fmt: skip
+            token=self.token_info.label,
+            manufacturer=self.token_info.manufacturer,
+            serial=self.token_info.serial,
+            model=self.token_info.model,
+            module_path=module.path,
+        )
         self.uri = uri
         self.ref = StoreRef(kind, self.label, uri_override or str(uri))
         self._state = _acquire(module, slot_id)
@@ -274,9 +284,13 @@ class Pkcs11Store(KeyStore):
         refused: PinIncorrectError | None = None
         for question in range(1, MAX_PIN_QUESTIONS + 1):
             request = PinRequest(
-                self.label, kind=self._pin_kind, state=pin_state(flags), retry=state.failed_before,
-                reason=reason, protected_path=protected,
-            )  # fmt: skip
+                self.label,
+                kind=self._pin_kind,
+                state=pin_state(flags),
+                retry=state.failed_before,
+                reason=reason,
+                protected_path=protected,
+            )
             pin = self._pin_callback(request)
             if pin is None:
                 if refused is not None:  # given up after a refusal: the refusal is what stopped it
@@ -319,7 +333,9 @@ class Pkcs11Store(KeyStore):
             state.rejected = None
             return
         if rv == _RV_REPEATED:
-            what_fr, what_en = ("Ce mot de passe", "This password") if self._pin_kind == "password" else ("Ce code PIN", "This PIN")
+            what_fr, what_en = (
+                ("Ce mot de passe", "This password") if self._pin_kind == "password" else ("Ce code PIN", "This PIN")
+            )
             raise PinIncorrectError(
                 f"{what_fr} vient déjà d'être refusé par « {self.label} » : il n'a pas été présenté une nouvelle "
                 "fois, pour ne pas consommer un essai de plus. Vérifiez-le avant de recommencer.",
@@ -411,9 +427,7 @@ class Pkcs11Store(KeyStore):
             cert_id = bytes(attrs.get(CKA_ID) or b"")
             label = str(attrs.get(CKA_LABEL) or "")
             has_key = (
-                (cert_id and cert_id in key_ids)
-                or (label and label in key_labels)
-                or _public_point(cert) in moduli
+                (cert_id and cert_id in key_ids) or (label and label in key_labels) or _public_point(cert) in moduli
             )
             if not has_key and login_required and not logged_in:
                 # Private keys are hidden until login: presume a key for every end-entity
@@ -481,10 +495,12 @@ class Pkcs11Store(KeyStore):
             flags = self._flags()
             protected = bool(flags & raw.CKF_PROTECTED_AUTHENTICATION_PATH)
             request = PinRequest(
-                self.label, kind=self._pin_kind, state=pin_state(flags),
+                self.label,
+                kind=self._pin_kind,
+                state=pin_state(flags),
                 reason=f"Cette clé exige la saisie du code PIN pour chaque {what_fr} (sécurité renforcée de la carte).",
                 protected_path=protected,
-            )  # fmt: skip
+            )
             pin = self._pin_callback(request)
             if pin is None:
                 return raw.CKR_FUNCTION_CANCELED
@@ -508,7 +524,11 @@ class Pkcs11Store(KeyStore):
             self._ensure_login()
             key = self._key(credential)
             session = int(self._session().handle)
-            context = self._context_login(credential, "signature" if op == "sign" else "ouverture") if key.always_authenticate else None
+            context = (
+                self._context_login(credential, "signature" if op == "sign" else "ouverture")
+                if key.always_authenticate
+                else None
+            )
             function = self.module.raw.sign if op == "sign" else self.module.raw.decrypt
             try:
                 return function(session, key.handle, mechanism, data, context_pin=context)
@@ -554,7 +574,9 @@ class Pkcs11Store(KeyStore):
                 "Seule une clé RSA peut déchiffrer une enveloppe.", "Only an RSA key can decrypt an envelope."
             )
         if mechanism.scheme is not DecryptionScheme.RSA_OAEP:
-            return self._operate(credential, "decrypt", raw.Mechanism(raw.CKM_RSA_PKCS), ciphertext, self._decrypt_error)
+            return self._operate(
+                credential, "decrypt", raw.Mechanism(raw.CKM_RSA_PKCS), ciphertext, self._decrypt_error
+            )
         mgf1 = (mechanism.mgf1_hash or mechanism.hash).value
         mech = raw.oaep(mechanism.hash.value, mgf1, mechanism.label)
         try:

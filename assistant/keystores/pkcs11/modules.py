@@ -49,7 +49,13 @@ class ModuleInfo:
 # --------------------------------------------------------------------------------------------
 # Well-known middleware paths. Keep names as vendors install them; several spellings per vendor.
 
-_LINUX_LIB_DIRS = ["/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]
+_LINUX_LIB_DIRS = [
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local/lib",
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+]
 
 WELL_KNOWN_LINUX: list[tuple[str, list[str]]] = [
     ("OpenSC", ["opensc-pkcs11.so", "pkcs11/opensc-pkcs11.so"]),
@@ -63,31 +69,64 @@ WELL_KNOWN_LINUX: list[tuple[str, list[str]]] = [
 ]
 
 WELL_KNOWN_WINDOWS: list[tuple[str, list[str]]] = [
-    ("OpenSC", [r"%ProgramFiles%\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll", r"%SystemRoot%\System32\opensc-pkcs11.dll"]),
+    (
+        "OpenSC",
+        [r"%ProgramFiles%\OpenSC Project\OpenSC\pkcs11\opensc-pkcs11.dll", r"%SystemRoot%\System32\opensc-pkcs11.dll"],
+    ),
     ("Idopte (ChamberSign)", [r"%SystemRoot%\System32\idoPKCS.dll", r"%ProgramFiles%\Idopte\SCMiddleware\idoPKCS.dll"]),
     ("SafeNet eToken", [r"%SystemRoot%\System32\eTPKCS11.dll"]),
     ("Thales/Gemalto IDPrime", [r"%SystemRoot%\System32\IDPrimePKCS11.dll"]),
     ("Gemalto Classic Client", [r"%ProgramFiles%\Gemalto\Classic Client\BIN\gclib.dll"]),
-    ("IDEMIA/Oberthur AWP", [r"%SystemRoot%\System32\OcsCryptoki.dll", r"%ProgramFiles%\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll"]),
+    (
+        "IDEMIA/Oberthur AWP",
+        [r"%SystemRoot%\System32\OcsCryptoki.dll", r"%ProgramFiles%\Oberthur Technologies\AWP\DLLs\OcsCryptoki.dll"],
+    ),
     ("CertEurope/Certinomis (Bit4id)", [r"%SystemRoot%\System32\bit4xpki.dll", r"%SystemRoot%\System32\bit4ipki.dll"]),
 ]
 
 WELL_KNOWN_MACOS: list[tuple[str, list[str]]] = [
-    ("OpenSC", ["/Library/OpenSC/lib/opensc-pkcs11.so", "/usr/local/lib/opensc-pkcs11.so", "/opt/homebrew/lib/opensc-pkcs11.so"]),
-    ("Idopte (ChamberSign)", ["/usr/local/lib/libidop11.dylib", "/Library/Frameworks/Idopte.framework/libidop11.dylib"]),
-    ("SafeNet eToken", ["/usr/local/lib/libeTPkcs11.dylib", "/Library/Frameworks/eToken.framework/Versions/A/libeToken.dylib"]),
+    (
+        "OpenSC",
+        [
+            "/Library/OpenSC/lib/opensc-pkcs11.so",
+            "/usr/local/lib/opensc-pkcs11.so",
+            "/opt/homebrew/lib/opensc-pkcs11.so",
+        ],
+    ),
+    (
+        "Idopte (ChamberSign)",
+        ["/usr/local/lib/libidop11.dylib", "/Library/Frameworks/Idopte.framework/libidop11.dylib"],
+    ),
+    (
+        "SafeNet eToken",
+        ["/usr/local/lib/libeTPkcs11.dylib", "/Library/Frameworks/eToken.framework/Versions/A/libeToken.dylib"],
+    ),
     ("Thales/Gemalto IDPrime", ["/usr/local/lib/libIDPrimePKCS11.dylib"]),
     ("Gemalto Classic Client", ["/usr/local/lib/ClassicClient/libgclib.dylib"]),
-    ("IDEMIA/Oberthur AWP", ["/Library/Frameworks/OcsCryptoki.framework/OcsCryptoki", "/usr/local/lib/libOcsCryptoki.dylib"]),
+    (
+        "IDEMIA/Oberthur AWP",
+        ["/Library/Frameworks/OcsCryptoki.framework/OcsCryptoki", "/usr/local/lib/libOcsCryptoki.dylib"],
+    ),
     ("CertEurope/Certinomis (Bit4id)", ["/usr/local/lib/libbit4xpki.dylib"]),
 ]
 
 #: p11-kit modules that hold no user keys (trust anchors, proxies, debugging wrappers).
-_SKIPPED_NAMES = {"p11-kit-trust.so", "p11-kit-proxy.so", "p11-kit-client.so", "pkcs11-spy.so", "onepin-opensc-pkcs11.so"}
+_SKIPPED_NAMES = {
+    "p11-kit-trust.so",
+    "p11-kit-proxy.so",
+    "p11-kit-client.so",
+    "pkcs11-spy.so",
+    "onepin-opensc-pkcs11.so",
+}
 
 
 def _p11kit_module_dir() -> str:
-    for candidate in ("/usr/lib/x86_64-linux-gnu/pkcs11", "/usr/lib/aarch64-linux-gnu/pkcs11", "/usr/lib64/pkcs11", "/usr/lib/pkcs11"):
+    for candidate in (
+        "/usr/lib/x86_64-linux-gnu/pkcs11",
+        "/usr/lib/aarch64-linux-gnu/pkcs11",
+        "/usr/lib64/pkcs11",
+        "/usr/lib/pkcs11",
+    ):
         if os.path.isdir(candidate):
             return candidate
     return "/usr/lib/pkcs11"
@@ -247,7 +286,9 @@ def load_module(path: str, *, library_parameters: str | None = None) -> LoadedMo
             try:
                 raw.initialize(library_parameters)
             except RawError as exc:
-                raise _missing(path, f"initialisation refusée, code 0x{exc.rv:x}", f"C_Initialize failed, 0x{exc.rv:x}") from exc
+                raise _missing(
+                    path, f"initialisation refusée, code 0x{exc.rv:x}", f"C_Initialize failed, 0x{exc.rv:x}"
+                ) from exc
 
             class _Initialised(_pkcs11.lib):
                 """C_Initialize was made by RawModule with the right arguments: skip python-pkcs11's."""

@@ -109,7 +109,9 @@ def _slot_for(module: LoadedModule, directory: Path, description: str, *, create
         prefix = database_prefix(Path(real), create=create)
         slot_id = FIRST_USER_SLOT_ID + len(_OPENED)
         if slot_id > LAST_USER_SLOT_ID:
-            raise KeyStoreError("Trop de bases NSS ouvertes.", "Too many NSS databases open.", code=KeyStoreCode.NSS_DATABASE)
+            raise KeyStoreError(
+                "Trop de bases NSS ouvertes.", "Too many NSS databases open.", code=KeyStoreCode.NSS_DATABASE
+            )
         flags = "" if os.access(real, os.W_OK) else " flags=readOnly"
         name = description.encode("utf-8")[:32].decode("utf-8", errors="ignore")
         spec = f"configdir='{prefix}{real}' certPrefix='' keyPrefix='' tokenDescription='{name}'{flags}"
@@ -157,9 +159,14 @@ def open_database(
     if fresh:
         _initialise_empty_password(module, slot_id)
     return Pkcs11Store(
-        module, slot_id, pin_callback, kind=StoreKind.NSS, label=label, pin_kind="password",
+        module,
+        slot_id,
+        pin_callback,
+        kind=StoreKind.NSS,
+        label=label,
+        pin_kind="password",
         uri_override=f"nss:{os.path.realpath(directory)}",
-    )  # fmt: skip
+    )
 
 
 def _initialise_empty_password(module: LoadedModule, slot_id: int) -> None:

@@ -30,11 +30,17 @@ def certificate_template(cert: x509.Certificate, label: str, object_id: bytes) -
     from asn1crypto.core import Integer
 
     return {
-        CKA_CLASS: CKO_CERTIFICATE, CKA_CERTIFICATE_TYPE: CKC_X_509, CKA_TOKEN: True, CKA_PRIVATE: False,
-        CKA_LABEL: label, CKA_ID: object_id, CKA_SUBJECT: cert.subject.public_bytes(),
-        CKA_ISSUER: cert.issuer.public_bytes(), CKA_SERIAL_NUMBER: bytes(Integer(cert.serial_number).dump()),
+        CKA_CLASS: CKO_CERTIFICATE,
+        CKA_CERTIFICATE_TYPE: CKC_X_509,
+        CKA_TOKEN: True,
+        CKA_PRIVATE: False,
+        CKA_LABEL: label,
+        CKA_ID: object_id,
+        CKA_SUBJECT: cert.subject.public_bytes(),
+        CKA_ISSUER: cert.issuer.public_bytes(),
+        CKA_SERIAL_NUMBER: bytes(Integer(cert.serial_number).dump()),
         CKA_VALUE: cert.public_bytes(serialization.Encoding.DER),
-    }  # fmt: skip
+    }
 
 
 @contextlib.contextmanager

@@ -90,7 +90,52 @@ CKO_NSS_NEWSLOT = 0xCE534355
 CKO_NSS_DELSLOT = 0xCE534356
 CKA_NSS_MODULE_SPEC = 0xCE534368
 
-_FUNCTION_NAMES = ["C_Initialize", "C_Finalize", "C_GetInfo", "C_GetFunctionList", "C_GetSlotList", "C_GetSlotInfo", "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo", "C_InitToken", "C_InitPIN", "C_SetPIN", "C_OpenSession", "C_CloseSession", "C_CloseAllSessions", "C_GetSessionInfo", "C_GetOperationState", "C_SetOperationState", "C_Login", "C_Logout", "C_CreateObject", "C_CopyObject", "C_DestroyObject", "C_GetObjectSize", "C_GetAttributeValue", "C_SetAttributeValue", "C_FindObjectsInit", "C_FindObjects", "C_FindObjectsFinal", "C_EncryptInit", "C_Encrypt", "C_EncryptUpdate", "C_EncryptFinal", "C_DecryptInit", "C_Decrypt", "C_DecryptUpdate", "C_DecryptFinal", "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey", "C_DigestFinal", "C_SignInit", "C_Sign"]
+_FUNCTION_NAMES = [
+    "C_Initialize",
+    "C_Finalize",
+    "C_GetInfo",
+    "C_GetFunctionList",
+    "C_GetSlotList",
+    "C_GetSlotInfo",
+    "C_GetTokenInfo",
+    "C_GetMechanismList",
+    "C_GetMechanismInfo",
+    "C_InitToken",
+    "C_InitPIN",
+    "C_SetPIN",
+    "C_OpenSession",
+    "C_CloseSession",
+    "C_CloseAllSessions",
+    "C_GetSessionInfo",
+    "C_GetOperationState",
+    "C_SetOperationState",
+    "C_Login",
+    "C_Logout",
+    "C_CreateObject",
+    "C_CopyObject",
+    "C_DestroyObject",
+    "C_GetObjectSize",
+    "C_GetAttributeValue",
+    "C_SetAttributeValue",
+    "C_FindObjectsInit",
+    "C_FindObjects",
+    "C_FindObjectsFinal",
+    "C_EncryptInit",
+    "C_Encrypt",
+    "C_EncryptUpdate",
+    "C_EncryptFinal",
+    "C_DecryptInit",
+    "C_Decrypt",
+    "C_DecryptUpdate",
+    "C_DecryptFinal",
+    "C_DigestInit",
+    "C_Digest",
+    "C_DigestUpdate",
+    "C_DigestKey",
+    "C_DigestFinal",
+    "C_SignInit",
+    "C_Sign",
+]
 
 
 class CK_VERSION(ctypes.Structure):
@@ -336,7 +381,6 @@ class RawModule:
         return out.raw[: int(length.value)]
 
 
-
 class Mechanism:
     """A mechanism with its parameter structure kept alive as long as the mechanism."""
 
@@ -355,8 +399,12 @@ class Mechanism:
         )
 
 
-_HASH_MECHANISMS = {"sha1": (CKM_SHA_1, CKG_MGF1_SHA1), "sha256": (CKM_SHA256, CKG_MGF1_SHA256),
-                    "sha384": (CKM_SHA384, CKG_MGF1_SHA384), "sha512": (CKM_SHA512, CKG_MGF1_SHA512)}  # fmt: skip
+_HASH_MECHANISMS = {
+    "sha1": (CKM_SHA_1, CKG_MGF1_SHA1),
+    "sha256": (CKM_SHA256, CKG_MGF1_SHA256),
+    "sha384": (CKM_SHA384, CKG_MGF1_SHA384),
+    "sha512": (CKM_SHA512, CKG_MGF1_SHA512),
+}
 
 
 def pss(hash_name: str, salt_length: int) -> Mechanism:
@@ -369,7 +417,8 @@ def oaep(hash_name: str, mgf1_hash_name: str, label: bytes | None) -> Mechanism:
     _, mgf = _HASH_MECHANISMS[mgf1_hash_name]
     if label:
         buffer = ctypes.create_string_buffer(label, len(label))
-        params = CK_RSA_PKCS_OAEP_PARAMS(hash_mech, mgf, CKZ_DATA_SPECIFIED,
-                                         ctypes.cast(buffer, ctypes.c_void_p), len(label))  # fmt: skip
+        params = CK_RSA_PKCS_OAEP_PARAMS(
+            hash_mech, mgf, CKZ_DATA_SPECIFIED, ctypes.cast(buffer, ctypes.c_void_p), len(label)
+        )
         return Mechanism(CKM_RSA_PKCS_OAEP, params, keep=buffer)
     return Mechanism(CKM_RSA_PKCS_OAEP, CK_RSA_PKCS_OAEP_PARAMS(hash_mech, mgf, CKZ_DATA_SPECIFIED, None, 0))

@@ -29,7 +29,9 @@ def matching_token_stores(
             continue
         for store in stores:
             info = store.token_info
-            if uri.matches_token(label=info.label, manufacturer=info.manufacturer, model=info.model, serial=info.serial):
+            if uri.matches_token(
+                label=info.label, manufacturer=info.manufacturer, model=info.model, serial=info.serial
+            ):
                 found.append(store)
             else:
                 store.close()

@@ -14,9 +14,20 @@ from assistant.errors import UsageError
 from assistant.keystores.errors import KeyStoreCode
 
 PATH_ATTRIBUTES = {
-    "token", "manufacturer", "serial", "model", "library-manufacturer", "library-description",
-    "library-version", "object", "type", "id", "slot-description", "slot-manufacturer", "slot-id",
-}  # fmt: skip
+    "token",
+    "manufacturer",
+    "serial",
+    "model",
+    "library-manufacturer",
+    "library-description",
+    "library-version",
+    "object",
+    "type",
+    "id",
+    "slot-description",
+    "slot-manufacturer",
+    "slot-id",
+}
 QUERY_ATTRIBUTES = {"module-name", "module-path", "pin-source", "pin-value"}
 _TYPES = {"cert", "private", "public", "secret-key", "data"}
 
@@ -102,10 +113,15 @@ class Pkcs11Uri:
     def __str__(self) -> str:
         parts: list[str] = []
         for name, value in (
-            ("library-description", self.library_description), ("library-manufacturer", self.library_manufacturer),
-            ("manufacturer", self.manufacturer), ("model", self.model), ("serial", self.serial),
-            ("token", self.token), ("object", self.object), ("type", self.type),
-        ):  # fmt: skip
+            ("library-description", self.library_description),
+            ("library-manufacturer", self.library_manufacturer),
+            ("manufacturer", self.manufacturer),
+            ("model", self.model),
+            ("serial", self.serial),
+            ("token", self.token),
+            ("object", self.object),
+            ("type", self.type),
+        ):
             if value is not None:
                 parts.append(f"{name}={quote(value, safe='')}")
         if self.id is not None:

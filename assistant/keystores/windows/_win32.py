@@ -79,30 +79,63 @@ def _proto(dll: Any, name: str, restype: Any, *argtypes: Any) -> Any:
     return fn
 
 
-CertOpenStore = _proto(crypt32, "CertOpenStore", ctypes.c_void_p, ctypes.c_void_p, DWORD, ULONG_PTR, DWORD, ctypes.c_void_p)
+CertOpenStore = _proto(
+    crypt32, "CertOpenStore", ctypes.c_void_p, ctypes.c_void_p, DWORD, ULONG_PTR, DWORD, ctypes.c_void_p
+)
 CertCloseStore = _proto(crypt32, "CertCloseStore", BOOL, ctypes.c_void_p, DWORD)
-CertEnumCertificatesInStore = _proto(crypt32, "CertEnumCertificatesInStore", PCCERT_CONTEXT, ctypes.c_void_p, PCCERT_CONTEXT)
+CertEnumCertificatesInStore = _proto(
+    crypt32, "CertEnumCertificatesInStore", PCCERT_CONTEXT, ctypes.c_void_p, PCCERT_CONTEXT
+)
 CertDuplicateCertificateContext = _proto(crypt32, "CertDuplicateCertificateContext", PCCERT_CONTEXT, PCCERT_CONTEXT)
 CertFreeCertificateContext = _proto(crypt32, "CertFreeCertificateContext", BOOL, PCCERT_CONTEXT)
 CertGetCertificateContextProperty = _proto(
     crypt32, "CertGetCertificateContextProperty", BOOL, PCCERT_CONTEXT, DWORD, ctypes.c_void_p, ctypes.POINTER(DWORD)
 )
 CryptAcquireCertificatePrivateKey = _proto(
-    crypt32, "CryptAcquireCertificatePrivateKey", BOOL,
-    PCCERT_CONTEXT, DWORD, ctypes.c_void_p, ctypes.POINTER(ULONG_PTR), ctypes.POINTER(DWORD), ctypes.POINTER(BOOL),
-)  # fmt: skip
+    crypt32,
+    "CryptAcquireCertificatePrivateKey",
+    BOOL,
+    PCCERT_CONTEXT,
+    DWORD,
+    ctypes.c_void_p,
+    ctypes.POINTER(ULONG_PTR),
+    ctypes.POINTER(DWORD),
+    ctypes.POINTER(BOOL),
+)
 NCryptSignHash = _proto(
-    ncrypt, "NCryptSignHash", SECURITY_STATUS,
-    ULONG_PTR, ctypes.c_void_p, PBYTE, DWORD, PBYTE, DWORD, ctypes.POINTER(DWORD), DWORD,
-)  # fmt: skip
+    ncrypt,
+    "NCryptSignHash",
+    SECURITY_STATUS,
+    ULONG_PTR,
+    ctypes.c_void_p,
+    PBYTE,
+    DWORD,
+    PBYTE,
+    DWORD,
+    ctypes.POINTER(DWORD),
+    DWORD,
+)
 NCryptDecrypt = _proto(
-    ncrypt, "NCryptDecrypt", SECURITY_STATUS,
-    ULONG_PTR, PBYTE, DWORD, ctypes.c_void_p, PBYTE, DWORD, ctypes.POINTER(DWORD), DWORD,
-)  # fmt: skip
+    ncrypt,
+    "NCryptDecrypt",
+    SECURITY_STATUS,
+    ULONG_PTR,
+    PBYTE,
+    DWORD,
+    ctypes.c_void_p,
+    PBYTE,
+    DWORD,
+    ctypes.POINTER(DWORD),
+    DWORD,
+)
 NCryptFreeObject = _proto(ncrypt, "NCryptFreeObject", SECURITY_STATUS, ULONG_PTR)
-CryptCreateHash = _proto(advapi32, "CryptCreateHash", BOOL, ULONG_PTR, DWORD, ULONG_PTR, DWORD, ctypes.POINTER(ULONG_PTR))
+CryptCreateHash = _proto(
+    advapi32, "CryptCreateHash", BOOL, ULONG_PTR, DWORD, ULONG_PTR, DWORD, ctypes.POINTER(ULONG_PTR)
+)
 CryptSetHashParam = _proto(advapi32, "CryptSetHashParam", BOOL, ULONG_PTR, DWORD, PBYTE, DWORD)
-CryptSignHashW = _proto(advapi32, "CryptSignHashW", BOOL, ULONG_PTR, DWORD, wintypes.LPCWSTR, DWORD, PBYTE, ctypes.POINTER(DWORD))
+CryptSignHashW = _proto(
+    advapi32, "CryptSignHashW", BOOL, ULONG_PTR, DWORD, wintypes.LPCWSTR, DWORD, PBYTE, ctypes.POINTER(DWORD)
+)
 CryptDestroyHash = _proto(advapi32, "CryptDestroyHash", BOOL, ULONG_PTR)
 CryptGetUserKey = _proto(advapi32, "CryptGetUserKey", BOOL, ULONG_PTR, DWORD, ctypes.POINTER(ULONG_PTR))
 CryptDecrypt = _proto(advapi32, "CryptDecrypt", BOOL, ULONG_PTR, ULONG_PTR, BOOL, DWORD, PBYTE, ctypes.POINTER(DWORD))
@@ -137,7 +170,11 @@ class Store:
 
     def __init__(self, location: logic.StoreLocation) -> None:
         self.handle = CertOpenStore(
-            ctypes.c_void_p(logic.CERT_STORE_PROV_SYSTEM_W), 0, 0, location.open_flags(), ctypes.c_wchar_p(location.name)
+            ctypes.c_void_p(logic.CERT_STORE_PROV_SYSTEM_W),
+            0,
+            0,
+            location.open_flags(),
+            ctypes.c_wchar_p(location.name),
         )
         if not self.handle:
             raise _last_error("open")
@@ -184,8 +221,14 @@ class Key:
         handle = ULONG_PTR(0)
         spec = DWORD(0)
         caller_free = BOOL(False)
-        flags = logic.CRYPT_ACQUIRE_CACHE_FLAG | logic.CRYPT_ACQUIRE_COMPARE_KEY_FLAG | logic.CRYPT_ACQUIRE_PREFER_NCRYPT_KEY_FLAG
-        if not CryptAcquireCertificatePrivateKey(ctx, flags, None, ctypes.byref(handle), ctypes.byref(spec), ctypes.byref(caller_free)):
+        flags = (
+            logic.CRYPT_ACQUIRE_CACHE_FLAG
+            | logic.CRYPT_ACQUIRE_COMPARE_KEY_FLAG
+            | logic.CRYPT_ACQUIRE_PREFER_NCRYPT_KEY_FLAG
+        )
+        if not CryptAcquireCertificatePrivateKey(
+            ctx, flags, None, ctypes.byref(handle), ctypes.byref(spec), ctypes.byref(caller_free)
+        ):
             raise _last_error("sign")
         self.handle = handle.value
         self.spec = spec.value
@@ -220,7 +263,9 @@ class Key:
         if status != 0:
             raise logic.error_for(status, "sign")
         out = (ctypes.c_ubyte * size.value)()
-        status = NCryptSignHash(self.handle, pinfo, digest_buf, len(digest), out, size.value, ctypes.byref(size), params.flags)
+        status = NCryptSignHash(
+            self.handle, pinfo, digest_buf, len(digest), out, size.value, ctypes.byref(size), params.flags
+        )
         if status != 0:
             raise logic.error_for(status, "sign")
         return params.convert_signature(bytes(out[: size.value]))

@@ -72,7 +72,11 @@ _LOCATION_FLAGS = {
 }
 
 #: French names of the system stores, as certmgr.msc shows them.
-STORE_NAMES_FR = {"MY": "Personnel", "ROOT": "Autorités de certification racines de confiance", "CA": "Autorités intermédiaires"}
+STORE_NAMES_FR = {
+    "MY": "Personnel",
+    "ROOT": "Autorités de certification racines de confiance",
+    "CA": "Autorités intermédiaires",
+}
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,9 @@ def cng_decrypt_params(mechanism: DecryptionMechanism) -> CngDecryptParams:
                 "Le magasin Windows ne sait pas déchiffrer en OAEP avec deux fonctions de hachage différentes.",
                 "The Windows store cannot decrypt OAEP with two different hash functions.",
             )
-        return CngDecryptParams(PaddingKind.OAEP, BCRYPT_PAD_OAEP, CNG_HASH_NAMES[mechanism.hash], mechanism.label or b"")
+        return CngDecryptParams(
+            PaddingKind.OAEP, BCRYPT_PAD_OAEP, CNG_HASH_NAMES[mechanism.hash], mechanism.label or b""
+        )
     return CngDecryptParams(PaddingKind.PKCS1, BCRYPT_PAD_PKCS1)
 
 
@@ -251,7 +257,9 @@ def capi_sign_alg(mechanism: SignatureMechanism) -> int:
             "recent (minidriver) driver.",
         )
     if mechanism.hash is HashAlgorithm.SHA1:
-        raise OperationNotPermittedError("SHA-1 n'est plus accepté pour signer.", "SHA-1 is no longer accepted for signing.")
+        raise OperationNotPermittedError(
+            "SHA-1 n'est plus accepté pour signer.", "SHA-1 is no longer accepted for signing."
+        )
     return CAPI_HASH_ALGS[mechanism.hash]
 
 
@@ -259,7 +267,11 @@ def capi_decrypt_flags(mechanism: DecryptionMechanism) -> int:
     """dwFlags of CryptDecrypt: CryptoAPI knows PKCS#1 v1.5 and OAEP with SHA-1 only."""
     if mechanism.scheme is DecryptionScheme.RSA_PKCS1V15:
         return 0
-    if mechanism.hash is HashAlgorithm.SHA1 and mechanism.mgf1_hash in (None, HashAlgorithm.SHA1) and not mechanism.label:
+    if (
+        mechanism.hash is HashAlgorithm.SHA1
+        and mechanism.mgf1_hash in (None, HashAlgorithm.SHA1)
+        and not mechanism.label
+    ):
         return CRYPT_OAEP
     raise OperationNotPermittedError(
         "Cette carte utilise un ancien pilote (CSP) qui ne déchiffre en OAEP qu'avec SHA-1.",

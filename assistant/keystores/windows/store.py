@@ -32,7 +32,9 @@ def available() -> bool:
 
 
 class WindowsCredential(OsCredential):
-    def __init__(self, store: WindowsStore, certificate: x509.Certificate, candidate: logic.Candidate, context: Any) -> None:
+    def __init__(
+        self, store: WindowsStore, certificate: x509.Certificate, candidate: logic.Candidate, context: Any
+    ) -> None:
         super().__init__(certificate, store.ref, key_id=candidate.thumbprint_sha1, label=candidate.friendly_name)
         self._store = store
         self._context = context

@@ -12,7 +12,7 @@ from assistant.ui.dialogs.base import on_top
 
 
 class ApproveOriginDialog(QDialog):
-    """"https://marches.example.fr veut utiliser l'assistant"."""
+    """ "https://marches.example.fr veut utiliser l'assistant"."""
 
     def __init__(self, origin: str, parent: QWidget | None = None, code: str = "") -> None:
         super().__init__(parent)

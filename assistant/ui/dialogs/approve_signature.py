@@ -67,7 +67,9 @@ class ApproveSignatureDialog(QDialog):
         note.setWordWrap(True)
         layout.addWidget(note)
         buttons = QDialogButtonBox()
-        self.accept_button = buttons.addButton(_("Choisir le certificat et signer"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.accept_button = buttons.addButton(
+            _("Choisir le certificat et signer"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.accept_button.setObjectName("approveSignatureAccept")
         self.accept_button.setAutoDefault(False)
         self.refuse_button = buttons.addButton(_("Refuser"), QDialogButtonBox.ButtonRole.RejectRole)

@@ -13,6 +13,7 @@ from assistant.i18n import _
 if TYPE_CHECKING:
     from assistant.jobs.model import Job
 
+
 def on_top(dialog: QDialog) -> None:
     dialog.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
 

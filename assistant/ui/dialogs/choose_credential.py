@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def human_name(name: x509.Name) -> str:
-    """"Jeanne Martin (Entreprise SA)" rather than "C=FR,O=Entreprise SA,CN=Jeanne Martin"."""
+    """ "Jeanne Martin (Entreprise SA)" rather than "C=FR,O=Entreprise SA,CN=Jeanne Martin"."""
     cn = attribute(name, NameOID.COMMON_NAME)
     org = attribute(name, NameOID.ORGANIZATION_NAME)
     if cn and org and org != cn:
@@ -34,7 +34,9 @@ def credential_summary(credential: Credential) -> tuple[str, str]:
     cert = credential.certificate
     expiry = cert.not_valid_after_utc.astimezone().strftime("%d/%m/%Y")
     second = _("Émetteur : {issuer} — Date d'expiration : {expiry} — {store}").format(
-        issuer=attribute(cert.issuer, NameOID.COMMON_NAME) or human_name(cert.issuer), expiry=expiry, store=credential.store.label
+        issuer=attribute(cert.issuer, NameOID.COMMON_NAME) or human_name(cert.issuer),
+        expiry=expiry,
+        store=credential.store.label,
     )
     return human_name(cert.subject), second
 
@@ -56,9 +58,9 @@ class ChooseCredentialDialog(QDialog):
         self.candidates = candidates
         layout = QVBoxLayout(self)
         heading = QLabel(
-            _("<b>{title}</b><br>Traitement demandé par : {requester}<br><br>Sélectionnez le certificat à utiliser :").format(
-                title=escape(job.title_fr), requester=escape(requester(job))
-            )
+            _(
+                "<b>{title}</b><br>Traitement demandé par : {requester}<br><br>Sélectionnez le certificat à utiliser :"
+            ).format(title=escape(job.title_fr), requester=escape(requester(job)))
         )
         heading.setWordWrap(True)
         layout.addWidget(heading)

@@ -24,7 +24,11 @@ class DownloadFolderDialog(QDialog):
             _(
                 "<b>{title}</b><br>Traitement demandé par : {requester}<br>"
                 "Nombre de plis chiffrés à télécharger : {count}"
-            ).format(title=escape(question.job.title_fr), requester=escape(requester(question.job)), count=question.summary.plis)
+            ).format(
+                title=escape(question.job.title_fr),
+                requester=escape(requester(question.job)),
+                count=question.summary.plis,
+            )
         )
         heading.setObjectName("downloadFolderHeading")
         heading.setWordWrap(True)

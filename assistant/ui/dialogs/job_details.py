@@ -22,8 +22,13 @@ if TYPE_CHECKING:
 
 
 class JobDetailsDialog(QDialog):
-    def __init__(self, entry: HistoryEntry, parent: QWidget | None = None, result: JobResult | None = None,
-                 platform_names: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        entry: HistoryEntry,
+        parent: QWidget | None = None,
+        result: JobResult | None = None,
+        platform_names: Mapping[str, str] | None = None,
+    ) -> None:
         """`result` is the engine's own (with its local part: folders) when it still knows the job;
         the journal keeps what a page may see."""
         super().__init__(parent)

@@ -1,4 +1,4 @@
-""""Bi-clés de chiffrement": the original's bi-clé wizard, step by step.
+""" "Bi-clés de chiffrement": the original's bi-clé wizard, step by step.
 
 1. Name ("Prénom Nom" or a function), "clé de secours" option, mode: a new key pair, or a
    certificate already in the user's stores; the CN the certificate will carry is previewed.
@@ -114,7 +114,9 @@ class BicleWizard(QWidget):
         self.name.textChanged.connect(self._update)
         form.addRow(_("Nom du bi-clé :"), self.name)
         layout.addLayout(form)
-        self.rescue = QCheckBox(_("Clé de secours (à déclarer sur la plateforme comme clé ajoutée à chaque consultation)"))
+        self.rescue = QCheckBox(
+            _("Clé de secours (à déclarer sur la plateforme comme clé ajoutée à chaque consultation)")
+        )
         self.rescue.setObjectName("bicleRescue")
         layout.addWidget(self.rescue)
         mode = QLabel(_("Mode de génération"))
@@ -246,7 +248,11 @@ class BicleWizard(QWidget):
         self.cn_preview.setText(
             _("Le certificat portera le nom : « {cn} »").format(cn=self.cn)
             if name and self.mode_new.isChecked()
-            else (_("Le bi-clé sera le certificat que vous choisirez au lancement.") if self.mode_existing.isChecked() else "")
+            else (
+                _("Le bi-clé sera le certificat que vous choisirez au lancement.")
+                if self.mode_existing.isChecked()
+                else ""
+            )
         )
         vault = self.store == "vault"
         self.backup.setVisible(vault)
@@ -280,7 +286,9 @@ class BicleWizard(QWidget):
 
     def choose_backup(self) -> None:
         suggested = self.backup_path.text() or str(Path.home() / f"{self.name.text().strip() or 'bi-cle'}.p12")
-        chosen, _filter = QFileDialog.getSaveFileName(self, _("Fichier de sauvegarde"), suggested, _("Bi-clé chiffré (*.p12)"))
+        chosen, _filter = QFileDialog.getSaveFileName(
+            self, _("Fichier de sauvegarde"), suggested, _("Bi-clé chiffré (*.p12)")
+        )
         if chosen:
             self.backup_path.setText(chosen)
 
@@ -336,7 +344,9 @@ class BicleWizard(QWidget):
         if job.result is not None:
             self.summary.setText(_("Bi-clé « {name} » prêt.").format(name=self.name.text().strip()))
             note = (
-                _("Déclarez maintenant son certificat public sur la plateforme, dans la gestion des bi-clés de secours.")
+                _(
+                    "Déclarez maintenant son certificat public sur la plateforme, dans la gestion des bi-clés de secours."
+                )
                 if self.rescue.isChecked()
                 else _("Déclarez maintenant son certificat public sur la plateforme, dans la gestion des bi-clés.")
             )

@@ -66,8 +66,10 @@ class CertificatesPage(QWidget):
         layout.addWidget(
             page_header(
                 _("Mes certificats"),
-                _("Les certificats de vos cartes à puce, clés USB, du magasin du système et de vos fichiers .p12, "
-                "avec leur conformité pour les marchés publics."),
+                _(
+                    "Les certificats de vos cartes à puce, clés USB, du magasin du système et de vos fichiers .p12, "
+                    "avec leur conformité pour les marchés publics."
+                ),
             )
         )
         buttons = QHBoxLayout()
@@ -80,8 +82,10 @@ class CertificatesPage(QWidget):
         self.import_system_button = QPushButton(_("Importer dans le magasin du système…"))
         self.import_system_button.setObjectName("importIntoSystemStore")
         self.import_system_button.setToolTip(
-            _("Importe le certificat et sa clé d'un fichier .p12/.pfx dans le magasin de certificats de Chrome "
-            "et des applications (base NSS), comme le demandent les guides des plateformes.")
+            _(
+                "Importe le certificat et sa clé d'un fichier .p12/.pfx dans le magasin de certificats de Chrome "
+                "et des applications (base NSS), comme le demandent les guides des plateformes."
+            )
         )
         self.import_system_button.clicked.connect(self._choose_pkcs12_for_import)
         buttons.addWidget(self.refresh_button)
@@ -148,7 +152,9 @@ class CertificatesPage(QWidget):
         self.refresh_button.setEnabled(True)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}"
         self.state.setText("")
-        self.warning_label.setText(_("La liste des certificats n'a pas pu être établie : {reason}").format(reason=message))
+        self.warning_label.setText(
+            _("La liste des certificats n'a pas pu être établie : {reason}").format(reason=message)
+        )
         self.loaded.emit(0)
 
     def _show(self, inventory: Any) -> None:
@@ -181,8 +187,10 @@ class CertificatesPage(QWidget):
             self._show_selected()
         else:
             self.details.setHtml(
-                _("<p>Aucun certificat n'a été trouvé. Insérez votre carte ou votre clé USB de signature, "
-                "ou ajoutez votre fichier de certificat (.p12/.pfx).</p>")
+                _(
+                    "<p>Aucun certificat n'a été trouvé. Insérez votre carte ou votre clé USB de signature, "
+                    "ou ajoutez votre fichier de certificat (.p12/.pfx).</p>"
+                )
             )
         self.loaded.emit(count)
 
@@ -236,8 +244,12 @@ class CertificatesPage(QWidget):
             finally:
                 store.close()
             if result.already_present:
-                return _("Le certificat « {name} » est déjà dans « {store} ».").format(name=result.object_label, store=result.store_label)
-            return _("Certificat « {name} » importé dans « {store} ».").format(name=result.object_label, store=result.store_label)
+                return _("Le certificat « {name} » est déjà dans « {store} ».").format(
+                    name=result.object_label, store=result.store_label
+                )
+            return _("Certificat « {name} » importé dans « {store} ».").format(
+                name=result.object_label, store=result.store_label
+            )
 
         def done(message: str) -> None:
             self.import_system_button.setEnabled(True)
@@ -248,7 +260,9 @@ class CertificatesPage(QWidget):
         def failed(exc: Exception) -> None:
             self.import_system_button.setEnabled(True)
             self.state.setText("")
-            message = _("L'import a échoué : {reason}").format(reason=getattr(exc, "message", None) or type(exc).__name__)
+            message = _("L'import a échoué : {reason}").format(
+                reason=getattr(exc, "message", None) or type(exc).__name__
+            )
             self.warning_label.setText(message)
             self.imported.emit(message)
 

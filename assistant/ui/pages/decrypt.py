@@ -1,4 +1,4 @@
-""""Déchiffrement hors ligne": decrypt a folder downloaded earlier (every envelope it holds) with a
+""" "Déchiffrement hors ligne": decrypt a folder downloaded earlier (every envelope it holds) with a
 bi-clé of the user's stores, into a folder of their choice; envelope i of N while it runs, then
 how many were decrypted and "Ouvrir le dossier"."""
 
@@ -108,10 +108,15 @@ class DecryptPage(QWidget):
             self.out_dir.setModified(True)
 
     def start(self) -> Job | None:
-        params: dict[str, object] = {"folder": str(Path(self.folder.text().strip()).expanduser()), "extract": self.extract.isChecked()}
+        params: dict[str, object] = {
+            "folder": str(Path(self.folder.text().strip()).expanduser()),
+            "extract": self.extract.isChecked(),
+        }
         if self.out_dir.text().strip():
             params["out_dir"] = self.out_dir.text().strip()
-        job = self.panel.start({"version": 1, "type": "decrypt", "label": _("Déchiffrement hors ligne"), "params": params})
+        job = self.panel.start(
+            {"version": 1, "type": "decrypt", "label": _("Déchiffrement hors ligne"), "params": params}
+        )
         self._update()
         return job
 

@@ -116,7 +116,9 @@ class DiagnosticsPage(QWidget):
         self._running = False
         self.run_button.setEnabled(True)
         self.progress.setText("")
-        self.summary.set("error", _("Le test n'a pas pu aller à son terme : {reason}").format(reason=getattr(exc, "message", exc)))
+        self.summary.set(
+            "error", _("Le test n'a pas pu aller à son terme : {reason}").format(reason=getattr(exc, "message", exc))
+        )
         self.summary.show()
 
     def _show(self, report: Any) -> None:

@@ -47,7 +47,9 @@ class HomePage(QWidget):
         self.bridge = bridge
         self.settings = settings
         layout = QVBoxLayout(self)
-        layout.addWidget(page_header(_("Accueil"), _("{name} — version {version}").format(name=APP_NAME, version=__version__)))
+        layout.addWidget(
+            page_header(_("Accueil"), _("{name} — version {version}").format(name=APP_NAME, version=__version__))
+        )
 
         self.status = StatusLine()
         self.status.setObjectName("bridgeStatus")
@@ -81,9 +83,11 @@ class HomePage(QWidget):
 
         layout.addWidget(section(_("Plateformes autorisées")))
         hint = QLabel(
-            _("Ces plateformes peuvent demander à l'assistant de signer, de télécharger ou de déchiffrer "
-            "(toujours avec votre accord et votre code PIN). Une nouvelle plateforme vous est proposée "
-            "la première fois qu'elle se présente.")
+            _(
+                "Ces plateformes peuvent demander à l'assistant de signer, de télécharger ou de déchiffrer "
+                "(toujours avec votre accord et votre code PIN). Une nouvelle plateforme vous est proposée "
+                "la première fois qu'elle se présente."
+            )
         )
         hint.setWordWrap(True)
         layout.addWidget(hint)
@@ -131,7 +135,9 @@ class HomePage(QWidget):
         they trust the bridge; not on the 3-second timer, only when the page shows or after a change."""
         identity = trust_offer.current_identity(self.bridge)
         if identity is None:
-            self.trust_status.set("skipped", _("Confiance des navigateurs : l'assistant n'a pas encore été démarré sur ce poste"))
+            self.trust_status.set(
+                "skipped", _("Confiance des navigateurs : l'assistant n'a pas encore été démarré sur ce poste")
+            )
             self.trust_button.setEnabled(False)
             return
         self.trust_button.setEnabled(True)
@@ -149,7 +155,9 @@ class HomePage(QWidget):
         self.trust_status.set(*trust_offer.describe_status(statuses))
 
     def _trust_failed(self, exc: Exception) -> None:
-        self.trust_status.set("warning", _("Confiance des navigateurs : vérification impossible ({reason})").format(reason=exc))
+        self.trust_status.set(
+            "warning", _("Confiance des navigateurs : vérification impossible ({reason})").format(reason=exc)
+        )
 
     def trust_browsers(self) -> None:
         """The "Faire confiance dans les navigateurs" button: the click is the consent."""
@@ -180,14 +188,18 @@ class HomePage(QWidget):
         if online and self.bridge is not None:
             self.status.set("ok", _(ONLINE))
             self.status_detail.setText(
-                _("L'application est lancée sur votre poste, et est prête à l'utilisation par les plateformes autorisées.")
+                _(
+                    "L'application est lancée sur votre poste, et est prête à l'utilisation par les plateformes autorisées."
+                )
             )
             self.bridge_url.setText(_("Adresse de connexion des plateformes : {url}").format(url=self.bridge.url))
         else:
             self.status.set("skipped", _(OFFLINE))
             self.status_detail.setText(
-                _("Le service de connexion n'est pas démarré : les pages des plateformes ne peuvent pas joindre l'assistant. "
-                "Les fonctions de cette fenêtre restent disponibles.")
+                _(
+                    "Le service de connexion n'est pas démarré : les pages des plateformes ne peuvent pas joindre l'assistant. "
+                    "Les fonctions de cette fenêtre restent disponibles."
+                )
             )
             self.bridge_url.setText(_("Adresse de connexion des plateformes : aucune"))
         self.origins.clear()

@@ -69,7 +69,7 @@ def error_text(error: ErrorInfo) -> str:
 
 
 def speed_text(bps: float) -> str:
-    """"1250 Ko/seconde", the original assistant's unit."""
+    """ "1250 Ko/seconde", the original assistant's unit."""
     if bps >= 10 * 1024 * 1024:
         return _("{value} Mo/seconde").format(value=fmt_number(bps / (1024 * 1024), 1))
     return _("{value} Ko/seconde").format(value=f"{bps / 1024:.0f}")
@@ -312,9 +312,9 @@ class JobCard(QFrame):
             if facts is not None:
                 reference, envelopes = facts
                 self.facts.setText(
-                    _("Référence de la consultation concernée : {reference}\nNombre d'enveloppes à ouvrir/déchiffrer : {count}").format(
-                        reference=reference, count=envelopes
-                    )
+                    _(
+                        "Référence de la consultation concernée : {reference}\nNombre d'enveloppes à ouvrir/déchiffrer : {count}"
+                    ).format(reference=reference, count=envelopes)
                 )
                 self.facts.setVisible(True)
 
@@ -329,7 +329,8 @@ class JobCard(QFrame):
         started = job.started_at or job.created_at
         self.started.setText(
             _("Date de lancement de ce traitement : {date}   ·   Origine : {origin}").format(
-                date=fmt_datetime(started.isoformat(timespec="seconds")), origin=origin_label(job.origin, self.platform_names)
+                date=fmt_datetime(started.isoformat(timespec="seconds")),
+                origin=origin_label(job.origin, self.platform_names),
             )
         )
         self.cancel_button.setVisible(not finished)
@@ -390,11 +391,17 @@ class JobCard(QFrame):
             self.bar.setValue(int(percent))
             self.percent.setText(f"{int(percent)} %")
         speed = float(round(progress.speed_bps))
-        self.speed.setText(_("Vitesse de téléchargement : {speed}").format(speed=speed_text(speed)) if speed > 0 else "")
+        self.speed.setText(
+            _("Vitesse de téléchargement : {speed}").format(speed=speed_text(speed)) if speed > 0 else ""
+        )
         self.speed.setVisible(speed > 0)
 
     def _update_download(self, job: Job, progress: Progress, state: str) -> None:
-        asking = self.destination is not None and self.destination.question is not None and not self.destination.question.answered
+        asking = (
+            self.destination is not None
+            and self.destination.question is not None
+            and not self.destination.question.answered
+        )
         started = bool(progress.bytes_total) or state == "succeeded"
         self.step.setVisible(False)
         self._show_waiting(asking or not started)
@@ -410,7 +417,9 @@ class JobCard(QFrame):
         self._update_bar(progress)
         element = element_text(progress)
         self.element.setText(
-            _("Élément en cours de téléchargement : {element}.").format(element=element) if element and state not in TERMINAL else ""
+            _("Élément en cours de téléchargement : {element}.").format(element=element)
+            if element and state not in TERMINAL
+            else ""
         )
         self.element.setVisible(bool(self.element.text()))
 
@@ -419,7 +428,11 @@ class JobCard(QFrame):
         if state == "succeeded":
             current = len(OPEN_STEPS) + 1
         fraction = progress.fraction
-        decrypted = None if fraction is None else round(100 * max(0.0, min(1.0, (fraction - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
+        decrypted = (
+            None
+            if fraction is None
+            else round(100 * max(0.0, min(1.0, (fraction - OPEN_DECRYPT_FROM) / (1 - OPEN_DECRYPT_FROM))))
+        )
         for row in self.steps:
             text = _(OPEN_STEPS[row.number - 1])
             if row.number == 3 and current == 3:
@@ -454,7 +467,9 @@ class JobsPage(QWidget):
         self._disposed = False
         self.cards: dict[str, JobCard] = {}
         layout = QVBoxLayout(self)
-        layout.addWidget(page_header(_("Traitements distants"), _("Traitements lancés par les plateformes et par vous-même.")))
+        layout.addWidget(
+            page_header(_("Traitements distants"), _("Traitements lancés par les plateformes et par vous-même."))
+        )
         # The cards scroll (any number stays readable) above the history; the user moves the split.
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("jobsSplitter")
@@ -649,4 +664,3 @@ class JobsPage(QWidget):
             cells = [self.history.item(r, c) for c in range(self.history.columnCount())]
             rows.append([cell.text() if cell is not None else "" for cell in cells])
         return rows
-

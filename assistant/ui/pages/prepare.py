@@ -76,8 +76,12 @@ class StampPreview(QWidget):
     def stamp_rect(self) -> QRectF:
         page = self.page_rect()
         p = self.placement
-        return QRectF(page.left() + p.left * page.width(), page.top() + p.top * page.height(),
-                      p.width * page.width(), p.height * page.height())  # fmt: skip
+        return QRectF(
+            page.left() + p.left * page.width(),
+            page.top() + p.top * page.height(),
+            p.width * page.width(),
+            p.height * page.height(),
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -144,8 +148,12 @@ class PreparePage(QWidget):
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(page_header(_("Préparer mon dépôt"), _(
-            "Signez toute votre réponse en une fois, voyez ce que verra l'acheteur et arrivez à temps.")))
+        outer.addWidget(
+            page_header(
+                _("Préparer mon dépôt"),
+                _("Signez toute votre réponse en une fois, voyez ce que verra l'acheteur et arrivez à temps."),
+            )
+        )
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
@@ -217,7 +225,9 @@ class PreparePage(QWidget):
         self.page_spin.setRange(-99, 999)
         self.page_spin.setValue(remembered.placement.page)
         self.page_spin.setToolTip(_("1 = première page, -1 = dernière page"))
-        self.page_spin.valueChanged.connect(lambda value: self._remember_stamp(replace(self.preview.placement, page=value or 1)))
+        self.page_spin.valueChanged.connect(
+            lambda value: self._remember_stamp(replace(self.preview.placement, page=value or 1))
+        )
         options.addWidget(self.page_spin, 1, 1)
         self.image_edit = QLineEdit(str(remembered.image) if remembered.image else "")
         self.image_edit.setAccessibleName(_("Image de la signature visible"))
@@ -308,7 +318,9 @@ class PreparePage(QWidget):
     # -- folder and plan -----------------------------------------------------------------------
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, _("Dossier de la réponse"), self.folder_edit.text() or str(Path.home()))
+        folder = QFileDialog.getExistingDirectory(
+            self, _("Dossier de la réponse"), self.folder_edit.text() or str(Path.home())
+        )
         if folder:
             self.load_folder(Path(folder))
 
@@ -376,7 +388,9 @@ class PreparePage(QWidget):
         plan = self.plan
         self.table.setRowCount(len(plan.files))
         for row, item in enumerate(plan.files):
-            name = QTableWidgetItem(str(item.file.relative.relative_to(item.file.lot)) if item.file.lot else item.file.name)
+            name = QTableWidgetItem(
+                str(item.file.relative.relative_to(item.file.lot)) if item.file.lot else item.file.name
+            )
             name.setToolTip(str(item.file.path))
             self.table.setItem(row, 0, name)
             self.table.setItem(row, 1, QTableWidgetItem(item.file.lot or "—"))
@@ -401,10 +415,12 @@ class PreparePage(QWidget):
             self.table.setCellWidget(row, 3, cell)
         total = plan.bid.total_size
         text = _("{n} fichier(s), {size}, lots : {lots}").format(
-            n=len(plan.files), size=fmt_size(total), lots=", ".join(lot or "—" for lot in plan.bid.lots))
+            n=len(plan.files), size=fmt_size(total), lots=", ".join(lot or "—" for lot in plan.bid.lots)
+        )
         if plan.rules.deadline is not None:
             text += " — " + _("date limite de remise : {deadline}").format(
-                deadline=plan.rules.deadline.astimezone().strftime("%d/%m/%Y %H:%M"))
+                deadline=plan.rules.deadline.astimezone().strftime("%d/%m/%Y %H:%M")
+            )
         self.summary_label.setText(text)
 
     def set_format(self, relative: str, fmt: str) -> None:
@@ -489,8 +505,11 @@ class PreparePage(QWidget):
         self.cert_combo.clear()
         for entry in self.certificates:
             until = entry.certificate.not_valid_after_utc.astimezone().strftime("%d/%m/%Y")
-            self.cert_combo.addItem(_("{name} — émis par {issuer}, expire le {until} — {verdict}").format(
-                name=entry.subject_name, issuer=entry.issuer_name, until=until, verdict=entry.verdict.label))
+            self.cert_combo.addItem(
+                _("{name} — émis par {issuer}, expire le {until} — {verdict}").format(
+                    name=entry.subject_name, issuer=entry.issuer_name, until=until, verdict=entry.verdict.label
+                )
+            )
         self.certificates_listed = True
         self._refresh_problems()
 
@@ -502,8 +521,12 @@ class PreparePage(QWidget):
             return
         target = url or self.plan.rules.upload_test_url
         if not target:
-            self.estimate_label.setText(_("La plateforme n'a pas indiqué d'adresse de test d'envoi : "
-                                          "chargez ses règles de dépôt pour estimer la durée."))  # fmt: skip
+            self.estimate_label.setText(
+                _(
+                    "La plateforme n'a pas indiqué d'adresse de test d'envoi : "
+                    "chargez ses règles de dépôt pour estimer la durée."
+                )
+            )
             return
         plan = self.plan
         verify: Any = self.settings.platform_ca_files or True
@@ -516,7 +539,9 @@ class PreparePage(QWidget):
             measure = measure_upload(target, verify=verify)
             return estimate_upload(deposit_size(plan), deposited_files(plan), measure, deadline=plan.rules.deadline)
 
-        run_in_background(work, self._show_estimate, lambda exc: self.estimate_label.setText(str(exc)), name="prepare-estimate")
+        run_in_background(
+            work, self._show_estimate, lambda exc: self.estimate_label.setText(str(exc)), name="prepare-estimate"
+        )
 
     def _show_estimate(self, estimate: Any) -> None:
         from assistant.prepare.estimate import Verdict
@@ -556,8 +581,18 @@ class PreparePage(QWidget):
 
             credential = resolve_key(key_spec, pin_callback, settings=settings, allow_module_path=False)
             try:
-                return prepare_deposit(plan, credential, destination, visible=visible, trust_roots=trust, level=level,
-                                       tsa_url=tsa_url, estimate=estimate, progress=progress, cancel=cancel)  # fmt: skip
+                return prepare_deposit(
+                    plan,
+                    credential,
+                    destination,
+                    visible=visible,
+                    trust_roots=trust,
+                    level=level,
+                    tsa_url=tsa_url,
+                    estimate=estimate,
+                    progress=progress,
+                    cancel=cancel,
+                )
             finally:
                 release(credential)
 
@@ -585,7 +620,11 @@ class PreparePage(QWidget):
         self.cancel_button.setVisible(False)
         self.progress.setVisible(False)
         self.sign_button.setEnabled(True)
-        message = exc.message if isinstance(exc, AssistantError) else _("La signature a échoué ({name}).").format(name=type(exc).__name__)
+        message = (
+            exc.message
+            if isinstance(exc, AssistantError)
+            else _("La signature a échoué ({name}).").format(name=type(exc).__name__)
+        )
         self._show_problems(self.problems, error=message)
         self.finished.emit(None)
 
@@ -600,13 +639,22 @@ class PreparePage(QWidget):
         self.result_list.clear()
         if outcome.result.folder is None:
             for failed in outcome.result.failed:
-                self._add_line(self.result_list, "error", f"{failed.label} : {failed.error.message if failed.error else ''}")
+                self._add_line(
+                    self.result_list, "error", f"{failed.label} : {failed.error.message if failed.error else ''}"
+                )
             self._add_line(self.result_list, "error", _("Le dépôt n'a pas été créé : rien n'a été écrit."))
         else:
             for view in outcome.views:
-                self._add_line(self.result_list, "ok" if view.ok else "error", f"{view.label} ({view.format.label}) : {view.verdict}")
-            self._add_line(self.result_list, "ok" if outcome.ok else "warning",
-                           _("Dossier à déposer : {folder}").format(folder=outcome.result.folder))  # fmt: skip
+                self._add_line(
+                    self.result_list,
+                    "ok" if view.ok else "error",
+                    f"{view.label} ({view.format.label}) : {view.verdict}",
+                )
+            self._add_line(
+                self.result_list,
+                "ok" if outcome.ok else "warning",
+                _("Dossier à déposer : {folder}").format(folder=outcome.result.folder),
+            )
             self.open_folder.setVisible(True)
             self.open_summary.setVisible(outcome.summary is not None)
             self.open_reports.setVisible(outcome.reports is not None)

@@ -1,4 +1,4 @@
-""""Options avancées": what the user may set for the whole assistant — the timestamp server, the
+""" "Options avancées": what the user may set for the whole assistant — the timestamp server, the
 platforms allowed to use it and the authorities added for their HTTPS, the PKCS#11 modules of
 card readers, and the language. Saved to the settings file (never a secret; never from a page)."""
 
@@ -37,7 +37,9 @@ LANGUAGES = (("", N_("Langue du système")), ("fr", "Français"), ("en", "Englis
 class PathList(QWidget):
     """A list of files or folders with Ajouter… / Retirer."""
 
-    def __init__(self, name: str, values: list[str], choose: Callable[[QWidget], str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, name: str, values: list[str], choose: Callable[[QWidget], str], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -72,17 +74,30 @@ class PathList(QWidget):
 
 
 def _choose_module(parent: QWidget) -> str:
-    chosen, _filter = QFileDialog.getOpenFileName(parent, _("Module PKCS#11 du lecteur de carte"), "", _("Bibliothèques (*.so *.dll *.dylib);;Tous les fichiers (*)"))
+    chosen, _filter = QFileDialog.getOpenFileName(
+        parent,
+        _("Module PKCS#11 du lecteur de carte"),
+        "",
+        _("Bibliothèques (*.so *.dll *.dylib);;Tous les fichiers (*)"),
+    )
     return chosen
 
 
 def _choose_ca(parent: QWidget) -> str:
-    chosen, _filter = QFileDialog.getOpenFileName(parent, _("Certificat d'autorité (PEM)"), "", _("Certificats (*.pem *.crt *.cer);;Tous les fichiers (*)"))
+    chosen, _filter = QFileDialog.getOpenFileName(
+        parent, _("Certificat d'autorité (PEM)"), "", _("Certificats (*.pem *.crt *.cer);;Tous les fichiers (*)")
+    )
     return chosen
 
 
 class SettingsPage(QWidget):
-    def __init__(self, settings: Settings, approved: Callable[[], list[str]], revoke: Callable[[str], None], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        approved: Callable[[], list[str]],
+        revoke: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self._approved = approved
@@ -128,7 +143,9 @@ class SettingsPage(QWidget):
         buttons.addStretch(1)
         row.addLayout(buttons)
         layout.addLayout(row)
-        layout.addWidget(QLabel(_("Autorités de certification ajoutées pour les plateformes (proxy d'entreprise, démonstration) :")))
+        layout.addWidget(
+            QLabel(_("Autorités de certification ajoutées pour les plateformes (proxy d'entreprise, démonstration) :"))
+        )
         self.cas = PathList("settingsCas", list(settings.platform_ca_files), _choose_ca)
         self.cas.list.setAccessibleName(_("Autorités ajoutées pour les plateformes"))
         layout.addWidget(self.cas)
@@ -220,9 +237,11 @@ class SettingsPage(QWidget):
         if origin is None:
             return
         name, ok = QInputDialog.getText(
-            self, _("Nom de la plateforme"), _("Nom affiché pour {origin} :").format(origin=origin),
+            self,
+            _("Nom de la plateforme"),
+            _("Nom affiché pour {origin} :").format(origin=origin),
             text=self.settings.platform_names.get(origin, ""),
-        )  # fmt: skip
+        )
         if ok:
             self.rename(origin, name)
 

@@ -80,7 +80,7 @@ class _Group:
 
 
 class StepIndicator(QWidget):
-    """"1 Fichiers — 2 Certificat — 3 Signature — 4 Confirmation", the current step highlighted."""
+    """ "1 Fichiers — 2 Certificat — 3 Signature — 4 Confirmation", the current step highlighted."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -132,8 +132,10 @@ class SignWizard(QWidget):
         layout.addWidget(
             page_header(
                 _("Signature électronique"),
-                _("Signer électroniquement un document au format PAdES, CAdES ou XAdES. Les signatures générées "
-                "sont enregistrées dans le même dossier que chaque fichier signé."),
+                _(
+                    "Signer électroniquement un document au format PAdES, CAdES ou XAdES. Les signatures générées "
+                    "sont enregistrées dans le même dossier que chaque fichier signé."
+                ),
             )
         )
         self.indicator = StepIndicator()
@@ -162,7 +164,9 @@ class SignWizard(QWidget):
         self.files_table = QTableWidget(0, 4)
         self.files_table.setObjectName("signFiles")
         self.files_table.setAccessibleName(_("Fichiers à signer"))
-        self.files_table.setHorizontalHeaderLabels([_("Fichier(s) à signer"), _("Taille"), _("Format de signature"), ""])
+        self.files_table.setHorizontalHeaderLabels(
+            [_("Fichier(s) à signer"), _("Taille"), _("Format de signature"), ""]
+        )
         self.files_table.verticalHeader().setVisible(False)
         self.files_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.files_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -172,8 +176,10 @@ class SignWizard(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.files_table, 1)
         self.zip_notice = QLabel(
-            _("Un fichier ZIP signé comme un seul fichier est valable, mais les documents qu'il contient ne sont "
-            "pas signés un par un : si chaque pièce doit être signée, signez-les avant de les compresser.")
+            _(
+                "Un fichier ZIP signé comme un seul fichier est valable, mais les documents qu'il contient ne sont "
+                "pas signés un par un : si chaque pièce doit être signée, signez-les avant de les compresser."
+            )
         )
         self.zip_notice.setObjectName("zipNotice")
         self.zip_notice.setWordWrap(True)
@@ -365,11 +371,15 @@ class SignWizard(QWidget):
             self.cert_table.selectRow(first_usable)
         else:
             self.cert_state.setText(
-                _("Aucun certificat ne permet de signer. Insérez votre carte ou clé USB de signature, ou ajoutez votre "
-                "fichier de certificat depuis la page « Mes certificats ».")
+                _(
+                    "Aucun certificat ne permet de signer. Insérez votre carte ou clé USB de signature, ou ajoutez votre "
+                    "fichier de certificat depuis la page « Mes certificats »."
+                )
             )
         for warning in inventory.warnings:
-            self.cert_state.setText(self.cert_state.text() + f"\n⚠ {localized(warning.message_fr, getattr(warning, 'message_en', ''))}")
+            self.cert_state.setText(
+                self.cert_state.text() + f"\n⚠ {localized(warning.message_fr, getattr(warning, 'message_en', ''))}"
+            )
 
     def selected_certificate(self) -> Any | None:
         rows = {index.row() for index in self.cert_table.selectedIndexes()}
@@ -456,7 +466,9 @@ class SignWizard(QWidget):
 
     def _set_progress_text(self, index: int) -> None:
         self.progress_label.setText(
-            _("Signature électronique du fichier {index} sur {total}").format(index=min(index, self.total), total=self.total)
+            _("Signature électronique du fichier {index} sur {total}").format(
+                index=min(index, self.total), total=self.total
+            )
         )
 
     def _next_group(self) -> None:
@@ -538,7 +550,11 @@ class SignWizard(QWidget):
                 produced = next((Path(o) for o in outputs if Path(o).name == signature), None)
                 outcome.output = produced or source.parent / signature
             else:
-                item_error = localized(info.error.message, info.error.message_en) if info is not None and info.error is not None else ""
+                item_error = (
+                    localized(info.error.message, info.error.message_en)
+                    if info is not None and info.error is not None
+                    else ""
+                )
                 outcome.error = item_error or job_error or _("Échec de la signature.")
             group.outcomes.append(outcome)
         self.outcomes.extend(group.outcomes)
@@ -582,7 +598,9 @@ class SignWizard(QWidget):
         signed = sum(1 for o in self.outcomes if o.output is not None)
         total = len(self.outcomes)
         if signed == total:
-            self.summary.set("ok", _("<b>La signature électronique des fichiers sélectionnés s'est terminée avec succès.</b>"))
+            self.summary.set(
+                "ok", _("<b>La signature électronique des fichiers sélectionnés s'est terminée avec succès.</b>")
+            )
         elif signed:
             self.summary.set("warning", _("<b>Certains fichiers n'ont pas pu être signés.</b>"))
         else:
@@ -624,9 +642,13 @@ def _outcome_widget(outcome: FileOutcome) -> QWidget:
     layout = QVBoxLayout(box)
     layout.setSpacing(2)
     ok = outcome.output is not None
-    head = StatusLine("ok" if ok else "error", _("<b>Fichier source :</b> {name}").format(name=_esc(outcome.source.name)))
+    head = StatusLine(
+        "ok" if ok else "error", _("<b>Fichier source :</b> {name}").format(name=_esc(outcome.source.name))
+    )
     layout.addWidget(head)
-    lines = [_("↳ Format de signature : {format}").format(format=FORMAT_LABELS.get(outcome.format, outcome.format).upper())]
+    lines = [
+        _("↳ Format de signature : {format}").format(format=FORMAT_LABELS.get(outcome.format, outcome.format).upper())
+    ]
     if ok and outcome.output is not None:
         lines.append(_("↳ Fichier généré : {name}").format(name=outcome.output.name))
         lines.append(_("↳ Répertoire de destination : {folder}").format(folder=outcome.output.parent))

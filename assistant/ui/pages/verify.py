@@ -1,4 +1,4 @@
-""""Vérifier une signature": choose signed files (or drop them), optionally the signed document of
+""" "Vérifier une signature": choose signed files (or drop them), optionally the signed document of
 a detached signature, verify through the engine's verification job, read the report per
 signature, export it (PDF, HTML or JSON)."""
 
@@ -160,7 +160,9 @@ class VerifyPage(QWidget):
         params: dict[str, object] = {"paths": [str(p) for p in self.paths()]}
         if self.detached.text().strip():
             params["detached_of"] = self.detached.text().strip()
-        job = self.panel.start({"version": 1, "type": "verify", "label": _("Vérification de signature"), "params": params})
+        job = self.panel.start(
+            {"version": 1, "type": "verify", "label": _("Vérification de signature"), "params": params}
+        )
         self._update()
         return job
 
@@ -177,7 +179,10 @@ class VerifyPage(QWidget):
         if self.result is None:
             return
         chosen, _filter = QFileDialog.getSaveFileName(
-            self, _("Exporter le rapport de vérification"), "rapport-de-verification.pdf", _("PDF (*.pdf);;HTML (*.html);;JSON (*.json)")
+            self,
+            _("Exporter le rapport de vérification"),
+            "rapport-de-verification.pdf",
+            _("PDF (*.pdf);;HTML (*.html);;JSON (*.json)"),
         )
         if chosen:
             self.export_to(Path(chosen))
@@ -190,7 +195,11 @@ class VerifyPage(QWidget):
             written = export(self.result, path)
         except Exception as exc:  # a wrong suffix, a read-only folder: said, nothing half-written
             self.message.setStyleSheet(ERROR_STYLE)
-            self.message.setText(_("Le rapport n'a pas pu être enregistré : {reason}").format(reason=getattr(exc, "message", None) or exc))
+            self.message.setText(
+                _("Le rapport n'a pas pu être enregistré : {reason}").format(
+                    reason=getattr(exc, "message", None) or exc
+                )
+            )
             return None
         self.message.setStyleSheet("")
         self.message.setText(_("Rapport enregistré : {path}").format(path=written))

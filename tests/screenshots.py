@@ -71,27 +71,30 @@ def main() -> int:
         install_qt_translations(app, language)
         settings = Settings(pkcs12_files=[str(test_pki.signer.files["p12"])], tsa_url="")
         interaction = QtUserInteraction()
-        engine = JobEngine(interaction=interaction, settings=settings, journal_path=work / f"journal-{language}.sqlite3")
-        window = MainWindow(engine, None, settings, folder_questions=interaction.folder_questions,
-                            demo_url="http://127.0.0.1:8765/")
+        engine = JobEngine(
+            interaction=interaction, settings=settings, journal_path=work / f"journal-{language}.sqlite3"
+        )
+        window = MainWindow(
+            engine, None, settings, folder_questions=interaction.folder_questions, demo_url="http://127.0.0.1:8765/"
+        )
         window.resize(1024, 700)
         window.show()
         wait(0.5)
         grab(window, "accueil", language)
         window.show_page("certificates")
-        wait(10, lambda: window.certificates.table.rowCount() > 0)
+        wait(10, lambda w=window: w.certificates.table.rowCount() > 0)
         grab(window, "mes-certificats", language)
         window.show_page("sign")
         window.sign.add_files([offer, memo])
         grab(window, "signer-1-fichiers", language)
         window.sign.go_to_certificates()
-        wait(10, lambda: window.sign.cert_table.rowCount() > 0)
+        wait(10, lambda w=window: w.sign.cert_table.rowCount() > 0)
         grab(window, "signer-2-certificat", language)
         window.show_page("verify")
         if signed is not None:
             window.verify.add_files([signed])
             window.verify.verify()
-            wait(30, lambda: window.verify.panel.job is not None and window.verify.panel.job.state.terminal)
+            wait(30, lambda w=window: w.verify.panel.job is not None and w.verify.panel.job.state.terminal)
         grab(window, "verifier-une-signature", language)
         window.show_page("decrypt")
         window.decrypt.folder.setText(str(work / "Téléchargements" / "Plateforme de démonstration"))
