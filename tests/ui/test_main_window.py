@@ -19,6 +19,7 @@ from assistant.settings import Settings
 from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.main_window import MainWindow
 from tests import pki
+from tests.signing.validators import openssl_cms_verify
 from tests.ui.conftest import shot, wait_for_dialog
 
 
@@ -129,30 +130,6 @@ def test_certificates_page_lists_verdicts_after_adding_p12(
     assert page.table.rowCount() == count
 
 
-def _openssl_verify_cades(signature: Path, content: Path, ca_bundle: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [
-            pki.require_tool("openssl"),
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(signature),
-            "-content",
-            str(content),
-            "-CAfile",
-            str(ca_bundle),
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-        capture_output=True,
-    )
-
-
 def test_sign_wizard_end_to_end_cades(
     qtbot: Any, window: MainWindow, test_pki: pki.TestPki, tmp_path: Path, p12_settings: Settings, screens: Path
 ) -> None:
@@ -225,7 +202,7 @@ def test_sign_wizard_end_to_end_cades(
         )
         output = folder / name
         assert output.is_file()
-        verified = _openssl_verify_cades(output, source, test_pki.ca_bundle)
+        verified = openssl_cms_verify(output, source, test_pki.ca_bundle)
         assert verified.returncode == 0, verified.stderr.decode()
         signer_cert = subprocess.run(
             ["openssl", "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(output)],
