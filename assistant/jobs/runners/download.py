@@ -259,21 +259,22 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         """The folders between `root` and `folder`, one at a time from the top: never `root`
         itself, which the user chose (gone mid-job, it is reported, not silently made again)."""
         for parent in (*reversed(folder.parents), folder):
-            if parent == root or root not in parent.parents:
+            if parent in made or parent == root or root not in parent.parents:
                 continue
             try:
                 parent.mkdir()
             except FileExistsError:
-                continue
-            with lock:
-                created.append(parent)
+                pass
+            else:
+                with lock:
+                    created.append(parent)
+            made.add(parent)
 
     def fetch(item: Item) -> None:
         stop.raise_if_cancelled()
         try:
             if item.dest.parent not in made:  # once per folder, not once per file
                 make_folder(item.dest.parent)
-                made.add(item.dest.parent)
         except OSError as exc:
             if (gone := _vanished(root, item.dest.parent)) is not None:
                 raise gone from None
