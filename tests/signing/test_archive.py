@@ -318,3 +318,77 @@ def test_xades_revocation_values_changed_after_archiving(
     assert sig.intact and sig.signature_valid and not sig.ok
     assert sig.format_label == "XADES B-LT"
     assert any("ne porte pas sur la signature telle qu'elle est" in p for p in sig.problems), sig.problems
+
+
+# --------------------------------------------------------------------------------------------
+# Robustness and the report's schema
+
+
+@pytest.mark.parametrize("fmt", [SignFormat.CADES, SignFormat.XADES])
+def test_no_traceback_on_mutations_of_b_lta(
+    tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki, fmt: SignFormat
+) -> None:
+    """Random byte mutations of a B-LTA signature (its archive token is the larger part of it):
+    a report or a clear error, never a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from assistant.errors import AssistantError
+
+    source = _source(tmp_path)
+    output = _sign(crl_pki.credential(crl_pki.good, test_pki), source, fmt, tsa, test_pki)
+    original = output.read_bytes()
+    target = tmp_path / "mutated" / output.name
+    target.parent.mkdir()
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(
+        st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), min_size=1, max_size=8),
+        st.integers(0, len(original)),
+    )
+    def check(mutations: list[tuple[int, int]], cut: int) -> None:
+        data = bytearray(original)
+        for index, value in mutations:
+            data[index] = value
+        target.write_bytes(bytes(data[: max(cut, 1)]) if cut < len(original) // 8 else bytes(data))
+        try:
+            report = verify_file(target, detached_of=source, trust_roots=[test_pki.root.certificate])
+        except AssistantError as exc:
+            assert exc.message_fr
+            return
+        for sig in report.signatures:
+            assert sig.verdict_fr
+            assert all(stamp.valid or stamp.problem for stamp in sig.archive_timestamps)
+
+    check()
+
+
+def test_b_lta_reports_follow_the_documented_schema(
+    tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
+) -> None:
+    import json
+
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[2]
+    schema = json.loads((root / "docs" / "verification-report.schema.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    credential = crl_pki.credential(crl_pki.good, test_pki)
+    for fmt in (SignFormat.CADES, SignFormat.XADES):
+        folder = tmp_path / fmt.value
+        folder.mkdir()
+        output = _sign(credential, _source(folder), fmt, tsa, test_pki)
+        for tamper in (False, True):
+            if tamper:
+                data = output.read_bytes()
+                output.write_bytes(
+                    _flip_in_archive_token(data)
+                    if fmt is SignFormat.CADES
+                    else data.replace(b"<xades:RevocationValues>", b"<xades:RevocationValues> ", 1)
+                )
+            report = verify_file(output, trust_roots=[test_pki.root.certificate])
+            data_dict = json.loads(json.dumps(report.to_dict()))
+            errors = sorted(validator.iter_errors(data_dict), key=str)
+            assert not errors, (fmt, tamper, [e.message for e in errors[:3]])
+            stamps = data_dict["signatures"][0]["archive_timestamps"]
+            assert len(stamps) == 1 and stamps[0]["valid"] is not tamper
