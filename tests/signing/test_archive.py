@@ -489,3 +489,49 @@ def test_broken_archive_timestamps_of_another_tool(name: str, words: str) -> Non
     assert sig.archive_timestamps and not sig.archive_timestamps[0].valid
     assert words in sig.archive_timestamps[0].problem and sig.archive_timestamps[0].problem in sig.problems
     assert sig.level != "B-LTA"
+
+
+# --------------------------------------------------------------------------------------------
+# The command line: the level chosen as B-LT is, the report as the user reads it
+
+
+@pytest.mark.parametrize("fmt", ["cades", "xades"])
+def test_cli_signs_b_lta_and_verify_reports_it(
+    tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki, fmt: str
+) -> None:
+    import json
+    import os
+    import sys
+
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    key = tmp_path / "jean.p12"
+    key.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"jean",
+            crl_pki.good.key,
+            crl_pki.good.certificate,
+            [test_pki.ca.certificate],  # type: ignore[arg-type]
+            BestAvailableEncryption(b"secret"),
+        )
+    )
+    source = _source(tmp_path)
+    env = {**os.environ, "ASSISTANT_HOME": str(assistant_home), "AMP_PIN": "secret", "ASSISTANT_LANG": "fr"}
+    args = ["--format", fmt, "--level", "B-LTA", "--tsa", tsa.url, "--trust", str(test_pki.root_pem)]
+    args += ["--key", str(key), "--pin-env", "AMP_PIN", "--json", str(source)]
+    signed = subprocess.run(
+        [sys.executable, "-m", "assistant", "sign", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert signed.returncode == 0, signed.stderr + signed.stdout
+    output = json.loads(signed.stdout.strip())["output"]
+    verified = subprocess.run(
+        [sys.executable, "-m", "assistant", "verify", output, "--trust", str(test_pki.root_pem)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert verified.returncode == 0, verified.stderr + verified.stdout
+    assert f"{fmt.upper()} B-LTA" in verified.stdout
+    assert "Horodatage d'archive" in verified.stdout and "autorité : AMP Test TSA" in verified.stdout
+    assert "Traceback" not in verified.stderr
