@@ -100,10 +100,9 @@ class Settings:
 
 def _migrate(settings: Settings, version: object) -> None:
     """Bring a file written by an older version to today's meaning (saved so on the next save)."""
-    if not isinstance(version, int) or version < 2:
-        # Version 1 wrote language="fr" for everyone (the old default): French on an English
-        # system although nobody chose it. Follow the system instead; a user who wants French
-        # anyway chooses it again in "Options avancées" (written with version 2, kept).
-        if settings.language == "fr":
-            settings.language = ""
+    # Version 1 wrote language="fr" for everyone (the old default): French on an English system
+    # although nobody chose it. Follow the system instead; a user who wants French anyway chooses
+    # it again in "Options avancées" (written with version 2, kept).
+    if (not isinstance(version, int) or version < 2) and settings.language == "fr":
+        settings.language = ""
     settings.settings_version = SETTINGS_VERSION
