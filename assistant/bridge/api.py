@@ -50,6 +50,7 @@ from assistant.bridge.origins import ConsentPrompter, OriginRegistry
 from assistant.errors import AssistantError, Code
 from assistant.i18n import M_
 from assistant.jobs.errors import JobCode
+from assistant.jobs.model import JobType
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_STREAMS_PER_ORIGIN = 16
 #: Seconds between keep-alive comments on an event stream.
 HEARTBEAT_SECONDS = 15.0
-CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diagnose", "prepare")
+#: The job types a page may ask for (jobs.model.JOB_KINDS, the one table).
+CAPABILITIES = tuple(job_type.value for job_type in JobType)
 
 
 class EngineLike(Protocol):

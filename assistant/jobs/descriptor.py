@@ -24,18 +24,10 @@ from assistant import PROTOCOL_VERSION
 from assistant.errors import Code
 from assistant.i18n import M_
 from assistant.jobs.errors import JobCode
-from assistant.jobs.model import LOCAL_ORIGIN, JobType
+from assistant.jobs.model import JOB_KINDS, LOCAL_ORIGIN, JobType
 from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
 from assistant.jobs.params import (
-    DecryptParams,
-    DiagnoseParams,
-    DownloadParams,
     JobParams,
-    KeygenParams,
-    OpenParams,
-    PrepareParams,
-    SignParams,
-    VerifyParams,
 )
 from assistant.jobs.urls import DEMO_ENV as DEMO_ENV
 from assistant.jobs.urls import DescriptorError as DescriptorError
@@ -293,7 +285,10 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "out_dir": lo(_path),
             "key": lo(_str(2000)),
         }
-    return {}, {"platform_url": ctx.policy.check}
+    if job_type is JobType.DIAGNOSE:
+        return {}, {"platform_url": ctx.policy.check}
+    # A type added to jobs.model.JOB_KINDS without its parameters' schema here: refuse, never guess.
+    raise DescriptorError("type", M_("type de traitement non pris en charge."), code=JobCode.DESCRIPTOR_INVALID)
 
 
 def _deposit_rules(ctx: _Ctx) -> Checker:
@@ -310,16 +305,7 @@ def _deposit_rules(ctx: _Ctx) -> Checker:
 
 
 #: The parameters' class of each job type: validated JSON becomes one of these (JSON stops here).
-PARAMS_TYPES: dict[JobType, type[JobParams]] = {
-    JobType.DOWNLOAD: DownloadParams,
-    JobType.OPEN: OpenParams,
-    JobType.SIGN: SignParams,
-    JobType.VERIFY: VerifyParams,
-    JobType.KEYGEN: KeygenParams,
-    JobType.DECRYPT: DecryptParams,
-    JobType.DIAGNOSE: DiagnoseParams,
-    JobType.PREPARE: PrepareParams,
-}
+PARAMS_TYPES: dict[JobType, type[JobParams]] = {job_type: kind.params for job_type, kind in JOB_KINDS.items()}
 
 
 @dataclass(frozen=True)
