@@ -17,7 +17,8 @@ from assistant.envelopes.bicle import (
     ALLOWED_KEY_SIZES,
     DEFAULT_KEY_SIZE,
     DEFAULT_VALIDITY_DAYS,
-    LOSS_WARNING_FR,
+    LOSS_WARNING,
+    NO_BACKUP_WARNING,
     BackupRequest,
     BicleResult,
     check_backup_password,
@@ -110,7 +111,7 @@ def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
     if args.no_backup:
         return None
     if not wanted and sys.stdin.isatty() and not args.json:
-        print(LOSS_WARNING_FR, file=sys.stderr)
+        print(LOSS_WARNING, file=sys.stderr)
         answer = input(_("Créer une sauvegarde chiffrée (.p12) de la clé ? [O/n] ")).strip().lower()
         wanted = answer in ("", "o", "oui", "y", "yes")
     if not wanted:
@@ -147,7 +148,12 @@ def print_result(result: BicleResult) -> None:
         print(_("- Certificat public (à déposer sur la plateforme) : {cert_out}").format(cert_out=result.cert_out))
     if result.backup:
         print(_("- Sauvegarde chiffrée : {backup}").format(backup=result.backup))
-    for warning in result.warnings_fr:
+    for warning in result.warnings:
+        if warning == NO_BACKUP_WARNING:  # the window's words; here, the command line's
+            warning = M_(
+                "Aucune sauvegarde n'a été faite : avant de déclarer ce bi-clé sur la plateforme, créez-le de "
+                "nouveau avec l'option --backup-p12 FICHIER."
+            )
         print(f"⚠ {warning}")
 
 

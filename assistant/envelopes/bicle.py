@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.errors import AssistantError, Code, OutputError, UsageError
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.keystores.base import (
     Credential,
     DecryptionMechanism,
@@ -58,13 +58,15 @@ ALLOWED_KEY_SIZES = (2048, 3072, 4096)
 DEFAULT_VALIDITY_DAYS = 730
 MIN_PASSWORD_LENGTH = 12
 
-LOSS_WARNING_FR = (
+LOSS_WARNING = M_(
     "Attention : sans cette clé privée ou sa sauvegarde, les plis chiffrés pour ce bi-clé ne pourront "
     "jamais être ouverts. Conservez la sauvegarde et son mot de passe en lieu sûr, séparément."
 )
-LOSS_WARNING_EN = (
-    "Warning: without this private key or its backup, the bids encrypted for this key pair can never be "
-    "opened. Keep the backup and its password in a safe place, apart."
+#: A vault bi-clé made without its backup, in the window's words (the result a job keeps and the
+#: window shows); the command line says it with its option instead (commands/keygen.py).
+NO_BACKUP_WARNING = M_(
+    "Aucune sauvegarde n'a été faite : avant de déclarer ce bi-clé sur la plateforme, créez-le de nouveau "
+    "en cochant « Enregistrer une copie chiffrée du bi-clé (fichier .p12) »."
 )
 
 
@@ -257,8 +259,16 @@ class BicleResult:
     backup: Path | None = None
     reused: bool = False
     key_attributes: dict[str, bool] = field(default_factory=dict)
-    warnings_fr: list[str] = field(default_factory=list)
-    warnings_en: list[str] = field(default_factory=list)
+    #: What the user must know about this bi-clé (French source, translated where shown).
+    warnings: list[Message] = field(default_factory=list)
+
+    @property
+    def warnings_fr(self) -> list[str]:
+        return [warning.text("fr") for warning in self.warnings]
+
+    @property
+    def warnings_en(self) -> list[str]:
+        return [warning.text("en") for warning in self.warnings]
 
     @property
     def fingerprint_sha256(self) -> str:
@@ -549,19 +559,21 @@ def create_bicle(
             result = BicleResult(cert, store.kind, store.label, _location(credential), key_attributes=attributes)
             if store.kind is StoreKind.NSS:
                 directory = store.ref.uri.removeprefix("nss:")
-                result.warnings_fr.append(
-                    LOSS_WARNING_FR + f' Sauvegarde : pk12util -o sauvegarde-bicle.p12 -n "{cn}" -d sql:{directory}'
+                result.warnings.append(
+                    M_(
+                        '{warning} Sauvegarde : pk12util -o sauvegarde-bicle.p12 -n "{cn}" -d sql:{directory}',
+                        warning=LOSS_WARNING,
+                        cn=cn,
+                        directory=directory,
+                    )
                 )
-                result.warnings_en.append(LOSS_WARNING_EN)
             else:
-                result.warnings_fr.append(
-                    "La clé privée a été créée dans la carte et ne peut pas en sortir : si la carte est perdue ou "
-                    "bloquée, les plis chiffrés pour ce seul bi-clé ne pourront pas être ouverts. Associez toujours "
-                    "un bi-clé de secours à vos consultations."
-                )
-                result.warnings_en.append(
-                    "The private key was made on the token and cannot leave it: if the token is lost or locked, bids "
-                    "encrypted for this key pair alone cannot be opened. Always add a backup key pair."
+                result.warnings.append(
+                    M_(
+                        "La clé privée a été créée dans la carte et ne peut pas en sortir : si la carte est perdue ou "
+                        "bloquée, les plis chiffrés pour ce seul bi-clé ne pourront pas être ouverts. Associez "
+                        "toujours un bi-clé de secours à vos consultations."
+                    )
                 )
         finally:
             store.close()
@@ -623,13 +635,9 @@ def _create_in_vault(
     finally:
         store.close()
     result = BicleResult(cert, StoreKind.VAULT, vault_label(path.stem), f"vault:{path.stem}", backup=backup_path)
-    result.warnings_fr.append(LOSS_WARNING_FR)
-    result.warnings_en.append(LOSS_WARNING_EN)
+    result.warnings.append(LOSS_WARNING)
     if backup is None:
-        result.warnings_fr.append(
-            "Aucune sauvegarde n'a été faite : créez-en une (--backup-p12) avant de déclarer ce bi-clé sur la plateforme."
-        )
-        result.warnings_en.append("No backup was made: make one (--backup-p12) before registering this key pair.")
+        result.warnings.append(NO_BACKUP_WARNING)
     return result
 
 
