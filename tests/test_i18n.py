@@ -154,7 +154,7 @@ def _unwrapped_french(path: Path) -> list[str]:
             if isinstance(parent, ast.Call):
                 func = parent.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name in ("_", "N_", "ngettext") or name in _NOT_SHOWN or name.endswith("Error"):
+                if name in ("_", "N_", "M_", "ngettext") or name in _NOT_SHOWN or name.endswith("Error"):
                     shown = False
                     break
             parent = parents.get(parent)
