@@ -146,6 +146,8 @@ def _yes(value: bool) -> str:
 
 
 def _print_report(report: VerificationReport) -> None:
+    from assistant.signing.verify_document import archive_timestamp_text
+
     print(_("Rapport de vérification : {name}").format(name=report.path.name))
     if report.signed_file is not None:
         print(_("Document signé : {path}").format(path=report.signed_file))
@@ -179,6 +181,8 @@ def _print_report(report: VerificationReport) -> None:
         if sig.timestamp_time:
             state = _("valide") if sig.timestamp_valid else _("NON VALIDE")
             rows.append((_("Horodatage"), f"{sig.timestamp_time:%d/%m/%Y %H:%M:%S %Z} ({state})"))
+        for stamp in sig.archive_timestamps:
+            rows.append((_("Horodatage d'archive"), archive_timestamp_text(stamp.to_dict())))
         rows += [
             (_("Intégrité du document"), _yes(sig.intact and sig.signature_valid)),
             (_("Certificat de confiance"), _("oui") if sig.trusted else _("non")),
