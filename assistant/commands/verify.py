@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -66,7 +66,7 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
                 else [x509.load_der_x509_certificate(data)]
             )
         except ValueError as exc:
-            raise UsageError(f"{path} n'est pas un certificat.", f"{path} is not a certificate.") from exc
+            raise UsageError(M_("{path} n'est pas un certificat.", path=path)) from exc
     return roots
 
 
@@ -90,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
             )
     if len(args.files) > 1 and (args.detached_of or args.report or args.save_content):
         raise UsageError(
-            "--detached-of, --report et --save-content s'appliquent à une seule signature à la fois.",
-            "--detached-of, --report and --save-content apply to one signature at a time.",
+            M_("--detached-of, --report et --save-content s'appliquent à une seule signature à la fois."),
         )
     if len(args.files) == 1:
         return _verify_one(args, roots)
