@@ -36,8 +36,8 @@ from urllib.parse import unquote
 from asn1crypto import cms
 
 from assistant.i18n import _
+from assistant.signing.c14n import C14N
 from assistant.signing.timestamp import tst_info
-from assistant.signing.verify_xml import C14N
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
