@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
@@ -83,8 +84,7 @@ def plan(consultations: tuple[Consultation, ...], root: Path) -> list[Item]:
         key = str(item.dest).casefold()  # Windows and macOS folders ignore case
         if key in seen:
             raise AssistantError(
-                f"Deux fichiers du descripteur ont le même chemin : {item.rel}.",
-                f"Two files of the descriptor share a path: {item.rel}.",
+                M_("Deux fichiers du descripteur ont le même chemin : {rel}.", rel=item.rel),
                 code=JobCode.DESCRIPTOR_INVALID,
             )
         seen.add(key)
@@ -116,8 +116,7 @@ def destination(ctx: JobContext, params: DownloadParams, consultations: tuple[Co
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(
-                f"Impossible de créer le dossier de destination : {exc.strerror}.",
-                f"Cannot create the destination folder: {exc.strerror}.",
+                M_("Impossible de créer le dossier de destination : {strerror}.", strerror=exc.strerror),
             ) from None
         return root
     platform = ctx.platform or folder_name(urlsplit(ctx.origin).hostname or "plateforme", "plateforme")
@@ -281,9 +280,7 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
             failures.append(
                 (
                     item,
-                    OutputError(
-                        f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}."
-                    ),
+                    OutputError(M_("Dossier impossible à créer : {strerror}.", strerror=exc.strerror)),
                 )
             )
             return
