@@ -178,12 +178,12 @@ def _vanished(root: Path, folder: Path) -> OutputError | None:
     if missing is None:
         return None
     return OutputError(
-        f"Le dossier « {missing} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
-        "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
-        "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
-        f"The folder {missing} disappeared during the download (deleted, moved or its drive removed): the "
-        "download is stopped. Nothing already verified is lost: put the folder back and start the download "
-        "again; only the missing files will be fetched.",
+        M_(
+            "Le dossier « {folder} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
+            "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
+            "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
+            folder=str(missing),
+        ),
         code=JobCode.DESTINATION_VANISHED,
     )
 
