@@ -810,6 +810,11 @@ def _check_cms_archive(
     from assistant.signing import archive_cades
 
     def content_hash(algorithm: str) -> bytes:
+        # An intact signature's message-digest is the content's hash: no second pass over a large file.
+        if item.intact and signer_info["digest_algorithm"]["algorithm"].native == algorithm:
+            for attribute in signer_info["signed_attrs"]:
+                if attribute["type"].native == "message_digest":
+                    return bytes(attribute["values"][0].native)
         if attached is not None:
             return hashlib.new(algorithm, attached).digest()
         assert target is not None
