@@ -73,8 +73,6 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from assistant.signing.verify import verify_file
-
     # pyHanko logs an unbuildable chain as a warning with a traceback; the report says it in French.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
@@ -99,12 +97,14 @@ def run(args: argparse.Namespace) -> int:
     # trusted lists and libraries are loaded once. A file that cannot be read is said, the
     # others are still verified.
     from assistant.errors import AssistantError
+    from assistant.signing.verify import Verifier
 
+    verifier = Verifier(trust_roots=roots, allow_fetching=args.online)
     reports: list[dict[str, object]] = []
     all_ok = True
     for path in args.files:
         try:
-            report = verify_file(path, trust_roots=roots, allow_fetching=args.online)
+            report = verifier.verify(path)
         except AssistantError as exc:
             all_ok = False
             reports.append({"file": str(path), "ok": False, "error": exc.to_dict()})
