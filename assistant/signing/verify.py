@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -488,7 +489,13 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _crypto(cert: asn1_x509.Certificate) -> x509.Certificate:
-    return x509.load_der_x509_certificate(cert.dump())
+    return _crypto_of(cert.dump())
+
+
+@functools.lru_cache(maxsize=256)
+def _crypto_of(der: bytes) -> x509.Certificate:
+    """The same (immutable) object for the same certificate: its extensions are parsed once."""
+    return x509.load_der_x509_certificate(der)
 
 
 def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate) -> None:

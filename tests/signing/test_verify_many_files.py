@@ -1,4 +1,4 @@
-"""What makes `assistant verify` start fast, checked where it could silently stop working."""
+"""What makes `assistant verify F1 … Fn` fast, checked where it could silently stop working or change a verdict."""
 
 from __future__ import annotations
 
@@ -55,6 +55,12 @@ def test_name_preparation_is_memoised_with_the_same_results() -> None:
     assert name("Jeanne  DUPONT") == name("jeanne dupont")  # RFC 4518: case and spaces
     assert name("Jeanne Dupont") != name("Jeanne Durand")
     assert name("Jeanne Dupont").hashable == name("JEANNE DUPONT").hashable
+    assert name("Jeanne Dupont").hashable != name("Jeanne Durand").hashable
+    # an explicitly tagged copy (an ESS IssuerSerial's [4] directoryName) is the same name
+    tagged = x509.GeneralName({"directory_name": name("Jeanne Dupont")})
+    reloaded = x509.GeneralName.load(tagged.dump()).chosen
+    assert reloaded.dump() != name("Jeanne Dupont").dump()
+    assert reloaded == name("Jeanne Dupont") and reloaded != name("Jeanne Durand")
     for _ in range(2):  # a prohibited character is refused every time, not cached as a value
         value = x509.NameTypeAndValue({"type": "common_name", "value": x509.DirectoryString("utf8_string", "a\ufffdb")})
         with pytest.raises(ValueError):
@@ -88,3 +94,64 @@ print(code, loaded, file=sys.stderr)
     assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
     data = json.loads(done.stdout)
     assert data["ok"] and [r["signatures"][0]["format_label"] for r in data["reports"]] == ["CADES B-B"] * 3
+
+
+def _bid(folder: Path, test_pki: pki.TestPki, count: int) -> list[Path]:
+    """`count` CAdES signatures, one of whose documents is altered, plus a file that is no signature."""
+    from assistant.keystores.pkcs12 import Pkcs12Store
+    from assistant.signing import SignFormat, sign_files
+
+    folder.mkdir()
+    store = Pkcs12Store(test_pki.signer.files["p12"], lambda _request: pki.P12_PASSWORD)
+    sources = []
+    for index in range(count):
+        source = folder / f"piece-{index:02}.bin"
+        source.write_bytes(os.urandom(3000))
+        sources.append(source)
+    outputs = [r.output for r in sign_files(store.credentials()[0], sources, SignFormat.CADES).results]
+    store.close()
+    sources[7].write_bytes(b"altered")
+    junk = folder / "notes.p7s"
+    junk.write_bytes(b"not a signature")
+    paths = [o for o in outputs if o is not None]
+    paths.insert(5, junk)
+    return paths
+
+
+def _facts(outcomes: list[object]) -> list[tuple[str, object]]:
+    facts = []
+    for outcome in outcomes:
+        if outcome.error is not None:  # type: ignore[attr-defined]
+            facts.append((outcome.path.name, outcome.error.code))  # type: ignore[attr-defined]
+        else:
+            report = dict(outcome.report)  # type: ignore[attr-defined]
+            report.pop("verified_at")
+            facts.append((outcome.path.name, report))  # type: ignore[attr-defined]
+    return facts
+
+
+def test_many_files_on_several_processes_give_the_same_outcomes_in_order(
+    tmp_path: Path, test_pki: pki.TestPki, assistant_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.signing import verify_many as many
+
+    paths = _bid(tmp_path / "offre", test_pki, 30)
+    anchors = [test_pki.root.certificate, test_pki.ca.certificate]
+    one = _facts(list(many.verify_many(paths, trust_roots=anchors, workers=1)))
+    assert [name for name, _facts in one] == [p.name for p in paths]
+    oks = [facts["ok"] for name, facts in one if isinstance(facts, dict)]
+    assert oks.count(False) == 1 and len(oks) == 30  # the altered document
+    assert dict(one)["notes.p7s"] == "not_a_signature"
+    assert many.worker_count(100) >= 1 and many.worker_count(3) == 1
+    assert _facts(list(many.verify_many(paths, trust_roots=anchors, workers=3))) == one
+
+    # A worker that dies leaves its files to the parent, which verifies them itself.
+    marker = tmp_path / "a-worker-ran"
+
+    def die(*_args: object) -> None:
+        marker.touch()
+        os._exit(3)
+
+    monkeypatch.setattr(many, "_work", die)
+    assert _facts(list(many.verify_many(paths, trust_roots=anchors, workers=3))) == one
+    assert marker.exists()  # the files were indeed given to forked workers
