@@ -2,14 +2,15 @@
 
 `import pyhanko.sign.validation.generic_cms` first runs `pyhanko/sign/__init__.py`, which imports
 the whole PDF signer (aiohttp, fonts, stamps, PKCS#11), then `pyhanko/sign/validation/__init__.py`,
-which imports the PDF validator: about 0.2 s of CPU (0.5 s and more on a loaded machine) that a
-CAdES or XAdES verification never uses, paid at every start of `assistant verify`.
+which imports the PDF validator, and `pyhanko/sign/timestamps/__init__.py` (reached by reading a
+timestamp token), which imports aiohttp: about 0.2 s of CPU (0.5 s and more on a loaded machine)
+that a CAdES or XAdES verification never uses, paid at every start of `assistant verify`.
 
-`import_module` registers those two packages as *deferred*: their module object (path, spec) is
+`import_module` registers those packages as *deferred*: their module object (path, spec) is
 in place so that their submodules import normally, but their `__init__` runs only when a name is
 first asked of the package (a module `__getattr__`). Afterwards they are ordinary packages:
 `from pyhanko.sign import signers`, `from pyhanko.sign.validation import async_validate_pdf_signature`
-and `pyhanko.sign.validation.dss` work as usual. The two `__init__`s only import names from their
+and `pyhanko.sign.validation.dss` work as usual. Those `__init__`s only import names from their
 submodules (no registration or other side effect); if the packages cannot be deferred (already
 imported, a frozen importer without specs), the import is simply the ordinary one.
 """
@@ -24,13 +25,19 @@ from types import ModuleType
 from typing import Any
 
 #: Outermost first: a deferred package's spec is found through its parent's path.
-DEFERRED_PACKAGES = ("pyhanko.sign", "pyhanko.sign.validation")
+DEFERRED_PACKAGES = ("pyhanko.sign", "pyhanko.sign.validation", "pyhanko.sign.timestamps")
 
 _lock = threading.RLock()
 
 
 def import_module(name: str) -> ModuleType:
-    """`importlib.import_module(name)`, without running the `__init__` of pyhanko.sign(.validation)."""
+    """`importlib.import_module(name)`, without running the `__init__`s of DEFERRED_PACKAGES."""
+    defer_packages()
+    return importlib.import_module(name)
+
+
+def defer_packages() -> None:
+    """Register DEFERRED_PACKAGES not imported yet as deferred (idempotent, a few milliseconds)."""
     with _lock:
         try:
             for package in DEFERRED_PACKAGES:
@@ -41,7 +48,6 @@ def import_module(name: str) -> ModuleType:
                 module = sys.modules.get(package)
                 if module is not None and "__getattr__" in vars(module):
                     _complete(module)
-        return importlib.import_module(name)
 
 
 def _defer(name: str) -> None:

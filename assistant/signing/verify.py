@@ -408,9 +408,10 @@ class _Context:
     MAX_SHARED_CERTIFICATES = 1024
 
     def __init__(self, trust_roots: list[x509.Certificate] | None, allow_fetching: bool) -> None:
-        from assistant.signing import asn1_names
+        from assistant.signing import asn1_names, pyhanko_import
 
         asn1_names.install()
+        pyhanko_import.defer_packages()  # before anything (a timestamp reader) imports pyhanko.sign
         self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
         self.allow_fetching = allow_fetching
         self._trust_manager: Any = None

@@ -28,9 +28,12 @@ import sys
 from assistant.signing.pyhanko_import import import_module
 cms = import_module("pyhanko.sign.validation.generic_cms")
 assert callable(cms.async_validate_detached_cms)
+from pyhanko.sign.timestamps.api import TimeStamper  # what reading a timestamp token needs
 before = sorted(m for m in sys.modules if m.startswith(("pyhanko.sign.signers", "aiohttp", "pyhanko.sign.validation.pdf_embedded")))
 # afterwards pyhanko is the ordinary package: names of both __init__s, submodules by attribute
 from pyhanko.sign import PdfSigner, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper
+assert issubclass(HTTPTimeStamper, TimeStamper)
 from pyhanko.sign.validation import async_validate_detached_cms, async_validate_pdf_signature, validate_pdf_signature
 import pyhanko.sign.validation
 assert pyhanko.sign.validation.dss.DocumentSecurityStore
