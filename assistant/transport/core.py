@@ -28,6 +28,7 @@ an error, a log line or an exception message.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -452,6 +453,8 @@ class Transport:
         self.pool_size = pool_size
         self._tls: ssl.SSLContext | None = None
         self._pools: dict[str | None, urllib3.PoolManager] = {}
+        #: Pools for plain-HTTP platforms behind no or a plain proxy: no TLS context to build.
+        self._plain_pools: dict[str | None, urllib3.PoolManager] = {}
         self._direct_connections: DirectConnections | None = None
         #: The proxy decision per (scheme, host), taken once per transport (one job): reading the
         #: environment's proxy settings costs ~55 us, once per file for hundreds of files.
@@ -487,11 +490,18 @@ class Transport:
         import urllib3
 
         proxy = self.proxy(url)
-        context = None if self.verify is False else self.tls()  # outside the lock: it takes it
+        # The TLS context (the system's trust store read, ~30-70 ms on a loaded machine) only
+        # where TLS is spoken: an https platform, or an https proxy.
+        secure = url.startswith("https:") or (proxy or "").startswith("https:")
+        context = None if self.verify is False or not secure else self.tls()  # outside the lock: it takes it
         with self._lock:
-            pool = self._pools.get(proxy)
-            if pool is None:
+            pool = self._pools.get(proxy) if secure else self._plain_pools.get(proxy)
+            if pool is None and not secure:
                 options: dict[str, Any] = {"maxsize": self.pool_size, "block": False, "retries": False}
+                pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+                self._plain_pools[proxy] = pool
+            if pool is None:
+                options = {"maxsize": self.pool_size, "block": False, "retries": False}
                 if context is None:
                     options["cert_reqs"] = "CERT_NONE"
                 else:
@@ -501,6 +511,13 @@ class Transport:
                 self._pools[proxy] = pool
             return pool
 
+    def warm(self, url: str) -> None:
+        """Make the shared pool for `url` ahead of its first request (urllib3's import and, for
+        https, the TLS context: ~0.1-0.2 s on a loaded machine), e.g. while a large file's link
+        is still being measured; a failure is left for the request itself to report."""
+        with contextlib.suppress(Exception):
+            self._pool(url)
+
     def _direct(self) -> DirectConnections:
         with self._lock:
             if self._direct_connections is None:
@@ -509,9 +526,10 @@ class Transport:
 
     def close(self) -> None:
         with self._lock:
-            for pool in self._pools.values():
+            for pool in (*self._pools.values(), *self._plain_pools.values()):
                 pool.clear()
             self._pools.clear()
+            self._plain_pools.clear()
             if self._direct_connections is not None:
                 self._direct_connections.close()
 
