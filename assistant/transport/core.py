@@ -471,7 +471,7 @@ class Transport:
         with self._lock:
             if self._tls is None:
                 try:
-                    self._tls = tls_context(self.verify)
+                    self._tls = _shared_context(self.verify)
                 except CaFileError as exc:
                     raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
             return self._tls
@@ -664,6 +664,45 @@ class Transport:
                 if cancel is None:
                     threading.Event().wait(delay)
                 delay = min(self.max_backoff, delay * 2)
+
+
+#: How long a trust context is shared between transports (jobs) before the system's roots are
+#: read again: a root the user or the IT department installs is seen within this time.
+SHARED_CONTEXT_SECONDS = 300.0
+_contexts: dict[tuple[object, ...], tuple[float, ssl.SSLContext]] = {}
+_contexts_lock = threading.Lock()
+
+
+def _shared_context(verify: Verify) -> ssl.SSLContext:
+    """The SSLContext for `verify`, shared by the transports made within SHARED_CONTEXT_SECONDS.
+
+    Each job has its own transport; building its context read the whole system trust store
+    again (`set_default_verify_paths`: 30-160 ms on this loaded VM, on the path of the first
+    request of every HTTPS job). The key holds each extra CA file's size and modification time,
+    so a CA file changed in the settings is read again at once. A context is safe to share
+    between threads; sharing it also lets TLS sessions be resumed from one job to the next.
+    """
+    if isinstance(verify, ssl.SSLContext) or verify is False:
+        return tls_context(verify)
+    paths = [verify] if isinstance(verify, str) else ([] if verify is True else list(verify))
+    # Where OpenSSL finds the system's roots is part of the key (SSL_CERT_FILE / SSL_CERT_DIR).
+    stamps: list[object] = [isinstance(verify, str), os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")]
+    for path in paths:
+        try:
+            info = Path(path).expanduser().stat()
+            stamps.append((str(path), info.st_mtime_ns, info.st_size))
+        except OSError:
+            return tls_context(verify)  # tls_context words the error (a missing CA file)
+    key = tuple(stamps)
+    now = time.monotonic()
+    with _contexts_lock:
+        found = _contexts.get(key)
+        if found is not None and now - found[0] < SHARED_CONTEXT_SECONDS:
+            return found[1]
+    context = tls_context(verify)
+    with _contexts_lock:
+        _contexts[key] = (now, context)
+    return context
 
 
 class _BodySource:
