@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             mark = "✓" if report.ok else "✗"
             labels = ", ".join(sorted({s.format_label for s in report.signatures}))
-            print(f"{mark} {path.name} : {labels} — " + "; ".join(s.verdict_fr for s in report.signatures))
+            print(f"{mark} {path.name} : {labels} — " + "; ".join(s.verdict for s in report.signatures))
     if args.json:
         print(json.dumps({"ok": all_ok, "reports": reports}, ensure_ascii=False, indent=2))
     return 0 if all_ok else 1
@@ -156,12 +156,14 @@ def _print_report(report: VerificationReport) -> None:
                 size=len(report.attached_content)
             )
         )
+    from assistant.signing.findings import packaging_label
+
     revocations = {"good": _("non révoqué"), "revoked": _("RÉVOQUÉ"), "unknown": _("inconnu")}
     for index, sig in enumerate(report.signatures, start=1):
         print()
         print(
             _("{mark} Signature {index} : {verdict}").format(
-                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict_fr
+                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict
             )
         )
         rows = [
@@ -172,7 +174,7 @@ def _print_report(report: VerificationReport) -> None:
             (_("Format"), sig.format_label + (f" ({sig.standard})" if sig.standard else "")),
         ]
         if sig.packaging:
-            rows.append((_("Type"), sig.packaging))
+            rows.append((_("Type"), packaging_label(sig.packaging)))
         if sig.coverage:
             rows.append((_("Couvre"), sig.coverage))
         if sig.claimed_signing_time:
@@ -187,8 +189,8 @@ def _print_report(report: VerificationReport) -> None:
             (_("Révocation"), revocations.get(sig.revocation, sig.revocation)),
         ]
         for label, value in rows:
-            print(f"  ↳ {label} : {value}")
+            print("  ↳ " + _("{label} : {value}").format(label=label, value=value))
         if sig.covers_whole_document is False and not sig.coverage:
             print("  ↳ " + _("Attention : le document a été complété après cette signature."))
         for problem in sig.problems:
-            print(f"  ↳ {_('Remarque')} : {problem}")
+            print("  ↳ " + _("{label} : {value}").format(label=_("Remarque"), value=problem.text))
