@@ -27,6 +27,7 @@ class Verdict(enum.StrEnum):
     ALTERED = "altered"
     FORBIDDEN_CHANGES = "forbidden_changes"
     REVOKED = "revoked"
+    TIMESTAMP_NOT_VALIDATED = "timestamp_not_validated"
     NOT_VALIDATED = "not_validated"
 
 
@@ -55,6 +56,7 @@ class Remark(enum.StrEnum):
     SIGNING_TIME_UNREADABLE = "signing_time_unreadable"
     CERTIFICATE_DIGEST_UNSUPPORTED = "certificate_digest_unsupported"
     SIGNING_CERTIFICATE_MISMATCH = "signing_certificate_mismatch"
+    ARCHIVE_TIMESTAMP_NOT_VALIDATED = "archive_timestamp_not_validated"
 
 
 class NotAdes(enum.StrEnum):
@@ -99,6 +101,9 @@ class ListReason(enum.StrEnum):
 
 Code = Verdict | Remark | NotAdes | Coverage | ListReason
 
+#: The text of a finding whose sentence was worded where it was found (`Finding.worded`).
+_WORDED = "{text}"
+
 _TEXTS: dict[type[enum.StrEnum], dict[Any, str]] = {
     Verdict: {
         Verdict.VALID: N_("Signature valide."),
@@ -107,6 +112,9 @@ _TEXTS: dict[type[enum.StrEnum], dict[Any, str]] = {
             "Signature invalide : le document a été modifié après la signature d'une façon qu'elle n'autorise pas."
         ),
         Verdict.REVOKED: N_("Signature invalide : le certificat du signataire est révoqué."),
+        Verdict.TIMESTAMP_NOT_VALIDATED: N_(
+            "Signature intègre, mais un horodatage n'a pas pu être validé (voir les remarques)."
+        ),
         Verdict.NOT_VALIDATED: N_("Signature intègre, mais le certificat n'a pas pu être validé (voir les remarques)."),
     },
     Remark: {
@@ -152,6 +160,8 @@ _TEXTS: dict[type[enum.StrEnum], dict[Any, str]] = {
         Remark.SIGNING_CERTIFICATE_MISMATCH: N_(
             "Le certificat désigné par la signature (SigningCertificate) n'est pas celui qui a signé."
         ),
+        # Worded by the archive-timestamp check itself (verify_archive.py), already translated.
+        Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED: _WORDED,
     },
     NotAdes: {
         NotAdes.NO_SIGNED_ATTRIBUTES: N_("attributs signés absents"),
@@ -224,6 +234,11 @@ class Finding:
     def of(cls, code: Code, **params: Any) -> Finding:
         return cls(code, tuple(sorted(params.items())))
 
+    @classmethod
+    def worded(cls, code: Code, text: str) -> Finding:
+        """A finding whose sentence is already in the user's language (worded where it was found)."""
+        return cls(code, (("text", text),))
+
     @property
     def source(self) -> str:
         """The French source text (the catalogue's msgid), placeholders not filled."""
@@ -233,7 +248,8 @@ class Finding:
     def text(self) -> str:
         """The sentence in the user's language."""
         values = {k: v.text if isinstance(v, Finding) else str(v) for k, v in self.params}
-        return _(self.source).format(**values)
+        source = self.source
+        return (source if source == _WORDED else _(source)).format(**values)
 
     @property
     def french(self) -> str:
@@ -243,6 +259,10 @@ class Finding:
 
     def __str__(self) -> str:
         return self.text
+
+    def __contains__(self, words: str) -> bool:
+        """`"révoqué" in finding` searches its text, as it did when remarks were plain strings."""
+        return words in self.text
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code.value, "text": self.text}
