@@ -51,23 +51,9 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
     """Trust anchors from PEM (one or many certificates) or DER files; None when none given."""
     if not paths:
         return None
-    from cryptography import x509
+    from assistant.signing.anchors import load_certificates
 
-    roots: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"Lecture impossible : {path}", f"Cannot read: {path}") from exc
-        try:
-            roots.extend(
-                x509.load_pem_x509_certificates(data)
-                if b"-----BEGIN" in data
-                else [x509.load_der_x509_certificate(data)]
-            )
-        except ValueError as exc:
-            raise UsageError(M_("{path} n'est pas un certificat.", path=path)) from exc
-    return roots
+    return load_certificates(paths)
 
 
 def run(args: argparse.Namespace) -> int:

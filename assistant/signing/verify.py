@@ -295,12 +295,14 @@ def verify_file(
     trust_roots: list[x509.Certificate] | None = None,
     allow_fetching: bool = False,
     trusted_lists: Any = None,
+    extra_trust_roots: list[x509.Certificate] | None = None,
 ) -> VerificationReport:
     """Verify a signed PDF, or a detached .p7s / .xml signature of `detached_of`.
 
     Without `detached_of`, a detached signature named by the convention
     ("X - 20201102144025 - Signature 1.p7s") is matched with "X" in the same folder.
-    `trust_roots` are the anchors (the system's are used when None); `allow_fetching` lets the
+    `trust_roots` are the anchors (the system's are used when None); `extra_trust_roots` are
+    trusted besides them (the user's own anchors, a private CA); `allow_fetching` lets the
     validator fetch missing intermediates and revocation data over the network. `trusted_lists`
     (a trustlists.TrustedListCache) decides the qualified status; by default the local cache that
     `assistant trusted-lists update` fills, when there is one.
@@ -311,17 +313,21 @@ def verify_file(
         trusted_lists = TrustedListCache.default()
     token = _context_lists.set(trusted_lists)
     try:
-        return _verify_file(path, detached_of, trust_roots, allow_fetching)
+        return _verify_file(path, detached_of, trust_roots, allow_fetching, extra_trust_roots)
     finally:
         _context_lists.reset(token)
 
 
 def _verify_file(
-    path: Path, detached_of: Path | None, trust_roots: list[x509.Certificate] | None, allow_fetching: bool
+    path: Path,
+    detached_of: Path | None,
+    trust_roots: list[x509.Certificate] | None,
+    allow_fetching: bool,
+    extra_trust_roots: list[x509.Certificate] | None = None,
 ) -> VerificationReport:
     path = Path(path)
     head = _read_head(path)
-    context = _Context(trust_roots, allow_fetching)
+    context = _Context(trust_roots, allow_fetching, extra_trust_roots)
     # A DER CMS starts with a SEQUENCE tag; checked first, because an attached CMS holding a PDF
     # has "%PDF-" within its first bytes too.
     if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
@@ -396,8 +402,14 @@ def _detached_target(path: Path, detached_of: Path | None) -> Path:
 
 
 class _Context:
-    def __init__(self, trust_roots: list[x509.Certificate] | None, allow_fetching: bool) -> None:
+    def __init__(
+        self,
+        trust_roots: list[x509.Certificate] | None,
+        allow_fetching: bool,
+        extra_roots: list[x509.Certificate] | None = None,
+    ) -> None:
         self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
+        self.extra_roots = [_asn1(c) for c in extra_roots or ()]
         self.allow_fetching = allow_fetching
 
     def validation_context(
@@ -426,7 +438,7 @@ class _Context:
 
             # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
             kwargs["fetcher_backend"] = fetcher_backend()
-        kwargs["trust_roots"] = self.roots if self.roots is not None else _system_roots()
+        kwargs["trust_roots"] = [*(self.roots if self.roots is not None else _system_roots()), *self.extra_roots]
         if moment is not None:
             kwargs["moment"] = moment
         return ValidationContext(**kwargs)
