@@ -461,9 +461,12 @@ def test_cades_archive_timestamps_of_another_tool(tmp_path: Path, name: str, cou
         assert not _openssl_judges_imprint(stamp.token, bytes(len(stamp.digest)), tmp_path)  # the control
 
 
-@pytest.mark.parametrize("name", ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml"])
+@pytest.mark.parametrize(
+    "name",
+    ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml", "Signature-X-LTA-filter2.xml"],
+)
 def test_xades_archive_timestamps_of_another_tool(tmp_path: Path, name: str) -> None:
-    """Enveloping (base64 transform) and enveloped (XPath filter) XAdES made by DSS."""
+    """Enveloping (base64 transform) and enveloped (XPath filter, XPath Filter 2.0) XAdES made by DSS."""
     from assistant.signing import archive_xades, verify_xml
 
     path = DSS / name
