@@ -101,7 +101,7 @@ def test_the_command_line_speaks_english_with_assistant_lang_en() -> None:
 # -- no French left outside the catalogue -----------------------------------------------------
 
 _FRENCH_TEXT = re.compile(
-    r"[éèêàâçùûôîœ«»]|\b(le|la|les|des|du|une|votre|vos|aucun|aucune|fichier|et|pour|avec)\b", re.I
+    r"[éèêàâçùûôîœ«»]|\b(le|la|les|des|du|une|un|votre|vos|aucun|aucune|fichier|fichiers|et|pour|avec|de|est|sont|pas|ne|sur|dans|au|aux|ce|cette|ces|ou|par|qui|que|sans|mais|plus|vous|nous|il|elle|poste|carte|cartes|dossier|plateforme|serveur|complet|complète|introuvable|lancez|installez|vérifiez|choisissez|indiquez)\b", re.I
 )
 #: Calls whose string arguments are not shown as they are: logging, the error pairs (French and
 #: English side by side until the errors' catalogue takes them), lookups.
