@@ -36,6 +36,7 @@ __all__ = [
     "LANGUAGES",
     "M_",
     "N_",
+    "Bilingual",
     "Message",
     "_",
     "configure",
@@ -206,8 +207,26 @@ class Message:
     args: Mapping[str, object] = field(default_factory=dict)
 
     def text(self, language: str | None = None) -> str:
-        args = {key: value.text(language) if isinstance(value, Message) else value for key, value in self.args.items()}
+        args = {
+            key: value.text(language) if isinstance(value, (Message, Bilingual)) else value
+            for key, value in self.args.items()
+        }
         return translate(self.source, language).format_map(args)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A text that already exists in both languages (an error's French and English, kept by the
+    journal) used as a Message argument: each language takes its own."""
+
+    fr: str
+    en: str
+
+    def text(self, language: str | None = None) -> str:
+        return self.en if (language or current_language()) == "en" and self.en else self.fr
 
     def __str__(self) -> str:
         return self.text()

@@ -178,12 +178,12 @@ def _vanished(root: Path, folder: Path) -> OutputError | None:
     if missing is None:
         return None
     return OutputError(
-        f"Le dossier « {missing} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
-        "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
-        "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
-        f"The folder {missing} disappeared during the download (deleted, moved or its drive removed): the "
-        "download is stopped. Nothing already verified is lost: put the folder back and start the download "
-        "again; only the missing files will be fetched.",
+        M_(
+            "Le dossier « {missing} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
+            "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
+            "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
+            missing=missing,
+        ),
         code=JobCode.DESTINATION_VANISHED,
     )
 
@@ -378,8 +378,13 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         first = failures[0][1]
         raise JobFailed(
             AssistantError(
-                f"{len(failures)} fichier(s) sur {len(items)} n'ont pas pu être téléchargés ou vérifiés ({failures[0][0].rel} : {first.message_fr})",
-                f"{len(failures)} of {len(items)} file(s) could not be downloaded or verified ({failures[0][0].rel}: {first.message_en})",
+                M_(
+                    "{failed} fichier(s) sur {total} n'ont pas pu être téléchargés ou vérifiés ({name} : {reason})",
+                    failed=len(failures),
+                    total=len(items),
+                    name=failures[0][0].rel,
+                    reason=first.both(),
+                ),
                 code=first.code,
             ),
             result,
