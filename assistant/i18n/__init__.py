@@ -41,6 +41,7 @@ __all__ = [
     "_",
     "configure",
     "current_language",
+    "fr_en",
     "locale_dir",
     "localized",
     "ngettext",
@@ -235,6 +236,11 @@ class Bilingual:
 def M_(source: str, /, **args: object) -> Message:
     """A catalogue string with its arguments, translated where it is shown (see Message)."""
     return Message(source, dict(args))
+
+
+def fr_en(message: Message) -> tuple[str, str]:
+    """A message's French and English, for data that keeps both (a verdict's reasons, a warning)."""
+    return message.text("fr"), message.text("en")
 
 
 def text_of(value: str | Message, language: str | None = None) -> str:
