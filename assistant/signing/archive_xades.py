@@ -36,8 +36,8 @@ from urllib.parse import unquote
 from asn1crypto import cms
 
 from assistant.i18n import _
+from assistant.signing.c14n import C14N
 from assistant.signing.timestamp import tst_info
-from assistant.signing.verify_xml import C14N
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -45,6 +45,10 @@ XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
+XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+#: The one XPath filter replayed: the classic form of "everything but the signatures" (XML-DSig 6.6.3).
+_NOT_SIGNATURE = "not(ancestor-or-self::ds:Signature)"
 EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 CHUNK = 1 << 20
@@ -89,17 +93,34 @@ def _by_id(root: Any, wanted: str) -> Any:
     return None
 
 
-def _without(root: Any, signature: Any) -> Any:
-    """A copy of `root` without `signature` (the enveloped-signature transform)."""
-    path = root.getroottree().getpath(signature)
+def _without(root: Any, signatures: list[Any]) -> Any:
+    """A copy of `root` without `signatures` (the enveloped-signature transform)."""
+    paths = [_index_path(root, s) for s in signatures]
     clone = copy.deepcopy(root)
-    found = clone.getroottree().xpath(path)
-    if not found:
+    # Deepest and last first, so that the positions of those still to remove do not move.
+    for path in sorted(paths, reverse=True):
+        _remove(clone, path)
+    return clone
+
+
+def _index_path(root: Any, node: Any) -> list[int]:
+    path: list[int] = []
+    while node is not root:
+        parent = node.getparent()
+        if parent is None:
+            raise NotCheckable("enveloped")
+        path.insert(0, list(parent).index(node))
+        node = parent
+    return path
+
+
+def _remove(clone: Any, path: list[int]) -> None:
+    if not path:
         raise NotCheckable("enveloped")
-    target = found[0]
-    parent = target.getparent()
-    if parent is None:
-        raise NotCheckable("enveloped")
+    parent = clone
+    for index in path[:-1]:
+        parent = parent[index]
+    target = parent[path[-1]]
     # Keep the text after the signature (its tail), as removing the node from a node-set does.
     previous = target.getprevious()
     if target.tail:
@@ -108,7 +129,6 @@ def _without(root: Any, signature: Any) -> Any:
         else:
             parent.text = (parent.text or "") + target.tail
     parent.remove(target)
-    return clone
 
 
 def _reference_chunks(
@@ -138,12 +158,27 @@ def _reference_chunks(
     method, prefixes = c14n_uri, None
     for transform, algorithm in zip(transforms, algorithms, strict=True):
         if algorithm == ENVELOPED:
-            node = _without(node, signature) if signature in node.iter() else node
+            node = _without(node, [signature]) if signature in node.iter() else node
+        elif algorithm == XPATH and _is_not_signature(transform):
+            node = _without(node, [s for s in node.iter(_ds("Signature"))])
         elif algorithm in C14N:
             method, prefixes = algorithm, _prefixes(transform)
+        elif algorithm == BASE64 and transform is transforms[-1]:
+            # Octets, not a node-set: the decoded text of the node (XML-DSig 6.6.2).
+            yield base64.b64decode("".join("".join(node.itertext()).split()))
+            return
         else:
             raise NotCheckable(algorithm)
     yield canonicalise(node, method, prefixes)
+
+
+def _is_not_signature(transform: Any) -> bool:
+    expression = transform.find(_ds("XPath"))
+    if expression is None or expression.text is None:
+        return False
+    prefix = next((p for p, uri in (expression.nsmap or {}).items() if uri == DS), None)
+    wanted = _NOT_SIGNATURE.replace("ds:", f"{prefix}:" if prefix else "")
+    return "".join(expression.text.split()) == wanted
 
 
 def imprint_chunks(
@@ -226,6 +261,8 @@ def archive_stamps(root: Any, signature: Any, files: dict[str, Path]) -> list[Ar
 
 
 def _check_one(root: Any, signature: Any, stamp: Any, files: dict[str, Path]) -> ArchiveStamp:
+    from lxml import etree
+
     encapsulated = stamp.find(_xa("EncapsulatedTimeStamp"))
     try:
         assert encapsulated is not None and encapsulated.text
@@ -238,7 +275,7 @@ def _check_one(root: Any, signature: Any, stamp: Any, files: dict[str, Path]) ->
     uri = method.get("Algorithm", "") if method is not None else C14N_10
     try:
         digest = _digest(imprint_chunks(root, signature, stamp, files, uri), algorithm)
-    except NotCheckable:
+    except (NotCheckable, ValueError, etree.LxmlError):  # a node-set we cannot rebuild, undecodable base64
         return ArchiveStamp(
             token,
             None,

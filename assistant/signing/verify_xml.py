@@ -31,6 +31,8 @@ from urllib.parse import unquote
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
+from assistant.signing.c14n import C14N
+
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
@@ -48,17 +50,6 @@ DIGESTS = {
     "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
     "http://www.w3.org/2007/05/xmldsig-more#sha3-256": "sha3_256",
     "http://www.w3.org/2007/05/xmldsig-more#sha3-512": "sha3_512",
-}
-
-#: Canonicalisation URIs → (exclusive, with comments) for lxml (C14N 1.1 is read as 1.0: they
-#: differ only on inherited xml:id / xml:base, never present on a SignatureValue).
-C14N = {
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": (False, True),
-    "http://www.w3.org/2006/12/xml-c14n11": (False, False),
-    "http://www.w3.org/2006/12/xml-c14n11#WithComments": (False, True),
-    "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False),
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
 }
 
 _IO_LOCK = threading.Lock()
