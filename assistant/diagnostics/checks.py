@@ -412,7 +412,9 @@ def check_certificates(settings: Settings) -> list[CheckResult]:
             "certificates",
             _(LABEL_CERTIFICATES),
             Status.OK,
-            f"{len(usable)} certificat(s), dont {len(qualified)} qualifié(s)",
+            _("{n_usable} certificat(s), dont {n_qualified} qualifié(s)").format(
+                n_usable=len(usable), n_qualified=len(qualified)
+            ),
             _(
                 "{n_usable} certificat(s) permettent de signer ; {n_qualified} adapté(s) pour les marchés publics."
             ).format(n_usable=len(usable), n_qualified=len(qualified)),
