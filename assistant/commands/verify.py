@@ -73,8 +73,6 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from assistant.signing.verify import verify_file
-
     # pyHanko logs an unbuildable chain as a warning with a traceback; the report says it in French.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
@@ -94,29 +92,29 @@ def run(args: argparse.Namespace) -> int:
         )
     if len(args.files) == 1:
         return _verify_one(args, roots)
-    # Several files in one process: what a buyer does with a whole bid; the trust anchors,
-    # trusted lists and libraries are loaded once. A file that cannot be read is said, the
-    # others are still verified.
-    from assistant.errors import AssistantError
+    # Several files in one run: what a buyer does with a whole bid; the trust anchors, trusted
+    # lists and libraries are loaded once, and the files shared between the cores
+    # (assistant.signing.verify_many). A file that cannot be read is said, the others are still verified.
+    from assistant.signing.verify_many import verify_many
 
     reports: list[dict[str, object]] = []
     all_ok = True
-    for path in args.files:
-        try:
-            report = verify_file(path, trust_roots=roots, allow_fetching=args.online)
-        except AssistantError as exc:
-            all_ok = False
-            reports.append({"file": str(path), "ok": False, "error": exc.to_dict()})
+    for outcome in verify_many(args.files, trust_roots=roots, allow_fetching=args.online):
+        all_ok = all_ok and outcome.ok
+        if outcome.error is not None:
+            reports.append({"file": str(outcome.path), "ok": False, "error": outcome.error.to_dict()})
             if not args.json:
-                print(f"✗ {path.name} : {exc.message}")
+                print(f"✗ {outcome.path.name} : {outcome.error.message}")
             continue
-        all_ok = all_ok and report.ok
+        report = outcome.report
+        assert report is not None
         if args.json:
-            reports.append(report.to_dict())
+            reports.append(report)
         else:
-            mark = "✓" if report.ok else "✗"
-            labels = ", ".join(sorted({s.format_label for s in report.signatures}))
-            print(f"{mark} {path.name} : {labels} — " + "; ".join(s.verdict_fr for s in report.signatures))
+            mark = "✓" if outcome.ok else "✗"
+            signatures = report["signatures"]
+            labels = ", ".join(sorted({s["format_label"] for s in signatures}))
+            print(f"{mark} {outcome.path.name} : {labels} — " + "; ".join(s["verdict"] for s in signatures))
     if args.json:
         print(json.dumps({"ok": all_ok, "reports": reports}, ensure_ascii=False, indent=2))
     return 0 if all_ok else 1

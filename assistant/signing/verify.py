@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -271,23 +272,55 @@ def verify_file(
     (a trustlists.TrustedListCache) decides the qualified status; by default the local cache that
     `assistant trusted-lists update` fills, when there is one.
     """
-    if trusted_lists is None:
-        from assistant.signing.trustlists import TrustedListCache
-
-        trusted_lists = TrustedListCache.default()
-    token = _context_lists.set(trusted_lists)
-    try:
-        return _verify_file(path, detached_of, trust_roots, allow_fetching)
-    finally:
-        _context_lists.reset(token)
+    with Verifier(trust_roots=trust_roots, allow_fetching=allow_fetching, trusted_lists=trusted_lists) as verifier:
+        return verifier.verify(path, detached_of=detached_of)
 
 
-def _verify_file(
-    path: Path, detached_of: Path | None, trust_roots: list[x509.Certificate] | None, allow_fetching: bool
-) -> VerificationReport:
+class Verifier:
+    """Verifies many files with what they share loaded once: a bid's signatures, in one run.
+
+    The trust anchors, their index and the trusted lists are read once; each file still gets its
+    own validation (nothing one signature carries can change another's verdict), so verifying
+    files one by one with `verify_file` or together with one Verifier gives the same reports.
+    One Verifier serves one thread at a time (a job makes its own); close it (or use it as a
+    context manager) to release its event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        trust_roots: list[x509.Certificate] | None = None,
+        allow_fetching: bool = False,
+        trusted_lists: Any = None,
+    ) -> None:
+        if trusted_lists is None:
+            from assistant.signing.trustlists import TrustedListCache
+
+            trusted_lists = TrustedListCache.default()
+        self.trusted_lists = trusted_lists
+        self._context = _Context(trust_roots, allow_fetching)
+
+    def verify(self, path: Path, *, detached_of: Path | None = None) -> VerificationReport:
+        """The report of one signed PDF or signature file (see `verify_file`)."""
+        token = _context_lists.set(self.trusted_lists)
+        try:
+            return _verify_file(path, detached_of, self._context)
+        finally:
+            _context_lists.reset(token)
+
+    def close(self) -> None:
+        self._context.close()
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:
     path = Path(path)
     head = _read_head(path)
-    context = _Context(trust_roots, allow_fetching)
     # A DER CMS starts with a SEQUENCE tag; checked first, because an attached CMS holding a PDF
     # has "%PDF-" within its first bytes too.
     if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
@@ -362,9 +395,60 @@ def _detached_target(path: Path, detached_of: Path | None) -> Path:
 
 
 class _Context:
+    """What every signature of a run shares: the anchors (as one trust manager) and the fetch rule.
+
+    The trust manager indexes the anchors by name once (the system's are about 150) instead of
+    once per signature; it is read-only once built. A certificate met again (the same DER) is the
+    same parsed object, whose names and extensions asn1crypto has already decoded. pyHanko's
+    coroutines run on one event loop. Each signature still gets its own ValidationContext
+    (`validation_context`), so nothing one signature carries (its certificates, its CRLs, what a
+    validator fetched for it) can help or hurt another's verdict.
+    """
+
+    MAX_SHARED_CERTIFICATES = 1024
+
     def __init__(self, trust_roots: list[x509.Certificate] | None, allow_fetching: bool) -> None:
+        from assistant.signing import asn1_names, pyhanko_import
+
+        asn1_names.install()
+        pyhanko_import.defer_packages()  # before anything (a timestamp reader) imports pyhanko.sign
         self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
         self.allow_fetching = allow_fetching
+        self._trust_manager: Any = None
+        self._certificates: dict[bytes, asn1_x509.Certificate] = {}
+        self._runner: asyncio.Runner | None = None
+
+    def run(self, coroutine: Any) -> Any:
+        """`asyncio.run`, on the run's one event loop."""
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        return self._runner.run(coroutine)
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def shared(self, certificates: list[asn1_x509.Certificate]) -> list[asn1_x509.Certificate]:
+        """The run's parsed object for each certificate (by its DER, so the very same certificate)."""
+        shared = []
+        for cert in certificates:
+            der = cert.dump()
+            known = self._certificates.get(der)
+            if known is None:
+                if len(self._certificates) >= self.MAX_SHARED_CERTIFICATES:
+                    self._certificates.clear()
+                known = self._certificates[der] = cert
+            shared.append(known)
+        return shared
+
+    def trust_manager(self) -> Any:
+        if self._trust_manager is None:
+            from pyhanko_certvalidator.registry import SimpleTrustManager
+
+            roots = self.roots if self.roots is not None else _system_roots()
+            self._trust_manager = SimpleTrustManager.build(trust_roots=roots)
+        return self._trust_manager
 
     def validation_context(
         self,
@@ -392,7 +476,7 @@ class _Context:
 
             # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
             kwargs["fetcher_backend"] = fetcher_backend()
-        kwargs["trust_roots"] = self.roots if self.roots is not None else _system_roots()
+        kwargs["trust_manager"] = self.trust_manager()
         if moment is not None:
             kwargs["moment"] = moment
         return ValidationContext(**kwargs)
@@ -414,7 +498,13 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _crypto(cert: asn1_x509.Certificate) -> x509.Certificate:
-    return x509.load_der_x509_certificate(cert.dump())
+    return _crypto_of(cert.dump())
+
+
+@functools.lru_cache(maxsize=256)
+def _crypto_of(der: bytes) -> x509.Certificate:
+    """The same (immutable) object for the same certificate: its extensions are parsed once."""
+    return x509.load_der_x509_certificate(der)
 
 
 def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate) -> None:
@@ -537,7 +627,7 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         certs = list(signed_data["certificates"]) if signed_data["certificates"] else []
         others = [c.chosen for c in certs if c.name == "certificate"]
         vc = context.validation_context(others)
-        status = asyncio.run(
+        status = context.run(
             async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
         )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
@@ -700,7 +790,15 @@ def _smime_body(raw: bytes, path: Path) -> bytes:
     raise _not_a_signature(path)
 
 
+def _import_cms_validation() -> None:
+    """pyHanko's CMS validator, without the PDF signer its package would load (`pyhanko_import`)."""
+    from assistant.signing.pyhanko_import import import_module
+
+    import_module("pyhanko.sign.validation.generic_cms")
+
+
 def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:
+    _import_cms_validation()
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
     signed_data = _load_cms(path)
@@ -722,7 +820,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
         report = VerificationReport(path, SignFormat.CADES, signed_file=target)
     try:  # parsed lazily by asn1crypto: a damaged certificate set shows here
         others = (
-            [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+            context.shared([c.chosen for c in signed_data["certificates"] if c.name == "certificate"])
             if signed_data["certificates"]
             else []
         )
@@ -739,7 +837,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             continue
         try:
             if attached:
-                status = asyncio.run(
+                status = context.run(
                     async_validate_detached_cms(
                         report.attached_content or b"",
                         single,
@@ -750,7 +848,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             else:
                 assert target is not None
                 with open(target, "rb") as fh:
-                    status = asyncio.run(
+                    status = context.run(
                         async_validate_detached_cms(
                             fh,
                             single,
@@ -810,6 +908,11 @@ def _check_cms_archive(
     from assistant.signing import archive_cades
 
     def content_hash(algorithm: str) -> bytes:
+        # An intact signature's message-digest is the content's hash: no second pass over a large file.
+        if item.intact and signer_info["digest_algorithm"]["algorithm"].native == algorithm:
+            for attribute in signer_info["signed_attrs"]:
+                if attribute["type"].native == "message_digest":
+                    return bytes(attribute["values"][0].native)
         if attached is not None:
             return hashlib.new(algorithm, attached).digest()
         assert target is not None
@@ -819,8 +922,16 @@ def _check_cms_archive(
                 hasher.update(chunk)
         return hasher.digest()
 
-    stamps = archive_cades.archive_stamps(signed_data, signer_info, content_hash)
-    _apply_archive(item, [(s.token, s.digest, s.problem) for s in stamps], context, others, embedded)
+    try:
+        found = [
+            (s.token, s.digest, s.problem) for s in archive_cades.archive_stamps(signed_data, signer_info, content_hash)
+        ]
+    except OSError:
+        raise
+    except Exception:  # a damaged attribute: said of the stamp, the signature's own facts stay
+        oid = core.ObjectIdentifier(archive_cades.ARCHIVE_TIME_STAMP_V3).dump()
+        found = [(None, None, "")] if oid in bytes(signer_info.contents or b"") else []
+    _apply_archive(item, found, context, others, embedded)
 
 
 def _apply_archive(
@@ -973,7 +1084,7 @@ def _verify_xml_signature(
         return item
     moment = item.timestamp_time if item.timestamp_valid else None
     vc = context.validation_context(list(facts.other_certs), moment, embedded=_xml_embedded(facts))
-    trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc)
+    trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc, context)
     item.trusted = trusted
     if revoked:
         item.revocation = "revoked"
@@ -1013,14 +1124,14 @@ def _xml_embedded(facts: Any) -> tuple[list[Any], list[Any]]:
 
 
 def _validate_certificate(
-    cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate], vc: Any
+    cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate], vc: Any, context: _Context
 ) -> tuple[bool, bool]:
     from pyhanko_certvalidator import CertificateValidator
     from pyhanko_certvalidator.errors import RevokedError
 
     validator = CertificateValidator(cert, intermediate_certs=others, validation_context=vc)
     try:
-        asyncio.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
+        context.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
     except RevokedError:
         return False, True
     except Exception:
@@ -1032,12 +1143,13 @@ def _validate_token(
     token: cms.ContentInfo, signed: bytes, certs: list[asn1_x509.Certificate], context: _Context
 ) -> bool:
     """An RFC 3161 token over `signed` (its imprint, its TSA signature, the TSA's chain)."""
+    _import_cms_validation()
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko.sign.validation.status import TimestampSignatureStatus
 
     vc = context.validation_context(certs)
     try:
-        kwargs = asyncio.run(
+        kwargs = context.run(
             validate_tst_signed_data(token["content"], vc, lambda algorithm: hashlib.new(algorithm, signed).digest())
         )
         status = TimestampSignatureStatus(**kwargs)
