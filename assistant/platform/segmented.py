@@ -159,7 +159,9 @@ def download_segmented(
                     return
                 _fetch_range(transport, url, headers, fd, plan, index, state_file, stats, on_bytes, cancel, stop)
 
-            transport.retrying(f"{dest.name} (partie {index + 1})", attempt, cancel)
+            transport.retrying(
+                f"{dest.name} (partie {index + 1})", attempt, cancel, progress=lambda: plan.ranges[index][2]
+            )
 
         threads = []
         errors: list[BaseException] = []

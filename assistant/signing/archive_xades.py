@@ -16,9 +16,10 @@ and xml:base, which XAdES elements do not carry).
 
 The same generator (`imprint_chunks`) serves signing (`add_archive_timestamp`) and verification
 (`archive_stamps`), over the parsed document, so a stamp made by another tool with the standard
-structure is checked the same way. Reference transforms other than canonicalisation and the
-enveloped-signature transform (XPath, XSLT, base64) are not replayed: such a stamp is reported as
-not checkable rather than guessed.
+structure is checked the same way. Reference transforms other than canonicalisation, the
+enveloped-signature transform, the classic XPath filter `not(ancestor-or-self::ds:Signature)`,
+XPath Filter 2.0 "subtract" and a final base64 (XSLT, any other XPath) are not replayed: such a
+stamp is reported as not checkable rather than guessed.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
 XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+XPATH_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
 #: The one XPath filter replayed: the classic form of "everything but the signatures" (XML-DSig 6.6.3).
 _NOT_SIGNATURE = "not(ancestor-or-self::ds:Signature)"
 EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -147,7 +149,7 @@ def _reference_chunks(
             while chunk := fh.read(CHUNK):
                 yield chunk
         return
-    if uri is None or uri == "":
+    if uri is None or uri in ("", "#xpointer(/)"):
         node = root
     elif uri.startswith("#xpointer("):
         raise NotCheckable("xpointer")
@@ -161,6 +163,8 @@ def _reference_chunks(
             node = _without(node, [signature]) if signature in node.iter() else node
         elif algorithm == XPATH and _is_not_signature(transform):
             node = _without(node, [s for s in node.iter(_ds("Signature"))])
+        elif algorithm == XPATH_FILTER2:
+            node = _without(node, _subtracted(node, transform))
         elif algorithm in C14N:
             method, prefixes = algorithm, _prefixes(transform)
         elif algorithm == BASE64 and transform is transforms[-1]:
@@ -170,6 +174,26 @@ def _reference_chunks(
         else:
             raise NotCheckable(algorithm)
     yield canonicalise(node, method, prefixes)
+
+
+def _subtracted(node: Any, transform: Any) -> list[Any]:
+    """The elements an XPath Filter 2.0 transform takes away (its "subtract" filters only), within `node`."""
+    from lxml import etree
+
+    out: list[Any] = []
+    for xpath in transform.findall(f"{{{XPATH_FILTER2}}}XPath"):
+        if xpath.get("Filter") != "subtract" or not (xpath.text or "").strip():
+            raise NotCheckable("XPath Filter 2.0 other than subtract")
+        namespaces = {prefix: uri for prefix, uri in (xpath.nsmap or {}).items() if prefix}
+        try:
+            found = node.getroottree().xpath(xpath.text.strip(), namespaces=namespaces)
+        except etree.XPathError as exc:
+            raise NotCheckable("XPath Filter 2.0") from exc
+        if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
+            raise NotCheckable("XPath Filter 2.0 selecting other than elements")
+        out.extend(n for n in found if n is not node and node in n.iterancestors() and n not in out)
+    # A subtree inside another subtracted subtree goes with it.
+    return [n for n in out if not any(a in out for a in n.iterancestors())]
 
 
 def _is_not_signature(transform: Any) -> bool:

@@ -172,9 +172,12 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
                     level = "B-LTA"
     stamps: tuple[Any, ...] = ()
     if any(True for _ in signature.iter(f"{{{XADES141}}}ArchiveTimeStamp", _xa("ArchiveTimeStamp"))):
-        from assistant.signing.archive_xades import archive_stamps
+        from assistant.signing.archive_xades import ArchiveStamp, archive_stamps
 
-        stamps = tuple(archive_stamps(root, signature, allowed))
+        try:
+            stamps = tuple(archive_stamps(root, signature, allowed))
+        except Exception:  # a damaged stamp: said of the stamp, the signature's own facts stay
+            stamps = (ArchiveStamp(None, None, ""),)
     return XmlFacts(
         signer_cert=signer,
         other_certs=others,

@@ -461,9 +461,12 @@ def test_cades_archive_timestamps_of_another_tool(tmp_path: Path, name: str, cou
         assert not _openssl_judges_imprint(stamp.token, bytes(len(stamp.digest)), tmp_path)  # the control
 
 
-@pytest.mark.parametrize("name", ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml"])
+@pytest.mark.parametrize(
+    "name",
+    ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml", "Signature-X-LTA-filter2.xml"],
+)
 def test_xades_archive_timestamps_of_another_tool(tmp_path: Path, name: str) -> None:
-    """Enveloping (base64 transform) and enveloped (XPath filter) XAdES made by DSS."""
+    """Enveloping (base64 transform) and enveloped (XPath filter, XPath Filter 2.0) XAdES made by DSS."""
     from assistant.signing import archive_xades, verify_xml
 
     path = DSS / name
@@ -535,3 +538,33 @@ def test_cli_signs_b_lta_and_verify_reports_it(
     assert f"{fmt.upper()} B-LTA" in verified.stdout
     assert "Horodatage d'archive" in verified.stdout and "autorité : AMP Test TSA" in verified.stdout
     assert "Traceback" not in verified.stderr
+
+
+@pytest.mark.parametrize("name", ["CAdESDoubleLTA.p7m", "data2sign-signed-xades-enveloped-baseline-lta.xml"])
+def test_no_traceback_on_mutations_of_foreign_b_lta(tmp_path: Path, name: str) -> None:
+    """The same property on another tool's LTA signatures (two archive timestamps; an XPath filter)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from assistant.errors import AssistantError
+
+    original = (DSS / name).read_bytes()
+    target = tmp_path / name
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), min_size=1, max_size=6))
+    def check(mutations: list[tuple[int, int]]) -> None:
+        data = bytearray(original)
+        for index, value in mutations:
+            data[index] = value
+        target.write_bytes(bytes(data))
+        try:
+            report = verify_file(target, trust_roots=[])
+        except AssistantError as exc:
+            assert exc.message_fr
+            return
+        for sig in report.signatures:
+            assert sig.verdict_fr
+            assert all(stamp.valid or stamp.problem for stamp in sig.archive_timestamps)
+
+    check()
