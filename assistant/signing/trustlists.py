@@ -380,13 +380,13 @@ class TrustedListCache:
 
     # -- reading -------------------------------------------------------------------------------
     def lists(self) -> list[TrustedList]:
-        from assistant.signing import verify_xml
-
         state_path = self.folder / STATE_FILE
         try:
             stamp = state_path.stat().st_mtime
         except OSError:
             return []
+        from assistant.signing import verify_xml  # lxml and xmlsec: only when there are lists to read
+
         with self._lock:
             if self._lists is not None and self._stamp == stamp:
                 return self._lists
