@@ -44,7 +44,7 @@ from urllib.request import getproxies, proxy_bypass
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.hosts import is_loopback_host, is_loopback_url
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
@@ -132,7 +132,7 @@ class PlatformCaError(PlatformError):
 
     code: str = TransportCode.PLATFORM_CA
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Message) -> None:
         super().__init__(
             M_(
                 "Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
@@ -147,7 +147,7 @@ class RedirectRefusedError(PlatformError):
 
     code: str = TransportCode.REDIRECT_REFUSED
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str | Message) -> None:
         super().__init__(
             M_(
                 "Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
@@ -184,7 +184,7 @@ def certificate_refused(exc: BaseException) -> bool:
     return False
 
 
-def check_status(status: int, what: str) -> None:
+def check_status(status: int, what: str | Message) -> None:
     """The platform's answer as the user must hear it: transient statuses are retried, a refused
     token or a missing resource is said plainly, other errors with their status."""
     if status in TRANSIENT_STATUS:
@@ -470,7 +470,7 @@ class Transport:
                 try:
                     self._tls = tls_context(self.verify)
                 except CaFileError as exc:
-                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
+                    raise PlatformCaError(M_("« {path} » : {reason}.", path=exc.path, reason=exc.reason)) from None
             return self._tls
 
     def proxy(self, url: str) -> str | None:
@@ -522,7 +522,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         pooled: bool = False,
@@ -560,7 +560,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         limit: int = MAX_SMALL_BODY,
@@ -605,7 +605,7 @@ class Transport:
 
     def retrying(
         self,
-        what: str,
+        what: str | Message,
         attempt: Callable[[], Any],
         cancel: CancelToken | None = None,
         *,
@@ -637,7 +637,7 @@ class Transport:
                             "Échec de communication avec la plateforme ({what}) après {value} tentatives : {exc}",
                             what=what,
                             value=failures,
-                            exc=exc,
+                            exc=exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc),
                         ),
                     ) from None
                 log.info("transient error on %s (%s), retry in %.2fs", what, exc, delay)
@@ -721,7 +721,7 @@ def is_loopback(url: str) -> bool:
 def fetch(
     url: str,
     *,
-    what: str,
+    what: str | Message,
     data: bytes | None = None,
     content_type: str | None = None,
     accept: str | None = None,
