@@ -44,7 +44,7 @@ from urllib.request import getproxies, proxy_bypass
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.hosts import is_loopback_host, is_loopback_url
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
@@ -132,7 +132,7 @@ class PlatformCaError(PlatformError):
 
     code: str = TransportCode.PLATFORM_CA
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Message) -> None:
         super().__init__(
             M_(
                 "Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
@@ -147,7 +147,7 @@ class RedirectRefusedError(PlatformError):
 
     code: str = TransportCode.REDIRECT_REFUSED
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str | Message) -> None:
         super().__init__(
             M_(
                 "Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
@@ -184,7 +184,7 @@ def certificate_refused(exc: BaseException) -> bool:
     return False
 
 
-def check_status(status: int, what: str) -> None:
+def check_status(status: int, what: str | Message) -> None:
     """The platform's answer as the user must hear it: transient statuses are retried, a refused
     token or a missing resource is said plainly, other errors with their status."""
     if status in TRANSIENT_STATUS:
@@ -476,7 +476,7 @@ class Transport:
                 try:
                     self._tls = tls_context(self.verify)
                 except CaFileError as exc:
-                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
+                    raise PlatformCaError(M_("« {path} » : {reason}.", path=exc.path, reason=exc.reason)) from None
             return self._tls
 
     def proxy(self, url: str) -> str | None:
@@ -528,7 +528,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         pooled: bool = False,
@@ -566,7 +566,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         limit: int = MAX_SMALL_BODY,
@@ -609,23 +609,41 @@ class Transport:
 
     # -- retries ----------------------------------------------------------------------------
 
-    def retrying(self, what: str, attempt: Callable[[], Any], cancel: CancelToken | None = None) -> Any:
+    def retrying(
+        self,
+        what: str | Message,
+        attempt: Callable[[], Any],
+        cancel: CancelToken | None = None,
+        *,
+        progress: Callable[[], int] | None = None,
+    ) -> Any:
         """`attempt()` until it returns, retrying TransientError with exponential back-off;
-        after `retries` retries, TransferError. Anything else goes through at once."""
+        after `retries` retries in a row, TransferError. Anything else goes through at once.
+
+        `progress` (the bytes kept so far): an attempt that moved it forward before it failed
+        starts the count and the back-off again. A link that cuts now and then (a mobile
+        hand-over, a NAT time-out every few tens of MB) is not a dead platform: each cut is
+        resumed from where it stopped, and a long transfer must not run out of retries, or wait
+        seconds, because of cuts it recovered from each time."""
         delay = self.backoff
-        for number in range(self.retries + 1):
+        failures = 0
+        kept = progress() if progress is not None else 0
+        while True:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             try:
                 return attempt()
             except TransientError as exc:
-                if number >= self.retries:
+                if progress is not None and (now := progress()) > kept:
+                    kept, failures, delay = now, 0, self.backoff
+                failures += 1
+                if failures > self.retries:
                     raise TransferError(
                         M_(
                             "Échec de communication avec la plateforme ({what}) après {value} tentatives : {exc}",
                             what=what,
-                            value=number + 1,
-                            exc=exc,
+                            value=failures,
+                            exc=exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc),
                         ),
                     ) from None
                 log.info("transient error on %s (%s), retry in %.2fs", what, exc, delay)
@@ -634,7 +652,6 @@ class Transport:
                 if cancel is None:
                     threading.Event().wait(delay)
                 delay = min(self.max_backoff, delay * 2)
-        raise AssertionError("unreachable")
 
 
 class _BodySource:
@@ -710,7 +727,7 @@ def is_loopback(url: str) -> bool:
 def fetch(
     url: str,
     *,
-    what: str,
+    what: str | Message,
     data: bytes | None = None,
     content_type: str | None = None,
     accept: str | None = None,
