@@ -40,7 +40,7 @@ def _summary(path: str) -> CaFileSummary:
         tls_context([path])  # exactly what the transfers will do with it
         data = Path(path).read_bytes()
     except CaFileError as exc:
-        return CaFileSummary(path, [], exc.reason)
+        return CaFileSummary(path, [], str(exc.reason))
     except OSError as exc:
         return CaFileSummary(path, [], exc.strerror or str(exc))
     try:

@@ -51,23 +51,9 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
     """Trust anchors from PEM (one or many certificates) or DER files; None when none given."""
     if not paths:
         return None
-    from cryptography import x509
+    from assistant.signing.anchors import load_certificates
 
-    roots: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"Lecture impossible : {path}", f"Cannot read: {path}") from exc
-        try:
-            roots.extend(
-                x509.load_pem_x509_certificates(data)
-                if b"-----BEGIN" in data
-                else [x509.load_der_x509_certificate(data)]
-            )
-        except ValueError as exc:
-            raise UsageError(M_("{path} n'est pas un certificat.", path=path)) from exc
-    return roots
+    return load_certificates(paths)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -155,12 +141,14 @@ def _print_report(report: VerificationReport) -> None:
                 size=len(report.attached_content)
             )
         )
+    from assistant.signing.findings import packaging_label
+
     revocations = {"good": _("non révoqué"), "revoked": _("RÉVOQUÉ"), "unknown": _("inconnu")}
     for index, sig in enumerate(report.signatures, start=1):
         print()
         print(
             _("{mark} Signature {index} : {verdict}").format(
-                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict_fr
+                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict
             )
         )
         rows = [
@@ -171,7 +159,7 @@ def _print_report(report: VerificationReport) -> None:
             (_("Format"), sig.format_label + (f" ({sig.standard})" if sig.standard else "")),
         ]
         if sig.packaging:
-            rows.append((_("Type"), sig.packaging))
+            rows.append((_("Type"), packaging_label(sig.packaging)))
         if sig.coverage:
             rows.append((_("Couvre"), sig.coverage))
         if sig.claimed_signing_time:
@@ -188,8 +176,8 @@ def _print_report(report: VerificationReport) -> None:
             (_("Révocation"), revocations.get(sig.revocation, sig.revocation)),
         ]
         for label, value in rows:
-            print(f"  ↳ {label} : {value}")
+            print("  ↳ " + _("{label} : {value}").format(label=label, value=value))
         if sig.covers_whole_document is False and not sig.coverage:
             print("  ↳ " + _("Attention : le document a été complété après cette signature."))
         for problem in sig.problems:
-            print(f"  ↳ {_('Remarque')} : {problem}")
+            print("  ↳ " + _("{label} : {value}").format(label=_("Remarque"), value=problem.text))

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.errors import AssistantError, Code, OutputError, UsageError
-from assistant.i18n import M_, Message
+from assistant.i18n import M_, Message, _
 from assistant.keystores.base import (
     Credential,
     DecryptionMechanism,
@@ -79,11 +79,10 @@ def default_cn(name: str) -> str:
 
 
 #: The rule a chosen password must follow, stated before the user types (French, English).
-PASSWORD_RULE = (
-    f"Au moins {MIN_PASSWORD_LENGTH} caractères mêlant minuscules, majuscules, chiffres et symboles, "
-    "ou une phrase de 20 caractères et plus.",
-    f"At least {MIN_PASSWORD_LENGTH} characters mixing lower case, upper case, digits and symbols, "
-    "or a passphrase of 20 characters or more.",
+PASSWORD_RULE = M_(
+    "Au moins {n} caractères mêlant minuscules, majuscules, chiffres et symboles, ou une phrase de 20 "
+    "caractères et plus.",
+    n=MIN_PASSWORD_LENGTH,
 )
 #: How many refused choices before the job stops (the user can always cancel earlier).
 NEW_PASSWORD_ATTEMPTS = 5
@@ -92,14 +91,14 @@ NEW_PASSWORD_ATTEMPTS = 5
 def choose_new_password(pin_callback: PinCallback, label: str) -> str:
     """Ask the user to choose a password: the rule said first, typed twice (the prompt checks that
     both match), a password the rule refuses asked again with the reason rather than failing the job."""
-    reason = "Choisissez le mot de passe qui protégera ce bi-clé."
+    reason = _("Choisissez le mot de passe qui protégera ce bi-clé.")
     for attempt in range(NEW_PASSWORD_ATTEMPTS):
         request = PinRequest(
             label,
             kind="password",
             new_secret=True,
-            rule=PASSWORD_RULE[0],
-            rule_en=PASSWORD_RULE[1],
+            rule=str(PASSWORD_RULE),
+            rule_en=PASSWORD_RULE.text("en"),
             retry=attempt > 0,
             reason=reason,
         )
@@ -109,7 +108,7 @@ def choose_new_password(pin_callback: PinCallback, label: str) -> str:
         try:
             check_backup_password(password)
         except BicleError as exc:
-            reason = f"{exc.message_fr} Choisissez-en un autre."
+            reason = _("{refusal} Choisissez-en un autre.").format(refusal=exc.message)
             continue
         return password
     raise BicleError(
@@ -399,7 +398,7 @@ def _generate_on_token(
     from assistant.keystores.pkcs11.objects import certificate_template, creating_objects
 
     nss = store.kind is StoreKind.NSS
-    store.login("Création d'un bi-clé")
+    store.login(_("Création d'un bi-clé"))
     try:
         with creating_objects(store) as (session, created):
             temp_id = _random.token_bytes(20)

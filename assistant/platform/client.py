@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, Code
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.platform.errors import PlatformCode
 from assistant.platform.linkmeter import LinkMeter
 from assistant.platform.segmented import DownloadStats, download_segmented, ranges_path
@@ -78,6 +78,11 @@ PART_SUFFIX = ".part"
 #: wins: a busy CPU can make loopback answer late once, never a far platform answer early).
 PROBES = 3
 MAX_DESCRIPTOR_BYTES = 16 << 20
+
+
+#: What a request is, named in its error messages (French source, translated where shown).
+_DESCRIPTOR = M_("descripteur")
+_UPLOAD = M_("envoi")
 
 
 class HashMismatchError(PlatformError):
@@ -160,7 +165,7 @@ class PlatformClient:
 
     # -- descriptors -------------------------------------------------------------------------
 
-    def get_json(self, url: str, *, what: str = "descripteur", cancel: CancelToken | None = None) -> Any:
+    def get_json(self, url: str, *, what: str | Message = _DESCRIPTOR, cancel: CancelToken | None = None) -> Any:
         def attempt() -> Any:
             reply = self.transport.request(
                 "GET", url, what=what, headers=self.headers({"Accept": "application/json"}), limit=MAX_DESCRIPTOR_BYTES
@@ -351,7 +356,7 @@ class PlatformClient:
             response.release(complete)
         self.meter.body(state.have - had, time.monotonic() - began)
         if state.have < size:
-            raise TransientError("réponse incomplète")
+            raise TransientError(M_("réponse incomplète"))
 
     @staticmethod
     def _copy(
@@ -420,7 +425,7 @@ class PlatformClient:
         length: int | None = None,
         content_type: str = "application/octet-stream",
         headers: Mapping[str, str] | None = None,
-        what: str = "envoi",
+        what: str | Message = _UPLOAD,
         cancel: CancelToken | None = None,
     ) -> Any:
         """PUT `body` to `url` (retried on transient errors); returns the JSON answer or None.

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from assistant.errors import CancelledError
 from assistant.files import write_json_atomic
+from assistant.i18n import M_, _
 from assistant.platform.writeback import WriteBack
 from assistant.progress import CancelToken
 from assistant.transport import TransientError, Transport, check_status
@@ -143,7 +144,7 @@ def download_segmented(
                     while position < limit:
                         block = os.pread(fd, min(HASH_BLOCK, limit - position), position)
                         if not block:
-                            raise OSError("lecture du fichier partiel interrompue")
+                            raise OSError(_("lecture du fichier partiel interrompue"))
                         hasher.update(block)
                         position += len(block)
             except BaseException as exc:  # reported by the caller
@@ -225,7 +226,7 @@ def _fetch_range(
     offset = start + done
     # Pooled: the range threads live for one file; a shared pool keeps their connections.
     response = transport.open(
-        "GET", url, what="plage", headers={**headers, "Range": f"bytes={offset}-{end - 1}"}, pooled=True
+        "GET", url, what=M_("plage"), headers={**headers, "Range": f"bytes={offset}-{end - 1}"}, pooled=True
     )
     complete = False
     # The disk write starts as the range arrives (every 32 MiB, and at the end of the piece), as
@@ -266,4 +267,4 @@ def _fetch_range(
         response.release(complete)
         writeback.start()  # what this piece wrote since the last 32 MiB, cut or not
     if budget > 0:
-        raise TransientError("réponse incomplète")
+        raise TransientError(M_("réponse incomplète"))

@@ -16,9 +16,10 @@ and xml:base, which XAdES elements do not carry).
 
 The same generator (`imprint_chunks`) serves signing (`add_archive_timestamp`) and verification
 (`archive_stamps`), over the parsed document, so a stamp made by another tool with the standard
-structure is checked the same way. Reference transforms other than canonicalisation and the
-enveloped-signature transform (XPath, XSLT, base64) are not replayed: such a stamp is reported as
-not checkable rather than guessed.
+structure is checked the same way. Reference transforms other than canonicalisation, the
+enveloped-signature transform, the classic XPath filter `not(ancestor-or-self::ds:Signature)`,
+XPath Filter 2.0 "subtract" and a final base64 (XSLT, any other XPath) are not replayed: such a
+stamp is reported as not checkable rather than guessed.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
 XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+XPATH_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
 #: The one XPath filter replayed: the classic form of "everything but the signatures" (XML-DSig 6.6.3).
 _NOT_SIGNATURE = "not(ancestor-or-self::ds:Signature)"
 EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
@@ -147,7 +149,7 @@ def _reference_chunks(
             while chunk := fh.read(CHUNK):
                 yield chunk
         return
-    if uri is None or uri == "":
+    if uri is None or uri in ("", "#xpointer(/)"):
         node = root
     elif uri.startswith("#xpointer("):
         raise NotCheckable("xpointer")
@@ -161,6 +163,8 @@ def _reference_chunks(
             node = _without(node, [signature]) if signature in node.iter() else node
         elif algorithm == XPATH and _is_not_signature(transform):
             node = _without(node, [s for s in node.iter(_ds("Signature"))])
+        elif algorithm == XPATH_FILTER2:
+            node = _without(node, _subtracted(node, transform))
         elif algorithm in C14N:
             method, prefixes = algorithm, _prefixes(transform)
         elif algorithm == BASE64 and transform is transforms[-1]:
@@ -170,6 +174,26 @@ def _reference_chunks(
         else:
             raise NotCheckable(algorithm)
     yield canonicalise(node, method, prefixes)
+
+
+def _subtracted(node: Any, transform: Any) -> list[Any]:
+    """The elements an XPath Filter 2.0 transform takes away (its "subtract" filters only), within `node`."""
+    from lxml import etree
+
+    out: list[Any] = []
+    for xpath in transform.findall(f"{{{XPATH_FILTER2}}}XPath"):
+        if xpath.get("Filter") != "subtract" or not (xpath.text or "").strip():
+            raise NotCheckable("XPath Filter 2.0 other than subtract")
+        namespaces = {prefix: uri for prefix, uri in (xpath.nsmap or {}).items() if prefix}
+        try:
+            found = node.getroottree().xpath(xpath.text.strip(), namespaces=namespaces)
+        except etree.XPathError as exc:
+            raise NotCheckable("XPath Filter 2.0") from exc
+        if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
+            raise NotCheckable("XPath Filter 2.0 selecting other than elements")
+        out.extend(n for n in found if n is not node and node in n.iterancestors() and n not in out)
+    # A subtree inside another subtracted subtree goes with it.
+    return [n for n in out if not any(a in out for a in n.iterancestors())]
 
 
 def _is_not_signature(transform: Any) -> bool:
@@ -182,14 +206,15 @@ def _is_not_signature(transform: Any) -> bool:
 
 
 def imprint_chunks(
-    root: Any, signature: Any, stamp: Any | None, files: dict[str, Path], c14n_uri: str
+    root: Any, signature: Any, stamp: Any | None, files: dict[str, Path], c14n_uri: str, skip_references: int = 0
 ) -> Iterator[bytes]:
     """The octets an ArchiveTimeStamp covers; `stamp` is None for a new one (then every unsigned
-    signature property counts)."""
+    signature property counts). The first `skip_references` references are left out (their octets
+    already hashed by the caller)."""
     signed_info = signature.find(_ds("SignedInfo"))
     if signed_info is None:
         raise NotCheckable("SignedInfo")
-    for reference in signed_info.findall(_ds("Reference")):
+    for reference in signed_info.findall(_ds("Reference"))[skip_references:]:
         yield from _reference_chunks(root, signature, reference, files, c14n_uri)
     for tag in ("SignedInfo", "SignatureValue", "KeyInfo"):
         node = signature.find(_ds(tag))
@@ -217,9 +242,20 @@ def _digest(chunks: Iterator[bytes], name: str) -> bytes:
     return hasher.digest()
 
 
-def add_archive_timestamp(xml: bytes, files: dict[str, Path], timestamper: Callable[[bytes], cms.ContentInfo]) -> bytes:
+def add_archive_timestamp(
+    xml: bytes,
+    files: dict[str, Path],
+    timestamper: Callable[[bytes], cms.ContentInfo],
+    *,
+    file_state: Any = None,
+) -> bytes:
     """A B-LT XAdES made B-LTA: an xades141:ArchiveTimeStamp (exclusive c14n) closing its
-    UnsignedSignatureProperties. `files` maps each detached reference's URI to its file."""
+    UnsignedSignatureProperties. `files` maps each detached reference's URI to its file.
+
+    `file_state` is a SHA-256 object that has hashed the first reference's file (the one the
+    signature's digest was computed from): the stamp then covers those very bytes, and the file is
+    not read again (nor can it have changed in between).
+    """
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
@@ -228,7 +264,14 @@ def add_archive_timestamp(xml: bytes, files: dict[str, Path], timestamper: Calla
     properties = next(signature.iter(_xa("UnsignedSignatureProperties")), None)
     if properties is None:
         raise ValueError("B-LTA needs a B-LT signature (UnsignedSignatureProperties) first")
-    token = timestamper(_digest(imprint_chunks(root, signature, None, files, EXC_C14N), "sha256"))
+    if file_state is not None:
+        hasher = file_state.copy()
+        for chunk in imprint_chunks(root, signature, None, files, EXC_C14N, skip_references=1):
+            hasher.update(chunk)
+        digest = hasher.digest()
+    else:
+        digest = _digest(imprint_chunks(root, signature, None, files, EXC_C14N), "sha256")
+    token = timestamper(digest)
     stamp = etree.SubElement(
         properties, f"{{{XADES141}}}ArchiveTimeStamp", {"Id": f"ats-{uuid.uuid4().hex}"}, nsmap={"xades141": XADES141}
     )

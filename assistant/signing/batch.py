@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.archives import is_archive
 from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
+from assistant.i18n import N_, _
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
 from assistant.keystores.errors import KeyStoreCode
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
-from assistant.signing.digest import hash_file
+from assistant.signing.digest import FileDigest, hash_file
 from assistant.signing.errors import SigningCode
 from assistant.signing.formats import LONG_TERM_LEVELS, SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
@@ -36,11 +37,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ZIP_WARNING_FR = (
+#: Said beside a signed ZIP (the French source; shown through the catalogue in the user's language).
+ZIP_WARNING_FR = N_(
     "la signature d'un fichier ZIP ne signe pas chacun des documents qu'il contient : "
     "seule l'archive entière est signée."
 )
-ZIP_WARNING_EN = "signing a ZIP file does not sign each document inside it: only the whole archive is signed."
 
 
 @dataclass
@@ -205,7 +206,7 @@ class _Signer:
         if self.level in LONG_TERM_LEVELS:
             blob = self._long_term(blob, source.name)
         if self.level == "B-LTA":
-            blob = self._archive(blob, source, digest.digest)
+            blob = self._archive(blob, source, digest)
 
         def write(out: BinaryIO) -> None:
             out.write(blob)
@@ -235,12 +236,13 @@ class _Signer:
         )
         return add_validation_data(blob, data)
 
-    def _archive(self, blob: bytes, source: Path, sha256: bytes) -> bytes:
+    def _archive(self, blob: bytes, source: Path, digest: FileDigest) -> bytes:
         """B-LTA: an archive timestamp over the B-LT signature, its validation data included.
 
-        `sha256` is the file's digest already computed for the signature (the archive imprint
-        uses SHA-256 too), so the file is not read again.
+        `digest` is the file's SHA-256 computed for the signature (the archive imprint uses
+        SHA-256 too): the stamp covers the bytes that were signed, and the file is not read again.
         """
+        sha256 = digest.digest
         assert self.tsa is not None  # check_level insists on a TSA from B-T up
         if self.fmt is SignFormat.CADES:
             from assistant.signing import archive_cades
@@ -254,7 +256,9 @@ class _Signer:
         from assistant.signing import archive_xades
         from assistant.signing.xades import reference_uri
 
-        return archive_xades.add_archive_timestamp(blob, {reference_uri(source.name): source}, self.tsa)
+        return archive_xades.add_archive_timestamp(
+            blob, {reference_uri(source.name): source}, self.tsa, file_state=digest.state
+        )
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
         from assistant.signing import pades
@@ -355,7 +359,7 @@ def sign_files(
                 continue
             progress(stage)
             if fmt is not SignFormat.PADES and is_archive(source):
-                result.warnings.append(ZIP_WARNING_FR)
+                result.warnings.append(_(ZIP_WARNING_FR))
             try:
                 result.output = signer.sign_one(source, progress, cancel, stage)
             except AssistantError as exc:

@@ -3,8 +3,9 @@
 A certificate can write QcCompliance whatever its CA's status; what counts for eIDAS is the
 national trusted list of the CA's country, itself listed (with the certificates that may sign it)
 by the European Commission's List of Trusted Lists (LOTL). `update` fetches the LOTL, checks its
-XML signature against the certificates the user pinned (the ones the Official Journal publishes),
-then fetches each national list the LOTL points to and checks its signature against the
+XML signature against the certificates the Official Journal publishes (shipped, `lotl_signers`, or
+pinned by the user), following the pivot LOTLs published since when the Commission has changed
+its signing certificates (`_verify_lotl`), then fetches each national list the LOTL points to and checks its signature against the
 certificates the LOTL pins for it. Only lists whose signature holds are kept, in a dated local
 cache; a list that fails is recorded as such, never used.
 
@@ -21,7 +22,7 @@ import base64
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ from typing import Any
 from cryptography import x509
 
 from assistant.errors import AssistantError
+from assistant.i18n import _
 from assistant.signing.errors import SigningCode
+from assistant.signing.findings import Finding, ListReason
 
 TSL = "http://uri.etsi.org/02231/v2#"
 TSLX = "http://uri.etsi.org/02231/v2/additionaltypes#"
@@ -46,6 +49,8 @@ GRANTED = (
 )
 ASI_FOR_ESIGNATURES = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForeSignatures"
 DEFAULT_LOTL_URL = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"
+#: OtherInformation/TSLType of a pointer to a list of lists (the LOTL's pointer to itself, in a pivot).
+LOTL_TYPE_SUFFIX = "/EUlistofthelists"
 STATE_FILE = "state.json"
 
 
@@ -91,6 +96,7 @@ class TrustedList:
     url: str
     services: tuple[TrustService, ...]
     pointers: tuple[ListPointer, ...] = ()
+    scheme_uris: tuple[str, ...] = ()  # SchemeInformationURI, in order (a LOTL: OJ notices, pivots)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,11 @@ class ListPointer:
     territory: str
     url: str
     certificates: tuple[x509.Certificate, ...]
+    tsl_type: str = ""
+
+    @property
+    def is_list_of_lists(self) -> bool:
+        return self.tsl_type.endswith(LOTL_TYPE_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ class QualifiedStatus:
     status: str = ""  # last path segment of the status URI at that moment
     qualifiers: tuple[str, ...] = ()
     qscd: bool | None = None  # the key was on a qualified device (QCWithSSCD/QCWithQSCD or the cert's QcSSCD)
-    reason: str = ""  # why not confirmed, in French
+    reason: Finding | None = None  # why not confirmed (a ListReason), worded when read
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,7 +135,8 @@ class QualifiedStatus:
             "status": self.status or None,
             "qualifiers": list(self.qualifiers),
             "qscd": self.qscd,
-            "reason": self.reason or None,
+            "reason": self.reason.text if self.reason is not None else None,
+            "reason_code": self.reason.code.value if self.reason is not None else None,
         }
 
 
@@ -224,13 +236,18 @@ def parse_list(root: Any, url: str = "") -> TrustedList:
     for pointer in info.iter(_t("OtherTSLPointer")):
         mime = ""
         territory = ""
+        tsl_type = ""
         for other in pointer.iter(_t("OtherInformation")):
             territory = territory or _text(other, _t("SchemeTerritory"))
             mime = mime or _text(other, f"{{{TSLX}}}MimeType")
+            tsl_type = tsl_type or _text(other, _t("TSLType"))
         location = _text(pointer, _t("TSLLocation"))
         identities = pointer.find(_t("ServiceDigitalIdentities"))
         if mime == TSL_MIME and location and identities is not None:
-            pointers.append(ListPointer(territory, location, _certificates(identities)))
+            pointers.append(ListPointer(territory, location, _certificates(identities), tsl_type))
+    scheme_uris = tuple(
+        (uri.text or "").strip() for uri in info.findall(f"{_t('SchemeInformationURI')}/{_t('URI')}") if uri.text
+    )
     next_update = info.find(_t("NextUpdate"))
     return TrustedList(
         territory=_text(info, _t("SchemeTerritory")),
@@ -240,6 +257,7 @@ def parse_list(root: Any, url: str = "") -> TrustedList:
         url=url,
         services=tuple(services),
         pointers=tuple(pointers),
+        scheme_uris=scheme_uris,
     )
 
 
@@ -365,13 +383,13 @@ class TrustedListCache:
 
     # -- reading -------------------------------------------------------------------------------
     def lists(self) -> list[TrustedList]:
-        from assistant.signing import verify_xml
-
         state_path = self.folder / STATE_FILE
         try:
             stamp = state_path.stat().st_mtime
         except OSError:
             return []
+        from assistant.signing import verify_xml  # lxml and xmlsec: only when there are lists to read
+
         with self._lock:
             if self._lists is not None and self._stamp == stamp:
                 return self._lists
@@ -388,8 +406,20 @@ class TrustedListCache:
             return loaded
 
     # -- updating ------------------------------------------------------------------------------
-    def update(self, lotl_url: str, lotl_pins: list[x509.Certificate], fetch: Any = None) -> CacheState:
-        """Fetch and check the LOTL and every national list it points to; keep the verified ones."""
+    def update(
+        self,
+        lotl_url: str,
+        lotl_pins: list[x509.Certificate],
+        fetch: Any = None,
+        announcement: Callable[[str], bool] | None = None,
+    ) -> CacheState:
+        """Fetch and check the LOTL and every national list it points to; keep the verified ones.
+
+        `lotl_pins` are the certificates an Official Journal notice published; `announcement`
+        recognises that notice's address among the LOTL's SchemeInformationURI, so that only the
+        pivots published after it are followed (None: every pivot, as for certificates the user
+        pinned).
+        """
         from assistant.reports.write import write_bytes_atomic
 
         if fetch is None:
@@ -404,24 +434,27 @@ class TrustedListCache:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        lotl_data = fetch(lotl_url, what="liste des listes de confiance")
-        lotl_root = verify_list_signature(lotl_data, lotl_pins)
+        lotl_data = fetch(lotl_url, what=_("liste des listes de confiance"))
+        lotl_root = _verify_lotl(lotl_data, lotl_url, lotl_pins, announcement, fetch)
         lotl = parse_list(lotl_root, lotl_url)
         write_bytes_atomic(self.folder / "lotl.xml", lotl_data)
         states = [ListState("EU", lotl_url, now, lotl.sequence_number, _iso(lotl.issued), _iso(lotl.next_update), None)]
         for pointer in lotl.pointers:
+            if pointer.is_list_of_lists:
+                continue  # the LOTL's pointer to itself (or to another list of lists): not a national list
             item = ListState(pointer.territory, pointer.url, now)
             try:
-                data = fetch(pointer.url, what=f"liste de confiance {pointer.territory}")
+                data = fetch(pointer.url, what=_("liste de confiance {territory}").format(territory=pointer.territory))
                 parsed = parse_list(verify_list_signature(data, pointer.certificates), pointer.url)
                 name = f"tl-{''.join(c for c in pointer.territory if c.isalnum()) or 'xx'}.xml"
                 write_bytes_atomic(self.folder / name, data)
                 item.file, item.sequence_number = name, parsed.sequence_number
                 item.issued, item.next_update = _iso(parsed.issued), _iso(parsed.next_update)
                 if parsed.territory and parsed.territory != pointer.territory:
-                    item.file, item.error = None, f"la liste se dit de {parsed.territory}"
+                    item.file = None
+                    item.error = _("la liste se dit de {territory}").format(territory=parsed.territory)
             except AssistantError as exc:
-                item.error = exc.message_fr
+                item.error = exc.message
             states.append(item)
         state = CacheState(lotl_url, now, states)
         self._write_state(state)
@@ -431,18 +464,74 @@ class TrustedListCache:
     def qualified_status(self, cert: x509.Certificate, moment: dt.datetime) -> QualifiedStatus:
         lists = self.lists()
         if not lists:
-            return QualifiedStatus(
-                False,
-                reason="aucune liste de confiance sur ce poste ; « assistant trusted-lists update » les télécharge",
-            )
+            return QualifiedStatus(False, reason=Finding(ListReason.NO_LISTS))
         for tl in lists:
             for service in tl.services:
                 if not any(_issued_by(cert, ca) for ca in service.certificates):
                     continue
                 return _judge(cert, moment, tl, service)
-        return QualifiedStatus(
-            False, reason="l'autorité qui a émis le certificat ne figure dans aucune liste de confiance"
-        )
+        return QualifiedStatus(False, reason=Finding(ListReason.ISSUER_NOT_LISTED))
+
+
+def _verify_lotl(
+    data: bytes,
+    url: str,
+    pins: list[x509.Certificate],
+    announcement: Callable[[str], bool] | None,
+    fetch: Any,
+) -> Any:
+    """The LOTL's parsed XML once its signature holds, directly or through the pivot LOTLs.
+
+    When the Commission changes the certificates that sign the LOTL, it first publishes a *pivot*:
+    a LOTL signed with a certificate already trusted whose pointer to itself names the new ones
+    (ETSI TS 119 612 and the EU's pivot LOTL mechanism); the Official Journal publishes the new
+    set later. The LOTL lists in its SchemeInformationURI the pivots, newest first, and the
+    notices. The pivots newer than the pins' notice (listed before it) are followed oldest first:
+    each must verify with the certificates trusted so far, and its pointer to itself gives those
+    trusted for the next one. The URIs are read from the LOTL before its signature is checked,
+    but only ever as places to fetch candidates: every certificate trusted comes from a list
+    whose signature held with certificates already trusted.
+    """
+    try:
+        return verify_list_signature(data, pins)
+    except TrustedListError as direct:
+        from assistant.signing import verify_xml
+
+        try:
+            unverified = parse_list(verify_xml.parse_xml(data), url)
+        except Exception:
+            raise direct from None
+        uris = list(unverified.scheme_uris)
+        if announcement is not None:
+            notice = next((index for index, uri in enumerate(uris) if announcement(uri)), None)
+            if notice is None:
+                raise TrustedListError(
+                    "La liste des listes (LOTL) ne cite plus la publication du Journal officiel dont viennent "
+                    "les certificats attendus : une nouvelle publication les a remplacés. Mettez l'assistant "
+                    "à jour, ou indiquez les nouveaux certificats (--lotl-cert).",
+                    "The List of Trusted Lists (LOTL) no longer names the Official Journal notice the expected "
+                    "certificates come from: a newer notice has replaced them. Update the assistant, or give "
+                    "the new certificates (--lotl-cert).",
+                    code=SigningCode.TRUSTED_LIST_SIGNATURE,
+                ) from direct
+            uris = uris[:notice]
+        pivots = [uri for uri in reversed(uris) if uri.lower().endswith(".xml") and uri != url]
+        if not pivots:
+            raise
+        trusted = list(pins)
+        for pivot_url in pivots:
+            try:
+                pivot = parse_list(
+                    verify_list_signature(fetch(pivot_url, what=_("liste des listes pivot")), trusted), pivot_url
+                )
+            except AssistantError:
+                continue  # not signed by what is trusted so far (or unreachable): it introduces nothing
+            announced = [
+                cert for pointer in pivot.pointers if pointer.is_list_of_lists for cert in pointer.certificates
+            ]
+            if announced:
+                trusted = announced
+        return verify_list_signature(data, trusted)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -482,16 +571,16 @@ def _judge(cert: x509.Certificate, moment: dt.datetime, tl: TrustedList, service
         provider=service.provider,
     )
     if service.type_uri != SERVICE_CA_QC:
-        return replace(
-            base, reason="le service qui a émis le certificat n'est pas une autorité de certificats qualifiés (CA/QC)"
-        )
+        return replace(base, reason=Finding(ListReason.NOT_CA_QC))
     period = service.period_at(moment)
     if period is None:
-        return replace(base, reason=f"le service n'était pas encore listé le {moment:%d/%m/%Y %H:%M} UTC")
+        return replace(base, reason=Finding.of(ListReason.NOT_YET_LISTED, moment=f"{moment:%d/%m/%Y %H:%M}"))
     status = period.status.rstrip("/").rsplit("/", 1)[-1]
     base = replace(base, status=status)
     if period.status not in GRANTED:
-        return replace(base, reason=f"le service avait le statut « {status} » le {moment:%d/%m/%Y %H:%M} UTC")
+        return replace(
+            base, reason=Finding.of(ListReason.NOT_GRANTED, status=status, moment=f"{moment:%d/%m/%Y %H:%M}")
+        )
     qualifiers: list[str] = []
     for names, criteria in period.qualifiers:
         if _criteria_match(cert, criteria):
@@ -499,14 +588,14 @@ def _judge(cert: x509.Certificate, moment: dt.datetime, tl: TrustedList, service
     base = replace(base, qualifiers=tuple(qualifiers))
     qc, _malformed = qc_info(cert)
     if "NotQualified" in qualifiers:
-        return replace(base, reason="la liste indique que ce certificat n'est pas qualifié (NotQualified)")
+        return replace(base, reason=Finding(ListReason.LISTED_NOT_QUALIFIED))
     if not qc.compliance and "QCStatement" not in qualifiers:
-        return replace(base, reason="le certificat ne se déclare pas qualifié et la liste ne le qualifie pas")
+        return replace(base, reason=Finding(ListReason.NOT_DECLARED))
     for_esig = "QCForESig" in qualifiers or (qc.compliance and qc.esign) or period.for_esignatures
     if "QCForESeal" in qualifiers or "QCForWSA" in qualifiers:
         for_esig = "QCForESig" in qualifiers
     if not for_esig:
-        return replace(base, reason="certificat qualifié, mais pas pour la signature électronique")
+        return replace(base, reason=Finding(ListReason.NOT_FOR_ESIGNATURE))
     qscd: bool | None = None
     if {"QCWithSSCD", "QCWithQSCD", "QCQSCDManagedOnBehalf"} & set(qualifiers):
         qscd = True

@@ -33,8 +33,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import Code, InputFileError
+from assistant.i18n import _, localized
 from assistant.keystores.names import common_name
 from assistant.signing.errors import SigningCode
+from assistant.signing.findings import Coverage, Finding, NotAdes, Remark, Verdict
 from assistant.signing.formats import SignFormat
 
 _log = logging.getLogger(__name__)
@@ -69,16 +71,26 @@ class SignatureReport:
     valid_at_signing_time: bool = False
     revocation: str = "unknown"  # "good" | "revoked" | "unknown"
     covers_whole_document: bool | None = None  # PAdES only
-    problems: list[str] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # remarks (Remark codes), worded when read
     ades: bool = True  # the baseline elements of the AdES format are there
-    not_ades_reason: str = ""  # the missing element when not AdES
-    packaging: str = ""  # "détachée" | "attachée" | "enveloppée" | "enveloppante" | "" (PDF)
+    not_ades: Finding | None = None  # the missing element when not AdES (a NotAdes code)
+    packaging: str = ""  # "détachée" | "attachée" | "enveloppée" | "enveloppante" | "" (PDF): a stable code
     sub_filter: str = ""  # PDF: /SubFilter of the signature dictionary
-    coverage: str = ""  # PDF: what the signature covers, in words
+    coverage_code: Coverage | None = None  # PDF: what the signature covers
     changes_permitted: bool | None = None  # PDF: False when later revisions change what it forbids
     field_name: str = ""  # PDF: the signature field
     #: verify_archive.ArchiveTimestampReport of each archive timestamp (CAdES/XAdES B-LTA)
     archive_timestamps: list[Any] = field(default_factory=list)
+
+    @property
+    def not_ades_reason(self) -> str:
+        """The missing baseline element in words (the user's language), '' when AdES."""
+        return self.not_ades.text if self.not_ades is not None else ""
+
+    @property
+    def coverage(self) -> str:
+        """PDF: what the signature covers, in words (the user's language)."""
+        return Finding(self.coverage_code).text if self.coverage_code is not None else ""
 
     @property
     def format_label(self) -> str:
@@ -86,11 +98,11 @@ class SignatureReport:
         if self.ades:
             return f"{self.format.label} {self.level}".strip()
         family = {
-            SignFormat.XADES: "XMLDSig, pas XAdES",
-            SignFormat.CADES: "CMS / PKCS#7, pas AdES",
-            SignFormat.PADES: "PDF (PKCS#7), pas PAdES",
+            SignFormat.XADES: _("XMLDSig, pas XAdES"),
+            SignFormat.CADES: _("CMS / PKCS#7, pas AdES"),
+            SignFormat.PADES: _("PDF (PKCS#7), pas PAdES"),
         }[self.format]
-        return f"{family} ({self.not_ades_reason})" if self.not_ades_reason else family
+        return f"{family} ({self.not_ades_reason})" if self.not_ades is not None else family
 
     @property
     def qualified_label(self) -> str:
@@ -98,14 +110,23 @@ class SignatureReport:
         tl = self.trusted_list
         if self.qualified and tl is not None:
             extra = f" ; {', '.join(tl.qualifiers)}" if tl.qualifiers else ""
-            return (
-                f"qualifié selon la liste de confiance {tl.territory} (n° {tl.sequence_number}) : "
-                f"« {tl.service} », statut {tl.status} à la date de signature{extra}"
+            return _(
+                "qualifié selon la liste de confiance {territory} (n° {sequence}) : "
+                "« {service} », statut {status} à la date de signature{qualifiers}"
+            ).format(
+                territory=tl.territory,
+                sequence=tl.sequence_number,
+                service=tl.service,
+                status=tl.status,
+                qualifiers=extra,
             )
         if self.declares_qualified:
-            why = f" ({tl.reason})" if tl is not None and tl.reason else ""
-            return f"se déclare qualifié ; non confirmé par la liste de confiance{why}"
-        return "non qualifié"
+            if tl is not None and tl.reason is not None:
+                return _("se déclare qualifié ; non confirmé par la liste de confiance ({reason})").format(
+                    reason=tl.reason.text
+                )
+            return _("se déclare qualifié ; non confirmé par la liste de confiance")
+        return _("non qualifié")
 
     @property
     def standard(self) -> str:
@@ -131,22 +152,32 @@ class SignatureReport:
         )
 
     @property
-    def verdict_fr(self) -> str:
+    def verdict_code(self) -> Verdict:
         if not (self.intact and self.signature_valid):
-            return "Signature invalide : le document a été modifié ou la signature est altérée."
+            return Verdict.ALTERED
         if self.changes_permitted is False:
-            return (
-                "Signature invalide : le document a été modifié après la signature d'une façon qu'elle n'autorise pas."
-            )
+            return Verdict.FORBIDDEN_CHANGES
         if self.revocation == "revoked":
-            return "Signature invalide : le certificat du signataire est révoqué."
+            return Verdict.REVOKED
         if not self.ok and self.trusted and self.valid_at_signing_time and self.revocation != "unknown":
-            from assistant.i18n import _
-
-            return _("Signature intègre, mais un horodatage n'a pas pu être validé (voir les remarques).")
+            return Verdict.TIMESTAMP_NOT_VALIDATED
         if not self.ok:
-            return "Signature intègre, mais le certificat n'a pas pu être validé (voir les remarques)."
-        return "Signature valide."
+            return Verdict.NOT_VALIDATED
+        return Verdict.VALID
+
+    @property
+    def verdict(self) -> str:
+        """The verdict in the user's language."""
+        return Finding(self.verdict_code).text
+
+    @property
+    def verdict_fr(self) -> str:
+        """The verdict in French, whatever the user's language."""
+        return Finding(self.verdict_code).french
+
+    def remark(self, code: Remark, **params: Any) -> None:
+        """Add a remark (worded in the user's language when the report is read)."""
+        self.problems.append(Finding.of(code, **params))
 
     def to_dict(self) -> dict[str, Any]:
         def iso(value: dt.datetime | None) -> str | None:
@@ -159,6 +190,7 @@ class SignatureReport:
             "format_label": self.format_label,
             "standard": self.standard or None,
             "not_ades_reason": self.not_ades_reason or None,
+            "not_ades_code": self.not_ades.code.value if self.not_ades is not None else None,
             "packaging": self.packaging or None,
             "signer": self.signer,
             "signer_subject": self.signer_subject,
@@ -182,12 +214,14 @@ class SignatureReport:
             "revocation": self.revocation,
             "covers_whole_document": self.covers_whole_document,
             "coverage": self.coverage or None,
+            "coverage_code": self.coverage_code.value if self.coverage_code is not None else None,
             "changes_permitted": self.changes_permitted,
             "sub_filter": self.sub_filter or None,
             "field_name": self.field_name or None,
             "ok": self.ok,
-            "verdict": self.verdict_fr,
-            "problems": list(self.problems),
+            "verdict": self.verdict,
+            "verdict_code": self.verdict_code.value,
+            "problems": [p.to_dict() for p in self.problems],
         }
 
 
@@ -262,17 +296,24 @@ def verify_file(
     trust_roots: list[x509.Certificate] | None = None,
     allow_fetching: bool = False,
     trusted_lists: Any = None,
+    extra_trust_roots: list[x509.Certificate] | None = None,
 ) -> VerificationReport:
     """Verify a signed PDF, or a detached .p7s / .xml signature of `detached_of`.
 
     Without `detached_of`, a detached signature named by the convention
     ("X - 20201102144025 - Signature 1.p7s") is matched with "X" in the same folder.
-    `trust_roots` are the anchors (the system's are used when None); `allow_fetching` lets the
+    `trust_roots` are the anchors (the system's are used when None); `extra_trust_roots` are
+    trusted besides them (the user's own anchors, a private CA); `allow_fetching` lets the
     validator fetch missing intermediates and revocation data over the network. `trusted_lists`
     (a trustlists.TrustedListCache) decides the qualified status; by default the local cache that
     `assistant trusted-lists update` fills, when there is one.
     """
-    with Verifier(trust_roots=trust_roots, allow_fetching=allow_fetching, trusted_lists=trusted_lists) as verifier:
+    with Verifier(
+        trust_roots=trust_roots,
+        allow_fetching=allow_fetching,
+        trusted_lists=trusted_lists,
+        extra_trust_roots=extra_trust_roots,
+    ) as verifier:
         return verifier.verify(path, detached_of=detached_of)
 
 
@@ -292,13 +333,14 @@ class Verifier:
         trust_roots: list[x509.Certificate] | None = None,
         allow_fetching: bool = False,
         trusted_lists: Any = None,
+        extra_trust_roots: list[x509.Certificate] | None = None,
     ) -> None:
         if trusted_lists is None:
             from assistant.signing.trustlists import TrustedListCache
 
             trusted_lists = TrustedListCache.default()
         self.trusted_lists = trusted_lists
-        self._context = _Context(trust_roots, allow_fetching)
+        self._context = _Context(trust_roots, allow_fetching, extra_trust_roots)
 
     def verify(self, path: Path, *, detached_of: Path | None = None) -> VerificationReport:
         """The report of one signed PDF or signature file (see `verify_file`)."""
@@ -407,12 +449,18 @@ class _Context:
 
     MAX_SHARED_CERTIFICATES = 1024
 
-    def __init__(self, trust_roots: list[x509.Certificate] | None, allow_fetching: bool) -> None:
+    def __init__(
+        self,
+        trust_roots: list[x509.Certificate] | None,
+        allow_fetching: bool,
+        extra_roots: list[x509.Certificate] | None = None,
+    ) -> None:
         from assistant.signing import asn1_names, pyhanko_import
 
         asn1_names.install()
         pyhanko_import.defer_packages()  # before anything (a timestamp reader) imports pyhanko.sign
         self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
+        self.extra_roots = [_asn1(c) for c in extra_roots or ()]
         self.allow_fetching = allow_fetching
         self._trust_manager: Any = None
         self._certificates: dict[bytes, asn1_x509.Certificate] = {}
@@ -446,7 +494,7 @@ class _Context:
         if self._trust_manager is None:
             from pyhanko_certvalidator.registry import SimpleTrustManager
 
-            roots = self.roots if self.roots is not None else _system_roots()
+            roots = [*(self.roots if self.roots is not None else _system_roots()), *self.extra_roots]
             self._trust_manager = SimpleTrustManager.build(trust_roots=roots)
         return self._trust_manager
 
@@ -519,7 +567,7 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
     moment = report.timestamp_time or report.claimed_signing_time or dt.datetime.now(dt.UTC)
     verdict = assess(crypto_cert, now=moment)
     report.category = verdict.category.value
-    report.category_label = verdict.label
+    report.category_label = localized(verdict.label, verdict.label_en)
     report.declares_qualified = verdict.qualified
     lists = _context_lists.get()
     if lists is not None:
@@ -527,15 +575,12 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
         report.qualified = bool(report.trusted_list.confirmed)
     report.valid_at_signing_time = crypto_cert.not_valid_before_utc <= moment <= crypto_cert.not_valid_after_utc
     if not report.valid_at_signing_time:
-        report.problems.append(
-            f"Le certificat n'était pas en cours de validité au moment de la signature ({moment:%d/%m/%Y %H:%M} UTC)."
-        )
+        report.remark(Remark.NOT_VALID_AT_SIGNING_TIME, moment=f"{moment:%d/%m/%Y %H:%M}")
     if not report.declares_qualified and not report.qualified:
-        report.problems.append(
-            "Le certificat ne se déclare pas qualifié (eIDAS) : signature non conforme pour un marché public."
-        )
+        report.remark(Remark.NOT_QUALIFIED)
     elif not report.qualified:
-        report.problems.append(f"Le certificat {report.qualified_label}.")
+        reason = report.trusted_list.reason if report.trusted_list is not None else None
+        report.remark(Remark.QUALIFIED_NOT_CONFIRMED, reason=reason or "—")
 
 
 def _apply_status(report: SignatureReport, status: Any, context_used: Any) -> None:
@@ -558,19 +603,17 @@ def _apply_status(report: SignatureReport, status: Any, context_used: Any) -> No
         report.timestamp_time = ts.timestamp
         report.timestamp_valid = bool(ts.intact and ts.valid and ts.trusted)
         if not report.timestamp_valid:
-            report.problems.append("L'horodatage de la signature n'a pas pu être validé.")
+            report.remark(Remark.TIMESTAMP_NOT_VALIDATED)
     if not report.intact:
-        report.problems.append("Le document a été modifié depuis sa signature.")
+        report.remark(Remark.DOCUMENT_MODIFIED)
     elif not report.signature_valid:
-        report.problems.append("La valeur de la signature ne correspond pas au certificat.")
+        report.remark(Remark.SIGNATURE_VALUE_MISMATCH)
     if not report.trusted and not status.revoked:
-        report.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
+        report.remark(Remark.UNTRUSTED)
     if report.revocation == "revoked":
-        report.problems.append("Le certificat du signataire est révoqué.")
+        report.remark(Remark.REVOKED)
     elif report.revocation == "unknown":
-        report.problems.append(
-            "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
-        )
+        report.remark(Remark.REVOCATION_UNKNOWN)
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,9 +650,9 @@ def _unreadable(item: SignatureReport, exc: BaseException) -> SignatureReport:
     """A signature whose structure cannot be read: a verdict the user can act on, not a traceback."""
     _log.debug("unreadable signature", exc_info=exc)
     item.ades = False
-    item.not_ades_reason = "signature illisible"
+    item.not_ades = Finding(NotAdes.UNREADABLE)
     item.intact = item.signature_valid = item.trusted = False
-    item.problems.append(f"La signature est illisible ou endommagée ({type(exc).__name__}).")
+    item.remark(Remark.UNREADABLE, error=type(exc).__name__)
     return item
 
 
@@ -648,22 +691,21 @@ def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: An
     modification = getattr(status, "modification_level", None)
     item.changes_permitted = coverage_name == "ENTIRE_FILE" or (coverage_name == "ENTIRE_REVISION" and bool(docmdp_ok))
     if coverage_name == "ENTIRE_FILE":
-        item.coverage = "tout le fichier"
+        item.coverage_code = Coverage.ENTIRE_FILE
     elif coverage_name == "ENTIRE_REVISION":
         if docmdp_ok:
             level_name = modification.name if modification is not None else ""
-            what = {
-                "LTA_UPDATES": "ajout de données de validation",
-                "FORM_FILLING": "remplissage de champs ou signature",
-                "ANNOTATIONS": "annotations",
-            }.get(level_name, "modifications")
-            item.coverage = f"une révision antérieure, suivie de modifications permises ({what})"
+            item.coverage_code = {
+                "LTA_UPDATES": Coverage.REVISION_VALIDATION_DATA,
+                "FORM_FILLING": Coverage.REVISION_FORM_FILLING,
+                "ANNOTATIONS": Coverage.REVISION_ANNOTATIONS,
+            }.get(level_name, Coverage.REVISION_PERMITTED)
         else:
-            item.coverage = "une révision antérieure, suivie de modifications NON permises"
-            item.problems.append("Le document a été modifié après cette signature d'une façon qu'elle n'autorise pas.")
+            item.coverage_code = Coverage.REVISION_NOT_PERMITTED
+            item.remark(Remark.CHANGES_NOT_PERMITTED)
     else:
-        item.coverage = "une partie seulement du fichier (couverture non standard)"
-        item.problems.append("La signature ne couvre pas le document de façon standard.")
+        item.coverage_code = Coverage.PARTIAL
+        item.remark(Remark.NON_STANDARD_COVERAGE)
     _classify_pdf(item, sig)
     _fill_certificate_facts(item, status.signing_cert)
 
@@ -675,12 +717,16 @@ def _classify_pdf(item: SignatureReport, sig: Any) -> None:
         return
     if item.sub_filter != "ETSI.CAdES.detached":
         item.ades = False
-        item.not_ades_reason = f"SubFilter {item.sub_filter or 'absent'}, et non ETSI.CAdES.detached"
+        item.not_ades = (
+            Finding.of(NotAdes.PDF_SUB_FILTER, sub_filter=item.sub_filter)
+            if item.sub_filter
+            else Finding(NotAdes.PDF_NO_SUB_FILTER)
+        )
         return
     signer_info = sig.signed_data["signer_infos"][0]
     missing = _missing_cades_attribute(signer_info, pdf=True)
-    if missing:
-        item.ades, item.not_ades_reason = False, missing
+    if missing is not None:
+        item.ades, item.not_ades = False, Finding(missing)
         return
     if _has_unsigned(signer_info, "signature_time_stamp_token"):
         item.level = "B-T"
@@ -713,19 +759,19 @@ def _signed_attribute_names(signer_info: Any) -> set[str]:
     return {str(a["type"].native) for a in attrs}
 
 
-def _missing_cades_attribute(signer_info: Any, *, pdf: bool = False) -> str:
-    """The first EN 319 122-1 B-B element a SignerInfo lacks, in words ('' when it has them all).
+def _missing_cades_attribute(signer_info: Any, *, pdf: bool = False) -> NotAdes | None:
+    """The first EN 319 122-1 B-B element a SignerInfo lacks (None when it has them all).
 
     In a PDF (EN 319 142-1) the time is the signature dictionary's /M, never a signing-time.
     """
     names = _signed_attribute_names(signer_info)
     if not names:
-        return "attributs signés absents"
+        return NotAdes.NO_SIGNED_ATTRIBUTES
     if "signing_certificate_v2" not in names and "signing_certificate" not in names:
-        return "attribut signing-certificate-v2 absent"
+        return NotAdes.NO_SIGNING_CERTIFICATE
     if "signing_time" not in names and not pdf:
-        return "attribut signing-time absent"
-    return ""
+        return NotAdes.NO_SIGNING_TIME
+    return None
 
 
 def _cms_level(signer_info: Any, signed_data: Any) -> str:
@@ -734,9 +780,8 @@ def _cms_level(signer_info: Any, signed_data: Any) -> str:
     has_revocation = bool(signed_data["crls"]) and len(signed_data["crls"]) > 0
     if not has_revocation:
         return "B-T"
-    # 0.4.0.1733.2.4: archive-time-stamp-v3 (EN 319 122-1, 5.5.3)
     unsigned = signer_info["unsigned_attrs"]
-    if unsigned and any(a["type"].dotted == "0.4.0.1733.2.4" for a in unsigned):
+    if unsigned and any(a["type"].dotted == ARCHIVE_TIME_STAMP_V3 for a in unsigned):
         return "B-LTA"
     return "B-LT"
 
@@ -863,8 +908,8 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             ) from exc
         except Exception as exc:  # no matching certificate, unsupported algorithm: a verdict, not a traceback
             item.ades = False
-            item.not_ades_reason = "signature illisible"
-            item.problems.append(f"La signature n'a pas pu être vérifiée : {_explain(exc)}")
+            item.not_ades = Finding(NotAdes.UNREADABLE)
+            item.problems.append(_explain(exc))
             report.signatures.append(item)
             continue
         try:
@@ -885,8 +930,8 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
 def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_info: Any, signed_data: Any) -> None:
     _apply_status(item, status, vc)
     missing = _missing_cades_attribute(signer_info)
-    if missing:
-        item.ades, item.not_ades_reason, item.level = False, missing, ""
+    if missing is not None:
+        item.ades, item.not_ades, item.level = False, Finding(missing), ""
     else:
         item.level = _cms_level(signer_info, signed_data)
         if item.level != "B-B" and item.timestamp_valid is False:
@@ -905,6 +950,8 @@ def _check_cms_archive(
     embedded: tuple[list[Any], list[Any]],
 ) -> None:
     """Archive-time-stamp-v3 attributes (B-LTA), each recomputed over the content and judged."""
+    if _ARCHIVE_OID_DER not in bytes(signer_info.contents or b""):
+        return  # no archive timestamp, not even a damaged one: nothing to load, nothing to judge
     from assistant.signing import archive_cades
 
     def content_hash(algorithm: str) -> bytes:
@@ -950,7 +997,7 @@ def _apply_archive(
         stamps, lambda extra, moment: context.validation_context([*certs, *extra], moment, embedded=embedded)
     )
     failed = [stamp for stamp in item.archive_timestamps if not stamp.valid]
-    item.problems.extend(stamp.problem for stamp in failed)
+    item.problems.extend(Finding.worded(Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED, stamp.problem) for stamp in failed)
     if failed and item.level == "B-LTA":
         item.level = "B-LT"
 
@@ -997,6 +1044,8 @@ def _signer_first(certificates: Any, sid: Any) -> Any:
     return certificates
 
 
+ARCHIVE_TIME_STAMP_V3 = "0.4.0.1733.2.4"  # archive-time-stamp-v3 (EN 319 122-1, 5.5.3)
+_ARCHIVE_OID_DER = core.ObjectIdentifier(ARCHIVE_TIME_STAMP_V3).dump()
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)
 
 
@@ -1020,11 +1069,11 @@ def embedded_validation_data(signed_data: Any) -> tuple[list[Any], list[Any]]:
     return crls, ocsps
 
 
-def _explain(exc: BaseException) -> str:
+def _explain(exc: BaseException) -> Finding:
     text = str(exc).strip()
     if "signer" in text.lower() and "cert" in text.lower():
-        return "le certificat du signataire n'est pas joint à la signature."
-    return f"{type(exc).__name__}."
+        return Finding(Remark.SIGNER_CERTIFICATE_MISSING)
+    return Finding.of(Remark.NOT_VERIFIABLE, error=type(exc).__name__)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1061,7 +1110,8 @@ def _verify_xml_signature(
     item = SignatureReport(SignFormat.XADES, packaging=facts.packaging)
     item.problems.extend(facts.problems)
     item.intact = item.signature_valid = facts.valid
-    item.ades, item.not_ades_reason, item.level = facts.ades, facts.not_ades_reason, facts.level
+    item.ades, item.level = facts.ades, facts.level
+    item.not_ades = Finding(facts.not_ades) if facts.not_ades is not None else None
     item.claimed_signing_time = facts.claimed_signing_time
     if facts.signing_certificate_ok is False:
         item.intact = False
@@ -1079,7 +1129,7 @@ def _verify_xml_signature(
         except Exception:
             item.timestamp_valid = False
         if not item.timestamp_valid:
-            item.problems.append("L'horodatage de la signature n'a pas pu être validé.")
+            item.remark(Remark.TIMESTAMP_NOT_VALIDATED)
     if facts.signer_cert is None:
         return item
     moment = item.timestamp_time if item.timestamp_valid else None
@@ -1088,16 +1138,14 @@ def _verify_xml_signature(
     item.trusted = trusted
     if revoked:
         item.revocation = "revoked"
-        item.problems.append("Le certificat du signataire est révoqué.")
+        item.remark(Remark.REVOKED)
     elif trusted and (vc.ocsps or vc.crls):
         item.revocation = "good"
     else:
         item.revocation = "unknown"
-        item.problems.append(
-            "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
-        )
+        item.remark(Remark.REVOCATION_UNKNOWN)
     if not trusted and not revoked:
-        item.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
+        item.remark(Remark.UNTRUSTED)
     _fill_certificate_facts(item, facts.signer_cert)
     certs = [facts.signer_cert, *facts.other_certs, *facts.embedded_certs]
     stamps = [(s.token, s.digest, s.problem) for s in facts.archive_stamps]

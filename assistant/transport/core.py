@@ -45,7 +45,7 @@ from urllib.request import getproxies, proxy_bypass
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.hosts import is_loopback_host, is_loopback_url
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
@@ -133,7 +133,7 @@ class PlatformCaError(PlatformError):
 
     code: str = TransportCode.PLATFORM_CA
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Message) -> None:
         super().__init__(
             M_(
                 "Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
@@ -148,7 +148,7 @@ class RedirectRefusedError(PlatformError):
 
     code: str = TransportCode.REDIRECT_REFUSED
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str | Message) -> None:
         super().__init__(
             M_(
                 "Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
@@ -185,7 +185,7 @@ def certificate_refused(exc: BaseException) -> bool:
     return False
 
 
-def check_status(status: int, what: str) -> None:
+def check_status(status: int, what: str | Message) -> None:
     """The platform's answer as the user must hear it: transient statuses are retried, a refused
     token or a missing resource is said plainly, other errors with their status."""
     if status in TRANSIENT_STATUS:
@@ -386,12 +386,18 @@ _buffers = threading.local()
 
 
 def _ring(size: int, count: int) -> list[memoryview]:
-    """Per-thread reusable buffers: a worker fetching hundreds of small files allocates once."""
-    cached: list[memoryview] | None = getattr(_buffers, "ring", None)
-    if cached is None or len(cached) < count or len(cached[0]) < size:
-        cached = [memoryview(bytearray(size)) for _ in range(count)]
-        _buffers.ring = cached
-    return [buffer[:size] for buffer in cached[:count]]
+    """Buffers for one body. The one buffer of a small body is kept per thread and reused: a
+    worker fetching hundreds of small files allocates once. A large body's ring (RING x BLOCK,
+    24 MiB) is made for that body and freed after it: kept per thread, every worker that had once
+    met a large file held 24 MiB to the end of the job (the 10 GB consultation's download peaked
+    at 172 MB with 4 workers, growing with each large file; 16 connections could hold 384 MiB)."""
+    if count > 1:
+        return [memoryview(bytearray(size)) for _ in range(count)]
+    cached: memoryview | None = getattr(_buffers, "one", None)
+    if cached is None or len(cached) < size:
+        cached = memoryview(bytearray(size))
+        _buffers.one = cached
+    return [cached[:size]]
 
 
 def _filler(http_response: Any) -> Callable[[memoryview], int] | None:
@@ -473,7 +479,7 @@ class Transport:
                 try:
                     self._tls = _shared_context(self.verify)
                 except CaFileError as exc:
-                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
+                    raise PlatformCaError(M_("« {path} » : {reason}.", path=exc.path, reason=exc.reason)) from None
             return self._tls
 
     def proxy(self, url: str) -> str | None:
@@ -540,7 +546,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         pooled: bool = False,
@@ -578,7 +584,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         limit: int = MAX_SMALL_BODY,
@@ -623,7 +629,7 @@ class Transport:
 
     def retrying(
         self,
-        what: str,
+        what: str | Message,
         attempt: Callable[[], Any],
         cancel: CancelToken | None = None,
         *,
@@ -655,7 +661,7 @@ class Transport:
                             "Échec de communication avec la plateforme ({what}) après {value} tentatives : {exc}",
                             what=what,
                             value=failures,
-                            exc=exc,
+                            exc=exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc),
                         ),
                     ) from None
                 log.info("transient error on %s (%s), retry in %.2fs", what, exc, delay)
@@ -778,7 +784,7 @@ def is_loopback(url: str) -> bool:
 def fetch(
     url: str,
     *,
-    what: str,
+    what: str | Message,
     data: bytes | None = None,
     content_type: str | None = None,
     accept: str | None = None,

@@ -1,13 +1,16 @@
 """A corpus of signatures made by tools the project did not write, and their reference verdicts.
 
 openssl cms (detached, attached, with and without signed attributes, CAdES attributes, RSA-PSS,
-ECDSA, two signers, PEM), pyHanko (PAdES, adbe.pkcs7.detached), endesive (PDF, XAdES enveloping),
-signxml (enveloped and enveloping, inclusive C14N 1.0/1.1 and exclusive, SHA-256/SHA-512, ECDSA),
+ECDSA, two signers, PEM), pyHanko (PAdES, adbe.pkcs7.detached), endesive (PDF adbe.pkcs7.detached with PKCS#1 v1.5
+and RSA-PSS, CMS, XAdES enveloping),
+signxml (enveloped and enveloping, inclusive C14N 1.0/1.1 and exclusive, SHA-256/SHA-512, ECDSA,
+RSA-PSS),
 xadesjs (XAdES enveloped and detached) and xmlsec1 (detached XML-DSig); each with a tampered copy.
 
 The reference validator of each family is another program: `openssl cms -verify` for CMS,
 xmlsec1 for XML, `pyhanko sign validate` for PDF, each in its own process, trusting the test
-root only. Built once per session (a few seconds).
+root only. RSA-PSS XML signatures are judged by signxml's verifier instead: the Debian xmlsec1
+(1.2.37) has no RSA-PSS (it came with xmlsec 1.3), the `xmlsec` binding's libxmlsec1 has. Built once per session (a few seconds).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ class Sample:
     label: str  # what `format_label` must say (every signature of the file)
     tampered: bool = False
     packaging: str = ""  # expected packaging ("" = not checked)
+    #: the reference validator when not the family's own: "signxml" for RSA-PSS XML, which the
+    #: Debian xmlsec1 (1.2.37) does not know (RSA-PSS came with xmlsec 1.3)
+    reference: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,6 +77,8 @@ def reference_valid(sample: Sample, test_pki: pki.TestPki) -> bool:
         if sample.data is not None:
             cmd += ["-content", str(sample.data)]
         return subprocess.run(cmd, capture_output=True).returncode == 0
+    if sample.reference == "signxml":
+        return _signxml_valid(sample.path, test_pki)
     if sample.family == "xml":
         cmd = [
             "xmlsec1",
@@ -101,6 +109,22 @@ def reference_valid(sample: Sample, test_pki: pki.TestPki) -> bool:
         str(sample.path),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
+    return done.returncode == 0
+
+
+_SIGNXML_VERIFY = """
+import sys
+from signxml import XMLVerifier
+data = open(sys.argv[1], "rb").read()
+XMLVerifier().verify(data, ca_pem_file=sys.argv[2])
+"""
+
+
+def _signxml_valid(path: Path, test_pki: pki.TestPki) -> bool:
+    """signxml's own verifier (another XML-DSig implementation than libxmlsec1), in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNXML_VERIFY, str(path), str(test_pki.root.files["cert"])], capture_output=True
+    )
     return done.returncode == 0
 
 
@@ -226,7 +250,6 @@ def _endesive_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_
 
     key = test_pki.signer.key
     cert = test_pki.signer.certificate
-    # endesive's PDF signer needs an older pypdf than pyHanko's; its CMS signer stands for it.
     out = folder / "endesive-cms-detached.p7s"
     out.write_bytes(endesive_cms(data.read_bytes(), key, cert, [test_pki.ca.certificate], "sha256", attrs=True))
     label = "CMS / PKCS#7, pas AdES (attribut signing-time absent)"
@@ -256,6 +279,55 @@ def _endesive_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_
         Sample("endesive-xades-enveloping", "xml", xml_out, None, "XADES B-B", packaging="enveloppante"),
         Sample("endesive-xades-enveloping-tampered", "xml", xml_bad, None, "XADES B-B", tampered=True),
     ]
+
+
+def _classic_xref_pdf(path: Path, text: str) -> Path:
+    """A one-page PDF with a cross-reference table (reportlab, uncompressed), as office tools write it."""
+    from reportlab.pdfgen import canvas
+
+    page = canvas.Canvas(str(path), pageCompression=0)
+    page.drawString(72, 760, text)
+    page.save()
+    return path
+
+
+def _endesive_pdf_samples(folder: Path, test_pki: pki.TestPki) -> list[Sample]:
+    """endesive's PDF signer (adbe.pkcs7.detached, PKCS#1 v1.5 and RSA-PSS), each with a tampered copy.
+
+    endesive 3.0.1 (the latest release) calls pypdf's `write_to_stream(stream, None)`, a signature
+    pypdf 7 removed: the dev extras keep pypdf below 7 (nothing else of the project uses pypdf).
+    Its incremental update of a PDF whose cross-references are a stream writes an array as a
+    NameObject, which pypdf 5 and later refuse; the source PDF has a cross-reference table."""
+    import datetime as dt
+
+    _import_endesive_signers()
+    from endesive.pdf import cms as endesive_pdf
+
+    pdf = _classic_xref_pdf(folder / "source-xref-table.pdf", "Prix 1000 EUR")
+
+    label = "PDF (PKCS#7), pas PAdES (SubFilter adbe.pkcs7.detached, et non ETSI.CAdES.detached)"
+    samples: list[Sample] = []
+    for name, pss in (("endesive-pdf-pkcs7", False), ("endesive-pdf-pkcs7-pss", True)):
+        when = dt.datetime.now(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+        options = {
+            "sigflags": 3,
+            "sigfield": "Signature1",
+            "contact": "acheteur@example.fr",
+            "location": "Paris",
+            "signingdate": when,
+            "reason": "Offre",
+            "pss": pss,
+        }
+        source = pdf.read_bytes()
+        signed = source + endesive_pdf.sign(
+            source, options, test_pki.signer.key, test_pki.signer.certificate, [test_pki.ca.certificate], "sha256"
+        )
+        out = folder / f"{name}.pdf"
+        out.write_bytes(signed)
+        bad = folder / f"{name}-tampered.pdf"
+        bad.write_bytes(signed.replace(b"Prix 1000 EUR", b"Prix 9000 EUR"))
+        samples += [Sample(name, "pdf", out, None, label), Sample(f"{name}-tampered", "pdf", bad, None, label, True)]
+    return samples
 
 
 def _pyhanko_samples(folder: Path, test_pki: pki.TestPki, pdf: Path, tsa_url: str | None) -> list[Sample]:
@@ -338,6 +410,39 @@ def _signxml_samples(folder: Path, test_pki: pki.TestPki, document: Path) -> lis
             Sample(f"{name}-tampered", "xml", bad, None, label, tampered=True),
         ]
     samples.append(_declared_c14n_mismatch(folder, test_pki, samples[2].path))
+    samples += _signxml_rsa_pss(folder, test_pki, document)
+    return samples
+
+
+def _signxml_rsa_pss(folder: Path, test_pki: pki.TestPki, document: Path) -> list[Sample]:
+    """RSA-PSS XML-DSig (RFC 6931 sha256-rsa-MGF1, sha512-rsa-MGF1), judged by signxml's verifier."""
+    from signxml import SignatureMethod, XMLSigner, methods
+    from signxml.algorithms import DigestAlgorithm
+
+    # signxml's verifier checks the chain with cryptography's policy: the signer's key usage must
+    # allow digitalSignature (the test PKI's qualified signer has nonRepudiation only).
+    signer_pss = pki.issue(
+        "signer_pss", "Jeanne Dupont (RSA-PSS)", test_pki.ca, key_usage={"non_repudiation", "digital_signature"}
+    )
+    certs = [signer_pss.cert_pem.decode(), test_pki.ca.cert_pem.decode()]
+    label = "XMLDSig, pas XAdES (xades:SignedProperties absent)"
+    samples: list[Sample] = []
+    for name, method, digest in (
+        ("signxml-enveloped-rsa-pss-sha256", SignatureMethod.SHA256_RSA_MGF1, DigestAlgorithm.SHA256),
+        ("signxml-enveloped-rsa-pss-sha512", SignatureMethod.SHA512_RSA_MGF1, DigestAlgorithm.SHA512),
+    ):
+        signer = XMLSigner(
+            method=methods.enveloped, c14n_algorithm=EXC_C14N, signature_algorithm=method, digest_algorithm=digest
+        )
+        signed = signer.sign(etree.parse(str(document)).getroot(), key=signer_pss.key_pem(), cert=certs)
+        out = folder / f"{name}.xml"
+        out.write_bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+        bad = folder / f"{name}-tampered.xml"
+        bad.write_bytes(out.read_bytes().replace(b"1000</", b"9000</"))
+        samples += [
+            Sample(name, "xml", out, None, label, packaging="enveloppée", reference="signxml"),
+            Sample(f"{name}-tampered", "xml", bad, None, label, tampered=True, reference="signxml"),
+        ]
     return samples
 
 
@@ -475,6 +580,7 @@ def build_corpus(
         *_cms_samples(folder, test_pki, data, tampered_data),
         *_pyhanko_samples(folder, test_pki, pdf, tsa_url),
         *_endesive_samples(folder, test_pki, data, tampered_data),
+        *_endesive_pdf_samples(folder, test_pki),
         *_signxml_samples(folder, test_pki, document),
         *_xadesjs_samples(folder, test_pki, document, data, tampered_data),
         *_xmlsec1_samples(folder, test_pki, data, tampered_data),

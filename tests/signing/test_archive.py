@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -250,9 +251,16 @@ def test_cades_tampered_archive_token_is_reported(
             verify_file(output, trust_roots=[test_pki.root.certificate]), tmp_path / f"r{suffix}"
         )
         assert target.stat().st_size > 0
-    html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "Horodatage d&#x27;archive invalide" in html or "Horodatage d'archive invalide" in html
-    assert "Horodatage d&#x27;archive" in html or "Horodatage d'archive" in html
+    html = (tmp_path / "r.html").read_text(encoding="utf-8").replace("&#x27;", "'").replace("&#39;", "'")
+    assert "Horodatage d'archive invalide : sa signature ne se vérifie pas." in html
+    assert "(NON VALIDE, autorité : AMP Test TSA)" in html
+    pdf_text = subprocess.run(
+        [pki.require_tool("pdftotext"), str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Horodatage d’archive" in pdf_text.replace("'", "’") and "NON VALIDE" in pdf_text
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    (stamp,) = data["signatures"][0]["archive_timestamps"]
+    assert stamp["valid"] is False and stamp["problem"].startswith("Horodatage d'archive invalide")
 
 
 def test_cades_removed_validation_data_breaks_the_archive_timestamp(
@@ -366,7 +374,6 @@ def test_no_traceback_on_mutations_of_b_lta(
 def test_b_lta_reports_follow_the_documented_schema(
     tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
 ) -> None:
-    import json
 
     import jsonschema
 
@@ -461,9 +468,12 @@ def test_cades_archive_timestamps_of_another_tool(tmp_path: Path, name: str, cou
         assert not _openssl_judges_imprint(stamp.token, bytes(len(stamp.digest)), tmp_path)  # the control
 
 
-@pytest.mark.parametrize("name", ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml"])
+@pytest.mark.parametrize(
+    "name",
+    ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml", "Signature-X-LTA-filter2.xml"],
+)
 def test_xades_archive_timestamps_of_another_tool(tmp_path: Path, name: str) -> None:
-    """Enveloping (base64 transform) and enveloped (XPath filter) XAdES made by DSS."""
+    """Enveloping (base64 transform) and enveloped (XPath filter, XPath Filter 2.0) XAdES made by DSS."""
     from assistant.signing import archive_xades, verify_xml
 
     path = DSS / name
@@ -487,7 +497,9 @@ def test_xades_archive_timestamps_of_another_tool(tmp_path: Path, name: str) -> 
 def test_broken_archive_timestamps_of_another_tool(name: str, words: str) -> None:
     sig = verify_file(DSS / name, trust_roots=[]).signatures[0]
     assert sig.archive_timestamps and not sig.archive_timestamps[0].valid
-    assert words in sig.archive_timestamps[0].problem and sig.archive_timestamps[0].problem in sig.problems
+    assert words in sig.archive_timestamps[0].problem
+    assert sig.archive_timestamps[0].problem in [p.text for p in sig.problems]
+    assert "archive_timestamp_not_validated" in {p.code.value for p in sig.problems}
     assert sig.level != "B-LTA"
 
 
@@ -499,7 +511,6 @@ def test_broken_archive_timestamps_of_another_tool(name: str, words: str) -> Non
 def test_cli_signs_b_lta_and_verify_reports_it(
     tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki, fmt: str
 ) -> None:
-    import json
     import os
     import sys
 
@@ -535,6 +546,24 @@ def test_cli_signs_b_lta_and_verify_reports_it(
     assert f"{fmt.upper()} B-LTA" in verified.stdout
     assert "Horodatage d'archive" in verified.stdout and "autorité : AMP Test TSA" in verified.stdout
     assert "Traceback" not in verified.stderr
+    # Tampered, read in English: the finding in the user's language, and the level no longer B-LTA.
+    signature = Path(output)
+    if fmt == "cades":
+        signature.write_bytes(_flip_in_archive_token(signature.read_bytes()))
+    else:
+        signature.write_bytes(
+            signature.read_bytes().replace(b"<xades:RevocationValues>", b"<xades:RevocationValues> ", 1)
+        )
+    english = subprocess.run(
+        [sys.executable, "-m", "assistant", "verify", output, "--trust", str(test_pki.root_pem)],
+        capture_output=True,
+        text=True,
+        env={**env, "ASSISTANT_LANG": "en"},
+        timeout=120,
+    )
+    assert english.returncode == 1 and "Traceback" not in english.stderr
+    assert "Archive timestamp" in english.stdout and "Invalid archive timestamp" in english.stdout, english.stdout
+    assert f"{fmt.upper()} B-LT " in english.stdout or f"{fmt.upper()} B-LT\n" in english.stdout
 
 
 @pytest.mark.parametrize("name", ["CAdESDoubleLTA.p7m", "data2sign-signed-xades-enveloped-baseline-lta.xml"])

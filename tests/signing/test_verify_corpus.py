@@ -254,7 +254,8 @@ def test_xades_signing_certificate_must_name_the_signer(tmp_path: Path, test_pki
     )
     sig = verify_file(out, trust_roots=_anchors(test_pki)).signatures[0]
     assert sig.signature_valid and not sig.intact and not sig.ok
-    assert any("n'est pas celui qui a signé" in p for p in sig.problems)
+    assert any("n'est pas celui qui a signé" in p.text for p in sig.problems)
+    assert "signing_certificate_mismatch" in {p.code.value for p in sig.problems}
     # The same tool naming the right certificate (SHA-512 digest) is accepted.
     good = tmp_path / "right-signing-cert.xml"
     subprocess.run(
