@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -324,8 +325,12 @@ def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Exten
         return None
 
 
+@functools.lru_cache(maxsize=256)
 def qc_info(cert: x509.Certificate) -> tuple[QcInfo, bool]:
-    """(statements, malformed): a malformed extension is reported, not fatal."""
+    """(statements, malformed): a malformed extension is reported, not fatal.
+
+    Remembered per certificate (immutable, hashed by its DER): a bid's signatures share a signer.
+    """
     ext = _extension(cert, x509.ObjectIdentifier(OID_QC_STATEMENTS))
     if ext is None:
         return QcInfo(), False

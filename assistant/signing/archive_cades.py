@@ -22,7 +22,7 @@ archive timestamps made by other tools are checked the same way.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -278,10 +278,3 @@ def _find_unsigned(signer_info: Any, oid: str) -> bytes | None:
             _type, values = _attribute_value_encodings(attribute)
             return values[0] if values else None
     return None
-
-
-def hash_stream(chunks: Iterable[bytes], name: str) -> bytes:
-    hasher = hashlib.new(name)
-    for chunk in chunks:
-        hasher.update(chunk)
-    return hasher.digest()

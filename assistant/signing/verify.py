@@ -780,9 +780,8 @@ def _cms_level(signer_info: Any, signed_data: Any) -> str:
     has_revocation = bool(signed_data["crls"]) and len(signed_data["crls"]) > 0
     if not has_revocation:
         return "B-T"
-    # 0.4.0.1733.2.4: archive-time-stamp-v3 (EN 319 122-1, 5.5.3)
     unsigned = signer_info["unsigned_attrs"]
-    if unsigned and any(a["type"].dotted == "0.4.0.1733.2.4" for a in unsigned):
+    if unsigned and any(a["type"].dotted == ARCHIVE_TIME_STAMP_V3 for a in unsigned):
         return "B-LTA"
     return "B-LT"
 
@@ -951,6 +950,8 @@ def _check_cms_archive(
     embedded: tuple[list[Any], list[Any]],
 ) -> None:
     """Archive-time-stamp-v3 attributes (B-LTA), each recomputed over the content and judged."""
+    if _ARCHIVE_OID_DER not in bytes(signer_info.contents or b""):
+        return  # no archive timestamp, not even a damaged one: nothing to load, nothing to judge
     from assistant.signing import archive_cades
 
     def content_hash(algorithm: str) -> bytes:
@@ -1043,6 +1044,8 @@ def _signer_first(certificates: Any, sid: Any) -> Any:
     return certificates
 
 
+ARCHIVE_TIME_STAMP_V3 = "0.4.0.1733.2.4"  # archive-time-stamp-v3 (EN 319 122-1, 5.5.3)
+_ARCHIVE_OID_DER = core.ObjectIdentifier(ARCHIVE_TIME_STAMP_V3).dump()
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)
 
 

@@ -98,7 +98,9 @@ def test_the_terminal_report_in_english_and_in_french(tampered: tuple[Path, Path
     assert "Invalid signature" not in french.stdout
 
 
-def test_the_exported_pdf_and_html_reports_in_english(tampered: tuple[Path, Path], test_pki: pki.TestPki, tmp_path: Path) -> None:
+def test_the_exported_pdf_and_html_reports_in_english(
+    tampered: tuple[Path, Path], test_pki: pki.TestPki, tmp_path: Path
+) -> None:
     signature, data = tampered
     out = tmp_path / "report.pdf"
     done = _verify(
