@@ -1001,7 +1001,10 @@ def _apply_archive(
     from assistant.signing.verify_archive import judge
 
     item.archive_timestamps = judge(
-        stamps, lambda extra, moment: context.validation_context([*certs, *extra], moment, embedded=embedded)
+        stamps,
+        lambda extra, moment, own: context.validation_context(
+            [*certs, *extra], moment, embedded=(embedded[0] + own[0], embedded[1] + own[1])
+        ),
     )
     failed = [stamp for stamp in item.archive_timestamps if not stamp.valid]
     item.problems.extend(Finding.worded(Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED, stamp.problem) for stamp in failed)
