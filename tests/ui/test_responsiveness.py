@@ -205,3 +205,38 @@ def test_event_loop_latency_while_a_1_gb_file_is_signed(
     verified = openssl_cms_verify(signatures[0], source, test_pki.ca_bundle)
     assert verified.returncode == 0, verified.stderr.decode()
     assert_responsive(delays, idle)
+
+
+def test_a_progress_bar_paints_with_the_next_paint_event_not_at_once(qtbot: Any) -> None:
+    """QProgressBar.setValue paints synchronously; ui.widgets.ProgressBar queues it (one paint for
+    many values, inside the event loop's turn)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QProgressBar
+
+    from assistant.ui.widgets import ProgressBar
+
+    class PaintCounter(QObject):
+        count = 0
+
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    painted = {}
+    for kind in (QProgressBar, ProgressBar):
+        bar = kind()
+        qtbot.addWidget(bar)
+        bar.setRange(0, 100)
+        bar.show()
+        qtbot.waitExposed(bar)
+        qtbot.wait(50)
+        counter = PaintCounter()
+        bar.installEventFilter(counter)
+        for value in range(1, 51):
+            bar.setValue(value)
+        painted[kind.__name__] = counter.count  # before the event loop turns again
+        qtbot.waitUntil(lambda counter=counter: counter.count > 0, timeout=2000)  # and then, painted
+        assert bar.value() == 50
+    assert painted["QProgressBar"] >= 25  # Qt's own: a paint per visible step, at once
+    assert painted["ProgressBar"] == 0  # ours: painted with the next paint event
