@@ -252,12 +252,32 @@ class _Signer:
                     raise ValueError("the archive imprint is SHA-256")
                 return sha256
 
-            return archive_cades.add_archive_timestamp(blob, content_hash, self.tsa)
+            return archive_cades.add_archive_timestamp(
+                blob, content_hash, self.tsa, validation_for=lambda token: self._stamp_data(token, source.name)
+            )
         from assistant.signing import archive_xades
         from assistant.signing.xades import reference_uri
 
         return archive_xades.add_archive_timestamp(
-            blob, {reference_uri(source.name): source}, self.tsa, file_state=digest.state
+            blob,
+            {reference_uri(source.name): source},
+            self.tsa,
+            file_state=digest.state,
+            validation_for=lambda token: self._stamp_data(token, source.name),
+        )
+
+    def _stamp_data(self, token: Any, name: str) -> Any:
+        """The archive timestamp's own validation data: its TSA's chain and revocation, now."""
+        from assistant.signing import validation_data
+
+        tsa_certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
+        tsa_signer = _token_signer(token)
+        return validation_data.collect(
+            [tsa_signer] if tsa_signer is not None else [],
+            [*self.chain, *tsa_certs],
+            self.trust_roots,
+            self.level,
+            name,
         )
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from assistant.i18n import _
 from assistant.update.layout import InstallLayout, running_layout
 
 TRIAL_ENV = "ASSISTANT_UPDATE_TRIAL"
@@ -99,7 +100,7 @@ def apply_pending_update(argv: Sequence[str], layout: InstallLayout | None = Non
     switch_current(layout, version)
     confirm = layout.root / f".trial-{version}"
     confirm.unlink(missing_ok=True)
-    print(f"Installation de la mise à jour {version}…", file=sys.stderr, flush=True)
+    print(_("Installation de la mise à jour {version}…").format(version=version), file=sys.stderr, flush=True)
     child = subprocess.Popen([str(target / layout.executable_name), *argv], env=os.environ | {TRIAL_ENV: str(confirm)})
     outcome = _watch(child, confirm)
     if outcome == "failed":
@@ -146,7 +147,9 @@ def _roll_back(layout: InstallLayout, version: str, previous: str, child: subpro
     failed = [*failed_versions(layout), version]
     _save_state(layout, state | {"current": previous, "failed": sorted(set(failed))})
     print(
-        f"La mise à jour {version} n'a pas démarré : retour à la version {previous}. Elle ne sera pas réessayée.",
+        _(
+            "La mise à jour {version} n'a pas démarré : retour à la version {previous}. Elle ne sera pas réessayée."
+        ).format(version=version, previous=previous),
         file=sys.stderr,
         flush=True,
     )
