@@ -10,6 +10,11 @@ Makes, in --out:
 - `assistant-marches-publics-<version>-contents.txt`: every file of the bundle with its size, the
   listing tests/package/test_bundle.py checks against installers/bundle-manifest.json.
 
+On Windows and macOS (installers/windows/build.cmd, installers/macos/build_sign_notarize.sh):
+`--update-archive windows|macos --bundle <the bundle folder or the .app>` makes only the update
+target the TUF repository publishes for that OS: `<name>/bundle/<the bundle's files, or the .app>`,
+the shape assistant/update/client.py stages (Python's own xz: no xz program needed there).
+
 Also: `--write-manifest` rewrites installers/bundle-manifest.json from the bundle (after a deliberate
 dependency change; the diff shows in review what was added).
 """
@@ -36,10 +41,8 @@ MANIFEST = HERE / "bundle-manifest.json"
 XZ_LEVEL = int(os.environ.get("ASSISTANT_XZ_LEVEL", "6"))
 
 
-def bundle_version(bundle: Path) -> str:
-    out = subprocess.run(
-        [str(bundle / "assistant"), "--version"], capture_output=True, text=True, check=True, timeout=60
-    )
+def bundle_version(bundle: Path, program: str = "assistant") -> str:
+    out = subprocess.run([str(bundle / program), "--version"], capture_output=True, text=True, check=True, timeout=60)
     return out.stdout.strip().rsplit(" ", 1)[-1]
 
 
@@ -133,6 +136,30 @@ def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+UPDATE_ARCHIVE_NAMES = {"windows": "{app}-{version}-windows-x64", "macos": "{app}-{version}-macos"}
+
+
+def make_update_archive(bundle: Path, out: Path, version: str, os_name: str) -> Path:
+    """The update target for Windows or macOS: the bundle folder's files (Windows) or the .app
+    itself (macOS) under `<name>/bundle/`, owner-less, symbolic links kept (the .app's frameworks)."""
+    name = UPDATE_ARCHIVE_NAMES[os_name].format(app=APP_ID, version=version)
+    target = out / f"{name}.tar.xz"
+    partial = target.with_name(target.name + ".part")
+    inside = f"{name}/bundle" if os_name == "windows" else f"{name}/bundle/{bundle.name}"
+    with tarfile.open(partial, "w:xz", preset=XZ_LEVEL) as tar:
+        tar.add(bundle, arcname=inside, filter=_normalise)
+    os.replace(partial, target)
+    return target
+
+
+def app_version(app: Path) -> str:
+    """A macOS .app's version (its Info.plist), read on any OS."""
+    import plistlib
+
+    with (app / "Contents" / "Info.plist").open("rb") as fh:
+        return str(plistlib.load(fh)["CFBundleShortVersionString"])
+
+
 # -- the .deb for IT ------------------------------------------------------------------------------
 
 
@@ -201,8 +228,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument("--no-deb", action="store_true")
     parser.add_argument("--write-manifest", action="store_true")
+    parser.add_argument("--update-archive", choices=sorted(UPDATE_ARCHIVE_NAMES), default=None)
+    parser.add_argument("--version", default=None, help="the bundle's version (default: asked to the bundle)")
     args = parser.parse_args(argv)
     bundle: Path = args.bundle.resolve()
+    if args.update_archive:
+        out_dir: Path = args.out.resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if args.version:
+            version = args.version
+        elif args.update_archive == "macos":
+            version = app_version(bundle)
+        else:
+            version = bundle_version(bundle, "assistant.exe")
+        archive = make_update_archive(bundle, out_dir, version, args.update_archive)
+        print(f"{archive}\t{archive.stat().st_size}")
+        return 0
     if not (bundle / "assistant").is_file():
         print(f"package: no bundle in {bundle} (run pyinstaller build.spec first)", file=sys.stderr)
         return 1
