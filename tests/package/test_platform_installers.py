@@ -89,3 +89,33 @@ def test_macos_info_plist_and_entitlements() -> None:
         "com.apple.security.cs.disable-library-validation": True,
         "com.apple.security.cs.allow-unsigned-executable-memory": True,
     }
+
+
+def test_inno_setup_installs_versions_beside_a_stable_launcher() -> None:
+    """The layout assistant.update.layout.PointerLayout updates: the bundle in versions\\<version>,
+    the launcher at the root (what the menu and the Run value start), `current` naming the version."""
+    files = [_entry(line) for line in _iss_sections()["Files"]]
+    bundle, launcher_files = files
+    assert bundle["Source"].endswith("\\dist\\assistant-marches-publics\\*")
+    assert bundle["DestDir"] == "{app}\\versions\\{#AppVersion}"
+    assert launcher_files["Source"].endswith("\\dist\\assistant-marches-publics-launcher\\*")
+    assert launcher_files["DestDir"] == "{app}"
+    code = "\n".join(_iss_sections()["Code"])
+    assert "SaveStringToFile(ExpandConstant('{app}\\current'), '{#AppVersion}'" in code
+    assert "ssPostInstall" in code
+    spec = (ROOT / "installers" / "windows" / "launcher.spec").read_text()
+    assert 'name="assistantw", console=False' in spec and 'name="assistant", console=True' in spec
+    assert 'name="assistant-marches-publics-launcher"' in spec
+
+
+def test_macos_names_agree() -> None:
+    from assistant.update.layout import APP_BUNDLE_NAME
+
+    sys.path.insert(0, str(ROOT / "installers" / "macos"))
+    try:
+        import app_info  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    assert app_info.APP_BUNDLE_NAME == APP_BUNDLE_NAME  # the .app the updater exchanges
+    script = (ROOT / "installers" / "macos" / "build_sign_notarize.sh").read_text()
+    assert "installers/package.py --update-archive macos" in script
