@@ -1,8 +1,10 @@
 """Errors the user sees.
 
 Every failure that reaches a person carries a stable machine code (for the bridge, the JS client
-and tests) and a French message (the UI speaks French first). The English text is the translation
-shown with `ASSISTANT_LANG=en`. Messages never contain a PIN, a password or a token.
+and tests) and a French message (the UI speaks French first) made with `M_()`: its English comes
+from the catalogue (assistant/i18n), and both are kept (the journal and the bridge carry the two,
+the reader's language is picked where it is shown). Messages never contain a PIN, a password or a
+token.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from assistant.i18n import M_, Message
 
 
 class Code(enum.StrEnum):
@@ -88,7 +92,10 @@ class AssistantError(Exception):
 
     code: str = Code.ERROR
 
-    def __init__(self, message_fr: str, message_en: str | None = None, *, code: str | None = None) -> None:
+    def __init__(self, message_fr: str | Message, message_en: str | None = None, *, code: str | None = None) -> None:
+        if isinstance(message_fr, Message):
+            message_en = message_en or message_fr.text("en")
+            message_fr = message_fr.text("fr")
         super().__init__(message_fr)
         self.message_fr = message_fr
         self.message_en = message_en or message_fr
@@ -134,4 +141,4 @@ class CancelledError(AssistantError):
     code: str = Code.CANCELLED
 
     def __init__(self) -> None:
-        super().__init__("Opération annulée.", "Operation cancelled.")
+        super().__init__(M_("Opération annulée."))

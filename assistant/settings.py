@@ -16,6 +16,9 @@ from assistant import paths
 from assistant.files import write_json_atomic
 
 SETTINGS_FILE = "settings.json"
+#: The settings file's format. 1 (no `settings_version` key): `language` defaulted to "fr" and
+#: every save wrote it, so "fr" there is the old default, not a choice. 2: "" follows the system.
+SETTINGS_VERSION = 2
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Settings:
     #: The TUF repository (its metadata/ and targets/ folders' parent); empty: the publisher's.
     update_repository_url: str = ""
     update_interval_hours: float = 24
+    #: The format this file was written in (see SETTINGS_VERSION); loading migrates older ones.
+    settings_version: int = SETTINGS_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -81,6 +86,7 @@ class Settings:
         extra = {k: v for k, v in raw.items() if k not in known}
         settings = cls(**values)
         settings.extra = extra
+        _migrate(settings, raw.get("settings_version", 1))
         return settings
 
     def save(self, path: Path | None = None) -> None:
@@ -90,3 +96,13 @@ class Settings:
         extra = data.pop("extra")
         data.update(extra)
         write_json_atomic(path, data, indent=2)
+
+
+def _migrate(settings: Settings, version: object) -> None:
+    """Bring a file written by an older version to today's meaning (saved so on the next save)."""
+    # Version 1 wrote language="fr" for everyone (the old default): French on an English system
+    # although nobody chose it. Follow the system instead; a user who wants French anyway chooses
+    # it again in "Options avancées" (written with version 2, kept).
+    if (not isinstance(version, int) or version < 2) and settings.language == "fr":
+        settings.language = ""
+    settings.settings_version = SETTINGS_VERSION

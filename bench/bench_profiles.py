@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import bench.bench_download as bench_download  # noqa: E402
 from bench.bench_download import _clean, _descriptor, _env, _start_demo, _trust  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_PROFILES_DIR", str(ROOT / ".bench-data" / "profiles")))
@@ -117,6 +118,8 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
     sums = WORK / "sums.txt"
     sums.write_text("".join(f"{e['sha256']}  {out / e['rel']}\n" for e in entries))
     lossy = profile == "lossy"
+    chosen: list[int] = []
+    fetched: list[int] = []
 
     def assistant() -> float:
         _clean(out)
@@ -156,6 +159,11 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
             elapsed = time.perf_counter() - start
             if final is None or final.state is not JobState.SUCCEEDED:
                 raise RuntimeError(f"running assistant failed: {final.error if final else None}")
+            result = final.result.to_json() if final.result is not None else {}
+            # The connection count the link meter chose, and the bytes that crossed the link
+            # (more than the files' total only when a cut made a range or a file start over).
+            chosen.append(int(result.get("connections", 0)))
+            fetched.append(int(result.get("fetched_bytes", 0)))
             return elapsed
         finally:
             engine.shutdown(wait=True)
@@ -235,6 +243,8 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
             figures[f"{ours}_ratio_vs_{name}"] = round(figures[f"{name}_s"] / figures[f"{ours}_s"], 2)
     ours = figures["assistant_s"]
     figures["assistant_MBps"] = round(figures["bytes"] / ours / 1e6, 1)
+    figures["running_assistant_connections"] = chosen
+    figures["running_assistant_fetched_bytes"] = fetched
     figures["load_average_before"] = [round(x, 2) for x in load_before]
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     shutil.rmtree(out, ignore_errors=True)
@@ -251,7 +261,9 @@ def _rewrite(descriptor: dict[str, Any], platform: str, proxy: str | None) -> di
 
 def main(profiles: tuple[str, ...] = PROFILES) -> dict[str, Any]:
     WORK.mkdir(parents=True, exist_ok=True)
-    (ROOT / ".bench-data" / "download").mkdir(parents=True, exist_ok=True)  # bench_download's port file
+    # The demo platform's port file in this run's own folder: two runs (say "lossy", which waits
+    # on its link for half an hour, beside "loopback") must not read each other's port.
+    bench_download.WORK = WORK
     data = WORK / "platform"
     sets = {
         "full": (("BENCH-LARGE", 1, LARGE), ("BENCH-SMALL", SMALL_COUNT, SMALL)),
@@ -260,9 +272,10 @@ def main(profiles: tuple[str, ...] = PROFILES) -> dict[str, Any]:
             ("BENCH-SMALL-SLOW", SMALL_COUNT, int(SMALL * SLOW_SCALE)),
         ),
     }
-    for variant in sets.values():
-        for name, count, size in variant:
-            _prepare(data, name, count, size)
+    for variant in {"slow" if p in SLOW else "full" for p in profiles}:
+        for name, count, size in sets[variant]:
+            if not SETS or ("large" if count == 1 else "small") in SETS:
+                _prepare(data, name, count, size)
     figures: dict[str, Any] = {"repeat": REPEAT, "cpus": os.cpu_count(), "slow_scale": SLOW_SCALE}
     for tls in (False, True):
         wanted = [p for p in profiles if (p == "loopback-https") == tls]

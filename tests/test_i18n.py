@@ -154,7 +154,7 @@ def _unwrapped_french(path: Path) -> list[str]:
             if isinstance(parent, ast.Call):
                 func = parent.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name in ("_", "N_", "ngettext") or name in _NOT_SHOWN or name.endswith("Error"):
+                if name in ("_", "N_", "M_", "ngettext") or name in _NOT_SHOWN or name.endswith("Error"):
                     shown = False
                     break
             parent = parents.get(parent)
@@ -175,3 +175,33 @@ def test_no_french_string_is_shown_without_the_catalogue() -> None:
         for line in _unwrapped_french(path)
     ]
     assert found == []
+
+
+# -- the old settings' language ------------------------------------------------------------------
+
+
+def test_an_old_settings_file_follows_the_system_language(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Before version 2 every save wrote language="fr" (the old default): on an English system such a
+    # file must not keep the user in French. A French chosen in a version-2 file stays French.
+    from assistant.settings import SETTINGS_VERSION, Settings
+
+    for var in ("ASSISTANT_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    old = tmp_path / "old.json"
+    old.write_text('{"language": "fr", "tsa_url": "http://tsa.example/"}', encoding="utf-8")
+    settings = Settings.load(old)
+    assert settings.language == ""
+    assert settings.tsa_url == "http://tsa.example/"
+    assert i18n.resolve_language(settings.language) == "en"
+    settings.save(old)
+    assert f'"settings_version": {SETTINGS_VERSION}' in old.read_text(encoding="utf-8")
+
+    chosen = tmp_path / "chosen.json"
+    Settings(language="fr").save(chosen)
+    again = Settings.load(chosen)
+    assert again.language == "fr"
+    assert i18n.resolve_language(again.language) == "fr"
+    # An old file that chose English keeps it.
+    (tmp_path / "en.json").write_text('{"language": "en"}', encoding="utf-8")
+    assert Settings.load(tmp_path / "en.json").language == "en"

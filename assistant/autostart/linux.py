@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant import APP_ID, APP_NAME
 from assistant.autostart import AutostartStatus
 from assistant.autostart.errors import AutostartError
+from assistant.i18n import M_
 
 ENTRY_NAME = f"{APP_ID}.desktop"
 
@@ -120,8 +121,11 @@ class Backend:
             self.user_entry.unlink(missing_ok=True)
         except OSError as exc:
             raise AutostartError(
-                f"Impossible de retirer le démarrage automatique ({self.user_entry}) : {exc.strerror}.",
-                f"Cannot remove the autostart entry ({self.user_entry}): {exc.strerror}.",
+                M_(
+                    "Impossible de retirer le démarrage automatique ({user_entry}) : {strerror}.",
+                    user_entry=self.user_entry,
+                    strerror=exc.strerror,
+                ),
             ) from exc
 
     def _write(self, text: str) -> None:
@@ -133,6 +137,9 @@ class Backend:
             os.replace(tmp, target)
         except OSError as exc:
             raise AutostartError(
-                f"Impossible d'écrire le démarrage automatique ({target}) : {exc.strerror}.",
-                f"Cannot write the autostart entry ({target}): {exc.strerror}.",
+                M_(
+                    "Impossible d'écrire le démarrage automatique ({target}) : {strerror}.",
+                    target=target,
+                    strerror=exc.strerror,
+                ),
             ) from exc

@@ -15,6 +15,7 @@ from pathlib import Path
 from assistant import APP_ID
 from assistant.autostart import AutostartStatus
 from assistant.autostart.errors import AutostartError
+from assistant.i18n import M_
 
 LABEL = f"fr.{APP_ID}.agent"
 
@@ -65,8 +66,11 @@ class Backend:
             os.replace(tmp, self.plist_path)
         except OSError as exc:
             raise AutostartError(
-                f"Impossible d'écrire l'agent de démarrage ({self.plist_path}) : {exc.strerror}.",
-                f"Cannot write the launch agent ({self.plist_path}): {exc.strerror}.",
+                M_(
+                    "Impossible d'écrire l'agent de démarrage ({plist_path}) : {strerror}.",
+                    plist_path=self.plist_path,
+                    strerror=exc.strerror,
+                ),
             ) from exc
 
     def disable(self) -> None:
@@ -74,6 +78,9 @@ class Backend:
             self.plist_path.unlink(missing_ok=True)
         except OSError as exc:
             raise AutostartError(
-                f"Impossible de retirer l'agent de démarrage ({self.plist_path}) : {exc.strerror}.",
-                f"Cannot remove the launch agent ({self.plist_path}): {exc.strerror}.",
+                M_(
+                    "Impossible de retirer l'agent de démarrage ({plist_path}) : {strerror}.",
+                    plist_path=self.plist_path,
+                    strerror=exc.strerror,
+                ),
             ) from exc

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from assistant.autostart import AutostartStatus
 from assistant.autostart.errors import AutostartError
+from assistant.i18n import M_
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 VALUE_NAME = "AssistantMarchesPublics"
@@ -80,8 +81,7 @@ class Backend:
             self.registry.set(RUN_KEY, VALUE_NAME, run_value(command))
         except OSError as exc:
             raise AutostartError(
-                f"Impossible d'écrire le démarrage automatique dans le registre : {exc}.",
-                f"Cannot write the autostart registry value: {exc}.",
+                M_("Impossible d'écrire le démarrage automatique dans le registre : {exc}.", exc=exc),
             ) from exc
 
     def disable(self) -> None:
@@ -89,6 +89,5 @@ class Backend:
             self.registry.delete(RUN_KEY, VALUE_NAME)
         except OSError as exc:
             raise AutostartError(
-                f"Impossible de retirer le démarrage automatique du registre : {exc}.",
-                f"Cannot remove the autostart registry value: {exc}.",
+                M_("Impossible de retirer le démarrage automatique du registre : {exc}.", exc=exc),
             ) from exc

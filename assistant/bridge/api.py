@@ -48,7 +48,9 @@ from assistant.bridge.guards import (
 )
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
 from assistant.errors import AssistantError, Code
+from assistant.i18n import M_
 from assistant.jobs.errors import JobCode
+from assistant.jobs.model import JobType
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,8 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_STREAMS_PER_ORIGIN = 16
 #: Seconds between keep-alive comments on an event stream.
 HEARTBEAT_SECONDS = 15.0
-CAPABILITIES = ("sign", "verify", "keygen", "download", "open", "decrypt", "diagnose", "prepare")
+#: The job types a page may ask for (jobs.model.JOB_KINDS, the one table).
+CAPABILITIES = tuple(job_type.value for job_type in JobType)
 
 
 class EngineLike(Protocol):
@@ -121,19 +124,16 @@ def _access_refused() -> BridgeError:
     return BridgeError(
         403,
         BridgeCode.ACCESS_REFUSED,
-        "L'utilisateur n'a pas autorisé cette page à utiliser l'assistant.",
-        "The user did not allow this page to use the assistant.",
+        M_("L'utilisateur n'a pas autorisé cette page à utiliser l'assistant."),
     )
 
 
 def _not_found() -> BridgeError:
-    return BridgeError(404, BridgeCode.NOT_FOUND, "Ressource introuvable.", "Resource not found.")
+    return BridgeError(404, BridgeCode.NOT_FOUND, M_("Ressource introuvable."))
 
 
 def _method_not_allowed(allowed: str) -> BridgeError:
-    return BridgeError(
-        405, BridgeCode.METHOD_NOT_ALLOWED, "Méthode non autorisée.", "Method not allowed.", headers={"Allow": allowed}
-    )
+    return BridgeError(405, BridgeCode.METHOD_NOT_ALLOWED, M_("Méthode non autorisée."), headers={"Allow": allowed})
 
 
 class BridgeApi:
@@ -187,9 +187,7 @@ class BridgeApi:
         except Exception:
             log.exception("bridge: unexpected error")
             cors = cors_headers(origin) if origin else {}
-            return error_response(
-                BridgeError(500, Code.INTERNAL, "Erreur interne de l'assistant.", "Internal assistant error."), cors
-            )
+            return error_response(BridgeError(500, Code.INTERNAL, M_("Erreur interne de l'assistant.")), cors)
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -199,16 +197,14 @@ class BridgeApi:
             raise BridgeError(
                 403,
                 BridgeCode.ORIGIN_REQUIRED,
-                "Requête refusée : l'origine de la page est inconnue.",
-                "Request refused: the page's origin is missing.",
+                M_("Requête refusée : l'origine de la page est inconnue."),
             )
         origin = normalize_origin(raw)
         if origin is None or raw.strip() != origin:
             raise BridgeError(
                 403,
                 BridgeCode.ORIGIN_REFUSED,
-                "Requête refusée : cette page ne peut pas utiliser l'assistant.",
-                "Request refused: this page may not use the assistant.",
+                M_("Requête refusée : cette page ne peut pas utiliser l'assistant."),
             )
         return origin
 
@@ -218,9 +214,10 @@ class BridgeApi:
             raise BridgeError(
                 403,
                 BridgeCode.ORIGIN_NOT_APPROVED,
-                f"La plateforme {origin} n'est pas autorisée à utiliser l'assistant : "
-                "connectez cette page à l'assistant (bouton « Connecter l'assistant »).",
-                f"The platform {origin} is not allowed to use the assistant: connect this page first.",
+                M_(
+                    "La plateforme {origin} n'est pas autorisée à utiliser l'assistant : connectez cette page à l'assistant (bouton « Connecter l'assistant »).",
+                    origin=origin,
+                ),
             )
         return origin
 
@@ -232,16 +229,16 @@ class BridgeApi:
             raise BridgeError(
                 401,
                 BridgeCode.ACCESS_REQUIRED,
-                "Cette page n'est pas connectée à l'assistant : connectez-la (bouton « Connecter l'assistant »).",
-                "This page is not connected to the assistant: connect it first.",
+                M_("Cette page n'est pas connectée à l'assistant : connectez-la (bouton « Connecter l'assistant »)."),
                 headers={"WWW-Authenticate": 'Bearer realm="assistant"'},
             )
         if not self.access.verify(origin, key.strip()):
             raise BridgeError(
                 401,
                 BridgeCode.ACCESS_REFUSED,
-                "La clé d'accès de cette page n'est pas (ou plus) valable : connectez de nouveau la page à l'assistant.",
-                "This page's access key is not (or no longer) valid: connect the page again.",
+                M_(
+                    "La clé d'accès de cette page n'est pas (ou plus) valable : connectez de nouveau la page à l'assistant."
+                ),
                 headers={"WWW-Authenticate": 'Bearer realm="assistant", error="invalid_token"'},
             )
 
@@ -264,10 +261,10 @@ class BridgeApi:
         body = self._read_body(request)
         for key in body:
             if key != "code":
-                raise invalid_field(key, f"Champ inconnu : « {key} ».", f"Unknown field: '{key}'.")
+                raise invalid_field(key, M_("Champ inconnu : « {key} ».", key=key))
         code = body.get("code")
         if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != 6:
-            raise invalid_field("code", "Le code doit compter 6 chiffres.", "The code must be 6 digits.")
+            raise invalid_field("code", M_("Le code doit compter 6 chiffres."))
         outcome = self.claims.redeem(rest, origin, code)
         if outcome == ClaimOutcome.PENDING:
             return _json(202, {"state": "pending"}, cors)
@@ -285,8 +282,7 @@ class BridgeApi:
             raise BridgeError(
                 403,
                 BridgeCode.ACCESS_CODE_WRONG,
-                "Code incorrect : saisissez le code à 6 chiffres affiché par l'assistant.",
-                "Wrong code: type the 6-digit code the assistant shows.",
+                M_("Code incorrect : saisissez le code à 6 chiffres affiché par l'assistant."),
             )
         if outcome == ClaimOutcome.REFUSED:
             raise _access_refused()
@@ -302,8 +298,7 @@ class BridgeApi:
             raise BridgeError(
                 429,
                 BridgeCode.QUESTION_BUDGET,
-                "Trop de demandes de connexion pour ce site : réessayez dans une heure.",
-                "Too many connection requests from this site: try again in an hour.",
+                M_("Trop de demandes de connexion pour ce site : réessayez dans une heure."),
                 headers={"Retry-After": "3600"},
             )
         claim = self.claims.open(origin)
@@ -316,8 +311,7 @@ class BridgeApi:
             raise BridgeError(
                 429,
                 BridgeCode.QUESTION_BUSY,
-                "L'assistant pose déjà une question : répondez-y, puis réessayez.",
-                "The assistant is already asking a question: answer it, then try again.",
+                M_("L'assistant pose déjà une question : répondez-y, puis réessayez."),
                 headers={"Retry-After": "5"},
             )
         body = {"state": "pending", "claim": claim.ident, "expires_in": int(CLAIM_SECONDS), "code_length": 6}
@@ -424,9 +418,7 @@ class BridgeApi:
         length = check_body_length(request.header("Content-Length"), request.header("Transfer-Encoding"))
         raw = request.read_body(length)
         if len(raw) != length:
-            raise BridgeError(
-                400, BridgeCode.INCOMPLETE_BODY, "Corps de requête incomplet.", "Incomplete request body."
-            )
+            raise BridgeError(400, BridgeCode.INCOMPLETE_BODY, M_("Corps de requête incomplet."))
         return parse_json_object(raw)
 
     def _read_empty_object(self, request: Request) -> None:
@@ -438,7 +430,7 @@ class BridgeApi:
             return
         body = self._read_body(request)
         for key in body:
-            raise invalid_field(key, f"Champ inconnu : « {key} ».", f"Unknown field: '{key}'.")
+            raise invalid_field(key, M_("Champ inconnu : « {key} ».", key=key))
 
     def _submit(self, origin: str, request: Request) -> Response:
         descriptor = self._read_body(request)
@@ -478,8 +470,7 @@ class BridgeApi:
                 raise BridgeError(
                     429,
                     BridgeCode.TOO_MANY_STREAMS,
-                    "Trop de suivis de traitements ouverts.",
-                    "Too many open event streams.",
+                    M_("Trop de suivis de traitements ouverts."),
                     headers={"Retry-After": "5"},
                 )
             self._streams[origin] = self._streams.get(origin, 0) + 1

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from assistant.bridge.errors import BridgeCode
 from assistant.errors import AssistantError
 from assistant.hosts import is_loopback_host
+from assistant.i18n import M_, Message
 from assistant.jobs.names import lone_surrogate_paths
 
 #: Largest request body accepted (a job descriptor is a few kilobytes at most).
@@ -47,13 +48,13 @@ class BridgeError(AssistantError):
         self,
         status: int,
         code: str,
-        message_fr: str,
-        message_en: str,
+        message: Message | str,
+        message_en: str | None = None,
         *,
         field: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message_fr, message_en, code=code)
+        super().__init__(message, message_en, code=code)
         self.status = status
         self.field = field
         self.headers = dict(headers or {})
@@ -82,8 +83,7 @@ def check_host(host_header: str | None, port: int) -> None:
         raise BridgeError(
             421,
             BridgeCode.HOST_REFUSED,
-            "Requête refusée : l'adresse demandée n'est pas celle de l'assistant local.",
-            "Request refused: the requested host is not the local assistant.",
+            M_("Requête refusée : l'adresse demandée n'est pas celle de l'assistant local."),
         )
 
 
@@ -212,8 +212,7 @@ class RateLimiter:
             raise BridgeError(
                 429,
                 BridgeCode.RATE_LIMITED,
-                "Trop de requêtes : réessayez dans quelques secondes.",
-                "Too many requests: try again in a few seconds.",
+                M_("Trop de requêtes : réessayez dans quelques secondes."),
                 headers={"Retry-After": str(max(1, int(wait + 0.999)))},
             )
 
@@ -223,14 +222,13 @@ class RateLimiter:
 
 
 def _invalid_json(message_en: str, field: str | None = None) -> BridgeError:
-    where_fr = f" (champ « {field} » en double)" if field is not None else ""
-    return BridgeError(
-        400,
-        BridgeCode.INVALID_JSON,
-        f"Le corps de la requête n'est pas un objet JSON valide{where_fr}.",
-        f"The request body is not a valid JSON object ({message_en}{f': {field}' if field else ''}).",
-        field=field,
-    )
+    if field is None:
+        message = M_("Le corps de la requête n'est pas un objet JSON valide ({detail}).", detail=message_en)
+    else:
+        message = M_(
+            "Le corps de la requête n'est pas un objet JSON valide (champ « {field} » en double).", field=field
+        )
+    return BridgeError(400, BridgeCode.INVALID_JSON, message, field=field)
 
 
 def check_content_type(value: str | None) -> None:
@@ -239,28 +237,22 @@ def check_content_type(value: str | None) -> None:
         raise BridgeError(
             415,
             BridgeCode.UNSUPPORTED_MEDIA_TYPE,
-            "Le corps de la requête doit être du JSON (Content-Type: application/json).",
-            "The request body must be JSON (Content-Type: application/json).",
+            M_("Le corps de la requête doit être du JSON (Content-Type: application/json)."),
         )
 
 
 def check_body_length(content_length: str | None, transfer_encoding: str | None) -> int:
     """The announced body length, refused when absent, malformed or above the limit."""
     if transfer_encoding:
-        raise BridgeError(
-            411, BridgeCode.LENGTH_REQUIRED, "La longueur du corps doit être annoncée.", "Content-Length is required."
-        )
+        raise BridgeError(411, BridgeCode.LENGTH_REQUIRED, M_("La longueur du corps doit être annoncée."))
     if content_length is None or not content_length.strip().isdigit():
-        raise BridgeError(
-            411, BridgeCode.LENGTH_REQUIRED, "La longueur du corps doit être annoncée.", "Content-Length is required."
-        )
+        raise BridgeError(411, BridgeCode.LENGTH_REQUIRED, M_("La longueur du corps doit être annoncée."))
     length = int(content_length.strip())
     if length > MAX_BODY_BYTES:
         raise BridgeError(
             413,
             BridgeCode.BODY_TOO_LARGE,
-            f"Requête trop volumineuse (limite : {MAX_BODY_BYTES // 1024} Kio).",
-            f"Request body too large (limit: {MAX_BODY_BYTES // 1024} KiB).",
+            M_("Requête trop volumineuse (limite : {value} Kio).", value=MAX_BODY_BYTES // 1024),
         )
     return length
 
@@ -316,11 +308,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return value
 
 
-def invalid_field(field: str, message_fr: str | None = None, message_en: str | None = None) -> BridgeError:
+def invalid_field(field: str, message: Message | None = None) -> BridgeError:
     return BridgeError(
-        400,
-        BridgeCode.INVALID_FIELD,
-        message_fr or f"Champ invalide : « {field} ».",
-        message_en or f"Invalid field: '{field}'.",
-        field=field,
+        400, BridgeCode.INVALID_FIELD, message or M_("Champ invalide : « {field} ».", field=field), field=field
     )

@@ -45,6 +45,7 @@ from assistant import secrets as keyring_secrets
 from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import normalize_origin
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.transport import PlatformError, Reply, TransientError, Transport
 
 log = logging.getLogger(__name__)
@@ -135,13 +136,11 @@ def _platform_origin(url: str, allow_loopback_http: bool) -> str:
             origin = None
     if origin is None:
         raise PairingError(
-            f"Adresse de plateforme invalide : « {url} » (attendu : https://…).",
-            f"Invalid platform address: {url!r} (expected https://…).",
+            M_("Adresse de plateforme invalide : « {url} » (attendu : https://…).", url=url),
         )
     if origin.startswith("http://") and not allow_loopback_http:
         raise PairingError(
-            "L'association n'est possible qu'avec une plateforme en HTTPS.",
-            "Pairing needs a platform on HTTPS.",
+            M_("L'association n'est possible qu'avec une plateforme en HTTPS."),
         )
     return origin
 
@@ -151,7 +150,7 @@ def _same_origin_path(origin: str, value: Any, default: str) -> str:
     if not isinstance(value, str) or not value:
         return default
     if not value.startswith("/") or value.startswith("//") or any(ord(c) < 0x21 for c in value) or len(value) > 300:
-        raise PairingError("Réponse d'association invalide (chemin).", "Invalid pairing answer (path).")
+        raise PairingError(M_("Réponse d'association invalide (chemin)."))
     return value
 
 
@@ -172,29 +171,26 @@ def pair(url: str, code: str, *, transport: Transport | None = None, allow_loopb
         response = _send_json(http, "POST", origin + PAIR_PATH, "association", body, {"Accept": "application/json"})
     except TransientError as exc:
         raise PairingError(
-            f"La plateforme {origin} est injoignable ({exc}).",
-            f"The platform {origin} cannot be reached ({exc}).",
+            M_("La plateforme {origin} est injoignable ({exc}).", origin=origin, exc=exc),
         ) from None
     finally:
         if transport is None:
             http.close()
     if response.status in (400, 401, 403, 404, 410):
         raise PairingError(
-            "Code d'association refusé par la plateforme (expiré, déjà utilisé ou erroné).",
-            "Pairing code refused by the platform (expired, used or wrong).",
+            M_("Code d'association refusé par la plateforme (expiré, déjà utilisé ou erroné)."),
         )
     if response.status != 200:
         raise PairingError(
-            f"La plateforme a répondu {response.status} à la demande d'association.",
-            f"The platform answered {response.status} to the pairing request.",
+            M_("La plateforme a répondu {status} à la demande d'association.", status=response.status),
         )
     try:
         answer = json.loads(response.body)
         token = answer["token"]
     except (ValueError, KeyError, TypeError):
-        raise PairingError("Réponse d'association invalide.", "Invalid pairing answer.") from None
+        raise PairingError(M_("Réponse d'association invalide.")) from None
     if not isinstance(token, str) or not 16 <= len(token) <= 4096:
-        raise PairingError("Réponse d'association invalide (jeton).", "Invalid pairing answer (token).")
+        raise PairingError(M_("Réponse d'association invalide (jeton)."))
     interval = answer.get("interval", DEFAULT_INTERVAL)
     interval = float(interval) if isinstance(interval, int | float) else DEFAULT_INTERVAL
     pairing = Pairing(

@@ -36,6 +36,7 @@ from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import Rate, RateLimiter
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -327,8 +328,7 @@ class BridgeServer:
                 raise ValueError(host)
         except ValueError:
             raise BridgeStartError(
-                "Le pont local n'écoute que sur l'adresse de bouclage (127.0.0.1 ou ::1).",
-                "The local bridge only listens on the loopback address (127.0.0.1 or ::1).",
+                M_("Le pont local n'écoute que sur l'adresse de bouclage (127.0.0.1 ou ::1)."),
             ) from None
         self.settings = settings or Settings.load()
         self.interaction = interaction

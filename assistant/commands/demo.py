@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from assistant.demo.content import ContentSpec
-from assistant.i18n import _
+from assistant.i18n import M_, _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from assistant.errors import UsageError
 
     if args.ca_out and not args.tls:
-        raise UsageError("--ca-out n'a de sens qu'avec --tls.", "--ca-out only makes sense with --tls.")
+        raise UsageError(M_("--ca-out n'a de sens qu'avec --tls."))
 
     platform = DemoPlatform(
         port=args.port,

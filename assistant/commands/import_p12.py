@@ -12,7 +12,7 @@ import argparse
 import os
 
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if password is None:
         raise UsageError(
-            "Mot de passe du fichier requis : lancez la commande dans un terminal ou utilisez --password-env.",
-            "The file's password is required: run in a terminal or use --password-env.",
+            M_("Mot de passe du fichier requis : lancez la commande dans un terminal ou utilisez --password-env."),
         )
     pin_callback = make_pin_callback(args.pin_env)
 

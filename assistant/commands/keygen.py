@@ -17,13 +17,14 @@ from assistant.envelopes.bicle import (
     ALLOWED_KEY_SIZES,
     DEFAULT_KEY_SIZE,
     DEFAULT_VALIDITY_DAYS,
-    LOSS_WARNING_FR,
+    LOSS_WARNING,
+    NO_BACKUP_WARNING,
     BackupRequest,
     BicleResult,
     check_backup_password,
 )
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.keystores.base import PinCallback, PinRequest
 
 
@@ -88,8 +89,7 @@ def ask_new_password(what: str) -> str:
     """Typed twice on the terminal; never echoed, never stored."""
     if not sys.stdin.isatty():
         raise UsageError(
-            f"{what} : aucun terminal pour le saisir ; utilisez --password-env ou --pin-env.",
-            f"{what}: no terminal to type it; use --password-env or --pin-env.",
+            M_("{what} : aucun terminal pour le saisir ; utilisez --password-env ou --pin-env.", what=what),
         )
     for _attempt in range(3):
         first = getpass.getpass(_("{what} : ").format(what=what))
@@ -103,7 +103,7 @@ def ask_new_password(what: str) -> str:
         if getpass.getpass(_("{what} (confirmation) : ").format(what=what)) == first:
             return first
         print(_("Les deux saisies sont différentes."), file=sys.stderr)
-    raise UsageError("Mot de passe non confirmé.", "Password not confirmed.")
+    raise UsageError(M_("Mot de passe non confirmé."))
 
 
 def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
@@ -111,7 +111,7 @@ def _backup_request(args: argparse.Namespace) -> BackupRequest | None:
     if args.no_backup:
         return None
     if not wanted and sys.stdin.isatty() and not args.json:
-        print(LOSS_WARNING_FR, file=sys.stderr)
+        print(LOSS_WARNING, file=sys.stderr)
         answer = input(_("Créer une sauvegarde chiffrée (.p12) de la clé ? [O/n] ")).strip().lower()
         wanted = answer in ("", "o", "oui", "y", "yes")
     if not wanted:
@@ -148,7 +148,12 @@ def print_result(result: BicleResult) -> None:
         print(_("- Certificat public (à déposer sur la plateforme) : {cert_out}").format(cert_out=result.cert_out))
     if result.backup:
         print(_("- Sauvegarde chiffrée : {backup}").format(backup=result.backup))
-    for warning in result.warnings_fr:
+    for warning in result.warnings:
+        if warning == NO_BACKUP_WARNING:  # the window's words; here, the command line's
+            warning = M_(
+                "Aucune sauvegarde n'a été faite : avant de déclarer ce bi-clé sur la plateforme, créez-le de "
+                "nouveau avec l'option --backup-p12 FICHIER."
+            )
         print(f"⚠ {warning}")
 
 
@@ -162,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         from assistant.keystores.selection import release
 
         if args.store:
-            raise UsageError("--store et --from-cert s'excluent.", "--store and --from-cert are exclusive.")
+            raise UsageError(M_("--store et --from-cert s'excluent."))
         credential = open_key(args.from_cert, pin_callback)
         try:
             result = bicle_from_credential(credential, cert_out=args.cert_out)
@@ -173,15 +178,14 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.store or not args.name:
             raise UsageError(
-                "--name et --store sont obligatoires (ou --from-cert).",
-                "--name and --store are required (or --from-cert).",
+                M_("--name et --store sont obligatoires (ou --from-cert)."),
             )
         is_vault = args.store.strip().lower() == "vault"
         if not is_vault and (args.backup or args.backup_p12):
             raise UsageError(
-                "La sauvegarde .p12 ne concerne que le coffre logiciel : une clé créée dans une carte ou dans NSS "
-                "ne sort pas de son magasin.",
-                "The .p12 backup is for the software vault only: a key made on a token or in NSS never leaves it.",
+                M_(
+                    "La sauvegarde .p12 ne concerne que le coffre logiciel : une clé créée dans une carte ou dans NSS ne sort pas de son magasin."
+                ),
             )
         backup = _backup_request(args) if is_vault else None
         vault_password = None

@@ -11,7 +11,7 @@ import json
 
 from assistant.bridge.origins import OriginRegistry
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
             origin = registry.approve(args.origin)
         except ValueError:
             raise UsageError(
-                f"Origine invalide : « {args.origin} » (attendu : https://hôte[:port], sans chemin).",
-                f"Invalid origin: {args.origin!r} (expected https://host[:port], no path).",
+                M_("Origine invalide : « {origin} » (attendu : https://hôte[:port], sans chemin).", origin=args.origin),
             ) from None
         print(_("Plateforme autorisée : {origin}").format(origin=origin))
         return 0

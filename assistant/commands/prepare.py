@@ -17,7 +17,7 @@ from typing import Any
 from assistant.commands.errors import CommandCode
 from assistant.commands.terminal import make_pin_callback, open_key
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.prepare.checks import Problem, Severity
 from assistant.prepare.estimate import UploadEstimate
 from assistant.prepare.plan import BidPlan
@@ -92,8 +92,7 @@ def apply_choices(plan: BidPlan, formats: list[str], as_is: list[str]) -> BidPla
         name, sep, fmt = choice.rpartition("=")
         if not sep or not name:
             raise UsageError(
-                f"--format attend FICHIER=FORMAT : {choice}",
-                f"--format expects FILE=FORMAT: {choice}",
+                M_("--format attend FICHIER=FORMAT : {choice}", choice=choice),
                 code=CommandCode.BAD_USAGE,
             )
         plan = plan.with_format(name, fmt)

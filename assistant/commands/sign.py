@@ -28,7 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--level",
         default="B-B",
         choices=LEVELS,
-        help=_("niveau : B-B (défaut), B-T (horodaté), B-LT/B-LTA (PAdES : révocation incluse)"),
+        help=_(
+            "niveau : B-B (défaut), B-T (horodaté), B-LT (données de révocation incluses), B-LTA (plus un horodatage d'archive)"
+        ),
     )
     parser.add_argument(
         "--trust",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from assistant.commands.errors import CommandCode
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.keystores.base import Credential, PinCallback, PinIncorrectError, PinRequest, PinState
 
 
@@ -23,8 +23,7 @@ def env_secret(var: str) -> str:
     """The value of the environment variable `var`, or a clear error naming it."""
     if var not in os.environ:
         raise UsageError(
-            f"La variable d'environnement {var} n'est pas définie.",
-            f"The environment variable {var} is not set.",
+            M_("La variable d'environnement {var} n'est pas définie.", var=var),
             code=CommandCode.PIN_ENV_MISSING,
         )
     return os.environ[var]
@@ -47,8 +46,11 @@ def make_pin_callback(pin_env: str | None, *, prompt: Callable[[str], str] = get
         assert pin_env is not None
         if request.retry:
             raise PinIncorrectError(
-                f"Le code PIN ou mot de passe de la variable {pin_env} est refusé par {request.store_label}.",
-                f"The PIN or password in {pin_env} is refused by {request.store_label}.",
+                M_(
+                    "Le code PIN ou mot de passe de la variable {pin_env} est refusé par {store_label}.",
+                    pin_env=pin_env,
+                    store_label=request.store_label,
+                ),
             )
         if request.reason:
             print(f"assistant: {request.reason}", file=sys.stderr)

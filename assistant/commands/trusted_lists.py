@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     pin_files = [str(p) for p in args.lotl_cert] if args.lotl_cert else list(settings.trusted_lists_certs)
     pins = load_roots([Path(p) for p in pin_files]) or []
     if not url.startswith(("https://", "http://")):
-        raise UsageError(f"Adresse de LOTL invalide : {url}", f"Invalid LOTL address: {url}")
+        raise UsageError(M_("Adresse de LOTL invalide : {url}", url=url))
     state = cache.update(url, pins)
     if args.lotl or args.lotl_cert:
         settings.trusted_lists_url = url if args.lotl else settings.trusted_lists_url

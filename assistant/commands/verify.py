@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -66,7 +66,7 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
                 else [x509.load_der_x509_certificate(data)]
             )
         except ValueError as exc:
-            raise UsageError(f"{path} n'est pas un certificat.", f"{path} is not a certificate.") from exc
+            raise UsageError(M_("{path} n'est pas un certificat.", path=path)) from exc
     return roots
 
 
@@ -90,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
             )
     if len(args.files) > 1 and (args.detached_of or args.report or args.save_content):
         raise UsageError(
-            "--detached-of, --report et --save-content s'appliquent à une seule signature à la fois.",
-            "--detached-of, --report and --save-content apply to one signature at a time.",
+            M_("--detached-of, --report et --save-content s'appliquent à une seule signature à la fois."),
         )
     if len(args.files) == 1:
         return _verify_one(args, roots)
@@ -147,6 +146,8 @@ def _yes(value: bool) -> str:
 
 
 def _print_report(report: VerificationReport) -> None:
+    from assistant.signing.verify_document import archive_timestamp_text
+
     print(_("Rapport de vérification : {name}").format(name=report.path.name))
     if report.signed_file is not None:
         print(_("Document signé : {path}").format(path=report.signed_file))
@@ -180,6 +181,8 @@ def _print_report(report: VerificationReport) -> None:
         if sig.timestamp_time:
             state = _("valide") if sig.timestamp_valid else _("NON VALIDE")
             rows.append((_("Horodatage"), f"{sig.timestamp_time:%d/%m/%Y %H:%M:%S %Z} ({state})"))
+        for stamp in sig.archive_timestamps:
+            rows.append((_("Horodatage d'archive"), archive_timestamp_text(stamp.to_dict())))
         rows += [
             (_("Intégrité du document"), _yes(sig.intact and sig.signature_valid)),
             (_("Certificat de confiance"), _("oui") if sig.trusted else _("non")),

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.errors import AssistantError, Code, OutputError, UsageError
+from assistant.i18n import M_, Message
 from assistant.keystores.base import (
     Credential,
     DecryptionMechanism,
@@ -57,13 +58,15 @@ ALLOWED_KEY_SIZES = (2048, 3072, 4096)
 DEFAULT_VALIDITY_DAYS = 730
 MIN_PASSWORD_LENGTH = 12
 
-LOSS_WARNING_FR = (
+LOSS_WARNING = M_(
     "Attention : sans cette clé privée ou sa sauvegarde, les plis chiffrés pour ce bi-clé ne pourront "
     "jamais être ouverts. Conservez la sauvegarde et son mot de passe en lieu sûr, séparément."
 )
-LOSS_WARNING_EN = (
-    "Warning: without this private key or its backup, the bids encrypted for this key pair can never be "
-    "opened. Keep the backup and its password in a safe place, apart."
+#: A vault bi-clé made without its backup, in the window's words (the result a job keeps and the
+#: window shows); the command line says it with its option instead (commands/keygen.py).
+NO_BACKUP_WARNING = M_(
+    "Aucune sauvegarde n'a été faite : avant de déclarer ce bi-clé sur la plateforme, créez-le de nouveau "
+    "en cochant « Enregistrer une copie chiffrée du bi-clé (fichier .p12) »."
 )
 
 
@@ -102,7 +105,7 @@ def choose_new_password(pin_callback: PinCallback, label: str) -> str:
         )
         password = pin_callback(request)
         if password is None:
-            raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
+            raise PinCancelledError(M_("Saisie du mot de passe annulée."))
         try:
             check_backup_password(password)
         except BicleError as exc:
@@ -110,8 +113,7 @@ def choose_new_password(pin_callback: PinCallback, label: str) -> str:
             continue
         return password
     raise BicleError(
-        "Aucun mot de passe conforme n'a été choisi : bi-clé non créé.",
-        "No password following the rule was chosen: key pair not created.",
+        M_("Aucun mot de passe conforme n'a été choisi : bi-clé non créé."),
         code=EnvelopeCode.WEAK_PASSWORD,
     )
 
@@ -121,10 +123,10 @@ def check_backup_password(password: str) -> None:
     classes = sum(bool(re.search(pattern, password)) for pattern in (r"[a-zà-ÿ]", r"[A-ZÀ-Þ]", r"[0-9]", r"[^\w]|_"))
     if len(password) < MIN_PASSWORD_LENGTH or (len(password) < 20 and classes < 3):
         raise BicleError(
-            f"Mot de passe trop faible : au moins {MIN_PASSWORD_LENGTH} caractères mêlant minuscules, majuscules, "
-            "chiffres et symboles (ou une phrase de 20 caractères et plus).",
-            f"Password too weak: at least {MIN_PASSWORD_LENGTH} characters mixing lower case, upper case, digits "
-            "and symbols (or a passphrase of 20 characters or more).",
+            M_(
+                "Mot de passe trop faible : au moins {min_password_length} caractères mêlant minuscules, majuscules, chiffres et symboles (ou une phrase de 20 caractères et plus).",
+                min_password_length=MIN_PASSWORD_LENGTH,
+            ),
             code=EnvelopeCode.WEAK_PASSWORD,
         )
 
@@ -185,8 +187,7 @@ def build_certificate(
         cert.verify_directly_issued_by(cert)
     except Exception as exc:
         raise BicleError(
-            "Le certificat produit ne se vérifie pas avec sa propre clé : création annulée.",
-            "The certificate made does not verify under its own key: creation cancelled.",
+            M_("Le certificat produit ne se vérifie pas avec sa propre clé : création annulée."),
         ) from exc
     return cert
 
@@ -240,8 +241,7 @@ def self_test(credential: Credential) -> None:
         )
     if back != probe:
         raise BicleError(
-            "Le test de déchiffrement avec le nouveau bi-clé a échoué.",
-            "The decryption test of the new key pair failed.",
+            M_("Le test de déchiffrement avec le nouveau bi-clé a échoué."),
         )
 
 
@@ -259,8 +259,16 @@ class BicleResult:
     backup: Path | None = None
     reused: bool = False
     key_attributes: dict[str, bool] = field(default_factory=dict)
-    warnings_fr: list[str] = field(default_factory=list)
-    warnings_en: list[str] = field(default_factory=list)
+    #: What the user must know about this bi-clé (French source, translated where shown).
+    warnings: list[Message] = field(default_factory=list)
+
+    @property
+    def warnings_fr(self) -> list[str]:
+        return [warning.text("fr") for warning in self.warnings]
+
+    @property
+    def warnings_en(self) -> list[str]:
+        return [warning.text("en") for warning in self.warnings]
 
     @property
     def fingerprint_sha256(self) -> str:
@@ -294,18 +302,16 @@ def write_certificate_pem(cert: x509.Certificate, path: Path, *, overwrite: bool
         write_private_file(path, cert.public_bytes(serialization.Encoding.PEM), overwrite=overwrite)
         os.chmod(path, 0o644)  # a public certificate: meant to be sent to the platform
     except OSError as exc:
-        raise OutputError(
-            f"Impossible d'écrire {path} : {exc.strerror}", f"Cannot write {path}: {exc.strerror}"
-        ) from exc
+        raise OutputError(M_("Impossible d'écrire {path} : {strerror}", path=path, strerror=exc.strerror)) from exc
 
 
 def _check_free(path: Path | None) -> None:
     if path is None:
         return
     if path.exists():
-        raise OutputError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code=Code.OUTPUT_EXISTS)
+        raise OutputError(M_("Le fichier {path} existe déjà.", path=path), code=Code.OUTPUT_EXISTS)
     if not path.parent.is_dir():
-        raise OutputError(f"Le dossier {path.parent} n'existe pas.", f"Folder {path.parent} does not exist.")
+        raise OutputError(M_("Le dossier {parent} n'existe pas.", parent=path.parent))
 
 
 # --------------------------------------------------------------------------------------------
@@ -315,8 +321,10 @@ def _check_free(path: Path | None) -> None:
 def _check_size(key_size: int) -> None:
     if key_size not in ALLOWED_KEY_SIZES:
         raise UsageError(
-            f"Taille de clé non autorisée : {key_size}. Choisissez 2048, 3072 (recommandé) ou 4096 bits.",
-            f"Key size not allowed: {key_size}. Choose 2048, 3072 (recommended) or 4096 bits.",
+            M_(
+                "Taille de clé non autorisée : {key_size}. Choisissez 2048, 3072 (recommandé) ou 4096 bits.",
+                key_size=key_size,
+            ),
         )
 
 
@@ -336,8 +344,10 @@ def open_target_store(
     if lowered.startswith("pkcs11:"):
         return _open_token(spec, pin_callback, settings, allow_module_path)
     raise UsageError(
-        f"Magasin non reconnu : « {store_spec} ». Attendu : une adresse pkcs11:token=…, nss, nss:DOSSIER ou vault.",
-        f"Unknown store '{store_spec}'. Expected a pkcs11:token=… URI, nss, nss:FOLDER or vault.",
+        M_(
+            "Magasin non reconnu : « {store_spec} ». Attendu : une adresse pkcs11:token=…, nss, nss:DOSSIER ou vault.",
+            store_spec=store_spec,
+        ),
     )
 
 
@@ -354,8 +364,7 @@ def _open_token(
     if uri.module_path:
         if not allow_module_path and not is_discovered(uri.module_path, settings.pkcs11_modules):
             raise KeyStoreError(
-                "Un traitement ne peut pas désigner un module PKCS#11.",
-                "A job cannot name a PKCS#11 module.",
+                M_("Un traitement ne peut pas désigner un module PKCS#11."),
                 code=Code.MODULE_REFUSED,
             )
         modules = [uri.module_path]
@@ -367,13 +376,14 @@ def _open_token(
             store.close()
         if not found:
             raise KeyStoreError(
-                f"Aucune carte ne correspond à {uri.without_module()} : est-elle branchée ?",
-                f"No token matches {uri.without_module()}: is it plugged in?",
+                M_(
+                    "Aucune carte ne correspond à {without_module} : est-elle branchée ?",
+                    without_module=uri.without_module(),
+                ),
                 code=Code.TOKEN_ABSENT,
             )
         raise KeyStoreError(
-            "Plusieurs cartes correspondent : précisez « token= » ou « serial= » dans l'adresse.",
-            "Several tokens match: add 'token=' or 'serial=' to the URI.",
+            M_("Plusieurs cartes correspondent : précisez « token= » ou « serial= » dans l'adresse."),
             code=EnvelopeCode.TOKEN_AMBIGUOUS,
         )
     return found[0]
@@ -457,13 +467,15 @@ def _generate_on_token(
         raise
     except Exception as exc:
         raise BicleError(
-            f"La création du bi-clé dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
-            f"Creating the key pair in '{store.label}' failed ({type(exc).__name__}); nothing was added.",
+            M_(
+                "La création du bi-clé dans « {label} » a échoué ({name}) ; rien n'a été ajouté.",
+                label=store.label,
+                name=type(exc).__name__,
+            ),
         ) from exc
     if not nss and (attributes.get("extractable", False) or not attributes.get("sensitive", True)):
         raise BicleError(
-            "La carte n'a pas appliqué la protection demandée (clé extractible) : bi-clé à supprimer.",
-            "The token did not apply the requested protection (extractable key): delete this key pair.",
+            M_("La carte n'a pas appliqué la protection demandée (clé extractible) : bi-clé à supprimer."),
         )
     return cert, attributes
 
@@ -482,9 +494,7 @@ def _find_credential(store: Pkcs11Store, cert: x509.Certificate) -> Credential:
     for cred in store.credentials():
         if cred.fingerprint_sha256 == fingerprint:
             return cred
-    raise BicleError(
-        "Le bi-clé a été créé mais n'est pas retrouvé dans le magasin.", "The key pair was created but cannot be found."
-    )
+    raise BicleError(M_("Le bi-clé a été créé mais n'est pas retrouvé dans le magasin."))
 
 
 # --------------------------------------------------------------------------------------------
@@ -520,11 +530,11 @@ def create_bicle(
     """
     name = name.strip()
     if not name:
-        raise UsageError("Le nom du bi-clé est obligatoire.", "The key pair's name is required.")
+        raise UsageError(M_("Le nom du bi-clé est obligatoire."))
     cn = (cn or default_cn(name)).strip()
     _check_size(key_size)
     if not 1 <= validity_days <= 3650:
-        raise UsageError("Durée de validité entre 1 et 3650 jours.", "Validity between 1 and 3650 days.")
+        raise UsageError(M_("Durée de validité entre 1 et 3650 jours."))
     _check_free(cert_out)
     if backup is not None:
         _check_free(backup.path)
@@ -538,10 +548,9 @@ def create_bicle(
         if backup is not None:
             store.close()
             raise UsageError(
-                "Une clé créée dans une carte ou dans NSS ne peut pas être sauvegardée dans un fichier .p12 par "
-                "l'assistant (elle ne sort pas de son magasin).",
-                "A key made on a token or in NSS cannot be backed up to a .p12 by the assistant (it never leaves "
-                "its store).",
+                M_(
+                    "Une clé créée dans une carte ou dans NSS ne peut pas être sauvegardée dans un fichier .p12 par l'assistant (elle ne sort pas de son magasin)."
+                ),
             )
         try:
             cert, attributes = _generate_on_token(store, cn, key_size, validity_days)
@@ -550,19 +559,21 @@ def create_bicle(
             result = BicleResult(cert, store.kind, store.label, _location(credential), key_attributes=attributes)
             if store.kind is StoreKind.NSS:
                 directory = store.ref.uri.removeprefix("nss:")
-                result.warnings_fr.append(
-                    LOSS_WARNING_FR + f' Sauvegarde : pk12util -o sauvegarde-bicle.p12 -n "{cn}" -d sql:{directory}'
+                result.warnings.append(
+                    M_(
+                        '{warning} Sauvegarde : pk12util -o sauvegarde-bicle.p12 -n "{cn}" -d sql:{directory}',
+                        warning=LOSS_WARNING,
+                        cn=cn,
+                        directory=directory,
+                    )
                 )
-                result.warnings_en.append(LOSS_WARNING_EN)
             else:
-                result.warnings_fr.append(
-                    "La clé privée a été créée dans la carte et ne peut pas en sortir : si la carte est perdue ou "
-                    "bloquée, les plis chiffrés pour ce seul bi-clé ne pourront pas être ouverts. Associez toujours "
-                    "un bi-clé de secours à vos consultations."
-                )
-                result.warnings_en.append(
-                    "The private key was made on the token and cannot leave it: if the token is lost or locked, bids "
-                    "encrypted for this key pair alone cannot be opened. Always add a backup key pair."
+                result.warnings.append(
+                    M_(
+                        "La clé privée a été créée dans la carte et ne peut pas en sortir : si la carte est perdue ou "
+                        "bloquée, les plis chiffrés pour ce seul bi-clé ne pourront pas être ouverts. Associez "
+                        "toujours un bi-clé de secours à vos consultations."
+                    )
                 )
         finally:
             store.close()
@@ -579,8 +590,10 @@ def check_vault_name_free(name: str) -> None:
 
     if (vault_dir() / f"{safe_file_name(name.strip())}.p12").exists():
         raise BicleError(
-            f"Le coffre de l'assistant contient déjà un bi-clé « {name.strip()} » : choisissez un autre nom.",
-            f"The assistant's vault already holds a key pair '{name.strip()}': choose another name.",
+            M_(
+                "Le coffre de l'assistant contient déjà un bi-clé « {strip} » : choisissez un autre nom.",
+                strip=name.strip(),
+            ),
         )
 
 
@@ -622,13 +635,9 @@ def _create_in_vault(
     finally:
         store.close()
     result = BicleResult(cert, StoreKind.VAULT, vault_label(path.stem), f"vault:{path.stem}", backup=backup_path)
-    result.warnings_fr.append(LOSS_WARNING_FR)
-    result.warnings_en.append(LOSS_WARNING_EN)
+    result.warnings.append(LOSS_WARNING)
     if backup is None:
-        result.warnings_fr.append(
-            "Aucune sauvegarde n'a été faite : créez-en une (--backup-p12) avant de déclarer ce bi-clé sur la plateforme."
-        )
-        result.warnings_en.append("No backup was made: make one (--backup-p12) before registering this key pair.")
+        result.warnings.append(NO_BACKUP_WARNING)
     return result
 
 

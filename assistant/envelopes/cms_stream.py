@@ -38,6 +38,7 @@ from assistant.envelopes.errors import (
     TruncatedEnvelopeError,
     UnsupportedAlgorithmError,
 )
+from assistant.i18n import M_, Message
 from assistant.keystores.base import (
     Credential,
     DecryptionFailedError,
@@ -112,16 +113,16 @@ def parse_content_algorithm(der: bytes) -> ContentEncryption:
         oid = ident["algorithm"].dotted
     except Exception as exc:  # asn1crypto raises many types on garbage
         raise CorruptEnvelopeError(
-            "L'algorithme de chiffrement de l'enveloppe est illisible : le fichier est altéré.",
-            "The envelope's encryption algorithm cannot be read: the file is altered.",
+            M_("L'algorithme de chiffrement de l'enveloppe est illisible : le fichier est altéré."),
         ) from exc
     algorithm = CONTENT_ALGORITHMS.get(oid)
     if algorithm is None:
         name = _KNOWN_UNSUPPORTED.get(oid, oid)
         raise UnsupportedAlgorithmError(
-            f"Algorithme de chiffrement non pris en charge : {name}. "
-            "Algorithmes acceptés : AES-128/192/256 (CBC ou GCM) et 3DES.",
-            f"Unsupported encryption algorithm: {name}. Accepted: AES-128/192/256 (CBC or GCM) and 3DES.",
+            M_(
+                "Algorithme de chiffrement non pris en charge : {name}. Algorithmes acceptés : AES-128/192/256 (CBC ou GCM) et 3DES.",
+                name=name,
+            ),
         )
     try:
         params = ident["parameters"]
@@ -135,19 +136,15 @@ def parse_content_algorithm(der: bytes) -> ContentEncryption:
             tag_length = 0
     except Exception as exc:
         raise CorruptEnvelopeError(
-            "Les paramètres de chiffrement de l'enveloppe sont illisibles : le fichier est altéré.",
-            "The envelope's encryption parameters cannot be read: the file is altered.",
+            M_("Les paramètres de chiffrement de l'enveloppe sont illisibles : le fichier est altéré."),
         ) from exc
     block = 8 if algorithm.triple_des else 16
     if algorithm.mode == "cbc" and len(iv) != block:
         raise CorruptEnvelopeError(
-            "Vecteur d'initialisation de longueur invalide : le fichier est altéré.",
-            "Invalid initialisation vector length: the file is altered.",
+            M_("Vecteur d'initialisation de longueur invalide : le fichier est altéré."),
         )
     if algorithm.mode == "gcm" and (not 1 <= len(iv) <= 64 or not 12 <= tag_length <= 16):
-        raise CorruptEnvelopeError(
-            "Paramètres AES-GCM invalides : le fichier est altéré.", "Invalid AES-GCM parameters: the file is altered."
-        )
+        raise CorruptEnvelopeError(M_("Paramètres AES-GCM invalides : le fichier est altéré."))
     return ContentEncryption(algorithm, iv, tag_length)
 
 
@@ -166,9 +163,7 @@ def _key_transport_mechanism(alg: cms.KeyEncryptionAlgorithm) -> tuple[Decryptio
         hash_name = params["hash_algorithm"]["algorithm"].native
         mgf = params["mask_gen_algorithm"]
         if mgf["algorithm"].native != "mgf1":
-            raise UnsupportedAlgorithmError(
-                "Fonction de masquage RSA-OAEP non prise en charge.", "Unsupported RSA-OAEP mask generation function."
-            )
+            raise UnsupportedAlgorithmError(M_("Fonction de masquage RSA-OAEP non prise en charge."))
         mgf_hash_name = mgf["parameters"]["algorithm"].native
         label = params["p_source_algorithm"]["parameters"].native or None
         if hash_name not in hashes_ok or mgf_hash_name not in hashes_ok:
@@ -180,8 +175,7 @@ def _key_transport_mechanism(alg: cms.KeyEncryptionAlgorithm) -> tuple[Decryptio
         )
         return mech, f"RSA-OAEP {hash_name.upper().replace('SHA', 'SHA-')}"
     raise UnsupportedAlgorithmError(
-        f"Transport de clé non pris en charge : {name}. Acceptés : RSA PKCS#1 v1.5 et RSA-OAEP.",
-        f"Unsupported key transport: {name}. Accepted: RSA PKCS#1 v1.5 and RSA-OAEP.",
+        M_("Transport de clé non pris en charge : {name}. Acceptés : RSA PKCS#1 v1.5 et RSA-OAEP.", name=name),
     )
 
 
@@ -246,8 +240,7 @@ class _Base64Source:
                 self._out += binascii.a2b_base64(bytes(self._pending[:usable]), strict_mode=True)
             except binascii.Error as exc:
                 raise CorruptEnvelopeError(
-                    "Le texte base64 de l'enveloppe est invalide : le fichier est altéré ou tronqué.",
-                    "The envelope's base64 text is invalid: the file is altered or truncated.",
+                    M_("Le texte base64 de l'enveloppe est invalide : le fichier est altéré ou tronqué."),
                 ) from exc
             del self._pending[:usable]
 
@@ -278,7 +271,7 @@ def open_source(raw: RawReader) -> tuple[ReadIntoSource, str]:
     """Sniff DER, PEM or S/MIME and return a byte source of the DER envelope, with the form's name."""
     head = raw.read(64 << 10)
     if not head:
-        raise NotAnEnvelopeError("Le fichier est vide.", "The file is empty.")
+        raise NotAnEnvelopeError(M_("Le fichier est vide."))
     if head[0] == 0x30:
         return _Prefixed(head, raw), "DER"
     stripped = head.lstrip(_WS)
@@ -287,8 +280,7 @@ def open_source(raw: RawReader) -> tuple[ReadIntoSource, str]:
         label = match.group(1).decode("ascii")
         if label not in ("CMS", "PKCS7", "PKCS #7 SIGNED DATA", "ENCRYPTED"):
             raise NotAnEnvelopeError(
-                f"Ce fichier PEM contient « {label} », pas une enveloppe chiffrée.",
-                f"This PEM file holds '{label}', not an encrypted envelope.",
+                M_("Ce fichier PEM contient « {label} », pas une enveloppe chiffrée.", label=label),
             )
         body_start = stripped.index(b"\n", match.end()) + 1 if b"\n" in stripped[match.end() :] else match.end()
         return _Base64Source(stripped[body_start:], raw), "PEM"
@@ -297,19 +289,16 @@ def open_source(raw: RawReader) -> tuple[ReadIntoSource, str]:
     if b"content-type:" in lowered or b"mime-version:" in lowered:
         if b"pkcs7-mime" not in lowered:
             raise NotAnEnvelopeError(
-                "Ce message S/MIME ne contient pas d'enveloppe chiffrée (application/pkcs7-mime).",
-                "This S/MIME message holds no encrypted envelope (application/pkcs7-mime).",
+                M_("Ce message S/MIME ne contient pas d'enveloppe chiffrée (application/pkcs7-mime)."),
             )
         sep = re.search(rb"\r?\n\r?\n", stripped)
         if sep is None:
             raise TruncatedEnvelopeError(
-                "Le message S/MIME est incomplet (en-têtes sans contenu).",
-                "The S/MIME message is incomplete (headers without a body).",
+                M_("Le message S/MIME est incomplet (en-têtes sans contenu)."),
             )
         return _Base64Source(stripped[sep.end() :], raw), "S/MIME"
     raise NotAnEnvelopeError(
-        "Ce fichier n'est pas une enveloppe chiffrée (CMS/PKCS#7 en DER, PEM ou S/MIME).",
-        "This file is not an encrypted envelope (CMS/PKCS#7 as DER, PEM or S/MIME).",
+        M_("Ce fichier n'est pas une enveloppe chiffrée (CMS/PKCS#7 en DER, PEM ou S/MIME)."),
     )
 
 
@@ -319,16 +308,12 @@ def open_source(raw: RawReader) -> tuple[ReadIntoSource, str]:
 
 def _truncated() -> TruncatedEnvelopeError:
     return TruncatedEnvelopeError(
-        "L'enveloppe est incomplète (fichier tronqué) : téléchargez-la de nouveau.",
-        "The envelope is incomplete (truncated file): download it again.",
+        M_("L'enveloppe est incomplète (fichier tronqué) : téléchargez-la de nouveau."),
     )
 
 
-def _corrupt(what_fr: str, what_en: str) -> CorruptEnvelopeError:
-    return CorruptEnvelopeError(
-        f"Structure de l'enveloppe invalide ({what_fr}) : le fichier est altéré.",
-        f"Invalid envelope structure ({what_en}): the file is altered.",
-    )
+def _corrupt(what: Message) -> CorruptEnvelopeError:
+    return CorruptEnvelopeError(M_("Structure de l'enveloppe invalide ({what}) : le fichier est altéré.", what=what))
 
 
 @dataclass(frozen=True)
@@ -363,7 +348,7 @@ class BerReader:
                 self._mv[:remaining] = self._mv[self._start : self._end]
                 self._start, self._end = 0, remaining
             if len(self._buf) - self._end == 0:
-                raise _corrupt("élément trop long", "element too long")
+                raise _corrupt(M_("élément trop long"))
             n = self._source.readinto(self._mv[self._end :]) or 0
             if n == 0:
                 self._eof = True
@@ -427,18 +412,18 @@ class BerReader:
                 if not b & 0x80:
                     break
             else:
-                raise _corrupt("étiquette trop longue", "tag too long")
+                raise _corrupt(M_("étiquette trop longue"))
         lb = self.read_bytes(1)[0]
         raw.append(lb)
         length: int | None
         if lb == 0x80:
             if not tag & 0x20:
-                raise _corrupt("longueur indéfinie sur un type primitif", "indefinite length on a primitive type")
+                raise _corrupt(M_("longueur indéfinie sur un type primitif"))
             length = None
         elif lb & 0x80:
             count = lb & 0x7F
             if count > 8:
-                raise _corrupt("longueur trop grande", "length too large")
+                raise _corrupt(M_("longueur trop grande"))
             lbytes = self.read_bytes(count)
             raw += lbytes
             length = int.from_bytes(lbytes, "big")
@@ -488,14 +473,14 @@ class BerReader:
 
     def read_eoc(self) -> None:
         if self.read_bytes(2) != b"\x00\x00":
-            raise _corrupt("fin de contenu attendue", "end-of-contents expected")
+            raise _corrupt(M_("fin de contenu attendue"))
 
     def read_element(self, header: Header | None = None, budget: int = MAX_HEADER_ELEMENT) -> bytes:
         """One whole element (header + content), indefinite lengths included, for asn1crypto."""
         header = header or self.read_header()
         if header.length is not None:
             if header.length > budget:
-                raise _corrupt("élément d'en-tête trop grand", "header element too large")
+                raise _corrupt(M_("élément d'en-tête trop grand"))
             return header.raw + self.read_bytes(header.length)
         parts = [header.raw]
         size = 0
@@ -548,16 +533,14 @@ class CbcSink:
             self._dec.finalize()
         except ValueError as exc:
             raise IntegrityError(
-                "Le contenu chiffré n'a pas une longueur valide : l'enveloppe est altérée ou tronquée.",
-                "The encrypted content has an invalid length: the envelope is altered or truncated.",
+                M_("Le contenu chiffré n'a pas une longueur valide : l'enveloppe est altérée ou tronquée."),
             ) from exc
         bs = self._bs
         last = bytes(self._omv[: self._held])
         pad = last[-1] if len(last) == bs else 0
         if not 1 <= pad <= bs or last[-pad:] != bytes([pad]) * pad:
             raise IntegrityError(
-                "Le contrôle du bourrage a échoué : l'enveloppe est altérée, ou la clé n'est pas la bonne.",
-                "The padding check failed: the envelope is altered, or the key is not the right one.",
+                M_("Le contrôle du bourrage a échoué : l'enveloppe est altérée, ou la clé n'est pas la bonne."),
             )
         self._out.write(last[: bs - pad])
         self.written += bs - pad
@@ -586,8 +569,7 @@ class GcmSink:
             self._dec.finalize_with_tag(tag)
         except (InvalidTag, ValueError) as exc:
             raise IntegrityError(
-                "La vérification d'intégrité (AES-GCM) a échoué : l'enveloppe est altérée.",
-                "The integrity check (AES-GCM) failed: the envelope is altered.",
+                M_("La vérification d'intégrité (AES-GCM) a échoué : l'enveloppe est altérée."),
             ) from exc
 
 
@@ -681,9 +663,9 @@ def unwrap_content_key(infos_der: bytes, credentials: Sequence[Credential], key_
         infos = cms.RecipientInfos.load(infos_der)
         recipients = _describe_recipients(infos)
     except Exception as exc:
-        raise _corrupt("destinataires illisibles", "unreadable recipients") from exc
+        raise _corrupt(M_("destinataires illisibles")) from exc
     if not recipients:
-        raise _corrupt("aucun destinataire", "no recipient")
+        raise _corrupt(M_("aucun destinataire"))
     ids = [(cred, _credential_ids(cred)) for cred in credentials]
     failures: list[Exception] = []
     for recipient in recipients:
@@ -705,10 +687,9 @@ def unwrap_content_key(infos_der: bytes, credentials: Sequence[Credential], key_
             return UnwrappedKey(key, cred, transport)
     if failures:
         raise KeyUnwrapError(
-            "Votre clé correspond à un destinataire de l'enveloppe mais n'a pas pu en extraire la clé de contenu : "
-            "l'enveloppe est altérée.",
-            "Your key matches a recipient of the envelope but could not recover the content key: "
-            "the envelope is altered.",
+            M_(
+                "Votre clé correspond à un destinataire de l'enveloppe mais n'a pas pu en extraire la clé de contenu : l'enveloppe est altérée."
+            ),
         ) from failures[-1]
     raise NoMatchingKeyError([r.description for r in recipients])
 
@@ -745,10 +726,10 @@ class _Walker:
         self.cancel = cancel
         self._last_report = 0
 
-    def expect(self, tag: int, what_fr: str, what_en: str) -> Header:
+    def expect(self, tag: int, what: Message) -> Header:
         h = self.r.read_header()
         if h.tag != tag:
-            raise _corrupt(f"{what_fr} attendu", f"{what_en} expected")
+            raise _corrupt(M_("{what} attendu", what=what))
         return h
 
     def report(self, force: bool = False) -> None:
@@ -766,7 +747,7 @@ class _Walker:
         if header.length is None:
             self.r.read_eoc()
         elif self.r.offset != start + header.length:
-            raise _corrupt("longueur incohérente", "inconsistent length")
+            raise _corrupt(M_("longueur incohérente"))
 
 
 def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None:
@@ -803,7 +784,7 @@ def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None
     def constructed(h: Header, depth: int, limit: int) -> None:
         nonlocal filled
         if depth > 8:
-            raise _corrupt("imbrication trop profonde", "nesting too deep")
+            raise _corrupt(M_("imbrication trop profonde"))
         start = r.offset
         if h.length is not None:
             limit = min(limit, start + h.length)
@@ -818,7 +799,7 @@ def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None
                     return
             elif r.offset >= start + h.length:
                 if r.offset != start + h.length:
-                    raise _corrupt("longueur incohérente", "inconsistent length")
+                    raise _corrupt(M_("longueur incohérente"))
                 return
             seg = r.read_header()
             if seg.tag == 0x04 and seg.length is not None:
@@ -826,7 +807,7 @@ def _stream_content(w: _Walker, sink: CbcSink | GcmSink, header: Header) -> None
             elif seg.tag == 0x24:
                 constructed(seg, depth + 1, limit)
             else:
-                raise _corrupt("fragment de contenu attendu", "content segment expected")
+                raise _corrupt(M_("fragment de contenu attendu"))
 
     if header.constructed:
         constructed(header, 0, 1 << 62)
@@ -851,17 +832,13 @@ def _walk(
     r = reader
     first = r.read_header()
     if first.tag != 0x30:
-        raise NotAnEnvelopeError(
-            "Ce fichier n'est pas une enveloppe chiffrée (CMS).", "This file is not an encrypted envelope (CMS)."
-        )
+        raise NotAnEnvelopeError(M_("Ce fichier n'est pas une enveloppe chiffrée (CMS)."))
     ci_start = r.offset
     oid_der = r.read_element()
     try:
         oid = core.ObjectIdentifier.load(oid_der).dotted
     except Exception as exc:
-        raise NotAnEnvelopeError(
-            "Ce fichier n'est pas une enveloppe chiffrée (CMS).", "This file is not an encrypted envelope (CMS)."
-        ) from exc
+        raise NotAnEnvelopeError(M_("Ce fichier n'est pas une enveloppe chiffrée (CMS).")) from exc
     if oid not in (OID_ENVELOPED, OID_AUTH_ENVELOPED):
         names = {"1.2.840.113549.1.7.2": "une signature (SignedData)", "1.2.840.113549.1.7.1": "des données en clair"}
         what = names.get(oid, f"le type {oid}")
@@ -870,21 +847,21 @@ def _walk(
             f"This CMS file is not an encrypted envelope (content type {oid}).",
         )
     auth = oid == OID_AUTH_ENVELOPED
-    explicit = w.expect(0xA0, "contenu [0]", "content [0]")
+    explicit = w.expect(0xA0, M_("contenu [0]"))
     explicit_start = r.offset
-    env = w.expect(0x30, "EnvelopedData", "EnvelopedData")
+    env = w.expect(0x30, M_("EnvelopedData"))
     env_start = r.offset
     version = r.read_element()
     if version[:1] != b"\x02":
-        raise _corrupt("version", "version")
+        raise _corrupt(M_("version"))
     h = r.read_header()
     if h.tag == 0xA0:  # originatorInfo (certificates, CRLs): not needed to decrypt
         r.read_element(h)
         h = r.read_header()
     if h.tag != 0x31:
-        raise _corrupt("liste des destinataires attendue", "recipient list expected")
+        raise _corrupt(M_("liste des destinataires attendue"))
     infos_der = r.read_element(h)
-    eci = w.expect(0x30, "contenu chiffré", "encrypted content info")
+    eci = w.expect(0x30, M_("contenu chiffré"))
     eci_start = r.offset
     r.read_element()  # inner content type (id-data for a ZIP or any file)
     enc = parse_content_algorithm(r.read_element())
@@ -902,8 +879,7 @@ def _walk(
         content_header = r.read_header()
     if content_header is None or content_header.number != 0 or content_header.tag & 0xC0 != 0x80:
         raise UnsupportedAlgorithmError(
-            "L'enveloppe ne contient pas le contenu chiffré (contenu détaché non pris en charge).",
-            "The envelope does not carry the encrypted content (detached content is not supported).",
+            M_("L'enveloppe ne contient pas le contenu chiffré (contenu détaché non pris en charge)."),
         )
     unwrapped = known_key or unwrap_content_key(infos_der, credentials, enc.algorithm.key_size)
     sink: CbcSink | GcmSink
@@ -920,14 +896,13 @@ def _walk(
                 raise _NeedAad(found_aad, unwrapped)
             h = r.read_header()
         elif aad is not None:
-            raise _corrupt("attributs authentifiés", "authenticated attributes")
+            raise _corrupt(M_("attributs authentifiés"))
         if h.tag != 0x04 or h.length is None:
-            raise _corrupt("code d'authentification attendu", "authentication code expected")
+            raise _corrupt(M_("code d'authentification attendu"))
         tag = r.read_bytes(h.length)
         if len(tag) != enc.tag_length:
             raise IntegrityError(
-                "Le code d'authentification AES-GCM n'a pas la bonne longueur : l'enveloppe est altérée.",
-                "The AES-GCM authentication code has the wrong length: the envelope is altered.",
+                M_("Le code d'authentification AES-GCM n'a pas la bonne longueur : l'enveloppe est altérée."),
             )
         assert isinstance(sink, GcmSink)
         sink.finish(tag)
@@ -938,7 +913,7 @@ def _walk(
     while (env.length is None and not r.at_eoc()) or (env.length is not None and r.offset < env_start + env.length):
         h = r.read_header()
         if h.tag not in (0xA1, 0xA2):
-            raise _corrupt("élément inattendu en fin d'enveloppe", "unexpected trailing element")
+            raise _corrupt(M_("élément inattendu en fin d'enveloppe"))
         r.read_element(h)
     w.end(env, env_start)
     w.end(explicit, explicit_start)
@@ -974,7 +949,7 @@ def decrypt_stream(
         return _decrypt_stream(source, credentials, out, total_size, progress, cancel)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeDecodeError) as exc:
         # asn1crypto parses header elements lazily and reports damage with these
-        raise _corrupt("élément illisible", "unreadable element") from exc
+        raise _corrupt(M_("élément illisible")) from exc
 
 
 def _decrypt_stream(
@@ -992,8 +967,7 @@ def _decrypt_stream(
     except _NeedAad as need:
         if not source.seekable():
             raise UnsupportedAlgorithmError(
-                "Cette enveloppe AES-GCM porte des attributs authentifiés : elle doit être lue depuis un fichier.",
-                "This AES-GCM envelope has authenticated attributes: it must be read from a file.",
+                M_("Cette enveloppe AES-GCM porte des attributs authentifiés : elle doit être lue depuis un fichier."),
             ) from None
         source.seek(start)
         out.seek(0)

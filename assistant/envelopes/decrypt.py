@@ -21,6 +21,7 @@ from typing import BinaryIO
 from assistant.envelopes.cms_stream import decrypt_stream
 from assistant.envelopes.errors import CorruptArchiveError
 from assistant.errors import Code, InputFileError, OutputError
+from assistant.i18n import M_
 from assistant.keystores.base import Credential
 from assistant.progress import CancelToken, ProgressCallback, ignore_progress
 
@@ -136,13 +137,11 @@ def check_zip_integrity(source: Path | BinaryIO) -> None:
             bad = archive.testzip()
     except Exception as exc:  # zipfile raises many kinds on damaged data (zlib.error, struct.error, ...)
         raise CorruptArchiveError(
-            "Le contenu déchiffré est une archive ZIP endommagée : l'enveloppe a été altérée.",
-            "The decrypted content is a damaged ZIP archive: the envelope was altered.",
+            M_("Le contenu déchiffré est une archive ZIP endommagée : l'enveloppe a été altérée."),
         ) from exc
     if bad is not None:
         raise CorruptArchiveError(
-            f"Le contenu déchiffré est altéré (contrôle CRC du fichier « {bad} » en échec).",
-            f"The decrypted content is altered (CRC check failed for '{bad}').",
+            M_("Le contenu déchiffré est altéré (contrôle CRC du fichier « {bad} » en échec).", bad=bad),
         )
 
 
@@ -162,18 +161,16 @@ def decrypt_to_path(
     out_path = Path(out_path)
     if not out_path.parent.is_dir():
         raise OutputError(
-            f"Le dossier de destination n'existe pas : {out_path.parent}",
-            f"The destination folder does not exist: {out_path.parent}",
+            M_("Le dossier de destination n'existe pas : {parent}", parent=out_path.parent),
         )
     if out_path.exists() and not overwrite:
-        raise OutputError(f"Le fichier {out_path} existe déjà.", f"{out_path} already exists.", code=Code.OUTPUT_EXISTS)
+        raise OutputError(M_("Le fichier {out_path} existe déjà.", out_path=out_path), code=Code.OUTPUT_EXISTS)
     tmp = temp_path_beside(out_path)
     try:
         out = _open_exclusive(tmp)
     except OSError as exc:
         raise OutputError(
-            f"Impossible d'écrire dans {out_path.parent} : {exc.strerror}",
-            f"Cannot write into {out_path.parent}: {exc.strerror}",
+            M_("Impossible d'écrire dans {parent} : {strerror}", parent=out_path.parent, strerror=exc.strerror),
         ) from exc
     try:
         with out:
@@ -197,13 +194,11 @@ def decrypt_to_path(
         if is_zip and verify_zip:
             check_zip_integrity(tmp)
         if out_path.exists() and not overwrite:
-            raise OutputError(
-                f"Le fichier {out_path} existe déjà.", f"{out_path} already exists.", code=Code.OUTPUT_EXISTS
-            )
+            raise OutputError(M_("Le fichier {out_path} existe déjà.", out_path=out_path), code=Code.OUTPUT_EXISTS)
         os.replace(tmp, out_path)
     except OSError as exc:
         raise OutputError(
-            f"Erreur d'écriture de {out_path.name} : {exc.strerror}", f"Error writing {out_path.name}: {exc.strerror}"
+            M_("Erreur d'écriture de {name} : {strerror}", name=out_path.name, strerror=exc.strerror)
         ) from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -235,16 +230,16 @@ def decrypt_envelope(
     """Decrypt the envelope file `source` into `out_path` (see the module docstring)."""
     source = Path(source)
     if out_path.exists() and out_path.resolve() == source.resolve():
-        raise OutputError("La sortie ne peut pas remplacer l'enveloppe.", "The output cannot replace the envelope.")
+        raise OutputError(M_("La sortie ne peut pas remplacer l'enveloppe."))
     try:
         stream = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError as exc:
         raise InputFileError(f"Enveloppe introuvable : {source}", f"Envelope not found: {source}") from exc
     except IsADirectoryError as exc:
-        raise InputFileError(f"{source} est un dossier.", f"{source} is a folder.") from exc
+        raise InputFileError(M_("{source_} est un dossier.", source_=source)) from exc
     except OSError as exc:
         raise InputFileError(
-            f"Impossible de lire {source} : {exc.strerror}", f"Cannot read {source}: {exc.strerror}"
+            M_("Impossible de lire {source_} : {strerror}", source_=source, strerror=exc.strerror)
         ) from exc
     with stream:
         total = os.fstat(stream.fileno()).st_size

@@ -17,6 +17,7 @@ from assistant.envelopes.decrypt import DecryptResult, decrypt_envelope
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.envelopes.zip_extract import ZipLimits, safe_extract_zip
 from assistant.errors import AssistantError, CancelledError, InputFileError
+from assistant.i18n import M_
 from assistant.keystores.base import Credential
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 
@@ -100,7 +101,7 @@ def unique_path(path: Path) -> Path:
         candidate = path.with_name(f"{stem} ({n}){suffix}")
         if not candidate.exists():
             return candidate
-    raise InputFileError(f"Trop de fichiers nommés {path.name}.", f"Too many files named {path.name}.")
+    raise InputFileError(M_("Trop de fichiers nommés {name}.", name=path.name))
 
 
 def decrypt_one(
@@ -183,9 +184,7 @@ def decrypt_paths(
     """Decrypt envelope files and every envelope under folders, keeping the folders' layout."""
     items = list(iter_sources(paths))
     if not items:
-        raise InputFileError(
-            "Aucune enveloppe chiffrée trouvée.", "No encrypted envelope found.", code=EnvelopeCode.NO_ENVELOPE
-        )
+        raise InputFileError(M_("Aucune enveloppe chiffrée trouvée."), code=EnvelopeCode.NO_ENVELOPE)
     outcomes: list[EnvelopeOutcome] = []
     count = len(items)
     for index, (envelope, root) in enumerate(items, start=1):
@@ -222,7 +221,7 @@ def decrypt_folder(
 ) -> list[EnvelopeOutcome]:
     """Offline decryption of a folder downloaded earlier: every envelope under it."""
     if not folder.is_dir():
-        raise InputFileError(f"{folder} n'est pas un dossier.", f"{folder} is not a folder.")
+        raise InputFileError(M_("{folder} n'est pas un dossier.", folder=folder))
     return decrypt_paths(
         [folder], credentials, out_dir, extract=extract, limits=limits, progress=progress, cancel=cancel
     )

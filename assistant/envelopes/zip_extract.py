@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.envelopes.errors import CorruptArchiveError, UnsafeArchiveError
 from assistant.errors import Code, OutputError
+from assistant.i18n import M_, Message
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.units import format_size
 
@@ -61,10 +62,9 @@ def member_name(info: zipfile.ZipInfo) -> str:
         return raw.decode("cp850")
 
 
-def _unsafe(name: str, why_fr: str, why_en: str) -> UnsafeArchiveError:
+def _unsafe(name: str, why: Message) -> UnsafeArchiveError:
     return UnsafeArchiveError(
-        f"Archive refusée : l'élément « {name} » {why_fr}. Rien n'a été extrait.",
-        f"Archive refused: entry '{name}' {why_en}. Nothing was extracted.",
+        M_("Archive refusée : l'élément « {name} » {why}. Rien n'a été extrait.", name=name, why=why)
     )
 
 
@@ -73,24 +73,24 @@ def safe_relative_path(name: str) -> PurePosixPath | None:
     shown = name
     name = unicodedata.normalize("NFC", name.replace("\\", "/"))
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or name.startswith("//"):
-        raise _unsafe(shown, "a un chemin absolu", "has an absolute path")
+        raise _unsafe(shown, M_("a un chemin absolu"))
     is_dir = name.endswith("/")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if not parts:
         if is_dir:
             return None
-        raise _unsafe(shown, "n'a pas de nom", "has no name")
+        raise _unsafe(shown, M_("n'a pas de nom"))
     for part in parts:
         if part == "..":
-            raise _unsafe(shown, "sort du dossier de destination (« .. »)", "escapes the target folder ('..')")
+            raise _unsafe(shown, M_("sort du dossier de destination (« .. »)"))
         if any(ch in _FORBIDDEN_CHARS for ch in part):
-            raise _unsafe(shown, "contient un caractère interdit", "contains a forbidden character")
+            raise _unsafe(shown, M_("contient un caractère interdit"))
         if _DEVICE.match(part.rstrip(" .")):
-            raise _unsafe(shown, "porte un nom de périphérique Windows", "is a Windows device name")
+            raise _unsafe(shown, M_("porte un nom de périphérique Windows"))
         if part != part.rstrip(" ."):
-            raise _unsafe(shown, "se termine par un point ou une espace", "ends with a dot or a space")
+            raise _unsafe(shown, M_("se termine par un point ou une espace"))
         if len(part.encode("utf-8")) > 255:
-            raise _unsafe(shown, "a un nom trop long", "has a name that is too long")
+            raise _unsafe(shown, M_("a un nom trop long"))
     if is_dir:
         return None
     return PurePosixPath(*parts)
@@ -106,8 +106,11 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
     infos = archive.infolist()
     if len(infos) > limits.max_files:
         raise UnsafeArchiveError(
-            f"Archive refusée : elle contient {len(infos)} éléments (maximum {limits.max_files}).",
-            f"Archive refused: it holds {len(infos)} entries (maximum {limits.max_files}).",
+            M_(
+                "Archive refusée : elle contient {n_infos} éléments (maximum {max_files}).",
+                n_infos=len(infos),
+                max_files=limits.max_files,
+            ),
         )
     plan: list[tuple[zipfile.ZipInfo, PurePosixPath | None]] = []
     seen: dict[str, str] = {}
@@ -117,23 +120,24 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
     for info in infos:
         name = member_name(info)
         if _is_link(info):
-            raise _unsafe(name, "est un lien symbolique", "is a symbolic link")
+            raise _unsafe(name, M_("est un lien symbolique"))
         rel = safe_relative_path(name)
         if rel is None:
             plan.append((info, None))
             continue
         key = str(rel).casefold()
         if key in seen:
-            raise _unsafe(name, "apparaît deux fois dans l'archive", "appears twice in the archive")
+            raise _unsafe(name, M_("apparaît deux fois dans l'archive"))
         seen[key] = name
         for parent in rel.parents:
             if str(parent) != ".":
                 dirs.add(str(parent).casefold())
         if info.flag_bits & 0x1:
             raise UnsafeArchiveError(
-                f"L'élément « {name} » de l'archive est protégé par mot de passe : ouvrez-le avec votre logiciel "
-                "d'archives.",
-                f"Entry '{name}' of the archive is password-protected: open it with your archive software.",
+                M_(
+                    "L'élément « {name} » de l'archive est protégé par mot de passe : ouvrez-le avec votre logiciel d'archives.",
+                    name=name,
+                ),
             )
         total += info.file_size
         total_compressed += info.compress_size
@@ -143,18 +147,15 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
                 f"Archive refused: its content exceeds {format_size(limits.max_total, 'en')} once extracted.",
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise _unsafe(
-                name, "a un taux de compression anormal (bombe ZIP)", "has an abnormal compression ratio (zip bomb)"
-            )
+            raise _unsafe(name, M_("a un taux de compression anormal (bombe ZIP)"))
         plan.append((info, rel))
     clash = dirs & set(seen)
     if clash:
         name = seen[next(iter(clash))]
-        raise _unsafe(name, "est à la fois un fichier et un dossier", "is both a file and a folder")
+        raise _unsafe(name, M_("est à la fois un fichier et un dossier"))
     if total > RATIO_FLOOR and total > limits.max_ratio * max(total_compressed, 1):
         raise UnsafeArchiveError(
-            "Archive refusée : taux de compression global anormal (bombe ZIP).",
-            "Archive refused: abnormal overall compression ratio (zip bomb).",
+            M_("Archive refusée : taux de compression global anormal (bombe ZIP)."),
         )
     return plan
 
@@ -171,15 +172,11 @@ def safe_extract_zip(
     limits = limits or ZipLimits()
     target_dir = Path(target_dir)
     if target_dir.exists():
-        raise OutputError(
-            f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS
-        )
+        raise OutputError(M_("Le dossier {target_dir} existe déjà.", target_dir=target_dir), code=Code.OUTPUT_EXISTS)
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CorruptArchiveError(
-            f"{Path(zip_path).name} n'est pas une archive ZIP lisible.", f"{Path(zip_path).name} is not a readable ZIP."
-        ) from exc
+        raise CorruptArchiveError(M_("{name} n'est pas une archive ZIP lisible.", name=Path(zip_path).name)) from exc
     with archive:
         plan = plan_extraction(archive, limits)
         tmp = target_dir.parent / f".{target_dir.name}.{secrets.token_hex(4)}.part"
@@ -187,8 +184,11 @@ def safe_extract_zip(
             tmp.mkdir(mode=0o700)
         except OSError as exc:
             raise OutputError(
-                f"Impossible de créer un dossier dans {target_dir.parent} : {exc.strerror}",
-                f"Cannot create a folder in {target_dir.parent}: {exc.strerror}",
+                M_(
+                    "Impossible de créer un dossier dans {parent} : {strerror}",
+                    parent=target_dir.parent,
+                    strerror=exc.strerror,
+                ),
             ) from exc
         written: list[Path] = []
         try:
@@ -225,7 +225,7 @@ def safe_extract_zip(
                             tmp.joinpath(*checked.parts).mkdir(parents=True, exist_ok=True)
             if target_dir.exists():
                 raise OutputError(
-                    f"Le dossier {target_dir} existe déjà.", f"{target_dir} already exists.", code=Code.OUTPUT_EXISTS
+                    M_("Le dossier {target_dir} existe déjà.", target_dir=target_dir), code=Code.OUTPUT_EXISTS
                 )
             os.replace(tmp, target_dir)
         except BaseException:
@@ -248,20 +248,16 @@ def _extract_member(
                     break
                 size += len(chunk)
                 if size > info.file_size or done_before + size > limits.max_total:
-                    raise _unsafe(name, "est plus grand que ce qu'annonce l'archive", "is larger than the archive says")
+                    raise _unsafe(name, M_("est plus grand que ce qu'annonce l'archive"))
                 out.write(chunk)
     except zipfile.BadZipFile as exc:
         raise CorruptArchiveError(
-            f"L'élément « {name} » de l'archive est endommagé ({exc}).",
-            f"Entry '{name}' of the archive is damaged ({exc}).",
+            M_("L'élément « {name} » de l'archive est endommagé ({exc}).", name=name, exc=exc),
         ) from exc
     except (zlib.error, EOFError) as exc:
-        raise CorruptArchiveError(
-            f"L'élément « {name} » de l'archive est endommagé.", f"Entry '{name}' of the archive is damaged."
-        ) from exc
+        raise CorruptArchiveError(M_("L'élément « {name} » de l'archive est endommagé.", name=name)) from exc
     except NotImplementedError as exc:
         raise CorruptArchiveError(
-            f"L'élément « {name} » utilise une méthode de compression non prise en charge.",
-            f"Entry '{name}' uses an unsupported compression method.",
+            M_("L'élément « {name} » utilise une méthode de compression non prise en charge.", name=name),
         ) from exc
     return size

@@ -27,12 +27,16 @@ import locale
 import os
 import sys
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
     "DOMAIN",
     "LANGUAGES",
+    "M_",
     "N_",
+    "Message",
     "_",
     "configure",
     "current_language",
@@ -41,6 +45,8 @@ __all__ = [
     "ngettext",
     "resolve_language",
     "set_language",
+    "text_of",
+    "translate",
 ]
 
 DOMAIN = "assistant"
@@ -50,6 +56,9 @@ LANGUAGES: tuple[str, ...] = ("fr", "en")
 _lock = threading.Lock()
 _language: str | None = None
 _translations: gettext.NullTranslations = gettext.NullTranslations()
+#: Catalogues loaded for `translate()` into a language other than the process's (an error's
+#: English kept beside its French for the journal and the bridge).
+_by_language: dict[str, gettext.NullTranslations] = {}
 
 
 def locale_dir() -> Path:
@@ -166,6 +175,52 @@ def localized(french: str, english: str) -> str:
     """One of a French/English pair another layer still carries (a verdict's label, a reason),
     in the user's language; the pairs move into the catalogue as those layers adopt `_()`."""
     return english if current_language() == "en" and english else french
+
+
+def translate(message: str, language: str | None = None) -> str:
+    """`message` (a French source string) in `language`, or in the user's language when None."""
+    if language is None:
+        return _(message)
+    if language == "fr":
+        return message
+    with _lock:
+        catalogue = _by_language.get(language)
+    if catalogue is None:
+        catalogue = _load(language)
+        with _lock:
+            _by_language[language] = catalogue
+    return catalogue.gettext(message)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A French source text and its arguments, translated when it is shown, not when it is made.
+
+    What the lower layers hand upwards (an error, a check's verdict, a PIN question) is made before
+    anyone knows who reads it: the journal keeps it in French and English, the bridge sends both,
+    the window shows the user's. `str()` gives the user's language; `text("en")` a given one. The
+    source is a `str.format` template (`{name}`; literal braces doubled), extracted by Babel through
+    `M_()`."""
+
+    source: str
+    args: Mapping[str, object] = field(default_factory=dict)
+
+    def text(self, language: str | None = None) -> str:
+        args = {key: value.text(language) if isinstance(value, Message) else value for key, value in self.args.items()}
+        return translate(self.source, language).format_map(args)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def M_(source: str, /, **args: object) -> Message:
+    """A catalogue string with its arguments, translated where it is shown (see Message)."""
+    return Message(source, dict(args))
+
+
+def text_of(value: str | Message, language: str | None = None) -> str:
+    """A shown text that may be a plain string (already in its language) or a Message."""
+    return value.text(language) if isinstance(value, Message) else value
 
 
 def N_(message: str) -> str:

@@ -1,6 +1,6 @@
 """Catalogue maintenance (development and build time only; needs Babel).
 
-- `extract()` lists every string wrapped in `_()`, `N_()` or `ngettext()` under assistant/;
+- `extract()` lists every string wrapped in `_()`, `N_()`, `M_()` or `ngettext()` under assistant/;
 - `update()` merges them into the English catalogue (new ones untranslated, vanished ones dropped);
 - `compile_all()` writes the `.mo` files stdlib gettext reads at run time;
 - `problems()` is what the test and `check` report: wrapped strings missing from the catalogue,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.i18n import DOMAIN, LANGUAGES, locale_dir
 
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "M_": (1,), "ngettext": (1, 2)}
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[sd]|%[sd]")
 
 

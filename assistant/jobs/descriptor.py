@@ -22,19 +22,12 @@ from typing import Any
 
 from assistant import PROTOCOL_VERSION
 from assistant.errors import Code
+from assistant.i18n import M_
 from assistant.jobs.errors import JobCode
-from assistant.jobs.model import LOCAL_ORIGIN, JobType
+from assistant.jobs.model import JOB_KINDS, LOCAL_ORIGIN, JobType
 from assistant.jobs.names import lone_surrogate_paths, normalise_name, unsafe_name_reason
 from assistant.jobs.params import (
-    DecryptParams,
-    DiagnoseParams,
-    DownloadParams,
     JobParams,
-    KeygenParams,
-    OpenParams,
-    PrepareParams,
-    SignParams,
-    VerifyParams,
 )
 from assistant.jobs.urls import DEMO_ENV as DEMO_ENV
 from assistant.jobs.urls import DescriptorError as DescriptorError
@@ -67,16 +60,14 @@ class _Ctx:
 
 def _obj(value: Any, where: str, required: Mapping[str, Checker], optional: Mapping[str, Checker]) -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise DescriptorError(where or "descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
+        raise DescriptorError(where or "descripteur", M_("un objet JSON est attendu."))
     out: dict[str, Any] = {}
     for key in value:
         if not isinstance(key, str) or (key not in required and key not in optional):
-            raise DescriptorError(
-                _join(where, str(key)), "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD
-            )
+            raise DescriptorError(_join(where, str(key)), M_("champ inconnu."), code=Code.DESCRIPTOR_UNKNOWN_FIELD)
     for key, checker in required.items():
         if key not in value:
-            raise DescriptorError(_join(where, key), "champ obligatoire absent.", "required field missing.")
+            raise DescriptorError(_join(where, key), M_("champ obligatoire absent."))
         out[key] = checker(value[key], _join(where, key))
     for key, checker in optional.items():
         if key in value:
@@ -91,9 +82,9 @@ def _join(where: str, key: str) -> str:
 def _str(max_len: int = 500) -> Checker:
     def check(value: Any, where: str) -> str:
         if not isinstance(value, str):
-            raise DescriptorError(where, "du texte est attendu.", "a string is expected.")
+            raise DescriptorError(where, M_("du texte est attendu."))
         if len(value) > max_len:
-            raise DescriptorError(where, "texte trop long.", "string too long.")
+            raise DescriptorError(where, M_("texte trop long."))
         return value
 
     return check
@@ -101,17 +92,17 @@ def _str(max_len: int = 500) -> Checker:
 
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise DescriptorError(where, "un booléen est attendu.", "a boolean is expected.")
+        raise DescriptorError(where, M_("un booléen est attendu."))
     return value
 
 
 def _int(minimum: int = 0, maximum: int = 2**53) -> Checker:
     def check(value: Any, where: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise DescriptorError(where, "un entier est attendu.", "an integer is expected.")
+            raise DescriptorError(where, M_("un entier est attendu."))
         if not minimum <= value <= maximum:
             raise DescriptorError(
-                where, f"valeur hors limites ({minimum}..{maximum}).", f"value out of range ({minimum}..{maximum})."
+                where, M_("valeur hors limites ({minimum}..{maximum}).", minimum=minimum, maximum=maximum)
             )
         return value
 
@@ -121,9 +112,7 @@ def _int(minimum: int = 0, maximum: int = 2**53) -> Checker:
 def _choice(*choices: str) -> Checker:
     def check(value: Any, where: str) -> str:
         if not isinstance(value, str) or value not in choices:
-            raise DescriptorError(
-                where, f"valeur attendue parmi : {', '.join(choices)}.", f"expected one of: {', '.join(choices)}."
-            )
+            raise DescriptorError(where, M_("valeur attendue parmi : {join}.", join=", ".join(choices)))
         return value
 
     return check
@@ -132,12 +121,11 @@ def _choice(*choices: str) -> Checker:
 def _list(item: Checker, *, min_len: int = 0, max_len: int = MAX_FILES) -> Checker:
     def check(value: Any, where: str) -> list[Any]:
         if not isinstance(value, list):
-            raise DescriptorError(where, "une liste est attendue.", "a list is expected.")
+            raise DescriptorError(where, M_("une liste est attendue."))
         if not min_len <= len(value) <= max_len:
             raise DescriptorError(
                 where,
-                f"la liste doit compter de {min_len} à {max_len} éléments.",
-                f"list must hold {min_len} to {max_len} items.",
+                M_("la liste doit compter de {min_len} à {max_len} éléments.", min_len=min_len, max_len=max_len),
             )
         return [item(v, f"{where}[{i}]") for i, v in enumerate(value)]
 
@@ -147,15 +135,14 @@ def _list(item: Checker, *, min_len: int = 0, max_len: int = MAX_FILES) -> Check
 def safe_name(value: Any, where: str) -> str:
     """A name that becomes one path component, checked as it will be used (see jobs/names.py)."""
     if not isinstance(value, str):
-        raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
+        raise DescriptorError(where, M_("un nom non vide est attendu."))
     name = normalise_name(value)
     if not name:
-        raise DescriptorError(where, "un nom non vide est attendu.", "a non-empty name is expected.")
+        raise DescriptorError(where, M_("un nom non vide est attendu."))
     if unsafe_name_reason(name) is not None:
         raise DescriptorError(
             where,
-            "nom de fichier ou de dossier dangereux ou invalide.",
-            "dangerous or invalid file or folder name.",
+            M_("nom de fichier ou de dossier dangereux ou invalide."),
             code=JobCode.DESCRIPTOR_UNSAFE_NAME,
         )
     return name
@@ -163,9 +150,7 @@ def safe_name(value: Any, where: str) -> str:
 
 def _sha256(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _HEX64.match(value):
-        raise DescriptorError(
-            where, "empreinte SHA-256 (64 caractères hexadécimaux) attendue.", "SHA-256 (64 hex digits) expected."
-        )
+        raise DescriptorError(where, M_("empreinte SHA-256 (64 caractères hexadécimaux) attendue."))
     return value.lower()
 
 
@@ -174,8 +159,7 @@ def _local_only(checker: Checker, ctx: _Ctx) -> Checker:
         if not ctx.local:
             raise LocalOnlyFieldError(
                 where,
-                "ce champ (chemin local ou clé) n'est accepté que de l'utilisateur lui-même, pas d'une page web.",
-                "this field (local path or key) is accepted only from the user, not from a web page.",
+                M_("ce champ (chemin local ou clé) n'est accepté que de l'utilisateur lui-même, pas d'une page web."),
             )
         return checker(value, where)
 
@@ -184,7 +168,7 @@ def _local_only(checker: Checker, ctx: _Ctx) -> Checker:
 
 def _path(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value or "\x00" in value:
-        raise DescriptorError(where, "un chemin est attendu.", "a path is expected.")
+        raise DescriptorError(where, M_("un chemin est attendu."))
     return value
 
 
@@ -301,7 +285,10 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "out_dir": lo(_path),
             "key": lo(_str(2000)),
         }
-    return {}, {"platform_url": ctx.policy.check}
+    if job_type is JobType.DIAGNOSE:
+        return {}, {"platform_url": ctx.policy.check}
+    # A type added to jobs.model.JOB_KINDS without its parameters' schema here: refuse, never guess.
+    raise DescriptorError("type", M_("type de traitement non pris en charge."), code=JobCode.DESCRIPTOR_INVALID)
 
 
 def _deposit_rules(ctx: _Ctx) -> Checker:
@@ -318,16 +305,7 @@ def _deposit_rules(ctx: _Ctx) -> Checker:
 
 
 #: The parameters' class of each job type: validated JSON becomes one of these (JSON stops here).
-PARAMS_TYPES: dict[JobType, type[JobParams]] = {
-    JobType.DOWNLOAD: DownloadParams,
-    JobType.OPEN: OpenParams,
-    JobType.SIGN: SignParams,
-    JobType.VERIFY: VerifyParams,
-    JobType.KEYGEN: KeygenParams,
-    JobType.DECRYPT: DecryptParams,
-    JobType.DIAGNOSE: DiagnoseParams,
-    JobType.PREPARE: PrepareParams,
-}
+PARAMS_TYPES: dict[JobType, type[JobParams]] = {job_type: kind.params for job_type, kind in JOB_KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -351,13 +329,12 @@ def parse_descriptor(
     policy = UrlPolicy.for_origin(origin, settings, loopback_http=loopback_http)
     ctx = _Ctx(policy=policy, local=policy.origin == LOCAL_ORIGIN)
     if not isinstance(descriptor, Mapping):
-        raise DescriptorError("descripteur", "un objet JSON est attendu.", "a JSON object is expected.")
+        raise DescriptorError("descripteur", M_("un objet JSON est attendu."))
     for where in lone_surrogate_paths(descriptor):
         # A lone surrogate cannot be encoded in UTF-8: it would break the journal and every answer.
         raise DescriptorError(
             where,
-            "texte Unicode invalide (substitut isolé).",
-            "invalid Unicode text (lone surrogate).",
+            M_("texte Unicode invalide (substitut isolé)."),
             code=JobCode.DESCRIPTOR_INVALID_UNICODE,
         )
     head = _obj(
@@ -369,20 +346,20 @@ def parse_descriptor(
     if head["version"] != PROTOCOL_VERSION:
         raise DescriptorError(
             "version",
-            f"version {head['version']} non prise en charge (attendue : {PROTOCOL_VERSION}).",
-            f"version {head['version']} not supported (expected {PROTOCOL_VERSION}).",
+            M_(
+                "version {head} non prise en charge (attendue : {protocol_version}).",
+                head=head["version"],
+                protocol_version=PROTOCOL_VERSION,
+            ),
             code=JobCode.DESCRIPTOR_VERSION,
         )
     job_type = JobType(head["type"])
     if expected_type is not None and job_type is not expected_type:
-        raise DescriptorError(
-            "type", f"type « {expected_type.value} » attendu.", f"type {expected_type.value!r} expected."
-        )
+        raise DescriptorError("type", M_("type « {value} » attendu.", value=expected_type.value))
     if job_type is JobType.DECRYPT and not ctx.local:
         raise LocalOnlyFieldError(
             "type",
-            "le déchiffrement hors ligne ne se lance que depuis l'assistant.",
-            "offline decryption is started from the assistant only.",
+            M_("le déchiffrement hors ligne ne se lance que depuis l'assistant."),
         )
     required, optional = _params_for(job_type, ctx)
     params = _obj(head.get("params", {}), "params", required, optional)
@@ -411,8 +388,7 @@ def _check_alternatives(job_type: JobType, params: dict[str, Any], ctx: _Ctx) ->
     if len(present) != 1:
         raise DescriptorError(
             f"params.{names[0]}",
-            f"indiquez exactement un des champs : {', '.join(names)}.",
-            f"give exactly one of: {', '.join(names)}.",
+            M_("indiquez exactement un des champs : {join}.", join=", ".join(names)),
         )
     if job_type is JobType.SIGN and "format" not in params:
-        raise DescriptorError("params.format", "champ obligatoire absent.", "required field missing.")
+        raise DescriptorError("params.format", M_("champ obligatoire absent."))

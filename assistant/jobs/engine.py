@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError, CancelledError, Code
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext, JobFailed, Runner, RunnerEntry
 from assistant.jobs.descriptor import DescriptorError, parse_descriptor
 from assistant.jobs.errors import JobCode
@@ -79,8 +80,7 @@ class JobEngine:
         """Validate and queue. Raises DescriptorError (naming the field); no job exists then."""
         if self._closed:
             raise AssistantError(
-                "L'assistant s'arrête : traitement refusé.",
-                "The assistant is shutting down.",
+                M_("L'assistant s'arrête : traitement refusé."),
                 code=JobCode.ENGINE_CLOSED,
             )
         if origin != "local":  # an outdated assistant refuses pages' jobs until updated (issue 14)
@@ -102,8 +102,7 @@ class JobEngine:
         except Exception as exc:
             log.exception("job %s could not be recorded in the journal", job.id)
             raise AssistantError(
-                "Le traitement n'a pas pu être enregistré : il n'est pas lancé.",
-                "The job could not be recorded: it was not started.",
+                M_("Le traitement n'a pas pu être enregistré : il n'est pas lancé."),
                 code=JobCode.JOURNAL_FAILED,
             ) from exc
         with self._lock:
@@ -211,8 +210,7 @@ class JobEngine:
                 job,
                 JobState.FAILED,
                 error=AssistantError(
-                    f"Erreur interne pendant le traitement ({type(exc).__name__}).",
-                    f"Internal error during the job ({type(exc).__name__}).",
+                    M_("Erreur interne pendant le traitement ({name}).", name=type(exc).__name__),
                     code=Code.INTERNAL,
                 ),
             )

@@ -19,6 +19,7 @@ class JobCode(enum.StrEnum):
     DESCRIPTOR_INVALID_UNICODE = "descriptor_invalid_unicode"
     DESCRIPTOR_UNSAFE_NAME = "descriptor_unsafe_name"
     DESCRIPTOR_VERSION = "descriptor_version"
+    DESTINATION_VANISHED = "destination_vanished"
     ENGINE_CLOSED = "engine_closed"
     INTERRUPTED = "interrupted"
     JOB_FAILED = "job_failed"
@@ -42,6 +43,10 @@ MEANINGS: dict[JobCode, str] = {
     JobCode.DESCRIPTOR_INVALID_UNICODE: "« texte Unicode invalide (substitut isolé). »",
     JobCode.DESCRIPTOR_UNSAFE_NAME: "« nom de fichier ou de dossier dangereux ou invalide. »",
     JobCode.DESCRIPTOR_VERSION: "« version … non prise en charge (attendue : …). »",
+    JobCode.DESTINATION_VANISHED: (
+        "« Le dossier « … » a disparu pendant le téléchargement (supprimé, déplacé ou support retiré) : le "
+        "téléchargement est arrêté… » (what was verified stays recorded; a new run fetches only what is missing)"
+    ),
     JobCode.ENGINE_CLOSED: "« L'assistant s'arrête : traitement refusé. »",
     JobCode.INTERRUPTED: "« Traitement interrompu (arrêt de l'assistant). »",
     JobCode.JOB_FAILED: "A runner's failure that still carries a partial result (e.g. 3 files of 45 failed).",

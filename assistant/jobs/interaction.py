@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.errors import OutputError
+from assistant.i18n import M_
 from assistant.progress import CancelToken
 from assistant.settings import Settings
 
@@ -77,14 +78,12 @@ def prepare_download_folder(folder: Path | str) -> Path:
     text = str(folder).strip()
     if not text:
         raise OutputError(
-            "Sélectionnez le répertoire de destination des plis chiffrés.",
-            "Choose the destination folder of the encrypted bids.",
+            M_("Sélectionnez le répertoire de destination des plis chiffrés."),
         )
     path = Path(text).expanduser()
     if not path.is_absolute():
         raise OutputError(
-            f"« {text} » n'est pas un chemin complet : choisissez le répertoire avec « Parcourir ».",
-            f"{text!r} is not an absolute path: choose the folder with Browse.",
+            M_("« {text} » n'est pas un chemin complet : choisissez le répertoire avec « Parcourir ».", text=text),
         )
     try:
         path.mkdir(parents=True, exist_ok=True)

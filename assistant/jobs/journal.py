@@ -22,17 +22,9 @@ from typing import Any
 from assistant import paths
 from assistant.errors import ErrorInfo
 from assistant.jobs.errors import JobCode
-from assistant.jobs.model import Job, JobType
+from assistant.jobs.model import JOB_KINDS, Job, JobType
 from assistant.jobs.results import (
-    DecryptResult,
-    DiagnoseResult,
-    DownloadResult,
     JobResult,
-    KeygenResult,
-    OpenResult,
-    PrepareResult,
-    SignResult,
-    VerifyResult,
 )
 
 JOURNAL_FILE = "journal.sqlite3"
@@ -69,16 +61,7 @@ CREATE TABLE IF NOT EXISTS done_items (
 
 
 #: The result class of each job type: the journal's JSON becomes one of these (JSON stops here).
-RESULT_TYPES: dict[JobType, type[JobResult]] = {
-    JobType.SIGN: SignResult,
-    JobType.VERIFY: VerifyResult,
-    JobType.KEYGEN: KeygenResult,
-    JobType.DOWNLOAD: DownloadResult,
-    JobType.OPEN: OpenResult,
-    JobType.DECRYPT: DecryptResult,
-    JobType.DIAGNOSE: DiagnoseResult,
-    JobType.PREPARE: PrepareResult,
-}
+RESULT_TYPES: dict[JobType, type[JobResult]] = {job_type: kind.result for job_type, kind in JOB_KINDS.items()}
 
 
 def result_from_json(job_type: str, text: str | None) -> JobResult | None:

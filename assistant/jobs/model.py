@@ -13,12 +13,34 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.errors import ErrorInfo
-from assistant.jobs.params import JobParams
-from assistant.jobs.results import JobResult
+from assistant.i18n import N_
+from assistant.jobs.params import (
+    DecryptParams,
+    DiagnoseParams,
+    DownloadParams,
+    JobParams,
+    KeygenParams,
+    OpenParams,
+    PrepareParams,
+    SignParams,
+    VerifyParams,
+)
+from assistant.jobs.results import (
+    DecryptResult,
+    DiagnoseResult,
+    DownloadResult,
+    JobResult,
+    KeygenResult,
+    OpenResult,
+    PrepareResult,
+    SignResult,
+    VerifyResult,
+)
 from assistant.progress import Count, Phase, label_fr, position_fr
 
 #: The origin of jobs the user started himself (CLI, main window): the only origin that may name
@@ -37,18 +59,50 @@ class JobType(enum.StrEnum):
     PREPARE = "prepare"
 
     @property
+    def kind(self) -> JobKind:
+        return JOB_KINDS[self]
+
+    @property
     def title_fr(self) -> str:
-        """The name shown in the "Traitements distants" list, as the original assistant words it."""
-        return {
-            "sign": "Signature électronique",
-            "verify": "Vérification de signature",
-            "keygen": "Création d'un bi-clé de chiffrement",
-            "download": "Téléchargement des plis chiffrés",
-            "open": "Ouverture et déchiffrement en ligne",
-            "decrypt": "Déchiffrement hors ligne",
-            "diagnose": "Test de la configuration utilisateur",
-            "prepare": "Préparer mon dépôt",
-        }[self.value]
+        """The name shown in the "Traitements distants" list, as the original assistant words it
+        (French, the catalogue's source: shown through `_()`)."""
+        return JOB_KINDS[self].title
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """What the layers need to know about a job type, said once: its name, the class its validated
+    parameters become, the class its result is stored as. The runner that does it is in
+    jobs/registry.py (the runners import this module), checked complete when that module loads."""
+
+    title: str
+    params: type[JobParams]
+    result: type[JobResult]
+
+
+#: The one table of job types: the descriptor's parameter classes, the journal's result classes,
+#: the bridge's capabilities and the window's titles are read from it. A type missing here stops
+#: the import below (a half-registered type cannot ship).
+JOB_KINDS: dict[JobType, JobKind] = {
+    JobType.SIGN: JobKind(N_("Signature électronique"), SignParams, SignResult),
+    JobType.VERIFY: JobKind(N_("Vérification de signature"), VerifyParams, VerifyResult),
+    JobType.KEYGEN: JobKind(N_("Création d'un bi-clé de chiffrement"), KeygenParams, KeygenResult),
+    JobType.DOWNLOAD: JobKind(N_("Téléchargement des plis chiffrés"), DownloadParams, DownloadResult),
+    JobType.OPEN: JobKind(N_("Ouverture et déchiffrement en ligne"), OpenParams, OpenResult),
+    JobType.DECRYPT: JobKind(N_("Déchiffrement hors ligne"), DecryptParams, DecryptResult),
+    JobType.DIAGNOSE: JobKind(N_("Test de la configuration utilisateur"), DiagnoseParams, DiagnoseResult),
+    JobType.PREPARE: JobKind(N_("Préparer mon dépôt"), PrepareParams, PrepareResult),
+}
+
+
+def check_complete(table: Mapping[JobType, object], what: str) -> None:
+    """Fail at import when a table keyed by job type misses one (or names one that is gone)."""
+    missing = set(JobType) - set(table)
+    if missing or len(table) != len(JobType):
+        raise RuntimeError(f"{what}: no entry for {', '.join(sorted(missing))}")
+
+
+check_complete(JOB_KINDS, "jobs.model.JOB_KINDS")
 
 
 class JobState(enum.StrEnum):

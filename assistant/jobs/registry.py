@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.jobs.context import RunnerEntry
-from assistant.jobs.model import JobType
+from assistant.jobs.model import JOB_KINDS, JobType, check_complete
 from assistant.jobs.params import (
     DecryptParams,
     DiagnoseParams,
@@ -32,3 +32,9 @@ RUNNERS: dict[JobType, RunnerEntry[Any]] = {
     JobType.DIAGNOSE: RunnerEntry(DiagnoseParams, diagnose.run),
     JobType.PREPARE: RunnerEntry(PrepareParams, prepare.run),
 }
+check_complete(RUNNERS, "jobs.registry.RUNNERS")
+for _type, _entry in RUNNERS.items():  # the runner takes the parameters the descriptor makes
+    if _entry.params is not JOB_KINDS[_type].params:
+        raise RuntimeError(
+            f"jobs.registry.RUNNERS: {_type} takes {_entry.params.__name__}, not {JOB_KINDS[_type].params.__name__}"
+        )

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, ErrorInfo
 from assistant.hosts import is_loopback_host
+from assistant.i18n import M_, Message
 from assistant.jobs.errors import JobCode
 from assistant.jobs.model import LOCAL_ORIGIN
 from assistant.settings import Settings
@@ -39,11 +40,9 @@ class DescriptorError(AssistantError):
 
     code: str = JobCode.DESCRIPTOR_INVALID
 
-    def __init__(self, field_name: str, message_fr: str, message_en: str, *, code: str | None = None) -> None:
+    def __init__(self, field_name: str, message: Message, *, code: str | None = None) -> None:
         super().__init__(
-            f"Descripteur de traitement refusé ({field_name}) : {message_fr}",
-            f"Job descriptor refused ({field_name}): {message_en}",
-            code=code,
+            M_("Descripteur de traitement refusé ({field}) : {message}", field=field_name, message=message), code=code
         )
         self.field = field_name
 
@@ -83,41 +82,36 @@ class UrlPolicy:
 
     def check(self, url: Any, where: str) -> str:
         if not isinstance(url, str) or not url:
-            raise DescriptorError(where, "une URL (texte) est attendue.", "a URL string is expected.")
+            raise DescriptorError(where, M_("une URL (texte) est attendue."))
         if len(url) > 4096 or _CONTROL_OR_SPACE.search(url):
-            raise DescriptorError(where, "URL invalide.", "invalid URL.")
+            raise DescriptorError(where, M_("URL invalide."))
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise DescriptorError(where, "URL invalide.", "invalid URL.") from exc
+            raise DescriptorError(where, M_("URL invalide.")) from exc
         host = (parts.hostname or "").lower()
         if parts.scheme not in ("https", "http"):
             raise UrlNotAllowedError(
                 where,
-                f"protocole « {parts.scheme} » refusé (HTTPS attendu).",
-                f"scheme {parts.scheme!r} refused (HTTPS expected).",
+                M_("protocole « {scheme} » refusé (HTTPS attendu).", scheme=parts.scheme),
             )
         if not host:
-            raise DescriptorError(where, "l'URL ne nomme aucun hôte.", "the URL names no host.")
+            raise DescriptorError(where, M_("l'URL ne nomme aucun hôte."))
         if parts.username is not None or parts.password is not None:
-            raise UrlNotAllowedError(
-                where, "les identifiants dans l'URL sont interdits.", "credentials in URLs are forbidden."
-            )
+            raise UrlNotAllowedError(where, M_("les identifiants dans l'URL sont interdits."))
         if parts.scheme == "https":
             pass
         elif parts.scheme == "http":
             if not (self.loopback_http and is_loopback_host(host)):
                 raise UrlNotAllowedError(
                     where,
-                    "seules les adresses HTTPS sont acceptées.",
-                    "only HTTPS URLs are accepted.",
+                    M_("seules les adresses HTTPS sont acceptées."),
                 )
         else:
             raise UrlNotAllowedError(
                 where,
-                f"protocole « {parts.scheme} » refusé (HTTPS attendu).",
-                f"scheme {parts.scheme!r} refused (HTTPS expected).",
+                M_("protocole « {scheme} » refusé (HTTPS attendu).", scheme=parts.scheme),
             )
         if self.origin == LOCAL_ORIGIN:
             return url
@@ -128,9 +122,10 @@ class UrlPolicy:
             return url
         raise UrlNotAllowedError(
             where,
-            f"l'hôte « {host} » n'est pas celui de la plateforme qui a demandé le traitement "
-            "ni un hôte autorisé dans les réglages.",
-            f"host {host!r} is neither the requesting platform's nor allowed in the settings.",
+            M_(
+                "l'hôte « {host} » n'est pas celui de la plateforme qui a demandé le traitement ni un hôte autorisé dans les réglages.",
+                host=host,
+            ),
         )
 
 
@@ -146,10 +141,10 @@ def normalize_origin(origin: str) -> str:
         parts = urlsplit(origin)
         port = parts.port
     except ValueError as exc:
-        raise DescriptorError("origin", "origine invalide.", "invalid origin.") from exc
+        raise DescriptorError("origin", M_("origine invalide.")) from exc
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
-        raise DescriptorError("origin", "origine invalide.", "invalid origin.")
+        raise DescriptorError("origin", M_("origine invalide."))
     return f"{parts.scheme}://{host}:{port or _default_port(parts.scheme)}"
 
 

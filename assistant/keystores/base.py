@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from assistant.errors import AssistantError, Code
+from assistant.i18n import M_
 from assistant.keystores.errors import KeyStoreCode
 
 # --------------------------------------------------------------------------------------------
@@ -222,8 +223,7 @@ class Credential(ABC):
         key = self.certificate.public_key()
         if not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
             raise KeyStoreError(
-                "Type de clé non pris en charge (RSA ou courbe elliptique attendus).",
-                "Unsupported key type (RSA or elliptic curve expected).",
+                M_("Type de clé non pris en charge (RSA ou courbe elliptique attendus)."),
             )
         return key
 

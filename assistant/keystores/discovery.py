@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.i18n import M_
 from assistant.keystores.base import KeyStore, KeyStoreError, PinCallback, StoreSet
 from assistant.keystores.errors import KeyStoreCode
 
@@ -59,8 +60,7 @@ def open_pkcs11_stores(pin_callback: PinCallback, settings: Settings, errors: li
             log.warning("PKCS#11 module %s could not be listed: %s", info.path, type(exc).__name__)
             errors.append(
                 KeyStoreError(
-                    f"Le module {info.name} ({info.path}) n'a pas pu être interrogé.",
-                    f"Module {info.name} ({info.path}) could not be queried.",
+                    M_("Le module {name} ({path}) n'a pas pu être interrogé.", name=info.name, path=info.path),
                     code=KeyStoreCode.MODULE_ERROR,
                 )
             )

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from assistant.errors import Code
+from assistant.i18n import M_
 from assistant.keystores.base import (
     KeyStoreError,
     PinCallback,
@@ -184,7 +185,7 @@ def _mapper() -> Any:
 def _ask_password(name: str, pin_callback: PinCallback, retry: bool) -> str:
     password = pin_callback(PinRequest(name, kind="password", retry=retry))
     if password is None:
-        raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
+        raise PinCancelledError(M_("Saisie du mot de passe annulée."))
     return password
 
 
@@ -200,13 +201,12 @@ def import_p12(
     del password
     if parsed.cert is None or parsed.key is None:
         raise KeyStoreError(
-            f"Le fichier {path.name} ne contient pas de certificat avec sa clé privée.",
-            f"{path.name} holds no certificate with its private key.",
+            M_("Le fichier {name} ne contient pas de certificat avec sa clé privée.", name=path.name),
             code=KeyStoreCode.CORRUPT_FILE,
         )
     key = parsed.key
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise KeyStoreError("Type de clé non pris en charge (RSA ou EC).", "Unsupported key type (RSA or EC).")
+        raise KeyStoreError(M_("Type de clé non pris en charge (RSA ou EC)."))
     cert = parsed.cert.certificate
     friendly = parsed.cert.friendly_name
     label = friendly.decode("utf-8", "replace") if friendly else common_name(cert.subject)
@@ -231,8 +231,11 @@ def _create_all(store: Pkcs11Store, templates: list[dict[int, Any]]) -> None:
                 created.append(session.create_object(template))
     except Exception as exc:
         raise KeyStoreError(
-            f"L'import dans « {store.label} » a échoué ({type(exc).__name__}) ; rien n'a été ajouté.",
-            f"Importing into '{store.label}' failed ({type(exc).__name__}); nothing was added.",
+            M_(
+                "L'import dans « {label} » a échoué ({name}) ; rien n'a été ajouté.",
+                label=store.label,
+                name=type(exc).__name__,
+            ),
             code=KeyStoreCode.IMPORT_FAILED,
         ) from exc
 
@@ -250,8 +253,10 @@ def open_target_store(
         return nss.open_database(spec[4:], pin_callback)
     if not spec.lower().startswith("pkcs11:"):
         raise KeyStoreError(
-            f"Magasin « {spec} » non reconnu : indiquez « nss », « nss:DOSSIER » ou une adresse pkcs11:token=…",
-            f"Unknown store '{spec}': give 'nss', 'nss:FOLDER' or a pkcs11:token=… URI.",
+            M_(
+                "Magasin « {spec} » non reconnu : indiquez « nss », « nss:DOSSIER » ou une adresse pkcs11:token=…",
+                spec=spec,
+            ),
             code=KeyStoreCode.BAD_STORE,
         )
     from assistant.keystores.pkcs11.modules import discover_modules, is_discovered
@@ -263,8 +268,7 @@ def open_target_store(
     if uri.module_path:
         if not allow_module_path and not is_discovered(uri.module_path, settings_modules):
             raise KeyStoreError(
-                "Ce module PKCS#11 n'a pas été trouvé par l'assistant.",
-                "This PKCS#11 module was not discovered.",
+                M_("Ce module PKCS#11 n'a pas été trouvé par l'assistant."),
                 code=Code.MODULE_REFUSED,
             )
         paths = [uri.module_path]
@@ -285,8 +289,7 @@ def open_target_store(
     if store.token_info.flags & 0x2:  # CKF_WRITE_PROTECTED
         store.close()
         raise KeyStoreError(
-            f"« {store.label} » est protégée en écriture : l'import est impossible.",
-            f"'{store.label}' is write-protected: cannot import.",
+            M_("« {label} » est protégée en écriture : l'import est impossible.", label=store.label),
             code=KeyStoreCode.WRITE_PROTECTED,
         )
     return store

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
+from assistant.i18n import M_
 from assistant.keystores import conformity
 from assistant.keystores.base import (
     Credential,
@@ -95,8 +96,7 @@ def normalize_fingerprint(fp: str) -> str:
     value = re.sub(r"[\s:]", "", value)
     if not _HEX64.fullmatch(value):
         raise KeyNotFoundError(
-            "Empreinte SHA-256 invalide : 64 chiffres hexadécimaux attendus (les « : » sont permis).",
-            "Invalid SHA-256 fingerprint: 64 hexadecimal digits expected (colons allowed).",
+            M_("Empreinte SHA-256 invalide : 64 chiffres hexadécimaux attendus (les « : » sont permis)."),
             code=KeyStoreCode.BAD_FINGERPRINT,
         )
     return value
@@ -405,8 +405,7 @@ def open_stores(pin_callback: PinCallback, settings: Settings | None) -> StoreSe
         return StoreSet(
             errors=[
                 KeyStoreError(
-                    f"La recherche des magasins de certificats a échoué ({type(exc).__name__}).",
-                    f"Looking for certificate stores failed ({type(exc).__name__}).",
+                    M_("La recherche des magasins de certificats a échoué ({name}).", name=type(exc).__name__),
                     code=KeyStoreCode.DISCOVERY_ERROR,
                 )
             ]
@@ -545,10 +544,10 @@ def find_by_fingerprint(fp: str, pin_callback: PinCallback, settings: Settings |
         gate.open = True
         if not matches:
             raise KeyNotFoundError(
-                f"Aucun certificat d'empreinte {format_fingerprint(wanted)} n'a été trouvé dans vos magasins "
-                "(carte, magasin du système, fichiers). Vérifiez que la carte est branchée.",
-                f"No certificate with fingerprint {format_fingerprint(wanted)} was found in your stores "
-                "(card, system store, files). Check that the card is plugged in.",
+                M_(
+                    "Aucun certificat d'empreinte {format_fingerprint} n'a été trouvé dans vos magasins (carte, magasin du système, fichiers). Vérifiez que la carte est branchée.",
+                    format_fingerprint=format_fingerprint(wanted),
+                ),
             )
         chosen = min(matches, key=_preference)
         return chosen

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     Credential,
     DecryptionFailedError,
@@ -133,8 +134,7 @@ class OsKeyStore(KeyStore):
 def wrong_key_error() -> DecryptionFailedError:
     """What a decryption refused by the OS for bad data means to a buyer: not this key's bid."""
     return DecryptionFailedError(
-        "Le déchiffrement a échoué : le pli n'a pas été chiffré pour cette clé.",
-        "Decryption failed: the bid was not encrypted for this key.",
+        M_("Le déchiffrement a échoué : le pli n'a pas été chiffré pour cette clé."),
     )
 
 

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from assistant.errors import Code
+from assistant.i18n import M_
 from assistant.keystores.base import (
     CorruptFileError,
     Credential,
@@ -39,16 +40,13 @@ def read_p12_bytes(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_P12_SIZE:
             raise CorruptFileError(
-                f"Le fichier {path.name} est trop volumineux pour être un certificat PKCS#12.",
-                f"{path.name} is too large to be a PKCS#12 file.",
+                M_("Le fichier {name} est trop volumineux pour être un certificat PKCS#12.", name=path.name),
             )
         return path.read_bytes()
     except FileNotFoundError as exc:
-        raise KeyStoreError(
-            f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND
-        ) from exc
+        raise KeyStoreError(M_("Fichier introuvable : {path}", path=path), code=Code.FILE_NOT_FOUND) from exc
     except IsADirectoryError as exc:
-        raise KeyStoreError(f"{path} est un dossier.", f"{path} is a folder.", code=Code.FILE_NOT_FOUND) from exc
+        raise KeyStoreError(M_("{path} est un dossier.", path=path), code=Code.FILE_NOT_FOUND) from exc
 
 
 def parse_p12(data: bytes, password: str | None, name: str) -> pkcs12.PKCS12KeyAndCertificates:
@@ -66,10 +64,9 @@ def parse_p12(data: bytes, password: str | None, name: str) -> pkcs12.PKCS12KeyA
             parsed["auth_safe"]["content"].native  # noqa: B018 - forces a full parse
         except Exception:
             raise CorruptFileError(
-                f"Le fichier {name} est endommagé ou n'est pas un fichier PKCS#12 (.p12/.pfx).",
-                f"{name} is damaged or is not a PKCS#12 file (.p12/.pfx).",
+                M_("Le fichier {name} est endommagé ou n'est pas un fichier PKCS#12 (.p12/.pfx).", name=name),
             ) from exc
-        raise WrongPasswordError(f"Mot de passe incorrect pour {name}.", f"Wrong password for {name}.") from exc
+        raise WrongPasswordError(M_("Mot de passe incorrect pour {name}.", name=name)) from exc
 
 
 class Pkcs12Credential(Credential):
@@ -103,12 +100,11 @@ class Pkcs12Store(KeyStore):
         parsed = parse_p12(self._data, password, self.path.name)
         if parsed.cert is None or parsed.key is None:
             raise CorruptFileError(
-                f"Le fichier {self.path.name} ne contient pas de certificat avec sa clé privée.",
-                f"{self.path.name} holds no certificate with its private key.",
+                M_("Le fichier {name} ne contient pas de certificat avec sa clé privée.", name=self.path.name),
             )
         key = parsed.key
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-            raise KeyStoreError("Type de clé non pris en charge.", "Unsupported key type.")
+            raise KeyStoreError(M_("Type de clé non pris en charge."))
         chain = [c.certificate for c in parsed.additional_certs]
         self._unlocked = SoftwareCredential(parsed.cert.certificate, key, self.ref, chain=chain, label=self.path.name)
         self._public = (parsed.cert.certificate, chain)
@@ -120,7 +116,7 @@ class Pkcs12Store(KeyStore):
         for attempt in range(MAX_PASSWORD_ATTEMPTS):
             password = self._pin_callback(PinRequest(self.path.name, kind="password", retry=attempt > 0))
             if password is None:
-                raise PinCancelledError("Saisie du mot de passe annulée.", "Password entry cancelled.")
+                raise PinCancelledError(M_("Saisie du mot de passe annulée."))
             try:
                 return self._unlock_with(password)
             except WrongPasswordError:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import Code
+from assistant.i18n import M_
 from assistant.keystores.base import (
     Credential,
     KeyNotFoundError,
@@ -55,7 +56,7 @@ def resolve_key(
     settings = settings or Settings.load()
     spec = spec.strip()
     if not spec:
-        raise KeyNotFoundError("Aucune clé n'a été désignée.", "No key was given.")
+        raise KeyNotFoundError(M_("Aucune clé n'a été désignée."))
     lowered = spec.lower()
     if lowered.startswith("pkcs11:"):
         from assistant.keystores.pkcs11.uri import Pkcs11Uri
@@ -86,10 +87,10 @@ def _close_all(stores: list[KeyStore], keep: KeyStore | None = None) -> None:
 
 def _refused_module(path: str) -> OperationNotPermittedError:
     return OperationNotPermittedError(
-        f"Le module PKCS#11 « {path} » n'a pas été trouvé par l'assistant : une page web ou un traitement "
-        "ne peut pas désigner un module. Ajoutez-le vous-même dans les réglages si vous lui faites confiance.",
-        f"PKCS#11 module '{path}' was not found by the assistant: a web page or a job cannot name a module. "
-        "Add it yourself in the settings if you trust it.",
+        M_(
+            "Le module PKCS#11 « {path} » n'a pas été trouvé par l'assistant : une page web ou un traitement ne peut pas désigner un module. Ajoutez-le vous-même dans les réglages si vous lui faites confiance.",
+            path=path,
+        ),
         code=Code.MODULE_REFUSED,
     )
 
@@ -139,13 +140,17 @@ def _resolve_uri(uri: Pkcs11Uri, pin_callback: PinCallback, settings: Settings, 
             if errors and not stores:
                 raise errors[0]
             raise KeyNotFoundError(
-                f"Aucun certificat ne correspond à {uri.without_module()} : la carte est-elle branchée ?",
-                f"No certificate matches {uri.without_module()}: is the card plugged in?",
+                M_(
+                    "Aucun certificat ne correspond à {without_module} : la carte est-elle branchée ?",
+                    without_module=uri.without_module(),
+                ),
             )
         names = ", ".join(sorted({c.label or c.certificate.subject.rfc4514_string() for c in matching}))
         raise KeyNotFoundError(
-            f"Plusieurs certificats correspondent ({names}) : précisez « object= » ou « id= » dans l'adresse.",
-            f"Several certificates match ({names}): add 'object=' or 'id=' to the URI.",
+            M_(
+                "Plusieurs certificats correspondent ({names}) : précisez « object= » ou « id= » dans l'adresse.",
+                names=names,
+            ),
             code=KeyStoreCode.KEY_AMBIGUOUS,
         )
     chosen = matching[0]
@@ -179,9 +184,7 @@ def _resolve_vault(name: str, pin_callback: PinCallback) -> Credential:
             match = creds[0] if by_name else next(c for c in creds if c.fingerprint_sha256 == wanted)
             return match
         store.close()
-    raise KeyNotFoundError(
-        f"Le coffre de l'assistant ne contient pas « {name} ».", f"The assistant's vault holds no '{name}'."
-    )
+    raise KeyNotFoundError(M_("Le coffre de l'assistant ne contient pas « {name} ».", name=name))
 
 
 def _resolve_file(spec: str, pin_callback: PinCallback, settings: Settings, allow_paths: bool) -> Credential:
@@ -190,20 +193,19 @@ def _resolve_file(spec: str, pin_callback: PinCallback, settings: Settings, allo
     path = Path(spec).expanduser()
     if path.suffix.lower() not in (".p12", ".pfx"):
         raise KeyNotFoundError(
-            f"Désignation de clé non reconnue : « {spec} ». Attendu : une adresse pkcs11:, sha256:<empreinte>, "
-            "vault:<nom> ou un fichier .p12/.pfx.",
-            f"Unrecognised key designation '{spec}'. Expected a pkcs11: URI, sha256:<fingerprint>, vault:<name> "
-            "or a .p12/.pfx file.",
+            M_(
+                "Désignation de clé non reconnue : « {spec} ». Attendu : une adresse pkcs11:, sha256:<empreinte>, vault:<nom> ou un fichier .p12/.pfx.",
+                spec=spec,
+            ),
             code=KeyStoreCode.BAD_KEY_SPEC,
         )
     if not allow_paths:
         configured = {os.path.realpath(p) for p in settings.pkcs12_files}
         if os.path.realpath(path) not in configured:
             raise OperationNotPermittedError(
-                "Une page web ou un traitement ne peut pas désigner un fichier de votre poste. "
-                "Ajoutez le fichier .p12 à vos certificats dans l'assistant.",
-                "A web page or a job cannot name a file on your computer. Add the .p12 file to your "
-                "certificates in the assistant.",
+                M_(
+                    "Une page web ou un traitement ne peut pas désigner un fichier de votre poste. Ajoutez le fichier .p12 à vos certificats dans l'assistant."
+                ),
                 code=KeyStoreCode.PATH_REFUSED,
             )
     store = Pkcs12Store(path, pin_callback)

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     Credential,
     DecryptionFailedError,
@@ -42,10 +43,10 @@ class SoftwareCredential(Credential):
         key = self.__key
         if mechanism.scheme is SignatureScheme.ECDSA:
             if not isinstance(key, ec.EllipticCurvePrivateKey):
-                raise KeyStoreError("Cette clé n'est pas une clé ECDSA.", "This key is not an ECDSA key.")
+                raise KeyStoreError(M_("Cette clé n'est pas une clé ECDSA."))
             return key.sign(digest, ec.ECDSA(prehashed))
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise KeyStoreError("Cette clé n'est pas une clé RSA.", "This key is not an RSA key.")
+            raise KeyStoreError(M_("Cette clé n'est pas une clé RSA."))
         if mechanism.scheme is SignatureScheme.RSA_PSS:
             pss = padding.PSS(mgf=padding.MGF1(mechanism.hash.crypto_hash()), salt_length=mechanism.hash.digest_size)
             return key.sign(digest, pss, prehashed)
@@ -54,9 +55,7 @@ class SoftwareCredential(Credential):
     def decrypt(self, ciphertext: bytes, mechanism: DecryptionMechanism) -> bytes:
         key = self.__key
         if not isinstance(key, rsa.RSAPrivateKey):
-            raise KeyStoreError(
-                "Seule une clé RSA peut déchiffrer une enveloppe.", "Only an RSA key can decrypt an envelope."
-            )
+            raise KeyStoreError(M_("Seule une clé RSA peut déchiffrer une enveloppe."))
         pad: padding.AsymmetricPadding
         if mechanism.scheme is DecryptionScheme.RSA_OAEP:
             mgf_hash: hashes.HashAlgorithm = (mechanism.mgf1_hash or mechanism.hash).crypto_hash()
@@ -69,6 +68,5 @@ class SoftwareCredential(Credential):
             return key.decrypt(ciphertext, pad)
         except ValueError as exc:
             raise DecryptionFailedError(
-                "Le déchiffrement de la clé de contenu a échoué : l'enveloppe n'a pas été chiffrée pour cette clé.",
-                "Decrypting the content key failed: the envelope was not encrypted for this key.",
+                M_("Le déchiffrement de la clé de contenu a échoué : l'enveloppe n'a pas été chiffrée pour cette clé."),
             ) from exc

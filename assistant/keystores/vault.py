@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from assistant import paths, secrets
 from assistant.errors import Code
+from assistant.i18n import M_
 from assistant.keystores.base import (
     CorruptFileError,
     Credential,
@@ -65,7 +66,7 @@ def safe_file_name(name: str) -> str:
     """A file name for a key name ("Jean DUPONT" -> "Jean DUPONT"), without separators or dots first."""
     cleaned = _SAFE_NAME.sub("_", name).strip(" .")
     if not cleaned:
-        raise KeyStoreError("Nom de clé invalide.", "Invalid key name.", code=KeyStoreCode.BAD_NAME)
+        raise KeyStoreError(M_("Nom de clé invalide."), code=KeyStoreCode.BAD_NAME)
     return cleaned[:100]
 
 
@@ -88,7 +89,7 @@ def encrypt_p12(
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:
     """Write through a 0600 temp file renamed at the end; never replace an existing file unless asked."""
     if path.exists() and not overwrite:
-        raise KeyStoreError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code=Code.OUTPUT_EXISTS)
+        raise KeyStoreError(M_("Le fichier {path} existe déjà.", path=path), code=Code.OUTPUT_EXISTS)
     tmp = path.parent / f".{path.name}.{_random.token_hex(4)}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -97,7 +98,7 @@ def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> N
             fh.flush()
             os.fsync(fh.fileno())
         if path.exists() and not overwrite:
-            raise KeyStoreError(f"Le fichier {path} existe déjà.", f"{path} already exists.", code=Code.OUTPUT_EXISTS)
+            raise KeyStoreError(M_("Le fichier {path} existe déjà.", path=path), code=Code.OUTPUT_EXISTS)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -136,8 +137,7 @@ class VaultStore(Pkcs12Store):
         if listed is not None and listed[0] != unlocked.certificate:
             self._unlocked = None
             raise CorruptFileError(
-                f"Le certificat affiché pour {self.name} ne correspond pas à la clé du coffre.",
-                f"The certificate listed for {self.name} does not match the vault's key.",
+                M_("Le certificat affiché pour {name} ne correspond pas à la clé du coffre.", name=self.name),
             )
         return unlocked
 

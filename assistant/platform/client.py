@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from assistant.errors import AssistantError, CancelledError, Code
+from assistant.i18n import M_
 from assistant.platform.errors import PlatformCode
 from assistant.platform.linkmeter import LinkMeter
 from assistant.platform.segmented import DownloadStats, download_segmented, ranges_path
@@ -90,8 +91,7 @@ class OutputFailure(AssistantError):
 
     def __init__(self, part: Path, exc: OSError) -> None:
         super().__init__(
-            f"Impossible d'écrire « {part.name} » : {exc.strerror or exc}.",
-            f"Cannot write {part.name!r}: {exc.strerror or exc}.",
+            M_("Impossible d'écrire « {name} » : {value}.", name=part.name, value=exc.strerror or exc),
         )
 
 
@@ -169,9 +169,7 @@ class PlatformClient:
             try:
                 return json.loads(reply.body)
             except ValueError:
-                raise PlatformError(
-                    f"Réponse illisible de la plateforme ({what}).", f"Unreadable platform answer ({what})."
-                ) from None
+                raise PlatformError(M_("Réponse illisible de la plateforme ({what}).", what=what)) from None
 
         return self.transport.retrying(what, attempt, cancel)
 
@@ -291,8 +289,10 @@ class PlatformClient:
             part.unlink(missing_ok=True)
             ranges_path(part).unlink(missing_ok=True)
             raise HashMismatchError(
-                f"Le fichier « {dest.name} » reçu ne correspond pas à son empreinte SHA-256 : il est refusé.",
-                f"The received file {dest.name!r} does not match its SHA-256: it is refused.",
+                M_(
+                    "Le fichier « {name} » reçu ne correspond pas à son empreinte SHA-256 : il est refusé.",
+                    name=dest.name,
+                ),
             )
         os.replace(part, dest)
 

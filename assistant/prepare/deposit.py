@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, Code, OutputError
+from assistant.i18n import M_
 from assistant.keystores.base import Credential
 from assistant.prepare.errors import PrepareCode
 from assistant.prepare.plan import BidPlan, PlannedFile, inner_format_for
@@ -151,14 +152,15 @@ def _check_destination(destination: Path, bid_root: Path) -> None:
     target = destination.resolve()
     if target == root or root in target.parents:
         raise OutputError(
-            "Le dossier de dépôt ne peut pas être dans le dossier de la réponse : choisissez un autre emplacement.",
-            "The deposit folder cannot be inside the bid folder: choose another place.",
+            M_("Le dossier de dépôt ne peut pas être dans le dossier de la réponse : choisissez un autre emplacement."),
             code=PrepareCode.OUTPUT_INSIDE_SOURCE,
         )
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise OutputError(
-            f"Le dossier {destination} existe déjà et n'est pas vide : rien n'a été écrit. Choisissez un autre dossier.",
-            f"{destination} already exists and is not empty: nothing was written. Choose another folder.",
+            M_(
+                "Le dossier {destination} existe déjà et n'est pas vide : rien n'a été écrit. Choisissez un autre dossier.",
+                destination=destination,
+            ),
             code=Code.OUTPUT_EXISTS,
         )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from assistant.errors import Code, UsageError
+from assistant.i18n import M_
 from assistant.prepare.errors import PrepareCode
 from assistant.prepare.rules import PlatformRules
 from assistant.prepare.scan import BidFile, BidFolder, FileKind
@@ -43,8 +44,7 @@ class BidPlan:
             if item.file.relative == wanted:
                 return item
         raise UsageError(
-            f"Fichier absent du dépôt : {relative}",
-            f"File not in the bid: {relative}",
+            M_("Fichier absent du dépôt : {relative}", relative=relative),
             code=PrepareCode.FILE_NOT_IN_BID,
         )
 
@@ -54,8 +54,7 @@ class BidPlan:
         target = self.find(relative)
         if chosen is SignFormat.PADES and target.file.kind is not FileKind.PDF:
             raise UsageError(
-                f"PAdES ne s'applique qu'aux PDF ; {target.file.name} n'en est pas un.",
-                f"PAdES only applies to PDFs; {target.file.name} is not one.",
+                M_("PAdES ne s'applique qu'aux PDF ; {name} n'en est pas un.", name=target.file.name),
                 code=Code.NOT_A_PDF,
             )
         return self._replace(target, replace(target, format=chosen))
@@ -64,8 +63,7 @@ class BidPlan:
         target = self.find(relative)
         if target.file.kind is not FileKind.ZIP:
             raise UsageError(
-                f"{target.file.name} n'est pas une archive ZIP.",
-                f"{target.file.name} is not a ZIP archive.",
+                M_("{name} n'est pas une archive ZIP.", name=target.file.name),
                 code=PrepareCode.NOT_A_ZIP,
             )
         return self._replace(target, replace(target, sign_inside=sign_inside and not target.file.zip_problem))

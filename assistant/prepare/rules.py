@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import Code
+from assistant.i18n import M_
 from assistant.jobs.urls import DescriptorError, UrlPolicy
 from assistant.signing.formats import SignFormat
 
@@ -62,7 +63,7 @@ class PlatformRules:
 def parse_rules(data: Any, policy: UrlPolicy, where: str = "deposit_rules") -> PlatformRules:
     """Validate a descriptor's `deposit_rules` object (from a page or from the user's file)."""
     if not isinstance(data, Mapping):
-        raise DescriptorError(where, "un objet JSON est attendu.", "a JSON object is expected.")
+        raise DescriptorError(where, M_("un objet JSON est attendu."))
     known = {
         "platform",
         "signature_formats",
@@ -76,9 +77,7 @@ def parse_rules(data: Any, policy: UrlPolicy, where: str = "deposit_rules") -> P
     }
     for key in data:
         if key not in known:
-            raise DescriptorError(
-                f"{where}.{key}", "champ inconnu.", "unknown field.", code=Code.DESCRIPTOR_UNKNOWN_FIELD
-            )
+            raise DescriptorError(f"{where}.{key}", M_("champ inconnu."), code=Code.DESCRIPTOR_UNKNOWN_FIELD)
     values: dict[str, Any] = {"published": True}
     if "platform" in data:
         values["platform"] = _text(data["platform"], f"{where}.platform", 200)
@@ -107,23 +106,22 @@ def parse_deadline(value: Any, where: str = "deadline") -> dt.datetime:
     mistake that makes a bidder late: it is refused.
     """
     if not isinstance(value, str):
-        raise DescriptorError(where, "une date ISO 8601 est attendue.", "an ISO 8601 date is expected.")
+        raise DescriptorError(where, M_("une date ISO 8601 est attendue."))
     try:
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise DescriptorError(where, "date ISO 8601 invalide.", "invalid ISO 8601 date.") from exc
+        raise DescriptorError(where, M_("date ISO 8601 invalide.")) from exc
     if parsed.tzinfo is None:
         raise DescriptorError(
             where,
-            "la date limite doit préciser son fuseau horaire (par exemple +01:00).",
-            "the deadline must state its time zone (for example +01:00).",
+            M_("la date limite doit préciser son fuseau horaire (par exemple +01:00)."),
         )
     return parsed
 
 
 def _text(value: Any, where: str, max_len: int) -> str:
     if not isinstance(value, str) or len(value) > max_len:
-        raise DescriptorError(where, "du texte (court) est attendu.", "a (short) string is expected.")
+        raise DescriptorError(where, M_("du texte (court) est attendu."))
     return value
 
 
@@ -131,8 +129,7 @@ def _int(value: Any, where: str, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise DescriptorError(
             where,
-            f"un entier de {minimum} à {maximum} est attendu.",
-            f"an integer from {minimum} to {maximum} is expected.",
+            M_("un entier de {minimum} à {maximum} est attendu.", minimum=minimum, maximum=maximum),
         )
     return value
 
@@ -141,8 +138,7 @@ def _formats(value: Any, where: str) -> tuple[SignFormat, ...]:
     if not isinstance(value, list) or not value or len(value) > 3:
         raise DescriptorError(
             where,
-            "une liste de formats (PAdES, CAdES, XAdES) est attendue.",
-            "a list of formats (PAdES, CAdES, XAdES) is expected.",
+            M_("une liste de formats (PAdES, CAdES, XAdES) est attendue."),
         )
     out: list[SignFormat] = []
     for index, item in enumerate(value):
@@ -151,8 +147,7 @@ def _formats(value: Any, where: str) -> tuple[SignFormat, ...]:
         except ValueError:
             raise DescriptorError(
                 f"{where}[{index}]",
-                "format inconnu (PAdES, CAdES ou XAdES).",
-                "unknown format (PAdES, CAdES or XAdES).",
+                M_("format inconnu (PAdES, CAdES ou XAdES)."),
             ) from None
         if fmt not in out:
             out.append(fmt)
@@ -161,14 +156,13 @@ def _formats(value: Any, where: str) -> tuple[SignFormat, ...]:
 
 def _extensions(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or len(value) > 200:
-        raise DescriptorError(where, "une liste d'extensions est attendue.", "a list of extensions is expected.")
+        raise DescriptorError(where, M_("une liste d'extensions est attendue."))
     out: list[str] = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not 1 <= len(item.strip(".")) <= 10 or not item.strip(".").isalnum():
             raise DescriptorError(
                 f"{where}[{index}]",
-                "extension invalide (par exemple « pdf »).",
-                "invalid extension (for example 'pdf').",
+                M_("extension invalide (par exemple « pdf »)."),
             )
         out.append("." + item.strip(".").lower())
     return tuple(out)
@@ -208,8 +202,7 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(
-                f"Règles de dépôt illisibles : {path}",
-                f"Unreadable deposit rules: {path}",
+                M_("Règles de dépôt illisibles : {path}", path=path),
                 code=PrepareCode.RULES_UNREADABLE,
             ) from exc
         if isinstance(data, dict) and "deposit_rules" in data:

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.archives import is_archive
 from assistant.errors import Code, InputFileError
+from assistant.i18n import M_
 from assistant.prepare.errors import PrepareCode
 from assistant.signing.naming import signature_number_in_name
 
@@ -81,7 +82,7 @@ def scan_bid(root: Path, *, exclude: Path | None = None) -> BidFolder:
             f"Dossier introuvable : {root}", f"Folder not found: {root}", code=PrepareCode.FOLDER_NOT_FOUND
         )
     if not root.is_dir():
-        raise InputFileError(f"{root} n'est pas un dossier.", f"{root} is not a folder.", code=PrepareCode.NOT_A_FOLDER)
+        raise InputFileError(M_("{root} n'est pas un dossier.", root=root), code=PrepareCode.NOT_A_FOLDER)
     excluded = exclude.resolve() if exclude is not None else None
     files: list[BidFile] = []
     for path in sorted(root.rglob("*")):
@@ -95,14 +96,16 @@ def scan_bid(root: Path, *, exclude: Path | None = None) -> BidFolder:
         files.append(_describe(path, relative))
         if len(files) > MAX_FILES:
             raise InputFileError(
-                f"Le dossier {root} contient plus de {MAX_FILES} fichiers : choisissez le dossier de la réponse.",
-                f"{root} holds more than {MAX_FILES} files: choose the bid's folder.",
+                M_(
+                    "Le dossier {root} contient plus de {max_files} fichiers : choisissez le dossier de la réponse.",
+                    root=root,
+                    max_files=MAX_FILES,
+                ),
                 code=PrepareCode.TOO_MANY_FILES,
             )
     if not files:
         raise InputFileError(
-            f"Le dossier {root} ne contient aucun fichier à déposer.",
-            f"{root} holds no file to deposit.",
+            M_("Le dossier {root} ne contient aucun fichier à déposer.", root=root),
             code=Code.NO_FILES,
         )
     return BidFolder(root, tuple(files))

@@ -25,7 +25,7 @@ from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpd
 from assistant.signing import naming
 from assistant.signing.digest import hash_file
 from assistant.signing.errors import SigningCode
-from assistant.signing.formats import SignFormat, check_level, parse_format
+from assistant.signing.formats import LONG_TERM_LEVELS, SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
 
 if TYPE_CHECKING:
@@ -202,8 +202,10 @@ class _Signer:
                 chain=self.chain,
             )
 
-        if self.level == "B-LT":
+        if self.level in LONG_TERM_LEVELS:
             blob = self._long_term(blob, source.name)
+        if self.level == "B-LTA":
+            blob = self._archive(blob, source, digest.digest)
 
         def write(out: BinaryIO) -> None:
             out.write(blob)
@@ -232,6 +234,27 @@ class _Signer:
             name,
         )
         return add_validation_data(blob, data)
+
+    def _archive(self, blob: bytes, source: Path, sha256: bytes) -> bytes:
+        """B-LTA: an archive timestamp over the B-LT signature, its validation data included.
+
+        `sha256` is the file's digest already computed for the signature (the archive imprint
+        uses SHA-256 too), so the file is not read again.
+        """
+        assert self.tsa is not None  # check_level insists on a TSA from B-T up
+        if self.fmt is SignFormat.CADES:
+            from assistant.signing import archive_cades
+
+            def content_hash(algorithm: str) -> bytes:
+                if algorithm != "sha256":
+                    raise ValueError("the archive imprint is SHA-256")
+                return sha256
+
+            return archive_cades.add_archive_timestamp(blob, content_hash, self.tsa)
+        from assistant.signing import archive_xades
+        from assistant.signing.xades import reference_uri
+
+        return archive_xades.add_archive_timestamp(blob, {reference_uri(source.name): source}, self.tsa)
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
         from assistant.signing import pades
@@ -297,7 +320,7 @@ def sign_files(
 
     `visible` (PAdES only) adds a visible stamp to each signed PDF at the chosen place.
 
-    `trust_roots` serve the long-term levels (B-LT in every format, B-LTA in PAdES), which validate the chain to
+    `trust_roots` serve the long-term levels (B-LT and B-LTA), which validate the chain to
     collect its revocation data; None means the system's anchors.
 
     Raises only for what makes the whole batch impossible: an unknown format or level, a B-T
@@ -305,7 +328,7 @@ def sign_files(
     next file; the files not signed get a CancelledError result.
     """
     fmt = parse_format(fmt)
-    level = check_level(level, tsa_url, fmt)
+    level = check_level(level, tsa_url)
     if not files:
         raise UsageError("Aucun fichier à signer.", "No file to sign.", code=Code.NO_FILES)
     check_certificate(credential)

@@ -28,7 +28,6 @@ class SigningCode(enum.StrEnum):
     FETCH_TOO_LARGE = "fetch_too_large"
     FILE_CHANGED = "file_changed"
     FILE_UNREADABLE = "file_unreadable"
-    LEVEL_UNAVAILABLE = "level_unavailable"
     LONG_TERM_UNAVAILABLE = "long_term_unavailable"
     LOTL_PINS_MISSING = "lotl_pins_missing"
     NO_ATTACHED_CONTENT = "no_attached_content"
@@ -89,9 +88,6 @@ MEANINGS: dict[SigningCode, str] = {
         "« Le fichier … a été modifié pendant sa lecture : fermez le logiciel qui l'écrit et recommencez. »"
     ),
     SigningCode.FILE_UNREADABLE: "« Lecture du fichier … refusée (droits insuffisants). »",
-    SigningCode.LEVEL_UNAVAILABLE: (
-        "« Le niveau … n'est disponible qu'en PAdES pour l'instant ; en …, choisissez B-T. »"
-    ),
     SigningCode.LONG_TERM_UNAVAILABLE: (
         "« Le niveau … n'a pas pu être atteint pour … : la chaîne du certificat ou ses informations de "
         "révocation (CRL/OCSP) n'ont pas pu être obtenues. Vérifiez la connexion, les autorités de confiance, "

@@ -24,7 +24,7 @@ class SignFormat(enum.StrEnum):
 
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
-#: Levels with revocation data embedded (B-LTA: PAdES only for now, see docs).
+#: Levels with revocation data embedded (B-LTA adds an archive timestamp over it, in every format).
 LONG_TERM_LEVELS = ("B-LT", "B-LTA")
 
 
@@ -42,7 +42,7 @@ def parse_format(value: SignFormat | str) -> SignFormat:
         ) from None
 
 
-def check_level(level: str, tsa_url: str | None, fmt: SignFormat | None = None) -> str:
+def check_level(level: str, tsa_url: str | None) -> str:
     """Normalise the level and insist on a TSA from B-T up (a B-T without a timestamp is a lie)."""
     normalised = level.strip().upper()
     if normalised not in LEVELS:
@@ -50,12 +50,6 @@ def check_level(level: str, tsa_url: str | None, fmt: SignFormat | None = None) 
             f"Niveau de signature inconnu : {level}. Niveaux possibles : {', '.join(LEVELS)}.",
             f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
             code=SigningCode.BAD_LEVEL,
-        )
-    if normalised == "B-LTA" and fmt is not None and fmt is not SignFormat.PADES:
-        raise UsageError(
-            f"Le niveau B-LTA n'est disponible qu'en PAdES pour l'instant ; en {fmt.label}, choisissez B-LT.",
-            f"Level B-LTA is only available in PAdES for now; in {fmt.label}, choose B-LT.",
-            code=SigningCode.LEVEL_UNAVAILABLE,
         )
     if normalised != "B-B" and not tsa_url:
         raise UsageError(

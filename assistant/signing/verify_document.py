@@ -58,6 +58,13 @@ def _timestamp_text(sig: Mapping[str, Any]) -> str:
     return f"{_when(sig['timestamp_time'])} ({_yes(sig.get('timestamp_valid'), _('valide'), _('NON VALIDE'))})"
 
 
+def archive_timestamp_text(stamp: Mapping[str, Any]) -> str:
+    """One archive timestamp (B-LTA) in a line: time, validity, authority."""
+    state = _("valide") if stamp.get("valid") else _("NON VALIDE")
+    authority = _(", autorité : {name}").format(name=stamp["authority"]) if stamp.get("authority") else ""
+    return f"{_when(stamp.get('time'))} ({state}{authority})"
+
+
 def _changes_text(permitted: bool) -> str:
     if permitted:
         return _("permises (aucune modification ultérieure interdite par la signature)")
@@ -90,6 +97,7 @@ def signature_section(index: int, sig: Mapping[str, Any]) -> Section:
     rows += [
         (_("Date de signature déclarée"), _when(sig.get("claimed_signing_time"))),
         (_("Horodatage"), _timestamp_text(sig)),
+        *((_("Horodatage d'archive"), archive_timestamp_text(stamp)) for stamp in sig.get("archive_timestamps") or ()),
         (_("Intégrité du document"), _yes(intact)),
         (_("Certificat de confiance"), _yes(sig.get("trusted"))),
         (_("Certificat valide à la date de signature"), _yes(sig.get("valid_at_signing_time"))),

@@ -93,6 +93,10 @@ class XmlFacts:
     embedded_crls: tuple[bytes, ...]
     embedded_ocsps: tuple[bytes, ...]
     problems: tuple[str, ...]
+    #: archive_xades.ArchiveStamp of each ArchiveTimeStamp, its imprint recomputed (B-LTA)
+    archive_stamps: tuple[Any, ...] = ()
+    #: the certificates of xades:CertificateValues (B-LT), for the timestamps' chains
+    embedded_certs: tuple[asn1_x509.Certificate, ...] = ()
 
 
 def parse_xml(data: bytes) -> Any:
@@ -175,6 +179,11 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
                 level = "B-LT"
                 if signature.find(f".//{{{XADES141}}}ArchiveTimeStamp") is not None:
                     level = "B-LTA"
+    stamps: tuple[Any, ...] = ()
+    if any(True for _ in signature.iter(f"{{{XADES141}}}ArchiveTimeStamp", _xa("ArchiveTimeStamp"))):
+        from assistant.signing.archive_xades import archive_stamps
+
+        stamps = tuple(archive_stamps(root, signature, allowed))
     return XmlFacts(
         signer_cert=signer,
         other_certs=others,
@@ -192,6 +201,8 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
         embedded_crls=crls,
         embedded_ocsps=ocsps,
         problems=tuple(problems),
+        archive_stamps=stamps,
+        embedded_certs=_certificate_values(signature),
     )
 
 
@@ -284,6 +295,18 @@ def _embedded_certs(signature: Any) -> list[asn1_x509.Certificate]:
             continue
         certs.append(cert)
     return certs
+
+
+def _certificate_values(signature: Any) -> tuple[asn1_x509.Certificate, ...]:
+    certs: list[asn1_x509.Certificate] = []
+    for node in signature.iter(_xa("EncapsulatedX509Certificate")):
+        try:
+            cert = asn1_x509.Certificate.load(base64.b64decode("".join((node.text or "").split()), validate=True))
+            cert.native  # noqa: B018 - parse it now so that a broken one is skipped here
+        except Exception:  # noqa: S112 - an unreadable certificate is left out; the others serve
+            continue
+        certs.append(cert)
+    return tuple(certs)
 
 
 def _packaging(root: Any, signature: Any, references: list[Any]) -> tuple[str, list[str]]:

@@ -44,6 +44,7 @@ from urllib.request import getproxies, proxy_bypass
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.hosts import is_loopback_host, is_loopback_url
+from assistant.i18n import M_
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
@@ -122,8 +123,7 @@ class UntrustedPlatformError(PlatformError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée.",
-            "The platform's HTTPS certificate is not trusted: the connection is refused.",
+            M_("Le certificat HTTPS de la plateforme n'est pas reconnu : la connexion est refusée."),
         )
 
 
@@ -134,8 +134,10 @@ class PlatformCaError(PlatformError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(
-            f"Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
-            f"Unusable platform certificate authority (setting 'platform_ca_files'): {detail}",
+            M_(
+                "Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
+                detail=detail,
+            ),
         )
 
 
@@ -147,12 +149,10 @@ class RedirectRefusedError(PlatformError):
 
     def __init__(self, what: str) -> None:
         super().__init__(
-            f"Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : "
-            "seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, "
-            "un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
-            f"The server redirected the request ({what}) to another address, which the assistant does not follow: "
-            "only a redirect to an address allowed for this job (the platform that asked for it, a host allowed "
-            "in the settings) is followed. The request is abandoned.",
+            M_(
+                "Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
+                what=what,
+            ),
         )
 
 
@@ -191,20 +191,20 @@ def check_status(status: int, what: str) -> None:
         raise TransientError(f"HTTP {status}")
     if status in (401, 403):
         raise PlatformError(
-            f"La plateforme refuse l'accès ({what}, HTTP {status}) : le jeton du traitement est invalide ou expiré.",
-            f"The platform refused access ({what}, HTTP {status}): the job token is invalid or expired.",
+            M_(
+                "La plateforme refuse l'accès ({what}, HTTP {status}) : le jeton du traitement est invalide ou expiré.",
+                what=what,
+                status=status,
+            ),
             code=TransportCode.PLATFORM_FORBIDDEN,
         )
     if status == 404:
         raise PlatformError(
-            f"Ressource introuvable sur la plateforme ({what}).",
-            f"Resource not found on the platform ({what}).",
+            M_("Ressource introuvable sur la plateforme ({what}).", what=what),
             code=TransportCode.PLATFORM_NOT_FOUND,
         )
     if status >= 400 or status in REDIRECT_STATUS:
-        raise PlatformError(
-            f"Erreur de la plateforme ({what}, HTTP {status}).", f"Platform error ({what}, HTTP {status})."
-        )
+        raise PlatformError(M_("Erreur de la plateforme ({what}, HTTP {status}).", what=what, status=status))
 
 
 # -- origins and the redirect rule -------------------------------------------------------------
@@ -570,8 +570,7 @@ class Transport:
             data = response.read(limit + 1)
             if len(data) > limit:
                 raise PlatformError(
-                    f"Réponse trop volumineuse ({what}).",
-                    f"Answer too large ({what}).",
+                    M_("Réponse trop volumineuse ({what}).", what=what),
                     code=TransportCode.ANSWER_TOO_LARGE,
                 )
             return Reply(response.status, response.header_map(), data)
@@ -616,8 +615,12 @@ class Transport:
             except TransientError as exc:
                 if number >= self.retries:
                     raise TransferError(
-                        f"Échec de communication avec la plateforme ({what}) après {number + 1} tentatives : {exc}",
-                        f"Could not reach the platform ({what}) after {number + 1} attempts: {exc}",
+                        M_(
+                            "Échec de communication avec la plateforme ({what}) après {value} tentatives : {exc}",
+                            what=what,
+                            value=number + 1,
+                            exc=exc,
+                        ),
                     ) from None
                 log.info("transient error on %s (%s), retry in %.2fs", what, exc, delay)
                 if cancel is not None and cancel.wait(delay):

@@ -11,22 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assistant.i18n import N_, _
+from assistant.jobs.model import JOB_KINDS
 from assistant.progress import PHASE_LABELS_FR, UNIT_LABELS_FR
 
 if TYPE_CHECKING:
     from assistant.jobs.model import Progress
 
-#: job type -> its French name (the same words as jobs.model.JobType.title_fr)
-JOB_TITLES = {
-    "sign": N_("Signature électronique"),
-    "verify": N_("Vérification de signature"),
-    "keygen": N_("Création d'un bi-clé de chiffrement"),
-    "download": N_("Téléchargement des plis chiffrés"),
-    "open": N_("Ouverture et déchiffrement en ligne"),
-    "decrypt": N_("Déchiffrement hors ligne"),
-    "diagnose": N_("Test de la configuration utilisateur"),
-    "prepare": N_("Préparer mon dépôt"),
-}
+#: job type -> its French name (jobs.model.JOB_KINDS, the one table of job types)
+JOB_TITLES = {job_type.value: kind.title for job_type, kind in JOB_KINDS.items()}
 
 #: job state -> its French name (jobs.model.JobState.label_fr), plus the journal's "interrupted"
 STATE_LABELS = {
@@ -41,8 +33,9 @@ STATE_LABELS = {
 
 
 def job_title(title: str) -> str:
-    """A job's title in the user's language (a known type's name is translated)."""
-    return _(title) if title in JOB_TITLES.values() else title
+    """A job's title in the user's language: a type's name or a title the assistant made (both
+    French in the journal) is translated; a platform's own title is shown as the platform wrote it."""
+    return _(title) if title else title
 
 
 def state_label(state: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assistant import __version__, paths
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.update.errors import UpdateCode
 from assistant.update.versions import is_newer
 
@@ -65,9 +66,9 @@ def check_remote_jobs_allowed(version: str | None = None) -> None:
         return
     if too_old:
         raise UpdateRequiredError(
-            f"Cette version de l'assistant ({current}) n'est plus acceptée par les plateformes : la version "
-            f"{minimum} au moins est requise. Mettez l'assistant à jour (il se met à jour au prochain démarrage, "
-            "ou lancez « assistant update check »).",
-            f"This assistant version ({current}) is no longer accepted by platforms: version {minimum} or later is "
-            "required. Update the assistant (it updates at its next start, or run `assistant update check`).",
+            M_(
+                "Cette version de l'assistant ({current}) n'est plus acceptée par les plateformes : la version {minimum} au moins est requise. Mettez l'assistant à jour (il se met à jour au prochain démarrage, ou lancez « assistant update check »).",
+                current=current,
+                minimum=minimum,
+            ),
         )

@@ -395,3 +395,48 @@ def test_second_mode_reuses_an_encryption_certificate_and_refuses_a_signature_on
         check=False,
     )
     assert run.returncode == 1 and "RSA" in run.stderr
+
+
+def test_vault_without_backup_is_worded_for_each_front_end(tmp_path: Path, assistant_home: Path) -> None:
+    # The command line names its option; the job's result (what the window and the history show)
+    # names the window's checkbox and no option.
+    run = assistant(
+        "keygen",
+        "--name",
+        "Sans copie",
+        "--store",
+        "vault",
+        "--key-size",
+        "2048",
+        "--cert-out",
+        str(tmp_path / "c.pem"),
+        "--pin-env",
+        "PW",
+        "--no-backup",
+        env={"PW": STRONG, "ASSISTANT_LANG": "fr"},
+    )
+    assert "créez-le de nouveau avec l'option --backup-p12 FICHIER" in run.stdout
+    assert "cochant" not in run.stdout
+    run = assistant(
+        "keygen",
+        "--name",
+        "Sans copie 2",
+        "--store",
+        "vault",
+        "--key-size",
+        "2048",
+        "--cert-out",
+        str(tmp_path / "c2.pem"),
+        "--pin-env",
+        "PW",
+        "--no-backup",
+        env={"PW": STRONG, "ASSISTANT_LANG": "en"},
+    )
+    assert "create it again with the --backup-p12 FILE option" in run.stdout
+
+    from assistant.envelopes.bicle import create_bicle
+
+    made = create_bicle("vault", "Fenêtre", lambda request: None, vault_password=STRONG, key_size=2048)
+    assert any("« Enregistrer une copie chiffrée du bi-clé (fichier .p12) »" in w for w in made.warnings_fr)
+    assert any("Save an encrypted copy of the key pair (.p12 file)" in w for w in made.warnings_en)
+    assert not any("--backup" in w for w in made.warnings_fr + made.warnings_en)

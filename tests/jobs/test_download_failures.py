@@ -10,6 +10,7 @@ import os
 import resource
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,62 @@ def test_a_partial_file_that_is_not_ours_is_replaced_never_read_through(
         assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == sha, name
     assert target.read_bytes() == b"user data"
     assert not part.exists() and not second.exists()
+
+
+def test_a_destination_that_vanishes_mid_job_is_said_in_words_and_nothing_verified_is_lost(
+    demo_platform: DemoProcess, tmp_path: Path
+) -> None:
+    """The user moves the destination folder away while the plis arrive (or a USB key is pulled
+    out): the job stops with the reason in French and English, not as an internal error; the files
+    verified before stay whole in the moved folder; put back, a new run fetches only the rest."""
+    descriptor = demo_platform.get(f"/api/descriptors/download?consultation={CONSULTATION}")
+    expected = files_of(descriptor)
+    sizes = {
+        f"{c['id']}/{p['id']}/{e['id']}/{f['name']}": f["size"]
+        for c in descriptor["params"]["consultations"]
+        for p in c["plis"]
+        for e in p["envelopes"]
+        for f in e["files"]
+    }
+    demo_platform.faults(rate=100_000)  # per connection: ~1.6 s a file, the job takes seconds
+    dest = tmp_path / "Plis"
+    moved = tmp_path / "Plis-déplacés"
+    descriptor["params"]["destination"] = str(dest)
+    engine = JobEngine(interaction=HeadlessInteraction(), settings=Settings(), loopback_http=True)
+    try:
+        job = engine.submit(json.loads(json.dumps(descriptor)), "local")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # a few files verified, the others on their way
+            if len([p for p in dest.rglob("*") if p.is_file() and p.suffix != ".part"]) >= 2:
+                break
+            time.sleep(0.05)
+        os.rename(dest, moved)
+        final = engine.wait(job.id, timeout=60)
+    finally:
+        engine.shutdown()
+
+    assert final is not None and final.state is JobState.FAILED, (final.state, final.error)
+    assert final.error.code == "destination_vanished", final.error
+    assert final.error.message.startswith(f"Le dossier « {dest} » a disparu pendant le téléchargement"), final.error
+    assert final.error.message_en.startswith(f"The folder {dest} disappeared during the download"), final.error
+    assert "seuls les fichiers manquants seront téléchargés" in final.error.message
+    assert not dest.exists()  # not silently made again for the files still to come
+    # Every file that took its final name is whole and verified; the rest are partial files or absent.
+    verified = {
+        p.relative_to(moved).as_posix() for p in moved.rglob("*") if p.is_file() and not p.name.endswith(".part")
+    }
+    assert verified and verified < set(expected), verified
+    for rel in verified:
+        assert hashlib.sha256((moved / rel).read_bytes()).hexdigest() == expected[rel], rel
+
+    # Put back: the next run fetches only what was missing, never a verified file again.
+    os.rename(moved, dest)
+    demo_platform.faults(rate=0)
+    demo_platform.post("/api/test/reset", {})
+    final = run_download(json.loads(json.dumps(descriptor)), dest)
+    assert final is not None and final.state is JobState.SUCCEEDED, final.error
+    served = demo_platform.stats()["served"]
+    assert served and {f"consultations/{rel}" for rel in verified}.isdisjoint(served), (verified, served)
+    assert final.result.fetched_bytes <= sum(sizes.values()) - sum(sizes[rel] for rel in verified)
+    for name, sha in expected.items():
+        assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == sha, name

@@ -4,13 +4,7 @@ from `openssl ocsp`), embedded, and enough to verify once those servers are gone
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import subprocess
-import tempfile
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,7 +14,7 @@ from asn1crypto import x509 as asn1_x509
 from assistant.signing import SignFormat, sign_files
 from assistant.signing.verify import embedded_validation_data, verify_file
 from tests import pki
-from tests.signing.conftest import CrlPki, Tsa
+from tests.signing.conftest import CrlPki, OcspPki, Tsa
 
 
 def _source(folder: Path) -> Path:
@@ -157,86 +151,6 @@ def test_b_t_has_no_revocation_answer_offline(tmp_path: Path, test_pki: pki.Test
     assert output is not None
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert sig.format_label == "CADES B-T" and sig.revocation == "unknown"
-
-
-# --------------------------------------------------------------------------------------------
-# OCSP: `openssl ocsp` as the responder
-
-
-@dataclass
-class OcspPki:
-    url: str
-    good: pki.Issued
-    revoked: pki.Issued
-
-
-@pytest.fixture
-def ocsp_pki(tmp_path: Path, test_pki: pki.TestPki) -> Iterator[OcspPki]:
-    """`openssl ocsp` answers each request (index file, responder = the issuing CA), behind a small
-    HTTP server bound to 127.0.0.1 (openssl's own -port listens on every interface)."""
-    pki.require_tool("openssl")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    url = f"http://127.0.0.1:{server.server_address[1]}/ocsp"
-    good = pki.write_files(pki.issue("ocsp-good", "Claire Valide", test_pki.ca, qc=True, ocsp_url=url), tmp_path)
-    revoked = pki.write_files(pki.issue("ocsp-revoked", "Marc Révoqué", test_pki.ca, qc=True, ocsp_url=url), tmp_path)
-    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=700)).strftime("%y%m%d%H%M%SZ")
-    revoked_at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).strftime("%y%m%d%H%M%SZ")
-
-    def serial(item: pki.Issued) -> str:
-        text = format(item.certificate.serial_number, "X")
-        return text if len(text) % 2 == 0 else "0" + text  # openssl's index wants whole bytes
-
-    index = tmp_path / "index.txt"
-    index.write_text(
-        f"V\t{expiry}\t\t{serial(good)}\tunknown\t/CN=Claire Valide\n"
-        f"R\t{expiry}\t{revoked_at}\t{serial(revoked)}\tunknown\t/CN=Marc Revoque\n"
-    )
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with lock, tempfile.TemporaryDirectory(dir=tmp_path) as work:
-                request, response = Path(work) / "req.der", Path(work) / "resp.der"
-                request.write_bytes(body)
-                subprocess.run(
-                    [
-                        "openssl",
-                        "ocsp",
-                        "-index",
-                        str(index),
-                        "-rsigner",
-                        str(test_pki.ca.files["cert"]),
-                        "-rkey",
-                        str(test_pki.ca.files["key"]),
-                        "-CA",
-                        str(test_pki.ca.files["cert"]),
-                        "-nmin",
-                        "60",
-                        "-reqin",
-                        str(request),
-                        "-respout",
-                        str(response),
-                    ],
-                    capture_output=True,
-                )
-                data = response.read_bytes() if response.exists() else b""
-            self.send_response(200 if data else 500)
-            self.send_header("Content-Type", "application/ocsp-response")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server.RequestHandlerClass = Handler
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield OcspPki(url, good, revoked)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_b_lt_with_ocsp_then_responder_gone(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, ocsp_pki: OcspPki) -> None:

@@ -200,16 +200,6 @@ def test_pades_long_term_embeds_revocation_data(
             assert len(reader.embedded_timestamp_signatures) == 1
 
 
-def test_b_lta_only_in_pades(folder: Path, p12_credential: Credential, tsa: Tsa) -> None:
-    from assistant.errors import AssistantError
-
-    source = folder / "a.bin"
-    source.write_bytes(b"x" * 10)
-    with pytest.raises(AssistantError) as info:
-        sign_files(p12_credential, [source], SignFormat.CADES, level="B-LTA", tsa_url=tsa.url)
-    assert info.value.code == "level_unavailable" and "PAdES" in info.value.message_fr
-
-
 def test_pades_b_t_has_no_revocation_data_control(
     folder: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
 ) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError, CancelledError, OutputError
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import DownloadSummary, prepare_download_folder
@@ -29,9 +30,11 @@ from assistant.jobs.runners.durable import DurableRecorder
 from assistant.jobs.runners.growing_pool import GrowingPool
 from assistant.platform.client import (
     HashMismatchError,
+    OutputFailure,
     PlatformCaError,
     PlatformError,
     UntrustedPlatformError,
+    part_path,
 )
 from assistant.progress import Count, Phase, ProgressUpdate, Unit
 from assistant.settings import Settings
@@ -81,8 +84,7 @@ def plan(consultations: tuple[Consultation, ...], root: Path) -> list[Item]:
         key = str(item.dest).casefold()  # Windows and macOS folders ignore case
         if key in seen:
             raise AssistantError(
-                f"Deux fichiers du descripteur ont le même chemin : {item.rel}.",
-                f"Two files of the descriptor share a path: {item.rel}.",
+                M_("Deux fichiers du descripteur ont le même chemin : {rel}.", rel=item.rel),
                 code=JobCode.DESCRIPTOR_INVALID,
             )
         seen.add(key)
@@ -114,8 +116,7 @@ def destination(ctx: JobContext, params: DownloadParams, consultations: tuple[Co
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(
-                f"Impossible de créer le dossier de destination : {exc.strerror}.",
-                f"Cannot create the destination folder: {exc.strerror}.",
+                M_("Impossible de créer le dossier de destination : {strerror}.", strerror=exc.strerror),
             ) from None
         return root
     platform = ctx.platform or folder_name(urlsplit(ctx.origin).hostname or "plateforme", "plateforme")
@@ -166,6 +167,25 @@ def _concerns_every_file(error: PlatformError) -> bool:
     """A refused certificate, an unusable CA setting or a refused token: every other file of the
     platform would fail the same way, so the job stops at once with this reason."""
     return isinstance(error, UntrustedPlatformError | PlatformCaError) or error.code == TransportCode.PLATFORM_FORBIDDEN
+
+
+def _vanished(root: Path, folder: Path) -> OutputError | None:
+    """The error to stop with when the destination, or a folder the job writes in below it,
+    disappeared while the job ran (deleted, moved, a USB key or network share gone); None when
+    they are all still there (the failure was something else)."""
+    below = [p for p in (*reversed(folder.parents), folder) if p == root or root in p.parents]
+    missing = next((p for p in below if not p.is_dir()), None)
+    if missing is None:
+        return None
+    return OutputError(
+        f"Le dossier « {missing} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
+        "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
+        "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
+        f"The folder {missing} disappeared during the download (deleted, moved or its drive removed): the "
+        "download is stopped. Nothing already verified is lost: put the folder back and start the download "
+        "again; only the missing files will be fetched.",
+        code=JobCode.DESTINATION_VANISHED,
+    )
 
 
 def _remove_empty(folders: list[Path]) -> None:
@@ -235,14 +255,17 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
     created: list[Path] = []  # folders this job created, removed again if they stay empty
 
     def make_folder(folder: Path) -> None:
-        missing = [
-            parent
-            for parent in (folder, *folder.parents)
-            if parent != root and root in parent.parents and not parent.exists()
-        ]
-        folder.mkdir(parents=True, exist_ok=True)
-        with lock:
-            created.extend(missing)
+        """The folders between `root` and `folder`, one at a time from the top: never `root`
+        itself, which the user chose (gone mid-job, it is reported, not silently made again)."""
+        for parent in (*reversed(folder.parents), folder):
+            if parent == root or root not in parent.parents:
+                continue
+            try:
+                parent.mkdir()
+            except FileExistsError:
+                continue
+            with lock:
+                created.append(parent)
 
     def fetch(item: Item) -> None:
         stop.raise_if_cancelled()
@@ -251,12 +274,12 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
                 make_folder(item.dest.parent)
                 made.add(item.dest.parent)
         except OSError as exc:
+            if (gone := _vanished(root, item.dest.parent)) is not None:
+                raise gone from None
             failures.append(
                 (
                     item,
-                    OutputError(
-                        f"Dossier impossible à créer : {exc.strerror}.", f"Cannot create folder: {exc.strerror}."
-                    ),
+                    OutputError(M_("Dossier impossible à créer : {strerror}.", strerror=exc.strerror)),
                 )
             )
             return
@@ -289,6 +312,18 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
                     raise  # the next files would be refused the same way: stop the job now
                 failures.append((item, exc))
                 return
+            except (OutputFailure, OSError) as exc:
+                # Writing went wrong: a folder that vanished (the user moved or deleted it, a USB
+                # key pulled out) is said in words, and so is any other local write error; both
+                # stop the job (every next file would fail the same way), and what was verified
+                # stays verified: the recorder still records what it finds on disk.
+                if isinstance(exc, ConnectionError | TimeoutError):
+                    raise
+                if (gone := _vanished(root, item.dest.parent)) is not None:
+                    raise gone from None
+                if isinstance(exc, OSError):
+                    raise OutputFailure(part_path(item.dest), exc) from None
+                raise
             with lock:
                 counters["fetched"] += stats.fetched
             recorder.add(item)

@@ -87,7 +87,14 @@ class DurableRecorder:
         rows: list[tuple[Path, str, int, int, str]] = []
         try:
             for item in batch:
-                fd = os.open(item.dest, os.O_RDONLY)
+                try:
+                    fd = os.open(item.dest, os.O_RDONLY)
+                except FileNotFoundError:
+                    # Moved or deleted since it was verified (its folder vanished mid-job): not
+                    # vouched for here; where it still exists, the next run re-hashes it. The
+                    # others of the batch are still recorded.
+                    log.warning("%s vanished before it was recorded", item.rel)
+                    continue
                 try:
                     _sync(fd)
                     mtime_ns = os.fstat(fd).st_mtime_ns

@@ -20,6 +20,7 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import OutputError
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext
 from assistant.jobs.params import Consultation, Envelope, OpenParams, Pli, RemoteFile
 from assistant.jobs.results import OpenResult
@@ -207,7 +208,6 @@ def _keep(plain: Any, root: Path, consultation: Consultation, pli: Pli, envelope
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise OutputError(
-            f"Impossible de conserver « {target.name} » : {exc.strerror}.",
-            f"Cannot keep {target.name!r}: {exc.strerror}.",
+            M_("Impossible de conserver « {name} » : {strerror}.", name=target.name, strerror=exc.strerror),
         ) from None
     return target

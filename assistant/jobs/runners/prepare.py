@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError, CancelledError, InputFileError
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import BidFolderChooser, BidQuestion
@@ -102,11 +103,7 @@ def run(ctx: JobContext, params: PrepareParams) -> PrepareResult:
     if outcome.result.folder is None:
         first = next((f.error for f in outcome.result.failed if f.error is not None), None)
         error = (
-            first
-            if first is not None
-            else PrepareFailedError(
-                "Le dépôt n'a pas été créé : rien n'a été écrit.", "The deposit was not created: nothing was written."
-            )
+            first if first is not None else PrepareFailedError(M_("Le dépôt n'a pas été créé : rien n'a été écrit."))
         )
         raise JobFailed(error, result)
     return result
@@ -123,11 +120,9 @@ def _bid_folder(ctx: JobContext, params: PrepareParams, rules: Any) -> tuple[Pat
     chooser = ctx.interaction
     if not isinstance(chooser, BidFolderChooser):
         raise BidFolderNeedsUserError(
-            "« Préparer mon dépôt » demande de choisir le dossier de la réponse dans la fenêtre de l'assistant : "
-            "impossible sans fenêtre (mode sans interface). Lancez l'assistant avec sa fenêtre, ou utilisez "
-            "« assistant prepare DOSSIER ».",
-            "“Prepare my deposit” needs the bid folder chosen in the assistant's window: impossible headless. "
-            "Run the assistant with its window, or use `assistant prepare FOLDER`.",
+            M_(
+                "« Préparer mon dépôt » demande de choisir le dossier de la réponse dans la fenêtre de l'assistant : impossible sans fenêtre (mode sans interface). Lancez l'assistant avec sa fenêtre, ou utilisez « assistant prepare DOSSIER »."
+            ),
         )
     question = BidQuestion(
         platform=rules.platform or ctx.platform or ctx.origin,

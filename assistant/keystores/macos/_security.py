@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 from typing import Any, NoReturn
 
+from assistant.i18n import M_
 from assistant.keystores.base import KeyStoreError
 from assistant.keystores.macos import logic
 
@@ -81,7 +82,7 @@ def _const(dll: Any, name: str) -> Any:
 def _data(value: bytes) -> Any:
     ref = CFDataCreate(None, value, len(value))
     if not ref:
-        raise KeyStoreError("Mémoire insuffisante.", "Out of memory.")
+        raise KeyStoreError(M_("Mémoire insuffisante."))
     return ref
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     DecryptionMechanism,
     DecryptionScheme,
@@ -54,8 +55,11 @@ def signature_algorithm(mechanism: SignatureMechanism) -> str:
     name = _SIGNATURE_ALGORITHMS.get((mechanism.scheme, mechanism.hash))
     if name is None:
         raise OperationNotPermittedError(
-            f"Algorithme de signature non pris en charge par le trousseau : {mechanism.scheme} {mechanism.hash}.",
-            f"Signature algorithm not supported by the keychain: {mechanism.scheme} {mechanism.hash}.",
+            M_(
+                "Algorithme de signature non pris en charge par le trousseau : {scheme} {hash}.",
+                scheme=mechanism.scheme,
+                hash=mechanism.hash,
+            ),
         )
     return name
 
@@ -65,8 +69,7 @@ def decryption_algorithm(mechanism: DecryptionMechanism) -> str:
         return PKCS1_ENCRYPTION
     if mechanism.label or (mechanism.mgf1_hash is not None and mechanism.mgf1_hash is not mechanism.hash):
         raise OperationNotPermittedError(
-            "Le trousseau macOS ne sait pas déchiffrer en OAEP avec une étiquette ou deux fonctions de hachage.",
-            "The macOS keychain cannot decrypt OAEP with a label or two hash functions.",
+            M_("Le trousseau macOS ne sait pas déchiffrer en OAEP avec une étiquette ou deux fonctions de hachage."),
         )
     return _OAEP_ALGORITHMS[mechanism.hash]
 
@@ -108,9 +111,7 @@ def ensure_der_ecdsa(sig: bytes) -> bytes:
     if _is_der_ecdsa(sig):
         return sig
     if len(sig) % 2 or not sig:
-        raise KeyStoreError(
-            "Signature ECDSA illisible renvoyée par le trousseau.", "Unreadable ECDSA signature from the keychain."
-        )
+        raise KeyStoreError(M_("Signature ECDSA illisible renvoyée par le trousseau."))
     return der_ecdsa_from_raw(sig)
 
 
@@ -152,28 +153,24 @@ ERR_SEC_UNSUPPORTED_ALGORITHM = -67749  # errSecInvalidAlgorithm family
 def error_for(status: int, operation: str = "sign") -> KeyStoreError:
     """The KeyStoreError an OSStatus means, French first. `operation`: sign | decrypt | list."""
     if status == ERR_SEC_USER_CANCELED:
-        return PinCancelledError("Saisie annulée.", "Entry cancelled.")
+        return PinCancelledError(M_("Saisie annulée."))
     if status == ERR_SEC_AUTH_FAILED:
-        return PinIncorrectError("Mot de passe du trousseau ou code PIN incorrect.", "Wrong keychain password or PIN.")
+        return PinIncorrectError(M_("Mot de passe du trousseau ou code PIN incorrect."))
     if status == ERR_SEC_INTERACTION_NOT_ALLOWED:
         return PinCancelledError(
-            "Le trousseau est verrouillé et aucune fenêtre de déverrouillage n'a pu s'ouvrir.",
-            "The keychain is locked and no unlock window could open.",
+            M_("Le trousseau est verrouillé et aucune fenêtre de déverrouillage n'a pu s'ouvrir."),
         )
     if status in (ERR_SEC_ITEM_NOT_FOUND, ERR_SEC_INVALID_KEY_REF):
         return KeyNotFoundError(
-            "La clé privée de ce certificat est introuvable dans le trousseau.",
-            "This certificate's private key cannot be found in the keychain.",
+            M_("La clé privée de ce certificat est introuvable dans le trousseau."),
         )
     if status in (ERR_SEC_NOT_AVAILABLE, ERR_SEC_NO_SUCH_KEYCHAIN):
         return TokenAbsentError(
-            "Trousseau ou carte indisponible : branchez la carte ou déverrouillez la session.",
-            "Keychain or card unavailable: plug the card in or unlock the session.",
+            M_("Trousseau ou carte indisponible : branchez la carte ou déverrouillez la session."),
         )
     if status in (ERR_SEC_UNIMPLEMENTED, ERR_SEC_PARAM, ERR_SEC_UNSUPPORTED_ALGORITHM):
         return OperationNotPermittedError(
-            f"Cette clé ne prend pas en charge cet algorithme (OSStatus {status}).",
-            f"This key does not support this algorithm (OSStatus {status}).",
+            M_("Cette clé ne prend pas en charge cet algorithme (OSStatus {status}).", status=status),
         )
     if operation == "decrypt" and status == ERR_SEC_DECODE:
         return wrong_key_error()

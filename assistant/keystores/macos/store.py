@@ -14,6 +14,7 @@ from typing import Any
 
 from cryptography import x509
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     DecryptionMechanism,
     ModuleMissingError,
@@ -65,9 +66,7 @@ class MacKeychainStore(OsKeyStore):
     def __init__(self) -> None:
         self.ref = StoreRef(StoreKind.MACOS, STORE_LABEL, "macos:login")
         if not available():
-            raise ModuleMissingError(
-                "Le trousseau macOS n'existe que sous macOS.", "The macOS keychain only exists on macOS."
-            )
+            raise ModuleMissingError(M_("Le trousseau macOS n'existe que sous macOS."))
 
     def _list(self) -> list[OsCredential]:
         from assistant.keystores.macos import _security

@@ -26,6 +26,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from assistant.i18n import M_, Message
 from assistant.keystores.base import (
     Credential,
     DecryptionFailedError,
@@ -96,32 +97,34 @@ def pin_state(flags: int) -> PinState:
 
 def _locked(label: str) -> PinLockedError:
     return PinLockedError(
-        f"Le code PIN de « {label} » est bloqué après trop d'essais incorrects. Débloquez-le avec le code "
-        "PUK ou l'outil de votre fournisseur de certificat ; l'assistant ne peut pas l'utiliser en attendant.",
-        f"The PIN of '{label}' is locked after too many wrong attempts. Unblock it with the PUK or your "
-        "certificate provider's tool; the assistant cannot use it until then.",
+        M_(
+            "Le code PIN de « {label} » est bloqué après trop d'essais incorrects. Débloquez-le avec le code PUK ou l'outil de votre fournisseur de certificat ; l'assistant ne peut pas l'utiliser en attendant.",
+            label=label,
+        ),
     )
 
 
 def _incorrect(label: str, state: PinState, kind: str) -> PinIncorrectError:
-    what_fr, what_en = ("Mot de passe", "Password") if kind == "password" else ("Code PIN", "PIN")
-    if state is PinState.FINAL_TRY:
-        tail_fr = " Attention : il ne reste qu'un seul essai avant le blocage."
-        tail_en = " Warning: one attempt remains before it is locked."
-    elif state is PinState.COUNT_LOW:
-        tail_fr = " Le nombre d'essais restants diminue : vérifiez-le avant de réessayer."
-        tail_en = " Fewer attempts remain: check it before trying again."
+    if kind == "password":
+        wrong = M_("Mot de passe incorrect pour « {label} ».", label=label)
     else:
-        tail_fr = tail_en = ""
-    return PinIncorrectError(
-        f"{what_fr} incorrect pour « {label} ».{tail_fr}", f"Wrong {what_en.lower()} for '{label}'.{tail_en}"
-    )
+        wrong = M_("Code PIN incorrect pour « {label} ».", label=label)
+    tail: Message | str = ""
+    if state is PinState.FINAL_TRY:
+        tail = M_(" Attention : il ne reste qu'un seul essai avant le blocage.")
+    elif state is PinState.COUNT_LOW:
+        tail = M_(" Le nombre d'essais restants diminue : vérifiez-le avant de réessayer.")
+    else:
+        tail = ""
+    return PinIncorrectError(M_("{wrong}{tail}", wrong=wrong, tail=tail))
 
 
 def _absent(label: str) -> TokenAbsentError:
     return TokenAbsentError(
-        f"« {label} » n'est plus accessible : la carte ou la clé USB a-t-elle été retirée ? Rebranchez-la et recommencez.",
-        f"'{label}' is no longer reachable: was the card or USB token removed? Plug it back in and try again.",
+        M_(
+            "« {label} » n'est plus accessible : la carte ou la clé USB a-t-elle été retirée ? Rebranchez-la et recommencez.",
+            label=label,
+        ),
     )
 
 
@@ -242,7 +245,7 @@ class Pkcs11Store(KeyStore):
     def _session(self) -> Any:
         """The token's shared public session (module lock held by the caller)."""
         if self._closed:
-            raise KeyStoreError("Ce magasin de certificats a été fermé.", "This key store was closed.")
+            raise KeyStoreError(M_("Ce magasin de certificats a été fermé."))
         state = self._state
         if state.session is None:
             try:
@@ -295,7 +298,7 @@ class Pkcs11Store(KeyStore):
             if pin is None:
                 if refused is not None:  # given up after a refusal: the refusal is what stopped it
                     raise refused
-                raise PinCancelledError("Saisie du code PIN annulée.", "PIN entry cancelled.")
+                raise PinCancelledError(M_("Saisie du code PIN annulée."))
             rv = self._login(int(session.handle), None if protected else pin, raw.CKU_USER)
             del pin
             try:
@@ -333,14 +336,20 @@ class Pkcs11Store(KeyStore):
             state.rejected = None
             return
         if rv == _RV_REPEATED:
-            what_fr, what_en = (
-                ("Ce mot de passe", "This password") if self._pin_kind == "password" else ("Ce code PIN", "This PIN")
-            )
+            if self._pin_kind == "password":
+                raise PinIncorrectError(
+                    M_(
+                        "Ce mot de passe vient déjà d'être refusé par « {label} » : il n'a pas été présenté une "
+                        "nouvelle fois, pour ne pas consommer un essai de plus. Vérifiez-le avant de recommencer.",
+                        label=self.label,
+                    )
+                )
             raise PinIncorrectError(
-                f"{what_fr} vient déjà d'être refusé par « {self.label} » : il n'a pas été présenté une nouvelle "
-                "fois, pour ne pas consommer un essai de plus. Vérifiez-le avant de recommencer.",
-                f"{what_en} was just refused by '{self.label}': it was not sent again, so as not to spend one "
-                "more attempt. Check it before trying again.",
+                M_(
+                    "Ce code PIN vient déjà d'être refusé par « {label} » : il n'a pas été présenté une nouvelle "
+                    "fois, pour ne pas consommer un essai de plus. Vérifiez-le avant de recommencer.",
+                    label=self.label,
+                )
             )
         if rv in (raw.CKR_PIN_INCORRECT, raw.CKR_PIN_INVALID, raw.CKR_PIN_LEN_RANGE):
             state.failed_before = True
@@ -352,21 +361,17 @@ class Pkcs11Store(KeyStore):
         if rv == raw.CKR_PIN_LOCKED:
             raise _locked(self.label)
         if rv in (raw.CKR_FUNCTION_CANCELED, raw.CKR_CANCEL):
-            raise PinCancelledError("Saisie du code PIN annulée sur le lecteur.", "PIN entry cancelled on the reader.")
+            raise PinCancelledError(M_("Saisie du code PIN annulée sur le lecteur."))
         if rv == raw.CKR_PIN_EXPIRED:
             raise PinLockedError(
-                f"Le code PIN de « {self.label} » a expiré : changez-le avec l'outil de votre carte.",
-                f"The PIN of '{self.label}' has expired: change it with your card's tool.",
+                M_("Le code PIN de « {label} » a expiré : changez-le avec l'outil de votre carte.", label=self.label),
             )
         if rv == raw.CKR_USER_PIN_NOT_INITIALIZED:
-            raise PinLockedError(
-                f"« {self.label} » n'a pas encore de code PIN utilisateur.", f"'{self.label}' has no user PIN yet."
-            )
+            raise PinLockedError(M_("« {label} » n'a pas encore de code PIN utilisateur.", label=self.label))
         if rv in _ABSENT_RVS:
             raise _absent(self.label)
         raise KeyStoreError(
-            f"La connexion à « {self.label} » a échoué (code PKCS#11 0x{rv:x}).",
-            f"Logging in to '{self.label}' failed (PKCS#11 code 0x{rv:x}).",
+            M_("La connexion à « {label} » a échoué (code PKCS#11 0x{rv:x}).", label=self.label, rv=rv),
         )
 
     # -- listing -------------------------------------------------------------------------
@@ -474,9 +479,11 @@ class Pkcs11Store(KeyStore):
                     break
         if not candidates:
             raise KeyNotFoundError(
-                f"La clé privée du certificat « {credential.label or credential.certificate.subject.rfc4514_string()} » "
-                f"est introuvable sur « {self.label} ».",
-                f"The private key of this certificate is not on '{self.label}'.",
+                M_(
+                    "La clé privée du certificat « {name} » est introuvable sur « {label} ».",
+                    name=credential.label or credential.certificate.subject.rfc4514_string(),
+                    label=self.label,
+                )
             )
         key = candidates[0]
         attrs = self._attrs(key, [CKA_ALWAYS_AUTHENTICATE, CKA_KEY_TYPE])
@@ -556,11 +563,11 @@ class Pkcs11Store(KeyStore):
         public = credential.certificate.public_key()
         if mechanism.scheme is SignatureScheme.ECDSA:
             if not isinstance(public, ec.EllipticCurvePublicKey):
-                raise OperationNotPermittedError("Cette clé n'est pas une clé ECDSA.", "This key is not an ECDSA key.")
+                raise OperationNotPermittedError(M_("Cette clé n'est pas une clé ECDSA."))
             raw_sig = self._operate(credential, "sign", raw.Mechanism(raw.CKM_ECDSA), digest, self._sign_error)
             return der_ecdsa_from_raw(raw_sig)
         if not isinstance(public, rsa.RSAPublicKey):
-            raise OperationNotPermittedError("Cette clé n'est pas une clé RSA.", "This key is not an RSA key.")
+            raise OperationNotPermittedError(M_("Cette clé n'est pas une clé RSA."))
         if mechanism.scheme is SignatureScheme.RSA_PSS:
             mech = raw.pss(mechanism.hash.value, mechanism.hash.digest_size)
             return self._operate(credential, "sign", mech, digest, self._sign_error)
@@ -570,9 +577,7 @@ class Pkcs11Store(KeyStore):
 
     def decrypt(self, credential: Pkcs11Credential, ciphertext: bytes, mechanism: DecryptionMechanism) -> bytes:
         if not isinstance(credential.certificate.public_key(), rsa.RSAPublicKey):
-            raise OperationNotPermittedError(
-                "Seule une clé RSA peut déchiffrer une enveloppe.", "Only an RSA key can decrypt an envelope."
-            )
+            raise OperationNotPermittedError(M_("Seule une clé RSA peut déchiffrer une enveloppe."))
         if mechanism.scheme is not DecryptionScheme.RSA_OAEP:
             return self._operate(
                 credential, "decrypt", raw.Mechanism(raw.CKM_RSA_PKCS), ciphertext, self._decrypt_error
@@ -596,33 +601,27 @@ class Pkcs11Store(KeyStore):
     def _sign_error(self, rv: int) -> KeyStoreError:
         if rv in (raw.CKR_KEY_FUNCTION_NOT_PERMITTED, raw.CKR_KEY_TYPE_INCONSISTENT):
             return OperationNotPermittedError(
-                f"Cette clé de « {self.label} » n'est pas autorisée à signer.",
-                f"This key on '{self.label}' may not sign.",
+                M_("Cette clé de « {label} » n'est pas autorisée à signer.", label=self.label),
             )
         if rv in (raw.CKR_MECHANISM_INVALID, raw.CKR_MECHANISM_PARAM_INVALID):
             return OperationNotPermittedError(
-                f"« {self.label} » ne sait pas produire ce type de signature.",
-                f"'{self.label}' cannot make this kind of signature.",
+                M_("« {label} » ne sait pas produire ce type de signature.", label=self.label),
             )
         return KeyStoreError(
-            f"La signature par « {self.label} » a échoué (code PKCS#11 0x{rv:x}).",
-            f"Signing with '{self.label}' failed (PKCS#11 code 0x{rv:x}).",
+            M_("La signature par « {label} » a échoué (code PKCS#11 0x{rv:x}).", label=self.label, rv=rv),
         )
 
     def _decrypt_error(self, rv: int) -> KeyStoreError:
         if rv in (raw.CKR_KEY_FUNCTION_NOT_PERMITTED, raw.CKR_KEY_TYPE_INCONSISTENT):
             return OperationNotPermittedError(
-                f"Cette clé de « {self.label} » n'est pas autorisée à déchiffrer (clé de signature ?).",
-                f"This key on '{self.label}' may not decrypt (a signature key?).",
+                M_("Cette clé de « {label} » n'est pas autorisée à déchiffrer (clé de signature ?).", label=self.label),
             )
         if rv in (raw.CKR_MECHANISM_INVALID, raw.CKR_MECHANISM_PARAM_INVALID, raw.CKR_ARGUMENTS_BAD):
             return OperationNotPermittedError(
-                f"« {self.label} » ne sait pas faire ce type de déchiffrement.",
-                f"'{self.label}' cannot do this kind of decryption.",
+                M_("« {label} » ne sait pas faire ce type de déchiffrement.", label=self.label),
             )
         return DecryptionFailedError(
-            "Le déchiffrement de la clé de contenu a échoué : l'enveloppe n'a pas été chiffrée pour cette clé.",
-            "Decrypting the content key failed: the envelope was not encrypted for this key.",
+            M_("Le déchiffrement de la clé de contenu a échoué : l'enveloppe n'a pas été chiffrée pour cette clé."),
         )
 
     def close(self) -> None:

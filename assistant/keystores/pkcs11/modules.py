@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.i18n import M_, Message
 from assistant.keystores.base import ModuleMissingError
 from assistant.keystores.pkcs11.raw import RawError, RawModule
 
@@ -253,13 +254,14 @@ _LOADED: dict[str, LoadedModule] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
-def _missing(path: str, reason_fr: str, reason_en: str) -> ModuleMissingError:
+def _missing(path: str, reason: Message) -> ModuleMissingError:
     return ModuleMissingError(
-        f"Le module PKCS#11 {path} est introuvable ou inutilisable ({reason_fr}). "
-        "Installez ou réinstallez le logiciel de votre carte (middleware), ou corrigez le chemin "
-        "dans les réglages.",
-        f"PKCS#11 module {path} is missing or unusable ({reason_en}). Install or reinstall your "
-        "card's middleware, or fix the path in the settings.",
+        M_(
+            "Le module PKCS#11 {path} est introuvable ou inutilisable ({reason}). Installez ou réinstallez le "
+            "logiciel de votre carte (middleware), ou corrigez le chemin dans les réglages.",
+            path=path,
+            reason=reason,
+        )
     )
 
 
@@ -271,11 +273,11 @@ def load_module(path: str, *, library_parameters: str | None = None) -> LoadedMo
         if loaded is not None:
             return loaded
         if not os.path.isfile(real):
-            raise _missing(path, "fichier absent", "file not found")
+            raise _missing(path, M_("fichier absent"))
         try:
             raw = RawModule(real)
         except (OSError, AttributeError, RawError) as exc:
-            raise _missing(path, "ce n'est pas un module PKCS#11 chargeable", "not a loadable PKCS#11 library") from exc
+            raise _missing(path, M_("ce n'est pas un module PKCS#11 chargeable")) from exc
         import pkcs11
         from pkcs11 import _pkcs11
 
@@ -286,9 +288,7 @@ def load_module(path: str, *, library_parameters: str | None = None) -> LoadedMo
             try:
                 raw.initialize(library_parameters)
             except RawError as exc:
-                raise _missing(
-                    path, f"initialisation refusée, code 0x{exc.rv:x}", f"C_Initialize failed, 0x{exc.rv:x}"
-                ) from exc
+                raise _missing(path, M_("initialisation refusée, code 0x{rv:x}", rv=exc.rv)) from exc
 
             class _Initialised(_pkcs11.lib):
                 """C_Initialize was made by RawModule with the right arguments: skip python-pkcs11's."""

@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.i18n import M_
 from assistant.keystores.base import KeyStoreError, ModuleMissingError, PinCallback, StoreKind
 from assistant.keystores.errors import KeyStoreCode
 from assistant.keystores.pkcs11 import raw
@@ -65,8 +66,7 @@ def softokn_path() -> str:
         if os.path.isfile(candidate):
             return candidate
     raise ModuleMissingError(
-        "Le module NSS (libsoftokn3) est introuvable : installez le paquet libnss3.",
-        "NSS's softoken (libsoftokn3) was not found: install the libnss3 package.",
+        M_("Le module NSS (libsoftokn3) est introuvable : installez le paquet libnss3."),
     )
 
 
@@ -80,8 +80,7 @@ def softoken() -> LoadedModule:
 
 def _not_nss(directory: Path) -> KeyStoreError:
     return KeyStoreError(
-        f"{directory} n'est pas une base de certificats NSS (cert9.db ou cert8.db absent).",
-        f"{directory} is not an NSS certificate database (no cert9.db or cert8.db).",
+        M_("{directory} n'est pas une base de certificats NSS (cert9.db ou cert8.db absent).", directory=directory),
         code=KeyStoreCode.NSS_DATABASE,
     )
 
@@ -102,16 +101,13 @@ def _slot_for(module: LoadedModule, directory: Path, description: str, *, create
             return slot_id
         if _UNSAFE_CHARS & set(real) or _UNSAFE_CHARS & set(description):
             raise KeyStoreError(
-                f"Le chemin de la base NSS contient des caractères non pris en charge : {real}",
-                f"The NSS database path holds unsupported characters: {real}",
+                M_("Le chemin de la base NSS contient des caractères non pris en charge : {real}", real=real),
                 code=KeyStoreCode.NSS_DATABASE,
             )
         prefix = database_prefix(Path(real), create=create)
         slot_id = FIRST_USER_SLOT_ID + len(_OPENED)
         if slot_id > LAST_USER_SLOT_ID:
-            raise KeyStoreError(
-                "Trop de bases NSS ouvertes.", "Too many NSS databases open.", code=KeyStoreCode.NSS_DATABASE
-            )
+            raise KeyStoreError(M_("Trop de bases NSS ouvertes."), code=KeyStoreCode.NSS_DATABASE)
         flags = "" if os.access(real, os.W_OK) else " flags=readOnly"
         name = description.encode("utf-8")[:32].decode("utf-8", errors="ignore")
         spec = f"configdir='{prefix}{real}' certPrefix='' keyPrefix='' tokenDescription='{name}'{flags}"
@@ -124,8 +120,7 @@ def _slot_for(module: LoadedModule, directory: Path, description: str, *, create
                 )
             except raw.RawError as exc:
                 raise KeyStoreError(
-                    f"La base NSS {real} n'a pas pu être ouverte (code 0x{exc.rv:x}).",
-                    f"The NSS database {real} could not be opened (code 0x{exc.rv:x}).",
+                    M_("La base NSS {real} n'a pas pu être ouverte (code 0x{rv:x}).", real=real, rv=exc.rv),
                     code=KeyStoreCode.NSS_DATABASE,
                 ) from exc
             finally:

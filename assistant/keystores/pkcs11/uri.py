@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote_to_bytes
 
 from assistant.errors import UsageError
+from assistant.i18n import M_, Message
 from assistant.keystores.errors import KeyStoreCode
 
 PATH_ATTRIBUTES = {
@@ -36,8 +37,8 @@ class UriError(UsageError):
     code: str = KeyStoreCode.PKCS11_URI
 
 
-def _bad(reason_fr: str, reason_en: str) -> UriError:
-    return UriError(f"Adresse PKCS#11 invalide : {reason_fr}", f"Invalid PKCS#11 URI: {reason_en}")
+def _bad(reason: Message) -> UriError:
+    return UriError(M_("Adresse PKCS#11 invalide : {reason}", reason=reason))
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Pkcs11Uri:
     @classmethod
     def parse(cls, text: str) -> Pkcs11Uri:
         if not text.lower().startswith("pkcs11:"):
-            raise _bad("elle doit commencer par « pkcs11: »", "it must start with 'pkcs11:'")
+            raise _bad(M_("elle doit commencer par « pkcs11: »"))
         body = text[len("pkcs11:") :]
         path, _, query = body.partition("?")
         values: dict[str, bytes] = {}
@@ -68,13 +69,11 @@ class Pkcs11Uri:
                 name, eq, raw_value = item.partition("=")
                 name = name.strip().lower()
                 if not eq or not name:
-                    raise _bad(f"élément « {item} » sans valeur", f"element '{item}' has no value")
+                    raise _bad(M_("élément « {item} » sans valeur", item=item))
                 if name == "pin-value":
-                    raise _bad(
-                        "un code PIN ne doit jamais figurer dans une adresse", "a PIN must never appear in a URI"
-                    )
+                    raise _bad(M_("un code PIN ne doit jamais figurer dans une adresse"))
                 if name in values:
-                    raise _bad(f"« {name} » apparaît deux fois", f"'{name}' appears twice")
+                    raise _bad(M_("« {name} » apparaît deux fois", name=name))
                 values[name] = unquote_to_bytes(raw_value)
                 if name not in allowed:
                     values.setdefault(f"x-{name}", values.pop(name))
@@ -86,7 +85,7 @@ class Pkcs11Uri:
         try:
             type_ = text_of("type")
             if type_ is not None and type_ not in _TYPES:
-                raise _bad(f"type « {type_} » inconnu", f"unknown type '{type_}'")
+                raise _bad(M_("type « {type} » inconnu", type=type_))
             slot = text_of("slot-id")
             return cls(
                 token=text_of("token"),
@@ -104,11 +103,11 @@ class Pkcs11Uri:
                 other={k[2:]: v.decode("utf-8", "replace") for k, v in values.items() if k.startswith("x-")},
             )
         except UnicodeDecodeError as exc:
-            raise _bad("texte mal encodé", "badly encoded text") from exc
+            raise _bad(M_("texte mal encodé")) from exc
         except ValueError as exc:
             if isinstance(exc, UriError):
                 raise
-            raise _bad("slot-id doit être un nombre", "slot-id must be a number") from exc
+            raise _bad(M_("slot-id doit être un nombre")) from exc
 
     def __str__(self) -> str:
         parts: list[str] = []

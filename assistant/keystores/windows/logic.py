@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     DecryptionMechanism,
     DecryptionScheme,
@@ -110,8 +111,7 @@ def parse_store_location(text: str = "CurrentUser\\MY") -> StoreLocation:
         parts = [Location.CURRENT_USER.value, parts[0]]
     if len(parts) != 2 or not parts[1].isalnum():
         raise KeyStoreError(
-            f"Emplacement de magasin Windows invalide : {text!r} (exemple : CurrentUser\\MY).",
-            f"Invalid Windows store location: {text!r} (example: CurrentUser\\MY).",
+            M_("Emplacement de magasin Windows invalide : {text!r} (exemple : CurrentUser\\MY).", text=text),
             code=KeyStoreCode.BAD_STORE_LOCATION,
         )
     by_name = {loc.value.lower(): loc for loc in Location}
@@ -196,9 +196,7 @@ class CngSignParams:
 
 def cng_sign_params(mechanism: SignatureMechanism) -> CngSignParams:
     if mechanism.hash is HashAlgorithm.SHA1:
-        raise OperationNotPermittedError(
-            "SHA-1 n'est plus accepté pour signer.", "SHA-1 is no longer accepted for signing."
-        )
+        raise OperationNotPermittedError(M_("SHA-1 n'est plus accepté pour signer."))
     name = CNG_HASH_NAMES[mechanism.hash]
     if mechanism.scheme is SignatureScheme.ECDSA:
         return CngSignParams(PaddingKind.NONE, 0, None)
@@ -220,8 +218,7 @@ def cng_decrypt_params(mechanism: DecryptionMechanism) -> CngDecryptParams:
         if mechanism.mgf1_hash is not None and mechanism.mgf1_hash is not mechanism.hash:
             # BCRYPT_OAEP_PADDING_INFO has one hash for both: CNG cannot do a different MGF1 hash.
             raise OperationNotPermittedError(
-                "Le magasin Windows ne sait pas déchiffrer en OAEP avec deux fonctions de hachage différentes.",
-                "The Windows store cannot decrypt OAEP with two different hash functions.",
+                M_("Le magasin Windows ne sait pas déchiffrer en OAEP avec deux fonctions de hachage différentes."),
             )
         return CngDecryptParams(
             PaddingKind.OAEP, BCRYPT_PAD_OAEP, CNG_HASH_NAMES[mechanism.hash], mechanism.label or b""
@@ -251,15 +248,12 @@ def capi_sign_alg(mechanism: SignatureMechanism) -> int:
     """ALG_ID for CryptCreateHash. CryptoAPI signs PKCS#1 v1.5 only: PSS and ECDSA need CNG."""
     if mechanism.scheme is not SignatureScheme.RSA_PKCS1V15:
         raise OperationNotPermittedError(
-            "Cette carte utilise un ancien pilote (CSP) qui ne sait signer qu'en RSA PKCS#1 v1.5. "
-            "Installez le pilote récent (minidriver) de votre fournisseur.",
-            "This card uses a legacy driver (CSP) that only signs RSA PKCS#1 v1.5. Install your vendor's "
-            "recent (minidriver) driver.",
+            M_(
+                "Cette carte utilise un ancien pilote (CSP) qui ne sait signer qu'en RSA PKCS#1 v1.5. Installez le pilote récent (minidriver) de votre fournisseur."
+            ),
         )
     if mechanism.hash is HashAlgorithm.SHA1:
-        raise OperationNotPermittedError(
-            "SHA-1 n'est plus accepté pour signer.", "SHA-1 is no longer accepted for signing."
-        )
+        raise OperationNotPermittedError(M_("SHA-1 n'est plus accepté pour signer."))
     return CAPI_HASH_ALGS[mechanism.hash]
 
 
@@ -274,8 +268,7 @@ def capi_decrypt_flags(mechanism: DecryptionMechanism) -> int:
     ):
         return CRYPT_OAEP
     raise OperationNotPermittedError(
-        "Cette carte utilise un ancien pilote (CSP) qui ne déchiffre en OAEP qu'avec SHA-1.",
-        "This card uses a legacy driver (CSP) that only decrypts OAEP with SHA-1.",
+        M_("Cette carte utilise un ancien pilote (CSP) qui ne déchiffre en OAEP qu'avec SHA-1."),
     )
 
 
@@ -329,38 +322,32 @@ def error_for(code: int, operation: str = "sign") -> KeyStoreError:
     c = _u32(code)
     hex_code = f"0x{c:08X}"
     if c in _CANCELLED:
-        return PinCancelledError("Saisie du code PIN annulée.", "PIN entry cancelled.")
+        return PinCancelledError(M_("Saisie du code PIN annulée."))
     if c == SCARD_W_WRONG_CHV:
         return PinIncorrectError("Code PIN incorrect.", "Wrong PIN.")
     if c == SCARD_W_CHV_BLOCKED:
         return PinLockedError(
-            "Le code PIN de la carte est bloqué : débloquez-le avec le code PUK (outil de votre fournisseur).",
-            "The card's PIN is locked: unblock it with the PUK (your vendor's tool).",
+            M_("Le code PIN de la carte est bloqué : débloquez-le avec le code PUK (outil de votre fournisseur)."),
         )
     if c in _ABSENT:
         return TokenAbsentError(
-            "Carte ou clé USB absente : branchez-la puis recommencez.",
-            "Card or USB token absent: plug it in and try again.",
+            M_("Carte ou clé USB absente : branchez-la puis recommencez."),
         )
     if c in _NO_KEY:
         return KeyNotFoundError(
-            "La clé privée de ce certificat est introuvable (carte retirée ou certificat importé sans sa clé).",
-            "This certificate's private key cannot be found (card removed, or certificate imported without its key).",
+            M_("La clé privée de ce certificat est introuvable (carte retirée ou certificat importé sans sa clé)."),
         )
     if c in (NTE_SILENT_CONTEXT, SCARD_W_CARD_NOT_AUTHENTICATED):
         return PinCancelledError(
-            "La carte demande le code PIN, mais aucune saisie n'était possible.",
-            "The card asks for its PIN, but no prompt was possible.",
+            M_("La carte demande le code PIN, mais aucune saisie n'était possible."),
         )
     if c == NTE_PERM:
         return OperationNotPermittedError(
-            "Windows refuse cette opération avec cette clé (usage non autorisé).",
-            "Windows refuses this operation with this key (usage not permitted).",
+            M_("Windows refuse cette opération avec cette clé (usage non autorisé)."),
         )
     if c in (NTE_NOT_SUPPORTED, NTE_INVALID_PARAMETER):
         return OperationNotPermittedError(
-            f"Le pilote de la clé ne prend pas en charge cet algorithme ({hex_code}).",
-            f"The key's driver does not support this algorithm ({hex_code}).",
+            M_("Le pilote de la clé ne prend pas en charge cet algorithme ({hex_code}).", hex_code=hex_code),
         )
     if operation == "decrypt" and c in (NTE_BAD_DATA, NTE_DECRYPTION_FAILURE, NTE_BAD_KEY):
         return wrong_key_error()

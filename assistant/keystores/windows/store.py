@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography import x509
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     DecryptionMechanism,
     ModuleMissingError,
@@ -61,8 +62,7 @@ class WindowsStore(OsKeyStore):
         self.ref = StoreRef(StoreKind.WINDOWS, self.location.label, self.location.uri)
         if not available():
             raise ModuleMissingError(
-                "Le magasin de certificats Windows n'existe que sous Windows.",
-                "The Windows certificate store only exists on Windows.",
+                M_("Le magasin de certificats Windows n'existe que sous Windows."),
             )
         from assistant.keystores.windows import _win32
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.envelopes.bicle import default_cn
-from assistant.i18n import _
+from assistant.i18n import N_, _
 from assistant.jobs.model import Job
 from assistant.ui.local_job import LocalJobPanel
 from assistant.ui.widgets import page_header
@@ -336,7 +336,7 @@ class BicleWizard(QWidget):
             self.summary.setText(_("Création du bi-clé « {cn} »…").format(cn=self.cn))
         self.next_note.clear()
         self._backup_requested = "backup" in params
-        job = self.panel.start({"version": 1, "type": "keygen", "label": _("Bi-clé de chiffrement"), "params": params})
+        job = self.panel.start({"version": 1, "type": "keygen", "label": N_("Bi-clé de chiffrement"), "params": params})
         self._update()
         return job
 

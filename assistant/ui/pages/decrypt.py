@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.i18n import _
+from assistant.i18n import N_, _
 from assistant.jobs.model import Job
 from assistant.ui.local_job import LocalJobPanel
 from assistant.ui.widgets import page_header
@@ -115,7 +115,7 @@ class DecryptPage(QWidget):
         if self.out_dir.text().strip():
             params["out_dir"] = self.out_dir.text().strip()
         job = self.panel.start(
-            {"version": 1, "type": "decrypt", "label": _("Déchiffrement hors ligne"), "params": params}
+            {"version": 1, "type": "decrypt", "label": N_("Déchiffrement hors ligne"), "params": params}
         )
         self._update()
         return job

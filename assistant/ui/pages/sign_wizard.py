@@ -485,7 +485,7 @@ class SignWizard(QWidget):
         descriptor = {
             "version": 1,
             "type": "sign",
-            "label": _("Signature électronique"),
+            "label": N_("Signature électronique"),
             "params": {
                 "paths": [str(p) for p in group.sources],
                 "format": group.format,

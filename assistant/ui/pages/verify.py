@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.i18n import _
+from assistant.i18n import N_, _
 from assistant.jobs.model import Job, JobState
 from assistant.jobs.results import VerifyResult
 from assistant.ui.local_job import LocalJobPanel
@@ -161,7 +161,7 @@ class VerifyPage(QWidget):
         if self.detached.text().strip():
             params["detached_of"] = self.detached.text().strip()
         job = self.panel.start(
-            {"version": 1, "type": "verify", "label": _("Vérification de signature"), "params": params}
+            {"version": 1, "type": "verify", "label": N_("Vérification de signature"), "params": params}
         )
         self._update()
         return job

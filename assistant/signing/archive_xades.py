@@ -1,0 +1,249 @@
+"""XAdES B-LTA: xades141:ArchiveTimeStamp (ETSI EN 319 132-1 5.5.2, not distributed case).
+
+The timestamp's message imprint is the hash of the concatenation, in this order, of (5.5.2.2):
+1. each ds:Reference of ds:SignedInfo, processed as XML-DSig does (dereferenced, transformed),
+   a node-set result being canonicalised with the ArchiveTimeStamp's own CanonicalizationMethod
+   (for our detached signatures: the file's octets, then the SignedProperties after their
+   exclusive c14n transform);
+2. ds:SignedInfo, ds:SignatureValue and ds:KeyInfo (if present), each canonicalised;
+3. every child of xades:UnsignedSignatureProperties before this ArchiveTimeStamp, canonicalised,
+   in document order (SignatureTimeStamp, CertificateValues, RevocationValues, earlier archive
+   timestamps...);
+4. every ds:Object of the signature except the one holding xades:QualifyingProperties.
+The canonicalisation is the one the ArchiveTimeStamp declares (C14N 1.0 when it declares none;
+C14N 1.1 is computed as 1.0, as for the signature timestamp: they differ only on inherited xml:id
+and xml:base, which XAdES elements do not carry).
+
+The same generator (`imprint_chunks`) serves signing (`add_archive_timestamp`) and verification
+(`archive_stamps`), over the parsed document, so a stamp made by another tool with the standard
+structure is checked the same way. Reference transforms other than canonicalisation and the
+enveloped-signature transform (XPath, XSLT, base64) are not replayed: such a stamp is reported as
+not checkable rather than guessed.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from asn1crypto import cms
+
+from assistant.i18n import _
+from assistant.signing.timestamp import tst_info
+from assistant.signing.verify_xml import C14N
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
+XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+CHUNK = 1 << 20
+_ID_ATTRIBUTES = ("Id", "ID", "id")
+
+
+class NotCheckable(Exception):
+    """The stamp's input cannot be rebuilt (a transform we do not replay, a file out of reach)."""
+
+
+def _ds(tag: str) -> str:
+    return f"{{{DS}}}{tag}"
+
+
+def _xa(tag: str) -> str:
+    return f"{{{XADES}}}{tag}"
+
+
+def canonicalise(node: Any, uri: str, prefixes: list[str] | None = None) -> bytes:
+    from lxml import etree
+
+    if uri not in C14N:
+        raise NotCheckable(uri)
+    exclusive, comments = C14N[uri]
+    kwargs: dict[str, Any] = {"method": "c14n", "exclusive": exclusive, "with_comments": comments}
+    if exclusive and prefixes:
+        kwargs["inclusive_ns_prefixes"] = prefixes
+    return bytes(etree.tostring(node, **kwargs))
+
+
+def _prefixes(method: Any) -> list[str] | None:
+    inclusive = method.find(f"{{{EC_NS}}}InclusiveNamespaces")
+    if inclusive is None:
+        return None
+    return (inclusive.get("PrefixList") or "").split() or None
+
+
+def _by_id(root: Any, wanted: str) -> Any:
+    for node in root.iter():
+        if isinstance(node.tag, str) and any(node.get(a) == wanted for a in _ID_ATTRIBUTES):
+            return node
+    return None
+
+
+def _without(root: Any, signature: Any) -> Any:
+    """A copy of `root` without `signature` (the enveloped-signature transform)."""
+    path = root.getroottree().getpath(signature)
+    clone = copy.deepcopy(root)
+    found = clone.getroottree().xpath(path)
+    if not found:
+        raise NotCheckable("enveloped")
+    target = found[0]
+    parent = target.getparent()
+    if parent is None:
+        raise NotCheckable("enveloped")
+    # Keep the text after the signature (its tail), as removing the node from a node-set does.
+    previous = target.getprevious()
+    if target.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + target.tail
+        else:
+            parent.text = (parent.text or "") + target.tail
+    parent.remove(target)
+    return clone
+
+
+def _reference_chunks(
+    root: Any, signature: Any, reference: Any, files: dict[str, Path], c14n_uri: str
+) -> Iterator[bytes]:
+    uri = reference.get("URI")
+    transforms = reference.findall(f"{_ds('Transforms')}/{_ds('Transform')}")
+    algorithms = [t.get("Algorithm", "") for t in transforms]
+    if uri is not None and uri != "" and not uri.startswith("#"):
+        if transforms:
+            raise NotCheckable("transform on a detached reference")
+        target = files.get(uri) or files.get(unquote(uri))
+        if target is None:
+            raise NotCheckable("detached file")
+        with open(target, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                yield chunk
+        return
+    if uri is None or uri == "":
+        node = root
+    elif uri.startswith("#xpointer("):
+        raise NotCheckable("xpointer")
+    else:
+        node = _by_id(root, uri[1:])
+        if node is None:
+            raise NotCheckable("reference target")
+    method, prefixes = c14n_uri, None
+    for transform, algorithm in zip(transforms, algorithms, strict=True):
+        if algorithm == ENVELOPED:
+            node = _without(node, signature) if signature in node.iter() else node
+        elif algorithm in C14N:
+            method, prefixes = algorithm, _prefixes(transform)
+        else:
+            raise NotCheckable(algorithm)
+    yield canonicalise(node, method, prefixes)
+
+
+def imprint_chunks(
+    root: Any, signature: Any, stamp: Any | None, files: dict[str, Path], c14n_uri: str
+) -> Iterator[bytes]:
+    """The octets an ArchiveTimeStamp covers; `stamp` is None for a new one (then every unsigned
+    signature property counts)."""
+    signed_info = signature.find(_ds("SignedInfo"))
+    if signed_info is None:
+        raise NotCheckable("SignedInfo")
+    for reference in signed_info.findall(_ds("Reference")):
+        yield from _reference_chunks(root, signature, reference, files, c14n_uri)
+    for tag in ("SignedInfo", "SignatureValue", "KeyInfo"):
+        node = signature.find(_ds(tag))
+        if node is not None:
+            yield canonicalise(node, c14n_uri)
+    unsigned = signature.find(f"{_ds('Object')}/{_xa('QualifyingProperties')}/{_xa('UnsignedProperties')}")
+    if unsigned is None:
+        unsigned = next(signature.iter(_xa("UnsignedProperties")), None)
+    properties = unsigned.find(_xa("UnsignedSignatureProperties")) if unsigned is not None else None
+    if properties is not None:
+        for child in properties:
+            if child is stamp:
+                break
+            if isinstance(child.tag, str):
+                yield canonicalise(child, c14n_uri)
+    for obj in signature.findall(_ds("Object")):
+        if obj.find(_xa("QualifyingProperties")) is None:
+            yield canonicalise(obj, c14n_uri)
+
+
+def _digest(chunks: Iterator[bytes], name: str) -> bytes:
+    hasher = hashlib.new(name)
+    for chunk in chunks:
+        hasher.update(chunk)
+    return hasher.digest()
+
+
+def add_archive_timestamp(xml: bytes, files: dict[str, Path], timestamper: Callable[[bytes], cms.ContentInfo]) -> bytes:
+    """A B-LT XAdES made B-LTA: an xades141:ArchiveTimeStamp (exclusive c14n) closing its
+    UnsignedSignatureProperties. `files` maps each detached reference's URI to its file."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    root = etree.fromstring(xml, parser)
+    signature = root if root.tag == _ds("Signature") else next(root.iter(_ds("Signature")))
+    properties = next(signature.iter(_xa("UnsignedSignatureProperties")), None)
+    if properties is None:
+        raise ValueError("B-LTA needs a B-LT signature (UnsignedSignatureProperties) first")
+    token = timestamper(_digest(imprint_chunks(root, signature, None, files, EXC_C14N), "sha256"))
+    stamp = etree.SubElement(
+        properties, f"{{{XADES141}}}ArchiveTimeStamp", {"Id": f"ats-{uuid.uuid4().hex}"}, nsmap={"xades141": XADES141}
+    )
+    etree.SubElement(stamp, _ds("CanonicalizationMethod"), {"Algorithm": EXC_C14N})
+    encapsulated = etree.SubElement(stamp, _xa("EncapsulatedTimeStamp"))
+    encapsulated.text = base64.b64encode(token.dump()).decode("ascii")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+@dataclass(frozen=True)
+class ArchiveStamp:
+    """One ArchiveTimeStamp read from a signature: its token and the imprint recomputed with the
+    token's hash algorithm (None with a `problem` when it could not be)."""
+
+    token: cms.ContentInfo | None
+    digest: bytes | None
+    problem: str
+
+
+def archive_stamps(root: Any, signature: Any, files: dict[str, Path]) -> list[ArchiveStamp]:
+    """Every xades141:ArchiveTimeStamp (and the older xades132 one, same rule) of `signature`."""
+    out: list[ArchiveStamp] = []
+    for properties in signature.iter(_xa("UnsignedSignatureProperties")):
+        for stamp in properties:
+            if stamp.tag not in (f"{{{XADES141}}}ArchiveTimeStamp", _xa("ArchiveTimeStamp")):
+                continue
+            out.append(_check_one(root, signature, stamp, files))
+        break
+    return out
+
+
+def _check_one(root: Any, signature: Any, stamp: Any, files: dict[str, Path]) -> ArchiveStamp:
+    encapsulated = stamp.find(_xa("EncapsulatedTimeStamp"))
+    try:
+        assert encapsulated is not None and encapsulated.text
+        token = cms.ContentInfo.load(base64.b64decode("".join(encapsulated.text.split()), validate=True))
+        algorithm = str(tst_info(token)["message_imprint"]["hash_algorithm"]["algorithm"].native)
+        hashlib.new(algorithm)
+    except Exception:
+        return ArchiveStamp(None, None, _("Horodatage d'archive illisible."))
+    method = stamp.find(_ds("CanonicalizationMethod"))
+    uri = method.get("Algorithm", "") if method is not None else C14N_10
+    try:
+        digest = _digest(imprint_chunks(root, signature, stamp, files, uri), algorithm)
+    except NotCheckable:
+        return ArchiveStamp(
+            token,
+            None,
+            _("Horodatage d'archive non vérifiable : la signature utilise une transformation non prise en charge."),
+        )
+    except OSError:
+        return ArchiveStamp(token, None, _("Horodatage d'archive non vérifiable : le document signé est illisible."))
+    return ArchiveStamp(token, digest, "")
