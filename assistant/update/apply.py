@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assistant.i18n import _
 from assistant.update import swap
 from assistant.update.layout import STATE_FILE, InstallLayout, running_layout
 
@@ -119,7 +120,7 @@ def apply_pending_update(
     swap.run_plan(
         layout.root, layout.install_plan(version, started_as), version_of=layout.version_of, after_step=after_step
     )
-    print(f"Installation de la mise à jour {version}…", file=sys.stderr, flush=True)
+    print(_("Installation de la mise à jour {version}…").format(version=version), file=sys.stderr, flush=True)
     return _trial(layout, version, started_as, argv, started_as, after_step)
 
 
@@ -199,7 +200,9 @@ def _roll_back(layout: InstallLayout, version: str, previous: str, after_step: A
     state = _without_trial(_state(layout))
     failed = sorted({*failed_versions(layout), version})
     _save_state(layout, state | {"current": previous, "failed": failed})
-    message = f"La mise à jour {version} n'a pas démarré : retour à la version {previous}. Elle ne sera pas réessayée."
+    message = _(
+        "La mise à jour {version} n'a pas démarré : retour à la version {previous}. Elle ne sera pas réessayée."
+    ).format(version=version, previous=previous)
     print(message, file=sys.stderr, flush=True)
     _record_rollback(message)
 

@@ -81,9 +81,11 @@ def main(argv: Sequence[str] | None = None, executable: Path | None = None) -> i
     windowed = me.stem.lower().endswith("w")
     program = target(me.parent, me.name)
     if program is None:
+        # Both languages: the launcher carries no catalogue (it is a few MB of stdlib on purpose).
         _tell(
             f"Assistant Marchés Publics : aucune version installée dans {me.parent / VERSIONS}. "
-            "Réinstallez l'assistant.",
+            "Réinstallez l'assistant.\n"
+            f"No version installed in {me.parent / VERSIONS}: reinstall the assistant.",
             windowed,
         )
         return 1
