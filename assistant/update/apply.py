@@ -117,9 +117,15 @@ def apply_pending_update(
     for stale in layout.stale_paths(version, started_as):
         swap.perform(swap.RemoveTree(str(stale)))
     _save_state(layout, _state(layout) | {"trial": {"version": version, "previous": started_as}})
-    swap.run_plan(
-        layout.root, layout.install_plan(version, started_as), version_of=layout.version_of, after_step=after_step
-    )
+    try:
+        swap.run_plan(
+            layout.root, layout.install_plan(version, started_as), version_of=layout.version_of, after_step=after_step
+        )
+    except OSError as exc:
+        if layout.current_version() != started_as:
+            raise  # half-way: the journal finishes it at the next start
+        _give_up(layout, version, staged, exc)  # nothing moved (another volume, a permission): this version goes on
+        return None
     print(_("Installation de la mise à jour {version}…").format(version=version), file=sys.stderr, flush=True)
     return _trial(layout, version, started_as, argv, started_as, after_step)
 
@@ -134,6 +140,19 @@ def _settle_interrupted(layout: InstallLayout, new: str, previous: str, started_
         elif new not in layout.installed_versions():
             state["failed"] = sorted({*failed_versions(layout), new})
     _save_state(layout, state)
+
+
+def _give_up(layout: InstallLayout, version: str, staged: Path, exc: OSError) -> None:
+    """The new version could not be put in place at all: forget it (never retried), say why."""
+    (layout.root / swap.JOURNAL).unlink(missing_ok=True)
+    swap.perform(swap.RemoveTree(str(staged)))
+    state = _without_trial(_state(layout))
+    _save_state(layout, state | {"failed": sorted({*failed_versions(layout), version})})
+    message = _(
+        "La mise à jour {version} n'a pas pu être installée ({reason}) : la version {current} continue."
+    ).format(version=version, reason=exc.strerror or exc, current=layout.current_version())
+    print(message, file=sys.stderr, flush=True)
+    _record_rollback(message)
 
 
 def _without_trial(state: dict[str, object]) -> dict[str, object]:

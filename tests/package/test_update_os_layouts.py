@@ -360,3 +360,28 @@ def test_the_os_update_archive_is_staged(tmp_path: Path, kind: str) -> None:
         assert (app / "Contents/Frameworks/Current").is_symlink() and not (app / "Contents/._Info.plist").exists()
     assert apply.apply_pending_update(["run"], install.layout) == 0
     assert_updated(install)
+
+
+def test_a_release_that_cannot_be_put_in_place_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The .app's folder on another volume than the staged copy (no rename across volumes): nothing
+    moves, the current version goes on, the release is not retried and the user is told why."""
+    install = make_install(tmp_path, "macos")
+    install.stage("2.0.0", CONFIRMS)
+    real_perform = swap.perform
+
+    def other_volume(step: swap.Step, *, atomic: bool = True) -> None:
+        if isinstance(step, swap.Exchange):
+            raise OSError(18, "Invalid cross-device link")
+        real_perform(step, atomic=atomic)
+
+    monkeypatch.setattr(swap, "perform", other_volume)
+    assert apply.apply_pending_update(["run"], install.layout) is None
+    assert install.current() == "1.0.0" and install.layout.installed_versions() == ["1.0.0"]
+    assert apply.failed_versions(install.layout) == ["2.0.0"]
+    assert not install.layout.staged_bundle("2.0.0").exists() and install.leftovers() == []
+    assert (
+        "La mise à jour 2.0.0 n'a pas pu être installée (Invalid cross-device link) : la version 1.0.0 continue."
+        in capsys.readouterr().err
+    )
