@@ -88,7 +88,11 @@ def apply_pending_update(
     layout = layout or running_layout()
     if layout is None:
         return None
-    swap.recover(layout.root, layout.version_of)  # a plan a crash interrupted is finished first
+    try:
+        swap.recover(layout.root, layout.version_of)  # a plan a crash interrupted is finished first
+    except OSError as exc:  # a file still locked (Windows: an antivirus scan): next start; this one goes on
+        print(_("Mise à jour : reprise impossible pour l'instant ({reason}).").format(reason=exc), file=sys.stderr)
+        return None
     started_as = layout.current_version()
     trial = _state(layout).get("trial")
     if isinstance(trial, dict) and started_as is not None:
@@ -143,13 +147,15 @@ def _settle_interrupted(layout: InstallLayout, new: str, previous: str, started_
 
 
 def _give_up(layout: InstallLayout, version: str, staged: Path, exc: OSError) -> None:
-    """The new version could not be put in place at all: forget it (never retried), say why."""
+    """The new version could not be put in place at all: this one goes on, the user is told why,
+    and the release is dropped (not marked failed: the next check stages it again from the
+    download cache, and the start after tries again, so a passing lock costs nothing)."""
     (layout.root / swap.JOURNAL).unlink(missing_ok=True)
     swap.perform(swap.RemoveTree(str(staged)))
-    state = _without_trial(_state(layout))
-    _save_state(layout, state | {"failed": sorted({*failed_versions(layout), version})})
+    _save_state(layout, _without_trial(_state(layout)))
     message = _(
-        "La mise à jour {version} n'a pas pu être installée ({reason}) : la version {current} continue."
+        "La mise à jour {version} n'a pas pu être installée ({reason}) : la version {current} continue ; "
+        "nouvel essai au prochain démarrage."
     ).format(version=version, reason=exc.strerror or exc, current=layout.current_version())
     print(message, file=sys.stderr, flush=True)
     _record_rollback(message)
@@ -183,9 +189,7 @@ def _trial(
     if outcome == "inconclusive":
         # It ended well without starting (another assistant already runs, for instance): back to
         # the previous version, the new one staged again for the next start; not a failure.
-        swap.run_plan(
-            layout.root, layout.unstage_plan(version, previous), version_of=layout.version_of, after_step=after_step
-        )
+        _run_or_defer(layout, layout.unstage_plan(version, previous), previous, after_step)
         _save_state(layout, _without_trial(_state(layout)))
         (layout.staged_dir / PENDING).write_text(json.dumps({"version": version}), encoding="utf-8")
         return child.returncode if child is not None else None
@@ -213,9 +217,7 @@ def _watch(child: subprocess.Popen[bytes], confirm: Path) -> str:
 
 
 def _roll_back(layout: InstallLayout, version: str, previous: str, after_step: AfterStep | None) -> None:
-    swap.run_plan(
-        layout.root, layout.rollback_plan(version, previous), version_of=layout.version_of, after_step=after_step
-    )
+    _run_or_defer(layout, layout.rollback_plan(version, previous), previous, after_step)
     state = _without_trial(_state(layout))
     failed = sorted({*failed_versions(layout), version})
     _save_state(layout, state | {"current": previous, "failed": failed})
@@ -224,6 +226,18 @@ def _roll_back(layout: InstallLayout, version: str, previous: str, after_step: A
     ).format(version=version, previous=previous)
     print(message, file=sys.stderr, flush=True)
     _record_rollback(message)
+
+
+def _run_or_defer(layout: InstallLayout, steps: list[swap.Step], previous: str, after_step: AfterStep | None) -> None:
+    """Carry out a plan that puts `previous` back. Once it is back in place, a later step that
+    fails (Windows: a file of the stopped version still locked a moment) is left in the journal
+    for the next start, rather than stopping this one."""
+    try:
+        swap.run_plan(layout.root, steps, version_of=layout.version_of, after_step=after_step)
+    except OSError as exc:
+        if layout.current_version() != previous:
+            raise
+        print(_("Mise à jour : reprise impossible pour l'instant ({reason}).").format(reason=exc), file=sys.stderr)
 
 
 def _record_rollback(message: str) -> None:

@@ -366,7 +366,8 @@ def test_a_release_that_cannot_be_put_in_place_is_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The .app's folder on another volume than the staged copy (no rename across volumes): nothing
-    moves, the current version goes on, the release is not retried and the user is told why."""
+    moves, the current version goes on, the user is told why; the release is dropped, not marked
+    failed (the next check stages it again: a passing lock does not cost the update)."""
     install = make_install(tmp_path, "macos")
     install.stage("2.0.0", CONFIRMS)
     real_perform = swap.perform
@@ -379,9 +380,33 @@ def test_a_release_that_cannot_be_put_in_place_is_dropped(
     monkeypatch.setattr(swap, "perform", other_volume)
     assert apply.apply_pending_update(["run"], install.layout) is None
     assert install.current() == "1.0.0" and install.layout.installed_versions() == ["1.0.0"]
-    assert apply.failed_versions(install.layout) == ["2.0.0"]
+    assert apply.failed_versions(install.layout) == []
     assert not install.layout.staged_bundle("2.0.0").exists() and install.leftovers() == []
     assert (
-        "La mise à jour 2.0.0 n'a pas pu être installée (Invalid cross-device link) : la version 1.0.0 continue."
-        in capsys.readouterr().err
+        "La mise à jour 2.0.0 n'a pas pu être installée (Invalid cross-device link) : la version 1.0.0 continue ; "
+        "nouvel essai au prochain démarrage." in capsys.readouterr().err
     )
+
+
+def test_a_locked_file_during_the_rollback_is_finished_at_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows: the failed version's folder is still locked a moment after it stopped (a scan):
+    the pointer is back on the previous version, which starts; the removal waits for the next start."""
+    install = make_install(tmp_path, "windows")
+    install.stage("2.0.0", FAILS)
+    real_perform = swap.perform
+    locked = [True]
+
+    def locked_rename(step: swap.Step, *, atomic: bool = True) -> None:
+        if isinstance(step, swap.Rename) and ".trash" in step.dst and locked[0]:
+            raise PermissionError(13, "Le processus ne peut pas accéder au fichier")
+        real_perform(step, atomic=atomic)
+
+    monkeypatch.setattr(swap, "perform", locked_rename)
+    assert apply.apply_pending_update(["run"], install.layout) is None  # 1.0.0 goes on
+    assert install.current() == "1.0.0" and (install.layout.root / swap.JOURNAL).exists()
+    assert apply.failed_versions(install.layout) == ["2.0.0"]
+    locked[0] = False
+    assert apply.apply_pending_update(["run"], install.layout) is None
+    assert_rolled_back(install)
