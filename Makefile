@@ -28,7 +28,7 @@ typecheck: setup
 
 ## Every screen of the window in French and English, under Xvfb, into docs/screenshots/.
 screenshots: setup
-	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) tests/screenshots.py
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x1024x24" $(PY) -m tests.screenshots
 
 bench: setup
 	$(PY) -m bench

@@ -51,6 +51,10 @@ class Settings:
     #: PEM files of the certificates that may sign that list (as the Official Journal publishes
     #: them). Set by the local user only; the national lists' signers come from the LOTL itself.
     trusted_lists_certs: list[str] = field(default_factory=list)
+    #: Certificate files (PEM or DER) the user trusts as anchors when verifying signatures, on top
+    #: of the system's: a private or company CA. Set by the local user only ("Options avancées");
+    #: every verification applies them, a page's too, but no page or job descriptor can add one.
+    verify_trust_anchors: list[str] = field(default_factory=list)
     #: Bridge port; the page tries the fallbacks in order.
     bridge_port: int = 17443
     #: "fr", "en", or "" to follow the system (ASSISTANT_LANG overrides it; see assistant.i18n).

@@ -185,8 +185,10 @@ def main() -> dict[str, Any]:
         _post(f"{platform}/api/test/reset", {})
         os.sync()
         cmd = [sys.executable, "-m", "assistant", "download", descriptor_url, "--dest", str(out), "--json", "--quiet"]
+        figures["load_before_download"] = _load()
         run = _run_measured_json(cmd, env)
         figures["download_s"] = round(run["seconds"], 2)
+        figures["download_cpu_s"] = round(run["cpu_s"], 1)
         figures["download_MBps"] = round(total / run["seconds"] / MB, 1)
         figures["download_peak_rss_mb"] = round(run["peak_rss_mb"], 1)
         figures["download_connections"] = run["report"]["result"].get("connections")
@@ -195,6 +197,7 @@ def main() -> dict[str, Any]:
         figures["load_average_after_download"] = [round(x, 2) for x in os.getloadavg()]
         # One line of the terminal's progress, as the user sees it (a short run without --quiet).
         figures["progress_example"] = _progress_line(descriptor_url, env)
+        _save(figures)
 
         # 3. Killed at half, then resumed, into another folder with another journal.
         resumed = WORK / "resumed"
@@ -214,6 +217,7 @@ def main() -> dict[str, Any]:
             "--json",
             "--quiet",
         ]
+        figures["load_before_resume"] = _load()
         figures["kill"] = _download_killed_at_half(rcmd, renv, platform, total)
         verified_at_kill = {p.relative_to(resumed).as_posix() for p in resumed.rglob("*.p7m")}
         first = _served(platform)
@@ -230,11 +234,13 @@ def main() -> dict[str, Any]:
             "resume_s": round(run["seconds"], 2),
             "resume_already_verified": run["report"]["result"].get("already_verified"),
             "resume_peak_rss_mb": round(run["peak_rss_mb"], 1),
+            "resume_cpu_s": round(run["cpu_s"], 1),
             "bytes_served_twice": served_before + served_after - total,
             "verified_files_asked_again": len(asked_again),
             "state": run["report"]["state"],
         }
         shutil.rmtree(resumed, ignore_errors=True)
+        _save(figures)
 
         # 4. Offline decryption of the whole folder: the assistant with the card, OpenSSL per envelope.
         clear = WORK / "clair"
@@ -254,14 +260,19 @@ def main() -> dict[str, Any]:
             "--no-extract",
             "--json",
         ]
+        figures["load_before_decrypt"] = _load()
         run = _run_measured(dcmd, env=env, timeout=7200)
         figures["decrypt_assistant_s"] = round(run["seconds"], 2)
+        figures["decrypt_assistant_cpu_s"] = round(run["cpu_s"], 1)
         figures["decrypt_assistant_peak_rss_mb"] = round(run["peak_rss_mb"], 1)
         figures["decrypt_assistant_rc"] = run["rc"]
         shutil.rmtree(clear, ignore_errors=True)
+        _save(figures)
         clear.mkdir()
+        figures["load_before_openssl"] = _load()
         start = time.perf_counter()
         peak = 0
+        openssl_cpu = 0.0
         envelopes = sorted(out.rglob("*.p7m"))
         for n, envelope in enumerate(envelopes):
             proc = subprocess.Popen(
@@ -282,16 +293,23 @@ def main() -> dict[str, Any]:
                     str(clear / f"{n}.bin"),
                 ]
             )
-            while proc.poll() is None:
+            while True:
                 peak = max(peak, _hwm_kb(proc.pid))
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
                 time.sleep(0.002)
+            openssl_cpu += usage.ru_utime + usage.ru_stime
+            proc.returncode = os.waitstatus_to_exitcode(status)
             if proc.returncode != 0:
                 raise RuntimeError(f"openssl failed on {envelope}")
         os.sync()
         figures["decrypt_openssl_per_envelope_s"] = round(time.perf_counter() - start, 2)
         figures["decrypt_openssl_peak_rss_mb"] = round(peak / 1024, 1)
+        figures["decrypt_openssl_cpu_s"] = round(openssl_cpu, 1)
         figures["decrypt_ratio"] = round(figures["decrypt_openssl_per_envelope_s"] / figures["decrypt_assistant_s"], 2)
         shutil.rmtree(clear, ignore_errors=True)
+        _save(figures)
 
         # 5. Online opening of the first envelopes: decrypted one by one and sent back.
         _post(f"{platform}/api/test/reset", {})
@@ -309,6 +327,7 @@ def main() -> dict[str, Any]:
             "--json",
             "--quiet",
         ]
+        figures["load_before_open"] = _load()
         run = _run_measured_json(ocmd, env)
         uploads = _served(platform)["uploads"]
         sent = sum(u["size"] for u in uploads.values())
@@ -321,6 +340,7 @@ def main() -> dict[str, Any]:
             "uploaded_bytes": sent,
             "upload_MBps": round(sent / run["seconds"] / MB, 1),
             "peak_rss_mb": round(run["peak_rss_mb"], 1),
+            "cpu_s": round(run["cpu_s"], 1),
             "uploads_not_matching_plaintext": len(wrong),
         }
     finally:
@@ -333,24 +353,43 @@ def main() -> dict[str, Any]:
             for name in ("download", "resumed", "clair"):
                 shutil.rmtree(WORK / name, ignore_errors=True)
     figures["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    _save(figures)
     return figures
 
 
 def _run_measured_json(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """`_run_measured` for a command printing a JSON report (kept)."""
+    """`_run_measured` for a command printing a JSON report (kept): wall and CPU time, VmHWM."""
     out = WORK / "report.json"
     with out.open("wb") as fh:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.DEVNULL, cwd=ROOT)
         peak = 0
-        while proc.poll() is None:
+        while True:
             peak = max(peak, _hwm_kb(proc.pid))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
             time.sleep(0.01)
         seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
     os.sync()
     text = out.read_text()
     report = json.loads(text) if text.strip() else {"state": f"exit {proc.returncode}", "result": {}}
-    return {"seconds": seconds, "peak_rss_mb": peak / 1024, "report": report}
+    return {
+        "seconds": seconds,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": peak / 1024,
+        "report": report,
+    }
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 1)
+
+
+def _save(figures: dict[str, Any]) -> None:
+    """The figures so far, after each phase: a long run stopped half way keeps what it measured."""
+    (WORK / "figures.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
 def _progress_line(descriptor_url: str, env: dict[str, str]) -> str:

@@ -69,7 +69,13 @@ def _run_measured(cmd: list[str], env: dict[str, str] | None = None, timeout: fl
     os.sync()
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": wall, "rc": proc.returncode, "peak_rss_mb": peak_kb / 1024, "stderr": stderr[-300:]}
+    return {
+        "seconds": wall,
+        "cpu_s": _usage.ru_utime + _usage.ru_stime,
+        "rc": proc.returncode,
+        "peak_rss_mb": peak_kb / 1024,
+        "stderr": stderr[-300:],
+    }
 
 
 def _write_plaintext(path: Path, size: int) -> str:

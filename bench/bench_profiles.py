@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
 
 import bench.bench_download as bench_download  # noqa: E402
 from bench.bench_download import _clean, _descriptor, _env, _start_demo, _trust  # noqa: E402
+from bench.netprofile import PROFILES as PROFILES_BY_NAME  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_PROFILES_DIR", str(ROOT / ".bench-data" / "profiles")))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
@@ -168,7 +169,10 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         finally:
             engine.shutdown(wait=True)
 
-    def then_sha256sum(transfer: float) -> float:
+    transfers: dict[str, list[float]] = {"aria2c": [], "curl": []}
+
+    def then_sha256sum(tool: str, transfer: float) -> float:
+        transfers[tool].append(transfer)  # the transfer alone, before its verification
         return transfer + _timed(["sha256sum", "--quiet", "-c", str(sums)])
 
     def aria2() -> float:
@@ -178,6 +182,7 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
         tls = [f"--ca-certificate={ca}"] if ca else []
         os.sync()
         return then_sha256sum(
+            "aria2c",
             _timed(
                 [
                     "aria2c",
@@ -200,7 +205,7 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
                     "--retry-wait=1",
                     *tls,
                 ]
-            )
+            ),
         )
 
     def curl() -> float:
@@ -220,7 +225,7 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
             lines += [f'url = "{e["url"]}"', f'output = "{out / e["rel"]}"']
         config.write_text("\n".join(lines) + "\n")
         os.sync()
-        return then_sha256sum(_timed(["curl", "--parallel", "--parallel-max", "4", "-K", str(config)]))
+        return then_sha256sum("curl", _timed(["curl", "--parallel", "--parallel-max", "4", "-K", str(config)]))
 
     tools = {
         "assistant": assistant,
@@ -243,6 +248,15 @@ def _run_set(profile: str, descriptor: dict[str, Any], ca: Path | None) -> dict[
             figures[f"{ours}_ratio_vs_{name}"] = round(figures[f"{name}_s"] / figures[f"{ours}_s"], 2)
     ours = figures["assistant_s"]
     figures["assistant_MBps"] = round(figures["bytes"] / ours / 1e6, 1)
+    cap = PROFILES_BY_NAME[profile].down if profile in PROFILES_BY_NAME else 0.0
+    if cap:
+        # Where the link, not the CPU, is the limit, the honest measure is how much of it each
+        # tool used: bytes over time over the profile's total rate (100 %: the bytes alone).
+        figures["link_seconds"] = round(figures["bytes"] / cap, 3)
+        for name in names:
+            figures[f"{name}_link_use_pct"] = round(100 * figures["bytes"] / cap / figures[f"{name}_s"], 1)
+    for tool, values in transfers.items():
+        figures[f"{tool}_transfer_only_s"] = round(statistics.median(values), 3)
     figures["running_assistant_connections"] = chosen
     figures["running_assistant_fetched_bytes"] = fetched
     figures["load_average_before"] = [round(x, 2) for x in load_before]

@@ -25,11 +25,14 @@ def main() -> int:
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     os.environ["ASSISTANT_NO_BROWSER"] = "1"
     (work / "home").mkdir()
-    sys.path.insert(0, str(ROOT))
+    # Run as a file, Python puts tests/ first on the path, where tests/platform would hide the
+    # standard library's `platform`: the repository's root goes there instead.
+    sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
     from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 
     from assistant import i18n
     from assistant.jobs.engine import JobEngine
+    from assistant.keystores.inventory import list_certificates
     from assistant.settings import Settings
     from assistant.signing import SignFormat, sign_files
     from assistant.ui.application import ensure_application, install_qt_translations
@@ -66,10 +69,15 @@ def main() -> int:
         widget.grab().save(str(path))
         written.append(path)
 
+    def visible_dialog(name: str) -> QWidget | None:
+        return next((w for w in app.topLevelWidgets() if w.objectName() == name and w.isVisible()), None)
+
     for language in ("fr", "en"):
         i18n.set_language(language)
         install_qt_translations(app, language)
         settings = Settings(pkcs12_files=[str(test_pki.signer.files["p12"])], tsa_url="")
+        # The user opened the .p12 once (its certificate is encrypted inside): the inventory remembers it.
+        list_certificates(lambda _request: pki.P12_PASSWORD, settings)
         interaction = QtUserInteraction()
         engine = JobEngine(
             interaction=interaction, settings=settings, journal_path=work / f"journal-{language}.sqlite3"
@@ -90,6 +98,20 @@ def main() -> int:
         window.sign.go_to_certificates()
         wait(10, lambda w=window: w.sign.cert_table.rowCount() > 0)
         grab(window, "signer-2-certificat", language)
+        # Steps 3 and 4: signing (the .p12's password asked while step 3 shows), then the confirmation.
+        window.sign.select_certificate(test_pki.signer.fingerprint)
+        window.sign.sign_button.click()
+        wait(20, lambda: visible_dialog("pinDialog") is not None)
+        grab(window, "signer-3-signature", language)
+        deadline = time.monotonic() + 60
+        while window.sign.stack.currentIndex() != 3 and time.monotonic() < deadline:
+            pin_dialog = visible_dialog("pinDialog")  # asked once per format (a job each)
+            if pin_dialog is not None:
+                pin_dialog.findChild(QLineEdit, "pinField").setText(pki.P12_PASSWORD)
+                pin_dialog.findChild(QPushButton, "pinOk").click()
+            wait(0.1)
+        grab(window, "signer-4-confirmation", language)
+        window.sign.reset()
         window.show_page("verify")
         if signed is not None:
             window.verify.add_files([signed])
@@ -115,7 +137,7 @@ def main() -> int:
         wizard.next()
         password_shown = False
         while wizard.panel.running:
-            dialog = next((w for w in app.topLevelWidgets() if w.objectName() == "pinDialog" and w.isVisible()), None)
+            dialog = visible_dialog("pinDialog")
             if dialog is None:
                 wait(0.1)
                 continue

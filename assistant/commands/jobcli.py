@@ -99,7 +99,6 @@ def run_local_job(
         print(_("{title} : terminé.").format(title=job_title(final.title_fr)))
         for key, value in (final.result.to_json() if final.result is not None else {}).items():
             if key in LABELS_FR and value not in ([], None):
-                print(f"  {LABELS_FR[key]} : {format_size(value) if key.endswith('bytes') else value}")
                 shown = format_size(value) if key.endswith("bytes") else value
                 print("  " + _("{label} : {value}").format(label=_(LABELS_FR[key]), value=shown))
         if isinstance(final.result, DownloadResult) and final.result.destination:

@@ -51,29 +51,13 @@ def load_roots(paths: list[Path] | None) -> list[x509.Certificate] | None:
     """Trust anchors from PEM (one or many certificates) or DER files; None when none given."""
     if not paths:
         return None
-    from cryptography import x509
+    from assistant.signing.anchors import load_certificates
 
-    roots: list[x509.Certificate] = []
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"Lecture impossible : {path}", f"Cannot read: {path}") from exc
-        try:
-            roots.extend(
-                x509.load_pem_x509_certificates(data)
-                if b"-----BEGIN" in data
-                else [x509.load_der_x509_certificate(data)]
-            )
-        except ValueError as exc:
-            raise UsageError(M_("{path} n'est pas un certificat.", path=path)) from exc
-    return roots
+    return load_certificates(paths)
 
 
 def run(args: argparse.Namespace) -> int:
     import logging
-
-    from assistant.signing.verify import verify_file
 
     # pyHanko logs an unbuildable chain as a warning with a traceback; the report says it in French.
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -94,29 +78,29 @@ def run(args: argparse.Namespace) -> int:
         )
     if len(args.files) == 1:
         return _verify_one(args, roots)
-    # Several files in one process: what a buyer does with a whole bid; the trust anchors,
-    # trusted lists and libraries are loaded once. A file that cannot be read is said, the
-    # others are still verified.
-    from assistant.errors import AssistantError
+    # Several files in one run: what a buyer does with a whole bid; the trust anchors, trusted
+    # lists and libraries are loaded once, and the files shared between the cores
+    # (assistant.signing.verify_many). A file that cannot be read is said, the others are still verified.
+    from assistant.signing.verify_many import verify_many
 
     reports: list[dict[str, object]] = []
     all_ok = True
-    for path in args.files:
-        try:
-            report = verify_file(path, trust_roots=roots, allow_fetching=args.online)
-        except AssistantError as exc:
-            all_ok = False
-            reports.append({"file": str(path), "ok": False, "error": exc.to_dict()})
+    for outcome in verify_many(args.files, trust_roots=roots, allow_fetching=args.online):
+        all_ok = all_ok and outcome.ok
+        if outcome.error is not None:
+            reports.append({"file": str(outcome.path), "ok": False, "error": outcome.error.to_dict()})
             if not args.json:
-                print(f"✗ {path.name} : {exc.message}")
+                print(f"✗ {outcome.path.name} : {outcome.error.message}")
             continue
-        all_ok = all_ok and report.ok
+        report = outcome.report
+        assert report is not None
         if args.json:
-            reports.append(report.to_dict())
+            reports.append(report)
         else:
-            mark = "✓" if report.ok else "✗"
-            labels = ", ".join(sorted({s.format_label for s in report.signatures}))
-            print(f"{mark} {path.name} : {labels} — " + "; ".join(s.verdict_fr for s in report.signatures))
+            mark = "✓" if outcome.ok else "✗"
+            signatures = report["signatures"]
+            labels = ", ".join(sorted({s["format_label"] for s in signatures}))
+            print(f"{mark} {outcome.path.name} : {labels} — " + "; ".join(s["verdict"] for s in signatures))
     if args.json:
         print(json.dumps({"ok": all_ok, "reports": reports}, ensure_ascii=False, indent=2))
     return 0 if all_ok else 1
@@ -157,12 +141,14 @@ def _print_report(report: VerificationReport) -> None:
                 size=len(report.attached_content)
             )
         )
+    from assistant.signing.findings import packaging_label
+
     revocations = {"good": _("non révoqué"), "revoked": _("RÉVOQUÉ"), "unknown": _("inconnu")}
     for index, sig in enumerate(report.signatures, start=1):
         print()
         print(
             _("{mark} Signature {index} : {verdict}").format(
-                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict_fr
+                mark="✓" if sig.ok else "✗", index=index, verdict=sig.verdict
             )
         )
         rows = [
@@ -173,7 +159,7 @@ def _print_report(report: VerificationReport) -> None:
             (_("Format"), sig.format_label + (f" ({sig.standard})" if sig.standard else "")),
         ]
         if sig.packaging:
-            rows.append((_("Type"), sig.packaging))
+            rows.append((_("Type"), packaging_label(sig.packaging)))
         if sig.coverage:
             rows.append((_("Couvre"), sig.coverage))
         if sig.claimed_signing_time:
@@ -190,8 +176,8 @@ def _print_report(report: VerificationReport) -> None:
             (_("Révocation"), revocations.get(sig.revocation, sig.revocation)),
         ]
         for label, value in rows:
-            print(f"  ↳ {label} : {value}")
+            print("  ↳ " + _("{label} : {value}").format(label=label, value=value))
         if sig.covers_whole_document is False and not sig.coverage:
             print("  ↳ " + _("Attention : le document a été complété après cette signature."))
         for problem in sig.problems:
-            print(f"  ↳ {_('Remarque')} : {problem}")
+            print("  ↳ " + _("{label} : {value}").format(label=_("Remarque"), value=problem.text))

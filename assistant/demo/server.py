@@ -23,6 +23,8 @@ import re
 import secrets
 import socket
 import ssl
+import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -50,6 +52,10 @@ JS_CANDIDATES = [
 ]
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 SEND_CHUNK = 256 * 1024
+#: Uploads (the online opening's decrypted envelopes) are streamed to disk in these pieces, and
+#: refused above UPLOAD_LIMIT.
+UPLOAD_BLOCK = 1 << 20
+UPLOAD_LIMIT = 2 << 30
 #: A client that opens a TCP connection and never completes the TLS handshake gives up its thread
 #: after this long.
 HANDSHAKE_TIMEOUT = 10.0
@@ -214,7 +220,7 @@ class DemoPlatform:
             server = _TlsServer((self.host, self.port), Handler)
             server.tls_context = self.tls.context
         else:
-            server = ThreadingHTTPServer((self.host, self.port), Handler)
+            server = _Server((self.host, self.port), Handler)
         server.daemon_threads = True
         server.request_queue_size = 128
         self._server = server
@@ -387,7 +393,19 @@ class DemoPlatform:
         return candidate
 
 
-class _TlsServer(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    """The demo's HTTP server: a client that goes away mid-request (a reset, a cancelled job, a
+    network profile's cut) is one log line, not a traceback on stderr per connection."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError | ssl.SSLError):
+            log.info("demo: connection from %s ended: %s", client_address[0], exc)
+            return
+        super().handle_error(request, client_address)
+
+
+class _TlsServer(_Server):
     """The same server over TLS. The handshake runs in the connection's own thread (not in the
     accept loop), so a slow or silent client never holds up the others."""
 
@@ -643,21 +661,56 @@ class _Handler(BaseHTTPRequestHandler):
         if root not in target.parents:
             self._json(400, {"error": "chemin refusé"})
             return
-        body = self._read_body()
-        if body is None:
-            self._json(400, {"error": "corps invalide"})
+        try:
+            length = int(self.headers.get("Content-Length", "-1"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= UPLOAD_LIMIT:
+            self.close_connection = True  # the body (if any) is not read: the connection is spent
+            self._json(413 if length > UPLOAD_LIMIT else 400, {"error": "corps invalide ou trop grand"})
             return
         if self.demo.test_hooks and self.demo.faults.upload_delay:
             time.sleep(self.demo.faults.upload_delay)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(body)
-        os.replace(tmp, target)
-        digest = hashlib.sha256(body).hexdigest()
+        digest = self._receive_into(target, length)
+        if digest is None:
+            return
         with self.demo.stats.lock:
-            self.demo.stats.uploads[rel] = {"size": len(body), "sha256": digest}
+            self.demo.stats.uploads[rel] = {"size": length, "sha256": digest}
             self.demo.stats.upload_counts[rel] += 1
-        self._json(201, {"received": len(body), "sha256": digest})
+        self._json(201, {"received": length, "sha256": digest})
+
+    def _receive_into(self, target: Path, length: int) -> str | None:
+        """Stream a `length`-byte body into `target`, hashing it as it arrives, in UPLOAD_BLOCK
+        pieces (a 2 GB envelope is never held in memory); the SHA-256, or None when the client
+        stopped sending early (one log line, nothing left on disk, the connection closed)."""
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        tmp = Path(name)
+        digest = hashlib.sha256()
+        left = length
+        try:
+            with os.fdopen(fd, "wb") as out:
+                try:
+                    while left:
+                        block = self.rfile.read(min(UPLOAD_BLOCK, left))
+                        if not block:
+                            break
+                        digest.update(block)
+                        out.write(block)
+                        left -= len(block)
+                except (ConnectionError, TimeoutError) as exc:
+                    log.info("demo upload of %s cut after %d of %d bytes: %s", target.name, length - left, length, exc)
+                    self.close_connection = True
+                    return None
+            if left:
+                log.info("demo upload of %s ended after %d of %d bytes", target.name, length - left, length)
+                self.close_connection = True
+                return None
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return digest.hexdigest()
 
     def do_DELETE(self) -> None:
         if not self.demo.pull.dispatch(self, self.demo.url):

@@ -265,6 +265,7 @@ def _params_for(job_type: JobType, ctx: _Ctx) -> tuple[dict[str, Checker], dict[
             "paths": lo(_list(_path, min_len=1, max_len=1000)),
             "detached_of": lo(_path),
             "report_url": ctx.policy.check,
+            "trust": lo(_list(_path, min_len=1, max_len=100)),
         }
     if job_type is JobType.KEYGEN:
         return {"name": _str(200)}, {

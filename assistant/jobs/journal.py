@@ -43,6 +43,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     pid INTEGER
 );
+-- The history is read newest first, a page at a time (the window fetches rows as they scroll
+-- into view): without this index each page sorts the whole table.
+CREATE INDEX IF NOT EXISTS jobs_by_creation ON jobs (created_at);
+-- Unfinished jobs, looked for at every start (mark_interrupted).
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
 CREATE TABLE IF NOT EXISTS verified_files (
     path TEXT PRIMARY KEY,
     sha256 TEXT NOT NULL,
@@ -114,6 +119,24 @@ class HistoryEntry:
         }
 
 
+_HISTORY_SELECT = "SELECT id,type,origin,title,state,created_at,started_at,ended_at,result,error FROM jobs "
+
+
+def _history_entry(r: tuple[Any, ...]) -> HistoryEntry:
+    return HistoryEntry(
+        id=r[0],
+        type=r[1],
+        origin=r[2],
+        title=r[3],
+        state=r[4],
+        created_at=r[5],
+        started_at=r[6],
+        ended_at=r[7],
+        result=result_from_json(r[1], r[8]),
+        error=error_from_json(r[9]),
+    )
+
+
 class Journal:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.data_dir() / JOURNAL_FILE
@@ -147,28 +170,26 @@ class Journal:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
 
-    def history(self, limit: int = 200) -> list[HistoryEntry]:
+    def history(self, limit: int = 200, offset: int = 0) -> list[HistoryEntry]:
+        """Jobs newest first: `limit` of them after the first `offset` (one page of the history)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id,type,origin,title,state,created_at,started_at,ended_at,result,error "
-                "FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                (limit,),
+                _HISTORY_SELECT + "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+                (limit, offset),
             ).fetchall()
-        return [
-            HistoryEntry(
-                id=r[0],
-                type=r[1],
-                origin=r[2],
-                title=r[3],
-                state=r[4],
-                created_at=r[5],
-                started_at=r[6],
-                ended_at=r[7],
-                result=result_from_json(r[1], r[8]),
-                error=error_from_json(r[9]),
-            )
-            for r in rows
-        ]
+        return [_history_entry(r) for r in rows]
+
+    def history_entry(self, job_id: str) -> HistoryEntry | None:
+        """One job of the history (the window keeps only the texts of the rows it shows)."""
+        with self._lock:
+            row = self._db.execute(_HISTORY_SELECT + "WHERE id=?", (job_id,)).fetchone()
+        return None if row is None else _history_entry(row)
+
+    def history_count(self) -> int:
+        """How many jobs the history holds (the window sizes its list without reading them)."""
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM jobs").fetchone()
+        return int(row[0])
 
     def mark_interrupted(self) -> int:
         """Jobs left unfinished by a process that is gone (crash, reboot, SIGKILL) end as failed."""

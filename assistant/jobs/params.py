@@ -264,6 +264,9 @@ class VerifyParams:
     paths: tuple[str, ...] | None = None
     detached_of: str | None = None
     report_url: str | None = None
+    #: local only: certificate files trusted for this verification, besides the system's and the
+    #: user's settings (the verify view's chooser); a page cannot send it
+    trust: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -271,6 +274,7 @@ class VerifyParams:
         _put(out, "paths", None if self.paths is None else list(self.paths))
         _put(out, "detached_of", self.detached_of)
         _put(out, "report_url", self.report_url)
+        _put(out, "trust", None if self.trust is None else list(self.trust))
         return out
 
     @classmethod
@@ -280,6 +284,7 @@ class VerifyParams:
             paths=_strings(data, "paths"),
             detached_of=data.get("detached_of"),
             report_url=data.get("report_url"),
+            trust=_strings(data, "trust"),
         )
 
 

@@ -259,7 +259,7 @@ class PlatformClient:
                 return
             self._fetch_into(url, part, size, state, stats, on_bytes, cancel)
 
-        self.transport.retrying(dest.name, attempt, cancel)
+        self.transport.retrying(dest.name, attempt, cancel, progress=lambda: state.have)
         self._finish(dest, part, state.hasher.hexdigest(), state.have, size, sha256)
         return stats
 

@@ -34,7 +34,10 @@ MIN_RATE_SAMPLE = 4 * 1024
 SAMPLES = 64
 #: Requests measured before the count may grow: the first ones also pay for opening their
 #: connection (and, on a loaded machine, for the threads starting), which looks like distance.
-SETTLED = 8
+#: 16 rather than 8: on loopback with the machine loaded 5-6x over its cores, the shortest of
+#: 8 answers was sometimes over REAL_LINK_RTT and the count grew to 16 for nothing (~10 % slower
+#: there); 8 more requests cost a 10 ms link about 20 ms before it grows.
+SETTLED = 16
 
 
 class LinkMeter:

@@ -70,7 +70,7 @@ def buyer_problems(views: Sequence[BuyerView]) -> list[Problem]:
             continue
         reasons = ""
         if view.report is not None and view.report.signatures:
-            reasons = " ".join(view.report.signatures[-1].problems)
+            reasons = " ".join(p.french for p in view.report.signatures[-1].problems)
         out.append(
             Problem(
                 Severity.ERROR,

@@ -33,6 +33,10 @@ from assistant.signing.timestamp import tst_info
 
 ARCHIVE_TIME_STAMP_V3 = "0.4.0.1733.2.4"  # id-aa-ets-archiveTimestampV3
 ATS_HASH_INDEX_V3 = "0.4.0.19122.1.5"  # id-aa-ATSHashIndex-v3
+#: Earlier indexes other tools still write, same structure: ETSI TS 101 733 2.2.1 and EN 319 122-1
+#: 1.0.0; they hash each unsigned Attribute whole rather than each (attrType, value) pair.
+ATS_HASH_INDEX_V1 = "0.4.0.1733.2.5"
+ATS_HASH_INDEX_V2 = "0.4.0.19122.1.4"
 DEFAULT_INDEX_HASH = "sha256"
 
 #: Returns the digest of the signed content with the named hashlib algorithm.
@@ -44,7 +48,10 @@ class _OctetStrings(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is unt
 
 
 class ATSHashIndexV3(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
-    """ATSHashIndexV3; hashIndAlgorithm is DEFAULT sha256 in the ASN.1, always written by us."""
+    """ATSHashIndexV3 as we write it: hashIndAlgorithm (DEFAULT sha256 in the ASN.1) always present.
+
+    Reading goes through `parse_index`, which also takes the index without its algorithm.
+    """
 
     _fields = [
         ("hash_ind_algorithm", algos.DigestAlgorithm, {"optional": True}),
@@ -52,6 +59,28 @@ class ATSHashIndexV3(core.Sequence):  # type: ignore[misc]  # asn1crypto is unty
         ("crls_hash_index", _OctetStrings),
         ("unsigned_attrs_hash_index", _OctetStrings),
     ]
+
+
+class _AnyItems(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
+    _child_spec = core.Any
+
+
+def parse_index(der: bytes) -> tuple[str, list[bytes], list[bytes], list[bytes]]:
+    """(hash name, certificate hashes, CRL hashes, unsigned attribute hashes) of an ATSHashIndex(-v2/-v3).
+
+    Read by hand: hashIndAlgorithm (DEFAULT sha256, so often absent) and the first hash list are
+    both SEQUENCEs, which a declarative optional field cannot tell apart.
+    """
+    items = [item.dump() for item in _AnyItems.load(der)]
+    hash_name = DEFAULT_INDEX_HASH
+    if len(items) == 4:
+        algorithm = algos.DigestAlgorithm.load(items.pop(0))
+        hash_name = str(algorithm["algorithm"].native)
+        hashlib.new(hash_name)
+    if len(items) != 3:
+        raise ValueError("an ATSHashIndex has three hash lists")
+    certs, crls, unsigned = ([bytes(h.native) for h in _OctetStrings.load(item)] for item in items)
+    return hash_name, certs, crls, unsigned
 
 
 class _AnyValues(core.SetOf):  # type: ignore[misc]  # asn1crypto is untyped
@@ -94,9 +123,12 @@ def hash_index(signed_data: Any, signer_info: Any, hash_name: str = DEFAULT_INDE
     )
 
 
-def _unsigned_hashes(signer_info: Any, hash_name: str) -> list[bytes]:
+def _unsigned_hashes(signer_info: Any, hash_name: str, version: str = ATS_HASH_INDEX_V3) -> list[bytes]:
     out: list[bytes] = []
     for attribute in _items(signer_info["unsigned_attrs"]):
+        if version != ATS_HASH_INDEX_V3:
+            out.append(_hash(hash_name, attribute.dump()))
+            continue
         attr_type, values = _attribute_value_encodings(attribute)
         out.extend(_hash(hash_name, attr_type + value) for value in values)
     return out
@@ -202,24 +234,20 @@ def _check_one(value: bytes, signed_data: Any, signer_info: Any, content_hasher:
         hashlib.new(algorithm)
     except Exception:
         return ArchiveStamp(None, "", None, _("Horodatage d'archive illisible."))
-    index_attr = _find_unsigned(token["content"]["signer_infos"][0], ATS_HASH_INDEX_V3)
+    index_attr, version = None, ATS_HASH_INDEX_V3
+    for version in (ATS_HASH_INDEX_V3, ATS_HASH_INDEX_V2, ATS_HASH_INDEX_V1):
+        index_attr = _find_unsigned(token["content"]["signer_infos"][0], version)
+        if index_attr is not None:
+            break
     if index_attr is None:
         return ArchiveStamp(token, algorithm, None, _("Horodatage d'archive sans index (ats-hash-index-v3)."))
     try:
-        index = ATSHashIndexV3.load(index_attr)
-        index_algorithm = index["hash_ind_algorithm"]
-        index_hash = (
-            DEFAULT_INDEX_HASH if isinstance(index_algorithm, core.Void) else str(index_algorithm["algorithm"].native)
-        )
-        listed = {
-            "certificates": [bytes(h.native) for h in index["certificates_hash_index"]],
-            "crls": [bytes(h.native) for h in index["crls_hash_index"]],
-            "unsigned": [bytes(h.native) for h in index["unsigned_attrs_hash_index"]],
-        }
+        index_hash, cert_hashes, crl_hashes, unsigned_hashes = parse_index(index_attr)
+        listed = {"certificates": cert_hashes, "crls": crl_hashes, "unsigned": unsigned_hashes}
         present = {
             "certificates": {_hash(index_hash, c.dump()) for c in _items(signed_data["certificates"])},
             "crls": {_hash(index_hash, c.dump()) for c in _items(signed_data["crls"])},
-            "unsigned": set(_unsigned_hashes(signer_info, index_hash)),
+            "unsigned": set(_unsigned_hashes(signer_info, index_hash, version)),
         }
     except Exception:
         return ArchiveStamp(token, algorithm, None, _("Index de l'horodatage d'archive (ats-hash-index-v3) illisible."))

@@ -16,9 +16,10 @@ and xml:base, which XAdES elements do not carry).
 
 The same generator (`imprint_chunks`) serves signing (`add_archive_timestamp`) and verification
 (`archive_stamps`), over the parsed document, so a stamp made by another tool with the standard
-structure is checked the same way. Reference transforms other than canonicalisation and the
-enveloped-signature transform (XPath, XSLT, base64) are not replayed: such a stamp is reported as
-not checkable rather than guessed.
+structure is checked the same way. Reference transforms other than canonicalisation, the
+enveloped-signature transform, the classic XPath filter `not(ancestor-or-self::ds:Signature)`,
+XPath Filter 2.0 "subtract" and a final base64 (XSLT, any other XPath) are not replayed: such a
+stamp is reported as not checkable rather than guessed.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from urllib.parse import unquote
 from asn1crypto import cms
 
 from assistant.i18n import _
+from assistant.signing.c14n import C14N
 from assistant.signing.timestamp import tst_info
-from assistant.signing.verify_xml import C14N
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -45,6 +46,11 @@ XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
+XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
+XPATH_FILTER2 = "http://www.w3.org/2002/06/xmldsig-filter2"
+#: The one XPath filter replayed: the classic form of "everything but the signatures" (XML-DSig 6.6.3).
+_NOT_SIGNATURE = "not(ancestor-or-self::ds:Signature)"
 EC_NS = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 CHUNK = 1 << 20
@@ -89,17 +95,34 @@ def _by_id(root: Any, wanted: str) -> Any:
     return None
 
 
-def _without(root: Any, signature: Any) -> Any:
-    """A copy of `root` without `signature` (the enveloped-signature transform)."""
-    path = root.getroottree().getpath(signature)
+def _without(root: Any, signatures: list[Any]) -> Any:
+    """A copy of `root` without `signatures` (the enveloped-signature transform)."""
+    paths = [_index_path(root, s) for s in signatures]
     clone = copy.deepcopy(root)
-    found = clone.getroottree().xpath(path)
-    if not found:
+    # Deepest and last first, so that the positions of those still to remove do not move.
+    for path in sorted(paths, reverse=True):
+        _remove(clone, path)
+    return clone
+
+
+def _index_path(root: Any, node: Any) -> list[int]:
+    path: list[int] = []
+    while node is not root:
+        parent = node.getparent()
+        if parent is None:
+            raise NotCheckable("enveloped")
+        path.insert(0, list(parent).index(node))
+        node = parent
+    return path
+
+
+def _remove(clone: Any, path: list[int]) -> None:
+    if not path:
         raise NotCheckable("enveloped")
-    target = found[0]
-    parent = target.getparent()
-    if parent is None:
-        raise NotCheckable("enveloped")
+    parent = clone
+    for index in path[:-1]:
+        parent = parent[index]
+    target = parent[path[-1]]
     # Keep the text after the signature (its tail), as removing the node from a node-set does.
     previous = target.getprevious()
     if target.tail:
@@ -108,7 +131,6 @@ def _without(root: Any, signature: Any) -> Any:
         else:
             parent.text = (parent.text or "") + target.tail
     parent.remove(target)
-    return clone
 
 
 def _reference_chunks(
@@ -127,7 +149,7 @@ def _reference_chunks(
             while chunk := fh.read(CHUNK):
                 yield chunk
         return
-    if uri is None or uri == "":
+    if uri is None or uri in ("", "#xpointer(/)"):
         node = root
     elif uri.startswith("#xpointer("):
         raise NotCheckable("xpointer")
@@ -138,12 +160,49 @@ def _reference_chunks(
     method, prefixes = c14n_uri, None
     for transform, algorithm in zip(transforms, algorithms, strict=True):
         if algorithm == ENVELOPED:
-            node = _without(node, signature) if signature in node.iter() else node
+            node = _without(node, [signature]) if signature in node.iter() else node
+        elif algorithm == XPATH and _is_not_signature(transform):
+            node = _without(node, [s for s in node.iter(_ds("Signature"))])
+        elif algorithm == XPATH_FILTER2:
+            node = _without(node, _subtracted(node, transform))
         elif algorithm in C14N:
             method, prefixes = algorithm, _prefixes(transform)
+        elif algorithm == BASE64 and transform is transforms[-1]:
+            # Octets, not a node-set: the decoded text of the node (XML-DSig 6.6.2).
+            yield base64.b64decode("".join("".join(node.itertext()).split()))
+            return
         else:
             raise NotCheckable(algorithm)
     yield canonicalise(node, method, prefixes)
+
+
+def _subtracted(node: Any, transform: Any) -> list[Any]:
+    """The elements an XPath Filter 2.0 transform takes away (its "subtract" filters only), within `node`."""
+    from lxml import etree
+
+    out: list[Any] = []
+    for xpath in transform.findall(f"{{{XPATH_FILTER2}}}XPath"):
+        if xpath.get("Filter") != "subtract" or not (xpath.text or "").strip():
+            raise NotCheckable("XPath Filter 2.0 other than subtract")
+        namespaces = {prefix: uri for prefix, uri in (xpath.nsmap or {}).items() if prefix}
+        try:
+            found = node.getroottree().xpath(xpath.text.strip(), namespaces=namespaces)
+        except etree.XPathError as exc:
+            raise NotCheckable("XPath Filter 2.0") from exc
+        if not isinstance(found, list) or not all(isinstance(n, etree._Element) for n in found):
+            raise NotCheckable("XPath Filter 2.0 selecting other than elements")
+        out.extend(n for n in found if n is not node and node in n.iterancestors() and n not in out)
+    # A subtree inside another subtracted subtree goes with it.
+    return [n for n in out if not any(a in out for a in n.iterancestors())]
+
+
+def _is_not_signature(transform: Any) -> bool:
+    expression = transform.find(_ds("XPath"))
+    if expression is None or expression.text is None:
+        return False
+    prefix = next((p for p, uri in (expression.nsmap or {}).items() if uri == DS), None)
+    wanted = _NOT_SIGNATURE.replace("ds:", f"{prefix}:" if prefix else "")
+    return "".join(expression.text.split()) == wanted
 
 
 def imprint_chunks(
@@ -226,6 +285,8 @@ def archive_stamps(root: Any, signature: Any, files: dict[str, Path]) -> list[Ar
 
 
 def _check_one(root: Any, signature: Any, stamp: Any, files: dict[str, Path]) -> ArchiveStamp:
+    from lxml import etree
+
     encapsulated = stamp.find(_xa("EncapsulatedTimeStamp"))
     try:
         assert encapsulated is not None and encapsulated.text
@@ -238,7 +299,7 @@ def _check_one(root: Any, signature: Any, stamp: Any, files: dict[str, Path]) ->
     uri = method.get("Algorithm", "") if method is not None else C14N_10
     try:
         digest = _digest(imprint_chunks(root, signature, stamp, files, uri), algorithm)
-    except NotCheckable:
+    except (NotCheckable, ValueError, etree.LxmlError):  # a node-set we cannot rebuild, undecodable base64
         return ArchiveStamp(
             token,
             None,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.archives import is_archive
 from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
+from assistant.i18n import N_, _
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
 from assistant.keystores.errors import KeyStoreCode
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
@@ -36,11 +37,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ZIP_WARNING_FR = (
+#: Said beside a signed ZIP (the French source; shown through the catalogue in the user's language).
+ZIP_WARNING_FR = N_(
     "la signature d'un fichier ZIP ne signe pas chacun des documents qu'il contient : "
     "seule l'archive entière est signée."
 )
-ZIP_WARNING_EN = "signing a ZIP file does not sign each document inside it: only the whole archive is signed."
 
 
 @dataclass
@@ -355,7 +356,7 @@ def sign_files(
                 continue
             progress(stage)
             if fmt is not SignFormat.PADES and is_archive(source):
-                result.warnings.append(ZIP_WARNING_FR)
+                result.warnings.append(_(ZIP_WARNING_FR))
             try:
                 result.output = signer.sign_one(source, progress, cancel, stage)
             except AssistantError as exc:

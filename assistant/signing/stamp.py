@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import Code, InputFileError, UsageError
+from assistant.i18n import N_, _
 from assistant.signing.errors import SigningCode
 
-#: What the stamp says. `%(signer)s` is the certificate holder's name, `%(ts)s` the signing time.
-STAMP_TEXT_FR = "Signé électroniquement par\n%(signer)s\nle %(ts)s"
-DATE_FORMAT = "%d/%m/%Y à %H:%M %Z"
+#: What the stamp says, in the signer's language. `%(signer)s` is the certificate holder's name,
+#: `%(ts)s` the signing time.
+STAMP_TEXT = N_("Signé électroniquement par\n%(signer)s\nle %(ts)s")
+DATE_FORMAT = N_("%d/%m/%Y à %H:%M %Z")
 #: Settings key under which the last placement is remembered.
 SETTINGS_KEY = "signature_stamp"
 MAX_IMAGE_BYTES = 8 << 20  # a scanned signature is a few hundred KB
@@ -200,8 +202,8 @@ def stamp_style(visible: VisibleSignature, box: tuple[int, int, int, int]) -> An
 
     width = box[2] - box[0]
     common: dict[str, Any] = {
-        "stamp_text": STAMP_TEXT_FR,
-        "timestamp_format": DATE_FORMAT,
+        "stamp_text": _(STAMP_TEXT),
+        "timestamp_format": _(DATE_FORMAT),
         "border_width": 1,
     }
     if visible.image is None:

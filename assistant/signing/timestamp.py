@@ -19,6 +19,7 @@ from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
+from assistant.i18n import _
 from assistant.signing.errors import SigningCode
 from assistant.transport import (
     PlatformError,
@@ -64,7 +65,7 @@ class TsaClient:
         try:
             reply = fetch(
                 self.url,
-                what="horodatage",
+                what=_("horodatage"),
                 data=request.dump(),
                 content_type="application/timestamp-query",
                 accept="application/timestamp-reply",

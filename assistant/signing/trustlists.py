@@ -29,7 +29,9 @@ from typing import Any
 from cryptography import x509
 
 from assistant.errors import AssistantError
+from assistant.i18n import _
 from assistant.signing.errors import SigningCode
+from assistant.signing.findings import Finding, ListReason
 
 TSL = "http://uri.etsi.org/02231/v2#"
 TSLX = "http://uri.etsi.org/02231/v2/additionaltypes#"
@@ -112,7 +114,7 @@ class QualifiedStatus:
     status: str = ""  # last path segment of the status URI at that moment
     qualifiers: tuple[str, ...] = ()
     qscd: bool | None = None  # the key was on a qualified device (QCWithSSCD/QCWithQSCD or the cert's QcSSCD)
-    reason: str = ""  # why not confirmed, in French
+    reason: Finding | None = None  # why not confirmed (a ListReason), worded when read
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,7 +126,8 @@ class QualifiedStatus:
             "status": self.status or None,
             "qualifiers": list(self.qualifiers),
             "qscd": self.qscd,
-            "reason": self.reason or None,
+            "reason": self.reason.text if self.reason is not None else None,
+            "reason_code": self.reason.code.value if self.reason is not None else None,
         }
 
 
@@ -404,7 +407,7 @@ class TrustedListCache:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        lotl_data = fetch(lotl_url, what="liste des listes de confiance")
+        lotl_data = fetch(lotl_url, what=_("liste des listes de confiance"))
         lotl_root = verify_list_signature(lotl_data, lotl_pins)
         lotl = parse_list(lotl_root, lotl_url)
         write_bytes_atomic(self.folder / "lotl.xml", lotl_data)
@@ -412,16 +415,17 @@ class TrustedListCache:
         for pointer in lotl.pointers:
             item = ListState(pointer.territory, pointer.url, now)
             try:
-                data = fetch(pointer.url, what=f"liste de confiance {pointer.territory}")
+                data = fetch(pointer.url, what=_("liste de confiance {territory}").format(territory=pointer.territory))
                 parsed = parse_list(verify_list_signature(data, pointer.certificates), pointer.url)
                 name = f"tl-{''.join(c for c in pointer.territory if c.isalnum()) or 'xx'}.xml"
                 write_bytes_atomic(self.folder / name, data)
                 item.file, item.sequence_number = name, parsed.sequence_number
                 item.issued, item.next_update = _iso(parsed.issued), _iso(parsed.next_update)
                 if parsed.territory and parsed.territory != pointer.territory:
-                    item.file, item.error = None, f"la liste se dit de {parsed.territory}"
+                    item.file = None
+                    item.error = _("la liste se dit de {territory}").format(territory=parsed.territory)
             except AssistantError as exc:
-                item.error = exc.message_fr
+                item.error = exc.message
             states.append(item)
         state = CacheState(lotl_url, now, states)
         self._write_state(state)
@@ -431,18 +435,13 @@ class TrustedListCache:
     def qualified_status(self, cert: x509.Certificate, moment: dt.datetime) -> QualifiedStatus:
         lists = self.lists()
         if not lists:
-            return QualifiedStatus(
-                False,
-                reason="aucune liste de confiance sur ce poste ; « assistant trusted-lists update » les télécharge",
-            )
+            return QualifiedStatus(False, reason=Finding(ListReason.NO_LISTS))
         for tl in lists:
             for service in tl.services:
                 if not any(_issued_by(cert, ca) for ca in service.certificates):
                     continue
                 return _judge(cert, moment, tl, service)
-        return QualifiedStatus(
-            False, reason="l'autorité qui a émis le certificat ne figure dans aucune liste de confiance"
-        )
+        return QualifiedStatus(False, reason=Finding(ListReason.ISSUER_NOT_LISTED))
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -482,16 +481,16 @@ def _judge(cert: x509.Certificate, moment: dt.datetime, tl: TrustedList, service
         provider=service.provider,
     )
     if service.type_uri != SERVICE_CA_QC:
-        return replace(
-            base, reason="le service qui a émis le certificat n'est pas une autorité de certificats qualifiés (CA/QC)"
-        )
+        return replace(base, reason=Finding(ListReason.NOT_CA_QC))
     period = service.period_at(moment)
     if period is None:
-        return replace(base, reason=f"le service n'était pas encore listé le {moment:%d/%m/%Y %H:%M} UTC")
+        return replace(base, reason=Finding.of(ListReason.NOT_YET_LISTED, moment=f"{moment:%d/%m/%Y %H:%M}"))
     status = period.status.rstrip("/").rsplit("/", 1)[-1]
     base = replace(base, status=status)
     if period.status not in GRANTED:
-        return replace(base, reason=f"le service avait le statut « {status} » le {moment:%d/%m/%Y %H:%M} UTC")
+        return replace(
+            base, reason=Finding.of(ListReason.NOT_GRANTED, status=status, moment=f"{moment:%d/%m/%Y %H:%M}")
+        )
     qualifiers: list[str] = []
     for names, criteria in period.qualifiers:
         if _criteria_match(cert, criteria):
@@ -499,14 +498,14 @@ def _judge(cert: x509.Certificate, moment: dt.datetime, tl: TrustedList, service
     base = replace(base, qualifiers=tuple(qualifiers))
     qc, _malformed = qc_info(cert)
     if "NotQualified" in qualifiers:
-        return replace(base, reason="la liste indique que ce certificat n'est pas qualifié (NotQualified)")
+        return replace(base, reason=Finding(ListReason.LISTED_NOT_QUALIFIED))
     if not qc.compliance and "QCStatement" not in qualifiers:
-        return replace(base, reason="le certificat ne se déclare pas qualifié et la liste ne le qualifie pas")
+        return replace(base, reason=Finding(ListReason.NOT_DECLARED))
     for_esig = "QCForESig" in qualifiers or (qc.compliance and qc.esign) or period.for_esignatures
     if "QCForESeal" in qualifiers or "QCForWSA" in qualifiers:
         for_esig = "QCForESig" in qualifiers
     if not for_esig:
-        return replace(base, reason="certificat qualifié, mais pas pour la signature électronique")
+        return replace(base, reason=Finding(ListReason.NOT_FOR_ESIGNATURE))
     qscd: bool | None = None
     if {"QCWithSSCD", "QCWithQSCD", "QCQSCDManagedOnBehalf"} & set(qualifiers):
         qscd = True

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -32,8 +33,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import Code, InputFileError
+from assistant.i18n import _, localized
 from assistant.keystores.names import common_name
 from assistant.signing.errors import SigningCode
+from assistant.signing.findings import Coverage, Finding, NotAdes, Remark, Verdict
 from assistant.signing.formats import SignFormat
 
 _log = logging.getLogger(__name__)
@@ -68,16 +71,26 @@ class SignatureReport:
     valid_at_signing_time: bool = False
     revocation: str = "unknown"  # "good" | "revoked" | "unknown"
     covers_whole_document: bool | None = None  # PAdES only
-    problems: list[str] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # remarks (Remark codes), worded when read
     ades: bool = True  # the baseline elements of the AdES format are there
-    not_ades_reason: str = ""  # the missing element when not AdES
-    packaging: str = ""  # "détachée" | "attachée" | "enveloppée" | "enveloppante" | "" (PDF)
+    not_ades: Finding | None = None  # the missing element when not AdES (a NotAdes code)
+    packaging: str = ""  # "détachée" | "attachée" | "enveloppée" | "enveloppante" | "" (PDF): a stable code
     sub_filter: str = ""  # PDF: /SubFilter of the signature dictionary
-    coverage: str = ""  # PDF: what the signature covers, in words
+    coverage_code: Coverage | None = None  # PDF: what the signature covers
     changes_permitted: bool | None = None  # PDF: False when later revisions change what it forbids
     field_name: str = ""  # PDF: the signature field
     #: verify_archive.ArchiveTimestampReport of each archive timestamp (CAdES/XAdES B-LTA)
     archive_timestamps: list[Any] = field(default_factory=list)
+
+    @property
+    def not_ades_reason(self) -> str:
+        """The missing baseline element in words (the user's language), '' when AdES."""
+        return self.not_ades.text if self.not_ades is not None else ""
+
+    @property
+    def coverage(self) -> str:
+        """PDF: what the signature covers, in words (the user's language)."""
+        return Finding(self.coverage_code).text if self.coverage_code is not None else ""
 
     @property
     def format_label(self) -> str:
@@ -85,11 +98,11 @@ class SignatureReport:
         if self.ades:
             return f"{self.format.label} {self.level}".strip()
         family = {
-            SignFormat.XADES: "XMLDSig, pas XAdES",
-            SignFormat.CADES: "CMS / PKCS#7, pas AdES",
-            SignFormat.PADES: "PDF (PKCS#7), pas PAdES",
+            SignFormat.XADES: _("XMLDSig, pas XAdES"),
+            SignFormat.CADES: _("CMS / PKCS#7, pas AdES"),
+            SignFormat.PADES: _("PDF (PKCS#7), pas PAdES"),
         }[self.format]
-        return f"{family} ({self.not_ades_reason})" if self.not_ades_reason else family
+        return f"{family} ({self.not_ades_reason})" if self.not_ades is not None else family
 
     @property
     def qualified_label(self) -> str:
@@ -97,14 +110,23 @@ class SignatureReport:
         tl = self.trusted_list
         if self.qualified and tl is not None:
             extra = f" ; {', '.join(tl.qualifiers)}" if tl.qualifiers else ""
-            return (
-                f"qualifié selon la liste de confiance {tl.territory} (n° {tl.sequence_number}) : "
-                f"« {tl.service} », statut {tl.status} à la date de signature{extra}"
+            return _(
+                "qualifié selon la liste de confiance {territory} (n° {sequence}) : "
+                "« {service} », statut {status} à la date de signature{qualifiers}"
+            ).format(
+                territory=tl.territory,
+                sequence=tl.sequence_number,
+                service=tl.service,
+                status=tl.status,
+                qualifiers=extra,
             )
         if self.declares_qualified:
-            why = f" ({tl.reason})" if tl is not None and tl.reason else ""
-            return f"se déclare qualifié ; non confirmé par la liste de confiance{why}"
-        return "non qualifié"
+            if tl is not None and tl.reason is not None:
+                return _("se déclare qualifié ; non confirmé par la liste de confiance ({reason})").format(
+                    reason=tl.reason.text
+                )
+            return _("se déclare qualifié ; non confirmé par la liste de confiance")
+        return _("non qualifié")
 
     @property
     def standard(self) -> str:
@@ -130,22 +152,32 @@ class SignatureReport:
         )
 
     @property
-    def verdict_fr(self) -> str:
+    def verdict_code(self) -> Verdict:
         if not (self.intact and self.signature_valid):
-            return "Signature invalide : le document a été modifié ou la signature est altérée."
+            return Verdict.ALTERED
         if self.changes_permitted is False:
-            return (
-                "Signature invalide : le document a été modifié après la signature d'une façon qu'elle n'autorise pas."
-            )
+            return Verdict.FORBIDDEN_CHANGES
         if self.revocation == "revoked":
-            return "Signature invalide : le certificat du signataire est révoqué."
+            return Verdict.REVOKED
         if not self.ok and self.trusted and self.valid_at_signing_time and self.revocation != "unknown":
-            from assistant.i18n import _
-
-            return _("Signature intègre, mais un horodatage n'a pas pu être validé (voir les remarques).")
+            return Verdict.TIMESTAMP_NOT_VALIDATED
         if not self.ok:
-            return "Signature intègre, mais le certificat n'a pas pu être validé (voir les remarques)."
-        return "Signature valide."
+            return Verdict.NOT_VALIDATED
+        return Verdict.VALID
+
+    @property
+    def verdict(self) -> str:
+        """The verdict in the user's language."""
+        return Finding(self.verdict_code).text
+
+    @property
+    def verdict_fr(self) -> str:
+        """The verdict in French, whatever the user's language."""
+        return Finding(self.verdict_code).french
+
+    def remark(self, code: Remark, **params: Any) -> None:
+        """Add a remark (worded in the user's language when the report is read)."""
+        self.problems.append(Finding.of(code, **params))
 
     def to_dict(self) -> dict[str, Any]:
         def iso(value: dt.datetime | None) -> str | None:
@@ -158,6 +190,7 @@ class SignatureReport:
             "format_label": self.format_label,
             "standard": self.standard or None,
             "not_ades_reason": self.not_ades_reason or None,
+            "not_ades_code": self.not_ades.code.value if self.not_ades is not None else None,
             "packaging": self.packaging or None,
             "signer": self.signer,
             "signer_subject": self.signer_subject,
@@ -181,12 +214,14 @@ class SignatureReport:
             "revocation": self.revocation,
             "covers_whole_document": self.covers_whole_document,
             "coverage": self.coverage or None,
+            "coverage_code": self.coverage_code.value if self.coverage_code is not None else None,
             "changes_permitted": self.changes_permitted,
             "sub_filter": self.sub_filter or None,
             "field_name": self.field_name or None,
             "ok": self.ok,
-            "verdict": self.verdict_fr,
-            "problems": list(self.problems),
+            "verdict": self.verdict,
+            "verdict_code": self.verdict_code.value,
+            "problems": [p.to_dict() for p in self.problems],
         }
 
 
@@ -261,33 +296,73 @@ def verify_file(
     trust_roots: list[x509.Certificate] | None = None,
     allow_fetching: bool = False,
     trusted_lists: Any = None,
+    extra_trust_roots: list[x509.Certificate] | None = None,
 ) -> VerificationReport:
     """Verify a signed PDF, or a detached .p7s / .xml signature of `detached_of`.
 
     Without `detached_of`, a detached signature named by the convention
     ("X - 20201102144025 - Signature 1.p7s") is matched with "X" in the same folder.
-    `trust_roots` are the anchors (the system's are used when None); `allow_fetching` lets the
+    `trust_roots` are the anchors (the system's are used when None); `extra_trust_roots` are
+    trusted besides them (the user's own anchors, a private CA); `allow_fetching` lets the
     validator fetch missing intermediates and revocation data over the network. `trusted_lists`
     (a trustlists.TrustedListCache) decides the qualified status; by default the local cache that
     `assistant trusted-lists update` fills, when there is one.
     """
-    if trusted_lists is None:
-        from assistant.signing.trustlists import TrustedListCache
-
-        trusted_lists = TrustedListCache.default()
-    token = _context_lists.set(trusted_lists)
-    try:
-        return _verify_file(path, detached_of, trust_roots, allow_fetching)
-    finally:
-        _context_lists.reset(token)
+    with Verifier(
+        trust_roots=trust_roots,
+        allow_fetching=allow_fetching,
+        trusted_lists=trusted_lists,
+        extra_trust_roots=extra_trust_roots,
+    ) as verifier:
+        return verifier.verify(path, detached_of=detached_of)
 
 
-def _verify_file(
-    path: Path, detached_of: Path | None, trust_roots: list[x509.Certificate] | None, allow_fetching: bool
-) -> VerificationReport:
+class Verifier:
+    """Verifies many files with what they share loaded once: a bid's signatures, in one run.
+
+    The trust anchors, their index and the trusted lists are read once; each file still gets its
+    own validation (nothing one signature carries can change another's verdict), so verifying
+    files one by one with `verify_file` or together with one Verifier gives the same reports.
+    One Verifier serves one thread at a time (a job makes its own); close it (or use it as a
+    context manager) to release its event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        trust_roots: list[x509.Certificate] | None = None,
+        allow_fetching: bool = False,
+        trusted_lists: Any = None,
+        extra_trust_roots: list[x509.Certificate] | None = None,
+    ) -> None:
+        if trusted_lists is None:
+            from assistant.signing.trustlists import TrustedListCache
+
+            trusted_lists = TrustedListCache.default()
+        self.trusted_lists = trusted_lists
+        self._context = _Context(trust_roots, allow_fetching, extra_trust_roots)
+
+    def verify(self, path: Path, *, detached_of: Path | None = None) -> VerificationReport:
+        """The report of one signed PDF or signature file (see `verify_file`)."""
+        token = _context_lists.set(self.trusted_lists)
+        try:
+            return _verify_file(path, detached_of, self._context)
+        finally:
+            _context_lists.reset(token)
+
+    def close(self) -> None:
+        self._context.close()
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:
     path = Path(path)
     head = _read_head(path)
-    context = _Context(trust_roots, allow_fetching)
     # A DER CMS starts with a SEQUENCE tag; checked first, because an attached CMS holding a PDF
     # has "%PDF-" within its first bytes too.
     if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
@@ -362,9 +437,66 @@ def _detached_target(path: Path, detached_of: Path | None) -> Path:
 
 
 class _Context:
-    def __init__(self, trust_roots: list[x509.Certificate] | None, allow_fetching: bool) -> None:
+    """What every signature of a run shares: the anchors (as one trust manager) and the fetch rule.
+
+    The trust manager indexes the anchors by name once (the system's are about 150) instead of
+    once per signature; it is read-only once built. A certificate met again (the same DER) is the
+    same parsed object, whose names and extensions asn1crypto has already decoded. pyHanko's
+    coroutines run on one event loop. Each signature still gets its own ValidationContext
+    (`validation_context`), so nothing one signature carries (its certificates, its CRLs, what a
+    validator fetched for it) can help or hurt another's verdict.
+    """
+
+    MAX_SHARED_CERTIFICATES = 1024
+
+    def __init__(
+        self,
+        trust_roots: list[x509.Certificate] | None,
+        allow_fetching: bool,
+        extra_roots: list[x509.Certificate] | None = None,
+    ) -> None:
+        from assistant.signing import asn1_names, pyhanko_import
+
+        asn1_names.install()
+        pyhanko_import.defer_packages()  # before anything (a timestamp reader) imports pyhanko.sign
         self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
+        self.extra_roots = [_asn1(c) for c in extra_roots or ()]
         self.allow_fetching = allow_fetching
+        self._trust_manager: Any = None
+        self._certificates: dict[bytes, asn1_x509.Certificate] = {}
+        self._runner: asyncio.Runner | None = None
+
+    def run(self, coroutine: Any) -> Any:
+        """`asyncio.run`, on the run's one event loop."""
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        return self._runner.run(coroutine)
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def shared(self, certificates: list[asn1_x509.Certificate]) -> list[asn1_x509.Certificate]:
+        """The run's parsed object for each certificate (by its DER, so the very same certificate)."""
+        shared = []
+        for cert in certificates:
+            der = cert.dump()
+            known = self._certificates.get(der)
+            if known is None:
+                if len(self._certificates) >= self.MAX_SHARED_CERTIFICATES:
+                    self._certificates.clear()
+                known = self._certificates[der] = cert
+            shared.append(known)
+        return shared
+
+    def trust_manager(self) -> Any:
+        if self._trust_manager is None:
+            from pyhanko_certvalidator.registry import SimpleTrustManager
+
+            roots = [*(self.roots if self.roots is not None else _system_roots()), *self.extra_roots]
+            self._trust_manager = SimpleTrustManager.build(trust_roots=roots)
+        return self._trust_manager
 
     def validation_context(
         self,
@@ -392,7 +524,7 @@ class _Context:
 
             # The one transport (trust, proxies, redirect rule), not pyHanko's own connections.
             kwargs["fetcher_backend"] = fetcher_backend()
-        kwargs["trust_roots"] = self.roots if self.roots is not None else _system_roots()
+        kwargs["trust_manager"] = self.trust_manager()
         if moment is not None:
             kwargs["moment"] = moment
         return ValidationContext(**kwargs)
@@ -414,7 +546,13 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _crypto(cert: asn1_x509.Certificate) -> x509.Certificate:
-    return x509.load_der_x509_certificate(cert.dump())
+    return _crypto_of(cert.dump())
+
+
+@functools.lru_cache(maxsize=256)
+def _crypto_of(der: bytes) -> x509.Certificate:
+    """The same (immutable) object for the same certificate: its extensions are parsed once."""
+    return x509.load_der_x509_certificate(der)
 
 
 def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate) -> None:
@@ -429,7 +567,7 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
     moment = report.timestamp_time or report.claimed_signing_time or dt.datetime.now(dt.UTC)
     verdict = assess(crypto_cert, now=moment)
     report.category = verdict.category.value
-    report.category_label = verdict.label
+    report.category_label = localized(verdict.label, verdict.label_en)
     report.declares_qualified = verdict.qualified
     lists = _context_lists.get()
     if lists is not None:
@@ -437,15 +575,12 @@ def _fill_certificate_facts(report: SignatureReport, cert: asn1_x509.Certificate
         report.qualified = bool(report.trusted_list.confirmed)
     report.valid_at_signing_time = crypto_cert.not_valid_before_utc <= moment <= crypto_cert.not_valid_after_utc
     if not report.valid_at_signing_time:
-        report.problems.append(
-            f"Le certificat n'était pas en cours de validité au moment de la signature ({moment:%d/%m/%Y %H:%M} UTC)."
-        )
+        report.remark(Remark.NOT_VALID_AT_SIGNING_TIME, moment=f"{moment:%d/%m/%Y %H:%M}")
     if not report.declares_qualified and not report.qualified:
-        report.problems.append(
-            "Le certificat ne se déclare pas qualifié (eIDAS) : signature non conforme pour un marché public."
-        )
+        report.remark(Remark.NOT_QUALIFIED)
     elif not report.qualified:
-        report.problems.append(f"Le certificat {report.qualified_label}.")
+        reason = report.trusted_list.reason if report.trusted_list is not None else None
+        report.remark(Remark.QUALIFIED_NOT_CONFIRMED, reason=reason or "—")
 
 
 def _apply_status(report: SignatureReport, status: Any, context_used: Any) -> None:
@@ -468,19 +603,17 @@ def _apply_status(report: SignatureReport, status: Any, context_used: Any) -> No
         report.timestamp_time = ts.timestamp
         report.timestamp_valid = bool(ts.intact and ts.valid and ts.trusted)
         if not report.timestamp_valid:
-            report.problems.append("L'horodatage de la signature n'a pas pu être validé.")
+            report.remark(Remark.TIMESTAMP_NOT_VALIDATED)
     if not report.intact:
-        report.problems.append("Le document a été modifié depuis sa signature.")
+        report.remark(Remark.DOCUMENT_MODIFIED)
     elif not report.signature_valid:
-        report.problems.append("La valeur de la signature ne correspond pas au certificat.")
+        report.remark(Remark.SIGNATURE_VALUE_MISMATCH)
     if not report.trusted and not status.revoked:
-        report.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
+        report.remark(Remark.UNTRUSTED)
     if report.revocation == "revoked":
-        report.problems.append("Le certificat du signataire est révoqué.")
+        report.remark(Remark.REVOKED)
     elif report.revocation == "unknown":
-        report.problems.append(
-            "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
-        )
+        report.remark(Remark.REVOCATION_UNKNOWN)
 
 
 # --------------------------------------------------------------------------------------------
@@ -517,9 +650,9 @@ def _unreadable(item: SignatureReport, exc: BaseException) -> SignatureReport:
     """A signature whose structure cannot be read: a verdict the user can act on, not a traceback."""
     _log.debug("unreadable signature", exc_info=exc)
     item.ades = False
-    item.not_ades_reason = "signature illisible"
+    item.not_ades = Finding(NotAdes.UNREADABLE)
     item.intact = item.signature_valid = item.trusted = False
-    item.problems.append(f"La signature est illisible ou endommagée ({type(exc).__name__}).")
+    item.remark(Remark.UNREADABLE, error=type(exc).__name__)
     return item
 
 
@@ -537,7 +670,7 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         certs = list(signed_data["certificates"]) if signed_data["certificates"] else []
         others = [c.chosen for c in certs if c.name == "certificate"]
         vc = context.validation_context(others)
-        status = asyncio.run(
+        status = context.run(
             async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
         )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
@@ -558,22 +691,21 @@ def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: An
     modification = getattr(status, "modification_level", None)
     item.changes_permitted = coverage_name == "ENTIRE_FILE" or (coverage_name == "ENTIRE_REVISION" and bool(docmdp_ok))
     if coverage_name == "ENTIRE_FILE":
-        item.coverage = "tout le fichier"
+        item.coverage_code = Coverage.ENTIRE_FILE
     elif coverage_name == "ENTIRE_REVISION":
         if docmdp_ok:
             level_name = modification.name if modification is not None else ""
-            what = {
-                "LTA_UPDATES": "ajout de données de validation",
-                "FORM_FILLING": "remplissage de champs ou signature",
-                "ANNOTATIONS": "annotations",
-            }.get(level_name, "modifications")
-            item.coverage = f"une révision antérieure, suivie de modifications permises ({what})"
+            item.coverage_code = {
+                "LTA_UPDATES": Coverage.REVISION_VALIDATION_DATA,
+                "FORM_FILLING": Coverage.REVISION_FORM_FILLING,
+                "ANNOTATIONS": Coverage.REVISION_ANNOTATIONS,
+            }.get(level_name, Coverage.REVISION_PERMITTED)
         else:
-            item.coverage = "une révision antérieure, suivie de modifications NON permises"
-            item.problems.append("Le document a été modifié après cette signature d'une façon qu'elle n'autorise pas.")
+            item.coverage_code = Coverage.REVISION_NOT_PERMITTED
+            item.remark(Remark.CHANGES_NOT_PERMITTED)
     else:
-        item.coverage = "une partie seulement du fichier (couverture non standard)"
-        item.problems.append("La signature ne couvre pas le document de façon standard.")
+        item.coverage_code = Coverage.PARTIAL
+        item.remark(Remark.NON_STANDARD_COVERAGE)
     _classify_pdf(item, sig)
     _fill_certificate_facts(item, status.signing_cert)
 
@@ -585,12 +717,16 @@ def _classify_pdf(item: SignatureReport, sig: Any) -> None:
         return
     if item.sub_filter != "ETSI.CAdES.detached":
         item.ades = False
-        item.not_ades_reason = f"SubFilter {item.sub_filter or 'absent'}, et non ETSI.CAdES.detached"
+        item.not_ades = (
+            Finding.of(NotAdes.PDF_SUB_FILTER, sub_filter=item.sub_filter)
+            if item.sub_filter
+            else Finding(NotAdes.PDF_NO_SUB_FILTER)
+        )
         return
     signer_info = sig.signed_data["signer_infos"][0]
     missing = _missing_cades_attribute(signer_info, pdf=True)
-    if missing:
-        item.ades, item.not_ades_reason = False, missing
+    if missing is not None:
+        item.ades, item.not_ades = False, Finding(missing)
         return
     if _has_unsigned(signer_info, "signature_time_stamp_token"):
         item.level = "B-T"
@@ -623,19 +759,19 @@ def _signed_attribute_names(signer_info: Any) -> set[str]:
     return {str(a["type"].native) for a in attrs}
 
 
-def _missing_cades_attribute(signer_info: Any, *, pdf: bool = False) -> str:
-    """The first EN 319 122-1 B-B element a SignerInfo lacks, in words ('' when it has them all).
+def _missing_cades_attribute(signer_info: Any, *, pdf: bool = False) -> NotAdes | None:
+    """The first EN 319 122-1 B-B element a SignerInfo lacks (None when it has them all).
 
     In a PDF (EN 319 142-1) the time is the signature dictionary's /M, never a signing-time.
     """
     names = _signed_attribute_names(signer_info)
     if not names:
-        return "attributs signés absents"
+        return NotAdes.NO_SIGNED_ATTRIBUTES
     if "signing_certificate_v2" not in names and "signing_certificate" not in names:
-        return "attribut signing-certificate-v2 absent"
+        return NotAdes.NO_SIGNING_CERTIFICATE
     if "signing_time" not in names and not pdf:
-        return "attribut signing-time absent"
-    return ""
+        return NotAdes.NO_SIGNING_TIME
+    return None
 
 
 def _cms_level(signer_info: Any, signed_data: Any) -> str:
@@ -700,7 +836,15 @@ def _smime_body(raw: bytes, path: Path) -> bytes:
     raise _not_a_signature(path)
 
 
+def _import_cms_validation() -> None:
+    """pyHanko's CMS validator, without the PDF signer its package would load (`pyhanko_import`)."""
+    from assistant.signing.pyhanko_import import import_module
+
+    import_module("pyhanko.sign.validation.generic_cms")
+
+
 def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:
+    _import_cms_validation()
     from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
     signed_data = _load_cms(path)
@@ -722,7 +866,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
         report = VerificationReport(path, SignFormat.CADES, signed_file=target)
     try:  # parsed lazily by asn1crypto: a damaged certificate set shows here
         others = (
-            [c.chosen for c in signed_data["certificates"] if c.name == "certificate"]
+            context.shared([c.chosen for c in signed_data["certificates"] if c.name == "certificate"])
             if signed_data["certificates"]
             else []
         )
@@ -739,7 +883,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             continue
         try:
             if attached:
-                status = asyncio.run(
+                status = context.run(
                     async_validate_detached_cms(
                         report.attached_content or b"",
                         single,
@@ -750,7 +894,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             else:
                 assert target is not None
                 with open(target, "rb") as fh:
-                    status = asyncio.run(
+                    status = context.run(
                         async_validate_detached_cms(
                             fh,
                             single,
@@ -765,8 +909,8 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             ) from exc
         except Exception as exc:  # no matching certificate, unsupported algorithm: a verdict, not a traceback
             item.ades = False
-            item.not_ades_reason = "signature illisible"
-            item.problems.append(f"La signature n'a pas pu être vérifiée : {_explain(exc)}")
+            item.not_ades = Finding(NotAdes.UNREADABLE)
+            item.problems.append(_explain(exc))
             report.signatures.append(item)
             continue
         try:
@@ -787,8 +931,8 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
 def _describe_cms_signature(item: SignatureReport, status: Any, vc: Any, signer_info: Any, signed_data: Any) -> None:
     _apply_status(item, status, vc)
     missing = _missing_cades_attribute(signer_info)
-    if missing:
-        item.ades, item.not_ades_reason, item.level = False, missing, ""
+    if missing is not None:
+        item.ades, item.not_ades, item.level = False, Finding(missing), ""
     else:
         item.level = _cms_level(signer_info, signed_data)
         if item.level != "B-B" and item.timestamp_valid is False:
@@ -810,6 +954,11 @@ def _check_cms_archive(
     from assistant.signing import archive_cades
 
     def content_hash(algorithm: str) -> bytes:
+        # An intact signature's message-digest is the content's hash: no second pass over a large file.
+        if item.intact and signer_info["digest_algorithm"]["algorithm"].native == algorithm:
+            for attribute in signer_info["signed_attrs"]:
+                if attribute["type"].native == "message_digest":
+                    return bytes(attribute["values"][0].native)
         if attached is not None:
             return hashlib.new(algorithm, attached).digest()
         assert target is not None
@@ -819,8 +968,16 @@ def _check_cms_archive(
                 hasher.update(chunk)
         return hasher.digest()
 
-    stamps = archive_cades.archive_stamps(signed_data, signer_info, content_hash)
-    _apply_archive(item, [(s.token, s.digest, s.problem) for s in stamps], context, others, embedded)
+    try:
+        found = [
+            (s.token, s.digest, s.problem) for s in archive_cades.archive_stamps(signed_data, signer_info, content_hash)
+        ]
+    except OSError:
+        raise
+    except Exception:  # a damaged attribute: said of the stamp, the signature's own facts stay
+        oid = core.ObjectIdentifier(archive_cades.ARCHIVE_TIME_STAMP_V3).dump()
+        found = [(None, None, "")] if oid in bytes(signer_info.contents or b"") else []
+    _apply_archive(item, found, context, others, embedded)
 
 
 def _apply_archive(
@@ -839,7 +996,7 @@ def _apply_archive(
         stamps, lambda extra, moment: context.validation_context([*certs, *extra], moment, embedded=embedded)
     )
     failed = [stamp for stamp in item.archive_timestamps if not stamp.valid]
-    item.problems.extend(stamp.problem for stamp in failed)
+    item.problems.extend(Finding.worded(Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED, stamp.problem) for stamp in failed)
     if failed and item.level == "B-LTA":
         item.level = "B-LT"
 
@@ -909,11 +1066,11 @@ def embedded_validation_data(signed_data: Any) -> tuple[list[Any], list[Any]]:
     return crls, ocsps
 
 
-def _explain(exc: BaseException) -> str:
+def _explain(exc: BaseException) -> Finding:
     text = str(exc).strip()
     if "signer" in text.lower() and "cert" in text.lower():
-        return "le certificat du signataire n'est pas joint à la signature."
-    return f"{type(exc).__name__}."
+        return Finding(Remark.SIGNER_CERTIFICATE_MISSING)
+    return Finding.of(Remark.NOT_VERIFIABLE, error=type(exc).__name__)
 
 
 # --------------------------------------------------------------------------------------------
@@ -950,7 +1107,8 @@ def _verify_xml_signature(
     item = SignatureReport(SignFormat.XADES, packaging=facts.packaging)
     item.problems.extend(facts.problems)
     item.intact = item.signature_valid = facts.valid
-    item.ades, item.not_ades_reason, item.level = facts.ades, facts.not_ades_reason, facts.level
+    item.ades, item.level = facts.ades, facts.level
+    item.not_ades = Finding(facts.not_ades) if facts.not_ades is not None else None
     item.claimed_signing_time = facts.claimed_signing_time
     if facts.signing_certificate_ok is False:
         item.intact = False
@@ -968,25 +1126,23 @@ def _verify_xml_signature(
         except Exception:
             item.timestamp_valid = False
         if not item.timestamp_valid:
-            item.problems.append("L'horodatage de la signature n'a pas pu être validé.")
+            item.remark(Remark.TIMESTAMP_NOT_VALIDATED)
     if facts.signer_cert is None:
         return item
     moment = item.timestamp_time if item.timestamp_valid else None
     vc = context.validation_context(list(facts.other_certs), moment, embedded=_xml_embedded(facts))
-    trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc)
+    trusted, revoked = _validate_certificate(facts.signer_cert, list(facts.other_certs), vc, context)
     item.trusted = trusted
     if revoked:
         item.revocation = "revoked"
-        item.problems.append("Le certificat du signataire est révoqué.")
+        item.remark(Remark.REVOKED)
     elif trusted and (vc.ocsps or vc.crls):
         item.revocation = "good"
     else:
         item.revocation = "unknown"
-        item.problems.append(
-            "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
-        )
+        item.remark(Remark.REVOCATION_UNKNOWN)
     if not trusted and not revoked:
-        item.problems.append("Le certificat ne remonte pas à une autorité de confiance connue de ce poste.")
+        item.remark(Remark.UNTRUSTED)
     _fill_certificate_facts(item, facts.signer_cert)
     certs = [facts.signer_cert, *facts.other_certs, *facts.embedded_certs]
     stamps = [(s.token, s.digest, s.problem) for s in facts.archive_stamps]
@@ -1013,14 +1169,14 @@ def _xml_embedded(facts: Any) -> tuple[list[Any], list[Any]]:
 
 
 def _validate_certificate(
-    cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate], vc: Any
+    cert: asn1_x509.Certificate, others: list[asn1_x509.Certificate], vc: Any, context: _Context
 ) -> tuple[bool, bool]:
     from pyhanko_certvalidator import CertificateValidator
     from pyhanko_certvalidator.errors import RevokedError
 
     validator = CertificateValidator(cert, intermediate_certs=others, validation_context=vc)
     try:
-        asyncio.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
+        context.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
     except RevokedError:
         return False, True
     except Exception:
@@ -1032,12 +1188,13 @@ def _validate_token(
     token: cms.ContentInfo, signed: bytes, certs: list[asn1_x509.Certificate], context: _Context
 ) -> bool:
     """An RFC 3161 token over `signed` (its imprint, its TSA signature, the TSA's chain)."""
+    _import_cms_validation()
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko.sign.validation.status import TimestampSignatureStatus
 
     vc = context.validation_context(certs)
     try:
-        kwargs = asyncio.run(
+        kwargs = context.run(
             validate_tst_signed_data(token["content"], vc, lambda algorithm: hashlib.new(algorithm, signed).digest())
         )
         status = TimestampSignatureStatus(**kwargs)

@@ -6,8 +6,9 @@ document is built from the `to_dict` form — the one thing the CLI (`assistant 
 the window's "Vérifier une signature" page and a page's verify job all hold — so the three show
 the same facts in the same words. The wording follows the arrêté du 22 mars 2019 (art. 5): who
 signed, the certificate's category, the format, validity and revocation at signing time, integrity.
-Labels are in the user's language as far as the catalogue goes; the signing layer's own sentences
-(verdict, qualification, coverage, remarks) are French.
+Everything is in the user's language: the labels here, and the signing layer's own sentences
+(verdict, qualification, coverage, remarks), which `to_dict` words through the same catalogue
+beside their stable codes (assistant.signing.findings).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.i18n import _, current_language
 from assistant.reports import Block, Document, KeyValues, Paragraph, Section, Tone, write_document
 from assistant.reports.write import write_bytes_atomic
+from assistant.signing.findings import packaging_label
 
 if TYPE_CHECKING:  # the window builds the document without loading the verification engine
     from assistant.signing.verify import VerificationReport
@@ -71,6 +73,11 @@ def _changes_text(permitted: bool) -> str:
     return _("NON PERMISES : le document a été modifié d'une façon que la signature interdit")
 
 
+def _problem_text(problem: Any) -> str:
+    """A remark of `to_dict()` ({"code", "text"}); a plain string from an older report is shown as it is."""
+    return str(problem.get("text", "")) if isinstance(problem, Mapping) else str(problem)
+
+
 def signature_section(index: int, sig: Mapping[str, Any]) -> Section:
     """One signature of a `SignatureReport.to_dict()`: verdict, facts, remarks."""
     intact = bool(sig.get("intact")) and bool(sig.get("signature_valid"))
@@ -87,7 +94,7 @@ def signature_section(index: int, sig: Mapping[str, Any]) -> Section:
         (_("Format"), _text(sig.get("format_label")) + (f" — {standard}" if standard else "")),
     ]
     if sig.get("packaging"):
-        rows.append((_("Type de signature"), str(sig["packaging"])))
+        rows.append((_("Type de signature"), packaging_label(str(sig["packaging"]))))
     if sig.get("sub_filter"):
         rows.append((_("SubFilter (PDF)"), str(sig["sub_filter"])))
     if sig.get("coverage"):
@@ -109,7 +116,7 @@ def signature_section(index: int, sig: Mapping[str, Any]) -> Section:
     ]
     problems: Sequence[Any] = sig.get("problems") or ()
     if problems:
-        blocks.append(Section(_("Remarques"), tuple(Paragraph(str(p)) for p in problems)))
+        blocks.append(Section(_("Remarques"), tuple(Paragraph(_problem_text(p)) for p in problems)))
     return Section(_("Signature {index}").format(index=index), tuple(blocks))
 
 

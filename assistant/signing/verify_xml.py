@@ -31,6 +31,9 @@ from urllib.parse import unquote
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
+from assistant.signing.c14n import C14N
+from assistant.signing.findings import Finding, NotAdes, Remark
+
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
 XADES141 = "http://uri.etsi.org/01903/v1.4.1#"
@@ -48,17 +51,6 @@ DIGESTS = {
     "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
     "http://www.w3.org/2007/05/xmldsig-more#sha3-256": "sha3_256",
     "http://www.w3.org/2007/05/xmldsig-more#sha3-512": "sha3_512",
-}
-
-#: Canonicalisation URIs → (exclusive, with comments) for lxml (C14N 1.1 is read as 1.0: they
-#: differ only on inherited xml:id / xml:base, never present on a SignatureValue).
-C14N = {
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315": (False, False),
-    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments": (False, True),
-    "http://www.w3.org/2006/12/xml-c14n11": (False, False),
-    "http://www.w3.org/2006/12/xml-c14n11#WithComments": (False, True),
-    "http://www.w3.org/2001/10/xml-exc-c14n#": (True, False),
-    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments": (True, True),
 }
 
 _IO_LOCK = threading.Lock()
@@ -84,7 +76,7 @@ class XmlFacts:
     signed_file: Path | None
     missing_file: str | None  # a detached reference whose file could not be reached
     ades: bool
-    not_ades_reason: str  # the missing baseline element when not XAdES
+    not_ades: NotAdes | None  # the missing baseline element when not XAdES
     level: str  # B-B | B-T | B-LT | B-LTA ("" when not XAdES)
     claimed_signing_time: dt.datetime | None
     signing_certificate_ok: bool | None  # None when there is no SigningCertificate(V2)
@@ -92,7 +84,7 @@ class XmlFacts:
     timestamp_imprint_input: bytes | None  # the canonicalised SignatureValue the token covers
     embedded_crls: tuple[bytes, ...]
     embedded_ocsps: tuple[bytes, ...]
-    problems: tuple[str, ...]
+    problems: tuple[Finding, ...]
     #: archive_xades.ArchiveStamp of each ArchiveTimeStamp, its imprint recomputed (B-LTA)
     archive_stamps: tuple[Any, ...] = ()
     #: the certificates of xades:CertificateValues (B-LT), for the timestamps' chains
@@ -113,7 +105,7 @@ def signatures_of(root: Any) -> list[Any]:
 
 def check_signature(root: Any, signature: Any, signature_path: Path, detached_of: Path | None) -> XmlFacts:
     """Every check of one ds:Signature of the document `root` (read from `signature_path`)."""
-    problems: list[str] = []
+    problems: list[Finding] = []
     certs = _embedded_certs(signature)
     signed_info = signature.find(_ds("SignedInfo"))
     references = signed_info.findall(_ds("Reference")) if signed_info is not None else []
@@ -125,14 +117,14 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
         target = resolve_reference(uri, signature_path, detached_of if len(detached_uris) == 1 else None)
         if target is None:
             missing = unquote(uri)
-            problems.append(f"Document signé « {missing} » introuvable à côté de la signature.")
+            problems.append(Finding.of(Remark.SIGNED_DOCUMENT_MISSING, name=missing))
         else:
             allowed[uri] = allowed[unquote(uri)] = target
             signed_file = signed_file or target
     if not references:
-        problems.append("Signature XML incomplète : aucune référence signée.")
+        problems.append(Finding(Remark.XML_NO_REFERENCE))
     if not certs:
-        problems.append("Signature XML sans certificat (KeyInfo/X509Data) : le signataire ne peut être identifié.")
+        problems.append(Finding(Remark.XML_NO_CERTIFICATE))
 
     signer: asn1_x509.Certificate | None = None
     valid = False
@@ -143,31 +135,31 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
                 signer, valid = cert, True
                 break
         if not valid:
-            problems.append("La signature XML ne se vérifie pas : le document ou la signature a été modifié.")
+            problems.append(Finding(Remark.XML_SIGNATURE_INVALID))
     if signer is None and certs:
         signer = certs[0]
     others = tuple(c for c in certs if c is not signer)
 
     # -- XAdES -------------------------------------------------------------------------------
     props, props_signed = _signed_properties(signature, references)
-    ades, reason = True, ""
+    ades, reason = True, None
     sign_time: dt.datetime | None = None
     cert_ok: bool | None = None
     if props is None:
-        ades, reason = False, "xades:SignedProperties absent"
+        ades, reason = False, NotAdes.XADES_NO_SIGNED_PROPERTIES
     elif not props_signed:
-        ades, reason = False, "xades:SignedProperties non couvert par une référence signée"
+        ades, reason = False, NotAdes.XADES_SIGNED_PROPERTIES_NOT_SIGNED
     else:
         sign_time = _signing_time(props, problems)
         cert_node = props.find(f".//{_xa('SigningCertificateV2')}")
         if cert_node is None:
             cert_node = props.find(f".//{_xa('SigningCertificate')}")
         if cert_node is None:
-            ades, reason = False, "xades:SigningCertificateV2 absent"
+            ades, reason = False, NotAdes.XADES_NO_SIGNING_CERTIFICATE
         elif signer is not None:
             cert_ok = _signing_certificate_matches(cert_node, signer, problems)
         if ades and sign_time is None:
-            ades, reason = False, "xades:SigningTime absent"
+            ades, reason = False, NotAdes.XADES_NO_SIGNING_TIME
     token, imprint_input = _signature_timestamp(signature, problems)
     crls, ocsps = _revocation_values(signature)
     level = ""
@@ -181,9 +173,12 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
                     level = "B-LTA"
     stamps: tuple[Any, ...] = ()
     if any(True for _ in signature.iter(f"{{{XADES141}}}ArchiveTimeStamp", _xa("ArchiveTimeStamp"))):
-        from assistant.signing.archive_xades import archive_stamps
+        from assistant.signing.archive_xades import ArchiveStamp, archive_stamps
 
-        stamps = tuple(archive_stamps(root, signature, allowed))
+        try:
+            stamps = tuple(archive_stamps(root, signature, allowed))
+        except Exception:  # a damaged stamp: said of the stamp, the signature's own facts stay
+            stamps = (ArchiveStamp(None, None, ""),)
     return XmlFacts(
         signer_cert=signer,
         other_certs=others,
@@ -192,7 +187,7 @@ def check_signature(root: Any, signature: Any, signature_path: Path, detached_of
         signed_file=signed_file,
         missing_file=missing,
         ades=ades,
-        not_ades_reason=reason,
+        not_ades=reason,
         level=level,
         claimed_signing_time=sign_time,
         signing_certificate_ok=cert_ok,
@@ -372,19 +367,19 @@ def _signed_properties(signature: Any, references: list[Any]) -> tuple[Any | Non
     return props, covered
 
 
-def _signing_time(props: Any, problems: list[str]) -> dt.datetime | None:
+def _signing_time(props: Any, problems: list[Finding]) -> dt.datetime | None:
     node = props.find(f".//{_xa('SigningTime')}")
     if node is None or not node.text:
         return None
     try:
         value = dt.datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
     except ValueError:
-        problems.append("Heure de signature (xades:SigningTime) illisible.")
+        problems.append(Finding(Remark.SIGNING_TIME_UNREADABLE))
         return None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _signing_certificate_matches(node: Any, signer: asn1_x509.Certificate, problems: list[str]) -> bool:
+def _signing_certificate_matches(node: Any, signer: asn1_x509.Certificate, problems: list[Finding]) -> bool:
     """Some Cert of SigningCertificate(V2) names the signer's certificate by the digest it declares."""
     der = signer.dump()
     for cert in node.findall(_xa("Cert")):
@@ -394,9 +389,7 @@ def _signing_certificate_matches(node: Any, signer: asn1_x509.Certificate, probl
             continue
         name = DIGESTS.get(method.get("Algorithm", ""))
         if name is None:
-            problems.append(
-                f"Algorithme d'empreinte du certificat signé non pris en charge : {method.get('Algorithm')}."
-            )
+            problems.append(Finding.of(Remark.CERTIFICATE_DIGEST_UNSUPPORTED, algorithm=method.get("Algorithm")))
             return False
         try:
             expected = base64.b64decode("".join(value.text.split()))
@@ -404,11 +397,11 @@ def _signing_certificate_matches(node: Any, signer: asn1_x509.Certificate, probl
             continue
         if hashlib.new(name, der).digest() == expected:
             return True
-    problems.append("Le certificat désigné par la signature (SigningCertificate) n'est pas celui qui a signé.")
+    problems.append(Finding(Remark.SIGNING_CERTIFICATE_MISMATCH))
     return False
 
 
-def _signature_timestamp(signature: Any, problems: list[str]) -> tuple[cms.ContentInfo | None, bytes | None]:
+def _signature_timestamp(signature: Any, problems: list[Finding]) -> tuple[cms.ContentInfo | None, bytes | None]:
     from lxml import etree
 
     stamp = signature.find(f".//{_xa('SignatureTimeStamp')}")
@@ -421,7 +414,7 @@ def _signature_timestamp(signature: Any, problems: list[str]) -> tuple[cms.Conte
         token = cms.ContentInfo.load(base64.b64decode("".join(encapsulated.text.split())))
         token["content"]["encap_content_info"]
     except Exception:
-        problems.append("Horodatage de la signature illisible.")
+        problems.append(Finding(Remark.TIMESTAMP_UNREADABLE))
         return None, None
     method = stamp.find(_ds("CanonicalizationMethod"))
     uri = method.get("Algorithm", "") if method is not None else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"

@@ -603,22 +603,40 @@ class Transport:
 
     # -- retries ----------------------------------------------------------------------------
 
-    def retrying(self, what: str, attempt: Callable[[], Any], cancel: CancelToken | None = None) -> Any:
+    def retrying(
+        self,
+        what: str,
+        attempt: Callable[[], Any],
+        cancel: CancelToken | None = None,
+        *,
+        progress: Callable[[], int] | None = None,
+    ) -> Any:
         """`attempt()` until it returns, retrying TransientError with exponential back-off;
-        after `retries` retries, TransferError. Anything else goes through at once."""
+        after `retries` retries in a row, TransferError. Anything else goes through at once.
+
+        `progress` (the bytes kept so far): an attempt that moved it forward before it failed
+        starts the count and the back-off again. A link that cuts now and then (a mobile
+        hand-over, a NAT time-out every few tens of MB) is not a dead platform: each cut is
+        resumed from where it stopped, and a long transfer must not run out of retries, or wait
+        seconds, because of cuts it recovered from each time."""
         delay = self.backoff
-        for number in range(self.retries + 1):
+        failures = 0
+        kept = progress() if progress is not None else 0
+        while True:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             try:
                 return attempt()
             except TransientError as exc:
-                if number >= self.retries:
+                if progress is not None and (now := progress()) > kept:
+                    kept, failures, delay = now, 0, self.backoff
+                failures += 1
+                if failures > self.retries:
                     raise TransferError(
                         M_(
                             "Échec de communication avec la plateforme ({what}) après {value} tentatives : {exc}",
                             what=what,
-                            value=number + 1,
+                            value=failures,
                             exc=exc,
                         ),
                     ) from None
@@ -628,7 +646,6 @@ class Transport:
                 if cancel is None:
                     threading.Event().wait(delay)
                 delay = min(self.max_backoff, delay * 2)
-        raise AssertionError("unreachable")
 
 
 class _BodySource:

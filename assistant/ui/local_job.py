@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from assistant.i18n import _, localized
 from assistant.jobs.model import Job, JobEvent, JobState
 from assistant.ui.labels import element_text, progress_label
 from assistant.ui.outcomes import describe
-from assistant.ui.widgets import ERROR_STYLE, StatusLine
+from assistant.ui.widgets import ERROR_STYLE, ProgressBar, StatusLine
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
@@ -43,7 +43,7 @@ class LocalJobPanel(QWidget):
         self.status = StatusLine()
         self.status.setObjectName("localJobStatus")
         layout.addWidget(self.status)
-        self.bar = QProgressBar()
+        self.bar = ProgressBar()
         self.bar.setObjectName("localJobBar")
         self.bar.setRange(0, 100)
         self.bar.setAccessibleName(_("Avancement"))

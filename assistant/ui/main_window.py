@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -88,6 +89,12 @@ QCheckBox:focus, QRadioButton:focus { border: 2px solid #d98200; border-radius: 
 """
 
 
+def _refit_focus(old: QWidget | None, new: QWidget | None) -> None:
+    for widget in (old, new):
+        if widget is not None:
+            widget.updateGeometry()
+
+
 class MainWindow(QMainWindow):
     _engine_event = Signal(object)
 
@@ -151,6 +158,11 @@ class MainWindow(QMainWindow):
         holder = QWidget()
         holder.setObjectName("pageArea")
         holder.setStyleSheet(FOCUS_STYLE)
+        # The focus frame is thicker than a field's own (2 px): at 200 % the focused field then
+        # needs 2 more pixels than the layout gave it; the layout is told at each focus change.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(_refit_focus)
         holder_layout = QVBoxLayout(holder)
         holder_layout.setContentsMargins(18, 14, 18, 14)
         holder_layout.addWidget(self.stack)

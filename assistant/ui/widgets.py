@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from assistant.i18n import current_language
 from assistant.ui.icons import status_icon
@@ -16,6 +16,25 @@ SUBTITLE_STYLE = "color: #555;"
 SECTION_STYLE = "font-size: 11pt; font-weight: bold; color: #1f4e8c; margin-top: 8px;"
 ERROR_STYLE = "color: #c0392b; font-weight: bold;"
 STATUS_COLOURS = {"ok": "#2e8b57", "warning": "#c0661a", "error": "#c0392b", "skipped": "#6b7078", "running": "#1f6fb2"}
+
+
+class ProgressBar(QProgressBar):
+    """A progress bar whose new value is painted with the next paint event, like any other widget.
+
+    QProgressBar.setValue repaints at once (a synchronous paint, made for busy loops without an
+    event loop); fed by a job's progress events it made the GUI thread paint on every percent,
+    up to tens of milliseconds each on a loaded machine while a 1 GB job runs. Here the paint
+    is queued (QWidget.update) and merged with the window's other updates.
+    """
+
+    def setValue(self, value: int) -> None:
+        if value == self.value():
+            return
+        self.setUpdatesEnabled(False)  # repaint() is then a no-op...
+        try:
+            super().setValue(value)
+        finally:
+            self.setUpdatesEnabled(True)  # ...and re-enabling queues an update()
 
 
 def page_header(title: str, subtitle: str = "") -> QWidget:

@@ -166,6 +166,17 @@ def test_plain_http_only_to_loopback_in_demo_mode() -> None:
             {"version": 1, "type": "sign", "params": {"paths": ["/home/u/secret.pdf"], "format": "pades"}},
             "params.paths",
         ),
+        (  # a page cannot make the workstation trust its own authority (only the user's settings do)
+            {
+                "version": 1,
+                "type": "verify",
+                "params": {
+                    "files": [{"name": "offre.pdf", "url": f"{ORIGIN}/offre.pdf", "size": 10, "sha256": "0" * 64}],
+                    "trust": ["/tmp/page-root.pem"],
+                },
+            },
+            "params.trust",
+        ),
         ({"version": 1, "type": "decrypt", "params": {"folder": "/tmp"}}, "type"),
         (
             {

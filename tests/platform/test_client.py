@@ -61,6 +61,28 @@ def test_cut_connection_resumes_with_range(demo: DemoPlatform, tmp_path: Path) -
     assert served_when_settled(demo, rel, file["size"]) == file["size"] == stats.fetched
 
 
+def test_cuts_that_each_let_bytes_through_never_exhaust_the_retries(demo: DemoPlatform, tmp_path: Path) -> None:
+    """A link that cuts every 50 KB (a poor mobile link): 7 cuts in a row, more than the 2 retries
+    allowed, and still no failure, because each attempt moved the file forward; the retry count
+    is for a platform that stopped answering, not for cuts resumed each time."""
+    file, token = a_file(demo, 5)
+    demo.faults.update({"drop_after": 50_000, "drop_count": 7})
+    stats = PlatformClient(token, backoff=0.01, retries=2).download(
+        file["url"], tmp_path / "f", size=file["size"], sha256=file["sha256"]
+    )
+    assert hashlib.sha256((tmp_path / "f").read_bytes()).hexdigest() == file["sha256"]
+    rel = file["url"].split("/files/", 1)[1]
+    assert len(demo.stats.to_dict()["ranges"][rel]) == 8  # the first request and 7 resumes
+    assert served_when_settled(demo, rel, file["size"]) == file["size"] == stats.fetched  # each byte once
+    # Without progress the count still ends it: a platform that keeps failing is reported.
+    demo.faults.update({"fail_status": 503, "fail_count": 50})
+    with pytest.raises(TransferError) as info:
+        PlatformClient(token, backoff=0.01, retries=2).download(
+            file["url"], tmp_path / "ko", size=file["size"], sha256=file["sha256"]
+        )
+    assert "après 3 tentatives" in info.value.message_fr
+
+
 def test_restart_resumes_from_the_partial_file(demo: DemoPlatform, tmp_path: Path) -> None:
     file, token = a_file(demo, 2)
     data_path = demo.resolve_file(file["url"].split("/files/", 1)[1])

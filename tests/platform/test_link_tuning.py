@@ -15,7 +15,7 @@ from assistant.demo.content import ContentSpec
 from assistant.demo.server import DemoPlatform
 from assistant.jobs.runners.growing_pool import GrowingPool
 from assistant.platform.client import PlatformClient
-from assistant.platform.linkmeter import MAX_CONNECTIONS, LinkMeter
+from assistant.platform.linkmeter import MAX_CONNECTIONS, SETTLED, LinkMeter
 from assistant.progress import CancelToken
 from bench.netprofile import NetProfileProxy, Profile, mbit
 
@@ -24,7 +24,7 @@ DEMO_SPEC = ContentSpec(consultations=1, plis=1, envelopes=1, files_per_envelope
 
 def meter(rtt: float, rate: float) -> LinkMeter:
     m = LinkMeter()
-    for _ in range(10):
+    for _ in range(SETTLED + 2):
         m.first_byte(rtt)
         m.body(200_000, 200_000 / rate)
     return m
@@ -33,7 +33,7 @@ def meter(rtt: float, rate: float) -> LinkMeter:
 def test_connections_follow_the_round_trip_and_the_stream_rate() -> None:
     assert LinkMeter().connections(200_000) == 4  # nothing measured yet: the usual 4
     early = LinkMeter()
-    for _ in range(7):
+    for _ in range(SETTLED - 1):
         early.first_byte(0.010)
         early.body(200_000, 0.004)
     assert early.connections(200_000) == 4  # the first requests also opened their connections: not yet

@@ -1,7 +1,8 @@
 """A corpus of signatures made by tools the project did not write, and their reference verdicts.
 
 openssl cms (detached, attached, with and without signed attributes, CAdES attributes, RSA-PSS,
-ECDSA, two signers, PEM), pyHanko (PAdES, adbe.pkcs7.detached), endesive (PDF, XAdES enveloping),
+ECDSA, two signers, PEM), pyHanko (PAdES, adbe.pkcs7.detached), endesive (PDF adbe.pkcs7.detached with PKCS#1 v1.5
+and RSA-PSS, CMS, XAdES enveloping),
 signxml (enveloped and enveloping, inclusive C14N 1.0/1.1 and exclusive, SHA-256/SHA-512, ECDSA),
 xadesjs (XAdES enveloped and detached) and xmlsec1 (detached XML-DSig); each with a tampered copy.
 
@@ -226,7 +227,6 @@ def _endesive_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_
 
     key = test_pki.signer.key
     cert = test_pki.signer.certificate
-    # endesive's PDF signer needs an older pypdf than pyHanko's; its CMS signer stands for it.
     out = folder / "endesive-cms-detached.p7s"
     out.write_bytes(endesive_cms(data.read_bytes(), key, cert, [test_pki.ca.certificate], "sha256", attrs=True))
     label = "CMS / PKCS#7, pas AdES (attribut signing-time absent)"
@@ -256,6 +256,55 @@ def _endesive_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_
         Sample("endesive-xades-enveloping", "xml", xml_out, None, "XADES B-B", packaging="enveloppante"),
         Sample("endesive-xades-enveloping-tampered", "xml", xml_bad, None, "XADES B-B", tampered=True),
     ]
+
+
+def _classic_xref_pdf(path: Path, text: str) -> Path:
+    """A one-page PDF with a cross-reference table (reportlab, uncompressed), as office tools write it."""
+    from reportlab.pdfgen import canvas
+
+    page = canvas.Canvas(str(path), pageCompression=0)
+    page.drawString(72, 760, text)
+    page.save()
+    return path
+
+
+def _endesive_pdf_samples(folder: Path, test_pki: pki.TestPki) -> list[Sample]:
+    """endesive's PDF signer (adbe.pkcs7.detached, PKCS#1 v1.5 and RSA-PSS), each with a tampered copy.
+
+    endesive 3.0.1 (the latest release) calls pypdf's `write_to_stream(stream, None)`, a signature
+    pypdf 7 removed: the dev extras keep pypdf below 7 (nothing else of the project uses pypdf).
+    Its incremental update of a PDF whose cross-references are a stream writes an array as a
+    NameObject, which pypdf 5 and later refuse; the source PDF has a cross-reference table."""
+    import datetime as dt
+
+    _import_endesive_signers()
+    from endesive.pdf import cms as endesive_pdf
+
+    pdf = _classic_xref_pdf(folder / "source-xref-table.pdf", "Prix 1000 EUR")
+
+    label = "PDF (PKCS#7), pas PAdES (SubFilter adbe.pkcs7.detached, et non ETSI.CAdES.detached)"
+    samples: list[Sample] = []
+    for name, pss in (("endesive-pdf-pkcs7", False), ("endesive-pdf-pkcs7-pss", True)):
+        when = dt.datetime.now(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+        options = {
+            "sigflags": 3,
+            "sigfield": "Signature1",
+            "contact": "acheteur@example.fr",
+            "location": "Paris",
+            "signingdate": when,
+            "reason": "Offre",
+            "pss": pss,
+        }
+        source = pdf.read_bytes()
+        signed = source + endesive_pdf.sign(
+            source, options, test_pki.signer.key, test_pki.signer.certificate, [test_pki.ca.certificate], "sha256"
+        )
+        out = folder / f"{name}.pdf"
+        out.write_bytes(signed)
+        bad = folder / f"{name}-tampered.pdf"
+        bad.write_bytes(signed.replace(b"Prix 1000 EUR", b"Prix 9000 EUR"))
+        samples += [Sample(name, "pdf", out, None, label), Sample(f"{name}-tampered", "pdf", bad, None, label, True)]
+    return samples
 
 
 def _pyhanko_samples(folder: Path, test_pki: pki.TestPki, pdf: Path, tsa_url: str | None) -> list[Sample]:
@@ -475,6 +524,7 @@ def build_corpus(
         *_cms_samples(folder, test_pki, data, tampered_data),
         *_pyhanko_samples(folder, test_pki, pdf, tsa_url),
         *_endesive_samples(folder, test_pki, data, tampered_data),
+        *_endesive_pdf_samples(folder, test_pki),
         *_signxml_samples(folder, test_pki, document),
         *_xadesjs_samples(folder, test_pki, document, data, tampered_data),
         *_xmlsec1_samples(folder, test_pki, data, tampered_data),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -250,9 +251,16 @@ def test_cades_tampered_archive_token_is_reported(
             verify_file(output, trust_roots=[test_pki.root.certificate]), tmp_path / f"r{suffix}"
         )
         assert target.stat().st_size > 0
-    html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "Horodatage d&#x27;archive invalide" in html or "Horodatage d'archive invalide" in html
-    assert "Horodatage d&#x27;archive" in html or "Horodatage d'archive" in html
+    html = (tmp_path / "r.html").read_text(encoding="utf-8").replace("&#x27;", "'").replace("&#39;", "'")
+    assert "Horodatage d'archive invalide : sa signature ne se vérifie pas." in html
+    assert "(NON VALIDE, autorité : AMP Test TSA)" in html
+    pdf_text = subprocess.run(
+        [pki.require_tool("pdftotext"), str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Horodatage d’archive" in pdf_text.replace("'", "’") and "NON VALIDE" in pdf_text
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    (stamp,) = data["signatures"][0]["archive_timestamps"]
+    assert stamp["valid"] is False and stamp["problem"].startswith("Horodatage d'archive invalide")
 
 
 def test_cades_removed_validation_data_breaks_the_archive_timestamp(
@@ -366,7 +374,6 @@ def test_no_traceback_on_mutations_of_b_lta(
 def test_b_lta_reports_follow_the_documented_schema(
     tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
 ) -> None:
-    import json
 
     import jsonschema
 
@@ -392,3 +399,198 @@ def test_b_lta_reports_follow_the_documented_schema(
             assert not errors, (fmt, tamper, [e.message for e in errors[:3]])
             stamps = data_dict["signatures"][0]["archive_timestamps"]
             assert len(stamps) == 1 and stamps[0]["valid"] is not tamper
+
+
+# --------------------------------------------------------------------------------------------
+# Archive timestamps made by another tool (DSS, an ETSI plugtest file): see data/dss/README.md
+
+DSS = Path(__file__).parent / "data" / "dss"
+UNTRUSTED = "ne remonte pas à une autorité de confiance"
+
+
+def _openssl_judges_imprint(token: cms.ContentInfo, digest: bytes, folder: Path) -> bool:
+    """`openssl ts -verify` of a foreign token over `digest`, its own TSA certificate as the anchor
+    (-partial_chain), at its own time (its certificates have expired since)."""
+    from asn1crypto import pem
+
+    from assistant.signing.timestamp import tst_info
+
+    token_file, anchors = folder / "foreign-token.der", folder / "foreign-tsa.pem"
+    token_file.write_bytes(token.dump())
+    certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
+    anchors.write_bytes(b"".join(pem.armor("CERTIFICATE", c.dump()) for c in certs))
+    when = int(tst_info(token)["gen_time"].native.timestamp())
+    done = subprocess.run(
+        [
+            pki.require_tool("openssl"),
+            "ts",
+            "-verify",
+            "-digest",
+            digest.hex(),
+            "-in",
+            str(token_file),
+            "-token_in",
+            "-CAfile",
+            str(anchors),
+            "-partial_chain",
+            "-attime",
+            str(when),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return done.returncode == 0 and "Verification: OK" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "count"), [("Signature-C-B-LTA-10.p7m", 1), ("CAdESDoubleLTA.p7m", 2), ("Signature-C-LTA-v3.p7m", 1)]
+)
+def test_cades_archive_timestamps_of_another_tool(tmp_path: Path, name: str, count: int) -> None:
+    """Their imprints recomputed by us match (openssl agrees, and refuses another digest); only the
+    trust in their test TSA, which this workstation does not know, is missing."""
+    from assistant.signing import archive_cades
+
+    path = DSS / name
+    sig = verify_file(path, trust_roots=[]).signatures[0]
+    assert sig.intact and sig.signature_valid
+    assert len(sig.archive_timestamps) == count
+    for stamp in sig.archive_timestamps:
+        assert not stamp.valid and UNTRUSTED in stamp.problem, stamp.problem
+        assert stamp.time is not None and stamp.authority
+    signed_data = cms.ContentInfo.load(path.read_bytes())["content"]
+    content = bytes(signed_data["encap_content_info"]["content"])
+    stamps = archive_cades.archive_stamps(
+        signed_data, signed_data["signer_infos"][0], lambda algorithm: hashlib.new(algorithm, content).digest()
+    )
+    for stamp in stamps:
+        assert stamp.token is not None and stamp.digest is not None
+        assert _openssl_judges_imprint(stamp.token, stamp.digest, tmp_path)
+        assert not _openssl_judges_imprint(stamp.token, bytes(len(stamp.digest)), tmp_path)  # the control
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["xades-lta-valid.xml", "data2sign-signed-xades-enveloped-baseline-lta.xml", "Signature-X-LTA-filter2.xml"],
+)
+def test_xades_archive_timestamps_of_another_tool(tmp_path: Path, name: str) -> None:
+    """Enveloping (base64 transform) and enveloped (XPath filter, XPath Filter 2.0) XAdES made by DSS."""
+    from assistant.signing import archive_xades, verify_xml
+
+    path = DSS / name
+    sig = verify_file(path, trust_roots=[]).signatures[0]
+    assert sig.intact and sig.signature_valid
+    assert len(sig.archive_timestamps) == 1
+    assert UNTRUSTED in sig.archive_timestamps[0].problem, sig.archive_timestamps[0].problem
+    root = verify_xml.parse_xml(path.read_bytes())
+    (stamp,) = archive_xades.archive_stamps(root, verify_xml.signatures_of(root)[0], {})
+    assert stamp.token is not None and stamp.digest is not None
+    assert _openssl_judges_imprint(stamp.token, stamp.digest, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("CAdES-BpLTA_modified_ats_hash_element.p7m", "retirés ou modifiés"),
+        ("xades-lta-copied-atst.xml", "ne porte pas sur la signature telle qu'elle est"),
+    ],
+)
+def test_broken_archive_timestamps_of_another_tool(name: str, words: str) -> None:
+    sig = verify_file(DSS / name, trust_roots=[]).signatures[0]
+    assert sig.archive_timestamps and not sig.archive_timestamps[0].valid
+    assert words in sig.archive_timestamps[0].problem
+    assert sig.archive_timestamps[0].problem in [p.text for p in sig.problems]
+    assert "archive_timestamp_not_validated" in {p.code.value for p in sig.problems}
+    assert sig.level != "B-LTA"
+
+
+# --------------------------------------------------------------------------------------------
+# The command line: the level chosen as B-LT is, the report as the user reads it
+
+
+@pytest.mark.parametrize("fmt", ["cades", "xades"])
+def test_cli_signs_b_lta_and_verify_reports_it(
+    tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki, fmt: str
+) -> None:
+    import os
+    import sys
+
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    key = tmp_path / "jean.p12"
+    key.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"jean",
+            crl_pki.good.key,
+            crl_pki.good.certificate,
+            [test_pki.ca.certificate],  # type: ignore[arg-type]
+            BestAvailableEncryption(b"secret"),
+        )
+    )
+    source = _source(tmp_path)
+    env = {**os.environ, "ASSISTANT_HOME": str(assistant_home), "AMP_PIN": "secret", "ASSISTANT_LANG": "fr"}
+    args = ["--format", fmt, "--level", "B-LTA", "--tsa", tsa.url, "--trust", str(test_pki.root_pem)]
+    args += ["--key", str(key), "--pin-env", "AMP_PIN", "--json", str(source)]
+    signed = subprocess.run(
+        [sys.executable, "-m", "assistant", "sign", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert signed.returncode == 0, signed.stderr + signed.stdout
+    output = json.loads(signed.stdout.strip())["output"]
+    verified = subprocess.run(
+        [sys.executable, "-m", "assistant", "verify", output, "--trust", str(test_pki.root_pem)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert verified.returncode == 0, verified.stderr + verified.stdout
+    assert f"{fmt.upper()} B-LTA" in verified.stdout
+    assert "Horodatage d'archive" in verified.stdout and "autorité : AMP Test TSA" in verified.stdout
+    assert "Traceback" not in verified.stderr
+    # Tampered, read in English: the finding in the user's language, and the level no longer B-LTA.
+    signature = Path(output)
+    if fmt == "cades":
+        signature.write_bytes(_flip_in_archive_token(signature.read_bytes()))
+    else:
+        signature.write_bytes(
+            signature.read_bytes().replace(b"<xades:RevocationValues>", b"<xades:RevocationValues> ", 1)
+        )
+    english = subprocess.run(
+        [sys.executable, "-m", "assistant", "verify", output, "--trust", str(test_pki.root_pem)],
+        capture_output=True,
+        text=True,
+        env={**env, "ASSISTANT_LANG": "en"},
+        timeout=120,
+    )
+    assert english.returncode == 1 and "Traceback" not in english.stderr
+    assert "Archive timestamp" in english.stdout and "Invalid archive timestamp" in english.stdout, english.stdout
+    assert f"{fmt.upper()} B-LT " in english.stdout or f"{fmt.upper()} B-LT\n" in english.stdout
+
+
+@pytest.mark.parametrize("name", ["CAdESDoubleLTA.p7m", "data2sign-signed-xades-enveloped-baseline-lta.xml"])
+def test_no_traceback_on_mutations_of_foreign_b_lta(tmp_path: Path, name: str) -> None:
+    """The same property on another tool's LTA signatures (two archive timestamps; an XPath filter)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from assistant.errors import AssistantError
+
+    original = (DSS / name).read_bytes()
+    target = tmp_path / name
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), min_size=1, max_size=6))
+    def check(mutations: list[tuple[int, int]]) -> None:
+        data = bytearray(original)
+        for index, value in mutations:
+            data[index] = value
+        target.write_bytes(bytes(data))
+        try:
+            report = verify_file(target, trust_roots=[])
+        except AssistantError as exc:
+            assert exc.message_fr
+            return
+        for sig in report.signatures:
+            assert sig.verdict_fr
+            assert all(stamp.valid or stamp.problem for stamp in sig.archive_timestamps)
+
+    check()

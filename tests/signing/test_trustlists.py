@@ -250,7 +250,7 @@ def test_granted_service_confirms_the_qualified_status(tl_world: TlWorld, update
     assert sig.trusted_list.status == "granted"
     assert {"QCWithQSCD", "QCForESig"} <= set(sig.trusted_list.qualifiers) and sig.trusted_list.qscd is True
     assert "liste de confiance FR (n° 42)" in sig.qualified_label
-    assert not any("non confirmé" in p for p in sig.problems)
+    assert not any("non confirmé" in p.text for p in sig.problems)
 
 
 @pytest.mark.parametrize(

@@ -254,7 +254,8 @@ def test_xades_signing_certificate_must_name_the_signer(tmp_path: Path, test_pki
     )
     sig = verify_file(out, trust_roots=_anchors(test_pki)).signatures[0]
     assert sig.signature_valid and not sig.intact and not sig.ok
-    assert any("n'est pas celui qui a signé" in p for p in sig.problems)
+    assert any("n'est pas celui qui a signé" in p.text for p in sig.problems)
+    assert "signing_certificate_mismatch" in {p.code.value for p in sig.problems}
     # The same tool naming the right certificate (SHA-512 digest) is accepted.
     good = tmp_path / "right-signing-cert.xml"
     subprocess.run(
@@ -274,3 +275,30 @@ def test_xades_signing_certificate_must_name_the_signer(tmp_path: Path, test_pki
         capture_output=True,
     )
     assert verify_file(good, trust_roots=_anchors(test_pki)).signatures[0].ok
+
+
+def test_one_verifier_over_the_corpus_reports_what_one_call_per_file_does(
+    corpus: dict[str, Sample], test_pki: pki.TestPki
+) -> None:
+    """A run over many files shares anchors, parsed certificates and an event loop: never a verdict.
+
+    Every file of the corpus (all formats, originals and tampered copies interleaved) through one
+    Verifier gives the very report `verify_file` gives it alone.
+    """
+    from assistant.signing.verify import Verifier
+
+    def facts(report: object) -> dict[str, object]:
+        data = dict(report.to_dict())  # type: ignore[attr-defined]
+        data.pop("verified_at")
+        return data
+
+    alone = {
+        name: facts(verify_file(sample.path, detached_of=sample.data, trust_roots=_anchors(test_pki)))
+        for name, sample in corpus.items()
+    }
+    with Verifier(trust_roots=_anchors(test_pki)) as verifier:  # type: ignore[arg-type]
+        for _round in range(2):  # the second round meets every certificate again
+            together = {
+                name: facts(verifier.verify(sample.path, detached_of=sample.data)) for name, sample in corpus.items()
+            }
+            assert together == alone

@@ -24,6 +24,7 @@ from assistant.ui.destination import BROWSE, DESTINATION_PROMPT, START_DOWNLOAD
 from assistant.ui.interaction import QtUserInteraction
 from assistant.ui.main_window import MainWindow
 from assistant.ui.pages.jobs import WAITING, JobCard
+from assistant.ui.widgets import fmt_size
 from tests.demo.conftest import demo_platform  # noqa: F401 - fixture
 from tests.demo.process import DemoProcess
 from tests.ui.conftest import shot, wait_for_dialog
@@ -346,3 +347,32 @@ def test_online_opening_card_shows_the_four_steps(
     # Step 4's progress event and the job's end are two events: the title follows the second.
     qtbot.waitUntil(lambda: card.title.text().endswith("— Terminé"), timeout=10000)
     shot(main_window, screens, "open-done")
+
+    # The finished card collapses to what the opening did: the envelopes opened and sent back, the
+    # byte count being what the platform received (its own record of the uploads).
+    qtbot.waitUntil(lambda: card.outcome.isVisible(), timeout=10000)
+    uploads = demo_platform.stats()["uploads"]
+    assert len(uploads) == 15
+    sent = fmt_size(sum(int(item["size"]) for item in uploads.values()))
+    expected_outcome = ["15 enveloppes ouvertes", f"15 transmise(s) à la plateforme ({sent})"]
+    assert card.outcome.text().splitlines() == expected_outcome
+    assert not card.body.isVisible() and card.details_button.isVisible() and card.close_button.isVisible()
+    assert not card.open_folder_button.isVisible()  # nothing decrypted stays on the workstation
+    click(qtbot, card, "jobDetails")
+    assert [row.state for row in card.steps] == ["done"] * 4 and card.steps[0].isVisible()
+    shot(main_window, screens, "open-outcome")
+
+    # The history row opens the job's details with the same outcome.
+    qtbot.waitUntil(
+        lambda: any(
+            row[2] == "Ouverture en ligne — DEMO-2026-002" and row[4] == "Terminé" for row in page.history_rows()
+        ),
+        timeout=10000,
+    )
+    row = next(i for i, r in enumerate(page.history_rows()) if r[2] == "Ouverture en ligne — DEMO-2026-002")
+    page.open_history_row(row)
+    dialog = page.details_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.outcome.toPlainText().splitlines() == expected_outcome
+    shot(dialog, screens, "open-history-details")
+    dialog.close()

@@ -178,12 +178,12 @@ def _vanished(root: Path, folder: Path) -> OutputError | None:
     if missing is None:
         return None
     return OutputError(
-        f"Le dossier « {missing} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
-        "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
-        "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
-        f"The folder {missing} disappeared during the download (deleted, moved or its drive removed): the "
-        "download is stopped. Nothing already verified is lost: put the folder back and start the download "
-        "again; only the missing files will be fetched.",
+        M_(
+            "Le dossier « {folder} » a disparu pendant le téléchargement (supprimé, déplacé ou support "
+            "retiré) : le téléchargement est arrêté. Rien de ce qui a été vérifié n'est perdu : remettez le "
+            "dossier en place et relancez le téléchargement, seuls les fichiers manquants seront téléchargés.",
+            folder=str(missing),
+        ),
         code=JobCode.DESTINATION_VANISHED,
     )
 
@@ -258,21 +258,22 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         """The folders between `root` and `folder`, one at a time from the top: never `root`
         itself, which the user chose (gone mid-job, it is reported, not silently made again)."""
         for parent in (*reversed(folder.parents), folder):
-            if parent == root or root not in parent.parents:
+            if parent in made or parent == root or root not in parent.parents:
                 continue
             try:
                 parent.mkdir()
             except FileExistsError:
-                continue
-            with lock:
-                created.append(parent)
+                pass
+            else:
+                with lock:
+                    created.append(parent)
+            made.add(parent)
 
     def fetch(item: Item) -> None:
         stop.raise_if_cancelled()
         try:
             if item.dest.parent not in made:  # once per folder, not once per file
                 make_folder(item.dest.parent)
-                made.add(item.dest.parent)
         except OSError as exc:
             if (gone := _vanished(root, item.dest.parent)) is not None:
                 raise gone from None

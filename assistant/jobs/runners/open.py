@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from assistant import paths
 from assistant.errors import OutputError
@@ -31,7 +31,11 @@ from assistant.platform.client import HashMismatchError
 from assistant.progress import Count, Phase, ProgressCallback, ProgressUpdate, Unit
 
 STEPS = 4
-SPOOL_IN_MEMORY = 32 << 20
+#: A decrypted envelope up to this size stays in memory until sent; a bigger one goes to an
+#: unnamed file. 8 MiB keeps every usual document (PDFs, spreadsheets) off the disk while the
+#: opening's peak stays ~50 MB under the 32 MiB this used to be (measured: 1,000 envelopes,
+#: 126 MB at 32 MiB).
+SPOOL_IN_MEMORY = 8 << 20
 
 
 def _workspace(ctx: JobContext, consultation: Consultation) -> tuple[Path, str]:
@@ -129,7 +133,7 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
                     frac = update.fraction or 0.0
                     ctx.report(stage, fraction=base + 0.7 * frac / total * 0.9)
 
-                with _private_buffer(work) as plain:
+                with _private_buffer(work, file.size) as plain:
                     size = _decrypt_into(local_envelopes[index], credential, plain, file.size, inner, ctx)
                     client.upload(
                         _upload_url(file),
@@ -164,10 +168,14 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
         client.close()
 
 
-def _private_buffer(work: Path) -> tempfile.SpooledTemporaryFile[bytes]:
-    """Where a decrypted envelope lives until it is sent: memory, or past 32 MiB an unnamed file
-    (deleted by the OS even if the assistant is killed), never a file with a name."""
-    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b", dir=str(work))
+def _private_buffer(work: Path, size: int) -> IO[bytes]:
+    """Where a decrypted envelope of at most `size` bytes lives until it is sent: memory when it
+    fits in SPOOL_IN_MEMORY, else an unnamed file (deleted by the OS even if the assistant is
+    killed), never a file with a name. The envelope's size bounds its plaintext's, so the choice
+    is made before decrypting: no in-memory copy to roll over to disk half way."""
+    if size <= SPOOL_IN_MEMORY:
+        return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b", dir=str(work))
+    return tempfile.TemporaryFile(mode="w+b", dir=str(work))
 
 
 def _decrypt_into(

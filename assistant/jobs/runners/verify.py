@@ -25,8 +25,12 @@ def _public(report: dict[str, Any], name: str) -> FileVerification:
 
 
 def run(ctx: JobContext, params: VerifyParams) -> VerifyResult:
-    from assistant.signing.verify import verify_file
+    from assistant.signing.anchors import load_certificates
+    from assistant.signing.verify import Verifier
 
+    # The user's own anchors: those of "Options avancées", and (local jobs only: the descriptor
+    # refuses the field from a page) those chosen for this verification.
+    anchors = load_certificates([*ctx.settings.verify_trust_anchors, *(params.trust or ())]) or None
     remote = params.files or ()
     with remote_files_job(ctx, "verification", remote) as (client, folder):
         if folder is not None:
@@ -35,15 +39,17 @@ def run(ctx: JobContext, params: VerifyParams) -> VerifyResult:
             sources = [Path(p).expanduser() for p in params.paths or ()]
         detached = Path(params.detached_of).expanduser() if params.detached_of else None
         reports: list[FileVerification] = []
-        for index, source in enumerate(sources):
-            ctx.report(
-                ProgressUpdate(step=2, steps=2, phase=Phase.VERIFY_FILE, item=index + 1, items=len(sources)),
-                fraction=0.3 + 0.7 * index / len(sources),
-            )
-            try:
-                reports.append(_public(verify_file(source, detached_of=detached).to_dict(), source.name))
-            except AssistantError as exc:
-                reports.append(FileVerification(file=source.name, ok=False, error=exc.info()))
+        with Verifier(extra_trust_roots=anchors) as verifier:  # anchors and lists loaded once for all files
+            for index, source in enumerate(sources):
+                ctx.report(
+                    ProgressUpdate(step=2, steps=2, phase=Phase.VERIFY_FILE, item=index + 1, items=len(sources)),
+                    fraction=0.3 + 0.7 * index / len(sources),
+                )
+                try:
+                    report = verifier.verify(source, detached_of=detached)
+                    reports.append(_public(report.to_dict(), source.name))
+                except AssistantError as exc:
+                    reports.append(FileVerification(file=source.name, ok=False, error=exc.info()))
         result = VerifyResult(tuple(reports), paths=tuple(str(s) for s in sources) if folder is None else None)
         if params.report_url:
             client.upload(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -33,10 +34,12 @@ from assistant.envelopes.bicle import default_cn
 from assistant.i18n import N_, _
 from assistant.jobs.model import Job
 from assistant.ui.local_job import LocalJobPanel
+from assistant.ui.tasks import run_in_background
 from assistant.ui.widgets import page_header
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
+    from assistant.keystores.pkcs11.tokens import PresentToken
 
 #: (store spec given to the job, radio's object name) in the order shown
 STORES = (("pkcs11:", "bicleStoreToken"), ("nss", "bicleStoreSystem"), ("vault", "bicleStoreVault"))
@@ -49,6 +52,15 @@ def _hint(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setStyleSheet("color: #555;")
     return label
+
+
+def token_name(token: PresentToken) -> str:
+    """A card as people know it: its name, then the maker's model and the serial number that tell
+    two cards of one kind apart."""
+    model = " ".join(part for part in (token.manufacturer, token.model) if part)
+    if model and token.serial:
+        return _("{label} — {model}, n° {serial}").format(label=token.label, model=model, serial=token.serial)
+    return token.label or model
 
 
 class BicleWizard(QWidget):
@@ -158,7 +170,21 @@ class BicleWizard(QWidget):
             group.addButton(button)
             layout.addWidget(button)
             self.store_buttons[spec] = button
+            if spec == "pkcs11:":
+                # Which card, when several are plugged in (listed when this step opens, no PIN).
+                self.token_choice = QComboBox()
+                self.token_choice.setObjectName("bicleToken")
+                self.token_choice.setAccessibleName(_("Carte à puce ou clé USB"))
+                self.token_choice.setVisible(False)
+                self.token_note = _hint("")
+                self.token_note.setObjectName("bicleTokenNote")
+                indent = QVBoxLayout()
+                indent.setContentsMargins(24, 0, 0, 4)
+                indent.addWidget(self.token_choice)
+                indent.addWidget(self.token_note)
+                layout.addLayout(indent)
         self.store_buttons["pkcs11:"].setChecked(True)
+        self.tokens: list[PresentToken] | None = None
         group.buttonToggled.connect(lambda *_args: self._update())
         layout.addStretch(1)  # the steps share the tallest one's height: keep this one at the top
         return box
@@ -222,7 +248,45 @@ class BicleWizard(QWidget):
 
     @property
     def store(self) -> str:
-        return next(spec for spec, button in self.store_buttons.items() if button.isChecked())
+        """The store given to the job: the chosen card's own address when cards were listed."""
+        spec = next(spec for spec, button in self.store_buttons.items() if button.isChecked())
+        if spec == "pkcs11:" and self.tokens:
+            return str(self.token_choice.currentData())
+        return spec
+
+    def list_tokens(self) -> None:
+        """Look for the plugged-in cards (in the background: a module can be slow to answer)."""
+        self.token_note.setText(_("Recherche des cartes branchées…"))
+        settings = self.engine.settings
+
+        def work(_progress: object) -> list[PresentToken]:
+            from assistant.keystores.pkcs11.modules import discover_modules
+            from assistant.keystores.pkcs11.tokens import present_tokens
+
+            modules = discover_modules(settings.pkcs11_modules, autodiscover=settings.pkcs11_autodiscover)
+            return present_tokens(m.path for m in modules)
+
+        def failed(exc: Exception) -> None:
+            self.tokens = []
+            self.token_note.setText(_("Les cartes n'ont pas pu être listées : {reason}").format(reason=exc))
+
+        run_in_background(work, self._show_tokens, failed, name="bicle-tokens")
+
+    def _show_tokens(self, tokens: list[PresentToken]) -> None:
+        self.tokens = tokens
+        self.token_choice.clear()
+        for token in tokens:
+            self.token_choice.addItem(token_name(token), token.uri)
+        self.token_choice.setVisible(bool(tokens))
+        if not tokens:
+            self.token_note.setText(_("Aucune carte détectée : branchez-la, puis revenez à cette étape."))
+        elif len(tokens) > 1:
+            self.token_note.setText(
+                _("{count} cartes sont branchées : choisissez celle qui gardera la clé.").format(count=len(tokens))
+            )
+        else:
+            self.token_note.setText("")
+        self._update()
 
     @property
     def cn(self) -> str:
@@ -255,6 +319,7 @@ class BicleWizard(QWidget):
             )
         )
         vault = self.store == "vault"
+        self.token_choice.setEnabled(self.store_buttons["pkcs11:"].isChecked() and len(self.tokens or []) > 1)
         self.backup.setVisible(vault)
         self.backup_path.setVisible(vault)
         self.backup_browse.setVisible(vault)
@@ -306,6 +371,8 @@ class BicleWizard(QWidget):
             self.start()
         else:
             self._show_step(following)
+            if following == 1:
+                self.list_tokens()
 
     def back(self) -> None:
         flow = self._flow()

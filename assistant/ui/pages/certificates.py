@@ -92,10 +92,12 @@ class CertificatesPage(QWidget):
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.import_system_button)
         buttons.addStretch(1)
+        layout.addLayout(buttons)
+        # On its own line: beside the buttons it left them too little room at 1024 px (and 200 %).
         self.state = QLabel("")
         self.state.setObjectName("certificatesState")
-        buttons.addWidget(self.state)
-        layout.addLayout(buttons)
+        self.state.setWordWrap(True)
+        layout.addWidget(self.state)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.table = QTableWidget(0, len(COLUMNS))

@@ -10,13 +10,12 @@ so every widget update happens on the GUI thread.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -27,8 +26,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,26 +39,18 @@ from assistant.jobs.results import DownloadResult
 from assistant.ui.destination import DestinationBlock
 from assistant.ui.dialogs.job_details import JobDetailsDialog
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
+from assistant.ui.history_model import HistoryModel, origin_label
 from assistant.ui.labels import element_text, job_title, progress_label, state_label
 from assistant.ui.outcomes import describe
-from assistant.ui.platforms import platform_label
-from assistant.ui.widgets import StatusLine, fmt_datetime, fmt_number, page_header, section
+from assistant.ui.widgets import ProgressBar, StatusLine, fmt_datetime, fmt_number, page_header, section
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
-    from assistant.jobs.journal import HistoryEntry
     from assistant.jobs.model import JobEvent
 
 log = logging.getLogger(__name__)
 
 NO_JOB = N_("Aucun traitement distant n'est actuellement en cours d'exécution.")
-HISTORY_COLUMNS = (N_("Début"), N_("Fin"), N_("Traitement"), N_("Origine"), N_("Résultat"))
-RESULT_COLOURS = {"succeeded": "#2e8b57", "failed": "#c0392b", "cancelled": "#8a5a00", "interrupted": "#8a5a00"}
-
-
-def origin_label(origin: str, names: Mapping[str, str] | None = None) -> str:
-    """Who started a job: "Vous-même", or the platform by its name (ui.platforms)."""
-    return _("Vous-même (cet ordinateur)") if origin == "local" else platform_label(origin, names)
 
 
 def error_text(error: ErrorInfo) -> str:
@@ -118,7 +108,7 @@ class StepRow(QWidget):
         layout.addWidget(self.line)
         self.bar: QProgressBar | None = None
         if with_bar:
-            self.bar = QProgressBar()
+            self.bar = ProgressBar()
             self.bar.setObjectName("openStepBar")
             self.bar.setRange(0, 100)
             self.bar.setVisible(False)
@@ -249,7 +239,7 @@ class JobCard(QFrame):
         row.addWidget(self.percent)
         row.addStretch(1)
         box.addLayout(row)
-        self.bar = QProgressBar()
+        self.bar = ProgressBar()
         self.bar.setObjectName("jobBar")
         self.bar.setRange(0, 100)
         box.addWidget(self.bar)
@@ -510,16 +500,19 @@ class JobsPage(QWidget):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #555;")
         layout.addWidget(hint)
-        self.history = QTableWidget(0, len(HISTORY_COLUMNS))
+        # A model read from the journal a batch at a time as the list scrolls (ui.history_model):
+        # ten thousand jobs open as fast as ten.
+        self.history_model = HistoryModel(engine.journal, platform_names)
+        self.history = QTableView()
+        self.history.setModel(self.history_model)
         self.history.setObjectName("jobHistory")
-        self.history.setHorizontalHeaderLabels([_(c) for c in HISTORY_COLUMNS])
         self.history.verticalHeader().setVisible(False)
+        self.history.setWordWrap(False)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setAccessibleName(_("Historique"))
-        self.history.cellDoubleClicked.connect(lambda row, _column: self.open_history_row(row))
-        self.history.itemActivated.connect(lambda item: self.open_history_row(item.row()))
-        self._entries: list[HistoryEntry] = []
+        self.history.doubleClicked.connect(lambda index: self.open_history_row(index.row()))
+        self.history.activated.connect(lambda index: self.open_history_row(index.row()))
         self.details_dialog: JobDetailsDialog | None = None
         header = self.history.horizontalHeader()
         for column in (0, 1):
@@ -621,46 +614,19 @@ class JobsPage(QWidget):
     def refresh_history(self) -> None:
         if self._disposed:
             return
-        try:
-            entries = self.engine.journal.history(200)
-        except sqlite3.Error as exc:  # journal closed or locked: keep what is shown
-            log.info("history not refreshed: %s", exc)
-            return
-        self._entries = list(entries)
-        self.history.setRowCount(len(entries))
-        for row, entry in enumerate(entries):
-            state = entry.state
-            result = state_label(state)
-            if entry.error and state == "failed":
-                result = f"{result} : {error_text(entry.error)}"
-            cells = [
-                fmt_datetime(entry.started_at or entry.created_at),
-                fmt_datetime(entry.ended_at),
-                job_title(entry.title),
-                origin_label(entry.origin, self.platform_names),
-                result,
-            ]
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                if column == 4:
-                    item.setForeground(QColor(RESULT_COLOURS.get(state, "#1f6fb2")))
-                self.history.setItem(row, column, item)
-        self.history_refreshed.emit()
+        if self.history_model.reload():
+            self.history_refreshed.emit()
 
     def open_history_row(self, row: int) -> None:
         """A history row opens the job's details: dates, state, error and what it produced."""
-        if not 0 <= row < len(self._entries):
+        entry = self.history_model.entry(row)
+        if entry is None:
             return
-        entry = self._entries[row]
         known = self.engine.get(entry.id)
         dialog = JobDetailsDialog(entry, self, known.result if known is not None else None, self.platform_names)
         self.details_dialog = dialog
         dialog.show()
 
     def history_rows(self) -> list[list[str]]:
-        rows = []
-        for r in range(self.history.rowCount()):
-            cells = [self.history.item(r, c) for c in range(self.history.columnCount())]
-            rows.append([cell.text() if cell is not None else "" for cell in cells])
-        return rows
+        """The texts of the rows read so far (what the table shows, scrolled or not)."""
+        return [list(self.history_model.cells(row)) for row in range(self.history_model.rowCount())]

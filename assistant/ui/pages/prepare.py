@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -44,7 +43,7 @@ from assistant.keystores.base import PinCallback, no_pin
 from assistant.settings import Settings
 from assistant.signing.stamp import SETTINGS_KEY, StampPlacement, VisibleSignature
 from assistant.ui.tasks import run_in_background
-from assistant.ui.widgets import STATUS_COLOURS, fmt_size, page_header, section
+from assistant.ui.widgets import STATUS_COLOURS, ProgressBar, fmt_size, page_header, section
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -281,7 +280,7 @@ class PreparePage(QWidget):
         self.estimate_label = QLabel()
         self.estimate_label.setWordWrap(True)
         layout.addWidget(self.estimate_label)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()
         self.progress.setVisible(False)
         layout.addWidget(self.progress)
 

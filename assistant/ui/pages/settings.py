@@ -1,6 +1,6 @@
 """ "Options avancées": what the user may set for the whole assistant — the timestamp server, the
-platforms allowed to use it and the authorities added for their HTTPS, the PKCS#11 modules of
-card readers, and the language. Saved to the settings file (never a secret; never from a page)."""
+authorities trusted when verifying signatures, the platforms allowed to use it and the
+authorities added for their HTTPS, the PKCS#11 modules of card readers, and the language. Saved to the settings file (never a secret; never from a page)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,17 @@ def _choose_module(parent: QWidget) -> str:
     return chosen
 
 
+def choose_anchor(parent: QWidget) -> str:
+    """A certificate file the user trusts for verifying signatures (PEM or DER)."""
+    chosen, _filter = QFileDialog.getOpenFileName(
+        parent,
+        _("Certificat d'une autorité de confiance"),
+        "",
+        _("Certificats (*.pem *.crt *.cer *.der);;Tous les fichiers (*)"),
+    )
+    return chosen
+
+
 def _choose_ca(parent: QWidget) -> str:
     chosen, _filter = QFileDialog.getOpenFileName(
         parent, _("Certificat d'autorité (PEM)"), "", _("Certificats (*.pem *.crt *.cer);;Tous les fichiers (*)")
@@ -123,6 +134,12 @@ class SettingsPage(QWidget):
         tsa_hint.setWordWrap(True)
         tsa_hint.setStyleSheet("color: #555;")
         layout.addWidget(tsa_hint)
+        layout.addWidget(
+            QLabel(_("Autorités de confiance pour vérifier les signatures (en plus de celles du système) :"))
+        )
+        self.anchors = PathList("settingsVerifyAnchors", list(settings.verify_trust_anchors), choose_anchor)
+        self.anchors.list.setAccessibleName(_("Autorités de confiance pour vérifier les signatures"))
+        layout.addWidget(self.anchors)
 
         layout.addWidget(section(_("Plateformes autorisées")))
         row = QHBoxLayout()
@@ -267,10 +284,21 @@ class SettingsPage(QWidget):
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(_("L'adresse du serveur d'horodatage doit commencer par https:// ou http://."))
             return False
-        missing = [p for p in self.cas.values() + self.modules.values() if not Path(p).is_file()]
+        missing = [
+            p for p in self.cas.values() + self.modules.values() + self.anchors.values() if not Path(p).is_file()
+        ]
         if missing:
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(_("Fichier introuvable : {path}").format(path=missing[0]))
+            return False
+        from assistant.errors import AssistantError
+        from assistant.signing.anchors import load_certificates
+
+        try:  # an anchor that is not a certificate is said now, not at the next verification
+            load_certificates(self.anchors.values())
+        except AssistantError as exc:
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(exc.message)
             return False
         if self.autostart.isChecked() != self._autostart_was:
             from assistant.autostart import set_autostart
@@ -286,6 +314,7 @@ class SettingsPage(QWidget):
             target.tsa_url = tsa
             target.platform_ca_files = self.cas.values()
             target.pkcs11_modules = self.modules.values()
+            target.verify_trust_anchors = self.anchors.values()
             target.language = str(self.language.currentData())
             if self.updates.isEnabled():
                 target.update_check = self.updates.isChecked()

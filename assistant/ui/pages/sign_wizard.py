@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -46,7 +45,7 @@ from assistant.progress import Phase
 from assistant.settings import Settings
 from assistant.ui.pages.certificates import verdict_colour
 from assistant.ui.tasks import run_in_background
-from assistant.ui.widgets import StatusLine, fmt_date, fmt_size, page_header
+from assistant.ui.widgets import ProgressBar, StatusLine, fmt_date, fmt_size, page_header
 
 if TYPE_CHECKING:
     from assistant.jobs.engine import JobEngine
@@ -415,7 +414,7 @@ class SignWizard(QWidget):
         self.progress_label.setObjectName("signProgressLabel")
         self.progress_label.setStyleSheet("font-size: 12pt; font-weight: bold; color: #1f4e8c; margin-top: 16px;")
         layout.addWidget(self.progress_label)
-        self.progress_bar = QProgressBar()
+        self.progress_bar = ProgressBar()
         self.progress_bar.setObjectName("signProgressBar")
         self.progress_bar.setRange(0, 100)
         layout.addWidget(self.progress_bar)

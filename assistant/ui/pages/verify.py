@@ -1,13 +1,15 @@
 """ "Vérifier une signature": choose signed files (or drop them), optionally the signed document of
-a detached signature, verify through the engine's verification job, read the report per
-signature, export it (PDF, HTML or JSON)."""
+a detached signature and the authorities to trust for this verification (a private CA), verify
+through the engine's verification job, read the report per signature, export it (PDF, HTML or
+JSON). The authorities of "Options avancées" apply to every verification; those chosen here go
+in the job's local-only `trust` parameter (a page can send neither)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -20,10 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from assistant.i18n import N_, _
+from assistant.i18n import N_, _, ngettext
 from assistant.jobs.model import Job, JobState
 from assistant.jobs.results import VerifyResult
 from assistant.ui.local_job import LocalJobPanel
+from assistant.ui.pages.settings import PathList, choose_anchor
 from assistant.ui.verification_report import export, verification_html
 from assistant.ui.widgets import ERROR_STYLE, page_header, section
 
@@ -79,6 +82,15 @@ class VerifyPage(QWidget):
         browse.clicked.connect(self.choose_detached)
         row.addWidget(browse)
         layout.addLayout(row)
+        layout.addWidget(section(_("Autorités de confiance (facultatif)")))
+        self.anchors_hint = QLabel()
+        self.anchors_hint.setObjectName("verifyAnchorsHint")
+        self.anchors_hint.setWordWrap(True)
+        layout.addWidget(self.anchors_hint)
+        self.anchors = PathList("verifyAnchors", [], choose_anchor)
+        self.anchors.list.setAccessibleName(_("Autorités de confiance pour cette vérification"))
+        self.anchors.list.setMaximumHeight(60)
+        layout.addWidget(self.anchors)
         row = QHBoxLayout()
         self.verify_button = QPushButton(_("Vérifier"))
         self.verify_button.setObjectName("verifyStart")
@@ -145,9 +157,29 @@ class VerifyPage(QWidget):
         self.add_files([Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()])
         event.acceptProposedAction()
 
+    def add_anchor(self, path: Path) -> None:
+        """Trust the authority of `path` (a certificate file) for the verifications made here."""
+        self.anchors._add(str(path))
+
     def _update(self) -> None:
         self.verify_button.setEnabled(self.files.count() > 0 and not self.panel.running)
         self.clear_button.setEnabled(self.files.count() > 0)
+        count = len(self.engine.settings.verify_trust_anchors)
+        self.anchors_hint.setText(
+            ngettext(
+                "En plus de celles du système et de l'autorité des Options avancées, "
+                "faire confiance pour cette vérification à :",
+                "En plus de celles du système et des {count} autorités des Options avancées, "
+                "faire confiance pour cette vérification à :",
+                count,
+            ).format(count=count)
+            if count
+            else _("En plus de celles du système, faire confiance pour cette vérification à :")
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._update()  # the anchors of "Options avancées" may have changed meanwhile
+        super().showEvent(event)
 
     # -- verification ------------------------------------------------------------------------
 
@@ -160,6 +192,8 @@ class VerifyPage(QWidget):
         params: dict[str, object] = {"paths": [str(p) for p in self.paths()]}
         if self.detached.text().strip():
             params["detached_of"] = self.detached.text().strip()
+        if self.anchors.values():
+            params["trust"] = self.anchors.values()
         job = self.panel.start(
             {"version": 1, "type": "verify", "label": N_("Vérification de signature"), "params": params}
         )
