@@ -126,9 +126,10 @@ def apply_pending_update(
             layout.root, layout.install_plan(version, started_as), version_of=layout.version_of, after_step=after_step
         )
     except OSError as exc:
-        if layout.current_version() != started_as:
-            raise  # half-way: the journal finishes it at the next start
-        _give_up(layout, version, staged, exc)  # nothing moved (another volume, a permission): this version goes on
+        if layout.current_version() == started_as:
+            _give_up(layout, version, staged, exc)  # not switched (another volume, a permission): this version goes on
+        else:  # switched, a later step failed: the journal finishes it and the trial runs at the next start
+            print(_("Mise à jour : reprise impossible pour l'instant ({reason}).").format(reason=exc), file=sys.stderr)
         return None
     print(_("Installation de la mise à jour {version}…").format(version=version), file=sys.stderr, flush=True)
     return _trial(layout, version, started_as, argv, started_as, after_step)
@@ -152,6 +153,8 @@ def _give_up(layout: InstallLayout, version: str, staged: Path, exc: OSError) ->
     download cache, and the start after tries again, so a passing lock costs nothing)."""
     (layout.root / swap.JOURNAL).unlink(missing_ok=True)
     swap.perform(swap.RemoveTree(str(staged)))
+    if version not in (layout.current_version(), None):
+        swap.perform(swap.RemoveTree(str(layout.version_dir(version))))  # moved before the switch failed
     _save_state(layout, _without_trial(_state(layout)))
     message = _(
         "La mise à jour {version} n'a pas pu être installée ({reason}) : la version {current} continue ; "

@@ -410,3 +410,23 @@ def test_a_locked_file_during_the_rollback_is_finished_at_the_next_start(
     locked[0] = False
     assert apply.apply_pending_update(["run"], install.layout) is None
     assert_rolled_back(install)
+
+
+def test_a_switch_that_fails_after_the_move_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Windows: the bundle moved into versions/, then `current` cannot be replaced (locked by a
+    scan): 1.0.0 goes on, the moved copy goes too, nothing half-installed is left."""
+    install = make_install(tmp_path, "windows")
+    install.stage("2.0.0", CONFIRMS)
+    real_perform = swap.perform
+
+    def locked_pointer(step: swap.Step, *, atomic: bool = True) -> None:
+        if isinstance(step, swap.SetPointer):
+            raise PermissionError(13, "Accès refusé")
+        real_perform(step, atomic=atomic)
+
+    monkeypatch.setattr(swap, "perform", locked_pointer)
+    assert apply.apply_pending_update(["run"], install.layout) is None
+    assert install.current() == "1.0.0" and install.layout.installed_versions() == ["1.0.0"]
+    assert install.leftovers() == [] and "(Accès refusé) : la version 1.0.0 continue" in capsys.readouterr().err
