@@ -45,11 +45,16 @@ def _load(name: str):  # type: ignore[no-untyped-def]
 
 
 def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    from assistant.commands import argparse_words
+
+    argparse_words.install()  # before the parser: argparse words its headings when it is made
     parser = argparse.ArgumentParser(
         prog="assistant",
         description=f"{APP_NAME} {__version__}",
     )
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"{APP_NAME} {__version__}", help=_("afficher la version et quitter")
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help=_("journal détaillé"))
     sub = parser.add_subparsers(dest="command", metavar=_("COMMANDE"))
     for name, (_module, help_fr) in COMMANDS.items():

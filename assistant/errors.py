@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.i18n import M_, Message
+from assistant.i18n import M_, Bilingual, Message
 
 
 class Code(enum.StrEnum):
@@ -108,6 +108,10 @@ class AssistantError(Exception):
         from assistant.i18n import current_language
 
         return self.message_en if current_language() == "en" else self.message_fr
+
+    def both(self) -> Bilingual:
+        """The message in both languages, to quote it inside another message (`M_(..., reason=...)`)."""
+        return Bilingual(self.message_fr, self.message_en)
 
     def info(self) -> ErrorInfo:
         """This error as data (see ErrorInfo)."""

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeAlias
 
+from assistant.i18n import M_, Message
+
 #: How a PlatformClient checks platform certificates:
 #: - True: the system's trust roots (the default);
 #: - a sequence of PEM file paths: the system's roots PLUS these CAs (the user's
@@ -48,15 +50,16 @@ def tls_context(verify: Verify) -> ssl.SSLContext:
 
 
 class CaFileError(Exception):
-    """An extra CA file that cannot be loaded: which one, and why (in French, for the user)."""
+    """An extra CA file that cannot be loaded: which one, and why (for the user, translated where shown)."""
 
     def __init__(self, path: str, exc: BaseException) -> None:
+        reason: Message | str
         if isinstance(exc, FileNotFoundError):
-            reason = "fichier introuvable"
+            reason = M_("fichier introuvable")
         elif isinstance(exc, PermissionError):
-            reason = "lecture refusée"
+            reason = M_("lecture refusée")
         elif isinstance(exc, ssl.SSLError) or not isinstance(exc, OSError):
-            reason = "ce n'est pas un certificat PEM lisible"
+            reason = M_("ce n'est pas un certificat PEM lisible")
         else:
             reason = exc.strerror or str(exc)
         super().__init__(path, reason)

@@ -393,7 +393,9 @@ def _save(figures: dict[str, Any]) -> None:
 
 
 def _progress_line(descriptor_url: str, env: dict[str, str]) -> str:
-    """What the terminal shows a second into a download (then stopped)."""
+    """What the terminal shows once the download is under way (then stopped): the first progress
+    line naming a pli, waited for up to a minute (a loaded machine takes seconds to fetch and
+    check a 3 MB descriptor)."""
     dest = WORK / "progress"
     shutil.rmtree(dest, ignore_errors=True)
     home = WORK / "home-progress"
@@ -405,16 +407,27 @@ def _progress_line(descriptor_url: str, env: dict[str, str]) -> str:
         stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
-    time.sleep(3)
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 60
+    found = ""
+    os.set_blocking(proc.stdout.fileno(), False)
+    while time.monotonic() < deadline and proc.poll() is None:
+        seen = (seen + (proc.stdout.read() or b""))[-4096:]
+        lines = [line.strip() for line in seen.decode(errors="replace").replace("\r", "\n").splitlines()]
+        named = [line for line in lines if "pli " in line and "sur" in line]
+        if len(named) >= 2:  # the second one is complete
+            found = named[-2]
+            break
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     try:
-        text = proc.communicate(timeout=30)[0].decode(errors="replace")
+        proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        text = proc.communicate()[0].decode(errors="replace")
+        proc.communicate()
     shutil.rmtree(dest, ignore_errors=True)
-    lines = [line.strip() for line in text.replace("\r", "\n").splitlines() if "pli " in line]
-    return lines[-1] if lines else text[-300:]
+    return found or seen.decode(errors="replace")[-300:]
 
 
 if __name__ == "__main__":

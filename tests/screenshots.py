@@ -73,6 +73,8 @@ def main() -> int:
         return next((w for w in app.topLevelWidgets() if w.objectName() == name and w.isVisible()), None)
 
     for language in ("fr", "en"):
+        for previous in files.glob("* - Signature *"):  # each language signs afresh ("Signature 1")
+            previous.unlink()
         i18n.set_language(language)
         install_qt_translations(app, language)
         settings = Settings(pkcs12_files=[str(test_pki.signer.files["p12"])], tsa_url="")
@@ -128,6 +130,7 @@ def main() -> int:
         wizard.rescue.setChecked(True)
         grab(window, "bicle-1-nom", language)
         wizard.next()
+        wait(20, lambda w=wizard: w.tokens is not None)  # the plugged-in cards, listed in the background
         grab(window, "bicle-2-magasin", language)
         wizard.store_buttons["vault"].setChecked(True)
         wizard.next()

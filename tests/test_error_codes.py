@@ -35,7 +35,7 @@ CATALOGUES = [
 ]
 
 #: Calls whose positional argument at this index is an error code.
-POSITIONAL_CODE = {"BridgeError": 1, "batch_failed": 5, "ErrorInfo": 0}
+POSITIONAL_CODE = {"BridgeError": 1, "batch_failed": 2, "ErrorInfo": 0}
 
 
 def catalogues() -> list[tuple[str, type[enum.StrEnum], dict[enum.StrEnum, str]]]:

@@ -45,7 +45,7 @@ from assistant import secrets as keyring_secrets
 from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import normalize_origin
 from assistant.errors import AssistantError
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.transport import PlatformError, Reply, TransientError, Transport
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ def unpair(url: str, *, transport: Transport | None = None, allow_loopback_http:
         token = keyring_secrets.get_secret(pairing.secret_name)
         if token and http is not None:
             with contextlib.suppress(PlatformError, TransientError):
-                http.request("DELETE", origin + PAIR_PATH, what="dissociation", headers=_headers(pairing, token))
+                http.request("DELETE", origin + PAIR_PATH, what=M_("dissociation"), headers=_headers(pairing, token))
         keyring_secrets.delete_secret(pairing.secret_name)
     if http is not None and transport is None:
         http.close()
@@ -239,7 +239,7 @@ def platform_transport(*, timeout: float = 20.0) -> Transport:
 
 
 def _send_json(
-    transport: Transport, method: str, url: str, what: str, body: Any, headers: dict[str, str] | None = None
+    transport: Transport, method: str, url: str, what: str | Message, body: Any, headers: dict[str, str] | None = None
 ) -> Reply:
     data = None if body is None else json.dumps(body).encode()
     sent = {**(headers or {}), **({"Content-Type": "application/json"} if data is not None else {})}
@@ -304,7 +304,7 @@ class Poller:
         response = self.http.request(
             "GET",
             self.pairing.origin + self.pairing.poll_path,
-            what="demande de traitements",
+            what=M_("demande de traitements"),
             headers=_headers(self.pairing, token),
         )
         if response.status in (401, 403):
@@ -366,7 +366,7 @@ class Poller:
             self.http,
             "POST",
             self.pairing.origin + STATUS_PATH.format(ref=ref),
-            "état du traitement",
+            M_("état du traitement"),
             body,
             _headers(self.pairing, token),
         )

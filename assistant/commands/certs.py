@@ -77,7 +77,10 @@ def _warning_text(store: str, message: str) -> str:
 def _stores_text(entry: InventoryEntry) -> str:
     from assistant.keystores.inventory import STORE_KIND_NAMES
 
-    return ", ".join(f"{s.label} ({STORE_KIND_NAMES.get(s.kind, s.kind.value)})" for s in entry.stores)
+    return ", ".join(
+        f"{s.label} ({_(STORE_KIND_NAMES[s.kind]) if s.kind in STORE_KIND_NAMES else s.kind.value})"
+        for s in entry.stores
+    )
 
 
 def _cut(text: str, width: int) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.settings import Settings
 
 
@@ -40,7 +40,7 @@ def _summary(path: str) -> CaFileSummary:
         tls_context([path])  # exactly what the transfers will do with it
         data = Path(path).read_bytes()
     except CaFileError as exc:
-        return CaFileSummary(path, [], exc.reason)
+        return CaFileSummary(path, [], str(exc.reason))
     except OSError as exc:
         return CaFileSummary(path, [], exc.strerror or str(exc))
     try:
@@ -116,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
         summary = _summary(path)
         if summary.problem:
             raise UsageError(
-                f"Autorité refusée : « {args.file} » — {summary.problem}. Rien n'a été modifié.",
-                f"Authority refused: {str(args.file)!r} — {summary.problem}. Nothing was changed.",
+                M_(
+                    "Autorité refusée : « {file} » — {problem}. Rien n'a été modifié.",
+                    file=args.file,
+                    problem=summary.problem,
+                )
             )
         if path not in files:
             settings = Settings.load()  # read again just before writing: keep changes made meanwhile

@@ -107,7 +107,12 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
     if renewed:
         _refresh_trust(identity)
 
-    engine = JobEngine(interaction=interaction, settings=settings, loopback_http=True if args.demo else None)
+    engine = JobEngine(
+        interaction=interaction,
+        settings=settings,
+        loopback_http=True if args.demo else None,
+        background=not args.headless,  # the window's thread first
+    )
     demo = None
     demo_url: str | None = None
     pollers: list[Any] = []

@@ -1,7 +1,8 @@
 """`assistant trusted-lists update|status`: the EU trusted lists that confirm qualified certificates.
 
 Updating is the user's action (or their setting): a page or a job never triggers it. `update`
-saves the LOTL address and pinned certificates it was given, so the next update needs no option.
+saves the LOTL address and pinned certificates it was given, so the next update needs no option;
+without any, it uses the certificates of the Official Journal notice that ship with the assistant.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         action="append",
         metavar="PEM",
-        help=_("certificat habilité à signer la LOTL (publié au Journal officiel de l'UE ; répétable)"),
+        help=_(
+            "certificat habilité à signer la LOTL (publié au Journal officiel de l'UE ; répétable). "
+            "Par défaut : ceux de la publication C/2026/1944, fournis avec l'assistant"
+        ),
     )
     status = sub.add_parser("status", help=_("état du cache local des listes de confiance"))
     status.add_argument("--json", action="store_true", help=_("sortie JSON"))
@@ -71,9 +75,17 @@ def run(args: argparse.Namespace) -> int:
     url = args.lotl or settings.trusted_lists_url or DEFAULT_LOTL_URL
     pin_files = [str(p) for p in args.lotl_cert] if args.lotl_cert else list(settings.trusted_lists_certs)
     pins = load_roots([Path(p) for p in pin_files]) or []
+    announcement = None
+    if not pins:
+        # The certificates the Official Journal published (resources/eu-lotl-signers), and the pivot
+        # LOTLs published since that notice (assistant.signing.lotl_signers).
+        from assistant.signing import lotl_signers
+
+        pins = lotl_signers.shipped_signers()
+        announcement = lotl_signers.names_this_notice
     if not url.startswith(("https://", "http://")):
         raise UsageError(M_("Adresse de LOTL invalide : {url}", url=url))
-    state = cache.update(url, pins)
+    state = cache.update(url, pins, announcement=announcement)
     if args.lotl or args.lotl_cert:
         settings.trusted_lists_url = url if args.lotl else settings.trusted_lists_url
         settings.trusted_lists_certs = [str(Path(p).resolve()) for p in pin_files]

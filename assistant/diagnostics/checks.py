@@ -22,17 +22,18 @@ from typing import Any
 
 from assistant import APP_NAME, __version__
 from assistant.diagnostics.report import CheckResult, Status, not_checked
+from assistant.i18n import N_, _
 from assistant.settings import Settings
 
-LABEL_OS = "Système d'exploitation"
+LABEL_OS = N_("Système d'exploitation")
 LABEL_ASSISTANT = APP_NAME
-LABEL_RUNTIME = "Version de l'environnement présent"
-LABEL_STORES = "Accès au magasin de certificats"
-LABEL_PKCS11 = "Cartes à puce et clés USB (PKCS#11)"
-LABEL_PKCS12 = "Fichiers de certificat (.p12/.pfx)"
-LABEL_CERTIFICATES = "Certificats de signature utilisables"
-LABEL_BROWSERS = "Version du navigateur Web"
-LABEL_BRIDGE_TRUST = "Confiance des navigateurs dans le pont local"
+LABEL_RUNTIME = N_("Version de l'environnement présent")
+LABEL_STORES = N_("Accès au magasin de certificats")
+LABEL_PKCS11 = N_("Cartes à puce et clés USB (PKCS#11)")
+LABEL_PKCS12 = N_("Fichiers de certificat (.p12/.pfx)")
+LABEL_CERTIFICATES = N_("Certificats de signature utilisables")
+LABEL_BROWSERS = N_("Version du navigateur Web")
+LABEL_BRIDGE_TRUST = N_("Confiance des navigateurs dans le pont local")
 
 #: Executables looked up on PATH, with the name shown to the user.
 BROWSERS: tuple[tuple[str, str], ...] = (
@@ -55,7 +56,7 @@ def guarded(check_id: str, label: str, func: Callable[[], list[CheckResult]]) ->
             not_checked(
                 check_id,
                 label,
-                f"Ce point n'a pas pu être vérifié ({type(exc).__name__} : {exc}).",
+                _("Ce point n'a pas pu être vérifié ({name} : {exc}).").format(name=type(exc).__name__, exc=exc),
             )
         ]
 
@@ -88,25 +89,27 @@ def check_os() -> list[CheckResult]:
         return [
             CheckResult(
                 "os",
-                LABEL_OS,
+                _(LABEL_OS),
                 Status.WARNING,
                 description,
-                "Ce système n'est pas parmi ceux que l'assistant prend en charge (Windows, macOS, Linux).",
-                "Utilisez un poste Windows, macOS ou Linux pour répondre ou dépouiller.",
+                _("Ce système n'est pas parmi ceux que l'assistant prend en charge (Windows, macOS, Linux)."),
+                _("Utilisez un poste Windows, macOS ou Linux pour répondre ou dépouiller."),
                 details,
             )
         ]
-    return [CheckResult("os", LABEL_OS, Status.OK, description, f"{description} ({machine}).", details=details)]
+    return [CheckResult("os", _(LABEL_OS), Status.OK, description, f"{description} ({machine}).", details=details)]
 
 
 def check_assistant() -> list[CheckResult]:
     return [
         CheckResult(
             "assistant",
-            LABEL_ASSISTANT,
+            _(LABEL_ASSISTANT),
             Status.OK,
-            f"Installé, version {__version__}",
-            f"{APP_NAME} {__version__} est installé et lancé sur ce poste.",
+            _("Installé, version {version}").format(version=__version__),
+            _("{app_name} {version} est installé et lancé sur ce poste.").format(
+                app_name=APP_NAME, version=__version__
+            ),
         )
     ]
 
@@ -145,11 +148,11 @@ def check_runtime() -> list[CheckResult]:
         return [
             CheckResult(
                 "runtime",
-                LABEL_RUNTIME,
+                _(LABEL_RUNTIME),
                 Status.ERROR,
                 value,
                 f"Composants manquants : {', '.join(missing)}.",
-                "Réinstallez l'assistant depuis le paquet officiel.",
+                _("Réinstallez l'assistant depuis le paquet officiel."),
                 details,
             )
         ]
@@ -157,15 +160,17 @@ def check_runtime() -> list[CheckResult]:
         return [
             CheckResult(
                 "runtime",
-                LABEL_RUNTIME,
+                _(LABEL_RUNTIME),
                 Status.WARNING,
                 value,
-                "L'interface graphique (Qt) n'est pas installée : l'assistant ne fonctionne qu'en ligne de commande.",
-                "Installez l'assistant complet pour disposer de la fenêtre et de l'icône de notification.",
+                _(
+                    "L'interface graphique (Qt) n'est pas installée : l'assistant ne fonctionne qu'en ligne de commande."
+                ),
+                _("Installez l'assistant complet pour disposer de la fenêtre et de l'icône de notification."),
                 details,
             )
         ]
-    return [CheckResult("runtime", LABEL_RUNTIME, Status.OK, value, "Environnement complet.", details=details)]
+    return [CheckResult("runtime", _(LABEL_RUNTIME), Status.OK, value, _("Environnement complet."), details=details)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,43 +224,46 @@ def _nss_result(stores: list[str], errors: list[str], settings: Settings, *, oth
     if stores and not nss_errors:
         return CheckResult(
             "stores",
-            LABEL_STORES,
+            _(LABEL_STORES),
             Status.OK,
             "Magasin accessible",
-            f"{len(stores)} magasin(s) de certificats du système accessible(s).",
+            _("{n_stores} magasin(s) de certificats du système accessible(s).").format(n_stores=len(stores)),
             details=tuple(stores),
         )
     if nss_errors:
         return CheckResult(
             "stores",
-            LABEL_STORES,
+            _(LABEL_STORES),
             Status.ERROR if not stores else Status.WARNING,
-            "Magasin inaccessible" if not stores else "Accès partiel",
-            "Un magasin de certificats du système n'a pas pu être ouvert : " + nss_errors[0],
-            "Fermez Firefox ou Chrome puis relancez le test ; si le problème persiste, contactez votre "
-            "service informatique.",
+            "Magasin inaccessible" if not stores else _("Accès partiel"),
+            _("Un magasin de certificats du système n'a pas pu être ouvert : ") + nss_errors[0],
+            _(
+                "Fermez Firefox ou Chrome puis relancez le test ; si le problème persiste, contactez votre service informatique."
+            ),
             tuple(stores) + nss_errors,
         )
     default_db = Path.home() / ".pki" / "nssdb"
     if other_stores:
         return CheckResult(
             "stores",
-            LABEL_STORES,
+            _(LABEL_STORES),
             Status.OK,
-            "Magasin accessible (carte ou fichier)",
-            "Pas de magasin de certificats du système (base NSS de Chrome ou de Firefox) ; vos certificats sont "
-            "lus sur votre carte, votre clé USB ou vos fichiers.",
-            details=(f"Recherché : {default_db}", *settings.nss_databases),
+            _("Magasin accessible (carte ou fichier)"),
+            _(
+                "Pas de magasin de certificats du système (base NSS de Chrome ou de Firefox) ; vos certificats sont lus sur votre carte, votre clé USB ou vos fichiers."
+            ),
+            details=(_("Recherché : {default_db}").format(default_db=default_db), *settings.nss_databases),
         )
     return CheckResult(
         "stores",
-        LABEL_STORES,
+        _(LABEL_STORES),
         Status.WARNING,
-        "Aucun magasin système trouvé",
-        "Aucun magasin de certificats du système (base NSS de Chrome ou de Firefox) n'a été trouvé sur ce poste.",
-        "Si votre certificat est sur une carte à puce ou dans un fichier .p12, ce n'est pas nécessaire ; "
-        "sinon, importez votre certificat (page « Mes certificats »).",
-        (f"Recherché : {default_db}", *settings.nss_databases),
+        _("Aucun magasin système trouvé"),
+        _("Aucun magasin de certificats du système (base NSS de Chrome ou de Firefox) n'a été trouvé sur ce poste."),
+        _(
+            "Si votre certificat est sur une carte à puce ou dans un fichier .p12, ce n'est pas nécessaire ; sinon, importez votre certificat (page « Mes certificats »)."
+        ),
+        (_("Recherché : {default_db}").format(default_db=default_db), *settings.nss_databases),
     )
 
 
@@ -278,41 +286,44 @@ def _pkcs11_result(tokens: list[str], errors: list[str], discovery: Any) -> Chec
     if tokens:
         return CheckResult(
             "pkcs11",
-            LABEL_PKCS11,
+            _(LABEL_PKCS11),
             Status.OK,
-            f"{len(tokens)} support(s) présent(s)",
-            "Carte(s) à puce ou clé(s) USB détectée(s) : " + ", ".join(tokens) + ".",
+            _("{n_tokens} support(s) présent(s)").format(n_tokens=len(tokens)),
+            _("Carte(s) à puce ou clé(s) USB détectée(s) : ") + ", ".join(tokens) + ".",
             details=details,
         )
     if token_errors:
         return CheckResult(
             "pkcs11",
-            LABEL_PKCS11,
+            _(LABEL_PKCS11),
             Status.WARNING,
             "Support illisible",
-            "Un pilote de carte à puce est installé mais le support n'a pas pu être lu : " + token_errors[0],
-            "Retirez puis réinsérez la carte ou la clé USB, puis relancez le test.",
+            _("Un pilote de carte à puce est installé mais le support n'a pas pu être lu : ") + token_errors[0],
+            _("Retirez puis réinsérez la carte ou la clé USB, puis relancez le test."),
             details,
         )
     if modules:
         return CheckResult(
             "pkcs11",
-            LABEL_PKCS11,
+            _(LABEL_PKCS11),
             Status.OK,
-            "Aucune carte insérée",
-            f"{len(modules)} pilote(s) de carte à puce installé(s), aucune carte ou clé USB insérée.",
-            "Si votre certificat est sur une carte ou une clé USB, insérez-la puis relancez le test.",
+            _("Aucune carte insérée"),
+            _("{n_modules} pilote(s) de carte à puce installé(s), aucune carte ou clé USB insérée.").format(
+                n_modules=len(modules)
+            ),
+            _("Si votre certificat est sur une carte ou une clé USB, insérez-la puis relancez le test."),
             details,
         )
     # Not a green mark: without a driver, a certificate on a card or USB key cannot be used.
     return CheckResult(
         "pkcs11",
-        LABEL_PKCS11,
+        _(LABEL_PKCS11),
         Status.WARNING,
-        "Aucun pilote installé",
-        "Aucun pilote de carte à puce ou de clé USB (PKCS#11) n'est installé.",
-        "Si votre certificat est sur une carte ou une clé USB, installez le pilote fourni par votre "
-        "autorité de certification.",
+        _("Aucun pilote installé"),
+        _("Aucun pilote de carte à puce ou de clé USB (PKCS#11) n'est installé."),
+        _(
+            "Si votre certificat est sur une carte ou une clé USB, installez le pilote fourni par votre autorité de certification."
+        ),
         details,
     )
 
@@ -329,25 +340,25 @@ def _pkcs12_result(settings: Settings) -> CheckResult:
     if missing:
         return CheckResult(
             "pkcs12",
-            LABEL_PKCS12,
+            _(LABEL_PKCS12),
             Status.WARNING,
-            f"{len(missing)} fichier(s) introuvable(s)",
-            "Un fichier de certificat enregistré dans l'assistant n'existe plus : "
+            _("{n_missing} fichier(s) introuvable(s)").format(n_missing=len(missing)),
+            _("Un fichier de certificat enregistré dans l'assistant n'existe plus : ")
             + ", ".join(p.name for p in missing)
             + ".",
-            "Ajoutez à nouveau le fichier depuis la page « Mes certificats », ou retirez-le.",
+            _("Ajoutez à nouveau le fichier depuis la page « Mes certificats », ou retirez-le."),
             details,
         )
     if not configured:
         return CheckResult(
-            "pkcs12", LABEL_PKCS12, Status.OK, "Aucun fichier", "Aucun fichier de certificat n'est enregistré."
+            "pkcs12", _(LABEL_PKCS12), Status.OK, _("Aucun fichier"), _("Aucun fichier de certificat n'est enregistré.")
         )
     return CheckResult(
         "pkcs12",
-        LABEL_PKCS12,
+        _(LABEL_PKCS12),
         Status.OK,
-        f"{len(configured)} fichier(s) accessible(s)",
-        "Les fichiers de certificat enregistrés sont lisibles.",
+        _("{n_configured} fichier(s) accessible(s)").format(n_configured=len(configured)),
+        _("Les fichiers de certificat enregistrés sont lisibles."),
         details=details,
     )
 
@@ -365,15 +376,17 @@ def check_certificates(settings: Settings) -> list[CheckResult]:
         return [
             CheckResult(
                 "certificates",
-                LABEL_CERTIFICATES,
+                _(LABEL_CERTIFICATES),
                 Status.WARNING,
-                "Aucun certificat de signature",
-                f"{len(entries)} certificat(s) trouvé(s), aucun ne permet de signer aujourd'hui."
+                _("Aucun certificat de signature"),
+                _("{n_entries} certificat(s) trouvé(s), aucun ne permet de signer aujourd'hui.").format(
+                    n_entries=len(entries)
+                )
                 if entries
-                else "Aucun certificat n'a été trouvé sur ce poste.",
-                "Insérez votre carte ou clé USB de signature, ou importez votre certificat (.p12) depuis la page "
-                "« Mes certificats ». Un certificat de signature qualifié (eIDAS, RGS) est requis pour signer une "
-                "offre.",
+                else _("Aucun certificat n'a été trouvé sur ce poste."),
+                _(
+                    "Insérez votre carte ou clé USB de signature, ou importez votre certificat (.p12) depuis la page « Mes certificats ». Un certificat de signature qualifié (eIDAS, RGS) est requis pour signer une offre."
+                ),
                 details,
             )
         ]
@@ -382,23 +395,29 @@ def check_certificates(settings: Settings) -> list[CheckResult]:
         return [
             CheckResult(
                 "certificates",
-                LABEL_CERTIFICATES,
+                _(LABEL_CERTIFICATES),
                 Status.WARNING,
-                f"{len(usable)} certificat(s), aucun qualifié",
-                f"{len(usable)} certificat(s) permettent de signer, mais aucun n'est qualifié : la plupart des "
-                "consultations exigent une signature avec un certificat qualifié.",
-                "Procurez-vous un certificat de signature qualifié (eIDAS, RGS) auprès d'une autorité de "
-                "certification, puis insérez la carte ou importez le fichier depuis « Mes certificats ».",
+                _("{n_usable} certificat(s), aucun qualifié").format(n_usable=len(usable)),
+                _(
+                    "{n_usable} certificat(s) permettent de signer, mais aucun n'est qualifié : la plupart des consultations exigent une signature avec un certificat qualifié."
+                ).format(n_usable=len(usable)),
+                _(
+                    "Procurez-vous un certificat de signature qualifié (eIDAS, RGS) auprès d'une autorité de certification, puis insérez la carte ou importez le fichier depuis « Mes certificats »."
+                ),
                 details,
             )
         ]
     return [
         CheckResult(
             "certificates",
-            LABEL_CERTIFICATES,
+            _(LABEL_CERTIFICATES),
             Status.OK,
-            f"{len(usable)} certificat(s), dont {len(qualified)} qualifié(s)",
-            f"{len(usable)} certificat(s) permettent de signer ; {len(qualified)} adapté(s) pour les marchés publics.",
+            _("{n_usable} certificat(s), dont {n_qualified} qualifié(s)").format(
+                n_usable=len(usable), n_qualified=len(qualified)
+            ),
+            _(
+                "{n_usable} certificat(s) permettent de signer ; {n_qualified} adapté(s) pour les marchés publics."
+            ).format(n_usable=len(usable), n_qualified=len(qualified)),
             details=details,
         )
     ]
@@ -451,15 +470,17 @@ def check_browsers() -> list[CheckResult]:
         return [
             CheckResult(
                 "browsers",
-                LABEL_BROWSERS,
+                _(LABEL_BROWSERS),
                 Status.WARNING,
-                "Aucun navigateur trouvé",
-                "Aucun navigateur pris en charge (Chrome, Chromium, Edge, Firefox) n'a été trouvé.",
-                "Installez un navigateur récent (Firefox, Chrome ou Edge) pour accéder à la plateforme.",
+                _("Aucun navigateur trouvé"),
+                _("Aucun navigateur pris en charge (Chrome, Chromium, Edge, Firefox) n'a été trouvé."),
+                _("Installez un navigateur récent (Firefox, Chrome ou Edge) pour accéder à la plateforme."),
             )
         ]
     value = ", ".join(f"{name} {version}" for name, _path, version in browsers)
-    return [CheckResult("browsers", LABEL_BROWSERS, Status.OK, value, "Navigateur(s) installé(s).", details=details)]
+    return [
+        CheckResult("browsers", _(LABEL_BROWSERS), Status.OK, value, _("Navigateur(s) installé(s)."), details=details)
+    ]
 
 
 def check_bridge_trust() -> list[CheckResult]:
@@ -470,8 +491,8 @@ def check_bridge_trust() -> list[CheckResult]:
         return [
             not_checked(
                 "bridge_trust",
-                LABEL_BRIDGE_TRUST,
-                "Cette version ne sait pas vérifier la confiance des navigateurs dans le pont local.",
+                _(LABEL_BRIDGE_TRUST),
+                _("Cette version ne sait pas vérifier la confiance des navigateurs dans le pont local."),
             )
         ]
     identity = ca_mod.load()
@@ -479,9 +500,9 @@ def check_bridge_trust() -> list[CheckResult]:
         return [
             not_checked(
                 "bridge_trust",
-                LABEL_BRIDGE_TRUST,
-                "Le pont local n'a pas encore été démarré sur ce poste : son certificat n'existe pas encore.",
-                "Lancez l'assistant (assistant run), puis relancez le test.",
+                _(LABEL_BRIDGE_TRUST),
+                _("Le pont local n'a pas encore été démarré sur ce poste : son certificat n'existe pas encore."),
+                _("Lancez l'assistant (assistant run), puis relancez le test."),
             )
         ]
     statuses = trust.status(identity)
@@ -508,8 +529,8 @@ def _bridge_trust_result(statuses: Any) -> CheckResult:
     if not pairs:
         return not_checked(
             "bridge_trust",
-            LABEL_BRIDGE_TRUST,
-            "Aucun magasin de navigateur n'a été trouvé à vérifier.",
+            _(LABEL_BRIDGE_TRUST),
+            _("Aucun magasin de navigateur n'a été trouvé à vérifier."),
             details=tuple(f"{name} : magasin absent" for name in absent),
         )
     missing = [name for name, ok in pairs if not ok]
@@ -519,20 +540,22 @@ def _bridge_trust_result(statuses: Any) -> CheckResult:
     if missing:
         return CheckResult(
             "bridge_trust",
-            LABEL_BRIDGE_TRUST,
+            _(LABEL_BRIDGE_TRUST),
             Status.WARNING,
-            f"Non reconnu par : {', '.join(missing)}",
-            "Ces navigateurs ne reconnaissent pas encore le certificat du pont local de l'assistant : la page de "
-            "la plateforme risque d'afficher « Hors ligne ».",
-            "Lancez « assistant bridge trust » (ou acceptez la proposition de l'assistant au démarrage), puis "
-            "redémarrez le navigateur.",
+            _("Non reconnu par : {join}").format(join=", ".join(missing)),
+            _(
+                "Ces navigateurs ne reconnaissent pas encore le certificat du pont local de l'assistant : la page de la plateforme risque d'afficher « Hors ligne »."
+            ),
+            _(
+                "Lancez « assistant bridge trust » (ou acceptez la proposition de l'assistant au démarrage), puis redémarrez le navigateur."
+            ),
             details,
         )
     return CheckResult(
         "bridge_trust",
-        LABEL_BRIDGE_TRUST,
+        _(LABEL_BRIDGE_TRUST),
         Status.OK,
-        "Reconnu par tous les navigateurs",
-        "Les navigateurs de ce poste reconnaissent le pont local de l'assistant.",
+        _("Reconnu par tous les navigateurs"),
+        _("Les navigateurs de ce poste reconnaissent le pont local de l'assistant."),
         details=details,
     )

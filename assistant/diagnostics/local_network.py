@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 
 from assistant.diagnostics.checks import find_browsers
 from assistant.diagnostics.report import CheckResult, Status
+from assistant.i18n import N_, _
 
-LABEL = "Accès au réseau local (navigateurs)"
+LABEL = N_("Accès au réseau local (navigateurs)")
 PLACEHOLDER = "https://votre-plateforme.example"
 
 #: Policy names that exempt a site from the loopback checks (the newest first).
@@ -171,9 +172,9 @@ def policy_texts(origin: str) -> dict[str, str]:
         "Chrome (Linux) /etc/opt/chrome/policies/managed/assistant-marches-publics.json": chromium_json,
         "Chromium (Linux) /etc/chromium/policies/managed/assistant-marches-publics.json": chromium_json,
         "Edge (Linux) /etc/opt/edge/policies/managed/assistant-marches-publics.json": chromium_json,
-        "Chrome (Windows, GPO ou .reg)": gpo(FAMILIES["chrome"].registry),
-        "Edge (Windows, GPO ou .reg)": gpo(FAMILIES["edge"].registry),
-        "Firefox policies.json (/etc/firefox/policies/ ; Windows et macOS : dossier distribution)": firefox_json,
+        _("Chrome (Windows, GPO ou .reg)"): gpo(FAMILIES["chrome"].registry),
+        _("Edge (Windows, GPO ou .reg)"): gpo(FAMILIES["edge"].registry),
+        _("Firefox policies.json (/etc/firefox/policies/ ; Windows et macOS : dossier distribution)"): firefox_json,
     }
 
 
@@ -191,25 +192,32 @@ def check_local_network(
             continue
         if major is not None and major < family.since:
             lines.append(
-                f"{name} {version} : pas de contrôle d'accès au réseau local (avant la version {family.since})"
+                _("{name} {version} : pas de contrôle d'accès au réseau local (avant la version {since})").format(
+                    name=name, version=version, since=family.since
+                )
             )
             continue
         if platform_url and policy_in_place(family, origin, root=root):
-            lines.append(f"{name} {version} : autorisé pour {origin} par la stratégie de l'entreprise")
+            lines.append(
+                _("{name} {version} : autorisé pour {origin} par la stratégie de l'entreprise").format(
+                    name=name, version=version, origin=origin
+                )
+            )
             continue
         lines.append(
-            f"{name} {version} : le navigateur demandera à l'utilisateur d'autoriser {origin} "
-            "(« applications de l'appareil ») ; aucune stratégie ne l'autorise"
+            _(
+                "{name} {version} : le navigateur demandera à l'utilisateur d'autoriser {origin} (« applications de l'appareil ») ; aucune stratégie ne l'autorise"
+            ).format(name=name, version=version, origin=origin)
         )
         missing.append(name)
     if not lines:
         return [
             CheckResult(
                 "local_network",
-                LABEL,
+                _(LABEL),
                 Status.SKIPPED,
-                "Aucun navigateur concerné",
-                "Aucun navigateur Chrome, Chromium, Edge ou Firefox trouvé.",
+                _("Aucun navigateur concerné"),
+                _("Aucun navigateur Chrome, Chromium, Edge ou Firefox trouvé."),
             )
         ]
     policies = tuple(f"{where} :\n{text}" for where, text in policy_texts(origin).items())
@@ -217,23 +225,25 @@ def check_local_network(
         return [
             CheckResult(
                 "local_network",
-                LABEL,
+                _(LABEL),
                 Status.OK,
-                "Accès autorisé",
-                "La page de la plateforme peut joindre l'assistant sans question du navigateur.",
+                _("Accès autorisé"),
+                _("La page de la plateforme peut joindre l'assistant sans question du navigateur."),
                 details=tuple(lines),
             )
         ]
     return [
         CheckResult(
             "local_network",
-            LABEL,
+            _(LABEL),
             Status.WARNING,
-            "Autorisation demandée à l'utilisateur",
-            f"{', '.join(missing)} demandera à l'utilisateur s'il autorise la plateforme à joindre les applications "
-            "de son poste : s'il refuse, la page ne joint plus l'assistant (l'association du poste reste possible).",
-            "Service informatique : déployez la stratégie ci-dessous pour la plateforme (ou demandez à "
-            "l'utilisateur d'accepter la question du navigateur).",
+            _("Autorisation demandée à l'utilisateur"),
+            _(
+                "{join} demandera à l'utilisateur s'il autorise la plateforme à joindre les applications de son poste : s'il refuse, la page ne joint plus l'assistant (l'association du poste reste possible)."
+            ).format(join=", ".join(missing)),
+            _(
+                "Service informatique : déployez la stratégie ci-dessous pour la plateforme (ou demandez à l'utilisateur d'accepter la question du navigateur)."
+            ),
             details=tuple(lines) + policies,
         )
     ]

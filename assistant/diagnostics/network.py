@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.diagnostics.report import CheckResult, Status, not_checked
+from assistant.i18n import N_, _
 from assistant.tls import CaFileError, tls_context
 
 #: Seconds each network step may take before it is reported as unanswered.
@@ -35,12 +36,12 @@ CLOCK_ERROR_S = 300.0
 #: A server certificate expiring within this many days is a warning.
 CERT_EXPIRY_WARNING_DAYS = 15
 
-LABEL_PROXY = "Proxy"
-LABEL_DNS = "Résolution du nom du serveur"
-LABEL_TCP = "Connexion au serveur"
-LABEL_TLS = "Certificat du serveur (HTTPS)"
-LABEL_HTTP = "Communication avec le serveur distant"
-LABEL_CLOCK = "Horloge du poste"
+LABEL_PROXY = N_("Proxy")
+LABEL_DNS = N_("Résolution du nom du serveur")
+LABEL_TCP = N_("Connexion au serveur")
+LABEL_TLS = N_("Certificat du serveur (HTTPS)")
+LABEL_HTTP = N_("Communication avec le serveur distant")
+LABEL_CLOCK = N_("Horloge du poste")
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,11 @@ def check_platform(
         return [
             CheckResult(
                 "net_http",
-                LABEL_HTTP,
+                _(LABEL_HTTP),
                 Status.ERROR,
                 "Adresse invalide",
-                f"« {url} » n'est pas une adresse web valide.",
-                "Indiquez l'adresse complète de la plateforme, par exemple https://marches.example.fr.",
+                _("« {url} » n'est pas une adresse web valide.").format(url=url),
+                _("Indiquez l'adresse complète de la plateforme, par exemple https://marches.example.fr."),
             )
         ]
     results: list[CheckResult] = []
@@ -132,12 +133,12 @@ def check_platform(
     dns = _check_dns(connect_host, connect_port, via_proxy=proxy is not None)
     results.append(dns)
     if dns.status is Status.ERROR:
-        return results + _skip_rest(target, "Le nom du serveur n'a pas pu être résolu.")
+        return results + _skip_rest(target, _("Le nom du serveur n'a pas pu être résolu."))
 
     tcp = _check_tcp(connect_host, connect_port, timeout, proxy)
     results.append(tcp)
     if tcp.status is Status.ERROR:
-        return results + _skip_rest(target, "Le serveur n'a pas pu être joint.")
+        return results + _skip_rest(target, _("Le serveur n'a pas pu être joint."))
 
     verified = True
     if target.scheme == "https":
@@ -146,16 +147,18 @@ def check_platform(
         except CaFileError as exc:
             unusable = CheckResult(
                 "net_tls",
-                LABEL_TLS,
+                _(LABEL_TLS),
                 Status.ERROR,
-                "Autorité de certification inutilisable",
-                f"Une autorité de certification ajoutée dans les réglages (platform_ca_files) ne peut pas être lue : {exc.path} ({exc.reason}).",
-                "Corrigez ou retirez ce fichier dans les réglages de l'assistant, puis relancez le test.",
+                _("Autorité de certification inutilisable"),
+                _(
+                    "Une autorité de certification ajoutée dans les réglages (platform_ca_files) ne peut pas être lue : {path} ({reason})."
+                ).format(path=exc.path, reason=exc.reason),
+                _("Corrigez ou retirez ce fichier dans les réglages de l'assistant, puis relancez le test."),
             )
             return [
                 *results,
                 unusable,
-                *_skip_rest(target, "L'autorité de certification des réglages est inutilisable.")[1:],
+                *_skip_rest(target, _("L'autorité de certification des réglages est inutilisable."))[1:],
             ]
         tls = _check_tls(target, proxy, timeout, context)
         results.append(tls)
@@ -171,9 +174,9 @@ def check_platform(
 def _skip_rest(target: _Target, why: str) -> list[CheckResult]:
     rest = []
     if target.scheme == "https":
-        rest.append(not_checked("net_tls", LABEL_TLS, why))
-    rest.append(not_checked("net_http", LABEL_HTTP, why))
-    rest.append(not_checked("net_clock", LABEL_CLOCK, why))
+        rest.append(not_checked("net_tls", _(LABEL_TLS), why))
+    rest.append(not_checked("net_http", _(LABEL_HTTP), why))
+    rest.append(not_checked("net_clock", _(LABEL_CLOCK), why))
     return rest
 
 
@@ -181,48 +184,57 @@ def _proxy_result(target: _Target, proxy: _Proxy | None) -> CheckResult:
     if proxy is None:
         return CheckResult(
             "net_proxy",
-            LABEL_PROXY,
+            _(LABEL_PROXY),
             Status.OK,
             "Connexion directe",
-            f"Aucun proxy n'est configuré pour {target.host} (variables HTTPS_PROXY / HTTP_PROXY / NO_PROXY).",
+            _("Aucun proxy n'est configuré pour {host} (variables HTTPS_PROXY / HTTP_PROXY / NO_PROXY).").format(
+                host=target.host
+            ),
         )
     return CheckResult(
         "net_proxy",
-        LABEL_PROXY,
+        _(LABEL_PROXY),
         Status.OK,
         f"Proxy {proxy.display}",
-        f"Les connexions vers {target.host} passent par le proxy {proxy.display}.",
+        _("Les connexions vers {host} passent par le proxy {display}.").format(host=target.host, display=proxy.display),
         details=(proxy.url,),
     )
 
 
 def _check_dns(host: str, port: int, *, via_proxy: bool) -> CheckResult:
-    what = "du proxy" if via_proxy else "du serveur"
+    what = _("du proxy") if via_proxy else _("du serveur")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         return CheckResult(
             "net_dns",
-            LABEL_DNS,
+            _(LABEL_DNS),
             Status.ERROR,
-            "Nom introuvable",
-            f"Le nom {what} « {host} » n'a pas pu être résolu ({exc.args[-1] if exc.args else exc}).",
-            "Vérifiez l'adresse de la plateforme et la connexion réseau du poste ; si le problème "
-            "persiste, contactez votre service informatique (serveur DNS).",
+            _("Nom introuvable"),
+            _("Le nom {what} « {host} » n'a pas pu être résolu ({value}).").format(
+                what=what, host=host, value=exc.args[-1] if exc.args else exc
+            ),
+            _(
+                "Vérifiez l'adresse de la plateforme et la connexion réseau du poste ; si le problème persiste, contactez votre service informatique (serveur DNS)."
+            ),
         )
     addresses = sorted({str(info[4][0]) for info in infos})
     return CheckResult(
         "net_dns",
-        LABEL_DNS,
+        _(LABEL_DNS),
         Status.OK,
         f"{host} → {', '.join(addresses[:3])}",
-        f"Le nom {what} est résolu.",
+        _("Le nom {what} est résolu.").format(what=what),
         details=tuple(addresses),
     )
 
 
 def _check_tcp(host: str, port: int, timeout: float, proxy: _Proxy | None) -> CheckResult:
-    what = f"le proxy {host}:{port}" if proxy else f"le serveur {host} sur le port {port}"
+    what = (
+        _("le proxy {host}:{port}").format(host=host, port=port)
+        if proxy
+        else _("le serveur {host} sur le port {port}").format(host=host, port=port)
+    )
     started = time.perf_counter()
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -230,37 +242,38 @@ def _check_tcp(host: str, port: int, timeout: float, proxy: _Proxy | None) -> Ch
     except ConnectionRefusedError:
         return CheckResult(
             "net_tcp",
-            LABEL_TCP,
+            _(LABEL_TCP),
             Status.ERROR,
-            "Connexion refusée",
-            f"Connexion refusée par {what} : aucun service n'écoute à cette adresse.",
-            "Vérifiez l'adresse et le port de la plateforme ; si elle est correcte, le service est peut-être "
-            "arrêté ou bloqué par un pare-feu : contactez votre service informatique.",
+            _("Connexion refusée"),
+            _("Connexion refusée par {what} : aucun service n'écoute à cette adresse.").format(what=what),
+            _(
+                "Vérifiez l'adresse et le port de la plateforme ; si elle est correcte, le service est peut-être arrêté ou bloqué par un pare-feu : contactez votre service informatique."
+            ),
         )
     except TimeoutError:
         return CheckResult(
             "net_tcp",
-            LABEL_TCP,
+            _(LABEL_TCP),
             Status.ERROR,
-            "Pas de réponse",
-            f"Pas de réponse de {what} en {timeout:.0f} secondes.",
-            "Un pare-feu ou un proxy bloque probablement la connexion : contactez votre service informatique.",
+            _("Pas de réponse"),
+            _("Pas de réponse de {what} en {timeout:.0f} secondes.").format(what=what, timeout=timeout),
+            _("Un pare-feu ou un proxy bloque probablement la connexion : contactez votre service informatique."),
         )
     except OSError as exc:
         return CheckResult(
             "net_tcp",
-            LABEL_TCP,
+            _(LABEL_TCP),
             Status.ERROR,
             "Connexion impossible",
             f"Connexion impossible vers {what} ({exc.strerror or exc}).",
-            "Vérifiez la connexion réseau du poste ; si le problème persiste, contactez votre service informatique.",
+            _("Vérifiez la connexion réseau du poste ; si le problème persiste, contactez votre service informatique."),
         )
     return CheckResult(
         "net_tcp",
-        LABEL_TCP,
+        _(LABEL_TCP),
         Status.OK,
         f"Port {port} joignable ({elapsed_ms:.0f} ms)",
-        f"La connexion vers {what} est établie.",
+        _("La connexion vers {what} est établie.").format(what=what),
     )
 
 
@@ -331,48 +344,56 @@ def _check_tls(target: _Target, proxy: _Proxy | None, timeout: float, context: s
     except (ssl.SSLError, ConnectionResetError) as exc:
         return CheckResult(
             "net_tls",
-            LABEL_TLS,
+            _(LABEL_TLS),
             Status.ERROR,
-            "Échec de la négociation HTTPS",
-            f"La connexion sécurisée avec {target.host} a échoué ({getattr(exc, 'reason', None) or exc}).",
-            "Un proxy ou un antivirus qui inspecte le trafic HTTPS peut en être la cause : contactez votre "
-            "service informatique.",
+            _("Échec de la négociation HTTPS"),
+            _("La connexion sécurisée avec {host} a échoué ({value}).").format(
+                host=target.host, value=getattr(exc, "reason", None) or exc
+            ),
+            _(
+                "Un proxy ou un antivirus qui inspecte le trafic HTTPS peut en être la cause : contactez votre service informatique."
+            ),
         )
     except (OSError, http.client.HTTPException) as exc:
         return CheckResult(
             "net_tls",
-            LABEL_TLS,
+            _(LABEL_TLS),
             Status.ERROR,
-            "Connexion sécurisée impossible",
-            f"La connexion sécurisée avec {target.host} a échoué ({exc}).",
-            "Vérifiez la connexion réseau du poste ; si le problème persiste, contactez votre service informatique.",
+            _("Connexion sécurisée impossible"),
+            _("La connexion sécurisée avec {host} a échoué ({exc}).").format(host=target.host, exc=exc),
+            _("Vérifiez la connexion réseau du poste ; si le problème persiste, contactez votre service informatique."),
         )
     finally:
         conn.close()
     cert = x509.load_der_x509_certificate(der) if der else None
     if cert is None:
-        return CheckResult("net_tls", LABEL_TLS, Status.OK, "Connexion sécurisée établie", "")
+        return CheckResult("net_tls", _(LABEL_TLS), Status.OK, _("Connexion sécurisée établie"), "")
     now = dt.datetime.now(dt.UTC)
     not_after = cert.not_valid_after_utc
     issuer = _issuer_cn(cert)
     days_left = (not_after - now).days
-    details = (f"Émetteur : {cert.issuer.rfc4514_string()}", f"Protocole : {version or '?'}")
+    details = (
+        _("Émetteur : {rfc4514_string}").format(rfc4514_string=cert.issuer.rfc4514_string()),
+        f"Protocole : {version or '?'}",
+    )
     if days_left < CERT_EXPIRY_WARNING_DAYS:
         return CheckResult(
             "net_tls",
-            LABEL_TLS,
+            _(LABEL_TLS),
             Status.WARNING,
-            f"Expire le {_fmt_date(not_after)}",
-            f"Le certificat du serveur {target.host} est valide mais expire dans {max(days_left, 0)} jour(s).",
-            "Prévenez l'administrateur de la plateforme : son certificat doit être renouvelé.",
+            _("Expire le {fmt_date}").format(fmt_date=_fmt_date(not_after)),
+            _("Le certificat du serveur {host} est valide mais expire dans {max} jour(s).").format(
+                host=target.host, max=max(days_left, 0)
+            ),
+            _("Prévenez l'administrateur de la plateforme : son certificat doit être renouvelé."),
             details,
         )
     return CheckResult(
         "net_tls",
-        LABEL_TLS,
+        _(LABEL_TLS),
         Status.OK,
-        f"Certificat valide jusqu'au {_fmt_date(not_after)}",
-        f"Certificat du serveur reconnu par votre poste, émis par {issuer}.",
+        _("Certificat valide jusqu'au {fmt_date}").format(fmt_date=_fmt_date(not_after)),
+        _("Certificat du serveur reconnu par votre poste, émis par {issuer}.").format(issuer=issuer),
         details=details,
     )
 
@@ -389,48 +410,54 @@ def _explain_refused_certificate(
     if isinstance(cert, x509.Certificate) and (code == 10 or cert.not_valid_after_utc < now):
         return CheckResult(
             "net_tls",
-            LABEL_TLS,
+            _(LABEL_TLS),
             Status.ERROR,
-            "Certificat expiré",
-            f"Le certificat du serveur {target.host} a expiré le {_fmt_date(cert.not_valid_after_utc)}.",
-            "Vérifiez d'abord que la date et l'heure de votre poste sont justes ; si elles le sont, "
-            "prévenez l'administrateur de la plateforme : son certificat doit être renouvelé.",
+            _("Certificat expiré"),
+            _("Le certificat du serveur {host} a expiré le {fmt_date}.").format(
+                host=target.host, fmt_date=_fmt_date(cert.not_valid_after_utc)
+            ),
+            _(
+                "Vérifiez d'abord que la date et l'heure de votre poste sont justes ; si elles le sont, prévenez l'administrateur de la plateforme : son certificat doit être renouvelé."
+            ),
             detail,
         )
     if isinstance(cert, x509.Certificate) and (code == 9 or cert.not_valid_before_utc > now):
         return CheckResult(
             "net_tls",
-            LABEL_TLS,
+            _(LABEL_TLS),
             Status.ERROR,
-            "Certificat pas encore valide",
-            f"Le certificat du serveur {target.host} n'est valide qu'à partir du "
-            f"{_fmt_date(cert.not_valid_before_utc)}.",
-            "La date de votre poste est probablement fausse : mettez le poste à l'heure (synchronisation "
-            "automatique de l'heure).",
+            _("Certificat pas encore valide"),
+            _("Le certificat du serveur {host} n'est valide qu'à partir du {fmt_date}.").format(
+                host=target.host, fmt_date=_fmt_date(cert.not_valid_before_utc)
+            ),
+            _(
+                "La date de votre poste est probablement fausse : mettez le poste à l'heure (synchronisation automatique de l'heure)."
+            ),
             detail,
         )
     if code == 62:  # X509_V_ERR_HOSTNAME_MISMATCH
         return CheckResult(
             "net_tls",
-            LABEL_TLS,
+            _(LABEL_TLS),
             Status.ERROR,
-            "Nom du certificat incorrect",
-            f"Le certificat présenté n'est pas celui de {target.host}.",
-            "Vérifiez l'adresse de la plateforme ; un proxy ou un portail d'accès Wi-Fi peut aussi intercepter "
-            "la connexion : contactez votre service informatique.",
+            _("Nom du certificat incorrect"),
+            _("Le certificat présenté n'est pas celui de {host}.").format(host=target.host),
+            _(
+                "Vérifiez l'adresse de la plateforme ; un proxy ou un portail d'accès Wi-Fi peut aussi intercepter la connexion : contactez votre service informatique."
+            ),
             detail,
         )
     issuer = _issuer_cn(cert)
-    by = f" (émis par « {issuer} »)" if issuer else ""
+    by = _(" (émis par « {issuer} »)").format(issuer=issuer) if issuer else ""
     return CheckResult(
         "net_tls",
-        LABEL_TLS,
+        _(LABEL_TLS),
         Status.ERROR,
         "Certificat non reconnu",
-        f"Le certificat du serveur {target.host}{by} n'est pas reconnu par votre poste.",
-        "Si votre organisation inspecte le trafic HTTPS (proxy, antivirus), son autorité de certification doit "
-        "être installée sur le poste (ou ajoutée dans les réglages de l'assistant, platform_ca_files) : "
-        "contactez votre service informatique.",
+        _("Le certificat du serveur {host}{by} n'est pas reconnu par votre poste.").format(host=target.host, by=by),
+        _(
+            "Si votre organisation inspecte le trafic HTTPS (proxy, antivirus), son autorité de certification doit être installée sur le poste (ou ajoutée dans les réglages de l'assistant, platform_ca_files) : contactez votre service informatique."
+        ),
         detail,
     )
 
@@ -457,11 +484,11 @@ def _check_http(
         return (
             CheckResult(
                 "net_http",
-                LABEL_HTTP,
+                _(LABEL_HTTP),
                 Status.ERROR,
-                "Pas de réponse",
-                f"Le serveur {target.host} n'a pas répondu correctement ({exc}).",
-                "Réessayez dans quelques minutes ; si le problème persiste, contactez le support de la plateforme.",
+                _("Pas de réponse"),
+                _("Le serveur {host} n'a pas répondu correctement ({exc}).").format(host=target.host, exc=exc),
+                _("Réessayez dans quelques minutes ; si le problème persiste, contactez le support de la plateforme."),
             ),
             None,
             before,
@@ -473,42 +500,50 @@ def _check_http(
     if status >= 500:
         result = CheckResult(
             "net_http",
-            LABEL_HTTP,
+            _(LABEL_HTTP),
             Status.ERROR,
-            f"Serveur en erreur (HTTP {status})",
-            f"Le serveur de la plateforme répond mais signale une erreur : {status} {reason}.",
-            "Réessayez plus tard ; si le problème persiste, contactez le support de la plateforme.",
+            _("Serveur en erreur (HTTP {status})").format(status=status),
+            _("Le serveur de la plateforme répond mais signale une erreur : {status} {reason}.").format(
+                status=status, reason=reason
+            ),
+            _("Réessayez plus tard ; si le problème persiste, contactez le support de la plateforme."),
         )
     elif proxy and status in (407,):
         result = CheckResult(
             "net_http",
-            LABEL_HTTP,
+            _(LABEL_HTTP),
             Status.ERROR,
             "Authentification proxy requise",
-            f"Le proxy {proxy.display} demande une authentification (HTTP 407).",
-            "Contactez votre service informatique pour configurer l'accès au proxy.",
+            _("Le proxy {display} demande une authentification (HTTP 407).").format(display=proxy.display),
+            _("Contactez votre service informatique pour configurer l'accès au proxy."),
         )
     elif status >= 400:
         result = CheckResult(
             "net_http",
-            LABEL_HTTP,
+            _(LABEL_HTTP),
             Status.WARNING,
-            f"Réponse inattendue (HTTP {status})",
-            f"Le serveur répond, mais pas avec la page attendue : {status} {reason}.",
-            "Vérifiez l'adresse de la plateforme.",
+            _("Réponse inattendue (HTTP {status})").format(status=status),
+            _("Le serveur répond, mais pas avec la page attendue : {status} {reason}.").format(
+                status=status, reason=reason
+            ),
+            _("Vérifiez l'adresse de la plateforme."),
         )
     elif not verified:
         result = CheckResult(
             "net_http",
-            LABEL_HTTP,
+            _(LABEL_HTTP),
             Status.WARNING,
-            f"Serveur joignable (HTTP {status}), connexion non sûre",
-            "Le serveur répond, mais son certificat n'est pas accepté (voir la ligne du certificat).",
-            "Corrigez d'abord le problème de certificat.",
+            _("Serveur joignable (HTTP {status}), connexion non sûre").format(status=status),
+            _("Le serveur répond, mais son certificat n'est pas accepté (voir la ligne du certificat)."),
+            _("Corrigez d'abord le problème de certificat."),
         )
     else:
         result = CheckResult(
-            "net_http", LABEL_HTTP, Status.OK, "Communication établie", f"Le serveur répond (HTTP {status})."
+            "net_http",
+            _(LABEL_HTTP),
+            Status.OK,
+            _("Communication établie"),
+            _("Le serveur répond (HTTP {status}).").format(status=status),
         )
     return result, server_date, midpoint
 
@@ -534,42 +569,48 @@ def _format_offset(seconds: float) -> str:
     if seconds < 2 * 86400:
         hours = round(seconds / 3600, 1)
         return f"{hours:.0f} h" if hours == int(hours) else f"{hours:.1f} h".replace(".", ",")
-    return f"{seconds / 86400:.0f} jours"
+    return _("{days:.0f} jours").format(days=seconds / 86400)
 
 
 def _check_clock(server_date: dt.datetime | None, local: dt.datetime, *, http_ok: bool) -> CheckResult:
     if server_date is None:
         why = (
-            "Le serveur n'a pas donné son heure (en-tête Date absent ou illisible)."
+            _("Le serveur n'a pas donné son heure (en-tête Date absent ou illisible).")
             if http_ok
-            else "Le serveur n'a pas répondu."
+            else _("Le serveur n'a pas répondu.")
         )
-        return not_checked("net_clock", LABEL_CLOCK, why)
+        return not_checked("net_clock", _(LABEL_CLOCK), why)
     offset = (local - server_date).total_seconds()
-    direction = "en avance" if offset > 0 else "en retard"
-    remedy = (
-        "Mettez le poste à l'heure : activez la synchronisation automatique de la date et de l'heure "
-        "(ou demandez-la à votre service informatique). Une horloge fausse fait paraître les certificats "
-        "expirés et date mal vos signatures."
+    direction = _("en avance") if offset > 0 else _("en retard")
+    remedy = _(
+        "Mettez le poste à l'heure : activez la synchronisation automatique de la date et de l'heure (ou demandez-la à votre service informatique). Une horloge fausse fait paraître les certificats expirés et date mal vos signatures."
     )
     if abs(offset) > CLOCK_ERROR_S:
         return CheckResult(
             "net_clock",
-            LABEL_CLOCK,
+            _(LABEL_CLOCK),
             Status.ERROR,
-            f"Décalage de {_format_offset(offset)}",
-            f"L'horloge du poste est {direction} de {_format_offset(offset)} sur celle du serveur.",
+            _("Décalage de {format_offset}").format(format_offset=_format_offset(offset)),
+            _("L'horloge du poste est {direction} de {format_offset} sur celle du serveur.").format(
+                direction=direction, format_offset=_format_offset(offset)
+            ),
             remedy,
         )
     if abs(offset) > CLOCK_WARNING_S:
         return CheckResult(
             "net_clock",
-            LABEL_CLOCK,
+            _(LABEL_CLOCK),
             Status.WARNING,
-            f"Décalage de {_format_offset(offset)}",
-            f"L'horloge du poste est {direction} de {_format_offset(offset)} sur celle du serveur.",
+            _("Décalage de {format_offset}").format(format_offset=_format_offset(offset)),
+            _("L'horloge du poste est {direction} de {format_offset} sur celle du serveur.").format(
+                direction=direction, format_offset=_format_offset(offset)
+            ),
             remedy,
         )
     return CheckResult(
-        "net_clock", LABEL_CLOCK, Status.OK, "À l'heure", "L'horloge du poste est à l'heure du serveur (à la minute)."
+        "net_clock",
+        _(LABEL_CLOCK),
+        Status.OK,
+        _("À l'heure"),
+        _("L'horloge du poste est à l'heure du serveur (à la minute)."),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant import PROTOCOL_VERSION, __version__
+from assistant.i18n import N_, _
 
 
 class Status(enum.StrEnum):
@@ -28,10 +29,10 @@ class Status(enum.StrEnum):
 STATUS_MARK = {Status.OK: "✓", Status.WARNING: "!", Status.ERROR: "✗", Status.SKIPPED: "–"}
 
 STATUS_LABEL_FR = {
-    Status.OK: "Conforme",
-    Status.WARNING: "À surveiller",
-    Status.ERROR: "Non conforme",
-    Status.SKIPPED: "Non vérifié",
+    Status.OK: N_("Conforme"),
+    Status.WARNING: N_("À surveiller"),
+    Status.ERROR: N_("Non conforme"),
+    Status.SKIPPED: N_("Non vérifié"),
 }
 
 
@@ -68,14 +69,14 @@ class CheckResult:
 
 def not_checked(check_id: str, label: str, why: str, remedy: str = "", details: tuple[str, ...] = ()) -> CheckResult:
     """A line the test could not run: said as such, with why, rather than passed as conforming."""
-    return CheckResult(check_id, label, Status.SKIPPED, STATUS_LABEL_FR[Status.SKIPPED], why, remedy, details)
+    return CheckResult(check_id, label, Status.SKIPPED, _(STATUS_LABEL_FR[Status.SKIPPED]), why, remedy, details)
 
 
-SUMMARY_OK = "La configuration de votre poste utilisateur respecte les prérequis techniques de la plateforme."
-SUMMARY_WARNING = (
+SUMMARY_OK = N_("La configuration de votre poste utilisateur respecte les prérequis techniques de la plateforme.")
+SUMMARY_WARNING = N_(
     "La configuration de votre poste utilisateur respecte les prérequis techniques, avec des points à surveiller."
 )
-SUMMARY_ERROR = "La configuration de votre poste utilisateur ne respecte pas tous les prérequis techniques."
+SUMMARY_ERROR = N_("La configuration de votre poste utilisateur ne respecte pas tous les prérequis techniques.")
 
 
 @dataclass
@@ -96,7 +97,7 @@ class DiagnosticReport:
 
     @property
     def summary(self) -> str:
-        return {Status.ERROR: SUMMARY_ERROR, Status.WARNING: SUMMARY_WARNING}.get(self.status, SUMMARY_OK)
+        return {Status.ERROR: _(SUMMARY_ERROR), Status.WARNING: _(SUMMARY_WARNING)}.get(self.status, _(SUMMARY_OK))
 
     def get(self, check_id: str) -> CheckResult | None:
         return next((check for check in self.checks if check.id == check_id), None)
@@ -116,7 +117,7 @@ class DiagnosticReport:
 
     def to_text(self, *, verbose: bool = False) -> str:
         """The terminal form: one ✓/✗ line per prerequisite, the remedy under each problem."""
-        lines = ["Test de la configuration de votre poste", ""]
+        lines = [_("Test de la configuration de votre poste"), ""]
         width = max((len(check.label) for check in self.checks), default=0)
         for check in self.checks:
             lines.append(f"{STATUS_MARK[check.status]} {check.label.ljust(width)} : {check.value}")
@@ -127,5 +128,5 @@ class DiagnosticReport:
                     lines.append(f"    → {check.remedy}")
             if verbose:
                 lines.extend(f"    · {detail}" for detail in check.details)
-        lines += ["", f"Résultat : {self.summary}"]
+        lines += ["", _("Résultat : {summary}").format(summary=self.summary)]
         return "\n".join(lines)

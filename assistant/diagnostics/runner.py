@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from assistant.diagnostics import checks, local_network, network
 from assistant.diagnostics.report import CheckResult, DiagnosticReport, not_checked
+from assistant.i18n import _
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.settings import Settings
 
@@ -42,9 +43,9 @@ def _no_platform() -> list[CheckResult]:
     return [
         not_checked(
             "net_http",
-            network.LABEL_HTTP,
-            "Aucune adresse de plateforme n'a été indiquée pour tester la communication.",
-            "Indiquez l'adresse de votre plateforme (par exemple https://marches.example.fr) et relancez le test.",
+            _(network.LABEL_HTTP),
+            _("Aucune adresse de plateforme n'a été indiquée pour tester la communication."),
+            _("Indiquez l'adresse de votre plateforme (par exemple https://marches.example.fr) et relancez le test."),
         )
     ]
 
@@ -61,7 +62,8 @@ def run_diagnostics(
     report = DiagnosticReport(platform_url=platform_url or None)
     started = time.perf_counter()
     steps = _steps(settings, platform_url)
-    for index, (check_id, label, func) in enumerate(steps, start=1):
+    for index, (check_id, label_fr, func) in enumerate(steps, start=1):
+        label = _(label_fr)  # the labels are marked N_(): translated when the check runs
         if cancel is not None:
             cancel.raise_if_cancelled()
         progress(

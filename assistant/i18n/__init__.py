@@ -36,10 +36,12 @@ __all__ = [
     "LANGUAGES",
     "M_",
     "N_",
+    "Bilingual",
     "Message",
     "_",
     "configure",
     "current_language",
+    "fr_en",
     "locale_dir",
     "localized",
     "ngettext",
@@ -206,8 +208,26 @@ class Message:
     args: Mapping[str, object] = field(default_factory=dict)
 
     def text(self, language: str | None = None) -> str:
-        args = {key: value.text(language) if isinstance(value, Message) else value for key, value in self.args.items()}
+        args = {
+            key: value.text(language) if isinstance(value, (Message, Bilingual)) else value
+            for key, value in self.args.items()
+        }
         return translate(self.source, language).format_map(args)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A text that already exists in both languages (an error's French and English, kept by the
+    journal) used as a Message argument: each language takes its own."""
+
+    fr: str
+    en: str
+
+    def text(self, language: str | None = None) -> str:
+        return self.en if (language or current_language()) == "en" and self.en else self.fr
 
     def __str__(self) -> str:
         return self.text()
@@ -216,6 +236,11 @@ class Message:
 def M_(source: str, /, **args: object) -> Message:
     """A catalogue string with its arguments, translated where it is shown (see Message)."""
     return Message(source, dict(args))
+
+
+def fr_en(message: Message) -> tuple[str, str]:
+    """A message's French and English, for data that keeps both (a verdict's reasons, a warning)."""
+    return message.text("fr"), message.text("en")
 
 
 def text_of(value: str | Message, language: str | None = None) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from assistant.errors import OutputError
-from assistant.i18n import M_
+from assistant.i18n import M_, Message, _
 from assistant.progress import CancelToken
 from assistant.settings import Settings
 
@@ -53,19 +53,19 @@ class DownloadSummary:
         )
 
 
-def _folder_reason(exc: OSError) -> str:
-    """Why a folder cannot be used, in French (strerror is in the system's language, often English)."""
+def _folder_reason(exc: OSError) -> Message:
+    """Why a folder cannot be used, in words (strerror is in the system's language, often English)."""
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return "un élément du chemin est un fichier, pas un dossier"
+        return M_("un élément du chemin est un fichier, pas un dossier")
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return "vous n'avez pas le droit d'écrire à cet endroit"
+        return M_("vous n'avez pas le droit d'écrire à cet endroit")
     if exc.errno == errno.EROFS:
-        return "le disque est en lecture seule"
+        return M_("le disque est en lecture seule")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "le disque est plein"
+        return M_("le disque est plein")
     if exc.errno == errno.ENAMETOOLONG:
-        return "le chemin est trop long"
-    return f"erreur du système ({exc.strerror or type(exc).__name__})"
+        return M_("le chemin est trop long")
+    return M_("erreur du système ({detail})", detail=exc.strerror or type(exc).__name__)
 
 
 def prepare_download_folder(folder: Path | str) -> Path:
@@ -93,9 +93,12 @@ def prepare_download_folder(folder: Path | str) -> Path:
             pass
     except OSError as exc:
         raise OutputError(
-            f"Le répertoire « {path} » ne peut pas recevoir les plis chiffrés : {_folder_reason(exc)}. "
-            "Choisissez un autre répertoire.",
-            f"The folder {str(path)!r} cannot receive the encrypted bids: {exc.strerror or exc}. Choose another folder.",
+            M_(
+                "Le répertoire « {path} » ne peut pas recevoir les plis chiffrés : {reason}. Choisissez un autre "
+                "répertoire.",
+                path=path,
+                reason=_folder_reason(exc),
+            )
         ) from None
     return path
 
@@ -235,7 +238,11 @@ class HeadlessInteraction:
             approved = origin in settings.approved_origins
         if approved and code:
             # Nobody sees a window: the code goes to the terminal of the user who runs the assistant.
-            print(f"Connexion de la page {origin} : code {code}", file=sys.stderr, flush=True)
+            print(
+                _("Connexion de la page {origin} : code {code}").format(origin=origin, code=code),
+                file=sys.stderr,
+                flush=True,
+            )
         return approved
 
     def approve_signature(self, job: Job, files: list[FileToSign]) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 
 from assistant import paths
 from assistant.errors import ErrorInfo
+from assistant.i18n import M_
 from assistant.jobs.errors import JobCode
 from assistant.jobs.model import JOB_KINDS, Job, JobType
 from assistant.jobs.results import (
@@ -64,6 +65,8 @@ CREATE TABLE IF NOT EXISTS done_items (
 );
 """
 
+
+INTERRUPTED = M_("Traitement interrompu (arrêt de l'assistant).")
 
 #: The result class of each job type: the journal's JSON becomes one of these (JSON stops here).
 RESULT_TYPES: dict[JobType, type[JobResult]] = {job_type: kind.result for job_type, kind in JOB_KINDS.items()}
@@ -194,11 +197,7 @@ class Journal:
     def mark_interrupted(self) -> int:
         """Jobs left unfinished by a process that is gone (crash, reboot, SIGKILL) end as failed."""
         error = json.dumps(
-            ErrorInfo(
-                JobCode.INTERRUPTED,
-                "Traitement interrompu (arrêt de l'assistant).",
-                "Job interrupted (the assistant stopped).",
-            ).to_json(),
+            ErrorInfo(JobCode.INTERRUPTED, INTERRUPTED.text("fr"), INTERRUPTED.text("en")).to_json(),
             ensure_ascii=False,
         )
         with self._lock:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.errors import ErrorInfo
-from assistant.i18n import N_
+from assistant.i18n import N_, translate
 from assistant.jobs.params import (
     DecryptParams,
     DiagnoseParams,
@@ -119,14 +119,22 @@ class JobState(enum.StrEnum):
 
     @property
     def label_fr(self) -> str:
-        return {
-            "queued": "En attente",
-            "waiting_user": "En attente de votre action",
-            "running": "En cours",
-            "succeeded": "Terminé",
-            "failed": "Échec",
-            "cancelled": "Annulé",
-        }[self.value]
+        """The state's name (French source; `_()` where shown, `label_en` for a page)."""
+        return _STATE_LABELS[self.value]
+
+    @property
+    def label_en(self) -> str:
+        return translate(_STATE_LABELS[self.value], "en")
+
+
+_STATE_LABELS = {
+    "queued": N_("En attente"),
+    "waiting_user": N_("En attente de votre action"),
+    "running": N_("En cours"),
+    "succeeded": N_("Terminé"),
+    "failed": N_("Échec"),
+    "cancelled": N_("Annulé"),
+}
 
 
 @dataclass
@@ -243,6 +251,7 @@ class Job:
             "params": {} if self.is_local else self.params.to_json(),
             "state": self.state.value,
             "state_label": self.state.label_fr,
+            "state_label_en": self.state.label_en,
             "progress": self.progress.to_dict(),
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),

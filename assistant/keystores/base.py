@@ -152,10 +152,11 @@ class PinRequest:
     kind: str = "pin"  # "pin" for a token, "password" for a PKCS#12 file or the vault
     state: PinState = PinState.OK
     retry: bool = False  # the previous attempt was wrong
-    reason: str = ""  # why asked again, e.g. the key requires a PIN for every signature
+    reason: str = ""  # why asked (again), in the user's language: the key requires a PIN for every signature
     protected_path: bool = False  # PIN pad reader: the user types on the reader, return ""
-    #: A secret the user chooses now (a new vault's password): asked twice, with `rule` (French)
-    #: and `rule_en` stated before typing; `reason` then says why a previous choice was refused.
+    #: A secret the user chooses now (a new vault's password): asked twice, with `rule` (in the
+    #: user's language; `rule_en` its English) stated before typing; `reason` then says why a
+    #: previous choice was refused. A request is made when it is asked: its texts are translated then.
     new_secret: bool = False
     rule: str = ""
     rule_en: str = ""

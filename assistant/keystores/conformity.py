@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+
+from assistant.i18n import M_, N_, Bilingual, fr_en, translate
 
 # --------------------------------------------------------------------------------------------
 # Identifiers
@@ -72,31 +75,35 @@ KNOWN_POLICIES: dict[str, KnownPolicy] = {
     for p in (
         # ETSI EN 319 411-2 (eIDAS qualified certificates)
         KnownPolicy(
-            "0.4.0.194112.1.0", "ETSI QCP-n (certificat qualifié, personne physique)", PolicyKind.QUALIFIED_SIGNATURE
+            "0.4.0.194112.1.0",
+            N_("ETSI QCP-n (certificat qualifié, personne physique)"),
+            PolicyKind.QUALIFIED_SIGNATURE,
         ),
-        KnownPolicy("0.4.0.194112.1.1", "ETSI QCP-l (certificat qualifié, personne morale)", PolicyKind.QUALIFIED_SEAL),
+        KnownPolicy(
+            "0.4.0.194112.1.1", N_("ETSI QCP-l (certificat qualifié, personne morale)"), PolicyKind.QUALIFIED_SEAL
+        ),
         KnownPolicy(
             "0.4.0.194112.1.2",
-            "ETSI QCP-n-qscd (certificat qualifié sur dispositif qualifié, personne physique)",
+            N_("ETSI QCP-n-qscd (certificat qualifié sur dispositif qualifié, personne physique)"),
             PolicyKind.QUALIFIED_SIGNATURE,
             qscd=True,
         ),
         KnownPolicy(
             "0.4.0.194112.1.3",
-            "ETSI QCP-l-qscd (certificat qualifié sur dispositif qualifié, personne morale)",
+            N_("ETSI QCP-l-qscd (certificat qualifié sur dispositif qualifié, personne morale)"),
             PolicyKind.QUALIFIED_SEAL,
             qscd=True,
         ),
-        KnownPolicy("0.4.0.194112.1.4", "ETSI QCP-w (authentification de site web)", PolicyKind.QUALIFIED_WEB),
+        KnownPolicy("0.4.0.194112.1.4", N_("ETSI QCP-w (authentification de site web)"), PolicyKind.QUALIFIED_WEB),
         # ETSI TS 101 456 (directive 1999/93/CE, before eIDAS)
         KnownPolicy("0.4.0.1456.1.1", "ETSI QCP public + SSCD", PolicyKind.QUALIFIED_SIGNATURE, qscd=True),
         KnownPolicy("0.4.0.1456.1.2", "ETSI QCP public", PolicyKind.QUALIFIED_SIGNATURE),
         # ETSI EN 319 411-1 (not qualified)
-        KnownPolicy("0.4.0.2042.1.1", "ETSI NCP (certificat normalisé)", PolicyKind.NORMALIZED),
+        KnownPolicy("0.4.0.2042.1.1", N_("ETSI NCP (certificat normalisé)"), PolicyKind.NORMALIZED),
         KnownPolicy(
-            "0.4.0.2042.1.2", "ETSI NCP+ (certificat normalisé sur dispositif sécurisé)", PolicyKind.NORMALIZED
+            "0.4.0.2042.1.2", N_("ETSI NCP+ (certificat normalisé sur dispositif sécurisé)"), PolicyKind.NORMALIZED
         ),
-        KnownPolicy("0.4.0.2042.1.3", "ETSI LCP (certificat allégé)", PolicyKind.NORMALIZED),
+        KnownPolicy("0.4.0.2042.1.3", N_("ETSI LCP (certificat allégé)"), PolicyKind.NORMALIZED),
     )
 }
 
@@ -118,29 +125,29 @@ FRENCH_PROVIDER_ARCS: dict[str, str] = {
 #: Extended key usages compatible with signing documents. A certificate without the EKU
 #: extension is unrestricted (RFC 5280 §4.2.1.12).
 DOCUMENT_SIGNING_EKUS: dict[str, str] = {
-    "2.5.29.37.0": "tout usage",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION.dotted_string: "protection du courrier électronique",
-    "1.3.6.1.5.5.7.3.36": "signature de documents",
-    "1.3.6.1.4.1.311.10.3.12": "signature de documents (Microsoft)",
-    "1.2.840.113583.1.1.5": "documents authentiques (Adobe)",
-    ExtendedKeyUsageOID.CODE_SIGNING.dotted_string: "signature de code",
+    "2.5.29.37.0": N_("tout usage"),
+    ExtendedKeyUsageOID.EMAIL_PROTECTION.dotted_string: N_("protection du courrier électronique"),
+    "1.3.6.1.5.5.7.3.36": N_("signature de documents"),
+    "1.3.6.1.4.1.311.10.3.12": N_("signature de documents (Microsoft)"),
+    "1.2.840.113583.1.1.5": N_("documents authentiques (Adobe)"),
+    ExtendedKeyUsageOID.CODE_SIGNING.dotted_string: N_("signature de code"),
 }
 
 EKU_NAMES: dict[str, str] = {
-    ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string: "authentification client",
-    ExtendedKeyUsageOID.SERVER_AUTH.dotted_string: "authentification de serveur TLS",
-    ExtendedKeyUsageOID.TIME_STAMPING.dotted_string: "horodatage",
-    ExtendedKeyUsageOID.OCSP_SIGNING.dotted_string: "réponses OCSP",
-    ExtendedKeyUsageOID.SMARTCARD_LOGON.dotted_string: "ouverture de session par carte à puce",
+    ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string: N_("authentification client"),
+    ExtendedKeyUsageOID.SERVER_AUTH.dotted_string: N_("authentification de serveur TLS"),
+    ExtendedKeyUsageOID.TIME_STAMPING.dotted_string: N_("horodatage"),
+    ExtendedKeyUsageOID.OCSP_SIGNING.dotted_string: N_("réponses OCSP"),
+    ExtendedKeyUsageOID.SMARTCARD_LOGON.dotted_string: N_("ouverture de session par carte à puce"),
     ExtendedKeyUsageOID.IPSEC_IKE.dotted_string: "IPsec",
-    "1.3.6.1.4.1.311.10.3.4": "chiffrement de fichiers (EFS)",
+    "1.3.6.1.4.1.311.10.3.4": N_("chiffrement de fichiers (EFS)"),
     **DOCUMENT_SIGNING_EKUS,
 }
 
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 256
 
-LABEL_SUITABLE = "adapté pour les marchés publics"
+LABEL_SUITABLE = N_("adapté pour les marchés publics")
 
 
 class Category(enum.StrEnum):
@@ -156,18 +163,16 @@ class Category(enum.StrEnum):
     UNSUITABLE = "unsuitable"  # CA certificate, weak key, no usable key usage...
 
 
-LABELS: dict[Category, tuple[str, str]] = {
-    Category.QUALIFIED_SIGNATURE: (LABEL_SUITABLE, "suitable for public procurement"),
-    Category.SIGNATURE: ("signature possible, certificat non qualifié", "can sign, certificate not qualified"),
-    Category.SEAL: ("cachet d'entreprise, pas une signature personnelle", "company seal, not a personal signature"),
-    Category.ENCRYPTION: (
-        "chiffrement (bi-clé) : déchiffre les plis, ne signe pas",
-        "encryption key pair: decrypts, does not sign",
-    ),
-    Category.AUTHENTICATION: ("authentification uniquement, ne signe pas", "authentication only, cannot sign"),
-    Category.EXPIRED: ("expiré, ne peut plus signer", "expired, can no longer sign"),
-    Category.NOT_YET_VALID: ("pas encore valide", "not yet valid"),
-    Category.UNSUITABLE: ("ne convient pas à la signature", "not suitable for signing"),
+#: Each category's words (French source; `Verdict.label_en` reads the English from the catalogue).
+LABELS: dict[Category, str] = {
+    Category.QUALIFIED_SIGNATURE: LABEL_SUITABLE,
+    Category.SIGNATURE: N_("signature possible, certificat non qualifié"),
+    Category.SEAL: N_("cachet d'entreprise, pas une signature personnelle"),
+    Category.ENCRYPTION: N_("chiffrement (bi-clé) : déchiffre les plis, ne signe pas"),
+    Category.AUTHENTICATION: N_("authentification uniquement, ne signe pas"),
+    Category.EXPIRED: N_("expiré, ne peut plus signer"),
+    Category.NOT_YET_VALID: N_("pas encore valide"),
+    Category.UNSUITABLE: N_("ne convient pas à la signature"),
 }
 
 
@@ -231,11 +236,11 @@ class Verdict:
 
     @property
     def label(self) -> str:
-        return LABELS[self.category][0]
+        return LABELS[self.category]
 
     @property
     def label_en(self) -> str:
-        return LABELS[self.category][1]
+        return translate(LABELS[self.category], "en")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -320,8 +325,12 @@ def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Exten
         return None
 
 
+@functools.lru_cache(maxsize=256)
 def qc_info(cert: x509.Certificate) -> tuple[QcInfo, bool]:
-    """(statements, malformed): a malformed extension is reported, not fatal."""
+    """(statements, malformed): a malformed extension is reported, not fatal.
+
+    Remembered per certificate (immutable, hashed by its DER): a bid's signatures share a signer.
+    """
     ext = _extension(cert, x509.ObjectIdentifier(OID_QC_STATEMENTS))
     if ext is None:
         return QcInfo(), False
@@ -417,56 +426,62 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     if usage.ca:
         reasons.append(
             Reason(
-                "Certificat d'autorité de certification : il certifie d'autres certificats, il ne signe pas de documents.",
-                "Certification authority certificate: it certifies other certificates, it does not sign documents.",
+                *fr_en(
+                    M_(
+                        "Certificat d'autorité de certification : il certifie d'autres certificats, il ne signe pas de documents."
+                    )
+                ),
             )
         )
     elif usage.non_repudiation:
         reasons.append(
             Reason(
-                "Usage de la clé : non-répudiation (signature de documents).",
-                "Key usage: non-repudiation (document signing).",
+                *fr_en(M_("Usage de la clé : non-répudiation (signature de documents).")),
                 ok=True,
             )
         )
     elif usage.sign and not eku_blocks:
         reasons.append(
             Reason(
-                "Usage de la clé : signature numérique (sans non-répudiation).",
-                "Key usage: digital signature (without non-repudiation).",
+                *fr_en(M_("Usage de la clé : signature numérique (sans non-répudiation).")),
                 ok=True,
             )
         )
     if eku_blocks and not usage.ca:
-        names = ", ".join(EKU_NAMES.get(o, o) for o in usage.eku or ())
+        eku = usage.eku or ()
+        names = Bilingual(
+            ", ".join(translate(EKU_NAMES.get(o, o), "fr") for o in eku),
+            ", ".join(translate(EKU_NAMES.get(o, o), "en") for o in eku),
+        )
         if can_sign_ku:
             reasons.append(
                 Reason(
-                    f"Usage étendu limité à : {names}. Ce certificat sert à s'authentifier, pas à signer des documents.",
-                    f"Extended key usage restricted to: {names}. This certificate authenticates, it does not sign documents.",
+                    *fr_en(
+                        M_(
+                            "Usage étendu limité à : {names}. Ce certificat sert à s'authentifier, pas à signer des documents.",
+                            names=names,
+                        )
+                    ),
                 )
             )
     if not can_sign_ku and not usage.ca:
         if decrypts:
             reasons.append(
                 Reason(
-                    "Clé de chiffrement (keyEncipherment) : elle sert à déchiffrer les plis, pas à signer.",
-                    "Encryption key (keyEncipherment): it decrypts bids, it does not sign.",
+                    *fr_en(M_("Clé de chiffrement (keyEncipherment) : elle sert à déchiffrer les plis, pas à signer.")),
                     ok=True,
                 )
             )
         else:
             reasons.append(
                 Reason(
-                    "L'usage de la clé ne comprend ni la non-répudiation ni la signature numérique.",
-                    "The key usage includes neither non-repudiation nor digital signature.",
+                    *fr_en(M_("L'usage de la clé ne comprend ni la non-répudiation ni la signature numérique.")),
                 )
             )
     elif decrypts and signing_key:
         reasons.append(
             Reason(
-                "La clé peut aussi déchiffrer (keyEncipherment).",
-                "The key can also decrypt (keyEncipherment).",
+                *fr_en(M_("La clé peut aussi déchiffrer (keyEncipherment).")),
                 ok=True,
             )
         )
@@ -475,30 +490,41 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     if expired:
         reasons.append(
             Reason(
-                f"Certificat expiré le {format_date(not_after)} : il ne peut plus signer. "
-                "Demandez son renouvellement à votre autorité de certification.",
-                f"Certificate expired on {format_date(not_after)}: it can no longer sign. Ask your certification "
-                "authority for a renewal.",
+                *fr_en(
+                    M_(
+                        "Certificat expiré le {format_date} : il ne peut plus signer. Demandez son renouvellement à votre autorité de certification.",
+                        format_date=format_date(not_after),
+                    )
+                ),
             )
         )
     elif early:
         reasons.append(
             Reason(
-                f"Certificat pas encore valide : il le sera à partir du {format_date(not_before)}.",
-                f"Certificate not yet valid: it will be from {format_date(not_before)}.",
+                *fr_en(
+                    M_(
+                        "Certificat pas encore valide : il le sera à partir du {format_date}.",
+                        format_date=format_date(not_before),
+                    )
+                ),
             )
         )
     else:
         reasons.append(
-            Reason(f"Valide jusqu'au {format_date(not_after)}.", f"Valid until {format_date(not_after)}.", ok=True)
+            Reason(*fr_en(M_("Valide jusqu'au {format_date}.", format_date=format_date(not_after))), ok=True)
         )
 
     # -- key strength --------------------------------------------------------------------
     if weak:
         reasons.append(
             Reason(
-                f"Clé {key_type} de {key_bits} bits : trop faible (RSA 2048 bits ou courbe elliptique 256 bits minimum).",
-                f"{key_type} key of {key_bits} bits: too weak (RSA 2048 bits or 256-bit elliptic curve at least).",
+                *fr_en(
+                    M_(
+                        "Clé {key_type} de {key_bits} bits : trop faible (RSA 2048 bits ou courbe elliptique 256 bits minimum).",
+                        key_type=key_type,
+                        key_bits=key_bits,
+                    )
+                ),
             )
         )
 
@@ -511,85 +537,84 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     seal = (qc_seal or bool(seal_policy)) and not qualified
     if qc.compliance:
         kinds = ", ".join(n for n in qc.names() if n != "QcCompliance")
-        what_fr, what_en = (
-            ("de signature électronique", "for electronic signatures")
-            if qc_esign
-            else ("de cachet électronique", "for electronic seals")
-            if qc_seal
-            else ("d'authentification de site web", "for website authentication")
-            if QC_TYPE_WEB in qc.types
-            else ("", "")
-        )
-        reasons.append(
-            Reason(
-                f"Certificat qualifié{' ' + what_fr if what_fr else ''} au sens du règlement eIDAS (QcCompliance"
-                + (f", {kinds}" if kinds else "")
-                + ").",
-                f"Qualified certificate{' ' + what_en if what_en else ''} under the eIDAS regulation (QcCompliance"
-                + (f", {kinds}" if kinds else "")
-                + ").",
-                ok=qc_esign or qc_seal,
+        statements = "QcCompliance" + (f", {kinds}" if kinds else "")
+        if qc_esign:
+            qualified_as = M_(
+                "Certificat qualifié de signature électronique au sens du règlement eIDAS ({statements}).",
+                statements=statements,
             )
-        )
+        elif qc_seal:
+            qualified_as = M_(
+                "Certificat qualifié de cachet électronique au sens du règlement eIDAS ({statements}).",
+                statements=statements,
+            )
+        elif QC_TYPE_WEB in qc.types:
+            qualified_as = M_(
+                "Certificat qualifié d'authentification de site web au sens du règlement eIDAS ({statements}).",
+                statements=statements,
+            )
+        else:
+            qualified_as = M_("Certificat qualifié au sens du règlement eIDAS ({statements}).", statements=statements)
+        reasons.append(Reason(*fr_en(qualified_as), ok=qc_esign or qc_seal))
         if qc.sscd:
             reasons.append(
                 Reason(
-                    "Clé privée sur un dispositif qualifié de création de signature (QSCD).",
-                    "Private key on a qualified signature creation device (QSCD).",
+                    *fr_en(M_("Clé privée sur un dispositif qualifié de création de signature (QSCD).")),
                     ok=True,
                 )
             )
     if qc_malformed:
         reasons.append(
             Reason(
-                "L'extension QCStatements est illisible : la qualification n'a pas pu être lue.",
-                "The QCStatements extension is unreadable: the qualification could not be read.",
+                *fr_en(M_("L'extension QCStatements est illisible : la qualification n'a pas pu être lue.")),
             )
         )
     for p in known:
         if p.kind in (PolicyKind.QUALIFIED_SIGNATURE, PolicyKind.QUALIFIED_SEAL):
             reasons.append(
                 Reason(
-                    f"Politique de certification qualifiée : {p.name}.",
-                    f"Qualified certificate policy: {p.name} ({p.oid}).",
+                    *fr_en(M_("Politique de certification qualifiée : {name} ({oid}).", name=M_(p.name), oid=p.oid)),
                     ok=True,
                 )
             )
     if provider:
         reasons.append(
             Reason(
-                f"Autorité de certification reconnue : {provider}.",
-                f"Known certification authority: {provider}.",
+                *fr_en(M_("Autorité de certification reconnue : {provider}.", provider=provider)),
                 ok=True,
             )
         )
     if seal:
         reasons.append(
             Reason(
-                "Certificat de cachet (personne morale) : une offre ou un marché se signe avec le certificat "
-                "d'une personne physique habilitée à engager l'entreprise.",
-                "Seal certificate (legal person): a bid or a contract is signed with the certificate of a natural "
-                "person empowered to commit the company.",
+                *fr_en(
+                    M_(
+                        "Certificat de cachet (personne morale) : une offre ou un marché se signe avec le certificat d'une personne physique habilitée à engager l'entreprise."
+                    )
+                ),
             )
         )
     elif signing_key and not qualified and qc.compliance:
         reasons.append(
             Reason(
-                "Ce certificat qualifié n'est pas un certificat de signature électronique : les marchés publics "
-                "exigent un certificat qualifié de signature.",
-                "This qualified certificate is not an electronic-signature certificate: public procurement requires "
-                "a qualified signature certificate.",
+                *fr_en(
+                    M_(
+                        "Ce certificat qualifié n'est pas un certificat de signature électronique : les marchés publics exigent un certificat qualifié de signature."
+                    )
+                ),
             )
         )
     elif signing_key and not qualified:
         normalized = [p for p in known if p.kind is PolicyKind.NORMALIZED]
-        detail = f" (politique {normalized[0].name})" if normalized else ""
+        detail = M_(" (politique {name})", name=M_(normalized[0].name)) if normalized else ""
         reasons.append(
             Reason(
-                f"Certificat non qualifié{detail} : il ne déclare ni QcCompliance ni politique de certification "
-                "qualifiée. Les marchés publics exigent un certificat qualifié (règlement eIDAS, arrêté du 22 mars 2019).",
-                f"Certificate not qualified{detail}: it declares neither QcCompliance nor a qualified certificate "
-                "policy. Public procurement requires a qualified certificate (eIDAS regulation).",
+                *fr_en(
+                    M_(
+                        "Certificat non qualifié{detail} : il ne déclare ni QcCompliance ni politique de certification qualifiée. Les marchés publics exigent un certificat qualifié (règlement eIDAS, arrêté du 22 mars 2019).",
+                        detail=detail,
+                    )
+                ),
             )
         )
 
@@ -616,8 +641,9 @@ def assess(cert: x509.Certificate, now: dt.datetime | None = None) -> Verdict:
     if decrypts and (expired or early) and category is Category.ENCRYPTION:
         reasons.append(
             Reason(
-                "Une clé de chiffrement expirée reste utile pour ouvrir les plis chiffrés pendant sa validité.",
-                "An expired encryption key still opens the bids encrypted while it was valid.",
+                *fr_en(
+                    M_("Une clé de chiffrement expirée reste utile pour ouvrir les plis chiffrés pendant sa validité.")
+                ),
                 ok=True,
             )
         )

@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from assistant.i18n import M_
+from assistant.i18n import M_, N_, fr_en
 from assistant.keystores import conformity
 from assistant.keystores.base import (
     Credential,
@@ -58,12 +58,12 @@ STORE_PREFERENCE: tuple[StoreKind, ...] = (
 )
 
 STORE_KIND_NAMES: dict[StoreKind, str] = {
-    StoreKind.PKCS11: "carte ou clé USB",
-    StoreKind.NSS: "magasin NSS",
-    StoreKind.PKCS12: "fichier PKCS#12",
-    StoreKind.VAULT: "coffre de l'assistant",
-    StoreKind.WINDOWS: "magasin Windows",
-    StoreKind.MACOS: "trousseau macOS",
+    StoreKind.PKCS11: N_("carte ou clé USB"),
+    StoreKind.NSS: N_("magasin NSS"),
+    StoreKind.PKCS12: N_("fichier PKCS#12"),
+    StoreKind.VAULT: N_("coffre de l'assistant"),
+    StoreKind.WINDOWS: N_("magasin Windows"),
+    StoreKind.MACOS: N_("trousseau macOS"),
 }
 
 
@@ -193,10 +193,13 @@ class StoreWarning:
             return cls(
                 label,
                 "password_needed",
-                f"Le fichier {label} protège aussi son certificat par un mot de passe : "
-                "il sera affiché quand vous l'ouvrirez pour signer ou déchiffrer.",
-                f"{label} also protects its certificate with a password: it will be shown once opened to sign "
-                "or decrypt.",
+                *fr_en(
+                    M_(
+                        "Le fichier {label} protège aussi son certificat par un mot de passe : il sera affiché quand "
+                        "vous l'ouvrirez pour signer ou déchiffrer.",
+                        label=label,
+                    )
+                ),
             )
         return cls(label, error.code, error.message_fr, error.message_en)
 
@@ -458,8 +461,9 @@ def _collect(stores: Iterable[KeyStore], errors: Iterable[KeyStoreError] = ()) -
                     StoreWarning(
                         label,
                         "store_error",
-                        f"Le magasin {label} n'a pas pu être lu ({type(exc).__name__}).",
-                        f"Store {label} could not be read ({type(exc).__name__}).",
+                        *fr_en(
+                            M_("Le magasin {label} n'a pas pu être lu ({name}).", label=label, name=type(exc).__name__)
+                        ),
                     ),
                 )
             )

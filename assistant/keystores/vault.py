@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from assistant import paths, secrets
 from assistant.errors import Code
-from assistant.i18n import M_
+from assistant.i18n import M_, _
 from assistant.keystores.base import (
     CorruptFileError,
     Credential,
@@ -54,7 +54,8 @@ def vault_dir(*, create: bool = False) -> Path:
 
 
 def vault_label(name: str) -> str:
-    return f"Coffre de l'assistant ({name})"
+    """The vault's name as shown (in the user's language when it is made: a PIN question, a result)."""
+    return _("Coffre de l'assistant ({name})").format(name=name)
 
 
 def secret_name(name: str) -> str:

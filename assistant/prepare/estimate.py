@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.prepare.errors import PrepareCode
 from assistant.progress import CancelToken
 from assistant.units import format_size
@@ -192,7 +193,7 @@ def _timed(client: object, url: str, body: bytes, cancel: CancelToken | None) ->
         cancel.raise_if_cancelled()
     start = time.monotonic()
     try:
-        client.upload(url, body, what="test d'envoi", cancel=cancel)
+        client.upload(url, body, what=M_("test d'envoi"), cancel=cancel)
     except AssistantError as exc:
         raise UploadTestError(
             f"Le test d'envoi vers la plateforme a échoué : {exc.message}",

@@ -191,7 +191,7 @@ def load_rules(source: str | None, upload_test: str | None) -> PlatformRules:
         policy.check(source, "--rules")
         client = PlatformClient(verify=settings.platform_ca_files)
         try:
-            data = client.get_json(source, what="règles de dépôt")
+            data = client.get_json(source, what=M_("règles de dépôt"))
         finally:
             client.close()
         policy = UrlPolicy.for_origin(origin_of_url(source), settings, loopback_http=True)  # same origin as the rules

@@ -39,6 +39,7 @@ from asn1crypto import cms
 from assistant.i18n import _
 from assistant.signing.c14n import C14N
 from assistant.signing.timestamp import tst_info
+from assistant.signing.validation_data import ValidationData
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -206,14 +207,15 @@ def _is_not_signature(transform: Any) -> bool:
 
 
 def imprint_chunks(
-    root: Any, signature: Any, stamp: Any | None, files: dict[str, Path], c14n_uri: str
+    root: Any, signature: Any, stamp: Any | None, files: dict[str, Path], c14n_uri: str, skip_references: int = 0
 ) -> Iterator[bytes]:
     """The octets an ArchiveTimeStamp covers; `stamp` is None for a new one (then every unsigned
-    signature property counts)."""
+    signature property counts). The first `skip_references` references are left out (their octets
+    already hashed by the caller)."""
     signed_info = signature.find(_ds("SignedInfo"))
     if signed_info is None:
         raise NotCheckable("SignedInfo")
-    for reference in signed_info.findall(_ds("Reference")):
+    for reference in signed_info.findall(_ds("Reference"))[skip_references:]:
         yield from _reference_chunks(root, signature, reference, files, c14n_uri)
     for tag in ("SignedInfo", "SignatureValue", "KeyInfo"):
         node = signature.find(_ds(tag))
@@ -241,9 +243,26 @@ def _digest(chunks: Iterator[bytes], name: str) -> bytes:
     return hasher.digest()
 
 
-def add_archive_timestamp(xml: bytes, files: dict[str, Path], timestamper: Callable[[bytes], cms.ContentInfo]) -> bytes:
+def add_archive_timestamp(
+    xml: bytes,
+    files: dict[str, Path],
+    timestamper: Callable[[bytes], cms.ContentInfo],
+    *,
+    file_state: Any = None,
+    validation_for: Callable[[cms.ContentInfo], ValidationData] | None = None,
+) -> bytes:
     """A B-LT XAdES made B-LTA: an xades141:ArchiveTimeStamp (exclusive c14n) closing its
-    UnsignedSignatureProperties. `files` maps each detached reference's URI to its file."""
+    UnsignedSignatureProperties. `files` maps each detached reference's URI to its file.
+
+    `validation_for` gives the stamp's own validation data (the TSA's chain and its CRL/OCSP
+    answers): it follows the stamp in an xades141:TimeStampValidationData (EN 319 132-1 5.5.2.3),
+    outside what this stamp covers and inside what a later one will, so the stamp stays
+    verifiable once the TSA's revocation servers are gone.
+
+    `file_state` is a SHA-256 object that has hashed the first reference's file (the one the
+    signature's digest was computed from): the stamp then covers those very bytes, and the file is
+    not read again (nor can it have changed in between).
+    """
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
@@ -252,13 +271,31 @@ def add_archive_timestamp(xml: bytes, files: dict[str, Path], timestamper: Calla
     properties = next(signature.iter(_xa("UnsignedSignatureProperties")), None)
     if properties is None:
         raise ValueError("B-LTA needs a B-LT signature (UnsignedSignatureProperties) first")
-    token = timestamper(_digest(imprint_chunks(root, signature, None, files, EXC_C14N), "sha256"))
+    if file_state is not None:
+        hasher = file_state.copy()
+        for chunk in imprint_chunks(root, signature, None, files, EXC_C14N, skip_references=1):
+            hasher.update(chunk)
+        digest = hasher.digest()
+    else:
+        digest = _digest(imprint_chunks(root, signature, None, files, EXC_C14N), "sha256")
+    token = timestamper(digest)
     stamp = etree.SubElement(
         properties, f"{{{XADES141}}}ArchiveTimeStamp", {"Id": f"ats-{uuid.uuid4().hex}"}, nsmap={"xades141": XADES141}
     )
     etree.SubElement(stamp, _ds("CanonicalizationMethod"), {"Algorithm": EXC_C14N})
     encapsulated = etree.SubElement(stamp, _xa("EncapsulatedTimeStamp"))
     encapsulated.text = base64.b64encode(token.dump()).decode("ascii")
+    if validation_for is not None:
+        from assistant.signing.xades import fill_validation_data
+
+        data = validation_for(token)
+        holder = etree.SubElement(
+            properties,
+            f"{{{XADES141}}}TimeStampValidationData",
+            {"Id": f"tsvd-{uuid.uuid4().hex}", "URI": f"#{stamp.get('Id')}"},
+            nsmap={"xades141": XADES141},
+        )
+        fill_validation_data(holder, data)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

@@ -24,7 +24,7 @@ from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, S
 from assistant.keystores.errors import KeyStoreCode
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing import naming
-from assistant.signing.digest import hash_file
+from assistant.signing.digest import FileDigest, hash_file
 from assistant.signing.errors import SigningCode
 from assistant.signing.formats import LONG_TERM_LEVELS, SignFormat, check_level, parse_format
 from assistant.signing.output import write_new_file
@@ -206,7 +206,7 @@ class _Signer:
         if self.level in LONG_TERM_LEVELS:
             blob = self._long_term(blob, source.name)
         if self.level == "B-LTA":
-            blob = self._archive(blob, source, digest.digest)
+            blob = self._archive(blob, source, digest)
 
         def write(out: BinaryIO) -> None:
             out.write(blob)
@@ -236,12 +236,13 @@ class _Signer:
         )
         return add_validation_data(blob, data)
 
-    def _archive(self, blob: bytes, source: Path, sha256: bytes) -> bytes:
+    def _archive(self, blob: bytes, source: Path, digest: FileDigest) -> bytes:
         """B-LTA: an archive timestamp over the B-LT signature, its validation data included.
 
-        `sha256` is the file's digest already computed for the signature (the archive imprint
-        uses SHA-256 too), so the file is not read again.
+        `digest` is the file's SHA-256 computed for the signature (the archive imprint uses
+        SHA-256 too): the stamp covers the bytes that were signed, and the file is not read again.
         """
+        sha256 = digest.digest
         assert self.tsa is not None  # check_level insists on a TSA from B-T up
         if self.fmt is SignFormat.CADES:
             from assistant.signing import archive_cades
@@ -251,11 +252,33 @@ class _Signer:
                     raise ValueError("the archive imprint is SHA-256")
                 return sha256
 
-            return archive_cades.add_archive_timestamp(blob, content_hash, self.tsa)
+            return archive_cades.add_archive_timestamp(
+                blob, content_hash, self.tsa, validation_for=lambda token: self._stamp_data(token, source.name)
+            )
         from assistant.signing import archive_xades
         from assistant.signing.xades import reference_uri
 
-        return archive_xades.add_archive_timestamp(blob, {reference_uri(source.name): source}, self.tsa)
+        return archive_xades.add_archive_timestamp(
+            blob,
+            {reference_uri(source.name): source},
+            self.tsa,
+            file_state=digest.state,
+            validation_for=lambda token: self._stamp_data(token, source.name),
+        )
+
+    def _stamp_data(self, token: Any, name: str) -> Any:
+        """The archive timestamp's own validation data: its TSA's chain and revocation, now."""
+        from assistant.signing import validation_data
+
+        tsa_certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
+        tsa_signer = _token_signer(token)
+        return validation_data.collect(
+            [tsa_signer] if tsa_signer is not None else [],
+            [*self.chain, *tsa_certs],
+            self.trust_roots,
+            self.level,
+            name,
+        )
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
         from assistant.signing import pades

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import Code, InputFileError
 from assistant.keystores.base import HashAlgorithm
@@ -27,6 +28,9 @@ class FileDigest:
     digest: bytes
     algorithm: HashAlgorithm
     size: int
+    #: The hash object after the file's last byte: an XAdES archive timestamp, whose input starts
+    #: with the file, continues from a copy of it instead of reading the file a second time.
+    state: Any = field(default=None, compare=False, repr=False)
 
 
 def hash_file(
@@ -96,4 +100,4 @@ def hash_file(
     if cancel is not None:
         cancel.raise_if_cancelled()
     progress(replace(stage, bytes_done=done, bytes_total=done))
-    return FileDigest(hasher.digest(), algorithm, done)
+    return FileDigest(hasher.digest(), algorithm, done, hasher.copy())

@@ -3,8 +3,9 @@
 A certificate can write QcCompliance whatever its CA's status; what counts for eIDAS is the
 national trusted list of the CA's country, itself listed (with the certificates that may sign it)
 by the European Commission's List of Trusted Lists (LOTL). `update` fetches the LOTL, checks its
-XML signature against the certificates the user pinned (the ones the Official Journal publishes),
-then fetches each national list the LOTL points to and checks its signature against the
+XML signature against the certificates the Official Journal publishes (shipped, `lotl_signers`, or
+pinned by the user), following the pivot LOTLs published since when the Commission has changed
+its signing certificates (`_verify_lotl`), then fetches each national list the LOTL points to and checks its signature against the
 certificates the LOTL pins for it. Only lists whose signature holds are kept, in a dated local
 cache; a list that fails is recorded as such, never used.
 
@@ -21,7 +22,7 @@ import base64
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ GRANTED = (
 )
 ASI_FOR_ESIGNATURES = "http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForeSignatures"
 DEFAULT_LOTL_URL = "https://ec.europa.eu/tools/lotl/eu-lotl.xml"
+#: OtherInformation/TSLType of a pointer to a list of lists (the LOTL's pointer to itself, in a pivot).
+LOTL_TYPE_SUFFIX = "/EUlistofthelists"
 STATE_FILE = "state.json"
 
 
@@ -93,6 +96,7 @@ class TrustedList:
     url: str
     services: tuple[TrustService, ...]
     pointers: tuple[ListPointer, ...] = ()
+    scheme_uris: tuple[str, ...] = ()  # SchemeInformationURI, in order (a LOTL: OJ notices, pivots)
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,11 @@ class ListPointer:
     territory: str
     url: str
     certificates: tuple[x509.Certificate, ...]
+    tsl_type: str = ""
+
+    @property
+    def is_list_of_lists(self) -> bool:
+        return self.tsl_type.endswith(LOTL_TYPE_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -227,13 +236,18 @@ def parse_list(root: Any, url: str = "") -> TrustedList:
     for pointer in info.iter(_t("OtherTSLPointer")):
         mime = ""
         territory = ""
+        tsl_type = ""
         for other in pointer.iter(_t("OtherInformation")):
             territory = territory or _text(other, _t("SchemeTerritory"))
             mime = mime or _text(other, f"{{{TSLX}}}MimeType")
+            tsl_type = tsl_type or _text(other, _t("TSLType"))
         location = _text(pointer, _t("TSLLocation"))
         identities = pointer.find(_t("ServiceDigitalIdentities"))
         if mime == TSL_MIME and location and identities is not None:
-            pointers.append(ListPointer(territory, location, _certificates(identities)))
+            pointers.append(ListPointer(territory, location, _certificates(identities), tsl_type))
+    scheme_uris = tuple(
+        (uri.text or "").strip() for uri in info.findall(f"{_t('SchemeInformationURI')}/{_t('URI')}") if uri.text
+    )
     next_update = info.find(_t("NextUpdate"))
     return TrustedList(
         territory=_text(info, _t("SchemeTerritory")),
@@ -243,6 +257,7 @@ def parse_list(root: Any, url: str = "") -> TrustedList:
         url=url,
         services=tuple(services),
         pointers=tuple(pointers),
+        scheme_uris=scheme_uris,
     )
 
 
@@ -368,13 +383,13 @@ class TrustedListCache:
 
     # -- reading -------------------------------------------------------------------------------
     def lists(self) -> list[TrustedList]:
-        from assistant.signing import verify_xml
-
         state_path = self.folder / STATE_FILE
         try:
             stamp = state_path.stat().st_mtime
         except OSError:
             return []
+        from assistant.signing import verify_xml  # lxml and xmlsec: only when there are lists to read
+
         with self._lock:
             if self._lists is not None and self._stamp == stamp:
                 return self._lists
@@ -391,8 +406,20 @@ class TrustedListCache:
             return loaded
 
     # -- updating ------------------------------------------------------------------------------
-    def update(self, lotl_url: str, lotl_pins: list[x509.Certificate], fetch: Any = None) -> CacheState:
-        """Fetch and check the LOTL and every national list it points to; keep the verified ones."""
+    def update(
+        self,
+        lotl_url: str,
+        lotl_pins: list[x509.Certificate],
+        fetch: Any = None,
+        announcement: Callable[[str], bool] | None = None,
+    ) -> CacheState:
+        """Fetch and check the LOTL and every national list it points to; keep the verified ones.
+
+        `lotl_pins` are the certificates an Official Journal notice published; `announcement`
+        recognises that notice's address among the LOTL's SchemeInformationURI, so that only the
+        pivots published after it are followed (None: every pivot, as for certificates the user
+        pinned).
+        """
         from assistant.reports.write import write_bytes_atomic
 
         if fetch is None:
@@ -408,11 +435,13 @@ class TrustedListCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         lotl_data = fetch(lotl_url, what=_("liste des listes de confiance"))
-        lotl_root = verify_list_signature(lotl_data, lotl_pins)
+        lotl_root = _verify_lotl(lotl_data, lotl_url, lotl_pins, announcement, fetch)
         lotl = parse_list(lotl_root, lotl_url)
         write_bytes_atomic(self.folder / "lotl.xml", lotl_data)
         states = [ListState("EU", lotl_url, now, lotl.sequence_number, _iso(lotl.issued), _iso(lotl.next_update), None)]
         for pointer in lotl.pointers:
+            if pointer.is_list_of_lists:
+                continue  # the LOTL's pointer to itself (or to another list of lists): not a national list
             item = ListState(pointer.territory, pointer.url, now)
             try:
                 data = fetch(pointer.url, what=_("liste de confiance {territory}").format(territory=pointer.territory))
@@ -442,6 +471,67 @@ class TrustedListCache:
                     continue
                 return _judge(cert, moment, tl, service)
         return QualifiedStatus(False, reason=Finding(ListReason.ISSUER_NOT_LISTED))
+
+
+def _verify_lotl(
+    data: bytes,
+    url: str,
+    pins: list[x509.Certificate],
+    announcement: Callable[[str], bool] | None,
+    fetch: Any,
+) -> Any:
+    """The LOTL's parsed XML once its signature holds, directly or through the pivot LOTLs.
+
+    When the Commission changes the certificates that sign the LOTL, it first publishes a *pivot*:
+    a LOTL signed with a certificate already trusted whose pointer to itself names the new ones
+    (ETSI TS 119 612 and the EU's pivot LOTL mechanism); the Official Journal publishes the new
+    set later. The LOTL lists in its SchemeInformationURI the pivots, newest first, and the
+    notices. The pivots newer than the pins' notice (listed before it) are followed oldest first:
+    each must verify with the certificates trusted so far, and its pointer to itself gives those
+    trusted for the next one. The URIs are read from the LOTL before its signature is checked,
+    but only ever as places to fetch candidates: every certificate trusted comes from a list
+    whose signature held with certificates already trusted.
+    """
+    try:
+        return verify_list_signature(data, pins)
+    except TrustedListError as direct:
+        from assistant.signing import verify_xml
+
+        try:
+            unverified = parse_list(verify_xml.parse_xml(data), url)
+        except Exception:
+            raise direct from None
+        uris = list(unverified.scheme_uris)
+        if announcement is not None:
+            notice = next((index for index, uri in enumerate(uris) if announcement(uri)), None)
+            if notice is None:
+                raise TrustedListError(
+                    "La liste des listes (LOTL) ne cite plus la publication du Journal officiel dont viennent "
+                    "les certificats attendus : une nouvelle publication les a remplacés. Mettez l'assistant "
+                    "à jour, ou indiquez les nouveaux certificats (--lotl-cert).",
+                    "The List of Trusted Lists (LOTL) no longer names the Official Journal notice the expected "
+                    "certificates come from: a newer notice has replaced them. Update the assistant, or give "
+                    "the new certificates (--lotl-cert).",
+                    code=SigningCode.TRUSTED_LIST_SIGNATURE,
+                ) from direct
+            uris = uris[:notice]
+        pivots = [uri for uri in reversed(uris) if uri.lower().endswith(".xml") and uri != url]
+        if not pivots:
+            raise
+        trusted = list(pins)
+        for pivot_url in pivots:
+            try:
+                pivot = parse_list(
+                    verify_list_signature(fetch(pivot_url, what=_("liste des listes pivot")), trusted), pivot_url
+                )
+            except AssistantError:
+                continue  # not signed by what is trusted so far (or unreachable): it introduces nothing
+            announced = [
+                cert for pointer in pivot.pointers if pointer.is_list_of_lists for cert in pointer.certificates
+            ]
+            if announced:
+                trusted = announced
+        return verify_list_signature(data, trusted)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -45,9 +45,11 @@ def collect(
     """Validate each of `certificates` now, revocation required; return what the checks used."""
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
+    from assistant.signing.anchors import split_anchors
     from assistant.signing.pyhanko_fetchers import fetcher_backend
 
-    others = [_asn1(c) for c in intermediates]
+    roots, anchor_intermediates = split_anchors(trust_roots or [])  # a named CA is an intermediate
+    others = [_asn1(c) for c in [*intermediates, *anchor_intermediates]]
     kwargs: dict[str, Any] = {
         "allow_fetching": True,
         # CRL, OCSP and issuer fetches go through the assistant's one transport.
@@ -56,7 +58,7 @@ def collect(
         "other_certs": others,
     }
     if trust_roots is not None:
-        kwargs["trust_roots"] = [_asn1(c) for c in trust_roots]
+        kwargs["trust_roots"] = [_asn1(c) for c in roots]
     else:
         from assistant.signing.verify import _system_roots
 

@@ -459,8 +459,15 @@ class _Context:
 
         asn1_names.install()
         pyhanko_import.defer_packages()  # before anything (a timestamp reader) imports pyhanko.sign
-        self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
-        self.extra_roots = [_asn1(c) for c in extra_roots or ()]
+        from assistant.signing.anchors import split_anchors
+
+        # Only self-signed anchors are roots; a CA the user names beside (or without) its root is
+        # an intermediate of every path (see anchors.py: a non-root anchor breaks CRL checks).
+        roots, intermediates = split_anchors(trust_roots or [])
+        extra, extra_intermediates = split_anchors(extra_roots or [])
+        self.roots = [_asn1(c) for c in roots] if trust_roots is not None else None
+        self.extra_roots = [_asn1(c) for c in extra]
+        self.anchor_intermediates = [_asn1(c) for c in [*intermediates, *extra_intermediates]]
         self.allow_fetching = allow_fetching
         self._trust_manager: Any = None
         self._certificates: dict[bytes, asn1_x509.Certificate] = {}
@@ -512,7 +519,7 @@ class _Context:
         from pyhanko_certvalidator import ValidationContext
 
         kwargs: dict[str, Any] = {
-            "other_certs": other_certs,
+            "other_certs": [*other_certs, *self.anchor_intermediates],
             "allow_fetching": self.allow_fetching,
             "revocation_mode": "soft-fail",
             "crls": embedded[0],
@@ -780,9 +787,8 @@ def _cms_level(signer_info: Any, signed_data: Any) -> str:
     has_revocation = bool(signed_data["crls"]) and len(signed_data["crls"]) > 0
     if not has_revocation:
         return "B-T"
-    # 0.4.0.1733.2.4: archive-time-stamp-v3 (EN 319 122-1, 5.5.3)
     unsigned = signer_info["unsigned_attrs"]
-    if unsigned and any(a["type"].dotted == "0.4.0.1733.2.4" for a in unsigned):
+    if unsigned and any(a["type"].dotted == ARCHIVE_TIME_STAMP_V3 for a in unsigned):
         return "B-LTA"
     return "B-LT"
 
@@ -951,6 +957,8 @@ def _check_cms_archive(
     embedded: tuple[list[Any], list[Any]],
 ) -> None:
     """Archive-time-stamp-v3 attributes (B-LTA), each recomputed over the content and judged."""
+    if _ARCHIVE_OID_DER not in bytes(signer_info.contents or b""):
+        return  # no archive timestamp, not even a damaged one: nothing to load, nothing to judge
     from assistant.signing import archive_cades
 
     def content_hash(algorithm: str) -> bytes:
@@ -993,7 +1001,10 @@ def _apply_archive(
     from assistant.signing.verify_archive import judge
 
     item.archive_timestamps = judge(
-        stamps, lambda extra, moment: context.validation_context([*certs, *extra], moment, embedded=embedded)
+        stamps,
+        lambda extra, moment, own: context.validation_context(
+            [*certs, *extra], moment, embedded=(embedded[0] + own[0], embedded[1] + own[1])
+        ),
     )
     failed = [stamp for stamp in item.archive_timestamps if not stamp.valid]
     item.problems.extend(Finding.worded(Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED, stamp.problem) for stamp in failed)
@@ -1043,6 +1054,8 @@ def _signer_first(certificates: Any, sid: Any) -> Any:
     return certificates
 
 
+ARCHIVE_TIME_STAMP_V3 = "0.4.0.1733.2.4"  # archive-time-stamp-v3 (EN 319 122-1, 5.5.3)
+_ARCHIVE_OID_DER = core.ObjectIdentifier(ARCHIVE_TIME_STAMP_V3).dump()
 OCSP_RESPONSE_FORMAT = "1.3.6.1.5.5.7.16.2"  # id-ri-ocsp-response (RFC 5940)
 
 

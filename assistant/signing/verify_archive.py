@@ -39,8 +39,9 @@ class ArchiveTimestampReport:
         }
 
 
-#: Builds a validation context from the certificates at hand and a moment (None: now).
-ContextFactory = Callable[[list[asn1_x509.Certificate], dt.datetime | None], Any]
+#: Builds a validation context from the certificates at hand, a moment (None: now) and the
+#: (CRLs, OCSP responses) the stamp carries for itself.
+ContextFactory = Callable[[list[asn1_x509.Certificate], dt.datetime | None, tuple[list[Any], list[Any]]], Any]
 
 
 def judge(
@@ -80,7 +81,11 @@ def _judge_one(
 
     try:
         certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
-        vc = context_for(certs, moment)
+        from assistant.signing.verify import embedded_validation_data
+
+        # The stamp's own validation data (CAdES: its token's SignedData.crls) beside the
+        # signature's: what keeps it verifiable once the TSA's revocation servers are gone.
+        vc = context_for(certs, moment, embedded_validation_data(token["content"]))
         kwargs = asyncio.run(validate_tst_signed_data(token["content"], vc, lambda _algorithm: digest))
         status = TimestampSignatureStatus(**kwargs)
     except Exception:

@@ -28,6 +28,7 @@ an error, a log line or an exception message.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -44,7 +45,7 @@ from urllib.request import getproxies, proxy_bypass
 from assistant import __version__
 from assistant.errors import AssistantError, CancelledError
 from assistant.hosts import is_loopback_host, is_loopback_url
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.progress import CancelToken
 from assistant.tls import CaFileError, Verify, tls_context
 from assistant.transport.direct import DirectConnections, DirectResponse
@@ -132,7 +133,7 @@ class PlatformCaError(PlatformError):
 
     code: str = TransportCode.PLATFORM_CA
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Message) -> None:
         super().__init__(
             M_(
                 "Autorité de certification des plateformes inutilisable (réglage « platform_ca_files ») : {detail}",
@@ -147,7 +148,7 @@ class RedirectRefusedError(PlatformError):
 
     code: str = TransportCode.REDIRECT_REFUSED
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str | Message) -> None:
         super().__init__(
             M_(
                 "Le serveur a renvoyé la demande ({what}) vers une autre adresse, que l'assistant ne suit pas : seule une redirection vers une adresse autorisée pour ce traitement (la plateforme qui l'a demandé, un hôte autorisé dans les réglages) est suivie. La demande est abandonnée.",
@@ -184,7 +185,7 @@ def certificate_refused(exc: BaseException) -> bool:
     return False
 
 
-def check_status(status: int, what: str) -> None:
+def check_status(status: int, what: str | Message) -> None:
     """The platform's answer as the user must hear it: transient statuses are retried, a refused
     token or a missing resource is said plainly, other errors with their status."""
     if status in TRANSIENT_STATUS:
@@ -385,12 +386,18 @@ _buffers = threading.local()
 
 
 def _ring(size: int, count: int) -> list[memoryview]:
-    """Per-thread reusable buffers: a worker fetching hundreds of small files allocates once."""
-    cached: list[memoryview] | None = getattr(_buffers, "ring", None)
-    if cached is None or len(cached) < count or len(cached[0]) < size:
-        cached = [memoryview(bytearray(size)) for _ in range(count)]
-        _buffers.ring = cached
-    return [buffer[:size] for buffer in cached[:count]]
+    """Buffers for one body. The one buffer of a small body is kept per thread and reused: a
+    worker fetching hundreds of small files allocates once. A large body's ring (RING x BLOCK,
+    24 MiB) is made for that body and freed after it: kept per thread, every worker that had once
+    met a large file held 24 MiB to the end of the job (the 10 GB consultation's download peaked
+    at 172 MB with 4 workers, growing with each large file; 16 connections could hold 384 MiB)."""
+    if count > 1:
+        return [memoryview(bytearray(size)) for _ in range(count)]
+    cached: memoryview | None = getattr(_buffers, "one", None)
+    if cached is None or len(cached) < size:
+        cached = memoryview(bytearray(size))
+        _buffers.one = cached
+    return [cached[:size]]
 
 
 def _filler(http_response: Any) -> Callable[[memoryview], int] | None:
@@ -452,6 +459,8 @@ class Transport:
         self.pool_size = pool_size
         self._tls: ssl.SSLContext | None = None
         self._pools: dict[str | None, urllib3.PoolManager] = {}
+        #: Pools for plain-HTTP platforms behind no or a plain proxy: no TLS context to build.
+        self._plain_pools: dict[str | None, urllib3.PoolManager] = {}
         self._direct_connections: DirectConnections | None = None
         #: The proxy decision per (scheme, host), taken once per transport (one job): reading the
         #: environment's proxy settings costs ~55 us, once per file for hundreds of files.
@@ -468,9 +477,9 @@ class Transport:
         with self._lock:
             if self._tls is None:
                 try:
-                    self._tls = tls_context(self.verify)
+                    self._tls = _shared_context(self.verify)
                 except CaFileError as exc:
-                    raise PlatformCaError(f"« {exc.path} » : {exc.reason}.") from None
+                    raise PlatformCaError(M_("« {path} » : {reason}.", path=exc.path, reason=exc.reason)) from None
             return self._tls
 
     def proxy(self, url: str) -> str | None:
@@ -487,11 +496,18 @@ class Transport:
         import urllib3
 
         proxy = self.proxy(url)
-        context = None if self.verify is False else self.tls()  # outside the lock: it takes it
+        # The TLS context (the system's trust store read, ~30-70 ms on a loaded machine) only
+        # where TLS is spoken: an https platform, or an https proxy.
+        secure = url.startswith("https:") or (proxy or "").startswith("https:")
+        context = None if self.verify is False or not secure else self.tls()  # outside the lock: it takes it
         with self._lock:
-            pool = self._pools.get(proxy)
-            if pool is None:
+            pool = self._pools.get(proxy) if secure else self._plain_pools.get(proxy)
+            if pool is None and not secure:
                 options: dict[str, Any] = {"maxsize": self.pool_size, "block": False, "retries": False}
+                pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+                self._plain_pools[proxy] = pool
+            if pool is None:
+                options = {"maxsize": self.pool_size, "block": False, "retries": False}
                 if context is None:
                     options["cert_reqs"] = "CERT_NONE"
                 else:
@@ -501,6 +517,13 @@ class Transport:
                 self._pools[proxy] = pool
             return pool
 
+    def warm(self, url: str) -> None:
+        """Make the shared pool for `url` ahead of its first request (urllib3's import and, for
+        https, the TLS context: ~0.1-0.2 s on a loaded machine), e.g. while a large file's link
+        is still being measured; a failure is left for the request itself to report."""
+        with contextlib.suppress(Exception):
+            self._pool(url)
+
     def _direct(self) -> DirectConnections:
         with self._lock:
             if self._direct_connections is None:
@@ -509,9 +532,10 @@ class Transport:
 
     def close(self) -> None:
         with self._lock:
-            for pool in self._pools.values():
+            for pool in (*self._pools.values(), *self._plain_pools.values()):
                 pool.clear()
             self._pools.clear()
+            self._plain_pools.clear()
             if self._direct_connections is not None:
                 self._direct_connections.close()
 
@@ -522,7 +546,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         pooled: bool = False,
@@ -560,7 +584,7 @@ class Transport:
         method: str,
         url: str,
         *,
-        what: str,
+        what: str | Message,
         headers: Mapping[str, str] | None = None,
         body: Body | None = None,
         limit: int = MAX_SMALL_BODY,
@@ -605,7 +629,7 @@ class Transport:
 
     def retrying(
         self,
-        what: str,
+        what: str | Message,
         attempt: Callable[[], Any],
         cancel: CancelToken | None = None,
         *,
@@ -637,7 +661,7 @@ class Transport:
                             "Échec de communication avec la plateforme ({what}) après {value} tentatives : {exc}",
                             what=what,
                             value=failures,
-                            exc=exc,
+                            exc=exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc),
                         ),
                     ) from None
                 log.info("transient error on %s (%s), retry in %.2fs", what, exc, delay)
@@ -646,6 +670,45 @@ class Transport:
                 if cancel is None:
                     threading.Event().wait(delay)
                 delay = min(self.max_backoff, delay * 2)
+
+
+#: How long a trust context is shared between transports (jobs) before the system's roots are
+#: read again: a root the user or the IT department installs is seen within this time.
+SHARED_CONTEXT_SECONDS = 300.0
+_contexts: dict[tuple[object, ...], tuple[float, ssl.SSLContext]] = {}
+_contexts_lock = threading.Lock()
+
+
+def _shared_context(verify: Verify) -> ssl.SSLContext:
+    """The SSLContext for `verify`, shared by the transports made within SHARED_CONTEXT_SECONDS.
+
+    Each job has its own transport; building its context read the whole system trust store
+    again (`set_default_verify_paths`: 30-160 ms on this loaded VM, on the path of the first
+    request of every HTTPS job). The key holds each extra CA file's size and modification time,
+    so a CA file changed in the settings is read again at once. A context is safe to share
+    between threads; sharing it also lets TLS sessions be resumed from one job to the next.
+    """
+    if isinstance(verify, ssl.SSLContext) or verify is False:
+        return tls_context(verify)
+    paths = [verify] if isinstance(verify, str) else ([] if verify is True else list(verify))
+    # Where OpenSSL finds the system's roots is part of the key (SSL_CERT_FILE / SSL_CERT_DIR).
+    stamps: list[object] = [isinstance(verify, str), os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")]
+    for path in paths:
+        try:
+            info = Path(path).expanduser().stat()
+            stamps.append((str(path), info.st_mtime_ns, info.st_size))
+        except OSError:
+            return tls_context(verify)  # tls_context words the error (a missing CA file)
+    key = tuple(stamps)
+    now = time.monotonic()
+    with _contexts_lock:
+        found = _contexts.get(key)
+        if found is not None and now - found[0] < SHARED_CONTEXT_SECONDS:
+            return found[1]
+    context = tls_context(verify)
+    with _contexts_lock:
+        _contexts[key] = (now, context)
+    return context
 
 
 class _BodySource:
@@ -721,7 +784,7 @@ def is_loopback(url: str) -> bool:
 def fetch(
     url: str,
     *,
-    what: str,
+    what: str | Message,
     data: bytes | None = None,
     content_type: str | None = None,
     accept: str | None = None,

@@ -117,7 +117,7 @@ class DirectConnections:
                 self.drop(key)
                 raise
             return DirectResponse(response, self, key)
-        raise http.client.RemoteDisconnected("connexion fermée par le serveur")
+        raise http.client.RemoteDisconnected(_("connexion fermée par le serveur"))
 
     def _open(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection

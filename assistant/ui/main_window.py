@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         # The focus frame is thicker than a field's own (2 px): at 200 % the focused field then
         # needs 2 more pixels than the layout gave it; the layout is told at each focus change.
         app = QApplication.instance()
-        if isinstance(app, QApplication):
+        if isinstance(app, QApplication) and not app.property("amp-refit-focus"):
+            app.setProperty("amp-refit-focus", True)  # once per application, however many windows
             app.focusChanged.connect(_refit_focus)
         holder_layout = QVBoxLayout(holder)
         holder_layout.setContentsMargins(18, 14, 18, 14)

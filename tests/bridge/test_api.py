@@ -359,3 +359,15 @@ def test_diagnostics_for_the_platforms_configuration_page(start_bridge, demo_pla
         call(run.bridge, "GET", "/v1/diagnostics", headers={"Origin": origin}, timeout=120).status for _ in range(3)
     ]
     assert 429 in statuses
+
+
+def test_error_bodies_carry_french_and_the_catalogues_english(start_bridge) -> None:
+    # What a page shows comes in both languages from the one catalogue (assistant.po).
+    run = start_bridge(approved=(PAGE,))
+    body = call(run.bridge, "GET", "/v2/status", headers={"Origin": PAGE}).json()
+    assert body["code"] == "not_found"
+    assert body["message"] == "Ressource introuvable." and body["message_en"] == "Resource not found."
+    port = run.bridge.https_port
+    refused = call(run.bridge, "GET", "/v1/status", host=f"evil.example:{port}").json()
+    assert "refusée" in refused["message"] and "refused" in refused["message_en"]
+    assert refused["message_en"] != refused["message"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.jobs.engine import JobContext, JobEngine, JobFailed
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import JobState, JobType
@@ -70,17 +71,14 @@ def test_partial_failure_counts_and_gives_the_first_reason() -> None:
     first = AssistantError("Code PIN incorrect.", "Wrong PIN.", code="pin_incorrect")
     result = SignResult(1, (), "ab" * 32)
     failure = batch_failed(
-        2, 3, ("fichier(s)", "file(s)"), ("n'ont pas été signés", "were not signed"), first, "sign_failed", result
+        M_("{failed} fichier(s) sur {total} n'ont pas été signés", failed=2, total=3), first, "sign_failed", result
     )
     assert isinstance(failure, JobFailed)
     assert failure.error.message_fr == "2 fichier(s) sur 3 n'ont pas été signés : Code PIN incorrect."
     assert failure.error.message_en == "2 of 3 file(s) were not signed: Wrong PIN."
     assert failure.error.code == "pin_incorrect" and failure.partial is result
     unknown = batch_failed(
-        1,
-        4,
-        ("enveloppe(s)", "envelope(s)"),
-        ("n'ont pas pu être déchiffrées", "could not be decrypted"),
+        M_("{failed} enveloppe(s) sur {total} n'ont pas pu être déchiffrées", failed=1, total=4),
         None,
         "decrypt_failed",
         result,

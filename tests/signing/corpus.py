@@ -3,12 +3,14 @@
 openssl cms (detached, attached, with and without signed attributes, CAdES attributes, RSA-PSS,
 ECDSA, two signers, PEM), pyHanko (PAdES, adbe.pkcs7.detached), endesive (PDF adbe.pkcs7.detached with PKCS#1 v1.5
 and RSA-PSS, CMS, XAdES enveloping),
-signxml (enveloped and enveloping, inclusive C14N 1.0/1.1 and exclusive, SHA-256/SHA-512, ECDSA),
+signxml (enveloped and enveloping, inclusive C14N 1.0/1.1 and exclusive, SHA-256/SHA-512, ECDSA,
+RSA-PSS),
 xadesjs (XAdES enveloped and detached) and xmlsec1 (detached XML-DSig); each with a tampered copy.
 
 The reference validator of each family is another program: `openssl cms -verify` for CMS,
 xmlsec1 for XML, `pyhanko sign validate` for PDF, each in its own process, trusting the test
-root only. Built once per session (a few seconds).
+root only. RSA-PSS XML signatures are judged by signxml's verifier instead: the Debian xmlsec1
+(1.2.37) has no RSA-PSS (it came with xmlsec 1.3), the `xmlsec` binding's libxmlsec1 has. Built once per session (a few seconds).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class Sample:
     label: str  # what `format_label` must say (every signature of the file)
     tampered: bool = False
     packaging: str = ""  # expected packaging ("" = not checked)
+    #: the reference validator when not the family's own: "signxml" for RSA-PSS XML, which the
+    #: Debian xmlsec1 (1.2.37) does not know (RSA-PSS came with xmlsec 1.3)
+    reference: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,6 +77,8 @@ def reference_valid(sample: Sample, test_pki: pki.TestPki) -> bool:
         if sample.data is not None:
             cmd += ["-content", str(sample.data)]
         return subprocess.run(cmd, capture_output=True).returncode == 0
+    if sample.reference == "signxml":
+        return _signxml_valid(sample.path, test_pki)
     if sample.family == "xml":
         cmd = [
             "xmlsec1",
@@ -102,6 +109,22 @@ def reference_valid(sample: Sample, test_pki: pki.TestPki) -> bool:
         str(sample.path),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
+    return done.returncode == 0
+
+
+_SIGNXML_VERIFY = """
+import sys
+from signxml import XMLVerifier
+data = open(sys.argv[1], "rb").read()
+XMLVerifier().verify(data, ca_pem_file=sys.argv[2])
+"""
+
+
+def _signxml_valid(path: Path, test_pki: pki.TestPki) -> bool:
+    """signxml's own verifier (another XML-DSig implementation than libxmlsec1), in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNXML_VERIFY, str(path), str(test_pki.root.files["cert"])], capture_output=True
+    )
     return done.returncode == 0
 
 
@@ -387,6 +410,39 @@ def _signxml_samples(folder: Path, test_pki: pki.TestPki, document: Path) -> lis
             Sample(f"{name}-tampered", "xml", bad, None, label, tampered=True),
         ]
     samples.append(_declared_c14n_mismatch(folder, test_pki, samples[2].path))
+    samples += _signxml_rsa_pss(folder, test_pki, document)
+    return samples
+
+
+def _signxml_rsa_pss(folder: Path, test_pki: pki.TestPki, document: Path) -> list[Sample]:
+    """RSA-PSS XML-DSig (RFC 6931 sha256-rsa-MGF1, sha512-rsa-MGF1), judged by signxml's verifier."""
+    from signxml import SignatureMethod, XMLSigner, methods
+    from signxml.algorithms import DigestAlgorithm
+
+    # signxml's verifier checks the chain with cryptography's policy: the signer's key usage must
+    # allow digitalSignature (the test PKI's qualified signer has nonRepudiation only).
+    signer_pss = pki.issue(
+        "signer_pss", "Jeanne Dupont (RSA-PSS)", test_pki.ca, key_usage={"non_repudiation", "digital_signature"}
+    )
+    certs = [signer_pss.cert_pem.decode(), test_pki.ca.cert_pem.decode()]
+    label = "XMLDSig, pas XAdES (xades:SignedProperties absent)"
+    samples: list[Sample] = []
+    for name, method, digest in (
+        ("signxml-enveloped-rsa-pss-sha256", SignatureMethod.SHA256_RSA_MGF1, DigestAlgorithm.SHA256),
+        ("signxml-enveloped-rsa-pss-sha512", SignatureMethod.SHA512_RSA_MGF1, DigestAlgorithm.SHA512),
+    ):
+        signer = XMLSigner(
+            method=methods.enveloped, c14n_algorithm=EXC_C14N, signature_algorithm=method, digest_algorithm=digest
+        )
+        signed = signer.sign(etree.parse(str(document)).getroot(), key=signer_pss.key_pem(), cert=certs)
+        out = folder / f"{name}.xml"
+        out.write_bytes(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+        bad = folder / f"{name}-tampered.xml"
+        bad.write_bytes(out.read_bytes().replace(b"1000</", b"9000</"))
+        samples += [
+            Sample(name, "xml", out, None, label, packaging="enveloppée", reference="signxml"),
+            Sample(f"{name}-tampered", "xml", bad, None, label, tampered=True, reference="signxml"),
+        ]
     return samples
 
 

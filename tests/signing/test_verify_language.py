@@ -98,7 +98,9 @@ def test_the_terminal_report_in_english_and_in_french(tampered: tuple[Path, Path
     assert "Invalid signature" not in french.stdout
 
 
-def test_the_exported_pdf_report_in_english(tampered: tuple[Path, Path], test_pki: pki.TestPki, tmp_path: Path) -> None:
+def test_the_exported_pdf_and_html_reports_in_english(
+    tampered: tuple[Path, Path], test_pki: pki.TestPki, tmp_path: Path
+) -> None:
     signature, data = tampered
     out = tmp_path / "report.pdf"
     done = _verify(
@@ -118,6 +120,14 @@ def test_the_exported_pdf_report_in_english(tampered: tuple[Path, Path], test_pk
         assert expected in text, text
     for french in ("Signature invalide", "pas AdES", "Remarques", "détachée", "Le document a été modifié"):
         assert french not in text, text
+
+    html = tmp_path / "report.html"
+    done = _verify(
+        "en", str(signature), "--detached-of", str(data), "--trust", str(test_pki.ca_bundle), "--report", str(html)
+    )
+    page = html.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "Invalid signature: the document has been changed" in page
+    assert "Signature invalide" not in page and "Remarques" not in page
 
     out_fr = tmp_path / "rapport.pdf"
     done = _verify(

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from assistant import paths
 from assistant.errors import AssistantError
+from assistant.i18n import M_, Message
 from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.descriptor import DescriptorError, origin_of_url
 from assistant.jobs.model import LOCAL_ORIGIN
@@ -59,7 +60,7 @@ def load_params(ctx: JobContext, params: DescriptorParams) -> tuple[DescriptorPa
     ctx.cancel.raise_if_cancelled()
     client = platform_client(ctx, token)
     try:
-        raw = client.get_json(url, what="descripteur", cancel=ctx.cancel)
+        raw = client.get_json(url, what=M_("descripteur"), cancel=ctx.cancel)
     finally:
         client.close()
     origin = origin_of_url(url) if ctx.origin == LOCAL_ORIGIN else ctx.origin
@@ -72,10 +73,7 @@ def load_params(ctx: JobContext, params: DescriptorParams) -> tuple[DescriptorPa
 
 
 def batch_failed(
-    failed: int,
-    total: int,
-    items: tuple[str, str],
-    outcome: tuple[str, str],
+    summary: Message,
     first: AssistantError | None,
     code: str,
     result: JobResult,
@@ -83,17 +81,14 @@ def batch_failed(
     """A batch that ended with some items failed: how many, then the first item's reason, which is
     usually what the user has to fix (a wrong key, a locked card) for all of them.
 
-    `items` and `outcome` are (French, English) words: ("fichier(s)", "file(s)") and
-    ("n'ont pas été signés", "were not signed"); `code` serves when no item error is known.
+    `summary` says it with the counts ("{failed} fichier(s) sur {total} n'ont pas été signés");
+    `code` serves when no item error is known.
     """
-    return JobFailed(
-        AssistantError(
-            f"{failed} {items[0]} sur {total} {outcome[0]}" + (f" : {first.message_fr}" if first else "."),
-            f"{failed} of {total} {items[1]} {outcome[1]}" + (f": {first.message_en}" if first else "."),
-            code=first.code if first else code,
-        ),
-        result,
-    )
+    if first is None:
+        message = M_("{summary}.", summary=summary)
+    else:
+        message = M_("{summary} : {reason}", summary=summary, reason=first.both())
+    return JobFailed(AssistantError(message, code=first.code if first else code), result)
 
 
 def downloads_root() -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.i18n import M_, _
 from assistant.jobs.context import JobContext
 from assistant.jobs.errors import JobCode
 from assistant.jobs.params import DecryptParams
@@ -17,7 +18,7 @@ def run(ctx: JobContext, params: DecryptParams) -> DecryptResult:
     from assistant.envelopes.folder import decrypt_folder
 
     folder = Path(params.folder).expanduser()
-    out_dir = Path(params.out_dir or f"{folder} - déchiffré").expanduser()
+    out_dir = Path(params.out_dir or _("{folder} - déchiffré").format(folder=folder)).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx.report(ProgressUpdate(step=0, steps=1, phase=Phase.PRIVATE_KEY))
     credential, close = credential_for_job(ctx, "decrypt", params.key)
@@ -39,10 +40,11 @@ def run(ctx: JobContext, params: DecryptParams) -> DecryptResult:
     )
     if failed:
         raise batch_failed(
-            len(failed),
-            len(outcomes),
-            ("enveloppe(s)", "envelope(s)"),
-            ("n'ont pas pu être déchiffrées", "could not be decrypted"),
+            M_(
+                "{failed} enveloppe(s) sur {total} n'ont pas pu être déchiffrées",
+                failed=len(failed),
+                total=len(outcomes),
+            ),
             failed[0].error,
             JobCode.DECRYPT_FAILED,
             result,

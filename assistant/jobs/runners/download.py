@@ -379,8 +379,13 @@ def run(ctx: JobContext, params: DownloadParams) -> DownloadResult:
         first = failures[0][1]
         raise JobFailed(
             AssistantError(
-                f"{len(failures)} fichier(s) sur {len(items)} n'ont pas pu être téléchargés ou vérifiés ({failures[0][0].rel} : {first.message_fr})",
-                f"{len(failures)} of {len(items)} file(s) could not be downloaded or verified ({failures[0][0].rel}: {first.message_en})",
+                M_(
+                    "{failed} fichier(s) sur {total} n'ont pas pu être téléchargés ou vérifiés ({name} : {reason})",
+                    failed=len(failures),
+                    total=len(items),
+                    name=failures[0][0].rel,
+                    reason=first.both(),
+                ),
                 code=first.code,
             ),
             result,

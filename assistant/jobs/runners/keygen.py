@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext
 from assistant.jobs.params import KeygenParams
 from assistant.jobs.results import KeygenResult
@@ -68,7 +69,7 @@ def run(ctx: JobContext, params: KeygenParams) -> KeygenResult:
                 params.upload_url,
                 pem,
                 content_type="application/x-pem-file",
-                what="envoi du certificat",
+                what=M_("envoi du certificat"),
                 cancel=ctx.cancel,
             )
         finally:

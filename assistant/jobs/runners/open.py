@@ -139,7 +139,7 @@ def run(ctx: JobContext, params: OpenParams) -> OpenResult:
                         _upload_url(file),
                         plain,
                         length=size,
-                        what=f"envoi de l'enveloppe {index + 1}",
+                        what=M_("envoi de l'enveloppe {number}", number=index + 1),
                         cancel=ctx.cancel,
                     )
                     uploaded_bytes += size

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.errors import CancelledError, Code
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext
 from assistant.jobs.interaction import FileToSign
 from assistant.jobs.params import SignParams
@@ -85,7 +86,7 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
                         upload_url,
                         item.output,
                         headers={"X-Signature-Name": _ascii(item.output.name)},
-                        what="envoi de la signature",
+                        what=M_("envoi de la signature"),
                         cancel=ctx.cancel,
                     )
                     uploaded = True
@@ -97,10 +98,11 @@ def run(ctx: JobContext, params: SignParams) -> SignResult:
         if not batch.ok:
             first = next((r.error for r in batch.results if r.error is not None), None)
             raise batch_failed(
-                len(batch.results) - batch.signed,
-                len(batch.results),
-                ("fichier(s)", "file(s)"),
-                ("n'ont pas été signés", "were not signed"),
+                M_(
+                    "{failed} fichier(s) sur {total} n'ont pas été signés",
+                    failed=len(batch.results) - batch.signed,
+                    total=len(batch.results),
+                ),
                 first,
                 Code.SIGN_FAILED,
                 result,

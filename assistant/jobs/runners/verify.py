@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext
 from assistant.jobs.params import VerifyParams
 from assistant.jobs.results import FileVerification, VerifyResult
@@ -56,7 +57,7 @@ def run(ctx: JobContext, params: VerifyParams) -> VerifyResult:
                 params.report_url,
                 json.dumps(result.to_json(), ensure_ascii=False).encode(),
                 content_type="application/json",
-                what="envoi du rapport",
+                what=M_("envoi du rapport"),
                 cancel=ctx.cancel,
             )
         return result

@@ -26,7 +26,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from assistant.i18n import M_, Message
+from assistant.i18n import M_, Message, _
 from assistant.keystores.base import (
     Credential,
     DecryptionFailedError,
@@ -223,7 +223,7 @@ class Pkcs11Store(KeyStore):
                 self.token_info = module.raw.token_info(slot_id)
         except raw.RawError as exc:
             raise _absent(label or module.path) from exc
-        self.label = label or self.token_info.label or module.description or "Carte à puce"
+        self.label = label or self.token_info.label or module.description or _("Carte à puce")
         uri = Pkcs11Uri(
             token=self.token_info.label,
             manufacturer=self.token_info.manufacturer,
@@ -497,7 +497,7 @@ class Pkcs11Store(KeyStore):
             self._ensure_login()
             return self._key(credential).always_authenticate
 
-    def _context_login(self, credential: Pkcs11Credential, what_fr: str) -> raw.ContextLogin:
+    def _context_login(self, credential: Pkcs11Credential, operation: str) -> raw.ContextLogin:
         def login(module: raw.RawModule, session: int) -> int:
             flags = self._flags()
             protected = bool(flags & raw.CKF_PROTECTED_AUTHENTICATION_PATH)
@@ -505,7 +505,13 @@ class Pkcs11Store(KeyStore):
                 self.label,
                 kind=self._pin_kind,
                 state=pin_state(flags),
-                reason=f"Cette clé exige la saisie du code PIN pour chaque {what_fr} (sécurité renforcée de la carte).",
+                reason=(
+                    _("Cette clé exige la saisie du code PIN pour chaque signature (sécurité renforcée de la carte).")
+                    if operation == "sign"
+                    else _(
+                        "Cette clé exige la saisie du code PIN pour chaque ouverture (sécurité renforcée de la carte)."
+                    )
+                ),
                 protected_path=protected,
             )
             pin = self._pin_callback(request)
@@ -531,11 +537,7 @@ class Pkcs11Store(KeyStore):
             self._ensure_login()
             key = self._key(credential)
             session = int(self._session().handle)
-            context = (
-                self._context_login(credential, "signature" if op == "sign" else "ouverture")
-                if key.always_authenticate
-                else None
-            )
+            context = self._context_login(credential, op) if key.always_authenticate else None
             function = self.module.raw.sign if op == "sign" else self.module.raw.decrypt
             try:
                 return function(session, key.handle, mechanism, data, context_pin=context)
