@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None, executable: Path | None = None) -> i
         # Both languages: the launcher carries no catalogue (it is a few MB of stdlib on purpose).
         _tell(
             f"Assistant Marchés Publics : aucune version installée dans {me.parent / VERSIONS}. "
-            "Réinstallez l'assistant.\n"
+            "Réinstallez l'assistant.\n"  # not translated: both languages, the launcher has no catalogue
             f"No version installed in {me.parent / VERSIONS}: reinstall the assistant.",
             windowed,
         )

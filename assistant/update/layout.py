@@ -37,7 +37,7 @@ STAGED = "staged"
 STATE_FILE = "update-state.json"
 TRASH = ".trash"
 #: The macOS application's folder name (installers/macos/app_info.py says the same).
-APP_BUNDLE_NAME = "Assistant Marchés Publics.app"
+APP_BUNDLE_NAME = "Assistant Marchés Publics.app"  # not translated: a folder name
 
 
 @dataclass(frozen=True)
