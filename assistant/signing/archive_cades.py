@@ -24,13 +24,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import algos, cms, core
 
 from assistant.i18n import _
 from assistant.signing.timestamp import tst_info
-from assistant.signing.validation_data import ValidationData
+
+if TYPE_CHECKING:
+    from assistant.signing.validation_data import ValidationData
 
 ARCHIVE_TIME_STAMP_V3 = "0.4.0.1733.2.4"  # id-aa-ets-archiveTimestampV3
 ATS_HASH_INDEX_V3 = "0.4.0.19122.1.5"  # id-aa-ATSHashIndex-v3

@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from asn1crypto import cms
@@ -39,7 +39,9 @@ from asn1crypto import cms
 from assistant.i18n import _
 from assistant.signing.c14n import C14N
 from assistant.signing.timestamp import tst_info
-from assistant.signing.validation_data import ValidationData
+
+if TYPE_CHECKING:
+    from assistant.signing.validation_data import ValidationData
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"

@@ -270,15 +270,7 @@ class _Signer:
         """The archive timestamp's own validation data: its TSA's chain and revocation, now."""
         from assistant.signing import validation_data
 
-        tsa_certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
-        tsa_signer = _token_signer(token)
-        return validation_data.collect(
-            [tsa_signer] if tsa_signer is not None else [],
-            [*self.chain, *tsa_certs],
-            self.trust_roots,
-            self.level,
-            name,
-        )
+        return validation_data.for_timestamp(token, self.chain, self.trust_roots, self.level, name)
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
         from assistant.signing import pades
@@ -439,13 +431,6 @@ def _xades_token(xml: bytes) -> Any:
 
 def _token_signer(token: Any) -> Any:
     """The TSA's certificate in a timestamp token (the one its SignerInfo names)."""
-    signed_data = token["content"]
-    sid = signed_data["signer_infos"][0]["sid"]
-    for choice in signed_data["certificates"]:
-        cert = choice.chosen
-        if sid.name == "issuer_and_serial_number":
-            if cert.issuer == sid.chosen["issuer"] and cert.serial_number == sid.chosen["serial_number"].native:
-                return cert
-        elif cert.key_identifier == sid.chosen.native:
-            return cert
-    return None
+    from assistant.signing.validation_data import timestamp_signer
+
+    return timestamp_signer(token)

@@ -40,8 +40,8 @@ class ArchiveTimestampReport:
 
 
 #: Builds a validation context from the certificates at hand, a moment (None: now) and the
-#: (CRLs, OCSP responses) the stamp carries for itself.
-ContextFactory = Callable[[list[asn1_x509.Certificate], dt.datetime | None, tuple[list[Any], list[Any]]], Any]
+#: archive token (whose own validation data it adds to the signature's).
+ContextFactory = Callable[[list[asn1_x509.Certificate], dt.datetime | None, cms.ContentInfo], Any]
 
 
 def judge(
@@ -81,11 +81,7 @@ def _judge_one(
 
     try:
         certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
-        from assistant.signing.verify import embedded_validation_data
-
-        # The stamp's own validation data (CAdES: its token's SignedData.crls) beside the
-        # signature's: what keeps it verifiable once the TSA's revocation servers are gone.
-        vc = context_for(certs, moment, embedded_validation_data(token["content"]))
+        vc = context_for(certs, moment, token)
         kwargs = asyncio.run(validate_tst_signed_data(token["content"], vc, lambda _algorithm: digest))
         status = TimestampSignatureStatus(**kwargs)
     except Exception:
