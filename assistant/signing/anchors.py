@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -26,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from assistant.errors import UsageError
 from assistant.i18n import M_
 
-__all__ = ["is_self_signed", "load_certificates", "split_anchors"]
+__all__ = ["is_self_signed", "load_certificates", "split_anchors", "system_roots"]
 
 MAX_ANCHOR_FILE = 4 << 20  # a bundle of a few hundred certificates at most
 
@@ -73,3 +74,15 @@ def split_anchors(
     for cert in certificates:
         (roots if is_self_signed(cert) else intermediates).append(cert)
     return roots, intermediates
+
+
+def system_roots() -> list[Any]:
+    """The operating system's anchors (asn1crypto certificates), given explicitly to pyHanko (its
+    implicit use is deprecated).
+
+    oscrypto's trust_list reads them (its crypto backend does not load against OpenSSL 3, its
+    trust list does) and caches them; an anchor the OS distrusts for some purpose is left out.
+    """
+    from oscrypto import trust_list
+
+    return [cert for cert, _trusted_for, rejected_for in trust_list.get_list() if not rejected_for]

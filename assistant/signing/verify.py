@@ -538,14 +538,10 @@ class _Context:
 
 
 def _system_roots() -> list[asn1_x509.Certificate]:
-    """The operating system's anchors, given explicitly (pyHanko's implicit use is deprecated).
+    """The operating system's anchors (see anchors.system_roots)."""
+    from assistant.signing.anchors import system_roots
 
-    oscrypto's trust_list reads them (its crypto backend does not load against OpenSSL 3, its
-    trust list does) and caches them; an anchor the OS distrusts for some purpose is left out.
-    """
-    from oscrypto import trust_list
-
-    return [cert for cert, _trusted_for, rejected_for in trust_list.get_list() if not rejected_for]
+    return system_roots()
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -1001,12 +997,23 @@ def _apply_archive(
     from assistant.signing.verify_archive import judge
 
     item.archive_timestamps = judge(
-        stamps, lambda extra, moment: context.validation_context([*certs, *extra], moment, embedded=embedded)
+        stamps,
+        lambda extra, moment, token: context.validation_context(
+            [*certs, *extra], moment, embedded=_with_token_data(embedded, token)
+        ),
     )
     failed = [stamp for stamp in item.archive_timestamps if not stamp.valid]
     item.problems.extend(Finding.worded(Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED, stamp.problem) for stamp in failed)
     if failed and item.level == "B-LTA":
         item.level = "B-LT"
+
+
+def _with_token_data(embedded: tuple[list[Any], list[Any]], token: Any) -> tuple[list[Any], list[Any]]:
+    """The signature's CRLs/OCSP answers and those an archive token carries for itself (CAdES
+    B-LTA keeps the TSA's in the token's SignedData.crls): what keeps the stamp verifiable once
+    the TSA's revocation servers are gone."""
+    own_crls, own_ocsps = embedded_validation_data(token["content"])
+    return [*embedded[0], *own_crls], [*embedded[1], *own_ocsps]
 
 
 def _single_signer(signed_data: Any, signer_info: Any) -> Any:
