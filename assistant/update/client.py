@@ -25,15 +25,13 @@ from pathlib import Path
 
 from assistant import __version__, paths
 from assistant.i18n import _
+from assistant.update.apply import PENDING
 from assistant.update.config import ROOT_FILE, UpdateConfig
 from assistant.update.gate import status_path
 from assistant.update.layout import InstallLayout
 from assistant.update.versions import is_newer, parse_version
 
 log = logging.getLogger(__name__)
-
-STAGED = "staged"
-PENDING = "pending.json"
 
 
 @dataclass(frozen=True)
@@ -254,26 +252,32 @@ def _check(
 
 
 def stage_release(layout: InstallLayout, archive: Path, version: str) -> Path:
-    """Unpack a verified archive's bundle into `<root>/staged/<version>` and mark it pending."""
-    staged_root = layout.root / STAGED
+    """Unpack a verified archive's `bundle/` folder (the Linux/Windows bundle, or the macOS .app in
+    it) into the layout's staged folder for `version`, and mark it pending for the next start."""
+    staged_root = layout.staged_dir
     staged_root.mkdir(parents=True, exist_ok=True)
-    final = staged_root / version
+    final = layout.staged_bundle(version)
     partial = staged_root / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers() if m.name.split("/", 2)[1:2] == ["bundle"]]
+        # AppleDouble `._*` entries (a macOS tar's extended attributes) would break the .app's seal.
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.name.split("/", 2)[1:2] == ["bundle"] and not Path(m.name).name.startswith("._")
+        ]
         if not members:
+            shutil.rmtree(partial, ignore_errors=True)
             raise ValueError(_("archive sans dossier bundle/"))
         tar.extractall(partial, members=members, filter="data")
     (top,) = list(partial.iterdir())
-    bundle = top / "bundle"
-    if not (bundle / layout.executable_name).is_file():
-        shutil.rmtree(partial, ignore_errors=True)
-        raise ValueError(_("archive sans exécutable"))
     shutil.rmtree(final, ignore_errors=True)
-    os.replace(bundle, final)
+    os.replace(top / "bundle", final)
     shutil.rmtree(partial, ignore_errors=True)
+    if not layout.staged_program(version).is_file():
+        shutil.rmtree(final, ignore_errors=True)
+        raise ValueError(_("archive sans exécutable"))
     pending = staged_root / PENDING
     tmp = staged_root / f".{PENDING}.tmp"
     tmp.write_text(
