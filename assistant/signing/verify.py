@@ -672,7 +672,9 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         signed_data = sig.signed_data
         certs = list(signed_data["certificates"]) if signed_data["certificates"] else []
         others = [c.chosen for c in certs if c.name == "certificate"]
-        vc = context.validation_context(others)
+        dss_certs, dss_crls, dss_ocsps = _pdf_dss(sig.reader)
+        others = [*others, *dss_certs]
+        vc = context.validation_context(others, embedded=(dss_crls, dss_ocsps))
         if str(getattr(sig, "sig_object_type", "")) == "/DocTimeStamp":
             # A document timestamp (PAdES B-LTA) is judged as a timestamp: imprint, TSA, chain.
             from pyhanko.sign.validation import async_validate_pdf_timestamp
@@ -688,7 +690,9 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
                 status = dataclasses.replace(status, docmdp_ok=status.modification_level in allowed)
         else:
             status = context.run(
-                async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
+                async_validate_pdf_signature(
+                    sig, vc, ts_validation_context=context.validation_context(others, embedded=(dss_crls, dss_ocsps))
+                )
             )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
         return _unreadable(item, exc)
@@ -697,6 +701,27 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
     except Exception as exc:
         return _unreadable(item, exc)
     return item
+
+
+def _pdf_dss(reader: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """(certificates, CRLs, OCSP responses) of the document's DSS (PAdES B-LT/B-LTA), the
+    validation data that lets the signature be verified once the CA's servers are gone; a damaged
+    DSS gives nothing (the signature is then judged without it)."""
+    from asn1crypto import crl, ocsp
+    from pyhanko.pdf_utils.decode_limits import DecodePurpose
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS (NoDSSFoundError) or an unreadable one
+        return [], [], []
+    try:
+        certs = list(dss.load_certs())
+        crls = [crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL)) for ref in dss.crls]
+        ocsps = [ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE)) for ref in dss.ocsps]
+    except Exception:
+        return [], [], []
+    return certs, crls, ocsps
 
 
 def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: Any) -> None:
