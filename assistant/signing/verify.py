@@ -673,9 +673,23 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         certs = list(signed_data["certificates"]) if signed_data["certificates"] else []
         others = [c.chosen for c in certs if c.name == "certificate"]
         vc = context.validation_context(others)
-        status = context.run(
-            async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
-        )
+        if str(getattr(sig, "sig_object_type", "")) == "/DocTimeStamp":
+            # A document timestamp (PAdES B-LTA) is judged as a timestamp: imprint, TSA, chain.
+            from pyhanko.sign.validation import async_validate_pdf_timestamp
+
+            status = context.run(async_validate_pdf_timestamp(sig, validation_context=vc))
+            item.timestamp_time = getattr(status, "timestamp", None)
+            if status.docmdp_ok is None:  # no DocMDP for a timestamp: what followed must be LTA updates
+                import dataclasses
+
+                from pyhanko.sign.diff_analysis import ModificationLevel
+
+                allowed = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+                status = dataclasses.replace(status, docmdp_ok=status.modification_level in allowed)
+        else:
+            status = context.run(
+                async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
+            )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
         return _unreadable(item, exc)
     try:

@@ -164,8 +164,13 @@ def test_pades_gets_a_second_document_timestamp(
         context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
         status = validate_pdf_signature(reader.embedded_regular_signatures[0], context)
         assert status.intact and status.valid and status.trusted, status.pretty_print_details()
-    sig = verify_file(renewed, trust_roots=[test_pki.root.certificate]).signatures[0]
+    report = verify_file(renewed, trust_roots=[test_pki.root.certificate])
+    sig = report.signatures[0]
     assert sig.ok and sig.format_label == f"{SignFormat.PADES.label} B-LTA", sig.problems
+    # Both document timestamps are judged as timestamps (they used to be called unreadable).
+    stamps = [s for s in report.signatures if s.sub_filter == "ETSI.RFC3161"]
+    assert len(stamps) == 2 and all(s.intact and s.trusted and s.ok for s in stamps), [s.problems for s in stamps]
+    assert report.ok
 
 
 def test_a_pades_without_document_timestamp_is_not_renewed(
