@@ -352,3 +352,26 @@ def test_module_level_texts_follow_the_language_chosen_at_run_time() -> None:
         assert i18n._(checks.LABEL_OS) == "Système d'exploitation"
     finally:
         i18n.set_language(before)
+
+
+def test_nothing_is_translated_when_a_module_loads() -> None:
+    # `_()` at module or class level (or in a default argument) would freeze the language of the
+    # moment of import; such texts are marked N_()/M_() and translated where shown.
+    root = Path(tools.package_root())
+    frozen = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_", "ngettext")):
+                continue
+            parent, at_run_time = parents.get(node), False
+            while parent is not None:
+                if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    defaults = [*parent.args.defaults, *(d for d in parent.args.kw_defaults if d is not None)]
+                    at_run_time = not any(node in ast.walk(default) for default in defaults)
+                    break
+                parent = parents.get(parent)
+            if not at_run_time:
+                frozen.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert frozen == []
