@@ -346,9 +346,11 @@ class Verifier:
         """The report of one signed PDF or signature file (see `verify_file`)."""
         token = _context_lists.set(self.trusted_lists)
         try:
-            return _verify_file(path, detached_of, self._context)
+            report = _verify_file(path, detached_of, self._context)
         finally:
             _context_lists.reset(token)
+        _explain_partial_anchors(report, self._context)
+        return report
 
     def close(self) -> None:
         self._context.close()
@@ -358,6 +360,20 @@ class Verifier:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _explain_partial_anchors(report: VerificationReport, context: _Context) -> None:
+    """An untrusted certificate whose issuer the user named as an anchor without its root: say
+    so, and what to add (anchors.py: only self-signed anchors are roots, as for openssl)."""
+    if not context.anchor_intermediates:
+        return
+    for sig in report.signatures:
+        if sig.trusted or not sig.issuer or Remark.UNTRUSTED not in [p.code for p in sig.problems]:
+            continue
+        for cert in context.anchor_intermediates:
+            if _crypto(cert).subject.rfc4514_string() == sig.issuer:
+                sig.remark(Remark.ANCHOR_NOT_ROOT, name=common_name(_crypto(cert).subject))
+                break
 
 
 def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:

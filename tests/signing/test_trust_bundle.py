@@ -134,6 +134,9 @@ def test_a_ca_alone_is_not_an_anchor_as_for_openssl(
     sig = verify_file(output, trust_roots=[test_pki.ca.certificate]).signatures[0]
     assert sig.intact and not sig.trusted and not sig.ok
     assert Remark.UNTRUSTED in [p.code for p in sig.problems]
+    # ... and says what to add, in the user's language.
+    texts = [p.to_dict()["text"] for p in sig.problems]
+    assert any("n'est pas une autorité racine" in t and "AMP Test Qualified CA" in t for t in texts), texts
     # The reference agrees: the CA file alone does not make the chain trusted.
     assert openssl_cms_verify(output, source, test_pki.ca.files["cert"]).returncode != 0
 
