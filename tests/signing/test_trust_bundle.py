@@ -178,3 +178,23 @@ def test_the_verify_job_with_the_users_bundle(tmp_path: Path, test_pki: pki.Test
     finally:
         engine.shutdown(wait=True)
     assert sig["trusted"] and sig["revocation"] == "good" and sig["verdict_code"] == "valid", sig["problems"]
+
+
+def test_pades_b_lt_signed_and_verified_with_the_bundle(
+    tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
+) -> None:
+    """PAdES collects its validation data through pyHanko (pades._long_term_context): the same rule."""
+    from tests.signing.conftest import make_pdf
+
+    bundle = [test_pki.root.certificate, test_pki.ca.certificate]
+    result = sign_files(
+        crl_pki.credential(crl_pki.good, test_pki),
+        [make_pdf(tmp_path / "Marché.pdf")],
+        SignFormat.PADES,
+        level="B-LT",
+        tsa_url=tsa.url,
+        trust_roots=bundle,
+    ).results[0]
+    assert result.output is not None, result.error
+    sig = verify_file(result.output, trust_roots=bundle).signatures[0]
+    assert sig.trusted and sig.revocation == "good" and sig.ok, sig.problems
