@@ -52,14 +52,35 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def _install(archive: Path, home: Path) -> Path:
+    """`tar xf` + `install.sh --user --no-autostart` into a scratch HOME: the launcher it made."""
+    unpacked = home / "download"
+    unpacked.mkdir(parents=True)
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(unpacked)], check=True)
+    (folder,) = list(unpacked.iterdir())
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    subprocess.run(
+        ["sh", str(folder / "install.sh"), "--user", "--no-autostart"], env=env, check=True, capture_output=True
+    )
+    return home / ".local" / "bin" / "assistant-marches-publics"
+
+
 def main() -> dict[str, object]:
     bundle = Path(os.environ.get("ASSISTANT_BUNDLE", ROOT / "dist" / "assistant-marches-publics"))
+    archive = os.environ.get("ASSISTANT_ARCHIVE")
     venv_cmd = [str(Path(sys.executable).parent / "assistant")]
     figures: dict[str, object] = {"runs": RUNS, "load_average": os.getloadavg()}
     figures["venv_start_median_s"] = round(_median(venv_cmd), 3)
-    if (bundle / "assistant").is_file():
-        figures["bundle_start_median_s"] = round(_median([str(bundle / "assistant")]), 3)
-        figures["bundle_size_on_disk_bytes"] = _size(bundle)
+    with tempfile.TemporaryDirectory() as scratch:
+        if archive:
+            launcher = _install(Path(archive), Path(scratch))
+            bundle = launcher.resolve().parent
+            figures["archive_bytes"] = Path(archive).stat().st_size
+            figures["installed_start_median_s"] = round(_median([str(launcher)]), 3)
+        elif (bundle / "assistant").is_file():
+            figures["bundle_start_median_s"] = round(_median([str(bundle / "assistant")]), 3)
+        if (bundle / "assistant").is_file():
+            figures["bundle_size_on_disk_bytes"] = _size(bundle)
     figures["load_average_after"] = os.getloadavg()
     return figures
 

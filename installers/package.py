@@ -10,6 +10,11 @@ Makes, in --out:
 - `assistant-marches-publics-<version>-contents.txt`: every file of the bundle with its size, the
   listing tests/package/test_bundle.py checks against installers/bundle-manifest.json.
 
+On Windows and macOS (installers/windows/build.cmd, installers/macos/build_sign_notarize.sh):
+`--update-archive windows|macos --bundle <the bundle folder or the .app>` makes only the update
+target the TUF repository publishes for that OS: `<name>/bundle/<the bundle's files, or the .app>`,
+the shape assistant/update/client.py stages (Python's own xz: no xz program needed there).
+
 Also: `--write-manifest` rewrites installers/bundle-manifest.json from the bundle (after a deliberate
 dependency change; the diff shows in review what was added).
 """
@@ -32,14 +37,13 @@ ROOT = HERE.parent
 APP_ID = "assistant-marches-publics"
 MANIFEST = HERE / "bundle-manifest.json"
 #: xz compresses the ICU data and the Qt libraries far better than gzip (51 vs 72 MB). Level 6 for
-#: published artefacts; the tests set ASSISTANT_XZ_LEVEL=0 (same files, built in seconds).
+#: published artefacts (and the archive tests/package checks against the goal); ASSISTANT_XZ_LEVEL=0 makes
+#: the same files in seconds (the update tests' second build, quick local runs).
 XZ_LEVEL = int(os.environ.get("ASSISTANT_XZ_LEVEL", "6"))
 
 
-def bundle_version(bundle: Path) -> str:
-    out = subprocess.run(
-        [str(bundle / "assistant"), "--version"], capture_output=True, text=True, check=True, timeout=60
-    )
+def bundle_version(bundle: Path, program: str = "assistant") -> str:
+    out = subprocess.run([str(bundle / program), "--version"], capture_output=True, text=True, check=True, timeout=60)
     return out.stdout.strip().rsplit(" ", 1)[-1]
 
 
@@ -79,7 +83,7 @@ def make_manifest(files: dict[str, int]) -> dict[str, object]:
         "budget. Regenerate with `python installers/package.py --write-manifest` after a deliberate change.",
         "budget_bytes": int(total * 1.10),
         # The published archive (xz level 6) must stay under half the original's 135 MB installer;
-        # the tests' fast archive (level 0, seconds instead of minutes) has its own, looser budget.
+        # a fast archive (ASSISTANT_XZ_LEVEL < 6: seconds instead of minutes) has its own, looser budget.
         "archive_budget_bytes": 67_000_000,
         "fast_archive_budget_bytes": 80_000_000,
         "patterns": sorted({manifest_pattern(rel) for rel in files}),
@@ -131,6 +135,30 @@ def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     return info
+
+
+UPDATE_ARCHIVE_NAMES = {"windows": "{app}-{version}-windows-x64", "macos": "{app}-{version}-macos"}
+
+
+def make_update_archive(bundle: Path, out: Path, version: str, os_name: str) -> Path:
+    """The update target for Windows or macOS: the bundle folder's files (Windows) or the .app
+    itself (macOS) under `<name>/bundle/`, owner-less, symbolic links kept (the .app's frameworks)."""
+    name = UPDATE_ARCHIVE_NAMES[os_name].format(app=APP_ID, version=version)
+    target = out / f"{name}.tar.xz"
+    partial = target.with_name(target.name + ".part")
+    inside = f"{name}/bundle" if os_name == "windows" else f"{name}/bundle/{bundle.name}"
+    with tarfile.open(partial, "w:xz", preset=XZ_LEVEL) as tar:
+        tar.add(bundle, arcname=inside, filter=_normalise)
+    os.replace(partial, target)
+    return target
+
+
+def app_version(app: Path) -> str:
+    """A macOS .app's version (its Info.plist), read on any OS."""
+    import plistlib
+
+    with (app / "Contents" / "Info.plist").open("rb") as fh:
+        return str(plistlib.load(fh)["CFBundleShortVersionString"])
 
 
 # -- the .deb for IT ------------------------------------------------------------------------------
@@ -201,8 +229,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument("--no-deb", action="store_true")
     parser.add_argument("--write-manifest", action="store_true")
+    parser.add_argument("--update-archive", choices=sorted(UPDATE_ARCHIVE_NAMES), default=None)
+    parser.add_argument("--version", default=None, help="the bundle's version (default: asked to the bundle)")
     args = parser.parse_args(argv)
     bundle: Path = args.bundle.resolve()
+    if args.update_archive:
+        out_dir: Path = args.out.resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if args.version:
+            version = args.version
+        elif args.update_archive == "macos":
+            version = app_version(bundle)
+        else:
+            version = bundle_version(bundle, "assistant.exe")
+        archive = make_update_archive(bundle, out_dir, version, args.update_archive)
+        print(f"{archive}\t{archive.stat().st_size}")
+        return 0
     if not (bundle / "assistant").is_file():
         print(f"package: no bundle in {bundle} (run pyinstaller build.spec first)", file=sys.stderr)
         return 1

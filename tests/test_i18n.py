@@ -151,44 +151,17 @@ _FRENCH_BY_NATURE = {
 _PAIRED_ERRORS = ("signing/", "reports/")
 #: Modules not yet through the catalogue (most carry their English inline as French/English
 #: pairs, which move into assistant.po); the list only shrinks.
-_NOT_YET: set[str] = {
-    "__init__.py",
-    "autostart/__init__.py",
-    "autostart/linux.py",
-    "bridge/ca.py",
-    "bridge/server.py",
-    "bridge/trust.py",
-    "commands/platform_ca.py",
-    "commands/verify.py",
-    "envelopes/bicle.py",
-    "envelopes/cms_stream.py",
-    "envelopes/decrypt.py",
-    "envelopes/errors.py",
-    "envelopes/folder.py",
-    "envelopes/zip_extract.py",
-    "jobs/model.py",
-    "jobs/runners/keys.py",
-    "jobs/runners/prepare.py",
-    "keystores/importer.py",
-    "keystores/macos/logic.py",
-    "keystores/osstore.py",
-    "keystores/pkcs11/backend.py",
-    "keystores/windows/logic.py",
-    "prepare/buyer.py",
-    "prepare/checks.py",
-    "prepare/deposit.py",
-    "prepare/estimate.py",
-    "prepare/scan.py",
-    "prepare/summary.py",
-    "prepare/workflow.py",
-    "update/apply.py",
-    "update/client.py",
-    "update/config.py",
-}
+_NOT_YET: set[str] = set()
+
+
+#: A line may say why its French stays as it is: data, not UI text (a certificate's name).
+_KEPT = "# not translated:"
 
 
 def _unwrapped_french(path: Path, *, paired_errors: bool = False) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    tree = ast.parse(source)
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     docstrings = {
         node.body[0].value
@@ -231,6 +204,8 @@ def _unwrapped_french(path: Path, *, paired_errors: bool = False) -> list[str]:
                 break
             parent = parents.get(parent)
         if isinstance(parents.get(node), ast.Expr):  # a bare string: a comment-like docstring
+            shown = False
+        if any(_KEPT in line for line in lines[node.lineno - 1 : node.end_lineno or node.lineno]):
             shown = False
         if shown:
             found.append(f"{path.name}:{node.lineno}: {text[:70]!r}")
@@ -377,3 +352,26 @@ def test_module_level_texts_follow_the_language_chosen_at_run_time() -> None:
         assert i18n._(checks.LABEL_OS) == "Système d'exploitation"
     finally:
         i18n.set_language(before)
+
+
+def test_nothing_is_translated_when_a_module_loads() -> None:
+    # `_()` at module or class level (or in a default argument) would freeze the language of the
+    # moment of import; such texts are marked N_()/M_() and translated where shown.
+    root = Path(tools.package_root())
+    frozen = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_", "ngettext")):
+                continue
+            parent, at_run_time = parents.get(node), False
+            while parent is not None:
+                if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    defaults = [*parent.args.defaults, *(d for d in parent.args.kw_defaults if d is not None)]
+                    at_run_time = not any(node in ast.walk(default) for default in defaults)
+                    break
+                parent = parents.get(parent)
+            if not at_run_time:
+                frozen.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert frozen == []

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.i18n import _
 from assistant.update.layout import start_command
 
 __all__ = ["AutostartStatus", "autostart_status", "set_autostart"]
@@ -35,10 +36,10 @@ class AutostartStatus:
 
     @property
     def message(self) -> str:
-        """One French sentence for the settings page and the CLI."""
+        """One sentence for the settings page and the CLI, in the user's language."""
         if self.enabled:
-            return "L'assistant démarre avec votre session."
-        return "L'assistant ne démarre pas avec votre session."
+            return _("L'assistant démarre avec votre session.")
+        return _("L'assistant ne démarre pas avec votre session.")
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -28,7 +28,7 @@ def desktop_entry(command: list[str]) -> str:
         "[Desktop Entry]\n"
         "Type=Application\n"
         f"Name={APP_NAME}\n"
-        "Comment=Démarre l'assistant avec la session (icône de notification et pont local)\n"
+        "Comment=Démarre l'assistant avec la session (icône de notification et pont local)\n"  # not translated: the entry carries its languages
         "Comment[en]=Starts the assistant with the session (tray icon and local bridge)\n"
         f"Exec={exec_line}\n"
         f"Icon={APP_ID}\n"

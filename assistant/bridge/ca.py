@@ -29,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from assistant import APP_NAME, paths
 from assistant.files import write_atomic, write_json_atomic
+from assistant.i18n import _
 
 #: The CA and the localhost certificate live this long; renewal starts RENEW_BEFORE earlier.
 VALIDITY = dt.timedelta(days=825)
@@ -170,8 +171,10 @@ def issue(directory: Path | None = None, *, now: dt.datetime | None = None) -> B
     ca_name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, APP_NAME),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"Poste {socket.gethostname()[:40] or 'local'}"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Autorité locale du pont {install}"),
+            x509.NameAttribute(
+                NameOID.ORGANIZATIONAL_UNIT_NAME, _("Poste {host}").format(host=socket.gethostname()[:40] or "local")
+            ),
+            x509.NameAttribute(NameOID.COMMON_NAME, _("Autorité locale du pont {install}").format(install=install)),
         ]
     )
     ca_cert, leaf_key, leaf_cert = issue_loopback_pair(ca_name, "localhost", not_before, not_after)

@@ -36,7 +36,7 @@ from assistant.bridge.errors import BridgeCode
 from assistant.bridge.guards import Rate, RateLimiter
 from assistant.bridge.origins import ConsentPrompter, OriginRegistry
 from assistant.errors import AssistantError
-from assistant.i18n import M_
+from assistant.i18n import M_, fr_en
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -185,9 +185,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed requests (bad request line, too many headers) get a JSON answer too."""
-        body = json.dumps(
-            {"code": BridgeCode.BAD_REQUEST, "message": "Requête mal formée.", "message_en": "Malformed request."}
-        ).encode()
+        french, english = fr_en(M_("Requête mal formée."))
+        body = json.dumps({"code": BridgeCode.BAD_REQUEST, "message": french, "message_en": english}).encode()
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = "HTTP/1.1"  # answer garbage with a real status line, never HTTP/0.9
         try:
@@ -381,8 +380,11 @@ class BridgeServer:
                 self._close_listeners()
         else:
             raise BridgeStartError(
-                f"Impossible d'ouvrir le pont local (ports essayés : {', '.join(map(str, ports))}).",
-                f"Could not open the local bridge (ports tried: {', '.join(map(str, ports))}): {last_error}",
+                M_(
+                    "Impossible d'ouvrir le pont local (ports essayés : {ports}) : {error}",
+                    ports=", ".join(map(str, ports)),
+                    error=last_error,
+                )
             )
         for listener in self._listeners:
             thread = threading.Thread(

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.bridge import ca
+from assistant.i18n import _
 
 STATE_FILE = "trust.json"
 NSS_TRUST_FLAGS = "C,,"
@@ -233,10 +234,13 @@ def trust(
             try:
                 result = runner(argv)
             except (OSError, subprocess.SubprocessError) as exc:
-                ok, message = False, f"outil indisponible ({argv[0]}) : {exc}"
+                ok, message = False, _("outil indisponible ({tool}) : {error}").format(tool=argv[0], error=exc)
                 break
             if result.returncode != 0:
-                ok, message = False, (result.stderr or result.stdout).strip()[:300] or f"échec de {argv[0]}"
+                ok, message = (
+                    False,
+                    (result.stderr or result.stdout).strip()[:300] or _("échec de {tool}").format(tool=argv[0]),
+                )
                 break
         if ok:
             entry = _added_entry(target, identity)
@@ -272,7 +276,7 @@ def untrust(
             try:
                 result = runner(argv)
             except (OSError, subprocess.SubprocessError) as exc:
-                ok, message = False, f"outil indisponible ({argv[0]}) : {exc}"
+                ok, message = False, _("outil indisponible ({tool}) : {error}").format(tool=argv[0], error=exc)
                 continue
             if result.returncode != 0:
                 ok, message = False, "absente"
@@ -295,10 +299,10 @@ def status(
         try:
             result = runner(check_command(target, identity))
         except (OSError, subprocess.SubprocessError) as exc:
-            found.append(TargetStatus(target, False, f"outil indisponible : {exc}"))
+            found.append(TargetStatus(target, False, _("outil indisponible : {error}").format(error=exc)))
             continue
         trusted = interpret_check(target, identity, result)
-        found.append(TargetStatus(target, trusted, "autorité de confiance" if trusted else "non approuvée"))
+        found.append(TargetStatus(target, trusted, _("autorité de confiance") if trusted else _("non approuvée")))
     return found
 
 

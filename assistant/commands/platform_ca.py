@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.settings import Settings
 
 
@@ -116,8 +116,11 @@ def run(args: argparse.Namespace) -> int:
         summary = _summary(path)
         if summary.problem:
             raise UsageError(
-                f"Autorité refusée : « {args.file} » — {summary.problem}. Rien n'a été modifié.",
-                f"Authority refused: {str(args.file)!r} — {summary.problem}. Nothing was changed.",
+                M_(
+                    "Autorité refusée : « {file} » — {problem}. Rien n'a été modifié.",
+                    file=args.file,
+                    problem=summary.problem,
+                )
             )
         if path not in files:
             settings = Settings.load()  # read again just before writing: keep changes made meanwhile

@@ -23,6 +23,7 @@ from assistant.prepare.estimate import UploadEstimate
 from assistant.prepare.plan import BidPlan
 from assistant.progress import ProgressUpdate
 from assistant.signing.stamp import SETTINGS_KEY, StampPlacement, VisibleSignature
+from assistant.ui.labels import progress_label
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -277,6 +278,7 @@ def _plan_json(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate 
             "verdict": estimate.verdict.value,
             "latest_start": estimate.latest_start.isoformat() if estimate.latest_start else None,
             "message": estimate.message_fr,
+            "message_en": estimate.message_en,
         }
     return data
 
@@ -286,9 +288,10 @@ class _Printer:
         self._last = ""
 
     def __call__(self, update: ProgressUpdate) -> None:
-        if not update.label:
+        label = progress_label(update)
+        if not label:
             return
-        line = f"{update.label}" + (f" : {update.element}" if update.element else "")
+        line = label + (f" : {update.element}" if update.element else "")
         if line != self._last and update.element:
             self._last = line
             print(line, file=sys.stderr, flush=True)

@@ -69,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
 
         if args.report.suffix.lower() not in FORMATS:
             raise UsageError(
-                f"Format de rapport inconnu « {args.report.suffix or '(aucun)'} » : choisissez .pdf, .html ou .json.",
-                f"Unknown report format '{args.report.suffix or '(none)'}': choose .pdf, .html or .json.",
+                M_(
+                    "Format de rapport inconnu « {suffix} » : choisissez .pdf, .html ou .json.",
+                    suffix=args.report.suffix or M_("(aucun)"),
+                )
             )
     if len(args.files) > 1 and (args.detached_of or args.report or args.save_content):
         raise UsageError(

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from assistant.envelopes.errors import EnvelopeCode
 from assistant.errors import AssistantError, Code, OutputError, UsageError
-from assistant.i18n import M_, Message, _
+from assistant.i18n import M_, N_, Bilingual, Message, _, translate
 from assistant.keystores.base import (
     Credential,
     DecryptionMechanism,
@@ -75,7 +75,8 @@ class BicleError(AssistantError):
 
 
 def default_cn(name: str) -> str:
-    return f"Clé de déchiffrement de {name}"
+    """The certificate's name: data the buyer's (French) platform shows, the same in every UI language."""
+    return f"Clé de déchiffrement de {name}"  # not translated: a certificate's name, not UI text
 
 
 #: The rule a chosen password must follow, stated before the user types (French, English).
@@ -191,34 +192,34 @@ def build_certificate(
     return cert
 
 
-def encryption_usable(cert: x509.Certificate) -> tuple[bool, str, str]:
-    """Whether a certificate may serve as a bi-clé, with the reason (fr, en) when it may not."""
+def encryption_usable(cert: x509.Certificate) -> Message | None:
+    """Why a certificate may not serve as a bi-clé, or None when it may."""
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
-        return False, "sa clé n'est pas une clé RSA (les plateformes chiffrent en RSA)", "its key is not an RSA key"
+        return M_("sa clé n'est pas une clé RSA (les plateformes chiffrent en RSA)")
     now = dt.datetime.now(dt.UTC)
     if cert.not_valid_after_utc < now:
-        return False, "il a expiré", "it has expired"
+        return M_("il a expiré")
     try:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        return True, "", ""
+        return None
     if ku.key_encipherment:
-        return True, "", ""
+        return None
     allowed = [
-        n
-        for n, v in (
-            ("signature numérique", ku.digital_signature),
-            ("non-répudiation", ku.content_commitment),
-            ("signature de certificats", ku.key_cert_sign),
+        name
+        for name, present in (
+            (N_("signature numérique"), ku.digital_signature),
+            (N_("non-répudiation"), ku.content_commitment),
+            (N_("signature de certificats"), ku.key_cert_sign),
         )
-        if v
+        if present
     ]
-    return (
-        False,
-        "son usage de clé n'autorise pas le chiffrement de clés (keyEncipherment absent"
-        + (f" ; usages : {', '.join(allowed)}" if allowed else "")
-        + ")",
-        "its key usage does not allow key encipherment",
+    if not allowed:
+        return M_("son usage de clé n'autorise pas le chiffrement de clés (keyEncipherment absent)")
+    usages = Bilingual(", ".join(translate(n, "fr") for n in allowed), ", ".join(translate(n, "en") for n in allowed))
+    return M_(
+        "son usage de clé n'autorise pas le chiffrement de clés (keyEncipherment absent ; usages : {usages})",
+        usages=usages,
     )
 
 
@@ -642,11 +643,10 @@ def _create_in_vault(
 
 def bicle_from_credential(credential: Credential, *, cert_out: Path | None = None, test: bool = True) -> BicleResult:
     """Second mode: use a certificate already in a store as the bi-clé, when its key usage allows it."""
-    ok, why_fr, why_en = encryption_usable(credential.certificate)
-    if not ok:
+    why = encryption_usable(credential.certificate)
+    if why is not None:
         raise BicleError(
-            f"Ce certificat ne peut pas servir de bi-clé de chiffrement : {why_fr}.",
-            f"This certificate cannot serve as an encryption key pair: {why_en}.",
+            M_("Ce certificat ne peut pas servir de bi-clé de chiffrement : {why}.", why=why),
             code=EnvelopeCode.NOT_FOR_ENCRYPTION,
         )
     _check_free(cert_out)

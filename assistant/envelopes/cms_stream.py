@@ -863,12 +863,12 @@ def _walk(
     except Exception as exc:
         raise NotAnEnvelopeError(M_("Ce fichier n'est pas une enveloppe chiffrée (CMS).")) from exc
     if oid not in (OID_ENVELOPED, OID_AUTH_ENVELOPED):
-        names = {"1.2.840.113549.1.7.2": "une signature (SignedData)", "1.2.840.113549.1.7.1": "des données en clair"}
-        what = names.get(oid, f"le type {oid}")
-        raise NotAnEnvelopeError(
-            f"Ce fichier CMS n'est pas une enveloppe chiffrée : il contient {what}.",
-            f"This CMS file is not an encrypted envelope (content type {oid}).",
-        )
+        names = {
+            "1.2.840.113549.1.7.2": M_("une signature (SignedData)"),
+            "1.2.840.113549.1.7.1": M_("des données en clair"),
+        }
+        what = names.get(oid, M_("le type {oid}", oid=oid))
+        raise NotAnEnvelopeError(M_("Ce fichier CMS n'est pas une enveloppe chiffrée : il contient {what}.", what=what))
     auth = oid == OID_AUTH_ENVELOPED
     explicit = w.expect(0xA0, M_("contenu [0]"))
     explicit_start = r.offset
@@ -889,11 +889,11 @@ def _walk(
     r.read_element()  # inner content type (id-data for a ZIP or any file)
     enc = parse_content_algorithm(r.read_element())
     if auth != (enc.algorithm.mode == "gcm"):
-        raise UnsupportedAlgorithmError(
-            f"Combinaison invalide : {enc.algorithm.name} dans une enveloppe "
-            f"{'authentifiée' if auth else 'non authentifiée'}.",
-            f"Invalid combination: {enc.algorithm.name} in an {'authenticated' if auth else 'unauthenticated'} envelope.",
-        )
+        if auth:
+            message = M_("Combinaison invalide : {name} dans une enveloppe authentifiée.", name=enc.algorithm.name)
+        else:
+            message = M_("Combinaison invalide : {name} dans une enveloppe non authentifiée.", name=enc.algorithm.name)
+        raise UnsupportedAlgorithmError(message)
     content_header = None
     if eci.length is None:
         if not r.at_eoc():

@@ -234,7 +234,7 @@ def decrypt_envelope(
     try:
         stream = open(source, "rb", buffering=0)  # noqa: SIM115 - closed below
     except FileNotFoundError as exc:
-        raise InputFileError(f"Enveloppe introuvable : {source}", f"Envelope not found: {source}") from exc
+        raise InputFileError(M_("Enveloppe introuvable : {source_}", source_=source)) from exc
     except IsADirectoryError as exc:
         raise InputFileError(M_("{source_} est un dossier.", source_=source)) from exc
     except OSError as exc:

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_, Bilingual, Message
 
 
 class EnvelopeCode(enum.StrEnum):
@@ -109,19 +110,14 @@ class RecipientDescription:
     subject_key_id: str | None = None
     kind: str = "ktri"
 
-    def describe_fr(self) -> str:
+    def describe(self) -> Message:
         if self.kind != "ktri":
-            return f"un destinataire de type non pris en charge ({self.kind})"
+            return M_("un destinataire de type non pris en charge ({kind})", kind=self.kind)
         if self.subject_key_id is not None:
-            return f"le certificat d'identifiant de clé {self.subject_key_id}"
-        return f"le certificat émis par « {self.issuer} », numéro de série {self.serial_hex}"
-
-    def describe_en(self) -> str:
-        if self.kind != "ktri":
-            return f"an unsupported recipient type ({self.kind})"
-        if self.subject_key_id is not None:
-            return f"the certificate with key identifier {self.subject_key_id}"
-        return f"the certificate issued by '{self.issuer}', serial number {self.serial_hex}"
+            return M_("le certificat d'identifiant de clé {key_id}", key_id=self.subject_key_id)
+        return M_(
+            "le certificat émis par « {issuer} », numéro de série {serial}", issuer=self.issuer, serial=self.serial_hex
+        )
 
 
 class NoMatchingKeyError(EnvelopeError):
@@ -131,11 +127,18 @@ class NoMatchingKeyError(EnvelopeError):
 
     def __init__(self, needed: list[RecipientDescription]) -> None:
         self.needed = needed
-        fr = " ; ".join(n.describe_fr() for n in needed) or "aucun destinataire lisible"
-        en = "; ".join(n.describe_en() for n in needed) or "no readable recipient"
+        recipients = (
+            Bilingual(
+                " ; ".join(n.describe().text("fr") for n in needed), "; ".join(n.describe().text("en") for n in needed)
+            )
+            if needed
+            else M_("aucun destinataire lisible")
+        )
         super().__init__(
-            "Aucune de vos clés ne permet d'ouvrir cette enveloppe. Elle a été chiffrée pour : " + fr + ".",
-            "None of your keys can open this envelope. It was encrypted for: " + en + ".",
+            M_(
+                "Aucune de vos clés ne permet d'ouvrir cette enveloppe. Elle a été chiffrée pour : {recipients}.",
+                recipients=recipients,
+            )
         )
 
 

@@ -168,7 +168,7 @@ def iter_sources(paths: Sequence[Path]) -> Iterator[tuple[Path, Path]]:
         elif path.exists():
             yield path, path.parent
         else:
-            raise InputFileError(f"Introuvable : {path}", f"Not found: {path}")
+            raise InputFileError(M_("Introuvable : {path}", path=path))
 
 
 def decrypt_paths(

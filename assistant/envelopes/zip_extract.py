@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.envelopes.errors import CorruptArchiveError, UnsafeArchiveError
 from assistant.errors import Code, OutputError
-from assistant.i18n import M_, Message
+from assistant.i18n import M_, Bilingual, Message
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.units import format_size
 
@@ -143,8 +143,10 @@ def plan_extraction(archive: zipfile.ZipFile, limits: ZipLimits) -> list[tuple[z
         total_compressed += info.compress_size
         if total > limits.max_total:
             raise UnsafeArchiveError(
-                f"Archive refusée : son contenu dépasse {format_size(limits.max_total)} une fois extrait.",
-                f"Archive refused: its content exceeds {format_size(limits.max_total, 'en')} once extracted.",
+                M_(
+                    "Archive refusée : son contenu dépasse {size} une fois extrait.",
+                    size=Bilingual(format_size(limits.max_total), format_size(limits.max_total, "en")),
+                )
             )
         if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _unsafe(name, M_("a un taux de compression anormal (bombe ZIP)"))

@@ -217,6 +217,10 @@ class Message:
     def __str__(self) -> str:
         return self.text()
 
+    def __contains__(self, words: str) -> bool:
+        """`"refusée" in message` searches its text in the user's language, as in a plain string."""
+        return words in self.text()
+
 
 @dataclass(frozen=True)
 class Bilingual:
@@ -231,6 +235,10 @@ class Bilingual:
 
     def __str__(self) -> str:
         return self.text()
+
+    def __contains__(self, words: str) -> bool:
+        """`"refusée" in message` searches its text in the user's language, as in a plain string."""
+        return words in self.text()
 
 
 def M_(source: str, /, **args: object) -> Message:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.errors import ErrorInfo
-from assistant.i18n import N_
+from assistant.i18n import N_, translate
 from assistant.jobs.params import (
     DecryptParams,
     DiagnoseParams,
@@ -41,7 +41,7 @@ from assistant.jobs.results import (
     SignResult,
     VerifyResult,
 )
-from assistant.progress import Count, Phase, label_fr, position_fr
+from assistant.progress import PHASE_LABELS_FR, Count, Phase, label_fr, position_fr, position_text
 
 #: The origin of jobs the user started himself (CLI, main window): the only origin that may name
 #: local paths or a key.
@@ -119,14 +119,22 @@ class JobState(enum.StrEnum):
 
     @property
     def label_fr(self) -> str:
-        return {
-            "queued": "En attente",
-            "waiting_user": "En attente de votre action",
-            "running": "En cours",
-            "succeeded": "Terminé",
-            "failed": "Échec",
-            "cancelled": "Annulé",
-        }[self.value]
+        """The state's name (French source; `_()` where shown, `label_en` for a page)."""
+        return _STATE_LABELS[self.value]
+
+    @property
+    def label_en(self) -> str:
+        return translate(_STATE_LABELS[self.value], "en")
+
+
+_STATE_LABELS = {
+    "queued": N_("En attente"),
+    "waiting_user": N_("En attente de votre action"),
+    "running": N_("En cours"),
+    "succeeded": N_("Terminé"),
+    "failed": N_("Échec"),
+    "cancelled": N_("Annulé"),
+}
 
 
 @dataclass
@@ -162,6 +170,14 @@ class Progress:
         return self.element or position_fr(self.position)
 
     @property
+    def label_en(self) -> str:
+        """The phase's sentence in English (a page shows `label` or this one; the window its own)."""
+        template = PHASE_LABELS_FR.get(self.phase, "")
+        return (
+            translate(template, "en").format(item=self.item, items=self.items, subject=self.subject) if template else ""
+        )
+
+    @property
     def percent(self) -> int | None:
         return None if self.fraction is None else int(self.fraction * 100)
 
@@ -172,6 +188,7 @@ class Progress:
             "step": self.step,
             "steps": self.steps,
             "label": self.label,
+            "label_en": self.label_en,
             "phase": self.phase.value,
             "item": self.item,
             "items": self.items,
@@ -179,6 +196,7 @@ class Progress:
             "bytes_total": self.bytes_total,
             "speed_bps": round(self.speed_bps),
             "element": self.element_text,
+            "element_en": self.element or position_text(self.position, "en"),
         }
 
     def copy(self) -> Progress:
@@ -243,6 +261,7 @@ class Job:
             "params": {} if self.is_local else self.params.to_json(),
             "state": self.state.value,
             "state_label": self.state.label_fr,
+            "state_label_en": self.state.label_en,
             "progress": self.progress.to_dict(),
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),

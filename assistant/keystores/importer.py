@@ -281,8 +281,9 @@ def open_target_store(
         if not candidates and first_error is not None and uri.module_path:
             raise first_error
         raise KeyStoreError(
-            f"{'Aucune' if not candidates else 'Plus d’une'} carte ne correspond à {uri.without_module()}.",
-            f"{'No' if not candidates else 'More than one'} token matches {uri.without_module()}.",
+            M_("Aucune carte ne correspond à {uri}.", uri=uri.without_module())
+            if not candidates
+            else M_("Plus d’une carte correspond à {uri}.", uri=uri.without_module()),
             code="token_absent" if not candidates else "token_ambiguous",
         )
     store = candidates[0]

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from cryptography import x509
 
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.keystores.base import (
     Credential,
     DecryptionFailedError,
@@ -138,22 +138,20 @@ def wrong_key_error() -> DecryptionFailedError:
     )
 
 
-_VERBS = {"sign": ("La signature", "Signing"), "decrypt": ("Le déchiffrement", "Decryption")}
+_VERBS = {"sign": M_("La signature"), "decrypt": M_("Le déchiffrement")}
 
 
 def operation_failed(
     operation: str,
     *,
-    where: tuple[str, str],
+    where: Message,
     detail: str,
     code: str,
-    verbs: dict[str, tuple[str, str]] | None = None,
+    verbs: dict[str, Message] | None = None,
 ) -> KeyStoreError:
     """The error for an OS status no specific message covers: which operation failed, where, and the
-    raw status (`detail`) for support. `where` and `verbs` values are (French, English) pairs."""
-    verb_fr, verb_en = {**_VERBS, **(verbs or {})}.get(operation, ("L'opération", "The operation"))
+    raw status (`detail`) for support."""
+    verb = {**_VERBS, **(verbs or {})}.get(operation, M_("L'opération"))
     return KeyStoreError(
-        f"{verb_fr} a échoué dans {where[0]} ({detail}).",
-        f"{verb_en} failed in {where[1]} ({detail}).",
-        code=code,
+        M_("{verb} a échoué dans {where} ({detail}).", verb=verb, where=where, detail=detail), code=code
     )

@@ -74,6 +74,12 @@ class LinkMeter:
             samples = sorted(self._rates)
         return samples[len(samples) // 2] if samples else None
 
+    @property
+    def samples(self) -> int:
+        """Times to first byte measured so far."""
+        with self._lock:
+            return self._samples
+
     def real_link(self) -> bool | None:
         """Whether the platform is measurably far (None: not measured yet)."""
         rtt = self.rtt()

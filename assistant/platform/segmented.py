@@ -35,6 +35,9 @@ SAVE_EVERY = 16 << 20  # bytes between two saves of the ranges file
 HASH_BLOCK = 1 << 20
 #: The smallest piece a large file is split into (one Range request each; ~8 per connection).
 PIECE = 16 << 20
+#: A piece is split for an idle thread only if each half keeps at least this much (each half
+#: costs one more request and, on a far link, a round trip).
+MIN_SPLIT = 2 << 20
 
 
 @dataclass
@@ -78,16 +81,35 @@ class _Plan:
             return None
         return cls(size, sha256, ranges)
 
+    def split(self) -> int | None:
+        """For a thread that found no piece left: the second half of the remaining bytes of the
+        piece with the most left becomes a new piece (appended; its owner stops at the cut);
+        its index, or None when no piece has enough left to be worth a request (the lock held).
+
+        Without it the last pieces ran alone at the end: on a link that caps each stream below
+        the whole (`lossy`: 4 of 10 Mbit/s) the file's last 16 MiB crawled on one connection
+        while the others idled (aria2c splits the same way and was 4 % ahead there)."""
+        left, index = max(
+            ((stop - start - done, i) for i, (start, stop, done) in enumerate(self.ranges)), default=(0, 0)
+        )
+        if left < 2 * MIN_SPLIT:
+            return None
+        stop = self.ranges[index][1]
+        cut = stop - left // 2
+        self.ranges[index][1] = cut
+        self.ranges.append([cut, stop, 0])
+        return len(self.ranges) - 1
+
     def save(self, path: Path) -> None:
         with self.lock:
-            data = {"size": self.size, "sha256": self.sha256, "ranges": [list(r) for r in self.ranges]}
+            data = {"size": self.size, "sha256": self.sha256, "ranges": sorted(list(r) for r in self.ranges)}
             self.unsaved = 0
         write_json_atomic(path, data)
 
     def contiguous(self) -> int:
         """End of the prefix that is completely on disk."""
         end = 0
-        for start, stop, done in self.ranges:
+        for start, stop, done in sorted(self.ranges):  # split halves are appended at the end
             if start != end:
                 break
             end = start + done
@@ -177,8 +199,8 @@ def download_segmented(
                 while not stop.is_set():
                     with plan.lock:
                         index = taken[0]
-                        if index >= len(plan.ranges):
-                            return
+                        if index >= len(plan.ranges) and plan.split() is None:
+                            return  # nothing left worth a request of its own
                         taken[0] += 1
                     fetch_range(index)
             except BaseException as exc:
@@ -229,6 +251,10 @@ def _fetch_range(
         "GET", url, what=M_("plage"), headers={**headers, "Range": f"bytes={offset}-{end - 1}"}, pooled=True
     )
     complete = False
+    # The disk write starts as the range arrives (every 32 MiB, and at the end of the piece), as
+    # on the one-stream path: otherwise the whole file waits in the page cache for the final
+    # fdatasync (100 MB: ~1 s more at the end of the job; longer when others keep the disk busy).
+    writeback = WriteBack(fd, offset)
     try:
         check_status(response.status, "plage")
         if response.status != 206 or not response.header("Content-Range").startswith(f"bytes {offset}-"):
@@ -238,22 +264,25 @@ def _fetch_range(
         def halted() -> bool:
             return stop.is_set() or (cancel is not None and cancel.cancelled)
 
-        # The disk write starts as the range arrives (every 32 MiB), as on the one-stream path:
-        # otherwise the whole file waits in the page cache for the final fdatasync (1 GB: ~0.5 s
-        # more at the end of the job, longer when other programs keep the disk busy).
-        writeback = WriteBack(fd, offset)
         for block in response.blocks(budget, halted, buffers=1):  # written at once: one buffer
+            with plan.lock:  # an idle thread may have taken the end of this piece (split)
+                budget = plan.ranges[index][1] - offset
             n = min(len(block), budget)
+            if n <= 0:
+                break
             os.pwrite(fd, block[:n], offset)
-            writeback.wrote(n)
-            offset += n
-            budget -= n
-            stats.fetched += n
             with plan.lock:
+                # A split during the write: only what lies before the cut is this piece's (the
+                # bytes past it are the same file's bytes, written again by the new piece).
+                n = min(n, plan.ranges[index][1] - offset)
                 plan.ranges[index][2] += n
                 plan.unsaved += n
                 plan.lock.notify_all()
                 due = plan.unsaved >= SAVE_EVERY
+            writeback.wrote(n)
+            offset += n
+            budget -= n
+            stats.fetched += n
             if due:
                 plan.save(state_file)
             if on_bytes:
@@ -265,5 +294,6 @@ def _fetch_range(
         complete = response.consumed()
     finally:
         response.release(complete)
+        writeback.start()  # what this piece wrote since the last 32 MiB, cut or not
     if budget > 0:
         raise TransientError(M_("réponse incomplète"))

@@ -47,6 +47,12 @@ class WriteBack:
 
     def wrote(self, n: int) -> None:
         self._position += n
-        if _sync_file_range is not None and self._position - self._flushed >= STEP:
+        if self._position - self._flushed >= STEP:
+            self.start()
+
+    def start(self) -> None:
+        """Start writing what was written since the last request (at the end of a range piece:
+        pieces of 16 MiB never reach STEP, and their bytes waited for the final fsync)."""
+        if _sync_file_range is not None and self._position > self._flushed:
             _sync_file_range(self._fd, self._flushed, self._position - self._flushed, SYNC_FILE_RANGE_WRITE)
-            self._flushed = self._position  # a failure here only means the final fsync does more
+        self._flushed = self._position  # a failure here only means the final fsync does more

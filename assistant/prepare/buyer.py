@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_, Bilingual, fr_en
 from assistant.prepare.checks import Problem, Severity
 from assistant.prepare.deposit import SignedFile
 from assistant.signing.formats import SignFormat
@@ -32,11 +33,18 @@ class BuyerView:
 
     @property
     def verdict(self) -> str:
+        """In the user's language."""
+        return self.verdicts.text()
+
+    @property
+    def verdicts(self) -> Bilingual:
+        """In French and in English (a problem built from it keeps both)."""
         if self.report is None:
-            return self.error or "Signature absente."
+            return Bilingual(self.error, self.error) if self.error else Bilingual(*fr_en(M_("Signature absente.")))
         if not self.report.signatures:
-            return "Aucune signature trouvée."
-        return self.report.signatures[-1].verdict_fr  # the signature just made is the last one
+            return Bilingual(*fr_en(M_("Aucune signature trouvée.")))
+        last = self.report.signatures[-1]  # the signature just made is the last one
+        return Bilingual(last.verdict_fr, last.verdict)
 
 
 def buyer_views(
@@ -68,16 +76,17 @@ def buyer_problems(views: Sequence[BuyerView]) -> list[Problem]:
     for view in views:
         if view.ok:
             continue
-        reasons = ""
+        reasons = Bilingual("", "")
         if view.report is not None and view.report.signatures:
-            reasons = " ".join(p.french for p in view.report.signatures[-1].problems)
-        out.append(
-            Problem(
-                Severity.ERROR,
-                "signature_not_accepted",
-                f"{view.label} : l'acheteur verra « {view.verdict} » {reasons}".strip(),
-                f"{view.label}: the buyer's check will not accept this signature.",
-                view.label,
+            found = view.report.signatures[-1].problems
+            reasons = Bilingual(" ".join(p.french for p in found), " ".join(p.text for p in found))
+        french, english = fr_en(
+            M_(
+                "{label} : l'acheteur verra « {verdict} » {reasons}",
+                label=view.label,
+                verdict=view.verdicts,
+                reasons=reasons,
             )
         )
+        out.append(Problem(Severity.ERROR, "signature_not_accepted", french.strip(), english.strip(), view.label))
     return out

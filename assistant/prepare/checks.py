@@ -15,6 +15,7 @@ from typing import Any
 
 from cryptography import x509
 
+from assistant.i18n import M_, Bilingual, Message, fr_en, translate
 from assistant.keystores.names import common_name
 from assistant.prepare.plan import BidPlan, PlannedFile, inner_format_for
 from assistant.prepare.scan import FileKind
@@ -78,15 +79,19 @@ def find_problems(
     now = now or dt.datetime.now(dt.UTC)
     rules = plan.rules
     problems: list[Problem] = []
-    where = f"la plateforme « {rules.platform} »" if rules.platform else "la plateforme"
-    where_en = f"the platform '{rules.platform}'" if rules.platform else "the platform"
+    place = M_("la plateforme « {name} »", name=rules.platform) if rules.platform else M_("la plateforme")
+    where, where_en = fr_en(place)
     if rules.deadline is not None and now >= rules.deadline:
         problems.append(
             Problem(
                 Severity.ERROR,
                 "deadline_passed",
-                f"La date limite de remise ({_when(rules.deadline)}) est dépassée : la plateforme refusera le dépôt.",
-                f"The deadline ({_when(rules.deadline)}) has passed: the platform will refuse the deposit.",
+                *fr_en(
+                    M_(
+                        "La date limite de remise ({deadline}) est dépassée : la plateforme refusera le dépôt.",
+                        deadline=_when(rules.deadline),
+                    )
+                ),
             )
         )
     for item in plan.files:
@@ -99,8 +104,16 @@ def find_problems(
                 Problem(
                     Severity.ERROR,
                     "deposit_too_large",
-                    f"Le dépôt pèse {format_size(total)} une fois signé : {where} accepte {format_size(rules.max_total_size)} au plus.",
-                    f"The signed deposit weighs {format_size(total, 'en')}: {where_en} accepts {format_size(rules.max_total_size, 'en')} at most.",
+                    *fr_en(
+                        M_(
+                            "Le dépôt pèse {total} une fois signé : {where} accepte {max_total_size} au plus.",
+                            total=Bilingual(format_size(total), format_size(total, "en")),
+                            where=Bilingual(where, where_en),
+                            max_total_size=Bilingual(
+                                format_size(rules.max_total_size), format_size(rules.max_total_size, "en")
+                            ),
+                        )
+                    ),
                 )
             )
     if certificate is not None:
@@ -121,55 +134,86 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
         add(
             Severity.ERROR,
             "extension_refused",
-            f"{file.name} : {where} n'accepte pas les fichiers « {file.path.suffix or '(sans extension)'} » "
-            f"(acceptés : {', '.join(e.lstrip('.') for e in rules.extensions)}).",
-            f"{file.name}: {where_en} does not accept '{file.path.suffix or '(no extension)'}' files.",
+            *fr_en(
+                M_(
+                    "{name} : {where} n'accepte pas les fichiers « {suffix} » (acceptés : {accepted}).",
+                    name=file.name,
+                    where=Bilingual(where, where_en),
+                    suffix=file.path.suffix or M_("(sans extension)"),
+                    accepted=", ".join(e.lstrip(".") for e in rules.extensions),
+                )
+            ),
         )
     if not rules.accepts_format(item.format):
         accepted = ", ".join(f.label for f in rules.formats)
-        hint = (
-            " Convertissez-le en PDF." if file.kind is not FileKind.PDF and rules.formats == (SignFormat.PADES,) else ""
+        hint: Message | str = (
+            M_(" Convertissez-le en PDF.")
+            if file.kind is not FileKind.PDF and rules.formats == (SignFormat.PADES,)
+            else ""
         )
         add(
             Severity.ERROR,
             "format_refused",
-            f"{file.name} : la signature {item.format.label} n'est pas acceptée par {where} (acceptées : {accepted}).{hint}",
-            f"{file.name}: {item.format.label} signatures are not accepted by {where_en} (accepted: {accepted}).",
+            *fr_en(
+                M_(
+                    "{name} : la signature {label} n'est pas acceptée par {where} (acceptées : {accepted}).{hint}",
+                    name=file.name,
+                    label=item.format.label,
+                    where=Bilingual(where, where_en),
+                    accepted=accepted,
+                    hint=hint,
+                )
+            ),
         )
     if file.pdf_problem:
         if item.format is SignFormat.PADES:
             add(
                 Severity.ERROR,
                 "pdf_not_signable",
-                f"{file.name} : {file.pdf_problem} ; il ne peut pas être signé en PAdES. Choisissez XAdES ou CAdES, "
-                "ou retirez la protection.",
-                f"{file.name} cannot take a PAdES signature (password-protected or damaged): choose XAdES or CAdES.",
+                *fr_en(
+                    M_(
+                        "{name} : {problem} ; il ne peut pas être signé en PAdES. Choisissez XAdES ou CAdES, ou "
+                        "retirez la protection.",
+                        name=file.name,
+                        problem=file.pdf_problem,
+                    )
+                ),
             )
         else:
             add(
                 Severity.WARNING,
                 "pdf_not_signable",
-                f"{file.name} : {file.pdf_problem} ; il sera signé en {item.format.label} (signature à part) "
-                "plutôt qu'en PAdES.",
-                f"{file.name} is password-protected or damaged: it is signed in {item.format.label} (detached) rather than PAdES.",
+                *fr_en(
+                    M_(
+                        "{name} : {problem} ; il sera signé en {label} (signature à part) plutôt qu'en PAdES.",
+                        name=file.name,
+                        problem=file.pdf_problem,
+                        label=item.format.label,
+                    )
+                ),
             )
     if item.format is SignFormat.PADES and file.kind is not FileKind.PDF:
         add(
             Severity.ERROR,
             "not_a_pdf",
-            f"{file.name} n'est pas un PDF : il ne peut pas être signé en PAdES.",
-            f"{file.name} is not a PDF: it cannot be signed in PAdES.",
+            *fr_en(M_("{name} n'est pas un PDF : il ne peut pas être signé en PAdES.", name=file.name)),
         )
     longest = max(deposited_names(item, now), key=len)
     if len(longest) > rules.max_name_length:
         add(
             Severity.ERROR,
             "name_too_long",
-            f"{file.name} : une fois signé, le nom déposé compte {len(longest)} caractères ; {where} en accepte "
-            f"{rules.max_name_length} au plus. Raccourcissez le nom du fichier d'au moins "
-            f"{len(longest) - rules.max_name_length} caractères.",
-            f"{file.name}: the deposited name '{longest}' has {len(longest)} characters, {where_en} accepts "
-            f"{rules.max_name_length} at most. Shorten the file name by at least {len(longest) - rules.max_name_length}.",
+            *fr_en(
+                M_(
+                    "{name} : une fois signé, le nom déposé compte {length} caractères ; {where} en accepte {maximum} "
+                    "au plus. Raccourcissez le nom du fichier d'au moins {excess} caractères.",
+                    name=file.name,
+                    length=len(longest),
+                    where=Bilingual(where, where_en),
+                    maximum=rules.max_name_length,
+                    excess=len(longest) - rules.max_name_length,
+                )
+            ),
         )
     bad = sorted({c for c in file.name if c in rules.forbidden_characters or ord(c) < 32})
     if bad:
@@ -177,15 +221,19 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
         add(
             Severity.ERROR,
             "name_characters",
-            f"{file.name} : caractères refusés par les plateformes dans le nom ({shown}). Renommez le fichier.",
-            f"{file.name}: characters platforms refuse in the name ({shown}). Rename the file.",
+            *fr_en(
+                M_(
+                    "{name} : caractères refusés par les plateformes dans le nom ({shown}). Renommez le fichier.",
+                    name=file.name,
+                    shown=shown,
+                )
+            ),
         )
     elif file.name != file.name.strip() or file.name.endswith("."):
         add(
             Severity.ERROR,
             "name_characters",
-            f"« {file.name} » commence ou finit par un espace ou un point : renommez-le.",
-            f"'{file.name}' starts or ends with a space or a dot: rename it.",
+            *fr_en(M_("« {name} » commence ou finit par un espace ou un point : renommez-le.", name=file.name)),
         )
     if rules.max_file_size is not None:
         size = file.size + (PADES_OVERHEAD if item.format is SignFormat.PADES else 0)
@@ -193,25 +241,42 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
             add(
                 Severity.ERROR,
                 "file_too_large",
-                f"{file.name} pèse {format_size(size)} : {where} accepte {format_size(rules.max_file_size)} par fichier au plus.",
-                f"{file.name} weighs {format_size(size, 'en')}: {where_en} accepts {format_size(rules.max_file_size, 'en')} per file at most.",
+                *fr_en(
+                    M_(
+                        "{name} pèse {size} : {where} accepte {max_file_size} par fichier au plus.",
+                        name=file.name,
+                        size=Bilingual(format_size(size), format_size(size, "en")),
+                        where=Bilingual(where, where_en),
+                        max_file_size=Bilingual(
+                            format_size(rules.max_file_size), format_size(rules.max_file_size, "en")
+                        ),
+                    )
+                ),
             )
     if file.kind is FileKind.ZIP:
         if file.zip_problem:
             add(
                 Severity.WARNING,
                 "zip_unreadable",
-                f"{file.name} : {file.zip_problem} ; les documents qu'elle contient ne pourront pas être signés un par un.",
-                f"{file.name}: the archive cannot be read; the documents inside cannot be signed one by one.",
+                *fr_en(
+                    M_(
+                        "{name} : {problem} ; les documents qu'elle contient ne pourront pas être signés un par un.",
+                        name=file.name,
+                        problem=file.zip_problem,
+                    )
+                ),
             )
         elif file.members and not item.sign_inside:
             add(
                 Severity.WARNING,
                 "zip_content_unsigned",
-                f"{file.name} : signer l'archive ZIP ne signe pas les {len(file.members)} documents qu'elle contient. "
-                "Choisissez « Signer les fichiers contenus » : chaque document sera signé, puis l'archive.",
-                f"{file.name}: signing the ZIP does not sign the {len(file.members)} documents inside. "
-                "Choose 'Sign the files inside': each document is signed, then the archive.",
+                *fr_en(
+                    M_(
+                        "{name} : signer l'archive ZIP ne signe pas les {n_members} documents qu'elle contient. Choisissez « Signer les fichiers contenus » : chaque document sera signé, puis l'archive.",
+                        name=file.name,
+                        n_members=len(file.members),
+                    )
+                ),
             )
         elif item.sign_inside:
             for member in file.members:
@@ -219,8 +284,14 @@ def _file_problems(item: PlannedFile, plan: BidPlan, now: dt.datetime, where: st
                     add(
                         Severity.ERROR,
                         "format_refused",
-                        f"{file.name} : {member.name} ne peut être signé que dans un format que {where} refuse.",
-                        f"{file.name}: {member.name} can only be signed in a format {where_en} refuses.",
+                        *fr_en(
+                            M_(
+                                "{name} : {name2} ne peut être signé que dans un format que {where} refuse.",
+                                name=file.name,
+                                name2=member.name,
+                                where=Bilingual(where, where_en),
+                            )
+                        ),
                     )
                     break
     return out
@@ -240,10 +311,13 @@ def _duplicates(plan: BidPlan) -> list[Problem]:
                 Problem(
                     Severity.WARNING,
                     "duplicate_name",
-                    f"Le nom « {items[0].file.name} » figure dans plusieurs lots ({listed}) : l'acheteur risque de les "
-                    "confondre. Ajoutez le lot au nom (par exemple « Lot 1 - … »).",
-                    f"The name '{items[0].file.name}' appears in several lots ({listed}): the buyer may mix them up. "
-                    "Put the lot in the name.",
+                    *fr_en(
+                        M_(
+                            "Le nom « {name} » figure dans plusieurs lots ({listed}) : l'acheteur risque de les confondre. Ajoutez le lot au nom (par exemple « Lot 1 - … »).",
+                            name=items[0].file.name,
+                            listed=listed,
+                        )
+                    ),
                     str(items[0].file.relative),
                 )
             )
@@ -277,8 +351,13 @@ def certificate_problems(cert: x509.Certificate, now: dt.datetime, deadline: dt.
             Problem(
                 Severity.ERROR,
                 "certificate_expired",
-                f"Le certificat de {name} a expiré le {end:%d/%m/%Y} : les signatures seraient refusées.",
-                f"{name}'s certificate expired on {end:%d/%m/%Y}: the signatures would be refused.",
+                *fr_en(
+                    M_(
+                        "Le certificat de {name} a expiré le {end:%d/%m/%Y} : les signatures seraient refusées.",
+                        name=name,
+                        end=end,
+                    )
+                ),
             )
         )
         return out
@@ -287,9 +366,14 @@ def certificate_problems(cert: x509.Certificate, now: dt.datetime, deadline: dt.
             Problem(
                 Severity.WARNING,
                 "certificate_not_qualified",
-                f"Le certificat de {name} n'est pas qualifié (eIDAS) : l'acheteur peut refuser la signature "
-                "(catégorie : " + verdict.label + ").",
-                f"{name}'s certificate is not qualified (eIDAS): the buyer may refuse the signature ({verdict.label_en}).",
+                *fr_en(
+                    M_(
+                        "Le certificat de {name} n'est pas qualifié (eIDAS) : l'acheteur peut refuser la signature "
+                        "(catégorie : {category}).",
+                        name=name,
+                        category=Bilingual(verdict.label, verdict.label_en),
+                    )
+                ),
             )
         )
     if end - now < dt.timedelta(days=EXPIRY_WARNING_DAYS) or (deadline is not None and end < deadline):
@@ -297,14 +381,30 @@ def certificate_problems(cert: x509.Certificate, now: dt.datetime, deadline: dt.
             Problem(
                 Severity.WARNING,
                 "certificate_expiring",
-                f"Le certificat de {name} expire le {end:%d/%m/%Y à %H:%M} UTC : "
-                + ("avant la date limite de remise ; " if deadline is not None and end < deadline else "")
-                + "commandez son renouvellement dès maintenant (comptez plusieurs semaines).",
-                f"{name}'s certificate expires on {end:%Y-%m-%d %H:%M} UTC: order its renewal now.",
+                *fr_en(
+                    M_(
+                        "Le certificat de {name} expire le {end} UTC : avant la date limite de remise ; commandez son "
+                        "renouvellement dès maintenant (comptez plusieurs semaines).",
+                        name=name,
+                        end=Bilingual(
+                            end.strftime("%d/%m/%Y à %H:%M"), end.strftime(translate("%d/%m/%Y à %H:%M", "en"))
+                        ),
+                    )
+                    if deadline is not None and end < deadline
+                    else M_(
+                        "Le certificat de {name} expire le {end} UTC : commandez son renouvellement dès maintenant "
+                        "(comptez plusieurs semaines).",
+                        name=name,
+                        end=Bilingual(
+                            end.strftime("%d/%m/%Y à %H:%M"), end.strftime(translate("%d/%m/%Y à %H:%M", "en"))
+                        ),
+                    )
+                ),
             )
         )
     return out
 
 
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone().strftime("%d/%m/%Y à %H:%M")
+def _when(moment: dt.datetime) -> Bilingual:
+    local = moment.astimezone()
+    return Bilingual(local.strftime("%d/%m/%Y à %H:%M"), local.strftime(translate("%d/%m/%Y à %H:%M", "en")))

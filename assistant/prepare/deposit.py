@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError, Code, OutputError
-from assistant.i18n import M_
+from assistant.i18n import M_, _
 from assistant.keystores.base import Credential
 from assistant.prepare.errors import PrepareCode
 from assistant.prepare.plan import BidPlan, PlannedFile, inner_format_for
@@ -94,7 +94,7 @@ class _Zip:
 
 def default_destination(bid_root: Path) -> Path:
     """Beside the bid folder: "<bid> - dépôt signé" (never inside it: it would be scanned again)."""
-    return bid_root.parent / f"{bid_root.name} - dépôt signé"
+    return bid_root.parent / _("{name} - dépôt signé").format(name=bid_root.name)
 
 
 def sign_bid(

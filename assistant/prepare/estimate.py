@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from assistant.errors import AssistantError
-from assistant.i18n import M_
+from assistant.i18n import M_, Bilingual, Message, translate
 from assistant.prepare.errors import PrepareCode
 from assistant.progress import CancelToken
 from assistant.units import format_size
@@ -70,42 +70,57 @@ class UploadEstimate:
     def rate_text(self) -> str:
         return f"{self.rate * 8 / 1e6:.1f} Mbit/s"
 
-    @property
-    def message_fr(self) -> str:
-        base = (
-            f"Envoi estimé : {self.duration_text} pour {format_size(self.total_bytes)} "
-            f"({self.files} fichier(s)) à {self.rate_text} mesurés vers la plateforme."
+    def _message(self) -> Message:
+        """What the estimate means for the deposit (French source, both languages from the catalogue)."""
+        base = M_(
+            "Envoi estimé : {duration} pour {size} ({files} fichier(s)) à {rate} mesurés vers la plateforme.",
+            duration=self.duration_text,
+            size=Bilingual(format_size(self.total_bytes), format_size(self.total_bytes, "en")),
+            files=self.files,
+            rate=self.rate_text,
         )
         if self.deadline is None or self.latest_start is None:
-            return base + " La date limite n'est pas connue : déposez sans attendre."
-        deadline = self.deadline.astimezone().strftime("%d/%m/%Y à %H:%M")
-        latest = self.latest_start.astimezone().strftime("%d/%m/%Y à %H:%M")
+            return M_("{base} La date limite n'est pas connue : déposez sans attendre.", base=base)
+        deadline, latest = _moment(self.deadline), _moment(self.latest_start)
         if self.verdict is Verdict.TOO_LATE:
-            return (
-                base + f" Au débit mesuré, le dernier octet arriverait après la date limite ({deadline}). "
-                "Réduisez la taille du dépôt, changez de connexion, ou contactez l'acheteur maintenant."
+            return M_(
+                "{base} Au débit mesuré, le dernier octet arriverait après la date limite ({deadline}). Réduisez la "
+                "taille du dépôt, changez de connexion, ou contactez l'acheteur maintenant.",
+                base=base,
+                deadline=deadline,
             )
         if self.verdict is Verdict.THIN:
-            return (
-                base + f" La marge est trop mince : il fallait commencer avant {latest} (date limite : {deadline}). "
-                "Commencez l'envoi immédiatement."
+            return M_(
+                "{base} La marge est trop mince : il fallait commencer avant {latest} (date limite : {deadline}). "
+                "Commencez l'envoi immédiatement.",
+                base=base,
+                latest=latest,
+                deadline=deadline,
             )
-        return base + f" Commencez l'envoi au plus tard le {latest} (date limite : {deadline})."
+        return M_(
+            "{base} Commencez l'envoi au plus tard le {latest} (date limite : {deadline}).",
+            base=base,
+            latest=latest,
+            deadline=deadline,
+        )
 
     @property
-    def message(self) -> str:
-        from assistant.i18n import current_language
-
-        return self.message_en if current_language() == "en" else self.message_fr
+    def message_fr(self) -> str:
+        return self._message().text("fr")
 
     @property
     def message_en(self) -> str:
-        base = f"Estimated upload: {int(self.seconds)} s for {self.total_bytes} bytes at {self.rate_text}."
-        if self.latest_start is None:
-            return base
-        return (
-            base + f" Start by {self.latest_start.isoformat(timespec='minutes')} at the latest ({self.verdict.value})."
-        )
+        return self._message().text("en")
+
+    @property
+    def message(self) -> str:
+        """In the user's language."""
+        return str(self._message())
+
+
+def _moment(moment: dt.datetime) -> Bilingual:
+    local = moment.astimezone()
+    return Bilingual(local.strftime("%d/%m/%Y à %H:%M"), local.strftime(translate("%d/%m/%Y à %H:%M", "en")))
 
 
 def duration_fr(seconds: float) -> str:
@@ -195,8 +210,5 @@ def _timed(client: object, url: str, body: bytes, cancel: CancelToken | None) ->
     try:
         client.upload(url, body, what=M_("test d'envoi"), cancel=cancel)
     except AssistantError as exc:
-        raise UploadTestError(
-            f"Le test d'envoi vers la plateforme a échoué : {exc.message}",
-            f"The upload test to the platform failed: {exc.message_en}",
-        ) from exc
+        raise UploadTestError(M_("Le test d'envoi vers la plateforme a échoué : {reason}", reason=exc.both())) from exc
     return time.monotonic() - start

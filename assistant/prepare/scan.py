@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.archives import is_archive
 from assistant.errors import Code, InputFileError
-from assistant.i18n import M_
+from assistant.i18n import M_, Bilingual, Message
 from assistant.prepare.errors import PrepareCode
 from assistant.signing.naming import signature_number_in_name
 
@@ -51,9 +51,9 @@ class BidFile:
     #: ZIP only: the documents inside (folders left out); empty for other kinds.
     members: tuple[ZipMember, ...] = ()
     #: ZIP only: why its content cannot be listed or extracted (encrypted, damaged, hostile), else "".
-    zip_problem: str = ""
+    zip_problem: Message | Bilingual | str = ""  # "" when none
     #: PDF only: why it cannot take a PAdES signature (password-protected, damaged), else "".
-    pdf_problem: str = ""
+    pdf_problem: Message | str = ""  # "" when none
 
     @property
     def name(self) -> str:
@@ -78,9 +78,7 @@ def scan_bid(root: Path, *, exclude: Path | None = None) -> BidFolder:
     """List the bid's files (sorted by path); `exclude` is a folder to skip (our own output)."""
     root = Path(root).expanduser()
     if not root.exists():
-        raise InputFileError(
-            f"Dossier introuvable : {root}", f"Folder not found: {root}", code=PrepareCode.FOLDER_NOT_FOUND
-        )
+        raise InputFileError(M_("Dossier introuvable : {root}", root=root), code=PrepareCode.FOLDER_NOT_FOUND)
     if not root.is_dir():
         raise InputFileError(M_("{root} n'est pas un dossier.", root=root), code=PrepareCode.NOT_A_FOLDER)
     excluded = exclude.resolve() if exclude is not None else None
@@ -144,7 +142,7 @@ def _kind(path: Path) -> FileKind:
     return FileKind.OTHER
 
 
-def list_zip(path: Path) -> tuple[tuple[ZipMember, ...], str]:
+def list_zip(path: Path) -> tuple[tuple[ZipMember, ...], Message | Bilingual | str]:
     """The documents inside, or why they cannot be signed one by one.
 
     The archive goes through the same checks as any extraction (`plan_extraction`: paths leaving
@@ -157,13 +155,13 @@ def list_zip(path: Path) -> tuple[tuple[ZipMember, ...], str]:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             if any(info.flag_bits & 0x1 for info in infos):
-                return (), "archive protégée par un mot de passe"
+                return (), M_("archive protégée par un mot de passe")
             try:
                 plan_extraction(archive, ZipLimits())
             except AssistantError as exc:
-                return (), exc.message_fr
+                return (), exc.both()
     except (zipfile.BadZipFile, OSError, EOFError):
-        return (), "archive illisible ou endommagée"
+        return (), M_("archive illisible ou endommagée")
     members = []
     for info in infos:
         if info.is_dir():
@@ -173,7 +171,7 @@ def list_zip(path: Path) -> tuple[tuple[ZipMember, ...], str]:
     return tuple(members), ""
 
 
-def pdf_problem(path: Path) -> str:
+def pdf_problem(path: Path) -> Message | str:
     """Why a PDF cannot take a PAdES signature ("" when it can): the same checks as the signer."""
     from assistant.errors import AssistantError
     from assistant.signing.pades import open_pdf
@@ -182,7 +180,7 @@ def pdf_problem(path: Path) -> str:
         with open(path, "rb") as fh:
             open_pdf(fh, path.name)
     except AssistantError:
-        return "PDF protégé par un mot de passe ou endommagé"
+        return M_("PDF protégé par un mot de passe ou endommagé")
     except OSError:
-        return "PDF illisible"
+        return M_("PDF illisible")
     return ""

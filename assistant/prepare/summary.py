@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
+from assistant.i18n import _, current_language
 from assistant.keystores.names import common_name
 from assistant.prepare.buyer import BuyerView
 from assistant.prepare.checks import Problem, Severity
@@ -25,7 +26,7 @@ from assistant.units import format_size
 
 def summary_path(deposit_folder: Path) -> Path:
     """Beside the deposit folder, not inside it: it is for the company's records, not for the buyer."""
-    return deposit_folder.parent / f"{deposit_folder.name} - récapitulatif.pdf"
+    return deposit_folder.parent / _("{name} - récapitulatif.pdf").format(name=deposit_folder.name)
 
 
 def _organisation(subject: x509.Name) -> str:
@@ -53,12 +54,16 @@ def summary_document(
     warnings = [p for p in problems if p.severity is Severity.WARNING]
     overall = (
         Paragraph(
-            f"Dépôt prêt : {accepted} signature(s) sur {len(views)} acceptée(s) par la vérification de l'acheteur.",
+            _(
+                "Dépôt prêt : {accepted} signature(s) sur {n_views} acceptée(s) par la vérification de l'acheteur."
+            ).format(accepted=accepted, n_views=len(views)),
             Tone.GOOD,
         )
         if result.ok and accepted == len(views) and not errors
         else Paragraph(
-            f"Dépôt à revoir : {len(errors)} problème(s) bloquant(s), {accepted} signature(s) acceptée(s) sur {len(views)}.",
+            _(
+                "Dépôt à revoir : {n_errors} problème(s) bloquant(s), {accepted} signature(s) acceptée(s) sur {n_views}."
+            ).format(n_errors=len(errors), accepted=accepted, n_views=len(views)),
             Tone.BAD,
         )
     )
@@ -69,43 +74,60 @@ def summary_document(
         ),
         (
             "Certificat",
-            f"émis par {common_name(cert.issuer)}, n° {cert.serial_number:X}, "
-            f"valable jusqu'au {cert.not_valid_after_utc.astimezone():%d/%m/%Y} — {verdict.label}",
+            _("émis par {common_name}, n° {serial_number:X}, valable jusqu'au {astimezone:%d/%m/%Y} — {label}").format(
+                common_name=common_name(cert.issuer),
+                serial_number=cert.serial_number,
+                astimezone=cert.not_valid_after_utc.astimezone(),
+                label=_(verdict.label),
+            ),
         ),
         ("Empreinte SHA-256", cert.fingerprint(_sha256()).hex().upper()),
-        ("Dossier de la réponse", str(plan.bid.root)),
-        ("Dossier à déposer", str(result.folder) if result.folder else "non créé"),
-        ("Fichiers signés", f"{len(views)} ({format_size(plan.bid.total_size)} avant signature)"),
+        (_("Dossier de la réponse"), str(plan.bid.root)),
+        (_("Dossier à déposer"), str(result.folder) if result.folder else _("non créé")),
+        (
+            _("Fichiers signés"),
+            _("{count} ({size} avant signature)").format(
+                count=len(views), size=format_size(plan.bid.total_size, current_language())
+            ),
+        ),
     ]
     if plan.rules.deadline is not None:
-        facts.append(("Date limite de remise", plan.rules.deadline.astimezone().strftime("%d/%m/%Y à %H:%M")))
+        facts.append((_("Date limite de remise"), plan.rules.deadline.astimezone().strftime(_("%d/%m/%Y à %H:%M"))))
     if estimate is not None:
-        facts.append(("Durée estimée de l'envoi", f"{estimate.duration_text} à {estimate.rate_text}"))
+        facts.append(
+            (
+                _("Durée estimée de l'envoi"),
+                _("{duration} à {rate}").format(duration=estimate.duration_text, rate=estimate.rate_text),
+            )
+        )
         if estimate.latest_start is not None:
             facts.append(("Commencer l'envoi avant", estimate.latest_start.astimezone().strftime("%d/%m/%Y à %H:%M")))
     rows = file_rows(views)
 
     codes = {p.code for p in problems}
     checks = (
-        ("certificat qualifié et valable", not any(c.startswith("certificate") for c in codes)),
-        ("formats et extensions acceptés", not codes & {"format_refused", "extension_refused", "not_a_pdf"}),
-        ("noms de fichiers acceptés", not any(c.startswith("name") for c in codes)),
-        ("tailles dans les limites", not codes & {"file_too_large", "deposit_too_large"}),
-        ("contenu des ZIP signé", "zip_content_unsigned" not in codes),
-        ("noms uniques entre les lots", "duplicate_name" not in codes),
-        ("signatures acceptées par la vérification de l'acheteur", accepted == len(views)),
+        (_("certificat qualifié et valable"), not any(c.startswith("certificate") for c in codes)),
+        (_("formats et extensions acceptés"), not codes & {"format_refused", "extension_refused", "not_a_pdf"}),
+        (_("noms de fichiers acceptés"), not any(c.startswith("name") for c in codes)),
+        (_("tailles dans les limites"), not codes & {"file_too_large", "deposit_too_large"}),
+        (_("contenu des ZIP signé"), "zip_content_unsigned" not in codes),
+        (_("noms uniques entre les lots"), "duplicate_name" not in codes),
+        (_("signatures acceptées par la vérification de l'acheteur"), accepted == len(views)),
     )
     passed = [name for name, ok in checks if ok]
     failed = [name for name, ok in checks if not ok]
     check_blocks = [
-        Paragraph("Réussis : " + (", ".join(passed) or "aucun") + ".", Tone.GOOD if not failed else Tone.NORMAL)
+        Paragraph(
+            _("Réussis : {checks}.").format(checks=", ".join(passed) or _("aucun")),
+            Tone.GOOD if not failed else Tone.NORMAL,
+        )
     ]
     if failed:
-        check_blocks.append(Paragraph("À revoir : " + ", ".join(failed) + ".", Tone.BAD))
+        check_blocks.append(Paragraph(_("À revoir : {checks}.").format(checks=", ".join(failed)), Tone.BAD))
     blocks: list[Paragraph | KeyValues | Section] = [
         overall,
         KeyValues(tuple(facts)),
-        Section("Fichiers signés", (KeyValues(rows),)),
+        Section(_("Fichiers signés"), (KeyValues(rows),)),
         Section("Contrôles", tuple(check_blocks)),
     ]
     if errors or warnings:
@@ -117,17 +139,20 @@ def summary_document(
         if len(points) > MAX_POINTS:
             shown.append(
                 Paragraph(
-                    f"… et {len(points) - MAX_POINTS} autre(s) point(s) : voir la liste complète dans "
-                    "l'assistant (« Préparer mon dépôt » ou assistant prepare).",
+                    _(
+                        "… et {value} autre(s) point(s) : voir la liste complète dans l'assistant (« Préparer mon dépôt » ou assistant prepare)."
+                    ).format(value=len(points) - MAX_POINTS),
                     Tone.WARNING,
                 )
             )
         blocks.append(Section("Points d'attention", tuple(shown)))
     return Document(
-        title="Récapitulatif du dépôt",
+        title=_("Récapitulatif du dépôt"),
         subtitle=f"{plan.rules.platform + ' — ' if plan.rules.platform else ''}{plan.bid.root.name}",
         blocks=tuple(blocks),
-        footer=f"Assistant Marchés Publics {__version__} — établi le {when:%d/%m/%Y à %H:%M}",
+        footer=_("Assistant Marchés Publics {version} — établi le {when}").format(
+            version=__version__, when=when.strftime(_("%d/%m/%Y à %H:%M"))
+        ),
     )
 
 
@@ -147,11 +172,15 @@ def file_rows(views: Sequence[BuyerView]) -> tuple[tuple[str, str], ...]:
         entry = counts.setdefault((lot, view.format.label), [0, 0])
         entry[0 if view.ok else 1] += 1
     rows = [
-        (f"{fmt} — {ok} acceptée(s)" + (f", {refused} REFUSÉE(S)" if refused else ""), lot)
+        (
+            _("{fmt} — {ok} acceptée(s)").format(fmt=fmt, ok=ok)
+            + (_(", {refused} REFUSÉE(S)").format(refused=refused) if refused else ""),
+            lot,
+        )
         for (lot, fmt), (ok, refused) in sorted(counts.items())
     ]
-    rows += [(f"{v.format.label} — REFUSÉE", v.label) for v in views if not v.ok]
-    rows.append(("Détail", "un rapport de vérification par fichier, à côté du dossier à déposer"))
+    rows += [(_("{label} — REFUSÉE").format(label=v.format.label), v.label) for v in views if not v.ok]
+    rows.append((_("Détail"), _("un rapport de vérification par fichier, à côté du dossier à déposer")))
     return tuple(rows)
 
 

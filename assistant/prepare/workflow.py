@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from assistant.i18n import _
 from assistant.keystores.base import Credential
 from assistant.prepare.buyer import BuyerView, buyer_problems, buyer_views
 from assistant.prepare.checks import Problem, Severity, find_problems
@@ -85,7 +86,7 @@ def prepare_deposit(
         document = summary_document(plan, result, views, problems, estimate=estimate)
         outcome.summary = write_summary(document, summary_path(result.folder))
         outcome.reports = write_buyer_reports(
-            views, result.folder.parent / f"{result.folder.name} - rapports de vérification"
+            views, result.folder.parent / _("{name} - rapports de vérification").format(name=result.folder.name)
         )
     return outcome
 

@@ -24,12 +24,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import algos, cms, core
 
 from assistant.i18n import _
 from assistant.signing.timestamp import tst_info
+
+if TYPE_CHECKING:
+    from assistant.signing.validation_data import ValidationData
 
 ARCHIVE_TIME_STAMP_V3 = "0.4.0.1733.2.4"  # id-aa-ets-archiveTimestampV3
 ATS_HASH_INDEX_V3 = "0.4.0.19122.1.5"  # id-aa-ATSHashIndex-v3
@@ -146,12 +149,20 @@ def imprint(signed_data: Any, signer_info: Any, index_der: bytes, hash_name: str
 
 
 def add_archive_timestamp(
-    der: bytes, content_hasher: ContentHasher, timestamper: Callable[[bytes], cms.ContentInfo]
+    der: bytes,
+    content_hasher: ContentHasher,
+    timestamper: Callable[[bytes], cms.ContentInfo],
+    *,
+    validation_for: Callable[[cms.ContentInfo], ValidationData] | None = None,
 ) -> bytes:
     """A B-LT CAdES (DER ContentInfo, one signer) made B-LTA: an archive-time-stamp-v3 over it.
 
     `timestamper` returns an RFC 3161 token over a SHA-256 digest; the ats-hash-index-v3 is then
     added to the token's unsigned attributes (outside what the TSA signed, as 5.5.2 intends).
+    `validation_for` gives the stamp's own validation data (the TSA's chain, its CRL/OCSP
+    answers): it goes into the token's SignedData.certificates and .crls, which the TSA's
+    signature does not cover, as B-LT does for the signature (OCSP as an "other" revocation
+    choice); the stamp then stays verifiable once the TSA's revocation servers are gone.
     """
     info = cms.ContentInfo.load(der)
     signed_data = info["content"]
@@ -161,6 +172,10 @@ def add_archive_timestamp(
     digest = imprint(signed_data, signer_info, index_der, "sha256", content_hasher("sha256"))
     token = timestamper(digest)
     token = _with_unsigned_attribute(token, ATS_HASH_INDEX_V3, index_der)
+    if validation_for is not None:
+        from assistant.signing.cades import add_validation_data
+
+        token = cms.ContentInfo.load(add_validation_data(token.dump(), validation_for(token)))
     stamp = cms.CMSAttribute.load(
         _Attribute({"type": ARCHIVE_TIME_STAMP_V3, "values": [core.Any.load(token.dump())]}).dump()
     )

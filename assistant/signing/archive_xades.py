@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from asn1crypto import cms
@@ -39,6 +39,9 @@ from asn1crypto import cms
 from assistant.i18n import _
 from assistant.signing.c14n import C14N
 from assistant.signing.timestamp import tst_info
+
+if TYPE_CHECKING:
+    from assistant.signing.validation_data import ValidationData
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XADES = "http://uri.etsi.org/01903/v1.3.2#"
@@ -248,9 +251,15 @@ def add_archive_timestamp(
     timestamper: Callable[[bytes], cms.ContentInfo],
     *,
     file_state: Any = None,
+    validation_for: Callable[[cms.ContentInfo], ValidationData] | None = None,
 ) -> bytes:
     """A B-LT XAdES made B-LTA: an xades141:ArchiveTimeStamp (exclusive c14n) closing its
     UnsignedSignatureProperties. `files` maps each detached reference's URI to its file.
+
+    `validation_for` gives the stamp's own validation data (the TSA's chain and its CRL/OCSP
+    answers): it follows the stamp in an xades141:TimeStampValidationData (EN 319 132-1 5.5.2.3),
+    outside what this stamp covers and inside what a later one will, so the stamp stays
+    verifiable once the TSA's revocation servers are gone.
 
     `file_state` is a SHA-256 object that has hashed the first reference's file (the one the
     signature's digest was computed from): the stamp then covers those very bytes, and the file is
@@ -278,6 +287,17 @@ def add_archive_timestamp(
     etree.SubElement(stamp, _ds("CanonicalizationMethod"), {"Algorithm": EXC_C14N})
     encapsulated = etree.SubElement(stamp, _xa("EncapsulatedTimeStamp"))
     encapsulated.text = base64.b64encode(token.dump()).decode("ascii")
+    if validation_for is not None:
+        from assistant.signing.xades import fill_validation_data
+
+        data = validation_for(token)
+        holder = etree.SubElement(
+            properties,
+            f"{{{XADES141}}}TimeStampValidationData",
+            {"Id": f"tsvd-{uuid.uuid4().hex}", "URI": f"#{stamp.get('Id')}"},
+            nsmap={"xades141": XADES141},
+        )
+        fill_validation_data(holder, data)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

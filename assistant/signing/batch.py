@@ -252,13 +252,25 @@ class _Signer:
                     raise ValueError("the archive imprint is SHA-256")
                 return sha256
 
-            return archive_cades.add_archive_timestamp(blob, content_hash, self.tsa)
+            return archive_cades.add_archive_timestamp(
+                blob, content_hash, self.tsa, validation_for=lambda token: self._stamp_data(token, source.name)
+            )
         from assistant.signing import archive_xades
         from assistant.signing.xades import reference_uri
 
         return archive_xades.add_archive_timestamp(
-            blob, {reference_uri(source.name): source}, self.tsa, file_state=digest.state
+            blob,
+            {reference_uri(source.name): source},
+            self.tsa,
+            file_state=digest.state,
+            validation_for=lambda token: self._stamp_data(token, source.name),
         )
+
+    def _stamp_data(self, token: Any, name: str) -> Any:
+        """The archive timestamp's own validation data: its TSA's chain and revocation, now."""
+        from assistant.signing import validation_data
+
+        return validation_data.for_timestamp(token, self.chain, self.trust_roots, self.level, name)
 
     def _sign_pdf(self, source: Path, folder: Path) -> Path:
         from assistant.signing import pades
@@ -419,13 +431,6 @@ def _xades_token(xml: bytes) -> Any:
 
 def _token_signer(token: Any) -> Any:
     """The TSA's certificate in a timestamp token (the one its SignerInfo names)."""
-    signed_data = token["content"]
-    sid = signed_data["signer_infos"][0]["sid"]
-    for choice in signed_data["certificates"]:
-        cert = choice.chosen
-        if sid.name == "issuer_and_serial_number":
-            if cert.issuer == sid.chosen["issuer"] and cert.serial_number == sid.chosen["serial_number"].native:
-                return cert
-        elif cert.key_identifier == sid.chosen.native:
-            return cert
-    return None
+    from assistant.signing.validation_data import timestamp_signer
+
+    return timestamp_signer(token)

@@ -35,6 +35,7 @@ class SigningCode(enum.StrEnum):
     NOT_A_FILE = "not_a_file"
     NOT_DETACHED = "not_detached"
     NOT_A_SIGNATURE = "not_a_signature"
+    NOT_ARCHIVABLE = "not_archivable"
     OUTPUT_MISSING = "output_missing"
     PDF_LOCKED = "pdf_locked"
     PDF_NOT_SIGNABLE = "pdf_not_signable"
@@ -95,6 +96,7 @@ MEANINGS: dict[SigningCode, str] = {
     ),
     SigningCode.NO_ATTACHED_CONTENT: "The signature holds no signed document (a detached signature): nothing to extract.",
     SigningCode.NO_SIGNATURE: "« Le PDF … ne contient aucune signature. »",
+    SigningCode.NOT_ARCHIVABLE: "« Impossible d'ajouter un horodatage d'archive à … : …. » (not a verifying B-LTA)",
     SigningCode.NOT_A_FILE: "« … n'est pas un fichier. »",
     SigningCode.NOT_DETACHED: "A signed document was named (--detached-of) for a signature that is not detached.",
     SigningCode.NOT_A_SIGNATURE: (

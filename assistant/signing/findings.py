@@ -42,6 +42,7 @@ class Remark(enum.StrEnum):
     DOCUMENT_MODIFIED = "document_modified"
     SIGNATURE_VALUE_MISMATCH = "signature_value_mismatch"
     UNTRUSTED = "certificate_untrusted"
+    ANCHOR_NOT_ROOT = "trust_anchor_not_root"
     REVOKED = "certificate_revoked"
     REVOCATION_UNKNOWN = "revocation_unknown"
     UNREADABLE = "signature_unreadable"
@@ -132,6 +133,10 @@ _TEXTS: dict[type[enum.StrEnum], dict[Any, str]] = {
         Remark.DOCUMENT_MODIFIED: N_("Le document a été modifié depuis sa signature."),
         Remark.SIGNATURE_VALUE_MISMATCH: N_("La valeur de la signature ne correspond pas au certificat."),
         Remark.UNTRUSTED: N_("Le certificat ne remonte pas à une autorité de confiance connue de ce poste."),
+        Remark.ANCHOR_NOT_ROOT: N_(
+            "Son émetteur ({name}) a été donné comme autorité de confiance, mais ce n'est pas une autorité "
+            "racine : ajoutez aussi le certificat de l'autorité racine qui l'a émis."
+        ),
         Remark.REVOKED: N_("Le certificat du signataire est révoqué."),
         Remark.REVOCATION_UNKNOWN: N_(
             "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."

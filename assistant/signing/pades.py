@@ -219,7 +219,11 @@ def _long_term_context(trust_roots: Sequence[x509.Certificate] | None, signer: C
         "other_certs": list(signer.cert_registry),
     }
     if trust_roots is not None:
-        kwargs["trust_roots"] = [_asn1(c) for c in trust_roots]
+        from assistant.signing.anchors import split_anchors
+
+        roots, intermediates = split_anchors(trust_roots)  # a named CA is an intermediate
+        kwargs["trust_roots"] = [_asn1(c) for c in roots]
+        kwargs["other_certs"].extend(_asn1(c) for c in intermediates)
     return ValidationContext(**kwargs)
 
 

@@ -45,9 +45,11 @@ def collect(
     """Validate each of `certificates` now, revocation required; return what the checks used."""
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
+    from assistant.signing.anchors import split_anchors
     from assistant.signing.pyhanko_fetchers import fetcher_backend
 
-    others = [_asn1(c) for c in intermediates]
+    roots, anchor_intermediates = split_anchors(trust_roots or [])  # a named CA is an intermediate
+    others = [_asn1(c) for c in [*intermediates, *anchor_intermediates]]
     kwargs: dict[str, Any] = {
         "allow_fetching": True,
         # CRL, OCSP and issuer fetches go through the assistant's one transport.
@@ -56,11 +58,11 @@ def collect(
         "other_certs": others,
     }
     if trust_roots is not None:
-        kwargs["trust_roots"] = [_asn1(c) for c in trust_roots]
+        kwargs["trust_roots"] = [_asn1(c) for c in roots]
     else:
-        from assistant.signing.verify import _system_roots
+        from assistant.signing.anchors import system_roots
 
-        kwargs["trust_roots"] = _system_roots()
+        kwargs["trust_roots"] = system_roots()
     context = ValidationContext(**kwargs)
     path_certs: list[asn1_x509.Certificate] = []
     for cert in certificates:
@@ -82,3 +84,31 @@ def collect(
     for cert in path_certs:
         unique.setdefault(cert.sha256, cert)
     return ValidationData(tuple(unique.values()), tuple(context.crls), tuple(context.ocsps))
+
+
+def timestamp_signer(token: Any) -> asn1_x509.Certificate | None:
+    """The TSA's certificate in a timestamp token (the one its SignerInfo names)."""
+    signed_data = token["content"]
+    sid = signed_data["signer_infos"][0]["sid"]
+    for choice in signed_data["certificates"]:
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            if cert.issuer == sid.chosen["issuer"] and cert.serial_number == sid.chosen["serial_number"].native:
+                return cert  # type: ignore[no-any-return]
+        elif cert.key_identifier == sid.chosen.native:
+            return cert  # type: ignore[no-any-return]
+    return None
+
+
+def for_timestamp(
+    token: Any,
+    intermediates: Sequence[x509.Certificate | asn1_x509.Certificate],
+    trust_roots: Sequence[x509.Certificate] | None,
+    level: str,
+    name: str,
+) -> ValidationData:
+    """A timestamp's own validation data (its TSA's chain and revocation, now): B-LTA stores it
+    with the archive timestamp so that the stamp outlives the TSA's revocation servers."""
+    tsa_certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
+    signer = timestamp_signer(token)
+    return collect([signer] if signer is not None else [], [*intermediates, *tsa_certs], trust_roots, level, name)

@@ -346,9 +346,11 @@ class Verifier:
         """The report of one signed PDF or signature file (see `verify_file`)."""
         token = _context_lists.set(self.trusted_lists)
         try:
-            return _verify_file(path, detached_of, self._context)
+            report = _verify_file(path, detached_of, self._context)
         finally:
             _context_lists.reset(token)
+        _explain_partial_anchors(report, self._context)
+        return report
 
     def close(self) -> None:
         self._context.close()
@@ -358,6 +360,20 @@ class Verifier:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _explain_partial_anchors(report: VerificationReport, context: _Context) -> None:
+    """An untrusted certificate whose issuer the user named as an anchor without its root: say
+    so, and what to add (anchors.py: only self-signed anchors are roots, as for openssl)."""
+    if not context.anchor_intermediates:
+        return
+    for sig in report.signatures:
+        if sig.trusted or not sig.issuer or Remark.UNTRUSTED not in [p.code for p in sig.problems]:
+            continue
+        for cert in context.anchor_intermediates:
+            if _crypto(cert).subject.rfc4514_string() == sig.issuer:
+                sig.remark(Remark.ANCHOR_NOT_ROOT, name=common_name(_crypto(cert).subject))
+                break
 
 
 def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:
@@ -459,8 +475,15 @@ class _Context:
 
         asn1_names.install()
         pyhanko_import.defer_packages()  # before anything (a timestamp reader) imports pyhanko.sign
-        self.roots = [_asn1(c) for c in trust_roots] if trust_roots is not None else None
-        self.extra_roots = [_asn1(c) for c in extra_roots or ()]
+        from assistant.signing.anchors import split_anchors
+
+        # Only self-signed anchors are roots; a CA the user names beside (or without) its root is
+        # an intermediate of every path (see anchors.py: a non-root anchor breaks CRL checks).
+        roots, intermediates = split_anchors(trust_roots or [])
+        extra, extra_intermediates = split_anchors(extra_roots or [])
+        self.roots = [_asn1(c) for c in roots] if trust_roots is not None else None
+        self.extra_roots = [_asn1(c) for c in extra]
+        self.anchor_intermediates = [_asn1(c) for c in [*intermediates, *extra_intermediates]]
         self.allow_fetching = allow_fetching
         self._trust_manager: Any = None
         self._certificates: dict[bytes, asn1_x509.Certificate] = {}
@@ -512,7 +535,7 @@ class _Context:
         from pyhanko_certvalidator import ValidationContext
 
         kwargs: dict[str, Any] = {
-            "other_certs": other_certs,
+            "other_certs": [*other_certs, *self.anchor_intermediates],
             "allow_fetching": self.allow_fetching,
             "revocation_mode": "soft-fail",
             "crls": embedded[0],
@@ -531,14 +554,10 @@ class _Context:
 
 
 def _system_roots() -> list[asn1_x509.Certificate]:
-    """The operating system's anchors, given explicitly (pyHanko's implicit use is deprecated).
+    """The operating system's anchors (see anchors.system_roots)."""
+    from assistant.signing.anchors import system_roots
 
-    oscrypto's trust_list reads them (its crypto backend does not load against OpenSSL 3, its
-    trust list does) and caches them; an anchor the OS distrusts for some purpose is left out.
-    """
-    from oscrypto import trust_list
-
-    return [cert for cert, _trusted_for, rejected_for in trust_list.get_list() if not rejected_for]
+    return system_roots()
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -669,10 +688,28 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         signed_data = sig.signed_data
         certs = list(signed_data["certificates"]) if signed_data["certificates"] else []
         others = [c.chosen for c in certs if c.name == "certificate"]
-        vc = context.validation_context(others)
-        status = context.run(
-            async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
-        )
+        dss_certs, dss_crls, dss_ocsps = _pdf_dss(sig.reader)
+        others = [*others, *dss_certs]
+        vc = context.validation_context(others, embedded=(dss_crls, dss_ocsps))
+        if str(getattr(sig, "sig_object_type", "")) == "/DocTimeStamp":
+            # A document timestamp (PAdES B-LTA) is judged as a timestamp: imprint, TSA, chain.
+            from pyhanko.sign.validation import async_validate_pdf_timestamp
+
+            status = context.run(async_validate_pdf_timestamp(sig, validation_context=vc))
+            item.timestamp_time = getattr(status, "timestamp", None)
+            if status.docmdp_ok is None:  # no DocMDP for a timestamp: what followed must be LTA updates
+                import dataclasses
+
+                from pyhanko.sign.diff_analysis import ModificationLevel
+
+                allowed = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+                status = dataclasses.replace(status, docmdp_ok=status.modification_level in allowed)
+        else:
+            status = context.run(
+                async_validate_pdf_signature(
+                    sig, vc, ts_validation_context=context.validation_context(others, embedded=(dss_crls, dss_ocsps))
+                )
+            )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
         return _unreadable(item, exc)
     try:
@@ -680,6 +717,27 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
     except Exception as exc:
         return _unreadable(item, exc)
     return item
+
+
+def _pdf_dss(reader: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """(certificates, CRLs, OCSP responses) of the document's DSS (PAdES B-LT/B-LTA), the
+    validation data that lets the signature be verified once the CA's servers are gone; a damaged
+    DSS gives nothing (the signature is then judged without it)."""
+    from asn1crypto import crl, ocsp
+    from pyhanko.pdf_utils.decode_limits import DecodePurpose
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS (NoDSSFoundError) or an unreadable one
+        return [], [], []
+    try:
+        certs = list(dss.load_certs())
+        crls = [crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL)) for ref in dss.crls]
+        ocsps = [ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE)) for ref in dss.ocsps]
+    except Exception:
+        return [], [], []
+    return certs, crls, ocsps
 
 
 def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: Any) -> None:
@@ -994,12 +1052,23 @@ def _apply_archive(
     from assistant.signing.verify_archive import judge
 
     item.archive_timestamps = judge(
-        stamps, lambda extra, moment: context.validation_context([*certs, *extra], moment, embedded=embedded)
+        stamps,
+        lambda extra, moment, token: context.validation_context(
+            [*certs, *extra], moment, embedded=_with_token_data(embedded, token)
+        ),
     )
     failed = [stamp for stamp in item.archive_timestamps if not stamp.valid]
     item.problems.extend(Finding.worded(Remark.ARCHIVE_TIMESTAMP_NOT_VALIDATED, stamp.problem) for stamp in failed)
     if failed and item.level == "B-LTA":
         item.level = "B-LT"
+
+
+def _with_token_data(embedded: tuple[list[Any], list[Any]], token: Any) -> tuple[list[Any], list[Any]]:
+    """The signature's CRLs/OCSP answers and those an archive token carries for itself (CAdES
+    B-LTA keeps the TSA's in the token's SignedData.crls): what keeps the stamp verifiable once
+    the TSA's revocation servers are gone."""
+    own_crls, own_ocsps = embedded_validation_data(token["content"])
+    return [*embedded[0], *own_crls], [*embedded[1], *own_ocsps]
 
 
 def _single_signer(signed_data: Any, signer_info: Any) -> Any:

@@ -39,8 +39,9 @@ class ArchiveTimestampReport:
         }
 
 
-#: Builds a validation context from the certificates at hand and a moment (None: now).
-ContextFactory = Callable[[list[asn1_x509.Certificate], dt.datetime | None], Any]
+#: Builds a validation context from the certificates at hand, a moment (None: now) and the
+#: archive token (whose own validation data it adds to the signature's).
+ContextFactory = Callable[[list[asn1_x509.Certificate], dt.datetime | None, cms.ContentInfo], Any]
 
 
 def judge(
@@ -80,7 +81,7 @@ def _judge_one(
 
     try:
         certs = [c.chosen for c in token["content"]["certificates"] if c.name == "certificate"]
-        vc = context_for(certs, moment)
+        vc = context_for(certs, moment, token)
         kwargs = asyncio.run(validate_tst_signed_data(token["content"], vc, lambda _algorithm: digest))
         status = TimestampSignatureStatus(**kwargs)
     except Exception:

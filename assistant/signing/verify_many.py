@@ -7,7 +7,7 @@ workers that inherit all of it and verify their share (file k of every n), sendi
 report as JSON through a pipe; the outcomes are given in the order of the files, as they come.
 Each file's verification is the one `verify_file` does: only where it runs changes.
 
-Forking is used only on Linux (macOS forbids using its system frameworks in a forked child; Windows
+Only idle cores are used (by the load average), and forking only on Linux (macOS forbids using its system frameworks in a forked child; Windows
 has no fork); elsewhere, and for a few files, the files are verified one after the other. A worker
 that dies leaves its files to this process, which verifies them itself.
 """
@@ -84,14 +84,24 @@ def verify_many(
 
 
 def worker_count(files: int) -> int:
-    """Processes for `files` files: the cores this process may use, each with enough files."""
+    """Processes for `files` files: the idle cores this process may use, each with enough files.
+
+    A core already busy (the load average counts the processes running or waiting to run) gives
+    a worker nothing but its start-up and copy-on-write costs: on a saturated machine the files
+    are verified by this process alone.
+    """
     if not _can_fork():
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return max(1, min(cores, files // MIN_FILES_PER_WORKER))
+    try:
+        idle = cores - os.getloadavg()[0]
+    except OSError:
+        idle = float(cores)
+    usable = max(1, min(cores, int(idle + 1)))  # this process's own core, plus the idle ones
+    return max(1, min(usable, files // MIN_FILES_PER_WORKER))
 
 
 def _can_fork() -> bool:

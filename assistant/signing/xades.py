@@ -194,10 +194,17 @@ def add_validation_data(xml: bytes, data: ValidationData) -> bytes:
     unsigned = root.find(f".//{_xa('UnsignedSignatureProperties')}")
     if unsigned is None:
         raise ValueError("B-LT needs a B-T signature (SignatureTimeStamp) first")
-    values = _sub(unsigned, _xa("CertificateValues"))
+    fill_validation_data(unsigned, data)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def fill_validation_data(parent: etree._Element, data: ValidationData) -> None:
+    """xades:CertificateValues and xades:RevocationValues appended to `parent` (the unsigned
+    signature properties for B-LT, an xades141:TimeStampValidationData for a timestamp's own)."""
+    values = _sub(parent, _xa("CertificateValues"))
     for cert in data.certificates:
         _sub(values, _xa("EncapsulatedX509Certificate"), _b64(cert.dump()))
-    revocation = _sub(unsigned, _xa("RevocationValues"))
+    revocation = _sub(parent, _xa("RevocationValues"))
     if data.crls:
         crl_values = _sub(revocation, _xa("CRLValues"))
         for crl in data.crls:
@@ -206,4 +213,3 @@ def add_validation_data(xml: bytes, data: ValidationData) -> bytes:
         ocsp_values = _sub(revocation, _xa("OCSPValues"))
         for response in data.ocsps:
             _sub(ocsp_values, _xa("EncapsulatedOCSPValue"), _b64(response.dump()))
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

@@ -28,6 +28,7 @@ an error, a log line or an exception message.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
@@ -458,6 +459,8 @@ class Transport:
         self.pool_size = pool_size
         self._tls: ssl.SSLContext | None = None
         self._pools: dict[str | None, urllib3.PoolManager] = {}
+        #: Pools for plain-HTTP platforms behind no or a plain proxy: no TLS context to build.
+        self._plain_pools: dict[str | None, urllib3.PoolManager] = {}
         self._direct_connections: DirectConnections | None = None
         #: The proxy decision per (scheme, host), taken once per transport (one job): reading the
         #: environment's proxy settings costs ~55 us, once per file for hundreds of files.
@@ -474,7 +477,7 @@ class Transport:
         with self._lock:
             if self._tls is None:
                 try:
-                    self._tls = tls_context(self.verify)
+                    self._tls = _shared_context(self.verify)
                 except CaFileError as exc:
                     raise PlatformCaError(M_("« {path} » : {reason}.", path=exc.path, reason=exc.reason)) from None
             return self._tls
@@ -493,11 +496,18 @@ class Transport:
         import urllib3
 
         proxy = self.proxy(url)
-        context = None if self.verify is False else self.tls()  # outside the lock: it takes it
+        # The TLS context (the system's trust store read, ~30-70 ms on a loaded machine) only
+        # where TLS is spoken: an https platform, or an https proxy.
+        secure = url.startswith("https:") or (proxy or "").startswith("https:")
+        context = None if self.verify is False or not secure else self.tls()  # outside the lock: it takes it
         with self._lock:
-            pool = self._pools.get(proxy)
-            if pool is None:
+            pool = self._pools.get(proxy) if secure else self._plain_pools.get(proxy)
+            if pool is None and not secure:
                 options: dict[str, Any] = {"maxsize": self.pool_size, "block": False, "retries": False}
+                pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+                self._plain_pools[proxy] = pool
+            if pool is None:
+                options = {"maxsize": self.pool_size, "block": False, "retries": False}
                 if context is None:
                     options["cert_reqs"] = "CERT_NONE"
                 else:
@@ -507,6 +517,13 @@ class Transport:
                 self._pools[proxy] = pool
             return pool
 
+    def warm(self, url: str) -> None:
+        """Make the shared pool for `url` ahead of its first request (urllib3's import and, for
+        https, the TLS context: ~0.1-0.2 s on a loaded machine), e.g. while a large file's link
+        is still being measured; a failure is left for the request itself to report."""
+        with contextlib.suppress(Exception):
+            self._pool(url)
+
     def _direct(self) -> DirectConnections:
         with self._lock:
             if self._direct_connections is None:
@@ -515,9 +532,10 @@ class Transport:
 
     def close(self) -> None:
         with self._lock:
-            for pool in self._pools.values():
+            for pool in (*self._pools.values(), *self._plain_pools.values()):
                 pool.clear()
             self._pools.clear()
+            self._plain_pools.clear()
             if self._direct_connections is not None:
                 self._direct_connections.close()
 
@@ -652,6 +670,45 @@ class Transport:
                 if cancel is None:
                     threading.Event().wait(delay)
                 delay = min(self.max_backoff, delay * 2)
+
+
+#: How long a trust context is shared between transports (jobs) before the system's roots are
+#: read again: a root the user or the IT department installs is seen within this time.
+SHARED_CONTEXT_SECONDS = 300.0
+_contexts: dict[tuple[object, ...], tuple[float, ssl.SSLContext]] = {}
+_contexts_lock = threading.Lock()
+
+
+def _shared_context(verify: Verify) -> ssl.SSLContext:
+    """The SSLContext for `verify`, shared by the transports made within SHARED_CONTEXT_SECONDS.
+
+    Each job has its own transport; building its context read the whole system trust store
+    again (`set_default_verify_paths`: 30-160 ms on this loaded VM, on the path of the first
+    request of every HTTPS job). The key holds each extra CA file's size and modification time,
+    so a CA file changed in the settings is read again at once. A context is safe to share
+    between threads; sharing it also lets TLS sessions be resumed from one job to the next.
+    """
+    if isinstance(verify, ssl.SSLContext) or verify is False:
+        return tls_context(verify)
+    paths = [verify] if isinstance(verify, str) else ([] if verify is True else list(verify))
+    # Where OpenSSL finds the system's roots is part of the key (SSL_CERT_FILE / SSL_CERT_DIR).
+    stamps: list[object] = [isinstance(verify, str), os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")]
+    for path in paths:
+        try:
+            info = Path(path).expanduser().stat()
+            stamps.append((str(path), info.st_mtime_ns, info.st_size))
+        except OSError:
+            return tls_context(verify)  # tls_context words the error (a missing CA file)
+    key = tuple(stamps)
+    now = time.monotonic()
+    with _contexts_lock:
+        found = _contexts.get(key)
+        if found is not None and now - found[0] < SHARED_CONTEXT_SECONDS:
+            return found[1]
+    context = tls_context(verify)
+    with _contexts_lock:
+        _contexts[key] = (now, context)
+    return context
 
 
 class _BodySource:

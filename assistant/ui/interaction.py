@@ -26,6 +26,7 @@ from assistant.ui.dialogs.confirm import ConfirmDialog
 from assistant.ui.dialogs.download_folder import DownloadFolderDialog
 from assistant.ui.folder_questions import FolderQuestion, FolderQuestions
 from assistant.ui.invoker import GuiClosedError, GuiInvoker
+from assistant.ui.labels import job_title
 from assistant.ui.pin_dialog import QtPinCallback
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class QtUserInteraction:
 
     def confirm(self, job: Job, message_fr: str) -> bool:
         def start(reply: Callable[[Any], None]) -> None:
-            dialog = ConfirmDialog(job.title_fr, message_fr, requester(job), self.parent)
+            dialog = ConfirmDialog(job_title(job.title_fr), message_fr, requester(job), self.parent)
             open_dialog(dialog, reply, lambda accepted: accepted)
 
         return bool(self._ask(start, False))

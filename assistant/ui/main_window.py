@@ -228,8 +228,10 @@ class MainWindow(QMainWindow):
         when = _("Début {start}").format(start=started.astimezone().strftime("%H:%M:%S"))
         if job.ended_at is not None:
             when += "\n    " + _("Fin {end}").format(end=job.ended_at.astimezone().strftime("%H:%M:%S"))
-        item.setText(f"    {job_title(job.title_fr)}\n    {state_label(job.state.value)}\n    {when}")
-        item.setToolTip(f"{job_title(job.title_fr)} — {state_label(job.state.value)}\n{when.replace('    ', '')}")
+        text = f"    {job_title(job.title_fr)}\n    {state_label(job.state.value)}\n    {when}"
+        if item.text() != text:  # progress events change nothing here: no relayout of the list
+            item.setText(text)
+            item.setToolTip(f"{job_title(job.title_fr)} — {state_label(job.state.value)}\n{when.replace('    ', '')}")
 
     def _on_navigation(self, row: int) -> None:
         if row < 0:

@@ -4,7 +4,7 @@ Only python-tuf's ngclient decides what is trusted: it refreshes root (following
 timestamp, snapshot and targets, checking signatures against the keys of the root the bundle
 shipped with, thresholds, versions (no rollback) and expiry (no freeze); a target is written only
 after its length and SHA-256 match the signed targets metadata. Each refusal is turned into one
-French sentence saying why (`UpdateCheck.message`), and nothing is staged then.
+sentence saying why (`UpdateCheck.message`, in the user's language), and nothing is staged then.
 
 What is published per OS: `releases/<os>.json` (version, target path, min_version) and the archive.
 The minimum version is recorded as soon as it is verified (assistant.update.gate reads it).
@@ -24,15 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant import __version__, paths
+from assistant.i18n import _
+from assistant.update.apply import PENDING
 from assistant.update.config import ROOT_FILE, UpdateConfig
 from assistant.update.gate import status_path
 from assistant.update.layout import InstallLayout
 from assistant.update.versions import is_newer, parse_version
 
 log = logging.getLogger(__name__)
-
-STAGED = "staged"
-PENDING = "pending.json"
 
 
 @dataclass(frozen=True)
@@ -68,30 +67,42 @@ def _refusal(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, tuf_errors.LengthOrHashMismatchError):
         return (
             "tampered",
-            "Le fichier de mise à jour téléchargé ne correspond pas à l'empreinte signée par l'éditeur (fichier altéré) : mise à jour refusée.",
+            _(
+                "Le fichier de mise à jour téléchargé ne correspond pas à l'empreinte signée par l'éditeur (fichier altéré) : mise à jour refusée."
+            ),
         )
     if isinstance(exc, tuf_errors.UnsignedMetadataError):
         return (
             "wrong_key",
-            f"Les informations de mise à jour ne sont pas signées par une clé de l'éditeur ({text}) : mise à jour refusée.",
+            _(
+                "Les informations de mise à jour ne sont pas signées par une clé de l'éditeur ({text}) : mise à jour refusée."
+            ).format(text=text),
         )
     if isinstance(exc, tuf_errors.ExpiredMetadataError):
         if "timestamp" in text:
             return (
                 "frozen",
-                "Le dépôt de mises à jour sert des informations périmées (horodatage expiré : dépôt gelé ou bloqué) : mise à jour refusée.",
+                _(
+                    "Le dépôt de mises à jour sert des informations périmées (horodatage expiré : dépôt gelé ou bloqué) : mise à jour refusée."
+                ),
             )
-        return "expired", f"Les informations de mise à jour ont expiré ({text}) : mise à jour refusée."
+        return "expired", _("Les informations de mise à jour ont expiré ({text}) : mise à jour refusée.").format(
+            text=text
+        )
     if isinstance(exc, tuf_errors.BadVersionNumberError):
         return (
             "rollback",
-            f"Le dépôt de mises à jour sert des informations plus anciennes que celles déjà vues (retour en arrière : {text}) : mise à jour refusée.",
+            _(
+                "Le dépôt de mises à jour sert des informations plus anciennes que celles déjà vues (retour en arrière : {text}) : mise à jour refusée."
+            ).format(text=text),
         )
     if isinstance(exc, tuf_errors.DownloadError):
-        return "network", f"Dépôt de mises à jour injoignable ({text})."
+        return "network", _("Dépôt de mises à jour injoignable ({text}).").format(text=text)
     if isinstance(exc, tuf_errors.RepositoryError):
-        return "invalid", f"Informations de mise à jour invalides ({text}) : mise à jour refusée."
-    return "error", f"Vérification des mises à jour impossible ({exc.__class__.__name__}: {text})."
+        return "invalid", _("Informations de mise à jour invalides ({text}) : mise à jour refusée.").format(text=text)
+    return "error", _("Vérification des mises à jour impossible ({name}: {text}).").format(
+        name=exc.__class__.__name__, text=text
+    )
 
 
 def _metadata_dir() -> Path:
@@ -154,7 +165,7 @@ def _updater(config: UpdateConfig, trusted_root: Path, download_dir: Path):  # t
     bootstrap = None
     if not (metadata_dir / "root.json").is_file():
         if not trusted_root.is_file():
-            raise FileNotFoundError(f"racine de confiance absente ({trusted_root})")
+            raise FileNotFoundError(_("racine de confiance absente ({trusted_root})").format(trusted_root=trusted_root))
         bootstrap = trusted_root.read_bytes()
     return Updater(
         metadata_dir=str(metadata_dir),
@@ -177,7 +188,9 @@ def _check(
     updater.refresh()
     index_info = updater.get_targetinfo(index_path(os_name))
     if index_info is None:
-        return UpdateCheck(state="up_to_date", installed=installed, message="Aucune version publiée pour ce système.")
+        return UpdateCheck(
+            state="up_to_date", installed=installed, message=_("Aucune version publiée pour ce système.")
+        )
     index_file = updater.download_target(index_info, filepath=str(download_dir / f"index-{os_name}.json"))
     index = json.loads(Path(index_file).read_text(encoding="utf-8"))
     latest = str(index["version"])
@@ -192,7 +205,9 @@ def _check(
             latest=latest,
             min_version=minimum,
             reason="older_version",
-            message=f"La version publiée ({latest}) est plus ancienne que la version installée ({installed}) : retour en arrière refusé.",
+            message=_(
+                "La version publiée ({latest}) est plus ancienne que la version installée ({installed}) : retour en arrière refusé."
+            ).format(latest=latest, installed=installed),
         )
     if latest == installed:
         return UpdateCheck(
@@ -200,7 +215,7 @@ def _check(
             installed=installed,
             latest=latest,
             min_version=minimum,
-            message=f"L'assistant est à jour ({installed}).",
+            message=_("L'assistant est à jour ({installed}).").format(installed=installed),
         )
     target_info = updater.get_targetinfo(str(index["target"]))
     custom = (target_info.unrecognized_fields.get("custom") or {}) if target_info else {}
@@ -211,7 +226,7 @@ def _check(
             latest=latest,
             min_version=minimum,
             reason="inconsistent",
-            message="L'index des versions ne correspond pas au fichier publié : mise à jour refusée.",
+            message=_("L'index des versions ne correspond pas au fichier publié : mise à jour refusée."),
         )
     archive = Path(updater.find_cached_target(target_info) or updater.download_target(target_info))
     if layout is None:
@@ -220,7 +235,9 @@ def _check(
             installed=installed,
             latest=latest,
             min_version=minimum,
-            message=f"La version {latest} est disponible (téléchargée et vérifiée ; installation manuelle pour ce mode d'installation).",
+            message=_(
+                "La version {latest} est disponible (téléchargée et vérifiée ; installation manuelle pour ce mode d'installation)."
+            ).format(latest=latest),
         )
     stage_release(layout, archive, latest)
     return UpdateCheck(
@@ -228,31 +245,39 @@ def _check(
         installed=installed,
         latest=latest,
         min_version=minimum,
-        message=f"La version {latest} est prête : elle sera installée au prochain démarrage de l'assistant.",
+        message=_("La version {latest} est prête : elle sera installée au prochain démarrage de l'assistant.").format(
+            latest=latest
+        ),
     )
 
 
 def stage_release(layout: InstallLayout, archive: Path, version: str) -> Path:
-    """Unpack a verified archive's bundle into `<root>/staged/<version>` and mark it pending."""
-    staged_root = layout.root / STAGED
+    """Unpack a verified archive's `bundle/` folder (the Linux/Windows bundle, or the macOS .app in
+    it) into the layout's staged folder for `version`, and mark it pending for the next start."""
+    staged_root = layout.staged_dir
     staged_root.mkdir(parents=True, exist_ok=True)
-    final = staged_root / version
+    final = layout.staged_bundle(version)
     partial = staged_root / f".{version}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
     with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers() if m.name.split("/", 2)[1:2] == ["bundle"]]
+        # AppleDouble `._*` entries (a macOS tar's extended attributes) would break the .app's seal.
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.name.split("/", 2)[1:2] == ["bundle"] and not Path(m.name).name.startswith("._")
+        ]
         if not members:
-            raise ValueError("archive sans dossier bundle/")
+            shutil.rmtree(partial, ignore_errors=True)
+            raise ValueError(_("archive sans dossier bundle/"))
         tar.extractall(partial, members=members, filter="data")
     (top,) = list(partial.iterdir())
-    bundle = top / "bundle"
-    if not (bundle / layout.executable_name).is_file():
-        shutil.rmtree(partial, ignore_errors=True)
-        raise ValueError("archive sans exécutable")
     shutil.rmtree(final, ignore_errors=True)
-    os.replace(bundle, final)
+    os.replace(top / "bundle", final)
     shutil.rmtree(partial, ignore_errors=True)
+    if not layout.staged_program(version).is_file():
+        shutil.rmtree(final, ignore_errors=True)
+        raise ValueError(_("archive sans exécutable"))
     pending = staged_root / PENDING
     tmp = staged_root / f".{PENDING}.tmp"
     tmp.write_text(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import APP_ID
+from assistant.i18n import _
 from assistant.settings import Settings
 
 POLICY_ENV = "ASSISTANT_POLICY_FILE"
@@ -68,13 +69,13 @@ class UpdateConfig:
 
     @property
     def disabled_reason(self) -> str | None:
-        """Why no check happens, in French (None when checks run)."""
+        """Why no check happens, in the user's language (None when checks run)."""
         if not self.enabled:
             if self.decided_by == "policy":
-                return "Mises à jour automatiques désactivées par votre service informatique."
-            return "Mises à jour automatiques désactivées dans les réglages."
+                return _("Mises à jour automatiques désactivées par votre service informatique.")
+            return _("Mises à jour automatiques désactivées dans les réglages.")
         if not self.repository_url:
-            return "Aucun dépôt de mises à jour n'est configuré."
+            return _("Aucun dépôt de mises à jour n'est configuré.")
         return None
 
 

@@ -7,7 +7,11 @@
 # NOTARY_PROFILE is a keychain profile made once with
 #   xcrun notarytool store-credentials amp-notary --apple-id … --team-id … --password <app password>
 # Without DEVELOPER_ID the .app is only ad-hoc signed (local tests; Gatekeeper will warn).
-# Output: dist/assistant-marches-publics-<version>-macos.tar.xz (the update target) and .zip.
+# Output: dist/assistant-marches-publics-<version>-macos.zip (what users download and drag to
+# ~/Applications) and dist/assistant-marches-publics-<version>-macos.tar.xz, the update target
+# (`installers/release.py publish --archive … --os macos`): <name>/bundle/<the .app>, made by
+# installers/package.py with Python's tarfile, so no AppleDouble `._*` files or quarantine
+# attributes end up in it (they would break the seal of the signed .app once unpacked).
 set -eu
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-.venv}
@@ -28,5 +32,4 @@ if [ "$IDENTITY" != "-" ]; then
     rm -f "$ZIP"
     ditto -c -k --keepParent "$APP" "$ZIP"
 fi
-tar -C dist -cJf "dist/assistant-marches-publics-$VERSION-macos.tar.xz" "$(basename "$APP")"
-echo "dist/assistant-marches-publics-$VERSION-macos.tar.xz"
+"$VENV/bin/python" installers/package.py --update-archive macos --bundle "$APP" --out dist --version "$VERSION"

@@ -1,15 +1,23 @@
 ; Assistant Marchés Publics — per-user Windows installer (Inno Setup 6), no administrator rights.
 ;
-; On Windows, from the repository, after `pyinstaller --noconfirm build.spec`:
+; On Windows, from the repository: `installers\windows\build.cmd` (the bundle, the launcher, this
+; script, the update archive), or by hand after both PyInstaller builds:
 ;   iscc /DAppVersion=0.1.0 installers\windows\assistant.iss
 ;   -> dist\assistant-marches-publics-0.1.0-windows-x64-setup.exe
 ;
-; Installs into %LOCALAPPDATA%\Programs\Assistant Marches Publics\ (the user's own folder), adds a
-; Start menu entry, optionally the HKCU Run value for "Démarrer avec ma session" (the same value
-; assistant/autostart/windows.py writes: name AssistantMarchesPublics, data "<app>\assistantw.exe" run), and an
-; uninstaller (Settings > Apps) that removes the files, the menu entry and the Run value. The
-; user's settings and certificates vault (%LOCALAPPDATA%\assistant-marches-publics) are kept.
-; Silent install for IT or for the updater: setup.exe /VERYSILENT /SUPPRESSMSGBOXES /CURRENTUSER
+; Installs into %LOCALAPPDATA%\Programs\Assistant Marches Publics\ (the user's own folder):
+;   versions\<version>\      the bundle (assistant.exe, assistantw.exe, _internal\); updates add
+;                             the next one beside it and keep the previous (assistant/update)
+;   current                   one line, the version in use (the updater replaces it atomically)
+;   assistantw.exe, assistant.exe, _internal\
+;                             the small stable launcher (installers\windows\launcher.spec) that
+;                             starts versions\<current>\'s program: what the menu and Run name
+; adds a Start menu entry, optionally the HKCU Run value for "Démarrer avec ma session" (the same
+; value assistant/autostart/windows.py writes: name AssistantMarchesPublics, data
+; "<app>\assistantw.exe" run), and an uninstaller (Settings > Apps) that removes the files (every
+; version), the menu entry and the Run value. The user's settings and certificates vault
+; (%LOCALAPPDATA%\assistant-marches-publics) are kept. No symbolic link, no administrator right.
+; Silent install for IT: setup.exe /VERYSILENT /SUPPRESSMSGBOXES /CURRENTUSER
 
 #ifndef AppVersion
   #define AppVersion "0.1.0"
@@ -55,8 +63,14 @@ english.LaunchNow=Start the assistant now
 [Tasks]
 Name: "autostart"; Description: "{cm:Autostart}"
 
+[InstallDelete]
+; An install made by an earlier script had the bundle itself at {app}: its runtime folder goes
+; (the launcher brings its own); its .exe files are replaced by the launcher's.
+Type: filesandordirs; Name: "{app}\_internal"
+
 [Files]
-Source: "..\..\dist\assistant-marches-publics\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "..\..\dist\assistant-marches-publics\*"; DestDir: "{app}\versions\{#AppVersion}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "..\..\dist\assistant-marches-publics-launcher\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
 [Icons]
 Name: "{userprograms}\{#AppName}"; Filename: "{app}\{#AppGuiExe}"; Parameters: "run"; WorkingDir: "{app}"
@@ -72,3 +86,13 @@ Filename: "{app}\{#AppExe}"; Parameters: "autostart off"; Flags: runhidden; RunO
 
 [UninstallDelete]
 Type: filesandordirs; Name: "{app}"
+
+[Code]
+{ The version the launcher starts: written once the files are in place (the updater later
+  replaces this file atomically; the launcher falls back to the newest complete version if it is
+  ever missing). }
+procedure CurStepChanged(CurStep: TSetupStep);
+begin
+  if CurStep = ssPostInstall then
+    SaveStringToFile(ExpandConstant('{app}\current'), '{#AppVersion}' + #13#10, False);
+end;

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from assistant.i18n import M_
 from assistant.keystores.base import (
     DecryptionMechanism,
     HashAlgorithm,
@@ -106,13 +107,13 @@ def test_store_lists_once_opens_keys_lazily_and_releases_them_on_close(test_pki:
 
 
 def test_fallback_error_names_the_operation_the_place_and_the_status() -> None:
-    where = ("le magasin Windows", "the Windows store")
+    where = M_("le magasin Windows")
     error = operation_failed(
         "open",
         where=where,
         detail="code 0x00000005",
         code="windows_error",
-        verbs={"open": ("L'ouverture du magasin", "Opening the store")},
+        verbs={"open": M_("L'ouverture du magasin")},
     )
     assert error.message_fr == "L'ouverture du magasin a échoué dans le magasin Windows (code 0x00000005)."
     assert error.message_en == "Opening the store failed in the Windows store (code 0x00000005)."

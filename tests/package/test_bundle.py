@@ -53,6 +53,9 @@ def test_no_gtk_no_unused_qt_no_optional_python_packages(built: Built) -> None:
         "qt_help",
         "/tkinter",
         "setuptools",
+        "/aiohttp/",
+        "/yarl/",
+        "/multidict/",
     ):
         assert not [n for n in names if forbidden in n], forbidden
     translations = sorted(n.rsplit("/", 1)[1] for n in names if "/translations/" in n)
@@ -74,10 +77,11 @@ def test_every_kept_library_resolves(built: Built) -> None:
 
 
 def test_archive_size_budget(built: Built) -> None:
-    """The original's Windows installer is 135 MB; `make package` (xz level 6) fails over 67 MB.
-    Here the archive is made at level 0 (seconds, not minutes): its own budget guards the trend."""
+    """The original's Windows installer is 135 MB: the archive users download (xz level 6, as
+    `make package` makes it) must stay under half of it."""
     assert built.archive.name == f"{APP_ID}-{built.version}-linux-x86_64.tar.xz"
-    assert built.archive.stat().st_size < MANIFEST["fast_archive_budget_bytes"]
+    assert built.xz_level == "6"
+    assert built.archive.stat().st_size < MANIFEST["archive_budget_bytes"] < 135_000_000 / 2
 
 
 def test_bundle_runs_without_the_venv(built: Built) -> None:

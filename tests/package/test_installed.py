@@ -16,7 +16,8 @@ import pytest
 
 from tests import pki as pki_mod
 from tests.package.conftest import APP_ID, Built, PackageUser, home_tree, new_user
-from tests.signing.validators import openssl_cms_verify
+from tests.signing.conftest import Tsa, make_pdf, tsa  # noqa: F401 (the TSA fixture, requested by name)
+from tests.signing.validators import openssl_cms_verify, pyhanko_validate
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,41 @@ def test_cades_signature_with_the_card_is_accepted_by_openssl(
     (signature,) = [p for p in work.iterdir() if p.name != document.name]
     verified = openssl_cms_verify(signature, document, test_pki.ca_bundle)
     assert verified.returncode == 0, verified.stderr.decode()
+
+
+def test_timestamped_pades_from_the_bundle_without_aiohttp(
+    installed: Installed, scratch: Path, test_pki: pki_mod.TestPki, tsa: Tsa
+) -> None:
+    """The bundle leaves aiohttp out (build.spec; pyHanko imports it only for clients the assistant
+    never uses): a B-T PAdES with the card and an RFC 3161 timestamp is made and verified by the
+    installed assistant, and pyHanko (in the venv, with aiohttp) finds signature and timestamp valid."""
+    assert not list((installed.app_root / "current" / "_internal").glob("aiohttp*"))
+    work = scratch / "sign-pades-install"
+    work.mkdir()
+    document = make_pdf(work / "Mémoire technique.pdf", "Lot 2")
+    anchors = [work / "racine.pem", work / "autorite.pem"]
+    anchors[0].write_bytes(test_pki.root.cert_pem)
+    anchors[1].write_bytes(test_pki.ca.cert_pem)
+    installed.user.give(work)
+    requests_before = len(tsa.requests)
+    key = installed.token.uri(test_pki.signer.name)
+    options = ["--format", "pades", "--level", "B-T", "--tsa", tsa.url, "--key", key, "--pin-env", "AMP_PIN"]
+    installed.user.run(
+        [str(installed.launcher), "sign", *options, "--out-dir", str(work), str(document)], AMP_PIN=installed.token.pin
+    )
+    assert len(tsa.requests) > requests_before
+    (signed,) = [p for p in work.glob("*.pdf") if p != document]
+    (status,) = pyhanko_validate(signed, test_pki)
+    assert status.valid and status.intact  # type: ignore[attr-defined]
+    stamp = status.timestamp_validity  # type: ignore[attr-defined]
+    assert stamp is not None and stamp.intact and stamp.valid
+    # The installed assistant's own verdict on it (revocation stays unknown offline: not judged here).
+    trust = [arg for anchor in anchors for arg in ("--trust", str(anchor))]
+    done = installed.user.run([str(installed.launcher), "verify", "--json", *trust, str(signed)], check=False)
+    report = json.loads(done.stdout)
+    (signature,) = (report[0] if isinstance(report, list) else report)["signatures"]
+    assert (signature["level"], signature["intact"], signature["signature_valid"]) == ("B-T", True, True), signature
+    assert signature["timestamp_valid"] is True and signature["trusted"] is True, signature
 
 
 def test_uninstall_purge_leaves_nothing(installed: Installed, scratch: Path) -> None:

@@ -89,3 +89,68 @@ def test_macos_info_plist_and_entitlements() -> None:
         "com.apple.security.cs.disable-library-validation": True,
         "com.apple.security.cs.allow-unsigned-executable-memory": True,
     }
+
+
+def test_inno_setup_installs_versions_beside_a_stable_launcher() -> None:
+    """The layout assistant.update.layout.PointerLayout updates: the bundle in versions\\<version>,
+    the launcher at the root (what the menu and the Run value start), `current` naming the version."""
+    files = [_entry(line) for line in _iss_sections()["Files"]]
+    bundle, launcher_files = files
+    assert bundle["Source"].endswith("\\dist\\assistant-marches-publics\\*")
+    assert bundle["DestDir"] == "{app}\\versions\\{#AppVersion}"
+    assert launcher_files["Source"].endswith("\\dist\\assistant-marches-publics-launcher\\*")
+    assert launcher_files["DestDir"] == "{app}"
+    code = "\n".join(_iss_sections()["Code"])
+    assert "SaveStringToFile(ExpandConstant('{app}\\current'), '{#AppVersion}'" in code
+    assert "ssPostInstall" in code
+    spec = (ROOT / "installers" / "windows" / "launcher.spec").read_text()
+    assert 'name="assistantw", console=False' in spec and 'name="assistant", console=True' in spec
+    assert 'name="assistant-marches-publics-launcher"' in spec
+
+
+def test_macos_names_agree() -> None:
+    from assistant.update.layout import APP_BUNDLE_NAME
+
+    sys.path.insert(0, str(ROOT / "installers" / "macos"))
+    try:
+        import app_info  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    assert app_info.APP_BUNDLE_NAME == APP_BUNDLE_NAME  # the .app the updater exchanges
+    script = (ROOT / "installers" / "macos" / "build_sign_notarize.sh").read_text()
+    assert "installers/package.py --update-archive macos" in script
+
+
+def test_the_frozen_launcher_starts_the_current_version(tmp_path: Path) -> None:
+    """installers/windows/launcher.spec builds here too (ELF instead of .exe): the frozen launcher,
+    with only the stdlib it needs, starts `versions/<current>/`'s program of its own name with the
+    arguments and passes its exit status on (the console one); a new version is one line away."""
+    import subprocess
+
+    pyinstaller = Path(sys.executable).parent / "pyinstaller"
+    folders = ["--distpath", str(tmp_path / "dist"), "--workpath", str(tmp_path / "work")]
+    subprocess.run(
+        [
+            str(pyinstaller),
+            "--noconfirm",
+            "--log-level",
+            "ERROR",
+            *folders,
+            str(ROOT / "installers/windows/launcher.spec"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    app = tmp_path / "dist" / "assistant-marches-publics-launcher"  # what Inno Setup puts at {app}
+    for version in ("1.0.0", "1.1.0"):
+        program = app / "versions" / version / "assistant"
+        program.parent.mkdir(parents=True)
+        program.write_text(f'#!/bin/sh\necho "{version} $*"\nexit 5\n')
+        program.chmod(0o755)
+    (app / "current").write_text("1.0.0\r\n")  # as Inno Setup's SaveStringToFile writes it
+    done = subprocess.run([str(app / "assistant"), "update", "check"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (5, "1.0.0 update check\n")
+    (app / "current").write_text("1.1.0\n")
+    done = subprocess.run([str(app / "assistant"), "--version"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (5, "1.1.0 --version\n")

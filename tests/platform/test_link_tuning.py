@@ -93,12 +93,17 @@ def test_a_large_file_goes_over_ranges_only_when_the_platform_is_far(
         url = proxy.rewrite(file["url"]) if far else file["url"]
         client = PlatformClient(descriptor["token"], range_threshold=200_000, range_connections=3)
         client.download(url, tmp_path / "pli.zip.p7m", size=file["size"], sha256=file["sha256"])
+        first = list(demo.stats.to_dict()["ranges"][rel])
+        # A second large file of the same job: the link is known by now, no probe asked again.
+        client.download(url, tmp_path / "again.zip.p7m", size=file["size"], sha256=file["sha256"])
         client.close()
     assert hashlib.sha256((tmp_path / "pli.zip.p7m").read_bytes()).hexdigest() == file["sha256"]
-    starts = demo.stats.to_dict()["ranges"][rel]
+    assert hashlib.sha256((tmp_path / "again.zip.p7m").read_bytes()).hexdigest() == file["sha256"]
+    starts = first
     if far:  # a few bytes to measure the link, then three ranges
         assert len([s for s in starts if s > 0]) == 2 and len(starts) == 3 + 3, starts
         assert client.meter.real_link()
+        assert len(demo.stats.to_dict()["ranges"][rel]) == len(first) + 3  # three ranges, no probe
     else:
         assert starts.count(0) == len(starts) <= 4, starts  # one stream, after one to three one-byte probes
         assert client.meter.real_link() is False
@@ -112,3 +117,42 @@ def test_a_large_file_is_cut_in_ordered_pieces_about_eight_per_connection() -> N
     small = _Plan.fresh(100_000_000, "0" * 64, 4)
     assert all(end - start <= PIECE for start, end, _ in small.ranges) and len(small.ranges) == 6
     assert len(_Plan.fresh(400_000, "0" * 64, 3).ranges) == 3  # never fewer pieces than connections
+
+
+def test_an_idle_range_thread_takes_the_second_half_of_the_piece_with_the_most_left() -> None:
+    from assistant.platform.segmented import MIN_SPLIT, _Plan
+
+    plan = _Plan(100 << 20, "0" * 64, [[0, 50 << 20, 50 << 20], [50 << 20, 100 << 20, 10 << 20]])
+    index = plan.split()
+    assert index == 2 and plan.ranges == [
+        [0, 50 << 20, 50 << 20],
+        [50 << 20, 80 << 20, 10 << 20],
+        [80 << 20, 100 << 20, 0],
+    ]
+    assert plan.contiguous() == 60 << 20  # the halves are appended; the prefix is found in file order
+    small = _Plan(4 * MIN_SPLIT, "0" * 64, [[0, 4 * MIN_SPLIT, 4 * MIN_SPLIT - MIN_SPLIT]])
+    assert small.split() is None  # halves under MIN_SPLIT: not worth a request
+
+
+def test_splitting_at_the_tail_keeps_the_file_whole(
+    demo: DemoPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Splits forced (tiny MIN_SPLIT, the pieces served slowly, one cut): every byte
+    lands once in its place, the hash matches, and little is fetched twice (at most what was in
+    flight past each cut)."""
+    from assistant.platform import segmented
+
+    monkeypatch.setattr(segmented, "MIN_SPLIT", 16 * 1024)
+    # Served slowly, and the first piece cut early: while it waits to retry, the other threads
+    # finish theirs and take halves of what it has left.
+    demo.faults.update({"rate": 400_000, "drop_after": 30_000, "drop_count": 1})
+    descriptor = demo.descriptor("download", {})
+    file = descriptor["params"]["consultations"][0]["plis"][0]["envelopes"][0]["files"][0]
+    rel = file["url"].split("/files/", 1)[1]
+    client = PlatformClient(descriptor["token"], range_threshold=200_000, range_connections=3, ranges_on_loopback=True)
+    stats = client.download(file["url"], tmp_path / "pli.zip.p7m", size=file["size"], sha256=file["sha256"])
+    client.close()
+    assert hashlib.sha256((tmp_path / "pli.zip.p7m").read_bytes()).hexdigest() == file["sha256"]
+    starts = demo.stats.to_dict()["ranges"][rel]
+    assert len(starts) >= 5, starts  # the three pieces, the resume after the cut, and halves taken
+    assert stats.fetched == file["size"]  # counted once each

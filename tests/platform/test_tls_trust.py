@@ -238,6 +238,26 @@ def test_a_missing_or_unreadable_ca_file_is_named_in_french(
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.part").exists()
 
 
+def test_jobs_share_one_trust_context_until_a_ca_file_changes(
+    tls_demo: tuple[DemoPlatform, Path], tmp_path: Path
+) -> None:
+    """Each job has its own client; the system's roots are not read again for each (tens of ms
+    on the first request of every HTTPS job), but a CA file changed in between is read again."""
+    platform, ca = tls_demo
+    copy = tmp_path / "ca-plateformes.pem"
+    copy.write_bytes(ca.read_bytes())
+    first, second = PlatformClient(None, verify=[str(copy)]), PlatformClient(None, verify=[str(copy)])
+    for client in (first, second):
+        assert client.get_json(f"{platform.url}/api/descriptors/download")["type"] == "download"
+    assert first.transport.tls() is second.transport.tls()
+    copy.write_text("bonjour\n")  # replaced by something else: not served from the shared one
+    with pytest.raises(PlatformCaError) as info:
+        PlatformClient(None, verify=[str(copy)]).get_json(f"{platform.url}/api/descriptors/download")
+    assert "ce n'est pas un certificat PEM lisible" in info.value.message_fr
+    for client in (first, second):
+        client.close()
+
+
 # -- added to the system's roots, not in their place ------------------------------------------
 
 

@@ -7,6 +7,7 @@ insists). Validators get the test CA bundle as their only trust anchor.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -80,11 +81,12 @@ class Tsa:
     requests: list[bytes] = field(default_factory=list)
 
 
-def _tsa_certificate(test_pki: pki.TestPki, folder: Path) -> tuple[Path, Path]:
+def tsa_certificate(test_pki: pki.TestPki, folder: Path, crl_url: str | None = None) -> tuple[Path, Path]:
+    """A TSA certificate (critical timeStamping EKU, as `openssl ts` wants) from the test CA."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = dt.datetime.now(dt.UTC)
     ca = test_pki.ca
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(
             x509.Name(
@@ -102,8 +104,11 @@ def _tsa_certificate(test_pki: pki.TestPki, folder: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-        .sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
     )
+    if crl_url is not None:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    cert = builder.sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
     cert_path = folder / "tsa.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path = folder / "tsa.key.pem"
@@ -117,7 +122,14 @@ def _tsa_certificate(test_pki: pki.TestPki, folder: Path) -> tuple[Path, Path]:
 def tsa(tmp_path_factory: pytest.TempPathFactory, test_pki: pki.TestPki) -> Iterator[Tsa]:
     pki.require_tool("openssl")
     folder = tmp_path_factory.mktemp("tsa")
-    cert_path, key_path = _tsa_certificate(test_pki, folder)
+    cert_path, key_path = tsa_certificate(test_pki, folder)
+    with serve_tsa(folder, cert_path, key_path, test_pki) as state:
+        yield state
+
+
+@contextlib.contextmanager
+def serve_tsa(folder: Path, cert_path: Path, key_path: Path, test_pki: pki.TestPki) -> Iterator[Tsa]:
+    """`openssl ts -reply` with this TSA certificate and key, behind an HTTP server on 127.0.0.1."""
     chain = folder / "chain.pem"
     chain.write_bytes(test_pki.ca.cert_pem)
     (folder / "serial").write_text("01\n")
@@ -175,9 +187,11 @@ ess_cert_id_alg = sha256
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def verify_timestamp_token(token_der: bytes, digest: bytes, test_pki: pki.TestPki, tsa: Tsa, work: Path) -> None:

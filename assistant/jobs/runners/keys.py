@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.jobs.context import JobContext
 from assistant.jobs.errors import JobCode
 from assistant.keystores.base import Credential
@@ -48,16 +49,19 @@ def credential_for_job(ctx: JobContext, purpose: str, spec: str | None) -> tuple
     chosen = ctx.choose_credential(candidates)
     if chosen is None:
         stores.close()
-        what_fr = "de déchiffrement (bi-clé)" if purpose == "decrypt" else "de signature"
-        what_en = "decryption (bi-clé)" if purpose == "decrypt" else "signing"
-        raise NoCredentialError(
-            f"Aucun certificat {what_fr} choisi : traitement arrêté."
-            if candidates
-            else f"Aucun certificat {what_fr} n'a été trouvé sur ce poste.",
-            f"No {what_en} certificate chosen: job stopped."
-            if candidates
-            else f"No {what_en} certificate was found on this computer.",
-        )
+        if purpose == "decrypt":
+            message = (
+                M_("Aucun certificat de déchiffrement (bi-clé) choisi : traitement arrêté.")
+                if candidates
+                else M_("Aucun certificat de déchiffrement (bi-clé) n'a été trouvé sur ce poste.")
+            )
+        else:
+            message = (
+                M_("Aucun certificat de signature choisi : traitement arrêté.")
+                if candidates
+                else M_("Aucun certificat de signature n'a été trouvé sur ce poste.")
+            )
+        raise NoCredentialError(message)
     if any(chosen is candidate for candidate in candidates):
         return chosen, stores.close
 

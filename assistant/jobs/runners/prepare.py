@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError, CancelledError, InputFileError
-from assistant.i18n import M_
+from assistant.i18n import M_, _, current_language
 from assistant.jobs.context import JobContext, JobFailed
 from assistant.jobs.errors import JobCode
 from assistant.jobs.interaction import BidFolderChooser, BidQuestion
@@ -170,24 +170,36 @@ def _confirmation(plan: Any, problems: list[Any], estimate: Any) -> str:
     from assistant.prepare.checks import Severity
     from assistant.units import format_size
 
+    # Asked now, in the user's language (the question is shown at once).
     formats = Counter(item.format.label for item in plan.files)
     lines = [
-        f"Signer les {len(plan.files)} fichier(s) de « {plan.bid.root.name} » ({format_size(plan.bid.total_size)}) "
-        "avec un seul code PIN ?",
-        "Formats : " + ", ".join(f"{name} × {count}" for name, count in sorted(formats.items())) + ".",
+        _("Signer les {count} fichier(s) de « {name} » ({size}) avec un seul code PIN ?").format(
+            count=len(plan.files), name=plan.bid.root.name, size=format_size(plan.bid.total_size, current_language())
+        ),
+        _("Formats : {formats}.").format(
+            formats=", ".join(f"{name} × {count}" for name, count in sorted(formats.items()))
+        ),
     ]
     zips = plan.zips_with_unsigned_content
     if zips:
-        lines.append(f"{len(zips)} archive(s) ZIP : leur contenu ne serait pas signé.")
+        lines.append(_("{count} archive(s) ZIP : leur contenu ne serait pas signé.").format(count=len(zips)))
     inside = [item for item in plan.files if item.file.members and item.sign_inside]
     if inside:
-        lines.append(f"{len(inside)} archive(s) ZIP : les fichiers qu'elles contiennent seront signés d'abord.")
+        lines.append(
+            _("{count} archive(s) ZIP : les fichiers qu'elles contiennent seront signés d'abord.").format(
+                count=len(inside)
+            )
+        )
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if problems:
-        lines.append(f"{len(problems)} problème(s) détecté(s), dont {len(errors)} bloquant(s) :")
-        lines += [f"• {p.message_fr}" for p in problems[:8]]
+        lines.append(
+            _("{count} problème(s) détecté(s), dont {errors} bloquant(s) :").format(
+                count=len(problems), errors=len(errors)
+            )
+        )
+        lines += [f"• {p.message}" for p in problems[:8]]
     if estimate is not None:
-        lines.append(estimate.message_fr)
+        lines.append(estimate.message)
     return "\n".join(lines)
 
 

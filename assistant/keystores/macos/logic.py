@@ -176,8 +176,8 @@ def error_for(status: int, operation: str = "sign") -> KeyStoreError:
         return wrong_key_error()
     return operation_failed(
         operation,
-        where=("le trousseau macOS", "the macOS keychain"),
+        where=M_("le trousseau macOS"),
         detail=f"OSStatus {status}",
         code=KeyStoreCode.MACOS_ERROR,
-        verbs={"list": ("La lecture du trousseau", "Reading the keychain")},
+        verbs={"list": M_("La lecture du trousseau")},
     )

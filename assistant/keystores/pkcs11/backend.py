@@ -223,7 +223,7 @@ class Pkcs11Store(KeyStore):
                 self.token_info = module.raw.token_info(slot_id)
         except raw.RawError as exc:
             raise _absent(label or module.path) from exc
-        self.label = label or self.token_info.label or module.description or "Carte à puce"
+        self.label = label or self.token_info.label or module.description or _("Carte à puce")
         uri = Pkcs11Uri(
             token=self.token_info.label,
             manufacturer=self.token_info.manufacturer,

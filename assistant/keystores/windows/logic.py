@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.i18n import M_
+from assistant.i18n import M_, N_, _
 from assistant.keystores.base import (
     DecryptionMechanism,
     DecryptionScheme,
@@ -72,11 +72,11 @@ _LOCATION_FLAGS = {
     Location.LOCAL_MACHINE: CERT_SYSTEM_STORE_LOCAL_MACHINE,
 }
 
-#: French names of the system stores, as certmgr.msc shows them.
+#: Names of the system stores, as certmgr.msc shows them (French source, translated where shown).
 STORE_NAMES_FR = {
-    "MY": "Personnel",
-    "ROOT": "Autorités de certification racines de confiance",
-    "CA": "Autorités intermédiaires",
+    "MY": N_("Personnel"),
+    "ROOT": N_("Autorités de certification racines de confiance"),
+    "CA": N_("Autorités intermédiaires"),
 }
 
 
@@ -87,9 +87,10 @@ class StoreLocation:
 
     @property
     def label(self) -> str:
-        french = STORE_NAMES_FR.get(self.name.upper(), self.name)
-        where = "utilisateur" if self.location is Location.CURRENT_USER else "ordinateur"
-        return f"Magasin Windows ({where}, {french})"
+        known = STORE_NAMES_FR.get(self.name.upper())
+        name = _(known) if known else self.name
+        where = _("utilisateur") if self.location is Location.CURRENT_USER else _("ordinateur")
+        return _("Magasin Windows ({where}, {name})").format(where=where, name=name)
 
     @property
     def uri(self) -> str:
@@ -118,8 +119,7 @@ def parse_store_location(text: str = "CurrentUser\\MY") -> StoreLocation:
     location = by_name.get(parts[0].lower())
     if location is None:
         raise KeyStoreError(
-            f"Emplacement inconnu : {parts[0]!r} (CurrentUser ou LocalMachine).",
-            f"Unknown location: {parts[0]!r} (CurrentUser or LocalMachine).",
+            M_("Emplacement inconnu : « {location} » (CurrentUser ou LocalMachine).", location=parts[0]),
             code=KeyStoreCode.BAD_STORE_LOCATION,
         )
     return StoreLocation(location, parts[1].upper())
@@ -146,15 +146,15 @@ def select_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 
 def provider_kind(provider: str) -> str:
-    """Where the key lives, in French, from the provider's name."""
+    """Where the key lives, in the user's language, from the provider's name."""
     name = provider.lower()
     if "smart card" in name or "carte" in name or "minidriver" in name:
-        return "carte à puce"
+        return _("carte à puce")
     if "platform crypto" in name:
-        return "puce TPM"
+        return _("puce TPM")
     if "software" in name or "enhanced" in name or "strong" in name or "base" in name:
-        return "logiciel"
-    return "fournisseur " + provider if provider else "inconnu"
+        return _("logiciel")
+    return _("fournisseur {provider}").format(provider=provider) if provider else _("inconnu")
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,8 +353,8 @@ def error_for(code: int, operation: str = "sign") -> KeyStoreError:
         return wrong_key_error()
     return operation_failed(
         operation,
-        where=("le magasin Windows", "the Windows store"),
+        where=M_("le magasin Windows"),
         detail=f"code {hex_code}",
         code=KeyStoreCode.WINDOWS_ERROR,
-        verbs={"open": ("L'ouverture du magasin", "Opening the store")},
+        verbs={"open": M_("L'ouverture du magasin")},
     )

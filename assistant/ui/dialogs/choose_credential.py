@@ -14,6 +14,7 @@ from assistant.i18n import _, current_language
 from assistant.keystores.conformity import assess
 from assistant.keystores.names import attribute
 from assistant.ui.dialogs.base import on_top, requester
+from assistant.ui.labels import job_title
 
 if TYPE_CHECKING:
     from assistant.jobs.model import Job
@@ -60,7 +61,7 @@ class ChooseCredentialDialog(QDialog):
         heading = QLabel(
             _(
                 "<b>{title}</b><br>Traitement demandé par : {requester}<br><br>Sélectionnez le certificat à utiliser :"
-            ).format(title=escape(job.title_fr), requester=escape(requester(job)))
+            ).format(title=escape(job_title(job.title_fr)), requester=escape(requester(job)))
         )
         heading.setWordWrap(True)
         layout.addWidget(heading)

@@ -10,13 +10,14 @@ from assistant.i18n import _
 from assistant.ui.destination import DestinationBlock
 from assistant.ui.dialogs.base import on_top, requester
 from assistant.ui.folder_questions import FolderQuestion
+from assistant.ui.labels import job_title
 
 
 class DownloadFolderDialog(QDialog):
     def __init__(self, question: FolderQuestion, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("downloadFolderDialog")
-        self.setWindowTitle(question.job.title_fr)
+        self.setWindowTitle(job_title(question.job.title_fr))
         on_top(self)
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -25,7 +26,7 @@ class DownloadFolderDialog(QDialog):
                 "<b>{title}</b><br>Traitement demandé par : {requester}<br>"
                 "Nombre de plis chiffrés à télécharger : {count}"
             ).format(
-                title=escape(question.job.title_fr),
+                title=escape(job_title(question.job.title_fr)),
                 requester=escape(requester(question.job)),
                 count=question.summary.plis,
             )
