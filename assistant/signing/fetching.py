@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError
-from assistant.i18n import M_
+from assistant.i18n import M_, Message
 from assistant.signing.errors import SigningCode
 
 MAX_DOCUMENT = 32 << 20  # a national trusted list is a few MB; a CRL, rarely more than 10 MB
@@ -33,7 +33,9 @@ def _allowed(url: str) -> bool:
     return parts.scheme == "http" and bool(parts.hostname)
 
 
-def fetch(url: str, *, data: bytes | None = None, content_type: str | None = None, what: str = "document") -> bytes:
+def fetch(
+    url: str, *, data: bytes | None = None, content_type: str | None = None, what: str | Message = "document"
+) -> bytes:
     """GET (or POST `data`) `url` and return the body, at most MAX_DOCUMENT bytes."""
     from assistant.transport import PlatformError, RedirectRefusedError, same_server
     from assistant.transport import fetch as transport_fetch

@@ -19,7 +19,7 @@ from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
-from assistant.i18n import M_, Message, _
+from assistant.i18n import M_, Message
 from assistant.signing.errors import SigningCode
 from assistant.transport import (
     PlatformError,
@@ -61,7 +61,7 @@ class TsaClient:
         try:
             reply = fetch(
                 self.url,
-                what=_("horodatage"),
+                what=M_("horodatage"),
                 data=request.dump(),
                 content_type="application/timestamp-query",
                 accept="application/timestamp-reply",

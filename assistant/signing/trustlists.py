@@ -427,7 +427,7 @@ class TrustedListCache:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        lotl_data = fetch(lotl_url, what=_("liste des listes de confiance"))
+        lotl_data = fetch(lotl_url, what=M_("liste des listes de confiance"))
         lotl_root = _verify_lotl(lotl_data, lotl_url, lotl_pins, announcement, fetch)
         lotl = parse_list(lotl_root, lotl_url)
         write_bytes_atomic(self.folder / "lotl.xml", lotl_data)
@@ -437,7 +437,7 @@ class TrustedListCache:
                 continue  # the LOTL's pointer to itself (or to another list of lists): not a national list
             item = ListState(pointer.territory, pointer.url, now)
             try:
-                data = fetch(pointer.url, what=_("liste de confiance {territory}").format(territory=pointer.territory))
+                data = fetch(pointer.url, what=M_("liste de confiance {territory}", territory=pointer.territory))
                 parsed = parse_list(verify_list_signature(data, pointer.certificates), pointer.url)
                 name = f"tl-{''.join(c for c in pointer.territory if c.isalnum()) or 'xx'}.xml"
                 write_bytes_atomic(self.folder / name, data)
@@ -512,7 +512,7 @@ def _verify_lotl(
         for pivot_url in pivots:
             try:
                 pivot = parse_list(
-                    verify_list_signature(fetch(pivot_url, what=_("liste des listes pivot")), trusted), pivot_url
+                    verify_list_signature(fetch(pivot_url, what=M_("liste des listes pivot")), trusted), pivot_url
                 )
             except AssistantError:
                 continue  # not signed by what is trusted so far (or unreachable): it introduces nothing
