@@ -277,10 +277,12 @@ class BicleWizard(QWidget):
         """The poll: still on the store step, the card chosen and none found — look again, quietly."""
         if self.steps.currentIndex() != 1 or self.tokens != []:
             return
-        if self.store_buttons["pkcs11:"].isChecked():
+        if self.store_buttons["pkcs11:"].isChecked() and self.isVisible():
             self._search_tokens()
         else:
-            self._token_poll.start()  # another store chosen for now: keep watching, the user may come back
+            # Another store chosen for now, or the wizard out of sight: no module is asked, but
+            # the timer goes on, the user may come back.
+            self._token_poll.start()
 
     def _search_tokens(self) -> None:
         if self._listing:
