@@ -246,6 +246,43 @@ def test_the_french_detector_can_fail(tmp_path: Path) -> None:
     assert {int(line.split(":")[1]) for line in found} == {3, 7, 9, 11}
 
 
+def _inline_pairs(path: Path) -> list[str]:
+    """Errors still given an inline French/English pair (`XxxError("…", "…")`) instead of an M_()
+    message: found by their shape, so a short French phrase the word list misses is caught too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or len(node.args) < 2:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        texts = [
+            arg
+            for arg in node.args[:2]
+            if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+        ]
+        if name.endswith("Error") and len(texts) == 2:
+            found.append(f"{path.name}:{node.lineno}: {name}")
+    return found
+
+
+def test_no_error_is_given_an_inline_french_english_pair(tmp_path: Path) -> None:
+    # Every layer's errors take their English from the catalogue (M_()), signing/ and reports/ too.
+    root = Path(tools.package_root())
+    found = [f"{p.relative_to(root).parent.as_posix()}/{line}" for p in _checked_modules() for line in _inline_pairs(p)]
+    assert found == [], "\n".join(found)
+    # The check can fail: a pair the French word list would miss ("jeton absent.") is caught by shape.
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(url):\n"
+        "    raise TimestampError('jeton absent.', 'no token.')\n"
+        "def g(path):\n"
+        "    raise InputFileError(M_('Fichier introuvable : {path}', path=path))\n",
+        encoding="utf-8",
+    )
+    assert _inline_pairs(sample) == ["sample.py:2: TimestampError"]
+
+
 # -- the old settings' language ------------------------------------------------------------------
 
 

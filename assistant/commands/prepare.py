@@ -116,8 +116,7 @@ def visible_from(args: argparse.Namespace) -> VisibleSignature | None:
             left, top, width, height = (float(v) for v in args.stamp_box.split(","))
         except ValueError:
             raise UsageError(
-                "--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur",
-                "--stamp-box expects four numbers: left,top,width,height",
+                M_("--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur"),
                 code=CommandCode.BAD_USAGE,
             ) from None
         place = StampPlacement(place.page, left, top, width, height)
