@@ -19,8 +19,14 @@ class SignFormat(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """As the original assistant's confirmation screen writes it."""
+        """As the original assistant's confirmation screen writes it ("PADES")."""
         return self.value.upper()
+
+    @property
+    def etsi_name(self) -> str:
+        """As ETSI spells the format ("PAdES", "CAdES", "XAdES"): the name every verification
+        label (terminal, reports, window) is built from."""
+        return {"pades": "PAdES", "cades": "CAdES", "xades": "XAdES"}[self.value]
 
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")

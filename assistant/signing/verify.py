@@ -96,7 +96,7 @@ class SignatureReport:
     def format_label(self) -> str:
         """Format and level as ETSI names them, or what the signature is when it is not AdES."""
         if self.ades:
-            return f"{self.format.label} {self.level}".strip()
+            return f"{self.format.etsi_name} {self.level}".strip()
         family = {
             SignFormat.XADES: _("XMLDSig, pas XAdES"),
             SignFormat.CADES: _("CMS / PKCS#7, pas AdES"),

@@ -74,7 +74,7 @@ def test_b_lt_with_crl_is_valid_with_a_root_and_ca_bundle(
     for anchors in ([test_pki.root.certificate], bundle, [test_pki.ca.certificate, test_pki.root.certificate]):
         sig = verify_file(output, trust_roots=list(anchors)).signatures[0]  # no fetching: the embedded CRL
         assert sig.trusted and sig.revocation == "good" and sig.ok, (anchors, sig.problems)
-        assert sig.format_label == f"{fmt.label} B-LT"
+        assert sig.format_label == f"{fmt.etsi_name} B-LT"
     assert len(crl_pki.fetched) == fetched
     if fmt is SignFormat.CADES:
         assert openssl_cms_verify(output, source, test_pki.ca_bundle).returncode == 0
