@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from assistant.errors import UsageError
+from assistant.i18n import M_
 from assistant.signing.errors import SigningCode
 
 
@@ -42,8 +43,7 @@ def parse_format(value: SignFormat | str) -> SignFormat:
         return SignFormat(str(value).strip().lower())
     except ValueError:
         raise UsageError(
-            f"Format de signature inconnu : {value}. Formats possibles : PAdES, CAdES, XAdES.",
-            f"Unknown signature format: {value}. Possible formats: PAdES, CAdES, XAdES.",
+            M_("Format de signature inconnu : {value}. Formats possibles : PAdES, CAdES, XAdES.", value=value),
             code=SigningCode.BAD_FORMAT,
         ) from None
 
@@ -53,14 +53,19 @@ def check_level(level: str, tsa_url: str | None) -> str:
     normalised = level.strip().upper()
     if normalised not in LEVELS:
         raise UsageError(
-            f"Niveau de signature inconnu : {level}. Niveaux possibles : {', '.join(LEVELS)}.",
-            f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
+            M_(
+                "Niveau de signature inconnu : {level}. Niveaux possibles : {levels}.",
+                level=level,
+                levels=", ".join(LEVELS),
+            ),
             code=SigningCode.BAD_LEVEL,
         )
     if normalised != "B-B" and not tsa_url:
         raise UsageError(
-            f"Le niveau {normalised} demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
-            f"Level {normalised} needs a timestamp authority: give its URL (--tsa or settings).",
+            M_(
+                "Le niveau {level} demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
+                level=normalised,
+            ),
             code=SigningCode.TSA_MISSING,
         )
     return normalised

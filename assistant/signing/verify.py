@@ -33,7 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import Code, InputFileError
-from assistant.i18n import _, localized
+from assistant.i18n import M_, Message, _, localized
 from assistant.keystores.names import common_name
 from assistant.signing.errors import SigningCode
 from assistant.signing.findings import Coverage, Finding, NotAdes, Remark, Verdict
@@ -256,8 +256,7 @@ class VerificationReport:
 
         if self.attached_content is None:
             raise InputFileError(
-                f"{self.path.name} ne contient pas le document signé (signature détachée).",
-                f"{self.path.name} does not contain the signed document (detached signature).",
+                M_("{name} ne contient pas le document signé (signature détachée).", name=self.path.name),
                 code=SigningCode.NO_ATTACHED_CONTENT,
             )
         content = self.attached_content
@@ -383,9 +382,7 @@ def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> Ver
     # has "%PDF-" within its first bytes too.
     if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
         if detached_of is not None:
-            raise _not_detached(
-                path, "un PDF signé contient lui-même le document", "a signed PDF contains the document"
-            )
+            raise _not_detached(path, M_("un PDF signé contient lui-même le document"))
         return _verify_pdf(path, context)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
@@ -393,10 +390,13 @@ def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> Ver
     return _verify_cms(path, detached_of, context)
 
 
-def _not_detached(path: Path, why_fr: str, why_en: str) -> InputFileError:
+def _not_detached(path: Path, why: Message) -> InputFileError:
     return InputFileError(
-        f"{path.name} n'est pas une signature détachée ({why_fr}) : ne donnez pas de document signé (--detached-of).",
-        f"{path.name} is not a detached signature ({why_en}): do not name a signed document (--detached-of).",
+        M_(
+            "{name} n'est pas une signature détachée ({why}) : ne donnez pas de document signé (--detached-of).",
+            name=path.name,
+            why=why,
+        ),
         code=SigningCode.NOT_DETACHED,
     )
 
@@ -406,22 +406,20 @@ def _read_head(path: Path) -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except FileNotFoundError as exc:
-        raise InputFileError(
-            f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND
-        ) from exc
+        raise InputFileError(M_("Fichier introuvable : {path}", path=path), code=Code.FILE_NOT_FOUND) from exc
     except OSError as exc:
-        raise InputFileError(
-            f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE
-        ) from exc
+        raise InputFileError(M_("Lecture impossible : {path}", path=path), code=SigningCode.FILE_UNREADABLE) from exc
     if not head:
-        raise InputFileError(f"Le fichier {path.name} est vide.", f"{path.name} is empty.", code=SigningCode.EMPTY_FILE)
+        raise InputFileError(M_("Le fichier {name} est vide.", name=path.name), code=SigningCode.EMPTY_FILE)
     return head
 
 
 def _not_a_signature(path: Path) -> InputFileError:
     return InputFileError(
-        f"{path.name} n'est ni un PDF signé, ni une signature CAdES (.p7s), ni une signature XAdES (.xml).",
-        f"{path.name} is neither a signed PDF, nor a CAdES (.p7s) nor a XAdES (.xml) signature.",
+        M_(
+            "{name} n'est ni un PDF signé, ni une signature CAdES (.p7s), ni une signature XAdES (.xml).",
+            name=path.name,
+        ),
         code=SigningCode.NOT_A_SIGNATURE,
     )
 
@@ -441,8 +439,7 @@ def _detached_target(path: Path, detached_of: Path | None) -> Path:
     target = detached_of or signed_file_for(path)
     if target is None or not target.is_file():
         raise InputFileError(
-            f"Document signé introuvable pour {path.name} : indiquez-le (--detached-of).",
-            f"Signed document not found for {path.name}: name it (--detached-of).",
+            M_("Document signé introuvable pour {name} : indiquez-le (--detached-of).", name=path.name),
             code=SigningCode.SIGNED_FILE_MISSING,
         )
     return target
@@ -650,16 +647,14 @@ def _verify_pdf(path: Path, context: _Context) -> VerificationReport:
         except Exception as exc:  # pyHanko raises more than PdfError on a damaged file
             _log.debug("unreadable PDF %s", path.name, exc_info=True)
             raise InputFileError(
-                f"Le PDF {path.name} est endommagé : ses signatures ne peuvent pas être lues.",
-                f"The PDF {path.name} is damaged: its signatures cannot be read.",
+                M_("Le PDF {name} est endommagé : ses signatures ne peuvent pas être lues.", name=path.name),
                 code=SigningCode.CORRUPT_PDF,
             ) from exc
         for sig in signatures:
             report.signatures.append(_verify_pdf_signature(sig, context))
     if not report.signatures:
         raise InputFileError(
-            f"Le PDF {path.name} ne contient aucune signature.",
-            f"{path.name} contains no signature.",
+            M_("Le PDF {name} ne contient aucune signature.", name=path.name),
             code=SigningCode.NO_SIGNATURE,
         )
     return report
@@ -910,7 +905,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
     attached = not isinstance(content, core.Void)
     if attached:
         if detached_of is not None:
-            raise _not_detached(path, "elle contient déjà le document signé", "it already contains the signed document")
+            raise _not_detached(path, M_("elle contient déjà le document signé"))
         content_bytes = (
             bytes(content) if isinstance(content, core.ParsableOctetString | core.OctetString) else content.dump()
         )
@@ -962,7 +957,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
                     )
         except OSError as exc:
             raise InputFileError(
-                f"Lecture impossible : {target}", f"Cannot read: {target}", code=SigningCode.FILE_UNREADABLE
+                M_("Lecture impossible : {target}", target=target), code=SigningCode.FILE_UNREADABLE
             ) from exc
         except Exception as exc:  # no matching certificate, unsupported algorithm: a verdict, not a traceback
             item.ades = False
@@ -977,7 +972,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             )
         except OSError as exc:
             raise InputFileError(
-                f"Lecture impossible : {target}", f"Cannot read: {target}", code=SigningCode.FILE_UNREADABLE
+                M_("Lecture impossible : {target}", target=target), code=SigningCode.FILE_UNREADABLE
             ) from exc
         except Exception as exc:
             item = _unreadable(item, exc)

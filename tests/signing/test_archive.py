@@ -543,7 +543,7 @@ def test_cli_signs_b_lta_and_verify_reports_it(
         timeout=120,
     )
     assert verified.returncode == 0, verified.stderr + verified.stdout
-    assert f"{fmt.upper()} B-LTA" in verified.stdout
+    assert f"{SignFormat(fmt).etsi_name} B-LTA" in verified.stdout
     assert "Horodatage d'archive" in verified.stdout and "autorité : AMP Test TSA" in verified.stdout
     assert "Traceback" not in verified.stderr
     # Tampered, read in English: the finding in the user's language, and the level no longer B-LTA.
@@ -563,7 +563,10 @@ def test_cli_signs_b_lta_and_verify_reports_it(
     )
     assert english.returncode == 1 and "Traceback" not in english.stderr
     assert "Archive timestamp" in english.stdout and "Invalid archive timestamp" in english.stdout, english.stdout
-    assert f"{fmt.upper()} B-LT " in english.stdout or f"{fmt.upper()} B-LT\n" in english.stdout
+    assert (
+        f"{SignFormat(fmt).etsi_name} B-LT " in english.stdout
+        or f"{SignFormat(fmt).etsi_name} B-LT\n" in english.stdout
+    )
 
 
 @pytest.mark.parametrize("name", ["CAdESDoubleLTA.p7m", "data2sign-signed-xades-enveloped-baseline-lta.xml"])
