@@ -84,9 +84,6 @@ def _choose_language() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from assistant.allocator import map_large_buffers
-
-    map_large_buffers()  # bounded memory over thousands of files (assistant/allocator.py)
     _choose_language()
     selected = _selected_command(argv)
     if selected == "run":
