@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-p12": ("import_p12", N_("Importer un fichier PKCS#12 (.p12/.pfx) dans un magasin")),
     "sign": ("sign", N_("Signer des fichiers (PAdES, CAdES, XAdES)")),
     "verify": ("verify", N_("Vérifier une signature et produire le rapport")),
-    "extend": ("extend", N_("Renouveler l'horodatage d'archive d'une signature B-LTA (CAdES, XAdES)")),
+    "extend": ("extend", N_("Renouveler l'horodatage d'archive d'une signature B-LTA (PAdES, CAdES, XAdES)")),
     "trusted-lists": ("trusted_lists", N_("Listes de confiance européennes : mettre à jour, état")),
     "prepare": ("prepare", N_("Préparer mon dépôt : signer toute la réponse avec un seul code PIN")),
     "keygen": ("keygen", N_("Créer un bi-clé de chiffrement")),

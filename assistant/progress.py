@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.errors import CancelledError
-from assistant.i18n import N_
+from assistant.i18n import N_, translate
 
 
 class Phase(enum.StrEnum):
@@ -98,6 +98,16 @@ class Count:
 def label_fr(phase: Phase, item: int = 0, items: int = 0, subject: str = "") -> str:
     """The French sentence of a phase (the one place it is made)."""
     return PHASE_LABELS_FR[phase].format(item=item, items=items, subject=subject)
+
+
+def position_text(position: tuple[Count, ...], language: str | None = None) -> str:
+    """ "pli 2 sur 5, …" in `language` (the user's when None), through the catalogue."""
+    return ", ".join(
+        translate("{unit} {index} sur {total}", language).format(
+            unit=translate(UNIT_LABELS_FR[c.unit], language), index=c.index, total=c.total
+        )
+        for c in position
+    )
 
 
 def position_fr(position: tuple[Count, ...]) -> str:

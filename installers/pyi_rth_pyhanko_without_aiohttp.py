@@ -39,7 +39,7 @@ def install() -> bool:
         module = types.ModuleType(
             name, "Stand-in: aiohttp is not in this build (installers/pyi_rth_pyhanko_without_aiohttp.py)."
         )
-        setattr(module, attribute, type(attribute, (), {"__init__": _absent}))
+        setattr(module, attribute, type(attribute, (), {"__init__": _absent, "__module__": name}))
         module.__all__ = [attribute]  # type: ignore[attr-defined]
         sys.modules[name] = module
     return True

@@ -125,9 +125,6 @@ _NOT_SHOWN = {
     "search",
     "match",
     "sub",
-    # French/English pairs handed to an error (the error shows the user's side)
-    "_error",
-    "_not_detached",
 }
 #: Module-level tables whose French is for developers, not shown: each layer's error codes with
 #: their meaning (docs/errors.md is generated from them, tests/test_error_codes.py).
@@ -145,10 +142,6 @@ _FRENCH_BY_NATURE = {
     "signing/errors.py": "the signing layer's error codes' meanings (docs/errors.md)",
     "reports/errors.py": "the reports' error codes' meanings (docs/errors.md)",
 }
-#: The signing/verification layer (another branch's) still hands its errors French/English pairs
-#: (`XxxError(fr, en)`): their English exists, checked there; the pairs move to M_() with that
-#: branch. Everything else they show goes through the catalogue and is checked like the rest.
-_PAIRED_ERRORS = ("signing/", "reports/")
 #: Modules not yet through the catalogue (most carry their English inline as French/English
 #: pairs, which move into assistant.po); the list only shrinks.
 _NOT_YET: set[str] = set()
@@ -158,7 +151,7 @@ _NOT_YET: set[str] = set()
 _KEPT = "# not translated:"
 
 
-def _unwrapped_french(path: Path, *, paired_errors: bool = False) -> list[str]:
+def _unwrapped_french(path: Path) -> list[str]:
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     tree = ast.parse(source)
@@ -190,9 +183,6 @@ def _unwrapped_french(path: Path, *, paired_errors: bool = False) -> list[str]:
                 func = parent.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 if name in ("_", "N_", "M_", "ngettext") or name in _NOT_SHOWN:
-                    shown = False
-                    break
-                if paired_errors and name.endswith("Error"):
                     shown = False
                     break
             if isinstance(parent, (ast.Assign, ast.AnnAssign)):
@@ -230,7 +220,7 @@ def test_no_french_string_is_shown_without_the_catalogue() -> None:
     found = [
         f"{path.relative_to(root).parent.as_posix()}/{line}"
         for path in _checked_modules()
-        for line in _unwrapped_french(path, paired_errors=path.relative_to(root).as_posix().startswith(_PAIRED_ERRORS))
+        for line in _unwrapped_french(path)
     ]
     assert found == [], "\n".join(found)
 
@@ -244,11 +234,53 @@ def test_the_french_detector_can_fail(tmp_path: Path) -> None:
         "def g(x):\n"
         "    return _('Le fichier {x} est introuvable.').format(x=x), M_('Aucun certificat.')\n"
         "MEANINGS = {'a': '« Aucune carte. »'}\n"
-        "LABEL = 'Système d\\'exploitation'\n",
+        "LABEL = 'Système d\\'exploitation'\n"
+        # French/English pairs, handed to an error or to a helper that builds one: shown, so caught
+        "def h(url):\n"
+        "    raise TimestampError('Réponse illisible.', 'Unreadable response.')\n"
+        "def k(url):\n"
+        "    raise _error(url, 'le jeton ne porte pas sur la signature.', 'the token is not over it.')\n",
         encoding="utf-8",
     )
     found = _unwrapped_french(sample)
-    assert {int(line.split(":")[1]) for line in found} == {3, 7}
+    assert {int(line.split(":")[1]) for line in found} == {3, 7, 9, 11}
+
+
+def _inline_pairs(path: Path) -> list[str]:
+    """Errors still given an inline French/English pair (`XxxError("…", "…")`) instead of an M_()
+    message: found by their shape, so a short French phrase the word list misses is caught too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or len(node.args) < 2:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        texts = [
+            arg
+            for arg in node.args[:2]
+            if isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+        ]
+        if name.endswith("Error") and len(texts) == 2:
+            found.append(f"{path.name}:{node.lineno}: {name}")
+    return found
+
+
+def test_no_error_is_given_an_inline_french_english_pair(tmp_path: Path) -> None:
+    # Every layer's errors take their English from the catalogue (M_()), signing/ and reports/ too.
+    root = Path(tools.package_root())
+    found = [f"{p.relative_to(root).parent.as_posix()}/{line}" for p in _checked_modules() for line in _inline_pairs(p)]
+    assert found == [], "\n".join(found)
+    # The check can fail: a pair the French word list would miss ("jeton absent.") is caught by shape.
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(url):\n"
+        "    raise TimestampError('jeton absent.', 'no token.')\n"
+        "def g(path):\n"
+        "    raise InputFileError(M_('Fichier introuvable : {path}', path=path))\n",
+        encoding="utf-8",
+    )
+    assert _inline_pairs(sample) == ["sample.py:2: TimestampError"]
 
 
 # -- the old settings' language ------------------------------------------------------------------
@@ -352,3 +384,26 @@ def test_module_level_texts_follow_the_language_chosen_at_run_time() -> None:
         assert i18n._(checks.LABEL_OS) == "Système d'exploitation"
     finally:
         i18n.set_language(before)
+
+
+def test_nothing_is_translated_when_a_module_loads() -> None:
+    # `_()` at module or class level (or in a default argument) would freeze the language of the
+    # moment of import; such texts are marked N_()/M_() and translated where shown.
+    root = Path(tools.package_root())
+    frozen = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_", "ngettext")):
+                continue
+            parent, at_run_time = parents.get(node), False
+            while parent is not None:
+                if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                    defaults = [*parent.args.defaults, *(d for d in parent.args.kw_defaults if d is not None)]
+                    at_run_time = not any(node in ast.walk(default) for default in defaults)
+                    break
+                parent = parents.get(parent)
+            if not at_run_time:
+                frozen.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert frozen == []

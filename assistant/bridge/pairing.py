@@ -159,7 +159,7 @@ def pair(url: str, code: str, *, transport: Transport | None = None, allow_loopb
     origin = _platform_origin(url, allow_loopback_http)
     code = code.strip()
     if not CODE.match(code):
-        raise PairingError("Code d'association invalide.", "Invalid pairing code.")
+        raise PairingError(M_("Code d'association invalide."))
     http = transport or platform_transport()
     body = {
         "code": code,

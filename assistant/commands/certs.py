@@ -11,7 +11,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from assistant.i18n import _, ngettext
+from assistant.i18n import _, localized, ngettext
 
 if TYPE_CHECKING:
     from assistant.keystores.base import PinRequest
@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         for warning in inventory.warnings:
             print(
-                _("Attention : {warning_text}").format(warning_text=_warning_text(warning.store, warning.message_fr)),
+                _("Attention : {warning_text}").format(
+                    warning_text=_warning_text(warning.store, localized(warning.message_fr, warning.message_en))
+                ),
                 file=sys.stderr,
             )
         return 0
@@ -107,7 +109,7 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
                 _cut(e.issuer_name, 28),
                 format_date(e.not_after),
                 f"{e.key_type} {e.key_size}",
-                e.verdict.label,
+                _(e.verdict.label),
             )
             for i, e in enumerate(entries, 1)
         ]
@@ -122,7 +124,7 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
             out.write(f"\n{i}. {entry.subject_name}")
             if entry.organization and entry.organization != entry.subject_name:
                 out.write(f" — {entry.organization}")
-            out.write(_("\n   Verdict    : {label}\n").format(label=entry.verdict.label))
+            out.write(_("\n   Verdict    : {label}\n").format(label=_(entry.verdict.label)))
             out.write(_("   Émetteur   : {issuer}\n").format(issuer=entry.issuer))
             out.write(
                 _("   Validité   : du {start} au {end}\n").format(
@@ -136,4 +138,4 @@ def print_table(inventory: Inventory, entries: list[InventoryEntry], out: TextIO
     if inventory.warnings:
         out.write(_("\nAvertissements\n"))
         for warning in inventory.warnings:
-            out.write(f"  ⚠ {_warning_text(warning.store, warning.message_fr)}\n")
+            out.write(f"  ⚠ {_warning_text(warning.store, localized(warning.message_fr, warning.message_en))}\n")

@@ -17,6 +17,7 @@ from assistant.envelopes.folder import EnvelopeOutcome, decrypt_paths
 from assistant.i18n import _
 from assistant.keystores.base import Credential
 from assistant.progress import ProgressUpdate
+from assistant.ui.labels import progress_label
 from assistant.units import format_size
 
 
@@ -50,11 +51,12 @@ class _TerminalProgress:
         self._percent = -1
 
     def __call__(self, update: ProgressUpdate) -> None:
-        if update.step != self._step and update.label:
+        label = progress_label(update)
+        if update.step != self._step and label:
             self._step = update.step
             self._percent = -1
             suffix = f" : {update.element}" if update.element else ""
-            print(f"{update.label}{suffix}", file=sys.stderr, flush=True)
+            print(f"{label}{suffix}", file=sys.stderr, flush=True)
         if update.bytes_total > 256 << 20:
             percent = int(100 * update.bytes_done / update.bytes_total)
             if percent // 10 != self._percent // 10:

@@ -13,6 +13,7 @@ import sys
 
 from assistant.i18n import _
 from assistant.progress import ProgressUpdate
+from assistant.ui.labels import progress_label
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     interactive = sys.stderr.isatty() and not args.json
 
     def show_progress(update: ProgressUpdate) -> None:
-        if interactive and update.label:
-            print(f"\r\x1b[K{update.label}…", end="", file=sys.stderr, flush=True)
+        label = progress_label(update)
+        if interactive and label:
+            print(f"\r\x1b[K{label}…", end="", file=sys.stderr, flush=True)
 
     report = run_diagnostics(Settings.load(), platform_url=args.platform, progress=show_progress)
     if interactive:

@@ -15,7 +15,7 @@ from typing import Any
 from assistant import PROTOCOL_VERSION
 from assistant.commands.jobcli import run_local_job
 from assistant.errors import InputFileError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.jobs.interaction import HeadlessInteraction
 
 
@@ -46,11 +46,9 @@ def descriptor_from_arg(arg: str, job_type: str) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputFileError(
-            f"Descripteur illisible : {path} ({exc}).", f"Unreadable descriptor: {path} ({exc})."
-        ) from None
+        raise InputFileError(M_("Descripteur illisible : {path} ({exc}).", path=path, exc=exc)) from None
     if not isinstance(data, dict):
-        raise InputFileError(f"Descripteur invalide : {path}.", f"Invalid descriptor: {path}.")
+        raise InputFileError(M_("Descripteur invalide : {path}.", path=path))
     return data
 
 

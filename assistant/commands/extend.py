@@ -1,4 +1,4 @@
-"""`assistant extend`: renew a B-LTA CAdES or XAdES signature with a new archive timestamp.
+"""`assistant extend`: renew a B-LTA signature with a new archive (PAdES: document) timestamp.
 
 The signature is verified first (the trust anchors of `--trust`, or the system's and the user's
 own from the settings); the result is a new file beside it, the original untouched.
@@ -16,7 +16,7 @@ from assistant.i18n import M_, _
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.allow_abbrev = False
-    parser.add_argument("file", type=Path, metavar=_("FICHIER"), help=_("signature B-LTA (.p7s / .p7m / .xml)"))
+    parser.add_argument("file", type=Path, metavar=_("FICHIER"), help=_("signature B-LTA (.pdf / .p7s / .p7m / .xml)"))
     parser.add_argument(
         "--detached-of", type=Path, metavar=_("DOCUMENT"), help=_("document signé (signature détachée)")
     )

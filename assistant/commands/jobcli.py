@@ -18,7 +18,7 @@ from assistant.jobs.engine import JobEngine
 from assistant.jobs.interaction import HeadlessInteraction
 from assistant.jobs.model import LOCAL_ORIGIN, JobEvent, JobState
 from assistant.jobs.results import DownloadResult
-from assistant.ui.labels import job_title
+from assistant.ui.labels import element_text, job_title, progress_label
 from assistant.units import format_size
 
 #: The result fields worth a line in the terminal (French source, shown translated).
@@ -47,7 +47,7 @@ class TerminalBar:
 
     def __call__(self, event: JobEvent) -> None:
         progress = event.job.progress
-        label, element = progress.label, progress.element_text
+        label, element = progress_label(progress), element_text(progress)
         if progress.percent is None and not label:
             return  # queued / starting: nothing to draw yet
         now = time.monotonic()

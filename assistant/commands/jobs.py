@@ -9,6 +9,7 @@ import json
 from assistant.i18n import _, localized
 from assistant.jobs.journal import Journal
 from assistant.jobs.model import JobState
+from assistant.ui.labels import job_title
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -39,11 +40,11 @@ def run(args: argparse.Namespace) -> int:
     print(_("Traitements distants"))
     for entry in entries:
         try:
-            state = JobState(entry.state).label_fr
+            state = _(JobState(entry.state).label_fr)
         except ValueError:
             state = entry.state
         origin = _("vous-même") if entry.origin == "local" else entry.origin
-        print(f"- {entry.title}  [{state}]  ({origin})")
+        print(f"- {job_title(entry.title)}  [{state}]  ({origin})")
         print(_("  Début : {date}").format(date=_local(entry.started_at or entry.created_at)))
         print(_("  Fin : {date}").format(date=_local(entry.ended_at)))
         if entry.error:

@@ -23,6 +23,7 @@ from assistant.prepare.estimate import UploadEstimate
 from assistant.prepare.plan import BidPlan
 from assistant.progress import ProgressUpdate
 from assistant.signing.stamp import SETTINGS_KEY, StampPlacement, VisibleSignature
+from assistant.ui.labels import progress_label
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -115,8 +116,7 @@ def visible_from(args: argparse.Namespace) -> VisibleSignature | None:
             left, top, width, height = (float(v) for v in args.stamp_box.split(","))
         except ValueError:
             raise UsageError(
-                "--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur",
-                "--stamp-box expects four numbers: left,top,width,height",
+                M_("--stamp-box attend quatre nombres : gauche,haut,largeur,hauteur"),
                 code=CommandCode.BAD_USAGE,
             ) from None
         place = StampPlacement(place.page, left, top, width, height)
@@ -277,6 +277,7 @@ def _plan_json(plan: BidPlan, problems: list[Problem], estimate: UploadEstimate 
             "verdict": estimate.verdict.value,
             "latest_start": estimate.latest_start.isoformat() if estimate.latest_start else None,
             "message": estimate.message_fr,
+            "message_en": estimate.message_en,
         }
     return data
 
@@ -286,9 +287,10 @@ class _Printer:
         self._last = ""
 
     def __call__(self, update: ProgressUpdate) -> None:
-        if not update.label:
+        label = progress_label(update)
+        if not label:
             return
-        line = f"{update.label}" + (f" : {update.element}" if update.element else "")
+        line = label + (f" : {update.element}" if update.element else "")
         if line != self._last and update.element:
             self._last = line
             print(line, file=sys.stderr, flush=True)

@@ -19,7 +19,7 @@ from typing import Any
 from assistant.bridge import ca, instance
 from assistant.bridge.server import BridgeServer, BridgeStartError, candidate_ports
 from assistant.errors import UsageError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.settings import Settings
 from assistant.update.scheduler import on_started
 
@@ -50,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _ports(args: argparse.Namespace, settings: Settings) -> tuple[int, list[int]]:
     if args.port is not None:
         if not 0 <= args.port <= 65534:
-            raise UsageError(f"Port invalide : {args.port}.", f"Invalid port: {args.port}.")
+            raise UsageError(M_("Port invalide : {port}.", port=args.port))
         return args.port, []
     ports = candidate_ports(settings.bridge_port)
     return ports[0], ports[1:]
@@ -96,7 +96,7 @@ def _run_locked(args: argparse.Namespace, settings: Settings, lock: instance.Ins
     interaction: Any
     if args.headless:
         if args.pin_env and not args.key:
-            raise UsageError("--pin-env demande --key.", "--pin-env needs --key.")
+            raise UsageError(M_("--pin-env demande --key."))
         interaction = HeadlessInteraction(key_spec=args.key, pin_env=args.pin_env, settings=settings)
     else:
         from assistant.ui.app import make_interaction

@@ -18,6 +18,7 @@ from assistant.i18n import _
 from assistant.progress import ProgressUpdate
 from assistant.signing.batch import BatchResult, FileResult, sign_files
 from assistant.signing.formats import LEVELS, SignFormat
+from assistant.ui.labels import progress_label
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +65,7 @@ class _ProgressPrinter:
     def __call__(self, update: ProgressUpdate) -> None:
         if not update.element or update.bytes_total:
             return
-        line = f"{update.label} : {update.element}"
+        line = f"{progress_label(update)} : {update.element}"
         if line != self._last:
             self._last = line
             print(line, file=sys.stderr, flush=True)

@@ -171,7 +171,7 @@ def _key_transport_mechanism(alg: cms.KeyEncryptionAlgorithm) -> tuple[Decryptio
         label = params["p_source_algorithm"]["parameters"].native or None
         if hash_name not in hashes_ok or mgf_hash_name not in hashes_ok:
             raise UnsupportedAlgorithmError(
-                f"Empreinte RSA-OAEP non prise en charge : {hash_name}.", f"Unsupported RSA-OAEP hash: {hash_name}."
+                M_("Empreinte RSA-OAEP non prise en charge : {hash_name}.", hash_name=hash_name)
             )
         mech = DecryptionMechanism(
             DecryptionScheme.RSA_OAEP, hashes_ok[hash_name], hashes_ok[mgf_hash_name], bytes(label) if label else None

@@ -41,7 +41,7 @@ from assistant.jobs.results import (
     SignResult,
     VerifyResult,
 )
-from assistant.progress import Count, Phase, label_fr, position_fr
+from assistant.progress import PHASE_LABELS_FR, Count, Phase, label_fr, position_fr, position_text
 
 #: The origin of jobs the user started himself (CLI, main window): the only origin that may name
 #: local paths or a key.
@@ -170,6 +170,14 @@ class Progress:
         return self.element or position_fr(self.position)
 
     @property
+    def label_en(self) -> str:
+        """The phase's sentence in English (a page shows `label` or this one; the window its own)."""
+        template = PHASE_LABELS_FR.get(self.phase, "")
+        return (
+            translate(template, "en").format(item=self.item, items=self.items, subject=self.subject) if template else ""
+        )
+
+    @property
     def percent(self) -> int | None:
         return None if self.fraction is None else int(self.fraction * 100)
 
@@ -180,6 +188,7 @@ class Progress:
             "step": self.step,
             "steps": self.steps,
             "label": self.label,
+            "label_en": self.label_en,
             "phase": self.phase.value,
             "item": self.item,
             "items": self.items,
@@ -187,6 +196,7 @@ class Progress:
             "bytes_total": self.bytes_total,
             "speed_bps": round(self.speed_bps),
             "element": self.element_text,
+            "element_en": self.element or position_text(self.position, "en"),
         }
 
     def copy(self) -> Progress:

@@ -160,7 +160,7 @@ def key_templates(
 
         curve_name = {"secp256r1": "secp256r1", "secp384r1": "secp384r1", "secp521r1": "secp521r1"}.get(key.curve.name)
         if curve_name is None:
-            raise KeyStoreError(f"Courbe {key.curve.name} non prise en charge.", f"Curve {key.curve.name} unsupported.")
+            raise KeyStoreError(M_("Courbe {curve} non prise en charge.", curve=key.curve.name))
         params = bytes(ECDomainParameters(name="named", value=curve_name).dump())
         size = (key.curve.key_size + 7) // 8
         private.update(

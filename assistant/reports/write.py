@@ -8,6 +8,7 @@ from pathlib import Path
 
 from assistant.errors import Code, OutputError, UsageError
 from assistant.files import write_atomic
+from assistant.i18n import M_
 from assistant.reports.errors import ReportCode
 from assistant.reports.model import Document
 
@@ -28,8 +29,10 @@ def render(document: Document, suffix: str) -> bytes:
     if suffix == ".json":
         return (json.dumps(document.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     raise UsageError(
-        f"Format de rapport inconnu « {suffix or '(aucun)'} » : choisissez .pdf, .html ou .json.",
-        f"Unknown report format '{suffix or '(none)'}': choose .pdf, .html or .json.",
+        M_(
+            "Format de rapport inconnu « {suffix} » : choisissez .pdf, .html ou .json.",
+            suffix=suffix or M_("(aucun)"),
+        ),
         code=ReportCode.REPORT_FORMAT,
     )
 
@@ -52,12 +55,12 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
     except OSError as exc:
         if not os.access(folder, os.W_OK):  # the temporary file could not even be made there
             raise OutputError(
-                f"Impossible d'écrire le rapport dans {folder} : {exc.strerror or exc}",
-                f"Cannot write the report into {folder}: {exc.strerror or exc}",
+                M_(
+                    "Impossible d'écrire le rapport dans {folder} : {reason}", folder=folder, reason=exc.strerror or exc
+                ),
                 code=Code.OUTPUT_NOT_WRITABLE,
             ) from exc
         raise OutputError(
-            f"Impossible d'écrire le rapport {path} : {exc.strerror or exc}",
-            f"Cannot write the report {path}: {exc.strerror or exc}",
+            M_("Impossible d'écrire le rapport {path} : {reason}", path=path, reason=exc.strerror or exc),
         ) from exc
     return path

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from assistant.archives import is_archive
 from assistant.errors import AssistantError, CancelledError, Code, InputFileError, UsageError
-from assistant.i18n import N_, _
+from assistant.i18n import M_, N_, _
 from assistant.keystores.base import Credential, HashAlgorithm, KeyStoreError, SignatureMechanism
 from assistant.keystores.errors import KeyStoreCode
 from assistant.progress import CancelToken, Phase, ProgressCallback, ProgressUpdate, ignore_progress
@@ -94,14 +94,16 @@ def check_certificate(credential: Credential, now: dt.datetime | None = None) ->
     if now > cert.not_valid_after_utc:
         until = cert.not_valid_after_utc.strftime("%d/%m/%Y")
         raise KeyStoreError(
-            f"Le certificat de {name} a expiré le {until} : une signature faite avec lui ne serait pas valable.",
-            f"The certificate of {name} expired on {until}: a signature made with it would not be valid.",
+            M_(
+                "Le certificat de {name} a expiré le {until} : une signature faite avec lui ne serait pas valable.",
+                name=name,
+                until=until,
+            ),
             code=SigningCode.CERTIFICATE_EXPIRED,
         )
     if now < cert.not_valid_before_utc:
         raise KeyStoreError(
-            f"Le certificat de {name} n'est pas encore valable : vérifiez l'horloge du poste.",
-            f"The certificate of {name} is not valid yet: check the computer's clock.",
+            M_("Le certificat de {name} n'est pas encore valable : vérifiez l'horloge du poste.", name=name),
             code=SigningCode.CERTIFICATE_NOT_YET_VALID,
         )
     try:
@@ -110,21 +112,19 @@ def check_certificate(credential: Credential, now: dt.datetime | None = None) ->
         return
     if not (usage.digital_signature or usage.content_commitment):
         raise KeyStoreError(
-            f"Le certificat de {name} ne permet pas de signer (c'est un certificat de chiffrement).",
-            f"The certificate of {name} does not allow signing (it is an encryption certificate).",
+            M_("Le certificat de {name} ne permet pas de signer (c'est un certificat de chiffrement).", name=name),
             code=SigningCode.CERTIFICATE_NOT_FOR_SIGNATURE,
         )
 
 
 def _check_source(path: Path) -> None:
     if not path.exists():
-        raise InputFileError(f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND)
+        raise InputFileError(M_("Fichier introuvable : {path}", path=path), code=Code.FILE_NOT_FOUND)
     if not path.is_file():
-        raise InputFileError(f"{path} n'est pas un fichier.", f"{path} is not a file.", code=SigningCode.NOT_A_FILE)
+        raise InputFileError(M_("{path} n'est pas un fichier.", path=path), code=SigningCode.NOT_A_FILE)
     if path.stat().st_size == 0:
         raise InputFileError(
-            f"Le fichier {path.name} est vide : il n'y a rien à signer.",
-            f"{path.name} is empty: there is nothing to sign.",
+            M_("Le fichier {name} est vide : il n'y a rien à signer.", name=path.name),
             code=SigningCode.EMPTY_FILE,
         )
 
@@ -172,8 +172,7 @@ class _Signer:
             from assistant.errors import OutputError
 
             raise OutputError(
-                f"Le dossier {folder} n'existe pas.",
-                f"The folder {folder} does not exist.",
+                M_("Le dossier {folder} n'existe pas.", folder=folder),
                 code=SigningCode.OUTPUT_MISSING,
             )
         if self.fmt is SignFormat.PADES:
@@ -279,9 +278,10 @@ class _Signer:
             with open(source, "rb") as fh:
                 if b"%PDF-" not in fh.read(1024):
                     raise InputFileError(
-                        f"Le format PAdES ne s'applique qu'aux fichiers PDF ; {source.name} n'en est pas un "
-                        "(choisissez CAdES ou XAdES).",
-                        f"PAdES only applies to PDF files; {source.name} is not one (choose CAdES or XAdES).",
+                        M_(
+                            "Le format PAdES ne s'applique qu'aux fichiers PDF ; {name} n'en est pas un (choisissez CAdES ou XAdES).",
+                            name=source.name,
+                        ),
                         code=Code.NOT_A_PDF,
                     )
         target = naming.output_path(source, self.fmt, folder, already_signed=pades.count_signatures(source))
@@ -346,7 +346,7 @@ def sign_files(
     fmt = parse_format(fmt)
     level = check_level(level, tsa_url)
     if not files:
-        raise UsageError("Aucun fichier à signer.", "No file to sign.", code=Code.NO_FILES)
+        raise UsageError(M_("Aucun fichier à signer."), code=Code.NO_FILES)
     check_certificate(credential)
     if visible is not None:
         visible.check()  # an unreadable image is refused before the PIN, not after
@@ -382,8 +382,7 @@ def sign_files(
             except Exception as exc:  # one file's unexpected failure must not lose the others
                 log.exception("signing %s failed", source.name)
                 result.error = AssistantError(
-                    f"La signature de {source.name} a échoué : {type(exc).__name__}.",
-                    f"Signing {source.name} failed: {type(exc).__name__}.",
+                    M_("La signature de {name} a échoué : {kind}.", name=source.name, kind=type(exc).__name__),
                     code=Code.SIGN_FAILED,
                 )
             progress(replace(stage, step=index))

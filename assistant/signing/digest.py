@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import Code, InputFileError
+from assistant.i18n import M_
 from assistant.keystores.base import HashAlgorithm
 from assistant.progress import CancelToken, ProgressCallback, ProgressUpdate, ignore_progress
 from assistant.signing.errors import SigningCode
@@ -70,31 +71,28 @@ def hash_file(
                     progress(replace(stage, bytes_done=done, bytes_total=total))
             after = os.fstat(fh.fileno())
     except FileNotFoundError as exc:
-        raise InputFileError(
-            f"Fichier introuvable : {path.name}", f"File not found: {path.name}", code=Code.FILE_NOT_FOUND
-        ) from exc
+        raise InputFileError(M_("Fichier introuvable : {name}", name=path.name), code=Code.FILE_NOT_FOUND) from exc
     except IsADirectoryError as exc:
         raise InputFileError(
-            f"{path.name} est un dossier, pas un fichier.",
-            f"{path.name} is a folder, not a file.",
+            M_("{name} est un dossier, pas un fichier.", name=path.name),
             code=SigningCode.NOT_A_FILE,
         ) from exc
     except PermissionError as exc:
         raise InputFileError(
-            f"Lecture du fichier {path.name} refusée (droits insuffisants).",
-            f"Reading {path.name} was denied (insufficient permissions).",
+            M_("Lecture du fichier {name} refusée (droits insuffisants).", name=path.name),
             code=SigningCode.FILE_UNREADABLE,
         ) from exc
     except OSError as exc:
         raise InputFileError(
-            f"Erreur de lecture du fichier {path.name} : {exc.strerror or exc}",
-            f"Error reading {path.name}: {exc.strerror or exc}",
+            M_("Erreur de lecture du fichier {name} : {reason}", name=path.name, reason=exc.strerror or exc),
             code=SigningCode.FILE_UNREADABLE,
         ) from exc
     if done != after.st_size or after.st_mtime_ns != before.st_mtime_ns:
         raise InputFileError(
-            f"Le fichier {path.name} a été modifié pendant sa lecture : fermez le logiciel qui l'écrit et recommencez.",
-            f"{path.name} changed while it was being read: close the program writing it and try again.",
+            M_(
+                "Le fichier {name} a été modifié pendant sa lecture : fermez le logiciel qui l'écrit et recommencez.",
+                name=path.name,
+            ),
             code=SigningCode.FILE_CHANGED,
         )
     if cancel is not None:

@@ -1,4 +1,5 @@
-"""Renewing a B-LTA: a new archive timestamp over a CAdES or XAdES signature that has one already.
+"""Renewing a B-LTA: a new archive timestamp over a signature that has one already (CAdES and
+XAdES by our archive code; PAdES by pyHanko's document timestamp chain update).
 
 An archive timestamp keeps a signature provable while its algorithms and its authorities' servers
 last; before its own TSA certificate expires or its algorithms weaken, a new one is laid over the
@@ -19,7 +20,7 @@ from typing import Any, BinaryIO
 
 from cryptography import x509
 
-from assistant.errors import InputFileError
+from assistant.errors import AssistantError, InputFileError
 from assistant.i18n import M_
 from assistant.signing.errors import SigningCode
 from assistant.signing.formats import SignFormat
@@ -49,6 +50,8 @@ def extend_archive(
         trust_roots=list(trust_roots) if trust_roots is not None else None,
         extra_trust_roots=list(extra_trust_roots) if extra_trust_roots else None,
     )
+    if report.format is SignFormat.PADES:
+        return _extend_pades(signature, report, tsa, trust_roots)
     if len(report.signatures) != 1 or report.format not in (SignFormat.CADES, SignFormat.XADES):
         raise _refused(signature, M_("seules les signatures CAdES et XAdES à un signataire peuvent être prolongées"))
     sig = report.signatures[0]
@@ -131,3 +134,48 @@ def _extend_xades(
             raise _refused(path, M_("le document signé est introuvable (indiquez-le avec --detached-of)"))
         files[uri] = files[unquote(uri)] = target
     return archive_xades.add_archive_timestamp(data, files, tsa, validation_for=_validation_for(trust_roots, path.name))
+
+
+def _extend_pades(path: Path, report: Any, tsa: Any, trust_roots: Sequence[x509.Certificate] | None) -> Path:
+    """PAdES: pyHanko validates the last document timestamp, stores its validation data in the DSS
+    and adds a new document timestamp, as an incremental update (the signed revisions untouched)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+    from pyhanko_certvalidator import ValidationContext
+
+    from assistant.signing.anchors import split_anchors, system_roots
+    from assistant.signing.output import write_new_file
+    from assistant.signing.pyhanko_fetchers import fetcher_backend
+    from assistant.signing.timestamp import PyHankoTimeStamper
+    from assistant.signing.validation_data import _asn1
+
+    signatures = [s for s in report.signatures if s.sub_filter != "ETSI.RFC3161"]  # not the stamps
+    if not signatures or any(s.level != "B-LTA" for s in signatures):
+        raise _refused(path, M_("elle n'a pas d'horodatage d'archive (signez-la en B-LTA)"))
+    # The signatures themselves; the last document timestamp is validated by pyHanko below.
+    if not all(s.ok for s in signatures):
+        raise _refused(path, M_("elle ne se vérifie pas (voyez le rapport de vérification)"))
+    roots, intermediates = split_anchors(list(trust_roots)) if trust_roots is not None else ([], [])
+    context = ValidationContext(
+        trust_roots=[_asn1(c) for c in roots] if trust_roots is not None else system_roots(),
+        other_certs=[_asn1(c) for c in intermediates],
+        allow_fetching=True,
+        fetcher_backend=fetcher_backend(),
+        revocation_mode="hard-fail",
+    )
+
+    def write(out: BinaryIO) -> None:
+        with open(path, "rb") as source:
+            reader = PdfFileReader(source)
+            PdfTimeStamper(PyHankoTimeStamper(tsa)).update_archival_timestamp_chain(
+                reader, context, in_place=False, output=out
+            )
+
+    try:
+        return write_new_file(path, write)
+    except Exception as exc:
+        if isinstance(exc, AssistantError):
+            raise
+        raise _refused(
+            path, M_("le dernier horodatage de document ou ses données de révocation n'ont pas pu être validés")
+        ) from exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_, Message
 from assistant.signing.errors import SigningCode
 
 MAX_DOCUMENT = 32 << 20  # a national trusted list is a few MB; a CRL, rarely more than 10 MB
@@ -32,16 +33,16 @@ def _allowed(url: str) -> bool:
     return parts.scheme == "http" and bool(parts.hostname)
 
 
-def fetch(url: str, *, data: bytes | None = None, content_type: str | None = None, what: str = "document") -> bytes:
+def fetch(
+    url: str, *, data: bytes | None = None, content_type: str | None = None, what: str | Message = "document"
+) -> bytes:
     """GET (or POST `data`) `url` and return the body, at most MAX_DOCUMENT bytes."""
     from assistant.transport import PlatformError, RedirectRefusedError, same_server
     from assistant.transport import fetch as transport_fetch
     from assistant.transport.errors import TransportCode
 
     if not _allowed(url):
-        raise FetchError(
-            f"Adresse refusée pour {what} : {url}", f"Address refused for {what}: {url}", code=SigningCode.FETCH_REFUSED
-        )
+        raise FetchError(M_("Adresse refusée pour {what} : {url}", what=what, url=url), code=SigningCode.FETCH_REFUSED)
     server = urlsplit(url).netloc
     try:
         reply = transport_fetch(
@@ -55,22 +56,19 @@ def fetch(url: str, *, data: bytes | None = None, content_type: str | None = Non
         )
     except RedirectRefusedError:
         raise FetchError(
-            f"Redirection refusée ({what}, {server}).",
-            f"Redirect refused ({what}, {server}).",
+            M_("Redirection refusée ({what}, {server}).", what=what, server=server),
             code=SigningCode.FETCH_REFUSED,
         ) from None
     except PlatformError as exc:
         if exc.code == TransportCode.ANSWER_TOO_LARGE:
             raise FetchError(
-                f"{what} trop volumineux ({url}).", f"{what} too large ({url}).", code=SigningCode.FETCH_TOO_LARGE
+                M_("{what} trop volumineux ({url}).", what=what, url=url), code=SigningCode.FETCH_TOO_LARGE
             ) from None
         raise FetchError(
-            f"{what} : impossible de joindre {server} ({exc.message_fr})",
-            f"{what}: cannot reach {server} ({exc.message_en})",
+            M_("{what} : impossible de joindre {server} ({reason})", what=what, server=server, reason=exc.both()),
         ) from exc
     if reply.status != 200:
         raise FetchError(
-            f"{what} : le serveur {server} a répondu {reply.status}.",
-            f"{what}: the server {server} answered {reply.status}.",
+            M_("{what} : le serveur {server} a répondu {status}.", what=what, server=server, status=reply.status),
         )
     return reply.body

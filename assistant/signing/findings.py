@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.i18n import N_, _
+from assistant.i18n import N_, Message, _
 
 __all__ = ["Coverage", "Finding", "ListReason", "NotAdes", "Remark", "Verdict", "packaging_label"]
 
@@ -42,6 +42,7 @@ class Remark(enum.StrEnum):
     DOCUMENT_MODIFIED = "document_modified"
     SIGNATURE_VALUE_MISMATCH = "signature_value_mismatch"
     UNTRUSTED = "certificate_untrusted"
+    ANCHOR_NOT_ROOT = "trust_anchor_not_root"
     REVOKED = "certificate_revoked"
     REVOCATION_UNKNOWN = "revocation_unknown"
     UNREADABLE = "signature_unreadable"
@@ -132,6 +133,10 @@ _TEXTS: dict[type[enum.StrEnum], dict[Any, str]] = {
         Remark.DOCUMENT_MODIFIED: N_("Le document a été modifié depuis sa signature."),
         Remark.SIGNATURE_VALUE_MISMATCH: N_("La valeur de la signature ne correspond pas au certificat."),
         Remark.UNTRUSTED: N_("Le certificat ne remonte pas à une autorité de confiance connue de ce poste."),
+        Remark.ANCHOR_NOT_ROOT: N_(
+            "Son émetteur ({name}) a été donné comme autorité de confiance, mais ce n'est pas une autorité "
+            "racine : ajoutez aussi le certificat de l'autorité racine qui l'a émis."
+        ),
         Remark.REVOKED: N_("Le certificat du signataire est révoqué."),
         Remark.REVOCATION_UNKNOWN: N_(
             "L'état de révocation du certificat n'a pas pu être vérifié (pas d'information disponible)."
@@ -224,8 +229,10 @@ def packaging_label(value: str) -> str:
 class Finding:
     """One sentence of a report: its stable code and the values it names (a date, a file name…).
 
-    A value may itself be a Finding (the trusted lists' reason inside a remark); it is worded in
-    the same language as the sentence around it."""
+    The sentence rests on the product's one translation mechanism: `message` is the catalogue
+    `Message` of its code's French source with these values, translated when it is shown. A value
+    may itself be a Finding (the trusted lists' reason inside a remark) or a Message; it is worded
+    in the same language as the sentence around it."""
 
     code: Code
     params: tuple[tuple[str, Any], ...] = ()
@@ -235,8 +242,9 @@ class Finding:
         return cls(code, tuple(sorted(params.items())))
 
     @classmethod
-    def worded(cls, code: Code, text: str) -> Finding:
-        """A finding whose sentence is already in the user's language (worded where it was found)."""
+    def worded(cls, code: Code, text: str | Message) -> Finding:
+        """A finding whose sentence was worded where it was found (a Message, or a text already in
+        the user's language)."""
         return cls(code, (("text", text),))
 
     @property
@@ -245,17 +253,20 @@ class Finding:
         return _TEXTS[type(self.code)][self.code]
 
     @property
+    def message(self) -> Message:
+        """The sentence as a catalogue message (French source, translated when shown)."""
+        args = {k: v.message if isinstance(v, Finding) else v for k, v in self.params}
+        return Message(self.source, args)
+
+    @property
     def text(self) -> str:
         """The sentence in the user's language."""
-        values = {k: v.text if isinstance(v, Finding) else str(v) for k, v in self.params}
-        source = self.source
-        return (source if source == _WORDED else _(source)).format(**values)
+        return self.message.text()
 
     @property
     def french(self) -> str:
         """The sentence in French, whatever the user's language (tests, logs)."""
-        values = {k: v.french if isinstance(v, Finding) else str(v) for k, v in self.params}
-        return self.source.format(**values)
+        return self.message.text("fr")
 
     def __str__(self) -> str:
         return self.text

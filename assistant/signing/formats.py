@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from assistant.errors import UsageError
+from assistant.i18n import M_
 from assistant.signing.errors import SigningCode
 
 
@@ -19,8 +20,14 @@ class SignFormat(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """As the original assistant's confirmation screen writes it."""
+        """As the original assistant's confirmation screen writes it ("PADES")."""
         return self.value.upper()
+
+    @property
+    def etsi_name(self) -> str:
+        """As ETSI spells the format ("PAdES", "CAdES", "XAdES"): the name every verification
+        label (terminal, reports, window) is built from."""
+        return {"pades": "PAdES", "cades": "CAdES", "xades": "XAdES"}[self.value]
 
 
 LEVELS = ("B-B", "B-T", "B-LT", "B-LTA")
@@ -36,8 +43,7 @@ def parse_format(value: SignFormat | str) -> SignFormat:
         return SignFormat(str(value).strip().lower())
     except ValueError:
         raise UsageError(
-            f"Format de signature inconnu : {value}. Formats possibles : PAdES, CAdES, XAdES.",
-            f"Unknown signature format: {value}. Possible formats: PAdES, CAdES, XAdES.",
+            M_("Format de signature inconnu : {value}. Formats possibles : PAdES, CAdES, XAdES.", value=value),
             code=SigningCode.BAD_FORMAT,
         ) from None
 
@@ -47,14 +53,19 @@ def check_level(level: str, tsa_url: str | None) -> str:
     normalised = level.strip().upper()
     if normalised not in LEVELS:
         raise UsageError(
-            f"Niveau de signature inconnu : {level}. Niveaux possibles : {', '.join(LEVELS)}.",
-            f"Unknown signature level: {level}. Possible levels: {', '.join(LEVELS)}.",
+            M_(
+                "Niveau de signature inconnu : {level}. Niveaux possibles : {levels}.",
+                level=level,
+                levels=", ".join(LEVELS),
+            ),
             code=SigningCode.BAD_LEVEL,
         )
     if normalised != "B-B" and not tsa_url:
         raise UsageError(
-            f"Le niveau {normalised} demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
-            f"Level {normalised} needs a timestamp authority: give its URL (--tsa or settings).",
+            M_(
+                "Le niveau {level} demande un service d'horodatage : indiquez son adresse (--tsa ou paramètres).",
+                level=normalised,
+            ),
             code=SigningCode.TSA_MISSING,
         )
     return normalised

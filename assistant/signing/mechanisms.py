@@ -9,6 +9,7 @@ from __future__ import annotations
 from asn1crypto import algos
 
 from assistant.errors import UsageError
+from assistant.i18n import M_
 from assistant.keystores.base import Credential, HashAlgorithm, SignatureMechanism, SignatureScheme
 
 
@@ -16,12 +17,11 @@ def choose_mechanism(credential: Credential, mechanism: SignatureMechanism | Non
     """The caller's choice, or PKCS#1 v1.5 / ECDSA with SHA-256: what every validator accepts."""
     chosen = mechanism or credential.default_signature_mechanism(HashAlgorithm.SHA256)
     if chosen.hash is HashAlgorithm.SHA1:
-        raise UsageError("SHA-1 n'est plus admis pour une signature.", "SHA-1 is no longer allowed for signatures.")
+        raise UsageError(M_("SHA-1 n'est plus admis pour une signature."))
     is_ec = credential.key_type == "EC"
     if is_ec != (chosen.scheme is SignatureScheme.ECDSA):
         raise UsageError(
-            "Le mécanisme de signature ne correspond pas au type de la clé.",
-            "The signature mechanism does not match the key type.",
+            M_("Le mécanisme de signature ne correspond pas au type de la clé."),
         )
     return chosen
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from assistant.errors import Code, OutputError
+from assistant.i18n import M_
 from assistant.signing.errors import SigningCode
 from assistant.signing.naming import next_number_name
 
@@ -26,25 +27,24 @@ _MAX_NAME_TRIES = 100
 def _output_error(folder: Path, exc: OSError) -> OutputError:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return OutputError(
-            f"Impossible d'écrire dans le dossier {folder} : il est en lecture seule ou vous n'y avez pas les droits.",
-            f"Cannot write into the folder {folder}: it is read-only or you lack the rights.",
+            M_(
+                "Impossible d'écrire dans le dossier {folder} : il est en lecture seule ou vous n'y avez pas les droits.",
+                folder=folder,
+            ),
             code=Code.OUTPUT_NOT_WRITABLE,
         )
     if exc.errno == errno.ENOSPC:
         return OutputError(
-            f"Plus de place sur le disque du dossier {folder}.",
-            f"No space left on the disk of {folder}.",
+            M_("Plus de place sur le disque du dossier {folder}.", folder=folder),
             code=SigningCode.DISK_FULL,
         )
     if exc.errno == errno.ENOENT:
         return OutputError(
-            f"Le dossier {folder} n'existe pas.",
-            f"The folder {folder} does not exist.",
+            M_("Le dossier {folder} n'existe pas.", folder=folder),
             code=SigningCode.OUTPUT_MISSING,
         )
     return OutputError(
-        f"Erreur d'écriture dans le dossier {folder} : {exc.strerror or exc}",
-        f"Error writing into {folder}: {exc.strerror or exc}",
+        M_("Erreur d'écriture dans le dossier {folder} : {reason}", folder=folder, reason=exc.strerror or exc),
     )
 
 
@@ -118,6 +118,5 @@ def _publish(tmp: Path, target: Path) -> Path:
             os.replace(tmp, candidate)
             return candidate
     raise OutputError(
-        f"Trop de fichiers portent déjà le nom {target.name} dans {target.parent}.",
-        f"Too many files already named {target.name} in {target.parent}.",
+        M_("Trop de fichiers portent déjà le nom {name} dans {parent}.", name=target.name, parent=target.parent),
     )

@@ -24,6 +24,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from assistant.errors import AssistantError, InputFileError
+from assistant.i18n import M_
 from assistant.keystores.base import Credential, SignatureMechanism
 from assistant.signing.errors import SigningCode
 from assistant.signing.mechanisms import choose_mechanism, cms_signature_algorithm, signature_size_estimate
@@ -72,9 +73,10 @@ class CredentialSigner(signers.Signer):
 
 def _not_a_pdf(name: str, exc: BaseException | None = None) -> InputFileError:
     return InputFileError(
-        f"Le fichier {name} n'est pas un PDF valide ou il est endommagé : il ne peut pas être signé en PAdES "
-        "(choisissez CAdES ou XAdES pour le signer tel quel).",
-        f"{name} is not a valid PDF or is damaged: it cannot be signed in PAdES (choose CAdES or XAdES to sign it as is).",
+        M_(
+            "Le fichier {name} n'est pas un PDF valide ou il est endommagé : il ne peut pas être signé en PAdES (choisissez CAdES ou XAdES pour le signer tel quel).",
+            name=name,
+        ),
         code=SigningCode.CORRUPT_PDF,
     )
 
@@ -91,9 +93,10 @@ def open_pdf(source: BinaryIO, name: str) -> IncrementalPdfFileWriter:
         raise _not_a_pdf(name, exc) from exc
     if writer.prev.encrypted:
         raise InputFileError(
-            f"Le PDF {name} est protégé par un mot de passe ou chiffré : retirez la protection puis signez-le, "
-            "ou signez-le en CAdES ou XAdES.",
-            f"The PDF {name} is password-protected or encrypted: remove the protection and sign it, or sign it in CAdES or XAdES.",
+            M_(
+                "Le PDF {name} est protégé par un mot de passe ou chiffré : retirez la protection puis signez-le, ou signez-le en CAdES ou XAdES.",
+                name=name,
+            ),
             code=SigningCode.ENCRYPTED_PDF,
         )
     return writer
@@ -149,10 +152,10 @@ def sign_pdf(
     writer = open_pdf(source, name)
     if _forbids_changes(writer):
         raise InputFileError(
-            f"Le PDF {name} a été certifié par son auteur sans autoriser de modification : il n'accepte plus "
-            "de signature PAdES (signez-le en CAdES ou XAdES).",
-            f"The PDF {name} was certified by its author with no changes allowed: it accepts no further PAdES "
-            "signature (sign it in CAdES or XAdES).",
+            M_(
+                "Le PDF {name} a été certifié par son auteur sans autoriser de modification : il n'accepte plus de signature PAdES (signez-le en CAdES ou XAdES).",
+                name=name,
+            ),
             code=SigningCode.PDF_LOCKED,
         )
     signer = CredentialSigner(credential, mechanism, chain)
@@ -185,16 +188,19 @@ def sign_pdf(
     except SigningError as exc:
         if long_term and "validated" in str(exc):
             raise AssistantError(
-                f"Le niveau {level} n'a pas pu être atteint pour {name} : la chaîne du certificat ou ses "
-                "informations de révocation (CRL/OCSP) n'ont pas pu être obtenues. Vérifiez la connexion, "
-                "les autorités de confiance, ou signez en B-T.",
-                f"Level {level} could not be reached for {name}: the certificate chain or its revocation data "
-                "(CRL/OCSP) could not be obtained. Check the connection, the trust anchors, or sign in B-T.",
+                M_(
+                    "Le niveau {level} n'a pas pu être atteint pour {name} : la chaîne du certificat ou ses informations de révocation (CRL/OCSP) n'ont pas pu être obtenues. Vérifiez la connexion, les autorités de confiance, ou signez en B-T.",
+                    level=level,
+                    name=name,
+                ),
                 code=SigningCode.LONG_TERM_UNAVAILABLE,
             ) from exc
         raise InputFileError(
-            f"Le PDF {name} ne peut pas être signé en PAdES : {exc}. Signez-le en CAdES ou XAdES.",
-            f"The PDF {name} cannot be signed in PAdES: {exc}. Sign it in CAdES or XAdES.",
+            M_(
+                "Le PDF {name} ne peut pas être signé en PAdES : {exc}. Signez-le en CAdES ou XAdES.",
+                name=name,
+                exc=exc,
+            ),
             code=SigningCode.PDF_NOT_SIGNABLE,
         ) from exc
 

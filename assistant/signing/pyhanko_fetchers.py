@@ -25,7 +25,7 @@ from pyhanko_certvalidator.fetchers.requests_fetchers.crl_client import Requests
 from pyhanko_certvalidator.fetchers.requests_fetchers.ocsp_client import RequestsOCSPFetcher
 
 from assistant.errors import AssistantError
-from assistant.i18n import _
+from assistant.i18n import M_
 from assistant.transport import TransientError, fetch
 
 __all__ = ["TransportFetcherBackend", "fetcher_backend"]
@@ -59,7 +59,7 @@ class _OverTransport:
         try:
             reply = fetch(
                 url,
-                what=_("révocation"),
+                what=M_("révocation"),
                 data=data,
                 content_type=content_type,
                 accept=",".join(accept),

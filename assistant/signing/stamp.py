@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import Code, InputFileError, UsageError
-from assistant.i18n import N_, _
+from assistant.i18n import M_, N_, _
 from assistant.signing.errors import SigningCode
 
 #: What the stamp says, in the signer's language. `%(signer)s` is the certificate holder's name,
@@ -104,14 +104,12 @@ class VisibleSignature:
         path = Path(self.image)
         if not path.is_file():
             raise InputFileError(
-                f"Image de signature introuvable : {path}",
-                f"Signature image not found: {path}",
+                M_("Image de signature introuvable : {path}", path=path),
                 code=Code.FILE_NOT_FOUND,
             )
         if path.stat().st_size > MAX_IMAGE_BYTES:
             raise InputFileError(
-                f"L'image de signature {path.name} est trop lourde (8 Mo au plus).",
-                f"The signature image {path.name} is too large (8 MB at most).",
+                M_("L'image de signature {name} est trop lourde (8 Mo au plus).", name=path.name),
                 code=SigningCode.STAMP_IMAGE_TOO_LARGE,
             )
         _load_image(path)
@@ -129,8 +127,7 @@ class VisibleSignature:
 
 def _bad_placement() -> UsageError:
     return UsageError(
-        "Emplacement de la signature visible invalide : il doit tenir dans la page.",
-        "Invalid visible signature placement: it must fit inside the page.",
+        M_("Emplacement de la signature visible invalide : il doit tenir dans la page."),
         code=SigningCode.STAMP_PLACEMENT_INVALID,
     )
 
@@ -143,8 +140,7 @@ def _load_image(path: Path) -> Any:
         opened.load()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InputFileError(
-            f"{path.name} n'est pas une image lisible (PNG ou JPEG attendu).",
-            f"{path.name} is not a readable image (PNG or JPEG expected).",
+            M_("{name} n'est pas une image lisible (PNG ou JPEG attendu).", name=path.name),
             code=SigningCode.STAMP_IMAGE_UNREADABLE,
         ) from exc
     if opened.mode in ("RGB", "L"):

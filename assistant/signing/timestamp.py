@@ -19,7 +19,7 @@ from asn1crypto import algos, cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from assistant.errors import AssistantError
-from assistant.i18n import _
+from assistant.i18n import M_, Message
 from assistant.signing.errors import SigningCode
 from assistant.transport import (
     PlatformError,
@@ -39,11 +39,8 @@ class TimestampError(AssistantError):
     code: str = SigningCode.TIMESTAMP
 
 
-def _error(url: str, detail_fr: str, detail_en: str) -> TimestampError:
-    return TimestampError(
-        f"L'horodatage de la signature a échoué ({url}) : {detail_fr}",
-        f"Timestamping the signature failed ({url}): {detail_en}",
-    )
+def _error(url: str, detail: Message) -> TimestampError:
+    return TimestampError(M_("L'horodatage de la signature a échoué ({url}) : {detail}", url=url, detail=detail))
 
 
 class TsaClient:
@@ -52,8 +49,7 @@ class TsaClient:
     def __init__(self, url: str, *, hash_name: str = "sha256", transport: Transport | None = None) -> None:
         if not url.lower().startswith(("http://", "https://")):
             raise TimestampError(
-                f"Adresse du service d'horodatage invalide : {url}",
-                f"Invalid timestamp authority URL: {url}",
+                M_("Adresse du service d'horodatage invalide : {url}", url=url),
                 code=SigningCode.BAD_TSA_URL,
             )
         self.url = url
@@ -65,7 +61,7 @@ class TsaClient:
         try:
             reply = fetch(
                 self.url,
-                what=_("horodatage"),
+                what=M_("horodatage"),
                 data=request.dump(),
                 content_type="application/timestamp-query",
                 accept="application/timestamp-reply",
@@ -73,27 +69,21 @@ class TsaClient:
                 transport=self._transport,
             )
         except RedirectRefusedError:
-            raise _error(
-                self.url,
-                "le service renvoie vers une autre adresse, qui n'est pas suivie.",
-                "the service redirects elsewhere (not followed).",
-            ) from None
+            raise _error(self.url, M_("le service renvoie vers une autre adresse, qui n'est pas suivie.")) from None
         except UntrustedPlatformError:
-            raise _error(
-                self.url, "son certificat HTTPS n'est pas reconnu.", "its HTTPS certificate is not trusted."
-            ) from None
+            raise _error(self.url, M_("son certificat HTTPS n'est pas reconnu.")) from None
         except PlatformError as exc:
             if exc.code == TransportCode.ANSWER_TOO_LARGE:
-                raise _error(self.url, "réponse trop volumineuse.", "response too large.") from None
-            raise _error(self.url, "service injoignable.", "service unreachable.") from exc
+                raise _error(self.url, M_("réponse trop volumineuse.")) from None
+            raise _error(self.url, M_("service injoignable.")) from exc
         if reply.status != 200:
-            raise _error(self.url, f"réponse HTTP {reply.status}.", f"HTTP status {reply.status}.")
+            raise _error(self.url, M_("réponse HTTP {status}.", status=reply.status))
         body = reply.body
         try:
             response = tsp.TimeStampResp.load(body)
             response["status"]["status"].native  # noqa: B018 - parses the outer layers only
         except Exception as exc:
-            raise _error(self.url, "réponse illisible.", "unreadable response.") from exc
+            raise _error(self.url, M_("réponse illisible.")) from exc
         # No `.native` of the whole response here: asn1crypto would then re-encode the token
         # piece by piece each time pyHanko dumps it (seconds per PDF instead of milliseconds).
         return response
@@ -124,22 +114,22 @@ def check_response(response: tsp.TimeStampResp, digest: bytes, nonce: int | None
     except TimestampError:
         raise
     except Exception as exc:  # a malformed token deep inside the response
-        raise _error(url, "réponse illisible.", "unreadable response.") from exc
+        raise _error(url, M_("réponse illisible.")) from exc
 
 
 def _check_response(response: tsp.TimeStampResp, digest: bytes, nonce: int | None, url: str) -> cms.ContentInfo:
     status = response["status"]["status"].native
     if status not in ("granted", "granted_with_mods"):
-        raise _error(url, f"refusé par le service ({status}).", f"refused by the service ({status}).")
+        raise _error(url, M_("refusé par le service ({status}).", status=status))
     token = response["time_stamp_token"]
     if not isinstance(token, cms.ContentInfo) or token["content_type"].native != "signed_data":
-        raise _error(url, "jeton absent.", "no token.")
+        raise _error(url, M_("jeton absent."))
     info = tst_info(token)
     imprint = info["message_imprint"]
     if imprint["hashed_message"].native != digest:
-        raise _error(url, "le jeton ne porte pas sur la signature envoyée.", "the token is not over our signature.")
+        raise _error(url, M_("le jeton ne porte pas sur la signature envoyée."))
     if nonce is not None and info["nonce"].native != nonce:
-        raise _error(url, "réponse rejouée (nonce différent).", "replayed response (nonce mismatch).")
+        raise _error(url, M_("réponse rejouée (nonce différent)."))
     return token
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from cryptography import x509
 
 from assistant.errors import AssistantError
-from assistant.i18n import _
+from assistant.i18n import M_, _
 from assistant.signing.errors import SigningCode
 from assistant.signing.findings import Finding, ListReason
 
@@ -204,8 +204,7 @@ def parse_list(root: Any, url: str = "") -> TrustedList:
     info = root.find(_t("SchemeInformation"))
     if root.tag != _t("TrustServiceStatusList") or info is None:
         raise TrustedListError(
-            "Ce document n'est pas une liste de confiance (ETSI TS 119 612).",
-            "This document is not a trusted list (ETSI TS 119 612).",
+            M_("Ce document n'est pas une liste de confiance (ETSI TS 119 612)."),
         )
     try:
         sequence = int(_text(info, _t("TSLSequenceNumber")) or "0")
@@ -279,19 +278,15 @@ def verify_list_signature(data: bytes, pinned: Iterable[x509.Certificate]) -> An
     try:
         root = verify_xml.parse_xml(data)
     except Exception as exc:
-        raise TrustedListError(
-            "Liste de confiance illisible (XML invalide).", "Unreadable trusted list (invalid XML)."
-        ) from exc
+        raise TrustedListError(M_("Liste de confiance illisible (XML invalide).")) from exc
     signatures = [s for s in root.findall(f"{{{verify_xml.DS}}}Signature")]
     if len(signatures) != 1:
-        raise TrustedListError("La liste de confiance n'est pas signée.", "The trusted list is not signed.")
+        raise TrustedListError(M_("La liste de confiance n'est pas signée."))
     signature = signatures[0]
     for reference in signature.iter(f"{{{verify_xml.DS}}}Reference"):
         uri = reference.get("URI") or ""
         if uri and not uri.startswith("#"):
-            raise TrustedListError(
-                "Référence externe dans la signature de la liste.", "External reference in the list's signature."
-            )
+            raise TrustedListError(M_("Référence externe dans la signature de la liste."))
     verify_xml.register_ids(root)
     for cert in pinned:
         key = xmlsec.Key.from_memory(
@@ -308,8 +303,7 @@ def verify_list_signature(data: bytes, pinned: Iterable[x509.Certificate]) -> An
             break
         return root
     raise TrustedListError(
-        "La signature de la liste de confiance ne se vérifie avec aucun des certificats attendus.",
-        "The trusted list's signature does not verify with any expected certificate.",
+        M_("La signature de la liste de confiance ne se vérifie avec aucun des certificats attendus."),
         code=SigningCode.TRUSTED_LIST_SIGNATURE,
     )
 
@@ -426,15 +420,14 @@ class TrustedListCache:
             from assistant.signing.fetching import fetch
         if not lotl_pins:
             raise TrustedListError(
-                "Aucun certificat de signature de la liste des listes (LOTL) n'est configuré : "
-                "indiquez-le (--lotl-cert), tel que publié au Journal officiel de l'UE.",
-                "No certificate for the List of Trusted Lists (LOTL) is configured: give it (--lotl-cert), "
-                "as published in the Official Journal of the EU.",
+                M_(
+                    "Aucun certificat de signature de la liste des listes (LOTL) n'est configuré : indiquez-le (--lotl-cert), tel que publié au Journal officiel de l'UE."
+                ),
                 code=SigningCode.LOTL_PINS_MISSING,
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        lotl_data = fetch(lotl_url, what=_("liste des listes de confiance"))
+        lotl_data = fetch(lotl_url, what=M_("liste des listes de confiance"))
         lotl_root = _verify_lotl(lotl_data, lotl_url, lotl_pins, announcement, fetch)
         lotl = parse_list(lotl_root, lotl_url)
         write_bytes_atomic(self.folder / "lotl.xml", lotl_data)
@@ -444,7 +437,7 @@ class TrustedListCache:
                 continue  # the LOTL's pointer to itself (or to another list of lists): not a national list
             item = ListState(pointer.territory, pointer.url, now)
             try:
-                data = fetch(pointer.url, what=_("liste de confiance {territory}").format(territory=pointer.territory))
+                data = fetch(pointer.url, what=M_("liste de confiance {territory}", territory=pointer.territory))
                 parsed = parse_list(verify_list_signature(data, pointer.certificates), pointer.url)
                 name = f"tl-{''.join(c for c in pointer.territory if c.isalnum()) or 'xx'}.xml"
                 write_bytes_atomic(self.folder / name, data)
@@ -506,12 +499,9 @@ def _verify_lotl(
             notice = next((index for index, uri in enumerate(uris) if announcement(uri)), None)
             if notice is None:
                 raise TrustedListError(
-                    "La liste des listes (LOTL) ne cite plus la publication du Journal officiel dont viennent "
-                    "les certificats attendus : une nouvelle publication les a remplacés. Mettez l'assistant "
-                    "à jour, ou indiquez les nouveaux certificats (--lotl-cert).",
-                    "The List of Trusted Lists (LOTL) no longer names the Official Journal notice the expected "
-                    "certificates come from: a newer notice has replaced them. Update the assistant, or give "
-                    "the new certificates (--lotl-cert).",
+                    M_(
+                        "La liste des listes (LOTL) ne cite plus la publication du Journal officiel dont viennent les certificats attendus : une nouvelle publication les a remplacés. Mettez l'assistant à jour, ou indiquez les nouveaux certificats (--lotl-cert)."
+                    ),
                     code=SigningCode.TRUSTED_LIST_SIGNATURE,
                 ) from direct
             uris = uris[:notice]
@@ -522,7 +512,7 @@ def _verify_lotl(
         for pivot_url in pivots:
             try:
                 pivot = parse_list(
-                    verify_list_signature(fetch(pivot_url, what=_("liste des listes pivot")), trusted), pivot_url
+                    verify_list_signature(fetch(pivot_url, what=M_("liste des listes pivot")), trusted), pivot_url
                 )
             except AssistantError:
                 continue  # not signed by what is trusted so far (or unreachable): it introduces nothing

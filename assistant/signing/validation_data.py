@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import AssistantError
+from assistant.i18n import M_
 from assistant.signing.errors import SigningCode
 
 
@@ -71,12 +72,11 @@ def collect(
             path = asyncio.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
         except Exception as exc:
             raise AssistantError(
-                f"Le niveau {level} n'a pas pu être atteint pour {name} : la chaîne du certificat ou ses "
-                "informations de révocation (CRL/OCSP) n'ont pas pu être obtenues, ou le certificat est révoqué. "
-                "Vérifiez la connexion, les autorités de confiance, ou signez en B-T.",
-                f"Level {level} could not be reached for {name}: the certificate chain or its revocation data "
-                "(CRL/OCSP) could not be obtained, or the certificate is revoked. Check the connection, the "
-                "trust anchors, or sign in B-T.",
+                M_(
+                    "Le niveau {level} n'a pas pu être atteint pour {name} : la chaîne du certificat ou ses informations de révocation (CRL/OCSP) n'ont pas pu être obtenues, ou le certificat est révoqué. Vérifiez la connexion, les autorités de confiance, ou signez en B-T.",
+                    level=level,
+                    name=name,
+                ),
                 code=SigningCode.LONG_TERM_UNAVAILABLE,
             ) from exc
         path_certs.extend(path)

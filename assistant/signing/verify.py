@@ -33,7 +33,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from assistant.errors import Code, InputFileError
-from assistant.i18n import _, localized
+from assistant.i18n import M_, Message, _, localized
 from assistant.keystores.names import common_name
 from assistant.signing.errors import SigningCode
 from assistant.signing.findings import Coverage, Finding, NotAdes, Remark, Verdict
@@ -96,7 +96,7 @@ class SignatureReport:
     def format_label(self) -> str:
         """Format and level as ETSI names them, or what the signature is when it is not AdES."""
         if self.ades:
-            return f"{self.format.label} {self.level}".strip()
+            return f"{self.format.etsi_name} {self.level}".strip()
         family = {
             SignFormat.XADES: _("XMLDSig, pas XAdES"),
             SignFormat.CADES: _("CMS / PKCS#7, pas AdES"),
@@ -256,8 +256,7 @@ class VerificationReport:
 
         if self.attached_content is None:
             raise InputFileError(
-                f"{self.path.name} ne contient pas le document signé (signature détachée).",
-                f"{self.path.name} does not contain the signed document (detached signature).",
+                M_("{name} ne contient pas le document signé (signature détachée).", name=self.path.name),
                 code=SigningCode.NO_ATTACHED_CONTENT,
             )
         content = self.attached_content
@@ -346,9 +345,11 @@ class Verifier:
         """The report of one signed PDF or signature file (see `verify_file`)."""
         token = _context_lists.set(self.trusted_lists)
         try:
-            return _verify_file(path, detached_of, self._context)
+            report = _verify_file(path, detached_of, self._context)
         finally:
             _context_lists.reset(token)
+        _explain_partial_anchors(report, self._context)
+        return report
 
     def close(self) -> None:
         self._context.close()
@@ -360,6 +361,20 @@ class Verifier:
         self.close()
 
 
+def _explain_partial_anchors(report: VerificationReport, context: _Context) -> None:
+    """An untrusted certificate whose issuer the user named as an anchor without its root: say
+    so, and what to add (anchors.py: only self-signed anchors are roots, as for openssl)."""
+    if not context.anchor_intermediates:
+        return
+    for sig in report.signatures:
+        if sig.trusted or not sig.issuer or Remark.UNTRUSTED not in [p.code for p in sig.problems]:
+            continue
+        for cert in context.anchor_intermediates:
+            if _crypto(cert).subject.rfc4514_string() == sig.issuer:
+                sig.remark(Remark.ANCHOR_NOT_ROOT, name=common_name(_crypto(cert).subject))
+                break
+
+
 def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> VerificationReport:
     path = Path(path)
     head = _read_head(path)
@@ -367,9 +382,7 @@ def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> Ver
     # has "%PDF-" within its first bytes too.
     if head[:1] != b"\x30" and b"%PDF-" in head[:1024]:
         if detached_of is not None:
-            raise _not_detached(
-                path, "un PDF signé contient lui-même le document", "a signed PDF contains the document"
-            )
+            raise _not_detached(path, M_("un PDF signé contient lui-même le document"))
         return _verify_pdf(path, context)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
@@ -377,10 +390,13 @@ def _verify_file(path: Path, detached_of: Path | None, context: _Context) -> Ver
     return _verify_cms(path, detached_of, context)
 
 
-def _not_detached(path: Path, why_fr: str, why_en: str) -> InputFileError:
+def _not_detached(path: Path, why: Message) -> InputFileError:
     return InputFileError(
-        f"{path.name} n'est pas une signature détachée ({why_fr}) : ne donnez pas de document signé (--detached-of).",
-        f"{path.name} is not a detached signature ({why_en}): do not name a signed document (--detached-of).",
+        M_(
+            "{name} n'est pas une signature détachée ({why}) : ne donnez pas de document signé (--detached-of).",
+            name=path.name,
+            why=why,
+        ),
         code=SigningCode.NOT_DETACHED,
     )
 
@@ -390,22 +406,20 @@ def _read_head(path: Path) -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except FileNotFoundError as exc:
-        raise InputFileError(
-            f"Fichier introuvable : {path}", f"File not found: {path}", code=Code.FILE_NOT_FOUND
-        ) from exc
+        raise InputFileError(M_("Fichier introuvable : {path}", path=path), code=Code.FILE_NOT_FOUND) from exc
     except OSError as exc:
-        raise InputFileError(
-            f"Lecture impossible : {path}", f"Cannot read: {path}", code=SigningCode.FILE_UNREADABLE
-        ) from exc
+        raise InputFileError(M_("Lecture impossible : {path}", path=path), code=SigningCode.FILE_UNREADABLE) from exc
     if not head:
-        raise InputFileError(f"Le fichier {path.name} est vide.", f"{path.name} is empty.", code=SigningCode.EMPTY_FILE)
+        raise InputFileError(M_("Le fichier {name} est vide.", name=path.name), code=SigningCode.EMPTY_FILE)
     return head
 
 
 def _not_a_signature(path: Path) -> InputFileError:
     return InputFileError(
-        f"{path.name} n'est ni un PDF signé, ni une signature CAdES (.p7s), ni une signature XAdES (.xml).",
-        f"{path.name} is neither a signed PDF, nor a CAdES (.p7s) nor a XAdES (.xml) signature.",
+        M_(
+            "{name} n'est ni un PDF signé, ni une signature CAdES (.p7s), ni une signature XAdES (.xml).",
+            name=path.name,
+        ),
         code=SigningCode.NOT_A_SIGNATURE,
     )
 
@@ -425,8 +439,7 @@ def _detached_target(path: Path, detached_of: Path | None) -> Path:
     target = detached_of or signed_file_for(path)
     if target is None or not target.is_file():
         raise InputFileError(
-            f"Document signé introuvable pour {path.name} : indiquez-le (--detached-of).",
-            f"Signed document not found for {path.name}: name it (--detached-of).",
+            M_("Document signé introuvable pour {name} : indiquez-le (--detached-of).", name=path.name),
             code=SigningCode.SIGNED_FILE_MISSING,
         )
     return target
@@ -634,16 +647,14 @@ def _verify_pdf(path: Path, context: _Context) -> VerificationReport:
         except Exception as exc:  # pyHanko raises more than PdfError on a damaged file
             _log.debug("unreadable PDF %s", path.name, exc_info=True)
             raise InputFileError(
-                f"Le PDF {path.name} est endommagé : ses signatures ne peuvent pas être lues.",
-                f"The PDF {path.name} is damaged: its signatures cannot be read.",
+                M_("Le PDF {name} est endommagé : ses signatures ne peuvent pas être lues.", name=path.name),
                 code=SigningCode.CORRUPT_PDF,
             ) from exc
         for sig in signatures:
             report.signatures.append(_verify_pdf_signature(sig, context))
     if not report.signatures:
         raise InputFileError(
-            f"Le PDF {path.name} ne contient aucune signature.",
-            f"{path.name} contains no signature.",
+            M_("Le PDF {name} ne contient aucune signature.", name=path.name),
             code=SigningCode.NO_SIGNATURE,
         )
     return report
@@ -672,10 +683,28 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
         signed_data = sig.signed_data
         certs = list(signed_data["certificates"]) if signed_data["certificates"] else []
         others = [c.chosen for c in certs if c.name == "certificate"]
-        vc = context.validation_context(others)
-        status = context.run(
-            async_validate_pdf_signature(sig, vc, ts_validation_context=context.validation_context(others))
-        )
+        dss_certs, dss_crls, dss_ocsps = _pdf_dss(sig.reader)
+        others = [*others, *dss_certs]
+        vc = context.validation_context(others, embedded=(dss_crls, dss_ocsps))
+        if str(getattr(sig, "sig_object_type", "")) == "/DocTimeStamp":
+            # A document timestamp (PAdES B-LTA) is judged as a timestamp: imprint, TSA, chain.
+            from pyhanko.sign.validation import async_validate_pdf_timestamp
+
+            status = context.run(async_validate_pdf_timestamp(sig, validation_context=vc))
+            item.timestamp_time = getattr(status, "timestamp", None)
+            if status.docmdp_ok is None:  # no DocMDP for a timestamp: what followed must be LTA updates
+                import dataclasses
+
+                from pyhanko.sign.diff_analysis import ModificationLevel
+
+                allowed = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+                status = dataclasses.replace(status, docmdp_ok=status.modification_level in allowed)
+        else:
+            status = context.run(
+                async_validate_pdf_signature(
+                    sig, vc, ts_validation_context=context.validation_context(others, embedded=(dss_crls, dss_ocsps))
+                )
+            )
     except Exception as exc:  # a damaged signature dictionary or CMS blob: said, not a traceback
         return _unreadable(item, exc)
     try:
@@ -683,6 +712,27 @@ def _verify_pdf_signature(sig: Any, context: _Context) -> SignatureReport:
     except Exception as exc:
         return _unreadable(item, exc)
     return item
+
+
+def _pdf_dss(reader: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """(certificates, CRLs, OCSP responses) of the document's DSS (PAdES B-LT/B-LTA), the
+    validation data that lets the signature be verified once the CA's servers are gone; a damaged
+    DSS gives nothing (the signature is then judged without it)."""
+    from asn1crypto import crl, ocsp
+    from pyhanko.pdf_utils.decode_limits import DecodePurpose
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS (NoDSSFoundError) or an unreadable one
+        return [], [], []
+    try:
+        certs = list(dss.load_certs())
+        crls = [crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL)) for ref in dss.crls]
+        ocsps = [ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE)) for ref in dss.ocsps]
+    except Exception:
+        return [], [], []
+    return certs, crls, ocsps
 
 
 def _describe_pdf_signature(item: SignatureReport, sig: Any, status: Any, vc: Any) -> None:
@@ -855,7 +905,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
     attached = not isinstance(content, core.Void)
     if attached:
         if detached_of is not None:
-            raise _not_detached(path, "elle contient déjà le document signé", "it already contains the signed document")
+            raise _not_detached(path, M_("elle contient déjà le document signé"))
         content_bytes = (
             bytes(content) if isinstance(content, core.ParsableOctetString | core.OctetString) else content.dump()
         )
@@ -907,7 +957,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
                     )
         except OSError as exc:
             raise InputFileError(
-                f"Lecture impossible : {target}", f"Cannot read: {target}", code=SigningCode.FILE_UNREADABLE
+                M_("Lecture impossible : {target}", target=target), code=SigningCode.FILE_UNREADABLE
             ) from exc
         except Exception as exc:  # no matching certificate, unsupported algorithm: a verdict, not a traceback
             item.ades = False
@@ -922,7 +972,7 @@ def _verify_cms(path: Path, detached_of: Path | None, context: _Context) -> Veri
             )
         except OSError as exc:
             raise InputFileError(
-                f"Lecture impossible : {target}", f"Cannot read: {target}", code=SigningCode.FILE_UNREADABLE
+                M_("Lecture impossible : {target}", target=target), code=SigningCode.FILE_UNREADABLE
             ) from exc
         except Exception as exc:
             item = _unreadable(item, exc)

@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
+from assistant.i18n import M_
 from assistant.keystores.base import Credential, HashAlgorithm, SignatureMechanism, SignatureScheme
 from assistant.signing.errors import SigningCode
 from assistant.signing.mechanisms import (
@@ -103,8 +104,7 @@ def sign_digest_xades(
         from assistant.errors import UsageError
 
         raise UsageError(
-            "RSA-PSS n'est pas accepté par les vérificateurs XAdES courants : signez en PKCS#1 v1.5 ou en CAdES.",
-            "RSA-PSS is not accepted by common XAdES verifiers: sign with PKCS#1 v1.5 or in CAdES.",
+            M_("RSA-PSS n'est pas accepté par les vérificateurs XAdES courants : signez en PKCS#1 v1.5 ou en CAdES."),
             code=SigningCode.PSS_NOT_FOR_XADES,
         )
     if mech.hash not in XMLDSIG_DIGEST:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from assistant.i18n import N_, _
 from assistant.jobs.model import JOB_KINDS
-from assistant.progress import PHASE_LABELS_FR, UNIT_LABELS_FR
+from assistant.progress import PHASE_LABELS_FR, UNIT_LABELS_FR, ProgressUpdate
 
 if TYPE_CHECKING:
     from assistant.jobs.model import Progress
@@ -42,7 +42,7 @@ def state_label(state: str) -> str:
     return _(STATE_LABELS[state]) if state in STATE_LABELS else state
 
 
-def progress_label(progress: Progress) -> str:
+def progress_label(progress: Progress | ProgressUpdate) -> str:
     """The job's current phase in the user's language, made from its numbers (never parsed)."""
     template = PHASE_LABELS_FR.get(progress.phase, "")
     if not template:
@@ -50,7 +50,7 @@ def progress_label(progress: Progress) -> str:
     return _(template).format(item=progress.item, items=progress.items, subject=progress.subject)
 
 
-def element_text(progress: Progress) -> str:
+def element_text(progress: Progress | ProgressUpdate) -> str:
     """ "pli 2 sur 5, enveloppe 1 sur 3", or the element's name, in the user's language."""
     if progress.element:
         return progress.element

@@ -68,6 +68,10 @@ class TrayController(QObject):
         self.window.keep_running_in_tray = True
         self._engine_event.connect(self._notify)
         self._unsubscribe = self.engine.subscribe(self._engine_event.emit)
+        news = self.window.home.update_notice
+        if news is not None:  # the assistant starts in the tray: say it there, once
+            self.icon.showMessage(APP_NAME, news.text, QSystemTrayIcon.MessageIcon.Warning)
+            self.window.home.update_notice_seen()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):

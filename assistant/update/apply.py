@@ -161,7 +161,7 @@ def _give_up(layout: InstallLayout, version: str, staged: Path, exc: OSError) ->
         "nouvel essai au prochain démarrage."
     ).format(version=version, reason=exc.strerror or exc, current=layout.current_version())
     print(message, file=sys.stderr, flush=True)
-    _record_rollback(message)
+    _record_rollback(message, "not_installed", version, str(layout.current_version()), str(exc.strerror or exc))
 
 
 def _without_trial(state: dict[str, object]) -> dict[str, object]:
@@ -228,7 +228,7 @@ def _roll_back(layout: InstallLayout, version: str, previous: str, after_step: A
         "La mise à jour {version} n'a pas démarré : retour à la version {previous}. Elle ne sera pas réessayée."
     ).format(version=version, previous=previous)
     print(message, file=sys.stderr, flush=True)
-    _record_rollback(message)
+    _record_rollback(message, "failed_start", version, previous)
 
 
 def _run_or_defer(layout: InstallLayout, steps: list[swap.Step], previous: str, after_step: AfterStep | None) -> None:
@@ -243,8 +243,10 @@ def _run_or_defer(layout: InstallLayout, steps: list[swap.Step], previous: str, 
         print(_("Mise à jour : reprise impossible pour l'instant ({reason}).").format(reason=exc), file=sys.stderr)
 
 
-def _record_rollback(message: str) -> None:
-    """Tell `assistant update status` (and so the user who looks) what happened at this start."""
+def _record_rollback(message: str, kind: str, version: str, current: str, reason: str = "") -> None:
+    """Tell `assistant update status` (and so the user who looks) what happened at this start,
+    and keep the facts for the window, which says it once (assistant/update/notice.py)."""
+    from assistant.update import notice
     from assistant.update.gate import status_path
 
     path = status_path()
@@ -261,6 +263,7 @@ def _record_rollback(message: str) -> None:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
+    notice.record(notice.UpdateNotice(kind, version, current, reason))
 
 
 def _start_previous(layout: InstallLayout, previous: str, argv: Sequence[str], started_as: str) -> int | None:

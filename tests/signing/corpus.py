@@ -152,19 +152,19 @@ def _cms_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_data:
     chain = ["-certfile", str(test_pki.ca.files["cert"])]
     not_ades_attr = "CMS / PKCS#7, pas AdES (attribut signing-certificate-v2 absent)"
     variants: list[tuple[str, list[str], str, bool]] = [
-        ("openssl-cades-detached", [*rsa_signer, "-cades", "-md", "sha256"], "CADES B-B", False),
+        ("openssl-cades-detached", [*rsa_signer, "-cades", "-md", "sha256"], "CAdES B-B", False),
         ("openssl-cms-detached", [*rsa_signer, "-md", "sha256"], not_ades_attr, False),
         ("openssl-cms-noattr", [*rsa_signer, "-noattr"], "CMS / PKCS#7, pas AdES (attributs signés absents)", False),
-        ("openssl-cades-attached", [*rsa_signer, "-cades", "-nodetach"], "CADES B-B", True),
+        ("openssl-cades-attached", [*rsa_signer, "-cades", "-nodetach"], "CAdES B-B", True),
         (
             "openssl-cms-noattr-attached",
             [*rsa_signer, "-noattr", "-nodetach"],
             "CMS / PKCS#7, pas AdES (attributs signés absents)",
             True,
         ),
-        ("openssl-cades-pss", [*rsa_signer, "-cades", "-keyopt", "rsa_padding_mode:pss"], "CADES B-B", False),
-        ("openssl-cades-ecdsa-sha512", [*ec_signer, "-cades", "-md", "sha512"], "CADES B-B", False),
-        ("openssl-cades-two-signers", [*rsa_signer, *ec_signer, "-cades"], "CADES B-B", False),
+        ("openssl-cades-pss", [*rsa_signer, "-cades", "-keyopt", "rsa_padding_mode:pss"], "CAdES B-B", False),
+        ("openssl-cades-ecdsa-sha512", [*ec_signer, "-cades", "-md", "sha512"], "CAdES B-B", False),
+        ("openssl-cades-two-signers", [*rsa_signer, *ec_signer, "-cades"], "CAdES B-B", False),
     ]
     samples: list[Sample] = []
     for name, args, label, attached in variants:
@@ -209,7 +209,7 @@ def _cms_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_data:
                 str(out),
             ]
         )
-        samples.append(Sample(f"openssl-cades-attached-{label}", "cms", out, None, "CADES B-B", packaging="attachée"))
+        samples.append(Sample(f"openssl-cades-attached-{label}", "cms", out, None, "CAdES B-B", packaging="attachée"))
     pem = folder / "openssl-cades-pem.p7s"
     _run(
         [
@@ -228,7 +228,7 @@ def _cms_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_data:
             str(pem),
         ]
     )
-    samples.append(Sample("openssl-cades-pem", "cms", pem, data, "CADES B-B", packaging="détachée"))
+    samples.append(Sample("openssl-cades-pem", "cms", pem, data, "CAdES B-B", packaging="détachée"))
     return samples
 
 
@@ -276,8 +276,8 @@ def _endesive_samples(folder: Path, test_pki: pki.TestPki, data: Path, tampered_
     return [
         Sample("endesive-cms-detached", "cms", out, data, label, packaging="détachée"),
         Sample("endesive-cms-detached-tampered", "cms", out, tampered_data, label, tampered=True),
-        Sample("endesive-xades-enveloping", "xml", xml_out, None, "XADES B-B", packaging="enveloppante"),
-        Sample("endesive-xades-enveloping-tampered", "xml", xml_bad, None, "XADES B-B", tampered=True),
+        Sample("endesive-xades-enveloping", "xml", xml_out, None, "XAdES B-B", packaging="enveloppante"),
+        Sample("endesive-xades-enveloping-tampered", "xml", xml_bad, None, "XAdES B-B", tampered=True),
     ]
 
 
@@ -341,7 +341,7 @@ def _pyhanko_samples(folder: Path, test_pki: pki.TestPki, pdf: Path, tsa_url: st
     )
     assert signer is not None
     variants: list[tuple[str, fields.SigSeedSubFilter, bool, str]] = [
-        ("pyhanko-pades", fields.SigSeedSubFilter.PADES, False, "PADES B-B"),
+        ("pyhanko-pades", fields.SigSeedSubFilter.PADES, False, "PAdES B-B"),
         (
             "pyhanko-adbe-pkcs7",
             fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED,
@@ -350,7 +350,7 @@ def _pyhanko_samples(folder: Path, test_pki: pki.TestPki, pdf: Path, tsa_url: st
         ),
     ]
     if tsa_url:
-        variants.append(("pyhanko-pades-t", fields.SigSeedSubFilter.PADES, True, "PADES B-T"))
+        variants.append(("pyhanko-pades-t", fields.SigSeedSubFilter.PADES, True, "PAdES B-T"))
     samples: list[Sample] = []
     for name, sub_filter, with_ts, label in variants:
         out = folder / f"{name}.pdf"
@@ -509,11 +509,11 @@ def _xadesjs_samples(
             bad = folder / f"{name}-tampered.xml"
             bad.write_bytes(out.read_bytes().replace(b"1000</", b"9000</"))
             samples += [
-                Sample(name, "xml", out, None, "XADES B-B", packaging="enveloppée"),
-                Sample(f"{name}-tampered", "xml", bad, None, "XADES B-B", tampered=True),
+                Sample(name, "xml", out, None, "XAdES B-B", packaging="enveloppée"),
+                Sample(f"{name}-tampered", "xml", bad, None, "XAdES B-B", tampered=True),
             ]
         else:
-            samples += _detached_xml_pair(name, out, data, tampered_data, folder, "XADES B-B")
+            samples += _detached_xml_pair(name, out, data, tampered_data, folder, "XAdES B-B")
     return samples
 
 

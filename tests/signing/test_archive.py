@@ -136,7 +136,7 @@ def test_b_lta_with_ocsp_validates_once_the_responder_is_gone(
     ocsp_pki.stop()  # the CA's OCSP responder is gone
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert sig.ok, sig.problems
-    assert sig.format_label == f"{fmt.label} B-LTA" and sig.revocation == "good"
+    assert sig.format_label == f"{fmt.etsi_name} B-LTA" and sig.revocation == "good"
     assert len(sig.archive_timestamps) == 1
     stamp = sig.archive_timestamps[0]
     assert stamp.valid and stamp.authority == "AMP Test TSA" and stamp.time is not None
@@ -156,7 +156,7 @@ def test_b_lta_with_crl_judged_by_reference_tools(
     fetched = len(crl_pki.fetched)
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert len(crl_pki.fetched) == fetched  # offline: only what the signature carries
-    assert sig.ok and sig.format_label == f"{fmt.label} B-LTA", sig.problems
+    assert sig.ok and sig.format_label == f"{fmt.etsi_name} B-LTA", sig.problems
     if fmt is SignFormat.CADES:
         token, digest = _cades_parts(output)
         _openssl_ts_verify(token, digest, tmp_path, test_pki)
@@ -241,7 +241,7 @@ def test_cades_tampered_archive_token_is_reported(
     output.write_bytes(_flip_in_archive_token(output.read_bytes()))
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert sig.intact and sig.signature_valid  # the signature itself is untouched
-    assert sig.format_label == "CADES B-LT" and not sig.ok
+    assert sig.format_label == "CAdES B-LT" and not sig.ok
     assert sig.archive_timestamps and not sig.archive_timestamps[0].valid
     assert any("Horodatage d'archive invalide" in p for p in sig.problems), sig.problems
     assert "horodatage n'a pas pu être validé" in sig.verdict_fr
@@ -278,7 +278,7 @@ def test_cades_removed_validation_data_breaks_the_archive_timestamp(
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert not sig.ok and sig.archive_timestamps and not sig.archive_timestamps[0].valid
     assert any("données de révocation" in p and "retirés ou modifiés" in p for p in sig.problems), sig.problems
-    assert sig.format_label != "CADES B-LTA"
+    assert sig.format_label != "CAdES B-LTA"
 
 
 @pytest.mark.parametrize("fmt", [SignFormat.CADES, SignFormat.XADES])
@@ -308,7 +308,7 @@ def test_xades_tampered_archive_timestamp_is_reported(
     output.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert sig.intact and sig.signature_valid
-    assert sig.format_label == "XADES B-LT" and not sig.ok
+    assert sig.format_label == "XAdES B-LT" and not sig.ok
     assert any("Horodatage d'archive" in p for p in sig.problems), sig.problems
 
 
@@ -324,7 +324,7 @@ def test_xades_revocation_values_changed_after_archiving(
     output.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert sig.intact and sig.signature_valid and not sig.ok
-    assert sig.format_label == "XADES B-LT"
+    assert sig.format_label == "XAdES B-LT"
     assert any("ne porte pas sur la signature telle qu'elle est" in p for p in sig.problems), sig.problems
 
 
@@ -543,7 +543,7 @@ def test_cli_signs_b_lta_and_verify_reports_it(
         timeout=120,
     )
     assert verified.returncode == 0, verified.stderr + verified.stdout
-    assert f"{fmt.upper()} B-LTA" in verified.stdout
+    assert f"{SignFormat(fmt).etsi_name} B-LTA" in verified.stdout
     assert "Horodatage d'archive" in verified.stdout and "autorité : AMP Test TSA" in verified.stdout
     assert "Traceback" not in verified.stderr
     # Tampered, read in English: the finding in the user's language, and the level no longer B-LTA.
@@ -563,7 +563,10 @@ def test_cli_signs_b_lta_and_verify_reports_it(
     )
     assert english.returncode == 1 and "Traceback" not in english.stderr
     assert "Archive timestamp" in english.stdout and "Invalid archive timestamp" in english.stdout, english.stdout
-    assert f"{fmt.upper()} B-LT " in english.stdout or f"{fmt.upper()} B-LT\n" in english.stdout
+    assert (
+        f"{SignFormat(fmt).etsi_name} B-LT " in english.stdout
+        or f"{SignFormat(fmt).etsi_name} B-LT\n" in english.stdout
+    )
 
 
 @pytest.mark.parametrize("name", ["CAdESDoubleLTA.p7m", "data2sign-signed-xades-enveloped-baseline-lta.xml"])

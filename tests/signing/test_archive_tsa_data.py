@@ -121,5 +121,5 @@ def test_the_archive_timestamp_carries_its_tsas_crl_and_validates_offline(
     fetched = len(crl_pki.fetched)
     sig = verify_file(result.output, trust_roots=[test_pki.root.certificate]).signatures[0]
     assert len(crl_pki.fetched) == fetched  # offline: nothing fetched from the CRL server
-    assert sig.ok and sig.format_label == f"{fmt.label} B-LTA", sig.problems
+    assert sig.ok and sig.format_label == f"{fmt.etsi_name} B-LTA", sig.problems
     assert [s.valid for s in sig.archive_timestamps] == [True]

@@ -321,3 +321,42 @@ def test_cli_json_even_when_the_whole_batch_is_refused(
     assert [line["source"] for line in lines] == [str(f) for f in files]
     assert all(line["output"] is None and line["error"]["code"] == "certificate_expired" for line in lines)
     assert "a expiré" in lines[0]["error"]["message"]
+
+
+def test_verification_names_the_format_as_etsi_spells_it(
+    tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki
+) -> None:
+    """The signing screen keeps the original's "PADES", but a verification names the format and
+    level as ETSI does ("PAdES B-B"), in the terminal and in the saved report alike."""
+    pdf = make_pdf(tmp_path / "Acte.pdf")
+    done = _run(
+        ["--format", "pades", "--key", str(test_pki.signer.files["p12"]), "--pin-env", "AMP_PIN", "--json", str(pdf)],
+        tmp_path,
+        assistant_home,
+        AMP_PIN=pki.P12_PASSWORD,
+    )
+    assert done.returncode == 0, done.stderr
+    signed = json.loads(done.stdout.strip())["output"]
+    report = tmp_path / "rapport.html"
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "verify",
+            "--trust",
+            str(test_pki.root_pem),
+            "--report",
+            str(report),
+            signed,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "ASSISTANT_HOME": str(assistant_home)},
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    html = report.read_text(encoding="utf-8")
+    for shown in (checked.stdout, html):
+        assert "PAdES B-B" in shown and "PADES" not in shown, shown

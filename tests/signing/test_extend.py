@@ -50,7 +50,7 @@ def test_a_second_archive_timestamp_covers_the_first(
     assert signature.read_bytes() == before  # the original untouched
 
     sig = verify_file(renewed, trust_roots=[test_pki.root.certificate]).signatures[0]
-    assert sig.ok and sig.format_label == f"{fmt.label} B-LTA", sig.problems
+    assert sig.ok and sig.format_label == f"{fmt.etsi_name} B-LTA", sig.problems
     assert [s.valid for s in sig.archive_timestamps] == [True, True]
     first, second = sig.archive_timestamps
     assert first.time is not None and second.time is not None and first.time <= second.time
@@ -125,3 +125,74 @@ def test_cli_extend(tmp_path: Path, assistant_home: Path, test_pki: pki.TestPki,
         timeout=120,
     )
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
+
+
+def test_pades_gets_a_second_document_timestamp(
+    tmp_path: Path, test_pki: pki.TestPki, crl_pki: CrlPki, tsa: Tsa
+) -> None:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    from tests.signing.conftest import make_pdf
+
+    source = make_pdf(tmp_path / "Marché.pdf")
+    result = sign_files(
+        crl_pki.credential(crl_pki.good, test_pki),
+        [source],
+        SignFormat.PADES,
+        level="B-LTA",
+        tsa_url=tsa.url,
+        trust_roots=[test_pki.root.certificate],
+    ).results[0]
+    assert result.output is not None, result.error
+    before = result.output.read_bytes()
+    renewed = extend_archive(result.output, tsa.url, trust_roots=[test_pki.root.certificate])
+    assert renewed != result.output and result.output.read_bytes() == before
+    assert renewed.read_bytes().startswith(before)  # an incremental update: the signed revisions kept
+    # The reference, pyHanko offline: the signature and both document timestamps.
+    root = asn1_x509.Certificate.load(test_pki.root.cert_der)
+    with open(renewed, "rb") as fh:
+        reader = PdfFileReader(fh)
+        stamps = reader.embedded_timestamp_signatures
+        assert len(stamps) == 2
+        for stamp in stamps:
+            context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
+            status = validate_pdf_timestamp(stamp, context)
+            assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail")
+        status = validate_pdf_signature(reader.embedded_regular_signatures[0], context)
+        assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+    report = verify_file(renewed, trust_roots=[test_pki.root.certificate])
+    sig = report.signatures[0]
+    assert sig.ok and sig.format_label == "PAdES B-LTA", sig.problems
+    # Both document timestamps are judged as timestamps (they used to be called unreadable).
+    stamps = [s for s in report.signatures if s.sub_filter == "ETSI.RFC3161"]
+    assert len(stamps) == 2 and all(s.intact and s.trusted and s.ok for s in stamps), [s.problems for s in stamps]
+    assert report.ok
+
+
+def test_a_pades_without_document_timestamp_is_not_renewed(
+    tmp_path: Path, test_pki: pki.TestPki, crl_pki: CrlPki, tsa: Tsa
+) -> None:
+    from tests.signing.conftest import make_pdf
+
+    source = make_pdf(tmp_path / "Marché.pdf")
+    output = (
+        sign_files(
+            crl_pki.credential(crl_pki.good, test_pki),
+            [source],
+            SignFormat.PADES,
+            level="B-LT",
+            tsa_url=tsa.url,
+            trust_roots=[test_pki.root.certificate],
+        )
+        .results[0]
+        .output
+    )
+    assert output is not None
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(InputFileError, match="signez-la en B-LTA"):
+        extend_archive(output, tsa.url, trust_roots=[test_pki.root.certificate])
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing

@@ -38,7 +38,7 @@ def test_b_lt_with_crl_verifies_from_embedded_data(
     sig = verify_file(result.output, trust_roots=[test_pki.root.certificate]).signatures[0]  # no fetching
     assert len(crl_pki.fetched) == fetched  # verification used what the signature carries
     assert sig.ok, sig.problems
-    assert sig.format_label == f"{fmt.label} B-LT"
+    assert sig.format_label == f"{fmt.etsi_name} B-LT"
     assert sig.revocation == "good"
     assert sig.timestamp_valid
 
@@ -150,7 +150,7 @@ def test_b_t_has_no_revocation_answer_offline(tmp_path: Path, test_pki: pki.Test
     )
     assert output is not None
     sig = verify_file(output, trust_roots=[test_pki.root.certificate]).signatures[0]
-    assert sig.format_label == "CADES B-T" and sig.revocation == "unknown"
+    assert sig.format_label == "CAdES B-T" and sig.revocation == "unknown"
 
 
 def test_b_lt_with_ocsp_then_responder_gone(tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, ocsp_pki: OcspPki) -> None:

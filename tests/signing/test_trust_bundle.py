@@ -74,7 +74,7 @@ def test_b_lt_with_crl_is_valid_with_a_root_and_ca_bundle(
     for anchors in ([test_pki.root.certificate], bundle, [test_pki.ca.certificate, test_pki.root.certificate]):
         sig = verify_file(output, trust_roots=list(anchors)).signatures[0]  # no fetching: the embedded CRL
         assert sig.trusted and sig.revocation == "good" and sig.ok, (anchors, sig.problems)
-        assert sig.format_label == f"{fmt.label} B-LT"
+        assert sig.format_label == f"{fmt.etsi_name} B-LT"
     assert len(crl_pki.fetched) == fetched
     if fmt is SignFormat.CADES:
         assert openssl_cms_verify(output, source, test_pki.ca_bundle).returncode == 0
@@ -134,6 +134,9 @@ def test_a_ca_alone_is_not_an_anchor_as_for_openssl(
     sig = verify_file(output, trust_roots=[test_pki.ca.certificate]).signatures[0]
     assert sig.intact and not sig.trusted and not sig.ok
     assert Remark.UNTRUSTED in [p.code for p in sig.problems]
+    # ... and says what to add, in the user's language.
+    texts = [p.to_dict()["text"] for p in sig.problems]
+    assert any("n'est pas une autorité racine" in t and "AMP Test Qualified CA" in t for t in texts), texts
     # The reference agrees: the CA file alone does not make the chain trusted.
     assert openssl_cms_verify(output, source, test_pki.ca.files["cert"]).returncode != 0
 
@@ -175,3 +178,23 @@ def test_the_verify_job_with_the_users_bundle(tmp_path: Path, test_pki: pki.Test
     finally:
         engine.shutdown(wait=True)
     assert sig["trusted"] and sig["revocation"] == "good" and sig["verdict_code"] == "valid", sig["problems"]
+
+
+def test_pades_b_lt_signed_and_verified_with_the_bundle(
+    tmp_path: Path, test_pki: pki.TestPki, tsa: Tsa, crl_pki: CrlPki
+) -> None:
+    """PAdES collects its validation data through pyHanko (pades._long_term_context): the same rule."""
+    from tests.signing.conftest import make_pdf
+
+    bundle = [test_pki.root.certificate, test_pki.ca.certificate]
+    result = sign_files(
+        crl_pki.credential(crl_pki.good, test_pki),
+        [make_pdf(tmp_path / "Marché.pdf")],
+        SignFormat.PADES,
+        level="B-LT",
+        tsa_url=tsa.url,
+        trust_roots=bundle,
+    ).results[0]
+    assert result.output is not None, result.error
+    sig = verify_file(result.output, trust_roots=bundle).signatures[0]
+    assert sig.trusted and sig.revocation == "good" and sig.ok, sig.problems

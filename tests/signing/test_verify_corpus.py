@@ -125,7 +125,7 @@ def test_cli_report_in_three_formats(corpus: dict[str, Sample], tmp_path: Path, 
         assert "Jeanne Dupont" in text and "Élise Martin (ECDSA)" in text
         assert "CAdES B-B".upper() in text.upper()
     data = json.loads((tmp_path / "rapport.json").read_text(encoding="utf-8"))
-    assert [s["format_label"] for s in data["signatures"]] == ["CADES B-B", "CADES B-B"]
+    assert [s["format_label"] for s in data["signatures"]] == ["CAdES B-B", "CAdES B-B"]
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ print(code, loaded, file=sys.stderr)
     )
     assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
     data = json.loads(done.stdout)
-    assert data["ok"] and [r["signatures"][0]["format_label"] for r in data["reports"]] == ["CADES B-B"] * 3
+    assert data["ok"] and [r["signatures"][0]["format_label"] for r in data["reports"]] == ["CAdES B-B"] * 3
 
 
 def _bid(folder: Path, test_pki: pki.TestPki, count: int) -> list[Path]:

@@ -100,6 +100,7 @@ def test_a_bicle_on_the_card_then_one_in_the_vault_with_a_backup(
     # Step 2: the store; the card is proposed first.
     assert wizard.step_label.text() == "Étape 2 sur 4 : Magasin"
     assert wizard.store_buttons["pkcs11:"].isChecked()
+    qtbot.waitUntil(lambda: wizard.tokens is not None, timeout=30000)  # the cards, listed in the background
     shot(window, screens, "bicle-store")
     _click(qtbot, wizard.next_button)
     # Step 3: the warning; a card's key cannot be backed up, which is said.

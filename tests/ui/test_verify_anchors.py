@@ -147,7 +147,7 @@ def test_the_verify_view_in_english(
     shown, sig = _verify(qtbot, page, signature, document)
     assert "The signature is intact, but the certificate could not be validated (see the remarks)." in shown
     assert "The certificate does not chain to an authority this computer trusts." in shown
-    assert "CADES B-B" in shown and "detached" in shown
+    assert "CAdES B-B" in shown and "detached" in shown
     assert sig["verdict_code"] == "not_validated"
     for french in ("Signature intègre", "ne remonte pas", "détachée", "Remarques", "se déclare"):
         assert french not in shown, shown

@@ -324,7 +324,7 @@ def error_for(code: int, operation: str = "sign") -> KeyStoreError:
     if c in _CANCELLED:
         return PinCancelledError(M_("Saisie du code PIN annulée."))
     if c == SCARD_W_WRONG_CHV:
-        return PinIncorrectError("Code PIN incorrect.", "Wrong PIN.")
+        return PinIncorrectError(M_("Code PIN incorrect."))
     if c == SCARD_W_CHV_BLOCKED:
         return PinLockedError(
             M_("Le code PIN de la carte est bloqué : débloquez-le avec le code PUK (outil de votre fournisseur)."),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -61,6 +62,10 @@ def token_name(token: PresentToken) -> str:
     if model and token.serial:
         return _("{label} — {model}, n° {serial}").format(label=token.label, model=model, serial=token.serial)
     return token.label or model
+
+
+TOKEN_POLL_MS = 2000
+"""How often the store step looks again for a card while none is plugged in."""
 
 
 class BicleWizard(QWidget):
@@ -185,6 +190,13 @@ class BicleWizard(QWidget):
                 layout.addLayout(indent)
         self.store_buttons["pkcs11:"].setChecked(True)
         self.tokens: list[PresentToken] | None = None
+        self._listing = False
+        # With no card plugged in, look again now and then while the step is shown, so that a
+        # card plugged in afterwards is seen without leaving the step.
+        self._token_poll = QTimer(self)
+        self._token_poll.setSingleShot(True)
+        self._token_poll.setInterval(TOKEN_POLL_MS)
+        self._token_poll.timeout.connect(self._list_again_if_waiting)
         group.buttonToggled.connect(lambda *_args: self._update())
         layout.addStretch(1)  # the steps share the tallest one's height: keep this one at the top
         return box
@@ -256,7 +268,26 @@ class BicleWizard(QWidget):
 
     def list_tokens(self) -> None:
         """Look for the plugged-in cards (in the background: a module can be slow to answer)."""
+        self.tokens = None
         self.token_note.setText(_("Recherche des cartes branchées…"))
+        self._update()
+        self._search_tokens()
+
+    def _list_again_if_waiting(self) -> None:
+        """The poll: still on the store step, the card chosen and none found — look again, quietly."""
+        if self.steps.currentIndex() != 1 or self.tokens != []:
+            return
+        if self.store_buttons["pkcs11:"].isChecked() and self.isVisible():
+            self._search_tokens()
+        else:
+            # Another store chosen for now, or the wizard out of sight: no module is asked, but
+            # the timer goes on, the user may come back.
+            self._token_poll.start()
+
+    def _search_tokens(self) -> None:
+        if self._listing:
+            return
+        self._listing = True
         settings = self.engine.settings
 
         def work(_progress: object) -> list[PresentToken]:
@@ -267,19 +298,26 @@ class BicleWizard(QWidget):
             return present_tokens(m.path for m in modules)
 
         def failed(exc: Exception) -> None:
+            self._listing = False
             self.tokens = []
             self.token_note.setText(_("Les cartes n'ont pas pu être listées : {reason}").format(reason=exc))
+            self._update()
+            self._token_poll.start()
 
         run_in_background(work, self._show_tokens, failed, name="bicle-tokens")
 
     def _show_tokens(self, tokens: list[PresentToken]) -> None:
+        self._listing = False
         self.tokens = tokens
         self.token_choice.clear()
         for token in tokens:
             self.token_choice.addItem(token_name(token), token.uri)
         self.token_choice.setVisible(bool(tokens))
         if not tokens:
-            self.token_note.setText(_("Aucune carte détectée : branchez-la, puis revenez à cette étape."))
+            self.token_note.setText(
+                _("Aucune carte détectée : branchez-la pour continuer (elle sera vue dès qu'elle sera branchée).")
+            )
+            self._token_poll.start()
         elif len(tokens) > 1:
             self.token_note.setText(
                 _("{count} cartes sont branchées : choisissez celle qui gardera la clé.").format(count=len(tokens))
@@ -345,6 +383,19 @@ class BicleWizard(QWidget):
         else:
             self.next_button.setText(_("Créer le bi-clé") if index == last_form_step else _("Suivant"))
             ok = bool(name)
+            waiting = index == 1 and self.store_buttons["pkcs11:"].isChecked() and not self.tokens
+            if waiting:
+                # No card (yet): the job could only fail. The reason is the note under the choice.
+                ok = False
+                reason = (
+                    _("Recherche des cartes branchées…")
+                    if self.tokens is None
+                    else _("Aucune carte détectée : branchez la carte à puce ou la clé USB pour continuer.")
+                )
+            else:
+                reason = ""
+            self.next_button.setToolTip(reason)
+            self.next_button.setAccessibleDescription(reason)
             if index == 2 and vault and self.backup.isChecked():
                 ok = ok and bool(self.backup_path.text().strip())
             self.next_button.setEnabled(ok)
@@ -378,7 +429,10 @@ class BicleWizard(QWidget):
         flow = self._flow()
         index = self.steps.currentIndex()
         if index != 0:
-            self._show_step(flow[flow.index(index) - 1])
+            previous = flow[flow.index(index) - 1]
+            self._show_step(previous)
+            if previous == 1:
+                self.list_tokens()
 
     def restart(self) -> None:
         self.name.clear()

@@ -26,10 +26,12 @@ from assistant.ui import trust_offer
 from assistant.ui.platforms import platform_label
 from assistant.ui.tasks import BackgroundTask, run_in_background
 from assistant.ui.widgets import StatusLine, page_header, section
+from assistant.update.notice import mark_seen, pending_notice
 
 if TYPE_CHECKING:
     from assistant.bridge.server import BridgeServer
 
+NOTICE_STYLE = "color: #8a5a00; background: #fff4d6; padding: 6px;"
 ONLINE = N_("État de l'assistant : <b>En ligne</b>")
 OFFLINE = N_("État de l'assistant : <b>Hors ligne</b>")
 
@@ -50,6 +52,27 @@ class HomePage(QWidget):
         layout.addWidget(
             page_header(_("Accueil"), _("{name} — version {version}").format(name=APP_NAME, version=__version__))
         )
+
+        # What the last start's update did wrong (a new version that did not start, rolled back):
+        # said here once, since the launcher could only print it where nobody looks.
+        self.update_notice = pending_notice()
+        self.update_banner = QWidget()
+        self.update_banner.setObjectName("updateBanner")
+        banner_row = QHBoxLayout(self.update_banner)
+        banner_row.setContentsMargins(0, 0, 0, 0)
+        self.update_text = QLabel(self.update_notice.text if self.update_notice else "")
+        self.update_text.setObjectName("updateNotice")
+        self.update_text.setWordWrap(True)
+        self.update_text.setStyleSheet(NOTICE_STYLE)
+        self.update_text.setAccessibleName(_("Mise à jour"))
+        banner_row.addWidget(self.update_text, 1)
+        dismiss = QPushButton(_("Compris"))
+        dismiss.setObjectName("updateNoticeDismiss")
+        dismiss.setAccessibleDescription(_("Masquer ce message sur la mise à jour"))
+        dismiss.clicked.connect(self.dismiss_update_notice)
+        banner_row.addWidget(dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.update_banner.setVisible(self.update_notice is not None)
+        layout.addWidget(self.update_banner)
 
         self.status = StatusLine()
         self.status.setObjectName("bridgeStatus")
@@ -127,8 +150,21 @@ class HomePage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.update_notice is not None and self.window().isVisible():
+            self.update_notice_seen()
         self.refresh()
         self.refresh_trust()
+
+    def update_notice_seen(self) -> None:
+        """The user has the update news before them (this page, or the tray's notification):
+        it stays for this session, and is not repeated at the next start."""
+        if self.update_notice is not None:
+            mark_seen()
+
+    def dismiss_update_notice(self) -> None:
+        self.update_notice_seen()
+        self.update_notice = None
+        self.update_banner.setVisible(False)
 
     def refresh_trust(self) -> None:
         """Ask the browsers' stores (certutil: a process per store, hence off the GUI thread) whether
