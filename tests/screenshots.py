@@ -117,6 +117,7 @@ def main() -> int:
         window.show_page("verify")
         if signed is not None:
             window.verify.add_files([signed])
+            window.verify.add_anchor(test_pki.root_pem)  # the test PKI's root, as a user adds a private CA
             window.verify.verify()
             wait(30, lambda w=window: w.verify.panel.job is not None and w.verify.panel.job.state.terminal)
         grab(window, "verifier-une-signature", language)
