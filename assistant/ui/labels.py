@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assistant.i18n import N_, _
-from assistant.jobs.model import JOB_KINDS
+from assistant.jobs.model import JOB_KINDS, JobState
 from assistant.progress import PHASE_LABELS_FR, UNIT_LABELS_FR, ProgressUpdate
 
 if TYPE_CHECKING:
@@ -21,15 +21,7 @@ if TYPE_CHECKING:
 JOB_TITLES = {job_type.value: kind.title for job_type, kind in JOB_KINDS.items()}
 
 #: job state -> its French name (jobs.model.JobState.label_fr), plus the journal's "interrupted"
-STATE_LABELS = {
-    "queued": N_("En attente"),
-    "waiting_user": N_("En attente de votre action"),
-    "running": N_("En cours"),
-    "succeeded": N_("Terminé"),
-    "failed": N_("Échec"),
-    "cancelled": N_("Annulé"),
-    "interrupted": N_("Interrompu"),
-}
+STATE_LABELS = {state.value: state.label_fr for state in JobState} | {"interrupted": N_("Interrompu")}
 
 
 def job_title(title: str) -> str:
