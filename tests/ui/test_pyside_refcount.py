@@ -13,14 +13,20 @@ from PySide6.QtWidgets import QApplication, QLabel, QProgressBar
 
 
 def test_qt_calls_keep_none_alive(qapp: QApplication) -> None:
+    """Four batches of 900 calls: a leaking PySide6 loses at least 900 references in every batch
+    (3,600 calls in all stay under the ~5,000 that make it abort, so the test can say so). Other
+    threads of the test process (servers, engines left by earlier tests) move None's count too, up
+    or down, so the best batch is judged, not one reading."""
     label = QLabel()
     bar = QProgressBar()
     model = QStandardItemModel(0, 1)
-    before = sys.getrefcount(None)
-    for index in range(1000):
-        label.setText(f"pli {index}")
-        bar.setValue(index % 100)
-        model.appendRow([QStandardItem("x")])
-    lost = before - sys.getrefcount(None)
-    # 6.11.3 measured: about 100 (Python's own bookkeeping moves); 6.12.0: one per call, 3000.
-    assert lost < 500, f"{lost} references to None lost in 3000 Qt calls"
+    losses = []
+    for _batch in range(4):
+        before = sys.getrefcount(None)
+        for index in range(300):
+            label.setText(f"pli {index}")
+            bar.setValue(index % 100)
+            model.appendRow([QStandardItem("x")])
+        losses.append(before - sys.getrefcount(None))
+    # 6.11.3: about 30 per batch (one reading of 3,000 calls lost ~950 with busy threads); 6.12.0: 900.
+    assert min(losses) < 300, f"references to None lost per 900 Qt calls, by batch: {losses}"
